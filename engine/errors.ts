@@ -1,0 +1,60 @@
+/**
+ * The one error catalog (after fastify's lib/errors.js): every error Shoal reports has a code,
+ * an HTTP status and a message template here. README.md documents every code (a test checks).
+ */
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly message: string;
+}
+
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, message: 'bad request: %s' },
+  BAD_QUERY: { status: 400, message: 'invalid query: %s' },
+  UNKNOWN_TABLE: { status: 404, message: 'unknown table "%s"' },
+  UNKNOWN_COLUMN: { status: 400, message: 'unknown column "%s"' },
+  TYPE_MISMATCH: { status: 400, message: '%s' },
+  BAD_TABLE_NAME: { status: 400, message: 'invalid table name "%s": use [a-z][a-z0-9_]{0,62}' },
+  BAD_FORMAT: { status: 400, message: 'unsupported format "%s"' },
+  TABLE_CONFIG_CONFLICT: { status: 400, message: '%s' },
+  TOO_MANY_COLUMNS: { status: 400, message: 'table "%s" would exceed %s columns' },
+  BODY_TOO_LARGE: { status: 413, message: 'request body exceeds %s bytes' },
+  CORRUPT_DATA: { status: 500, message: 'corrupt or torn file %s: %s' },
+  DISK_FULL: { status: 507, message: 'no space left on device while writing %s' },
+  IO_ERROR: { status: 500, message: 'I/O error on %s: %s' },
+  STORE_CLOSED: { status: 503, message: 'the store is closed' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a catalog code, an HTTP status and, for queries, the path of the bad part. */
+export class ShoalError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly path: string | undefined;
+
+  constructor(code: ErrorCode, args: readonly unknown[] = [], path?: string) {
+    let i = 0;
+    super(ERRORS[code].message.replace(/%s/g, () => String(args[i++] ?? '')));
+    this.name = 'ShoalError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.path = path;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; path?: string } {
+    return this.path === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, path: this.path };
+  }
+}
+
+/** Raised when a checksum fails or a file is torn; names the file. */
+export class CorruptDataError extends ShoalError {
+  readonly file: string;
+  constructor(file: string, detail: string) {
+    super('CORRUPT_DATA', [file, detail]);
+    this.name = 'CorruptDataError';
+    this.file = file;
+  }
+}

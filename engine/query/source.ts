@@ -1,0 +1,58 @@
+/**
+ * What the executor scans: a consistent snapshot of a table, per shard, as a list of sources
+ * (immutable segments and the in-memory tail). Storage implements these interfaces; execution
+ * only reads through them, so it never touches files or memtables directly.
+ *
+ * Threading: a snapshot is immutable and may be read from any thread that opened it. Sources
+ * of one shard are listed oldest first (by flush generation, the tail last); rows with equal
+ * actor and time order by (source position, row position), which is arrival order.
+ */
+import type { ColumnType, ColumnVector, Scalar, ZoneMap } from '../types.js';
+
+export interface RowGroupInfo {
+  /** First row of the group within the source. */
+  rowStart: number;
+  rowCount: number;
+  /** Zone maps by column name, including '$time'; a column absent from the source is absent here. */
+  zones: ReadonlyMap<string, ZoneMap>;
+}
+
+export interface ScanSource {
+  /** Segment file name, or 'tail:<shard>' for the in-memory tail. */
+  readonly id: string;
+  readonly rowCount: number;
+  /** Inclusive time bounds of the rows (epoch ms); NaN/NaN for an empty source. */
+  readonly minTimeMs: number;
+  readonly maxTimeMs: number;
+  readonly rowGroups: readonly RowGroupInfo[];
+  /** Columns with at least one stored row in this source, with their types. */
+  readonly columns: ReadonlyMap<string, ColumnType>;
+  /**
+   * Decodes one column of one row group. `'$time'` gives the time column (type 'time').
+   * A column the source does not have gives null (every row is null there).
+   * Throws a CorruptDataError naming the file when a checksum fails.
+   */
+  readColumn(column: string, rowGroup: number): ColumnVector | null;
+  /** Dense per-shard actor ids of one row group: sorted (then by time) in a segment, arrival order in the tail. */
+  readActorIds(rowGroup: number): Uint32Array;
+}
+
+export interface ShardSnapshot {
+  readonly shard: number;
+  /** Number of dense actor ids assigned in this shard (ids are 0 … actorCount-1). */
+  readonly actorCount: number;
+  /** The original actor value for a dense id. */
+  actorValue(id: number): Scalar;
+  readonly sources: readonly ScanSource[];
+}
+
+export interface TableSnapshot {
+  readonly table: string;
+  readonly actorColumn: string;
+  readonly timeColumn: string;
+  /** Table schema: every column ever seen (excluding the actor and time columns). */
+  readonly schema: ReadonlyMap<string, ColumnType>;
+  readonly shards: readonly ShardSnapshot[];
+  /** Releases file handles held for this snapshot. */
+  release(): void;
+}
