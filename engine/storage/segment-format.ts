@@ -1,0 +1,71 @@
+/**
+ * Segment file layout (immutable once written; one file per shard × time partition × flush
+ * or compaction):
+ *
+ *   "SHOALSG1"                                   8-byte magic
+ *   block*                                       column blocks and dictionaries, any order
+ *   footer                                       msgpack SegmentFooter
+ *   u32 LE footer length | u32 LE crc32(footer) | "SHOALEND"     16-byte trailer
+ *
+ * A block holds one column of one row group: [validity bitmap (vl bytes)][encoded values],
+ * LZ4-compressed as a whole when that pays (z = 1), with a crc32 of the stored bytes.
+ * String columns store a per-segment dictionary (sorted by UTF-16 code units, so code order is
+ * string order) as a msgpack array blob; their blocks hold u32 codes into it.
+ * The actor column is stored as dense per-shard actor ids (`actor` blocks, u32) and the time
+ * column as epoch ms (`time` blocks, f64); neither appears in `columns`.
+ */
+import type { StoredType } from './typed-column.js';
+
+export const SEGMENT_MAGIC = 'SHOALSG1';
+export const SEGMENT_TRAILER_MAGIC = 'SHOALEND';
+export const SEGMENT_TRAILER_BYTES = 16;
+export const ROW_GROUP_ROWS = 65_536;
+
+export interface BlobRef {
+  /** Offset and stored length in the file. */
+  o: number;
+  l: number;
+  /** crc32 of the stored bytes. */
+  c: number;
+  /** 1 when LZ4-compressed; `r` is then the uncompressed length. */
+  z: 0 | 1;
+  r: number;
+}
+
+export interface BlockRef extends BlobRef {
+  /** Encoding id (engine/encodings). */
+  e: number;
+  /** Validity bitmap bytes at the start of the (uncompressed) payload; 0 = no nulls. */
+  vl: number;
+  /** Zone map: min/max of non-null values (strings: by code order = string order). */
+  min: number | string | null;
+  max: number | string | null;
+  /** Null rows in the block. */
+  nc: number;
+}
+
+export interface ColumnMeta {
+  name: string;
+  type: StoredType;
+  dict?: BlobRef;
+  /** One block per row group; null when every row of the group is null. */
+  blocks: (BlockRef | null)[];
+  nullCount: number;
+}
+
+export interface SegmentFooter {
+  version: 1;
+  rowCount: number;
+  shard: number;
+  partition: number;
+  /** Flush generations whose rows this segment holds (inclusive). */
+  genMin: number;
+  genMax: number;
+  minTimeMs: number;
+  maxTimeMs: number;
+  /** Rows in each row group. */
+  rowGroups: number[];
+  actor: BlockRef[];
+  time: BlockRef[];
+  columns: ColumnMeta[];
+}

@@ -1,0 +1,220 @@
+/**
+ * Writes one immutable segment file from rows in a given order (see segment-format.ts).
+ *
+ * Durability: returns after the file is fsynced; the caller makes it visible by committing a
+ * manifest that names it (and fsyncs the directory first). A file no manifest names is garbage
+ * and is removed on open.
+ */
+import { Packr } from 'msgpackr';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { compressIfPays, encodeBest, type PhysicalKind } from '../encodings/index.js';
+import { ioError, writeAll } from './file-io.js';
+import {
+  ROW_GROUP_ROWS,
+  SEGMENT_MAGIC,
+  SEGMENT_TRAILER_MAGIC,
+  type BlobRef,
+  type BlockRef,
+  type ColumnMeta,
+  type SegmentFooter,
+} from './segment-format.js';
+import type { RowSet } from './tail.js';
+import type { TypedColumn } from './typed-column.js';
+
+const packr = new Packr({ useRecords: false });
+
+export interface SegmentPlacement {
+  shard: number;
+  partition: number;
+  genMin: number;
+  genMax: number;
+}
+
+/** Accumulates a file's bytes in memory; segments are bounded by flush and compaction sizes. */
+class FileBuffer {
+  readonly chunks: Uint8Array[] = [];
+  offset = 0;
+
+  push(bytes: Uint8Array): number {
+    const at = this.offset;
+    this.chunks.push(bytes);
+    this.offset += bytes.length;
+    return at;
+  }
+
+  blob(payload: Uint8Array): BlobRef {
+    const { compressed, bytes } = compressIfPays(payload);
+    const o = this.push(bytes);
+    return { o, l: bytes.length, c: crc32(bytes), z: compressed ? 1 : 0, r: payload.length };
+  }
+}
+
+function kindOf(col: TypedColumn): PhysicalKind {
+  return col.type === 'number' ? 'f64' : col.type === 'boolean' ? 'u8' : 'u32';
+}
+
+/** Writes an encoded block of `values` (already gathered) with an optional validity bitmap. */
+function writeBlock(
+  file: FileBuffer,
+  values: Float64Array | Uint32Array | Uint8Array,
+  kind: PhysicalKind,
+  validity: Uint8Array | null,
+  zone: { min: number | string | null; max: number | string | null; nc: number },
+): BlockRef {
+  const { encodingId, bytes } = encodeBest(values, kind);
+  let payload = bytes;
+  if (validity !== null) {
+    payload = new Uint8Array(validity.length + bytes.length);
+    payload.set(validity, 0);
+    payload.set(bytes, validity.length);
+  }
+  return { ...file.blob(payload), e: encodingId, vl: validity === null ? 0 : validity.length, ...zone };
+}
+
+/** Sorted segment dictionary for the codes used by `rows`, and the old-code → new-code map. */
+function segmentDict(col: TypedColumn, rows: Uint32Array): { dict: string[]; remap: Uint32Array } {
+  const codes = col.values as Uint32Array;
+  const used = new Uint8Array(col.dict!.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (col.validity === null || (col.validity[r >> 3] & (1 << (r & 7))) !== 0) used[codes[r]] = 1;
+  }
+  const dict: string[] = [];
+  for (let k = 0; k < used.length; k++) if (used[k]) dict.push(col.dict![k]);
+  dict.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const position = new Map<string, number>();
+  for (let k = 0; k < dict.length; k++) position.set(dict[k], k);
+  const remap = new Uint32Array(col.dict!.length);
+  for (let k = 0; k < used.length; k++) if (used[k]) remap[k] = position.get(col.dict![k])!;
+  return { dict, remap };
+}
+
+/** Gathers one row group of a column, with nulls filled by the previous value; returns zone stats. */
+function gatherColumn(
+  col: TypedColumn,
+  rows: Uint32Array,
+  remap: Uint32Array | null,
+  dict: string[] | null,
+): { values: Float64Array | Uint32Array | Uint8Array; validity: Uint8Array | null; nc: number; min: number | string | null; max: number | string | null } {
+  const n = rows.length;
+  const src = col.values;
+  const out = col.type === 'number' ? new Float64Array(n) : col.type === 'boolean' ? new Uint8Array(n) : new Uint32Array(n);
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nc = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let filler = 0;
+  let firstValid = -1;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    if (col.validity !== null && (col.validity[r >> 3] & (1 << (r & 7))) === 0) {
+      out[i] = filler;
+      nc++;
+      continue;
+    }
+    const v = remap !== null ? remap[src[r]] : src[r];
+    out[i] = v;
+    filler = v;
+    if (firstValid < 0) firstValid = i;
+    validity[i >> 3] |= 1 << (i & 7);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  // Leading nulls take the first real value, so frame-of-reference widths stay small.
+  if (firstValid > 0) out.fill(out[firstValid], 0, firstValid);
+  if (nc === n) return { values: out, validity, nc, min: null, max: null };
+  const zoneMin = dict !== null ? dict[min] : min;
+  const zoneMax = dict !== null ? dict[max] : max;
+  return { values: out, validity: nc === 0 ? null : validity, nc, min: zoneMin, max: zoneMax };
+}
+
+function minMax(values: Float64Array | Uint32Array): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < min) min = values[i];
+    if (values[i] > max) max = values[i];
+  }
+  return { min, max };
+}
+
+/**
+ * Writes rows `order` of `rows` (already sorted by actor, time) as a segment at `path`.
+ * Returns the footer, which the manifest summarizes.
+ */
+export function writeSegment(path: string, rows: RowSet, order: Uint32Array, placement: SegmentPlacement): SegmentFooter {
+  const file = new FileBuffer();
+  file.push(Buffer.from(SEGMENT_MAGIC, 'latin1'));
+  const groupRows: Uint32Array[] = [];
+  for (let s = 0; s < order.length; s += ROW_GROUP_ROWS) groupRows.push(order.subarray(s, Math.min(order.length, s + ROW_GROUP_ROWS)));
+
+  const actor: BlockRef[] = [];
+  const time: BlockRef[] = [];
+  let minTimeMs = Infinity;
+  let maxTimeMs = -Infinity;
+  for (const g of groupRows) {
+    const ids = new Uint32Array(g.length);
+    const ts = new Float64Array(g.length);
+    for (let i = 0; i < g.length; i++) {
+      ids[i] = rows.actorIds[g[i]];
+      ts[i] = rows.times[g[i]];
+    }
+    const a = minMax(ids);
+    const t = minMax(ts);
+    if (t.min < minTimeMs) minTimeMs = t.min;
+    if (t.max > maxTimeMs) maxTimeMs = t.max;
+    actor.push(writeBlock(file, ids, 'u32', null, { min: a.min, max: a.max, nc: 0 }));
+    time.push(writeBlock(file, ts, 'f64', null, { min: t.min, max: t.max, nc: 0 }));
+  }
+
+  const columns: ColumnMeta[] = [];
+  for (const col of rows.columns) {
+    const sd = col.type === 'string' ? segmentDict(col, order) : null;
+    if (sd !== null && sd.dict.length === 0) continue; // no value of this column in these rows
+    const meta: ColumnMeta = { name: col.name, type: col.type, blocks: [], nullCount: 0 };
+    for (const g of groupRows) {
+      const gathered = gatherColumn(col, g, sd?.remap ?? null, sd?.dict ?? null);
+      meta.nullCount += gathered.nc;
+      meta.blocks.push(
+        gathered.nc === g.length
+          ? null
+          : writeBlock(file, gathered.values, kindOf(col), gathered.validity, { min: gathered.min, max: gathered.max, nc: gathered.nc }),
+      );
+    }
+    if (meta.nullCount === order.length) continue;
+    if (sd !== null) meta.dict = file.blob(packr.pack(sd.dict));
+    columns.push(meta);
+  }
+
+  const footer: SegmentFooter = {
+    version: 1,
+    rowCount: order.length,
+    ...placement,
+    minTimeMs,
+    maxTimeMs,
+    rowGroups: groupRows.map((g) => g.length),
+    actor,
+    time,
+    columns,
+  };
+  const footerBytes = packr.pack(footer);
+  file.push(footerBytes);
+  const trailer = Buffer.alloc(16);
+  trailer.writeUInt32LE(footerBytes.length, 0);
+  trailer.writeUInt32LE(crc32(footerBytes), 4);
+  trailer.write(SEGMENT_TRAILER_MAGIC, 8, 'latin1');
+  file.push(trailer);
+
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'w');
+    writeAll(fd, Buffer.concat(file.chunks));
+    fsyncSync(fd);
+  } catch (err) {
+    throw ioError(err, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return footer;
+}

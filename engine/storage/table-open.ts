@@ -1,0 +1,140 @@
+/**
+ * Opening a table, including crash recovery:
+ *  1. read the manifest (the last committed state) and the actor dictionaries it counts;
+ *  2. open its segments (a damaged one is reported by name and left out of queries);
+ *     remove segment files no manifest names (from a flush or compaction that never committed);
+ *  3. replay the WAL generations the manifest still needs: every whole record up to a torn
+ *     tail, keeping only batches whose parts are all present (one per shard they touched);
+ *  4. flush what was replayed, so the table continues with a fresh WAL generation.
+ */
+import { mkdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { CorruptDataError, ShoalError } from '../errors.js';
+import { ActorDict } from './actor-dict.js';
+import { DEAD_LETTER_FILE, DeadLetterLog } from './dead-letter.js';
+import { newManifest, readManifest, writeManifest, type ManifestBody } from './manifest.js';
+import { SegmentHandle } from './segment-handle.js';
+import { SegmentReader } from './segment-reader.js';
+import { Tail } from './tail.js';
+import { actorsPath, listSegmentFiles, listWalFiles, SEGMENTS_DIR, segmentPath, WAL_DIR } from './table-files.js';
+import { Table, type Damage, type TableOptions } from './table.js';
+import { readWal } from './wal.js';
+import { decodeShardPart, type ShardPart } from './wal-record.js';
+
+export interface CreateSpec {
+  actorColumn: string;
+  timeColumn: string;
+  shardCount: number;
+}
+
+interface Replay {
+  parts: ShardPart[];
+  genMin: number;
+  genMax: number;
+  maxBatchId: number;
+  damage: Damage[];
+}
+
+/** Reads the WAL generations at or after `fromGeneration`; deletes older ones. */
+function replayWal(dir: string, fromGeneration: number): Replay {
+  const replay: Replay = { parts: [], genMin: Infinity, genMax: -Infinity, maxBatchId: 0, damage: [] };
+  const seen = new Map<number, number>();
+  for (const wal of listWalFiles(dir)) {
+    if (wal.generation < fromGeneration) {
+      unlinkSync(wal.path);
+      continue;
+    }
+    replay.genMin = Math.min(replay.genMin, wal.generation);
+    replay.genMax = Math.max(replay.genMax, wal.generation);
+    const { records, damage, validBytes, fileBytes } = readWal(wal.path);
+    // A torn last record is what a crash leaves; anything else is damage worth reporting.
+    if (damage !== null && !damage.startsWith('torn')) {
+      replay.damage.push({ file: wal.path, reason: `${damage}; ${fileBytes - validBytes} bytes after it were not replayed` });
+    }
+    for (const rec of records) {
+      let part: ShardPart;
+      try {
+        part = decodeShardPart(rec);
+      } catch (err) {
+        replay.damage.push({ file: wal.path, reason: `undecodable record: ${(err as Error).message}` });
+        break;
+      }
+      replay.parts.push(part);
+      seen.set(part.batchId, (seen.get(part.batchId) ?? 0) + 1);
+      replay.maxBatchId = Math.max(replay.maxBatchId, part.batchId);
+    }
+  }
+  // A batch is acknowledged only once all its parts are durable: keep complete batches only.
+  replay.parts = replay.parts.filter((p) => seen.get(p.batchId) === p.parts);
+  return replay;
+}
+
+function openSegments(table: Table): void {
+  const named = new Set(table.manifest.segments.map((e) => e.file));
+  for (const file of listSegmentFiles(table.dir)) {
+    if (!named.has(file)) {
+      try {
+        unlinkSync(segmentPath(table.dir, file));
+      } catch {
+        // best effort: an orphan is harmless
+      }
+    }
+  }
+  for (const entry of table.manifest.segments) {
+    const path = segmentPath(table.dir, entry.file);
+    try {
+      table.segments.set(entry.file, new SegmentHandle(entry, SegmentReader.open(path)));
+    } catch (err) {
+      table.damaged.push({ file: path, reason: err instanceof ShoalError ? err.message : String(err) });
+    }
+  }
+}
+
+/**
+ * Opens the table in `dir`, creating it when `create` is given and no manifest exists.
+ * Throws CorruptDataError naming the manifest or an actors file when those are damaged.
+ */
+export async function openTable(dir: string, name: string, options: TableOptions, create?: CreateSpec): Promise<Table> {
+  let manifest: ManifestBody | null = readManifest(dir);
+  if (manifest === null) {
+    if (create === undefined) throw new ShoalError('UNKNOWN_TABLE', [name]);
+    mkdirSync(join(dir, SEGMENTS_DIR), { recursive: true });
+    mkdirSync(join(dir, WAL_DIR), { recursive: true });
+    manifest = newManifest(name, create.actorColumn, create.timeColumn, create.shardCount);
+    writeManifest(dir, manifest);
+  }
+  mkdirSync(join(dir, SEGMENTS_DIR), { recursive: true });
+  mkdirSync(join(dir, WAL_DIR), { recursive: true });
+  const m = manifest;
+  const actors = Array.from({ length: m.shardCount }, (_, s) => ActorDict.load(actorsPath(dir, s), m.actorCounts[s] ?? 0));
+  const replay = replayWal(dir, m.walGeneration);
+  const generation = Math.max(m.walGeneration, replay.genMax + 1);
+  const table = new Table({
+    name,
+    dir,
+    options,
+    manifest: m,
+    actors,
+    deadLetters: await DeadLetterLog.open(join(dir, DEAD_LETTER_FILE)),
+    nextBatchId: replay.maxBatchId + 1,
+    generation,
+  });
+  table.damaged.push(...replay.damage);
+  openSegments(table);
+  if (replay.parts.length > 0) {
+    const tails = table.shardIndexes().map((s) => new Tail(s, replay.genMax));
+    for (const part of replay.parts) {
+      for (const [col, type] of part.columns.map((c) => [c.name, c.type] as const)) {
+        if (!table.schema.has(col)) table.schema.set(col, type);
+      }
+      table.applyPart(tails[part.shard], part);
+    }
+    table.frozen.push({ genMin: replay.genMin, genMax: replay.genMax, tails });
+    const { flushTable } = await import('./flush.js');
+    await table.runMaintenance(() => flushTable(table)).catch((err) => {
+      if (err instanceof CorruptDataError) throw err;
+      table.onBackgroundError(err);
+    });
+  }
+  return table;
+}

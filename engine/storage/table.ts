@@ -1,0 +1,355 @@
+/**
+ * A table: the shards' WALs, in-memory tails, actor dictionaries and segments, tied together by
+ * the manifest. Owns the ingest path (split → group commit → tail) and hands out snapshots.
+ *
+ * Durability: `ingest` resolves only after every WAL record of the batch (one per shard it
+ * touches) and its dead-letter lines are fsynced; concurrent calls share one fsync round
+ * (group commit). Flushes and compactions commit through the manifest (see flush.ts,
+ * compaction.ts); recovery is in recovery.ts.
+ *
+ * Threading: main thread only. Ingest calls are serialized in call order; the commit loop is the
+ * only writer of WAL files; flush and compaction run one at a time (the maintenance chain).
+ */
+import type { EventBatch } from '../../ingest/batch.js';
+import { ShoalError } from '../errors.js';
+import type { ShardSnapshot, TableSnapshot } from '../query/source.js';
+import type { ColumnType } from '../types.js';
+import type { ActorDict } from './actor-dict.js';
+import { DeadLetterLog, formatDeadLetter, type DeadLetterEntry } from './dead-letter.js';
+import type { ManifestBody } from './manifest.js';
+import { SegmentHandle } from './segment-handle.js';
+import { splitBatch } from './split-batch.js';
+import { Tail } from './tail.js';
+import { TailSource } from './tail-source.js';
+import type { StoredType } from './typed-column.js';
+import { walPath } from './table-files.js';
+import { frameRecord, WalWriter } from './wal.js';
+import { encodeShardPart, type ShardPart } from './wal-record.js';
+
+export interface TableOptions {
+  /** Flush the tails to segments once they hold this many rows in all (default 1,000,000). */
+  flushRows: number;
+  /** Compact a (shard, partition) once it has this many segments (default 4). */
+  compactAt: number;
+  /** Run compaction in the background after flushes (default true). */
+  autoCompact: boolean;
+  maxColumns: number;
+}
+
+export const DEFAULT_TABLE_OPTIONS: TableOptions = { flushRows: 1_000_000, compactAt: 4, autoCompact: true, maxColumns: 1000 };
+
+export interface IngestResult {
+  accepted: number;
+  rejected: number;
+  /** Values stored as null because their type conflicted with the column. */
+  typeErrors: number;
+  /** The first 100 problems, by line. */
+  errors: { line: number; message: string }[];
+}
+
+export interface Damage {
+  file: string;
+  reason: string;
+}
+
+/** A frozen generation of tails waiting to be flushed. */
+export interface FrozenTails {
+  genMin: number;
+  genMax: number;
+  tails: Tail[];
+}
+
+interface PendingCommit {
+  records: { shard: number; bytes: Uint8Array }[];
+  parts: ShardPart[];
+  deadLetterText: string;
+  deadLetterCount: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const MAX_REPORTED_ERRORS = 100;
+
+export class Table {
+  readonly name: string;
+  readonly dir: string;
+  readonly options: TableOptions;
+  manifest: ManifestBody;
+  readonly schema: Map<string, StoredType>;
+  readonly actors: ActorDict[];
+  tails: Tail[];
+  frozen: FrozenTails[] = [];
+  wals: WalWriter[];
+  readonly segments = new Map<string, SegmentHandle>();
+  readonly deadLetters: DeadLetterLog;
+  readonly damaged: Damage[] = [];
+  nextBatchId: number;
+  lastIngestMs: number | null;
+  private readonly queue: PendingCommit[] = [];
+  private committing = false;
+  private rotateWaiters: (() => void)[] = [];
+  /** Flushes and compactions run one after another on this chain. */
+  maintenance: Promise<void> = Promise.resolve();
+  closed = false;
+  /** Called when a background flush or compaction fails (logged by the owner). */
+  onBackgroundError: (err: unknown) => void = () => {};
+
+  constructor(init: {
+    name: string;
+    dir: string;
+    options: TableOptions;
+    manifest: ManifestBody;
+    actors: ActorDict[];
+    deadLetters: DeadLetterLog;
+    nextBatchId: number;
+    /** WAL generation new writes go to. */
+    generation: number;
+  }) {
+    this.name = init.name;
+    this.dir = init.dir;
+    this.options = init.options;
+    this.manifest = init.manifest;
+    this.schema = new Map(init.manifest.schema);
+    this.actors = init.actors;
+    this.deadLetters = init.deadLetters;
+    this.nextBatchId = init.nextBatchId;
+    this.lastIngestMs = init.manifest.lastIngestMs;
+    const gen = init.generation;
+    this.tails = this.shardIndexes().map((s) => new Tail(s, gen));
+    this.wals = this.shardIndexes().map((s) => WalWriter.open(walPath(this.dir, gen, s)));
+  }
+
+  get actorColumn(): string {
+    return this.manifest.actorColumn;
+  }
+  get timeColumn(): string {
+    return this.manifest.timeColumn;
+  }
+  get shardCount(): number {
+    return this.manifest.shardCount;
+  }
+  get generation(): number {
+    return this.tails[0].generation;
+  }
+
+  shardIndexes(): number[] {
+    return Array.from({ length: this.manifest.shardCount }, (_, s) => s);
+  }
+
+  /** Rows in the tails (active and frozen), i.e. not yet in segments. */
+  tailRows(): number {
+    let n = 0;
+    for (const t of this.tails) n += t.rowCount;
+    for (const f of this.frozen) for (const t of f.tails) n += t.rowCount;
+    return n;
+  }
+
+  /**
+   * Stores a parsed batch durably. Resolves after the group commit that carries it; rejects
+   * (storing nothing of it) on an I/O error such as DISK_FULL.
+   */
+  async ingest(batch: EventBatch, source = 'input'): Promise<IngestResult> {
+    if (this.closed) throw new ShoalError('STORE_CLOSED');
+    const split = splitBatch(batch, { types: this.schema, maxColumns: this.options.maxColumns }, this.shardCount);
+    const deadLetters: DeadLetterEntry[] = batch.rejects.map((r) => ({ source, line: r.line, kind: 'rejected', reason: r.message, raw: r.raw }));
+    for (const c of split.conflicts) {
+      deadLetters.push({ source, line: c.line, kind: 'type_conflict', reason: c.reason, raw: this.eventJson(batch, c.row) });
+    }
+    const batchId = this.nextBatchId++;
+    const parts: ShardPart[] = split.parts.map((p) => ({ ...p, batchId, parts: split.parts.length }));
+    const now = Date.now();
+    const pending: Omit<PendingCommit, 'resolve' | 'reject'> = {
+      records: parts.map((p) => ({ shard: p.shard, bytes: frameRecord(encodeShardPart(p)) })),
+      parts,
+      deadLetterText: deadLetters.map((e) => formatDeadLetter(e, now)).join(''),
+      deadLetterCount: deadLetters.length,
+    };
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ ...pending, resolve, reject });
+      void this.commitLoop();
+    });
+    const errors = deadLetters
+      .map((e) => ({ line: e.line, message: e.reason }))
+      .sort((a, b) => a.line - b.line)
+      .slice(0, MAX_REPORTED_ERRORS);
+    let typeErrors = 0;
+    for (const p of parts) for (const [, n] of p.typeErrors) typeErrors += n;
+    if (this.tailRows() >= this.options.flushRows) this.scheduleFlush();
+    return { accepted: batch.count, rejected: batch.rejects.length, typeErrors, errors };
+  }
+
+  /** The event at `row` as flattened JSON, for the dead-letter log. */
+  private eventJson(batch: EventBatch, row: number): string {
+    const entries: [string, unknown][] = [
+      [this.actorColumn, batch.actors[row]],
+      [this.timeColumn, new Date(batch.timeMs[row]).toISOString()],
+    ];
+    for (const [name, values] of batch.columns) if (values[row] !== null && values[row] !== undefined) entries.push([name, values[row]]);
+    // A Map keeps keys like "__proto__" as ordinary keys; build the JSON text by hand.
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+  }
+
+  /** Group commit: writes every queued batch, fsyncs each touched file once, then applies. */
+  private async commitLoop(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0);
+        await this.commitGroup(group);
+        this.rotateIfRequested();
+      }
+      this.rotateIfRequested();
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitGroup(group: PendingCommit[]): Promise<void> {
+    const touched = new Map<number, number>(); // shard → WAL size before the group
+    try {
+      let dlText = '';
+      let dlCount = 0;
+      for (const item of group) {
+        for (const r of item.records) {
+          if (!touched.has(r.shard)) touched.set(r.shard, this.wals[r.shard].bytes);
+          this.wals[r.shard].append(r.bytes);
+        }
+        dlText += item.deadLetterText;
+        dlCount += item.deadLetterCount;
+      }
+      this.deadLetters.append(dlText, dlCount);
+      await Promise.all([...[...touched.keys()].map((s) => this.wals[s].sync()), this.deadLetters.sync()]);
+    } catch (err) {
+      for (const [s, size] of touched) {
+        try {
+          this.wals[s].truncateTo(size);
+        } catch {
+          // replay drops the incomplete batches anyway
+        }
+      }
+      for (const item of group) item.reject(err);
+      return;
+    }
+    for (const item of group) for (const part of item.parts) this.applyPart(this.tails[part.shard], part);
+    this.lastIngestMs = Date.now();
+    for (const item of group) item.resolve();
+  }
+
+  applyPart(tail: Tail, part: ShardPart): void {
+    tail.append(part, this.actors[part.shard].idsFor(part.actorValues));
+  }
+
+  /**
+   * Freezes the current tails and starts a new WAL generation, between two group commits.
+   * Resolves once that happened (nothing is frozen when the tails are empty).
+   */
+  rotate(): Promise<void> {
+    return new Promise((resolve) => {
+      this.rotateWaiters.push(resolve);
+      if (!this.committing) this.rotateIfRequested();
+    });
+  }
+
+  private rotateIfRequested(): void {
+    if (this.rotateWaiters.length === 0) return;
+    const waiters = this.rotateWaiters;
+    this.rotateWaiters = [];
+    if (this.tails.some((t) => t.rowCount > 0)) {
+      const gen = this.generation;
+      this.frozen.push({ genMin: gen, genMax: gen, tails: this.tails });
+      const next = gen + 1;
+      const wals = this.shardIndexes().map((s) => WalWriter.open(walPath(this.dir, next, s)));
+      for (const w of this.wals) w.close();
+      this.wals = wals;
+      this.tails = this.shardIndexes().map((s) => new Tail(s, next));
+    }
+    for (const w of waiters) w();
+  }
+
+  /** Queues a flush on the maintenance chain unless one is already queued. */
+  private flushQueued = false;
+  scheduleFlush(): void {
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    this.runMaintenance(async () => {
+      this.flushQueued = false;
+      const { flushTable } = await import('./flush.js');
+      await flushTable(this);
+    }).catch((err) => this.onBackgroundError(err));
+  }
+
+  /** Runs `task` after every earlier flush or compaction. */
+  runMaintenance(task: () => Promise<void>): Promise<void> {
+    const run = this.maintenance.then(task);
+    this.maintenance = run.catch(() => {});
+    return run;
+  }
+
+  /** Flushes every acknowledged row into segments (waiting for earlier maintenance). */
+  flush(): Promise<void> {
+    return this.runMaintenance(async () => {
+      const { flushTable } = await import('./flush.js');
+      await flushTable(this);
+    });
+  }
+
+  /** Merges segments: every partition with 2+ segments when `full`, else those past `compactAt`. */
+  compact(full = true): Promise<number> {
+    let merged = 0;
+    return this.runMaintenance(async () => {
+      const { compactTable } = await import('./compaction.js');
+      merged = await compactTable(this, { full });
+    }).then(() => merged);
+  }
+
+  /** Waits for in-flight commits and maintenance, optionally flushes, and closes every file. */
+  async close(flush = true): Promise<void> {
+    if (this.closed) return;
+    while (this.committing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+    if (flush) await this.flush().catch((err) => this.onBackgroundError(err));
+    await this.maintenance;
+    this.closed = true;
+    for (const w of this.wals) w.close();
+    this.deadLetters.close();
+    for (const h of this.segments.values()) h.reader.close();
+  }
+
+  /** A consistent view of the table for a query; call `release()` when done. */
+  snapshot(): TableSnapshot {
+    const bySegShard = new Map<number, SegmentHandle[]>();
+    for (const h of this.segments.values()) {
+      const list = bySegShard.get(h.entry.shard) ?? [];
+      list.push(h);
+      bySegShard.set(h.entry.shard, list);
+    }
+    const acquired: SegmentHandle[] = [];
+    const shards: ShardSnapshot[] = this.shardIndexes().map((s) => {
+      const handles = (bySegShard.get(s) ?? []).sort((a, b) => a.entry.genMin - b.entry.genMin || a.entry.partition - b.entry.partition);
+      for (const h of handles) h.acquire();
+      acquired.push(...handles);
+      const tails = [...this.frozen.map((f) => f.tails[s]), this.tails[s]].filter((t) => t.rowCount > 0);
+      const actors = this.actors[s];
+      return {
+        shard: s,
+        actorCount: actors.size,
+        actorValue: (id: number) => actors.values[id],
+        sources: [...handles.map((h) => h.reader), ...tails.map((t) => new TailSource(t))],
+      };
+    });
+    let released = false;
+    const schema = new Map<string, ColumnType>(this.schema);
+    return {
+      table: this.name,
+      actorColumn: this.actorColumn,
+      timeColumn: this.timeColumn,
+      schema,
+      shards,
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const h of acquired) h.release();
+      },
+    };
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Typed columnar pieces: the shape in which rows move between the ingest path, the WAL,
+ * the in-memory tail and the segment writer.
+ *
+ *  - number/time: Float64Array values
+ *  - boolean:     Uint8Array 0/1
+ *  - string:      Uint32Array codes into `dict`
+ * A null row has its validity bit clear and an unspecified value slot.
+ */
+import type { ColumnType } from '../types.js';
+
+export type StoredType = Exclude<ColumnType, 'time'>;
+export type TypedValues = Float64Array | Uint8Array | Uint32Array;
+
+export interface TypedColumn {
+  name: string;
+  type: StoredType;
+  values: TypedValues;
+  /** String columns only: the dictionary the codes point into. */
+  dict?: string[];
+  /** Validity bitmap, or null when every row holds a value. */
+  validity: Uint8Array | null;
+}
+
+export function allocValues(type: StoredType, length: number): TypedValues {
+  if (type === 'number') return new Float64Array(length);
+  if (type === 'boolean') return new Uint8Array(length);
+  return new Uint32Array(length);
+}
+
+/** Copies `src` into a new typed array of the same kind with room for `length` entries. */
+export function growValues<T extends TypedValues>(src: T, length: number): T {
+  const out = new (src.constructor as new (n: number) => T)(length);
+  out.set(src);
+  return out;
+}
+
+export function setValid(validity: Uint8Array, row: number): void {
+  validity[row >> 3] |= 1 << (row & 7);
+}
+
+export function isSet(validity: Uint8Array | null, row: number): boolean {
+  return validity === null || (validity[row >> 3] & (1 << (row & 7))) !== 0;
+}
+
+/** Grows a byte buffer (e.g. a bitmap) to at least `bytes`, zero-filling the new part. */
+export function growBytes(src: Uint8Array, bytes: number): Uint8Array {
+  if (src.length >= bytes) return src;
+  const out = new Uint8Array(Math.max(bytes, src.length * 2));
+  out.set(src);
+  return out;
+}
+
+/** Next capacity for a growing column: doubling, starting at 1024. */
+export function nextCapacity(current: number, needed: number): number {
+  let cap = Math.max(1024, current);
+  while (cap < needed) cap *= 2;
+  return cap;
+}

@@ -1,0 +1,102 @@
+/**
+ * The WAL record payload: one shard's part of one ingest batch, columnar.
+ *
+ * A batch touching k shards is written as k records (one per shard WAL) that all carry the
+ * batch id and k. On replay a batch counts only when all k parts are found, so a crash in the
+ * middle of a group commit leaves an unacknowledged batch wholly absent.
+ *
+ * Payload (msgpack array): [version=1, batchId, parts, shard, rowCount, times(f64 bytes),
+ *   actorValues, actorCodes(u32 bytes), columns, typeErrors]
+ *   columns: [[name, typeTag, values bytes, dict | null, validity bytes | null], ...]
+ *   typeErrors: [[column, count], ...]
+ */
+import { Packr } from 'msgpackr';
+import type { StoredType, TypedColumn } from './typed-column.js';
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: false });
+const TYPE_TAGS: readonly StoredType[] = ['number', 'boolean', 'string'];
+
+export interface ShardPart {
+  batchId: number;
+  /** How many shard parts the batch has in all. */
+  parts: number;
+  shard: number;
+  rowCount: number;
+  times: Float64Array;
+  /** Distinct actor values of this part; `actorCodes` index into it. */
+  actorValues: (string | number)[];
+  actorCodes: Uint32Array;
+  columns: TypedColumn[];
+  typeErrors: [string, number][];
+}
+
+function bytesOf(a: Float64Array | Uint32Array | Uint8Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Copies bytes into a fresh, aligned buffer and views them as the requested array type. */
+function viewAs<T extends Float64Array | Uint32Array | Uint8Array>(
+  bytes: Uint8Array,
+  Ctor: { new (buf: ArrayBuffer): T; BYTES_PER_ELEMENT: number },
+): T {
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return new Ctor(copy);
+}
+
+export function encodeShardPart(p: ShardPart): Uint8Array {
+  const columns = p.columns.map((c) => [
+    c.name,
+    TYPE_TAGS.indexOf(c.type),
+    bytesOf(c.values),
+    c.dict ?? null,
+    c.validity,
+  ]);
+  return packr.pack([
+    1,
+    p.batchId,
+    p.parts,
+    p.shard,
+    p.rowCount,
+    bytesOf(p.times),
+    p.actorValues,
+    bytesOf(p.actorCodes),
+    columns,
+    p.typeErrors,
+  ]);
+}
+
+/** Decodes a payload; throws on anything malformed (the caller treats that as corruption). */
+export function decodeShardPart(payload: Uint8Array): ShardPart {
+  const a = packr.unpack(payload) as unknown[];
+  if (!Array.isArray(a) || a[0] !== 1 || a.length !== 10) throw new Error('unknown WAL record layout');
+  const rawColumns = a[8] as [string, number, Uint8Array, string[] | null, Uint8Array | null][];
+  const columns: TypedColumn[] = rawColumns.map(([name, tag, values, dict, validity]) => {
+    const type = TYPE_TAGS[tag];
+    if (type === undefined) throw new Error(`unknown column type tag ${tag}`);
+    const col: TypedColumn = {
+      name,
+      type,
+      values:
+        type === 'number'
+          ? viewAs(values, Float64Array)
+          : type === 'boolean'
+            ? viewAs(values, Uint8Array)
+            : viewAs(values, Uint32Array),
+      validity: validity === null ? null : viewAs(validity, Uint8Array),
+    };
+    if (dict !== null) col.dict = dict;
+    return col;
+  });
+  return {
+    batchId: a[1] as number,
+    parts: a[2] as number,
+    shard: a[3] as number,
+    rowCount: a[4] as number,
+    times: viewAs(a[5] as Uint8Array, Float64Array),
+    actorValues: a[6] as (string | number)[],
+    actorCodes: viewAs(a[7] as Uint8Array, Uint32Array),
+    columns,
+    typeErrors: a[9] as [string, number][],
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * Write-ahead log files, one per shard per WAL generation.
+ *
+ * On-disk format:
+ *   header  "SHOALWAL" (8 bytes) + u32 LE format version (1)
+ *   record* u32 LE payload length | u32 LE crc32(payload) | payload (msgpack, see wal-record.ts)
+ *
+ * Durability: `append` only writes into the page cache; a record is durable once `sync` (fsync)
+ * has resolved after it. The table acknowledges an ingest only after that (group commit).
+ * Recovery: `readWal` returns every whole record up to the first torn or corrupt one; the caller
+ * truncates the file there before appending again, so a torn tail never hides later records.
+ */
+import { closeSync, fstatSync, fsync, ftruncateSync, openSync, readFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { ioError, writeAll } from './file-io.js';
+
+const MAGIC = Buffer.from('SHOALWAL', 'latin1');
+const VERSION = 1;
+export const WAL_HEADER_BYTES = 12;
+const RECORD_HEADER_BYTES = 8;
+/** A length beyond this is treated as garbage, not as a huge record. */
+const MAX_RECORD_BYTES = 1 << 30;
+
+export interface WalReadResult {
+  records: Uint8Array[];
+  /** Byte offset just past each record, parallel to `records`. */
+  ends: number[];
+  /** Bytes of the file up to the end of the last whole record (what to truncate to). */
+  validBytes: number;
+  fileBytes: number;
+  /** Why reading stopped early, or null when the file ended cleanly. */
+  damage: string | null;
+}
+
+/** Frames one payload as a WAL record. */
+export function frameRecord(payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(crc32(payload), 4);
+  out.set(payload, RECORD_HEADER_BYTES);
+  return out;
+}
+
+/** Reads every whole record of a WAL file; never throws on torn or corrupt content. */
+export function readWal(path: string): WalReadResult {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    throw ioError(err, path);
+  }
+  const records: Uint8Array[] = [];
+  const ends: number[] = [];
+  if (buf.length < WAL_HEADER_BYTES) {
+    return { records, ends, validBytes: 0, fileBytes: buf.length, damage: buf.length === 0 ? null : 'torn header' };
+  }
+  if (!buf.subarray(0, 8).equals(MAGIC) || buf.readUInt32LE(8) !== VERSION) {
+    return { records, ends, validBytes: 0, fileBytes: buf.length, damage: 'bad header' };
+  }
+  let pos = WAL_HEADER_BYTES;
+  let damage: string | null = null;
+  while (pos < buf.length) {
+    if (pos + RECORD_HEADER_BYTES > buf.length) {
+      damage = `torn record header at byte ${pos}`;
+      break;
+    }
+    const len = buf.readUInt32LE(pos);
+    const crc = buf.readUInt32LE(pos + 4);
+    if (len > MAX_RECORD_BYTES || pos + RECORD_HEADER_BYTES + len > buf.length) {
+      damage = `torn record at byte ${pos}`;
+      break;
+    }
+    const payload = buf.subarray(pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + len);
+    if (crc32(payload) !== crc) {
+      damage = `checksum mismatch in record at byte ${pos}`;
+      break;
+    }
+    records.push(payload);
+    pos += RECORD_HEADER_BYTES + len;
+    ends.push(pos);
+  }
+  return { records, ends, validBytes: pos, fileBytes: buf.length, damage };
+}
+
+/** An open WAL file positioned at its end, ready for appends. */
+export class WalWriter {
+  readonly path: string;
+  private fd: number;
+  private sizeBytes: number;
+
+  private constructor(path: string, fd: number, sizeBytes: number) {
+    this.path = path;
+    this.fd = fd;
+    this.sizeBytes = sizeBytes;
+  }
+
+  /**
+   * Opens (creating if needed) a WAL file for appending. `validBytes` from a previous
+   * `readWal` cuts a torn tail off first.
+   */
+  static open(path: string, validBytes?: number): WalWriter {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'a+');
+      let size = fstatSync(fd).size;
+      if (validBytes !== undefined && validBytes < size) {
+        ftruncateSync(fd, validBytes);
+        size = validBytes;
+      }
+      if (size < WAL_HEADER_BYTES) {
+        ftruncateSync(fd, 0);
+        const header = Buffer.alloc(WAL_HEADER_BYTES);
+        MAGIC.copy(header, 0);
+        header.writeUInt32LE(VERSION, 8);
+        writeAll(fd, header);
+        size = WAL_HEADER_BYTES;
+      }
+      return new WalWriter(path, fd, size);
+    } catch (err) {
+      if (fd !== undefined) closeSync(fd);
+      throw ioError(err, path);
+    }
+  }
+
+  get bytes(): number {
+    return this.sizeBytes;
+  }
+
+  /** Appends framed records; on a failed write the file is cut back so no partial record stays. */
+  append(framed: Uint8Array): void {
+    try {
+      writeAll(this.fd, framed);
+      this.sizeBytes += framed.length;
+    } catch (err) {
+      try {
+        ftruncateSync(this.fd, this.sizeBytes);
+      } catch {
+        // the cut is best effort; replay stops at a torn record anyway
+      }
+      throw ioError(err, this.path);
+    }
+  }
+
+  /** Cuts the file back to `sizeBytes` (undoing appends of a failed group commit). */
+  truncateTo(sizeBytes: number): void {
+    try {
+      ftruncateSync(this.fd, sizeBytes);
+      this.sizeBytes = sizeBytes;
+    } catch (err) {
+      throw ioError(err, this.path);
+    }
+  }
+
+  /** Resolves once everything appended so far is on disk. */
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fsync(this.fd, (err) => (err ? reject(ioError(err, this.path)) : resolve()));
+    });
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // closing twice or after a failed open is harmless
+    }
+  }
+}

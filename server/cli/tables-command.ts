@@ -1,0 +1,40 @@
+/** `shoal tables`: every table with rows, bytes, time range, dead letters and its columns. */
+import { Store, tableStats, type TableStats } from '../../engine/index.js';
+import { formatBytes } from './progress.js';
+import { textTable } from './text-table.js';
+
+const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+
+export function renderTables(stats: TableStats[], unopenable: Map<string, string>): string {
+  if (stats.length === 0 && unopenable.size === 0) return 'no tables\n';
+  let out = textTable(
+    ['table', 'rows', 'actors', 'on disk', 'from', 'to', 'dead letters', 'segments'],
+    stats.map((s) => [s.name, s.rowCount, s.actorCount, formatBytes(s.bytesOnDisk), iso(s.minTimeMs), iso(s.maxTimeMs), s.deadLetterCount, s.segmentCount]),
+  );
+  for (const s of stats) {
+    out += `\n${s.name} (actor: ${s.actorColumn}, time: ${s.timeColumn})\n`;
+    out += textTable(
+      ['column', 'type', 'nulls', 'type errors'],
+      s.columns.map((c) => [c.name, c.type, c.nullCount, c.typeErrors]),
+    );
+    for (const d of s.damaged) out += `  DAMAGED ${d.file}: ${d.reason}\n`;
+  }
+  for (const [name, why] of unopenable) out += `\n${name}: cannot be opened: ${why}\n`;
+  return out;
+}
+
+export async function runTablesCommand(opts: { dataDir: string; json: boolean; out?: NodeJS.WritableStream }): Promise<void> {
+  const out = opts.out ?? process.stdout;
+  const store = await Store.open(opts.dataDir);
+  try {
+    const stats = store.tableNames().map((n) => tableStats(store.get(n)));
+    if (opts.json) {
+      const unopenable = Object.fromEntries(store.unopenable);
+      out.write(`${JSON.stringify({ tables: stats, unopenable }, null, 2)}\n`);
+    } else {
+      out.write(renderTables(stats, store.unopenable));
+    }
+  } finally {
+    await store.close(false);
+  }
+}
