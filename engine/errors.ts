@@ -23,6 +23,7 @@ export const ERRORS = {
   DISK_FULL: { status: 507, message: 'no space left on device while writing %s' },
   IO_ERROR: { status: 500, message: 'I/O error on %s: %s' },
   STORE_CLOSED: { status: 503, message: 'the store is closed' },
+  DATA_DIR_LOCKED: { status: 409, message: 'data directory %s is in use by process %s; stop it or send requests to it with --url' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ShoalError } from '../errors.js';
+import { DirLock } from './dir-lock.js';
 import { openTable } from './table-open.js';
 import { DEFAULT_TABLE_OPTIONS, Table, type TableOptions } from './table.js';
 
@@ -39,6 +40,7 @@ export class Store {
   private readonly shardCount: number;
   readonly log: (message: string) => void;
   private closed = false;
+  private lock: DirLock | null = null;
 
   private constructor(dir: string, opts: StoreOptions) {
     this.dir = dir;
@@ -51,6 +53,7 @@ export class Store {
   static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
     mkdirSync(dir, { recursive: true });
     const store = new Store(dir, opts);
+    store.lock = DirLock.acquire(dir);
     for (const name of readdirSync(dir)) {
       if (!TABLE_NAME.test(name) || !existsSync(join(dir, name, 'manifest.json'))) continue;
       try {
@@ -134,6 +137,7 @@ export class Store {
     this.closed = true;
     await Promise.all([...this.tables.values()].map((t) => t.close(flush)));
     this.tables.clear();
+    this.lock?.release();
   }
 }
 

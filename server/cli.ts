@@ -1,0 +1,144 @@
+/**
+ * The `shoal` command line: ingest, tables, query, demo (and serve, from the HTTP server).
+ * Usage errors exit 2, failures exit 1 with `shoal: CODE: message`; bad input lines do not fail
+ * an ingest (they are counted and dead-lettered).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ShoalError } from '../engine/index.js';
+import { loadDemo } from './cli/demo-command.js';
+import { runIngestCommand } from './cli/ingest-command.js';
+import { runQueryCommand, type OutputFormat } from './cli/query-command.js';
+import { runTablesCommand } from './cli/tables-command.js';
+
+const DATA_HELP = '  --data DIR        data directory (default $SHOAL_DATA or ./data)';
+
+const HELP: Record<string, string> = {
+  main: `shoal — embedded event analytics
+
+Usage: shoal <command> [options]
+
+Commands:
+  ingest FILE...    load NDJSON, JSON, CSV, MessagePack or access logs (.gz too) into a table
+  query JSON|@FILE  run a query and print the result
+  tables            list tables with rows, size, time range and columns
+  demo              generate a realistic product-events table to explore
+
+Run "shoal <command> --help" for a command's options.
+`,
+  ingest: `Usage: shoal ingest FILE... --table T [options]
+
+  --table T         table to load into (created on first ingest)
+  --actor C         actor column, fixed when the table is created (default user_id; host for access logs)
+  --time C          time column, fixed when the table is created (default time)
+  --format F        ndjson | json | csv | msgpack | combined (default: from the file extension)
+${DATA_HELP}
+
+Bad lines are skipped, reported, and kept in the table's dead-letter log; the command exits 0.
+`,
+  query: `Usage: shoal query JSON|@FILE [options]
+
+  --format F        table | json | csv (default table); json prints the HTTP response object
+${DATA_HELP}
+
+Example: shoal query '{"table":"events","measures":["count"],"groupBy":["country"]}'
+`,
+  tables: `Usage: shoal tables [options]
+
+  --json            machine-readable output
+${DATA_HELP}
+`,
+  demo: `Usage: shoal demo [options]
+
+  --events N        how many events to generate (default 1000000)
+  --table T         table name (default events)
+${DATA_HELP}
+`,
+};
+
+const OPTIONS: ParseArgsConfig['options'] = {
+  help: { type: 'boolean', short: 'h' },
+  data: { type: 'string' },
+  table: { type: 'string' },
+  actor: { type: 'string' },
+  time: { type: 'string' },
+  format: { type: 'string' },
+  json: { type: 'boolean' },
+  events: { type: 'string' },
+};
+
+class UsageError extends Error {}
+
+function dataDir(values: Record<string, unknown>): string {
+  return (values.data as string | undefined) ?? process.env.SHOAL_DATA ?? './data';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP.main);
+    return command === undefined ? 2 : 0;
+  }
+  if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command "${command}"`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP[command]);
+    return 0;
+  }
+  switch (command) {
+    case 'ingest': {
+      if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
+      if (typeof values.table !== 'string') throw new UsageError('ingest needs --table T');
+      await runIngestCommand({
+        files: positionals,
+        table: values.table,
+        dataDir: dataDir(values),
+        actor: values.actor as string | undefined,
+        time: values.time as string | undefined,
+        format: values.format as string | undefined,
+      });
+      return 0;
+    }
+    case 'query': {
+      if (positionals.length !== 1) throw new UsageError('query needs exactly one JSON or @FILE argument');
+      const format = (values.format ?? 'table') as OutputFormat;
+      if (!['table', 'json', 'csv'].includes(format)) throw new UsageError(`--format must be table, json or csv`);
+      await runQueryCommand({ query: positionals[0], dataDir: dataDir(values), format });
+      return 0;
+    }
+    case 'tables':
+      await runTablesCommand({ dataDir: dataDir(values), json: values.json === true });
+      return 0;
+    case 'demo': {
+      const events = values.events === undefined ? 1_000_000 : Number(values.events);
+      if (!Number.isFinite(events) || events < 1) throw new UsageError('--events must be a positive number');
+      await loadDemo({ dataDir: dataDir(values), events: Math.round(events), table: values.table as string | undefined });
+      return 0;
+    }
+  }
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`shoal: ${err.message}\nRun "shoal --help" for usage.\n`);
+      process.exitCode = 2;
+    } else if (err instanceof ShoalError) {
+      process.stderr.write(`shoal: ${err.code}: ${err.message}${err.path ? ` (at ${err.path})` : ''}\n`);
+      process.exitCode = 1;
+    } else {
+      const e = err as NodeJS.ErrnoException;
+      process.stderr.write(`shoal: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

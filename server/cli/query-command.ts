@@ -1,0 +1,53 @@
+/**
+ * `shoal query JSON|@FILE`: runs one query against a data directory and prints the result as
+ * the HTTP response object (json), a text table, or CSV.
+ */
+import { readFileSync } from 'node:fs';
+import { ShoalError, Store } from '../../engine/index.js';
+import { runQuery, type QueryResult } from '../../engine/query/index.js';
+import { textTable } from './text-table.js';
+
+export type OutputFormat = 'json' | 'table' | 'csv';
+
+/** Parses the query argument: inline JSON, or @path to a file holding it. */
+export function readQueryArg(arg: string): unknown {
+  const text = arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ShoalError('BAD_REQUEST', [`query is not valid JSON: ${(err as Error).message}`]);
+  }
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderResult(result: QueryResult, format: OutputFormat): string {
+  if (format === 'json') return `${JSON.stringify(result)}\n`;
+  const header = result.columns.map((c) => c.name);
+  const timeCols = result.columns.map((c) => c.type === 'time');
+  const rows = result.rows.map((r) => r.map((v, i) => (timeCols[i] && typeof v === 'number' ? new Date(v).toISOString() : v)));
+  if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+  return textTable(header, rows as (string | number | null)[][]);
+}
+
+export async function runQueryCommand(opts: { query: string; dataDir: string; format: OutputFormat; out?: NodeJS.WritableStream }): Promise<void> {
+  const out = opts.out ?? process.stdout;
+  const json = readQueryArg(opts.query);
+  const table = (json as { table?: unknown } | null)?.table;
+  if (typeof table !== 'string') throw new ShoalError('BAD_QUERY', ['"table" is required'], 'table');
+  const store = await Store.open(opts.dataDir);
+  try {
+    const snapshot = store.get(table).snapshot();
+    try {
+      out.write(renderResult(await runQuery(snapshot, json), opts.format));
+    } finally {
+      snapshot.release();
+    }
+  } finally {
+    await store.close(false);
+  }
+}
