@@ -55,7 +55,7 @@ ${DATA_HELP}
 `,
 };
 
-const OPTIONS: ParseArgsConfig['options'] = {
+const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   data: { type: 'string' },
   table: { type: 'string' },
@@ -64,7 +64,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   format: { type: 'string' },
   json: { type: 'boolean' },
   events: { type: 'string' },
-};
+} satisfies ParseArgsConfig['options'];
 
 class UsageError extends Error {}
 

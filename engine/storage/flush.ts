@@ -63,6 +63,7 @@ export async function flushTable(table: Table): Promise<void> {
       }
       const actorBytes = await Promise.all(table.actors.map((a, s) => a.persist(actorsPath(table.dir, s), actorCounts[s])));
       fsyncDir(join(table.dir, SEGMENTS_DIR));
+      table.idempotency.persist(frozen.genMax);
       commitFlush(table, frozen, handles, actorCounts, actorBytes);
     } catch (err) {
       // Nothing was committed: drop the new files; the frozen tails stay for the next try.

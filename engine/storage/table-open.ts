@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { CorruptDataError, ShoalError } from '../errors.js';
 import { ActorDict } from './actor-dict.js';
 import { DEAD_LETTER_FILE, DeadLetterLog } from './dead-letter.js';
+import { IDEMPOTENCY_FILE, IdempotencyIndex } from './idempotency.js';
 import { newManifest, readManifest, writeManifest, type ManifestBody } from './manifest.js';
 import { SegmentHandle } from './segment-handle.js';
 import { SegmentReader } from './segment-reader.js';
@@ -116,6 +117,7 @@ export async function openTable(dir: string, name: string, options: TableOptions
     manifest: m,
     actors,
     deadLetters: await DeadLetterLog.open(join(dir, DEAD_LETTER_FILE)),
+    idempotency: IdempotencyIndex.load(join(dir, IDEMPOTENCY_FILE)),
     nextBatchId: replay.maxBatchId + 1,
     generation,
   });

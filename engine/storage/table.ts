@@ -2,8 +2,8 @@
  * A table: the shards' WALs, in-memory tails, actor dictionaries and segments, tied together by
  * the manifest. Owns the ingest path (split → group commit → tail) and hands out snapshots.
  *
- * Durability: `ingest` resolves only after every WAL record of the batch (one per shard it
- * touches) and its dead-letter lines are fsynced; concurrent calls share one fsync round
+ * Durability: `ingest` resolves only after every WAL record of the call (one per shard it
+ * touches, all carrying one transaction id) and its dead-letter lines are fsynced; concurrent calls share one fsync round
  * (group commit). Flushes and compactions commit through the manifest (see flush.ts,
  * compaction.ts); recovery is in recovery.ts.
  *
@@ -16,6 +16,7 @@ import type { ShardSnapshot, TableSnapshot } from '../query/source.js';
 import type { ColumnType } from '../types.js';
 import type { ActorDict } from './actor-dict.js';
 import { DeadLetterLog, formatDeadLetter, type DeadLetterEntry } from './dead-letter.js';
+import type { IdempotencyIndex } from './idempotency.js';
 import type { ManifestBody } from './manifest.js';
 import { SegmentHandle } from './segment-handle.js';
 import { splitBatch } from './split-batch.js';
@@ -45,6 +46,23 @@ export interface IngestResult {
   typeErrors: number;
   /** The first 100 problems, by line. */
   errors: { line: number; message: string }[];
+  /** True when an idempotency key matched an earlier request and nothing was stored. */
+  duplicate?: boolean;
+}
+
+export interface IngestOptions {
+  /** Names the input in dead-letter entries (a file name, or "http"). */
+  source?: string;
+  /** Makes a retry of the same request a no-op for 24 h. */
+  idempotencyKey?: string;
+}
+
+function summary(r: IngestResult): IngestResult {
+  return { accepted: r.accepted, rejected: r.rejected, typeErrors: r.typeErrors, errors: r.errors.slice(0, 10) };
+}
+
+function emptyPart(shard: number): Omit<ShardPart, 'batchId' | 'parts'> {
+  return { shard, rowCount: 0, times: new Float64Array(0), actorValues: [], actorCodes: new Uint32Array(0), columns: [], typeErrors: [] };
 }
 
 export interface Damage {
@@ -82,6 +100,7 @@ export class Table {
   wals: WalWriter[];
   readonly segments = new Map<string, SegmentHandle>();
   readonly deadLetters: DeadLetterLog;
+  readonly idempotency: IdempotencyIndex;
   readonly damaged: Damage[] = [];
   nextBatchId: number;
   lastIngestMs: number | null;
@@ -101,6 +120,7 @@ export class Table {
     manifest: ManifestBody;
     actors: ActorDict[];
     deadLetters: DeadLetterLog;
+    idempotency: IdempotencyIndex;
     nextBatchId: number;
     /** WAL generation new writes go to. */
     generation: number;
@@ -112,6 +132,7 @@ export class Table {
     this.schema = new Map(init.manifest.schema);
     this.actors = init.actors;
     this.deadLetters = init.deadLetters;
+    this.idempotency = init.idempotency;
     this.nextBatchId = init.nextBatchId;
     this.lastIngestMs = init.manifest.lastIngestMs;
     const gen = init.generation;
@@ -145,18 +166,50 @@ export class Table {
   }
 
   /**
-   * Stores a parsed batch durably. Resolves after the group commit that carries it; rejects
-   * (storing nothing of it) on an I/O error such as DISK_FULL.
+   * Stores parsed batches durably, as one transaction: after a crash they are all present or
+   * none is. Resolves after the group commit that carries them; rejects (storing nothing) on an
+   * I/O error such as DISK_FULL. With an idempotency key already committed in the last 24 h,
+   * stores nothing and returns the first call's result.
    */
-  async ingest(batch: EventBatch, source = 'input'): Promise<IngestResult> {
+  async ingest(input: EventBatch | EventBatch[], opts: IngestOptions = {}): Promise<IngestResult> {
     if (this.closed) throw new ShoalError('STORE_CLOSED');
-    const split = splitBatch(batch, { types: this.schema, maxColumns: this.options.maxColumns }, this.shardCount);
-    const deadLetters: DeadLetterEntry[] = batch.rejects.map((r) => ({ source, line: r.line, kind: 'rejected', reason: r.message, raw: r.raw }));
-    for (const c of split.conflicts) {
-      deadLetters.push({ source, line: c.line, kind: 'type_conflict', reason: c.reason, raw: this.eventJson(batch, c.row) });
+    const key = opts.idempotencyKey;
+    if (key !== undefined) {
+      const known = this.idempotency.lookup(key);
+      if (known !== undefined) return { ...(await known), duplicate: true };
     }
+    const run = this.ingestNow(Array.isArray(input) ? input : [input], opts.source ?? 'input', key);
+    if (key !== undefined) this.idempotency.pending(key, run);
+    const result = await run;
+    if (this.tailRows() >= this.options.flushRows) this.scheduleFlush();
+    return result;
+  }
+
+  private async ingestNow(batches: EventBatch[], source: string, key: string | undefined): Promise<IngestResult> {
+    const schemaView = { types: this.schema, maxColumns: this.options.maxColumns };
+    const splitParts: Omit<ShardPart, 'batchId' | 'parts'>[] = [];
+    const deadLetters: DeadLetterEntry[] = [];
+    const result: IngestResult = { accepted: 0, rejected: 0, typeErrors: 0, errors: [] };
+    for (const batch of batches) {
+      const split = splitBatch(batch, schemaView, this.shardCount);
+      splitParts.push(...split.parts);
+      for (const r of batch.rejects) deadLetters.push({ source, line: r.line, kind: 'rejected', reason: r.message, raw: r.raw });
+      for (const c of split.conflicts) {
+        deadLetters.push({ source, line: c.line, kind: 'type_conflict', reason: c.reason, raw: this.eventJson(batch, c.row) });
+      }
+      result.accepted += batch.count;
+      result.rejected += batch.rejects.length;
+    }
+    for (const p of splitParts) for (const [, n] of p.typeErrors) result.typeErrors += n;
+    result.errors = deadLetters
+      .map((e) => ({ line: e.line, message: e.reason }))
+      .sort((a, b) => a.line - b.line)
+      .slice(0, MAX_REPORTED_ERRORS);
+    // A keyed request with no accepted rows still needs a WAL record to make its key durable.
+    if (key !== undefined && splitParts.length === 0) splitParts.push(emptyPart(0));
     const batchId = this.nextBatchId++;
-    const parts: ShardPart[] = split.parts.map((p) => ({ ...p, batchId, parts: split.parts.length }));
+    const parts: ShardPart[] = splitParts.map((p) => ({ ...p, batchId, parts: splitParts.length }));
+    if (key !== undefined) parts[0].idempotency = { key, atMs: Date.now(), result: summary(result) };
     const now = Date.now();
     const pending: Omit<PendingCommit, 'resolve' | 'reject'> = {
       records: parts.map((p) => ({ shard: p.shard, bytes: frameRecord(encodeShardPart(p)) })),
@@ -168,14 +221,7 @@ export class Table {
       this.queue.push({ ...pending, resolve, reject });
       void this.commitLoop();
     });
-    const errors = deadLetters
-      .map((e) => ({ line: e.line, message: e.reason }))
-      .sort((a, b) => a.line - b.line)
-      .slice(0, MAX_REPORTED_ERRORS);
-    let typeErrors = 0;
-    for (const p of parts) for (const [, n] of p.typeErrors) typeErrors += n;
-    if (this.tailRows() >= this.options.flushRows) this.scheduleFlush();
-    return { accepted: batch.count, rejected: batch.rejects.length, typeErrors, errors };
+    return result;
   }
 
   /** The event at `row` as flattened JSON, for the dead-letter log. */
@@ -238,6 +284,9 @@ export class Table {
 
   applyPart(tail: Tail, part: ShardPart): void {
     tail.append(part, this.actors[part.shard].idsFor(part.actorValues));
+    if (part.idempotency !== undefined) {
+      this.idempotency.committed(part.idempotency, tail.generation);
+    }
   }
 
   /**

@@ -6,7 +6,7 @@
  * middle of a group commit leaves an unacknowledged batch wholly absent.
  *
  * Payload (msgpack array): [version=1, batchId, parts, shard, rowCount, times(f64 bytes),
- *   actorValues, actorCodes(u32 bytes), columns, typeErrors]
+ *   actorValues, actorCodes(u32 bytes), columns, typeErrors, idempotency | null]
  *   columns: [[name, typeTag, values bytes, dict | null, validity bytes | null], ...]
  *   typeErrors: [[column, count], ...]
  */
@@ -28,6 +28,14 @@ export interface ShardPart {
   actorCodes: Uint32Array;
   columns: TypedColumn[];
   typeErrors: [string, number][];
+  /** On one part of a keyed request: the key and the result to replay to a retry. */
+  idempotency?: IdempotencyEntry;
+}
+
+export interface IdempotencyEntry {
+  key: string;
+  atMs: number;
+  result: { accepted: number; rejected: number; typeErrors: number; errors: { line: number; message: string }[] };
 }
 
 function bytesOf(a: Float64Array | Uint32Array | Uint8Array): Uint8Array {
@@ -63,13 +71,14 @@ export function encodeShardPart(p: ShardPart): Uint8Array {
     bytesOf(p.actorCodes),
     columns,
     p.typeErrors,
+    p.idempotency ?? null,
   ]);
 }
 
 /** Decodes a payload; throws on anything malformed (the caller treats that as corruption). */
 export function decodeShardPart(payload: Uint8Array): ShardPart {
   const a = packr.unpack(payload) as unknown[];
-  if (!Array.isArray(a) || a[0] !== 1 || a.length !== 10) throw new Error('unknown WAL record layout');
+  if (!Array.isArray(a) || a[0] !== 1 || a.length !== 11) throw new Error('unknown WAL record layout');
   const rawColumns = a[8] as [string, number, Uint8Array, string[] | null, Uint8Array | null][];
   const columns: TypedColumn[] = rawColumns.map(([name, tag, values, dict, validity]) => {
     const type = TYPE_TAGS[tag];
@@ -98,5 +107,6 @@ export function decodeShardPart(payload: Uint8Array): ShardPart {
     actorCodes: viewAs(a[7] as Uint8Array, Uint32Array),
     columns,
     typeErrors: a[9] as [string, number][],
+    ...(a[10] === null ? {} : { idempotency: a[10] as IdempotencyEntry }),
   };
 }

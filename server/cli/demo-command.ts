@@ -31,7 +31,7 @@ export async function loadDemo(opts: DemoOptions): Promise<number> {
     let lines: string[] = [];
     const flushChunk = async (): Promise<void> => {
       const parsed = parseBuffer(Buffer.from(lines.join('\n') + '\n'), { format: 'ndjson', actorColumn: 'user_id', timeColumn: 'time' });
-      for (const batch of ([] as EventBatch[]).concat(await parsed)) accepted += (await table.ingest(batch, 'demo')).accepted;
+      for (const batch of ([] as EventBatch[]).concat(await parsed)) accepted += (await table.ingest(batch, { source: 'demo' })).accepted;
       lines = [];
       bar.update({ events: accepted, bytes: accepted, totalBytes: opts.events, label: 'demo' });
     };

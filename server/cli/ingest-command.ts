@@ -60,7 +60,7 @@ export async function ingestFile(
   });
   for await (const batch of events) {
     totals.lines += batch.lineCount;
-    inFlight.push(table.ingest(batch, source));
+    inFlight.push(table.ingest(batch, { source }));
     if (inFlight.length >= IN_FLIGHT) take(await inFlight.shift()!);
   }
   for (const p of inFlight) take(await p);

@@ -54,7 +54,7 @@ export function dumpTable(table: Table): DumpedRow[] {
       for (const src of shard.sources) {
         for (let g = 0; g < src.rowGroups.length; g++) {
           const ids = src.readActorIds(g);
-          const times = src.readColumn('$time', g)!.values as Float64Array;
+          const times = (src.readColumn('$time', g) as { values: Float64Array }).values;
           const vecs = columns.map((c) => src.readColumn(c, g));
           for (let i = 0; i < ids.length; i++) {
             const values: Record<string, Value> = Object.create(null);
@@ -63,7 +63,7 @@ export function dumpTable(table: Table): DumpedRow[] {
               if (v.validity !== null && (v.validity[i >> 3] & (1 << (i & 7))) === 0) return;
               values[columns[k]] = v.type === 'string' ? v.dict[v.codes[i]] : v.type === 'boolean' ? v.values[i] === 1 : v.values[i];
             });
-            rows.push({ shard: shard.shard, actor: shard.actorValue(ids[i]), timeMs: times[i], values });
+            rows.push({ shard: shard.shard, actor: shard.actorValue(ids[i]) as string | number, timeMs: times[i], values });
           }
         }
       }

@@ -101,8 +101,8 @@ describe('table storage', () => {
       for (const shard of snap.shards) {
         for (const src of shard.sources) {
           const ids = src.readActorIds(0);
-          const times = src.readColumn('$time', 0)!.values as Float64Array;
-          const seqs = src.readColumn('seq', 0)!.values as Float64Array;
+          const times = (src.readColumn('$time', 0) as { values: Float64Array }).values;
+          const seqs = (src.readColumn('seq', 0) as { values: Float64Array }).values;
           for (let i = 1; i < ids.length; i++) {
             const order = ids[i - 1] - ids[i] || times[i - 1] - times[i] || seqs[i - 1] - seqs[i];
             expect(order, `${src.id} row ${i}`).toBeLessThan(0);

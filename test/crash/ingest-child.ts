@@ -1,0 +1,24 @@
+/**
+ * Child process for the crash tests: opens the store, then ingests numbered batches forever,
+ * printing "ACK <batch>" after each one is acknowledged. The parent SIGKILLs it at random.
+ * Each batch's events carry (batch, i) so the parent can check exactly-once presence.
+ */
+import { Store } from '../../engine/index.js';
+import { batchOf, rng, type PlainEvent } from '../storage/helpers.js';
+
+const [dir, firstBatchArg, seedArg] = process.argv.slice(2);
+const store = await Store.open(dir, { table: { flushRows: 20_000, compactAt: 3 } });
+const table = await store.getOrCreate('crash');
+const r = rng(Number(seedArg));
+process.stdout.write('READY\n');
+const inFlight: Promise<void>[] = [];
+for (let batch = Number(firstBatchArg); ; batch++) {
+  const size = 1 + Math.floor(r() * 300);
+  const events: PlainEvent[] = [];
+  for (let i = 0; i < size; i++) {
+    events.push({ user: `u${Math.floor(r() * 500)}`, timeMs: Date.UTC(2026, 0, 1) + Math.floor(r() * 10 * 86_400_000), batch, i, size });
+  }
+  // Several batches in flight at once, so kills land inside shared group commits.
+  inFlight.push(table.ingest(batchOf(events)).then(() => void process.stdout.write(`ACK ${batch}\n`)));
+  if (inFlight.length >= 4) await inFlight.shift();
+}

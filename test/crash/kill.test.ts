@@ -1,0 +1,79 @@
+/**
+ * Crash safety: a child ingests numbered batches and reports each acknowledged one; it is
+ * SIGKILLed at random moments, 20 times. After each kill the store must open cleanly and hold
+ * every acknowledged batch exactly once, and every other batch wholly or not at all.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Store } from '../../engine/index.js';
+import { dumpTable, rng, tempDir } from '../storage/helpers.js';
+
+const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url));
+
+/** Runs the child until it has acknowledged something, kills it after a random delay. */
+function runAndKill(dir: string, firstBatch: number, seed: number, delayMs: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(firstBatch), String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const acks: number[] = [];
+    let buffer = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line === 'READY') setTimeout(() => child.kill('SIGKILL'), delayMs);
+        else if (line.startsWith('ACK ')) acks.push(Number(line.slice(4)));
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (signal !== 'SIGKILL') reject(new Error(`child exited on its own (${code}): ${stderr}`));
+      else resolve(acks);
+    });
+  });
+}
+
+describe('crash safety', () => {
+  it('keeps every acknowledged batch exactly once over 20 SIGKILLs', async () => {
+    const { dir, cleanup } = tempDir('shoal-crash-');
+    const r = rng(2026);
+    const acked = new Set<number>();
+    let nextBatch = 1;
+    try {
+      for (let round = 0; round < 20; round++) {
+        const delayMs = 20 + Math.floor(r() * 400);
+        const acks = await runAndKill(dir, nextBatch, round + 1, delayMs);
+        for (const a of acks) acked.add(a);
+        const store = await Store.open(dir);
+        const table = store.has('crash') ? store.get('crash') : null;
+        const rows = table === null ? [] : dumpTable(table);
+        const byBatch = new Map<number, { size: number; seen: Set<number>; rows: number }>();
+        let maxBatch = nextBatch - 1;
+        for (const row of rows) {
+          const b = row.values.batch as number;
+          const entry = byBatch.get(b) ?? { size: row.values.size as number, seen: new Set<number>(), rows: 0 };
+          entry.seen.add(row.values.i as number);
+          entry.rows++;
+          byBatch.set(b, entry);
+          maxBatch = Math.max(maxBatch, b);
+        }
+        for (const a of acked) expect(byBatch.has(a), `round ${round}: acknowledged batch ${a} missing`).toBe(true);
+        for (const [b, e] of byBatch) {
+          expect(e.rows, `round ${round}: batch ${b} duplicated or partial`).toBe(e.size);
+          expect(e.seen.size, `round ${round}: batch ${b} partial`).toBe(e.size);
+        }
+        expect(table?.damaged ?? [], `round ${round}: damage after a crash`).toEqual([]);
+        // Batches seen after recovery count as acknowledged from now on.
+        for (const b of byBatch.keys()) acked.add(b);
+        nextBatch = maxBatch + 1000;
+        await store.close(round % 2 === 0);
+      }
+      expect(acked.size).toBeGreaterThan(20);
+    } finally {
+      cleanup();
+    }
+  });
+});
