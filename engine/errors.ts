@@ -23,6 +23,15 @@ export const ERRORS = {
   DISK_FULL: { status: 507, message: 'no space left on device while writing %s' },
   IO_ERROR: { status: 500, message: 'I/O error on %s: %s' },
   STORE_CLOSED: { status: 503, message: 'the store is closed' },
+  UNAUTHORIZED: { status: 401, message: '%s: send Authorization: Bearer KEY' },
+  FORBIDDEN: { status: 403, message: 'a %s key cannot do this; it needs the %s role' },
+  NOT_FOUND: { status: 404, message: 'no route %s' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported Content-Type "%s"; use application/x-ndjson, application/json, text/csv, application/msgpack or text/plain with ?format=combined' },
+  OVERLOADED: { status: 429, message: 'too many queries waiting (%s); retry later' },
+  SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
+  QUERY_TIMEOUT: { status: 504, message: 'query exceeded its %s ms timeout' },
+  QUERY_CANCELLED: { status: 499, message: 'query cancelled: %s' },
+  INTERNAL: { status: 500, message: 'internal error (logged on the server): %s' },
   DATA_DIR_LOCKED: { status: 409, message: 'data directory %s is in use by process %s; stop it or send requests to it with --url' },
 } as const satisfies Record<string, ErrorSpec>;
 

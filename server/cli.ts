@@ -18,6 +18,7 @@ const HELP: Record<string, string> = {
 Usage: shoal <command> [options]
 
 Commands:
+  serve             serve the HTTP API and the exploration UI
   ingest FILE...    load NDJSON, JSON, CSV, MessagePack or access logs (.gz too) into a table
   query JSON|@FILE  run a query and print the result
   tables            list tables with rows, size, time range and columns
@@ -77,6 +78,15 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP.main);
     return command === undefined ? 2 : 0;
+  }
+  if (command === 'serve') {
+    const { runServeCommand } = await import('./serve-command.js');
+    try {
+      return await runServeCommand(rest);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+      throw err;
+    }
   }
   if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command "${command}"`);
   let parsed;

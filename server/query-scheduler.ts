@@ -1,0 +1,128 @@
+/**
+ * Admission and isolation for queries. Each query is sized by the rows its time range touches
+ * and goes to the interactive lane (small) or the heavy lane; each lane runs a bounded number
+ * at once and queues a bounded number more (beyond that: 429 OVERLOADED). Heavy work never
+ * occupies the interactive lane's slots, so dashboards keep their latency. Every query gets a
+ * timeout (504) and is aborted when its client goes away; the executor stops scanning on abort.
+ */
+import { ShoalError, type Store, type TableSnapshot } from '../engine/index.js';
+import type { ResultLike } from './respond.js';
+
+export type Executor = (snapshot: TableSnapshot, query: unknown, signal: AbortSignal) => Promise<ResultLike>;
+
+export interface SchedulerOptions {
+  timeoutMs: number;
+  interactiveSlots: number;
+  heavySlots: number;
+  maxQueued: number;
+  /** Queries touching more rows than this go to the heavy lane. */
+  heavyRows: number;
+}
+
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { timeoutMs: 30_000, interactiveSlots: 4, heavySlots: 1, maxQueued: 64, heavyRows: 20_000_000 };
+
+class Lane {
+  running = 0;
+  readonly waiting: { start: () => void; fail: (e: unknown) => void }[] = [];
+  constructor(readonly name: string, readonly slots: number, readonly maxQueued: number) {}
+
+  async acquire(signal: AbortSignal): Promise<void> {
+    if (this.running < this.slots) {
+      this.running++;
+      return;
+    }
+    if (this.waiting.length >= this.maxQueued) throw new ShoalError('OVERLOADED', [`${this.name} lane`]);
+    await new Promise<void>((resolve, reject) => {
+      const entry = { start: resolve, fail: reject };
+      this.waiting.push(entry);
+      signal.addEventListener('abort', () => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) {
+          this.waiting.splice(i, 1);
+          reject(signal.reason);
+        }
+      }, { once: true });
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next.start();
+    else this.running--;
+  }
+}
+
+function parseTimeBound(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? null : ms;
+  }
+  return null;
+}
+
+/** Rows of the snapshot whose sources overlap the query's [from, to). */
+export function estimateRows(snapshot: TableSnapshot, query: unknown): number {
+  const q = (query ?? {}) as { from?: unknown; to?: unknown };
+  const from = parseTimeBound(q.from) ?? -Infinity;
+  const to = parseTimeBound(q.to) ?? Infinity;
+  let rows = 0;
+  for (const shard of snapshot.shards) {
+    for (const s of shard.sources) if (!(s.maxTimeMs < from || s.minTimeMs >= to)) rows += s.rowCount;
+  }
+  return rows;
+}
+
+export class QueryScheduler {
+  private readonly interactive: Lane;
+  private readonly heavy: Lane;
+  private readonly running = new Set<Promise<unknown>>();
+  private closing = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly executor: Executor,
+    readonly options: SchedulerOptions = DEFAULT_SCHEDULER_OPTIONS,
+  ) {
+    this.interactive = new Lane('interactive', options.interactiveSlots, options.maxQueued);
+    this.heavy = new Lane('heavy', options.heavySlots, options.maxQueued);
+  }
+
+  /** Runs a query; `clientSignal` aborts it (e.g. when the HTTP client disconnects). */
+  async run(query: unknown, clientSignal?: AbortSignal): Promise<ResultLike & { lane: string }> {
+    if (this.closing) throw new ShoalError('SHUTTING_DOWN');
+    const table = (query as { table?: unknown } | null)?.table;
+    if (typeof table !== 'string') throw new ShoalError('BAD_QUERY', ['"table" is required'], 'table');
+    const snapshot = this.store.get(table).snapshot();
+    const controller = new AbortController();
+    const abort = (reason: unknown): void => controller.abort(reason);
+    const onClient = (): void => abort(new ShoalError('QUERY_CANCELLED', ['the client disconnected']));
+    clientSignal?.addEventListener('abort', onClient, { once: true });
+    const timer = setTimeout(() => abort(new ShoalError('QUERY_TIMEOUT', [this.options.timeoutMs])), this.options.timeoutMs);
+    const lane = estimateRows(snapshot, query) > this.options.heavyRows ? this.heavy : this.interactive;
+    const work = (async () => {
+      try {
+        await lane.acquire(controller.signal);
+        try {
+          controller.signal.throwIfAborted();
+          return { ...(await this.executor(snapshot, query, controller.signal)), lane: lane.name };
+        } finally {
+          lane.release();
+        }
+      } finally {
+        clearTimeout(timer);
+        clientSignal?.removeEventListener('abort', onClient);
+        snapshot.release();
+      }
+    })();
+    this.running.add(work);
+    work.then(() => this.running.delete(work), () => this.running.delete(work));
+    return work;
+  }
+
+  /** Refuses new queries and waits for running ones (or aborts them after `graceMs`). */
+  async drain(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.running]);
+  }
+}

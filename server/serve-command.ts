@@ -1,0 +1,76 @@
+/**
+ * `shoal serve`: opens the store, loads the demo dataset first when asked and the store is
+ * empty, and serves the API and UI. Without API keys it binds to loopback only. SIGTERM/SIGINT
+ * stop accepting, let running queries finish, flush the tails and exit 0.
+ */
+import { parseArgs } from 'node:util';
+import { Store } from '../engine/index.js';
+import { buildApp } from './app.js';
+import { apiKeysFromEnv } from './auth.js';
+import { loadDemo } from './cli/demo-command.js';
+
+export const SERVE_HELP = `Usage: shoal serve [options]
+
+  --port N          port (default 8080, or $PORT)
+  --host H          address to bind (default 127.0.0.1; other addresses need API keys)
+  --data DIR        data directory (default $SHOAL_DATA or ./data)
+  --demo-if-empty   load a generated demo table first when the store has no tables
+  --demo-events N   size of that demo table (default 300000)
+
+API keys: SHOAL_API_KEYS="key1:read,key2:ingest,key3:admin" or SHOAL_API_KEYS_FILE=path.
+`;
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export async function runServeCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      'demo-if-empty': { type: 'boolean' },
+      'demo-events': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  const keys = apiKeysFromEnv();
+  const host = values.host ?? '127.0.0.1';
+  if (keys.length === 0 && !LOOPBACK.has(host)) {
+    process.stderr.write(`shoal: refusing to listen on ${host} without API keys; set SHOAL_API_KEYS or use --host 127.0.0.1\n`);
+    return 2;
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  const dataDir = values.data ?? process.env.SHOAL_DATA ?? './data';
+  const store = await Store.open(dataDir);
+  if (values['demo-if-empty'] && store.tableNames().length === 0) {
+    await loadDemo({ dataDir, store, events: Number(values['demo-events'] ?? 300_000) });
+  }
+  const shoal = await buildApp({ store, apiKeys: keys });
+  await shoal.app.listen({ port, host });
+  process.stdout.write(`shoal: serving ${dataDir} on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${keys.length > 0 ? `${keys.length} API keys` : 'no API keys: loopback only'})\n`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`shoal: ${signal}: finishing in-flight work and flushing\n`);
+      try {
+        await shoal.shutdown();
+        await store.close();
+        resolve(0);
+      } catch (err) {
+        process.stderr.write(`shoal: shutdown failed: ${(err as Error).message}\n`);
+        resolve(1);
+      }
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}
