@@ -1,0 +1,179 @@
+/**
+ * Filter evaluation over one row group: each leaf writes a 0/1 byte mask, and/or combine masks,
+ * and the result becomes a selection vector (indices of passing rows), or null when every row
+ * passes so the input goes through untouched (DuckDB's physical_filter).
+ *
+ * String predicates run once per dictionary entry (cached by dictionary identity: a source's
+ * row groups share one dictionary) and are then applied to codes with a table lookup; actor
+ * predicates run once per dense actor id of the shard. Numeric kernels are branchless.
+ * Zone maps are consulted per node, so a child that every row (or no row) passes is not
+ * evaluated row by row.
+ *
+ * Threading: one evaluator per shard scan (it owns the caches and scratch buffers).
+ */
+import type { ColumnVector, Scalar } from '../types.js';
+import { ALL, NONE, matchActor, matchValue, storedForm, zoneVerdict } from './filter-zone.js';
+import type { FilterNode } from './query-types.js';
+import type { RowGroupReader, Scratch } from './row-group.js';
+
+type Leaf = Extract<FilterNode, { kind: 'leaf' }>;
+
+/** out[i] &= validity bit i (rows [0, n)). */
+function andValidity(out: Uint8Array, validity: Uint8Array, n: number): void {
+  // out[i] = out[i] && isValid(validity, i)
+  for (let i = 0; i < n; i++) out[i] &= (validity[i >> 3] >> (i & 7)) & 1;
+}
+
+function numericKernel(op: Leaf['op'], value: Leaf['value'], v: Float64Array | Uint8Array, out: Uint8Array, n: number): void {
+  if (op === 'in' || op === '!in') {
+    const set = new Set((value as Scalar[]).map(storedForm));
+    const hit = op === 'in' ? 1 : 0;
+    // out[i] = set.has(v[i]) === (op === 'in')
+    for (let i = 0; i < n; i++) out[i] = set.has(v[i]) ? hit : 1 - hit;
+    return;
+  }
+  const c = storedForm(value as Scalar) as number;
+  switch (op) {
+    case '=': for (let i = 0; i < n; i++) out[i] = +(v[i] === c); return;
+    case '!=': for (let i = 0; i < n; i++) out[i] = +(v[i] !== c); return;
+    case '<': for (let i = 0; i < n; i++) out[i] = +(v[i] < c); return;
+    case '<=': for (let i = 0; i < n; i++) out[i] = +(v[i] <= c); return;
+    case '>': for (let i = 0; i < n; i++) out[i] = +(v[i] > c); return;
+    case '>=': for (let i = 0; i < n; i++) out[i] = +(v[i] >= c); return;
+    default: out.fill(0, 0, n); // text operators never reach a number column (validation)
+  }
+}
+
+export class FilterEvaluator {
+  private readonly predicate: FilterNode;
+  private readonly scratch: Scratch;
+  /** Per dictionary (by identity), per leaf id: 1 where the entry matches. */
+  private readonly dictTables = new WeakMap<readonly string[], Map<number, Uint8Array>>();
+  /** Per leaf id: per actor id, 0 = not yet known, 1 = no, 2 = yes. */
+  private readonly actorTables = new Map<number, Uint8Array>();
+
+  constructor(predicate: FilterNode, scratch: Scratch) {
+    this.predicate = predicate;
+    this.scratch = scratch;
+  }
+
+  /** Zone verdict of the whole filter for the reader's current row group. */
+  verdict(r: RowGroupReader): number {
+    const g = r.source!.rowGroups[r.group];
+    return zoneVerdict(this.predicate, g.zones, g.rowCount, r.source!.columns);
+  }
+
+  /**
+   * Selects the rows of the current row group that pass. Returns the number selected and the
+   * selection (a view of a scratch buffer, valid until the next call) or null for "all rows".
+   */
+  select(r: RowGroupReader): { n: number; sel: Uint32Array | null } {
+    const n = r.rowCount;
+    const mask = this.scratch.mask();
+    try {
+      this.evalNode(this.predicate, r, mask, n);
+      const sel = this.scratch.selection;
+      let k = 0;
+      // if (mask[i]) sel[k++] = i
+      for (let i = 0; i < n; i++) {
+        sel[k] = i;
+        k += mask[i];
+      }
+      return k === n ? { n, sel: null } : { n: k, sel: sel.subarray(0, k) };
+    } finally {
+      this.scratch.releaseMask();
+    }
+  }
+
+  private evalNode(node: FilterNode, r: RowGroupReader, out: Uint8Array, n: number): void {
+    if (node.kind === 'const') {
+      out.fill(node.value ? 1 : 0, 0, n);
+      return;
+    }
+    if (node.kind === 'leaf') {
+      this.evalLeaf(node, r, out, n);
+      return;
+    }
+    const g = r.source!.rowGroups[r.group];
+    const isAnd = node.kind === 'and';
+    let first = true;
+    for (const child of node.children) {
+      const v = zoneVerdict(child, g.zones, g.rowCount, r.source!.columns);
+      if (v === (isAnd ? ALL : NONE)) continue; // neutral element
+      if (v === (isAnd ? NONE : ALL)) {
+        out.fill(isAnd ? 0 : 1, 0, n);
+        return;
+      }
+      if (first) {
+        this.evalNode(child, r, out, n);
+        first = false;
+        continue;
+      }
+      const tmp = this.scratch.mask();
+      try {
+        this.evalNode(child, r, tmp, n);
+        if (isAnd) for (let i = 0; i < n; i++) out[i] &= tmp[i];
+        else for (let i = 0; i < n; i++) out[i] |= tmp[i];
+      } finally {
+        this.scratch.releaseMask();
+      }
+    }
+    if (first) out.fill(isAnd ? 1 : 0, 0, n);
+  }
+
+  private evalLeaf(leaf: Leaf, r: RowGroupReader, out: Uint8Array, n: number): void {
+    if (leaf.column.kind === 'actor') {
+      this.evalActor(leaf, r, out, n);
+      return;
+    }
+    const vec = r.column(leaf.column);
+    if (vec === null) {
+      out.fill(leaf.op === '!exists' ? 1 : 0, 0, n);
+      return;
+    }
+    const validity = vec.validity;
+    if (leaf.op === 'exists' || leaf.op === '!exists') {
+      if (validity === null) {
+        out.fill(leaf.op === 'exists' ? 1 : 0, 0, n);
+        return;
+      }
+      const flip = leaf.op === 'exists' ? 0 : 1;
+      for (let i = 0; i < n; i++) out[i] = ((validity[i >> 3] >> (i & 7)) & 1) ^ flip;
+      return;
+    }
+    if (vec.type === 'string') this.stringKernel(leaf, vec, out, n);
+    else numericKernel(leaf.op, leaf.value, vec.values, out, n);
+    if (validity !== null) andValidity(out, validity, n);
+  }
+
+  private stringKernel(leaf: Leaf, vec: Extract<ColumnVector, { type: 'string' }>, out: Uint8Array, n: number): void {
+    let byLeaf = this.dictTables.get(vec.dict);
+    if (byLeaf === undefined) this.dictTables.set(vec.dict, (byLeaf = new Map()));
+    let table = byLeaf.get(leaf.id);
+    if (table === undefined) {
+      const dict = vec.dict;
+      table = new Uint8Array(dict.length + 1);
+      for (let c = 0; c < dict.length; c++) table[c] = matchValue(leaf.op, leaf.value, dict[c]) ? 1 : 0;
+      byLeaf.set(leaf.id, table);
+    }
+    const codes = vec.codes;
+    // out[i] = matches(dict[codes[i]]); codes of null rows may be anything, masked by validity after
+    for (let i = 0; i < n; i++) out[i] = table[codes[i]];
+  }
+
+  private evalActor(leaf: Leaf, r: RowGroupReader, out: Uint8Array, n: number): void {
+    let table = this.actorTables.get(leaf.id);
+    if (table === undefined || table.length < r.shard.actorCount) {
+      const grown = new Uint8Array(r.shard.actorCount);
+      if (table !== undefined) grown.set(table);
+      this.actorTables.set(leaf.id, (table = grown));
+    }
+    const ids = r.actorIds();
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      let t = table[id];
+      if (t === 0) table[id] = t = matchActor(leaf.op, leaf.value, r.shard.actorValue(id)) ? 2 : 1;
+      out[i] = t >> 1;
+    }
+  }
+}

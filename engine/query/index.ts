@@ -1,0 +1,87 @@
+/**
+ * The query engine's public surface for `aggregate` and `samples` queries.
+ *
+ *   validateQuery(json, schema)          → Query        (once, coordinator)
+ *   createPlan(query, snapshot, limits)  → Plan         (once, coordinator; plain data)
+ *   runShardPartial(shard, plan)         → Partial      (per shard, any thread)
+ *   mergePartials(partials)              → Partial      (associative, any thread)
+ *   finalize(partial, plan)              → QueryResult  (once, coordinator)
+ *
+ * `runQuery` is the single-threaded driver over these; a worker pool calls the same functions,
+ * sending the plan to workers and partials back (both survive structured clone).
+ */
+import { ShoalError } from '../errors.js';
+import { finalizeAggregate } from './finalize.js';
+import { emptyState } from './measure-state.js';
+import { emptyStats, mergePartials, type Partial as PartialResult } from './partial.js';
+import { createPlan, DEFAULT_LIMITS, type Plan, type QueryLimits } from './plan.js';
+import type { QueryResult } from './result.js';
+import { finalizeSamples, samplesShard } from './samples.js';
+import { aggregateShard, type ShardScanOptions } from './shard-scan.js';
+import type { ShardSnapshot, TableSnapshot } from './source.js';
+import { validateQuery } from './validate.js';
+
+export { validateQuery } from './validate.js';
+export { createPlan, DEFAULT_LIMITS, dataTimeRange, type Plan, type AggregatePlan, type SamplesPlan, type QueryLimits } from './plan.js';
+export { mergePartials, type Partial, type AggregatePartial, type SamplesPartial, type ScanStats } from './partial.js';
+export type { QueryResult, ResultColumn, ResultType, QueryStats } from './result.js';
+export type { Query, AggregateQuery, SamplesQuery, FilterNode, MeasureSpec, ColumnRef, SchemaInfo, BucketUnit } from './query-types.js';
+export { bucketBoundaries, bucketStartMs } from './buckets.js';
+export { OTHER } from './finalize.js';
+export type { TableSnapshot, ShardSnapshot, ScanSource, RowGroupInfo } from './source.js';
+
+export interface RunOptions {
+  maxGroups?: number;
+  memoryBudgetBytes?: number;
+  maxBuckets?: number;
+  /** Aborts the query between shards and row groups (rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** Runs a plan over one whole shard and returns its partial result. */
+export function runShardPartial(shard: ShardSnapshot, plan: Plan, options: ShardScanOptions = {}): PartialResult {
+  return plan.kind === 'aggregate' ? aggregateShard(shard, plan, options) : samplesShard(shard, plan, options);
+}
+
+/** A partial with no shards and no rows (for a table with no shards). */
+export function emptyPartial(plan: Plan): PartialResult {
+  if (plan.kind === 'samples') return { kind: 'samples', shards: [], limit: plan.limit, rows: [], stats: emptyStats() };
+  const width = (plan.group.bucket === null ? 0 : 1) + plan.group.keys.length;
+  return {
+    kind: 'aggregate',
+    shards: [],
+    main: { groups: 0, keys: Array.from({ length: width }, () => []), states: plan.measures.map((n) => emptyState(n.state, 0)) },
+    totals: plan.totals === null ? null : { groups: 0, keys: plan.group.keys.map(() => []), states: plan.totals.map((n) => emptyState(n.state, 0)) },
+    stats: emptyStats(),
+  };
+}
+
+/** Turns the merged partial of all shards into the query result. */
+export function finalize(partial: PartialResult, plan: Plan): QueryResult {
+  if (partial.kind !== plan.kind) throw new ShoalError('INTERNAL', [`a ${partial.kind} partial cannot finalize a ${plan.kind} plan`]);
+  return plan.kind === 'aggregate' ? finalizeAggregate(partial as never, plan) : finalizeSamples(partial as never, plan);
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Validates and runs an `aggregate` or `samples` query over a snapshot on the calling thread,
+ * one shard at a time (yielding to the event loop between shards so timeouts can fire).
+ */
+export async function runQuery(snapshot: TableSnapshot, json: unknown, options: RunOptions = {}): Promise<QueryResult> {
+  const started = performance.now();
+  const { signal, ...limits } = options;
+  signal?.throwIfAborted();
+  const plan = createPlan(validateQuery(json, snapshot), snapshot, { ...DEFAULT_LIMITS, ...limits });
+  const partials: PartialResult[] = [];
+  for (const shard of snapshot.shards) {
+    signal?.throwIfAborted();
+    partials.push(runShardPartial(shard, plan, { signal }));
+    await yieldToEventLoop();
+  }
+  signal?.throwIfAborted();
+  const merged = partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups });
+  const result = finalize(merged, plan);
+  result.stats.elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
+  return result;
+}

@@ -1,0 +1,90 @@
+/**
+ * The row group being scanned: decodes each column at most once per row group (the filter,
+ * the group keys and the measures may all read the same one) and hands out reusable buffers.
+ *
+ * Threading: one reader per shard scan; not shared.
+ */
+import type { ColumnVector } from '../types.js';
+import type { ColumnRef } from './query-types.js';
+import type { ScanSource, ShardSnapshot } from './source.js';
+
+export class RowGroupReader {
+  readonly shard: ShardSnapshot;
+  source: ScanSource | null = null;
+  group = 0;
+  rowCount = 0;
+  private readonly columns = new Map<string, ColumnVector | null>();
+  private actors: Uint32Array | null = null;
+  /** Rows read (for stats). */
+  rowsRead = 0;
+
+  constructor(shard: ShardSnapshot) {
+    this.shard = shard;
+  }
+
+  /** Moves to row group `group` of `source`. */
+  reset(source: ScanSource, group: number): void {
+    this.source = source;
+    this.group = group;
+    this.rowCount = source.rowGroups[group].rowCount;
+    this.columns.clear();
+    this.actors = null;
+  }
+
+  /** The decoded column, or null when the source has none of it (every row null). */
+  column(ref: ColumnRef): ColumnVector | null {
+    const key = ref.kind === 'time' ? '$time' : ref.kind === 'column' ? ref.name : '$actor';
+    let v = this.columns.get(key);
+    if (v === undefined) {
+      const src = this.source!;
+      if (ref.kind === 'actor') throw new Error('the actor column is read with actorIds()');
+      v = ref.kind === 'column' && !src.columns.has(ref.name) ? null : src.readColumn(key, this.group);
+      this.columns.set(key, v);
+    }
+    return v;
+  }
+
+  actorIds(): Uint32Array {
+    if (this.actors === null) this.actors = this.source!.readActorIds(this.group);
+    return this.actors;
+  }
+}
+
+/** Grow-only scratch buffers sized to the largest row group seen. */
+export class Scratch {
+  private masks: Uint8Array[] = [];
+  private used = 0;
+  private cap = 0;
+  private iotaBuf = new Uint32Array(0);
+  private selBuf = new Uint32Array(0);
+
+  /** Makes every buffer hold at least n rows. */
+  ensure(n: number): void {
+    if (n <= this.cap) return;
+    this.cap = Math.max(n, this.cap * 2);
+    this.masks = [];
+    this.used = 0;
+    this.iotaBuf = new Uint32Array(this.cap);
+    for (let i = 0; i < this.cap; i++) this.iotaBuf[i] = i;
+    this.selBuf = new Uint32Array(this.cap);
+  }
+
+  /** A mask buffer (call `releaseMask` in stack order). */
+  mask(): Uint8Array {
+    if (this.used === this.masks.length) this.masks.push(new Uint8Array(this.cap));
+    return this.masks[this.used++];
+  }
+
+  releaseMask(): void {
+    this.used--;
+  }
+
+  /** 0, 1, 2, …: the selection of "every row". */
+  get iota(): Uint32Array {
+    return this.iotaBuf;
+  }
+
+  get selection(): Uint32Array {
+    return this.selBuf;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The aggregate operator over one shard: scan → filter → group → accumulate, producing an
+ * `AggregatePartial`. Sources outside the time range are skipped whole; row groups are
+ * skipped, or read without filtering, by their zone maps.
+ *
+ * Threading: `aggregateShard` runs start to finish on one thread and owns every structure it
+ * builds; different shards may run on different threads at once (the snapshot is immutable,
+ * the plan is read-only). It checks `signal` between row groups, and the memory budget and
+ * group limit as groups and sets grow.
+ */
+import { ShoalError } from '../errors.js';
+import type { Value } from '../types.js';
+import { accumulator, type Accumulator, type Batch } from './accumulators.js';
+import { BucketIndexer } from './buckets.js';
+import { FilterEvaluator } from './filter-eval.js';
+import { NONE, ALL } from './filter-zone.js';
+import { GroupIndex } from './group-index.js';
+import { bucketEncoder, keyEncoder, type KeyEncoder } from './group-keys.js';
+import { emptyStats, type AggregatePartial, type GroupSet, type ScanStats } from './partial.js';
+import type { AggregatePlan } from './plan.js';
+import { RowGroupReader, Scratch } from './row-group.js';
+import type { ScanSource, ShardSnapshot } from './source.js';
+
+export interface ShardScanOptions {
+  signal?: AbortSignal;
+}
+
+/** Whether a source may hold rows in [fromMs, toMs). */
+export function sourceInRange(s: ScanSource, fromMs: number | null, toMs: number | null): boolean {
+  if (s.rowCount === 0 || Number.isNaN(s.minTimeMs)) return false;
+  return !((fromMs !== null && s.maxTimeMs < fromMs) || (toMs !== null && s.minTimeMs >= toMs));
+}
+
+/** Per-series state beside the per-bucket groups (see AggregatePlan.totals). */
+class SeriesTotals {
+  readonly index: GroupIndex;
+  readonly accs: Accumulator[];
+  private seriesOf = new Int32Array(64);
+  private mapped = 0;
+  private tgids = new Int32Array(0);
+  private readonly tuple: Int32Array;
+
+  constructor(width: number, plan: AggregatePlan) {
+    this.index = new GroupIndex(width, plan.limits.maxGroups);
+    this.accs = plan.totals!.map(accumulator);
+    this.tuple = new Int32Array(width);
+  }
+
+  /** Folds a batch whose rows carry main group ids into the series totals. */
+  update(main: GroupIndex, b: Batch): void {
+    for (let g = this.mapped; g < main.size; g++) {
+      for (let j = 0; j < this.tuple.length; j++) this.tuple[j] = main.keyOf(g, j + 1);
+      if (g >= this.seriesOf.length) {
+        const next = new Int32Array(Math.max(g + 1, this.seriesOf.length * 2));
+        next.set(this.seriesOf);
+        this.seriesOf = next;
+      }
+      this.seriesOf[g] = this.index.lookup(this.tuple);
+    }
+    this.mapped = main.size;
+    if (this.tgids.length < b.n) this.tgids = new Int32Array(Math.max(b.n, this.tgids.length * 2));
+    const gids = b.gids!;
+    for (let i = 0; i < b.n; i++) this.tgids[i] = this.seriesOf[gids[i]];
+    for (const a of this.accs) {
+      a.grow(this.index.size);
+      a.update({ ...b, gids: this.tgids });
+    }
+  }
+
+  bytes(): number {
+    return this.index.bytes() + this.seriesOf.byteLength + this.accs.reduce((s, a) => s + a.bytes(), 0);
+  }
+
+  result(encoders: KeyEncoder[]): GroupSet {
+    const groups = this.index.size;
+    const keys = encoders.slice(1).map((enc, j) => Array.from({ length: groups }, (_, g) => enc.value(this.index.keyOf(g, j))));
+    return { groups, keys, states: this.accs.map((a) => a.state(groups)) };
+  }
+}
+
+class AggregateScan {
+  private readonly scratch = new Scratch();
+  private readonly reader: RowGroupReader;
+  private readonly filter: FilterEvaluator;
+  private readonly encoders: KeyEncoder[];
+  private readonly index: GroupIndex | null;
+  private readonly accs: Accumulator[];
+  private readonly totals: SeriesTotals | null;
+  private keyCols: Int32Array[] = [];
+  private gids = new Int32Array(0);
+  private groups = 0;
+  readonly stats: ScanStats = emptyStats();
+
+  constructor(private readonly shard: ShardSnapshot, private readonly plan: AggregatePlan) {
+    this.reader = new RowGroupReader(shard);
+    this.filter = new FilterEvaluator(plan.filter.predicate, this.scratch);
+    const b = plan.group.bucket;
+    this.encoders = [...(b === null ? [] : [bucketEncoder(new BucketIndexer(b.boundaries))]), ...plan.group.keys.map((k) => keyEncoder(k.column))];
+    this.index = this.encoders.length > 0 ? new GroupIndex(this.encoders.length, plan.limits.maxGroups) : null;
+    this.accs = plan.measures.map(accumulator);
+    this.totals = plan.totals === null ? null : new SeriesTotals(plan.group.keys.length, plan);
+  }
+
+  private ensureBuffers(n: number): void {
+    this.scratch.ensure(n);
+    if (this.gids.length >= n) return;
+    const cap = this.scratch.iota.length;
+    this.gids = new Int32Array(cap);
+    this.keyCols = this.encoders.map(() => new Int32Array(cap));
+  }
+
+  private checkMemory(): void {
+    let bytes = this.index?.bytes() ?? 0;
+    for (const e of this.encoders) bytes += e.bytes();
+    for (const a of this.accs) bytes += a.bytes();
+    if (this.totals !== null) bytes += this.totals.bytes();
+    const budget = this.plan.limits.memoryBudgetBytes;
+    if (bytes > budget) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [budget, `${this.groups} groups, ~${bytes} bytes in shard ${this.shard.shard}`]);
+  }
+
+  /** Folds the current row group into the groups. */
+  private rowGroup(): void {
+    const r = this.reader;
+    this.ensureBuffers(r.rowCount);
+    const verdict = this.filter.verdict(r);
+    if (verdict === NONE) return;
+    this.stats.rowsScanned += r.rowCount;
+    const { n, sel } = verdict === ALL ? { n: r.rowCount, sel: null } : this.filter.select(r);
+    if (n === 0) return;
+    const rows = sel ?? this.scratch.iota;
+    let gids: Int32Array | null = null;
+    if (this.index === null) {
+      this.groups = 1;
+    } else {
+      for (let j = 0; j < this.encoders.length; j++) this.encoders[j].encode(r, rows, n, this.keyCols[j]);
+      this.index.assign(this.keyCols, n, this.gids);
+      this.groups = this.index.size;
+      gids = this.gids;
+    }
+    const batch: Batch = { r, rows, n, gids };
+    for (const a of this.accs) {
+      a.grow(this.groups);
+      a.update(batch);
+    }
+    if (this.totals !== null && this.index !== null) this.totals.update(this.index, batch);
+  }
+
+  run(signal: AbortSignal | undefined): AggregatePartial {
+    const { fromMs, toMs } = this.plan.scan;
+    const bucket = this.plan.group.bucket;
+    const noBuckets = bucket !== null && bucket.boundaries.length < 2;
+    for (const source of this.shard.sources) {
+      if (noBuckets || !sourceInRange(source, fromMs, toMs)) {
+        this.stats.segmentsSkipped++;
+        continue;
+      }
+      const before = this.stats.rowsScanned;
+      for (let g = 0; g < source.rowGroups.length; g++) {
+        signal?.throwIfAborted();
+        this.reader.reset(source, g);
+        this.rowGroup();
+        this.checkMemory();
+      }
+      if (this.stats.rowsScanned > before) this.stats.segmentsScanned++;
+      else this.stats.segmentsSkipped++;
+    }
+    return this.result();
+  }
+
+  private result(): AggregatePartial {
+    const groups = this.groups;
+    const keys: Value[][] = this.encoders.map((enc, j) => Array.from({ length: groups }, (_, g) => enc.value(this.index!.keyOf(g, j))));
+    return {
+      kind: 'aggregate',
+      shards: [this.shard.shard],
+      main: { groups, keys, states: this.accs.map((a) => a.state(groups)) },
+      totals: this.totals === null ? null : this.totals.result(this.encoders),
+      stats: this.stats,
+    };
+  }
+}
+
+/** Runs an aggregate plan over one shard. */
+export function aggregateShard(shard: ShardSnapshot, plan: AggregatePlan, options: ShardScanOptions = {}): AggregatePartial {
+  return new AggregateScan(shard, plan).run(options.signal);
+}

@@ -1,0 +1,169 @@
+/**
+ * Time-zone offsets and transitions from the platform's IANA database, through
+ * Intl.DateTimeFormat (no bundled tzdata). A zone is described, per UTC year, as the list of
+ * instants where its UTC offset changes; these are found once by sampling the offset every
+ * 24 hours and bisecting between samples that differ, then cached for the process.
+ *
+ * Correctness first: every offset comes from Intl. Speed: after the first query touching a
+ * year, offsets and constant-offset intervals are array lookups.
+ *
+ * Threading: module-level caches are per thread (each worker builds its own).
+ */
+
+const DAY_MS = 86_400_000;
+
+/** A stretch of time [startMs, endMs) in which a zone's UTC offset is constant. */
+export interface OffsetInterval {
+  startMs: number;
+  endMs: number;
+  /** local wall-clock time − UTC, in ms. */
+  offsetMs: number;
+}
+
+interface YearRules {
+  /** Offset in force at the year's first instant. */
+  initialOffsetMs: number;
+  /** Instants (ascending) where the offset changes, and the offset from then on. */
+  atMs: number[];
+  offsetMs: number[];
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+      hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short',
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+/** The canonical name of a zone (e.g. "utc" → "UTC"), or null when Intl does not know it. */
+export function canonicalTimeZone(tz: string): string | null {
+  if (typeof tz !== 'string' || tz.length === 0 || tz.length > 64) return null;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+/** Offset (local − UTC, ms) of `tz` at instant `t`, straight from Intl (slow; cached by callers). */
+export function intlOffsetMs(tz: string, t: number): number {
+  const whole = Math.floor(t / 1000) * 1000;
+  const parts = formatter(tz).formatToParts(new Date(whole));
+  let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, bc = false;
+  for (const p of parts) {
+    switch (p.type) {
+      case 'year': y = Number(p.value); break;
+      case 'month': mo = Number(p.value); break;
+      case 'day': d = Number(p.value); break;
+      case 'hour': h = Number(p.value); break;
+      case 'minute': mi = Number(p.value); break;
+      case 'second': s = Number(p.value); break;
+      case 'era': bc = p.value.startsWith('B'); break;
+    }
+  }
+  const wall = Date.UTC(bc ? 1 - y : y, mo - 1, d, h, mi, s);
+  // Date.UTC maps years 0-99 to 1900-1999; set the full year explicitly.
+  const fixed = new Date(wall);
+  fixed.setUTCFullYear(bc ? 1 - y : y);
+  return fixed.getTime() - whole;
+}
+
+const FIXED_ZERO = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu', 'Etc/Greenwich']);
+
+/** Offsets and transitions of one zone, cached per UTC year. */
+export class TimeZoneRules {
+  readonly tz: string;
+  private readonly years = new Map<number, YearRules>();
+  private readonly fixedZero: boolean;
+
+  constructor(tz: string) {
+    this.tz = tz;
+    this.fixedZero = FIXED_ZERO.has(tz);
+  }
+
+  private year(y: number): YearRules {
+    let r = this.years.get(y);
+    if (r !== undefined) return r;
+    r = this.fixedZero ? { initialOffsetMs: 0, atMs: [], offsetMs: [] } : this.scanYear(y);
+    this.years.set(y, r);
+    return r;
+  }
+
+  private scanYear(y: number): YearRules {
+    const start = Date.UTC(y, 0, 1);
+    const end = Date.UTC(y + 1, 0, 1);
+    const initial = intlOffsetMs(this.tz, start);
+    const atMs: number[] = [];
+    const offsetMs: number[] = [];
+    let prevT = start;
+    let prevOff = initial;
+    for (let t = Math.min(start + DAY_MS, end); ; t = Math.min(t + DAY_MS, end)) {
+      const off = intlOffsetMs(this.tz, t === end ? end - 1 : t);
+      if (off !== prevOff) {
+        // The change lies in (prevT, t]: bisect to the millisecond.
+        let lo = prevT;
+        let hi = t === end ? end - 1 : t;
+        while (hi - lo > 1) {
+          const mid = Math.floor((lo + hi) / 2);
+          if (intlOffsetMs(this.tz, mid) === prevOff) lo = mid;
+          else hi = mid;
+        }
+        atMs.push(hi);
+        offsetMs.push(off);
+        prevOff = off;
+      }
+      prevT = t;
+      if (t >= end) break;
+    }
+    return { initialOffsetMs: initial, atMs, offsetMs };
+  }
+
+  /** Offset (local − UTC, ms) in force at instant `t`. */
+  offsetAt(t: number): number {
+    const r = this.year(new Date(t).getUTCFullYear());
+    let off = r.initialOffsetMs;
+    for (let i = 0; i < r.atMs.length && r.atMs[i] <= t; i++) off = r.offsetMs[i];
+    return off;
+  }
+
+  /** Constant-offset intervals covering [loMs, hiMs), in order; the first and last are clipped. */
+  intervals(loMs: number, hiMs: number): OffsetInterval[] {
+    const out: OffsetInterval[] = [];
+    let cur = loMs;
+    let off = this.offsetAt(loMs);
+    const y0 = new Date(loMs).getUTCFullYear();
+    const y1 = new Date(hiMs - 1).getUTCFullYear();
+    for (let y = y0; y <= y1; y++) {
+      const r = this.year(y);
+      for (let i = 0; i < r.atMs.length; i++) {
+        const at = r.atMs[i];
+        if (at <= cur) continue;
+        if (at >= hiMs) break;
+        out.push({ startMs: cur, endMs: at, offsetMs: off });
+        cur = at;
+        off = r.offsetMs[i];
+      }
+    }
+    out.push({ startMs: cur, endMs: hiMs, offsetMs: off });
+    return out;
+  }
+}
+
+const rulesByZone = new Map<string, TimeZoneRules>();
+
+/** The (cached) rules of a canonical zone name. */
+export function timeZoneRules(tz: string): TimeZoneRules {
+  let r = rulesByZone.get(tz);
+  if (r === undefined) {
+    r = new TimeZoneRules(tz);
+    rulesByZone.set(tz, r);
+  }
+  return r;
+}
