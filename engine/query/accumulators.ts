@@ -12,7 +12,7 @@ import type { Scalar } from '../types.js';
 import { SET_ENTRY_BYTES, type MeasureState } from './measure-state.js';
 import type { MeasureNode } from './plan.js';
 import type { RowGroupReader } from './row-group.js';
-import { createSketch, sketchAdd, sketchBytes, type SketchState } from './sketch.js';
+import { createSketch, sketchAdd, type SketchState } from './sketch.js';
 
 export interface Batch {
   r: RowGroupReader;
@@ -304,7 +304,8 @@ class ActorDistinctAcc implements Accumulator {
 
 class SketchAcc implements Accumulator {
   private sketches: (SketchState | null)[] = [];
-  private heldBytes = 0;
+  /** Bins allocated over all sketches (tracked as they grow, for the memory budget). */
+  private bins = 0;
   constructor(private readonly node: MeasureNode) {}
   grow(g: number): void {
     while (this.sketches.length < g) this.sketches.push(null);
@@ -314,25 +315,20 @@ class SketchAcc implements Accumulator {
     if (col === null || col.type === 'string') return;
     const v = col.values;
     const validity = col.validity;
-    let prevG = -1;
-    let sk: SketchState | null = null;
-    let before = 0;
+    const sketches = this.sketches;
+    // sketches[g].add(v[row]) for valid rows
     for (let i = 0; i < n; i++) {
       const row = rows[i];
       if (validity !== null && !isValidRow(validity, row)) continue;
       const g = gids === null ? 0 : gids[i];
-      if (g !== prevG) {
-        if (sk !== null) this.heldBytes += sketchBytes(sk) - before;
-        sk = this.sketches[g] ?? (this.sketches[g] = createSketch());
-        before = sketchBytes(sk);
-        prevG = g;
-      }
-      sketchAdd(sk!, v[row]);
+      const sk = sketches[g] ?? (sketches[g] = createSketch());
+      const before = sk.pos.counts.length + sk.neg.counts.length;
+      sketchAdd(sk, v[row]);
+      this.bins += sk.pos.counts.length + sk.neg.counts.length - before;
     }
-    if (sk !== null) this.heldBytes += sketchBytes(sk) - before;
   }
   bytes(): number {
-    return 8 * this.sketches.length + this.heldBytes;
+    return 104 * this.sketches.length + 8 * this.bins;
   }
   state(g: number): MeasureState {
     return { kind: 'sketch', sketches: this.sketches.slice(0, g) };

@@ -44,6 +44,23 @@ function numericKernel(op: Leaf['op'], value: Leaf['value'], v: Float64Array | U
   }
 }
 
+/** Fused selection for a comparison on a column without nulls; −1 for other operators. */
+function selectCompare(leaf: Leaf, v: Float64Array | Uint8Array, n: number, sel: Uint32Array): number {
+  if (Array.isArray(leaf.value) || leaf.value === null) return -1;
+  const c = storedForm(leaf.value) as number;
+  let k = 0;
+  // if (v[i] op c) sel[k++] = i
+  switch (leaf.op) {
+    case '=': for (let i = 0; i < n; i++) { sel[k] = i; k += +(v[i] === c); } return k;
+    case '!=': for (let i = 0; i < n; i++) { sel[k] = i; k += +(v[i] !== c); } return k;
+    case '<': for (let i = 0; i < n; i++) { sel[k] = i; k += +(v[i] < c); } return k;
+    case '<=': for (let i = 0; i < n; i++) { sel[k] = i; k += +(v[i] <= c); } return k;
+    case '>': for (let i = 0; i < n; i++) { sel[k] = i; k += +(v[i] > c); } return k;
+    case '>=': for (let i = 0; i < n; i++) { sel[k] = i; k += +(v[i] >= c); } return k;
+    default: return -1;
+  }
+}
+
 export class FilterEvaluator {
   private readonly predicate: FilterNode;
   private readonly scratch: Scratch;
@@ -69,6 +86,8 @@ export class FilterEvaluator {
    */
   select(r: RowGroupReader): { n: number; sel: Uint32Array | null } {
     const n = r.rowCount;
+    const fused = this.selectLeaf(r);
+    if (fused >= 0) return fused === n ? { n, sel: null } : { n: fused, sel: this.scratch.selection.subarray(0, fused) };
     const mask = this.scratch.mask();
     try {
       this.evalNode(this.predicate, r, mask, n);
@@ -146,7 +165,38 @@ export class FilterEvaluator {
     if (validity !== null) andValidity(out, validity, n);
   }
 
-  private stringKernel(leaf: Leaf, vec: Extract<ColumnVector, { type: 'string' }>, out: Uint8Array, n: number): void {
+  /**
+   * The common case of one leaf, fused: the selection comes straight from the codes (or
+   * values) in one pass. Returns the number selected, or −1 when the filter is of another shape.
+   */
+  private selectLeaf(r: RowGroupReader): number {
+    const leaf = this.predicate;
+    if (leaf.kind !== 'leaf' || leaf.column.kind === 'actor' || leaf.op === 'exists' || leaf.op === '!exists') return -1;
+    const vec = r.column(leaf.column);
+    if (vec === null) return -1;
+    if (vec.type !== 'string') return vec.validity === null ? selectCompare(leaf, vec.values, r.rowCount, this.scratch.selection) : -1;
+    const table = this.dictTable(leaf, vec);
+    const { codes, validity } = vec;
+    const sel = this.scratch.selection;
+    const n = r.rowCount;
+    let k = 0;
+    if (validity === null) {
+      // if (matches(dict[codes[i]])) sel[k++] = i
+      for (let i = 0; i < n; i++) {
+        sel[k] = i;
+        k += table[codes[i]];
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        sel[k] = i;
+        k += table[codes[i]] & (validity[i >> 3] >> (i & 7));
+      }
+    }
+    return k;
+  }
+
+  /** Per dictionary entry, 1 where the leaf matches (computed once per dictionary). */
+  private dictTable(leaf: Leaf, vec: Extract<ColumnVector, { type: 'string' }>): Uint8Array {
     let byLeaf = this.dictTables.get(vec.dict);
     if (byLeaf === undefined) this.dictTables.set(vec.dict, (byLeaf = new Map()));
     let table = byLeaf.get(leaf.id);
@@ -156,6 +206,11 @@ export class FilterEvaluator {
       for (let c = 0; c < dict.length; c++) table[c] = matchValue(leaf.op, leaf.value, dict[c]) ? 1 : 0;
       byLeaf.set(leaf.id, table);
     }
+    return table;
+  }
+
+  private stringKernel(leaf: Leaf, vec: Extract<ColumnVector, { type: 'string' }>, out: Uint8Array, n: number): void {
+    const table = this.dictTable(leaf, vec);
     const codes = vec.codes;
     // out[i] = matches(dict[codes[i]]); codes of null rows may be anything, masked by validity after
     for (let i = 0; i < n; i++) out[i] = table[codes[i]];

@@ -19,7 +19,7 @@ import type { Value } from '../types.js';
 import { emptyState, finalValue, mergeGroup, type MeasureState } from './measure-state.js';
 import { tupleKey, type AggregatePartial, type GroupSet } from './partial.js';
 import { rankingKeys, type AggregatePlan } from './plan.js';
-import { compareKey, compareTuples, groupColumnType, measureType, type QueryResult, type ResultColumn } from './result.js';
+import { compareKey, groupColumnType, measureType, type QueryResult, type ResultColumn } from './result.js';
 
 export const OTHER = '$other';
 
@@ -55,17 +55,39 @@ class Finalizer {
     return this.empty.slice();
   }
 
-  /** Compares by the named keys; `get` yields the value of a key for a row. */
-  comparator<T>(keys: { name: string; desc: boolean }[], get: (row: T, name: string) => Value, isOther: (row: T) => boolean): (a: T, b: T) => number {
+  /**
+   * Compares rows by order keys; `accessor(name)` resolves a key's value getter once.
+   * `$other` rows come after the others on every key but `$bucket`.
+   */
+  comparator<T>(keys: { name: string; desc: boolean }[], accessor: (name: string) => (row: T) => Value, isOther: (row: T) => boolean): (a: T, b: T) => number {
+    const resolved = keys.map((k) => ({ desc: k.desc, bucket: k.name === '$bucket', get: accessor(k.name) }));
     return (a, b) => {
-      for (const k of keys) {
-        if (k.name !== '$bucket' && isOther(a) !== isOther(b)) return isOther(a) ? 1 : -1;
-        const c = compareKey(get(a, k.name), get(b, k.name), k.desc);
+      for (const k of resolved) {
+        if (!k.bucket && isOther(a) !== isOther(b)) return isOther(a) ? 1 : -1;
+        const c = compareKey(k.get(a), k.get(b), k.desc);
         if (c !== 0) return c;
       }
       return 0;
     };
   }
+
+  /** Final values of measure m over all groups of `states` (which: the measure of each state). */
+  measureColumn(states: MeasureState[], groups: number, m: number, which: number[] | null = null): Value[] {
+    const q = this.plan.query;
+    const k = which === null ? m : which.indexOf(m);
+    return Array.from({ length: groups }, (_, g) => finalValue(states[k], g, q.measures[m], this.booleanMeasure[m]));
+  }
+}
+
+/** Orders groups by their key values (the deterministic tie-break). */
+function byGroupValues(keys: Value[][]): (a: number, b: number) => number {
+  return (a, b) => {
+    for (const col of keys) {
+      const c = compareKey(col[a], col[b], false);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
 }
 
 function columns(plan: AggregatePlan, main: GroupSet): ResultColumn[] {
@@ -82,15 +104,17 @@ function finalizeGroups(p: AggregatePartial, plan: AggregatePlan, f: Finalizer):
   const q = plan.query;
   const main = p.main;
   if (q.groupBy.length === 0 && main.groups === 0) return [f.emptyRow()];
-  const values = Array.from({ length: main.groups }, (_, g) => f.measureValues(main.states, g));
   const gv = (g: number): Value[] => main.keys.map((col) => col[g]);
-  const col = new Map<string, (g: number) => Value>();
-  q.groupBy.forEach((k, j) => col.set(k.name, (g) => main.keys[j][g]));
-  q.measures.forEach((m, i) => col.has(m.name) || col.set(m.name, (g) => values[g][i]));
-  const byOrder = f.comparator<number>(q.orderBy, (g, name) => col.get(name)!(g), () => false);
-  const order = Array.from({ length: main.groups }, (_, g) => g).sort((a, b) => byOrder(a, b) || compareTuples(gv(a), gv(b)));
-  const rows = order.slice(0, q.limit).map((g) => [...gv(g), ...values[g]]);
-  const rest = order.slice(q.limit);
+  const accessor = (name: string): ((g: number) => Value) => {
+    const j = q.groupBy.findIndex((k) => k.name === name);
+    if (j >= 0) return (g) => main.keys[j][g];
+    const values = f.measureColumn(main.states, main.groups, q.measures.findIndex((m) => m.name === name));
+    return (g) => values[g];
+  };
+  const byOrder = f.comparator<number>(q.orderBy, accessor, () => false);
+  const ties = byGroupValues(main.keys);
+  const { kept, rest } = topK(main.groups, q.limit, (a, b) => byOrder(a, b) || ties(a, b));
+  const rows = kept.map((g) => [...gv(g), ...f.measureValues(main.states, g)]);
   if (q.other && rest.length > 0) {
     const folded = plan.measures.map((n) => emptyState(n.state, 1));
     f.fold(folded, 0, main, rest);
@@ -103,24 +127,90 @@ function finalizeGroups(p: AggregatePartial, plan: AggregatePlan, f: Finalizer):
 function rankSeries(p: AggregatePartial, plan: AggregatePlan, f: Finalizer): Value[][] {
   const q = plan.query;
   if (q.groupBy.length === 0) return [[]];
-  const t = p.totals!;
-  const totals = Array.from({ length: t.groups }, (_, s) => f.measureValues(t.states, s, plan.totalsOf));
+  const t = p.totals ?? seriesTotals(p.main, plan);
   const sv = (s: number): Value[] => t.keys.map((c) => c[s]);
-  const get = (s: number, name: string): Value => {
+  const accessor = (name: string): ((s: number) => Value) => {
     const j = q.groupBy.findIndex((k) => k.name === name);
-    if (j >= 0) return t.keys[j][s];
-    return totals[s][plan.totalsOf.findIndex((m) => q.measures[m].name === name)];
+    if (j >= 0) return (s) => t.keys[j][s];
+    const values = f.measureColumn(t.states, t.groups, q.measures.findIndex((m) => m.name === name), plan.totalsOf);
+    return (s) => values[s];
   };
-  const byRank = f.comparator<number>(rankingKeys(q), get, () => false);
-  return Array.from({ length: t.groups }, (_, s) => s)
-    .sort((a, b) => byRank(a, b) || compareTuples(sv(a), sv(b)))
-    .map(sv);
+  const byRank = f.comparator<number>(rankingKeys(q), accessor, () => false);
+  const ties = byGroupValues(t.keys);
+  const { kept, rest } = topK(t.groups, q.limit, (a, b) => byRank(a, b) || ties(a, b));
+  return [...kept, ...rest].map(sv);
+}
+
+/**
+ * The first `k` of 0 … n−1 under `cmp`, sorted, and the rest (unordered). A bounded heap
+ * keeps this O(n log k), so top-10 of a million groups does not sort a million.
+ */
+export function topK(n: number, k: number, cmp: (a: number, b: number) => number): { kept: number[]; rest: number[] } {
+  if (n <= k) return { kept: Array.from({ length: n }, (_, i) => i).sort(cmp), rest: [] };
+  // Max-heap under cmp: the root is the worst of the kept.
+  const heap: number[] = [];
+  const rest: number[] = [];
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && cmp(heap[l], heap[m]) > 0) m = l;
+      if (r < heap.length && cmp(heap[r], heap[m]) > 0) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  for (let x = 0; x < n; x++) {
+    if (heap.length < k) {
+      heap.push(x);
+      for (let i = heap.length - 1; i > 0; ) {
+        const p = (i - 1) >> 1;
+        if (cmp(heap[i], heap[p]) <= 0) break;
+        [heap[i], heap[p]] = [heap[p], heap[i]];
+        i = p;
+      }
+    } else if (cmp(x, heap[0]) < 0) {
+      rest.push(heap[0]);
+      heap[0] = x;
+      down(0);
+    } else {
+      rest.push(x);
+    }
+  }
+  return { kept: heap.sort(cmp), rest };
+}
+
+/** Series totals of the ranking measures, folded from the per-bucket groups. */
+function seriesTotals(main: GroupSet, plan: AggregatePlan): GroupSet {
+  const width = plan.group.keys.length;
+  const ids = new Map<string, number>();
+  const keys: Value[][] = Array.from({ length: width }, () => []);
+  const of = new Int32Array(main.groups);
+  const tuple: Value[] = new Array<Value>(width);
+  for (let g = 0; g < main.groups; g++) {
+    for (let j = 0; j < width; j++) tuple[j] = main.keys[j + 1][g];
+    const k = tupleKey(tuple);
+    let s = ids.get(k);
+    if (s === undefined) {
+      ids.set(k, (s = ids.size));
+      for (let j = 0; j < width; j++) keys[j].push(tuple[j]);
+    }
+    of[g] = s;
+  }
+  const states = plan.totalsOf.map((m) => {
+    const dst = emptyState(plan.measures[m].state, ids.size);
+    for (let g = 0; g < main.groups; g++) mergeGroup(dst, of[g], main.states[m], g);
+    return dst;
+  });
+  return { groups: ids.size, keys, states };
 }
 
 function finalizeSeries(p: AggregatePartial, plan: AggregatePlan, f: Finalizer): Value[][] {
   const q = plan.query;
   const b = plan.group.bucket!.boundaries;
-  const nb = b.length - 1;
+  const nb = Math.max(0, b.length - 1);
   const ranked = rankSeries(p, plan, f);
   const kept = Math.min(ranked.length, q.limit);
   const rankOf = new Map(ranked.map((s, r) => [tupleKey(s), r]));
@@ -148,12 +238,13 @@ function finalizeSeries(p: AggregatePartial, plan: AggregatePlan, f: Finalizer):
     otherGroups.forEach((gs, i) => f.fold(folded, i, main, gs));
     for (let i = 0; i < nb; i++) out.push({ rank: kept, bucket: i, other: true, groupValues: q.groupBy.map(() => OTHER), measures: f.measureValues(folded, i) });
   }
-  const get = (row: OutRow, name: string): Value => {
-    if (name === '$bucket') return b[row.bucket];
+  const accessor = (name: string): ((row: OutRow) => Value) => {
+    if (name === '$bucket') return (row) => b[row.bucket];
     const j = q.groupBy.findIndex((k) => k.name === name);
-    return j >= 0 ? row.groupValues[j] : row.measures[q.measures.findIndex((m) => m.name === name)];
+    const m = q.measures.findIndex((x) => x.name === name);
+    return j >= 0 ? (row) => row.groupValues[j] : (row) => row.measures[m];
   };
-  const byOrder = f.comparator<OutRow>(q.orderBy, get, (row) => row.other);
+  const byOrder = f.comparator<OutRow>(q.orderBy, accessor, (row) => row.other);
   out.sort((x, y) => byOrder(x, y) || x.rank - y.rank || x.bucket - y.bucket);
   return out.map((row) => [b[row.bucket], ...row.groupValues, ...row.measures]);
 }

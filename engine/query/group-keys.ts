@@ -3,8 +3,9 @@
  * shard scan. Strings map dictionary codes to value ids through a per-dictionary array (built
  * lazily, cached by dictionary identity), so a row costs two array reads and no hashing; the
  * actor's dense id is its value id; booleans have three fixed ids; numbers (and raw time) go
- * through a hash map. Value id 0 is null for nullable columns. The bucket key is the bucket
- * index.
+ * through a hash map. These three are dense: ids are handed out in order of first sight (null
+ * included), so with one group column the value id is the group id and no group table is
+ * needed. The actor key (dense actor id) and the bucket key (bucket index) are not dense.
  *
  * Threading: one set of encoders per shard scan.
  */
@@ -14,6 +15,11 @@ import type { ColumnRef } from './query-types.js';
 import type { RowGroupReader } from './row-group.js';
 
 export interface KeyEncoder {
+  /** Ids are exactly 0 … size()−1, one per distinct value seen (in order of first sight). */
+  readonly dense: boolean;
+  size(): number;
+  /** An upper bound (exclusive) of the ids encoded so far in this shard's row groups. */
+  bound(r: RowGroupReader): number;
   /** out[i] = value id of row rows[i], for i in [0, n). */
   encode(r: RowGroupReader, rows: Uint32Array, n: number, out: Int32Array): void;
   /** The value behind a value id. */
@@ -21,110 +27,156 @@ export interface KeyEncoder {
   bytes(): number;
 }
 
-/** Sets out[i] = 0 (the null id) where row rows[i] is null. */
-function nullOut(validity: Uint8Array | null, rows: Uint32Array, n: number, out: Int32Array): void {
-  if (validity === null) return;
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    if (((validity[r >> 3] >> (r & 7)) & 1) === 0) out[i] = 0;
+/** Dense value ids: a value gets the next id the first time it is seen. */
+class DenseIds<K> {
+  readonly ids = new Map<K, number>();
+  readonly values: Value[] = [];
+  private nullId = -1;
+
+  idOf(key: K, value: Value): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(value);
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+
+  idOfNull(): number {
+    if (this.nullId < 0) {
+      this.nullId = this.values.length;
+      this.values.push(null);
+    }
+    return this.nullId;
+  }
+
+  /** Sets out[i] to the null id where row rows[i] is null. */
+  nullOut(validity: Uint8Array | null, rows: Uint32Array, n: number, out: Int32Array): void {
+    if (validity === null) return;
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      if (((validity[r >> 3] >> (r & 7)) & 1) === 0) out[i] = this.idOfNull();
+    }
   }
 }
 
 class StringKey implements KeyEncoder {
-  private readonly ids = new Map<string, number>();
-  private readonly values: Value[] = [null];
+  readonly dense = true;
+  private readonly d = new DenseIds<string>();
   private readonly codeMaps = new WeakMap<readonly string[], Int32Array>();
   constructor(private readonly ref: ColumnRef) {}
 
+  size(): number {
+    return this.d.values.length;
+  }
+
+  bound(): number {
+    return this.d.values.length;
+  }
+
   encode(r: RowGroupReader, rows: Uint32Array, n: number, out: Int32Array): void {
     const vec = r.column(this.ref);
-    if (vec === null || vec.type !== 'string') return void out.fill(0, 0, n);
+    if (vec === null || vec.type !== 'string') return void out.fill(this.d.idOfNull(), 0, n);
     let map = this.codeMaps.get(vec.dict);
     if (map === undefined) this.codeMaps.set(vec.dict, (map = new Int32Array(vec.dict.length).fill(-1)));
     const codes = vec.codes;
-    const dict = vec.dict;
+    const validity = vec.validity;
+    // out[i] = id of dict[codes[rows[i]]]; a code's id is looked up once per dictionary
     for (let i = 0; i < n; i++) {
-      const c = codes[rows[i]];
+      const row = rows[i];
+      const c = codes[row];
       let id = map[c];
       if (id < 0) {
-        // First sight of this code in this dictionary (null rows may carry any code, even out of range).
-        const s = dict[c];
-        if (s === undefined) {
-          out[i] = 0;
-          continue;
-        }
-        id = this.ids.get(s) ?? -1;
-        if (id < 0) {
-          id = this.values.length;
-          this.values.push(s);
-          this.ids.set(s, id);
-        }
-        map[c] = id;
+        // Null rows may carry any code: they must not introduce a value.
+        if (validity !== null && ((validity[row >> 3] >> (row & 7)) & 1) === 0) id = this.d.idOfNull();
+        else map[c] = id = this.d.idOf(vec.dict[c], vec.dict[c]);
       }
       out[i] = id;
     }
-    nullOut(vec.validity, rows, n, out);
+    this.d.nullOut(validity, rows, n, out);
   }
 
   value(id: number): Value {
-    return this.values[id];
+    return this.d.values[id];
   }
 
   bytes(): number {
-    return 48 * this.values.length;
+    return 48 * this.d.values.length;
   }
 }
 
 class NumberKey implements KeyEncoder {
-  private readonly ids = new Map<number, number>();
-  private readonly values: Value[] = [null];
+  readonly dense = true;
+  private readonly d = new DenseIds<number>();
   constructor(private readonly ref: ColumnRef) {}
+
+  size(): number {
+    return this.d.values.length;
+  }
+
+  bound(): number {
+    return this.d.values.length;
+  }
 
   encode(r: RowGroupReader, rows: Uint32Array, n: number, out: Int32Array): void {
     const vec = r.column(this.ref);
-    if (vec === null || (vec.type !== 'number' && vec.type !== 'time')) return void out.fill(0, 0, n);
+    if (vec === null || (vec.type !== 'number' && vec.type !== 'time')) return void out.fill(this.d.idOfNull(), 0, n);
     const v = vec.values;
+    const validity = vec.validity;
     let prev = NaN;
     let prevId = 0;
     for (let i = 0; i < n; i++) {
-      const x = v[rows[i]];
+      const row = rows[i];
+      if (validity !== null && ((validity[row >> 3] >> (row & 7)) & 1) === 0) {
+        out[i] = this.d.idOfNull();
+        continue;
+      }
+      const x = v[row];
       if (x !== prev) {
-        let id = this.ids.get(x);
-        if (id === undefined) {
-          id = this.values.length;
-          this.values.push(x === 0 ? 0 : x); // -0 and 0 are one group
-          this.ids.set(x, id);
-        }
+        prevId = this.d.idOf(x, x === 0 ? 0 : x); // -0 and 0 are one group
         prev = x;
-        prevId = id;
       }
       out[i] = prevId;
     }
-    nullOut(vec.validity, rows, n, out);
   }
 
   value(id: number): Value {
-    return this.values[id];
+    return this.d.values[id];
   }
 
   bytes(): number {
-    return 64 * this.values.length;
+    return 64 * this.d.values.length;
   }
 }
 
 class BooleanKey implements KeyEncoder {
+  readonly dense = true;
+  private readonly d = new DenseIds<number>();
   constructor(private readonly ref: ColumnRef) {}
+
+  size(): number {
+    return this.d.values.length;
+  }
+
+  bound(): number {
+    return this.d.values.length;
+  }
 
   encode(r: RowGroupReader, rows: Uint32Array, n: number, out: Int32Array): void {
     const vec = r.column(this.ref);
-    if (vec === null || vec.type !== 'boolean') return void out.fill(0, 0, n);
+    if (vec === null || vec.type !== 'boolean') return void out.fill(this.d.idOfNull(), 0, n);
     const v = vec.values;
-    for (let i = 0; i < n; i++) out[i] = 1 + v[rows[i]];
-    nullOut(vec.validity, rows, n, out);
+    const validity = vec.validity;
+    for (let i = 0; i < n; i++) {
+      const row = rows[i];
+      const b = v[row] & 1;
+      out[i] = validity !== null && ((validity[row >> 3] >> (row & 7)) & 1) === 0 ? this.d.idOfNull() : this.d.idOf(b, b === 1);
+    }
   }
 
   value(id: number): Value {
-    return id === 0 ? null : id === 2;
+    return this.d.values[id];
   }
 
   bytes(): number {
@@ -133,7 +185,16 @@ class BooleanKey implements KeyEncoder {
 }
 
 class ActorKey implements KeyEncoder {
+  readonly dense = false;
   private shardValue: ((id: number) => Value) | null = null;
+
+  size(): number {
+    return 0;
+  }
+
+  bound(r: RowGroupReader): number {
+    return r.shard.actorCount;
+  }
 
   encode(r: RowGroupReader, rows: Uint32Array, n: number, out: Int32Array): void {
     this.shardValue ??= (id) => r.shard.actorValue(id);
@@ -151,7 +212,16 @@ class ActorKey implements KeyEncoder {
 }
 
 class BucketKey implements KeyEncoder {
+  readonly dense = false;
   constructor(private readonly indexer: BucketIndexer) {}
+
+  size(): number {
+    return this.indexer.count;
+  }
+
+  bound(): number {
+    return this.indexer.count;
+  }
 
   encode(r: RowGroupReader, rows: Uint32Array, n: number, out: Int32Array): void {
     const zone = r.source!.rowGroups[r.group].zones.get('$time');

@@ -50,6 +50,7 @@ export function emptyPartial(plan: Plan): PartialResult {
   return {
     kind: 'aggregate',
     shards: [],
+    actorKeyed: plan.group.keys.some((k) => k.column.kind === 'actor'),
     main: { groups: 0, keys: Array.from({ length: width }, () => []), states: plan.measures.map((n) => emptyState(n.state, 0)) },
     totals: plan.totals === null ? null : { groups: 0, keys: plan.group.keys.map(() => []), states: plan.totals.map((n) => emptyState(n.state, 0)) },
     stats: emptyStats(),

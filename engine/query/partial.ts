@@ -31,6 +31,11 @@ export interface GroupSet {
 export interface AggregatePartial {
   kind: 'aggregate';
   shards: number[];
+  /**
+   * A group key is the actor: an actor lives in one shard, so groups of different shards
+   * never coincide and merging is concatenation.
+   */
+  actorKeyed: boolean;
   /** Keys: the bucket start first (when the query has a bucket), then the groupBy columns. */
   main: GroupSet;
   /** Per series (groupBy values) over the whole range, for ranking; see plan.totals. */
@@ -76,17 +81,36 @@ export function tupleKey(values: readonly Value[]): string {
   return out;
 }
 
+/** Concatenates group sets known to share no group (different shards, keyed by actor). */
+function concatGroupSets(sets: GroupSet[], maxGroups: number): GroupSet {
+  const groups = sets.reduce((n, s) => n + s.groups, 0);
+  if (groups > maxGroups) throw new ShoalError('TOO_MANY_GROUPS', [maxGroups]);
+  const keys = sets[0].keys.map((_, j) => sets.flatMap((s) => s.keys[j]));
+  const states = sets[0].states.map((st, m) => {
+    const dst = emptyState(st.kind, groups);
+    let at = 0;
+    for (const s of sets) {
+      for (let g = 0; g < s.groups; g++) mergeGroup(dst, at + g, s.states[m], g);
+      at += s.groups;
+    }
+    return dst;
+  });
+  return { groups, keys, states };
+}
+
 /** Merges group sets whose states have the same kinds, matching groups by key values. */
-export function mergeGroupSets(sets: GroupSet[], maxGroups = Infinity): GroupSet {
+export function mergeGroupSets(sets: GroupSet[], maxGroups = Infinity, disjoint = false): GroupSet {
+  if (disjoint) return concatGroupSets(sets, maxGroups);
   const width = sets[0].keys.length;
-  const ids = new Map<string, number>();
+  // One key column: its values are the map keys (Map tells 1 from "1", and 0 from null).
+  const ids = new Map<Value, number>();
   const keys: Value[][] = Array.from({ length: width }, () => []);
   const maps = sets.map((s) => {
     const map = new Int32Array(s.groups);
     const tuple: Value[] = new Array<Value>(width);
     for (let g = 0; g < s.groups; g++) {
       for (let j = 0; j < width; j++) tuple[j] = s.keys[j][g];
-      const k = tupleKey(tuple);
+      const k = width === 1 ? tuple[0] : tupleKey(tuple);
       let id = ids.get(k);
       if (id === undefined) {
         id = ids.size;
@@ -148,11 +172,13 @@ export function mergePartials(partials: readonly Partial[], options: { maxGroups
   if (partials[0].kind === 'samples') return mergeSamples(partials as SamplesPartial[]);
   const parts = partials as AggregatePartial[];
   const maxGroups = options.maxGroups ?? Infinity;
+  const disjoint = parts.every((p) => p.actorKeyed);
   return {
     kind: 'aggregate',
     shards: [...seen],
-    main: mergeGroupSets(parts.map((p) => p.main), maxGroups),
-    totals: parts[0].totals === null ? null : mergeGroupSets(parts.map((p) => p.totals!), maxGroups),
+    actorKeyed: disjoint,
+    main: mergeGroupSets(parts.map((p) => p.main), maxGroups, disjoint),
+    totals: parts[0].totals === null ? null : mergeGroupSets(parts.map((p) => p.totals!), maxGroups, disjoint),
     stats: parts.map((p) => p.stats).reduce(addStats, emptyStats()),
   };
 }

@@ -53,8 +53,9 @@ export interface AggregatePlan {
   measures: MeasureNode[];
   /**
    * With a bucket and groupBy, series are ranked (for `limit`) by measures over the whole
-   * range: these are accumulated per series beside the per-bucket groups. `totalsOf[i]` is the
-   * index in `measures` that `totals[i]` computes.
+   * range, `totalsOf` (indexes into `measures`). Their per-bucket states fold into series
+   * totals at finalize, except uniq($actor) counted per shard: then `totals` (parallel to
+   * `totalsOf`) are accumulated per series beside the per-bucket groups.
    */
   totals: MeasureNode[] | null;
   totalsOf: number[];
@@ -133,13 +134,13 @@ function aggregatePlan(q: AggregateQuery, snapshot: TableSnapshot, limits: Query
   let totals: MeasureNode[] | null = null;
   const totalsOf: number[] = [];
   if (bucket !== null && q.groupBy.length > 0) {
-    totals = [];
     for (const key of rankingKeys(q)) {
       const i = q.measures.findIndex((m) => m.name === key.name);
-      if (i < 0 || totalsOf.includes(i)) continue;
-      totalsOf.push(i);
-      totals.push(measureNode(q.measures[i], false));
+      if (i >= 0 && !totalsOf.includes(i)) totalsOf.push(i);
     }
+    // Per-bucket states fold into series totals exactly, except per-shard distinct-actor
+    // counts: only then is a separate per-series accumulation needed.
+    if (totalsOf.some((i) => measures[i].op === 'actorDistinct')) totals = totalsOf.map((i) => measureNode(q.measures[i], false));
   }
   return {
     kind: 'aggregate',

@@ -17,7 +17,7 @@ import { NONE, ALL } from './filter-zone.js';
 import { GroupIndex } from './group-index.js';
 import { bucketEncoder, keyEncoder, type KeyEncoder } from './group-keys.js';
 import { emptyStats, type AggregatePartial, type GroupSet, type ScanStats } from './partial.js';
-import type { AggregatePlan } from './plan.js';
+import type { AggregatePlan, MeasureNode } from './plan.js';
 import { RowGroupReader, Scratch } from './row-group.js';
 import type { ScanSource, ShardSnapshot } from './source.js';
 
@@ -31,10 +31,25 @@ export function sourceInRange(s: ScanSource, fromMs: number | null, toMs: number
   return !((fromMs !== null && s.maxTimeMs < fromMs) || (toMs !== null && s.minTimeMs >= toMs));
 }
 
+/**
+ * One accumulator per distinct (op, column): `sum(x)` and `avg(x)` share one, and so do
+ * repeated measures. The returned list is parallel to `nodes` (entries may repeat).
+ */
+function sharedAccumulators(nodes: MeasureNode[]): Accumulator[] {
+  const byKey = new Map<string, Accumulator>();
+  return nodes.map((n) => {
+    const key = `${n.op}:${JSON.stringify(n.column)}`;
+    let a = byKey.get(key);
+    if (a === undefined) byKey.set(key, (a = accumulator(n)));
+    return a;
+  });
+}
+
 /** Per-series state beside the per-bucket groups (see AggregatePlan.totals). */
 class SeriesTotals {
   readonly index: GroupIndex;
   readonly accs: Accumulator[];
+  private readonly unique: Accumulator[];
   private seriesOf = new Int32Array(64);
   private mapped = 0;
   private tgids = new Int32Array(0);
@@ -42,7 +57,8 @@ class SeriesTotals {
 
   constructor(width: number, plan: AggregatePlan) {
     this.index = new GroupIndex(width, plan.limits.maxGroups);
-    this.accs = plan.totals!.map(accumulator);
+    this.accs = sharedAccumulators(plan.totals!);
+    this.unique = [...new Set(this.accs)];
     this.tuple = new Int32Array(width);
   }
 
@@ -61,14 +77,15 @@ class SeriesTotals {
     if (this.tgids.length < b.n) this.tgids = new Int32Array(Math.max(b.n, this.tgids.length * 2));
     const gids = b.gids!;
     for (let i = 0; i < b.n; i++) this.tgids[i] = this.seriesOf[gids[i]];
-    for (const a of this.accs) {
+    const batch = { ...b, gids: this.tgids };
+    for (const a of this.unique) {
       a.grow(this.index.size);
-      a.update({ ...b, gids: this.tgids });
+      a.update(batch);
     }
   }
 
   bytes(): number {
-    return this.index.bytes() + this.seriesOf.byteLength + this.accs.reduce((s, a) => s + a.bytes(), 0);
+    return this.index.bytes() + this.seriesOf.byteLength + this.unique.reduce((s, a) => s + a.bytes(), 0);
   }
 
   result(encoders: KeyEncoder[]): GroupSet {
@@ -84,7 +101,9 @@ class AggregateScan {
   private readonly filter: FilterEvaluator;
   private readonly encoders: KeyEncoder[];
   private readonly index: GroupIndex | null;
+  private readonly direct: boolean;
   private readonly accs: Accumulator[];
+  private readonly unique: Accumulator[];
   private readonly totals: SeriesTotals | null;
   private keyCols: Int32Array[] = [];
   private gids = new Int32Array(0);
@@ -96,8 +115,11 @@ class AggregateScan {
     this.filter = new FilterEvaluator(plan.filter.predicate, this.scratch);
     const b = plan.group.bucket;
     this.encoders = [...(b === null ? [] : [bucketEncoder(new BucketIndexer(b.boundaries))]), ...plan.group.keys.map((k) => keyEncoder(k.column))];
-    this.index = this.encoders.length > 0 ? new GroupIndex(this.encoders.length, plan.limits.maxGroups) : null;
-    this.accs = plan.measures.map(accumulator);
+    // One dense key column: its value ids are the group ids, no group table needed.
+    this.direct = this.encoders.length === 1 && this.encoders[0].dense;
+    this.index = this.encoders.length > 0 && !this.direct ? new GroupIndex(this.encoders.length, plan.limits.maxGroups) : null;
+    this.accs = sharedAccumulators(plan.measures);
+    this.unique = [...new Set(this.accs)];
     this.totals = plan.totals === null ? null : new SeriesTotals(plan.group.keys.length, plan);
   }
 
@@ -112,7 +134,7 @@ class AggregateScan {
   private checkMemory(): void {
     let bytes = this.index?.bytes() ?? 0;
     for (const e of this.encoders) bytes += e.bytes();
-    for (const a of this.accs) bytes += a.bytes();
+    for (const a of this.unique) bytes += a.bytes();
     if (this.totals !== null) bytes += this.totals.bytes();
     const budget = this.plan.limits.memoryBudgetBytes;
     if (bytes > budget) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [budget, `${this.groups} groups, ~${bytes} bytes in shard ${this.shard.shard}`]);
@@ -129,16 +151,21 @@ class AggregateScan {
     if (n === 0) return;
     const rows = sel ?? this.scratch.iota;
     let gids: Int32Array | null = null;
-    if (this.index === null) {
+    if (this.direct) {
+      this.encoders[0].encode(r, rows, n, this.keyCols[0]);
+      this.groups = this.encoders[0].size();
+      if (this.groups > this.plan.limits.maxGroups) throw new ShoalError('TOO_MANY_GROUPS', [this.plan.limits.maxGroups]);
+      gids = this.keyCols[0];
+    } else if (this.index === null) {
       this.groups = 1;
     } else {
       for (let j = 0; j < this.encoders.length; j++) this.encoders[j].encode(r, rows, n, this.keyCols[j]);
-      this.index.assign(this.keyCols, n, this.gids);
+      this.index.assign(this.keyCols, n, this.gids, this.encoders.map((e) => e.bound(r)));
       this.groups = this.index.size;
       gids = this.gids;
     }
     const batch: Batch = { r, rows, n, gids };
-    for (const a of this.accs) {
+    for (const a of this.unique) {
       a.grow(this.groups);
       a.update(batch);
     }
@@ -169,10 +196,12 @@ class AggregateScan {
 
   private result(): AggregatePartial {
     const groups = this.groups;
-    const keys: Value[][] = this.encoders.map((enc, j) => Array.from({ length: groups }, (_, g) => enc.value(this.index!.keyOf(g, j))));
+    const keyOf = (g: number, j: number): number => (this.index === null ? g : this.index.keyOf(g, j));
+    const keys: Value[][] = this.encoders.map((enc, j) => Array.from({ length: groups }, (_, g) => enc.value(keyOf(g, j))));
     return {
       kind: 'aggregate',
       shards: [this.shard.shard],
+      actorKeyed: this.plan.group.keys.some((k) => k.column.kind === 'actor'),
       main: { groups, keys, states: this.accs.map((a) => a.state(groups)) },
       totals: this.totals === null ? null : this.totals.result(this.encoders),
       stats: this.stats,

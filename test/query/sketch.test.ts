@@ -1,0 +1,57 @@
+/** The quantile sketch: within 1% of the nearest-rank value, for any sign, and exact under merge. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createSketch, mergeSketch, sketchAdd, sketchQuantile } from '../../engine/query/sketch.js';
+
+function nearestRank(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(1, Math.ceil(q * sorted.length - 1e-9)) - 1];
+}
+
+const QS = [0.001, 0.01, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999];
+
+describe('sketch', () => {
+  it('is within 1% relative of the nearest-rank value (negatives, zeros, 12 decades)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constant(0), fc.double({ min: 1e-6, max: 1e-3, noNaN: true }), fc.integer({ min: -5, max: 5 })), { minLength: 1, maxLength: 400 }),
+        (values) => {
+          const s = createSketch();
+          for (const v of values) sketchAdd(s, v);
+          for (const q of QS) {
+            const want = nearestRank(values, q);
+            const got = sketchQuantile(s, q)!;
+            expect(Math.abs(got - want), `q=${q} want ${want} got ${got}`).toBeLessThanOrEqual(0.01 * Math.abs(want));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('merging sketches equals sketching the union', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.double({ min: -1e4, max: 1e4, noNaN: true }), { maxLength: 50 }), { minLength: 1, maxLength: 6 }), (parts) => {
+        const whole = createSketch();
+        const merged = createSketch();
+        for (const p of parts) {
+          const s = createSketch();
+          for (const v of p) {
+            sketchAdd(s, v);
+            sketchAdd(whole, v);
+          }
+          mergeSketch(merged, structuredClone(s));
+        }
+        for (const q of QS) expect(sketchQuantile(merged, q)).toBe(sketchQuantile(whole, q));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is exact for a single value and empty for none', () => {
+    const s = createSketch();
+    expect(sketchQuantile(s, 0.5)).toBeNull();
+    sketchAdd(s, 123.456);
+    expect(sketchQuantile(s, 0.99)).toBe(123.456);
+  });
+});
