@@ -8,11 +8,10 @@
  *
  * Threading: one set of accumulators per shard scan; `update` runs once per row group.
  */
-import type { Scalar } from '../types.js';
-import { SET_ENTRY_BYTES, type MeasureState } from './measure-state.js';
+import type { MeasureState } from './measure-state.js';
 import type { MeasureNode } from './plan.js';
-import type { RowGroupReader } from './row-group.js';
-import { createSketch, sketchAdd, type SketchState } from './sketch.js';
+import { growF64, isValidRow, type RowGroupReader } from './row-group.js';
+import { ActorDistinctAcc, SetAcc, SketchAcc } from './set-accumulators.js';
 
 export interface Batch {
   r: RowGroupReader;
@@ -29,18 +28,6 @@ export interface Accumulator {
   bytes(): number;
   /** The state of groups 0 … groups−1. */
   state(groups: number): MeasureState;
-}
-
-function growF64(a: Float64Array<ArrayBuffer>, n: number, fill: number): Float64Array<ArrayBuffer> {
-  if (n <= a.length) return a;
-  const next = new Float64Array(Math.max(n, a.length * 2, 16));
-  if (fill !== 0) next.fill(fill, a.length);
-  next.set(a);
-  return next;
-}
-
-function isValidRow(validity: Uint8Array, r: number): boolean {
-  return ((validity[r >> 3] >> (r & 7)) & 1) === 1;
 }
 
 class CountAcc implements Accumulator {
@@ -182,156 +169,6 @@ class MinMaxTextAcc implements Accumulator {
   }
   state(g: number): MeasureState {
     return { kind: this.isMax ? 'maxText' : 'minText', values: this.values.slice(0, g) };
-  }
-}
-
-/** Exact distinct values per group (hash sets); uniq($actor) "foldable" uses global actor keys. */
-class SetAcc implements Accumulator {
-  private sets: (Set<Scalar> | null)[] = [];
-  private entries = 0;
-  constructor(private readonly node: MeasureNode) {}
-  grow(g: number): void {
-    while (this.sets.length < g) this.sets.push(null);
-  }
-  private add(g: number, v: Scalar): void {
-    let s = this.sets[g];
-    if (s === null) this.sets[g] = s = new Set();
-    const before = s.size;
-    s.add(v);
-    this.entries += s.size - before;
-  }
-  update({ r, rows, n, gids }: Batch): void {
-    let prevG = -1;
-    let prevKey = -1;
-    if (this.node.op === 'actorKeys') {
-      const ids = r.actorIds();
-      // Actor ids are dense per shard; shard * 2^32 + id is unique in the table.
-      const base = r.shard.shard * 4294967296;
-      for (let i = 0; i < n; i++) {
-        const g = gids === null ? 0 : gids[i];
-        const id = ids[rows[i]];
-        if (g === prevG && id === prevKey) continue;
-        prevG = g;
-        prevKey = id;
-        this.add(g, base + id);
-      }
-      return;
-    }
-    const col = r.column(this.node.column!);
-    if (col === null) return;
-    const validity = col.validity;
-    for (let i = 0; i < n; i++) {
-      const row = rows[i];
-      if (validity !== null && !isValidRow(validity, row)) continue;
-      const g = gids === null ? 0 : gids[i];
-      const key = col.type === 'string' ? col.codes[row] : col.values[row];
-      if (g === prevG && key === prevKey) continue;
-      prevG = g;
-      prevKey = key;
-      this.add(g, col.type === 'string' ? col.dict[key] : col.type === 'boolean' ? key === 1 : key);
-    }
-  }
-  bytes(): number {
-    return 8 * this.sets.length + SET_ENTRY_BYTES * this.entries;
-  }
-  state(g: number): MeasureState {
-    return { kind: 'set', sets: this.sets.slice(0, g) };
-  }
-}
-
-/**
- * uniq($actor): distinct dense actor ids per group within the shard. A group starts with a hash
- * set and switches to a bitmap (one bit per actor of the shard) once that is smaller; with no
- * groups it is a bitmap from the start. Counts add up over shards because actors never cross.
- */
-class ActorDistinctAcc implements Accumulator {
-  private counts: Float64Array<ArrayBuffer> = new Float64Array(16);
-  private sets: (Set<number> | null)[] = [];
-  private bitmaps: (Uint8Array | null)[] = [];
-  private heldBytes = 0;
-  grow(g: number): void {
-    this.counts = growF64(this.counts, g, 0);
-    while (this.sets.length < g) {
-      this.sets.push(null);
-      this.bitmaps.push(null);
-    }
-  }
-  update({ r, rows, n, gids }: Batch): void {
-    const ids = r.actorIds();
-    const bitmapBytes = (r.shard.actorCount + 7) >> 3;
-    const maxSet = Math.max(16, bitmapBytes / SET_ENTRY_BYTES);
-    let prevG = -1;
-    let prevA = -1;
-    for (let i = 0; i < n; i++) {
-      const g = gids === null ? 0 : gids[i];
-      const a = ids[rows[i]];
-      if (g === prevG && a === prevA) continue;
-      prevG = g;
-      prevA = a;
-      let bm = this.bitmaps[g];
-      if (bm === null) {
-        let s = this.sets[g];
-        if (s === null && gids !== null) this.sets[g] = s = new Set();
-        if (s !== null && s.size < maxSet) {
-          const before = s.size;
-          s.add(a);
-          this.counts[g] += s.size - before;
-          this.heldBytes += SET_ENTRY_BYTES * (s.size - before);
-          continue;
-        }
-        bm = this.bitmaps[g] = new Uint8Array(bitmapBytes);
-        this.heldBytes += bitmapBytes;
-        if (s !== null) {
-          for (const x of s) bm[x >> 3] |= 1 << (x & 7);
-          this.heldBytes -= SET_ENTRY_BYTES * s.size;
-          this.sets[g] = null;
-        }
-      }
-      const bit = 1 << (a & 7);
-      if ((bm[a >> 3] & bit) === 0) {
-        bm[a >> 3] |= bit;
-        this.counts[g]++;
-      }
-    }
-  }
-  bytes(): number {
-    return this.counts.byteLength + 16 * this.sets.length + this.heldBytes;
-  }
-  state(g: number): MeasureState {
-    return { kind: 'count', counts: this.counts.slice(0, g) };
-  }
-}
-
-class SketchAcc implements Accumulator {
-  private sketches: (SketchState | null)[] = [];
-  /** Bins allocated over all sketches (tracked as they grow, for the memory budget). */
-  private bins = 0;
-  constructor(private readonly node: MeasureNode) {}
-  grow(g: number): void {
-    while (this.sketches.length < g) this.sketches.push(null);
-  }
-  update({ r, rows, n, gids }: Batch): void {
-    const col = r.column(this.node.column!);
-    if (col === null || col.type === 'string') return;
-    const v = col.values;
-    const validity = col.validity;
-    const sketches = this.sketches;
-    // sketches[g].add(v[row]) for valid rows
-    for (let i = 0; i < n; i++) {
-      const row = rows[i];
-      if (validity !== null && !isValidRow(validity, row)) continue;
-      const g = gids === null ? 0 : gids[i];
-      const sk = sketches[g] ?? (sketches[g] = createSketch());
-      const before = sk.pos.counts.length + sk.neg.counts.length;
-      sketchAdd(sk, v[row]);
-      this.bins += sk.pos.counts.length + sk.neg.counts.length - before;
-    }
-  }
-  bytes(): number {
-    return 104 * this.sketches.length + 8 * this.bins;
-  }
-  state(g: number): MeasureState {
-    return { kind: 'sketch', sketches: this.sketches.slice(0, g) };
   }
 }
 

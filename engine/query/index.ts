@@ -51,6 +51,7 @@ export function emptyPartial(plan: Plan): PartialResult {
     kind: 'aggregate',
     shards: [],
     actorKeyed: plan.group.keys.some((k) => k.column.kind === 'actor'),
+    memoryBytes: 0,
     main: { groups: 0, keys: Array.from({ length: width }, () => []), states: plan.measures.map((n) => emptyState(n.state, 0)) },
     totals: plan.totals === null ? null : { groups: 0, keys: plan.group.keys.map(() => []), states: plan.totals.map((n) => emptyState(n.state, 0)) },
     stats: emptyStats(),
@@ -75,9 +76,15 @@ export async function runQuery(snapshot: TableSnapshot, json: unknown, options: 
   signal?.throwIfAborted();
   const plan = createPlan(validateQuery(json, snapshot), snapshot, { ...DEFAULT_LIMITS, ...limits });
   const partials: PartialResult[] = [];
+  let heldBytes = 0;
   for (const shard of snapshot.shards) {
     signal?.throwIfAborted();
-    partials.push(runShardPartial(shard, plan, { signal }));
+    const partial = runShardPartial(shard, plan, { signal });
+    partials.push(partial);
+    // The budget is per query: partials waiting to be merged count together.
+    heldBytes += partial.kind === 'aggregate' ? partial.memoryBytes : 0;
+    const budget = plan.limits.memoryBudgetBytes;
+    if (heldBytes > budget) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [budget, `~${heldBytes} bytes over ${partials.length} shards`]);
     await yieldToEventLoop();
   }
   signal?.throwIfAborted();

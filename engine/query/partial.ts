@@ -36,6 +36,8 @@ export interface AggregatePartial {
    * never coincide and merging is concatenation.
    */
   actorKeyed: boolean;
+  /** Approximate bytes the partial holds (group keys, sets, sketches), for the query's budget. */
+  memoryBytes: number;
   /** Keys: the bucket start first (when the query has a bucket), then the groupBy columns. */
   main: GroupSet;
   /** Per series (groupBy values) over the whole range, for ranking; see plan.totals. */
@@ -177,6 +179,7 @@ export function mergePartials(partials: readonly Partial[], options: { maxGroups
     kind: 'aggregate',
     shards: [...seen],
     actorKeyed: disjoint,
+    memoryBytes: parts.reduce((n, p) => n + p.memoryBytes, 0),
     main: mergeGroupSets(parts.map((p) => p.main), maxGroups, disjoint),
     totals: parts[0].totals === null ? null : mergeGroupSets(parts.map((p) => p.totals!), maxGroups, disjoint),
     stats: parts.map((p) => p.stats).reduce(addStats, emptyStats()),

@@ -88,3 +88,17 @@ export class Scratch {
     return this.selBuf;
   }
 }
+
+/** `a`, or a copy with room for n values (new slots set to `fill`). */
+export function growF64(a: Float64Array<ArrayBuffer>, n: number, fill: number): Float64Array<ArrayBuffer> {
+  if (n <= a.length) return a;
+  const next = new Float64Array(Math.max(n, a.length * 2, 16));
+  if (fill !== 0) next.fill(fill, a.length);
+  next.set(a);
+  return next;
+}
+
+/** Bit `r` of a validity bitmap: whether row r holds a value. */
+export function isValidRow(validity: Uint8Array, r: number): boolean {
+  return ((validity[r >> 3] >> (r & 7)) & 1) === 1;
+}

@@ -109,6 +109,7 @@ class AggregateScan {
   private gids = new Int32Array(0);
   private groups = 0;
   readonly stats: ScanStats = emptyStats();
+  private memoryBytes = 0;
 
   constructor(private readonly shard: ShardSnapshot, private readonly plan: AggregatePlan) {
     this.reader = new RowGroupReader(shard);
@@ -136,6 +137,7 @@ class AggregateScan {
     for (const e of this.encoders) bytes += e.bytes();
     for (const a of this.unique) bytes += a.bytes();
     if (this.totals !== null) bytes += this.totals.bytes();
+    this.memoryBytes = bytes;
     const budget = this.plan.limits.memoryBudgetBytes;
     if (bytes > budget) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [budget, `${this.groups} groups, ~${bytes} bytes in shard ${this.shard.shard}`]);
   }
@@ -202,6 +204,7 @@ class AggregateScan {
       kind: 'aggregate',
       shards: [this.shard.shard],
       actorKeyed: this.plan.group.keys.some((k) => k.column.kind === 'actor'),
+      memoryBytes: this.memoryBytes,
       main: { groups, keys, states: this.accs.map((a) => a.state(groups)) },
       totals: this.totals === null ? null : this.totals.result(this.encoders),
       stats: this.stats,

@@ -1,7 +1,7 @@
 /** Aggregate queries on tiny literal datasets: each decision of the spec, spelled out. */
 import { describe, expect, it } from 'vitest';
 import { ShoalError } from '../../engine/errors.js';
-import { runQuery } from '../../engine/query/index.js';
+import { createPlan, runQuery, runShardPartial, validateQuery, type AggregatePartial } from '../../engine/query/index.js';
 import { memorySnapshot, type Event } from '../helpers/memory-snapshot.js';
 
 const H = 3_600_000;
@@ -129,6 +129,13 @@ describe('buckets', () => {
     const r = await run({ bucket: '1d', tz: 'America/New_York' }, evs);
     expect(r.rows).toEqual([[Date.parse('2024-03-10T05:00:00Z'), 4], [Date.parse('2024-03-11T04:00:00Z'), 1]]);
   });
+
+  it('a fall-back day in London is one 25 h bucket', async () => {
+    const day = Date.parse('2024-10-26T23:00:00Z'); // 2024-10-27 00:00 BST
+    const evs = [0, 1.5, 24.5].map((h, i) => ({ user_id: `u${i}`, time: day + h * H }));
+    const r = await run({ bucket: '1d', tz: 'Europe/London', from: day, to: day + 49 * H }, evs);
+    expect(r.rows).toEqual([[day, 3], [day + 25 * H, 0]]);
+  });
 });
 
 describe('limit and $other', () => {
@@ -163,6 +170,17 @@ describe('limits and cancellation', () => {
 
   it('over the memory budget is a clear error', async () => {
     expect(await errorCode({ groupBy: ['$actor'], measures: ['uniq(latency)'] }, { memoryBudgetBytes: 64 })).toBe('QUERY_MEMORY_EXCEEDED');
+  });
+
+  it('the budget holds for the whole query, not just per shard', async () => {
+    const many = Array.from({ length: 400 }, (_, i) => ({ user_id: `u${i}`, time: T0 + i, v: i }));
+    const snap = memorySnapshot(many);
+    const json = { table: 't', groupBy: ['$actor'], measures: ['uniq(v)'] };
+    const plan = createPlan(validateQuery(json, snap), snap);
+    const perShard = snap.shards.map((s) => (runShardPartial(s, plan) as AggregatePartial).memoryBytes);
+    const budget = Math.max(...perShard) + 1;
+    await expect(runQuery(snap, json, { memoryBudgetBytes: budget })).rejects.toMatchObject({ code: 'QUERY_MEMORY_EXCEEDED' });
+    await expect(runQuery(snap, json, { memoryBudgetBytes: perShard.reduce((a, b) => a + b) })).resolves.toBeTruthy();
   });
 
   it('an aborted signal stops the query with its reason', async () => {
