@@ -1,0 +1,115 @@
+/**
+ * Decode throughput of the bit-packed encodings over 1M values, each beside a plain typed-array
+ * copy of the same decoded size (the memcpy ceiling a decoder is measured against):
+ *  - for-bitpack u32 at residual widths 5, 12 and 20 (string codes, actor ids);
+ *  - f64 epoch-ms timestamps: for-bitpack and delta-bitpack on globally sorted timestamps,
+ *    for-bitpack on timestamps sorted within per-actor runs, and plain (one memcpy).
+ * Every decode writes into a preallocated `out`, as the scan path does.
+ *
+ * Run: npx tsx bench/encodings.bench.ts   (BENCH_TIME_MS=… to change the time per task)
+ */
+import { Bench } from 'tinybench';
+import { decodeBlock, ENCODINGS, ENCODING_IDS, type PhysicalKind } from '../engine/encodings/index.js';
+
+const N = 1 << 20;
+const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 800);
+
+/** xorshift32: deterministic data, so runs compare. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+interface Case {
+  name: string;
+  kind: PhysicalKind;
+  encodingId: number;
+  values: Float64Array | Uint32Array;
+}
+
+function u32Case(width: number): Case {
+  const r = rng(width);
+  const values = new Uint32Array(N);
+  const base = 1000;
+  for (let i = 0; i < N; i++) values[i] = base + Math.floor(r() * 2 ** width);
+  return { name: `for-bitpack u32 w=${width}`, kind: 'u32', encodingId: ENCODING_IDS.forBitpack, values };
+}
+
+function sortedTimes(): Float64Array {
+  const r = rng(7);
+  const values = new Float64Array(N);
+  let t = Date.UTC(2026, 0, 1);
+  for (let i = 0; i < N; i++) values[i] = t += Math.floor(r() * 1000);
+  return values;
+}
+
+function actorTimes(): Float64Array {
+  const r = rng(8);
+  const values = new Float64Array(N);
+  const day0 = Date.UTC(2026, 0, 1);
+  for (let i = 0; i < N; ) {
+    let t = day0 + Math.floor(r() * 7 * 86_400_000);
+    const end = Math.min(N, i + 1 + Math.floor(r() * 200));
+    for (; i < end; i++) values[i] = t += Math.floor(r() * 120_000);
+  }
+  return values;
+}
+
+const sorted = sortedTimes();
+const cases: Case[] = [
+  u32Case(5),
+  u32Case(12),
+  u32Case(20),
+  { name: 'for-bitpack f64 sorted ts', kind: 'f64', encodingId: ENCODING_IDS.forBitpack, values: sorted },
+  { name: 'delta-bitpack f64 sorted ts', kind: 'f64', encodingId: ENCODING_IDS.deltaBitpack, values: sorted },
+  { name: 'for-bitpack f64 per-actor ts', kind: 'f64', encodingId: ENCODING_IDS.forBitpack, values: actorTimes() },
+];
+
+const bench = new Bench({ time: TIME_MS, warmupTime: 300 });
+const info = new Map<string, { decodedBytes: number; encodedBytes: number; width: number | null }>();
+
+for (const c of cases) {
+  const encoded = ENCODINGS.get(c.encodingId)!.encode(c.values, c.kind);
+  const out = c.kind === 'f64' ? new Float64Array(N) : new Uint32Array(N);
+  // Check once that the block decodes to its input; a benchmark of a wrong decoder is worthless.
+  decodeBlock(c.encodingId, encoded, c.kind, N, out);
+  for (let i = 0; i < N; i++) if (out[i] !== c.values[i]) throw new Error(`${c.name}: row ${i} decodes wrongly`);
+  const copyName = `  plain copy (${c.kind === 'f64' ? 'f64' : 'u32'} baseline)`;
+  info.set(c.name, { decodedBytes: c.values.byteLength, encodedBytes: encoded.length, width: encoded[0] });
+  bench.add(c.name, () => {
+    decodeBlock(c.encodingId, encoded, c.kind, N, out);
+  });
+  if (!info.has(copyName)) {
+    const plainBytes = ENCODINGS.get(ENCODING_IDS.plain)!.encode(c.values, c.kind);
+    info.set(copyName, { decodedBytes: c.values.byteLength, encodedBytes: plainBytes.length, width: null });
+    const copyOut = c.kind === 'f64' ? new Float64Array(N) : new Uint32Array(N);
+    bench.add(copyName, () => {
+      decodeBlock(ENCODING_IDS.plain, plainBytes, c.kind, N, copyOut);
+    });
+  }
+}
+
+await bench.run();
+
+const p50 = new Map(bench.tasks.map((task) => [task.name, (task.result as { latency?: { p50: number } }).latency?.p50 ?? NaN]));
+const rows = bench.tasks.map((task) => {
+  const meta = info.get(task.name)!;
+  const ms = p50.get(task.name)!;
+  const baseline = p50.get(`  plain copy (${meta.decodedBytes / N === 8 ? 'f64' : 'u32'} baseline)`)!;
+  return {
+    task: task.name,
+    'width bits': meta.width ?? '',
+    'encoded MB': (meta.encodedBytes / 1e6).toFixed(2),
+    'ms / 1M (p50)': ms.toFixed(3),
+    'M values/s': (N / ms / 1e3).toFixed(0),
+    'GB/s decoded': (meta.decodedBytes / ms / 1e6).toFixed(2),
+    '× copy time': (ms / baseline).toFixed(1),
+  };
+});
+console.log(`node ${process.version}, ${N} values per decode into a reused array, p50 of ≥${TIME_MS} ms per task`);
+console.table(rows);

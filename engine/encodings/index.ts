@@ -1,0 +1,81 @@
+/**
+ * The encoding family's registry and the entry points the segment writer and reader use.
+ *
+ * Writer: `encodeBest` asks every encoding that supports the block's physical kind for its
+ * estimated size (one cheap pass each), encodes with the smallest, and `compressIfPays` adds LZ4
+ * on top when that saves 10%. Reader: `decompress`, then `decodeBlock` with the stored id.
+ * Validity bitmaps travel beside the values (validity.ts).
+ *
+ * Adding an encoding: one file implementing `Encoding` plus one line in `ALL`. Ids are written to
+ * disk: never change or reuse one. On equal estimates the earlier encoding in `ALL` wins, so
+ * the list runs from cheapest to decode to dearest.
+ */
+import type { Encoding, PhysicalKind } from './encoding.js';
+import { constant } from './constant.js';
+import { decimal } from './decimal.js';
+import { deltaBitpack } from './delta-bitpack.js';
+import { dictionaryF64 } from './dictionary-f64.js';
+import { forBitpack } from './for-bitpack.js';
+import { plain } from './plain.js';
+import { rle } from './rle.js';
+
+export type { Encoding, PhysicalArray, PhysicalKind } from './encoding.js';
+export { buildValidity, countNulls, decodeValidity, encodeValidity } from './validity.js';
+export { compressIfPays, decompress } from './compression.js';
+
+const ALL: readonly Encoding[] = [constant, plain, forBitpack, rle, deltaBitpack, dictionaryF64, decimal];
+
+/** Every encoding by id. */
+export const ENCODINGS: ReadonlyMap<number, Encoding> = new Map(ALL.map((e) => [e.id, e]));
+
+/** Ids by name, for tests, benchmarks and diagnostics. */
+export const ENCODING_IDS = {
+  plain: plain.id,
+  constant: constant.id,
+  forBitpack: forBitpack.id,
+  deltaBitpack: deltaBitpack.id,
+  rle: rle.id,
+  decimal: decimal.id,
+  dictionaryF64: dictionaryF64.id,
+} as const;
+
+/** The encoding with id `encodingId`; throws naming the id when there is none. */
+export function encodingById(encodingId: number): Encoding {
+  const encoding = ENCODINGS.get(encodingId);
+  if (encoding === undefined) throw new Error(`unknown encoding id ${encodingId}`);
+  return encoding;
+}
+
+/** Encodes `values` with the encoding whose estimate is smallest (plain always qualifies). */
+export function encodeBest(
+  values: Float64Array | Uint32Array | Uint8Array,
+  kind: PhysicalKind,
+): { encodingId: number; bytes: Uint8Array } {
+  let best: Encoding = plain;
+  let bestSize = Infinity;
+  for (const encoding of ALL) {
+    if (!encoding.kinds.includes(kind)) continue;
+    const size = encoding.analyze(values, kind);
+    if (size !== null && size < bestSize) {
+      best = encoding;
+      bestSize = size;
+    }
+  }
+  return { encodingId: best.id, bytes: best.encode(values, kind) };
+}
+
+/**
+ * Decodes a block of `rowCount` values written by encoding `encodingId`; into `out` when given
+ * (a typed array of the kind with at least rowCount elements), else into a new array.
+ */
+export function decodeBlock(
+  encodingId: number,
+  bytes: Uint8Array,
+  kind: PhysicalKind,
+  rowCount: number,
+  out?: Float64Array | Uint32Array | Uint8Array,
+): Float64Array | Uint32Array | Uint8Array {
+  const encoding = encodingById(encodingId);
+  if (!encoding.kinds.includes(kind)) throw new Error(`encoding ${encoding.name} (id ${encodingId}) cannot hold ${kind}`);
+  return encoding.decode(bytes, kind, rowCount, out);
+}

@@ -1,0 +1,95 @@
+/**
+ * One pass over a block that finds its runs (maximal stretches of equal values; float64 compared
+ * by bit pattern) and the statistics rle needs to size them: run-value range, range of steps
+ * between consecutive run values (wrapping to int32), run-length range. With `keep`, also the
+ * start and length of every run, for the encoder; analyze passes `keep = false` and allocates
+ * nothing proportional to the block.
+ */
+import type { PhysicalKind } from './encoding.js';
+
+export interface Runs {
+  count: number;
+  /** First row and length of each run (empty unless kept). */
+  starts: Uint32Array;
+  lengths: Uint32Array;
+  minLength: number;
+  maxLength: number;
+  /** u32/u8 only: range of run values and of steps between consecutive run values. */
+  minValue: number;
+  maxValue: number;
+  minStep: number;
+  maxStep: number;
+}
+
+const EMPTY = new Uint32Array(0);
+
+/** Number of runs in `values` (a first pass, so the kept arrays can be sized exactly). */
+function countRuns(values: Float64Array | Uint32Array | Uint8Array, kind: PhysicalKind): number {
+  const n = values.length;
+  let count = n === 0 ? 0 : 1;
+  if (kind === 'f64') {
+    // values[i] differs from values[i - 1] by bit pattern: compare both 32-bit halves
+    const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+    for (let i = 1; i < n; i++) if (words[2 * i] !== words[2 * i - 2] || words[2 * i + 1] !== words[2 * i - 1]) count++;
+  } else {
+    for (let i = 1; i < n; i++) if (values[i] !== values[i - 1]) count++;
+  }
+  return count;
+}
+
+/** Runs of `values` and their statistics; `keep` also returns each run's start and length. */
+export function runsOf(values: Float64Array | Uint32Array | Uint8Array, kind: PhysicalKind, keep = true): Runs {
+  const n = values.length;
+  const runs: Runs = {
+    count: 0,
+    starts: EMPTY,
+    lengths: EMPTY,
+    minLength: 0,
+    maxLength: 0,
+    minValue: 0,
+    maxValue: 0,
+    minStep: 0,
+    maxStep: 0,
+  };
+  if (n === 0) return runs;
+  if (keep) {
+    runs.starts = new Uint32Array(countRuns(values, kind));
+    runs.lengths = new Uint32Array(runs.starts.length);
+  }
+  let start = 0;
+  let prev = values[0];
+  let count = 0;
+  let minLength = n;
+  let maxLength = 0;
+  let minValue = prev;
+  let maxValue = prev;
+  let minStep = 0;
+  let maxStep = 0;
+  const isF64 = kind === 'f64';
+  const words = isF64 ? new Uint32Array(values.buffer, values.byteOffset, 2 * n) : EMPTY;
+  for (let i = 1; i <= n; i++) {
+    const same = i < n && (isF64 ? words[2 * i] === words[2 * i - 2] && words[2 * i + 1] === words[2 * i - 1] : values[i] === prev);
+    if (same) continue;
+    const length = i - start;
+    if (length < minLength) minLength = length;
+    if (length > maxLength) maxLength = length;
+    if (keep) {
+      runs.starts[count] = start;
+      runs.lengths[count] = length;
+    }
+    count++;
+    if (i === n) break;
+    const v = values[i];
+    if (!isF64) {
+      const step = (v - prev) | 0;
+      if (count === 1 || step < minStep) minStep = step;
+      if (count === 1 || step > maxStep) maxStep = step;
+      if (v < minValue) minValue = v;
+      if (v > maxValue) maxValue = v;
+    }
+    prev = v;
+    start = i;
+  }
+  Object.assign(runs, { count, minLength, maxLength, minValue, maxValue, minStep, maxStep });
+  return runs;
+}

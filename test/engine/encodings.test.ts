@@ -1,0 +1,279 @@
+/**
+ * Property tests for the encoding family: on random blocks of every physical kind and many shapes
+ * (random bit patterns, edge values, integers of every width, sorted and run-sorted timestamps,
+ * short decimals, few distinct values, runs, constants; 0..70000 rows), every encoding that
+ * accepts a block round-trips it bit for bit, its estimate matches its output, truncated blocks
+ * are rejected, and encodeBest picks the smallest and is never larger than plain. A block is
+ * built from (shape, size, seed), so a failing case prints as a short seed fast-check can shrink.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeBlock, encodeBest, ENCODINGS, ENCODING_IDS, type PhysicalKind } from '../../engine/encodings/index.js';
+
+type Values = Float64Array | Uint32Array | Uint8Array;
+type Rand = () => number;
+
+const RUNS = Number(process.env.ENCODING_PROPERTY_RUNS ?? 120);
+
+function rng(seed: number): Rand {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const u32 = (r: Rand): number => Math.floor(r() * 4294967296);
+const below = (r: Rand, n: number): number => Math.floor(r() * n);
+/** A uniform integer in [0, 2^w), w ≤ 53. */
+const bits = (r: Rand, w: number): number => (w <= 32 ? Math.floor(r() * 2 ** w) : below(r, 2 ** (w - 32)) * 4294967296 + u32(r));
+
+function fromBits(lo: number, hi: number): number {
+  const words = new Uint32Array([lo, hi]);
+  return new Float64Array(words.buffer)[0];
+}
+
+/** Float64 edge values, as bit patterns where a number literal would lose the payload. */
+const EDGE_F64 = [
+  0, -0, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 53), 2 ** 53 - 1, 2 ** 53 + 2, Number.MAX_VALUE, -Number.MAX_VALUE,
+  Number.MIN_VALUE, -Number.MIN_VALUE, 2.2250738585072014e-308, 1e-300, 1e300, 0.1, 0.30000000000000004, 12.375, -3.25, 1, -1,
+  4294967295, 4294967296, 1.7e12,
+  fromBits(1, 0x7ff00000), // signalling NaN
+  fromBits(0x123, 0xfff80000), // negative quiet NaN with a payload
+  fromBits(0, 0x7ff40000), // signalling NaN, high payload bit
+];
+const EDGE_U32 = [0, 1, 2, 255, 256, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 4294967294, 4294967295];
+
+type Fill = (r: Rand, n: number, out: number[] | Values) => void;
+
+function pooled(pool: number[]): Fill {
+  return (r, n, out) => {
+    for (let i = 0; i < n; i++) out[i] = pool[below(r, pool.length)];
+  };
+}
+
+function runsOf(value: (r: Rand) => number, maxRun: number): Fill {
+  return (r, n, out) => {
+    for (let i = 0; i < n; ) {
+      const v = value(r);
+      const end = Math.min(n, i + 1 + below(r, maxRun));
+      while (i < end) out[i++] = v;
+    }
+  };
+}
+
+/** Epoch-ms timestamps: sorted, or sorted within per-actor runs that restart within a day. */
+function timestamps(maxStep: number, maxRun: number): Fill {
+  return (r, n, out) => {
+    const t0 = 1.7e12 + below(r, 2 ** 30);
+    for (let i = 0; i < n; ) {
+      let t = t0 + below(r, 86_400_000);
+      const end = Math.min(n, i + 1 + below(r, maxRun));
+      for (; i < end; i++) out[i] = t += below(r, maxStep + 1);
+    }
+  };
+}
+
+const F64_SHAPES: Record<string, Fill> = {
+  bits: (r, n, out) => {
+    for (let i = 0; i < n; i++) out[i] = fromBits(u32(r), u32(r));
+  },
+  edges: pooled(EDGE_F64),
+  integers: (r, n, out) => {
+    const w = below(r, 55);
+    const base = (r() < 0.5 ? -1 : 1) * bits(r, below(r, 54));
+    for (let i = 0; i < n; i++) out[i] = base + bits(r, w) - (r() < 0.001 ? 0.5 : 0);
+  },
+  bigIntegers: pooled([0, 1, -1, 2 ** 53, -(2 ** 53), 2 ** 53 - 2, -(2 ** 53) + 2, 2 ** 52 + 1, -(2 ** 52) - 1, 2 ** 32, 2 ** 31 - 1]),
+  sortedTimes: timestamps(1000, 1e9),
+  actorTimes: timestamps(60_000, 300),
+  decimals: (r, n, out) => {
+    const e = below(r, 6);
+    const w = below(r, 48);
+    for (let i = 0; i < n; i++) out[i] = (bits(r, w) - 2 ** (w - 1)) / 10 ** e;
+  },
+  fewDistinct: (r, n, out) => {
+    const pool = Array.from({ length: 1 + below(r, 300) }, () => (r() < 0.3 ? EDGE_F64[below(r, EDGE_F64.length)] : fromBits(u32(r), u32(r))));
+    const fill = pooled(pool);
+    fill(r, n, out);
+  },
+  runs: runsOf((r) => (r() < 0.2 ? EDGE_F64[below(r, EDGE_F64.length)] : below(r, 1000) / 8), 500),
+  constant: (r, n, out) => {
+    const v = r() < 0.5 ? EDGE_F64[below(r, EDGE_F64.length)] : fromBits(u32(r), u32(r));
+    for (let i = 0; i < n; i++) out[i] = v;
+  },
+};
+
+const U32_SHAPES: Record<string, Fill> = {
+  random: (r, n, out) => {
+    for (let i = 0; i < n; i++) out[i] = u32(r);
+  },
+  edges: pooled(EDGE_U32),
+  narrow: (r, n, out) => {
+    const w = below(r, 33);
+    const base = below(r, 2 ** 32 - 2 ** w + 1);
+    for (let i = 0; i < n; i++) out[i] = base + bits(r, w);
+  },
+  sortedIds: (r, n, out) => {
+    let id = below(r, 1000);
+    const maxRun = 1 + below(r, 400);
+    for (let i = 0; i < n; ) {
+      const end = Math.min(n, i + 1 + below(r, maxRun));
+      while (i < end) out[i++] = id;
+      id += 1 + (r() < 0.05 ? below(r, 50) : 0);
+    }
+  },
+  walk: (r, n, out) => {
+    let v = u32(r);
+    for (let i = 0; i < n; i++) out[i] = v = (v + below(r, 201) - 100) >>> 0;
+  },
+  runs: runsOf((r) => EDGE_U32[below(r, EDGE_U32.length)], 300),
+  constant: (r, n, out) => {
+    const v = EDGE_U32[below(r, EDGE_U32.length)];
+    for (let i = 0; i < n; i++) out[i] = v;
+  },
+};
+
+const U8_SHAPES: Record<string, Fill> = {
+  random: (r, n, out) => {
+    for (let i = 0; i < n; i++) out[i] = below(r, 256);
+  },
+  booleans: (r, n, out) => {
+    const p = r();
+    for (let i = 0; i < n; i++) out[i] = r() < p ? 1 : 0;
+  },
+  booleanRuns: runsOf((r) => below(r, 2), 200),
+  narrow: (r, n, out) => {
+    const w = below(r, 9);
+    const base = below(r, 256 - 2 ** w + 1);
+    for (let i = 0; i < n; i++) out[i] = base + bits(r, w);
+  },
+  edges: pooled([0, 1, 127, 128, 254, 255]),
+  constant: (r, n, out) => out.fill(below(r, 256), 0, n),
+};
+
+const SHAPES: Record<PhysicalKind, Record<string, Fill>> = { f64: F64_SHAPES, u32: U32_SHAPES, u8: U8_SHAPES };
+const SIZES = fc.oneof(
+  fc.integer({ min: 0, max: 40 }),
+  fc.constantFrom(0, 1, 2, 31, 32, 33, 63, 64, 65, 1000, 65535, 65536, 70000),
+  fc.integer({ min: 0, max: 70000 }),
+);
+
+interface Block {
+  shape: string;
+  values: Values;
+}
+
+/** A block of `kind` values: a shape, a size, a seed, and an element offset into its buffer. */
+function blockArb(kind: PhysicalKind): fc.Arbitrary<Block> {
+  return fc
+    .record({ shape: fc.constantFrom(...Object.keys(SHAPES[kind])), size: SIZES, seed: fc.integer(), offset: fc.integer({ min: 0, max: 3 }) })
+    .map(({ shape, size, seed, offset }) => {
+      const all = kind === 'f64' ? new Float64Array(size + offset) : kind === 'u32' ? new Uint32Array(size + offset) : new Uint8Array(size + offset);
+      const values = all.subarray(offset);
+      SHAPES[kind][shape](rng(seed), size, values);
+      return { shape, values };
+    });
+}
+
+/** Index of the first element whose bit pattern differs (float64 compared as 64-bit words), or -1. */
+function firstDifference(a: Values, b: Values, n: number): number {
+  if (a instanceof Float64Array && b instanceof Float64Array) {
+    const x = new BigUint64Array(a.buffer, a.byteOffset, n);
+    const y = new BigUint64Array(b.buffer, b.byteOffset, n);
+    for (let i = 0; i < n; i++) if (x[i] !== y[i]) return i;
+    return -1;
+  }
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length >= n && b.length >= n ? -1 : 0;
+}
+
+function emptyLike(values: Values, n: number): Values {
+  return values instanceof Float64Array ? new Float64Array(n) : values instanceof Uint32Array ? new Uint32Array(n) : new Uint8Array(n);
+}
+
+const KINDS: PhysicalKind[] = ['f64', 'u32', 'u8'];
+
+describe('every encoding round-trips what it accepts', () => {
+  for (const kind of KINDS) {
+    it(`${kind}: bit-exact decode, exact estimate, into out, from unaligned bytes, truncation rejected`, () => {
+      const accepted = new Map<string, number>();
+      fc.assert(
+        fc.property(blockArb(kind), fc.integer({ min: 1, max: 7 }), ({ values }, misalign) => {
+          const n = values.length;
+          for (const encoding of ENCODINGS.values()) {
+            if (!encoding.kinds.includes(kind)) continue;
+            const estimate = encoding.analyze(values, kind);
+            if (estimate === null) continue;
+            accepted.set(encoding.name, (accepted.get(encoding.name) ?? 0) + 1);
+            const bytes = encoding.encode(values, kind);
+            expect(bytes.length, `${encoding.name} estimate`).toBe(estimate);
+            expect(firstDifference(encoding.decode(bytes, kind, n), values, n), encoding.name).toBe(-1);
+
+            // Into a larger, dirty `out`: the first n slots are overwritten, the rest untouched.
+            const out = emptyLike(values, n + 3).fill(7);
+            expect(encoding.decode(bytes, kind, n, out)).toBe(out);
+            expect(firstDifference(out, values, n), `${encoding.name} into out`).toBe(-1);
+            expect(Array.from(out.subarray(n)), `${encoding.name} wrote past rowCount`).toEqual([7, 7, 7]);
+
+            // From bytes at an odd offset, as a block sits behind a validity bitmap in a file.
+            const shifted = new Uint8Array(bytes.length + misalign);
+            shifted.set(bytes, misalign);
+            const back = decodeBlock(encoding.id, shifted.subarray(misalign), kind, n);
+            expect(firstDifference(back, values, n), `${encoding.name} unaligned`).toBe(-1);
+
+            if (bytes.length > 0) {
+              const cut = bytes.length - 1 - ((misalign * 7919) % bytes.length);
+              expect(() => encoding.decode(bytes.subarray(0, cut), kind, n), `${encoding.name} truncated to ${cut}`).toThrow();
+            }
+          }
+        }),
+        { numRuns: RUNS },
+      );
+      // Every encoding for this kind was exercised, so the property above is not vacuous.
+      for (const encoding of ENCODINGS.values()) {
+        if (encoding.kinds.includes(kind)) expect(accepted.get(encoding.name) ?? 0, encoding.name).toBeGreaterThan(0);
+      }
+    });
+
+    it(`${kind}: encodeBest picks the smallest estimate, never above plain, and round-trips`, () => {
+      fc.assert(
+        fc.property(blockArb(kind), ({ values }) => {
+          const n = values.length;
+          const { encodingId, bytes } = encodeBest(values, kind);
+          const sizes = [...ENCODINGS.values()]
+            .filter((e) => e.kinds.includes(kind))
+            .map((e) => e.analyze(values, kind))
+            .filter((s): s is number => s !== null);
+          expect(bytes.length).toBe(Math.min(...sizes));
+          expect(bytes.length).toBeLessThanOrEqual(ENCODINGS.get(ENCODING_IDS.plain)!.analyze(values, kind)!);
+          expect(firstDifference(decodeBlock(encodingId, bytes, kind, n), values, n)).toBe(-1);
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  }
+});
+
+describe('integer encodings refuse what they cannot hold exactly', () => {
+  const forBitpack = ENCODINGS.get(ENCODING_IDS.forBitpack)!;
+  const delta = ENCODINGS.get(ENCODING_IDS.deltaBitpack)!;
+
+  it('accept f64 blocks only of integers with |v| ≤ 2^53, no -0, and a range below 2^53', () => {
+    fc.assert(
+      fc.property(blockArb('f64'), ({ values }) => {
+        const list = Array.from(values);
+        const allIntegers = list.every((v) => Number.isInteger(v) && Math.abs(v) <= 2 ** 53 && !Object.is(v, -0));
+        const min = list.reduce((a, v) => Math.min(a, v), Infinity);
+        const max = list.reduce((a, v) => Math.max(a, v), -Infinity);
+        const fits = allIntegers && (values.length === 0 || max - min <= Number.MAX_SAFE_INTEGER);
+        expect(forBitpack.analyze(values, 'f64') !== null).toBe(fits);
+        if (!allIntegers) expect(delta.analyze(values, 'f64')).toBeNull();
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
