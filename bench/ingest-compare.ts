@@ -112,9 +112,8 @@ async function runEngine(engine: Engine, file: string, workDir: string): Promise
     if (engine === 'shoal') {
       mkdirSync(target, { recursive: true });
       result = await loadIntoShoal(file, target);
-      wallSeconds = result.seconds;
+      wallSeconds = Number(result.details.wallSeconds);
       maxRssBytes = Number.isNaN(result.details.maxRssBytes) ? null : Number(result.details.maxRssBytes);
-      result.seconds = Number(result.details.cliSeconds);
     } else {
       const run = await runNode(['--import', 'tsx', join(REPO, 'bench', 'peers', 'load-cli.ts'), engine, file, target]);
       if (run.code !== 0) throw new Error(`${engine} loader exited with ${run.code ?? run.signal}:\n${run.stderr.trim().split('\n').slice(-10).join('\n')}`);

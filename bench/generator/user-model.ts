@@ -148,7 +148,7 @@ export class UserSim {
     if (!rng.chance(0.55 * lift)) return;
     this.push('checkout', '/checkout', true, { items: quantity });
     if (rng.chance(0.15)) this.push('apply_coupon', '/checkout', true);
-    if (!rng.chance(0.7 * lift > 0.95 ? 0.95 : 0.7 * lift)) return;
+    if (!rng.chance(Math.min(0.95, 0.7 * lift))) return;
     const amount = Math.round(ITEM_PRICES[item] * quantity * 100) / 100;
     this.push('purchase', '/checkout/confirm', true, { amount, currency: this.country.currency, items: quantity });
     if (rng.chance(0.05)) this.push('logout', '/logout', true);

@@ -1,8 +1,8 @@
 /**
  * Shoal as a benchmark contestant, through its command line in a child process:
- * `node --import tsx server/cli.ts ingest FILE --table events --data DIR`. The whole child's wall
- * time is the load time (Shoal's own summary line is kept beside it); bytes on disk are summed
- * under DIR/events, without write-ahead logs.
+ * `node --import tsx server/cli.ts ingest FILE --table events --data DIR`. The result's `seconds`
+ * is the time on Shoal's summary line and `details.wallSeconds` the whole child process; bytes on
+ * disk are summed under DIR/events, without write-ahead logs.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -37,18 +37,18 @@ export async function loadIntoShoal(file: string, dataDir: string, opts: { echo?
     throw new Error(`Shoal CLI exited with ${run.code ?? run.signal}: ${cause.trim()}\n${lines.slice(-15).join('\n')}`);
   }
   const summary = parseShoalSummary(output);
+  if (summary === null) throw new Error(`Shoal CLI printed no summary line:\n${output.trim().split('\n').slice(-15).join('\n')}`);
   const tableDir = join(resolve(dataDir), 'events');
   return {
     engine: 'shoal',
-    events: summary?.accepted ?? NaN,
-    seconds: run.seconds,
+    events: summary.accepted,
+    seconds: summary.seconds,
     finishSeconds: 0,
     bytesOnDisk: shoalTableBytes(tableDir),
     details: {
       wallSeconds: run.seconds,
       maxRssBytes: run.maxRssBytes ?? NaN,
-      cliSeconds: summary?.seconds ?? NaN,
-      rejected: summary?.rejected ?? NaN,
+      rejected: summary.rejected,
       walBytes: existsSync(tableDir) ? directoryBytes(tableDir) - shoalTableBytes(tableDir) : 0,
       summary: output.split('\n').find((l) => l.includes('ingested')) ?? '',
     },
