@@ -1,0 +1,211 @@
+/**
+ * Cuts a byte stream into chunks of whole records for the parse workers. Runs on the reading
+ * thread: a Splitter finds record ends, the chunker keeps the bytes since the last cut in one
+ * growable window and cuts at the splitter's chosen positions (about `chunkBytes` apart).
+ *
+ * Memory stays bounded by chunkBytes plus the line limit: when the record still open grows past
+ * `maxLineBytes`, the complete records before it are cut, and the record itself is skipped
+ * (only its first 64 KiB kept, for `raw`) until it ends; it becomes a ready-made reject with the
+ * same message and raw text a parser would have given it.
+ *
+ * CSV starts with a head phase: nothing is cut until the header and the records type inference
+ * needs are in the window (parse-csv.ts), so every chunk can be parsed with the same schema.
+ */
+import { ShoalError } from '../engine/errors.js';
+import { rawText, tooLong } from './batch-builder.js';
+import { MAX_RAW_BYTES, type ChunkOptions, type Format } from './options.js';
+import { msgpackRaw } from './parse-chunk.js';
+import { INFER_MAX_BYTES, INFER_RECORDS, inferCsvHead, type CsvHead } from './parse-csv.js';
+import { MsgpackSplitter } from './split-msgpack.js';
+import { CsvSplitter, JsonSplitter, LineSplitter, type Splitter } from './split-text.js';
+
+/** Work for a parser, or a record already judged (an oversize one). */
+export type ChunkTask =
+  | { kind: 'parse'; bytes: Uint8Array; items: Int32Array | null }
+  | { kind: 'reject'; message: string; raw: string; span: number };
+
+interface Skip {
+  start: number;
+  prefix: Uint8Array;
+  prefixLen: number;
+  /** CSV: newlines seen in the record so far. */
+  newlines: number;
+}
+
+function countNewlines(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(0x0a, start); i >= 0 && i < end; i = buf.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+export class Chunker {
+  private readonly splitter: Splitter;
+  private window = new Uint8Array(64 * 1024);
+  /** Window index of the first byte not yet cut, and of the end of the data. */
+  private start = 0;
+  private len = 0;
+  /** Absolute offset of window[start], and of the end of the data seen. */
+  private base = 0;
+  private pos = 0;
+  private itemsHead = 0;
+  private skip: Skip | null = null;
+  private holding: boolean;
+  private nextInferAt = INFER_RECORDS + 1;
+  /** CSV: the header and inferred schema, once the head phase is over. */
+  csvHead: CsvHead | null = null;
+
+  constructor(
+    private readonly format: Format,
+    private readonly options: ChunkOptions,
+    chunkBytes: number,
+  ) {
+    this.splitter =
+      format === 'csv' ? new CsvSplitter(chunkBytes)
+      : format === 'json' ? new JsonSplitter(chunkBytes)
+      : format === 'msgpack' ? new MsgpackSplitter(chunkBytes)
+      : new LineSplitter(chunkBytes);
+    this.holding = format === 'csv';
+  }
+
+  /** Feeds the next bytes; returns the tasks they complete, in order. */
+  push(buf: Uint8Array): ChunkTask[] {
+    const sp = this.splitter;
+    const abs = this.pos;
+    sp.scan(buf, abs);
+    this.pos += buf.length;
+    const out: ChunkTask[] = [];
+    let from = 0;
+    if (this.skip !== null) {
+      const skip = this.skip;
+      const end = sp.firstEnd;
+      if (this.format === 'csv') skip.newlines += countNewlines(buf, 0, end < 0 ? buf.length : end - abs);
+      if (end < 0) return out;
+      out.push(this.skipped(end, true));
+      if (sp.items !== null) this.itemsHead += 2; // the skipped item
+      this.base = end;
+      this.start = this.len = 0;
+      from = end - abs;
+      sp.restartAt(end);
+    }
+    this.append(buf, from);
+    if (this.holding) this.tryHead(false, sp.openStart() < 0 ? this.pos : sp.openStart());
+    if (!this.holding) this.cutAll(out);
+    const open = sp.openStart();
+    if (open >= 0 && this.pos - open > this.options.maxLineBytes) {
+      if (this.holding) {
+        if (open === 0) throw new ShoalError('BAD_REQUEST', [`the CSV header is longer than ${this.options.maxLineBytes} bytes`]);
+        this.tryHead(true, open);
+        this.cutAll(out);
+      }
+      if (open > this.base) out.push(this.cut(open));
+      this.startSkip(open);
+    }
+    return out;
+  }
+
+  /** Ends the input; returns the remaining tasks. */
+  end(): ChunkTask[] {
+    const sp = this.splitter;
+    sp.finish(this.pos);
+    const out: ChunkTask[] = [];
+    if (this.skip !== null) {
+      out.push(this.skipped(this.pos, false));
+      this.skip = null;
+      return out;
+    }
+    if (this.holding) this.tryHead(true, this.pos);
+    this.cutAll(out);
+    if (this.pos > this.base) {
+      const task = this.cut(this.pos);
+      if (task.items === null || task.items.length > 0) out.push(task);
+    }
+    return out;
+  }
+
+  private cutAll(out: ChunkTask[]): void {
+    for (const at of this.splitter.cuts) if (at > this.base) out.push(this.cut(at));
+    this.splitter.cuts.length = 0;
+  }
+
+  /** CSV head phase: infers the schema once enough of the input is in the window. */
+  private tryHead(final: boolean, boundary: number): void {
+    const sp = this.splitter;
+    if (!final && sp.records < this.nextInferAt && this.pos < INFER_MAX_BYTES) return;
+    const buf = Buffer.from(this.window.buffer, this.window.byteOffset + this.start, this.len - this.start);
+    const head = inferCsvHead(buf, boundary - this.base, final || this.pos >= INFER_MAX_BYTES, this.options.maxLineBytes);
+    if (head === null) {
+      this.nextInferAt = sp.records * 2;
+      return;
+    }
+    this.holding = false;
+    this.csvHead = head;
+    this.start += head.dataStart;
+    this.base += head.dataStart;
+    sp.restartAt(this.base);
+  }
+
+  private append(buf: Uint8Array, from: number): void {
+    const n = buf.length - from;
+    if (this.start > 0) {
+      this.window.copyWithin(0, this.start, this.len);
+      this.len -= this.start;
+      this.start = 0;
+    }
+    if (this.len + n > this.window.length) {
+      const grown = new Uint8Array(Math.max(this.window.length * 2, this.len + n));
+      grown.set(this.window.subarray(0, this.len));
+      this.window = grown;
+    }
+    this.window.set(from === 0 ? buf : buf.subarray(from), this.len);
+    this.len += n;
+  }
+
+  /** Cuts window bytes up to absolute `at` into a task (a copy, so it can be transferred). */
+  private cut(at: number): ChunkTask & { kind: 'parse' } {
+    const n = at - this.base;
+    const bytes = this.window.slice(this.start, this.start + n);
+    let items: Int32Array | null = null;
+    const list = this.splitter.items;
+    if (list !== null) {
+      let h = this.itemsHead;
+      while (h < list.length && list[h + 1] <= at) h += 2;
+      items = new Int32Array(h - this.itemsHead);
+      for (let k = 0; k < items.length; k++) items[k] = list[this.itemsHead + k] - this.base;
+      this.itemsHead = h;
+      if (h > 4096) {
+        list.splice(0, h);
+        this.itemsHead = 0;
+      }
+    }
+    this.start += n;
+    this.base = at;
+    return { kind: 'parse', bytes, items };
+  }
+
+  /** Starts skipping the open record at absolute `open`, keeping its first bytes. */
+  private startSkip(open: number): void {
+    const from = this.start + (open - this.base);
+    const keep = Math.min(this.len - from, MAX_RAW_BYTES + 4);
+    const prefix = new Uint8Array(MAX_RAW_BYTES + 4);
+    prefix.set(this.window.subarray(from, from + keep));
+    const newlines = this.format === 'csv' ? countNewlines(this.window, from, this.len) : 0;
+    this.skip = { start: open, prefix, prefixLen: keep, newlines };
+    this.start = this.len = 0;
+    this.base = this.pos;
+  }
+
+  /** The reject for the skipped record, which ended at absolute `end` (a newline, or EOF). */
+  private skipped(end: number, byNewline: boolean): ChunkTask {
+    const skip = this.skip!;
+    this.skip = null;
+    const prefix = Buffer.from(skip.prefix.buffer, 0, skip.prefixLen);
+    const lineFormat = this.format === 'ndjson' || this.format === 'combined' || this.format === 'csv';
+    const size = end - skip.start - (lineFormat && byNewline ? 1 : 0);
+    let content = Math.min(size, skip.prefixLen);
+    if (lineFormat && content === size && content > 0 && prefix[content - 1] === 0x0d) content--;
+    const unit = this.format === 'csv' ? 'record' : lineFormat ? 'line' : 'item';
+    const raw = this.format === 'msgpack' ? msgpackRaw(prefix, 0, content) : rawText(prefix, 0, content);
+    const span = this.format === 'csv' ? skip.newlines + (byNewline ? 0 : 1) : 1;
+    return { kind: 'reject', message: tooLong(unit, size, this.options.maxLineBytes), raw, span };
+  }
+}

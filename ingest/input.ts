@@ -1,0 +1,90 @@
+/**
+ * Opens an input (a file path, a Readable, or bytes in memory) as a stream of decompressed
+ * Buffers: counts raw bytes for progress, and gunzips when the first two bytes are the gzip
+ * magic (1f 8b), whatever the file is called. Multi-member gzip files are read whole.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { ShoalError } from '../engine/errors.js';
+import type { ReadProgress } from './options.js';
+
+export interface Input {
+  /** File name (for format detection), or null. */
+  name: string | null;
+  totalBytes: number | null;
+  /** The decompressed bytes. */
+  chunks: AsyncIterable<Buffer>;
+}
+
+const READ_BYTES = 1024 * 1024;
+
+/** Opens a path or a stream. */
+export async function openInput(source: string | Readable, onProgress?: (p: ReadProgress) => void): Promise<Input> {
+  if (typeof source === 'string') {
+    const { size } = await stat(source);
+    const raw = createReadStream(source, { highWaterMark: READ_BYTES });
+    return { name: source, totalBytes: size, chunks: decompressed(counted(raw, size, onProgress)) };
+  }
+  const path = (source as Readable & { path?: unknown }).path;
+  const name = typeof path === 'string' ? path : null;
+  return { name, totalBytes: null, chunks: decompressed(counted(source, null, onProgress)) };
+}
+
+/** Bytes already in memory, as an input. */
+export function bufferInput(buf: Uint8Array, onProgress?: (p: ReadProgress) => void): Input {
+  const one = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  async function* single(): AsyncGenerator<Buffer> {
+    yield one;
+  }
+  return { name: null, totalBytes: one.length, chunks: decompressed(counted(single(), one.length, onProgress)) };
+}
+
+async function* counted(raw: AsyncIterable<unknown>, total: number | null, onProgress?: (p: ReadProgress) => void): AsyncGenerator<Buffer> {
+  let bytesRead = 0;
+  for await (const chunk of raw) {
+    const buf = toBuffer(chunk);
+    bytesRead += buf.length;
+    onProgress?.({ bytesRead, totalBytes: total });
+    if (buf.length > 0) yield buf;
+  }
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new ShoalError('BAD_REQUEST', ['the input stream must yield bytes or strings']);
+}
+
+/** Passes bytes through, or gunzips them when they start with the gzip magic. */
+async function* decompressed(raw: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  while (headBytes < 2) {
+    const r = await raw.next();
+    if (r.done === true) break;
+    head.push(r.value);
+    headBytes += r.value.length;
+  }
+  const first = head.length === 1 ? head[0] : Buffer.concat(head);
+  async function* all(): AsyncGenerator<Buffer> {
+    if (first.length > 0) yield first;
+    yield* raw;
+  }
+  if (first[0] !== 0x1f || first[1] !== 0x8b) {
+    yield* all();
+    return;
+  }
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const out = pipeline(Readable.from(all(), { objectMode: false }), gunzip, () => {});
+  try {
+    for await (const chunk of out) yield chunk as Buffer;
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('Z_')) throw new ShoalError('BAD_REQUEST', [`invalid gzip data: ${(err as Error).message}`]);
+    throw err;
+  } finally {
+    gunzip.destroy();
+  }
+}

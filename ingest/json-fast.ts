@@ -1,0 +1,213 @@
+/**
+ * The NDJSON fast path: a byte-level scanner for the common event shape — an object of strings
+ * without escapes, numbers, booleans and null, with at most one level of nested objects. It emits
+ * exactly what JSON.parse followed by flattening would, or declines (returns false) and the caller
+ * falls back to JSON.parse, which also produces the error message for malformed lines.
+ *
+ * It declines whenever JSON.parse could differ from a left-to-right reading: escapes, control
+ * characters, arrays, deeper nesting, keys starting with a digit (JSON.parse lists integer-like
+ * keys first), and a key repeated within one object (JSON.parse keeps its first position but
+ * last value). Numbers are read as JSON.parse reads them
+ * (json-number.ts).
+ *
+ * Speed comes from the key layout cache: the keys of the previous lines are kept as bytes with
+ * their flattened names, so a line with the same layout compares bytes instead of decoding keys
+ * and looking them up; short string values are interned by hash. One scanner per thread and
+ * actor/time pair; it keeps state between lines, so it is not re-entrant.
+ */
+import type { BatchBuilder } from './batch-builder.js';
+import { numberAt, numberTokenEnd } from './json-number.js';
+import { INTERN_MAX_BYTES, latin1Slice, StringInterner, utf8Slice } from './string-intern.js';
+
+interface LayoutEntry {
+  /** The key's raw bytes. */
+  key: Uint8Array;
+  /** Flattened column name. */
+  flat: string;
+  /** Index of the enclosing object's entry; -1 at the top level. */
+  parent: number;
+  /** 0: ordinary column, 1: actor, 2: time. */
+  role: number;
+}
+
+const KEY_OR_CLOSE = 0;
+const KEY = 1;
+const AFTER_VALUE = 2;
+
+export class FastJsonScanner {
+  private layout: LayoutEntry[] = [];
+  /** Length of the layout prefix known to hold no repeated flattened name. */
+  private verified = 0;
+  private readonly interner = new StringInterner();
+  /** End position of the last scanned token (an out-parameter, to avoid allocating). */
+  private pos = 0;
+  private num = 0;
+
+  constructor(
+    private readonly actorColumn: string,
+    private readonly timeColumn: string,
+  ) {}
+
+  /**
+   * Scans the object in buf[start, end) into the builder's open row. Returns false, having
+   * possibly emitted some fields, when the line needs JSON.parse (the caller restarts the row).
+   * Long on purpose: one loop with a small state machine, no per-token calls in the common case.
+   */
+  scan(buf: Buffer, start: number, end: number, b: BatchBuilder): boolean {
+    let i = skipWs(buf, start, end);
+    if (i >= end || buf[i] !== 0x7b) return false;
+    i++;
+    const layout = this.layout;
+    let idx = 0;
+    let parent = -1;
+    let state = KEY_OR_CLOSE;
+    for (;;) {
+      i = skipWs(buf, i, end);
+      if (i >= end) return false;
+      let c = buf[i];
+      if (state === AFTER_VALUE || (state === KEY_OR_CLOSE && c === 0x7d)) {
+        if (c === 0x2c && state === AFTER_VALUE) {
+          state = KEY;
+          i++;
+          continue;
+        }
+        if (c !== 0x7d) return false;
+        i++;
+        if (parent === -1) break;
+        parent = -1;
+        state = AFTER_VALUE;
+        continue;
+      }
+      if (c !== 0x22) return false;
+      // Key: bytes up to the closing quote, no escapes or control characters.
+      const ks = i + 1;
+      let k = ks;
+      while (k < end && (c = buf[k]) !== 0x22) {
+        if (c === 0x5c || c < 0x20) return false;
+        k++;
+      }
+      if (k >= end) return false;
+      const keyLen = k - ks;
+      if (keyLen > 0 && buf[ks] >= 0x30 && buf[ks] <= 0x39) return false;
+      let entry = layout[idx];
+      if (entry === undefined || entry.parent !== parent || !sameBytes(entry.key, buf, ks, keyLen)) {
+        entry = this.newEntry(buf, ks, k, parent, idx);
+      }
+      const me = idx++;
+      i = skipWs(buf, k + 1, end);
+      if (buf[i] !== 0x3a) return false;
+      i = skipWs(buf, i + 1, end);
+      if (i >= end) return false;
+      c = buf[i];
+      let value: string | number | boolean | null;
+      if (c === 0x22) {
+        if (!this.string(buf, i + 1, end)) return false;
+        value = this.str;
+        i = this.pos;
+      } else if (c === 0x7b) {
+        if (parent !== -1 || entry.role !== 0) return false;
+        parent = me;
+        state = KEY_OR_CLOSE;
+        i++;
+        continue;
+      } else if (c === 0x74) {
+        if (i + 3 >= end || buf[i + 1] !== 0x72 || buf[i + 2] !== 0x75 || buf[i + 3] !== 0x65) return false;
+        value = true;
+        i += 4;
+      } else if (c === 0x66) {
+        if (i + 4 >= end || buf[i + 1] !== 0x61 || buf[i + 2] !== 0x6c || buf[i + 3] !== 0x73 || buf[i + 4] !== 0x65) return false;
+        value = false;
+        i += 5;
+      } else if (c === 0x6e) {
+        if (i + 3 >= end || buf[i + 1] !== 0x75 || buf[i + 2] !== 0x6c || buf[i + 3] !== 0x6c) return false;
+        value = null;
+        i += 4;
+      } else {
+        if (!this.number(buf, i, end)) return false;
+        value = this.num;
+        i = this.pos;
+      }
+      if (entry.role === 0) b.put(entry.flat, value);
+      else if (entry.role === 1) b.setActor(value);
+      else b.setTime(value);
+      state = AFTER_VALUE;
+    }
+    if (skipWs(buf, i, end) !== end) return false;
+    if (idx > this.verified) {
+      if (!this.noRepeats(idx)) return false;
+      this.verified = idx;
+    }
+    return true;
+  }
+
+  private str = '';
+
+  /** Reads a string body from `s` (after the opening quote) into this.str; false on escapes. */
+  private string(buf: Buffer, s: number, end: number): boolean {
+    let k = s;
+    let hash = 0;
+    let high = 0;
+    let c = 0;
+    // Equivalent to: find the closing quote, refusing backslashes and control characters.
+    while (k < end && (c = buf[k]) !== 0x22) {
+      if (c === 0x5c || c < 0x20) return false;
+      hash = (Math.imul(hash, 31) + c) | 0;
+      high |= c;
+      k++;
+    }
+    if (k >= end) return false;
+    const len = k - s;
+    this.pos = k + 1;
+    if (len <= INTERN_MAX_BYTES) {
+      this.str = this.interner.get(buf, s, len, hash, high < 0x80);
+    } else {
+      this.str = high < 0x80 ? latin1Slice(buf, s, k) : utf8Slice(buf, s, k);
+    }
+    return true;
+  }
+
+  /** Reads a JSON number at `s` into this.num; false when the grammar does not match. */
+  private number(buf: Buffer, s: number, end: number): boolean {
+    const e = numberTokenEnd(buf, s, end);
+    const v = numberAt(buf, s, e);
+    if (v !== v) return false; // NaN: not a JSON number
+    this.num = v;
+    this.pos = e;
+    return true;
+  }
+
+  /** Replaces the layout from `idx` on with a new entry for the key in buf[ks, ke). */
+  private newEntry(buf: Buffer, ks: number, ke: number, parent: number, idx: number): LayoutEntry {
+    const name = utf8Slice(buf, ks, ke);
+    const flat = parent === -1 ? name : `${this.layout[parent].flat}.${name}`;
+    const role = flat === this.actorColumn ? 1 : flat === this.timeColumn ? 2 : 0;
+    const entry: LayoutEntry = { key: Uint8Array.prototype.slice.call(buf, ks, ke), flat, parent, role };
+    this.layout.length = idx;
+    this.layout.push(entry);
+    if (this.verified > idx) this.verified = idx;
+    return entry;
+  }
+
+  /** True when the first `n` entries have distinct flattened names (so no key repeats). */
+  private noRepeats(n: number): boolean {
+    const seen = new Set<string>();
+    for (let j = 0; j < n; j++) {
+      const flat = this.layout[j].flat;
+      if (seen.has(flat)) return false;
+      seen.add(flat);
+    }
+    return true;
+  }
+}
+
+function skipWs(buf: Buffer, i: number, end: number): number {
+  let c: number;
+  while (i < end && ((c = buf[i]) === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a)) i++;
+  return i;
+}
+
+function sameBytes(key: Uint8Array, buf: Buffer, start: number, len: number): boolean {
+  if (key.length !== len) return false;
+  for (let j = 0; j < len; j++) if (key[j] !== buf[start + j]) return false;
+  return true;
+}

@@ -1,0 +1,77 @@
+/**
+ * One JSON record (an NDJSON line or a JSON array item) → one row or one Reject: size limit,
+ * then the byte-level fast path, then JSON.parse for whatever the fast path declines. Both paths
+ * feed the same BatchBuilder calls, so they give identical batches (a property test checks it).
+ *
+ * Holds a FastJsonScanner per actor/time pair for the life of the thread: its key layout cache
+ * pays off across chunks. Not re-entrant.
+ */
+import { BatchBuilder, kindOf, rawText, tooLong } from './batch-builder.js';
+import { builderSink, walkObject } from './flatten.js';
+import { FastJsonScanner } from './json-fast.js';
+import type { ChunkOptions } from './options.js';
+import { utf8Slice } from './string-intern.js';
+
+export class JsonRecordParser {
+  private readonly fast: FastJsonScanner;
+  private readonly sinks = new WeakMap<BatchBuilder, ReturnType<typeof builderSink>>();
+  /** Set to false to measure or test the JSON.parse path alone. */
+  useFastPath = true;
+
+  constructor(private readonly options: ChunkOptions) {
+    this.fast = new FastJsonScanner(options.actorColumn, options.timeColumn);
+  }
+
+  get maxLineBytes(): number {
+    return this.options.maxLineBytes;
+  }
+
+  /**
+   * Parses buf[start, end) as one record numbered `line`. `unit` names it in messages ("line",
+   * "item"); `sizeBytes` is what the limit applies to (for NDJSON, the line before its newline).
+   */
+  parse(buf: Buffer, start: number, end: number, line: number, b: BatchBuilder, unit: string, sizeBytes = end - start): void {
+    if (sizeBytes > this.options.maxLineBytes) {
+      b.reject(line, tooLong(unit, sizeBytes, this.options.maxLineBytes), rawText(buf, start, end));
+      return;
+    }
+    b.beginRow();
+    if (this.useFastPath && this.fast.scan(buf, start, end, b)) {
+      const reason = b.endRow(line);
+      if (reason !== null) b.reject(line, reason, rawText(buf, start, end));
+      return;
+    }
+    const reason = this.parseSlow(utf8Slice(buf, start, end), line, b);
+    if (reason !== null) b.reject(line, reason, rawText(buf, start, end));
+  }
+
+  /** The JSON.parse path for one record's text: null when the row was written, else the reason. */
+  private parseSlow(text: string, line: number, b: BatchBuilder): string | null {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return `invalid JSON: ${(err as Error).message}`;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return `expected a JSON object, got ${kindOf(value)}`;
+    }
+    b.beginRow();
+    let sink = this.sinks.get(b);
+    if (sink === undefined) {
+      sink = builderSink(b);
+      this.sinks.set(b, sink);
+    }
+    walkObject(value as Record<string, unknown>, null, sink);
+    return b.endRow(line);
+  }
+}
+
+/** True when buf[start, end) holds only spaces, tabs and carriage returns. */
+export function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0b && c !== 0x0c) return false;
+  }
+  return true;
+}

@@ -1,0 +1,136 @@
+/**
+ * Ingest options and formats: the five input formats, their defaults (actor and time column,
+ * line limit, chunk size), and format detection from a file name or from the first bytes.
+ *
+ * `ChunkOptions` is the resolved, structured-clone-safe subset that travels to parse workers.
+ */
+import { availableParallelism } from 'node:os';
+import { ShoalError } from '../engine/errors.js';
+
+/** The input formats Shoal reads. */
+export const FORMATS = ['ndjson', 'json', 'csv', 'msgpack', 'combined'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Options for parsing, shared by every entry point. */
+export interface ParseOptions {
+  /** Input format; detected from the file name or the first bytes when absent. */
+  format?: Format;
+  /** Column holding the actor (default `user_id`; `host` for combined logs). */
+  actorColumn?: string;
+  /** Column holding the event time (default `time`). */
+  timeColumn?: string;
+  /** Longest accepted line, CSV record, JSON array item or MessagePack item (default 1 MiB). */
+  maxLineBytes?: number;
+}
+
+/** Progress of a read: raw (possibly compressed) bytes consumed and the source size if known. */
+export interface ReadProgress {
+  bytesRead: number;
+  totalBytes: number | null;
+}
+
+/** Options for `readEvents` and `parseBuffer`. */
+export interface ReadOptions extends ParseOptions {
+  /** Target chunk size handed to one worker (default 4 MiB). */
+  chunkBytes?: number;
+  /** Parse workers (default `os.availableParallelism()`; 0 parses on the calling thread). */
+  workers?: number;
+  onProgress?: (p: ReadProgress) => void;
+}
+
+/** Resolved per-chunk options, safe to post to a worker. */
+export interface ChunkOptions {
+  actorColumn: string;
+  timeColumn: string;
+  maxLineBytes: number;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Rejects keep at most this much of the raw input. */
+export const MAX_RAW_BYTES = 64 * 1024;
+
+/** True when `value` names a format. */
+export function isFormat(value: unknown): value is Format {
+  return typeof value === 'string' && (FORMATS as readonly string[]).includes(value);
+}
+
+/** Fills in defaults and validates the options that every parser needs. */
+export function resolveChunkOptions(format: Format, options: ParseOptions): ChunkOptions {
+  const actorColumn = options.actorColumn ?? (format === 'combined' ? 'host' : 'user_id');
+  const timeColumn = options.timeColumn ?? 'time';
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  if (actorColumn === timeColumn) {
+    throw new ShoalError('BAD_REQUEST', [`the actor and time columns must differ (both "${actorColumn}")`]);
+  }
+  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+    throw new ShoalError('BAD_REQUEST', [`maxLineBytes must be a positive integer, got ${maxLineBytes}`]);
+  }
+  return { actorColumn, timeColumn, maxLineBytes };
+}
+
+/** Chunk size and worker count with defaults applied. */
+export function resolveReadOptions(options: ReadOptions): { chunkBytes: number; workers: number } {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const workers = options.workers ?? availableParallelism();
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 1) {
+    throw new ShoalError('BAD_REQUEST', [`chunkBytes must be a positive integer, got ${chunkBytes}`]);
+  }
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new ShoalError('BAD_REQUEST', [`workers must be a non-negative integer, got ${workers}`]);
+  }
+  return { chunkBytes, workers };
+}
+
+const BY_EXTENSION: [RegExp, Format][] = [
+  [/\.(ndjson|jsonl)$/, 'ndjson'],
+  [/\.json$/, 'json'],
+  [/\.csv$/, 'csv'],
+  [/\.(msgpack|mpk)$/, 'msgpack'],
+  [/\.log$/, 'combined'],
+];
+
+const COMBINED_START = /^\S+ \S+ \S+ \[[^\]]*\] "/;
+
+/**
+ * The format of an input, from its file name (`.ndjson`/`.jsonl`, `.json`, `.csv`, `.msgpack`/`.mpk`,
+ * `.log`, each optionally `.gz`) or else from its first (decompressed) bytes; undefined if neither
+ * tells.
+ */
+export function detectFormat(name: string | null, head?: Uint8Array): Format | undefined {
+  if (name !== null) {
+    const lower = name.toLowerCase().replace(/\.gz$/, '');
+    for (const [re, format] of BY_EXTENSION) if (re.test(lower)) return format;
+  }
+  return head === undefined ? undefined : sniffFormat(head);
+}
+
+/** Guesses a format from the first bytes: MessagePack headers, JSON brackets, log or CSV lines. */
+function sniffFormat(head: Uint8Array): Format | undefined {
+  let i = 0;
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3;
+  const first = head[i];
+  if (first === undefined) return undefined;
+  if ((first >= 0x80 && first <= 0x9f) || (first >= 0xdc && first <= 0xdf)) return 'msgpack';
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x09 || head[i] === 0x0a || head[i] === 0x0d)) i++;
+  if (head[i] === 0x5b) return 'json';
+  const nl = head.indexOf(0x0a, i);
+  const firstLine = Buffer.from(head.buffer, head.byteOffset + i, (nl < 0 ? head.length : nl) - i).toString('utf8').trimEnd();
+  if (head[i] === 0x7b) return firstLine.endsWith('}') ? 'ndjson' : 'json';
+  if (COMBINED_START.test(firstLine)) return 'combined';
+  if (firstLine.includes(',')) return 'csv';
+  return undefined;
+}
+
+/** The format to use: the option, else detection; throws BAD_FORMAT when neither gives one. */
+export function chooseFormat(options: ParseOptions, name: string | null, head?: Uint8Array): Format {
+  if (options.format !== undefined) {
+    if (!isFormat(options.format)) throw new ShoalError('BAD_FORMAT', [String(options.format)]);
+    return options.format;
+  }
+  const found = detectFormat(name, head);
+  if (found === undefined) {
+    throw new ShoalError('BAD_FORMAT', [name === null ? 'unknown (could not detect it; pass format)' : `unknown for ${name} (pass format)`]);
+  }
+  return found;
+}

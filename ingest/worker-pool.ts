@@ -1,0 +1,84 @@
+/**
+ * A pool of parse worker threads for one read. Each chunk goes to the worker with the fewest
+ * chunks outstanding; replies come back as promises (the reader keeps them in input order).
+ * Workers hold the process open only while they have work (ref while busy, unref when idle),
+ * and a worker that dies fails every chunk it held, so a read never hangs.
+ */
+import { Worker } from 'node:worker_threads';
+import { decodeBatch, type WireBatch } from './batch-wire.js';
+import type { ChunkContext, ChunkResult } from './parse-chunk.js';
+import { workerScript } from './worker-url.js';
+
+export interface WorkerRequest {
+  id: number;
+  bytes: Uint8Array;
+  items: Int32Array | null;
+  ctx: ChunkContext;
+}
+
+export type WorkerReply = { id: number; batch: WireBatch; span: number } | { id: number; error: string };
+
+interface Pending {
+  resolve: (r: ChunkResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(size: number) {
+    const { url, execArgv } = workerScript(import.meta.url, 'parse-worker');
+    for (let i = 0; i < size; i++) {
+      const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map() };
+      slot.worker.unref();
+      slot.worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
+      slot.worker.on('error', (err) => this.failSlot(slot, err));
+      slot.worker.on('exit', (code) => this.failSlot(slot, new Error(`parse worker exited with code ${code}`)));
+      this.slots.push(slot);
+    }
+  }
+
+  /** Parses a chunk on the least busy worker; its bytes are transferred (unusable afterwards). */
+  run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext): Promise<ChunkResult> {
+    if (this.closed) return Promise.reject(new Error('the parse worker pool is closed'));
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
+    const id = this.nextId++;
+    return new Promise<ChunkResult>((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
+      slot.pending.set(id, { resolve, reject });
+      const transfer: ArrayBuffer[] = [bytes.buffer as ArrayBuffer];
+      if (items !== null) transfer.push(items.buffer as ArrayBuffer);
+      const msg: WorkerRequest = { id, bytes, items, ctx };
+      slot.worker.postMessage(msg, transfer);
+    });
+  }
+
+  /** Stops every worker; chunks still outstanding fail. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private onReply(slot: Slot, reply: WorkerReply): void {
+    const p = slot.pending.get(reply.id);
+    if (p === undefined) return;
+    slot.pending.delete(reply.id);
+    if (slot.pending.size === 0) slot.worker.unref();
+    if ('error' in reply) p.reject(new Error(`parse worker failed: ${reply.error}`));
+    else p.resolve({ batch: decodeBatch(reply.batch), span: reply.span });
+  }
+
+  private failSlot(slot: Slot, err: Error): void {
+    for (const p of slot.pending.values()) p.reject(err);
+    slot.pending.clear();
+  }
+}
