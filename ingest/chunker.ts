@@ -8,6 +8,9 @@
  * (only its first 64 KiB kept, for `raw`) until it ends; it becomes a ready-made reject with the
  * same message and raw text a parser would have given it.
  *
+ * Tasks carry their global first line: the chunker counts newlines in each cut (memchr speed,
+ * well under a millisecond per 4 MiB) or, for JSON and MessagePack, items.
+ *
  * CSV starts with a head phase: nothing is cut until the header and the records type inference
  * needs are in the window (parse-csv.ts), so every chunk can be parsed with the same schema.
  */
@@ -19,10 +22,10 @@ import { INFER_MAX_BYTES, INFER_RECORDS, inferCsvHead, type CsvHead } from './pa
 import { MsgpackSplitter } from './split-msgpack.js';
 import { CsvSplitter, JsonSplitter, LineSplitter, type Splitter } from './split-text.js';
 
-/** Work for a parser, or a record already judged (an oversize one). */
+/** Work for a parser, or a record already judged (an oversize one); lines are global. */
 export type ChunkTask =
-  | { kind: 'parse'; bytes: Uint8Array; items: Int32Array | null }
-  | { kind: 'reject'; message: string; raw: string; span: number };
+  | { kind: 'parse'; bytes: Uint8Array; items: Int32Array | null; firstLine: number }
+  | { kind: 'reject'; line: number; message: string; raw: string };
 
 interface Skip {
   start: number;
@@ -48,6 +51,8 @@ export class Chunker {
   private base = 0;
   private pos = 0;
   private itemsHead = 0;
+  /** Line (or item) number of the record at `base`. */
+  private line = 1;
   private skip: Skip | null = null;
   private holding: boolean;
   private nextInferAt = INFER_RECORDS + 1;
@@ -139,6 +144,7 @@ export class Chunker {
     }
     this.holding = false;
     this.csvHead = head;
+    this.line += head.headerLines;
     this.start += head.dataStart;
     this.base += head.dataStart;
     sp.restartAt(this.base);
@@ -164,6 +170,7 @@ export class Chunker {
   private cut(at: number): ChunkTask & { kind: 'parse' } {
     const n = at - this.base;
     const bytes = this.window.slice(this.start, this.start + n);
+    const firstLine = this.line;
     let items: Int32Array | null = null;
     const list = this.splitter.items;
     if (list !== null) {
@@ -176,10 +183,13 @@ export class Chunker {
         list.splice(0, h);
         this.itemsHead = 0;
       }
+      this.line += items.length / 2;
+    } else {
+      this.line += countNewlines(bytes, 0, n); // a cut follows a newline, except at the end
     }
     this.start += n;
     this.base = at;
-    return { kind: 'parse', bytes, items };
+    return { kind: 'parse', bytes, items, firstLine };
   }
 
   /** Starts skipping the open record at absolute `open`, keeping its first bytes. */
@@ -205,7 +215,8 @@ export class Chunker {
     if (lineFormat && content === size && content > 0 && prefix[content - 1] === 0x0d) content--;
     const unit = this.format === 'csv' ? 'record' : lineFormat ? 'line' : 'item';
     const raw = this.format === 'msgpack' ? msgpackRaw(prefix, 0, content) : rawText(prefix, 0, content);
-    const span = this.format === 'csv' ? skip.newlines + (byNewline ? 0 : 1) : 1;
-    return { kind: 'reject', message: tooLong(unit, size, this.options.maxLineBytes), raw, span };
+    const line = this.line;
+    this.line += this.format === 'csv' ? skip.newlines + (byNewline ? 0 : 1) : 1;
+    return { kind: 'reject', line, message: tooLong(unit, size, this.options.maxLineBytes), raw };
   }
 }

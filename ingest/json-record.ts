@@ -17,6 +17,8 @@ export class JsonRecordParser {
   private readonly sinks = new WeakMap<BatchBuilder, ReturnType<typeof builderSink>>();
   /** Set to false to measure or test the JSON.parse path alone. */
   useFastPath = true;
+  /** Records the fast path parsed (tests check it is really taken). */
+  fastHits = 0;
 
   constructor(private readonly options: ChunkOptions) {
     this.fast = new FastJsonScanner(options.actorColumn, options.timeColumn);
@@ -37,6 +39,7 @@ export class JsonRecordParser {
     }
     b.beginRow();
     if (this.useFastPath && this.fast.scan(buf, start, end, b)) {
+      this.fastHits++;
       const reason = b.endRow(line);
       if (reason !== null) b.reject(line, reason, rawText(buf, start, end));
       return;

@@ -30,12 +30,6 @@ export interface ChunkContext {
   fastPath?: boolean;
 }
 
-export interface ChunkResult {
-  batch: EventBatch;
-  /** Line numbers the chunk covers (physical lines for text formats, items otherwise). */
-  span: number;
-}
-
 const recordParsers = new Map<string, JsonRecordParser>();
 const unpackr = new Unpackr({ mapsAsObjects: false, useRecords: false, int64AsType: 'number' });
 
@@ -51,32 +45,30 @@ function recordParser(options: ChunkOptions, fastPath: boolean): JsonRecordParse
 }
 
 /** Parses a chunk cut at record boundaries; line numbers start at `firstLine`. */
-export function parseTask(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number): ChunkResult {
+export function parseTask(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number): EventBatch {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const b = new BatchBuilder(ctx.options);
-  let span: number;
   switch (ctx.format) {
     case 'ndjson':
-      span = parseNdjson(buf, firstLine, b, recordParser(ctx.options, ctx.fastPath !== false));
+      parseNdjson(buf, firstLine, b, recordParser(ctx.options, ctx.fastPath !== false));
       break;
     case 'combined':
-      span = parseCombined(buf, firstLine, b, ctx.options);
+      parseCombined(buf, firstLine, b, ctx.options);
       break;
     case 'csv':
-      span = ctx.csv === null ? 0 : parseCsv(buf, firstLine, b, ctx.options, ctx.csv);
+      if (ctx.csv !== null) parseCsv(buf, firstLine, b, ctx.options, ctx.csv);
       break;
     case 'json': {
       const records = recordParser(ctx.options, ctx.fastPath !== false);
       const list = items ?? new Int32Array(0);
       for (let k = 0; k < list.length; k += 2) records.parse(buf, list[k], list[k + 1], firstLine + k / 2, b, 'item');
-      span = list.length / 2;
       break;
     }
     case 'msgpack':
-      span = parseMsgpackItems(buf, items ?? new Int32Array(0), firstLine, b, ctx.options);
+      parseMsgpackItems(buf, items ?? new Int32Array(0), firstLine, b, ctx.options);
       break;
   }
-  return { batch: b.finish(), span };
+  return b.finish();
 }
 
 /** A MessagePack item that cannot be shown as JSON: base64 of its first 48 KiB. */
@@ -140,8 +132,8 @@ export function parseChunk(bytes: Uint8Array, format: Format, options: ParseOpti
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const head = inferCsvHead(buf, buf.length, true, chunkOptions.maxLineBytes)!;
     ctx.csv = head.schema;
-    return parseTask(data.subarray(head.dataStart), null, ctx, firstLine + head.headerLines).batch;
+    return parseTask(data.subarray(head.dataStart), null, ctx, firstLine + head.headerLines);
   }
   const items = format === 'json' || format === 'msgpack' ? findItems(data, format) : null;
-  return parseTask(data, items, ctx, firstLine).batch;
+  return parseTask(data, items, ctx, firstLine);
 }

@@ -12,15 +12,6 @@ import { isBlank, type JsonRecordParser } from './json-record.js';
 import type { ChunkOptions } from './options.js';
 import { parseCombinedLine } from './parse-combined.js';
 
-/** Lines in `buf` (its line-number span): newlines, plus one for a final unterminated line. */
-export function lineSpan(buf: Uint8Array): number {
-  let n = 0;
-  let i = -1;
-  while ((i = buf.indexOf(0x0a, i + 1)) >= 0) n++;
-  if (buf.length > 0 && buf[buf.length - 1] !== 0x0a) n++;
-  return n;
-}
-
 /** Parses an NDJSON chunk whose first line is `firstLine`; returns the number of lines. */
 export function parseNdjson(buf: Buffer, firstLine: number, b: BatchBuilder, records: JsonRecordParser): number {
   let line = firstLine;

@@ -15,8 +15,8 @@ port.on('message', (msg: WorkerRequest) => {
   let reply: WorkerReply;
   const transfer: ArrayBuffer[] = [];
   try {
-    const { batch, span } = parseTask(msg.bytes, msg.items, msg.ctx, 1);
-    reply = { id: msg.id, batch: encodeBatch(batch, transfer), span };
+    const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine);
+    reply = { id: msg.id, batch: encodeBatch(batch, transfer) };
   } catch (err) {
     reply = { id: msg.id, error: (err as Error).stack ?? String(err) };
   }

@@ -7,15 +7,14 @@
  * Threading: this module runs on the caller's thread and owns the pool. At most 2 × workers
  * chunks are in flight; beyond that it stops reading until the oldest chunk is yielded, and the
  * consumer's pace limits the rest (back-pressure). An input smaller than one chunk is parsed on
- * the calling thread, without starting workers. Workers parse with chunk-relative line numbers;
- * batches are renumbered here, as they are yielded in order.
+ * the calling thread, without starting workers.
  */
 import type { Readable } from 'node:stream';
 import type { EventBatch } from './batch.js';
 import { Chunker, type ChunkTask } from './chunker.js';
 import { bufferInput, openInput, type Input } from './input.js';
 import { chooseFormat, detectFormat, resolveChunkOptions, resolveReadOptions, type ReadOptions } from './options.js';
-import { parseTask, stripBom, type ChunkContext, type ChunkResult } from './parse-chunk.js';
+import { parseTask, stripBom, type ChunkContext } from './parse-chunk.js';
 import { WorkerPool } from './worker-pool.js';
 
 /** Bytes looked at to detect a format when the name does not tell. */
@@ -51,9 +50,9 @@ export async function parseBuffer(buf: Uint8Array, options: ReadOptions = {}): P
 
 /** Resolves chunk results in order, starting workers only when a second chunk shows up. */
 class Dispatcher {
-  readonly queue: Promise<ChunkResult>[] = [];
+  readonly queue: Promise<EventBatch>[] = [];
   private pool: WorkerPool | null = null;
-  private held: { task: ChunkTask & { kind: 'parse' }; resolve: (r: ChunkResult) => void; reject: (e: Error) => void } | null = null;
+  private held: { task: ChunkTask & { kind: 'parse' }; resolve: (b: EventBatch) => void; reject: (e: Error) => void } | null = null;
 
   constructor(
     private readonly ctx: ChunkContext,
@@ -64,17 +63,17 @@ class Dispatcher {
     if (task.kind === 'reject') {
       const batch: EventBatch = {
         count: 0, lines: new Int32Array(0), timeMs: new Float64Array(0), actors: [], columns: new Map(),
-        rejects: [{ line: 1, message: task.message, raw: task.raw }], lineCount: 1,
+        rejects: [{ line: task.line, message: task.message, raw: task.raw }], lineCount: 1,
       };
-      this.queue.push(Promise.resolve({ batch, span: task.span }));
+      this.queue.push(Promise.resolve(batch));
     } else if (this.workers === 0) {
-      this.queue.push(Promise.resolve(parseTask(task.bytes, task.items, this.ctx, 1)));
+      this.queue.push(Promise.resolve(parseTask(task.bytes, task.items, this.ctx, task.firstLine)));
     } else if (this.pool === null && this.held === null) {
       this.queue.push(new Promise((resolve, reject) => (this.held = { task, resolve, reject })));
     } else {
       this.pool ??= new WorkerPool(this.workers);
       this.releaseHeld(false);
-      this.queue.push(this.pool.run(task.bytes, task.items, this.ctx));
+      this.queue.push(this.pool.run(task.bytes, task.items, this.ctx, task.firstLine));
     }
   }
 
@@ -85,12 +84,12 @@ class Dispatcher {
     this.held = null;
     if (inline || this.pool === null) {
       try {
-        held.resolve(parseTask(held.task.bytes, held.task.items, this.ctx, 1));
+        held.resolve(parseTask(held.task.bytes, held.task.items, this.ctx, held.task.firstLine));
       } catch (err) {
         held.reject(err as Error);
       }
     } else {
-      this.pool.run(held.task.bytes, held.task.items, this.ctx).then(held.resolve, held.reject);
+      this.pool.run(held.task.bytes, held.task.items, this.ctx, held.task.firstLine).then(held.resolve, held.reject);
     }
   }
 
@@ -120,25 +119,10 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
   const dispatcher = new Dispatcher(ctx, workers);
   const queue = dispatcher.queue;
   const maxInFlight = Math.max(2, 2 * workers);
-  let lineBase = 1;
   let first = true;
   const submitAll = (tasks: ChunkTask[]): void => {
-    if (ctx.csv === null && chunker.csvHead !== null) {
-      ctx.csv = chunker.csvHead.schema;
-      lineBase += chunker.csvHead.headerLines;
-    }
+    if (ctx.csv === null && chunker.csvHead !== null) ctx.csv = chunker.csvHead.schema;
     for (const task of tasks) dispatcher.submit(task);
-  };
-  /** Renumbers a chunk's lines to the input's and advances the line base. */
-  const globalize = (r: ChunkResult): EventBatch => {
-    const shift = lineBase - 1;
-    const { batch } = r;
-    if (shift !== 0) {
-      for (let i = 0; i < batch.lines.length; i++) batch.lines[i] += shift;
-      for (const rej of batch.rejects) rej.line += shift;
-    }
-    lineBase += r.span;
-    return batch;
   };
   try {
     for (;;) {
@@ -150,14 +134,14 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
       submitAll(chunker.push(buf));
       while (queue.length >= maxInFlight) {
         dispatcher.releaseHeld(true);
-        const batch = globalize(await queue.shift()!);
+        const batch = await queue.shift()!;
         if (batch.lineCount > 0) yield batch;
       }
     }
     submitAll(chunker.end());
     dispatcher.releaseHeld(false);
     while (queue.length > 0) {
-      const batch = globalize(await queue.shift()!);
+      const batch = await queue.shift()!;
       if (batch.lineCount > 0) yield batch;
     }
   } finally {

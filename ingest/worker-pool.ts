@@ -6,7 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { decodeBatch, type WireBatch } from './batch-wire.js';
-import type { ChunkContext, ChunkResult } from './parse-chunk.js';
+import type { EventBatch } from './batch.js';
+import type { ChunkContext } from './parse-chunk.js';
 import { workerScript } from './worker-url.js';
 
 export interface WorkerRequest {
@@ -14,12 +15,13 @@ export interface WorkerRequest {
   bytes: Uint8Array;
   items: Int32Array | null;
   ctx: ChunkContext;
+  firstLine: number;
 }
 
-export type WorkerReply = { id: number; batch: WireBatch; span: number } | { id: number; error: string };
+export type WorkerReply = { id: number; batch: WireBatch } | { id: number; error: string };
 
 interface Pending {
-  resolve: (r: ChunkResult) => void;
+  resolve: (b: EventBatch) => void;
   reject: (e: Error) => void;
 }
 
@@ -46,17 +48,17 @@ export class WorkerPool {
   }
 
   /** Parses a chunk on the least busy worker; its bytes are transferred (unusable afterwards). */
-  run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext): Promise<ChunkResult> {
+  run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number): Promise<EventBatch> {
     if (this.closed) return Promise.reject(new Error('the parse worker pool is closed'));
     let slot = this.slots[0];
     for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
     const id = this.nextId++;
-    return new Promise<ChunkResult>((resolve, reject) => {
+    return new Promise<EventBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
       const transfer: ArrayBuffer[] = [bytes.buffer as ArrayBuffer];
       if (items !== null) transfer.push(items.buffer as ArrayBuffer);
-      const msg: WorkerRequest = { id, bytes, items, ctx };
+      const msg: WorkerRequest = { id, bytes, items, ctx, firstLine };
       slot.worker.postMessage(msg, transfer);
     });
   }
@@ -74,7 +76,7 @@ export class WorkerPool {
     slot.pending.delete(reply.id);
     if (slot.pending.size === 0) slot.worker.unref();
     if ('error' in reply) p.reject(new Error(`parse worker failed: ${reply.error}`));
-    else p.resolve({ batch: decodeBatch(reply.batch), span: reply.span });
+    else p.resolve(decodeBatch(reply.batch));
   }
 
   private failSlot(slot: Slot, err: Error): void {
