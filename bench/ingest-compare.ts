@@ -12,7 +12,8 @@
  * settle storage (Shoal: flush and close; DuckDB: CHECKPOINT; chDB: OPTIMIZE TABLE FINAL). Size is
  * the engine's table data after that. Ratios compare with the best of DuckDB and chDB.
  * With --runs K each engine loads K times and the fastest run (by wall time) is reported, since
- * the machine is shared. Results: bench/results/ingest-<N>.json and .md.
+ * the machine is shared. Results: bench/results/ingest-<N>.json and .md (runs of only some engines
+ * write to bench/out/ instead, so committed results always compare all three).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -255,9 +256,11 @@ async function main(): Promise<void> {
     memGiB: Math.round(totalmem() / 2 ** 30),
     node: process.versions.node,
   };
-  const resultsDir = join(REPO, 'bench', 'results');
+  // only complete comparisons land in bench/results/; runs of some engines stay in bench/out/
+  const complete = ENGINES.every((e) => engines.includes(e));
+  const resultsDir = join(REPO, 'bench', complete ? 'results' : 'out');
   mkdirSync(resultsDir, { recursive: true });
-  const base = join(resultsDir, `ingest-${label}`);
+  const base = join(resultsDir, `ingest-${label}${complete ? '' : `-${engines.join('-')}`}`);
   const relFile = relative(REPO, file);
   writeFileSync(`${base}.json`, JSON.stringify({ env, input: { file: relFile, ...meta }, engines: reports }, null, 2) + '\n');
   const md = markdown(`Ingest: ${fmt.int(meta.events)} events`, meta, relFile, reports, env, runs);
