@@ -83,7 +83,13 @@ export class Chunker {
     if (this.skip !== null) {
       const skip = this.skip;
       const end = sp.firstEnd;
-      if (this.format === 'csv') skip.newlines += countNewlines(buf, 0, end < 0 ? buf.length : end - abs);
+      const upTo = end < 0 ? buf.length : end - abs;
+      if (this.format === 'csv') skip.newlines += countNewlines(buf, 0, upTo);
+      const keep = Math.min(upTo, skip.prefix.length - skip.prefixLen);
+      if (keep > 0) {
+        skip.prefix.set(buf.subarray(0, keep), skip.prefixLen);
+        skip.prefixLen += keep;
+      }
       if (end < 0) return out;
       out.push(this.skipped(end, true));
       if (sp.items !== null) this.itemsHead += 2; // the skipped item

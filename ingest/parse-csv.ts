@@ -10,6 +10,7 @@
  *
  * The field reader follows the same state machine as CsvSplitter in split-text.ts.
  */
+import { ShoalError } from '../engine/errors.js';
 import type { Value } from '../engine/types.js';
 import { BatchBuilder, rawText, tooLong } from './batch-builder.js';
 import { numberAt } from './json-number.js';
@@ -144,10 +145,16 @@ function isBoolean(buf: Buffer, s: number, e: number): boolean {
 function headerNames(r: RecordReader, buf: Buffer): string[] {
   const names: string[] = [];
   const used = new Set<string>();
+  const nextSuffix = new Map<string, number>();
   for (let k = 0; k < r.count; k++) {
-    let name = r.text(buf, k);
-    if (name === '') name = `column${k + 1}`;
-    for (let n = 2; used.has(name); n++) name = `${name.replace(/_\d+$/, '')}_${n}`;
+    const base = r.text(buf, k) || `column${k + 1}`;
+    let name = base;
+    if (used.has(name)) {
+      let n = nextSuffix.get(base) ?? 2;
+      while (used.has(`${base}_${n}`)) n++;
+      name = `${base}_${n}`;
+      nextSuffix.set(base, n + 1);
+    }
     used.add(name);
     names.push(name);
   }
@@ -157,12 +164,14 @@ function headerNames(r: RecordReader, buf: Buffer): string[] {
 /**
  * Reads the header at the start of buf[0, end) and infers column types from the records after
  * it. Returns null when more input could still change the answer (`final` false and fewer than
- * INFER_RECORDS good records seen); throws nothing: an empty input gives no columns.
+ * INFER_RECORDS good records seen). An empty input gives no columns; a header over the line
+ * limit throws BAD_REQUEST (no record could be read without it).
  */
 export function inferCsvHead(buf: Buffer, end: number, final: boolean, maxLineBytes: number): CsvHead | null {
   const r = new RecordReader();
   if (end === 0) return final ? { schema: { names: [], types: [] }, dataStart: 0, headerLines: 0 } : null;
   r.read(buf, 0, end);
+  if (r.end > maxLineBytes) throw new ShoalError('BAD_REQUEST', [`the CSV header is longer than ${maxLineBytes} bytes`]);
   const names = headerNames(r, buf);
   const dataStart = r.next;
   const headerLines = r.newlines + 1;

@@ -1,0 +1,134 @@
+/**
+ * readEvents over files and streams: gzip for every format (by magic bytes, whatever the name),
+ * format from the extension, 2 MiB records rejected the same way inside a chunk and across
+ * chunks, progress reports, bounded read-ahead, and clear errors for bad options.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { pack } from 'msgpackr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvents, type Format, type ReadOptions } from '../../ingest/index.js';
+import type { EventBatch } from '../../ingest/batch.js';
+import { accounted, flat } from './helpers.js';
+
+const T = '2026-10-01T00:00:00Z';
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'shoal-ingest-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function collect(source: string | Readable, options: ReadOptions = {}): Promise<EventBatch[]> {
+  const out: EventBatch[] = [];
+  for await (const b of readEvents(source, options)) out.push(b);
+  return out;
+}
+
+const big = 'x'.repeat(2 * 1024 * 1024);
+/** Three records per format: good, 2 MiB, good. */
+const samples: Record<Format, { file: string; body: Buffer; unit: string }> = {
+  ndjson: { file: 'e.ndjson', unit: 'line', body: Buffer.from([{ user_id: 'a', time: T }, { user_id: 'b', time: T, big }, { user_id: 'c', time: T }].map((e) => JSON.stringify(e)).join('\n')) },
+  json: { file: 'e.json', unit: 'item', body: Buffer.from(JSON.stringify([{ user_id: 'a', time: T }, { user_id: 'b', time: T, big }, { user_id: 'c', time: T }])) },
+  csv: { file: 'e.csv', unit: 'record', body: Buffer.from(`user_id,time,big\na,${T},\nb,${T},"${big}"\nc,${T},\n`) },
+  msgpack: { file: 'e.msgpack', unit: 'item', body: pack([{ user_id: 'a', time: T }, { user_id: 'b', time: T, big }, { user_id: 'c', time: T }]) },
+  combined: {
+    file: 'access.log',
+    unit: 'line',
+    body: Buffer.from(['a', 'b', 'c'].map((h) => `${h} - - [10/Oct/2026:13:55:36 +0000] "GET /${h === 'b' ? big : ''} HTTP/1.1" 200 1`).join('\n')),
+  },
+};
+
+describe('readEvents', () => {
+  for (const [format, s] of Object.entries(samples) as [Format, (typeof samples)[Format]][]) {
+    it(`${format}: rejects a 2 MiB record in one chunk and across chunks alike, plain and gzipped`, async () => {
+      const plain = join(dir, s.file);
+      const gz = join(dir, `${s.file}.gz`);
+      writeFileSync(plain, s.body);
+      writeFileSync(gz, gzipSync(s.body));
+      const oneChunk = flat(await collect(plain, { workers: 0 }));
+      expect(oneChunk.rows.map((r) => r.actor)).toEqual(['a', 'c']);
+      expect(oneChunk.rejects).toHaveLength(1);
+      const reject = oneChunk.rejects[0];
+      expect(reject.line).toBe(format === 'csv' ? 3 : 2);
+      expect(reject.message).toMatch(new RegExp(`^${s.unit} too long: \\d+ bytes \\(limit 1048576 bytes\\)$`));
+      expect(reject.raw.length).toBeLessThanOrEqual(64 * 1024);
+      for (const [source, chunkBytes] of [[plain, 4096], [gz, 4096], [gz, 1 << 22]] as const) {
+        expect(flat(await collect(source, { workers: 0, chunkBytes })), `${source} ${chunkBytes}`).toEqual(oneChunk);
+      }
+      // gzip is found by its magic bytes, not the name; the format then comes from options.
+      expect(flat(await collect(Readable.from([gzipSync(s.body)]), { format, workers: 0 }))).toEqual(oneChunk);
+    });
+  }
+
+  it('reports progress in raw bytes against the file size', async () => {
+    const file = join(dir, 'progress.ndjson.gz');
+    const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: T, i }));
+    const gz = gzipSync(lines.join('\n'));
+    writeFileSync(file, gz);
+    const seen: { bytesRead: number; totalBytes: number | null }[] = [];
+    const batches = await collect(file, { workers: 0, chunkBytes: 16 * 1024, onProgress: (p) => seen.push(p) });
+    expect(accounted(batches)).toEqual({ accepted: 5000, rejected: 0, lines: 5000 });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.at(-1)).toEqual({ bytesRead: gz.length, totalBytes: gz.length });
+    expect(seen.every((p, i) => i === 0 || p.bytesRead >= seen[i - 1].bytesRead)).toBe(true);
+  });
+
+  it('stops reading ahead while the consumer is slow (at most ~2 × workers chunks in flight)', async () => {
+    const line = JSON.stringify({ user_id: 'u', time: T, pad: 'p'.repeat(900) }) + '\n';
+    let pulled = 0;
+    async function* source(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 400; i++) {
+        pulled++;
+        yield Buffer.from(line.repeat(16)); // ~15 KiB per piece
+      }
+    }
+    let consumed = 0;
+    for await (const batch of readEvents(Readable.from(source()), { format: 'ndjson', workers: 1, chunkBytes: 16 * 1024 })) {
+      consumed += batch.count;
+      if (consumed >= 16 * 20) break;
+      await new Promise((r) => setTimeout(r, 1));
+      // Pieces pulled beyond what was consumed: the chunks in flight plus one piece being cut.
+      expect(pulled * 16 - consumed).toBeLessThanOrEqual(16 * 6);
+    }
+    expect(pulled).toBeLessThan(40);
+  });
+
+  it('numbers lines globally across chunks for every format', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => ({ user_id: `u${i}`, time: T, i }));
+    const csv = 'user_id,time,i\n' + rows.map((r) => `${r.user_id},${r.time},${r.i}`).join('\n');
+    const inputs: [Format, Buffer, number][] = [
+      ['ndjson', Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')), 1],
+      ['json', Buffer.from(JSON.stringify(rows)), 1],
+      ['msgpack', pack(rows), 1],
+      ['csv', Buffer.from(csv), 2],
+    ];
+    for (const [format, body, first] of inputs) {
+      const batches = await collect(Readable.from([body]), { format, workers: 0, chunkBytes: 512 });
+      expect(batches.length, format).toBeGreaterThan(5);
+      const lines = batches.flatMap((b) => [...b.lines]);
+      expect(lines, format).toEqual(rows.map((_, i) => first + i));
+      expect(batches.flatMap((b) => b.columns.get('i')!), format).toEqual(rows.map((r) => r.i));
+    }
+  });
+
+  it('fails clearly on bad input as a whole: unknown format, bad gzip, oversize CSV header, bad options', async () => {
+    await expect(collect(join(dir, 'nope.ndjson'))).rejects.toThrow(/ENOENT/);
+    writeFileSync(join(dir, 'data.bin'), 'hello world');
+    await expect(collect(join(dir, 'data.bin'))).rejects.toMatchObject({ code: 'BAD_FORMAT' });
+    const badGzip = Buffer.concat([gzipSync('{"user_id":"a","time":1}\n').subarray(0, 12), Buffer.from('garbage garbage')]);
+    await expect(collect(Readable.from([badGzip]), { format: 'ndjson', workers: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const wide = Buffer.from(`${'c,'.repeat(600_000)}user_id,time\n`);
+    await expect(collect(Readable.from([wide]), { format: 'csv', workers: 0 })).rejects.toThrow(/CSV header is longer/);
+    await expect(collect(Readable.from([Buffer.from('{}')]), { format: 'ndjson', actorColumn: 'x', timeColumn: 'x' })).rejects.toThrow(/must differ/);
+    await expect(collect(Readable.from([Buffer.from('{}')]), { format: 'ndjson', chunkBytes: 0 })).rejects.toThrow(/chunkBytes/);
+  });
+
+  it('yields nothing for an empty input', async () => {
+    expect(await collect(Readable.from([Buffer.alloc(0)]), { format: 'ndjson' })).toEqual([]);
+    expect(await collect(Readable.from([Buffer.from('user_id,time\n')]), { format: 'csv' })).toEqual([]);
+    expect(await collect(Readable.from([Buffer.from('[]')]), { format: 'json' })).toEqual([]);
+  });
+});
