@@ -29,6 +29,9 @@ export class BatchBuilder {
   private n = 0;
   private actor: unknown = undefined;
   private time: unknown = undefined;
+  /** The previous row's keys and their columns, by field position. */
+  private readonly lastKeys: string[] = [];
+  private readonly lastCols: Value[][] = [];
 
   constructor(options: ChunkOptions) {
     this.actorColumn = options.actorColumn;
@@ -86,12 +89,22 @@ export class BatchBuilder {
     this.lines.push(line);
     this.times.push(timeMs);
     this.actors.push(actor as Scalar);
+    // Equivalent to: col = columns.get(key) ?? new column. Rows with the same layout hand over
+    // the very same key strings, so the previous row's column at this position usually fits.
+    const lastKeys = this.lastKeys;
+    const lastCols = this.lastCols;
     for (let i = 0; i < n; i++) {
       const key = this.keys[i];
-      let col = this.columns.get(key);
-      if (col === undefined) {
-        col = [];
-        this.columns.set(key, col);
+      let col: Value[] | undefined;
+      if (lastKeys[i] === key) col = lastCols[i];
+      else {
+        col = this.columns.get(key);
+        if (col === undefined) {
+          col = [];
+          this.columns.set(key, col);
+        }
+        lastKeys[i] = key;
+        lastCols[i] = col;
       }
       if (col.length > row) {
         col[row] = this.vals[i]; // the key came twice in this row: the last value wins

