@@ -13,6 +13,9 @@ import type { EventBatch, Reject } from './batch.js';
 import { MAX_RAW_BYTES, type ChunkOptions } from './options.js';
 import { parseTime } from './parse-time.js';
 
+/** Marks a time handed over already parsed (`setTimeMs`). */
+const PARSED: unique symbol = Symbol('parsed time');
+
 export class BatchBuilder {
   readonly actorColumn: string;
   readonly timeColumn: string;
@@ -29,6 +32,7 @@ export class BatchBuilder {
   private n = 0;
   private actor: unknown = undefined;
   private time: unknown = undefined;
+  private timeMs = 0;
   /** The previous row's keys and their columns, by field position. */
   private readonly lastKeys: string[] = [];
   private readonly lastCols: Value[][] = [];
@@ -59,6 +63,12 @@ export class BatchBuilder {
     this.time = raw;
   }
 
+  /** Sets the time as already parsed (integer epoch ms), as parseTime would have given it. */
+  setTimeMs(ms: number): void {
+    this.time = PARSED;
+    this.timeMs = ms;
+  }
+
   /** Routes a field by name: actor, time, or an ordinary column. */
   field(key: string, value: Value): void {
     if (key === this.actorColumn) this.actor = value;
@@ -77,7 +87,7 @@ export class BatchBuilder {
       return `actor column "${this.actorColumn}" must be a string or number (got ${kindOf(actor)})`;
     }
     if (this.time === undefined || this.time === null) return `missing time column "${this.timeColumn}"`;
-    const timeMs = parseTime(this.time);
+    const timeMs = this.time === PARSED ? this.timeMs : parseTime(this.time);
     if (timeMs === null) return `unparsable time ${describe(this.time)} in field "${this.timeColumn}"`;
     const n = this.n;
     for (let i = 0; i < n; i++) {

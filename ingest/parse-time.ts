@@ -3,7 +3,8 @@
  * without an offset (none means UTC; a date alone is midnight UTC), epoch seconds, milliseconds or
  * microseconds chosen by magnitude, and numeric strings of those. Fractional milliseconds are
  * rounded to the nearest integer (halves up). Runs once per event on the parse path, so the ISO
- * reader works on char codes rather than a regular expression.
+ * reader works on bytes rather than a regular expression; the NDJSON fast path calls it on the
+ * input bytes directly, and strings go through it as their char codes.
  */
 
 const NUMERIC = /^\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
@@ -53,62 +54,85 @@ function daysInMonth(y: number, m: number): number {
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
 
-/** Reads `n` decimal digits at `i`; -1 if any is not a digit. */
-function digits(s: string, i: number, n: number): number {
-  let v = 0;
-  for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(i + k) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
+/** Two decimal digits at b[i], or -1. */
+function two(b: Uint8Array, i: number): number {
+  const hi = b[i] - 48;
+  const lo = b[i + 1] - 48;
+  return hi >= 0 && hi <= 9 && lo >= 0 && lo <= 9 ? hi * 10 + lo : -1; // NaN past the end fails too
+}
+
+const scratch = new Uint8Array(64);
+
+/** `parseIsoBytes` for a string (ISO-8601 is ASCII, so its char codes are its bytes). */
+export function parseIso(s: string): number {
+  const n = s.length;
+  if (n > scratch.length) return NaN;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return NaN; // a wider char would wrap to some byte, maybe a digit
+    scratch[i] = c;
   }
-  return v;
+  return parseIsoBytes(scratch, 0, n);
 }
 
 /**
- * `YYYY-MM-DD`, optionally followed by `T`/`t`/space, `HH:MM`, `:SS`, `.fraction` (1–9 digits) and a
- * zone (`Z`, `±HH`, `±HHMM`, `±HH:MM`, only after a time). Returns epoch ms, or NaN.
+ * The ISO-8601 date or date-time in b[start, end) as epoch ms (possibly fractional), or NaN:
+ * `YYYY-MM-DD`, optionally followed by `T`/`t`/space, `HH:MM`, `:SS`, `.fraction` (1–9 digits)
+ * and a zone (`Z`, `±HH`, `±HHMM`, `±HH:MM`, only after a time). No surrounding whitespace.
  */
-export function parseIso(s: string): number {
-  const n = s.length;
-  if (n < 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return NaN;
-  const y = digits(s, 0, 4);
-  const mo = digits(s, 5, 2);
-  const d = digits(s, 8, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return NaN;
+export function parseIsoBytes(b: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  const p = start;
+  if (n < 10 || b[p + 4] !== 45 || b[p + 7] !== 45) return NaN;
+  const y100 = two(b, p);
+  const y1 = two(b, p + 2);
+  const mo = two(b, p + 5);
+  const d = two(b, p + 8);
+  const y = y100 * 100 + y1;
+  if (y100 < 0 || y1 < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return NaN;
   let ms = daysFromCivil(y, mo, d) * 86_400_000;
   if (n === 10) return ms;
-  const sep = s.charCodeAt(10);
-  if ((sep !== 84 && sep !== 116 && sep !== 32) || n < 16 || s.charCodeAt(13) !== 58) return NaN;
-  const h = digits(s, 11, 2);
-  const mi = digits(s, 14, 2);
+  const sep = b[p + 10];
+  if ((sep !== 84 && sep !== 116 && sep !== 32) || n < 16 || b[p + 13] !== 58) return NaN;
+  const h = two(b, p + 11);
+  const mi = two(b, p + 14);
   if (h < 0 || h > 24 || mi < 0 || mi > 59) return NaN;
-  let i = 16;
+  let i = p + 16;
+  const e = p + n;
   let sec = 0;
   let frac = 0;
-  if (s.charCodeAt(i) === 58) {
-    sec = digits(s, i + 1, 2);
+  if (i < e && b[i] === 58) {
+    if (i + 3 > e) return NaN;
+    sec = two(b, i + 1);
     if (sec < 0 || sec > 60) return NaN;
     i += 3;
-    const dot = s.charCodeAt(i);
-    if (dot === 46 || dot === 44) {
+    if (i < e && (b[i] === 46 || b[i] === 44)) {
       let k = i + 1;
-      while (k < n && k - i <= 9 && s.charCodeAt(k) >= 48 && s.charCodeAt(k) <= 57) k++;
-      if (k === i + 1 || (k < n && s.charCodeAt(k) >= 48 && s.charCodeAt(k) <= 57)) return NaN;
-      frac = Number('0.' + s.slice(i + 1, k)) * 1000;
+      let f = 0;
+      let scale = 1;
+      let c = 0;
+      // Equivalent to: frac = Number('0.' + digits) * 1000, but exact for up to 9 digits.
+      while (k < e && k - i <= 9 && (c = b[k] - 48) >= 0 && c <= 9) {
+        f = f * 10 + c;
+        scale *= 10;
+        k++;
+      }
+      if (k === i + 1 || (k < e && b[k] >= 48 && b[k] <= 57)) return NaN;
+      frac = (f * 1000) / scale;
       i = k;
     }
   }
   if (h === 24 && (mi !== 0 || sec !== 0 || frac !== 0)) return NaN;
-  ms += h * 3_600_000 + mi * 60_000 + Math.min(sec, 59) * 1000 + frac;
-  if (i === n) return ms;
-  const z = s.charCodeAt(i);
-  if ((z === 90 || z === 122) && i + 1 === n) return ms;
+  ms += h * 3_600_000 + mi * 60_000 + (sec === 60 ? 59 : sec) * 1000 + frac;
+  if (i === e) return ms;
+  const z = b[i];
+  if ((z === 90 || z === 122) && i + 1 === e) return ms;
   if (z !== 43 && z !== 45) return NaN;
-  const oh = digits(s, i + 1, 2);
+  const oh = two(b, i + 1);
   let om = 0;
-  const rest = n - (i + 3);
-  if (rest === 2) om = digits(s, i + 3, 2);
-  else if (rest === 3 && s.charCodeAt(i + 3) === 58) om = digits(s, i + 4, 2);
+  const rest = e - (i + 3);
+  if (rest === 2) om = two(b, i + 3);
+  else if (rest === 3 && b[i + 3] === 58) om = two(b, i + 4);
   else if (rest !== 0) return NaN;
   if (oh < 0 || om < 0 || om > 59 || oh * 60 + om > 18 * 60) return NaN;
   return ms - (z === 45 ? -1 : 1) * (oh * 60 + om) * 60_000;

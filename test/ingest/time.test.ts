@@ -50,7 +50,8 @@ describe('parseTime', () => {
 
   it('refuses everything else', () => {
     for (const bad of ['yesterday', '', ' ', 'NaN', 'Infinity', '0x10', '2026-13-01', '2026-02-30', '2023-02-29', '2026-10-01T25:00', '2026-10-01T12:60',
-      '2026-10-01T12:00:00+19:00', '2026-10-01Z', '2026/10/01', '20261001T000000Z', '2026-10-01T12:00:00.Z', '1e400']) {
+      '2026-10-01T12:00:00+19:00', '2026-10-01Z', '2026/10/01', '20261001T000000Z', '2026-10-01T12:00:00.Z', '1e400',
+      '\u0132026-10-01', '2026-10-01T12:00:00\u015a']) { // non-ASCII chars whose low byte is a digit or "Z"
       expect(parseTime(bad), bad).toBeNull();
     }
     for (const bad of [true, null, undefined, {}, [], Infinity, NaN, 1e300]) expect(parseTime(bad), String(bad)).toBeNull();
