@@ -4,8 +4,9 @@
  *  - `JSON.parse` of each line alone (the baseline: no flattening, no batch);
  *  - the JSON.parse path to EventBatches (parse, flatten, actor/time, columns), one thread;
  *  - the byte-level fast path to the same EventBatches, one thread;
- *  - readEvents on a file with worker threads (read, chunk, parse in workers, ship back), whole run
- *    including worker start-up.
+ *  - readEvents on a file: on the calling thread alone (read, chunk, parse), then with worker
+ *    threads (chunks parsed by workers and by the calling thread), whole runs including worker
+ *    start-up.
  * The two single-thread paths are checked to give identical batches before timing.
  *
  * Run: npx tsx bench/parse.bench.ts   (BENCH_LINES=…, BENCH_ITERATIONS=…, BENCH_WORKERS=… to change)
@@ -107,11 +108,13 @@ bench.add('JSON.parse path → EventBatch, 1 thread', () => {
 bench.add('fast path → EventBatch, 1 thread', () => {
   sink += parseAll(true);
 });
-bench.add(`readEvents(file), ${WORKERS} workers`, async () => {
-  let n = 0;
-  for await (const batch of readEvents(file, { workers: WORKERS })) n += batch.count;
-  if (n !== LINES) throw new Error(`readEvents gave ${n} events for ${LINES} lines`);
-});
+for (const workers of [0, WORKERS]) {
+  bench.add(`readEvents(file), ${workers === 0 ? 'no workers' : `${workers} workers`}`, async () => {
+    let n = 0;
+    for await (const batch of readEvents(file, { workers })) n += batch.count;
+    if (n !== LINES) throw new Error(`readEvents gave ${n} events for ${LINES} lines`);
+  });
+}
 
 try {
   await bench.run();

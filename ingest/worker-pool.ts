@@ -63,6 +63,11 @@ export class WorkerPool {
     });
   }
 
+  /** True when some worker holds fewer than `perWorker` chunks. */
+  hasRoom(perWorker: number): boolean {
+    return !this.closed && this.slots.some((s) => s.pending.size < perWorker);
+  }
+
   /** Stops every worker; chunks still outstanding fail. */
   async close(): Promise<void> {
     if (this.closed) return;
