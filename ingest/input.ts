@@ -70,8 +70,12 @@ async function* decompressed(raw: AsyncGenerator<Buffer>): AsyncGenerator<Buffer
   }
   const first = head.length === 1 ? head[0] : Buffer.concat(head);
   async function* all(): AsyncGenerator<Buffer> {
-    if (first.length > 0) yield first;
-    yield* raw;
+    try {
+      if (first.length > 0) yield first;
+      yield* raw;
+    } finally {
+      await raw.return(undefined); // closes the source even when stopped at the first buffer
+    }
   }
   if (first[0] !== 0x1f || first[1] !== 0x8b) {
     yield* all();

@@ -91,5 +91,6 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
     }
   } finally {
     await dispatcher.close();
+    await it.return?.(); // a consumer that stops early must not leave the file open
   }
 }

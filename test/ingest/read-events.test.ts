@@ -132,3 +132,21 @@ describe('readEvents', () => {
     expect(await collect(Readable.from([Buffer.from('[]')]), { format: 'json' })).toEqual([]);
   });
 });
+
+describe('readEvents, stopped early', () => {
+  it('closes the source when the consumer breaks out', async () => {
+    let closed = false;
+    async function* source(): AsyncGenerator<Buffer> {
+      try {
+        for (let i = 0; ; i++) yield Buffer.from(`{"user_id":"u","time":${1790000000 + i}}\n`.repeat(100));
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const batch of readEvents(Readable.from(source()), { format: 'ndjson', workers: 0, chunkBytes: 1024 })) {
+      expect(batch.count).toBeGreaterThan(0);
+      break;
+    }
+    expect(closed).toBe(true);
+  });
+});
