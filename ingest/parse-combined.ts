@@ -15,6 +15,8 @@ const MONTHS: Record<string, string> = {
 };
 const CLF_TIME = /^(\d{2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(\.\d+)? ([+-])(\d{2}):?(\d{2})$/;
 const NUMBER = /^\d+(?:\.\d+)?$/;
+const STATUS = /^(?:\d{3}|-)$/;
+const BYTES = /^(?:\d+|-)$/;
 
 /** The bracketed log time as ISO-8601 with offset; the text itself when it is not one. */
 export function clfTimeToIso(text: string): string {
@@ -24,76 +26,86 @@ export function clfTimeToIso(text: string): string {
   return `${m[3]}-${month}-${m[1]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}${m[8]}${m[9]}:${m[10]}`;
 }
 
-/** Reads a quoted field starting at text[i] === '"'; returns [value, index after it] or null. */
-function quoted(text: string, i: number): [string, number] | null {
-  let out = '';
-  let from = i + 1;
-  for (let k = from; k < text.length; k++) {
-    const c = text.charCodeAt(k);
-    if (c === 0x5c && k + 1 < text.length) {
-      const next = text[k + 1];
-      if (next === '"' || next === '\\') {
-        out += text.slice(from, k) + next;
-        from = k + 2;
-      }
-      k++;
-    } else if (c === 0x22) {
-      return [out + text.slice(from, k), k + 1];
-    }
+/** A position in one line, with the small reads the format needs. */
+class Cursor {
+  i = 0;
+  constructor(readonly text: string) {}
+
+  skipSpaces(): void {
+    const t = this.text;
+    while (t.charCodeAt(this.i) === 0x20 || t.charCodeAt(this.i) === 0x09) this.i++;
   }
-  return null;
+
+  /** The next space-delimited token ('' at the end). */
+  token(): string {
+    this.skipSpaces();
+    const t = this.text;
+    const start = this.i;
+    while (this.i < t.length && t.charCodeAt(this.i) !== 0x20 && t.charCodeAt(this.i) !== 0x09) this.i++;
+    return t.slice(start, this.i);
+  }
+
+  /** A quoted field at the cursor (which is on its `"`), unescaped; null if unterminated. */
+  quoted(): string | null {
+    const t = this.text;
+    let out = '';
+    let from = this.i + 1;
+    for (let k = from; k < t.length; k++) {
+      const c = t.charCodeAt(k);
+      if (c === 0x5c && k + 1 < t.length) {
+        const next = t[k + 1];
+        if (next === '"' || next === '\\') {
+          out += t.slice(from, k) + next;
+          from = k + 2;
+        }
+        k++;
+      } else if (c === 0x22) {
+        this.i = k + 1;
+        return out + t.slice(from, k);
+      }
+    }
+    return null;
+  }
 }
 
 const dash = (s: string): string | null => (s === '-' ? null : s);
+const broken = (why: string): string => `broken combined log line: ${why}`;
 
 /** Parses one line into the builder's row; returns null when written, else the reason. */
 export function parseCombinedLine(text: string, line: number, b: BatchBuilder): string | null {
-  let i = 0;
-  const skipSpaces = (): void => {
-    while (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09) i++;
-  };
-  const token = (): string => {
-    skipSpaces();
-    const start = i;
-    while (i < text.length && text.charCodeAt(i) !== 0x20 && text.charCodeAt(i) !== 0x09) i++;
-    return text.slice(start, i);
-  };
-  const broken = (why: string): string => `broken combined log line: ${why}`;
-  const host = token();
-  const ident = token();
-  const user = token();
-  skipSpaces();
-  if (user === '' || text[i] !== '[') return broken('expected host, ident, user and then "[time]"');
-  const close = text.indexOf(']', i);
+  const cur = new Cursor(text);
+  const host = cur.token();
+  const ident = cur.token();
+  const user = cur.token();
+  cur.skipSpaces();
+  if (user === '' || text[cur.i] !== '[') return broken('expected host, ident, user and then "[time]"');
+  const close = text.indexOf(']', cur.i);
   if (close < 0) return broken('unterminated "[time]"');
-  const time = clfTimeToIso(text.slice(i + 1, close));
-  i = close + 1;
-  skipSpaces();
-  if (text[i] !== '"') return broken('expected a quoted request after the time');
-  const request = quoted(text, i);
+  const time = clfTimeToIso(text.slice(cur.i + 1, close));
+  cur.i = close + 1;
+  cur.skipSpaces();
+  if (text[cur.i] !== '"') return broken('expected a quoted request after the time');
+  const request = cur.quoted();
   if (request === null) return broken('unterminated quoted request');
-  i = request[1];
-  const status = token();
-  const bytes = token();
-  if (!/^(\d{3}|-)$/.test(status)) return broken(`status ${JSON.stringify(status)} is not a number`);
-  if (!/^(\d+|-)$/.test(bytes)) return broken(`bytes ${JSON.stringify(bytes)} is not a number`);
-  skipSpaces();
+  const status = cur.token();
+  const bytes = cur.token();
+  if (!STATUS.test(status)) return broken(`status ${JSON.stringify(status)} is not a number`);
+  if (!BYTES.test(bytes)) return broken(`bytes ${JSON.stringify(bytes)} is not a number`);
+  cur.skipSpaces();
   let referer: string | null = null;
   let agent: string | null = null;
-  if (text[i] === '"') {
-    const r = quoted(text, i);
+  if (text[cur.i] === '"') {
+    const r = cur.quoted();
     if (r === null) return broken('unterminated quoted referer');
-    i = r[1];
-    skipSpaces();
-    if (text[i] !== '"') return broken('expected a quoted user agent after the referer');
-    const a = quoted(text, i);
+    cur.skipSpaces();
+    if (text[cur.i] !== '"') return broken('expected a quoted user agent after the referer');
+    const a = cur.quoted();
     if (a === null) return broken('unterminated quoted user agent');
-    i = a[1];
-    referer = dash(r[0]);
-    agent = dash(a[0]);
+    referer = dash(r);
+    agent = dash(a);
   }
-  const trailing = text.slice(i).trim().split(/\s+/).pop() ?? '';
-  const [method, path, protocol] = splitRequest(request[0]);
+  const trailing = lastToken(text, cur.i);
+  const [method, path, protocol] = splitRequest(request);
   b.beginRow();
   b.field('host', host);
   b.field('ident', dash(ident));
@@ -108,6 +120,15 @@ export function parseCombinedLine(text: string, line: number, b: BatchBuilder): 
   b.field('user_agent', agent);
   if (NUMBER.test(trailing)) b.field('request_time', Number(trailing));
   return b.endRow(line);
+}
+
+/** The last space-delimited token of text[from...] ('' if none). */
+function lastToken(text: string, from: number): string {
+  let end = text.length;
+  while (end > from && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0x09)) end--;
+  let start = end;
+  while (start > from && text.charCodeAt(start - 1) !== 0x20 && text.charCodeAt(start - 1) !== 0x09) start--;
+  return text.slice(start, end);
 }
 
 /** "GET /a HTTP/1.1" → method, path, protocol; "-" → nulls; anything else → the text as path. */

@@ -83,19 +83,18 @@ export class MsgpackSplitter extends Splitter {
   private onHeader(end: number): void {
     const h = this.header;
     const c = h[0];
-    const len = (k: number): number => (k === 1 ? h[1] : k === 2 ? (h[1] << 8) | h[2] : ((h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4]) >>> 0);
     let count = -1; // container elements
     let payload = 0;
     if (c >= 0x80 && c <= 0x8f) count = (c & 0x0f) * 2;
     else if (c >= 0x90 && c <= 0x9f) count = c & 0x0f;
     else if (c >= 0xa0 && c <= 0xbf) payload = c & 0x1f;
-    else if (c === 0xdc) count = len(2);
-    else if (c === 0xdd) count = len(4);
-    else if (c === 0xde) count = len(2) * 2;
-    else if (c === 0xdf) count = len(4) * 2;
-    else if (c === 0xc4 || c === 0xd9 || c === 0xc7) payload = len(1);
-    else if (c === 0xc5 || c === 0xda || c === 0xc8) payload = len(2);
-    else if (c === 0xc6 || c === 0xdb || c === 0xc9) payload = len(4);
+    else if (c === 0xdc) count = lengthField(h, 2);
+    else if (c === 0xdd) count = lengthField(h, 4);
+    else if (c === 0xde) count = lengthField(h, 2) * 2;
+    else if (c === 0xdf) count = lengthField(h, 4) * 2;
+    else if (c === 0xc4 || c === 0xd9 || c === 0xc7) payload = lengthField(h, 1);
+    else if (c === 0xc5 || c === 0xda || c === 0xc8) payload = lengthField(h, 2);
+    else if (c === 0xc6 || c === 0xdb || c === 0xc9) payload = lengthField(h, 4);
     else if (c >= 0xd4 && c <= 0xd8) payload = FIXEXT_PAYLOAD[c]; // after the type byte
     if (this.itemStart < 0) {
       // A top-level array outside any item: its elements are the items.
@@ -126,6 +125,13 @@ export class MsgpackSplitter extends Splitter {
     if (this.arrayLeft > 0) this.arrayLeft--;
     this.recordEnd(end);
   }
+}
+
+/** The big-endian length of `bytes` bytes after the header's first byte. */
+function lengthField(h: Uint8Array, bytes: number): number {
+  if (bytes === 1) return h[1];
+  if (bytes === 2) return (h[1] << 8) | h[2];
+  return ((h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4]) >>> 0;
 }
 
 function isArrayHeader(c: number): boolean {
