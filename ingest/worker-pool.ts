@@ -28,6 +28,7 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  alive: boolean;
 }
 
 export class WorkerPool {
@@ -38,7 +39,7 @@ export class WorkerPool {
   constructor(size: number) {
     const { url, execArgv } = workerScript(import.meta.url, 'parse-worker');
     for (let i = 0; i < size; i++) {
-      const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map() };
+      const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map(), alive: true };
       slot.worker.unref();
       slot.worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
       slot.worker.on('error', (err) => this.failSlot(slot, err));
@@ -49,23 +50,24 @@ export class WorkerPool {
 
   /** Parses a chunk on the least busy worker; its bytes are transferred (unusable afterwards). */
   run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number): Promise<EventBatch> {
-    if (this.closed) return Promise.reject(new Error('the parse worker pool is closed'));
-    let slot = this.slots[0];
-    for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
+    let slot: Slot | null = null;
+    for (const s of this.slots) if (s.alive && (slot === null || s.pending.size < slot.pending.size)) slot = s;
+    if (this.closed || slot === null) return Promise.reject(new Error(this.closed ? 'the parse worker pool is closed' : 'every parse worker has died'));
+    const chosen = slot;
     const id = this.nextId++;
     return new Promise<EventBatch>((resolve, reject) => {
-      if (slot.pending.size === 0) slot.worker.ref();
-      slot.pending.set(id, { resolve, reject });
+      if (chosen.pending.size === 0) chosen.worker.ref();
+      chosen.pending.set(id, { resolve, reject });
       const transfer: ArrayBuffer[] = [bytes.buffer as ArrayBuffer];
       if (items !== null) transfer.push(items.buffer as ArrayBuffer);
       const msg: WorkerRequest = { id, bytes, items, ctx, firstLine };
-      slot.worker.postMessage(msg, transfer);
+      chosen.worker.postMessage(msg, transfer);
     });
   }
 
   /** True when some worker holds fewer than `perWorker` chunks. */
   hasRoom(perWorker: number): boolean {
-    return !this.closed && this.slots.some((s) => s.pending.size < perWorker);
+    return !this.closed && this.slots.some((s) => s.alive && s.pending.size < perWorker);
   }
 
   /** Stops every worker; chunks still outstanding fail. */
@@ -85,6 +87,7 @@ export class WorkerPool {
   }
 
   private failSlot(slot: Slot, err: Error): void {
+    slot.alive = false;
     for (const p of slot.pending.values()) p.reject(err);
     slot.pending.clear();
   }

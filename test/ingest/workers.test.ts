@@ -9,6 +9,7 @@ import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import type { EventBatch } from '../../ingest/batch.js';
 import { readEvents, workerScript, type Format } from '../../ingest/index.js';
+import { WorkerPool } from '../../ingest/worker-pool.js';
 import { accounted } from './helpers.js';
 
 function events(n: number): Record<string, unknown>[] {
@@ -69,6 +70,26 @@ describe('worker parsing', () => {
     const out: EventBatch[] = [];
     for await (const b of readEvents(Readable.from([body]), { format: 'ndjson', workers: 4 })) out.push(b);
     expect(out).toEqual(await collect(body, 'ndjson', 0));
+  });
+});
+
+describe('worker pool', () => {
+  it('fails the chunks of a worker that dies, and never hands it more', async () => {
+    const pool = new WorkerPool(1);
+    const ctx = { format: 'ndjson' as const, options: { actorColumn: 'user_id', timeColumn: 'time', maxLineBytes: 1 << 20 }, csv: null };
+    const line = () => new TextEncoder().encode('{"user_id":"u","time":1790000000}\n');
+    try {
+      expect((await pool.run(line(), null, ctx, 7)).lines).toEqual(Int32Array.from([7]));
+      const worker = (pool as unknown as { slots: { worker: Worker }[] }).slots[0].worker;
+      const slow = new TextEncoder().encode('{"user_id":"u","time":1790000000,"pad":"xxxxxxxxxxxxxxxx"}\n'.repeat(200_000));
+      const pending = pool.run(slow, null, ctx, 1); // long enough to be cut short
+      await worker.terminate();
+      await expect(pending).rejects.toThrow(/exited/);
+      await expect(pool.run(line(), null, ctx, 1)).rejects.toThrow(/every parse worker has died/);
+      expect(pool.hasRoom(2)).toBe(false);
+    } finally {
+      await pool.close();
+    }
   });
 });
 
