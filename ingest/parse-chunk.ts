@@ -1,6 +1,6 @@
 /**
  * Parses one chunk of any format into an EventBatch. `parseTask` is what a worker (or the
- * reading thread, for small inputs) runs on a chunk the chunker cut: whole records, with item
+ * reading thread, see dispatcher.ts) runs on a chunk the chunker cut: whole records, with item
  * ranges for JSON and MessagePack and the header schema for CSV. `parseChunk` is the public,
  * self-contained form for an in-memory body: it gunzips, finds items and reads the CSV header
  * itself.
