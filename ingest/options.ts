@@ -55,9 +55,14 @@ export function isFormat(value: unknown): value is Format {
   return typeof value === 'string' && (FORMATS as readonly string[]).includes(value);
 }
 
+/** The actor column a new table gets when none is named: `host` for combined logs, else `user_id`. */
+export function defaultActorColumn(format: Format | undefined): string {
+  return format === 'combined' ? 'host' : 'user_id';
+}
+
 /** Fills in defaults and validates the options that every parser needs. */
 export function resolveChunkOptions(format: Format, options: ParseOptions): ChunkOptions {
-  const actorColumn = options.actorColumn ?? (format === 'combined' ? 'host' : 'user_id');
+  const actorColumn = options.actorColumn ?? defaultActorColumn(format);
   const timeColumn = options.timeColumn ?? 'time';
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   if (actorColumn === timeColumn) {

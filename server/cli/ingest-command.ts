@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Store, type IngestResult, type Table } from '../../engine/index.js';
-import { readEvents } from '../../ingest/index.js';
+import { defaultActorColumn, detectFormat, isFormat, readEvents } from '../../ingest/index.js';
 import { formatCount, ProgressBar } from './progress.js';
 
 export interface IngestCommandOptions {
@@ -74,7 +74,11 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   const store = await Store.open(opts.dataDir);
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [] };
   try {
-    const table = await store.getOrCreate(opts.table, { actorColumn: opts.actor, timeColumn: opts.time });
+    const firstFormat = isFormat(opts.format) ? opts.format : detectFormat(opts.files[0] ?? null);
+    const table = await store.getOrCreate(opts.table, {
+      actorColumn: opts.actor ?? defaultActorColumn(firstFormat),
+      timeColumn: opts.time,
+    });
     const bar = new ProgressBar();
     for (const file of opts.files) {
       const t = await ingestFile(table, file, {

@@ -7,11 +7,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Transform, type Readable } from 'node:stream';
 import { assertTableName, ShoalError, type Store } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
-import { readEvents } from '../../ingest/index.js';
+import { defaultActorColumn, FORMATS, isFormat, readEvents, type Format } from '../../ingest/index.js';
 import type { Metrics } from '../metrics.js';
 import { errorSchema } from './schemas.js';
 
-const FORMAT_BY_TYPE: Record<string, string> = {
+const FORMAT_BY_TYPE: Record<string, Format> = {
   'application/x-ndjson': 'ndjson',
   'application/ndjson': 'ndjson',
   'application/jsonl': 'ndjson',
@@ -20,12 +20,11 @@ const FORMAT_BY_TYPE: Record<string, string> = {
   'application/msgpack': 'msgpack',
   'application/x-msgpack': 'msgpack',
 };
-const FORMATS = new Set(['ndjson', 'json', 'csv', 'msgpack', 'combined']);
 
 /** The input format from ?format= or the Content-Type; throws 415 for anything else. */
-export function formatOf(contentType: string | undefined, format: string | undefined): string {
+export function formatOf(contentType: string | undefined, format: string | undefined): Format {
   if (format !== undefined) {
-    if (!FORMATS.has(format)) throw new ShoalError('BAD_FORMAT', [format]);
+    if (!isFormat(format)) throw new ShoalError('BAD_FORMAT', [format]);
     return format;
   }
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
@@ -95,13 +94,16 @@ export function registerIngestRoute(app: FastifyInstance, deps: { store: Store; 
         const name = req.params.table;
         assertTableName(name);
         const format = formatOf(req.headers['content-type'], req.query.format);
-        const table = await deps.store.getOrCreate(name, { actorColumn: req.query.actor, timeColumn: req.query.time });
+        const table = await deps.store.getOrCreate(name, {
+          actorColumn: req.query.actor ?? defaultActorColumn(format),
+          timeColumn: req.query.time,
+        });
         const body = req.body as Readable;
         const counted = body.pipe(limitBytes(deps.maxBodyBytes, (n) => deps.metrics.ingestBytes.inc({ table: name }, n)));
         body.on('error', (err) => counted.destroy(err));
         const batches: EventBatch[] = [];
         for await (const batch of readEvents(counted, {
-          format: format as never,
+          format,
           actorColumn: table.actorColumn,
           timeColumn: table.timeColumn,
         })) {
