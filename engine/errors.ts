@@ -29,6 +29,7 @@ export const ERRORS = {
   TOO_MANY_COLUMNS: { status: 400, message: 'table "%s" would exceed %s columns' },
   BODY_TOO_LARGE: { status: 413, message: 'request body exceeds %s bytes' },
   CORRUPT_DATA: { status: 500, message: 'corrupt or torn file %s: %s' },
+  TABLE_UNAVAILABLE: { status: 503, message: 'table "%s" could not be opened: %s; restore the named file from a backup or drop the table' },
   DISK_FULL: { status: 507, message: 'no space left on device while writing %s' },
   IO_ERROR: { status: 500, message: 'I/O error on %s: %s' },
   STORE_CLOSED: { status: 503, message: 'the store is closed' },

@@ -111,7 +111,8 @@ export async function compactTable(table: Table, opts: { full: boolean }): Promi
   const threshold = opts.full ? 2 : table.options.compactAt;
   let merged = 0;
   for (const group of groups(table)) {
-    if (group.length < threshold || table.closed) continue;
+    // A partition holding a damaged segment stays as it is: merging would have to read it.
+    if (group.length < threshold || table.closed || group.some((h) => h.reader.damage !== null)) continue;
     for (const h of group) h.acquire();
     let outputs: SegmentHandle[] = [];
     try {

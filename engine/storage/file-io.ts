@@ -4,6 +4,10 @@
  *
  * Durability: `writeFileAtomic` returns only after the new content and the directory entry are
  * on disk; a crash leaves either the old file or the new one, never a mix.
+ *
+ * Fault injection: every data write goes through `writeAll`, so a test (or `SHOAL_FAULT_DISK_BYTES`
+ * in a child process) can give the process a byte budget past which writes fail with ENOSPC, as
+ * a full disk would, and then lift it to show recovery (test/reliability/disk-full.test.ts).
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync, unlinkSync } from 'node:fs';
 import { ShoalError } from '../errors.js';
@@ -29,13 +33,43 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** Bytes writes may still use before they fail with ENOSPC; Infinity when no fault is injected. */
+let diskBudgetBytes = budgetFromEnv(process.env.SHOAL_FAULT_DISK_BYTES);
+
+function budgetFromEnv(value: string | undefined): number {
+  const n = Number(value);
+  return value === undefined || value === '' || !Number.isFinite(n) || n < 0 ? Infinity : n;
+}
+
+/**
+ * Test hook: lets writes use `budgetBytes` more bytes, then fail with ENOSPC (a write that would
+ * cross the budget writes what fits first, like a filling disk). `Infinity` removes the fault.
+ */
+export function setDiskBudget(budgetBytes: number): void {
+  diskBudgetBytes = budgetBytes;
+}
+
+function diskFullError(): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error('ENOSPC: no space left on device, write (injected fault)');
+  err.code = 'ENOSPC';
+  err.errno = -28;
+  err.syscall = 'write';
+  return err;
+}
+
 /** Writes all of `data` to `fd` at the current position (or at `position`), looping on short writes. */
 export function writeAll(fd: number, data: Uint8Array, position?: number): void {
   let done = 0;
-  while (done < data.length) {
-    const n = writeSync(fd, data, done, data.length - done, position === undefined ? null : position + done);
+  let end = data.length;
+  if (diskBudgetBytes !== Infinity) {
+    end = Math.min(data.length, diskBudgetBytes);
+    diskBudgetBytes -= end;
+  }
+  while (done < end) {
+    const n = writeSync(fd, data, done, end - done, position === undefined ? null : position + done);
     done += n;
   }
+  if (end < data.length) throw diskFullError();
 }
 
 /** Replaces `path` atomically and durably with `data`. */

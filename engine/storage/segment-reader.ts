@@ -5,6 +5,13 @@
  *
  * Threading: a reader owns one file descriptor; it is used by one thread. Any checksum or
  * layout failure throws CorruptDataError naming the file; the process never crashes on it.
+ *
+ * Damage: the first corrupt block a reader meets is remembered in `damage` and announced to
+ * `SegmentReader.damageListeners` (the store lists it in table stats, logs and metrics). A
+ * segment that cannot be opened at all is kept as a quarantined reader built from its manifest
+ * entry: time bounds, row count and columns stay known, so queries whose range misses it run
+ * as usual, and a query that would read it fails with CORRUPT_DATA naming the file rather than
+ * answering without its rows.
  */
 import { Packr } from 'msgpackr';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -15,6 +22,7 @@ import { CorruptDataError } from '../errors.js';
 import type { RowGroupInfo, ScanSource } from '../query/source.js';
 import type { ColumnType, ColumnVector, ZoneMap } from '../types.js';
 import { ioError } from './file-io.js';
+import type { SegmentEntry } from './manifest.js';
 import {
   SEGMENT_MAGIC,
   SEGMENT_TRAILER_BYTES,
@@ -24,6 +32,7 @@ import {
   type ColumnMeta,
   type SegmentFooter,
 } from './segment-format.js';
+import type { StoredType } from './typed-column.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -31,20 +40,34 @@ function zoneOf(b: BlockRef | null, rowCount: number): ZoneMap {
   return b === null ? { min: null, max: null, nullCount: rowCount } : { min: b.min, max: b.max, nullCount: b.nc };
 }
 
+/** Told once per reader when a segment turns out to be damaged (path, reason). */
+export type DamageListener = (path: string, reason: string) => void;
+
+/** Stands in for the block references of a quarantined segment; never read. */
+const UNREADABLE: BlockRef = { o: 0, l: 0, c: 0, z: 0, r: 0, e: 0, vl: 0, min: null, max: null, nc: 0 };
+
 export class SegmentReader implements ScanSource {
+  /** Everyone interested in damage found while reading (the store registers here). */
+  static readonly damageListeners = new Set<DamageListener>();
   readonly path: string;
   readonly id: string;
   readonly footer: SegmentFooter;
   readonly fileBytes: number;
   readonly rowGroups: readonly RowGroupInfo[];
   readonly columns: ReadonlyMap<string, ColumnType>;
+  /** Why this segment cannot be (wholly) read, or null while it reads fine. */
+  damage: string | null = null;
+  /** True for a segment that failed to open: every read fails with `damage`. */
+  readonly quarantined: boolean;
   private readonly fd: number;
   private readonly byName = new Map<string, ColumnMeta>();
   private readonly dicts = new Map<string, string[]>();
   private closed = false;
 
-  private constructor(path: string, fd: number, footer: SegmentFooter, fileBytes: number) {
+  private constructor(path: string, fd: number, footer: SegmentFooter, fileBytes: number, damage: string | null = null) {
     this.path = path;
+    this.damage = damage;
+    this.quarantined = damage !== null;
     this.id = basename(path);
     this.fd = fd;
     this.footer = footer;
@@ -102,6 +125,41 @@ export class SegmentReader implements ScanSource {
     }
   }
 
+  /**
+   * A reader for a segment that could not be opened, shaped from its manifest entry: one row
+   * group with the entry's time bounds, row count and per-column null counts (so zone maps skip
+   * it exactly where the real segment would be skipped); any read throws CorruptDataError.
+   */
+  static quarantined(path: string, entry: SegmentEntry, schema: ReadonlyMap<string, StoredType>, reason: string): SegmentReader {
+    const columns: ColumnMeta[] = Object.entries(entry.nulls)
+      .filter(([name]) => schema.has(name))
+      .map(([name, nullCount]) => ({ name, type: schema.get(name)!, blocks: [{ ...UNREADABLE, nc: nullCount }], nullCount }));
+    const footer: SegmentFooter = {
+      version: 1,
+      rowCount: entry.rowCount,
+      shard: entry.shard,
+      partition: entry.partition,
+      genMin: entry.genMin,
+      genMax: entry.genMax,
+      minTimeMs: entry.minTimeMs,
+      maxTimeMs: entry.maxTimeMs,
+      rowGroups: [entry.rowCount],
+      actor: [UNREADABLE],
+      time: [{ ...UNREADABLE, min: entry.minTimeMs, max: entry.maxTimeMs }],
+      columns,
+    };
+    return new SegmentReader(path, -1, footer, entry.bytes, reason);
+  }
+
+  /** Remembers the first damage found and tells the listeners; returns the error to throw. */
+  private noteDamage(err: unknown): unknown {
+    if (err instanceof CorruptDataError && this.damage === null) {
+      this.damage = err.message;
+      for (const listener of SegmentReader.damageListeners) listener(this.path, err.message);
+    }
+    return err;
+  }
+
   get rowCount(): number {
     return this.footer.rowCount;
   }
@@ -114,6 +172,7 @@ export class SegmentReader implements ScanSource {
 
   /** Reads a blob's stored bytes, checks its crc and decompresses it. */
   private readBlob(ref: BlobRef, what: string): Uint8Array {
+    if (this.quarantined) throw new CorruptDataError(this.path, `${this.damage}; the segment is quarantined`);
     if (this.closed) throw new CorruptDataError(this.path, 'read after close');
     const stored = Buffer.allocUnsafe(ref.l);
     let got: number;
@@ -160,6 +219,14 @@ export class SegmentReader implements ScanSource {
   }
 
   readColumn(column: string, rowGroup: number): ColumnVector | null {
+    try {
+      return this.decodeColumn(column, rowGroup);
+    } catch (err) {
+      throw this.noteDamage(err);
+    }
+  }
+
+  private decodeColumn(column: string, rowGroup: number): ColumnVector | null {
     const rowCount = this.footer.rowGroups[rowGroup];
     if (column === '$time') {
       const { values } = this.readBlock(this.footer.time[rowGroup], 'f64', rowCount, `time block ${rowGroup}`);
@@ -184,7 +251,11 @@ export class SegmentReader implements ScanSource {
 
   readActorIds(rowGroup: number): Uint32Array {
     const rowCount = this.footer.rowGroups[rowGroup];
-    return this.readBlock(this.footer.actor[rowGroup], 'u32', rowCount, `actor block ${rowGroup}`).values as Uint32Array;
+    try {
+      return this.readBlock(this.footer.actor[rowGroup], 'u32', rowCount, `actor block ${rowGroup}`).values as Uint32Array;
+    } catch (err) {
+      throw this.noteDamage(err);
+    }
   }
 
   /** Reads every block once, so a damaged byte anywhere is found (used by verification). */
@@ -199,7 +270,7 @@ export class SegmentReader implements ScanSource {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    if (this.fd >= 0) closeSync(this.fd);
   }
 }
 

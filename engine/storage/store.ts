@@ -1,15 +1,19 @@
 /**
  * The store: a data directory holding one folder per table. Opens tables lazily-but-all at
  * start (so recovery runs before anything is served), creates tables on first ingest, drops
- * them. A table whose manifest or actor files are damaged is reported by name and skipped;
- * the rest of the store keeps working.
+ * them. A table whose manifest or actor files are damaged is reported by name and kept out of
+ * service (requests for it get TABLE_UNAVAILABLE, never an empty table recreated over its
+ * files; an admin may drop it); the rest of the store keeps working. Damage found later while
+ * reading a segment is added to its table's damage list and logged.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { ShoalError } from '../errors.js';
+import { join, relative, sep } from 'node:path';
+import { CorruptDataError, ShoalError } from '../errors.js';
 import { DirLock } from './dir-lock.js';
+import { SegmentReader, type DamageListener } from './segment-reader.js';
+import { listSegmentFiles, listWalFiles } from './table-files.js';
 import { openTable } from './table-open.js';
-import { DEFAULT_TABLE_OPTIONS, Table, type TableOptions } from './table.js';
+import { DEFAULT_TABLE_OPTIONS, Table, type Damage, type TableOptions } from './table.js';
 
 export const TABLE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 export const DEFAULT_SHARDS = 16;
@@ -19,6 +23,11 @@ export interface StoreOptions {
   shardCount?: number;
   /** Where background errors and damage reports go (default: stderr). */
   log?: (message: string) => void;
+}
+
+/** A damaged file and the table it belongs to. */
+export interface StoreDamage extends Damage {
+  table: string;
 }
 
 export interface TableConfig {
@@ -36,6 +45,9 @@ export class Store {
   private readonly opening = new Map<string, Promise<Table>>();
   /** Tables that could not be opened, with the reason (e.g. a corrupt manifest). */
   readonly unopenable = new Map<string, string>();
+  /** The file that kept each unopenable table closed (the table directory when unknown). */
+  private readonly unopenableFiles = new Map<string, string>();
+  private readonly onDamage: DamageListener;
   private readonly options: TableOptions;
   private readonly shardCount: number;
   readonly log: (message: string) => void;
@@ -47,6 +59,24 @@ export class Store {
     this.options = { ...DEFAULT_TABLE_OPTIONS, ...opts.table };
     this.shardCount = opts.shardCount ?? DEFAULT_SHARDS;
     this.log = opts.log ?? ((m) => process.stderr.write(`shoal: ${m}\n`));
+    this.onDamage = (path, reason) => this.noteDamage(path, reason);
+  }
+
+  /** Adds damage found while reading a segment to its table's list (once per file) and logs it. */
+  private noteDamage(path: string, reason: string): void {
+    const rel = relative(this.dir, path);
+    if (rel.startsWith('..')) return;
+    const table = this.tables.get(rel.split(sep)[0]);
+    if (table === undefined || table.damaged.some((d) => d.file === path)) return;
+    table.damaged.push({ file: path, reason });
+    this.log(`table "${table.name}": damaged file ${path}: ${reason}`);
+  }
+
+  private markUnopenable(name: string, err: unknown): void {
+    const message = (err as Error)?.message ?? String(err);
+    this.unopenable.set(name, message);
+    this.unopenableFiles.set(name, err instanceof CorruptDataError ? err.file : join(this.dir, name));
+    this.log(`table "${name}" could not be opened: ${message}`);
   }
 
   /** Opens (creating if needed) the data directory and every table in it. */
@@ -54,13 +84,21 @@ export class Store {
     mkdirSync(dir, { recursive: true });
     const store = new Store(dir, opts);
     store.lock = DirLock.acquire(dir);
+    SegmentReader.damageListeners.add(store.onDamage);
     for (const name of readdirSync(dir)) {
-      if (!TABLE_NAME.test(name) || !existsSync(join(dir, name, 'manifest.json'))) continue;
+      if (!TABLE_NAME.test(name)) continue;
+      const tableDir = join(dir, name);
+      if (!existsSync(join(tableDir, 'manifest.json'))) {
+        // Data files without a manifest: refuse rather than let a first ingest recreate it empty.
+        if (listSegmentFiles(tableDir).length > 0 || listWalFiles(tableDir).length > 0) {
+          store.markUnopenable(name, new CorruptDataError(join(tableDir, 'manifest.json'), 'missing although the table has segment or WAL files'));
+        }
+        continue;
+      }
       try {
         await store.openExisting(name);
       } catch (err) {
-        store.unopenable.set(name, (err as Error).message);
-        store.log(`table "${name}" could not be opened: ${(err as Error).message}`);
+        store.markUnopenable(name, err);
       }
     }
     return store;
@@ -82,11 +120,27 @@ export class Store {
     return [...this.tables.keys()].sort();
   }
 
-  /** The open table `name`; throws UNKNOWN_TABLE. */
+  /** The open table `name`; throws UNKNOWN_TABLE, or TABLE_UNAVAILABLE for one that failed to open. */
   get(name: string): Table {
     const t = this.tables.get(name);
-    if (t === undefined) throw new ShoalError('UNKNOWN_TABLE', [String(name).slice(0, 100)]);
+    if (t === undefined) {
+      this.assertOpenable(name);
+      throw new ShoalError('UNKNOWN_TABLE', [String(name).slice(0, 100)]);
+    }
     return t;
+  }
+
+  private assertOpenable(name: string): void {
+    const why = this.unopenable.get(name);
+    if (why !== undefined) throw new ShoalError('TABLE_UNAVAILABLE', [name, why]);
+  }
+
+  /** Every damaged file known: per open table, and the file that keeps each unopenable table closed. */
+  damage(): StoreDamage[] {
+    const out: StoreDamage[] = [];
+    for (const t of this.tables.values()) for (const d of t.damaged) out.push({ table: t.name, ...d });
+    for (const [name, reason] of this.unopenable) out.push({ table: name, file: this.unopenableFiles.get(name) ?? join(this.dir, name), reason });
+    return out;
   }
 
   has(name: string): boolean {
@@ -100,6 +154,7 @@ export class Store {
   async getOrCreate(name: string, config: TableConfig = {}): Promise<Table> {
     if (this.closed) throw new ShoalError('STORE_CLOSED');
     assertTableName(name);
+    this.assertOpenable(name);
     const existing = this.tables.get(name);
     if (existing !== undefined) {
       checkConfig(existing, config);
@@ -123,8 +178,15 @@ export class Store {
     return table;
   }
 
-  /** Closes and deletes a table and all its files. */
+  /** Closes and deletes a table and all its files (also one that could not be opened). */
   async drop(name: string): Promise<void> {
+    if (this.unopenable.has(name) && !this.tables.has(name)) {
+      assertTableName(name);
+      rmSync(join(this.dir, name), { recursive: true, force: true });
+      this.unopenable.delete(name);
+      this.unopenableFiles.delete(name);
+      return;
+    }
     const table = this.get(name);
     this.tables.delete(name);
     await table.close(false);
@@ -135,6 +197,7 @@ export class Store {
   async close(flush = true): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    SegmentReader.damageListeners.delete(this.onDamage);
     await Promise.all([...this.tables.values()].map((t) => t.close(flush)));
     this.tables.clear();
     this.lock?.release();
