@@ -43,6 +43,12 @@ export interface ShardSnapshot {
   readonly actorCount: number;
   /** The original actor value for a dense id. */
   actorValue(id: number): Scalar;
+  /**
+   * Optional: the shard's actor values by dense id as one append-only array (ids never change
+   * and entries are only appended while the table is open). Lets an executor on other threads
+   * mirror the dictionary incrementally, keyed by this array's identity.
+   */
+  readonly actorValues?: readonly Scalar[];
   readonly sources: readonly ScanSource[];
 }
 

@@ -1,7 +1,12 @@
 /**
  * A segment in use: its manifest entry, its open reader and a reference count held by
- * snapshots. A segment replaced by compaction is retired: its file is unlinked at once (open
- * descriptors keep working) and its descriptor closed when the last snapshot releases it.
+ * snapshots. A segment replaced by compaction (or discarded by a failed flush) is retired:
+ * once no snapshot holds it, its reader is closed and its file unlinked.
+ *
+ * Why the file outlives retirement: a snapshot may be scanned by query workers that open the
+ * segment by path themselves (engine/query/pool/), possibly after compaction replaced it, so
+ * the file must stay on disk for as long as any snapshot can name it. A crash in between
+ * leaves an orphan file that no manifest names; opening the table deletes it (table-open.ts).
  */
 import { unlinkSync } from 'node:fs';
 import type { SegmentEntry } from './manifest.js';
@@ -12,6 +17,7 @@ export class SegmentHandle {
   readonly reader: SegmentReader;
   private refs = 0;
   private retired = false;
+  private removed = false;
 
   constructor(entry: SegmentEntry, reader: SegmentReader) {
     this.entry = entry;
@@ -24,17 +30,28 @@ export class SegmentHandle {
 
   release(): void {
     this.refs--;
-    if (this.refs === 0 && this.retired) this.reader.close();
+    if (this.refs === 0 && this.retired) this.remove();
   }
 
-  /** Removes the file; closes the reader now or when the last snapshot lets go. */
+  /** Marks the segment dead; closes and unlinks it now, or when the last snapshot lets go. */
   retire(): void {
     this.retired = true;
+    if (this.refs === 0) this.remove();
+  }
+
+  /** Whether the file is still on disk for readers that open it by path. */
+  get onDisk(): boolean {
+    return !this.removed;
+  }
+
+  private remove(): void {
+    if (this.removed) return;
+    this.removed = true;
+    this.reader.close();
     try {
       unlinkSync(this.reader.path);
     } catch {
       // already gone: nothing to clean
     }
-    if (this.refs === 0) this.reader.close();
   }
 }

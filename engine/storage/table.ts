@@ -383,6 +383,7 @@ export class Table {
         shard: s,
         actorCount: actors.size,
         actorValue: (id: number) => actors.values[id],
+        actorValues: actors.values,
         sources: [...handles.map((h) => h.reader), ...tails.map((t) => new TailSource(t))],
       };
     });

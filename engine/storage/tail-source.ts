@@ -75,7 +75,8 @@ export class TailSource implements ScanSource {
   readonly maxTimeMs: number;
   readonly rowGroups: readonly RowGroupInfo[];
   readonly columns: ReadonlyMap<string, ColumnType>;
-  private readonly tail: Tail;
+  /** The tail this source views (a query pool mirrors it into its workers by identity). */
+  readonly tail: Tail;
   private readonly dicts = new Map<string, readonly string[]>();
 
   constructor(tail: Tail) {
