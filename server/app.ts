@@ -9,17 +9,21 @@
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShoalError, type Store } from '../engine/index.js';
 import { runQuery } from '../engine/query/index.js';
-import { authorize, type Access, type ApiKey } from './auth.js';
+import { authorize, rateLimitFromEnv, registerRateLimit, type Access, type ApiKey, type RateLimitOptions } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { DEFAULT_SCHEDULER_OPTIONS, QueryScheduler, type Executor, type SchedulerOptions } from './query-scheduler.js';
 import { registerIngestRoute } from './routes/ingest.js';
 import { registerQueryRoute } from './routes/query.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTableRoutes } from './routes/tables.js';
+import { meterSnapshot } from './scan-meter.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,9 +35,12 @@ export interface AppOptions {
   store: Store;
   apiKeys?: ApiKey[];
   maxBodyBytes?: number;
+  /** Per-client request rate limit (default: SHOAL_RATE_LIMIT_MAX / _WINDOW_MS, else 6000 per minute). */
+  rateLimit?: RateLimitOptions;
   scheduler?: Partial<SchedulerOptions>;
   /** How queries execute (default: in-process runQuery). */
   executor?: Executor;
+  queryLimits?: QueryLimitOptions;
   logger?: boolean;
   webDir?: string;
 }
@@ -42,7 +49,7 @@ export interface ShoalApp {
   app: FastifyInstance;
   metrics: Metrics;
   scheduler: QueryScheduler;
-  /** Stops taking requests, lets running queries finish, and closes the HTTP server. */
+  /** Stops taking requests, lets in-flight work finish (queries within a grace period), and closes the HTTP server. */
   shutdown(): Promise<void>;
 }
 
@@ -52,9 +59,28 @@ const DEFAULT_WEB_DIR = [new URL('../web/', import.meta.url), new URL('../../web
   .map((u) => fileURLToPath(u))
   .find((dir) => existsSync(`${dir}index.html`)) ?? fileURLToPath(new URL('../web/', import.meta.url));
 
+/** uPlot's dist/ folder (uPlot.esm.js, uPlot.min.css), served at /vendor/uplot/. */
+const UPLOT_DIST_DIR = dirname(createRequire(import.meta.url).resolve('uplot'));
+
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-const defaultExecutor: Executor = (snapshot, query, signal) => runQuery(snapshot, query, { signal }) as never;
+/** Per-query limits beyond the timeout (defaults: the engine's). */
+export interface QueryLimitOptions {
+  maxGroups?: number;
+  memoryBudgetBytes?: number;
+}
+
+/** In-process execution on the main thread; rows are metered as row groups are read. */
+function inProcessExecutor(limits: QueryLimitOptions): Executor {
+  return async (snapshot, query, signal, progress) => {
+    const startedMs = performance.now();
+    try {
+      return (await runQuery(meterSnapshot(snapshot, progress.rowsScanned), query, { ...limits, signal })) as never;
+    } finally {
+      progress.busy('main', (performance.now() - startedMs) / 1000);
+    }
+  };
+}
 
 /** Maps any error to the one JSON error shape and its status. */
 export function toShoalError(err: unknown): ShoalError {
@@ -79,11 +105,27 @@ export function toShoalError(err: unknown): ShoalError {
 }
 
 export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 8 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: true });
+  // On close: idle keep-alive sockets are closed, requests in flight finish; requests arriving
+  // meanwhile get SHUTTING_DOWN from the onRequest hook (not fastify's own 503 shape).
+  // No type coercion: a query field of the wrong type is a 400, never silently converted.
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 8 * 1024 * 1024,
+    return503OnClosing: false,
+    // Long enough that an over-long table name meets the params schema (a 400), not "no route".
+    routerOptions: { maxParamLength: 256 },
+    forceCloseConnections: 'idle',
+    // Unknown query-string parameters are errors rather than silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  });
   const metrics = createMetrics(opts.store);
-  const scheduler = new QueryScheduler(opts.store, opts.executor ?? defaultExecutor, { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler });
+  const scheduler = new QueryScheduler(opts.store, opts.executor ?? inProcessExecutor(opts.queryLimits ?? {}), { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler });
   const keys = opts.apiKeys ?? [];
   let closing = false;
+  metrics.addGauge('shoal_queries_running', 'Queries running per lane', ['lane'], () =>
+    scheduler.laneStats().map((l) => ({ labels: { lane: l.lane }, value: l.running })));
+  metrics.addGauge('shoal_queries_queued', 'Queries waiting for a slot per lane', ['lane'], () =>
+    scheduler.laneStats().map((l) => ({ labels: { lane: l.lane }, value: l.queued })));
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -93,11 +135,25 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     },
   });
 
+  await registerRateLimit(app, opts.rateLimit ?? rateLimitFromEnv(), keys);
+  // Each damaged file by name, so an alert can say which one (the per-table count is a gauge too).
+  new Gauge({
+    name: 'shoal_damaged_file',
+    help: 'A damaged (corrupt, torn or missing) file found at open or while reading; 1 per file',
+    labelNames: ['table', 'file'],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const d of opts.store.damage()) this.set({ table: d.table, file: d.file }, 1);
+    },
+  });
+
   app.addHook('onRequest', async (req) => {
     if (closing && req.url !== '/healthz') throw new ShoalError('SHUTTING_DOWN');
     authorize(keys, req.routeOptions.config.access ?? 'public', req.headers.authorization);
   });
   app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('Connection', 'close');
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('X-Frame-Options', 'DENY');
@@ -107,6 +163,9 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   app.setErrorHandler((err, req, reply) => {
     const se = toShoalError(err);
     if (se.code === 'INTERNAL') req.log.error(err);
+    // Damage met by a query (wherever it ran) is listed in table stats and /metrics from now on.
+    const file = (err as { file?: unknown }).file;
+    if (se.code === 'CORRUPT_DATA' && typeof file === 'string') opts.store.reportDamage(file, se.message);
     return reply.code(se.status).type('application/json; charset=utf-8').send({ error: se.toJSON() });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -122,6 +181,8 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   const webDir = opts.webDir ?? DEFAULT_WEB_DIR;
   if (existsSync(webDir)) {
     await app.register(fastifyStatic, { root: webDir, prefix: '/', index: ['index.html'] });
+    // The UI's chart library, served from node_modules (no CDN, no copy to keep in sync).
+    await app.register(fastifyStatic, { root: UPLOT_DIST_DIR, prefix: '/vendor/uplot/', decorateReply: false, index: false });
   }
 
   return {
@@ -130,8 +191,11 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     scheduler,
     async shutdown() {
       closing = true;
+      // Stop accepting connections now; in-flight requests (ingests included) finish, and
+      // queries still running after the grace period are aborted.
+      const closed = app.close();
       await scheduler.drain();
-      await app.close();
+      await closed;
     },
   };
 }

@@ -11,6 +11,7 @@ import {
 } from './query-types.js';
 import { parseTimeBound } from './time-parse.js';
 import { canonicalTimeZone } from './tz.js';
+import { sampleFraction } from './sample.js';
 import { resolveColumn, validateWhere } from './validate-filter.js';
 import { validateMeasures } from './validate-measure.js';
 
@@ -136,6 +137,12 @@ export function validateQuery(json: unknown, info: SchemaInfo): Query {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ShoalError('BAD_QUERY', ['a query is a JSON object']);
   const q = json as Record<string, unknown>;
   if (typeof q.table !== 'string' || q.table.length === 0) throw bad('"table" is required', 'table');
+  // `sample` applies to every kind (sample.ts): checked here, then the kind's own fields.
+  if ('sample' in q) {
+    const { sample, ...rest } = q;
+    const fraction = sampleFraction(sample);
+    return fraction === null ? validateQuery(rest, info) : { ...validateQuery(rest, info), sample: fraction };
+  }
   const kind = q.kind ?? 'aggregate';
   if (kind === 'aggregate') return validateAggregate(q, info);
   if (kind === 'samples') return validateSamples(q, info);

@@ -1,0 +1,32 @@
+/**
+ * Retention results. Columns: `$cohort` (cohort period start, epoch ms), the groupBy columns,
+ * `cohort_size`, then `period0` … `period{N}` (actors of the cohort with a return event in
+ * cohort period + n). Every cohort period of the range gets a row per kept group (zeros where
+ * empty); groups are ranked by total cohort size, `limit` of them kept.
+ *
+ * Threading: runs once, on the coordinating thread.
+ */
+import type { Value } from '../../types.js';
+import type { MeasureState } from '../measure-state.js';
+import type { QueryResult, ResultColumn } from '../result.js';
+import { groupColumnType } from '../result.js';
+import { layoutRows } from './layout.js';
+import type { RetentionPartial } from './partial.js';
+import type { RetentionPlan } from './plan.js';
+
+export function finalizeRetention(p: RetentionPartial, plan: RetentionPlan): QueryResult {
+  const q = plan.query;
+  const set = p.main;
+  const counts = set.states.map((s) => (s as Extract<MeasureState, { kind: 'count' }>).counts);
+  const columns: ResultColumn[] = [{ name: '$cohort', type: 'time' }];
+  q.groupBy.forEach((k, j) => columns.push({ name: k.name, type: groupColumnType(k.column, set.keys[1 + j] ?? []) }));
+  columns.push({ name: 'cohort_size', type: 'number' });
+  for (let n = 0; n <= q.periods; n++) columns.push({ name: `period${n}`, type: 'number' });
+  const layout = layoutRows(set, plan.boundaries.subarray(0, plan.cohorts), q.groupBy.length, (g) => counts[0][g], q.limit, false);
+  const rows = layout.map((row) => {
+    const out: Value[] = [row.bucket, ...row.values];
+    for (const col of counts) out.push(row.groups.reduce((sum, g) => sum + col[g], 0));
+    return out;
+  });
+  return { columns, rows, stats: { ...p.stats, elapsedMs: 0 } };
+}

@@ -1,0 +1,272 @@
+/**
+ * The funnel operator over one shard: per actor, one pass over the actor's events in
+ * (time, arrival) order, keeping per step k the latest entry time of a valid partial chain
+ * that has reached step k (the state of ClickHouse's windowFunnel). The latest entry
+ * dominates every earlier one: it leaves the most room in the window, and exclusions void
+ * all partial chains at a step at once. So per actor this finds the deepest step reached by
+ * any valid chain and, per step, the shortest time(ek) − time(e1) over valid chains.
+ *
+ * - ordered: an event matching step k extends the chain state of step k−1 (steps handled
+ *   from the highest down, so one event never serves two consecutive steps).
+ * - strict: as ordered, but after each event only the chains it extended survive.
+ * - exclusions (after a, before b): an event matching the filter voids the partial chains
+ *   that have their step-a event and not yet their step-b one (levels a … b−1), including
+ *   chains it extends itself to a level in a+1 … b−1; reaching those levels still counts,
+ *   since such a chain has no step-b event for the exclusion to lie before.
+ * - any: per entry event e1, events are added in order while within the window, keeping a
+ *   maximum matching of events to distinct steps that includes e1 (augmenting paths); the
+ *   matching size when event q joins is the level reached with span time(q) − time(e1).
+ *
+ * The actor is counted in the group of its first entry event in range (bucket and groupBy
+ * values of that event): the first step-1 event (in `any` mode, the first event matching
+ * any step).
+ *
+ * Threading: `funnelShard` runs on one thread and owns all its state; shards run in parallel.
+ */
+import { ShoalError } from '../../errors.js';
+import { BucketIndexer } from '../buckets.js';
+import { emptyState, type MeasureState } from '../measure-state.js';
+import type { ScanStats } from '../partial.js';
+import { createSketch, sketchAdd, sketchBytes, type SketchState } from '../sketch.js';
+import type { ShardSnapshot } from '../source.js';
+import { collectActorRows, type ActorRows } from './actor-stream.js';
+import { GroupTable, keyDecoders } from './group-table.js';
+import type { FunnelPartial } from './partial.js';
+import type { FunnelPlan } from './plan.js';
+
+/** Per-group state of a shard: actors per step and time-to-convert sketches. */
+class FunnelGroups {
+  counts: Float64Array[];
+  sketches: (SketchState | null)[][];
+  private cap = 0;
+
+  constructor(private readonly steps: number) {
+    this.counts = Array.from({ length: steps }, () => new Float64Array(0));
+    this.sketches = Array.from({ length: steps - 1 }, () => []);
+  }
+
+  ensure(groups: number): void {
+    if (groups <= this.cap) return;
+    this.cap = Math.max(groups, this.cap * 2, 16);
+    this.counts = this.counts.map((c) => {
+      const next = new Float64Array(this.cap);
+      next.set(c);
+      return next;
+    });
+  }
+
+  /** Counts an actor reaching `deepest` in group g, with best[k] its shortest time to step k. */
+  add(g: number, deepest: number, best: Float64Array): void {
+    for (let k = 1; k <= deepest; k++) {
+      this.counts[k - 1][g]++;
+      if (k >= 2) {
+        const list = this.sketches[k - 2];
+        let sk = list[g];
+        if (sk === undefined || sk === null) list[g] = sk = createSketch();
+        sketchAdd(sk, best[k]);
+      }
+    }
+  }
+
+  states(groups: number): MeasureState[] {
+    const counts = this.counts.map((c) => ({ kind: 'count' as const, counts: c.slice(0, groups) }));
+    const sketches = this.sketches.map((list) => {
+      const st = emptyState('sketch', groups) as Extract<MeasureState, { kind: 'sketch' }>;
+      for (let g = 0; g < groups; g++) st.sketches[g] = list[g] ?? null;
+      return st;
+    });
+    return [...counts, ...sketches];
+  }
+
+  bytes(): number {
+    let n = this.counts.length * this.cap * 8;
+    for (const list of this.sketches) for (const s of list) if (s) n += sketchBytes(s);
+    return n;
+  }
+}
+
+/** Per-actor funnel evaluation; reused across the actors of a shard (no per-actor allocation). */
+class FunnelMachine {
+  readonly steps: number;
+  readonly stepMask: number;
+  readonly start: Float64Array;
+  readonly cand: Float64Array;
+  readonly best: Float64Array;
+  deepest = 0;
+  entryRow = -1;
+  private readonly exclMask: number;
+  private readonly matchOf: Int32Array;
+  private readonly visited: Uint8Array;
+
+  constructor(private readonly plan: FunnelPlan) {
+    this.steps = plan.query.steps.length;
+    this.stepMask = (1 << this.steps) - 1;
+    this.exclMask = plan.exclusions.reduce((m, e) => m | (1 << e.bit), 0);
+    this.start = new Float64Array(this.steps + 1);
+    this.cand = new Float64Array(this.steps + 1);
+    this.best = new Float64Array(this.steps + 1);
+    this.matchOf = new Int32Array(this.steps);
+    this.visited = new Uint8Array(this.steps);
+  }
+
+  run(rows: ActorRows, lo: number, hi: number): void {
+    this.deepest = 0;
+    this.entryRow = -1;
+    this.best.fill(Infinity);
+    const mode = this.plan.query.mode;
+    if (mode === 'any') this.runAny(rows, lo, hi);
+    else if (mode === 'ordered' && this.exclMask === 0) this.runOrdered(rows, lo, hi);
+    else this.runGeneral(rows, lo, hi, mode === 'strict');
+  }
+
+  /** The hot loop of the common case: ordered, no exclusions. */
+  private runOrdered(rows: ActorRows, lo: number, hi: number): void {
+    const { masks, times } = rows;
+    const start = this.start;
+    const best = this.best;
+    const W = this.plan.query.windowMs;
+    const ef = this.plan.entryFromMs;
+    const et = this.plan.entryToMs;
+    const stepMask = this.stepMask;
+    start.fill(-Infinity);
+    let deepest = 0;
+    let entryRow = -1;
+    for (let i = lo; i < hi; i++) {
+      let m = masks[i] & stepMask;
+      const t = times[i];
+      // Steps from the highest matched down: step k reads step k−1's state before this event.
+      while (m !== 0) {
+        const k = 32 - Math.clz32(m);
+        m ^= 1 << (k - 1);
+        if (k === 1) {
+          if (t >= ef && t < et) {
+            start[1] = t;
+            if (entryRow < 0) entryRow = i;
+            if (deepest < 1) deepest = 1;
+          }
+          continue;
+        }
+        const s = start[k - 1];
+        const d = t - s; // Infinity when step k−1 has no chain
+        if (d <= W) {
+          if (s > start[k]) start[k] = s;
+          if (k > deepest) deepest = k;
+          if (d < best[k]) best[k] = d;
+        }
+      }
+    }
+    this.deepest = deepest;
+    this.entryRow = entryRow;
+  }
+
+  /** Ordered with exclusions, and strict. */
+  private runGeneral(rows: ActorRows, lo: number, hi: number, strict: boolean): void {
+    const { masks, times } = rows;
+    const { start, cand, best, steps } = this;
+    const W = this.plan.query.windowMs;
+    const ef = this.plan.entryFromMs;
+    const et = this.plan.entryToMs;
+    start.fill(-Infinity);
+    for (let i = lo; i < hi; i++) {
+      const m = masks[i];
+      const t = times[i];
+      cand.fill(-Infinity);
+      if ((m & 1) !== 0 && t >= ef && t < et) {
+        cand[1] = t;
+        if (this.entryRow < 0) this.entryRow = i;
+      }
+      for (let k = 2; k <= steps; k++) if (((m >> (k - 1)) & 1) !== 0 && t - start[k - 1] <= W) cand[k] = start[k - 1];
+      for (let k = 1; k <= steps; k++) {
+        if (cand[k] === -Infinity) continue;
+        if (k > this.deepest) this.deepest = k;
+        if (k >= 2 && t - cand[k] < best[k]) best[k] = t - cand[k];
+      }
+      if ((m & this.exclMask) !== 0) {
+        for (const e of this.plan.exclusions) {
+          if (((m >> e.bit) & 1) === 0) continue;
+          for (let k = e.after; k < e.before; k++) start[k] = -Infinity;
+          for (let k = e.after + 1; k < e.before; k++) cand[k] = -Infinity;
+        }
+      }
+      if (strict) start.set(cand);
+      else for (let k = 1; k <= steps; k++) if (cand[k] > start[k]) start[k] = cand[k];
+    }
+  }
+
+  /** Augmenting path from event e over steps not yet visited (Kuhn's algorithm). */
+  private augment(masks: Uint32Array, e: number): boolean {
+    const m = masks[e] & this.stepMask;
+    for (let s = 0; s < this.steps; s++) {
+      if (((m >> s) & 1) === 0 || this.visited[s] === 1) continue;
+      this.visited[s] = 1;
+      if (this.matchOf[s] < 0 || this.augment(masks, this.matchOf[s])) {
+        this.matchOf[s] = e;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private runAny(rows: ActorRows, lo: number, hi: number): void {
+    const { masks, times } = rows;
+    const W = this.plan.query.windowMs;
+    const ef = this.plan.entryFromMs;
+    const et = this.plan.entryToMs;
+    for (let p = lo; p < hi; p++) {
+      const tp = times[p];
+      if ((masks[p] & this.stepMask) === 0 || tp < ef || tp >= et) continue;
+      if (this.entryRow < 0) this.entryRow = p;
+      if (this.deepest === this.steps && this.best[this.steps] === 0) break; // nothing can improve
+      this.matchOf.fill(-1);
+      let size = 0;
+      for (let q = p; q < hi && times[q] - tp <= W; q++) {
+        if ((masks[q] & this.stepMask) === 0) continue;
+        this.visited.fill(0);
+        if (!this.augment(masks, q)) continue;
+        size++;
+        if (size > this.deepest) this.deepest = size;
+        if (times[q] - tp < this.best[size]) this.best[size] = times[q] - tp;
+        if (size === this.steps) break;
+      }
+    }
+  }
+}
+
+/** Runs a funnel plan over one shard. */
+export function funnelShard(shard: ShardSnapshot, plan: FunnelPlan, signal?: AbortSignal): FunnelPartial {
+  const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
+  const bounds = plan.bucket?.boundaries ?? null;
+  const rows = bounds !== null && bounds.length < 2 ? null : collectActorRows(shard, plan.stream, stats, signal);
+  const steps = plan.query.steps.length;
+  const table = new GroupTable(keyDecoders(bounds, rows?.encoders ?? []), plan.limits.maxGroups);
+  const groups = new FunnelGroups(steps);
+  if (rows !== null) {
+    const machine = new FunnelMachine(plan);
+    const indexer = bounds === null ? null : new BucketIndexer(bounds);
+    const lastBound = bounds === null ? 0 : bounds[bounds.length - 1];
+    const { actors, extras, times } = rows;
+    const offset = bounds === null ? 0 : 1;
+    const tuple = table.tuple;
+    for (let lo = 0; lo < rows.n; ) {
+      const id = actors[lo];
+      let hi = lo + 1;
+      while (hi < rows.n && actors[hi] === id) hi++;
+      machine.run(rows, lo, hi);
+      const e = machine.entryRow;
+      if (e >= 0) {
+        if (indexer !== null) {
+          if (times[e] < bounds![0] || times[e] >= lastBound) throw new ShoalError('INTERNAL', ['a funnel entry lies outside the bucket range']);
+          tuple[0] = indexer.indexOf(times[e]);
+        }
+        for (let j = 0; j < extras.length; j++) tuple[offset + j] = extras[j][e];
+        const g = table.lookup();
+        groups.ensure(table.size);
+        groups.add(g, machine.deepest, machine.best);
+      }
+      lo = hi;
+    }
+  }
+  const memoryBytes = table.bytes() + groups.bytes();
+  if (memoryBytes > plan.limits.memoryBudgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [plan.limits.memoryBudgetBytes, `~${memoryBytes} bytes of funnel groups in shard ${shard.shard}`]);
+  return { kind: 'funnel', shards: [shard.shard], memoryBytes, main: { groups: table.size, keys: table.keys(), states: groups.states(table.size) }, stats };
+}

@@ -1,0 +1,76 @@
+/**
+ * The paths operator over one shard: per actor, events in (time, arrival) order are cut into
+ * sessions at gaps longer than `gap`; in each session, from the first event matching `start`
+ * (or the session's first event), the node values of that event and of the next (direction
+ * `after`) or previous (`before`) `depth` events of the session form the path
+ * node0 (the start event), node1, … node{depth}. Per shard it counts sessions per path and
+ * per edge (depth k: node{k−1} → node{k}).
+ *
+ * Threading: `pathsShard` runs on one thread and owns all its state.
+ */
+import { ShoalError } from '../../errors.js';
+import type { Value } from '../../types.js';
+import type { ScanStats } from '../partial.js';
+import type { ShardSnapshot } from '../source.js';
+import { collectActorRows } from './actor-stream.js';
+import { GroupTable } from './group-table.js';
+import type { PathsPartial } from './partial.js';
+import type { PathsPlan } from './plan.js';
+
+function growCounts(a: Float64Array, n: number): Float64Array {
+  if (n <= a.length) return a;
+  const next = new Float64Array(Math.max(n, a.length * 2, 64));
+  next.set(a);
+  return next;
+}
+
+/** Runs a paths plan over one shard. */
+export function pathsShard(shard: ShardSnapshot, plan: PathsPlan, signal?: AbortSignal): PathsPartial {
+  const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
+  const q = plan.query;
+  const rows = collectActorRows(shard, plan.stream, stats, signal);
+  const enc = rows.encoders[0];
+  // Node ids are stored + 1 so that 0 marks "past the session's end".
+  const node = (id: number): Value => (id === 0 ? null : enc.value(id - 1));
+  const paths = new GroupTable(Array.from({ length: q.depth + 1 }, () => node), plan.limits.maxGroups);
+  const edges = new GroupTable([(d) => d, node, node], plan.limits.maxGroups);
+  let pathCounts: Float64Array = new Float64Array(0);
+  let edgeCounts: Float64Array = new Float64Array(0);
+  const { actors, times, masks } = rows;
+  const ids = rows.extras[0];
+  const step = q.direction === 'after' ? 1 : -1;
+  const hasStart = q.start !== null;
+  const session = (lo: number, hi: number): void => {
+    let p = lo;
+    if (hasStart) while (p < hi && (masks[p] & 1) === 0) p++;
+    if (p === hi) return;
+    paths.tuple.fill(0);
+    paths.tuple[0] = ids[p] + 1;
+    for (let k = 1, r = p + step; k <= q.depth && r >= lo && r < hi; k++, r += step) {
+      paths.tuple[k] = ids[r] + 1;
+      edges.tuple[0] = k;
+      edges.tuple[1] = ids[r - step] + 1;
+      edges.tuple[2] = ids[r] + 1;
+      const e = edges.lookup();
+      edgeCounts = growCounts(edgeCounts, e + 1);
+      edgeCounts[e]++;
+    }
+    const g = paths.lookup();
+    pathCounts = growCounts(pathCounts, g + 1);
+    pathCounts[g]++;
+  };
+  let first = 0;
+  for (let i = 1; i <= rows.n; i++) {
+    if (i === rows.n || actors[i] !== actors[first] || times[i] - times[i - 1] > q.gapMs) {
+      session(first, i);
+      first = i;
+    }
+  }
+  const memoryBytes = paths.bytes() + edges.bytes() + 8 * (pathCounts.length + edgeCounts.length);
+  if (memoryBytes > plan.limits.memoryBudgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [plan.limits.memoryBudgetBytes, `~${memoryBytes} bytes of paths in shard ${shard.shard}`]);
+  return {
+    kind: 'paths', shards: [shard.shard], memoryBytes, stats,
+    paths: { groups: paths.size, keys: paths.keys(), states: [{ kind: 'count', counts: pathCounts.slice(0, paths.size) }] },
+    edges: { groups: edges.size, keys: edges.keys(), states: [{ kind: 'count', counts: edgeCounts.slice(0, edges.size) }] },
+  };
+}

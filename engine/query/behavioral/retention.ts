@@ -1,0 +1,77 @@
+/**
+ * The retention operator over one shard: per actor, the cohort is the calendar period (in
+ * `tz`) of the actor's first `start` event inside [from, to); the actor is retained in
+ * period n (0 … periods) when some `return` event lies in cohort period + n — before or
+ * after the start event within period 0, and possibly after `to`. Groups are
+ * (cohort start, groupBy values of the cohort-defining event); per group the cohort size and
+ * the number of actors retained in each period are counted.
+ *
+ * Threading: `retentionShard` runs on one thread and owns all its state.
+ */
+import { ShoalError } from '../../errors.js';
+import { BucketIndexer } from '../buckets.js';
+import type { MeasureState } from '../measure-state.js';
+import type { ScanStats } from '../partial.js';
+import type { ShardSnapshot } from '../source.js';
+import { collectActorRows } from './actor-stream.js';
+import { GroupTable, keyDecoders } from './group-table.js';
+import type { RetentionPartial } from './partial.js';
+import type { RetentionPlan } from './plan.js';
+
+const START = 1;
+const RETURN = 2;
+
+/** Runs a retention plan over one shard. */
+export function retentionShard(shard: ShardSnapshot, plan: RetentionPlan, signal?: AbortSignal): RetentionPartial {
+  const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
+  const b = plan.boundaries;
+  const rows = plan.cohorts === 0 ? null : collectActorRows(shard, plan.stream, stats, signal);
+  const table = new GroupTable(keyDecoders(b, rows?.encoders ?? []), plan.limits.maxGroups);
+  const width = plan.query.periods + 2; // cohort size, period 0 … periods
+  let counts = new Float64Array(0);
+  if (rows !== null) {
+    const { actors, times, masks, extras } = rows;
+    const indexer = new BucketIndexer(b);
+    const first = b[0];
+    const last = b[b.length - 1];
+    const retained = new Uint8Array(width);
+    for (let lo = 0; lo < rows.n; ) {
+      const id = actors[lo];
+      let hi = lo + 1;
+      while (hi < rows.n && actors[hi] === id) hi++;
+      let cohortRow = -1;
+      for (let i = lo; i < hi && cohortRow < 0; i++) {
+        if ((masks[i] & START) !== 0 && times[i] >= plan.entryFromMs && times[i] < plan.entryToMs) cohortRow = i;
+      }
+      if (cohortRow >= 0) {
+        const c = indexer.indexOf(times[cohortRow]);
+        if (c >= plan.cohorts) throw new ShoalError('INTERNAL', ['a cohort event lies outside the cohort range']);
+        retained.fill(0);
+        for (let i = lo; i < hi; i++) {
+          const t = times[i];
+          if ((masks[i] & RETURN) === 0 || t < first || t >= last) continue;
+          const n = indexer.indexOf(t) - c;
+          if (n >= 0 && n <= plan.query.periods) retained[n] = 1;
+        }
+        table.tuple[0] = c;
+        for (let j = 0; j < extras.length; j++) table.tuple[1 + j] = extras[j][cohortRow];
+        const g = table.lookup();
+        if ((g + 1) * width > counts.length) {
+          const next = new Float64Array(Math.max((g + 1) * width, counts.length * 2, 16 * width));
+          next.set(counts);
+          counts = next;
+        }
+        counts[g * width]++;
+        for (let n = 0; n + 1 < width; n++) counts[g * width + 1 + n] += retained[n];
+      }
+      lo = hi;
+    }
+  }
+  const groups = table.size;
+  const states: MeasureState[] = Array.from({ length: width }, (_, j) => {
+    const col = new Float64Array(groups);
+    for (let g = 0; g < groups; g++) col[g] = counts[g * width + j];
+    return { kind: 'count' as const, counts: col };
+  });
+  return { kind: 'retention', shards: [shard.shard], memoryBytes: table.bytes() + counts.byteLength, main: { groups, keys: table.keys(), states }, stats };
+}

@@ -1,0 +1,203 @@
+// @ts-check
+/**
+ * The page: loads the table list and schema, keeps the view state (mirrored in the URL), renders
+ * the top bar, the view tabs, the current view's builder, and runs the view's queries whenever
+ * the state changes (the newest run wins; older ones are aborted).
+ *
+ * `#results[data-status]` is "loading", "ready", "empty", "error" or "incomplete", so tests and
+ * people can tell what the page is doing.
+ */
+import { ApiError, getTable, listTables, runQuery } from './api.js';
+import { clear, h } from './dom.js';
+import { formatNumber } from './format.js';
+import { searchToState, stateToSearch } from './state.js';
+import { resolveRange } from './time-range.js';
+import { applyDefaults } from './view-defaults.js';
+import { headerBar, rangeText } from './ui/header.js';
+import { queryPanel } from './ui/query-panel.js';
+import { emptyBox, errorBox, loading } from './ui/status.js';
+import { funnelView } from './views/funnel-view.js';
+import { metricView } from './views/metric-view.js';
+import { pathsView } from './views/paths-view.js';
+import { retentionView } from './views/retention-view.js';
+
+/** @type {Record<string, import('./views/view-types.js').View>} */
+const VIEWS = { aggregate: metricView('aggregate'), funnel: funnelView, sessions: metricView('sessions'), retention: retentionView, paths: pathsView };
+
+const el = {
+  header: /** @type {HTMLElement} */ (document.getElementById('header')),
+  tabs: /** @type {HTMLElement} */ (document.getElementById('tabs')),
+  builder: /** @type {HTMLElement} */ (document.getElementById('builder')),
+  summary: /** @type {HTMLElement} */ (document.getElementById('summary')),
+  results: /** @type {HTMLElement} */ (document.getElementById('results')),
+  query: /** @type {HTMLElement} */ (document.getElementById('query')),
+};
+
+let state = searchToState(location.search);
+/** @type {any[]} */
+let tables = [];
+/** @type {{ name: string, type: string }[]} */
+let columns = [];
+/** @type {AbortController | null} */
+let inflight = null;
+/** @type {Map<string, Promise<string[]>>} */
+const suggestions = new Map();
+
+/** The table's listing entry. */
+const currentTable = () => tables.find((t) => t.name === state.table) ?? null;
+
+/** @returns {import('./views/view-types.js').ViewContext} */
+function context() {
+  const table = currentTable();
+  const range = resolveRange(state, table, Date.now());
+  return {
+    state,
+    table,
+    columns,
+    range,
+    rangeText: rangeText(range, state.range, state.tz),
+    actorWord: /user|member|customer|account/i.test(table?.actorColumn ?? '') ? 'users' : 'actors',
+    update: (fn) => commit((s) => fn(/** @type {any} */ (s)[s.view])),
+    suggest,
+  };
+}
+
+/**
+ * Applies a change to a copy of the state, records it in the history, and re-renders.
+ * @param {(s: import('./state.js').ViewState) => void} fn
+ */
+function commit(fn) {
+  const next = structuredClone(state);
+  fn(next);
+  state = next;
+  history.pushState(null, '', stateToSearch(state));
+  void render();
+}
+
+/** The top values of a column in the current range (value suggestions for filters). @param {string} column */
+function suggest(column) {
+  const ctx = context();
+  const key = `${state.table}\u0000${column}`;
+  let p = suggestions.get(key);
+  if (!p) {
+    const body = { table: state.table, measures: ['count'], groupBy: [column], limit: 50, ...(ctx.range.fromMs !== null ? { from: new Date(ctx.range.fromMs).toISOString(), to: new Date(/** @type {number} */ (ctx.range.toMs)).toISOString() } : {}) };
+    p = runQuery(body).then((r) => r.rows.map((/** @type {any[]} */ row) => row[0]).filter((/** @type {unknown} */ v) => v !== null).map(String));
+    p.catch(() => suggestions.delete(key));
+    suggestions.set(key, p);
+  }
+  return p;
+}
+
+async function loadTable() {
+  const info = await getTable(state.table);
+  columns = (info.columns ?? []).map((/** @type {any} */ c) => ({ name: c.name, type: c.type }));
+  suggestions.clear();
+}
+
+/** Renders everything from the state, then runs the view's queries. */
+async function render() {
+  const ctx = context();
+  const view = VIEWS[state.view] ?? VIEWS.aggregate;
+  clear(el.header).append(headerBar({
+    tables, table: ctx.table, state, range: ctx.range,
+    onTable: (name) => void switchTable(name),
+    onRange: (range, from, to) => commit((s) => { s.range = range; s.from = from ?? null; s.to = to ?? null; }),
+    onTz: (tz) => commit((s) => { s.tz = tz; }),
+  }));
+  clear(el.tabs).append(...Object.values(VIEWS).map((v) => h('button', {
+    type: 'button', role: 'tab', class: 'tab', 'aria-selected': String(v.id === state.view), 'data-view': v.id,
+    onclick: () => void switchView(v.id),
+  }, v.title)));
+  clear(el.builder).append(view.builder(ctx));
+  await run(view, ctx);
+}
+
+/**
+ * @param {import('./views/view-types.js').View} view
+ * @param {import('./views/view-types.js').ViewContext} ctx
+ */
+async function run(view, ctx) {
+  inflight?.abort();
+  const requests = view.requests(ctx);
+  clear(el.query).append(queryPanel(requests, location.origin));
+  clear(el.summary).append(h('span', {}, `${view.title} · ${ctx.rangeText} · ${state.tz}`));
+  if (ctx.range.notice === 'anchored') {
+    el.summary.append(h('span', { class: 'notice', 'data-testid': 'anchored-notice' }, 'No events this recent: the range ends at the newest event.'));
+  }
+  const missing = view.incomplete?.(ctx) ?? '';
+  if (missing || requests.length === 0) {
+    setResults('incomplete', emptyBox('Almost there', missing || 'Complete the query on the left.'));
+    return;
+  }
+  const controller = new AbortController();
+  inflight = controller;
+  el.results.dataset.status = 'loading';
+  el.results.prepend(loading());
+  try {
+    const results = await Promise.all(requests.map((r) => runQuery(r.body, controller.signal)));
+    if (controller.signal.aborted) return;
+    const body = view.results(ctx, requests, results);
+    const scanned = results.reduce((n, r) => n + (r.stats?.rowsScanned ?? 0), 0);
+    const elapsed = results.reduce((n, r) => Math.max(n, r.stats?.elapsedMs ?? 0), 0);
+    setResults(body.dataset.testid === 'empty' ? 'empty' : 'ready', body,
+      h('div', { class: 'muted small stats', 'data-testid': 'stats' }, `${formatNumber(scanned)} events scanned in ${formatNumber(Math.round(elapsed))} ms`));
+  } catch (err) {
+    if (controller.signal.aborted) return;
+    const e = err instanceof ApiError ? err : new ApiError('UI_ERROR', String(/** @type {Error} */ (err)?.message ?? err), 0, undefined);
+    setResults('error', errorBox(e));
+  }
+}
+
+/** @param {string} status @param {...Node} nodes */
+function setResults(status, ...nodes) {
+  clear(el.results).append(...nodes);
+  el.results.dataset.status = status;
+}
+
+/** @param {string} view */
+async function switchView(view) {
+  const next = structuredClone(state);
+  next.view = view;
+  await applyDefaults(next, columns, suggest);
+  state = next;
+  history.pushState(null, '', stateToSearch(state));
+  await render();
+}
+
+/** @param {string} name */
+async function switchTable(name) {
+  const view = state.view;
+  state = searchToState(`?view=${view}&table=${encodeURIComponent(name)}&range=${state.range}&tz=${encodeURIComponent(state.tz)}`);
+  await loadTable();
+  await applyDefaults(state, columns, suggest);
+  history.pushState(null, '', stateToSearch(state));
+  await render();
+}
+
+async function boot() {
+  try {
+    tables = await listTables();
+  } catch (err) {
+    setResults('error', errorBox(err instanceof ApiError ? err : new ApiError('UI_ERROR', String(err), 0, undefined)));
+    return;
+  }
+  if (tables.length === 0) {
+    setResults('empty', emptyBox('No tables yet', 'Load events first, e.g. `npx shoal ingest events.ndjson --table events` or POST /v1/tables/events/events, then reload.'));
+    return;
+  }
+  if (!currentTable()) state.table = [...tables].sort((a, b) => b.rowCount - a.rowCount)[0].name;
+  await loadTable();
+  const hadQuery = new URLSearchParams(location.search).has('q');
+  if (!hadQuery) await applyDefaults(state, columns, suggest);
+  history.replaceState(null, '', stateToSearch(state));
+  await render();
+}
+
+window.addEventListener('popstate', () => {
+  const next = searchToState(location.search);
+  const tableChanged = next.table !== state.table;
+  state = next;
+  void (tableChanged ? loadTable() : Promise.resolve()).then(render);
+});
+
+void boot();

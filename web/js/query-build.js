@@ -1,0 +1,196 @@
+// @ts-check
+/**
+ * Turns the view state into the exact JSON requests the page sends to POST /v1/query (the same
+ * JSON the query panel shows and the curl command carries). Pure: no DOM.
+ */
+import { resolveBucket } from './time-range.js';
+
+/** @typedef {import('./state.js').Condition} Condition */
+/** @typedef {{ fromMs: number | null, toMs: number | null }} Range */
+/** @typedef {{ minTimeMs: number | null, maxTimeMs: number | null } | null} TableInfo */
+/** @typedef {{ label: string, body: Record<string, any> }} Request */
+
+/**
+ * A filter from a list of conditions, ANDed; null when the list is empty.
+ * Incomplete conditions (no column, or no value where the operator needs one) are left out.
+ * @param {Condition[]} conditions
+ * @returns {any}
+ */
+export function toFilter(conditions) {
+  const leaves = conditions.filter(isComplete).map((c) => (c[1] === 'exists' || c[1] === '!exists' ? [c[0], c[1]] : [c[0], c[1], c[2]]));
+  if (leaves.length === 0) return null;
+  return leaves.length === 1 ? leaves[0] : { and: leaves };
+}
+
+/** @param {Condition} c */
+export function isComplete(c) {
+  if (!c || !c[0] || !c[1]) return false;
+  if (c[1] === 'exists' || c[1] === '!exists') return true;
+  const v = c[2];
+  if (Array.isArray(v)) return v.length > 0;
+  return v !== undefined && v !== null && v !== '';
+}
+
+/**
+ * The common fields: table, range (as ISO-8601), tz, where.
+ * @param {string} table
+ * @param {Range} range
+ * @param {Condition[]} where
+ * @param {string} [tz]
+ */
+function base(table, range, where, tz) {
+  /** @type {Record<string, any>} */
+  const body = { table };
+  if (range.fromMs !== null) body.from = new Date(range.fromMs).toISOString();
+  if (range.toMs !== null) body.to = new Date(range.toMs).toISOString();
+  if (tz !== undefined && tz !== 'UTC') body.tz = tz;
+  const where_ = toFilter(where);
+  if (where_ !== null) body.where = where_;
+  return body;
+}
+
+/**
+ * Aggregate view: the chart query (bucketed; top N series plus "other") and the table query (the
+ * same over the whole range, one row per group).
+ * @param {import('./state.js').ViewState} state
+ * @param {Range} range
+ * @param {TableInfo} table
+ * @returns {Request[]}
+ */
+export function aggregateRequests(state, range, table) {
+  const s = state.aggregate;
+  const common = { ...base(state.table, range, s.where, state.tz), measures: s.measures.length > 0 ? s.measures : ['count'] };
+  if (s.groupBy.length > 0) Object.assign(common, { groupBy: s.groupBy, limit: s.top, other: true });
+  const bucket = resolveBucket(s.bucket, range.fromMs, range.toMs, table);
+  /** @type {Request[]} */
+  const out = [];
+  if (bucket !== null) out.push({ label: 'chart', body: { kind: 'aggregate', ...common, bucket } });
+  out.push({ label: 'table', body: { kind: 'aggregate', ...common } });
+  return out;
+}
+
+/**
+ * Sessions view: like aggregate, over sessions.
+ * @param {import('./state.js').ViewState} state
+ * @param {Range} range
+ * @param {TableInfo} table
+ * @returns {Request[]}
+ */
+export function sessionsRequests(state, range, table) {
+  const s = state.sessions;
+  const common = { ...base(state.table, range, s.where, state.tz), gap: s.gap, measures: s.measures.length > 0 ? s.measures : ['count'] };
+  if (s.groupBy.length > 0) Object.assign(common, { groupBy: s.groupBy, limit: s.top, other: true });
+  const bucket = resolveBucket(s.bucket, range.fromMs, range.toMs, table);
+  /** @type {Request[]} */
+  const out = [];
+  if (bucket !== null) out.push({ label: 'chart', body: { kind: 'sessions', ...common, bucket } });
+  out.push({ label: 'table', body: { kind: 'sessions', ...common } });
+  return out;
+}
+
+/**
+ * Funnel view: the funnel (with its breakdown) and conversion over time (bucketed).
+ * @param {import('./state.js').ViewState} state
+ * @param {Range} range
+ * @param {TableInfo} table
+ * @returns {Request[]}
+ */
+export function funnelRequests(state, range, table) {
+  const s = state.funnel;
+  const steps = s.steps.map(toFilter).filter((f) => f !== null);
+  if (steps.length < 2) return [];
+  /** @type {Record<string, any>} */
+  const body = { kind: 'funnel', ...base(state.table, range, s.where), steps, window: s.window, mode: s.mode };
+  if (s.groupBy) Object.assign(body, { groupBy: [s.groupBy] });
+  const out = [{ label: 'funnel', body }];
+  const bucket = resolveBucket(s.bucket, range.fromMs, range.toMs, table);
+  if (bucket !== null) out.push({ label: 'over time', body: { ...body, bucket, ...(state.tz !== 'UTC' ? { tz: state.tz } : {}) } });
+  return out;
+}
+
+/**
+ * Retention view: one cohort grid.
+ * @param {import('./state.js').ViewState} state
+ * @param {Range} range
+ * @returns {Request[]}
+ */
+export function retentionRequests(state, range) {
+  const s = state.retention;
+  const body = { kind: 'retention', ...base(state.table, range, s.where, state.tz), period: s.period, periods: s.periods };
+  const start = toFilter(s.start);
+  const ret = toFilter(s.return);
+  Object.assign(body, { start: start ?? ALL_EVENTS });
+  if (ret !== null) Object.assign(body, { return: ret });
+  return [{ label: 'retention', body }];
+}
+
+/** A filter every event matches (the cohort-defining event when none is chosen). */
+export const ALL_EVENTS = { and: [] };
+
+/**
+ * Paths view: top paths and their edges.
+ * @param {import('./state.js').ViewState} state
+ * @param {Range} range
+ * @returns {Request[]}
+ */
+export function pathsRequests(state, range) {
+  const s = state.paths;
+  if (!s.node) return [];
+  const body = { kind: 'paths', ...base(state.table, range, s.where), node: s.node, direction: s.direction, depth: s.depth, gap: s.gap, limit: s.limit };
+  const start = toFilter(s.start);
+  if (start !== null) Object.assign(body, { start });
+  return [{ label: 'paths', body }];
+}
+
+/**
+ * The requests of the state's current view.
+ * @param {import('./state.js').ViewState} state
+ * @param {Range} range
+ * @param {TableInfo} table
+ */
+export function requestsFor(state, range, table) {
+  switch (state.view) {
+    case 'funnel': return funnelRequests(state, range, table);
+    case 'sessions': return sessionsRequests(state, range, table);
+    case 'retention': return retentionRequests(state, range);
+    case 'paths': return pathsRequests(state, range);
+    default: return aggregateRequests(state, range, table);
+  }
+}
+
+/**
+ * A curl command that sends a request from a shell (single quotes escaped for POSIX shells).
+ * @param {string} origin  e.g. "http://127.0.0.1:8080"
+ * @param {object} body
+ */
+export function curlCommand(origin, body) {
+  const json = JSON.stringify(body).replace(/'/g, "'\\''");
+  return `curl -s -X POST '${origin}/v1/query' -H 'Content-Type: application/json' -d '${json}'`;
+}
+
+/**
+ * Parses the text typed into a filter's value box for a column type: numbers for number columns,
+ * true/false for booleans, comma-separated lists for `in`/`!in`.
+ * @param {string} text
+ * @param {string} op
+ * @param {string | undefined} type  "string" | "number" | "boolean" | "time"
+ */
+export function parseFilterValue(text, op, type) {
+  if (op === 'in' || op === '!in') {
+    return text.split(',').map((t) => t.trim()).filter((t) => t !== '').map((t) => parseScalar(t, type));
+  }
+  return parseScalar(text.trim(), type);
+}
+
+/** @param {string} text @param {string | undefined} type */
+function parseScalar(text, type) {
+  if ((type === 'number' || type === 'time') && text !== '' && Number.isFinite(Number(text))) return Number(text);
+  if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
+}
+
+/** A filter value as the text box shows it. @param {unknown} v */
+export function filterValueText(v) {
+  if (Array.isArray(v)) return v.map(String).join(', ');
+  return v === undefined || v === null ? '' : String(v);
+}

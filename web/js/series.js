@@ -1,0 +1,110 @@
+// @ts-check
+/**
+ * Shapes query results for charts and tables: a bucketed aggregate (or sessions) result becomes
+ * one line per group, ordered by size with "Other" last; group values get readable labels.
+ * Pure: no DOM.
+ */
+
+export const OTHER = '$other';
+
+/**
+ * A readable label for a group value: null as "(none)", "$other" as "Other".
+ * @param {unknown} v
+ */
+export function groupValueLabel(v) {
+  if (v === null || v === undefined) return '(none)';
+  if (v === OTHER) return 'Other';
+  return String(v);
+}
+
+/**
+ * @typedef {{ name: string, type: string }} Column
+ * @typedef {{ columns: Column[], rows: any[][] }} Result
+ * @typedef {{ label: string, key: string, isOther: boolean, values: (number | null)[] }} Series
+ */
+
+/**
+ * Splits a bucketed result into time series of one measure.
+ * @param {Result} result  `$bucket` first, then the group columns, then measures
+ * @param {string} measure  the measure column to plot
+ * @returns {{ xs: number[], series: Series[] }}  xs ascending; values aligned to xs (null: no row)
+ */
+export function toTimeSeries(result, measure) {
+  const cols = result.columns.map((c) => c.name);
+  const bucketIdx = cols.indexOf('$bucket');
+  const measureIdx = cols.indexOf(measure);
+  if (bucketIdx < 0 || measureIdx < 0) return { xs: [], series: [] };
+  const groupIdx = groupColumnIndexes(result);
+  const xs = [...new Set(result.rows.map((r) => /** @type {number} */ (r[bucketIdx])))].sort((a, b) => a - b);
+  const xIndex = new Map(xs.map((x, i) => [x, i]));
+  /** @type {Map<string, Series & { total: number }>} */
+  const byKey = new Map();
+  for (const row of result.rows) {
+    const groupValues = groupIdx.map((i) => row[i]);
+    const key = JSON.stringify(groupValues);
+    let s = byKey.get(key);
+    if (!s) {
+      const isOther = groupValues.length > 0 && groupValues.every((v) => v === OTHER);
+      const label = groupValues.length === 0 ? measure : isOther ? 'Other' : groupValues.map(groupValueLabel).join(' · ');
+      s = { key, label, isOther, values: xs.map(() => null), total: 0 };
+      byKey.set(key, s);
+    }
+    const v = row[measureIdx];
+    s.values[/** @type {number} */ (xIndex.get(row[bucketIdx]))] = typeof v === 'number' ? v : null;
+    if (typeof v === 'number') s.total += v;
+  }
+  const series = [...byKey.values()].sort((a, b) => Number(a.isOther) - Number(b.isOther) || b.total - a.total);
+  return { xs, series: series.map(({ total: _total, ...s }) => s) };
+}
+
+/**
+ * Indexes of the group columns: after `$bucket`, before the first measure.
+ * @param {Result} result
+ * @param {(name: string) => boolean} [isGroup]  default: columns before the first measure-like one
+ */
+export function groupColumnIndexes(result, isGroup) {
+  const out = [];
+  for (let i = 0; i < result.columns.length; i++) {
+    const name = result.columns[i].name;
+    if (name === '$bucket') continue;
+    if (isGroup ? !isGroup(name) : isMeasureName(name)) break;
+    out.push(i);
+  }
+  return out;
+}
+
+/** Whether a result column is a measure (as aggregate and sessions name them). @param {string} name */
+export function isMeasureName(name) {
+  return name === 'count' || /^[a-z]\w*(\.\d+)?\(.*\)$/.test(name);
+}
+
+/**
+ * Sorts rows by a column (numbers numerically, nulls last, strings by locale), without changing
+ * the input.
+ * @param {any[][]} rows
+ * @param {number} col
+ * @param {boolean} desc
+ */
+export function sortRows(rows, col, desc) {
+  const dir = desc ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    const x = a[col];
+    const y = b[col];
+    if (x === y) return 0;
+    if (x === null || x === undefined) return 1;
+    if (y === null || y === undefined) return -1;
+    if (typeof x === 'number' && typeof y === 'number') return (x - y) * dir;
+    return String(x).localeCompare(String(y)) * dir;
+  });
+}
+
+/**
+ * Whether a result holds no events: no rows, or every count-like measure zero.
+ * @param {Result} result
+ */
+export function isEmptyResult(result) {
+  if (result.rows.length === 0) return true;
+  const countIdx = result.columns.findIndex((c) => c.name === 'count' || c.name.startsWith('uniq(') || /^step1$/.test(c.name));
+  if (countIdx < 0) return result.rows.every((r) => r.every((v, i) => result.columns[i].type !== 'number' || v === null || v === 0));
+  return result.rows.every((r) => !r[countIdx]);
+}

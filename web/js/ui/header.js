@@ -1,0 +1,81 @@
+// @ts-check
+/**
+ * The top bar: table picker (with row count and freshness), time range presets (and custom
+ * from/to in the chosen zone), and the time zone picker.
+ */
+import { h, select } from '../dom.js';
+import { formatAgo, formatNumber, formatTimestamp } from '../format.js';
+import { epochMsToWallTime, PRESET_LABELS, wallTimeToEpochMs } from '../time-range.js';
+import { segmented } from './controls.js';
+
+/**
+ * @param {{
+ *   tables: any[], table: any, state: import('../state.js').ViewState,
+ *   range: { fromMs: number | null, toMs: number | null, notice: string | null },
+ *   onTable: (name: string) => void,
+ *   onRange: (range: string, from?: number, to?: number) => void,
+ *   onTz: (tz: string) => void,
+ * }} opts
+ */
+export function headerBar(opts) {
+  const { state, table } = opts;
+  const tablePick = select(opts.tables.map((t) => [t.name, `${t.name} (${formatNumber(t.rowCount)} events)`]), state.table, opts.onTable, { 'aria-label': 'table', 'data-testid': 'table-picker' });
+  const fresh = table
+    ? h('div', { class: 'freshness', 'data-testid': 'freshness' },
+      `${formatNumber(table.rowCount)} events · ${formatNumber(table.actorCount ?? 0)} ${table.actorColumn ?? 'actors'}`,
+      table.maxTimeMs != null ? ` · newest event ${formatAgo(Math.max(0, (Date.now() - table.maxTimeMs) / 1000))}` : '',
+      table.secondsSinceLastIngest != null ? ` · last ingest ${formatAgo(table.secondsSinceLastIngest)}` : '')
+    : null;
+  const presets = segmented(Object.entries(PRESET_LABELS).map(([v, l]) => [v, v === 'all' || v === 'custom' ? l : l.replace('Last ', '')]), state.range, (v) => {
+    if (v === 'custom') {
+      const to = opts.range.toMs ?? (table?.maxTimeMs != null ? table.maxTimeMs + 1 : Date.now());
+      const from = opts.range.fromMs ?? to - 7 * 86_400_000;
+      opts.onRange('custom', from, to);
+    } else opts.onRange(v);
+  }, 'range-presets');
+  const rangeBlock = h('div', { class: 'range' }, presets);
+  if (state.range === 'custom') {
+    const fromIn = h('input', { type: 'datetime-local', value: state.from === null ? '' : epochMsToWallTime(state.from, state.tz), 'aria-label': 'from' });
+    const toIn = h('input', { type: 'datetime-local', value: state.to === null ? '' : epochMsToWallTime(state.to, state.tz), 'aria-label': 'to' });
+    const apply = () => {
+      const from = wallTimeToEpochMs(fromIn.value, state.tz);
+      const to = wallTimeToEpochMs(toIn.value, state.tz);
+      if (from !== null && to !== null && from < to) opts.onRange('custom', from, to);
+    };
+    rangeBlock.append(h('div', { class: 'custom-range' }, fromIn, '→', toIn, h('button', { type: 'button', class: 'small-btn', onclick: apply }, 'Apply')));
+  }
+  const zones = zoneList(state.tz);
+  const tzPick = select(zones, state.tz, opts.onTz, { 'aria-label': 'time zone', 'data-testid': 'tz-picker' });
+  return h('header', { class: 'topbar' },
+    h('div', { class: 'brand' }, 'Shoal'),
+    h('div', { class: 'table-pick' }, tablePick, fresh),
+    rangeBlock,
+    h('label', { class: 'tz' }, 'Time zone ', tzPick));
+}
+
+/**
+ * The range in words for titles and messages, with the anchoring notice when a preset was moved
+ * back to the newest event.
+ * @param {{ fromMs: number | null, toMs: number | null, notice: string | null }} range
+ * @param {string} preset
+ * @param {string} tz
+ */
+export function rangeText(range, preset, tz) {
+  if (range.fromMs === null || range.toMs === null) return 'all data';
+  const span = `${formatTimestamp(range.fromMs, tz)} – ${formatTimestamp(range.toMs, tz)}`;
+  return preset === 'custom' ? span : `${(PRESET_LABELS[preset] ?? preset).toLowerCase()} (${span})`;
+}
+
+/** UTC, the browser's zone, the current one, then every IANA zone. @param {string} current */
+function zoneList(current) {
+  const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  /** @type {string[]} */
+  let all = [];
+  try {
+    all = /** @type {any} */ (Intl).supportedValuesOf('timeZone');
+  } catch {
+    all = [];
+  }
+  const first = ['UTC', local, current].filter((z, i, a) => z && a.indexOf(z) === i);
+  return [...first.map((z) => /** @type {[string, string]} */ ([z, z === local && z !== 'UTC' ? `${z} (browser)` : z])), ...all.filter((z) => !first.includes(z)).map((z) => /** @type {[string, string]} */ ([z, z]))];
+}

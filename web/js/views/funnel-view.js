@@ -1,0 +1,194 @@
+// @ts-check
+/**
+ * The funnel view: steps (each a set of conditions; add, remove, reorder), window, mode and a
+ * breakdown; a bar chart of actors per step with conversion and median time to convert, a table
+ * per breakdown group, and conversion over time.
+ */
+import { parseFunnel, stepName } from '../behavioral.js';
+import { h, select } from '../dom.js';
+import { formatDuration, formatNumber, formatPercent } from '../format.js';
+import { funnelRequests, toFilter } from '../query-build.js';
+import { groupValueLabel, OTHER } from '../series.js';
+import { BUCKETS } from '../time-range.js';
+import { legend } from '../ui/bars.js';
+import { field } from '../ui/controls.js';
+import { filterEditor } from '../ui/filter-editor.js';
+import { resultsTable } from '../ui/results-table.js';
+import { emptyBox } from '../ui/status.js';
+import { seriesColor, timeChart } from '../ui/time-chart.js';
+
+const MAX_STEPS = 20;
+const MAX_GROUP_BARS = 6;
+const WINDOWS = ['5m', '30m', '1h', '6h', '1d', '3d', '7d', '14d', '30d'];
+const MODES = /** @type {[string, string][]} */ ([
+  ['ordered', 'In this order (others may happen between)'],
+  ['strict', 'In this exact order (nothing between)'],
+  ['any', 'In any order'],
+]);
+
+/** @type {import('./view-types.js').View} */
+export const funnelView = {
+  id: 'funnel',
+  title: 'Funnel',
+  builder(ctx) {
+    const s = ctx.state.funnel;
+    const set = ctx.update;
+    const defaultColumn = ctx.columns.find((c) => c.name === 'event')?.name ?? ctx.columns[0]?.name ?? '';
+    const steps = s.steps.map((conds, i) => h('div', { class: 'step-card', 'data-testid': `step-${i + 1}` },
+      h('div', { class: 'step-head' },
+        h('span', { class: 'step-num' }, String(i + 1)),
+        h('span', { class: 'step-title' }, stepName(conds, i)),
+        h('span', { class: 'step-tools' },
+          h('button', { type: 'button', class: 'icon-btn', title: 'Move up', 'aria-label': `move step ${i + 1} up`, disabled: i === 0, onclick: () => set((d) => swap(d.steps, i, i - 1)) }, '↑'),
+          h('button', { type: 'button', class: 'icon-btn', title: 'Move down', 'aria-label': `move step ${i + 1} down`, disabled: i === s.steps.length - 1, onclick: () => set((d) => swap(d.steps, i, i + 1)) }, '↓'),
+          h('button', { type: 'button', class: 'icon-btn', title: 'Remove step', 'aria-label': `remove step ${i + 1}`, onclick: () => set((d) => { d.steps.splice(i, 1); }) }, '×'))),
+      filterEditor({
+        conditions: conds,
+        columns: ctx.columns,
+        suggest: ctx.suggest,
+        minRows: 1,
+        addLabel: '+ and…',
+        onChange: (next) => set((d) => { d.steps[i] = next; }),
+      })));
+    return h('div', { class: 'builder' },
+      field('Steps', h('div', { class: 'steps' }, steps),
+        s.steps.length < MAX_STEPS
+          ? h('button', { type: 'button', class: 'link-btn', 'data-testid': 'add-step', onclick: () => set((d) => { d.steps.push([[defaultColumn, '=', '']]); }) }, '+ Add step')
+          : null),
+      field('Completed within', select(WINDOWS, s.window, (v) => set((d) => { d.window = v; }), { 'aria-label': 'window' })),
+      field('Steps happen', select(MODES, s.mode, (v) => set((d) => { d.mode = v; }), { 'aria-label': 'mode' })),
+      field('Break down by (first step’s value)', select([['', 'Nothing'], ...ctx.columns.map((c) => /** @type {[string, string]} */ ([c.name, c.name]))], s.groupBy, (v) => set((d) => { d.groupBy = v; }), { 'aria-label': 'breakdown' })),
+      field('Only events where', filterEditor({ conditions: s.where, columns: ctx.columns, suggest: ctx.suggest, testId: 'where', onChange: (w) => set((d) => { d.where = w; }) })),
+      field('Conversion over time, per', select([['auto', 'Automatic'], ['none', 'Don’t chart'], ...BUCKETS.map(([b]) => /** @type {[string, string]} */ ([b, b]))], s.bucket, (v) => set((d) => { d.bucket = v; }), { 'aria-label': 'conversion bucket' })),
+    );
+  },
+  requests(ctx) {
+    return funnelRequests(ctx.state, ctx.range, ctx.table);
+  },
+  incomplete(ctx) {
+    const ready = ctx.state.funnel.steps.filter((c) => toFilter(c) !== null).length;
+    return ready < 2 ? 'A funnel needs at least two steps: pick an event (or any filter) for each step on the left.' : '';
+  },
+  results(ctx, requests, results) {
+    const s = ctx.state.funnel;
+    const funnel = parseFunnel(results[0]);
+    const names = s.steps.filter((c) => toFilter(c) !== null).map(stepName);
+    const total = funnel.rows.reduce((n, r) => n + (r.steps[0]?.actors ?? 0), 0);
+    if (total === 0) {
+      return emptyBox('Nobody did the first step', `No ${ctx.actorWord} did “${names[0]}” in ${ctx.rangeText}. Pick another first step or a longer time range.`);
+    }
+    const rows = [...funnel.rows].sort((a, b) => Number(isOther(a.group)) - Number(isOther(b.group)) || (b.steps[0]?.actors ?? 0) - (a.steps[0]?.actors ?? 0));
+    const out = h('div', { class: 'results-body' });
+    out.append(h('div', { class: 'chart-title' }, `${capital(ctx.actorWord)} reaching each step within ${s.window}${s.groupBy ? `, by ${s.groupBy}` : ''}`));
+    out.append(funnelBars(rows.slice(0, MAX_GROUP_BARS), names, funnel.stepCount, s.groupBy !== '', ctx.actorWord));
+    out.append(h('div', { class: 'chart-title table-title' }, 'Conversion by step'), funnelTable(rows, names, funnel, ctx.actorWord));
+    if (results[1]) out.append(conversionOverTime(results[1], requests[1].body.bucket, ctx));
+    return out;
+  },
+};
+
+/** @param {any[]} list @param {number} i @param {number} j */
+function swap(list, i, j) {
+  [list[i], list[j]] = [list[j], list[i]];
+}
+
+/** @param {any[]} group */
+function isOther(group) {
+  return group.length > 0 && group.every((v) => v === OTHER);
+}
+
+/** @param {string} w */
+function capital(w) {
+  return w.charAt(0).toUpperCase() + w.slice(1);
+}
+
+/**
+ * Vertical bars per step (grouped per breakdown value), with conversion and time to convert.
+ * @param {import('../behavioral.js').FunnelRow[]} rows
+ * @param {string[]} names
+ * @param {number} stepCount
+ * @param {boolean} grouped
+ * @param {string} actorWord
+ */
+function funnelBars(rows, names, stepCount, grouped, actorWord) {
+  const max = Math.max(1, ...rows.map((r) => r.steps[0]?.actors ?? 0));
+  const chart = h('div', { class: 'funnel-chart', 'data-testid': 'funnel-chart' });
+  for (let k = 0; k < stepCount; k++) {
+    const bars = h('div', { class: 'funnel-bars' });
+    rows.forEach((r, gi) => {
+      const cell = r.steps[k];
+      const fill = h('div', { class: 'funnel-fill' });
+      fill.style.height = `${(cell.actors / max) * 100}%`;
+      fill.style.background = seriesColor(gi, isOther(r.group));
+      bars.append(h('div', { class: 'funnel-bar', title: `${grouped ? `${r.group.map(groupValueLabel).join(' · ')}: ` : ''}${formatNumber(cell.actors)} ${actorWord}` },
+        h('div', { class: 'funnel-count' }, formatNumber(cell.actors)), fill));
+    });
+    const only = rows.length === 1 ? rows[0].steps[k] : null;
+    const prev = only && k > 0 ? rows[0].steps[k - 1] : null;
+    chart.append(h('div', { class: 'funnel-step', 'data-step': String(k + 1) },
+      bars,
+      h('div', { class: 'funnel-label', title: names[k] ?? '' }, `${k + 1}. ${names[k] ?? `Step ${k + 1}`}`),
+      only
+        ? h('div', { class: 'funnel-meta' },
+          h('div', { class: 'funnel-conv', 'data-testid': `conversion-${k + 1}` }, k === 0 ? '100%' : `${formatPercent(only.conversion)} of step 1`),
+          prev ? h('div', { class: 'muted small' }, `${formatPercent(prev.actors > 0 ? only.actors / prev.actors : null)} of previous`) : null,
+          k > 0 ? h('div', { class: 'muted small' }, `median ${formatDuration(only.medianMs)}`) : null)
+        : null));
+  }
+  return h('div', {}, chart, grouped ? legend(rows.map((r) => ({ label: r.group.map(groupValueLabel).join(' · '), isOther: isOther(r.group) }))) : null);
+}
+
+/**
+ * @param {import('../behavioral.js').FunnelRow[]} rows
+ * @param {string[]} names
+ * @param {{ groupColumns: string[], stepCount: number }} funnel
+ * @param {string} actorWord
+ */
+function funnelTable(rows, names, funnel, actorWord) {
+  const g = funnel.groupColumns.length;
+  /** @type {import('../ui/results-table.js').TableColumn[]} */
+  const columns = funnel.groupColumns.map((c) => ({ key: c, label: c, format: groupValueLabel }));
+  for (let k = 0; k < funnel.stepCount; k++) {
+    const label = `${k + 1}. ${names[k] ?? ''}`;
+    columns.push({ key: `step${k + 1}`, label: `${label} (${actorWord})`, numeric: true, format: formatNumber });
+    if (k > 0) {
+      columns.push({ key: `step${k + 1}_conversion`, label: `${k + 1}: conversion`, numeric: true, format: formatPercent });
+      columns.push({ key: `step${k + 1}_median_ms`, label: `${k + 1}: median time`, numeric: true, format: formatDuration });
+    }
+  }
+  const tableRows = rows.map((r) => [
+    ...r.group,
+    ...r.steps.flatMap((c, k) => (k === 0 ? [c.actors] : [c.actors, c.conversion, c.medianMs])),
+  ]);
+  return resultsTable({ columns, rows: tableRows, sort: g > 0 ? { col: g, desc: true } : undefined, testId: 'funnel-table' });
+}
+
+/**
+ * Overall conversion (first to last step) per bucket of the first step, one line per group.
+ * @param {any} result
+ * @param {string} bucket
+ * @param {import('./view-types.js').ViewContext} ctx
+ */
+function conversionOverTime(result, bucket, ctx) {
+  const funnel = parseFunnel(result);
+  const last = funnel.stepCount - 1;
+  const xs = [...new Set(funnel.rows.map((r) => Number(r.bucket)))].sort((a, b) => a - b);
+  const xi = new Map(xs.map((x, i) => [x, i]));
+  /** @type {Map<string, { label: string, isOther: boolean, values: (number | null)[], total: number }>} */
+  const byGroup = new Map();
+  for (const r of funnel.rows) {
+    const key = JSON.stringify(r.group);
+    let s = byGroup.get(key);
+    if (!s) {
+      s = { label: r.group.length === 0 ? 'Conversion' : r.group.map(groupValueLabel).join(' · '), isOther: isOther(r.group), values: xs.map(() => null), total: 0 };
+      byGroup.set(key, s);
+    }
+    const first = r.steps[0]?.actors ?? 0;
+    s.values[/** @type {number} */ (xi.get(Number(r.bucket)))] = first > 0 ? (r.steps[last]?.actors ?? 0) / first : null;
+    s.total += first;
+  }
+  const series = [...byGroup.values()].sort((a, b) => Number(a.isOther) - Number(b.isOther) || b.total - a.total).slice(0, MAX_GROUP_BARS);
+  return h('div', {},
+    h('div', { class: 'chart-title table-title' }, `Conversion from step 1 to step ${last + 1} over time, by the ${bucket} of the first step (${ctx.state.tz})`),
+    timeChart({ xs, series, unit: 'fraction', yLabel: 'conversion (%)', tz: ctx.state.tz, height: 220, testId: 'conversion-chart' }));
+}

@@ -1,0 +1,101 @@
+// @ts-check
+/**
+ * The aggregate ("Events") and sessions views: measures, filters, group-by, top N and bucket;
+ * a time-series chart (one line per group, top N + Other) over a sortable totals table.
+ * Both views send the same request shapes (query-build.js) and read the same result layout.
+ */
+import { h, select } from '../dom.js';
+import { formatValue, measureLabel, unitLabel, unitOf } from '../format.js';
+import { aggregateRequests, sessionsRequests } from '../query-build.js';
+import { groupValueLabel, isEmptyResult, OTHER, toTimeSeries } from '../series.js';
+import { BUCKETS } from '../time-range.js';
+import { field, groupByEditor, measureEditor } from '../ui/controls.js';
+import { filterEditor } from '../ui/filter-editor.js';
+import { hbars } from '../ui/bars.js';
+import { resultsTable } from '../ui/results-table.js';
+import { emptyBox } from '../ui/status.js';
+import { timeChart } from '../ui/time-chart.js';
+
+/** @typedef {import('./view-types.js').ViewContext} ViewContext */
+
+const TOP_CHOICES = [3, 5, 10, 20];
+
+/**
+ * @param {'aggregate' | 'sessions'} kind
+ * @returns {import('./view-types.js').View}
+ */
+export function metricView(kind) {
+  const sessions = kind === 'sessions';
+  return {
+    id: kind,
+    title: sessions ? 'Sessions' : 'Events',
+    builder(ctx) {
+      const s = /** @type {import('../state.js').AggregateState & { gap?: string }} */ (/** @type {any} */ (ctx.state)[kind]);
+      const set = (/** @type {(d: any) => void} */ fn) => ctx.update(fn);
+      const bucketOptions = /** @type {[string, string][]} */ ([['auto', 'Automatic'], ['none', 'None (totals only)'], ...BUCKETS.map(([b]) => [b, b])]);
+      return h('div', { class: 'builder' },
+        sessions ? field('Session ends after a gap of', select(['5m', '10m', '15m', '30m', '1h', '2h'], s.gap ?? '30m', (v) => set((d) => { d.gap = v; }), { 'aria-label': 'session gap' })) : null,
+        field(sessions ? 'Measure sessions by' : 'Measure', measureEditor({ measures: s.measures, columns: ctx.columns, sessions, onChange: (m) => set((d) => { d.measures = m; d.chart = Math.min(d.chart, m.length - 1); }) })),
+        field(sessions ? 'Only events where' : 'Where', filterEditor({ conditions: s.where, columns: ctx.columns, suggest: ctx.suggest, testId: 'where', onChange: (w) => set((d) => { d.where = w; }) })),
+        field(sessions ? 'Group sessions by (first event)' : 'Group by', groupByEditor({ groupBy: s.groupBy, columns: ctx.columns, onChange: (g) => set((d) => { d.groupBy = g; }) })),
+        s.groupBy.length > 0
+          ? field('Show', select(TOP_CHOICES.map((n) => [String(n), `Top ${n} groups + Other`]), String(s.top), (v) => set((d) => { d.top = Number(v); }), { 'aria-label': 'top groups' }))
+          : null,
+        field('Time buckets', select(bucketOptions, s.bucket, (v) => set((d) => { d.bucket = v; }), { 'aria-label': 'bucket' })),
+        s.measures.length > 1
+          ? field('Chart', select(s.measures.map((m, i) => [String(i), measureLabel(m, ctx.actorWord)]), String(s.chart), (v) => set((d) => { d.chart = Number(v); }), { 'aria-label': 'chart measure' }))
+          : null,
+      );
+    },
+    requests(ctx) {
+      return sessions ? sessionsRequests(ctx.state, ctx.range, ctx.table) : aggregateRequests(ctx.state, ctx.range, ctx.table);
+    },
+    results(ctx, requests, results) {
+      const s = /** @type {import('../state.js').AggregateState} */ (/** @type {any} */ (ctx.state)[kind]);
+      const tableResult = results[results.length - 1];
+      if (isEmptyResult(tableResult)) {
+        return emptyBox(sessions ? 'No sessions in this range' : 'No events match',
+          `Nothing in ${ctx.rangeText} matches${s.where.length > 0 ? ' the filters' : ''}. Try a longer time range${s.where.length > 0 ? ' or remove a filter' : ''}.`);
+      }
+      const measures = /** @type {string[]} */ (requests[requests.length - 1].body.measures);
+      const chartMeasure = measures[Math.min(s.chart, measures.length - 1)];
+      const unit = unitOf(chartMeasure);
+      const what = measureLabel(chartMeasure, ctx.actorWord);
+      const by = s.groupBy.length > 0 ? ` by ${s.groupBy.join(', ')}` : '';
+      const out = h('div', { class: 'results-body' });
+      if (requests.length > 1) {
+        const bucket = /** @type {string} */ (requests[0].body.bucket);
+        const { xs, series } = toTimeSeries(results[0], chartMeasure);
+        out.append(
+          h('div', { class: 'chart-title' }, `${sessions ? 'Sessions: ' : ''}${what}${by}, per ${bucket} (${ctx.state.tz})`),
+          timeChart({ xs, series, unit, yLabel: `${chartMeasure}${unitLabel(unit) ? ` (${unitLabel(unit)})` : ''}`, tz: ctx.state.tz }),
+        );
+      } else if (s.groupBy.length > 0) {
+        const idx = tableResult.columns.findIndex((/** @type {any} */ c) => c.name === chartMeasure);
+        out.append(hbars({
+          title: `${what}${by}`,
+          unit,
+          items: tableResult.rows.map((/** @type {any[]} */ r) => ({ label: r.slice(0, s.groupBy.length).map(groupValueLabel).join(' · '), value: r[idx], isOther: r[0] === OTHER })),
+        }));
+      }
+      out.append(h('div', { class: 'chart-title table-title' }, `Totals over ${ctx.rangeText}`), totalsTable(tableResult, s.groupBy.length, ctx));
+      return out;
+    },
+  };
+}
+
+/**
+ * The totals table: group columns as text, measures in their units, sorted by the first measure.
+ * @param {{ columns: { name: string }[], rows: any[][] }} result
+ * @param {number} groupCount
+ * @param {ViewContext} ctx
+ */
+function totalsTable(result, groupCount, ctx) {
+  const columns = result.columns.map((c, i) => {
+    if (i < groupCount) return { key: c.name, label: c.name, format: groupValueLabel };
+    const unit = unitOf(c.name);
+    return { key: c.name, label: measureLabel(c.name, ctx.actorWord) + (unit === 'ms' ? ' (ms)' : ''), numeric: true, format: (/** @type {any} */ v) => formatValue(v, unit) };
+  });
+  return resultsTable({ columns, rows: result.rows, sort: groupCount > 0 ? { col: groupCount, desc: true } : undefined });
+}
+

@@ -1,0 +1,63 @@
+// @ts-check
+/**
+ * The paths view: which values of a column (usually the event name) follow (or precede) a
+ * starting event within a session; drawn as a flow and listed as the top paths.
+ */
+import { parsePaths } from '../behavioral.js';
+import { h, select } from '../dom.js';
+import { formatNumber, formatPercent } from '../format.js';
+import { pathsRequests } from '../query-build.js';
+import { groupValueLabel } from '../series.js';
+import { field } from '../ui/controls.js';
+import { filterEditor } from '../ui/filter-editor.js';
+import { flowDiagram } from '../ui/flow.js';
+import { resultsTable } from '../ui/results-table.js';
+import { emptyBox } from '../ui/status.js';
+
+/** @type {import('./view-types.js').View} */
+export const pathsView = {
+  id: 'paths',
+  title: 'Paths',
+  builder(ctx) {
+    const s = ctx.state.paths;
+    const set = ctx.update;
+    const strings = ctx.columns.filter((c) => c.type === 'string').map((c) => c.name);
+    return h('div', { class: 'builder' },
+      field('Steps are values of', select([['', 'column…'], ...strings.map((n) => /** @type {[string, string]} */ ([n, n]))], s.node, (v) => set((d) => { d.node = v; }), { 'aria-label': 'path node column' })),
+      field('Starting from', filterEditor({ conditions: s.start, columns: ctx.columns, suggest: ctx.suggest, testId: 'paths-start', addLabel: s.start.length === 0 ? '+ A specific event (else: session start)' : '+ and…', onChange: (c) => set((d) => { d.start = c; }) })),
+      field('Show what happened', select([['after', 'After it'], ['before', 'Before it']], s.direction, (v) => set((d) => { d.direction = v; }), { 'aria-label': 'direction' })),
+      field('Steps', select(['1', '2', '3', '4', '5', '6', '8', '10'], String(s.depth), (v) => set((d) => { d.depth = Number(v); }), { 'aria-label': 'depth' })),
+      field('Session ends after a gap of', select(['5m', '10m', '15m', '30m', '1h', '2h'], s.gap, (v) => set((d) => { d.gap = v; }), { 'aria-label': 'session gap' })),
+      field('Top paths listed', select(['10', '20', '50', '100'], String(s.limit), (v) => set((d) => { d.limit = Number(v); }), { 'aria-label': 'paths limit' })),
+      field('Only events where', filterEditor({ conditions: s.where, columns: ctx.columns, suggest: ctx.suggest, testId: 'where', onChange: (w) => set((d) => { d.where = w; }) })),
+    );
+  },
+  requests(ctx) {
+    return pathsRequests(ctx.state, ctx.range);
+  },
+  incomplete(ctx) {
+    return ctx.state.paths.node ? '' : 'Pick the column whose values name the steps (for example “event”).';
+  },
+  results(ctx, _requests, results) {
+    const s = ctx.state.paths;
+    const { paths, edges } = parsePaths(results[0]);
+    if (paths.length === 0 && edges.length === 0) {
+      return emptyBox('No paths', `No sessions in ${ctx.rangeText} ${s.start.length > 0 ? 'contain the starting event' : 'have events'}. Try a longer range or another start.`);
+    }
+    const total = edges.filter((e) => e.depth === 1).reduce((n, e) => n + e.sessions, 0);
+    const rows = paths.map((p) => [p.nodes.map(groupValueLabel).join(' → '), p.sessions, total > 0 ? p.sessions / total : null]);
+    return h('div', { class: 'results-body' },
+      h('div', { class: 'chart-title' }, `What sessions did ${s.direction === 'before' ? 'before' : 'after'} ${s.start.length > 0 ? 'the starting event' : 'they started'}: ${s.node} over ${s.depth} steps`),
+      edges.length > 0 ? flowDiagram({ edges, direction: s.direction }) : null,
+      h('div', { class: 'chart-title table-title' }, 'Top paths'),
+      resultsTable({
+        testId: 'paths-table',
+        columns: [
+          { key: 'path', label: 'Path' },
+          { key: 'sessions', label: 'Sessions', numeric: true, format: formatNumber },
+          { key: 'share', label: 'Share of sessions', numeric: true, format: formatPercent },
+        ],
+        rows,
+      }));
+  },
+};

@@ -1,0 +1,78 @@
+// @ts-check
+/**
+ * The retention view: a cohort-defining event, a return event, period and number of periods; a
+ * cohort grid (one row per cohort, one shaded cell per period with the share retained) and the
+ * average retention curve.
+ */
+import { parseRetention, retentionCurve } from '../behavioral.js';
+import { h, select } from '../dom.js';
+import { formatBucket, formatNumber, formatPercent } from '../format.js';
+import { retentionRequests } from '../query-build.js';
+import { field } from '../ui/controls.js';
+import { filterEditor } from '../ui/filter-editor.js';
+import { emptyBox } from '../ui/status.js';
+
+const PERIOD_WORDS = /** @type {Record<string, string>} */ ({ '1d': 'Day', '1w': 'Week', '1mo': 'Month' });
+const PERIOD_MS = /** @type {Record<string, number>} */ ({ '1d': 86_400_000, '1w': 604_800_000, '1mo': 2_629_746_000 });
+
+/** @type {import('./view-types.js').View} */
+export const retentionView = {
+  id: 'retention',
+  title: 'Retention',
+  builder(ctx) {
+    const s = ctx.state.retention;
+    const set = ctx.update;
+    return h('div', { class: 'builder' },
+      field('Cohort: first time a user did', filterEditor({ conditions: s.start, columns: ctx.columns, suggest: ctx.suggest, testId: 'retention-start', addLabel: s.start.length === 0 ? '+ Any event (add a condition)' : '+ and…', onChange: (c) => set((d) => { d.start = c; }) })),
+      field('Came back and did', filterEditor({ conditions: s.return, columns: ctx.columns, suggest: ctx.suggest, testId: 'retention-return', addLabel: s.return.length === 0 ? '+ Any event (add a condition)' : '+ and…', onChange: (c) => set((d) => { d.return = c; }) })),
+      field('Period', select([['1d', 'Daily'], ['1w', 'Weekly (from Monday)'], ['1mo', 'Monthly']], s.period, (v) => set((d) => { d.period = v; }), { 'aria-label': 'period' })),
+      field('Periods shown', select(['4', '7', '8', '12', '14', '30'], String(s.periods), (v) => set((d) => { d.periods = Number(v); }), { 'aria-label': 'periods' })),
+      field('Only events where', filterEditor({ conditions: s.where, columns: ctx.columns, suggest: ctx.suggest, testId: 'where', onChange: (w) => set((d) => { d.where = w; }) })),
+    );
+  },
+  requests(ctx) {
+    return retentionRequests(ctx.state, ctx.range);
+  },
+  results(ctx, _requests, results) {
+    const s = ctx.state.retention;
+    const grid = parseRetention(results[0]);
+    const rows = grid.rows.filter((r) => r.size > 0);
+    if (rows.length === 0) return emptyBox('No cohorts in this range', `No ${ctx.actorWord} did the cohort event in ${ctx.rangeText}. Pick another event or a longer range.`);
+    const word = PERIOD_WORDS[s.period] ?? 'Period';
+    const lastMs = ctx.table?.maxTimeMs ?? Date.now();
+    const startOf = (/** @type {number} */ cohortMs, /** @type {number} */ n) => cohortMs + n * (PERIOD_MS[s.period] ?? 86_400_000);
+    const curve = retentionCurve(rows, startOf, lastMs);
+    const head = h('tr', {}, h('th', {}, 'Cohort'), h('th', { class: 'num' }, capital(ctx.actorWord)),
+      Array.from({ length: grid.periods }, (_, n) => h('th', { class: 'num' }, `${word} ${n}`)));
+    const avg = h('tr', { class: 'avg-row' }, h('td', {}, 'All cohorts'), h('td', { class: 'num' }, formatNumber(rows.reduce((a, r) => a + r.size, 0))),
+      curve.map((f) => shaded(f, null)));
+    const body = rows.map((r) => h('tr', {},
+      h('td', {}, formatBucket(r.cohortMs, ctx.state.tz, s.period === '1mo' ? '1mo' : '1d')),
+      h('td', { class: 'num' }, formatNumber(r.size)),
+      r.counts.map((c, n) => (startOf(r.cohortMs, n) > lastMs ? h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '') : shaded(r.size > 0 ? c / r.size : null, c)))));
+    return h('div', { class: 'results-body' },
+      h('div', { class: 'chart-title' }, `Share of each cohort that came back, by ${word.toLowerCase()} since their first event (${ctx.state.tz})`),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'results retention', 'data-testid': 'retention-grid' }, h('thead', {}, head), h('tbody', {}, avg, body))),
+      h('div', { class: 'muted small' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. Blank cells have not happened yet. Hover a cell for the number of ${ctx.actorWord}.`));
+  },
+};
+
+/**
+ * A cell shaded by the share retained (darker is more), with the count in its title.
+ * @param {number | null} fraction
+ * @param {number | null} count
+ */
+function shaded(fraction, count) {
+  const td = h('td', { class: 'num cell-shaded', title: count === null ? undefined : `${formatNumber(count)} retained`, 'data-count': count === null ? undefined : String(count) }, formatPercent(fraction));
+  if (fraction !== null) {
+    const alpha = 0.08 + 0.8 * Math.min(1, Math.max(0, fraction));
+    td.style.background = `rgba(78, 121, 167, ${alpha.toFixed(3)})`;
+    if (alpha > 0.5) td.classList.add('on-dark');
+  }
+  return td;
+}
+
+/** @param {string} w */
+function capital(w) {
+  return w.charAt(0).toUpperCase() + w.slice(1);
+}
