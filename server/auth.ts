@@ -1,9 +1,17 @@
 /**
- * API keys and roles. Keys come from SHOAL_API_KEYS ("key1:read,key2:ingest,key3:admin") or a
- * config file with the same lines; a request sends `Authorization: Bearer KEY`. Roles nest:
- * admin ⊃ ingest ⊃ read. Keys are compared by their SHA-256 digests with timingSafeEqual, over
- * every configured key, so timing reveals neither a key nor how much of one matched.
+ * Who may do what, and how often. API keys and roles: keys come from SHOAL_API_KEYS
+ * ("key1:read,key2:ingest,key3:admin") or a config file with the same lines; a request sends
+ * `Authorization: Bearer KEY`. Roles nest: admin ⊃ ingest ⊃ read. Keys are compared by their
+ * SHA-256 digests with timingSafeEqual, over every configured key, so timing reveals neither a
+ * key nor how much of one matched.
+ *
+ * Rate limit (@fastify/rate-limit): each client — its API key when it sends one, else its IP
+ * address — may make `max` requests per `windowMs` (default 6000 per minute); past that it gets
+ * 429 RATE_LIMITED with Retry-After. /healthz is exempt, and so is loopback while no API keys
+ * are configured (the server then listens on 127.0.0.1 only, for its owner).
  */
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ShoalError } from '../engine/index.js';
@@ -59,4 +67,49 @@ export function authorize(keys: readonly ApiKey[], access: Access, authorization
   const role = roleOf(keys, authorization);
   if (role === null) throw new ShoalError('UNAUTHORIZED', [authorization ? 'unknown API key' : 'missing API key']);
   if (RANK[role] < RANK[access]) throw new ShoalError('FORBIDDEN', [role, access]);
+}
+
+export interface RateLimitOptions {
+  /** Requests per window per client; 0 turns the limit off. */
+  max: number;
+  windowMs: number;
+  /** Exempt 127.0.0.1 / ::1 (default: only when no API keys are configured). */
+  exemptLoopback?: boolean;
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { max: 6000, windowMs: 60_000 };
+
+/** The rate limit from SHOAL_RATE_LIMIT_MAX and SHOAL_RATE_LIMIT_WINDOW_MS over the defaults. */
+export function rateLimitFromEnv(env: NodeJS.ProcessEnv = process.env): RateLimitOptions {
+  const pick = (value: string | undefined, fallback: number, name: string): number => {
+    if (value === undefined || value === '') return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value.slice(0, 20)}"`);
+    return n;
+  };
+  return {
+    max: pick(env.SHOAL_RATE_LIMIT_MAX, DEFAULT_RATE_LIMIT.max, 'SHOAL_RATE_LIMIT_MAX'),
+    windowMs: Math.max(1, pick(env.SHOAL_RATE_LIMIT_WINDOW_MS, DEFAULT_RATE_LIMIT.windowMs, 'SHOAL_RATE_LIMIT_WINDOW_MS')),
+  };
+}
+
+const LOOPBACK_IPS = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** Registers the per-client request rate limit (see the header comment). */
+export async function registerRateLimit(app: FastifyInstance, limit: RateLimitOptions, keys: readonly ApiKey[]): Promise<void> {
+  if (limit.max <= 0) return;
+  const exemptLoopback = limit.exemptLoopback ?? keys.length === 0;
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: limit.max,
+    timeWindow: limit.windowMs,
+    // A client is its key when it sends a well-formed one (hashed: keys never sit in memory
+    // as map keys), else its address; unknown keys are rejected by auth anyway.
+    keyGenerator: (req) => {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+      return m === null ? `ip:${req.ip}` : `key:${digest(m[1]).toString('base64')}`;
+    },
+    allowList: (req) => req.url === '/healthz' || (exemptLoopback && LOOPBACK_IPS.has(req.ip)),
+    errorResponseBuilder: (_req, ctx) => new ShoalError('RATE_LIMITED', [ctx.max, limit.windowMs / 1000, Math.ceil(ctx.ttl / 1000)]),
+  });
 }

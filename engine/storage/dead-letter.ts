@@ -2,8 +2,9 @@
  * The table's dead-letter log (`deadletter.ndjson`): one JSON line per rejected input line or
  * per event stored with type conflicts, with the reason and the raw text, so nothing is lost
  * silently. Appended and fsynced inside the same group commit as the WAL records of the batch.
+ * A failed append (a full disk) is cut back off, so the log never keeps half a line.
  */
-import { closeSync, createReadStream, existsSync, fsync, openSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, fsync, ftruncateSync, openSync } from 'node:fs';
 import { ioError, writeAll } from './file-io.js';
 
 export const DEAD_LETTER_FILE = 'deadletter.ndjson';
@@ -47,10 +48,19 @@ export class DeadLetterLog {
 
   append(text: string, entries: number): void {
     if (text.length === 0) return;
+    let sizeBefore = -1;
     try {
       if (this.fd === null) this.fd = openSync(this.path, 'a');
+      sizeBefore = fstatSync(this.fd).size;
       writeAll(this.fd, Buffer.from(text, 'utf8'));
     } catch (err) {
+      if (this.fd !== null && sizeBefore >= 0) {
+        try {
+          ftruncateSync(this.fd, sizeBefore);
+        } catch {
+          // best effort: a reader skips a line that does not parse
+        }
+      }
       throw ioError(err, this.path);
     }
     this.count += entries;

@@ -59,11 +59,11 @@ export class Store {
     this.options = { ...DEFAULT_TABLE_OPTIONS, ...opts.table };
     this.shardCount = opts.shardCount ?? DEFAULT_SHARDS;
     this.log = opts.log ?? ((m) => process.stderr.write(`shoal: ${m}\n`));
-    this.onDamage = (path, reason) => this.noteDamage(path, reason);
+    this.onDamage = (path, reason) => this.reportDamage(path, reason);
   }
 
-  /** Adds damage found while reading a segment to its table's list (once per file) and logs it. */
-  private noteDamage(path: string, reason: string): void {
+  /** Adds damage found while reading a file of a table to its list (once per file) and logs it. */
+  reportDamage(path: string, reason: string): void {
     const rel = relative(this.dir, path);
     if (rel.startsWith('..')) return;
     const table = this.tables.get(rel.split(sep)[0]);

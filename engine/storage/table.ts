@@ -106,7 +106,7 @@ export class Table {
   lastIngestMs: number | null;
   private readonly queue: PendingCommit[] = [];
   private committing = false;
-  private rotateWaiters: (() => void)[] = [];
+  private rotateWaiters: ((err?: unknown) => void)[] = [];
   /** Flushes and compactions run one after another on this chain. */
   maintenance: Promise<void> = Promise.resolve();
   closed = false;
@@ -291,11 +291,12 @@ export class Table {
 
   /**
    * Freezes the current tails and starts a new WAL generation, between two group commits.
-   * Resolves once that happened (nothing is frozen when the tails are empty).
+   * Resolves once that happened (nothing is frozen when the tails are empty); rejects, changing
+   * nothing, when the next generation's WAL files cannot be created (a full disk).
    */
   rotate(): Promise<void> {
-    return new Promise((resolve) => {
-      this.rotateWaiters.push(resolve);
+    return new Promise((resolve, reject) => {
+      this.rotateWaiters.push((err) => (err === undefined ? resolve() : reject(err)));
       if (!this.committing) this.rotateIfRequested();
     });
   }
@@ -306,9 +307,17 @@ export class Table {
     this.rotateWaiters = [];
     if (this.tails.some((t) => t.rowCount > 0)) {
       const gen = this.generation;
-      this.frozen.push({ genMin: gen, genMax: gen, tails: this.tails });
       const next = gen + 1;
-      const wals = this.shardIndexes().map((s) => WalWriter.open(walPath(this.dir, next, s)));
+      // Open the next generation before freezing anything: a failure leaves the table as it was.
+      const wals: WalWriter[] = [];
+      try {
+        for (const s of this.shardIndexes()) wals.push(WalWriter.open(walPath(this.dir, next, s)));
+      } catch (err) {
+        for (const w of wals) w.close();
+        for (const w of waiters) w(err);
+        return;
+      }
+      this.frozen.push({ genMin: gen, genMax: gen, tails: this.tails });
       for (const w of this.wals) w.close();
       this.wals = wals;
       this.tails = this.shardIndexes().map((s) => new Tail(s, next));
