@@ -70,12 +70,23 @@ export interface QueryLimitOptions {
   memoryBudgetBytes?: number;
 }
 
-/** In-process execution on the main thread; rows are metered as row groups are read. */
+/**
+ * In-process execution on the main thread. Rows are metered as row groups are decoded, so an
+ * aborted query reports what it really read; a finished one tops the count up to its stats
+ * (row groups answered from metadata alone, like a bare count, decode nothing).
+ */
 function inProcessExecutor(limits: QueryLimitOptions): Executor {
   return async (snapshot, query, signal, progress) => {
     const startedMs = performance.now();
+    let metered = 0;
+    const onRows = (rows: number): void => {
+      metered += rows;
+      progress.rowsScanned(rows);
+    };
     try {
-      return (await runQuery(meterSnapshot(snapshot, progress.rowsScanned), query, { ...limits, signal })) as never;
+      const result = await runQuery(meterSnapshot(snapshot, onRows), query, { ...limits, signal });
+      if (result.stats.rowsScanned > metered) progress.rowsScanned(result.stats.rowsScanned - metered);
+      return result as never;
     } finally {
       progress.busy('main', (performance.now() - startedMs) / 1000);
     }

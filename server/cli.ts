@@ -9,8 +9,11 @@ import { loadDemo } from './cli/demo-command.js';
 import { runIngestCommand } from './cli/ingest-command.js';
 import { runQueryCommand, type OutputFormat } from './cli/query-command.js';
 import { runTablesCommand } from './cli/tables-command.js';
+import { RemoteError } from './cli/http-client.js';
 
-const DATA_HELP = '  --data DIR        data directory (default $SHOAL_DATA or ./data)';
+const DATA_HELP = `  --data DIR        data directory (default $SHOAL_DATA or ./data)
+  --url URL         send to a running server instead (e.g. http://127.0.0.1:8080);
+                    the API key comes from $SHOAL_API_KEY`;
 
 const HELP: Record<string, string> = {
   main: `shoal — embedded event analytics
@@ -32,6 +35,7 @@ Run "shoal <command> --help" for a command's options.
   --actor C         actor column, fixed when the table is created (default user_id; host for access logs)
   --time C          time column, fixed when the table is created (default time)
   --format F        ndjson | json | csv | msgpack | combined (default: from the file extension)
+  --idempotency-key K   with --url: a retried run with the same key stores nothing twice (24 h)
 ${DATA_HELP}
 
 Bad lines are skipped, reported, and kept in the table's dead-letter log; the command exits 0.
@@ -52,7 +56,7 @@ ${DATA_HELP}
 
   --events N        how many events to generate (default 1000000)
   --table T         table name (default events)
-${DATA_HELP}
+  --data DIR        data directory (default $SHOAL_DATA or ./data)
 `,
 };
 
@@ -65,6 +69,8 @@ const OPTIONS = {
   format: { type: 'string' },
   json: { type: 'boolean' },
   events: { type: 'string' },
+  url: { type: 'string' },
+  'idempotency-key': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 class UsageError extends Error {}
@@ -100,6 +106,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP[command]);
     return 0;
   }
+  if (values.url !== undefined) return runRemote(command, values, positionals);
+  if (values['idempotency-key'] !== undefined) throw new UsageError('--idempotency-key needs --url');
   switch (command) {
     case 'ingest': {
       if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
@@ -134,6 +142,39 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
+/** `ingest`, `query` and `tables` against a running server (--url). */
+async function runRemote(command: string, values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  const { runRemoteIngest, runRemoteQuery, runRemoteTables } = await import('./cli/remote.js');
+  const url = values.url as string;
+  if (values.data !== undefined) throw new UsageError('use either --data or --url, not both');
+  switch (command) {
+    case 'ingest':
+      if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
+      if (typeof values.table !== 'string') throw new UsageError('ingest needs --table T');
+      await runRemoteIngest({
+        url,
+        files: positionals,
+        table: values.table,
+        actor: values.actor as string | undefined,
+        time: values.time as string | undefined,
+        format: values.format as string | undefined,
+        idempotencyKey: values['idempotency-key'] as string | undefined,
+      });
+      return 0;
+    case 'query': {
+      if (positionals.length !== 1) throw new UsageError('query needs exactly one JSON or @FILE argument');
+      const format = (values.format ?? 'table') as OutputFormat;
+      if (!['table', 'json', 'csv'].includes(format)) throw new UsageError(`--format must be table, json or csv`);
+      await runRemoteQuery({ url, query: positionals[0], format });
+      return 0;
+    }
+    case 'tables':
+      await runRemoteTables({ url, json: values.json === true });
+      return 0;
+  }
+  throw new UsageError(`--url works with ingest, query and tables, not ${command}`);
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -142,7 +183,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`shoal: ${err.message}\nRun "shoal --help" for usage.\n`);
       process.exitCode = 2;
-    } else if (err instanceof ShoalError) {
+    } else if (err instanceof ShoalError || err instanceof RemoteError) {
       process.stderr.write(`shoal: ${err.code}: ${err.message}${err.path ? ` (at ${err.path})` : ''}\n`);
       process.exitCode = 1;
     } else {

@@ -8,7 +8,17 @@
 import { ShoalError, type Store, type TableSnapshot } from '../engine/index.js';
 import type { ResultLike } from './respond.js';
 
-export type Executor = (snapshot: TableSnapshot, query: unknown, signal: AbortSignal) => Promise<ResultLike>;
+/** What an executor reports while it runs (for metrics); both are optional to call. */
+export interface ExecutorProgress {
+  /** Rows of row groups read so far (called as they are read, cancelled queries included). */
+  rowsScanned(rows: number): void;
+  /** Time a worker (or the main thread, "main") spent on this query. */
+  busy(worker: string, seconds: number): void;
+}
+
+export type Executor = (snapshot: TableSnapshot, query: unknown, signal: AbortSignal, progress: ExecutorProgress) => Promise<ResultLike>;
+
+const NO_PROGRESS: ExecutorProgress = { rowsScanned() {}, busy() {} };
 
 export interface SchedulerOptions {
   timeoutMs: number;
@@ -17,9 +27,24 @@ export interface SchedulerOptions {
   maxQueued: number;
   /** Queries touching more rows than this go to the heavy lane. */
   heavyRows: number;
+  /** On shutdown, running queries get this long to finish before they are aborted. */
+  shutdownGraceMs: number;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { timeoutMs: 30_000, interactiveSlots: 4, heavySlots: 1, maxQueued: 64, heavyRows: 20_000_000 };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
+  timeoutMs: 30_000,
+  interactiveSlots: 4,
+  heavySlots: 1,
+  maxQueued: 64,
+  heavyRows: 20_000_000,
+  shutdownGraceMs: 10_000,
+};
+
+export interface LaneStats {
+  lane: string;
+  running: number;
+  queued: number;
+}
 
 class Lane {
   running = 0;
@@ -77,6 +102,7 @@ export class QueryScheduler {
   private readonly interactive: Lane;
   private readonly heavy: Lane;
   private readonly running = new Set<Promise<unknown>>();
+  private readonly controllers = new Set<AbortController>();
   private closing = false;
 
   constructor(
@@ -88,13 +114,19 @@ export class QueryScheduler {
     this.heavy = new Lane('heavy', options.heavySlots, options.maxQueued);
   }
 
+  /** Running and queued queries per lane. */
+  laneStats(): LaneStats[] {
+    return [this.interactive, this.heavy].map((l) => ({ lane: l.name, running: l.running, queued: l.waiting.length }));
+  }
+
   /** Runs a query; `clientSignal` aborts it (e.g. when the HTTP client disconnects). */
-  async run(query: unknown, clientSignal?: AbortSignal): Promise<ResultLike & { lane: string }> {
+  async run(query: unknown, clientSignal?: AbortSignal, progress: ExecutorProgress = NO_PROGRESS): Promise<ResultLike & { lane: string }> {
     if (this.closing) throw new ShoalError('SHUTTING_DOWN');
     const table = (query as { table?: unknown } | null)?.table;
     if (typeof table !== 'string') throw new ShoalError('BAD_QUERY', ['"table" is required'], 'table');
     const snapshot = this.store.get(table).snapshot();
     const controller = new AbortController();
+    this.controllers.add(controller);
     const abort = (reason: unknown): void => controller.abort(reason);
     const onClient = (): void => abort(new ShoalError('QUERY_CANCELLED', ['the client disconnected']));
     clientSignal?.addEventListener('abort', onClient, { once: true });
@@ -105,12 +137,13 @@ export class QueryScheduler {
         await lane.acquire(controller.signal);
         try {
           controller.signal.throwIfAborted();
-          return { ...(await this.executor(snapshot, query, controller.signal)), lane: lane.name };
+          return { ...(await this.executor(snapshot, query, controller.signal, progress)), lane: lane.name };
         } finally {
           lane.release();
         }
       } finally {
         clearTimeout(timer);
+        this.controllers.delete(controller);
         clientSignal?.removeEventListener('abort', onClient);
         snapshot.release();
       }
@@ -120,9 +153,20 @@ export class QueryScheduler {
     return work;
   }
 
-  /** Refuses new queries and waits for running ones (or aborts them after `graceMs`). */
-  async drain(): Promise<void> {
+  /**
+   * Refuses new queries and waits for running ones; those still running after
+   * `shutdownGraceMs` are aborted with SHUTTING_DOWN.
+   */
+  async drain(graceMs = this.options.shutdownGraceMs): Promise<void> {
     this.closing = true;
-    await Promise.allSettled([...this.running]);
+    const settled = Promise.allSettled([...this.running]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([settled, grace]);
+    clearTimeout(timer);
+    for (const c of this.controllers) c.abort(new ShoalError('SHUTTING_DOWN'));
+    await settled;
   }
 }

@@ -1,15 +1,21 @@
 /**
  * POST /v1/tables/:table/events — ingest over HTTP. The body is streamed through the parsers
- * (never buffered whole), counted against the body limit, and stored as one transaction: the
- * response (after fsync) means every accepted event is durable; a failed request stored nothing.
+ * (the raw bytes are never held whole: at most the parser's in-flight chunks), counted against
+ * the body limit, and the parsed batches are stored as ONE transaction: the response (after the
+ * group commit's fsync) means every accepted event is durable, and a request that fails or is
+ * cut off (client gone, crash, 413) stored nothing. This is why a request's parsed events are
+ * held until its commit rather than committed in pieces: PRODUCT.md requires an unacknowledged
+ * request to be wholly present or wholly absent, and a transaction is the WAL's atomic unit.
+ * Clients that send more than fits comfortably in memory split the input into several requests
+ * (the CLI's --url mode does).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Transform, type Readable } from 'node:stream';
-import { assertTableName, ShoalError, type Store } from '../../engine/index.js';
+import { assertTableName, ShoalError, type IngestResult, type Store } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import { defaultActorColumn, FORMATS, isFormat, readEvents, type Format } from '../../ingest/index.js';
 import type { Metrics } from '../metrics.js';
-import { errorSchema } from './schemas.js';
+import { errorSchema, ingestResultSchema, tableParams } from './schemas.js';
 
 const FORMAT_BY_TYPE: Record<string, Format> = {
   'application/x-ndjson': 'ndjson',
@@ -21,13 +27,17 @@ const FORMAT_BY_TYPE: Record<string, Format> = {
   'application/x-msgpack': 'msgpack',
 };
 
-/** The input format from ?format= or the Content-Type; throws 415 for anything else. */
-export function formatOf(contentType: string | undefined, format: string | undefined): Format {
+/**
+ * The input format from ?format= or the Content-Type (undefined for application/octet-stream:
+ * detected from the first bytes); throws 415 for any other type.
+ */
+export function formatOf(contentType: string | undefined, format: string | undefined): Format | undefined {
   if (format !== undefined) {
     if (!isFormat(format)) throw new ShoalError('BAD_FORMAT', [format]);
     return format;
   }
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/octet-stream') return undefined;
   const found = FORMAT_BY_TYPE[type];
   if (found === undefined) throw new ShoalError('UNSUPPORTED_MEDIA_TYPE', [type.slice(0, 100)]);
   return found;
@@ -52,7 +62,13 @@ interface IngestQuery {
   format?: string;
 }
 
-export function registerIngestRoute(app: FastifyInstance, deps: { store: Store; metrics: Metrics; maxBodyBytes: number }): void {
+interface IngestDeps {
+  store: Store;
+  metrics: Metrics;
+  maxBodyBytes: number;
+}
+
+export function registerIngestRoute(app: FastifyInstance, deps: IngestDeps): void {
   app.register(async (scope) => {
     // This route reads the raw body stream whatever its type; parsing happens in ingest/.
     scope.removeAllContentTypeParsers();
@@ -63,60 +79,71 @@ export function registerIngestRoute(app: FastifyInstance, deps: { store: Store; 
         config: { access: 'ingest' },
         schema: {
           summary: 'Ingest events (NDJSON, JSON, CSV, MessagePack, combined logs; gzip allowed)',
-          params: { type: 'object', properties: { table: { type: 'string' } }, required: ['table'] },
+          params: tableParams,
           querystring: {
             type: 'object',
             properties: {
               actor: { type: 'string', maxLength: 256, description: 'actor column, on first ingest' },
               time: { type: 'string', maxLength: 256, description: 'time column, on first ingest' },
-              format: { type: 'string', enum: [...FORMATS] },
+              format: { type: 'string', maxLength: 32, description: `input format, overriding Content-Type: ${FORMATS.join(', ')}` },
             },
             additionalProperties: false,
           },
-          headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 256 } } },
-          response: {
-            200: {
-              type: 'object',
-              properties: {
-                accepted: { type: 'integer' },
-                rejected: { type: 'integer' },
-                typeErrors: { type: 'integer' },
-                duplicate: { type: 'boolean' },
-                errors: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, message: { type: 'string' } } } },
-              },
+          headers: {
+            type: 'object',
+            properties: {
+              'idempotency-key': { type: 'string', maxLength: 256, description: 'a retried request with the same key within 24 h stores nothing again' },
+              'content-type': { type: 'string', description: 'application/x-ndjson, application/json, text/csv, application/msgpack, or text/plain with ?format=combined' },
             },
+          },
+          response: {
+            200: ingestResultSchema,
             '4xx': errorSchema,
             '5xx': errorSchema,
           },
         },
       },
       async (req: FastifyRequest<{ Params: { table: string }; Querystring: IngestQuery }>) => {
-        const name = req.params.table;
-        assertTableName(name);
-        const format = formatOf(req.headers['content-type'], req.query.format);
-        const table = await deps.store.getOrCreate(name, {
-          actorColumn: req.query.actor ?? defaultActorColumn(format),
-          timeColumn: req.query.time,
-        });
-        const body = req.body as Readable;
-        const counted = body.pipe(limitBytes(deps.maxBodyBytes, (n) => deps.metrics.ingestBytes.inc({ table: name }, n)));
-        body.on('error', (err) => counted.destroy(err));
-        const batches: EventBatch[] = [];
-        for await (const batch of readEvents(counted, {
-          format,
-          actorColumn: table.actorColumn,
-          timeColumn: table.timeColumn,
-        })) {
-          batches.push(batch);
+        try {
+          const result = await ingestRequest(req, deps);
+          deps.metrics.ingestRequests.inc({ status: result.duplicate ? 'duplicate' : 'ok' });
+          return result;
+        } catch (err) {
+          deps.metrics.ingestRequests.inc({ status: (err as { code?: string }).code ?? 'error' });
+          throw err;
         }
-        const key = req.headers['idempotency-key'];
-        const result = await table.ingest(batches, { source: 'http', idempotencyKey: typeof key === 'string' ? key : undefined });
-        if (!result.duplicate) {
-          deps.metrics.ingestEvents.inc({ table: name }, result.accepted);
-          deps.metrics.ingestRejected.inc({ table: name }, result.rejected);
-        }
-        return result;
       },
     );
   });
+}
+
+/** Parses the streamed body and stores it as one transaction. */
+async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Querystring: IngestQuery }>, deps: IngestDeps): Promise<IngestResult> {
+  const name = req.params.table;
+  assertTableName(name);
+  const declared = Number(req.headers['content-length']);
+  if (declared > deps.maxBodyBytes) throw new ShoalError('BODY_TOO_LARGE', [deps.maxBodyBytes]);
+  const format = formatOf(req.headers['content-type'], req.query.format);
+  const table = await deps.store.getOrCreate(name, {
+    actorColumn: req.query.actor ?? defaultActorColumn(format),
+    timeColumn: req.query.time,
+  });
+  const body = req.body as Readable;
+  const counted = body.pipe(limitBytes(deps.maxBodyBytes, (n) => deps.metrics.ingestBytes.inc({ table: name }, n)));
+  body.on('error', (err) => counted.destroy(err));
+  const batches: EventBatch[] = [];
+  for await (const batch of readEvents(counted, {
+    format,
+    actorColumn: table.actorColumn,
+    timeColumn: table.timeColumn,
+  })) {
+    batches.push(batch);
+  }
+  const key = req.headers['idempotency-key'];
+  const result = await table.ingest(batches, { source: 'http', idempotencyKey: typeof key === 'string' ? key : undefined });
+  if (!result.duplicate) {
+    deps.metrics.ingestEvents.inc({ table: name }, result.accepted);
+    deps.metrics.ingestRejected.inc({ table: name }, result.rejected);
+  }
+  return result;
 }

@@ -1,9 +1,16 @@
-/** POST /v1/query — runs a query through the scheduler; answers in JSON, MessagePack or Arrow. */
+/**
+ * POST /v1/query — runs a query through the scheduler; answers in JSON, MessagePack or Arrow.
+ * The body schema checks the shape of every field (types only, no coercion); meaning (columns,
+ * measures, ranges) is checked by the engine, which names the bad part in `error.path`.
+ * A client that disconnects before the answer aborts the query, and the scan stops.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
-import type { QueryScheduler } from '../query-scheduler.js';
+import type { ExecutorProgress, QueryScheduler } from '../query-scheduler.js';
 import { sendResult } from '../respond.js';
-import { errorSchema, resultSchema } from './schemas.js';
+import { errorSchema, queryBodySchema, resultSchema } from './schemas.js';
+
+const CANCEL_CODES = new Set(['QUERY_TIMEOUT', 'QUERY_CANCELLED', 'SHUTTING_DOWN']);
 
 export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: QueryScheduler; metrics: Metrics }): void {
   app.post(
@@ -12,15 +19,10 @@ export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: Quer
       config: { access: 'read' },
       schema: {
         summary: 'Run a query (aggregate, funnel, sessions, retention, paths, samples)',
-        body: {
-          type: 'object',
-          required: ['table'],
-          properties: {
-            table: { type: 'string', maxLength: 100 },
-            kind: { type: 'string', enum: ['aggregate', 'funnel', 'sessions', 'retention', 'paths', 'samples'] },
-          },
-          additionalProperties: true,
-        },
+        description:
+          'Answers JSON by default, MessagePack with `Accept: application/msgpack`, or an Arrow IPC stream with ' +
+          '`Accept: application/vnd.apache.arrow.stream` (stats then in the `Shoal-Stats` header as JSON).',
+        body: queryBodySchema,
         response: { 200: resultSchema, '4xx': errorSchema, '5xx': errorSchema },
       },
     },
@@ -33,15 +35,17 @@ export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: Quer
         if (!reply.raw.writableEnded) controller.abort();
       };
       req.raw.socket.on('close', onClose);
+      const progress: ExecutorProgress = {
+        rowsScanned: (rows) => deps.metrics.rowsScanned.inc({ kind }, rows),
+        busy: (worker, seconds) => deps.metrics.workerBusy.inc({ worker }, seconds),
+      };
       let status = 'ok';
       try {
-        const result = await deps.scheduler.run(req.body, controller.signal);
-        const stats = result.stats as { rowsScanned?: number } | undefined;
-        if (typeof stats?.rowsScanned === 'number') deps.metrics.rowsScanned.inc({ kind }, stats.rowsScanned);
-        return sendResult(req, reply, result);
+        const { lane, ...result } = await deps.scheduler.run(req.body, controller.signal, progress);
+        return sendResult(req, reply, { ...result, stats: { ...(result.stats as object | undefined), lane } });
       } catch (err) {
         status = (err as { code?: string }).code ?? 'error';
-        if (status === 'QUERY_TIMEOUT' || status === 'QUERY_CANCELLED') deps.metrics.queriesCancelled.inc({ reason: status });
+        if (CANCEL_CODES.has(status)) deps.metrics.queriesCancelled.inc({ reason: status });
         throw err;
       } finally {
         req.raw.socket.off('close', onClose);

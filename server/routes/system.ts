@@ -1,15 +1,39 @@
 /** GET /healthz, GET /metrics, GET /docs (OpenAPI generated from the route schemas). */
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
+import { errorSchema } from './schemas.js';
+
+const healthSchema = { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'shutting down'] } }, required: ['status'] } as const;
 
 export function registerSystemRoutes(app: FastifyInstance, deps: { metrics: Metrics; isClosing: () => boolean }): void {
-  app.get('/healthz', { config: { access: 'public' }, schema: { summary: 'Liveness' } }, async (_req, reply) => {
-    if (deps.isClosing()) return reply.code(503).send({ status: 'shutting down' });
-    return { status: 'ok' };
-  });
-  app.get('/metrics', { config: { access: 'read' }, schema: { summary: 'Prometheus metrics' } }, async (_req, reply) => {
-    reply.type(deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
-  app.get('/docs', { config: { access: 'public' }, schema: { summary: 'This OpenAPI description' } }, async () => app.swagger());
+  app.get(
+    '/healthz',
+    { config: { access: 'public' }, schema: { summary: 'Liveness (503 while shutting down)', response: { 200: healthSchema, 503: healthSchema } } },
+    async (_req, reply) => {
+      if (deps.isClosing()) return reply.code(503).send({ status: 'shutting down' });
+      return { status: 'ok' };
+    },
+  );
+  app.get(
+    '/metrics',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Prometheus metrics (text exposition format)',
+        response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4' }, '4xx': errorSchema },
+      },
+    },
+    async (_req, reply) => {
+      reply.type(deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  );
+  app.get(
+    '/docs',
+    {
+      config: { access: 'public' },
+      schema: { summary: 'This OpenAPI description', response: { 200: { type: 'object', additionalProperties: true } } },
+    },
+    async () => app.swagger(),
+  );
 }

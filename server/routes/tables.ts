@@ -1,9 +1,17 @@
 /** GET /v1/tables, GET /v1/tables/:table, DELETE /v1/tables/:table. */
 import type { FastifyInstance } from 'fastify';
-import { tableStats, type Store } from '../../engine/index.js';
-import { errorSchema, tableParams } from './schemas.js';
+import { tableStats, type Store, type TableStats } from '../../engine/index.js';
+import { errorSchema, tableDetailSchema, tableListSchema, tableParams } from './schemas.js';
 
-const anyObject = { type: 'object', additionalProperties: true } as const;
+/** Table stats with freshness: newest event time and seconds since the last ingest. */
+function summaryOf(s: TableStats, nowMs: number): TableStats & { newestEventMs: number | null; secondsSinceLastIngest: number | null; damagedFiles: number } {
+  return {
+    ...s,
+    newestEventMs: s.maxTimeMs,
+    secondsSinceLastIngest: s.lastIngestMs === null ? null : Math.max(0, (nowMs - s.lastIngestMs) / 1000),
+    damagedFiles: s.damaged.length,
+  };
+}
 
 /** The listing entry of one table, with freshness. */
 function summary(store: Store, name: string, nowMs: number): Record<string, unknown> {
@@ -31,7 +39,7 @@ export function registerTableRoutes(app: FastifyInstance, deps: { store: Store }
       config: { access: 'read' },
       schema: {
         summary: 'List tables with row counts, size, time range and freshness',
-        response: { 200: { type: 'object', properties: { tables: { type: 'array', items: anyObject }, unopenable: anyObject } }, '4xx': errorSchema },
+        response: { 200: tableListSchema, '4xx': errorSchema, '5xx': errorSchema },
       },
     },
     async () => {
@@ -43,18 +51,26 @@ export function registerTableRoutes(app: FastifyInstance, deps: { store: Store }
     '/v1/tables/:table',
     {
       config: { access: 'read' },
-      schema: { summary: 'Schema, shards, segments and dead-letter count of a table', params: tableParams, response: { 200: anyObject, '4xx': errorSchema } },
+      schema: {
+        summary: 'Schema, shards, segments and dead-letter count of a table',
+        params: tableParams,
+        response: { 200: tableDetailSchema, '4xx': errorSchema, '5xx': errorSchema },
+      },
     },
     async (req) => {
       const s = tableStats(deps.store.get(req.params.table));
-      return { ...s, secondsSinceLastIngest: s.lastIngestMs === null ? null : (Date.now() - s.lastIngestMs) / 1000 };
+      return summaryOf(s, Date.now());
     },
   );
   app.delete<{ Params: { table: string } }>(
     '/v1/tables/:table',
     {
       config: { access: 'admin' },
-      schema: { summary: 'Drop a table and its files', params: tableParams, response: { 200: anyObject, '4xx': errorSchema } },
+      schema: {
+        summary: 'Drop a table and its files (admin)',
+        params: tableParams,
+        response: { 200: { type: 'object', properties: { dropped: { type: 'string' } }, required: ['dropped'] }, '4xx': errorSchema, '5xx': errorSchema },
+      },
     },
     async (req) => {
       await deps.store.drop(req.params.table);

@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { pack } from 'msgpackr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseApiKeys } from '../../server/auth.js';
 import { ndjson, testServer, type TestServer } from './helpers.js';
 
 const T = '2026-10-01T12:00:00Z';
@@ -66,9 +65,48 @@ describe('ingest route', () => {
     const route = await s.app.inject({ url: '/v2/whatever' });
     expect(route.statusCode).toBe(404);
     expect(route.json().error.code).toBe('NOT_FOUND');
-    // Nothing of the refused request was stored.
-    expect(s.store.has('t')).toBe(true);
-    expect((await s.app.inject({ url: '/v1/tables/t' })).json().rowCount).toBe(0);
+    // Nothing of the refused requests was stored.
+    expect(s.store.has('t')).toBe(false);
+  });
+
+  it('answers a query with the rows of the ingested events', async () => {
+    const events = Array.from({ length: 30 }, (_, i) => ({ user_id: `u${i % 7}`, time: Date.UTC(2026, 9, 1, i % 3), country: ['fr', 'de', 'us'][i % 3], ms: i }));
+    expect((await s.app.inject({ method: 'POST', url: '/v1/tables/t/events', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson(events) })).statusCode).toBe(200);
+    const res = await s.app.inject({ method: 'POST', url: '/v1/query', payload: { table: 't', groupBy: ['country'], measures: ['count', 'sum(ms)', 'uniq($actor)'], orderBy: [['country', 'asc']] } });
+    expect(res.statusCode, res.body).toBe(200);
+    const out = res.json();
+    expect(out.columns.map((c: { name: string }) => c.name)).toEqual(['country', 'count', 'sum(ms)', 'uniq($actor)']);
+    const expected = ['de', 'fr', 'us'].map((c) => {
+      const mine = events.filter((e) => e.country === c);
+      return [c, mine.length, mine.reduce((a, e) => a + e.ms, 0), new Set(mine.map((e) => e.user_id)).size];
+    });
+    expect(out.rows).toEqual(expected);
+    expect(out.stats).toMatchObject({ rowsScanned: 30, lane: 'interactive' });
+  });
+
+  it('detects the format of an application/octet-stream body from its bytes', async () => {
+    const csv = `user_id,time,n\nu1,${T},1\nu2,${T},2\n`;
+    const res = await s.app.inject({ method: 'POST', url: '/v1/tables/t/events', headers: { 'content-type': 'application/octet-stream' }, payload: gzipSync(csv) });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ accepted: 2, rejected: 0 });
+    expect((await s.app.inject({ url: '/v1/tables/t' })).json().columns.map((c: { name: string }) => c.name)).toEqual(['n']);
+  });
+
+  it('reports freshness: newest event time and seconds since the last ingest', async () => {
+    await s.store.getOrCreate('idle');
+    const newest = Date.UTC(2026, 9, 3, 4, 5, 6);
+    const events = [{ user_id: 'a', time: T }, { user_id: 'b', time: new Date(newest).toISOString() }];
+    await s.app.inject({ method: 'POST', url: '/v1/tables/t/events', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson(events) });
+    const list = (await s.app.inject({ url: '/v1/tables' })).json().tables;
+    const t = list.find((x: { name: string }) => x.name === 't');
+    const idle = list.find((x: { name: string }) => x.name === 'idle');
+    expect(t).toMatchObject({ rowCount: 2, minTimeMs: Date.parse(T), maxTimeMs: newest, newestEventMs: newest });
+    expect(t.secondsSinceLastIngest).toBeGreaterThanOrEqual(0);
+    expect(idle).toMatchObject({ rowCount: 0, newestEventMs: null, secondsSinceLastIngest: null });
+    const detail = (await s.app.inject({ url: '/v1/tables/t' })).json();
+    expect(detail).toMatchObject({ newestEventMs: newest, rowCount: 2 });
+    expect(detail.shards).toHaveLength(16);
+    expect(detail.shards.reduce((a: number, sh: { rows: number }) => a + sh.rows, 0)).toBe(2);
   });
 
   it('makes a retried request with the same Idempotency-Key a no-op', async () => {
@@ -80,9 +118,21 @@ describe('ingest route', () => {
     };
     const first = (await s.app.inject(req)).json();
     const second = (await s.app.inject(req)).json();
+    // Even a different body under the same key is the same request to the server.
+    const third = (await s.app.inject({ ...req, payload: ndjson([{ user_id: 'c', time: T }]) })).json();
     expect(first).toMatchObject({ accepted: 2 });
+    expect(first.duplicate).toBeUndefined();
     expect(second).toMatchObject({ accepted: 2, duplicate: true });
-    expect((await s.app.inject({ url: '/v1/tables/t' })).json().rowCount).toBe(2);
+    expect(third).toMatchObject({ accepted: 2, duplicate: true });
+    const rows = (await s.app.inject({ method: 'POST', url: '/v1/query', payload: { table: 't', groupBy: ['$actor'], measures: ['count'], orderBy: [['$actor', 'asc']] } })).json().rows;
+    expect(rows).toEqual([['a', 1], ['b', 1]]);
+    const metrics = (await s.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/shoal_ingest_events_total\{table="t"\} 2\n/);
+    expect(metrics).toMatch(/shoal_ingest_requests_total\{status="duplicate"\} 2\n/);
+    // Another key is another request.
+    const other = (await s.app.inject({ ...req, headers: { ...req.headers, 'idempotency-key': 'req-2' } })).json();
+    expect(other.duplicate).toBeUndefined();
+    expect((await s.app.inject({ url: '/v1/tables/t' })).json().rowCount).toBe(4);
   });
 
   it('drops a table', async () => {
@@ -106,50 +156,58 @@ describe('system routes', () => {
     expect(metrics).toMatch(/shoal_table_rows\{table="t"\} 1/);
     const docs = (await s.app.inject({ url: '/docs' })).json();
     expect(docs.openapi).toMatch(/^3\./);
-    for (const path of ['/v1/query', '/v1/tables/{table}/events', '/v1/tables', '/v1/tables/{table}', '/healthz', '/metrics']) {
-      expect(Object.keys(docs.paths)).toContain(path);
+    const operations: [string, string][] = [
+      ['/v1/query', 'post'],
+      ['/v1/tables/{table}/events', 'post'],
+      ['/v1/tables', 'get'],
+      ['/v1/tables/{table}', 'get'],
+      ['/v1/tables/{table}', 'delete'],
+      ['/healthz', 'get'],
+      ['/metrics', 'get'],
+      ['/docs', 'get'],
+    ];
+    for (const [path, method] of operations) {
+      const op = docs.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      expect(op.summary, `${method} ${path}`).toBeTruthy();
+      expect(Object.keys(op.responses), `${method} ${path}`).toContain('200');
     }
+    for (const [path, method] of operations.slice(0, 5)) {
+      expect(docs.paths[path][method].responses['4XX'] ?? docs.paths[path][method].responses['4xx'], `${method} ${path} errors`).toBeDefined();
+    }
+    const queryBody = docs.paths['/v1/query'].post.requestBody.content['application/json'].schema;
+    expect(queryBody.required).toEqual(['table']);
+    for (const field of ['from', 'to', 'where', 'groupBy', 'bucket', 'tz', 'measures', 'orderBy', 'limit', 'steps', 'window']) expect(queryBody.properties, field).toHaveProperty(field);
+  });
+
+  it('exports every metric the operations contract lists', async () => {
+    await s.app.inject({ method: 'POST', url: '/v1/tables/t/events', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson([{ user_id: 'a', time: T }]) + 'bad\n' });
+    await s.app.inject({ method: 'POST', url: '/v1/query', payload: { table: 't', measures: ['count'] } });
+    const text = (await s.app.inject({ url: '/metrics' })).body;
+    for (const series of [
+      'shoal_ingest_events_total{table="t"} 1',
+      'shoal_ingest_rejected_total{table="t"} 1',
+      'shoal_ingest_requests_total{status="ok"} 1',
+      'shoal_query_duration_seconds_count{kind="aggregate",status="ok"} 1',
+      'shoal_query_rows_scanned_total{kind="aggregate"} 1',
+      'shoal_table_rows{table="t"} 1',
+      'shoal_table_segments{table="t"} 0',
+      'shoal_table_tail_rows{table="t"} 1',
+      'shoal_table_dead_letters{table="t"} 1',
+    ]) {
+      expect(text, series).toContain(`${series}\n`);
+    }
+    for (const name of ['shoal_ingest_bytes_total{table="t"}', 'shoal_table_wal_bytes{table="t"}', 'shoal_table_newest_event_seconds{table="t"}', 'shoal_table_last_ingest_seconds{table="t"}', 'shoal_worker_busy_seconds_total{worker="main"}', 'shoal_nodejs_heap_size_used_bytes', 'shoal_process_resident_memory_bytes', 'shoal_queries_running{lane="interactive"}']) {
+      expect(text, name).toMatch(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} \\d`, 'm'));
+    }
+    expect(text).toMatch(/shoal_ingest_bytes_total\{table="t"\} (\d+)/);
+    expect(Number(/shoal_ingest_bytes_total\{table="t"\} (\d+)/.exec(text)![1])).toBe(Buffer.byteLength(ndjson([{ user_id: 'a', time: T }]) + 'bad\n'));
+    expect(Number(/shoal_table_wal_bytes\{table="t"\} (\d+)/.exec(text)![1])).toBeGreaterThan(0);
   });
 
   it('sends security headers with every response', async () => {
     const res = await s.app.inject({ url: '/healthz' });
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-  });
-});
-
-describe('auth', () => {
-  beforeEach(async () => {
-    s = await testServer({ apiKeys: parseApiKeys('r-key:read,i-key:ingest,a-key:admin') });
-  });
-
-  it('enforces roles on every route', async () => {
-    const ingest = (key?: string) =>
-      s.app.inject({
-        method: 'POST',
-        url: '/v1/tables/t/events',
-        headers: { 'content-type': 'application/x-ndjson', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-        payload: ndjson([{ user_id: 'a', time: T }]),
-      });
-    const matrix: [string | undefined, string, string, number][] = [
-      [undefined, 'GET', '/v1/tables', 401],
-      ['wrong', 'GET', '/v1/tables', 401],
-      ['r-key', 'GET', '/v1/tables', 200],
-      ['r-key', 'GET', '/metrics', 200],
-      [undefined, 'GET', '/healthz', 200],
-      [undefined, 'GET', '/docs', 200],
-      ['i-key', 'DELETE', '/v1/tables/t', 403],
-      ['r-key', 'DELETE', '/v1/tables/t', 403],
-    ];
-    expect((await ingest()).statusCode).toBe(401);
-    expect((await ingest('r-key')).statusCode).toBe(403);
-    expect((await ingest('i-key')).statusCode).toBe(200);
-    expect((await ingest('a-key')).statusCode).toBe(200);
-    for (const [key, method, url, status] of matrix) {
-      const res = await s.app.inject({ method: method as 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
-      expect(res.statusCode, `${key} ${method} ${url}`).toBe(status);
-      if (status >= 400) expect(res.json().error.code).toBe(status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN');
-    }
-    expect((await s.app.inject({ method: 'DELETE', url: '/v1/tables/t', headers: { authorization: 'Bearer a-key' } })).statusCode).toBe(200);
   });
 });
