@@ -20,6 +20,7 @@ import { finalizeSamples, samplesShard } from './samples.js';
 import { aggregateShard, type ShardScanOptions } from './shard-scan.js';
 import type { ShardSnapshot, TableSnapshot } from './source.js';
 import { validateQuery } from './validate.js';
+import { emptyBehavioralPartial, finalizeBehavioral, runBehavioralShard } from './behavioral/index.js';
 
 export { validateQuery } from './validate.js';
 export { createPlan, DEFAULT_LIMITS, dataTimeRange, type Plan, type AggregatePlan, type SamplesPlan, type QueryLimits } from './plan.js';
@@ -29,6 +30,7 @@ export type { Query, AggregateQuery, SamplesQuery, FilterNode, MeasureSpec, Colu
 export { bucketBoundaries, bucketStartMs } from './buckets.js';
 export { OTHER } from './finalize.js';
 export type { TableSnapshot, ShardSnapshot, ScanSource, RowGroupInfo } from './source.js';
+export type { BehavioralPlan, BehavioralPartial, BehavioralQuery, PathsResult } from './behavioral/index.js';
 
 export interface RunOptions {
   maxGroups?: number;
@@ -40,12 +42,15 @@ export interface RunOptions {
 
 /** Runs a plan over one whole shard and returns its partial result. */
 export function runShardPartial(shard: ShardSnapshot, plan: Plan, options: ShardScanOptions = {}): PartialResult {
-  return plan.kind === 'aggregate' ? aggregateShard(shard, plan, options) : samplesShard(shard, plan, options);
+  if (plan.kind === 'aggregate') return aggregateShard(shard, plan, options);
+  if (plan.kind === 'samples') return samplesShard(shard, plan, options);
+  return runBehavioralShard(shard, plan, options.signal);
 }
 
 /** A partial with no shards and no rows (for a table with no shards). */
 export function emptyPartial(plan: Plan): PartialResult {
   if (plan.kind === 'samples') return { kind: 'samples', shards: [], limit: plan.limit, rows: [], stats: emptyStats() };
+  if (plan.kind !== 'aggregate') return emptyBehavioralPartial(plan);
   const width = (plan.group.bucket === null ? 0 : 1) + plan.group.keys.length;
   return {
     kind: 'aggregate',
@@ -61,7 +66,9 @@ export function emptyPartial(plan: Plan): PartialResult {
 /** Turns the merged partial of all shards into the query result. */
 export function finalize(partial: PartialResult, plan: Plan): QueryResult {
   if (partial.kind !== plan.kind) throw new ShoalError('INTERNAL', [`a ${partial.kind} partial cannot finalize a ${plan.kind} plan`]);
-  return plan.kind === 'aggregate' ? finalizeAggregate(partial as never, plan) : finalizeSamples(partial as never, plan);
+  if (plan.kind === 'aggregate') return finalizeAggregate(partial as never, plan);
+  if (plan.kind === 'samples') return finalizeSamples(partial as never, plan);
+  return finalizeBehavioral(partial as never, plan);
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

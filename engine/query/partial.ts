@@ -10,6 +10,7 @@
 import { ShoalError } from '../errors.js';
 import type { Value } from '../types.js';
 import { emptyState, mergeGroup, type MeasureState } from './measure-state.js';
+import { mergeBehavioralPartials, type BehavioralPartial } from './behavioral/partial.js';
 
 export interface ScanStats {
   /** Rows of the row groups read (before filtering). */
@@ -61,7 +62,7 @@ export interface SamplesPartial {
   stats: ScanStats;
 }
 
-export type Partial = AggregatePartial | SamplesPartial;
+export type Partial = AggregatePartial | SamplesPartial | BehavioralPartial;
 
 export function emptyStats(): ScanStats {
   return { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
@@ -172,6 +173,7 @@ export function mergePartials(partials: readonly Partial[], options: { maxGroups
   }
   if (partials.length === 1) return partials[0];
   if (partials[0].kind === 'samples') return mergeSamples(partials as SamplesPartial[]);
+  if (partials[0].kind !== 'aggregate') return mergeBehavioralPartials(partials as BehavioralPartial[], options.maxGroups ?? Infinity);
   const parts = partials as AggregatePartial[];
   const maxGroups = options.maxGroups ?? Infinity;
   const disjoint = parts.every((p) => p.actorKeyed);

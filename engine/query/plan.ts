@@ -11,6 +11,7 @@ import { bucketBoundaries } from './buckets.js';
 import type { StateKind } from './measure-state.js';
 import type { AggregateQuery, BucketUnit, ColumnRef, FilterNode, GroupKey, MeasureSpec, Query, SamplesQuery } from './query-types.js';
 import { andFilters } from './validate-filter.js';
+import { createBehavioralPlan, type BehavioralPlan } from './behavioral/plan.js';
 
 export interface QueryLimits {
   /** Most groups one partial (and the merged result) may hold. */
@@ -71,7 +72,7 @@ export interface SamplesPlan {
   limits: QueryLimits;
 }
 
-export type Plan = AggregatePlan | SamplesPlan;
+export type Plan = AggregatePlan | SamplesPlan | BehavioralPlan;
 
 export function isAggregatePlan(p: Plan): p is AggregatePlan {
   return p.kind === 'aggregate';
@@ -169,6 +170,7 @@ export function rankingKeys(q: AggregateQuery): { name: string; desc: boolean }[
 export function createPlan(query: Query, snapshot: TableSnapshot, limits: Partial<QueryLimits> = {}): Plan {
   const all: QueryLimits = { ...DEFAULT_LIMITS, ...limits };
   if (query.kind === 'aggregate') return aggregatePlan(query, snapshot, all);
+  if (query.kind !== 'samples') return createBehavioralPlan(query, snapshot, all);
   return {
     kind: 'samples',
     query,

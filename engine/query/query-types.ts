@@ -4,6 +4,7 @@
  * it) can be sent to a worker thread with structured clone.
  */
 import type { ColumnType, Scalar } from '../types.js';
+import type { BehavioralQuery } from './behavioral/query-types.js';
 
 /** A column as the query names it, resolved against the table's schema. */
 export type ColumnRef =
@@ -84,7 +85,7 @@ export interface SamplesQuery extends QueryBase {
   limit: number;
 }
 
-export type Query = AggregateQuery | SamplesQuery;
+export type Query = AggregateQuery | SamplesQuery | BehavioralQuery;
 
 /** What validation needs to know about the table. `TableSnapshot` satisfies it. */
 export interface SchemaInfo {

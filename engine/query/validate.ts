@@ -14,21 +14,22 @@ import { canonicalTimeZone } from './tz.js';
 import { sampleFraction } from './sample.js';
 import { resolveColumn, validateWhere } from './validate-filter.js';
 import { validateMeasures } from './validate-measure.js';
+import { BEHAVIORAL_KINDS, validateBehavioral } from './behavioral/validate-kinds.js';
 
 const AGGREGATE_FIELDS = new Set(['table', 'kind', 'from', 'to', 'where', 'groupBy', 'bucket', 'tz', 'measures', 'orderBy', 'limit', 'other']);
 const SAMPLES_FIELDS = new Set(['table', 'kind', 'from', 'to', 'where', 'limit', 'columns']);
 
-function bad(message: string, path: string): ShoalError {
+export function bad(message: string, path: string): ShoalError {
   return new ShoalError('BAD_QUERY', [message], path);
 }
 
-function checkFields(q: Record<string, unknown>, allowed: Set<string>, kind: string): void {
+export function checkFields(q: Record<string, unknown>, allowed: Set<string>, kind: string): void {
   for (const key of Object.keys(q)) {
     if (!allowed.has(key)) throw bad(`unknown field "${key}" for kind "${kind}"; fields are ${[...allowed].join(', ')}`, key);
   }
 }
 
-function timeRange(q: Record<string, unknown>): { fromMs: number | null; toMs: number | null } {
+export function timeRange(q: Record<string, unknown>): { fromMs: number | null; toMs: number | null } {
   const bound = (key: 'from' | 'to'): number | null => {
     const v = q[key];
     if (v === undefined || v === null) return null;
@@ -42,14 +43,14 @@ function timeRange(q: Record<string, unknown>): { fromMs: number | null; toMs: n
   return { fromMs, toMs };
 }
 
-function limitOf(v: unknown, dflt: number, max: number): number {
+export function limitOf(v: unknown, dflt: number, max: number): number {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ShoalError('LIMIT_OUT_OF_RANGE', [max, JSON.stringify(v)], 'limit');
   return v;
 }
 
 /** Validates a list of column names (groupBy, samples columns): each must exist in the table. */
-function columnList(raw: unknown, info: SchemaInfo, field: string): GroupKey[] {
+export function columnList(raw: unknown, info: SchemaInfo, field: string): GroupKey[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw bad(`"${field}" is a list of column names`, field);
   if (raw.length > 100) throw bad(`"${field}" takes at most 100 columns`, field);
@@ -66,7 +67,7 @@ function columnList(raw: unknown, info: SchemaInfo, field: string): GroupKey[] {
   });
 }
 
-function bucketOf(v: unknown): BucketUnit | null {
+export function bucketOf(v: unknown): BucketUnit | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string' || !(BUCKET_UNITS as readonly string[]).includes(v)) {
     throw new ShoalError('BAD_BUCKET', [`${JSON.stringify(v)} is not one of ${BUCKET_UNITS.join(' ')}`], 'bucket');
@@ -74,14 +75,14 @@ function bucketOf(v: unknown): BucketUnit | null {
   return v as BucketUnit;
 }
 
-function tzOf(v: unknown): string {
+export function tzOf(v: unknown): string {
   if (v === undefined || v === null) return 'UTC';
   const tz = typeof v === 'string' ? canonicalTimeZone(v) : null;
   if (tz === null) throw new ShoalError('BAD_TZ', [typeof v === 'string' ? v : JSON.stringify(v)], 'tz');
   return tz;
 }
 
-function orderByOf(raw: unknown, names: Set<string>, measures: MeasureSpec[], bucket: boolean): OrderKey[] {
+export function orderByOf(raw: unknown, names: Set<string>, measures: MeasureSpec[], bucket: boolean): OrderKey[] {
   if (raw === undefined || raw === null) {
     const dflt: OrderKey[] = [];
     if (bucket) dflt.push({ name: '$bucket', desc: false });
@@ -146,5 +147,6 @@ export function validateQuery(json: unknown, info: SchemaInfo): Query {
   const kind = q.kind ?? 'aggregate';
   if (kind === 'aggregate') return validateAggregate(q, info);
   if (kind === 'samples') return validateSamples(q, info);
-  throw bad(`kind ${JSON.stringify(kind)} is not handled here; this validator takes "aggregate" and "samples"`, 'kind');
+  if (typeof kind === 'string' && BEHAVIORAL_KINDS.includes(kind)) return validateBehavioral(q, info);
+  throw bad(`kind ${JSON.stringify(kind)} is not handled here; kinds are aggregate, funnel, sessions, retention, paths, samples`, 'kind');
 }
