@@ -63,23 +63,25 @@ export function stepName(conditions, index) {
 }
 
 /**
- * Retention rows: cohort start, size, and per period the retained actors and fraction.
- * @param {Result} result  columns: [group columns], cohort start, cohort size, period0 … periodN
- * @returns {{ periods: number, rows: { group: any[], cohortMs: number, size: number, counts: number[] }[] }}
+ * Retention rows: cohort start, group values, size, and per period the retained actors.
+ * @param {Result} result  columns: $cohort, [group columns], cohort_size, period0 … periodN
+ * @returns {{ periods: number, groupColumns: string[], rows: { group: any[], cohortMs: number, size: number, counts: number[] }[] }}
  */
 export function parseRetention(result) {
   const names = result.columns.map((c) => c.name);
-  const p0 = names.indexOf('period0');
+  const cohortIdx = names.indexOf('$cohort');
+  const sizeIdx = names.indexOf('cohort_size');
   /** @type {number[]} */
   const periodIdx = [];
   for (let k = 0; names.includes(`period${k}`); k++) periodIdx.push(names.indexOf(`period${k}`));
-  // The two columns before period0 are the cohort start and size; anything earlier is a group.
-  const cohortIdx = p0 - 2;
-  const sizeIdx = p0 - 1;
+  /** @type {number[]} */
+  const groupIdx = [];
+  for (let i = cohortIdx + 1; i < sizeIdx; i++) groupIdx.push(i);
   return {
     periods: periodIdx.length,
+    groupColumns: groupIdx.map((i) => names[i]),
     rows: result.rows.map((r) => ({
-      group: r.slice(0, Math.max(0, cohortIdx)),
+      group: groupIdx.map((i) => r[i]),
       cohortMs: r[cohortIdx],
       size: r[sizeIdx] ?? 0,
       counts: periodIdx.map((i) => r[i] ?? 0),
@@ -111,31 +113,21 @@ export function retentionCurve(rows, periodStartMs, lastMs) {
 }
 
 /**
- * Paths result: the top paths (node values in order, sessions) and the edges.
- * Accepts the edges as `result.edges` rows `[depth, from, to, sessions]`.
- * @param {Result} result
+ * Paths result: the top paths (node values in order, without the nulls of a session that ended
+ * early) and the edges.
+ * @param {Result} result  columns node0 … node{depth}, sessions; `edges`: [depth, from, to, sessions][]
  * @returns {{ paths: { nodes: any[], sessions: number }[], edges: { depth: number, from: any, to: any, sessions: number }[] }}
  */
 export function parsePaths(result) {
   const names = result.columns.map((c) => c.name);
-  const sessionsIdx = names.findIndex((n) => n === 'sessions' || n === 'count');
-  const pathIdx = names.findIndex((n) => n === 'path');
+  const sessionsIdx = names.indexOf('sessions');
+  const nodeIdx = names.map((n, i) => (/^node\d+$/.test(n) ? i : -1)).filter((i) => i >= 0);
   const paths = result.rows.map((r) => {
-    const nodes = pathIdx >= 0 ? (Array.isArray(r[pathIdx]) ? r[pathIdx] : safeParseArray(r[pathIdx])) : r.filter((_, i) => i !== sessionsIdx);
-    return { nodes, sessions: sessionsIdx >= 0 ? r[sessionsIdx] : 0 };
+    const nodes = nodeIdx.map((i) => r[i]);
+    while (nodes.length > 1 && nodes[nodes.length - 1] === null) nodes.pop();
+    return { nodes, sessions: r[sessionsIdx] ?? 0 };
   });
   const rawEdges = Array.isArray(result.edges) ? result.edges : [];
-  const edges = rawEdges.map((e) => (Array.isArray(e) ? { depth: e[0], from: e[1], to: e[2], sessions: e[3] } : e));
+  const edges = rawEdges.map((/** @type {any[]} */ e) => ({ depth: e[0], from: e[1], to: e[2], sessions: e[3] }));
   return { paths, edges };
-}
-
-/** @param {unknown} v */
-function safeParseArray(v) {
-  if (typeof v !== 'string') return [v];
-  try {
-    const parsed = JSON.parse(v);
-    return Array.isArray(parsed) ? parsed : [v];
-  } catch {
-    return v.split(' → ');
-  }
 }

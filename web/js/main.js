@@ -156,6 +156,7 @@ function setResults(status, ...nodes) {
 
 /** @param {string} view */
 async function switchView(view) {
+  el.results.dataset.status = 'loading';
   const next = structuredClone(state);
   next.view = view;
   await applyDefaults(next, columns, suggest);
@@ -166,6 +167,7 @@ async function switchView(view) {
 
 /** @param {string} name */
 async function switchTable(name) {
+  el.results.dataset.status = 'loading';
   const view = state.view;
   state = searchToState(`?view=${view}&table=${encodeURIComponent(name)}&range=${state.range}&tz=${encodeURIComponent(state.tz)}`);
   await loadTable();

@@ -101,12 +101,15 @@ export function funnelRequests(state, range, table) {
   if (steps.length < 2) return [];
   /** @type {Record<string, any>} */
   const body = { kind: 'funnel', ...base(state.table, range, s.where), steps, window: s.window, mode: s.mode };
-  if (s.groupBy) Object.assign(body, { groupBy: [s.groupBy] });
+  if (s.groupBy) Object.assign(body, { groupBy: [s.groupBy], limit: FUNNEL_TOP_GROUPS, other: true });
   const out = [{ label: 'funnel', body }];
   const bucket = resolveBucket(s.bucket, range.fromMs, range.toMs, table);
   if (bucket !== null) out.push({ label: 'over time', body: { ...body, bucket, ...(state.tz !== 'UTC' ? { tz: state.tz } : {}) } });
   return out;
 }
+
+/** Breakdown groups a funnel shows; the rest fold into one "Other" group. */
+export const FUNNEL_TOP_GROUPS = 5;
 
 /**
  * Retention view: one cohort grid.

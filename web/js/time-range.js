@@ -40,6 +40,8 @@ export const BUCKETS = /** @type {[string, number][]} */ ([
   ['1mo', 2_629_746_000],
 ]);
 
+const DAY_MS = 86_400_000;
+
 /** The most points a chart gets from the automatic bucket. */
 const MAX_AUTO_BUCKETS = 150;
 
@@ -120,11 +122,12 @@ export function wallTimeToEpochMs(wall, tz) {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(wall);
   if (!m) return null;
   const asUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0));
-  // The offset at the guess can differ from the offset at the answer near a transition: try both.
-  const first = asUtc - zoneOffsetMs(asUtc, tz);
-  const second = asUtc - zoneOffsetMs(first, tz);
-  const candidates = [first, second].filter((t) => t + zoneOffsetMs(t, tz) === asUtc).sort((a, b) => a - b);
-  return candidates[0] ?? Math.max(first, second);
+  // Near a transition the zone has two offsets within a day: try each (offsets change at most
+  // once a day). A repeated time matches twice (take the earlier); a skipped time matches never
+  // (take the later guess, which lands after the jump).
+  const guesses = [asUtc - DAY_MS, asUtc, asUtc + DAY_MS].map((t) => asUtc - zoneOffsetMs(t, tz));
+  const valid = guesses.filter((t) => t + zoneOffsetMs(t, tz) === asUtc);
+  return valid.length > 0 ? Math.min(...valid) : Math.max(...guesses);
 }
 
 /**

@@ -78,9 +78,12 @@ export function filterEditor(opts) {
           () => { loaded = false; },
         );
       });
+      let committed = false;
       const commit = () => {
         const next = parseFilterValue(input.value, op, type);
-        if (JSON.stringify(next) !== JSON.stringify(value ?? '')) replace(i, [column, op, next]);
+        if (committed || JSON.stringify(next) === JSON.stringify(value ?? '')) return;
+        committed = true;
+        replace(i, [column, op, next]);
       };
       input.addEventListener('change', commit);
       input.addEventListener('keydown', (e) => {

@@ -47,7 +47,7 @@ export function flowDiagram(opts) {
     }
     return out;
   });
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'flow', role: 'img', 'aria-label': 'Paths as a flow from left to right' });
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'flow', preserveAspectRatio: 'xMinYMin meet', role: 'img', 'aria-label': 'Paths as a flow from left to right' });
   const bands = svg('g', { class: 'bands' });
   const nodes = svg('g', { class: 'nodes' });
   root.append(bands, nodes);

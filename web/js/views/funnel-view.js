@@ -18,6 +18,8 @@ import { emptyBox } from '../ui/status.js';
 import { seriesColor, timeChart } from '../ui/time-chart.js';
 
 const MAX_STEPS = 20;
+/** The table's sum row when the funnel is broken down. */
+const TOTAL_LABEL = 'All groups';
 const MAX_GROUP_BARS = 6;
 const WINDOWS = ['5m', '30m', '1h', '6h', '1d', '3d', '7d', '14d', '30d'];
 const MODES = /** @type {[string, string][]} */ ([
@@ -160,6 +162,11 @@ function funnelTable(rows, names, funnel, actorWord) {
     ...r.group,
     ...r.steps.flatMap((c, k) => (k === 0 ? [c.actors] : [c.actors, c.conversion, c.medianMs])),
   ]);
+  if (g > 0 && rows.length > 1) {
+    // Each actor is in exactly one group, so step counts add up; time to convert does not.
+    const sums = Array.from({ length: funnel.stepCount }, (_, k) => rows.reduce((n, r) => n + (r.steps[k]?.actors ?? 0), 0));
+    tableRows.push([TOTAL_LABEL, ...Array(g - 1).fill(''), ...sums.flatMap((n, k) => (k === 0 ? [n] : [n, sums[0] > 0 ? n / sums[0] : null, null]))]);
+  }
   return resultsTable({ columns, rows: tableRows, sort: g > 0 ? { col: g, desc: true } : undefined, testId: 'funnel-table' });
 }
 

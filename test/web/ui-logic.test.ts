@@ -1,0 +1,239 @@
+/**
+ * The UI's pure logic, in Node: view state ↔ URL, time ranges and buckets, wall times in zones,
+ * the JSON requests built from the state, result shaping for charts and tables, and the curl
+ * command's shell quoting (checked by a real shell).
+ */
+import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { webModule } from './web-modules.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+let state: any, time: any, build: any, series: any, behavioral: any, format: any;
+beforeAll(async () => {
+  [state, time, build, series, behavioral, format] = await Promise.all(
+    ['state', 'time-range', 'query-build', 'series', 'behavioral', 'format'].map((m) => webModule(m)),
+  );
+});
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+describe('view state in the URL', () => {
+  it('round-trips every view with its builder', () => {
+    const s = state.defaultState();
+    s.table = 'events';
+    s.range = 'custom';
+    s.from = Date.UTC(2026, 10, 1);
+    s.to = Date.UTC(2026, 10, 8);
+    s.tz = 'Europe/Berlin';
+    s.aggregate = { measures: ['count', 'p99(latency_ms)'], where: [['country', 'in', ['US', 'DE']]], groupBy: ['os'], bucket: '1h', top: 10, chart: 1 };
+    s.funnel.steps = [[['event', '=', 'search']], [['event', '=', 'purchase'], ['props.plan', '=', 'pro']]];
+    for (const view of state.VIEWS) {
+      const v = { ...s, view };
+      const back = state.searchToState(state.stateToSearch(v));
+      expect(back.view).toBe(view);
+      expect(back.table).toBe('events');
+      expect(back.range).toBe('custom');
+      expect([back.from, back.to]).toEqual([s.from, s.to]);
+      expect(back.tz).toBe('Europe/Berlin');
+      expect(back[view]).toEqual(s[view]);
+    }
+  });
+
+  it('falls back to defaults on malformed links', () => {
+    const back = state.searchToState('?view=nope&range=custom&q=%7Bbroken&tz=');
+    expect(back.view).toBe('aggregate');
+    expect(back.range).toBe('7d'); // custom without from/to is not a range
+    expect(back.tz).toBe('UTC');
+    expect(back.aggregate).toEqual(state.defaultAggregate());
+    const wrongTypes = state.searchToState(`?view=funnel&q=${encodeURIComponent(JSON.stringify({ steps: 'x', window: 7, mode: 'strict' }))}`);
+    expect(wrongTypes.funnel.steps).toEqual([]);
+    expect(wrongTypes.funnel.window).toBe('1d');
+    expect(wrongTypes.funnel.mode).toBe('strict');
+  });
+});
+
+describe('time ranges', () => {
+  const now = Date.UTC(2026, 11, 1, 12);
+  it('ends presets now when the table has recent events', () => {
+    const r = time.resolveRange({ range: '24h', from: null, to: null }, { minTimeMs: now - 40 * DAY, maxTimeMs: now - HOUR }, now);
+    expect(r).toEqual({ fromMs: now - DAY, toMs: now, notice: null });
+  });
+  it('anchors presets at the newest event when the table is older than the preset', () => {
+    const newest = now - 90 * DAY;
+    const r = time.resolveRange({ range: '7d', from: null, to: null }, { minTimeMs: newest - 30 * DAY, maxTimeMs: newest }, now);
+    expect(r.toMs).toBe(newest + 1);
+    expect(r.fromMs).toBe(newest + 1 - 7 * DAY);
+    expect(r.notice).toBe('anchored');
+  });
+  it('leaves "all" open and keeps custom bounds', () => {
+    expect(time.resolveRange({ range: 'all', from: null, to: null }, null, now)).toEqual({ fromMs: null, toMs: null, notice: null });
+    expect(time.resolveRange({ range: 'custom', from: 5, to: 9 }, null, now)).toEqual({ fromMs: 5, toMs: 9, notice: null });
+  });
+  it('picks an automatic bucket that keeps charts under 150 points', () => {
+    expect(time.resolveBucket('auto', 0, HOUR, null)).toBe('1m');
+    expect(time.resolveBucket('auto', 0, DAY, null)).toBe('15m');
+    expect(time.resolveBucket('auto', 0, 7 * DAY, null)).toBe('3h');
+    expect(time.resolveBucket('auto', 0, 30 * DAY, null)).toBe('6h');
+    expect(time.resolveBucket('auto', null, null, { minTimeMs: 0, maxTimeMs: 400 * DAY })).toBe('1w');
+    expect(time.resolveBucket('none', 0, DAY, null)).toBeNull();
+    expect(time.resolveBucket('1d', 0, DAY, null)).toBe('1d');
+  });
+  it('converts wall times in a zone, across DST', () => {
+    // Berlin: CET (+1) in winter, CEST (+2) from 2026-03-29 01:00 UTC; 02:00–03:00 local is skipped.
+    expect(time.wallTimeToEpochMs('2026-01-15T09:30', 'Europe/Berlin')).toBe(Date.UTC(2026, 0, 15, 8, 30));
+    expect(time.wallTimeToEpochMs('2026-07-01T12:00', 'Europe/Berlin')).toBe(Date.UTC(2026, 6, 1, 10, 0));
+    expect(time.wallTimeToEpochMs('2026-03-29T02:30', 'Europe/Berlin')).toBe(Date.UTC(2026, 2, 29, 1, 30));
+    // 2026-10-25 02:30 local happens twice (CEST then CET): the first is 00:30 UTC.
+    expect(time.wallTimeToEpochMs('2026-10-25T02:30', 'Europe/Berlin')).toBe(Date.UTC(2026, 9, 25, 0, 30));
+    expect(time.wallTimeToEpochMs('2026-07-01T12:00', 'UTC')).toBe(Date.UTC(2026, 6, 1, 12));
+    expect(time.wallTimeToEpochMs('garbage', 'UTC')).toBeNull();
+  });
+  it('round-trips wall time ↔ epoch for whole minutes outside DST gaps', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(2020, 0, 1) / 60_000, max: Date.UTC(2030, 0, 1) / 60_000 }), fc.constantFrom('UTC', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe'), (minute, tz) => {
+          const ms = minute * 60_000;
+          const wall = time.epochMsToWallTime(ms, tz);
+          const back = time.wallTimeToEpochMs(wall, tz);
+          // A repeated wall time maps to its first occurrence, which is never later.
+          expect(back).toBeLessThanOrEqual(ms);
+          expect(time.epochMsToWallTime(back, tz)).toBe(wall);
+        }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+describe('requests built from the state', () => {
+  const range = { fromMs: Date.UTC(2026, 10, 24), toMs: Date.UTC(2026, 11, 1) };
+  it('aggregate: a bucketed chart query and a totals query with the same filter and groups', () => {
+    const s = state.defaultState();
+    s.table = 'events';
+    s.tz = 'Asia/Tokyo';
+    s.aggregate = { measures: ['count', 'uniq($actor)'], where: [['country', '=', 'US'], ['', '=', '']], groupBy: ['event'], bucket: 'auto', top: 5, chart: 0 };
+    const [chart, table] = build.aggregateRequests(s, range, null);
+    expect(chart.body).toEqual({
+      kind: 'aggregate', table: 'events', from: '2026-11-24T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', tz: 'Asia/Tokyo',
+      where: ['country', '=', 'US'], measures: ['count', 'uniq($actor)'], groupBy: ['event'], limit: 5, other: true, bucket: '3h',
+    });
+    const { bucket: _b, ...rest } = chart.body;
+    expect(table.body).toEqual(rest);
+  });
+  it('funnel: needs two complete steps; ANDs conditions within a step; adds the breakdown', () => {
+    const s = state.defaultState();
+    s.table = 'events';
+    s.funnel.steps = [[['event', '=', 'search']], [['event', '=', '']]];
+    expect(build.funnelRequests(s, range, null)).toEqual([]);
+    s.funnel.steps = [[['event', '=', 'search']], [['event', '=', 'purchase'], ['props.plan', 'in', ['pro', 'plus']]], [['event', 'exists']]];
+    s.funnel.groupBy = 'country';
+    s.funnel.bucket = 'none';
+    const [f, ...rest] = build.funnelRequests(s, range, null);
+    expect(rest).toEqual([]);
+    expect(f.body.steps).toEqual([['event', '=', 'search'], { and: [['event', '=', 'purchase'], ['props.plan', 'in', ['pro', 'plus']]] }, ['event', 'exists']]);
+    expect(f.body.groupBy).toEqual(['country']);
+    expect(f.body).toMatchObject({ kind: 'funnel', window: '1d', mode: 'ordered' });
+  });
+  it('retention without a chosen event starts cohorts at any event', () => {
+    const s = state.defaultState();
+    s.table = 'events';
+    const [r] = build.retentionRequests(s, range);
+    expect(r.body.start).toEqual({ and: [] });
+    expect(r.body.return).toBeUndefined();
+  });
+  it('parses filter values by column type', () => {
+    expect(build.parseFilterValue(' 404 ', '=', 'number')).toBe(404);
+    expect(build.parseFilterValue('200, 304,', 'in', 'number')).toEqual([200, 304]);
+    expect(build.parseFilterValue('true', '=', 'boolean')).toBe(true);
+    expect(build.parseFilterValue('404', '=', 'string')).toBe('404');
+    expect(build.parseFilterValue('abc', '=', 'number')).toBe('abc'); // the server names the mismatch
+  });
+  it('quotes the curl body so a shell passes it through unchanged', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.boolean())), (extra) => {
+        const body = { table: 'events', where: ["it's", '=', "'; echo pwned '"], ...extra };
+        const cmd = build.curlCommand('http://127.0.0.1:8080', body).replace(/^curl /, 'printf "%s\\n" ');
+        const out = execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }).split('\n');
+        expect(out[out.indexOf('-d') + 1]).toBe(JSON.stringify(body));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('result shaping', () => {
+  const result = {
+    columns: [{ name: '$bucket', type: 'time' }, { name: 'country', type: 'string' }, { name: 'count', type: 'number' }],
+    rows: [
+      [1000, 'US', 5], [1000, '$other', 50], [1000, 'IN', 9],
+      [2000, 'IN', 1], [2000, '$other', 40], [2000, null, 3],
+    ],
+  };
+  it('makes one series per group, biggest first, Other last, gaps as null', () => {
+    const { xs, series: s } = series.toTimeSeries(result, 'count');
+    expect(xs).toEqual([1000, 2000]);
+    expect(s.map((x: any) => x.label)).toEqual(['IN', 'US', '(none)', 'Other']);
+    expect(s.map((x: any) => x.values)).toEqual([[9, 1], [5, null], [null, 3], [50, 40]]);
+  });
+  it('sorts rows numerically or by text, nulls last either way', () => {
+    const rows = [['b', 2], ['a', null], ['c', 10]];
+    expect(series.sortRows(rows, 1, true).map((r: any) => r[0])).toEqual(['c', 'b', 'a']);
+    expect(series.sortRows(rows, 1, false).map((r: any) => r[0])).toEqual(['b', 'c', 'a']);
+    expect(series.sortRows(rows, 0, false).map((r: any) => r[0])).toEqual(['a', 'b', 'c']);
+  });
+  it('reads funnel rows with group columns and per-step conversion and times', () => {
+    const f = behavioral.parseFunnel({
+      columns: ['country', 'step1', 'step1_conversion', 'step2', 'step2_conversion', 'step2_median_ms', 'step2_p90_ms'].map((name) => ({ name })),
+      rows: [['US', 10, 1, 4, 0.4, 1500, 9000]],
+    });
+    expect(f.groupColumns).toEqual(['country']);
+    expect(f.stepCount).toBe(2);
+    expect(f.rows[0]).toEqual({ group: ['US'], bucket: null, steps: [
+      { actors: 10, conversion: 1, medianMs: null, p90Ms: null },
+      { actors: 4, conversion: 0.4, medianMs: 1500, p90Ms: 9000 },
+    ] });
+  });
+  it('reads retention cohorts and paths in the engine\'s result layout', () => {
+    const r = behavioral.parseRetention({
+      columns: ['$cohort', 'country', 'cohort_size', 'period0', 'period1'].map((name) => ({ name })),
+      rows: [[DAY, 'US', 4, 4, 1], [2 * DAY, 'US', 0, 0, 0]],
+    });
+    expect(r).toEqual({ periods: 2, groupColumns: ['country'], rows: [
+      { group: ['US'], cohortMs: DAY, size: 4, counts: [4, 1] },
+      { group: ['US'], cohortMs: 2 * DAY, size: 0, counts: [0, 0] },
+    ] });
+    const p = behavioral.parsePaths({
+      columns: ['node0', 'node1', 'node2', 'sessions'].map((name) => ({ name })),
+      rows: [['search', 'view_item', null, 7], ['search', null, null, 2]],
+      edges: [[1, 'search', 'view_item', 7]],
+    });
+    expect(p.paths).toEqual([{ nodes: ['search', 'view_item'], sessions: 7 }, { nodes: ['search'], sessions: 2 }]);
+    expect(p.edges).toEqual([{ depth: 1, from: 'search', to: 'view_item', sessions: 7 }]);
+  });
+  it('averages retention over the cohorts that reached each period', () => {
+    const rows = [
+      { cohortMs: 0, size: 10, counts: [10, 5, 2] },
+      { cohortMs: DAY, size: 30, counts: [30, 6, 0] },
+    ];
+    const curve = behavioral.retentionCurve(rows, (c: number, n: number) => c + n * DAY, 2 * DAY);
+    // Period 2 of the second cohort starts at day 3, after the newest event: left out.
+    expect(curve).toEqual([1, 11 / 40, 2 / 10]);
+  });
+  it('names steps for people', () => {
+    expect(behavioral.stepName([['event', '=', 'purchase']], 0)).toBe('purchase');
+    expect(behavioral.stepName([['country', 'in', ['US', 'DE']], ['status', 'exists']], 1)).toBe('country is one of US, DE and status is set');
+    expect(behavioral.stepName([], 2)).toBe('Step 3');
+  });
+  it('formats units: durations, percentages, counts', () => {
+    expect(format.formatDuration(850)).toBe('850 ms');
+    expect(format.formatDuration(1250)).toBe('1.25 s');
+    expect(format.formatDuration(90_000)).toBe('1.5 min');
+    expect(format.formatPercent(0.4251)).toBe('42.5%');
+    expect(format.formatNumber(1234567)).toBe('1,234,567');
+    expect(format.unitOf('p99(latency_ms)')).toBe('ms');
+    expect(format.unitOf('median(duration)')).toBe('ms');
+    expect(format.unitOf('uniq($actor)')).toBe('count');
+    expect(format.unitOf('step2_conversion')).toBe('fraction');
+    expect(format.unitOf('avg(props.price)')).toBe('number');
+  });
+});
