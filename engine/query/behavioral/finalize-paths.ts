@@ -2,7 +2,7 @@
  * Paths results. Columns `node0` (the start event's node value) … `node{depth}` and
  * `sessions`; rows are the `limit` most frequent paths (sessions descending, ties by node
  * values ascending). A path shorter than `depth` (the session ended) has null in the later
- * columns. The extra top-level field `edges` lists every edge as [depth, from, to, sessions]
+ * columns, and counts together with a path whose events lack the node column there. The extra top-level field `edges` lists every edge as [depth, from, to, sessions]
  * (depth k joins node{k−1} to node{k}), ordered by depth, then sessions descending, then
  * from and to values.
  *
@@ -13,6 +13,7 @@ import type { MeasureState } from '../measure-state.js';
 import type { QueryResult, ResultColumn } from '../result.js';
 import { compareTuples, groupColumnType } from '../result.js';
 import { topK } from '../finalize.js';
+import { mergeGroupSets } from '../partial.js';
 import type { PathsPartial } from './partial.js';
 import type { PathsPlan } from './plan.js';
 
@@ -22,7 +23,9 @@ export interface PathsResult extends QueryResult {
 
 export function finalizePaths(p: PathsPartial, plan: PathsPlan): PathsResult {
   const q = plan.query;
-  const { paths, edges } = p;
+  // A null node value and "past the session's end" read the same in results: fold them together.
+  const paths = mergeGroupSets([p.paths]);
+  const edges = p.edges;
   const pc = (paths.states[0] as Extract<MeasureState, { kind: 'count' }>).counts;
   const ec = (edges.states[0] as Extract<MeasureState, { kind: 'count' }>).counts;
   const nodeValues = paths.keys.flat();

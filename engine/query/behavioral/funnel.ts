@@ -9,10 +9,11 @@
  * - ordered: an event matching step k extends the chain state of step k−1 (steps handled
  *   from the highest down, so one event never serves two consecutive steps).
  * - strict: as ordered, but after each event only the chains it extended survive.
- * - exclusions (after a, before b): an event matching the filter voids the partial chains
- *   that have their step-a event and not yet their step-b one (levels a … b−1), including
- *   chains it extends itself to a level in a+1 … b−1; reaching those levels still counts,
- *   since such a chain has no step-b event for the exclusion to lie before.
+ * - exclusions (after a, before b): an event matching the filter taints the partial chains
+ *   that have their step-a event and not yet their step-b one (steps a … b−1), including a
+ *   chain it extends itself to a step in a+1 … b−1. A tainted chain still counts at the steps
+ *   it reaches (it has no step-b event for the exclusion to lie before) but can never take its
+ *   step-b event. States are kept per taint mask, so exclusions are limited to 4.
  * - any: per entry event e1, events are added in order while within the window, keeping a
  *   maximum matching of events to distinct steps that includes e1 (augmenting paths); the
  *   matching size when event q joins is the level reached with span time(q) − time(e1).
@@ -90,23 +91,28 @@ class FunnelMachine {
   readonly steps: number;
   readonly stepMask: number;
   readonly start: Float64Array;
-  readonly cand: Float64Array;
   readonly best: Float64Array;
   deepest = 0;
   entryRow = -1;
   private readonly exclMask: number;
   private readonly matchOf: Int32Array;
   private readonly visited: Uint8Array;
+  /** Exclusion taint masks (2^exclusions) and the per (step, mask) states of runGeneral. */
+  private readonly taintStates: number;
+  private readonly state: Float64Array;
+  private readonly candState: Float64Array;
 
   constructor(private readonly plan: FunnelPlan) {
     this.steps = plan.query.steps.length;
     this.stepMask = (1 << this.steps) - 1;
     this.exclMask = plan.exclusions.reduce((m, e) => m | (1 << e.bit), 0);
     this.start = new Float64Array(this.steps + 1);
-    this.cand = new Float64Array(this.steps + 1);
     this.best = new Float64Array(this.steps + 1);
     this.matchOf = new Int32Array(this.steps);
     this.visited = new Uint8Array(this.steps);
+    this.taintStates = 1 << plan.exclusions.length;
+    this.state = new Float64Array((this.steps + 1) * this.taintStates);
+    this.candState = new Float64Array(this.state.length);
   }
 
   run(rows: ActorRows, lo: number, hi: number): void {
@@ -159,37 +165,70 @@ class FunnelMachine {
     this.entryRow = entryRow;
   }
 
-  /** Ordered with exclusions, and strict. */
+  /**
+   * Ordered with exclusions, and strict. State per (step k, taint mask): the latest entry time
+   * of a partial chain at step k whose exclusions j with a_j ≤ k < b_j have (bit j set) or
+   * have not seen an excluded event after their step-a event. A tainted chain may still grow
+   * up to step b_j − 1, never to b_j. Within one (step, mask) the latest entry dominates.
+   */
   private runGeneral(rows: ActorRows, lo: number, hi: number, strict: boolean): void {
     const { masks, times } = rows;
-    const { start, cand, best, steps } = this;
+    const { best, steps } = this;
+    const M = this.taintStates;
+    const st = this.state;
+    const cand = this.candState;
+    const ex = this.plan.exclusions;
     const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
-    start.fill(-Infinity);
+    st.fill(-Infinity);
     for (let i = lo; i < hi; i++) {
-      const m = masks[i];
+      const bits = masks[i];
       const t = times[i];
-      cand.fill(-Infinity);
-      if ((m & 1) !== 0 && t >= ef && t < et) {
-        cand[1] = t;
+      if (strict) cand.fill(-Infinity);
+      else if ((bits & (this.stepMask | this.exclMask)) === 0) continue;
+      else cand.fill(-Infinity);
+      if ((bits & 1) !== 0 && t >= ef && t < et) {
+        cand[M] = t; // step 1, no taint: this event is every exclusion's step-a event or before it
         if (this.entryRow < 0) this.entryRow = i;
+        if (this.deepest < 1) this.deepest = 1;
       }
-      for (let k = 2; k <= steps; k++) if (((m >> (k - 1)) & 1) !== 0 && t - start[k - 1] <= W) cand[k] = start[k - 1];
-      for (let k = 1; k <= steps; k++) {
-        if (cand[k] === -Infinity) continue;
-        if (k > this.deepest) this.deepest = k;
-        if (k >= 2 && t - cand[k] < best[k]) best[k] = t - cand[k];
-      }
-      if ((m & this.exclMask) !== 0) {
-        for (const e of this.plan.exclusions) {
-          if (((m >> e.bit) & 1) === 0) continue;
-          for (let k = e.after; k < e.before; k++) start[k] = -Infinity;
-          for (let k = e.after + 1; k < e.before; k++) cand[k] = -Infinity;
+      for (let k = 2; k <= steps; k++) {
+        if (((bits >> (k - 1)) & 1) === 0) continue;
+        // This event as step k: chains tainted for an exclusion ending at k cannot take it;
+        // it taints the new chain for exclusions with a < k < b that it matches.
+        let blocked = 0;
+        let taint = 0;
+        for (let j = 0; j < ex.length; j++) {
+          if (ex[j].before === k) blocked |= 1 << j;
+          if (ex[j].after < k && k < ex[j].before && ((bits >> ex[j].bit) & 1) !== 0) taint |= 1 << j;
+        }
+        for (let m = 0; m < M; m++) {
+          const s = st[(k - 1) * M + m];
+          if ((m & blocked) !== 0 || !(t - s <= W)) continue;
+          const into = k * M + ((m & ~blocked) | taint);
+          if (s > cand[into]) cand[into] = s;
+          if (k > this.deepest) this.deepest = k;
+          if (t - s < best[k]) best[k] = t - s;
         }
       }
-      if (strict) start.set(cand);
-      else for (let k = 1; k <= steps; k++) if (cand[k] > start[k]) start[k] = cand[k];
+      if (strict) {
+        st.set(cand);
+        continue;
+      }
+      // Chains that do not use this event: it lies after their step-a event, so it taints them.
+      for (let j = 0; j < ex.length; j++) {
+        if (((bits >> ex[j].bit) & 1) === 0) continue;
+        for (let k = ex[j].after; k < ex[j].before; k++) {
+          for (let m = 0; m < M; m++) {
+            const from = k * M + m;
+            const to = k * M + (m | (1 << j));
+            if (from !== to && st[from] > st[to]) st[to] = st[from];
+            if (from !== to) st[from] = -Infinity;
+          }
+        }
+      }
+      for (let x = M; x < st.length; x++) if (cand[x] > st[x]) st[x] = cand[x];
     }
   }
 

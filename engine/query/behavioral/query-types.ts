@@ -82,7 +82,8 @@ export interface PathsQuery extends BehavioralBase {
 export type BehavioralQuery = FunnelQuery | SessionsQuery | RetentionQuery | PathsQuery;
 
 export const MAX_FUNNEL_STEPS = 20;
-export const MAX_FUNNEL_EXCLUSIONS = 10;
+/** Funnel state grows as 2^exclusions (see funnel.ts). */
+export const MAX_FUNNEL_EXCLUSIONS = 4;
 export const MAX_RETENTION_PERIODS = 90;
 export const MAX_PATH_DEPTH = 10;
 export const DEFAULT_WINDOW_MS = 86_400_000;
