@@ -100,13 +100,14 @@ export interface ChildRun {
 const TIME_BIN = '/usr/bin/time';
 const RSS_MARK = 'SHOAL_BENCH_MAXRSS_KB=';
 
-/** Runs `node ...args` in the repository, collecting output; `echo` forwards stderr as it comes. */
-export function runNode(args: string[], opts: { echo?: boolean } = {}): Promise<ChildRun> {
+/** Runs `node ...args` in the repository, collecting output; `echo` forwards stderr as it comes; `env` adds variables. */
+export function runNode(args: string[], opts: { echo?: boolean; env?: Record<string, string> } = {}): Promise<ChildRun> {
   const started = performance.now();
   const timed = existsSync(TIME_BIN);
   const [cmd, argv] = timed ? [TIME_BIN, ['-f', `${RSS_MARK}%M`, process.execPath, ...args]] : [process.execPath, args];
   return new Promise((done, fail) => {
-    const child = spawn(cmd, argv, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = opts.env === undefined ? process.env : { ...process.env, ...opts.env };
+    const child = spawn(cmd, argv, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
