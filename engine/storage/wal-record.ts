@@ -107,6 +107,19 @@ export function decodeShardPart(payload: Uint8Array): ShardPart {
     actorCodes: viewAs(a[7] as Uint8Array, Uint32Array),
     columns,
     typeErrors: a[9] as [string, number][],
-    ...(a[10] === null ? {} : { idempotency: a[10] as IdempotencyEntry }),
+    ...(a[10] === null ? {} : { idempotency: plainObject(a[10]) as IdempotencyEntry }),
   };
+}
+
+/**
+ * The idempotency entry is a msgpack map, which this packr (mapsAsObjects off) decodes as a Map;
+ * the index needs the plain object that was encoded (its keys are our own field names).
+ */
+function plainObject(v: unknown): unknown {
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v) out[String(k)] = plainObject(x);
+    return out;
+  }
+  return Array.isArray(v) ? v.map(plainObject) : v;
 }
