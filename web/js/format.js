@@ -84,15 +84,16 @@ export function unitLabel(unit) {
  * A human name for a measure as the API writes it.
  * @param {string} name
  * @param {string} actorWord  what an actor is called ("users")
+ * @param {string} countWord  what `count` counts ("Events", "Sessions")
  */
-export function measureLabel(name, actorWord = 'users') {
-  if (name === 'count') return 'Count';
+export function measureLabel(name, actorWord = 'users', countWord = 'Events') {
+  if (name === 'count') return countWord;
   if (name === 'uniq($actor)') return `Unique ${actorWord}`;
   const m = /^(\w+)\((.*)\)$/.exec(name);
   if (!m) return name;
   const [, fn, col] = m;
-  const label = { uniq: 'Unique', sum: 'Sum of', avg: 'Average', min: 'Min', max: 'Max', median: 'Median' }[fn];
-  return label ? `${label} ${col}` : `${fn.toUpperCase()} ${col}`;
+  const label = { uniq: 'Unique values of', sum: 'Sum of', avg: 'Average', min: 'Min', max: 'Max', median: 'Median' }[fn];
+  return label ? `${label} ${col}` : `${fn} of ${col}`;
 }
 
 /**

@@ -6,6 +6,9 @@
 import { h, select } from '../dom.js';
 import { formatAgo, formatNumber, formatTimestamp } from '../format.js';
 import { epochMsToWallTime, PRESET_LABELS, wallTimeToEpochMs } from '../time-range.js';
+
+/** Range preset buttons, read after the "Last" label beside them. */
+const SHORT_LABELS = { '1h': 'hour', '24h': '24 h', '7d': '7 days', '30d': '30 days', all: 'All data', custom: 'Custom' };
 import { segmented } from './controls.js';
 
 /**
@@ -19,21 +22,26 @@ import { segmented } from './controls.js';
  */
 export function headerBar(opts) {
   const { state, table } = opts;
+  const freshTitle = table
+    ? [
+      table.maxTimeMs != null ? `Newest event: ${formatTimestamp(table.maxTimeMs, state.tz)}` : 'No events yet',
+      table.secondsSinceLastIngest != null ? `Last ingest: ${formatAgo(table.secondsSinceLastIngest)}` : '',
+    ].filter(Boolean).join('\n')
+    : '';
   const tablePick = select(opts.tables.map((t) => [t.name, `${t.name} (${formatNumber(t.rowCount)} events)`]), state.table, opts.onTable, { 'aria-label': 'table', 'data-testid': 'table-picker' });
   const fresh = table
-    ? h('div', { class: 'freshness', 'data-testid': 'freshness' },
-      `${formatNumber(table.rowCount)} events · ${formatNumber(table.actorCount ?? 0)} ${table.actorColumn ?? 'actors'}`,
-      table.maxTimeMs != null ? ` · newest event ${formatAgo(Math.max(0, (Date.now() - table.maxTimeMs) / 1000))}` : '',
-      table.secondsSinceLastIngest != null ? ` · last ingest ${formatAgo(table.secondsSinceLastIngest)}` : '')
+    ? h('div', { class: 'freshness', 'data-testid': 'freshness', title: freshTitle },
+      `${formatNumber(table.rowCount)} events · ${formatNumber(table.actorCount ?? 0)} distinct ${table.actorColumn ?? 'actors'}`,
+      table.maxTimeMs != null ? ` · newest ${formatAgo(Math.max(0, (Date.now() - table.maxTimeMs) / 1000))}` : '')
     : null;
-  const presets = segmented(Object.entries(PRESET_LABELS).map(([v, l]) => [v, v === 'all' || v === 'custom' ? l : l.replace('Last ', '')]), state.range, (v) => {
+  const presets = segmented(Object.entries(SHORT_LABELS), state.range, (v) => {
     if (v === 'custom') {
       const to = opts.range.toMs ?? (table?.maxTimeMs != null ? table.maxTimeMs + 1 : Date.now());
       const from = opts.range.fromMs ?? to - 7 * 86_400_000;
       opts.onRange('custom', from, to);
     } else opts.onRange(v);
   }, 'range-presets');
-  const rangeBlock = h('div', { class: 'range' }, presets);
+  const rangeBlock = h('div', { class: 'range' }, h('span', { class: 'range-label' }, 'Last'), presets);
   if (state.range === 'custom') {
     const fromIn = h('input', { type: 'datetime-local', value: state.from === null ? '' : epochMsToWallTime(state.from, state.tz), 'aria-label': 'from' });
     const toIn = h('input', { type: 'datetime-local', value: state.to === null ? '' : epochMsToWallTime(state.to, state.tz), 'aria-label': 'to' });

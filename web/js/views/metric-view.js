@@ -43,7 +43,7 @@ export function metricView(kind) {
           : null,
         field('Time buckets', select(bucketOptions, s.bucket, (v) => set((d) => { d.bucket = v; }), { 'aria-label': 'bucket' })),
         s.measures.length > 1
-          ? field('Chart', select(s.measures.map((m, i) => [String(i), measureLabel(m, ctx.actorWord)]), String(s.chart), (v) => set((d) => { d.chart = Number(v); }), { 'aria-label': 'chart measure' }))
+          ? field('Chart', select(s.measures.map((m, i) => [String(i), measureLabel(m, ctx.actorWord, sessions ? 'Sessions' : 'Events')]), String(s.chart), (v) => set((d) => { d.chart = Number(v); }), { 'aria-label': 'chart measure' }))
           : null,
       );
     },
@@ -60,14 +60,14 @@ export function metricView(kind) {
       const measures = /** @type {string[]} */ (requests[requests.length - 1].body.measures);
       const chartMeasure = measures[Math.min(s.chart, measures.length - 1)];
       const unit = unitOf(chartMeasure);
-      const what = measureLabel(chartMeasure, ctx.actorWord);
+      const what = measureLabel(chartMeasure, ctx.actorWord, sessions ? 'Sessions' : 'Events');
       const by = s.groupBy.length > 0 ? ` by ${s.groupBy.join(', ')}` : '';
       const out = h('div', { class: 'results-body' });
       if (requests.length > 1) {
         const bucket = /** @type {string} */ (requests[0].body.bucket);
         const { xs, series } = toTimeSeries(results[0], chartMeasure);
         out.append(
-          h('div', { class: 'chart-title' }, `${sessions ? 'Sessions: ' : ''}${what}${by}, per ${bucket} (${ctx.state.tz})`),
+          h('div', { class: 'chart-title' }, `${what}${by}, per ${bucket} (${ctx.state.tz})`),
           timeChart({ xs, series, unit, yLabel: `${chartMeasure}${unitLabel(unit) ? ` (${unitLabel(unit)})` : ''}`, tz: ctx.state.tz }),
         );
       } else if (s.groupBy.length > 0) {
@@ -78,7 +78,7 @@ export function metricView(kind) {
           items: tableResult.rows.map((/** @type {any[]} */ r) => ({ label: r.slice(0, s.groupBy.length).map(groupValueLabel).join(' · '), value: r[idx], isOther: r[0] === OTHER })),
         }));
       }
-      out.append(h('div', { class: 'chart-title table-title' }, `Totals over ${ctx.rangeText}`), totalsTable(tableResult, s.groupBy.length, ctx));
+      out.append(h('div', { class: 'chart-title table-title' }, `Totals over ${ctx.rangeText}`), totalsTable(tableResult, s.groupBy.length, ctx, sessions ? 'Sessions' : 'Events'));
       return out;
     },
   };
@@ -89,12 +89,13 @@ export function metricView(kind) {
  * @param {{ columns: { name: string }[], rows: any[][] }} result
  * @param {number} groupCount
  * @param {ViewContext} ctx
+ * @param {string} countWord
  */
-function totalsTable(result, groupCount, ctx) {
+function totalsTable(result, groupCount, ctx, countWord) {
   const columns = result.columns.map((c, i) => {
     if (i < groupCount) return { key: c.name, label: c.name, format: groupValueLabel };
     const unit = unitOf(c.name);
-    return { key: c.name, label: measureLabel(c.name, ctx.actorWord) + (unit === 'ms' ? ' (ms)' : ''), numeric: true, format: (/** @type {any} */ v) => formatValue(v, unit) };
+    return { key: c.name, label: measureLabel(c.name, ctx.actorWord, countWord), numeric: true, format: (/** @type {any} */ v) => formatValue(v, unit) };
   });
   return resultsTable({ columns, rows: result.rows, sort: groupCount > 0 ? { col: groupCount, desc: true } : undefined });
 }

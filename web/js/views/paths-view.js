@@ -5,7 +5,7 @@
  */
 import { parsePaths } from '../behavioral.js';
 import { h, select } from '../dom.js';
-import { formatNumber, formatPercent } from '../format.js';
+import { formatNumber } from '../format.js';
 import { pathsRequests } from '../query-build.js';
 import { groupValueLabel } from '../series.js';
 import { field } from '../ui/controls.js';
@@ -44,8 +44,7 @@ export const pathsView = {
     if (paths.length === 0 && edges.length === 0) {
       return emptyBox('No paths', `No sessions in ${ctx.rangeText} ${s.start.length > 0 ? 'contain the starting event' : 'have events'}. Try a longer range or another start.`);
     }
-    const total = edges.filter((e) => e.depth === 1).reduce((n, e) => n + e.sessions, 0);
-    const rows = paths.map((p) => [p.nodes.map(groupValueLabel).join(' → '), p.sessions, total > 0 ? p.sessions / total : null]);
+    const rows = paths.map((p) => [p.nodes.map(groupValueLabel).join(' → '), p.nodes.length, p.sessions]);
     return h('div', { class: 'results-body' },
       h('div', { class: 'chart-title' }, `What sessions did ${s.direction === 'before' ? 'before' : 'after'} ${s.start.length > 0 ? 'the starting event' : 'they started'}: ${s.node} over ${s.depth} steps`),
       edges.length > 0 ? flowDiagram({ edges, direction: s.direction }) : null,
@@ -53,9 +52,9 @@ export const pathsView = {
       resultsTable({
         testId: 'paths-table',
         columns: [
-          { key: 'path', label: 'Path' },
+          { key: 'path', label: 'Path (a shorter path: the session ended)' },
+          { key: 'length', label: 'Events', numeric: true, format: formatNumber },
           { key: 'sessions', label: 'Sessions', numeric: true, format: formatNumber },
-          { key: 'share', label: 'Share of sessions', numeric: true, format: formatPercent },
         ],
         rows,
       }));
