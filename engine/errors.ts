@@ -42,6 +42,7 @@ export const ERRORS = {
   SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   QUERY_TIMEOUT: { status: 504, message: 'query exceeded its %s ms timeout' },
   QUERY_CANCELLED: { status: 499, message: 'query cancelled: %s' },
+  QUERY_WORKER_FAILED: { status: 500, message: 'query worker %s stopped unexpectedly (%s); the query did not complete and can be retried' },
   INTERNAL: { status: 500, message: 'internal error (logged on the server): %s' },
   DATA_DIR_LOCKED: { status: 409, message: 'data directory %s is in use by process %s; stop it or send requests to it with --url' },
 } as const satisfies Record<string, ErrorSpec>;

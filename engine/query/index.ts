@@ -17,6 +17,7 @@ import { emptyStats, mergePartials, type Partial as PartialResult } from './part
 import { createPlan, DEFAULT_LIMITS, type Plan, type QueryLimits } from './plan.js';
 import type { QueryResult } from './result.js';
 import { finalizeSamples, samplesShard } from './samples.js';
+import { querySample, sampledShard, sampleShards, scaleSampled } from './sample.js';
 import { aggregateShard, type ShardScanOptions } from './shard-scan.js';
 import type { ShardSnapshot, TableSnapshot } from './source.js';
 import { validateQuery } from './validate.js';
@@ -31,6 +32,7 @@ export { bucketBoundaries, bucketStartMs } from './buckets.js';
 export { OTHER } from './finalize.js';
 export type { TableSnapshot, ShardSnapshot, ScanSource, RowGroupInfo } from './source.js';
 export type { BehavioralPlan, BehavioralPartial, BehavioralQuery, PathsResult } from './behavioral/index.js';
+export { sampleFraction, sampleShards, sampledShard, scaleSampled, querySample, actorPosition, type SampledResult } from './sample.js';
 
 export interface RunOptions {
   maxGroups?: number;
@@ -81,12 +83,17 @@ export async function runQuery(snapshot: TableSnapshot, json: unknown, options: 
   const started = performance.now();
   const { signal, ...limits } = options;
   signal?.throwIfAborted();
-  const plan = createPlan(validateQuery(json, snapshot), snapshot, { ...DEFAULT_LIMITS, ...limits });
+  const query = validateQuery(json, snapshot);
+  const plan = createPlan(query, snapshot, { ...DEFAULT_LIMITS, ...limits });
+  const sample = querySample(query);
+  const sampled = sampleShards(snapshot.shards.length, sample);
   const partials: PartialResult[] = [];
   let heldBytes = 0;
   for (const shard of snapshot.shards) {
     signal?.throwIfAborted();
-    const partial = runShardPartial(shard, plan, { signal });
+    const threshold = sampled.get(shard.shard);
+    if (threshold === undefined) continue;
+    const partial = runShardPartial(sampledShard(shard, threshold), plan, { signal });
     partials.push(partial);
     // The budget is per query: partials waiting to be merged count together.
     heldBytes += partial.kind === 'aggregate' ? partial.memoryBytes : 0;
@@ -97,6 +104,7 @@ export async function runQuery(snapshot: TableSnapshot, json: unknown, options: 
   signal?.throwIfAborted();
   const merged = partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups });
   const result = finalize(merged, plan);
+  if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
   result.stats.elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
   return result;
 }

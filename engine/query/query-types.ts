@@ -64,6 +64,8 @@ interface QueryBase {
   fromMs: number | null;
   toMs: number | null;
   where: FilterNode;
+  /** `"sample": f`: the fraction of actors read (0 < f < 1); absent when unsampled (see sample.ts). */
+  sample?: number;
 }
 
 export interface AggregateQuery extends QueryBase {

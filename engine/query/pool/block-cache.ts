@@ -1,0 +1,115 @@
+/**
+ * A worker's cache of decoded segment blocks under a byte budget, least recently used out
+ * first, so hot queries skip reading, checking and decoding blocks again. Keys name a reader
+ * instance (not just a path), so a file that is replaced under the same name is never served
+ * from stale entries. Budget: `blockCacheBytes` of the pool, default 256 MiB per worker, or
+ * SHOAL_BLOCK_CACHE_MB; 0 disables caching. Sizes count the decoded arrays (values and
+ * validity); a string column's dictionary is held once per reader and not counted here.
+ *
+ * Threading: one cache per worker thread. Cached vectors are shared by every query in that
+ * worker, so executors must treat them as read-only (the ScanSource contract).
+ */
+import type { ColumnType, ColumnVector } from '../../types.js';
+import type { RowGroupInfo, ScanSource } from '../source.js';
+import type { SegmentReader } from '../../storage/segment-reader.js';
+
+export const DEFAULT_BLOCK_CACHE_BYTES = 256 * 1024 * 1024;
+
+type Block = ColumnVector | Uint32Array | null;
+
+function blockBytes(b: Block): number {
+  if (b === null) return 16;
+  if (b instanceof Uint32Array) return b.byteLength;
+  const values = b.type === 'string' ? b.codes : b.values;
+  return values.byteLength + (b.validity?.byteLength ?? 0);
+}
+
+export class BlockCache {
+  private readonly entries = new Map<string, { block: Block; bytes: number }>();
+  bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly budgetBytes: number) {}
+
+  get(key: string): Block | undefined {
+    const e = this.entries.get(key);
+    if (e === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    // Map order is insertion order: re-inserting marks the entry most recently used.
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    this.hits++;
+    return e.block;
+  }
+
+  set(key: string, block: Block): void {
+    const bytes = blockBytes(block);
+    if (bytes > this.budgetBytes) return;
+    this.entries.set(key, { block, bytes });
+    this.bytes += bytes;
+    for (const [k, e] of this.entries) {
+      if (this.bytes <= this.budgetBytes) break;
+      this.entries.delete(k);
+      this.bytes -= e.bytes;
+    }
+  }
+}
+
+/** A segment reader seen through the worker's block cache; counts rows as row groups are first read. */
+export class CachedSegment implements ScanSource {
+  readonly id: string;
+  readonly rowCount: number;
+  readonly minTimeMs: number;
+  readonly maxTimeMs: number;
+  readonly rowGroups: readonly RowGroupInfo[];
+  readonly columns: ReadonlyMap<string, ColumnType>;
+  private readonly touched: Uint8Array;
+
+  constructor(
+    private readonly reader: SegmentReader,
+    /** Unique per opened reader. */
+    private readonly readerKey: string,
+    private readonly cache: BlockCache,
+    private readonly onRows: (rows: number) => void,
+  ) {
+    this.id = reader.id;
+    this.rowCount = reader.rowCount;
+    this.minTimeMs = reader.minTimeMs;
+    this.maxTimeMs = reader.maxTimeMs;
+    this.rowGroups = reader.rowGroups;
+    this.columns = reader.columns;
+    this.touched = new Uint8Array(reader.rowGroups.length);
+  }
+
+  private touch(g: number): void {
+    if (this.touched[g] === 0) {
+      this.touched[g] = 1;
+      this.onRows(this.rowGroups[g].rowCount);
+    }
+  }
+
+  readColumn(column: string, rowGroup: number): ColumnVector | null {
+    this.touch(rowGroup);
+    const key = `${this.readerKey}\u0000${rowGroup}\u0000${column}`;
+    let v = this.cache.get(key) as ColumnVector | null | undefined;
+    if (v === undefined) {
+      v = this.reader.readColumn(column, rowGroup);
+      this.cache.set(key, v);
+    }
+    return v;
+  }
+
+  readActorIds(rowGroup: number): Uint32Array {
+    this.touch(rowGroup);
+    const key = `${this.readerKey}\u0001${rowGroup}`;
+    let ids = this.cache.get(key) as Uint32Array | undefined;
+    if (ids === undefined) {
+      ids = this.reader.readActorIds(rowGroup);
+      this.cache.set(key, ids);
+    }
+    return ids;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * A query worker's entry module. Each `run` request names some shards this worker owns; the
+ * worker applies the request's deltas to its mirrors, rebuilds each shard's snapshot, runs
+ * `runShardPartial` on it (the engine's own dispatch, so every plan kind runs here unchanged),
+ * and posts the shards' partials back. It does not merge them: the main thread merges all
+ * shards in one pass, as runQuery does (a merge here would be a second pass over the groups,
+ * which costs more than it saves when groups are many, e.g. keyed by actor).
+ *
+ * Cancellation: the main thread sets a flag in a SharedArrayBuffer; the scan polls it through
+ * an AbortSignal-like object between row groups (and the worker checks it between shards), so
+ * a cancelled query stops within one row group. Memory: the bytes of partials a query holds
+ * are summed across workers in the same buffer and checked against the query's budget.
+ *
+ * Threading: tasks run one at a time, in arrival order, synchronously.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ShoalError } from '../../errors.js';
+import { runShardPartial, type Partial as PartialResult } from '../index.js';
+import { sampledShard } from '../sample.js';
+import { WorkerState } from './worker-state.js';
+import { toWire, type RunRequest, type WorkerReply, type WorkerRequest } from './wire.js';
+
+const CANCELLED = new Error('cancelled');
+/** How often a running task reports rows read (progress for metrics). */
+const PROGRESS_EVERY_MS = 25;
+
+/** The subset of AbortSignal that scans use, backed by a shared flag. */
+class FlagSignal {
+  constructor(private readonly flag: Int32Array) {}
+  get aborted(): boolean {
+    return Atomics.load(this.flag, 0) !== 0;
+  }
+  get reason(): unknown {
+    return CANCELLED;
+  }
+  throwIfAborted(): void {
+    if (Atomics.load(this.flag, 0) !== 0) throw CANCELLED;
+  }
+  addEventListener(): void {}
+  removeEventListener(): void {}
+}
+
+const { blockCacheBytes } = workerData as { blockCacheBytes: number };
+const state = new WorkerState(blockCacheBytes);
+const port = parentPort!;
+
+function post(reply: WorkerReply): void {
+  port.postMessage(reply);
+}
+
+function run(req: RunRequest): void {
+  const started = performance.now();
+  const flag = new Int32Array(req.flags, 0, 1);
+  const held = new BigInt64Array(req.flags, 8, 1);
+  const signal = new FlagSignal(flag);
+  let rowsRead = 0;
+  let unreported = 0;
+  let lastReport = started;
+  const onRows = (rows: number): void => {
+    rowsRead += rows;
+    unreported += rows;
+    const now = performance.now();
+    if (now - lastReport >= PROGRESS_EVERY_MS) {
+      post({ type: 'progress', id: req.id, rows: unreported });
+      unreported = 0;
+      lastReport = now;
+    }
+  };
+  const totals = () => ({ rowsRead, busyMs: performance.now() - started, cacheBytes: state.cache.bytes });
+  try {
+    for (const t of req.shards) state.sync(t);
+  } catch (err) {
+    // Mirrors out of step with the main thread's record: start over as a fresh worker.
+    post({ type: 'error', id: req.id, error: toWire(err), cancelled: false, ...totals() });
+    process.exit(70);
+  }
+  try {
+    const partials: PartialResult[] = [];
+    for (const t of req.shards) {
+      signal.throwIfAborted();
+      const shard = sampledShard(state.shard(t, onRows), t.threshold);
+      const partial = runShardPartial(shard, req.plan, { signal: signal as unknown as AbortSignal });
+      partials.push(partial);
+      // The budget is per query: partials of every shard, in every worker, count together.
+      const bytes = (partial as { memoryBytes?: number }).memoryBytes ?? 0;
+      const total = Atomics.add(held, 0, BigInt(bytes)) + BigInt(bytes);
+      if (total > BigInt(req.memoryBudgetBytes)) {
+        throw new ShoalError('QUERY_MEMORY_EXCEEDED', [req.memoryBudgetBytes, `~${total} bytes of partial results across shards`]);
+      }
+    }
+    if (unreported > 0) post({ type: 'progress', id: req.id, rows: unreported });
+    post({ type: 'done', id: req.id, partials, ...totals() });
+  } catch (err) {
+    if (unreported > 0) post({ type: 'progress', id: req.id, rows: unreported });
+    const cancelled = err === CANCELLED;
+    post({ type: 'error', id: req.id, error: toWire(err), cancelled, ...totals() });
+  }
+}
+
+port.on('message', (msg: WorkerRequest) => {
+  if (msg.type === 'run') run(msg);
+  else state.forget(msg.dictIds);
+});

@@ -1,0 +1,193 @@
+/**
+ * What a query worker keeps between tasks for the shards it owns: mirrors of actor
+ * dictionaries and in-memory tails (grown by the deltas each task carries, see
+ * mirror-sync.ts), open segment readers, and the decoded-block cache. From these it rebuilds
+ * a ShardSnapshot per task that reads exactly what the main thread's snapshot reads: the same
+ * segment files, the same tail rows (the task fixes the row count), the same actor ids.
+ *
+ * Threading: one instance per worker thread.
+ */
+import { SegmentReader } from '../../storage/segment-reader.js';
+import { TailSource } from '../../storage/tail-source.js';
+import { Tail, type TailColumn } from '../../storage/tail.js';
+import { allocValues, growBytes, growValues, nextCapacity } from '../../storage/typed-column.js';
+import type { Scalar } from '../../types.js';
+import type { RowGroupInfo, ScanSource, ShardSnapshot } from '../source.js';
+import { BlockCache, CachedSegment } from './block-cache.js';
+import type { ShardTask, TailDelta } from './wire.js';
+
+/** Rows [0, capacity) of a tail as received so far; `rows` of them are valid. */
+class TailMirror {
+  readonly store: Tail;
+  rows = 0;
+  private view: { rows: number; source: TailSource } | null = null;
+
+  constructor(readonly dictId: number, shard: number, generation: number) {
+    this.store = new Tail(shard, generation);
+  }
+
+  apply(d: TailDelta): void {
+    if (d.from !== this.rows) throw new Error(`tail ${d.tailId}: delta starts at row ${d.from}, the mirror holds ${this.rows}`);
+    const t = this.store;
+    if (d.to > t.times.length) {
+      const cap = nextCapacity(t.times.length, d.to);
+      t.actorIds = growValues(t.actorIds, cap);
+      t.times = growValues(t.times, cap);
+      for (const col of t.columns.values()) {
+        col.values = growValues(col.values, cap);
+        col.validity = growBytes(col.validity, (cap + 7) >> 3);
+      }
+    }
+    t.actorIds.set(d.actorIds, d.from);
+    t.times.set(d.times, d.from);
+    for (const c of d.columns) {
+      let col = t.columns.get(c.name);
+      if (col === undefined) {
+        const cap = t.times.length;
+        col = { type: c.type, values: allocValues(c.type, cap), validity: new Uint8Array((cap + 7) >> 3), nullCount: 0 };
+        if (c.type === 'string') col.dict = [];
+        t.columns.set(c.name, col);
+      }
+      col.values.set(c.values, d.from);
+      col.validity.set(c.validity, d.from >> 3);
+      if (col.dict !== undefined) {
+        if (col.dict.length !== c.dictFrom) throw new Error(`tail ${d.tailId}: dictionary of "${c.name}" out of step`);
+        for (const s of c.dict) col.dict.push(s);
+      }
+    }
+    this.rows = d.to;
+    t.rowCount = d.to;
+  }
+
+  /** A source over the first `rows` rows (cached while the row count stays the same). */
+  source(rows: number): TailSource {
+    if (this.view !== null && this.view.rows === rows) return this.view.source;
+    if (rows > this.rows) throw new Error(`a task reads ${rows} tail rows, the mirror holds ${this.rows}`);
+    const t = this.store;
+    const fixed = new Tail(t.shard, t.generation);
+    fixed.rowCount = rows;
+    fixed.actorIds = t.actorIds;
+    fixed.times = t.times;
+    for (const [name, col] of t.columns) {
+      const view: TailColumn = { type: col.type, values: col.values, validity: col.validity, nullCount: rows - countValid(col.validity, rows) };
+      if (col.dict !== undefined) view.dict = col.dict;
+      fixed.columns.set(name, view);
+    }
+    const source = new TailSource(fixed);
+    this.view = { rows, source };
+    return source;
+  }
+}
+
+function countValid(validity: Uint8Array, rows: number): number {
+  let n = 0;
+  const full = rows >> 3;
+  for (let i = 0; i < full; i++) {
+    let b = validity[i];
+    b = b - ((b >> 1) & 0x55);
+    b = (b & 0x33) + ((b >> 2) & 0x33);
+    n += (b + (b >> 4)) & 0x0f;
+  }
+  for (let r = full << 3; r < rows; r++) n += (validity[r >> 3] >> (r & 7)) & 1;
+  return n;
+}
+
+/** Counts a tail source's rows as its row groups are first read (progress and stats). */
+function meteredTail(src: TailSource, onRows: (rows: number) => void): ScanSource {
+  const touched = new Uint8Array(src.rowGroups.length);
+  const touch = (g: number): void => {
+    if (touched[g] === 0) {
+      touched[g] = 1;
+      onRows((src.rowGroups[g] as RowGroupInfo).rowCount);
+    }
+  };
+  return {
+    id: src.id,
+    rowCount: src.rowCount,
+    minTimeMs: src.minTimeMs,
+    maxTimeMs: src.maxTimeMs,
+    rowGroups: src.rowGroups,
+    columns: src.columns,
+    readColumn(column, g) {
+      touch(g);
+      return src.readColumn(column, g);
+    },
+    readActorIds(g) {
+      touch(g);
+      return src.readActorIds(g);
+    },
+  };
+}
+
+interface OpenSegment {
+  reader: SegmentReader;
+  key: string;
+  dictId: number;
+  shard: number;
+}
+
+export class WorkerState {
+  readonly cache: BlockCache;
+  private readonly actors = new Map<number, Scalar[]>();
+  private readonly tails = new Map<number, TailMirror>();
+  private readonly segments = new Map<string, OpenSegment>();
+  private opened = 0;
+
+  constructor(blockCacheBytes: number) {
+    this.cache = new BlockCache(blockCacheBytes);
+  }
+
+  /** Applies a task's deltas (always, even when the task is then cancelled: the main thread counts them as delivered). */
+  sync(t: ShardTask): void {
+    let values = this.actors.get(t.dictId);
+    if (values === undefined) this.actors.set(t.dictId, (values = []));
+    if (values.length !== t.actorFrom) throw new Error(`actor dictionary ${t.dictId} out of step: holds ${values.length}, delta starts at ${t.actorFrom}`);
+    for (const v of t.actorValues) values.push(v);
+    for (const id of t.dropTails) this.tails.delete(id);
+    for (const d of t.tailDeltas) {
+      let m = this.tails.get(d.tailId);
+      if (m === undefined) this.tails.set(d.tailId, (m = new TailMirror(t.dictId, d.shard, d.generation)));
+      m.apply(d);
+    }
+  }
+
+  /** The shard as the task's snapshot saw it; segments not in it are closed. */
+  shard(t: ShardTask, onRows: (rows: number) => void): ShardSnapshot {
+    const values = this.actors.get(t.dictId)!;
+    const live = new Set<string>();
+    const sources = t.sources.map((d): ScanSource => {
+      if (d.kind === 'tail') return meteredTail(this.tails.get(d.tailId)!.source(d.rows), onRows);
+      const key = `${t.dictId}|${d.path}`;
+      live.add(key);
+      let seg = this.segments.get(key);
+      if (seg === undefined) {
+        seg = { reader: SegmentReader.open(d.path), key: `${++this.opened}`, dictId: t.dictId, shard: t.shard };
+        this.segments.set(key, seg);
+      }
+      return new CachedSegment(seg.reader, seg.key, this.cache, onRows);
+    });
+    // Segments of this shard that the snapshot no longer lists were compacted away; an older
+    // snapshot that still lists one reopens it (its file stays until that snapshot is released).
+    for (const [key, seg] of this.segments) {
+      if (seg.dictId === t.dictId && seg.shard === t.shard && !live.has(key)) {
+        seg.reader.close();
+        this.segments.delete(key);
+      }
+    }
+    return { shard: t.shard, actorCount: t.actorCount, actorValue: (id) => values[id], actorValues: values, sources };
+  }
+
+  /** Drops everything held for tables that are gone. */
+  forget(dictIds: number[]): void {
+    for (const dictId of dictIds) {
+      this.actors.delete(dictId);
+      for (const [id, m] of this.tails) if (m.dictId === dictId) this.tails.delete(id);
+      for (const [key, seg] of this.segments) {
+        if (seg.dictId === dictId) {
+          seg.reader.close();
+          this.segments.delete(key);
+        }
+      }
+    }
+  }
+}

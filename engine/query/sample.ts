@@ -1,0 +1,238 @@
+/**
+ * `"sample": f` (0 < f ≤ 1) on any query kind: the query reads a consistent subset of actors,
+ * about a fraction f of them, and additive results are scaled up by 1/f.
+ *
+ * Which actors: each actor has a position u in [0, 1) that depends only on its key and the
+ * table's shard count S: u = (shard + v) / S, where shard = hash % S is the actor's shard
+ * (storage routing, hash.ts) and v is a second, remixed 32-bit hash of the same key scaled to
+ * [0, 1). A sample keeps the actors with u < f: shards 0 … ⌊f·S⌋−1 whole, the next shard's
+ * actors with v below f·S − ⌊f·S⌋, and no other shard. So a sample is a subset of shards plus
+ * a slice of the actor hash space of one more, the same actors on every run and every thread,
+ * and a 10% sample reads about 10% of the data (shards outside it are never opened). Because
+ * an actor is either wholly in or wholly out, per-actor kinds (funnels, sessions, retention,
+ * paths) stay exact on the sampled actors.
+ *
+ * Scaling (after finalize, by result column name as PRODUCT.md names them): `count`,
+ * `count(col)`, `sum(col)`, `uniq($actor)` / `uniq(<actor column>)`, funnel `stepN`,
+ * retention `periodN` and cohort sizes, and session counts are divided by f (counts rounded
+ * to integers); averages, extremes, percentiles, `uniq` of other columns, conversions and
+ * times are reported as measured on the sample. A sampled result carries `sampled: true` and
+ * `stats.sample: f`.
+ *
+ * Threading: `sampledShard` builds per-query wrappers; the position cache is per thread.
+ */
+import { ShoalError } from '../errors.js';
+import { actorKey, hashKey } from '../storage/hash.js';
+import type { ColumnType, ColumnVector, Scalar, Value, ZoneMap } from '../types.js';
+import type { Query } from './query-types.js';
+import type { QueryResult, QueryStats } from './result.js';
+import type { RowGroupInfo, ScanSource, ShardSnapshot } from './source.js';
+
+/** A result computed on a sample: flagged, with the fraction in the stats. */
+export type SampledResult = QueryResult & { sampled?: true; stats: QueryStats & { sample?: number } };
+
+/**
+ * Validates the `sample` field (path `sample`). Returns the fraction, or null for "no
+ * sampling" (absent, null, or 1).
+ */
+export function sampleFraction(raw: unknown): number | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw <= 0 || raw > 1) {
+    throw new ShoalError('BAD_QUERY', [`"sample" is a fraction of actors, 0 < sample ≤ 1, got ${JSON.stringify(raw)}`], 'sample');
+  }
+  return raw === 1 ? null : raw;
+}
+
+/** The query's sample fraction (set by validateQuery), or null. */
+export function querySample(query: Query): number | null {
+  return (query as { sample?: number }).sample ?? null;
+}
+
+/**
+ * Per shard index, the part of it a sample reads: 1 for the whole shard, a threshold in
+ * (0, 1) on the actors' second hash for the boundary shard; shards absent from the map are
+ * not read at all. With no sampling every shard maps to 1.
+ */
+export function sampleShards(shardCount: number, fraction: number | null): Map<number, number> {
+  const out = new Map<number, number>();
+  const span = fraction === null ? shardCount : fraction * shardCount;
+  for (let s = 0; s < shardCount; s++) {
+    const t = Math.min(1, span - s);
+    if (t > 0) out.set(s, t);
+  }
+  return out;
+}
+
+/** Murmur3's 32-bit finalizer: a bijection that spreads every input bit over the output. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The actor's second hash (v · 2^32), independent of its shard within the shard. */
+export function actorSampleHash(value: Scalar): number {
+  return fmix32(hashKey(actorKey(value as string | number)) ^ 0x9e3779b9);
+}
+
+/** Actor position u in [0, 1) for a table of `shardCount` shards (see the header). */
+export function actorPosition(value: Scalar, shardCount: number): number {
+  const h = hashKey(actorKey(value as string | number));
+  return ((h % shardCount) + actorSampleHash(value) / 2 ** 32) / shardCount;
+}
+
+/** Per actor-value array (storage's live dictionary): second hashes of ids computed so far. */
+const hashCache = new WeakMap<readonly Scalar[], Uint32Array>();
+
+/** Second hashes of ids 0 … actorCount−1 (cached and extended when the shard has an actor array). */
+function sampleHashes(shard: ShardSnapshot): Uint32Array {
+  const key = shard.actorValues;
+  const prev = key === undefined ? undefined : hashCache.get(key);
+  if (prev !== undefined && prev.length >= shard.actorCount) return prev;
+  const out = new Uint32Array(shard.actorCount);
+  const from = prev?.length ?? 0;
+  if (prev !== undefined) out.set(prev);
+  for (let id = from; id < shard.actorCount; id++) out[id] = actorSampleHash(shard.actorValue(id));
+  if (key !== undefined) hashCache.set(key, out);
+  return out;
+}
+
+/**
+ * The shard as a sample with `threshold` sees it: only actors whose second hash lies below
+ * threshold · 2^32. A threshold of 1 returns the shard itself.
+ */
+export function sampledShard(shard: ShardSnapshot, threshold: number): ShardSnapshot {
+  if (threshold >= 1) return shard;
+  const hashes = sampleHashes(shard);
+  const limit = threshold * 2 ** 32;
+  const keep = new Uint8Array(shard.actorCount);
+  for (let id = 0; id < keep.length; id++) keep[id] = hashes[id] < limit ? 1 : 0;
+  return {
+    shard: shard.shard,
+    actorCount: shard.actorCount,
+    actorValue: (id) => shard.actorValue(id),
+    actorValues: shard.actorValues,
+    sources: shard.sources.map((s) => new SampledSource(s, keep)),
+  };
+}
+
+/** A source restricted to the rows of kept actors; each row group's selection is built when first needed. */
+class SampledSource implements ScanSource {
+  readonly id: string;
+  readonly minTimeMs: number;
+  readonly maxTimeMs: number;
+  readonly columns: ReadonlyMap<string, ColumnType>;
+  readonly rowGroups: readonly RowGroupInfo[];
+  private readonly selections: (Uint32Array | null | undefined)[];
+
+  constructor(private readonly inner: ScanSource, private readonly keep: Uint8Array) {
+    this.id = inner.id;
+    this.minTimeMs = inner.minTimeMs;
+    this.maxTimeMs = inner.maxTimeMs;
+    this.columns = inner.columns;
+    this.selections = new Array(inner.rowGroups.length);
+    const self = this;
+    this.rowGroups = inner.rowGroups.map((g, i) => {
+      // Zone maps of other columns no longer bound the kept rows' null counts; the time
+      // bounds still hold (a subset stays inside them).
+      const zones = new Map<string, ZoneMap>();
+      const time = g.zones.get('$time');
+      if (time !== undefined) zones.set('$time', time);
+      return {
+        rowStart: g.rowStart,
+        get rowCount() {
+          return self.countOf(i);
+        },
+        zones,
+      };
+    });
+  }
+
+  get rowCount(): number {
+    let n = 0;
+    for (let g = 0; g < this.selections.length; g++) n += this.countOf(g);
+    return n;
+  }
+
+  private countOf(g: number): number {
+    const sel = this.selection(g);
+    return sel === null ? this.inner.rowGroups[g].rowCount : sel.length;
+  }
+
+  /** Kept rows of group g, or null when every row is kept. */
+  private selection(g: number): Uint32Array | null {
+    let sel = this.selections[g];
+    if (sel === undefined) {
+      const ids = this.inner.readActorIds(g);
+      const out = new Uint32Array(ids.length);
+      let k = 0;
+      // if (keep[ids[i]]) out[k++] = i
+      for (let i = 0; i < ids.length; i++) {
+        out[k] = i;
+        k += this.keep[ids[i]];
+      }
+      sel = k === ids.length ? null : out.slice(0, k);
+      this.selections[g] = sel;
+    }
+    return sel;
+  }
+
+  readColumn(column: string, rowGroup: number): ColumnVector | null {
+    const v = this.inner.readColumn(column, rowGroup);
+    const sel = this.selection(rowGroup);
+    if (v === null || sel === null) return v;
+    const validity = v.validity === null ? null : gatherBits(v.validity, sel);
+    if (v.type === 'string') return { type: 'string', codes: gather(v.codes, sel), dict: v.dict, validity };
+    if (v.type === 'boolean') return { type: 'boolean', values: gather(v.values, sel), validity };
+    return { type: v.type, values: gather(v.values, sel), validity } as ColumnVector;
+  }
+
+  readActorIds(rowGroup: number): Uint32Array {
+    const ids = this.inner.readActorIds(rowGroup);
+    const sel = this.selection(rowGroup);
+    return sel === null ? ids : gather(ids, sel);
+  }
+}
+
+function gather<T extends Float64Array | Uint32Array | Uint8Array>(src: T, sel: Uint32Array): T {
+  const out = new (src.constructor as new (n: number) => T)(sel.length);
+  for (let i = 0; i < sel.length; i++) out[i] = src[sel[i]];
+  return out;
+}
+
+function gatherBits(src: Uint8Array, sel: Uint32Array): Uint8Array {
+  const out = new Uint8Array((sel.length + 7) >> 3);
+  for (let i = 0; i < sel.length; i++) {
+    const r = sel[i];
+    out[i >> 3] |= ((src[r >> 3] >> (r & 7)) & 1) << (i & 7);
+  }
+  return out;
+}
+
+const COUNT_LIKE = [/^count$/, /^count\(.*\)$/, /^uniq\(\$actor\)$/, /^step\d+$/, /^period\d+$/, /^(cohort_?size|cohortSize|size|sessions|actors)$/i];
+const SUM_LIKE = [/^sum\(.*\)$/];
+
+/** How a result column scales under sampling: 'count' (÷f, rounded), 'sum' (÷f) or null. */
+export function scaleKind(name: string, actorColumn: string): 'count' | 'sum' | null {
+  if (name === `uniq(${actorColumn})` || COUNT_LIKE.some((re) => re.test(name))) return 'count';
+  return SUM_LIKE.some((re) => re.test(name)) ? 'sum' : null;
+}
+
+/** Scales a result computed on a sample in place and marks it sampled. */
+export function scaleSampled(result: QueryResult, fraction: number, actorColumn: string): SampledResult {
+  const kinds = result.columns.map((c) => (c.type === 'number' ? scaleKind(c.name, actorColumn) : null));
+  for (const row of result.rows) {
+    kinds.forEach((kind, j) => {
+      const v: Value = row[j];
+      if (kind === null || typeof v !== 'number') return;
+      row[j] = kind === 'count' ? Math.round(v / fraction) : v / fraction;
+    });
+  }
+  const out = result as SampledResult;
+  out.sampled = true;
+  out.stats.sample = fraction;
+  return out;
+}
