@@ -14,8 +14,8 @@
  *
  * Scaling (after finalize, by result column name as PRODUCT.md names them): `count`,
  * `count(col)`, `sum(col)`, `uniq($actor)` / `uniq(<actor column>)`, funnel `stepN`,
- * retention `periodN` and cohort sizes, and session counts are divided by f (counts rounded
- * to integers); averages, extremes, percentiles, `uniq` of other columns, conversions and
+ * retention `periodN` and `cohort_size`, paths' `sessions` (rows and edges) are divided by f
+ * (counts rounded to integers); averages, extremes, percentiles, `uniq` of other columns, conversions and
  * times are reported as measured on the sample. A sampled result carries `sampled: true` and
  * `stats.sample: f`.
  *
@@ -212,7 +212,7 @@ function gatherBits(src: Uint8Array, sel: Uint32Array): Uint8Array {
   return out;
 }
 
-const COUNT_LIKE = [/^count$/, /^count\(.*\)$/, /^uniq\(\$actor\)$/, /^step\d+$/, /^period\d+$/, /^(cohort_?size|cohortSize|size|sessions|actors)$/i];
+const COUNT_LIKE = [/^count$/, /^count\(.*\)$/, /^uniq\(\$actor\)$/, /^step\d+$/, /^period\d+$/, /^cohort_size$/, /^sessions$/];
 const SUM_LIKE = [/^sum\(.*\)$/];
 
 /** How a result column scales under sampling: 'count' (÷f, rounded), 'sum' (÷f) or null. */
@@ -230,6 +230,11 @@ export function scaleSampled(result: QueryResult, fraction: number, actorColumn:
       if (kind === null || typeof v !== 'number') return;
       row[j] = kind === 'count' ? Math.round(v / fraction) : v / fraction;
     });
+  }
+  // Paths list their edges beside the rows: [depth, from, to, sessions].
+  const edges = (result as { edges?: unknown }).edges;
+  if (Array.isArray(edges)) {
+    for (const e of edges) if (Array.isArray(e) && typeof e[3] === 'number') e[3] = Math.round(e[3] / fraction);
   }
   const out = result as SampledResult;
   out.sampled = true;

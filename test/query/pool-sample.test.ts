@@ -71,6 +71,28 @@ describe('sampled queries', () => {
     }
   });
 
+  it('scale funnel steps, retention cohorts and path sessions, not conversions', async () => {
+    const f = 0.4;
+    const inSample = actors.filter((a) => actorPosition(a, snapshot.shards.length) < f);
+    const kinds = [
+      { table: 't', kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'click'], ['event', '=', 'buy']], window: '1d' },
+      { table: 't', kind: 'retention', start: ['event', '=', 'signup'], period: '1d', periods: 2 },
+      { table: 't', kind: 'paths', node: 'event', depth: 2, limit: 5 },
+    ];
+    for (const q of kinds) {
+      const sampled = (await pool.run(snapshot, { ...q, sample: f })) as SampledResult & { edges?: number[][] };
+      const exact = (await runQuery(snapshot, { ...q, where: ['$actor', 'in', inSample] })) as SampledResult & { edges?: number[][] };
+      expect(sampled.columns).toEqual(exact.columns);
+      sampled.columns.forEach((c, j) => {
+        const scaled = /^(step\d+|period\d+|cohort_size|sessions)$/.test(c.name);
+        const want = exact.rows.map((r) => (scaled ? Math.round((r[j] as number) / f) : r[j]));
+        expect(sampled.rows.map((r) => r[j]), `${q.kind} ${c.name}`).toEqual(want);
+      });
+      if (exact.edges !== undefined) expect(sampled.edges).toEqual(exact.edges.map((e) => [e[0], e[1], e[2], Math.round(e[3] / f)]));
+      expect(sampled.sampled).toBe(true);
+    }
+  });
+
   it('read a fraction of the rows, and samples rows only of sampled actors', async () => {
     const full = await pool.run(snapshot, { table: 't', measures: ['count'] });
     const tenth = await pool.run(snapshot, { table: 't', measures: ['count'], sample: 0.1 });

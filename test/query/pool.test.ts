@@ -12,6 +12,7 @@ import { runQuery } from '../../engine/query/index.js';
 import { SegmentReader } from '../../engine/storage/segment-reader.js';
 import { normalize, rng } from '../helpers/memory-snapshot.js';
 import { randomEvents, randomQuery } from '../helpers/random-query.js';
+import { randomBehavioralEvents, randomFunnel, randomPaths, randomRetention, randomSessions } from '../behavioral/random-behavioral.js';
 import { expectSameAsRunQuery, loadLayered, loadPlain, manyEvents, openFixture } from './pool-fixtures.js';
 
 let pool: QueryPool;
@@ -61,9 +62,33 @@ async function checkSeed(seed: number): Promise<void> {
 describe('query pool', () => {
   it('matches runQuery on random tables and queries, as the tail grows, flushes and compacts', async () => {
     if (process.env.SEED !== undefined) return checkSeed(Number(process.env.SEED));
-    for (let seed = 1; seed <= 12; seed++) await checkSeed(seed * 7919);
+    for (let seed = 1; seed <= 10; seed++) await checkSeed(seed * 7919);
     expect(pool.stats().tasks).toBeGreaterThan(0);
     expect(pool.stats().inlineQueries).toBe(0);
+  });
+
+  it('matches runQuery on behavioral kinds (funnel, sessions, retention, paths), sampled or not', async () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const rand = rng(seed * 104729);
+      const c = randomBehavioralEvents(rand, 600);
+      const fx = await openFixture();
+      try {
+        await loadLayered(fx.table, c.events, rand);
+        const snapshot = fx.table.snapshot();
+        try {
+          for (const make of [randomFunnel, randomSessions, randomRetention, randomPaths]) {
+            const query = make(rand, c);
+            await expectSameAsRunQuery(pool, snapshot, query, `seed ${seed}: ${JSON.stringify(query)}`);
+            const sampled = { ...query, sample: 0.5 };
+            await expectSameAsRunQuery(pool, snapshot, sampled, `seed ${seed}: ${JSON.stringify(sampled)}`);
+          }
+        } finally {
+          snapshot.release();
+        }
+      } finally {
+        await fx.cleanup();
+      }
+    }
   });
 
   it('answers concurrent queries, each as runQuery does', async () => {
