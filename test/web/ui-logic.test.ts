@@ -79,6 +79,7 @@ describe('time ranges', () => {
     expect(time.resolveBucket('auto', null, null, { minTimeMs: 0, maxTimeMs: 400 * DAY })).toBe('1w');
     expect(time.resolveBucket('none', 0, DAY, null)).toBeNull();
     expect(time.resolveBucket('1d', 0, DAY, null)).toBe('1d');
+    expect(time.resolveBucket('auto', 0, 30 * DAY, null, 31)).toBe('1d');
   });
   it('converts wall times in a zone, across DST', () => {
     // Berlin: CET (+1) in winter, CEST (+2) from 2026-03-29 01:00 UTC; 02:00–03:00 local is skipped.

@@ -103,10 +103,13 @@ export function funnelRequests(state, range, table) {
   const body = { kind: 'funnel', ...base(state.table, range, s.where), steps, window: s.window, mode: s.mode };
   if (s.groupBy) Object.assign(body, { groupBy: [s.groupBy], limit: FUNNEL_TOP_GROUPS, other: true });
   const out = [{ label: 'funnel', body }];
-  const bucket = resolveBucket(s.bucket, range.fromMs, range.toMs, table);
+  const bucket = resolveBucket(s.bucket, range.fromMs, range.toMs, table, FUNNEL_AUTO_BUCKETS);
   if (bucket !== null) out.push({ label: 'over time', body: { ...body, bucket, ...(state.tz !== 'UTC' ? { tz: state.tz } : {}) } });
   return out;
 }
+
+/** Conversion needs enough actors per point: "auto" gives funnels at most this many buckets. */
+export const FUNNEL_AUTO_BUCKETS = 31;
 
 /** Breakdown groups a funnel shows; the rest fold into one "Other" group. */
 export const FUNNEL_TOP_GROUPS = 5;

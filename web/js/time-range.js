@@ -75,16 +75,17 @@ export function resolveRange(state, table, nowMs) {
  * @param {number | null} fromMs
  * @param {number | null} toMs
  * @param {{ minTimeMs: number | null, maxTimeMs: number | null } | null} table  bounds an open range
+ * @param {number} [maxBuckets]  the most points "auto" may give
  * @returns {string | null}  null for no bucket
  */
-export function resolveBucket(choice, fromMs, toMs, table) {
+export function resolveBucket(choice, fromMs, toMs, table, maxBuckets = MAX_AUTO_BUCKETS) {
   if (choice === 'none') return null;
   if (choice !== 'auto') return choice;
   const lo = fromMs ?? table?.minTimeMs ?? null;
   const hi = toMs ?? (table?.maxTimeMs == null ? null : table.maxTimeMs + 1);
   if (lo === null || hi === null) return '1d';
   const span = Math.max(1, hi - lo);
-  for (const [name, width] of BUCKETS) if (span / width <= MAX_AUTO_BUCKETS) return name;
+  for (const [name, width] of BUCKETS) if (span / width <= maxBuckets) return name;
   return '1mo';
 }
 

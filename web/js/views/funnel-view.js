@@ -83,7 +83,7 @@ export const funnelView = {
     const out = h('div', { class: 'results-body' });
     out.append(h('div', { class: 'chart-title' }, `${capital(ctx.actorWord)} reaching each step within ${s.window}${s.groupBy ? `, by ${s.groupBy}` : ''}`));
     out.append(funnelBars(rows.slice(0, MAX_GROUP_BARS), names, funnel.stepCount, s.groupBy !== '', ctx.actorWord));
-    out.append(h('div', { class: 'chart-title table-title' }, 'Conversion by step'), funnelTable(rows, names, funnel, ctx.actorWord));
+    out.append(h('div', { class: 'chart-title table-title' }, `${capital(ctx.actorWord)} per step, conversion from step 1, and median time from step 1`), funnelTable(rows, names, funnel));
     if (results[1]) out.append(conversionOverTime(results[1], requests[1].body.bucket, ctx));
     return out;
   },
@@ -144,17 +144,15 @@ function funnelBars(rows, names, stepCount, grouped, actorWord) {
  * @param {import('../behavioral.js').FunnelRow[]} rows
  * @param {string[]} names
  * @param {{ groupColumns: string[], stepCount: number }} funnel
- * @param {string} actorWord
  */
-function funnelTable(rows, names, funnel, actorWord) {
+function funnelTable(rows, names, funnel) {
   const g = funnel.groupColumns.length;
   /** @type {import('../ui/results-table.js').TableColumn[]} */
   const columns = funnel.groupColumns.map((c) => ({ key: c, label: c, format: groupValueLabel }));
   for (let k = 0; k < funnel.stepCount; k++) {
-    const label = `${k + 1}. ${names[k] ?? ''}`;
-    columns.push({ key: `step${k + 1}`, label: `${label} (${actorWord})`, numeric: true, format: formatNumber });
+    columns.push({ key: `step${k + 1}`, label: `${k + 1}. ${names[k] ?? ''}`, numeric: true, format: formatNumber });
     if (k > 0) {
-      columns.push({ key: `step${k + 1}_conversion`, label: `${k + 1}: conversion`, numeric: true, format: formatPercent });
+      columns.push({ key: `step${k + 1}_conversion`, label: `${k + 1}: conv.`, numeric: true, format: formatPercent });
       columns.push({ key: `step${k + 1}_median_ms`, label: `${k + 1}: median time`, numeric: true, format: formatDuration });
     }
   }

@@ -66,6 +66,7 @@ export function metricView(kind) {
       if (requests.length > 1) {
         const bucket = /** @type {string} */ (requests[0].body.bucket);
         const { xs, series } = toTimeSeries(results[0], chartMeasure);
+        if (s.groupBy.length === 0 && series[0]) series[0].label = what;
         out.append(
           h('div', { class: 'chart-title' }, `${what}${by}, per ${bucket} (${ctx.state.tz})`),
           timeChart({ xs, series, unit, yLabel: `${chartMeasure}${unitLabel(unit) ? ` (${unitLabel(unit)})` : ''}`, tz: ctx.state.tz }),
