@@ -65,7 +65,12 @@ export class JsonRecordParser {
       sink = builderSink(b);
       this.sinks.set(b, sink);
     }
-    walkObject(value as Record<string, unknown>, null, sink);
+    try {
+      walkObject(value as Record<string, unknown>, null, sink);
+    } catch (err) {
+      // Hostile nesting overflows the recursive walk; the unended row is dropped by the next beginRow.
+      return err instanceof RangeError ? 'nested too deeply to flatten' : `cannot flatten: ${(err as Error).message}`;
+    }
     return b.endRow(line);
   }
 }

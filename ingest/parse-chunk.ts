@@ -98,7 +98,13 @@ function parseMsgpackItems(buf: Buffer, items: Int32Array, firstLine: number, b:
       continue;
     }
     b.beginRow();
-    walkMap(value, null, sink);
+    try {
+      walkMap(value, null, sink);
+    } catch (err) {
+      // Hostile nesting overflows the recursive walk; the unended row is dropped by the next beginRow.
+      b.reject(line, err instanceof RangeError ? 'nested too deeply to flatten' : `cannot flatten: ${(err as Error).message}`, msgpackRaw(buf, s, e));
+      continue;
+    }
     const reason = b.endRow(line);
     if (reason !== null) b.reject(line, reason, truncateText(jsonText(value)));
   }

@@ -8,7 +8,7 @@
  */
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Gauge } from 'prom-client';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -112,6 +112,8 @@ export function toShoalError(err: unknown): ShoalError {
       return new ShoalError('BAD_REQUEST', [`body is not valid JSON: ${e.message}`]);
   }
   if (e?.statusCode === 400 && typeof e.message === 'string') return new ShoalError('BAD_REQUEST', [e.message]);
+  // Static files: a path the file server refuses (too long, a dot file, outside its root) is not there.
+  if (e?.statusCode === 403 || e?.statusCode === 404) return new ShoalError('NOT_FOUND', [String(e.message).slice(0, 200)]);
   return new ShoalError('INTERNAL', [e?.message ?? String(err)]);
 }
 
@@ -128,6 +130,11 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     forceCloseConnections: 'idle',
     // Unknown query-string parameters are errors rather than silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // A URL fastify cannot decode (e.g. a lone "%") gets the one error shape too.
+    frameworkErrors: (err, _req, reply) => {
+      const r = reply as unknown as FastifyReply;
+      void r.code(400).type('application/json; charset=utf-8').send({ error: new ShoalError('BAD_REQUEST', [err.message.slice(0, 200)]).toJSON() });
+    },
   });
   const metrics = createMetrics(opts.store);
   const scheduler = new QueryScheduler(opts.store, opts.executor ?? inProcessExecutor(opts.queryLimits ?? {}), { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler });
