@@ -7,8 +7,9 @@
  *
  * Rate limit (@fastify/rate-limit): each client — its API key when it sends one, else its IP
  * address — may make `max` requests per `windowMs` (default 6000 per minute); past that it gets
- * 429 RATE_LIMITED with Retry-After. /healthz is exempt, and so is loopback while no API keys
- * are configured (the server then listens on 127.0.0.1 only, for its owner).
+ * 429 RATE_LIMITED with Retry-After. It is checked before auth, so key guessing is limited too.
+ * /healthz is exempt, and so is loopback while no API keys are configured (the server then
+ * listens on 127.0.0.1 only, for its owner).
  */
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
@@ -100,16 +101,19 @@ export async function registerRateLimit(app: FastifyInstance, limit: RateLimitOp
   if (limit.max <= 0) return;
   const exemptLoopback = limit.exemptLoopback ?? keys.length === 0;
   await app.register(fastifyRateLimit, {
-    global: true,
+    // Not per route: one app-level hook (below), so it runs before auth and also counts
+    // requests that fail it (key guessing) or match no route (URL guessing).
+    global: false,
     max: limit.max,
     timeWindow: limit.windowMs,
-    // A client is its key when it sends a well-formed one (hashed: keys never sit in memory
-    // as map keys), else its address; unknown keys are rejected by auth anyway.
+    // A client is its API key when it sends a valid one (by digest: keys never sit in memory
+    // as map keys), else its address — so guessing keys from one address is limited as one.
     keyGenerator: (req) => {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-      return m === null ? `ip:${req.ip}` : `key:${digest(m[1]).toString('base64')}`;
+      return m !== null && roleOf(keys, req.headers.authorization) !== null ? `key:${digest(m[1]).toString('base64')}` : `ip:${req.ip}`;
     },
     allowList: (req) => req.url === '/healthz' || (exemptLoopback && LOOPBACK_IPS.has(req.ip)),
     errorResponseBuilder: (_req, ctx) => new ShoalError('RATE_LIMITED', [ctx.max, limit.windowMs / 1000, Math.ceil(ctx.ttl / 1000)]),
   });
+  app.addHook('onRequest', app.rateLimit());
 }
