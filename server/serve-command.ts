@@ -4,7 +4,7 @@
  * stop accepting, let running queries finish, flush the tails and exit 0.
  */
 import { parseArgs } from 'node:util';
-import { Store } from '../engine/index.js';
+import { QueryPool, Store } from '../engine/index.js';
 import { buildApp } from './app.js';
 import { apiKeysFromEnv } from './auth.js';
 import { loadDemo } from './cli/demo-command.js';
@@ -51,7 +51,15 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   if (values['demo-if-empty'] && store.tableNames().length === 0) {
     await loadDemo({ dataDir, store, events: Number(values['demo-events'] ?? 300_000) });
   }
-  const shoal = await buildApp({ store, apiKeys: keys });
+  // Queries run on worker threads that own shards (engine/query/pool); small ones inline.
+  const pool = new QueryPool();
+  const shoal = await buildApp({ store, apiKeys: keys, executor: (snapshot, query, signal, progress) => pool.run(snapshot, query, { signal, progress }) as never });
+  const poolGauge = (name: string, help: string, read: (w: ReturnType<QueryPool['stats']>['workers'][number]) => number): void =>
+    shoal.metrics.addGauge(name, help, ['worker'], () => pool.stats().workers.map((w) => ({ labels: { worker: String(w.index) }, value: read(w) })));
+  poolGauge('shoal_query_pool_tasks', 'Query tasks sent to each pool worker (monotonic)', (w) => w.tasks);
+  poolGauge('shoal_query_pool_cancelled_tasks', 'Query tasks stopped by cancellation or timeout (monotonic)', (w) => w.cancelled);
+  poolGauge('shoal_query_pool_restarts', 'Times a pool worker died and was replaced (monotonic)', (w) => w.restarts);
+  poolGauge('shoal_query_pool_block_cache_bytes', 'Decoded blocks cached by each pool worker', (w) => w.blockCacheBytes);
   await shoal.app.listen({ port, host });
   process.stdout.write(`shoal: serving ${dataDir} on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${keys.length > 0 ? `${keys.length} API keys` : 'no API keys: loopback only'})\n`);
 
@@ -63,6 +71,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
       process.stdout.write(`shoal: ${signal}: finishing in-flight work and flushing\n`);
       try {
         await shoal.shutdown();
+        await pool.close();
         await store.close();
         resolve(0);
       } catch (err) {

@@ -3,8 +3,8 @@
  * the HTTP response object (json), a text table, or CSV.
  */
 import { readFileSync } from 'node:fs';
-import { ShoalError, Store } from '../../engine/index.js';
-import { runQuery, type QueryResult } from '../../engine/query/index.js';
+import { QueryPool, ShoalError, Store } from '../../engine/index.js';
+import type { QueryResult } from '../../engine/query/index.js';
 import { textTable } from './text-table.js';
 
 export type OutputFormat = 'json' | 'table' | 'csv';
@@ -42,10 +42,13 @@ export async function runQueryCommand(opts: { query: string; dataDir: string; fo
   const store = await Store.open(opts.dataDir);
   try {
     const snapshot = store.get(table).snapshot();
+    // Worker threads start only if the query is big enough to need them.
+    const pool = new QueryPool();
     try {
-      out.write(renderResult(await runQuery(snapshot, json), opts.format));
+      out.write(renderResult(await pool.run(snapshot, json), opts.format));
     } finally {
       snapshot.release();
+      await pool.close();
     }
   } finally {
     await store.close(false);

@@ -120,7 +120,8 @@ export class QueryPool {
   readonly inlineMaxRows: number;
   private readonly maxOldGenerationMb: number | undefined;
   private readonly url: URL;
-  private readonly slots: Slot[] = [];
+  /** Worker slots, started on first use (a pool that only sees small queries starts no thread). */
+  private readonly slots: (Slot | undefined)[];
   private nextTaskId = 1;
   private closed = false;
   private inlineQueries = 0;
@@ -135,7 +136,11 @@ export class QueryPool {
     this.inlineMaxRows = options.inlineMaxRows ?? 65_536;
     this.maxOldGenerationMb = options.workerMaxOldGenerationMb;
     this.url = workerEntryUrl(import.meta.url, 'query-worker');
-    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn(i, 0));
+    this.slots = new Array<Slot | undefined>(this.size);
+  }
+
+  private slot(index: number): Slot {
+    return (this.slots[index] ??= this.spawn(index, 0));
   }
 
   private spawn(index: number, restarts: number): Slot {
@@ -208,7 +213,7 @@ export class QueryPool {
     };
     const bySlot = new Map<Slot, ShardSnapshot[]>();
     for (const s of shards) {
-      const slot = this.slots[s.shard % this.slots.length];
+      const slot = this.slot(s.shard % this.size);
       bySlot.set(slot, [...(bySlot.get(slot) ?? []), s]);
     }
     const tasks = [...bySlot].map(([slot, list]) => this.dispatch(slot, list, thresholds, plan, limits, flags, progress));
@@ -301,6 +306,7 @@ export class QueryPool {
   private forget(dictId: number): void {
     if (this.closed) return;
     for (const slot of this.slots) {
+      if (slot === undefined) continue;
       slot.mirror.forget(dictId);
       slot.worker.postMessage({ type: 'forget', dictIds: [dictId] });
     }
@@ -308,7 +314,7 @@ export class QueryPool {
 
   /** Counters for /metrics: tasks, cancellations, rows scanned and busy time per worker. */
   stats(): PoolStats {
-    const workers = this.slots.map((s) => ({ ...s.stats, pending: s.pending.size, threadId: s.worker.threadId }));
+    const workers = this.slots.filter((s) => s !== undefined).map((s) => ({ ...s.stats, pending: s.pending.size, threadId: s.worker.threadId }));
     const sum = (f: (w: WorkerStats) => number): number => workers.reduce((n, w) => n + f(w), 0);
     return {
       workers,
@@ -325,7 +331,7 @@ export class QueryPool {
 
   /** Terminates worker `index` as if it had crashed (operators and tests); it is replaced. */
   async killWorker(index: number): Promise<void> {
-    await this.slots[index].worker.terminate();
+    await this.slot(index).worker.terminate();
   }
 
   /** Stops every worker; queries still running fail with SHUTTING_DOWN. */
@@ -333,10 +339,11 @@ export class QueryPool {
     if (this.closed) return;
     this.closed = true;
     const err = new ShoalError('SHUTTING_DOWN');
-    for (const slot of this.slots) {
+    const started = this.slots.filter((s) => s !== undefined);
+    for (const slot of started) {
       for (const task of slot.pending.values()) task.reject(err);
       slot.pending.clear();
     }
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(started.map((s) => s.worker.terminate()));
   }
 }
