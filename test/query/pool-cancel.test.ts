@@ -2,12 +2,16 @@
  * Query pool failure paths: cancellation and timeouts stop the workers' scans (the rows they
  * read stop growing well short of the query's total, and the tasks count as cancelled); a
  * worker that dies fails its query with QUERY_WORKER_FAILED and is replaced by one that
- * answers the next query correctly; the memory budget holds across workers.
+ * answers the next query correctly; damage a worker finds reaches the table's damage list;
+ * the memory budget holds across workers.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShoalError, type TableSnapshot } from '../../engine/index.js';
 import { runQuery } from '../../engine/query/index.js';
 import { QueryPool } from '../../engine/query/pool/index.js';
+import { SegmentReader } from '../../engine/storage/segment-reader.js';
 import { expectSameAsRunQuery, loadPlain, manyEvents, openFixture, type Fixture } from './pool-fixtures.js';
 
 const ROWS = 200_000;
@@ -86,6 +90,31 @@ describe('query pool cancellation and failures', () => {
     // The new worker holds no mirrors yet: it gets the whole dictionary and opens the segments.
     await expectSameAsRunQuery(pool, snapshot, CHEAP, 'after a restart');
     await expectSameAsRunQuery(pool, snapshot, { table: 't', kind: 'samples', limit: 30 }, 'samples after a restart');
+  });
+
+  it('fails on a corrupt block a worker finds with CORRUPT_DATA naming the file, which the table lists as damaged', async () => {
+    const small = await openFixture();
+    const own = new QueryPool({ workers: 2, inlineMaxRows: 0 });
+    try {
+      await loadPlain(small.table, manyEvents(20_000, 500, 4));
+      await small.table.flush();
+      const snap = small.table.snapshot();
+      try {
+        const seg = snap.shards[3].sources.find((x) => x instanceof SegmentReader) as SegmentReader;
+        const bytes = readFileSync(seg.path);
+        for (let i = 8; i < bytes.length * 0.6; i += 16) bytes[i] ^= 0x5a;
+        writeFileSync(seg.path, bytes);
+        const err = await own.run(snap, { table: 't', groupBy: ['$actor'], measures: ['count', 'sum(latency)'] }).then(() => null, (e: unknown) => e as ShoalError);
+        expect(err?.code).toBe('CORRUPT_DATA');
+        expect(err?.message).toContain(basename(seg.path));
+        expect(small.table.damaged.map((d) => d.file)).toContain(seg.path);
+      } finally {
+        snap.release();
+      }
+    } finally {
+      await own.close();
+      await small.cleanup();
+    }
   });
 
   it('holds the per-query memory budget across workers, as runQuery does', async () => {

@@ -33,9 +33,12 @@ export function idOf(o: object): { id: number; fresh: boolean } {
   return { id, fresh: true };
 }
 
-/** Whether workers can read the shard themselves: its sources are segment files and tails. */
+/**
+ * Whether workers can read the shard themselves: its sources are segment files that opened
+ * (a quarantined segment exists only as manifest metadata on the main thread) and tails.
+ */
 export function describable(shard: ShardSnapshot): boolean {
-  return shard.actorValues !== undefined && shard.sources.every((s) => s instanceof SegmentReader || s instanceof TailSource);
+  return shard.actorValues !== undefined && shard.sources.every((s) => (s instanceof SegmentReader && !s.quarantined) || s instanceof TailSource);
 }
 
 interface TailRecord {

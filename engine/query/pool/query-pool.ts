@@ -13,7 +13,8 @@
  *
  * Small queries (shards holding at most `inlineMaxRows` rows, default 65,536: one row group,
  * well under a millisecond of scanning, less than a worker round trip) and snapshots whose
- * sources are not plain segments and tails run on the calling thread through `runQuery`.
+ * sources workers cannot open (wrapped sources, quarantined segments) run on the calling
+ * thread through `runQuery`.
  *
  * Cancellation and timeouts: aborting the caller's signal (or `timeoutMs` passing) rejects the
  * query at once and sets the query's shared flag, which the workers' scans poll between row
@@ -23,7 +24,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ShoalError } from '../../errors.js';
+import { CorruptDataError, ShoalError } from '../../errors.js';
+import { SegmentReader } from '../../storage/segment-reader.js';
 import type { Scalar } from '../../types.js';
 import { emptyPartial, finalize, mergePartials, runQuery, type RunOptions } from '../index.js';
 import type { Partial as PartialResult } from '../partial.js';
@@ -282,7 +284,10 @@ export class QueryPool {
       task.reject(new ShoalError('QUERY_CANCELLED', ['stopped by the pool']));
     } else {
       slot.stats.failed++;
-      task.reject(fromWire(reply.error));
+      const err = fromWire(reply.error);
+      // Damage a worker found is the store's to list and log, as if found on this thread.
+      if (err instanceof CorruptDataError) for (const listener of SegmentReader.damageListeners) listener(err.file, err.message);
+      task.reject(err);
     }
   }
 
