@@ -1,20 +1,23 @@
 /**
  * The per-shard input of every behavioral operator: the shard's events (rows passing the
- * stream's `where`, which includes its time range) as per-actor runs ordered by
- * (actor, time, arrival), with a bitmask per row (bit i: the row matches filter i) and the
+ * stream's `where`, which includes its time range) per actor in (time, arrival) order, with a
+ * bitmask per row (bit i: the row matches stream filter i, see step-mask.ts) and the
  * per-shard value ids of a few extra columns (group keys, path nodes).
  *
- * How: one pass over the shard's sources (oldest first, the tail last) and their row groups.
- * Per row group the `where` filter gives a selection vector and each stream filter is
- * evaluated columnar (FilterEvaluator) into the row bitmask; only selected rows that match
- * some filter (or every selected row, for `keepAll`) are copied out, so a selective funnel
- * copies a small fraction of the shard. Rows are gathered in (source, row) order, which is
- * arrival order among rows of equal actor and time. If the gathered rows are already sorted
- * by (actor, time) — one compacted segment, or one day — they are used as they are;
- * otherwise a counting sort by the dense actor id (stable, O(n)) groups each actor's rows,
- * and an actor whose rows are not in time order (several segments, late events, the tail)
- * gets a stable sort of its own run. An actor's events spread over several segments and the
- * tail thus end up in one run in (time, arrival) order, in every compaction state.
+ * How, in one pass over the shard's sources (oldest first, the tail last):
+ * 1. Gather. Per row group, the `where` selection and the filter bits; rows that match some
+ *    filter (or every selected row, for `keepAll`) are copied out, source after source, so a
+ *    selective funnel copies a small fraction of the shard. Each source's rows form a part.
+ * 2. Sort parts. A segment's part is already sorted by (actor, time, arrival); a part that is
+ *    not (the tail, in arrival order) is sorted in place, stably.
+ * 3. Merge by actor, without copying. Walking all parts by ascending actor id, an actor's
+ *    rows are its run in each part, in source order. When those runs are in time order
+ *    (day partitions, or one compacted segment: the common case) they are used where they
+ *    lie, as a list of row ranges. Only an actor whose runs interleave in time (overlapping
+ *    segments before compaction, late events, the tail) gets its rows merged by time into
+ *    an overflow area at the end of the arrays; equal times keep source order = arrival order.
+ * So an actor's events spread over segments, day partitions and the tail come out in one
+ * (time, arrival) order in every compaction state.
  *
  * Threading: runs on one thread per shard; owns everything it allocates.
  */
@@ -27,10 +30,17 @@ import { RowGroupReader, Scratch } from '../row-group.js';
 import { sourceInRange } from '../shard-scan.js';
 import type { ShardSnapshot } from '../source.js';
 import type { StreamNode } from './plan.js';
+import { StepMasker } from './step-mask.js';
 
-/** A shard's events, sorted by (actor, time, arrival); arrays are valid in [0, n). */
+/**
+ * A shard's events. Actor k (0 … actorCount−1, ascending ids) owns the row ranges
+ * [ranges[2j], ranges[2j+1]) for j in rangeStart[k] … rangeStart[k+1]−1; its rows, range
+ * after range, are in (time, arrival) order.
+ */
 export interface ActorRows {
-  n: number;
+  actorCount: number;
+  rangeStart: Int32Array;
+  ranges: Int32Array;
   actors: Uint32Array;
   times: Float64Array;
   masks: Uint32Array;
@@ -39,60 +49,75 @@ export interface ActorRows {
   encoders: KeyEncoder[];
 }
 
-function growU32(a: Uint32Array, n: number): Uint32Array {
-  if (n <= a.length) return a;
-  const b = new Uint32Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
+/**
+ * Gathering buffers kept between shards on this thread: shards run one after another per
+ * thread and an operator is done with its rows before it returns, so reusing them spares the
+ * allocation (and the garbage collections that large buffers trigger) per shard.
+ */
+const pool: { actors: Uint32Array; times: Float64Array; masks: Uint32Array } = { actors: new Uint32Array(0), times: new Float64Array(0), masks: new Uint32Array(0) };
+
+/** Returns an operator's row buffers to this thread's pool (call when done with `rows`). */
+export function releaseActorRows(rows: ActorRows): void {
+  if (rows.actors.length > pool.actors.length) {
+    pool.actors = rows.actors;
+    pool.times = rows.times;
+    pool.masks = rows.masks;
+  }
 }
 
-function growF64(a: Float64Array, n: number): Float64Array {
-  if (n <= a.length) return a;
-  const b = new Float64Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
-
-function growI32(a: Int32Array, n: number): Int32Array {
-  if (n <= a.length) return a;
-  const b = new Int32Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
-
-class Collector {
+/** Gathered rows, column-wise, with the part (source) boundaries. */
+class Gathered {
   n = 0;
-  actors: Uint32Array = new Uint32Array(1024);
-  times: Float64Array = new Float64Array(1024);
-  masks: Uint32Array = new Uint32Array(1024);
+  actors: Uint32Array = pool.actors;
+  times: Float64Array = pool.times;
+  masks: Uint32Array = pool.masks;
   extras: Int32Array[];
-  sorted = true;
-  maxActor = -1;
+  /** Part p is rows partStart[p] … partStart[p+1]−1; partSorted[p]: already sorted by (actor, time). */
+  partStart: number[] = [0];
+  partSorted: boolean[] = [];
+  private sorted = true;
   private lastActor = -1;
   private lastTime = -Infinity;
 
   constructor(extraCount: number) {
-    this.extras = Array.from({ length: extraCount }, () => new Int32Array(1024));
+    this.extras = Array.from({ length: extraCount }, () => new Int32Array(this.actors.length));
+    // Taken: a nested use on this thread must not share them.
+    pool.actors = new Uint32Array(0);
+    pool.times = new Float64Array(0);
+    pool.masks = new Uint32Array(0);
   }
 
   reserve(m: number): void {
     const need = this.n + m;
     if (need <= this.actors.length) return;
-    this.actors = growU32(this.actors, need);
-    this.times = growF64(this.times, need);
-    this.masks = growU32(this.masks, need);
-    this.extras = this.extras.map((e) => growI32(e, need));
+    const cap = Math.max(need, this.actors.length * 2, 1024);
+    const grow = <T extends Uint32Array | Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a.subarray(0, this.n) as never);
+      return b;
+    };
+    this.actors = grow(this.actors, (k) => new Uint32Array(k));
+    this.times = grow(this.times, (k) => new Float64Array(k));
+    this.masks = grow(this.masks, (k) => new Uint32Array(k));
+    this.extras = this.extras.map((e) => grow(e, (k) => new Int32Array(k)));
   }
 
-  /** Appends rows rows[0 … m) of a row group. */
+  endPart(): void {
+    if (this.n === this.partStart[this.partStart.length - 1]) return; // empty part
+    this.partStart.push(this.n);
+    this.partSorted.push(this.sorted);
+    this.sorted = true;
+    this.lastActor = -1;
+    this.lastTime = -Infinity;
+  }
+
+  /** Appends rows rows[0 … m) of a row group (the caller reserved room). */
   append(rows: Uint32Array, m: number, ids: Uint32Array, time: Float64Array, bits: Uint32Array): void {
-    this.reserve(m);
     const { actors, times, masks } = this;
     let at = this.n;
     let lastA = this.lastActor;
     let lastT = this.lastTime;
     let sorted = this.sorted;
-    let maxA = this.maxActor;
     for (let j = 0; j < m; j++, at++) {
       const r = rows[j];
       const a = ids[r];
@@ -102,7 +127,6 @@ class Collector {
       masks[at] = bits[r];
       // sorted &&= (a, t) ≥ (lastA, lastT)
       if (a < lastA || (a === lastA && t < lastT)) sorted = false;
-      if (a > maxA) maxA = a;
       lastA = a;
       lastT = t;
     }
@@ -110,50 +134,239 @@ class Collector {
     this.lastActor = lastA;
     this.lastTime = lastT;
     this.sorted = sorted;
-    this.maxActor = maxA;
+  }
+
+  /** Reorders rows lo … hi−1 by `order` (row numbers within [lo, hi), in their new order). */
+  private permute(lo: number, order: ArrayLike<number>): void {
+    const n = order.length;
+    const a = this.actors.slice(lo, lo + n);
+    const t = this.times.slice(lo, lo + n);
+    const m = this.masks.slice(lo, lo + n);
+    const ex = this.extras.map((e) => e.slice(lo, lo + n));
+    for (let i = 0; i < n; i++) {
+      const p = order[i] - lo;
+      this.actors[lo + i] = a[p];
+      this.times[lo + i] = t[p];
+      this.masks[lo + i] = m[p];
+      for (let j = 0; j < ex.length; j++) this.extras[j][lo + i] = ex[j][p];
+    }
+  }
+
+  /** Sorts every unsorted part in place by (actor, time), stably (arrival order within ties). */
+  sortParts(): void {
+    for (let p = 0; p < this.partSorted.length; p++) {
+      if (this.partSorted[p]) continue;
+      const lo = this.partStart[p];
+      const hi = this.partStart[p + 1];
+      const order = Array.from({ length: hi - lo }, (_, i) => lo + i);
+      const { actors, times } = this;
+      order.sort((x, y) => actors[x] - actors[y] || times[x] - times[y] || x - y);
+      this.permute(lo, order);
+      this.partSorted[p] = true;
+    }
+  }
+
+  /** Appends copies of rows `order` (row numbers) at the end; returns where they start. */
+  appendCopies(order: ArrayLike<number>): number {
+    const at = this.n;
+    this.reserve(order.length);
+    for (let i = 0; i < order.length; i++) {
+      const r = order[i];
+      this.actors[at + i] = this.actors[r];
+      this.times[at + i] = this.times[r];
+      this.masks[at + i] = this.masks[r];
+      for (const e of this.extras) e[at + i] = e[r];
+    }
+    this.n = at + order.length;
+    return at;
   }
 }
 
-/** Stable counting sort by actor, then a stable time sort of each actor run that needs one. */
-function sortByActorTime(c: Collector): void {
-  const n = c.n;
-  const starts = new Int32Array(c.maxActor + 2);
-  const actors = c.actors;
-  for (let i = 0; i < n; i++) starts[actors[i] + 1]++;
-  for (let a = 1; a < starts.length; a++) starts[a] += starts[a - 1];
-  const pos = starts.slice();
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[pos[actors[i]]++] = i;
-  // Within an actor, perm is in gathered (arrival) order; sort runs out of time order.
-  const times = c.times;
-  for (let a = 0; a + 1 < starts.length; a++) {
-    const lo = starts[a];
-    const hi = starts[a + 1];
+/** Grow-only Int32 list. */
+class IntList {
+  data = new Int32Array(256);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+/** Merges sorted parts by actor into per-actor range lists (see the module comment, step 3). */
+function mergeByActor(g: Gathered): { actorCount: number; rangeStart: Int32Array; ranges: Int32Array } {
+  const parts = g.partSorted.length;
+  const actors = g.actors;
+  const end = g.n;
+  if (parts <= 1) {
+    // One sorted part: one range per actor.
+    let actorCount = 0;
+    for (let i = 0; i < end; i++) if (i === 0 || actors[i] !== actors[i - 1]) actorCount++;
+    const rangeStart = new Int32Array(actorCount + 1);
+    const ranges = new Int32Array(2 * actorCount);
+    let k = 0;
+    for (let i = 0; i < end; i++) {
+      if (i !== 0 && actors[i] === actors[i - 1]) continue;
+      if (k > 0) ranges[2 * k - 1] = i;
+      rangeStart[k] = k;
+      ranges[2 * k] = i;
+      k++;
+    }
+    if (k > 0) ranges[2 * k - 1] = end;
+    rangeStart[k] = k;
+    return { actorCount, rangeStart, ranges };
+  }
+  const heads = Int32Array.from(g.partStart.slice(0, parts));
+  const ends = Int32Array.from(g.partStart.slice(1));
+  const runLo = new Int32Array(parts);
+  const runHi = new Int32Array(parts);
+  const rangeStart = new IntList();
+  const ranges = new IntList();
+  let actorCount = 0;
+  for (;;) {
+    let a = 0xffffffff + 1;
+    for (let p = 0; p < parts; p++) if (heads[p] < ends[p] && actors[heads[p]] < a) a = actors[heads[p]];
+    if (a > 0xffffffff) break;
+    let runs = 0;
+    for (let p = 0; p < parts; p++) {
+      let i = heads[p];
+      if (i >= ends[p] || actors[i] !== a) continue;
+      const lo = i;
+      const e = ends[p];
+      while (i < e && actors[i] === a) i++;
+      heads[p] = i;
+      runLo[runs] = lo;
+      runHi[runs++] = i;
+    }
+    rangeStart.push(ranges.length >> 1);
+    actorCount++;
+    // Runs in source order are in (time, arrival) order when each starts no earlier than the last ends.
+    const times = g.times;
     let ordered = true;
-    for (let i = lo + 1; i < hi && ordered; i++) ordered = times[perm[i]] >= times[perm[i - 1]];
-    if (ordered) continue;
-    const run = Array.from(perm.subarray(lo, hi));
-    run.sort((x, y) => times[x] - times[y] || x - y);
-    perm.set(run, lo);
+    for (let k = 1; k < runs && ordered; k++) ordered = times[runLo[k]] >= times[runHi[k - 1] - 1];
+    if (ordered) {
+      for (let k = 0; k < runs; k++) {
+        ranges.push(runLo[k]);
+        ranges.push(runHi[k]);
+      }
+      continue;
+    }
+    // Interleaved in time: merge the runs (stable: source order, then position, within equal times).
+    const order: number[] = [];
+    for (let k = 0; k < runs; k++) for (let i = runLo[k]; i < runHi[k]; i++) order.push(i);
+    order.sort((x, y) => times[x] - times[y] || x - y);
+    const at = g.appendCopies(order);
+    ranges.push(at);
+    ranges.push(at + order.length);
   }
-  const outA = new Uint32Array(n);
-  const outT = new Float64Array(n);
-  const outM = new Uint32Array(n);
-  const masks = c.masks;
-  for (let i = 0; i < n; i++) {
-    const p = perm[i];
-    outA[i] = actors[p];
-    outT[i] = times[p];
-    outM[i] = masks[p];
+  rangeStart.push(ranges.length >> 1);
+  return { actorCount, rangeStart: rangeStart.toArray(), ranges: ranges.toArray() };
+}
+
+/** One shard's gathering pass (step 1): owns the evaluators, scratch buffers and the gathered rows. */
+class StreamReader {
+  private readonly whereScratch = new Scratch();
+  private readonly filterScratch = new Scratch();
+  private readonly where: FilterEvaluator;
+  private readonly masker: StepMasker;
+  readonly encoders: KeyEncoder[];
+  private readonly reader: RowGroupReader;
+  readonly g: Gathered;
+  private bits = new Uint32Array(0);
+  private picked = new Uint32Array(0);
+  private ids = new Int32Array(0);
+
+  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats) {
+    this.where = new FilterEvaluator(stream.where, this.whereScratch);
+    this.masker = new StepMasker(stream.filters, this.filterScratch);
+    this.encoders = stream.extras.map((ref) => keyEncoder(ref));
+    this.reader = new RowGroupReader(shard);
+    this.g = new Gathered(this.encoders.length);
   }
-  c.actors = outA;
-  c.times = outT;
-  c.masks = outM;
-  c.extras = c.extras.map((e) => {
-    const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = e[perm[i]];
-    return out;
-  });
+
+  run(signal: AbortSignal | undefined): void {
+    const { stream, stats } = this;
+    const sources = this.shard.sources.filter((s) => sourceInRange(s, stream.fromMs, stream.toMs));
+    stats.segmentsSkipped += this.shard.sources.length - sources.length;
+    // Room for every row in range when all are kept, else a quarter (grown as needed).
+    const total = sources.reduce((n, s) => n + s.rowCount, 0);
+    this.g.reserve(stream.keepAll ? total : total >> 2);
+    for (const source of sources) {
+      const before = stats.rowsScanned;
+      for (let rg = 0; rg < source.rowGroups.length; rg++) {
+        signal?.throwIfAborted();
+        this.reader.reset(source, rg);
+        this.rowGroup();
+      }
+      this.g.endPart();
+      if (stats.rowsScanned > before) stats.segmentsScanned++;
+      else stats.segmentsSkipped++;
+    }
+  }
+
+  private rowGroup(): void {
+    const reader = this.reader;
+    const rowCount = reader.rowCount;
+    const verdict = this.where.verdict(reader);
+    if (verdict === NONE) return;
+    const verdicts = this.masker.verdicts(reader);
+    const keepAll = this.stream.keepAll;
+    if (!keepAll && verdicts.every((v) => v === NONE)) return;
+    this.stats.rowsScanned += rowCount;
+    this.whereScratch.ensure(rowCount);
+    this.filterScratch.ensure(rowCount);
+    if (this.bits.length < rowCount) {
+      const cap = this.whereScratch.iota.length;
+      this.bits = new Uint32Array(cap);
+      this.picked = new Uint32Array(cap);
+      this.ids = new Int32Array(cap);
+    }
+    const bits = this.bits;
+    let rows: Uint32Array;
+    let m = verdict === ALL && !keepAll ? this.masker.pickFused(reader, rowCount, bits, this.picked) : -1;
+    if (m >= 0) {
+      rows = this.picked;
+    } else {
+      this.masker.compute(reader, rowCount, bits, verdicts);
+      const { n, sel } = verdict === ALL ? { n: rowCount, sel: null } : this.where.select(reader);
+      rows = keepAll ? (sel ?? this.whereScratch.iota) : this.picked;
+      m = keepAll ? n : pickMatching(bits, sel, n, this.picked);
+    }
+    if (m === 0) return;
+    const g = this.g;
+    const at = g.n;
+    g.reserve(m);
+    g.append(rows, m, reader.actorIds(), (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values, bits);
+    for (let j = 0; j < this.encoders.length; j++) {
+      this.encoders[j].encode(reader, rows, m, this.ids);
+      g.extras[j].set(this.ids.subarray(0, m), at);
+    }
+  }
+}
+
+/** Writes the selected rows (all rows 0 … n−1 when `sel` is null) with some bit set into `out`; returns how many. */
+function pickMatching(bits: Uint32Array, sel: Uint32Array | null, n: number, out: Uint32Array): number {
+  let m = 0;
+  if (sel === null) {
+    // if (bits[i] !== 0) out[m++] = i
+    for (let i = 0; i < n; i++) {
+      out[m] = i;
+      m += bits[i] === 0 ? 0 : 1;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const r = sel[i];
+      out[m] = r;
+      m += bits[r] === 0 ? 0 : 1;
+    }
+  }
+  return m;
 }
 
 /**
@@ -161,84 +374,25 @@ function sortByActorTime(c: Collector): void {
  * @param stats scan statistics to add to (rows of row groups read, sources read and skipped)
  */
 export function collectActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, signal?: AbortSignal): ActorRows {
-  const whereScratch = new Scratch();
-  const filterScratch = new Scratch();
-  const where = new FilterEvaluator(stream.where, whereScratch);
-  const filters = stream.filters.map((f) => new FilterEvaluator(f, filterScratch));
-  const encoders = stream.extras.map((ref) => keyEncoder(ref));
-  const reader = new RowGroupReader(shard);
-  const c = new Collector(encoders.length);
-  let bits = new Uint32Array(0);
-  let picked = new Uint32Array(0);
-  let ids = new Int32Array(0);
-  for (const source of shard.sources) {
-    if (!sourceInRange(source, stream.fromMs, stream.toMs)) {
-      stats.segmentsSkipped++;
-      continue;
-    }
-    const before = stats.rowsScanned;
-    for (let g = 0; g < source.rowGroups.length; g++) {
-      signal?.throwIfAborted();
-      reader.reset(source, g);
-      const rowCount = reader.rowCount;
-      const verdict = where.verdict(reader);
-      if (verdict === NONE) continue;
-      const verdicts = filters.map((f) => f.verdict(reader));
-      if (!stream.keepAll && verdicts.every((v) => v === NONE)) continue;
-      stats.rowsScanned += rowCount;
-      whereScratch.ensure(rowCount);
-      filterScratch.ensure(rowCount);
-      if (bits.length < rowCount) {
-        bits = new Uint32Array(whereScratch.iota.length);
-        picked = new Uint32Array(whereScratch.iota.length);
-        ids = new Int32Array(whereScratch.iota.length);
-      }
-      bits.fill(0, 0, rowCount);
-      for (let k = 0; k < filters.length; k++) {
-        const bit = 1 << k;
-        if (verdicts[k] === NONE) continue;
-        const { n, sel } = verdicts[k] === ALL ? { n: rowCount, sel: null } : filters[k].select(reader);
-        // bits[row] |= bit for every selected row
-        if (sel === null) for (let i = 0; i < n; i++) bits[i] |= bit;
-        else for (let i = 0; i < n; i++) bits[sel[i]] |= bit;
-      }
-      const { n, sel } = verdict === ALL ? { n: rowCount, sel: null } : where.select(reader);
-      const rows = sel ?? whereScratch.iota;
-      let m = n;
-      let out = rows;
-      if (!stream.keepAll) {
-        m = 0;
-        // picked = rows with some bit set
-        for (let i = 0; i < n; i++) {
-          const r = rows[i];
-          picked[m] = r;
-          m += bits[r] === 0 ? 0 : 1;
-        }
-        out = picked;
-      }
-      if (m === 0) continue;
-      const at = c.n;
-      c.append(out, m, reader.actorIds(), (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values, bits);
-      for (let j = 0; j < encoders.length; j++) {
-        encoders[j].encode(reader, out, m, ids);
-        c.extras[j].set(ids.subarray(0, m), at);
-      }
-    }
-    if (stats.rowsScanned > before) stats.segmentsScanned++;
-    else stats.segmentsSkipped++;
-  }
-  if (!c.sorted) sortByActorTime(c);
-  return { n: c.n, actors: c.actors, times: c.times, masks: c.masks, extras: c.extras, encoders };
+  const r = new StreamReader(shard, stream, stats);
+  r.run(signal);
+  const g = r.g;
+  g.sortParts();
+  const merged = mergeByActor(g);
+  return { ...merged, actors: g.actors, times: g.times, masks: g.masks, extras: g.extras, encoders: r.encoders };
 }
 
-/** Calls fn(lo, hi) for each actor run [lo, hi) of sorted rows. */
-export function forEachActor(rows: ActorRows, fn: (lo: number, hi: number) => void): void {
-  const a = rows.actors;
-  for (let lo = 0; lo < rows.n; ) {
-    const id = a[lo];
-    let hi = lo + 1;
-    while (hi < rows.n && a[hi] === id) hi++;
-    fn(lo, hi);
-    lo = hi;
+/**
+ * The row numbers of actor k in order, into `out` (grown when needed); returns [out, count].
+ * For operators that need random access within an actor's events (paths, `any` funnels).
+ */
+export function actorRowList(rows: ActorRows, k: number, out: Int32Array): [Int32Array, number] {
+  let n = 0;
+  for (let j = rows.rangeStart[k]; j < rows.rangeStart[k + 1]; j++) n += rows.ranges[2 * j + 1] - rows.ranges[2 * j];
+  if (out.length < n) out = new Int32Array(Math.max(n, out.length * 2));
+  let at = 0;
+  for (let j = rows.rangeStart[k]; j < rows.rangeStart[k + 1]; j++) {
+    for (let i = rows.ranges[2 * j]; i < rows.ranges[2 * j + 1]; i++) out[at++] = i;
   }
+  return [out, n];
 }

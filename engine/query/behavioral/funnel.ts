@@ -30,7 +30,7 @@ import { emptyState, type MeasureState } from '../measure-state.js';
 import type { ScanStats } from '../partial.js';
 import { createSketch, sketchAdd, sketchBytes, type SketchState } from '../sketch.js';
 import type { ShardSnapshot } from '../source.js';
-import { collectActorRows, type ActorRows } from './actor-stream.js';
+import { actorRowList, collectActorRows, releaseActorRows, type ActorRows } from './actor-stream.js';
 import { GroupTable, keyDecoders } from './group-table.js';
 import type { FunnelPartial } from './partial.js';
 import type { FunnelPlan } from './plan.js';
@@ -97,6 +97,7 @@ class FunnelMachine {
   private readonly exclMask: number;
   private readonly matchOf: Int32Array;
   private readonly visited: Uint8Array;
+  private rowList: Int32Array = new Int32Array(64);
   /** Exclusion taint masks (2^exclusions) and the per (step, mask) states of runGeneral. */
   private readonly taintStates: number;
   private readonly state: Float64Array;
@@ -115,29 +116,33 @@ class FunnelMachine {
     this.candState = new Float64Array(this.state.length);
   }
 
-  run(rows: ActorRows, lo: number, hi: number): void {
+  /** Evaluates actor k (see ActorRows): sets deepest, best and entryRow. */
+  run(rows: ActorRows, k: number): void {
     this.deepest = 0;
     this.entryRow = -1;
-    this.best.fill(Infinity);
+    // Plain loops: TypedArray#fill costs a builtin call, and this runs once per actor.
+    for (let k = 0; k < this.best.length; k++) this.best[k] = Infinity;
     const mode = this.plan.query.mode;
-    if (mode === 'any') this.runAny(rows, lo, hi);
-    else if (mode === 'ordered' && this.exclMask === 0) this.runOrdered(rows, lo, hi);
-    else this.runGeneral(rows, lo, hi, mode === 'strict');
+    const r0 = rows.rangeStart[k];
+    const r1 = rows.rangeStart[k + 1];
+    if (mode === 'any') this.runAny(rows, k);
+    else if (mode === 'ordered' && this.exclMask === 0) this.runOrdered(rows, r0, r1);
+    else this.runGeneral(rows, r0, r1, mode === 'strict');
   }
 
   /** The hot loop of the common case: ordered, no exclusions. */
-  private runOrdered(rows: ActorRows, lo: number, hi: number): void {
-    const { masks, times } = rows;
+  private runOrdered(rows: ActorRows, r0: number, r1: number): void {
+    const { masks, times, ranges } = rows;
     const start = this.start;
     const best = this.best;
     const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
     const stepMask = this.stepMask;
-    start.fill(-Infinity);
+    for (let k = 0; k < start.length; k++) start[k] = -Infinity;
     let deepest = 0;
     let entryRow = -1;
-    for (let i = lo; i < hi; i++) {
+    for (let r = r0; r < r1; r++) for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
       let m = masks[i] & stepMask;
       const t = times[i];
       // Steps from the highest matched down: step k reads step k−1's state before this event.
@@ -171,8 +176,8 @@ class FunnelMachine {
    * have not seen an excluded event after their step-a event. A tainted chain may still grow
    * up to step b_j − 1, never to b_j. Within one (step, mask) the latest entry dominates.
    */
-  private runGeneral(rows: ActorRows, lo: number, hi: number, strict: boolean): void {
-    const { masks, times } = rows;
+  private runGeneral(rows: ActorRows, r0: number, r1: number, strict: boolean): void {
+    const { masks, times, ranges } = rows;
     const { best, steps } = this;
     const M = this.taintStates;
     const st = this.state;
@@ -182,7 +187,7 @@ class FunnelMachine {
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
     st.fill(-Infinity);
-    for (let i = lo; i < hi; i++) {
+    for (let r = r0; r < r1; r++) for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
       const bits = masks[i];
       const t = times[i];
       if (strict) cand.fill(-Infinity);
@@ -246,25 +251,27 @@ class FunnelMachine {
     return false;
   }
 
-  private runAny(rows: ActorRows, lo: number, hi: number): void {
+  private runAny(rows: ActorRows, k: number): void {
     const { masks, times } = rows;
+    const [idx, n] = actorRowList(rows, k, this.rowList);
+    this.rowList = idx;
     const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
-    for (let p = lo; p < hi; p++) {
-      const tp = times[p];
-      if ((masks[p] & this.stepMask) === 0 || tp < ef || tp >= et) continue;
-      if (this.entryRow < 0) this.entryRow = p;
+    for (let p = 0; p < n; p++) {
+      const tp = times[idx[p]];
+      if ((masks[idx[p]] & this.stepMask) === 0 || tp < ef || tp >= et) continue;
+      if (this.entryRow < 0) this.entryRow = idx[p];
       if (this.deepest === this.steps && this.best[this.steps] === 0) break; // nothing can improve
       this.matchOf.fill(-1);
       let size = 0;
-      for (let q = p; q < hi && times[q] - tp <= W; q++) {
-        if ((masks[q] & this.stepMask) === 0) continue;
+      for (let q = p; q < n && times[idx[q]] - tp <= W; q++) {
+        if ((masks[idx[q]] & this.stepMask) === 0) continue;
         this.visited.fill(0);
-        if (!this.augment(masks, q)) continue;
+        if (!this.augment(masks, idx[q])) continue;
         size++;
         if (size > this.deepest) this.deepest = size;
-        if (times[q] - tp < this.best[size]) this.best[size] = times[q] - tp;
+        if (times[idx[q]] - tp < this.best[size]) this.best[size] = times[idx[q]] - tp;
         if (size === this.steps) break;
       }
     }
@@ -283,28 +290,24 @@ export function funnelShard(shard: ShardSnapshot, plan: FunnelPlan, signal?: Abo
     const machine = new FunnelMachine(plan);
     const indexer = bounds === null ? null : new BucketIndexer(bounds);
     const lastBound = bounds === null ? 0 : bounds[bounds.length - 1];
-    const { actors, extras, times } = rows;
+    const { extras, times } = rows;
     const offset = bounds === null ? 0 : 1;
     const tuple = table.tuple;
-    for (let lo = 0; lo < rows.n; ) {
-      const id = actors[lo];
-      let hi = lo + 1;
-      while (hi < rows.n && actors[hi] === id) hi++;
-      machine.run(rows, lo, hi);
+    for (let k = 0; k < rows.actorCount; k++) {
+      machine.run(rows, k);
       const e = machine.entryRow;
-      if (e >= 0) {
-        if (indexer !== null) {
-          if (times[e] < bounds![0] || times[e] >= lastBound) throw new ShoalError('INTERNAL', ['a funnel entry lies outside the bucket range']);
-          tuple[0] = indexer.indexOf(times[e]);
-        }
-        for (let j = 0; j < extras.length; j++) tuple[offset + j] = extras[j][e];
-        const g = table.lookup();
-        groups.ensure(table.size);
-        groups.add(g, machine.deepest, machine.best);
+      if (e < 0) continue;
+      if (indexer !== null) {
+        if (times[e] < bounds![0] || times[e] >= lastBound) throw new ShoalError('INTERNAL', ['a funnel entry lies outside the bucket range']);
+        tuple[0] = indexer.indexOf(times[e]);
       }
-      lo = hi;
+      for (let j = 0; j < extras.length; j++) tuple[offset + j] = extras[j][e];
+      const g = table.lookup();
+      groups.ensure(table.size);
+      groups.add(g, machine.deepest, machine.best);
     }
   }
+  if (rows !== null) releaseActorRows(rows);
   const memoryBytes = table.bytes() + groups.bytes();
   if (memoryBytes > plan.limits.memoryBudgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [plan.limits.memoryBudgetBytes, `~${memoryBytes} bytes of funnel groups in shard ${shard.shard}`]);
   return { kind: 'funnel', shards: [shard.shard], memoryBytes, main: { groups: table.size, keys: table.keys(), states: groups.states(table.size) }, stats };

@@ -12,7 +12,7 @@ import { ShoalError } from '../../errors.js';
 import type { Value } from '../../types.js';
 import type { ScanStats } from '../partial.js';
 import type { ShardSnapshot } from '../source.js';
-import { collectActorRows } from './actor-stream.js';
+import { actorRowList, collectActorRows, releaseActorRows } from './actor-stream.js';
 import { GroupTable } from './group-table.js';
 import type { PathsPartial } from './partial.js';
 import type { PathsPlan } from './plan.js';
@@ -36,21 +36,23 @@ export function pathsShard(shard: ShardSnapshot, plan: PathsPlan, signal?: Abort
   const edges = new GroupTable([(d) => d, node, node], plan.limits.maxGroups);
   let pathCounts: Float64Array = new Float64Array(0);
   let edgeCounts: Float64Array = new Float64Array(0);
-  const { actors, times, masks } = rows;
+  const { times, masks } = rows;
   const ids = rows.extras[0];
   const step = q.direction === 'after' ? 1 : -1;
   const hasStart = q.start !== null;
+  let idx: Int32Array = new Int32Array(64);
+  /** One session: positions lo … hi−1 of the actor's row list `idx`. */
   const session = (lo: number, hi: number): void => {
     let p = lo;
-    if (hasStart) while (p < hi && (masks[p] & 1) === 0) p++;
+    if (hasStart) while (p < hi && (masks[idx[p]] & 1) === 0) p++;
     if (p === hi) return;
     paths.tuple.fill(0);
-    paths.tuple[0] = ids[p] + 1;
+    paths.tuple[0] = ids[idx[p]] + 1;
     for (let k = 1, r = p + step; k <= q.depth && r >= lo && r < hi; k++, r += step) {
-      paths.tuple[k] = ids[r] + 1;
+      paths.tuple[k] = ids[idx[r]] + 1;
       edges.tuple[0] = k;
-      edges.tuple[1] = ids[r - step] + 1;
-      edges.tuple[2] = ids[r] + 1;
+      edges.tuple[1] = ids[idx[r - step]] + 1;
+      edges.tuple[2] = ids[idx[r]] + 1;
       const e = edges.lookup();
       edgeCounts = growCounts(edgeCounts, e + 1);
       edgeCounts[e]++;
@@ -59,13 +61,18 @@ export function pathsShard(shard: ShardSnapshot, plan: PathsPlan, signal?: Abort
     pathCounts = growCounts(pathCounts, g + 1);
     pathCounts[g]++;
   };
-  let first = 0;
-  for (let i = 1; i <= rows.n; i++) {
-    if (i === rows.n || actors[i] !== actors[first] || times[i] - times[i - 1] > q.gapMs) {
-      session(first, i);
-      first = i;
+  for (let k = 0; k < rows.actorCount; k++) {
+    let n = 0;
+    [idx, n] = actorRowList(rows, k, idx);
+    let first = 0;
+    for (let i = 1; i <= n; i++) {
+      if (i === n || times[idx[i]] - times[idx[i - 1]] > q.gapMs) {
+        session(first, i);
+        first = i;
+      }
     }
   }
+  releaseActorRows(rows);
   const memoryBytes = paths.bytes() + edges.bytes() + 8 * (pathCounts.length + edgeCounts.length);
   if (memoryBytes > plan.limits.memoryBudgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [plan.limits.memoryBudgetBytes, `~${memoryBytes} bytes of paths in shard ${shard.shard}`]);
   return {

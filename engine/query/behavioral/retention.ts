@@ -13,7 +13,7 @@ import { BucketIndexer } from '../buckets.js';
 import type { MeasureState } from '../measure-state.js';
 import type { ScanStats } from '../partial.js';
 import type { ShardSnapshot } from '../source.js';
-import { collectActorRows } from './actor-stream.js';
+import { collectActorRows, releaseActorRows } from './actor-stream.js';
 import { GroupTable, keyDecoders } from './group-table.js';
 import type { RetentionPartial } from './partial.js';
 import type { RetentionPlan } from './plan.js';
@@ -30,43 +30,48 @@ export function retentionShard(shard: ShardSnapshot, plan: RetentionPlan, signal
   const width = plan.query.periods + 2; // cohort size, period 0 … periods
   let counts = new Float64Array(0);
   if (rows !== null) {
-    const { actors, times, masks, extras } = rows;
+    const { times, masks, extras, ranges, rangeStart } = rows;
     const indexer = new BucketIndexer(b);
     const first = b[0];
     const last = b[b.length - 1];
     const retained = new Uint8Array(width);
-    for (let lo = 0; lo < rows.n; ) {
-      const id = actors[lo];
-      let hi = lo + 1;
-      while (hi < rows.n && actors[hi] === id) hi++;
+    for (let k = 0; k < rows.actorCount; k++) {
+      const r0 = rangeStart[k];
+      const r1 = rangeStart[k + 1];
       let cohortRow = -1;
-      for (let i = lo; i < hi && cohortRow < 0; i++) {
-        if ((masks[i] & START) !== 0 && times[i] >= plan.entryFromMs && times[i] < plan.entryToMs) cohortRow = i;
+      for (let r = r0; r < r1 && cohortRow < 0; r++) {
+        for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
+          if ((masks[i] & START) !== 0 && times[i] >= plan.entryFromMs && times[i] < plan.entryToMs) {
+            cohortRow = i;
+            break;
+          }
+        }
       }
-      if (cohortRow >= 0) {
-        const c = indexer.indexOf(times[cohortRow]);
-        if (c >= plan.cohorts) throw new ShoalError('INTERNAL', ['a cohort event lies outside the cohort range']);
-        retained.fill(0);
-        for (let i = lo; i < hi; i++) {
+      if (cohortRow < 0) continue;
+      const c = indexer.indexOf(times[cohortRow]);
+      if (c >= plan.cohorts) throw new ShoalError('INTERNAL', ['a cohort event lies outside the cohort range']);
+      retained.fill(0);
+      for (let r = r0; r < r1; r++) {
+        for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
           const t = times[i];
           if ((masks[i] & RETURN) === 0 || t < first || t >= last) continue;
           const n = indexer.indexOf(t) - c;
           if (n >= 0 && n <= plan.query.periods) retained[n] = 1;
         }
-        table.tuple[0] = c;
-        for (let j = 0; j < extras.length; j++) table.tuple[1 + j] = extras[j][cohortRow];
-        const g = table.lookup();
-        if ((g + 1) * width > counts.length) {
-          const next = new Float64Array(Math.max((g + 1) * width, counts.length * 2, 16 * width));
-          next.set(counts);
-          counts = next;
-        }
-        counts[g * width]++;
-        for (let n = 0; n + 1 < width; n++) counts[g * width + 1 + n] += retained[n];
       }
-      lo = hi;
+      table.tuple[0] = c;
+      for (let j = 0; j < extras.length; j++) table.tuple[1 + j] = extras[j][cohortRow];
+      const g = table.lookup();
+      if ((g + 1) * width > counts.length) {
+        const next = new Float64Array(Math.max((g + 1) * width, counts.length * 2, 16 * width));
+        next.set(counts);
+        counts = next;
+      }
+      counts[g * width]++;
+      for (let n = 0; n + 1 < width; n++) counts[g * width + 1 + n] += retained[n];
     }
   }
+  if (rows !== null) releaseActorRows(rows);
   const groups = table.size;
   const states: MeasureState[] = Array.from({ length: width }, (_, j) => {
     const col = new Float64Array(groups);

@@ -12,7 +12,7 @@ import { ShoalError } from '../../errors.js';
 import { BucketIndexer } from '../buckets.js';
 import type { GroupSet, ScanStats } from '../partial.js';
 import type { ShardSnapshot } from '../source.js';
-import { collectActorRows } from './actor-stream.js';
+import { collectActorRows, releaseActorRows } from './actor-stream.js';
 import { GroupTable, keyDecoders } from './group-table.js';
 import type { SessionsPartial } from './partial.js';
 import type { SessionsPlan } from './plan.js';
@@ -34,34 +34,50 @@ export function sessionsShard(shard: ShardSnapshot, plan: SessionsPlan, signal?:
   const series = agg.totals === null ? null : new GroupTable(keyDecoders(null, encoders), plan.limits.maxGroups);
   const seriesStates = agg.totals === null ? null : new SessionStates(agg.totals, totalsFields, actorBase);
   if (rows !== null) {
-    const { actors, times, extras } = rows;
+    const { actors, times, extras, ranges, rangeStart } = rows;
     const gap = plan.query.gapMs;
     const maxDur = plan.query.maxDurationMs ?? Infinity;
     const indexer = bounds === null ? null : new BucketIndexer(bounds);
     const offset = bounds === null ? 0 : 1;
-    const emit = (actor: number, first: number, last: number, count: number): void => {
-      const t0 = times[first];
-      if (indexer !== null) main.tuple[0] = indexer.indexOf(t0);
+    const emit = (actor: number, first: number, durationMs: number, count: number): void => {
+      if (indexer !== null) main.tuple[0] = indexer.indexOf(times[first]);
       for (let j = 0; j < extras.length; j++) main.tuple[offset + j] = extras[j][first];
       const g = main.lookup();
       states.ensure(main.size);
-      states.add(g, actor, times[last] - t0, count);
+      states.add(g, actor, durationMs, count);
       if (series !== null) {
         for (let j = 0; j < extras.length; j++) series.tuple[j] = extras[j][first];
         const s = series.lookup();
         seriesStates!.ensure(series.size);
-        seriesStates!.add(s, actor, times[last] - t0, count);
+        seriesStates!.add(s, actor, durationMs, count);
       }
     };
-    let first = 0;
-    for (let i = 1; i <= rows.n; i++) {
-      // A session ends at an actor change, a gap longer than `gap`, or when it would exceed maxDuration.
-      if (i === rows.n || actors[i] !== actors[first] || times[i] - times[i - 1] > gap || times[i] - times[first] > maxDur) {
-        emit(actors[first], first, i - 1, i - first);
-        first = i;
+    for (let k = 0; k < rows.actorCount; k++) {
+      const actor = actors[ranges[2 * rangeStart[k]]];
+      let first = -1;
+      let firstT = 0;
+      let prevT = 0;
+      let count = 0;
+      for (let r = rangeStart[k]; r < rangeStart[k + 1]; r++) {
+        for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
+          const t = times[i];
+          // A session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
+          if (count > 0 && (t - prevT > gap || t - firstT > maxDur)) {
+            emit(actor, first, prevT - firstT, count);
+            count = 0;
+          }
+          if (count === 0) {
+            first = i;
+            firstT = t;
+          }
+          count++;
+          prevT = t;
+        }
       }
+      if (count > 0) emit(actor, first, prevT - firstT, count);
     }
   }
+  if (rows !== null) releaseActorRows(rows);
   const memoryBytes = main.bytes() + states.bytes() + (series?.bytes() ?? 0) + (seriesStates?.bytes() ?? 0);
   if (memoryBytes > plan.limits.memoryBudgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [plan.limits.memoryBudgetBytes, `~${memoryBytes} bytes of session groups in shard ${shard.shard}`]);
   const mainSet: GroupSet = { groups: main.size, keys: main.keys(), states: states.result(main.size) };

@@ -1,0 +1,126 @@
+/**
+ * Per-row bitmasks of a behavioral stream's filters over one row group: bit i is set where
+ * the row matches filter i (a funnel step, an exclusion, a retention start/return event).
+ *
+ * The common filter — one comparison on a string column, like `["event", "=", "signup"]` —
+ * never runs per row: for each such column, the bits of all its filters are computed once
+ * per dictionary entry (cached by dictionary identity: a source's row groups share one), and
+ * a row's bits are then one table lookup on its code. With all steps on one column (the usual
+ * funnel) the whole mask is a single pass `bits[i] = table[codes[i]]`. Other filters go
+ * through FilterEvaluator's selection vectors and are OR-ed in.
+ *
+ * Null semantics match FilterEvaluator: a null value matches no comparison, so null rows get
+ * no bits from these tables (`exists`/`!exists` take the general path).
+ *
+ * Threading: one masker per shard scan (it owns its caches).
+ */
+import { FilterEvaluator } from '../filter-eval.js';
+import { ALL, NONE, matchValue } from '../filter-zone.js';
+import type { FilterNode } from '../query-types.js';
+import type { RowGroupReader, Scratch } from '../row-group.js';
+
+type Leaf = Extract<FilterNode, { kind: 'leaf' }>;
+
+/** The string-column leaves of one column, with their bits. */
+interface DictColumn {
+  ref: Extract<Leaf['column'], { kind: 'column' }>;
+  leaves: { leaf: Leaf; bit: number }[];
+  tables: WeakMap<readonly string[], Uint32Array>;
+}
+
+function isDictLeaf(f: FilterNode): f is Leaf {
+  return f.kind === 'leaf' && f.column.kind === 'column' && f.column.type === 'string' && f.op !== 'exists' && f.op !== '!exists';
+}
+
+export class StepMasker {
+  private readonly columns: DictColumn[] = [];
+  private readonly general: { index: number; eval: FilterEvaluator }[] = [];
+  /** One evaluator per filter, for zone-map verdicts. */
+  private readonly verdictOf: FilterEvaluator[];
+
+  constructor(filters: readonly FilterNode[], scratch: Scratch) {
+    this.verdictOf = filters.map((f) => new FilterEvaluator(f, scratch));
+    filters.forEach((f, i) => {
+      if (!isDictLeaf(f)) {
+        this.general.push({ index: i, eval: this.verdictOf[i] });
+        return;
+      }
+      const ref = f.column as DictColumn['ref'];
+      let col = this.columns.find((c) => c.ref.name === ref.name);
+      if (col === undefined) this.columns.push((col = { ref, leaves: [], tables: new WeakMap() }));
+      col.leaves.push({ leaf: f, bit: 1 << i });
+    });
+  }
+
+  /** Zone verdict of each filter for the reader's current row group. */
+  verdicts(r: RowGroupReader): number[] {
+    return this.verdictOf.map((e) => e.verdict(r));
+  }
+
+  private table(col: DictColumn, dict: readonly string[]): Uint32Array {
+    let t = col.tables.get(dict);
+    if (t === undefined) {
+      t = new Uint32Array(dict.length + 1);
+      for (let c = 0; c < dict.length; c++) {
+        let bits = 0;
+        for (const { leaf, bit } of col.leaves) if (matchValue(leaf.op, leaf.value, dict[c])) bits |= bit;
+        t[c] = bits;
+      }
+      col.tables.set(dict, t);
+    }
+    return t;
+  }
+
+  /**
+   * The fused common case — every filter a string comparison on one column without nulls —
+   * in one pass: writes all rows' bits and the rows with some bit into `picked`. Returns how
+   * many were picked, or −1 when the filters are of another shape (use `compute`).
+   */
+  pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array): number {
+    if (this.columns.length !== 1 || this.general.length !== 0) return -1;
+    const col = this.columns[0];
+    const vec = r.column(col.ref);
+    if (vec === null || vec.type !== 'string' || vec.validity !== null) return -1;
+    const table = this.table(col, vec.dict);
+    const codes = vec.codes;
+    let k = 0;
+    // bits[i] = table[codes[i]]; if (bits[i] !== 0) picked[k++] = i  (branch-free: bits < 2^31)
+    for (let i = 0; i < n; i++) {
+      const m = table[codes[i]];
+      bits[i] = m;
+      picked[k] = i;
+      k += (m | -m) >>> 31;
+    }
+    return k;
+  }
+
+  /** Writes the bits of rows 0 … n−1 of the current row group into `bits`. */
+  compute(r: RowGroupReader, n: number, bits: Uint32Array, verdicts: readonly number[]): void {
+    let written = false;
+    for (const col of this.columns) {
+      const vec = r.column(col.ref);
+      if (vec === null || vec.type !== 'string') continue; // every row null: no bits
+      const table = this.table(col, vec.dict);
+      const { codes, validity } = vec;
+      if (!written) {
+        // bits[i] = table[codes[i]] (0 where null)
+        if (validity === null) for (let i = 0; i < n; i++) bits[i] = table[codes[i]];
+        else for (let i = 0; i < n; i++) bits[i] = table[codes[i]] & -((validity[i >> 3] >> (i & 7)) & 1);
+        written = true;
+      } else if (validity === null) {
+        for (let i = 0; i < n; i++) bits[i] |= table[codes[i]];
+      } else {
+        for (let i = 0; i < n; i++) bits[i] |= table[codes[i]] & -((validity[i >> 3] >> (i & 7)) & 1);
+      }
+    }
+    if (!written) bits.fill(0, 0, n);
+    for (const { index, eval: ev } of this.general) {
+      const bit = 1 << index;
+      const v = verdicts[index];
+      if (v === NONE) continue;
+      const { n: k, sel } = v === ALL ? { n, sel: null } : ev.select(r);
+      if (sel === null) for (let i = 0; i < k; i++) bits[i] |= bit;
+      else for (let i = 0; i < k; i++) bits[sel[i]] |= bit;
+    }
+  }
+}
