@@ -64,6 +64,17 @@ describe('query pool cancellation and failures', () => {
     await expectSameAsRunQuery(pool, snapshot, CHEAP, 'after a cancelled query');
   });
 
+  it('reports rows read and busy time per worker to a progress listener', async () => {
+    let rows = 0;
+    const busy = new Map<string, number>();
+    const progress = { rowsScanned: (n: number) => (rows += n), busy: (w: string, sec: number) => busy.set(w, (busy.get(w) ?? 0) + sec) };
+    const result = await pool.run(snapshot, CHEAP, { progress });
+    expect(rows).toBe(result.stats.rowsScanned);
+    expect(rows).toBe(ROWS);
+    expect([...busy.keys()].sort()).toEqual(['worker0', 'worker1']);
+    for (const sec of busy.values()) expect(sec).toBeGreaterThan(0);
+  });
+
   it('fails a query past its timeout with QUERY_TIMEOUT and stops its scans', async () => {
     const before = pool.stats();
     await expect(pool.run(snapshot, HEAVY, { timeoutMs: 30 })).rejects.toMatchObject({ code: 'QUERY_TIMEOUT', status: 504 });

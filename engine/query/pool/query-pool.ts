@@ -194,10 +194,20 @@ export class QueryPool {
         progress?.busy('main', (performance.now() - started) / 1000);
         return result;
       }
-      const partials = await this.scatter(shards, thresholds, plan, all, controller.signal, progress);
+      let metered = 0;
+      const counting: PoolProgress | undefined = progress && {
+        rowsScanned: (r) => {
+          metered += r;
+          progress.rowsScanned(r);
+        },
+        busy: (w, seconds) => progress.busy(w, seconds),
+      };
+      const partials = await this.scatter(shards, thresholds, plan, all, controller.signal, counting);
       const merged = partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: all.maxGroups });
       const result = finalize(merged, plan);
       if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
+      // Row groups answered from zone maps alone decode nothing; count them as the stats do.
+      if (progress !== undefined && result.stats.rowsScanned > metered) progress.rowsScanned(result.stats.rowsScanned - metered);
       result.stats.elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
       return result;
     } finally {
