@@ -54,7 +54,7 @@ export interface ActorRows {
  * thread and an operator is done with its rows before it returns, so reusing them spares the
  * allocation (and the garbage collections that large buffers trigger) per shard.
  */
-const pool: { actors: Uint32Array; times: Float64Array; masks: Uint32Array } = { actors: new Uint32Array(0), times: new Float64Array(0), masks: new Uint32Array(0) };
+const pool: { actors: Uint32Array; times: Float64Array; masks: Uint32Array; extras: Int32Array[] } = { actors: new Uint32Array(0), times: new Float64Array(0), masks: new Uint32Array(0), extras: [] };
 
 /** Returns an operator's row buffers to this thread's pool (call when done with `rows`). */
 export function releaseActorRows(rows: ActorRows): void {
@@ -63,6 +63,7 @@ export function releaseActorRows(rows: ActorRows): void {
     pool.times = rows.times;
     pool.masks = rows.masks;
   }
+  if (rows.extras.length >= pool.extras.length) pool.extras = rows.extras.filter((e) => e.length >= pool.actors.length);
 }
 
 /** Gathered rows, column-wise, with the part (source) boundaries. */
@@ -80,7 +81,9 @@ class Gathered {
   private lastTime = -Infinity;
 
   constructor(extraCount: number) {
-    this.extras = Array.from({ length: extraCount }, () => new Int32Array(this.actors.length));
+    const cap = this.actors.length;
+    this.extras = Array.from({ length: extraCount }, (_, j) => (pool.extras[j] !== undefined && pool.extras[j].length >= cap ? pool.extras[j] : new Int32Array(cap)));
+    pool.extras = [];
     // Taken: a nested use on this thread must not share them.
     pool.actors = new Uint32Array(0);
     pool.times = new Float64Array(0);

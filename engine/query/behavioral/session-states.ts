@@ -1,18 +1,38 @@
 /**
- * Measure states fed one session at a time (sessions) — the same MeasureState kinds the
- * aggregate engine merges and finalizes, grown as groups appear.
+ * Per-group session statistics, fed one session at a time, turned at the end into the
+ * MeasureState kinds the aggregate engine merges and finalizes. Every session updates the
+ * same few typed arrays (count; sum, min and max of duration and events), plus sketches and
+ * distinct-actor counts only when a measure needs them, so the per-session cost has no
+ * per-measure dispatch.
  *
  * Threading: one instance per shard run.
  */
-import { emptyState, mergeGroup, stateBytes, type MeasureState } from '../measure-state.js';
+import { emptyState, type MeasureState } from '../measure-state.js';
 import type { MeasureNode } from '../plan.js';
-import { createSketch, sketchAdd } from '../sketch.js';
+import { createSketch, sketchAdd, sketchBytes, type SketchState } from '../sketch.js';
 import type { SessionField } from './query-types.js';
 
+function grow(a: Float64Array, n: number, fill: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(n);
+  if (fill !== 0) b.fill(fill, a.length);
+  b.set(a);
+  return b;
+}
+
 export class SessionStates {
-  private states: MeasureState[];
-  private lastActor: Int32Array[];
   private cap = 0;
+  private count = new Float64Array(0);
+  /** Index 0: duration, 1: events. */
+  private sum = [new Float64Array(0), new Float64Array(0)];
+  private min = [new Float64Array(0), new Float64Array(0)];
+  private max = [new Float64Array(0), new Float64Array(0)];
+  private sketches: (SketchState | null)[][] = [[], []];
+  private readonly needSketch: boolean[];
+  private readonly needDistinct: boolean;
+  private readonly needKeys: boolean;
+  private distinct = new Float64Array(0);
+  private lastActor = new Int32Array(0);
+  private keys: (Set<number> | null)[] = [];
 
   /**
    * @param nodes the aggregate measure nodes
@@ -20,84 +40,80 @@ export class SessionStates {
    * @param actorBase added to dense actor ids to make table-wide actor keys (uniq with `other`)
    */
   constructor(private readonly nodes: MeasureNode[], private readonly fields: (SessionField | null)[], private readonly actorBase: number) {
-    this.states = nodes.map((n) => emptyState(n.state, 0));
-    this.lastActor = nodes.map(() => new Int32Array(0));
+    this.needSketch = [0, 1].map((f) => nodes.some((n, m) => n.op === 'sketch' && (fields[m] === 'duration' ? 0 : 1) === f));
+    this.needDistinct = nodes.some((n) => n.op === 'actorDistinct');
+    this.needKeys = nodes.some((n) => n.op === 'actorKeys');
   }
 
   ensure(groups: number): void {
     if (groups <= this.cap) return;
     const cap = Math.max(groups, this.cap * 2, 16);
-    this.states = this.states.map((s, m) => {
-      const next = emptyState(this.nodes[m].state, cap);
-      for (let g = 0; g < this.cap; g++) mergeGroup(next, g, s, g);
-      return next;
-    });
-    this.lastActor = this.lastActor.map((a) => {
-      const next = new Int32Array(cap).fill(-1);
-      next.set(a);
-      return next;
-    });
+    this.count = grow(this.count, cap, 0);
+    this.sum = this.sum.map((a) => grow(a, cap, 0));
+    this.min = this.min.map((a) => grow(a, cap, Infinity));
+    this.max = this.max.map((a) => grow(a, cap, -Infinity));
+    this.distinct = grow(this.distinct, cap, 0);
+    const last = new Int32Array(cap).fill(-1);
+    last.set(this.lastActor);
+    this.lastActor = last;
     this.cap = cap;
   }
 
   /** Adds one session of `actor` to group g. */
   add(g: number, actor: number, durationMs: number, events: number): void {
-    for (let m = 0; m < this.nodes.length; m++) {
-      const st = this.states[m];
-      const field = this.fields[m];
-      const v = field === 'duration' ? durationMs : events;
-      switch (this.nodes[m].op) {
-        case 'count':
-        case 'countValues':
-          (st as Extract<MeasureState, { kind: 'count' }>).counts[g]++;
-          break;
-        case 'actorDistinct': {
-          const last = this.lastActor[m];
-          if (last[g] !== actor) {
-            last[g] = actor;
-            (st as Extract<MeasureState, { kind: 'count' }>).counts[g]++;
-          }
-          break;
-        }
-        case 'actorKeys': {
-          const s = st as Extract<MeasureState, { kind: 'set' }>;
-          (s.sets[g] ??= new Set()).add(this.actorBase + actor);
-          break;
-        }
-        case 'sum': {
-          const s = st as Extract<MeasureState, { kind: 'sum' }>;
-          s.sums[g] += v;
-          s.counts[g]++;
-          break;
-        }
-        case 'min':
-        case 'max': {
-          const s = st as Extract<MeasureState, { kind: 'min' | 'max' }>;
-          s.counts[g]++;
-          if (s.kind === 'min' ? v < s.values[g] : v > s.values[g]) s.values[g] = v;
-          break;
-        }
-        case 'sketch': {
-          const s = st as Extract<MeasureState, { kind: 'sketch' }>;
-          sketchAdd((s.sketches[g] ??= createSketch()), v);
-          break;
-        }
-        default:
-          throw new Error(`session measure op ${this.nodes[m].op}`);
-      }
+    this.count[g]++;
+    this.sum[0][g] += durationMs;
+    this.sum[1][g] += events;
+    if (durationMs < this.min[0][g]) this.min[0][g] = durationMs;
+    if (durationMs > this.max[0][g]) this.max[0][g] = durationMs;
+    if (events < this.min[1][g]) this.min[1][g] = events;
+    if (events > this.max[1][g]) this.max[1][g] = events;
+    if (this.needSketch[0]) sketchAdd((this.sketches[0][g] ??= createSketch()), durationMs);
+    if (this.needSketch[1]) sketchAdd((this.sketches[1][g] ??= createSketch()), events);
+    if (this.needDistinct && this.lastActor[g] !== actor) {
+      this.lastActor[g] = actor;
+      this.distinct[g]++;
     }
+    if (this.needKeys) (this.keys[g] ??= new Set()).add(this.actorBase + actor);
   }
 
-  /** The states of groups 0 … groups−1. */
+  /** The measure states of groups 0 … groups−1, one per node. */
   result(groups: number): MeasureState[] {
-    return this.states.map((s, m) => {
-      const out = emptyState(this.nodes[m].state, groups);
-      for (let g = 0; g < groups; g++) mergeGroup(out, g, s, g);
-      return out;
+    return this.nodes.map((node, m) => {
+      const f = this.fields[m] === 'duration' ? 0 : 1;
+      const st = emptyState(node.state, groups);
+      for (let g = 0; g < groups; g++) {
+        switch (st.kind) {
+          case 'count':
+            st.counts[g] = node.op === 'actorDistinct' ? this.distinct[g] : this.count[g];
+            break;
+          case 'sum':
+            st.sums[g] = this.sum[f][g];
+            st.counts[g] = this.count[g];
+            break;
+          case 'min':
+          case 'max':
+            st.values[g] = (st.kind === 'min' ? this.min : this.max)[f][g];
+            st.counts[g] = this.count[g];
+            break;
+          case 'sketch':
+            st.sketches[g] = this.sketches[f][g] ?? null;
+            break;
+          case 'set':
+            st.sets[g] = this.keys[g] ?? null;
+            break;
+          default:
+            throw new Error(`session measure state ${st.kind}`);
+        }
+      }
+      return st;
     });
   }
 
   bytes(): number {
-    return this.states.reduce((n, s) => n + stateBytes(s), 0);
+    let n = this.cap * 8 * 9;
+    for (const list of this.sketches) for (const s of list) if (s) n += sketchBytes(s);
+    for (const s of this.keys) if (s) n += 40 * s.size;
+    return n;
   }
 }
