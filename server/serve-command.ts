@@ -3,6 +3,7 @@
  * empty, and serves the API and UI. Without API keys it binds to loopback only. SIGTERM/SIGINT
  * stop accepting, let running queries finish, flush the tails and exit 0.
  */
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { QueryPool, Store } from '../engine/index.js';
 import { buildApp } from './app.js';
@@ -61,7 +62,9 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   poolGauge('shoal_query_pool_restarts', 'Times a pool worker died and was replaced (monotonic)', (w) => w.restarts);
   poolGauge('shoal_query_pool_block_cache_bytes', 'Decoded blocks cached by each pool worker', (w) => w.blockCacheBytes);
   await shoal.app.listen({ port, host });
-  process.stdout.write(`shoal: serving ${dataDir} on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${keys.length > 0 ? `${keys.length} API keys` : 'no API keys: loopback only'})\n`);
+  // The bound port (differs from --port 0), so scripts and tests can find the server.
+  const bound = (shoal.app.server.address() as AddressInfo | null)?.port ?? port;
+  process.stdout.write(`shoal: serving ${dataDir} on http://${host.includes(':') ? `[${host}]` : host}:${bound}/ (${keys.length > 0 ? `${keys.length} API keys` : 'no API keys: loopback only'})\n`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
