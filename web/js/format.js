@@ -75,9 +75,14 @@ export function unitOf(name) {
   return 'number';
 }
 
-/** The axis label suffix for a unit. @param {Unit} unit */
-export function unitLabel(unit) {
-  return unit === 'ms' ? 'ms' : unit === 'fraction' ? '%' : unit === 'count' ? 'count' : '';
+/**
+ * A y-axis label: the measure's name ("Events", "Unique users" are counts), with "(%)" for
+ * fractions. Durations need no suffix: their ticks carry the unit ("850 ms", "1.5 s").
+ * @param {string} what  the measure's label (measureLabel)
+ * @param {Unit} unit
+ */
+export function axisLabel(what, unit) {
+  return unit === 'fraction' && !what.endsWith('(%)') ? `${what} (%)` : what;
 }
 
 /**

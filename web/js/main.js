@@ -13,7 +13,7 @@ import { formatNumber } from './format.js';
 import { searchToState, stateToSearch } from './state.js';
 import { resolveRange } from './time-range.js';
 import { applyDefaults } from './view-defaults.js';
-import { headerBar, rangeText } from './ui/header.js';
+import { headerBar, rangeText, tzPicker } from './ui/header.js';
 import { queryPanel } from './ui/query-panel.js';
 import { emptyBox, errorBox, loading } from './ui/status.js';
 import { funnelView } from './views/funnel-view.js';
@@ -27,6 +27,7 @@ const VIEWS = { aggregate: metricView('aggregate'), funnel: funnelView, sessions
 const el = {
   header: /** @type {HTMLElement} */ (document.getElementById('header')),
   tabs: /** @type {HTMLElement} */ (document.getElementById('tabs')),
+  tz: /** @type {HTMLElement} */ (document.getElementById('tz')),
   builder: /** @type {HTMLElement} */ (document.getElementById('builder')),
   summary: /** @type {HTMLElement} */ (document.getElementById('summary')),
   results: /** @type {HTMLElement} */ (document.getElementById('results')),
@@ -102,8 +103,8 @@ async function render() {
     tables, table: ctx.table, state, range: ctx.range,
     onTable: (name) => void switchTable(name),
     onRange: (range, from, to) => commit((s) => { s.range = range; s.from = from ?? null; s.to = to ?? null; }),
-    onTz: (tz) => commit((s) => { s.tz = tz; }),
   }));
+  clear(el.tz).append(tzPicker(state.tz, (tz) => commit((s) => { s.tz = tz; })));
   clear(el.tabs).append(...Object.values(VIEWS).map((v) => h('button', {
     type: 'button', role: 'tab', class: 'tab', 'aria-selected': String(v.id === state.view), 'data-view': v.id,
     onclick: () => void switchView(v.id),

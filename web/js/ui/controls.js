@@ -129,8 +129,9 @@ export function groupByEditor(opts) {
  * @param {string} value
  * @param {(value: string) => void} onChange
  * @param {string} testId
+ * @param {Record<string, string>} [titles]  a tooltip (and accessible name) per value
  */
-export function segmented(options, value, onChange, testId) {
+export function segmented(options, value, onChange, testId, titles = {}) {
   return h('div', { class: 'segmented', role: 'group', 'data-testid': testId }, options.map(([v, label]) =>
-    h('button', { type: 'button', 'aria-pressed': String(v === value), 'data-value': v, onclick: () => onChange(v) }, label)));
+    h('button', { type: 'button', 'aria-pressed': String(v === value), 'data-value': v, title: titles[v], onclick: () => onChange(v) }, label)));
 }

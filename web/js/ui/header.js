@@ -1,14 +1,15 @@
 // @ts-check
 /**
- * The top bar: table picker (with row count and freshness), time range presets (and custom
- * from/to in the chosen zone), and the time zone picker.
+ * The top bar: table picker (with row count and freshness) and time range presets (and custom
+ * from/to in the chosen zone), on one line at 1280 px; and the time zone picker, which sits at
+ * the right of the view tabs (main.js) so the bar never wraps.
  */
 import { h, select } from '../dom.js';
 import { formatAgo, formatNumber, formatTimestamp } from '../format.js';
 import { epochMsToWallTime, PRESET_LABELS, wallTimeToEpochMs } from '../time-range.js';
 
-/** Range preset buttons, read after the "Last" label beside them. */
-const SHORT_LABELS = { '1h': 'hour', '24h': '24 h', '7d': '7 days', '30d': '30 days', all: 'All data', custom: 'Custom' };
+/** Range preset buttons, short as in other analytics tools; their titles say them in full. */
+const SHORT_LABELS = { '1h': '1h', '24h': '24h', '7d': '7d', '30d': '30d', all: 'All time', custom: 'Custom' };
 import { segmented } from './controls.js';
 
 /**
@@ -17,7 +18,6 @@ import { segmented } from './controls.js';
  *   range: { fromMs: number | null, toMs: number | null, notice: string | null },
  *   onTable: (name: string) => void,
  *   onRange: (range: string, from?: number, to?: number) => void,
- *   onTz: (tz: string) => void,
  * }} opts
  */
 export function headerBar(opts) {
@@ -26,12 +26,13 @@ export function headerBar(opts) {
     ? [
       table.maxTimeMs != null ? `Newest event: ${formatTimestamp(table.maxTimeMs, state.tz)}` : 'No events yet',
       table.secondsSinceLastIngest != null ? `Last ingest: ${formatAgo(table.secondsSinceLastIngest)}` : '',
+      `${formatNumber(table.actorCount ?? 0)} distinct values of the actor column, ${table.actorColumn}`,
     ].filter(Boolean).join('\n')
     : '';
   const tablePick = select(opts.tables.map((t) => [t.name, `${t.name} (${formatNumber(t.rowCount)} events)`]), state.table, opts.onTable, { 'aria-label': 'table', 'data-testid': 'table-picker' });
   const fresh = table
     ? h('div', { class: 'freshness', 'data-testid': 'freshness', title: freshTitle },
-      `${formatNumber(table.rowCount)} events · ${formatNumber(table.actorCount ?? 0)} distinct ${table.actorColumn ?? 'actors'}`,
+      `${formatNumber(table.rowCount)} events · ${formatNumber(table.actorCount ?? 0)} ${table.actorColumn ?? 'actors'}`,
       table.maxTimeMs != null ? ` · newest ${formatAgo(Math.max(0, (Date.now() - table.maxTimeMs) / 1000))}` : '')
     : null;
   const presets = segmented(Object.entries(SHORT_LABELS), state.range, (v) => {
@@ -40,8 +41,8 @@ export function headerBar(opts) {
       const from = opts.range.fromMs ?? to - 7 * 86_400_000;
       opts.onRange('custom', from, to);
     } else opts.onRange(v);
-  }, 'range-presets');
-  const rangeBlock = h('div', { class: 'range' }, h('span', { class: 'range-label' }, 'Last'), presets);
+  }, 'range-presets', { ...PRESET_LABELS, all: 'All events in the table', custom: 'Pick the start and end' });
+  const rangeBlock = h('div', { class: 'range' }, presets);
   if (state.range === 'custom') {
     const fromIn = h('input', { type: 'datetime-local', value: state.from === null ? '' : epochMsToWallTime(state.from, state.tz), 'aria-label': 'from' });
     const toIn = h('input', { type: 'datetime-local', value: state.to === null ? '' : epochMsToWallTime(state.to, state.tz), 'aria-label': 'to' });
@@ -52,13 +53,20 @@ export function headerBar(opts) {
     };
     rangeBlock.append(h('div', { class: 'custom-range' }, fromIn, '→', toIn, h('button', { type: 'button', class: 'small-btn', onclick: apply }, 'Apply')));
   }
-  const zones = zoneList(state.tz);
-  const tzPick = select(zones, state.tz, opts.onTz, { 'aria-label': 'time zone', 'data-testid': 'tz-picker' });
   return h('header', { class: 'topbar' },
     h('div', { class: 'brand' }, 'Shoal'),
     h('div', { class: 'table-pick' }, tablePick, fresh),
-    rangeBlock,
-    h('label', { class: 'tz' }, 'Time zone ', tzPick));
+    rangeBlock);
+}
+
+/**
+ * The time zone picker: buckets, axes and calendar periods follow it.
+ * @param {string} tz
+ * @param {(tz: string) => void} onTz
+ */
+export function tzPicker(tz, onTz) {
+  return h('label', { class: 'tz', title: 'Time buckets, axes and calendar periods (days, weeks) use this zone' }, 'Time zone',
+    select(zoneList(tz), tz, onTz, { 'aria-label': 'time zone', 'data-testid': 'tz-picker' }));
 }
 
 /**

@@ -2,7 +2,10 @@
 /**
  * Time-series line charts (uPlot, served by the server at /vendor/uplot/): x is time in the
  * chosen zone, y is in the measure's unit (counts, ms, %), one line per series, with uPlot's
- * legend under the chart (click a label to hide that line; hover to read values).
+ * legend under the chart (click a label to hide that line; hover to read values: the values and
+ * the time only show while hovering). Buckets the range covers only in part (the first, when the
+ * range starts inside it; the last, when it has not ended yet) are reached by dashed segments, so
+ * a low last point does not read as a drop.
  */
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { formatCompact, formatDuration, formatValue } from '../format.js';
@@ -37,13 +40,35 @@ function tickLabels(ticks, unit) {
  *   tz: string,
  *   height?: number,
  *   testId?: string,
- * }} opts
+ *   range?: { fromMs: number | null, toMs: number | null },
+ * }} opts  range: the query's bounds, to mark partial buckets
  * @returns {HTMLElement}
  */
 export function timeChart(opts) {
   const el = h('div', { class: 'chart', 'data-testid': opts.testId ?? 'time-chart' });
   const height = opts.height ?? 280;
-  const dense = opts.xs.length > 60;
+  const dense = opts.xs.length > 40;
+  const partial = partialBuckets(opts.xs, opts.range);
+  const n = opts.xs.length;
+  const count = opts.series.length;
+  /** @param {number} i */
+  const isPartial = (i) => (partial.first && i === 0) || (partial.last && i === n - 1);
+  /** @param {number} i */
+  const inTail = (i) => (partial.first && i <= 1) || (partial.last && i >= n - 2);
+  const fmtTime = new Intl.DateTimeFormat('en-US', { timeZone: opts.tz, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  /** @type {uPlot.Series[]} */
+  const mains = opts.series.map((s, i) => ({
+    label: s.label,
+    stroke: seriesColor(i, s.isOther),
+    width: 2,
+    spanGaps: false,
+    points: { show: !dense, size: 5 },
+    // The full value, also for a partial bucket, which this series leaves to its dashed tail.
+    value: (/** @type {uPlot} */ _u, /** @type {number | null} */ _v, /** @type {number} */ _si, /** @type {number | null} */ idx) => formatValue(idx == null ? null : s.values[idx], opts.unit),
+  }));
+  /** @type {uPlot.Series[]} */
+  const tails = opts.series.map((s, i) => ({ label: `${s.label} (partial)`, stroke: seriesColor(i, s.isOther), width: 2, dash: [5, 4], spanGaps: false, points: { show: !dense, size: 5 } }));
+  const withTails = partial.first || partial.last;
   /** @type {uPlot.Options} */
   const options = {
     width: 800,
@@ -52,12 +77,19 @@ export function timeChart(opts) {
     tzDate: (ts) => uPlot.tzDate(new Date(ts), opts.tz),
     cursor: { points: { size: 6 } },
     legend: { live: true },
+    hooks: {
+      setLegend: [(u) => { el.classList.toggle('hovering', u.cursor.idx != null); }],
+      // A line hidden from the legend hides its dashed tail too.
+      setSeries: [(u, i, s) => { if (withTails && i !== null && i >= 1 && i <= count && s.show !== undefined) u.setSeries(i + count, { show: s.show }, false); }],
+    },
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] } },
     axes: [
-      { stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
+      { stroke: '#555', font: '12px system-ui, sans-serif', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
       {
         label: opts.yLabel,
-        labelSize: 20,
+        labelSize: 22,
+        labelFont: '600 12px system-ui, sans-serif',
+        font: '12px system-ui, sans-serif',
         stroke: '#555',
         size: 72,
         grid: { stroke: '#eee' },
@@ -66,19 +98,19 @@ export function timeChart(opts) {
       },
     ],
     series: [
-      { label: 'Time', value: (_u, v) => (v == null ? '—' : new Intl.DateTimeFormat('en-US', { timeZone: opts.tz, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(v))) },
-      ...opts.series.map((s, i) => ({
-        label: s.label,
-        stroke: seriesColor(i, s.isOther),
-        width: 2,
-        spanGaps: false,
-        points: { show: !dense, size: 5 },
-        value: (/** @type {uPlot} */ _u, /** @type {number | null} */ v) => formatValue(v, opts.unit),
-      })),
+      { label: 'Time', value: (_u, v) => (v == null ? '—' : fmtTime.format(new Date(v))) },
+      ...mains,
+      ...(withTails ? tails : []),
     ],
   };
-  const data = /** @type {uPlot.AlignedData} */ ([opts.xs, ...opts.series.map((s) => s.values)]);
+  // Solid lines stop short of partial buckets; dashed tails draw the segments into them.
+  const solid = opts.series.map((s) => s.values.map((v, i) => (withTails && isPartial(i) ? null : v)));
+  const dashed = withTails ? opts.series.map((s) => s.values.map((v, i) => (inTail(i) ? v : null))) : [];
+  const data = /** @type {uPlot.AlignedData} */ ([opts.xs, ...solid, ...dashed]);
   const plot = new uPlot(options, data, el);
+  // The tails are drawing aids, not series of their own: out of the legend.
+  if (withTails) for (const row of [...plot.root.querySelectorAll('.u-legend .u-series')].slice(1 + count)) row.remove();
+  if (withTails) el.append(h('div', { class: 'muted small chart-note' }, 'Dashed: a bucket the time range covers only in part.'));
   const fit = () => {
     const width = Math.max(320, Math.floor(el.clientWidth));
     if (width !== plot.width) plot.setSize({ width, height });
@@ -86,4 +118,22 @@ export function timeChart(opts) {
   new ResizeObserver(fit).observe(el);
   requestAnimationFrame(fit);
   return el;
+}
+
+/**
+ * Which end buckets the range covers only in part: the first when the range starts after its
+ * start, the last when the range (or now) ends before the next bucket would start (its length
+ * taken from the previous step, which is close enough for months).
+ * @param {number[]} xs
+ * @param {{ fromMs: number | null, toMs: number | null } | undefined} range
+ * @returns {{ first: boolean, last: boolean }}
+ */
+export function partialBuckets(xs, range) {
+  const n = xs.length;
+  if (n < 3 || !range) return { first: false, last: false };
+  const toMs = range.toMs ?? Date.now();
+  return {
+    first: range.fromMs !== null && xs[0] < range.fromMs,
+    last: xs[n - 1] + (xs[n - 1] - xs[n - 2]) > toMs,
+  };
 }

@@ -195,5 +195,5 @@ function conversionOverTime(result, bucket, ctx) {
   const series = [...byGroup.values()].sort((a, b) => Number(a.isOther) - Number(b.isOther) || b.total - a.total).slice(0, MAX_GROUP_BARS);
   return h('div', {},
     h('div', { class: 'chart-title table-title' }, `Conversion from step 1 to step ${last + 1} over time, by the ${bucket} of the first step (${ctx.state.tz})`),
-    timeChart({ xs, series, unit: 'fraction', yLabel: 'conversion (%)', tz: ctx.state.tz, height: 220, testId: 'conversion-chart' }));
+    timeChart({ xs, series, unit: 'fraction', yLabel: 'Conversion (%)', tz: ctx.state.tz, height: 220, testId: 'conversion-chart', range: ctx.range }));
 }

@@ -5,7 +5,7 @@
  * Both views send the same request shapes (query-build.js) and read the same result layout.
  */
 import { h, select } from '../dom.js';
-import { formatValue, measureLabel, unitLabel, unitOf } from '../format.js';
+import { axisLabel, formatValue, measureLabel, unitOf } from '../format.js';
 import { aggregateRequests, sessionsRequests } from '../query-build.js';
 import { groupValueLabel, isEmptyResult, OTHER, toTimeSeries } from '../series.js';
 import { BUCKETS } from '../time-range.js';
@@ -69,7 +69,7 @@ export function metricView(kind) {
         if (s.groupBy.length === 0 && series[0]) series[0].label = what;
         out.append(
           h('div', { class: 'chart-title' }, `${what}${by}, per ${bucket} (${ctx.state.tz})`),
-          timeChart({ xs, series, unit, yLabel: `${chartMeasure}${unitLabel(unit) ? ` (${unitLabel(unit)})` : ''}`, tz: ctx.state.tz }),
+          timeChart({ xs, series, unit, yLabel: axisLabel(what, unit), tz: ctx.state.tz, range: ctx.range }),
         );
       } else if (s.groupBy.length > 0) {
         const idx = tableResult.columns.findIndex((/** @type {any} */ c) => c.name === chartMeasure);
