@@ -81,20 +81,22 @@ function decompressed(file: string, onRawBytes?: (n: number) => void): Readable 
   return counter;
 }
 
-/** Index just past the last record boundary in buf (CSV: a newline outside quotes), or -1. */
-function lastBoundary(buf: Buffer, csv: boolean, quotesBefore: number): number {
+/**
+ * Index just past the first record boundary at or after `min`, scanning records from `start`
+ * (a record boundary), or -1 when there is none yet. CSV: a newline outside quotes.
+ */
+function boundaryAfter(buf: Buffer, start: number, min: number, csv: boolean): number {
   if (!csv) {
-    const nl = buf.lastIndexOf(NEWLINE);
+    const nl = buf.indexOf(NEWLINE, Math.max(start, min - 1));
     return nl < 0 ? -1 : nl + 1;
   }
-  let quotes = quotesBefore;
-  let cut = -1;
-  for (let i = 0; i < buf.length; i++) {
+  let inQuotes = false;
+  for (let i = start; i < buf.length; i++) {
     const b = buf[i];
-    if (b === QUOTE) quotes++;
-    else if (b === NEWLINE && (quotes & 1) === 0) cut = i + 1;
+    if (b === QUOTE) inQuotes = !inQuotes;
+    else if (b === NEWLINE && !inQuotes && i + 1 >= min) return i + 1;
   }
-  return cut;
+  return -1;
 }
 
 function countNewlines(buf: Buffer): number {
@@ -131,14 +133,15 @@ async function* lineParts(stream: Readable, format: Format, partBytes: number): 
     pendingBytes += (chunk as Buffer).length;
     if (pendingBytes < partBytes) continue;
     const all = Buffer.concat(pending);
-    const cut = lastBoundary(all, csv, 0);
-    if (cut <= 0) {
-      pending = [all];
-      continue; // one record longer than a part: keep reading (the server enforces the line limit)
+    let start = 0;
+    for (;;) {
+      const cut = all.length - start >= partBytes ? boundaryAfter(all, start, start + partBytes, csv) : -1;
+      if (cut < 0) break; // a record longer than a part stays pending (the server enforces the line limit)
+      yield emit(all.subarray(start, cut));
+      start = cut;
     }
-    yield emit(all.subarray(0, cut));
-    pending = cut < all.length ? [all.subarray(cut)] : [];
-    pendingBytes = all.length - cut;
+    pending = start < all.length ? [all.subarray(start)] : [];
+    pendingBytes = all.length - start;
   }
   if (pendingBytes > 0) yield emit(Buffer.concat(pending));
 }

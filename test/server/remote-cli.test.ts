@@ -1,0 +1,178 @@
+/**
+ * `shoal ingest/query/tables --url`: the CLI talking to a live server. Files larger than one
+ * request are cut at record boundaries (CSV keeps its header and quoted newlines), error line
+ * numbers are the file's, the API key comes from SHOAL_API_KEY, and the output matches the
+ * local commands'.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { pack } from 'msgpackr';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tableStats } from '../../engine/index.js';
+import { parseApiKeys } from '../../server/auth.js';
+import { RemoteError } from '../../server/cli/http-client.js';
+import { runRemoteIngest, runRemoteQuery, runRemoteTables } from '../../server/cli/remote.js';
+import { renderTables } from '../../server/cli/tables-command.js';
+import { postQuery, testServer, type TestServer } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
+const T0 = Date.UTC(2026, 9, 1);
+let s: TestServer;
+
+afterEach(async () => {
+  await s?.close();
+});
+
+function sink(): { out: Writable; text: () => string } {
+  let text = '';
+  const out = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { out, text: () => text };
+}
+
+async function serve(opts: Parameters<typeof testServer>[0] = {}): Promise<string> {
+  s = await testServer(opts);
+  await s.app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+}
+
+async function countBy(table: string, column: string): Promise<Map<unknown, number>> {
+  const res = await postQuery(s, { table, groupBy: [column], measures: ['count'], limit: 100_000 });
+  expect(res.statusCode, res.body).toBe(200);
+  return new Map(res.json().rows.map((r: [unknown, number]) => [r[0], r[1]]));
+}
+
+describe('ingest --url', () => {
+  it('cuts a large NDJSON file into requests and reports bad lines by their line in the file', async () => {
+    const url = await serve();
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) lines.push(i % 700 === 699 ? '{not json' : JSON.stringify({ user_id: `u${i % 50}`, time: T0 + i, n: i, pad: 'x'.repeat(i % 40) }));
+    const file = join(s.dir, 'events.ndjson');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const { out, text } = sink();
+    const totals = await runRemoteIngest({ url, files: [file], table: 'events', partBytes: 8 * 1024, out });
+    const badLines = [700, 1400, 2100, 2800];
+    expect(totals).toMatchObject({ accepted: 3000 - badLines.length, rejected: badLines.length });
+    expect(totals.errors.map((e) => e.line)).toEqual(badLines);
+    expect(text()).toMatch(/^ {2}events\.ndjson:700: /m);
+    expect(text()).toMatch(/ingested 3,000 lines into "events" at http:\/\/127\.0\.0\.1:\d+: 2,996 accepted, 4 rejected, 0 type errors in/);
+    const stored = await countBy('events', '$actor');
+    expect([...stored.values()].reduce((a, b) => a + b, 0)).toBe(2996);
+    // Many requests were sent, each its own transaction.
+    const metrics = (await s.app.inject({ url: '/metrics' })).body;
+    expect(Number(/shoal_ingest_requests_total\{status="ok"\} (\d+)/.exec(metrics)![1])).toBeGreaterThan(10);
+  });
+
+  it('keeps CSV records whole across requests, header and quoted newlines included', async () => {
+    const url = await serve();
+    let csv = 'user_id,time,note,n\n';
+    const notes = new Map<number, string>();
+    for (let i = 0; i < 1500; i++) {
+      const note = i % 3 === 0 ? `line one\nline "two" of ${i}` : `plain ${i}`;
+      notes.set(i, note);
+      csv += `u${i % 30},${T0 + i},"${note.replace(/"/g, '""')}",${i}\n`;
+    }
+    const file = join(s.dir, 'notes.csv.gz');
+    writeFileSync(file, gzipSync(csv));
+    const { out } = sink();
+    const totals = await runRemoteIngest({ url, files: [file], table: 'notes', partBytes: 4 * 1024, out });
+    expect(totals).toMatchObject({ accepted: 1500, rejected: 0 });
+    const res = await postQuery(s, { table: 'notes', kind: 'samples', columns: ['n', 'note'], limit: 10_000 });
+    const rows = res.json().rows as [number, string][];
+    expect(rows).toHaveLength(1500);
+    for (const [n, note] of rows) expect(note).toBe(notes.get(n));
+  });
+
+  it('streams JSON arrays and MessagePack whole, and sends combined logs with ?format=combined', async () => {
+    const url = await serve();
+    const events = Array.from({ length: 40 }, (_, i) => ({ user_id: `u${i % 4}`, time: T0 + i }));
+    writeFileSync(join(s.dir, 'a.json'), JSON.stringify(events));
+    writeFileSync(join(s.dir, 'b.msgpack'), pack(events));
+    writeFileSync(join(s.dir, 'c.log'), '1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /a HTTP/1.1" 200 512 "-" "curl"\n');
+    const { out } = sink();
+    expect(await runRemoteIngest({ url, files: [join(s.dir, 'a.json'), join(s.dir, 'b.msgpack')], table: 'mixed', out })).toMatchObject({ accepted: 80, rejected: 0 });
+    expect(await runRemoteIngest({ url, files: [join(s.dir, 'c.log')], table: 'access', format: 'combined', out })).toMatchObject({ accepted: 1 });
+    expect((await s.app.inject({ url: '/v1/tables/access' })).json().actorColumn).toBe('host');
+    expect([...(await countBy('mixed', '$actor')).values()]).toEqual([20, 20, 20, 20]);
+  });
+
+  it('makes a rerun with the same --idempotency-key store nothing twice', async () => {
+    const url = await serve();
+    const file = join(s.dir, 'once.ndjson');
+    writeFileSync(file, Array.from({ length: 500 }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: T0 + i, pad: 'y'.repeat(30) })).join('\n'));
+    const { out } = sink();
+    for (let run = 0; run < 2; run++) await runRemoteIngest({ url, files: [file], table: 'once', idempotencyKey: 'load-1', partBytes: 4096, out });
+    expect((await s.app.inject({ url: '/v1/tables/once' })).json().rowCount).toBe(500);
+  });
+});
+
+describe('query and tables --url', () => {
+  it('prints what the local commands print', async () => {
+    const url = await serve();
+    const file = join(s.dir, 'e.ndjson');
+    writeFileSync(file, Array.from({ length: 90 }, (_, i) => JSON.stringify({ user_id: `u${i % 9}`, time: T0 + i * 60_000, country: ['fr', 'de', 'us'][i % 3] })).join('\n'));
+    await runRemoteIngest({ url, files: [file], table: 'events', out: sink().out });
+
+    const q = { table: 'events', groupBy: ['country'], measures: ['count', 'uniq($actor)'], orderBy: [['country', 'asc']] };
+    const csv = sink();
+    await runRemoteQuery({ url, query: JSON.stringify(q), format: 'csv', out: csv.out });
+    expect(csv.text()).toBe('country,count,uniq($actor)\nde,30,3\nfr,30,3\nus,30,3\n');
+    const json = sink();
+    await runRemoteQuery({ url, query: JSON.stringify(q), format: 'json', out: json.out });
+    expect(JSON.parse(json.text()).rows).toEqual((await postQuery(s, q)).json().rows);
+
+    const tables = sink();
+    await runRemoteTables({ url, json: false, out: tables.out });
+    expect(tables.text()).toBe(renderTables([tableStats(s.store.get('events'))], new Map()));
+    const tablesJson = sink();
+    await runRemoteTables({ url, json: true, out: tablesJson.out });
+    expect(JSON.parse(tablesJson.text()).tables[0]).toMatchObject({ name: 'events', rowCount: 90, columns: [{ name: 'country', type: 'string' }] });
+  });
+
+  it('sends the key from SHOAL_API_KEY and reports the server error code', async () => {
+    const url = await serve({ apiKeys: parseApiKeys('reader-key:read') });
+    await s.store.getOrCreate('events');
+    const before = process.env.SHOAL_API_KEY;
+    try {
+      delete process.env.SHOAL_API_KEY;
+      await expect(runRemoteTables({ url, json: true, out: sink().out })).rejects.toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
+      process.env.SHOAL_API_KEY = 'reader-key';
+      await runRemoteTables({ url, json: true, out: sink().out });
+      const file = join(s.dir, 'x.ndjson');
+      writeFileSync(file, JSON.stringify({ user_id: 'a', time: T0 }));
+      const err = await runRemoteIngest({ url, files: [file], table: 'events', out: sink().out }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    } finally {
+      if (before === undefined) delete process.env.SHOAL_API_KEY;
+      else process.env.SHOAL_API_KEY = before;
+    }
+  });
+
+  it('runs from the command line, exiting 1 with the server error code on failure', async () => {
+    const url = await serve();
+    await s.store.getOrCreate('events');
+    // Asynchronously: this process serves the CLI's requests meanwhile.
+    const run = (args: string[]) =>
+      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', CLI, ...args], (err, stdout, stderr) => resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+      });
+    const ok = await run(['tables', '--url', url, '--json']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).tables[0].name).toBe('events');
+    const bad = await run(['query', '{"table":"nope"}', '--url', url]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe('shoal: UNKNOWN_TABLE: unknown table "nope"\n');
+    const usage = await run(['query', '{"table":"nope"}', '--url', url, '--data', s.dir]);
+    expect(usage.status).toBe(2);
+  });
+});
