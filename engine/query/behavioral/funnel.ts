@@ -294,6 +294,7 @@ export function funnelShard(shard: ShardSnapshot, plan: FunnelPlan, signal?: Abo
     const offset = bounds === null ? 0 : 1;
     const tuple = table.tuple;
     for (let k = 0; k < rows.actorCount; k++) {
+      if ((k & 1023) === 0) signal?.throwIfAborted(); // per-actor work can be long (millions of actors; heavy actors in mode any)
       machine.run(rows, k);
       const e = machine.entryRow;
       if (e < 0) continue;

@@ -62,6 +62,7 @@ export function pathsShard(shard: ShardSnapshot, plan: PathsPlan, signal?: Abort
     pathCounts[g]++;
   };
   for (let k = 0; k < rows.actorCount; k++) {
+    if ((k & 1023) === 0) signal?.throwIfAborted(); // a shard may hold millions of actors
     let n = 0;
     [idx, n] = actorRowList(rows, k, idx);
     let first = 0;

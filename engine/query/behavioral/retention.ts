@@ -36,6 +36,7 @@ export function retentionShard(shard: ShardSnapshot, plan: RetentionPlan, signal
     const last = b[b.length - 1];
     const retained = new Uint8Array(width);
     for (let k = 0; k < rows.actorCount; k++) {
+      if ((k & 1023) === 0) signal?.throwIfAborted(); // a shard may hold millions of actors
       const r0 = rangeStart[k];
       const r1 = rangeStart[k + 1];
       let cohortRow = -1;

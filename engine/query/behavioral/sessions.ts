@@ -53,6 +53,7 @@ export function sessionsShard(shard: ShardSnapshot, plan: SessionsPlan, signal?:
       }
     };
     for (let k = 0; k < rows.actorCount; k++) {
+      if ((k & 1023) === 0) signal?.throwIfAborted(); // a shard may hold millions of actors
       const actor = actors[ranges[2 * rangeStart[k]]];
       let first = -1;
       let firstT = 0;
