@@ -36,7 +36,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   interactiveSlots: 4,
   heavySlots: 1,
   maxQueued: 64,
-  heavyRows: 20_000_000,
+  heavyRows: 2_000_000,
   shutdownGraceMs: 10_000,
 };
 

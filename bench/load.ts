@@ -1,0 +1,210 @@
+/**
+ * HTTP load on loopback (npm run bench:load): a small dashboard query driven by autocannon,
+ * alone, then while a heavy whole-table group-by runs in a loop, then while a bulk HTTP ingest
+ * runs; and HTTP ingest throughput alone. The server is a child process (`shoal serve` from the
+ * sources) over a data directory loaded once from a generated NDJSON file and cached in
+ * bench/out/. Writes bench/results/load.json and load.md; never asserts.
+ *
+ *   npm run bench:load -- [--events 10e6] [--duration 15] [--connections 4] [--out-name load]
+ *
+ * Target (issue 5): the small query's p99 under load stays under 3x its p99 alone, and HTTP
+ * ingest sustains >= 500k events/s.
+ */
+import autocannon from 'autocannon';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runIngestCommand } from '../server/cli/ingest-command.js';
+import { parseCount } from './gen-cli.js';
+import { DEFAULT_END_MS, writeEvents } from './generator.js';
+import { backgroundLoop, ingestOnce, percentile, queryOnce, send, startServer, type LoopStats } from './load-clients.js';
+import { REPO } from './peers/common.js';
+
+const OUT = join(REPO, 'bench', 'out');
+const RESULTS = join(REPO, 'bench', 'results');
+const DAY_MS = 86_400_000;
+
+/** Events per hour over the last day, with latency percentiles: a typical dashboard tile. */
+const SMALL_QUERY = {
+  table: 'events',
+  from: DEFAULT_END_MS - DAY_MS,
+  to: DEFAULT_END_MS,
+  bucket: '1h',
+  where: ['event', '=', 'page_view'],
+  measures: ['count', 'p99(latency_ms)'],
+};
+
+/** A whole-table group-by with an exact distinct count and a percentile. */
+const HEAVY_QUERY = {
+  table: 'events',
+  groupBy: ['country', 'app_version'],
+  measures: ['count', 'uniq($actor)', 'p99(latency_ms)', 'avg(latency_ms)'],
+  limit: 10_000,
+};
+
+interface Phase {
+  name: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  background?: { kind: string; iterations: number; failures: number; p50Ms: number; eventsPerSec?: number };
+}
+
+async function ensureEvents(events: number): Promise<string> {
+  const file = join(OUT, `events-${events >= 1e6 ? `${events / 1e6}m` : events}-s1.ndjson`);
+  if (existsSync(file)) return file;
+  mkdirSync(OUT, { recursive: true });
+  process.stderr.write(`generating ${events} events into ${file}\n`);
+  await writeEvents(file, { events, seed: 1, shuffle: true });
+  return file;
+}
+
+async function ensureStore(file: string, events: number): Promise<string> {
+  const dir = join(OUT, `load-store-${events}`);
+  if (existsSync(join(dir, 'events'))) return dir;
+  process.stderr.write(`loading ${file} into ${dir}\n`);
+  await runIngestCommand({ files: [file], table: 'events', dataDir: dir, out: process.stderr });
+  return dir;
+}
+
+/** The first `lines` lines of the events file, as one NDJSON request body. */
+function bulkBody(file: string, lines: number): Buffer {
+  const head = Buffer.alloc(lines * 400);
+  const fd = openSync(file, 'r');
+  const got = readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  let end = 0;
+  for (let n = 0; n < lines; n++) {
+    const nl = head.subarray(0, got).indexOf(0x0a, end);
+    if (nl < 0) break;
+    end = nl + 1;
+  }
+  return Buffer.from(head.subarray(0, end));
+}
+
+async function cannon(port: number, name: string, connections: number, durationS: number): Promise<Phase> {
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}/v1/query`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(SMALL_QUERY),
+    connections,
+    duration: durationS,
+  });
+  return {
+    name,
+    requestsPerSec: r.requests.average,
+    p50Ms: r.latency.p50,
+    p90Ms: r.latency.p90,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+function summarize(kind: string, s: LoopStats): NonNullable<Phase['background']> {
+  const out: NonNullable<Phase['background']> = { kind, iterations: s.iterations, failures: s.failures, p50Ms: percentile(s.latenciesMs, 50) };
+  if (s.events > 0) out.eventsPerSec = s.events / s.seconds;
+  return out;
+}
+
+function markdown(report: Record<string, unknown>, phases: Phase[], ingest: { eventsPerSec: number; bodyEvents: number; bodyBytes: number; seconds: number }): string {
+  const f = (n: number): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 1 }) : '-');
+  const alone = phases[0].p99Ms;
+  let md = `# HTTP load on loopback\n\n${report.events} events (${report.dataset}); ${report.cpus}; Node ${process.version}; `;
+  md += `autocannon, ${report.connections} connections, ${report.durationS} s per phase; server: \`shoal serve\` (child process), executor: ${report.executor}.\n\n`;
+  md += `Small query: \`${JSON.stringify(SMALL_QUERY)}\`\n\nHeavy query: \`${JSON.stringify(HEAVY_QUERY)}\` (${f(report.heavyQueryMs as number)} ms alone)\n\n`;
+  md += '| phase | small queries/s | p50 ms | p90 ms | p99 ms | p99 vs alone | background |\n|---|---|---|---|---|---|---|\n';
+  for (const p of phases) {
+    const bg = p.background === undefined ? '-' : `${p.background.kind}: ${p.background.iterations} done, p50 ${f(p.background.p50Ms)} ms${p.background.eventsPerSec ? `, ${f(p.background.eventsPerSec)} events/s` : ''}${p.background.failures ? `, ${p.background.failures} failed` : ''}`;
+    md += `| ${p.name} | ${f(p.requestsPerSec)} | ${f(p.p50Ms)} | ${f(p.p90Ms)} | ${f(p.p99Ms)} | ${f(p.p99Ms / alone)}x | ${bg} |\n`;
+  }
+  md += `\nHTTP ingest alone: **${f(ingest.eventsPerSec)} events/s** (NDJSON bodies of ${f(ingest.bodyEvents)} events, ${f(ingest.bodyBytes / 1048576)} MiB, 2 in flight, ${f(ingest.seconds)} s).\n\n`;
+  md += `Targets: small-query p99 under load < 3x alone; HTTP ingest >= 500,000 events/s.\n`;
+  return md;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: '10e6' },
+      duration: { type: 'string', default: '15' },
+      connections: { type: 'string', default: '4' },
+      'body-events': { type: 'string', default: '200000' },
+      'out-name': { type: 'string', default: 'load' },
+    },
+  });
+  const events = parseCount(values.events!);
+  const durationS = Number(values.duration);
+  const connections = Number(values.connections);
+  const file = await ensureEvents(events);
+  const dataDir = await ensureStore(file, events);
+  const body = bulkBody(file, Number(values['body-events']));
+  const bodyEvents = body.toString('latin1').split('\n').length - 1;
+  const server = await startServer(dataDir);
+  const { port } = server;
+  try {
+    await send(port, 'DELETE', '/v1/tables/bulk').catch(() => undefined);
+    // Warm up, and time the heavy query alone.
+    for (let i = 0; i < 20; i++) await queryOnce(port, SMALL_QUERY)();
+    await queryOnce(port, HEAVY_QUERY)();
+    const heavyStarted = performance.now();
+    await queryOnce(port, HEAVY_QUERY)();
+    const heavyQueryMs = performance.now() - heavyStarted;
+    process.stderr.write(`heavy query alone: ${heavyQueryMs.toFixed(0)} ms\n`);
+
+    const phases: Phase[] = [];
+    phases.push(await cannon(port, 'small query alone', connections, durationS));
+    const heavy = backgroundLoop(1, queryOnce(port, HEAVY_QUERY));
+    const withHeavy = await cannon(port, 'while a heavy group-by runs in a loop', connections, durationS);
+    withHeavy.background = summarize('heavy group-by', await heavy.stop());
+    phases.push(withHeavy);
+    const bulk = backgroundLoop(2, ingestOnce(port, 'bulk', body));
+    const withIngest = await cannon(port, 'while a bulk HTTP ingest runs', connections, durationS);
+    withIngest.background = summarize('bulk ingest', await bulk.stop());
+    phases.push(withIngest);
+
+    const alone = backgroundLoop(2, ingestOnce(port, 'bulk', body));
+    await new Promise((resolve) => setTimeout(resolve, durationS * 1000));
+    const ingestStats = await alone.stop();
+    const ingest = { eventsPerSec: ingestStats.events / ingestStats.seconds, bodyEvents, bodyBytes: body.length, seconds: ingestStats.seconds };
+
+    const metricsText = (await send(port, 'GET', '/metrics')).text;
+    const busy = [...metricsText.matchAll(/^shoal_worker_busy_seconds_total\{worker="([^"]+)"\} ([\d.e+-]+)/gm)].map((m) => ({ worker: m[1], seconds: Number(m[2]) }));
+    const rss = Number(/^shoal_process_resident_memory_bytes ([\d.e+]+)/m.exec(metricsText)?.[1] ?? NaN);
+    const report = {
+      date: new Date().toISOString(),
+      events,
+      dataset: `bench/generator, seed 1, ${file.split('/').pop()}`,
+      cpus: `${availableParallelism()} x ${cpus()[0]?.model ?? 'cpu'}`,
+      executor: busy.some((b) => b.worker !== 'main') ? 'query worker pool' : 'in-process (main thread)',
+      connections,
+      durationS,
+      heavyQueryMs,
+      smallQuery: SMALL_QUERY,
+      heavyQuery: HEAVY_QUERY,
+      phases,
+      ingest,
+      workerBusySeconds: busy,
+      serverRssBytes: rss,
+      targets: { p99UnderLoadVsAlone: 3, ingestEventsPerSec: 500_000 },
+    };
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, `${values['out-name']}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    const md = markdown(report, phases, ingest);
+    writeFileSync(join(RESULTS, `${values['out-name']}.md`), md);
+    process.stdout.write(md);
+  } finally {
+    process.stderr.write(`server exited with ${await server.stop()}\n`);
+  }
+}
+
+await main();
