@@ -2,16 +2,17 @@
  * The form an EventBatch takes between a parse worker and the reading thread. Structured clone
  * copies every string of a Value[] one by one, and the reading thread pays for rebuilding them;
  * so number columns travel as transferred Float64Arrays and string columns as a dictionary plus
- * transferred codes (each distinct string cloned once). Columns mixing types, and string columns
- * with mostly distinct values, travel as plain arrays.
+ * transferred codes (each distinct string cloned once). Columns mixing types travel as plain
+ * arrays. The dictionary is built here, on the worker, even for mostly distinct strings: the
+ * reading thread's storage work (routing, dictionary coding) then runs on codes.
+ *
+ * On the reading thread the batch keeps this typed form (`EventBatch.typed`, what storage
+ * reads); its `actors` and `columns` arrays are rebuilt only if someone asks for them.
  */
 import type { Scalar, Value } from '../engine/types.js';
-import type { EventBatch, Reject } from './batch.js';
+import type { BatchColumn, EventBatch, Reject, TypedBatch } from './batch.js';
 
-type WireColumn =
-  | { t: 'n'; values: Float64Array; nulls: Uint8Array | null }
-  | { t: 's'; dict: string[]; codes: Int32Array }
-  | { t: 'v'; values: Value[] };
+type WireColumn = BatchColumn;
 
 export interface WireBatch {
   count: number;
@@ -37,22 +38,35 @@ export function encodeBatch(batch: EventBatch, transfer: ArrayBuffer[]): WireBat
   };
 }
 
-/** Rebuilds the batch on the receiving side. */
+/**
+ * Rebuilds the batch on the receiving side. `actors` and `columns` are decoded from the typed
+ * form on first use only (accessor properties, enumerable, so the batch compares equal to one
+ * parsed inline); `typed` is not enumerable for the same reason.
+ */
 export function decodeBatch(wire: WireBatch): EventBatch {
-  const columns = new Map<string, Value[]>();
-  for (const [name, col] of wire.columns) columns.set(name, decodeColumn(col));
-  return {
-    count: wire.count,
-    lines: wire.lines,
-    timeMs: wire.timeMs,
-    actors: decodeColumn(wire.actors) as Scalar[],
-    columns,
-    rejects: wire.rejects,
-    lineCount: wire.lineCount,
-  };
+  const typed: TypedBatch = { actors: wire.actors, columns: wire.columns };
+  let actors: Scalar[] | null = null;
+  let columns: Map<string, Value[]> | null = null;
+  const batch = { count: wire.count, lines: wire.lines, timeMs: wire.timeMs, rejects: wire.rejects, lineCount: wire.lineCount } as EventBatch;
+  Object.defineProperties(batch, {
+    actors: { enumerable: true, get: () => (actors ??= decodeColumn(typed.actors) as Scalar[]) },
+    columns: {
+      enumerable: true,
+      get: () => {
+        if (columns === null) {
+          columns = new Map();
+          for (const [name, col] of typed.columns) columns.set(name, decodeColumn(col));
+        }
+        return columns;
+      },
+    },
+    typed: { enumerable: false, value: typed },
+  });
+  return batch;
 }
 
-function encodeColumn(values: Value[], transfer: ArrayBuffer[]): WireColumn {
+/** The typed form of one column of plain values; pushes its buffers onto `transfer` when given. */
+export function encodeColumn(values: Value[], transfer?: ArrayBuffer[]): WireColumn {
   const n = values.length;
   let numbers = 0;
   let strings = 0;
@@ -70,15 +84,14 @@ function encodeColumn(values: Value[], transfer: ArrayBuffer[]): WireColumn {
       if (v === null) (nulls ??= new Uint8Array(n))[i] = 1;
       else out[i] = v as number;
     }
-    transfer.push(out.buffer);
-    if (nulls !== null) transfer.push(nulls.buffer as ArrayBuffer);
+    transfer?.push(out.buffer);
+    if (nulls !== null) transfer?.push(nulls.buffer as ArrayBuffer);
     return { t: 'n', values: out, nulls };
   }
   if (numbers > 0) return { t: 'v', values };
   const index = new Map<string, number>();
   const dict: string[] = [];
   const codes = new Int32Array(n);
-  const maxDict = (n >> 1) + 16;
   for (let i = 0; i < n; i++) {
     const v = values[i] as string | null;
     if (v === null) {
@@ -87,18 +100,18 @@ function encodeColumn(values: Value[], transfer: ArrayBuffer[]): WireColumn {
     }
     let code = index.get(v);
     if (code === undefined) {
-      if (dict.length >= maxDict) return { t: 'v', values }; // mostly distinct: plain is cheaper
       code = dict.length;
       dict.push(v);
       index.set(v, code);
     }
     codes[i] = code;
   }
-  transfer.push(codes.buffer);
+  transfer?.push(codes.buffer);
   return { t: 's', dict, codes };
 }
 
-function decodeColumn(col: WireColumn): Value[] {
+/** Plain values of a typed column. */
+export function decodeColumn(col: WireColumn): Value[] {
   if (col.t === 'v') return col.values;
   if (col.t === 'n') {
     const { values, nulls } = col;

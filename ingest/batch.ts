@@ -35,4 +35,26 @@ export interface EventBatch {
   rejects: Reject[];
   /** Lines consumed from the source (accepted + rejected), for accounting. */
   lineCount: number;
+  /**
+   * The actor and other columns in typed form, when the parser produced them (batches from
+   * parse workers do). Storage reads these instead of `actors`/`columns`: no per-value type
+   * checks and no string hashing per row. Same rows, same values, same column order.
+   */
+  typed?: TypedBatch;
+}
+
+/**
+ * One column of a batch in typed form:
+ *  - `n`: every non-null value is a number; `nulls[i] === 1` marks a null (null array: none);
+ *  - `s`: every non-null value is a string, `dict[codes[i]]`; code -1 is a null;
+ *  - `v`: anything else (mixed types, booleans), as plain values.
+ */
+export type BatchColumn =
+  | { t: 'n'; values: Float64Array; nulls: Uint8Array | null }
+  | { t: 's'; dict: string[]; codes: Int32Array }
+  | { t: 'v'; values: Value[] };
+
+export interface TypedBatch {
+  actors: BatchColumn;
+  columns: [string, BatchColumn][];
 }

@@ -1,16 +1,19 @@
 /**
- * Compaction: merges all segments of one (shard, time partition) into one. Segments of a
- * partition cover disjoint flush generations, so concatenating them oldest first and sorting
- * stably by (actor, time) keeps arrival order for equal times. One manifest commit swaps the
- * inputs for the output; the inputs are retired (unlinked, closed once no snapshot reads them).
+ * Compaction: merges consecutive segments of one (shard, time partition) into one, size-tiered
+ * (see `chooseMerges`). Segments of a partition cover disjoint flush generations, so
+ * concatenating them oldest first and sorting stably by (actor, time) keeps arrival order for
+ * equal times. One manifest commit per compaction round swaps all inputs for their outputs; the
+ * inputs are retired (unlinked, closed once no snapshot reads them).
  *
- * Runs on the table's maintenance chain. Holds the merged partition in memory.
+ * Runs on the table's maintenance chain. Holds one merge (at most the segments it merges) in
+ * memory at a time; the tiers bound that to about fanIn × the partition's largest segment.
  */
 import { fsyncDir } from './file-io.js';
 import { writeManifest } from './manifest.js';
 import type { SegmentHandle } from './segment-handle.js';
 import type { SegmentReader } from './segment-reader.js';
 import { writeSortedSegments } from './flush.js';
+import { syncFiles } from './segment-writer.js';
 import { join } from 'node:path';
 import type { RowSet } from './tail.js';
 import { SEGMENTS_DIR } from './table-files.js';
@@ -91,7 +94,7 @@ function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, ba
   }
 }
 
-/** Groups segments by (shard, partition). */
+/** Segments by (shard, partition), each list oldest first. */
 function groups(table: Table): SegmentHandle[][] {
   const map = new Map<string, SegmentHandle[]>();
   for (const h of table.segments.values()) {
@@ -103,45 +106,81 @@ function groups(table: Table): SegmentHandle[][] {
   return [...map.values()].map((list) => list.sort((a, b) => a.entry.genMin - b.entry.genMin));
 }
 
+/** Rows of the smallest tier; a segment's tier is log_compactAt(rows / TIER_BASE_ROWS). */
+const TIER_BASE_ROWS = 4096;
+
+function tierOf(rowCount: number, fanIn: number): number {
+  return rowCount <= TIER_BASE_ROWS ? 0 : Math.floor(Math.log(rowCount / TIER_BASE_ROWS) / Math.log(fanIn));
+}
+
 /**
- * Merges partitions with at least `compactAt` segments (`full`: with at least 2).
- * Returns how many segments were merged away.
+ * Size-tiered choice of what to merge in one (shard, partition), oldest first: a run of at
+ * least `fanIn` consecutive segments of one tier (merged, they move up a tier), so every row is
+ * rewritten about log_fanIn(partition rows / TIER_BASE_ROWS) times in all rather than at every
+ * merge. Only consecutive segments merge, so generation ranges never interleave and equal times
+ * keep arrival order. `full` merges the whole partition.
+ */
+export function chooseMerges(segments: SegmentHandle[], fanIn: number, full: boolean): SegmentHandle[][] {
+  if (full) return segments.length >= 2 ? [segments] : [];
+  const merges: SegmentHandle[][] = [];
+  let run: SegmentHandle[] = [];
+  let runTier = -1;
+  for (const h of segments) {
+    const tier = tierOf(h.entry.rowCount, fanIn);
+    if (tier !== runTier) {
+      if (run.length >= fanIn) merges.push(run);
+      run = [];
+      runTier = tier;
+    }
+    run.push(h);
+  }
+  if (run.length >= fanIn) merges.push(run);
+  return merges;
+}
+
+/**
+ * Merges segments: with `full`, every partition with 2+ segments into one; otherwise the runs
+ * `chooseMerges` picks. Outputs are written and fsynced, then one manifest commit swaps every
+ * merged input for its output. Returns how many segments were merged away.
  */
 export async function compactTable(table: Table, opts: { full: boolean }): Promise<number> {
-  const threshold = opts.full ? 2 : table.options.compactAt;
-  let merged = 0;
-  for (const group of groups(table)) {
-    // A partition holding a damaged segment stays as it is: merging would have to read it.
-    if (group.length < threshold || table.closed || group.some((h) => h.reader.damage !== null)) continue;
-    for (const h of group) h.acquire();
-    let outputs: SegmentHandle[] = [];
-    try {
+  const fanIn = Math.max(2, table.options.compactAt);
+  const merges = groups(table).flatMap((g) => chooseMerges(g, fanIn, opts.full));
+  if (merges.length === 0) return 0;
+  const inputs: SegmentHandle[] = [];
+  const outputs: SegmentHandle[] = [];
+  for (const group of merges) for (const h of group) h.acquire();
+  try {
+    for (const group of merges) {
+      if (table.closed) break;
       const rows = concatSegments(group.map((h) => h.reader), table.schema);
       const genMin = group[0].entry.genMin;
       const genMax = Math.max(...group.map((h) => h.entry.genMax));
-      outputs = writeSortedSegments(table, rows, group[0].entry.shard, genMin, genMax);
-      fsyncDir(join(table.dir, SEGMENTS_DIR));
-      const gone = new Set(group.map((h) => h.entry.file));
-      const next = {
-        ...table.manifest,
-        segments: [...table.manifest.segments.filter((e) => !gone.has(e.file)), ...outputs.map((h) => h.entry)],
-      };
-      writeManifest(table.dir, next);
-      table.manifest = next;
-      for (const h of outputs) table.segments.set(h.entry.file, h);
-      for (const h of group) {
-        table.segments.delete(h.entry.file);
-        h.retire();
-      }
-      merged += group.length;
-    } catch (err) {
-      for (const h of outputs) h.retire();
-      throw err;
-    } finally {
-      for (const h of group) h.release();
+      outputs.push(...writeSortedSegments(table, rows, group[0].entry.shard, genMin, genMax));
+      inputs.push(...group);
+      // Let queued ingest commits run between partitions.
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    // Let queued ingest commits run between partitions.
-    await new Promise((resolve) => setImmediate(resolve));
+    if (inputs.length === 0) return 0;
+    await syncFiles(outputs.map((h) => h.reader.path));
+    fsyncDir(join(table.dir, SEGMENTS_DIR));
+    const gone = new Set(inputs.map((h) => h.entry.file));
+    const next = {
+      ...table.manifest,
+      segments: [...table.manifest.segments.filter((e) => !gone.has(e.file)), ...outputs.map((h) => h.entry)],
+    };
+    writeManifest(table.dir, next);
+    table.manifest = next;
+  } catch (err) {
+    for (const h of outputs) h.retire();
+    throw err;
+  } finally {
+    for (const group of merges) for (const h of group) h.release();
   }
-  return merged;
+  for (const h of outputs) table.segments.set(h.entry.file, h);
+  for (const h of inputs) {
+    table.segments.delete(h.entry.file);
+    h.retire();
+  }
+  return inputs.length;
 }

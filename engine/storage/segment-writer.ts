@@ -1,12 +1,13 @@
 /**
  * Writes one immutable segment file from rows in a given order (see segment-format.ts).
  *
- * Durability: returns after the file is fsynced; the caller makes it visible by committing a
- * manifest that names it (and fsyncs the directory first). A file no manifest names is garbage
+ * Durability: with `sync` (the default) returns after the file is fsynced; without it the
+ * caller must fsync it (`syncFiles`, many files at once on the I/O thread pool) before committing
+ * a manifest that names it (after fsyncing the directory). A file no manifest names is garbage
  * and is removed on open.
  */
 import { Packr } from 'msgpackr';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { close, closeSync, fsync, fsyncSync, open, openSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { compressIfPays, encodeBest, type PhysicalKind } from '../encodings/index.js';
 import { ioError, writeAll } from './file-io.js';
@@ -72,21 +73,47 @@ function writeBlock(
   return { ...file.blob(payload), e: encodingId, vl: validity === null ? 0 : validity.length, ...zone };
 }
 
+/**
+ * Scratch per source dictionary, reused across the segments of one flush (a shard's tail is
+ * cut into one segment per partition): `stamp[code] === epoch` marks a code used by the current
+ * segment, so finding the used codes costs the segment's rows, not the dictionary's length.
+ */
+interface DictScratch {
+  stamp: Int32Array;
+  remap: Uint32Array;
+  epoch: number;
+}
+const dictScratch = new WeakMap<string[], DictScratch>();
+
 /** Sorted segment dictionary for the codes used by `rows`, and the old-code → new-code map. */
 function segmentDict(col: TypedColumn, rows: Uint32Array): { dict: string[]; remap: Uint32Array } {
   const codes = col.values as Uint32Array;
-  const used = new Uint8Array(col.dict!.length);
+  const source = col.dict!;
+  let scratch = dictScratch.get(source);
+  if (scratch === undefined || scratch.stamp.length < source.length) {
+    scratch = { stamp: new Int32Array(source.length), remap: new Uint32Array(source.length), epoch: 0 };
+    dictScratch.set(source, scratch);
+  }
+  const epoch = ++scratch.epoch;
+  const stamp = scratch.stamp;
+  const used: number[] = [];
+  const validity = col.validity;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    if (col.validity === null || (col.validity[r >> 3] & (1 << (r & 7))) !== 0) used[codes[r]] = 1;
+    if (validity !== null && (validity[r >> 3] & (1 << (r & 7))) === 0) continue;
+    const c = codes[r];
+    if (stamp[c] !== epoch) {
+      stamp[c] = epoch;
+      used.push(c);
+    }
   }
-  const dict: string[] = [];
-  for (let k = 0; k < used.length; k++) if (used[k]) dict.push(col.dict![k]);
-  dict.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const position = new Map<string, number>();
-  for (let k = 0; k < dict.length; k++) position.set(dict[k], k);
-  const remap = new Uint32Array(col.dict!.length);
-  for (let k = 0; k < used.length; k++) if (used[k]) remap[k] = position.get(col.dict![k])!;
+  used.sort((a, b) => (source[a] < source[b] ? -1 : source[a] > source[b] ? 1 : 0));
+  const remap = scratch.remap;
+  const dict: string[] = new Array(used.length);
+  for (let k = 0; k < used.length; k++) {
+    dict[k] = source[used[k]];
+    remap[used[k]] = k;
+  }
   return { dict, remap };
 }
 
@@ -143,7 +170,7 @@ function minMax(values: Float64Array | Uint32Array): { min: number; max: number 
  * Writes rows `order` of `rows` (already sorted by actor, time) as a segment at `path`.
  * Returns the footer, which the manifest summarizes.
  */
-export function writeSegment(path: string, rows: RowSet, order: Uint32Array, placement: SegmentPlacement): SegmentFooter {
+export function writeSegment(path: string, rows: RowSet, order: Uint32Array, placement: SegmentPlacement, sync = true): SegmentFooter {
   const file = new FileBuffer();
   file.push(Buffer.from(SEGMENT_MAGIC, 'latin1'));
   const groupRows: Uint32Array[] = [];
@@ -210,11 +237,34 @@ export function writeSegment(path: string, rows: RowSet, order: Uint32Array, pla
   try {
     fd = openSync(path, 'w');
     writeAll(fd, Buffer.concat(file.chunks));
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
   } catch (err) {
     throw ioError(err, path);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
   return footer;
+}
+
+/** Most fsyncs in flight at once (the I/O thread pool has 4 threads by default). */
+const SYNC_PARALLELISM = 8;
+
+/**
+ * Fsyncs written files on the I/O thread pool, several at a time, so the main thread keeps
+ * serving commits meanwhile; rejects with IO_ERROR/DISK_FULL naming the first file that failed.
+ */
+export async function syncFiles(paths: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < paths.length) {
+      const path = paths[next++];
+      await new Promise<void>((resolve, reject) => {
+        open(path, 'r', (err, fd) => {
+          if (err) return reject(ioError(err, path));
+          fsync(fd, (syncErr) => close(fd, () => (syncErr ? reject(ioError(syncErr, path)) : resolve())));
+        });
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SYNC_PARALLELISM, paths.length) }, worker));
 }

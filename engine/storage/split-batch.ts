@@ -2,12 +2,18 @@
  * Turns a parsed EventBatch into per-shard typed parts, applying schema-on-write:
  * a column's type is fixed by its first non-null value in line order; a later value of another
  * type is stored as null, counted as a type error, and its event is reported for the
- * dead-letter log. Runs on the ingest path: one pass per column, no per-row objects.
+ * dead-letter log.
+ *
+ * Runs on the ingest path, on the batch's typed columns (`EventBatch.typed`, from parse workers;
+ * built here from plain arrays otherwise): actors are hashed once per distinct value, rows are
+ * routed by a counting sort, and string columns are re-coded per shard through an array indexed
+ * by batch code, so no row costs a string hash. A column whose typed form already matches its
+ * schema type is copied without per-value type checks.
  */
-import type { EventBatch } from '../../ingest/batch.js';
+import type { BatchColumn, EventBatch } from '../../ingest/batch.js';
 import type { Value } from '../types.js';
 import { actorKey, hashKey } from './hash.js';
-import { allocValues, setValid, type StoredType, type TypedColumn } from './typed-column.js';
+import { allocValues, type StoredType, type TypedColumn } from './typed-column.js';
 import type { ShardPart } from './wal-record.js';
 
 export interface SchemaView {
@@ -42,68 +48,235 @@ function typeOfValue(v: Value): StoredType | null {
   }
 }
 
-/** Registers columns first seen in this batch; returns those accepted and notes any over the limit. */
-function admitColumns(batch: EventBatch, schema: SchemaView, notes: Map<number, string[]>): [string, StoredType][] {
-  const added: [string, StoredType][] = [];
-  for (const [name, values] of batch.columns) {
-    if (schema.types.has(name)) continue;
-    let first = -1;
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] !== null && values[i] !== undefined) {
-        first = i;
-        break;
-      }
+/** The typed form of plain values (what parse workers send; see ingest/batch-wire.ts). */
+export function typedColumnOf(values: readonly Value[]): BatchColumn {
+  const n = values.length;
+  let numbers = 0;
+  let strings = 0;
+  for (let i = 0; i < n; i++) {
+    const t = typeof values[i];
+    if (t === 'number') numbers++;
+    else if (t === 'string') strings++;
+    else if (values[i] !== null && values[i] !== undefined) return { t: 'v', values: values as Value[] };
+  }
+  if (numbers > 0 && strings > 0) return { t: 'v', values: values as Value[] };
+  if (strings === 0) {
+    const out = new Float64Array(n);
+    let nulls: Uint8Array | null = null;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) (nulls ??= new Uint8Array(n))[i] = 1;
+      else out[i] = v as number;
     }
+    return { t: 'n', values: out, nulls };
+  }
+  const index = new Map<string, number>();
+  const dict: string[] = [];
+  const codes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as string | null | undefined;
+    if (v === null || v === undefined) {
+      codes[i] = -1;
+      continue;
+    }
+    let code = index.get(v);
+    if (code === undefined) {
+      code = dict.length;
+      dict.push(v);
+      index.set(v, code);
+    }
+    codes[i] = code;
+  }
+  return { t: 's', dict, codes };
+}
+
+/** Index of the first non-null value of a column, or -1. */
+function firstValue(col: BatchColumn): number {
+  if (col.t === 'n') {
+    if (col.nulls === null) return col.values.length > 0 ? 0 : -1;
+    return col.nulls.indexOf(0);
+  }
+  if (col.t === 's') {
+    for (let i = 0; i < col.codes.length; i++) if (col.codes[i] >= 0) return i;
+    return -1;
+  }
+  for (let i = 0; i < col.values.length; i++) if (col.values[i] !== null && col.values[i] !== undefined) return i;
+  return -1;
+}
+
+function isNull(col: BatchColumn, i: number): boolean {
+  if (col.t === 'n') return col.nulls !== null && col.nulls[i] === 1;
+  if (col.t === 's') return col.codes[i] < 0;
+  return col.values[i] === null || col.values[i] === undefined;
+}
+
+/** Registers columns first seen in this batch; returns those accepted and notes any over the limit. */
+function admitColumns(columns: [string, BatchColumn][], schema: SchemaView, notes: Map<number, string[]>): [string, StoredType][] {
+  const added: [string, StoredType][] = [];
+  for (const [name, col] of columns) {
+    if (schema.types.has(name)) continue;
+    const first = firstValue(col);
     if (first < 0) continue; // only nulls so far: the column has no type yet
     if (schema.types.size >= schema.maxColumns) {
-      for (let i = 0; i < values.length; i++) {
-        if (values[i] !== null && values[i] !== undefined) {
-          const list = notes.get(i) ?? [];
-          list.push(`column "${name}" dropped: the table already has ${schema.maxColumns} columns`);
-          notes.set(i, list);
-        }
+      const rows = col.t === 'n' ? col.values.length : col.t === 's' ? col.codes.length : col.values.length;
+      for (let i = 0; i < rows; i++) {
+        if (!isNull(col, i)) addNote(notes, i, `column "${name}" dropped: the table already has ${schema.maxColumns} columns`);
       }
       continue;
     }
-    const type = typeOfValue(values[first])!;
+    const type = col.t === 'n' ? 'number' : col.t === 's' ? 'string' : typeOfValue(col.values[first])!;
     schema.types.set(name, type);
     added.push([name, type]);
   }
   return added;
 }
 
-/** Stable counting sort of rows by shard: returns the row order and each shard's [start, end). */
-function routeRows(batch: EventBatch, shardCount: number): { order: Int32Array; starts: Int32Array } {
-  const shardOfRow = new Uint16Array(batch.count);
-  const counts = new Int32Array(shardCount + 1);
-  for (let i = 0; i < batch.count; i++) {
-    const s = hashKey(actorKey(batch.actors[i] as string | number)) % shardCount;
-    shardOfRow[i] = s;
-    counts[s + 1]++;
+function addNote(notes: Map<number, string[]>, row: number, note: string): void {
+  const list = notes.get(row);
+  if (list === undefined) notes.set(row, [note]);
+  else list.push(note);
+}
+
+/** The shard of every row: actors hashed once per distinct value when they are dictionary-coded. */
+function shardsOf(actors: BatchColumn, count: number, shardCount: number): Uint16Array {
+  const shardOfRow = new Uint16Array(count);
+  if (actors.t === 's') {
+    const dictShard = new Uint16Array(actors.dict.length);
+    for (let k = 0; k < actors.dict.length; k++) dictShard[k] = hashKey(actors.dict[k]) % shardCount;
+    const codes = actors.codes;
+    for (let i = 0; i < count; i++) shardOfRow[i] = dictShard[codes[i]];
+  } else {
+    for (let i = 0; i < count; i++) shardOfRow[i] = hashKey(actorKey(actorAt(actors, i))) % shardCount;
   }
+  return shardOfRow;
+}
+
+function actorAt(actors: BatchColumn, i: number): string | number {
+  if (actors.t === 'n') return actors.values[i];
+  if (actors.t === 's') return actors.dict[actors.codes[i]];
+  return actors.values[i] as string | number;
+}
+
+/** Stable counting sort of rows by shard: returns the row order and each shard's [start, end). */
+function routeRows(shardOfRow: Uint16Array, shardCount: number): { order: Int32Array; starts: Int32Array } {
+  const n = shardOfRow.length;
+  const counts = new Int32Array(shardCount + 1);
+  for (let i = 0; i < n; i++) counts[shardOfRow[i] + 1]++;
   for (let s = 0; s < shardCount; s++) counts[s + 1] += counts[s];
   const next = counts.slice(0, shardCount);
-  const order = new Int32Array(batch.count);
-  for (let i = 0; i < batch.count; i++) order[next[shardOfRow[i]]++] = i;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[next[shardOfRow[i]]++] = i;
   return { order, starts: counts };
 }
 
+/**
+ * Per-shard re-coding of a dictionary-coded batch column: `local[batchCode]` is the code in the
+ * shard part being built (-1: not yet seen); `touched` lists the codes to reset afterwards.
+ */
+class Recoder {
+  readonly local: Int32Array;
+  private touched: number[] = [];
+
+  constructor(dictLength: number) {
+    this.local = new Int32Array(dictLength).fill(-1);
+  }
+
+  /** Codes for rows order[start, end) (batch codes ≥ 0 only), writing the part dictionary into `dict`. */
+  recode(codes: Int32Array, order: Int32Array, start: number, end: number, batchDict: string[], out: Uint32Array, dict: string[]): void {
+    const local = this.local;
+    for (let j = start; j < end; j++) {
+      const c = codes[order[j]];
+      if (c < 0) continue;
+      let l = local[c];
+      if (l < 0) {
+        l = local[c] = dict.length;
+        dict.push(batchDict[c]);
+        this.touched.push(c);
+      }
+      out[j - start] = l;
+    }
+  }
+
+  reset(): void {
+    for (const c of this.touched) this.local[c] = -1;
+    this.touched = [];
+  }
+}
+
+interface ColumnPlan {
+  name: string;
+  type: StoredType;
+  col: BatchColumn;
+  recoder: Recoder | null;
+}
+
+type OnConflict = (row: number, got: string) => void;
+
 /** Builds one shard's typed column from rows order[start, end), or null if all of them are null. */
-function buildColumn(
-  name: string,
+function buildColumn(plan: ColumnPlan, order: Int32Array, start: number, end: number, onConflict: OnConflict): TypedColumn | null {
+  const { name, type, col } = plan;
+  const n = end - start;
+  const validity = new Uint8Array((n + 7) >> 3);
+  let valid = 0;
+  let out: Float64Array | Uint8Array | Uint32Array;
+  let dict: string[] | undefined;
+  if (col.t === 'n' && type === 'number') {
+    // Equivalent to: out[j] = values[order[start + j]], valid unless nulls says otherwise.
+    const values = col.values;
+    const nulls = col.nulls;
+    const f = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      const row = order[start + j];
+      if (nulls !== null && nulls[row] === 1) continue;
+      f[j] = values[row];
+      validity[j >> 3] |= 1 << (j & 7);
+      valid++;
+    }
+    out = f;
+  } else if (col.t === 's' && type === 'string') {
+    const codes = col.codes;
+    const u = new Uint32Array(n);
+    dict = [];
+    plan.recoder!.recode(codes, order, start, end, col.dict, u, dict);
+    plan.recoder!.reset();
+    for (let j = 0; j < n; j++) {
+      if (codes[order[start + j]] < 0) continue;
+      validity[j >> 3] |= 1 << (j & 7);
+      valid++;
+    }
+    out = u;
+  } else if (col.t !== 'v') {
+    // The whole column has the other type: every value is a conflict.
+    out = allocValues(type, n);
+    const got = col.t === 'n' ? 'number' : 'string';
+    for (let j = 0; j < n; j++) {
+      const row = order[start + j];
+      if (!isNull(col, row)) onConflict(row, got);
+    }
+  } else {
+    ({ out, dict, valid } = buildMixed(type, col.values, order, start, end, validity, onConflict));
+  }
+  if (valid === 0) return null;
+  const result: TypedColumn = { name, type, values: out, validity: valid === n ? null : validity };
+  if (dict !== undefined) result.dict = dict;
+  return result;
+}
+
+/** The per-value path for columns of mixed types (and booleans). */
+function buildMixed(
   type: StoredType,
   values: Value[],
   order: Int32Array,
   start: number,
   end: number,
-  onConflict: (row: number, got: string) => void,
-): TypedColumn | null {
+  validity: Uint8Array,
+  onConflict: OnConflict,
+): { out: Float64Array | Uint8Array | Uint32Array; dict: string[] | undefined; valid: number } {
   const n = end - start;
   const out = allocValues(type, n);
-  const validity = new Uint8Array((n + 7) >> 3);
-  let valid = 0;
   const dict: string[] = [];
   const codes = type === 'string' ? new Map<string, number>() : null;
+  let valid = 0;
   for (let j = 0; j < n; j++) {
     const row = order[start + j];
     const v = values[row];
@@ -123,20 +296,54 @@ function buildColumn(
     } else {
       out[j] = type === 'boolean' ? (v ? 1 : 0) : (v as number);
     }
-    setValid(validity, j);
+    validity[j >> 3] |= 1 << (j & 7);
     valid++;
   }
-  if (valid === 0) return null;
-  const col: TypedColumn = { name, type, values: out, validity: valid === n ? null : validity };
-  if (codes !== null) col.dict = dict;
-  return col;
+  return { out, dict: codes !== null ? dict : undefined, valid };
+}
+
+/** One shard's actor values (distinct, first-seen order) and each row's index into them. */
+function shardActors(actors: BatchColumn, recoder: Recoder | null, order: Int32Array, start: number, end: number): { values: (string | number)[]; codes: Uint32Array } {
+  const n = end - start;
+  const codes = new Uint32Array(n);
+  if (actors.t === 's') {
+    const values: string[] = [];
+    recoder!.recode(actors.codes, order, start, end, actors.dict, codes, values);
+    recoder!.reset();
+    return { values, codes };
+  }
+  const values: (string | number)[] = [];
+  const index = new Map<string, number>();
+  for (let j = 0; j < n; j++) {
+    const value = actorAt(actors, order[start + j]);
+    const key = actorKey(value);
+    let code = index.get(key);
+    if (code === undefined) {
+      code = values.length;
+      values.push(value);
+      index.set(key, code);
+    }
+    codes[j] = code;
+  }
+  return { values, codes };
 }
 
 /** Splits a batch into shard parts (without batch ids), updating `schema` with new columns. */
 export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: number): SplitResult {
+  const typed = batch.typed ?? {
+    actors: typedColumnOf(batch.actors),
+    columns: [...batch.columns].map(([name, values]): [string, BatchColumn] => [name, typedColumnOf(values)]),
+  };
   const notes = new Map<number, string[]>();
-  const newColumns = admitColumns(batch, schema, notes);
-  const { order, starts } = routeRows(batch, shardCount);
+  const newColumns = admitColumns(typed.columns, schema, notes);
+  const { order, starts } = routeRows(shardsOf(typed.actors, batch.count, shardCount), shardCount);
+  const actorRecoder = typed.actors.t === 's' ? new Recoder(typed.actors.dict.length) : null;
+  const plans: ColumnPlan[] = [];
+  for (const [name, col] of typed.columns) {
+    const type = schema.types.get(name);
+    if (type === undefined) continue;
+    plans.push({ name, type, col, recoder: col.t === 's' && type === 'string' ? new Recoder(col.dict.length) : null });
+  }
   const parts: SplitResult['parts'] = [];
   for (let s = 0; s < shardCount; s++) {
     const start = starts[s];
@@ -144,36 +351,18 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
     if (end === start) continue;
     const n = end - start;
     const times = new Float64Array(n);
-    const actorCodes = new Uint32Array(n);
-    const actorValues: (string | number)[] = [];
-    const actorIndex = new Map<string, number>();
-    for (let j = 0; j < n; j++) {
-      const row = order[start + j];
-      times[j] = batch.timeMs[row];
-      const value = batch.actors[row] as string | number;
-      const key = actorKey(value);
-      let code = actorIndex.get(key);
-      if (code === undefined) {
-        code = actorValues.length;
-        actorValues.push(value);
-        actorIndex.set(key, code);
-      }
-      actorCodes[j] = code;
-    }
+    for (let j = 0; j < n; j++) times[j] = batch.timeMs[order[start + j]];
+    const actors = shardActors(typed.actors, actorRecoder, order, start, end);
     const columns: TypedColumn[] = [];
     const typeErrors = new Map<string, number>();
-    for (const [name, values] of batch.columns) {
-      const type = schema.types.get(name);
-      if (type === undefined) continue;
-      const col = buildColumn(name, type, values, order, start, end, (row, got) => {
-        typeErrors.set(name, (typeErrors.get(name) ?? 0) + 1);
-        const list = notes.get(row) ?? [];
-        list.push(`type conflict in column "${name}": expected ${type}, got ${got}; stored as null`);
-        notes.set(row, list);
+    for (const plan of plans) {
+      const col = buildColumn(plan, order, start, end, (row, got) => {
+        typeErrors.set(plan.name, (typeErrors.get(plan.name) ?? 0) + 1);
+        addNote(notes, row, `type conflict in column "${plan.name}": expected ${plan.type}, got ${got}; stored as null`);
       });
       if (col !== null) columns.push(col);
     }
-    parts.push({ shard: s, rowCount: n, times, actorValues, actorCodes, columns, typeErrors: [...typeErrors] });
+    parts.push({ shard: s, rowCount: n, times, actorValues: actors.values, actorCodes: actors.codes, columns, typeErrors: [...typeErrors] });
   }
   const conflicts: Conflict[] = [...notes]
     .sort((a, b) => a[0] - b[0])

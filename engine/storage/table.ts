@@ -28,16 +28,34 @@ import { frameRecord, WalWriter } from './wal.js';
 import { encodeShardPart, type ShardPart } from './wal-record.js';
 
 export interface TableOptions {
-  /** Flush the tails to segments once they hold this many rows in all (default 1,000,000). */
+  /** Flush the tails to segments once they hold this many rows in all (default 16,000,000). */
   flushRows: number;
-  /** Compact a (shard, partition) once it has this many segments (default 4). */
+  /**
+   * Memory for in-memory tails (default 1 GiB; env SHOAL_INGEST_MEMORY_MB). The active tails
+   * are flushed when they reach half of it; ingest waits (back-pressure) while active plus
+   * frozen tails exceed all of it, until a flush frees them.
+   */
+  memoryBudgetBytes: number;
+  /** Size-tiered compaction fan-in: merge this many consecutive segments of one size tier (default 4). */
   compactAt: number;
   /** Run compaction in the background after flushes (default true). */
   autoCompact: boolean;
   maxColumns: number;
 }
 
-export const DEFAULT_TABLE_OPTIONS: TableOptions = { flushRows: 1_000_000, compactAt: 4, autoCompact: true, maxColumns: 1000 };
+/** The default tail memory budget: SHOAL_INGEST_MEMORY_MB when set to a positive number, else 1 GiB. */
+function defaultMemoryBudgetBytes(): number {
+  const mb = Number(process.env.SHOAL_INGEST_MEMORY_MB);
+  return Number.isFinite(mb) && mb > 0 ? mb * 2 ** 20 : 2 ** 30;
+}
+
+export const DEFAULT_TABLE_OPTIONS: TableOptions = {
+  flushRows: 16_000_000,
+  memoryBudgetBytes: defaultMemoryBudgetBytes(),
+  compactAt: 4,
+  autoCompact: true,
+  maxColumns: 1000,
+};
 
 export interface IngestResult {
   accepted: number;
@@ -178,11 +196,37 @@ export class Table {
       const known = this.idempotency.lookup(key);
       if (known !== undefined) return { ...(await known), duplicate: true };
     }
+    await this.backPressure();
     const run = this.ingestNow(Array.isArray(input) ? input : [input], opts.source ?? 'input', key);
     if (key !== undefined) this.idempotency.pending(key, run);
     const result = await run;
-    if (this.tailRows() >= this.options.flushRows) this.scheduleFlush();
+    if (this.tailRows() >= this.options.flushRows || this.activeTailBytes() >= this.options.memoryBudgetBytes / 2) this.scheduleFlush();
     return result;
+  }
+
+  /** Bytes held by the active tails (see Tail.sizeBytes). */
+  activeTailBytes(): number {
+    let bytes = 0;
+    for (const t of this.tails) bytes += t.sizeBytes();
+    return bytes;
+  }
+
+  /** Bytes held by active and frozen tails: what the memory budget bounds. */
+  tailBytes(): number {
+    let bytes = this.activeTailBytes();
+    for (const f of this.frozen) for (const t of f.tails) bytes += t.sizeBytes();
+    return bytes;
+  }
+
+  /** Waits while the tails exceed the memory budget, flushing to free them. */
+  private async backPressure(): Promise<void> {
+    while (!this.closed && this.tailBytes() >= this.options.memoryBudgetBytes) {
+      const frozenBefore = this.frozen.length;
+      if (frozenBefore === 0) this.scheduleFlush();
+      await this.maintenance;
+      // A failed flush leaves the frozen tails; stop waiting rather than spin (the error is reported).
+      if (this.frozen.length >= frozenBefore && frozenBefore > 0) return;
+    }
   }
 
   private async ingestNow(batches: EventBatch[], source: string, key: string | undefined): Promise<IngestResult> {

@@ -48,6 +48,8 @@ export class Tail {
   readonly typeErrors = new Map<string, number>();
   /** Bumped on every append, so snapshots can cache derived state. */
   version = 0;
+  /** Estimated heap bytes of the string dictionaries (characters plus per-entry overhead). */
+  private dictBytes = 0;
 
   constructor(shard: number, generation: number) {
     this.shard = shard;
@@ -91,12 +93,22 @@ export class Tail {
       seen.add(src.name);
       const col = this.column(src.name, src.type);
       if (col.type !== src.type) throw new Error(`column "${src.name}" changed type in the WAL`);
-      appendColumn(col, src, base, n);
+      this.dictBytes += appendColumn(col, src, base, n);
     }
     for (const [name, col] of this.columns) if (!seen.has(name)) col.nullCount += n;
     for (const [name, count] of part.typeErrors) this.typeErrors.set(name, (this.typeErrors.get(name) ?? 0) + count);
     this.rowCount = base + n;
     this.version++;
+  }
+
+  /**
+   * Memory held by the tail: its typed arrays at their allocated capacity plus an estimate for
+   * the dictionaries. What the table's memory budget counts.
+   */
+  sizeBytes(): number {
+    let bytes = this.actorIds.byteLength + this.times.byteLength + this.dictBytes;
+    for (const col of this.columns.values()) bytes += col.values.byteLength + col.validity.byteLength;
+    return bytes;
   }
 
   /** Views of the first `rowCount` rows (no copy). */
@@ -123,10 +135,26 @@ export class Tail {
   }
 }
 
-/** Copies one part column into the tail column at rows [base, base+n). */
-function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number): void {
+/** Sets the validity bits of rows [from, to): whole bytes at once in the middle. */
+function setValidRange(validity: Uint8Array, from: number, to: number): void {
+  let r = from;
+  while (r < to && (r & 7) !== 0) setValid(validity, r++);
+  const wholeEnd = to & ~7;
+  if (r < wholeEnd) {
+    validity.fill(0xff, r >> 3, wholeEnd >> 3);
+    r = wholeEnd;
+  }
+  while (r < to) setValid(validity, r++);
+}
+
+/** Heap bytes a dictionary entry costs besides its characters (array slot, map entry, header). */
+const DICT_ENTRY_OVERHEAD_BYTES = 64;
+
+/** Copies one part column into the tail column at rows [base, base+n); returns dictionary bytes added. */
+function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number): number {
   const out = col.values;
   let nulls = 0;
+  let dictBytes = 0;
   if (col.type === 'string') {
     const remap = new Uint32Array(src.dict!.length);
     for (let k = 0; k < remap.length; k++) {
@@ -136,6 +164,7 @@ function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number
         code = col.dict!.length;
         col.dict!.push(s);
         col.index!.set(s, code);
+        dictBytes += 2 * s.length + DICT_ENTRY_OVERHEAD_BYTES;
       }
       remap[k] = code;
     }
@@ -145,7 +174,7 @@ function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number
     out.set(src.values.subarray(0, n), base);
   }
   if (src.validity === null) {
-    for (let j = 0; j < n; j++) setValid(col.validity, base + j);
+    setValidRange(col.validity, base, base + n);
   } else {
     for (let j = 0; j < n; j++) {
       if ((src.validity[j >> 3] & (1 << (j & 7))) !== 0) setValid(col.validity, base + j);
@@ -153,4 +182,5 @@ function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number
     }
   }
   col.nullCount += nulls;
+  return dictBytes;
 }
