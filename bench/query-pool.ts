@@ -85,6 +85,15 @@ async function load(table: Table): Promise<void> {
 type Runner = (snapshot: TableSnapshot, q: Record<string, unknown>) => Promise<unknown>;
 
 async function time(run: Runner, snapshot: TableSnapshot, q: Record<string, unknown>): Promise<{ coldMs: number; hotMs: number }> {
+  try {
+    return await timeRuns(run, snapshot, q);
+  } catch (err) {
+    process.stderr.write(`failed: ${JSON.stringify(q)}: ${(err as Error).message}\n`);
+    return { coldMs: NaN, hotMs: NaN };
+  }
+}
+
+async function timeRuns(run: Runner, snapshot: TableSnapshot, q: Record<string, unknown>): Promise<{ coldMs: number; hotMs: number }> {
   let t0 = performance.now();
   await run(snapshot, q);
   const coldMs = performance.now() - t0;
