@@ -216,7 +216,7 @@ export class QueryPool {
     }
   }
 
-  /** Sends each worker its shards of the query and gathers one partial per worker. */
+  /** Sends each worker its shards of the query; resolves with every shard's partial, in shard order. */
   private async scatter(shards: ShardSnapshot[], thresholds: Map<number, number>, plan: Plan, limits: QueryLimits, signal: AbortSignal, progress: PoolProgress | undefined): Promise<PartialResult[]> {
     signal.throwIfAborted();
     const flags = new SharedArrayBuffer(FLAG_BYTES);
