@@ -186,13 +186,13 @@ class FunnelMachine {
     const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
-    st.fill(-Infinity);
+    for (let x = 0; x < st.length; x++) st[x] = -Infinity;
     for (let r = r0; r < r1; r++) for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
       const bits = masks[i];
       const t = times[i];
-      if (strict) cand.fill(-Infinity);
-      else if ((bits & (this.stepMask | this.exclMask)) === 0) continue;
-      else cand.fill(-Infinity);
+      if (!strict && (bits & (this.stepMask | this.exclMask)) === 0) continue;
+      // Loops rather than fill()/set(): these arrays are tiny and this runs per row.
+      for (let x = 0; x < cand.length; x++) cand[x] = -Infinity;
       if ((bits & 1) !== 0 && t >= ef && t < et) {
         cand[M] = t; // step 1, no taint: this event is every exclusion's step-a event or before it
         if (this.entryRow < 0) this.entryRow = i;
@@ -218,7 +218,7 @@ class FunnelMachine {
         }
       }
       if (strict) {
-        st.set(cand);
+        for (let x = 0; x < st.length; x++) st[x] = cand[x];
         continue;
       }
       // Chains that do not use this event: it lies after their step-a event, so it taints them.
@@ -263,11 +263,11 @@ class FunnelMachine {
       if ((masks[idx[p]] & this.stepMask) === 0 || tp < ef || tp >= et) continue;
       if (this.entryRow < 0) this.entryRow = idx[p];
       if (this.deepest === this.steps && this.best[this.steps] === 0) break; // nothing can improve
-      this.matchOf.fill(-1);
+      for (let x = 0; x < this.steps; x++) this.matchOf[x] = -1;
       let size = 0;
       for (let q = p; q < n && times[idx[q]] - tp <= W; q++) {
         if ((masks[idx[q]] & this.stepMask) === 0) continue;
-        this.visited.fill(0);
+        for (let x = 0; x < this.steps; x++) this.visited[x] = 0;
         if (!this.augment(masks, idx[q])) continue;
         size++;
         if (size > this.deepest) this.deepest = size;

@@ -1,53 +1,102 @@
 /**
- * Groups of a behavioral operator within one shard: a tuple of small integer keys (a bucket
- * or cohort index, then per-shard value ids of the groupBy columns) → dense group id, with
- * the key values recovered at the end. Wraps the aggregate engine's GroupIndex.
+ * Groups of a behavioral operator within one shard: a tuple of small non-negative integer
+ * keys (a bucket or cohort index, per-shard value ids of groupBy columns, path node ids) →
+ * dense group id, with the key values recovered at the end. An open-addressing hash table
+ * over the tuples, with a one-entry cache of the previous lookup (consecutive sessions or
+ * actors often repeat a tuple); lookups allocate nothing.
  *
  * Threading: one table per shard run.
  */
+import { ShoalError } from '../../errors.js';
 import type { Value } from '../../types.js';
-import { GroupIndex } from '../group-index.js';
 import type { KeyEncoder } from '../group-keys.js';
 
 export class GroupTable {
-  private readonly index: GroupIndex;
+  private readonly width: number;
+  /** The tuple to look up: callers fill it, then call lookup(). */
   readonly tuple: Int32Array;
-  /** The previous lookup's tuple and group: consecutive lookups often repeat a tuple. */
   private readonly prev: Int32Array;
   private prevGroup = -1;
+  size = 0;
+  /** stored[g * width + j]: key j of group g. */
+  private stored = new Int32Array(64);
+  /** Slots hold group id + 1 (0: empty). */
+  private slots = new Int32Array(64);
 
   /**
    * @param decoders one per tuple position: turns the stored integer back into the key value
    */
-  constructor(private readonly decoders: ((id: number) => Value)[], maxGroups: number) {
-    this.index = new GroupIndex(Math.max(1, decoders.length), maxGroups);
-    this.tuple = new Int32Array(Math.max(1, decoders.length));
-    this.prev = new Int32Array(this.tuple.length);
+  constructor(private readonly decoders: ((id: number) => Value)[], private readonly maxGroups: number) {
+    this.width = Math.max(1, decoders.length);
+    this.tuple = new Int32Array(this.width);
+    this.prev = new Int32Array(this.width);
   }
 
-  get size(): number {
-    return this.index.size;
+  private hash(keys: Int32Array, at: number): number {
+    let h = 0x9e3779b9;
+    for (let j = 0; j < this.width; j++) {
+      h = Math.imul(h ^ keys[at + j], 0x85ebca6b);
+      h ^= h >>> 15;
+    }
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
   }
 
-  /** The group of the tuple currently in `this.tuple` (all entries ≥ 0), added when new. */
+  private grow(): void {
+    const cap = this.slots.length * 2;
+    const slots = new Int32Array(cap);
+    for (let g = 0; g < this.size; g++) {
+      let s = this.hash(this.stored, g * this.width) & (cap - 1);
+      while (slots[s] !== 0) s = (s + 1) & (cap - 1);
+      slots[s] = g + 1;
+    }
+    this.slots = slots;
+  }
+
+  /** The group of the tuple currently in `this.tuple`, added when new. */
   lookup(): number {
     const t = this.tuple;
+    const w = this.width;
     const p = this.prev;
     let same = this.prevGroup >= 0;
-    for (let j = 0; j < t.length && same; j++) same = t[j] === p[j];
+    for (let j = 0; j < w && same; j++) same = t[j] === p[j];
     if (same) return this.prevGroup;
     p.set(t);
-    return (this.prevGroup = this.index.lookup(t));
+    const mask = this.slots.length - 1;
+    for (let s = this.hash(t, 0) & mask; ; s = (s + 1) & mask) {
+      const e = this.slots[s];
+      if (e === 0) break;
+      const base = (e - 1) * w;
+      let hit = true;
+      for (let j = 0; j < w && hit; j++) hit = this.stored[base + j] === t[j];
+      if (hit) return (this.prevGroup = e - 1);
+    }
+    const g = this.size;
+    if (g >= this.maxGroups) throw new ShoalError('TOO_MANY_GROUPS', [this.maxGroups]);
+    if ((g + 1) * w > this.stored.length) {
+      const next = new Int32Array(this.stored.length * 2);
+      next.set(this.stored);
+      this.stored = next;
+    }
+    this.stored.set(t, g * w);
+    this.size = g + 1;
+    if (this.size * 2 > this.slots.length) this.grow();
+    else {
+      let s = this.hash(t, 0) & mask;
+      while (this.slots[s] !== 0) s = (s + 1) & mask;
+      this.slots[s] = g + 1;
+    }
+    return (this.prevGroup = g);
   }
 
   /** Key values column-wise: keys[j][g]. */
   keys(): Value[][] {
-    const n = this.index.size;
-    return this.decoders.map((dec, j) => Array.from({ length: n }, (_, g) => dec(this.index.keyOf(g, j))));
+    const n = this.size;
+    return this.decoders.map((dec, j) => Array.from({ length: n }, (_, g) => dec(this.stored[g * this.width + j])));
   }
 
   bytes(): number {
-    return this.index.bytes();
+    return this.stored.byteLength + this.slots.byteLength;
   }
 }
 

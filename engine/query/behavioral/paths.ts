@@ -61,8 +61,22 @@ export function pathsShard(shard: ShardSnapshot, plan: PathsPlan, signal?: Abort
     pathCounts = growCounts(pathCounts, g + 1);
     pathCounts[g]++;
   };
+  const { ranges, rangeStart } = rows;
   for (let k = 0; k < rows.actorCount; k++) {
     if ((k & 1023) === 0) signal?.throwIfAborted(); // a shard may hold millions of actors
+    if (hasStart) {
+      // Most actors may never match `start`: skip them before listing their rows.
+      let any = false;
+      for (let r = rangeStart[k]; r < rangeStart[k + 1] && !any; r++) {
+        for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
+          if ((masks[i] & 1) !== 0) {
+            any = true;
+            break;
+          }
+        }
+      }
+      if (!any) continue;
+    }
     let n = 0;
     [idx, n] = actorRowList(rows, k, idx);
     let first = 0;
