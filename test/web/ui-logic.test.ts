@@ -29,6 +29,9 @@ describe('view state in the URL', () => {
     s.tz = 'Europe/Berlin';
     s.aggregate = { measures: ['count', 'p99(latency_ms)'], where: [['country', 'in', ['US', 'DE']]], groupBy: ['os'], bucket: '1h', top: 10, chart: 1 };
     s.funnel.steps = [[['event', '=', 'search']], [['event', '=', 'purchase'], ['props.plan', '=', 'pro']]];
+    s.funnel.exclude = [{ filter: [['event', '=', 'error']], after: 1, before: 2 }];
+    s.sessions.maxDuration = '4h';
+    s.retention.groupBy = 'country';
     for (const view of state.VIEWS) {
       const v = { ...s, view };
       const back = state.searchToState(state.stateToSearch(v));
@@ -135,6 +138,44 @@ describe('requests built from the state', () => {
     expect(f.body.groupBy).toEqual(['country']);
     expect(f.body).toMatchObject({ kind: 'funnel', window: '1d', mode: 'ordered' });
   });
+  it('funnel: exclusions count steps as sent, skip incomplete ones, and are dropped in mode "any"', () => {
+    const s = state.defaultState();
+    s.table = 'events';
+    s.funnel.bucket = 'none';
+    s.funnel.steps = [[['event', '=', 'search']], [['event', '=', '']], [['event', '=', 'view_item']], [['event', '=', 'purchase']]];
+    s.funnel.exclude = [
+      { filter: [['event', '=', 'error']], after: 1, before: 3 }, // UI steps 1 → 3 are request steps 1 → 2
+      { filter: [['event', '=', 'refund']], after: 2, before: 4 }, // starts at the incomplete step: left out
+      { filter: [['event', '=', '']], after: 1, before: 4 }, // no filter yet: left out
+      { filter: [['country', '=', 'US'], ['plan', '=', 'pro']], after: 3, before: 4 },
+    ];
+    const [f] = build.funnelRequests(s, range, null);
+    expect(f.body.steps).toHaveLength(3);
+    expect(f.body.exclude).toEqual([
+      { filter: ['event', '=', 'error'], after: 1, before: 2 },
+      { filter: { and: [['country', '=', 'US'], ['plan', '=', 'pro']] }, after: 2, before: 3 },
+    ]);
+    s.funnel.mode = 'any';
+    expect(build.funnelRequests(s, range, null)[0].body.exclude).toBeUndefined();
+  });
+  it('funnel: conversion over time is at least daily over ranges of 3 days or more', () => {
+    expect(build.funnelBucket('auto', range, null)).toBe('1d');
+    expect(build.funnelBucket('auto', { fromMs: 0, toMs: DAY }, null)).toBe('1h');
+    expect(build.funnelBucket('auto', { fromMs: 0, toMs: 90 * DAY }, null)).toBe('1w');
+    expect(build.funnelBucket('6h', range, null)).toBe('6h');
+    expect(build.funnelBucket('none', range, null)).toBeNull();
+  });
+  it('sessions: maxDuration only when chosen; retention: a breakdown with a group limit', () => {
+    const s = state.defaultState();
+    s.table = 'events';
+    s.sessions.bucket = 'none';
+    expect(build.sessionsRequests(s, range, null)[0].body.maxDuration).toBeUndefined();
+    s.sessions.maxDuration = '2h';
+    expect(build.sessionsRequests(s, range, null)[0].body).toMatchObject({ kind: 'sessions', gap: '30m', maxDuration: '2h' });
+    expect(build.retentionRequests(s, range)[0].body.groupBy).toBeUndefined();
+    s.retention.groupBy = 'country';
+    expect(build.retentionRequests(s, range)[0].body).toMatchObject({ groupBy: ['country'], limit: build.RETENTION_TOP_GROUPS });
+  });
   it('retention without a chosen event starts cohorts at any event', () => {
     const s = state.defaultState();
     s.table = 'events';
@@ -236,5 +277,16 @@ describe('result shaping', () => {
     expect(format.unitOf('uniq($actor)')).toBe('count');
     expect(format.unitOf('step2_conversion')).toBe('fraction');
     expect(format.unitOf('avg(props.price)')).toBe('number');
+    expect(format.bucketWords('1d')).toBe('day');
+    expect(format.bucketWords('3h')).toBe('3 hours');
+    expect(format.bucketWords('1mo')).toBe('month');
+    expect(format.axisLabel('Conversion', 'fraction')).toBe('Conversion (%)');
+    expect(format.axisLabel('Events', 'count')).toBe('Events');
+  });
+  it('marks end buckets the range covers only in part', () => {
+    const xs = [0, 1, 2, 3].map((d) => d * DAY);
+    expect(series.partialBuckets(xs, { fromMs: 0, toMs: 4 * DAY })).toEqual({ first: false, last: false });
+    expect(series.partialBuckets(xs, { fromMs: HOUR, toMs: 3 * DAY + HOUR })).toEqual({ first: true, last: true });
+    expect(series.partialBuckets(xs.slice(0, 2), { fromMs: HOUR, toMs: HOUR })).toEqual({ first: false, last: false });
   });
 });

@@ -116,6 +116,17 @@ export function formatBucket(ms, tz, bucket) {
   return new Intl.DateTimeFormat('en-US', opts).format(new Date(ms));
 }
 
+/**
+ * A bucket width in words: "1d" → "day", "3h" → "3 hours", "15m" → "15 minutes".
+ * @param {string} bucket
+ */
+export function bucketWords(bucket) {
+  const m = /^(\d+)(mo|m|h|d|w)$/.exec(bucket);
+  if (!m) return bucket;
+  const unit = /** @type {Record<string, string>} */ ({ m: 'minute', h: 'hour', d: 'day', w: 'week', mo: 'month' })[m[2]];
+  return m[1] === '1' ? unit : `${m[1]} ${unit}s`;
+}
+
 /** A full timestamp in a zone: "Nov 3, 2026, 14:05:09". @param {number} ms @param {string} tz */
 export function formatTimestamp(ms, tz) {
   return new Intl.DateTimeFormat('en-US', {

@@ -3,7 +3,7 @@
  * Turns the view state into the exact JSON requests the page sends to POST /v1/query (the same
  * JSON the query panel shows and the curl command carries). Pure: no DOM.
  */
-import { resolveBucket } from './time-range.js';
+import { BUCKETS, resolveBucket } from './time-range.js';
 
 /** @typedef {import('./state.js').Condition} Condition */
 /** @typedef {{ fromMs: number | null, toMs: number | null }} Range */
@@ -78,7 +78,7 @@ export function aggregateRequests(state, range, table) {
  */
 export function sessionsRequests(state, range, table) {
   const s = state.sessions;
-  const common = { ...base(state.table, range, s.where, state.tz), gap: s.gap, measures: s.measures.length > 0 ? s.measures : ['count'] };
+  const common = { ...base(state.table, range, s.where, state.tz), gap: s.gap, ...(s.maxDuration ? { maxDuration: s.maxDuration } : {}), measures: s.measures.length > 0 ? s.measures : ['count'] };
   if (s.groupBy.length > 0) Object.assign(common, { groupBy: s.groupBy, limit: s.top, other: true });
   const bucket = resolveBucket(s.bucket, range.fromMs, range.toMs, table);
   /** @type {Request[]} */
@@ -101,15 +101,58 @@ export function funnelRequests(state, range, table) {
   if (steps.length < 2) return [];
   /** @type {Record<string, any>} */
   const body = { kind: 'funnel', ...base(state.table, range, s.where), steps, window: s.window, mode: s.mode };
+  const exclude = funnelExclusions(s);
+  if (exclude.length > 0) body.exclude = exclude;
   if (s.groupBy) Object.assign(body, { groupBy: [s.groupBy], limit: FUNNEL_TOP_GROUPS, other: true });
   const out = [{ label: 'funnel', body }];
-  const bucket = resolveBucket(s.bucket, range.fromMs, range.toMs, table, FUNNEL_AUTO_BUCKETS);
+  const bucket = funnelBucket(s.bucket, range, table);
   if (bucket !== null) out.push({ label: 'over time', body: { ...body, bucket, ...(state.tz !== 'UTC' ? { tz: state.tz } : {}) } });
+  return out;
+}
+
+/**
+ * The funnel's complete exclusions, with step numbers counted over the steps actually sent (an
+ * incomplete step is left out of the request, so later numbers shift); none in mode "any", which
+ * has no order to exclude between.
+ * @param {import('./state.js').FunnelState} s
+ * @returns {{ filter: any, after: number, before: number }[]}
+ */
+export function funnelExclusions(s) {
+  if (s.mode === 'any') return [];
+  /** @type {(number | null)[]} UI step index → 1-based step number in the request */
+  const sent = [];
+  let n = 0;
+  for (const conds of s.steps) sent.push(toFilter(conds) === null ? null : ++n);
+  const out = [];
+  for (const e of s.exclude ?? []) {
+    const filter = toFilter(e.filter);
+    const after = sent[e.after - 1] ?? null;
+    const before = sent[e.before - 1] ?? null;
+    if (filter !== null && after !== null && before !== null && after < before) out.push({ filter, after, before });
+  }
   return out;
 }
 
 /** Conversion needs enough actors per point: "auto" gives funnels at most this many buckets. */
 export const FUNNEL_AUTO_BUCKETS = 31;
+
+/**
+ * The conversion-over-time bucket: as resolveBucket, but with at most FUNNEL_AUTO_BUCKETS points
+ * and, over ranges of 3 days or more, days at least (hourly conversion of a week is mostly noise).
+ * @param {string} choice
+ * @param {Range} range
+ * @param {TableInfo} table
+ * @returns {string | null}
+ */
+export function funnelBucket(choice, range, table) {
+  const bucket = resolveBucket(choice, range.fromMs, range.toMs, table, FUNNEL_AUTO_BUCKETS);
+  if (choice !== 'auto' || bucket === null) return bucket;
+  const lo = range.fromMs ?? table?.minTimeMs ?? null;
+  const hi = range.toMs ?? table?.maxTimeMs ?? null;
+  const spanMs = lo === null || hi === null ? Infinity : hi - lo;
+  const widthMs = BUCKETS.find(([b]) => b === bucket)?.[1] ?? 0;
+  return spanMs >= 3 * 86_400_000 && widthMs < 86_400_000 ? '1d' : bucket;
+}
 
 /** Breakdown groups a funnel shows; the rest fold into one "Other" group. */
 export const FUNNEL_TOP_GROUPS = 5;
@@ -127,8 +170,12 @@ export function retentionRequests(state, range) {
   const ret = toFilter(s.return);
   Object.assign(body, { start: start ?? ALL_EVENTS });
   if (ret !== null) Object.assign(body, { return: ret });
+  if (s.groupBy) Object.assign(body, { groupBy: [s.groupBy], limit: RETENTION_TOP_GROUPS });
   return [{ label: 'retention', body }];
 }
+
+/** Breakdown groups a retention grid shows (the largest by cohort size). */
+export const RETENTION_TOP_GROUPS = 10;
 
 /** A filter every event matches (the cohort-defining event when none is chosen). */
 export const ALL_EVENTS = { and: [] };

@@ -108,3 +108,21 @@ export function isEmptyResult(result) {
   if (countIdx < 0) return result.rows.every((r) => r.every((v, i) => result.columns[i].type !== 'number' || v === null || v === 0));
   return result.rows.every((r) => !r[countIdx]);
 }
+
+/**
+ * Which end buckets the range covers only in part: the first when the range starts after its
+ * start, the last when the range (or now) ends before the next bucket would start (its length
+ * taken from the previous step, which is close enough for months).
+ * @param {number[]} xs
+ * @param {{ fromMs: number | null, toMs: number | null } | undefined} range
+ * @returns {{ first: boolean, last: boolean }}
+ */
+export function partialBuckets(xs, range) {
+  const n = xs.length;
+  if (n < 3 || !range) return { first: false, last: false };
+  const toMs = range.toMs ?? Date.now();
+  return {
+    first: range.fromMs !== null && xs[0] < range.fromMs,
+    last: xs[n - 1] + (xs[n - 1] - xs[n - 2]) > toMs,
+  };
+}

@@ -7,9 +7,10 @@
 
 /** @typedef {[string, string, any?]} Condition  a filter leaf as the API takes it: [column, op, value] */
 /** @typedef {{ measures: string[], where: Condition[], groupBy: string[], bucket: string, top: number, chart: number }} AggregateState */
-/** @typedef {{ steps: Condition[][], window: string, mode: string, groupBy: string, bucket: string, where: Condition[] }} FunnelState */
-/** @typedef {{ measures: string[], gap: string, groupBy: string[], bucket: string, top: number, chart: number, where: Condition[] }} SessionsState */
-/** @typedef {{ start: Condition[], return: Condition[], period: string, periods: number, where: Condition[] }} RetentionState */
+/** @typedef {{ filter: Condition[], after: number, before: number }} Exclusion  no event matching `filter` between steps `after` and `before` (1-based) */
+/** @typedef {{ steps: Condition[][], window: string, mode: string, groupBy: string, bucket: string, where: Condition[], exclude: Exclusion[] }} FunnelState */
+/** @typedef {{ measures: string[], gap: string, maxDuration: string, groupBy: string[], bucket: string, top: number, chart: number, where: Condition[] }} SessionsState  maxDuration "" for none */
+/** @typedef {{ start: Condition[], return: Condition[], period: string, periods: number, where: Condition[], groupBy: string }} RetentionState  groupBy "" for none */
 /** @typedef {{ node: string, start: Condition[], direction: string, depth: number, gap: string, limit: number, where: Condition[] }} PathsState */
 /**
  * @typedef {{
@@ -28,15 +29,15 @@ export function defaultAggregate() {
 }
 /** @returns {FunnelState} */
 export function defaultFunnel() {
-  return { steps: [], window: '1d', mode: 'ordered', groupBy: '', bucket: 'auto', where: [] };
+  return { steps: [], window: '1d', mode: 'ordered', groupBy: '', bucket: 'auto', where: [], exclude: [] };
 }
 /** @returns {SessionsState} */
 export function defaultSessions() {
-  return { measures: ['count', 'median(duration)', 'avg(events)'], gap: '30m', groupBy: [], bucket: 'auto', top: 5, chart: 0, where: [] };
+  return { measures: ['count', 'median(duration)', 'avg(events)'], gap: '30m', maxDuration: '', groupBy: [], bucket: 'auto', top: 5, chart: 0, where: [] };
 }
 /** @returns {RetentionState} */
 export function defaultRetention() {
-  return { start: [], return: [], period: '1d', periods: 7, where: [] };
+  return { start: [], return: [], period: '1d', periods: 7, where: [], groupBy: '' };
 }
 /** @returns {PathsState} */
 export function defaultPaths() {

@@ -3,7 +3,8 @@
  * A flow diagram (Sankey-like) of path edges in SVG: one column per step from the start, one
  * box per node value sized by sessions, bands between boxes as wide as the sessions they carry.
  * Only the largest nodes of each column are drawn (the rest are counted in a note), so labels
- * never crowd. Text goes in as text nodes.
+ * never crowd; each value keeps one colour across the columns. Drawn at the pixel width of its
+ * container (redrawn when that changes), so text is always 12 px. Text goes in as text nodes.
  */
 import { h, svg } from '../dom.js';
 import { formatNumber } from '../format.js';
@@ -14,14 +15,36 @@ const MAX_NODES_PER_COLUMN = 7;
 const NODE_W = 12;
 const MIN_NODE_H = 16;
 const GAP = 10;
-const LABEL_CHARS = 26;
+const LABEL_CHARS = 22;
+/** Room right of the last column for its labels. */
+const LABEL_ROOM = 170;
 
 /**
- * @param {{ edges: { depth: number, from: any, to: any, sessions: number }[], width?: number, height?: number, direction: string }} opts
+ * @param {{ edges: { depth: number, from: any, to: any, sessions: number }[], height?: number, direction: string }} opts
  */
 export function flowDiagram(opts) {
-  const W = opts.width ?? 960;
-  const H = opts.height ?? 420;
+  const wrap = h('div', { class: 'flow-wrap', 'data-testid': 'flow' });
+  let drawnWidth = 0;
+  // Drawn at the width it gets on the page (text stays 12 px), again when that changes.
+  const draw = (/** @type {number} */ width) => {
+    drawnWidth = width;
+    wrap.replaceChildren(...drawFlow(opts, width));
+  };
+  draw(960);
+  new ResizeObserver(() => {
+    const width = Math.floor(wrap.clientWidth);
+    if (width > 0 && Math.abs(width - drawnWidth) > 1) draw(width);
+  }).observe(wrap);
+  return wrap;
+}
+
+/**
+ * @param {{ edges: { depth: number, from: any, to: any, sessions: number }[], height?: number, direction: string }} opts
+ * @param {number} W
+ * @returns {Node[]}
+ */
+function drawFlow(opts, W) {
+  const H = opts.height ?? 400;
   const depth = Math.max(0, ...opts.edges.map((e) => e.depth));
   /** @type {Map<string, number>[]} per column: node value → sessions */
   const columns = Array.from({ length: depth + 1 }, () => new Map());
@@ -32,10 +55,15 @@ export function flowDiagram(opts) {
   }
   const kept = columns.map((m) => new Map([...m].sort((a, b) => b[1] - a[1]).slice(0, MAX_NODES_PER_COLUMN)));
   const hidden = columns.reduce((n, m, c) => n + m.size - kept[c].size, 0);
+  // One colour per value across the whole diagram (most sessions first), so a step is easy to follow.
+  /** @type {Map<string, number>} */
+  const weight = new Map();
+  for (const m of kept) for (const [k, n] of m) weight.set(k, (weight.get(k) ?? 0) + n);
+  const colorOf = new Map([...weight].sort((a, b) => b[1] - a[1]).map(([k], i) => [k, seriesColor(i)]));
   const maxTotal = Math.max(1, ...kept.map((m) => [...m.values()].reduce((a, b) => a + b, 0)));
   const maxCount = Math.max(1, ...kept.map((m) => m.size));
   const scale = (H - 20 - (maxCount - 1) * GAP - maxCount * MIN_NODE_H) / maxTotal;
-  const colX = (/** @type {number} */ c) => 4 + (depth === 0 ? 0 : (c * (W - 180 - NODE_W)) / depth);
+  const colX = (/** @type {number} */ c) => 4 + (depth === 0 ? 0 : (c * (W - LABEL_ROOM - NODE_W)) / depth);
   /** @type {Map<string, { x: number, y: number, h: number, outY: number, inY: number }>[]} */
   const boxes = kept.map((m, c) => {
     const out = new Map();
@@ -47,10 +75,12 @@ export function flowDiagram(opts) {
     }
     return out;
   });
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'flow', preserveAspectRatio: 'xMinYMin meet', role: 'img', 'aria-label': 'Paths as a flow from left to right' });
+  const usedH = Math.max(...boxes.map((m) => [...m.values()].reduce((y, b) => Math.max(y, b.y + b.h), 0))) + 10;
+  const root = svg('svg', { viewBox: `0 0 ${W} ${usedH}`, width: W, height: usedH, class: 'flow', role: 'img', 'aria-label': 'Paths as a flow from left to right' });
   const bands = svg('g', { class: 'bands' });
   const nodes = svg('g', { class: 'nodes' });
-  root.append(bands, nodes);
+  const labels = svg('g', { class: 'labels' });
+  root.append(bands, nodes, labels);
   const sorted = [...opts.edges].sort((a, b) => a.depth - b.depth || b.sessions - a.sessions);
   for (const e of sorted) {
     const a = boxes[e.depth - 1]?.get(key(e.from));
@@ -64,11 +94,10 @@ export function flowDiagram(opts) {
     const x1 = a.x + NODE_W;
     const x2 = b.x;
     const mx = (x1 + x2) / 2;
-    const colorIndex = [...kept[e.depth - 1].keys()].indexOf(key(e.from));
     bands.append(svg('path', {
       d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`,
       'stroke-width': w.toFixed(2),
-      stroke: seriesColor(colorIndex),
+      stroke: colorOf.get(key(e.from)) ?? '#9aa0a6',
       class: 'band',
     }, svg('title', { text: `${groupValueLabel(e.from)} → ${groupValueLabel(e.to)}: ${formatNumber(e.sessions)} sessions` })));
   }
@@ -78,17 +107,22 @@ export function flowDiagram(opts) {
       const n = kept[c].get(k) ?? 0;
       const label = groupValueLabel(value);
       const short = label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label;
-      nodes.append(svg('rect', { x: b.x, y: b.y, width: NODE_W, height: b.h, rx: 2, class: 'node' }, svg('title', { text: `${label}: ${formatNumber(n)} sessions` })));
-      nodes.append(svg('text', { x: b.x + NODE_W + 5, y: b.y + Math.min(b.h / 2, 14) + 4, class: 'node-label', text: `${short} (${formatNumber(n)})` }));
+      const text = `${short} (${formatNumber(n)})`;
+      nodes.append(svg('rect', { x: b.x, y: b.y, width: NODE_W, height: b.h, rx: 2, class: 'node', fill: colorOf.get(k) ?? '#0d2238' }, svg('title', { text: `${label}: ${formatNumber(n)} sessions` })));
+      // Labels sit on a pale plate so bands passing behind them do not cut through the text.
+      const tx = b.x + NODE_W + 4;
+      const ty = b.y + Math.min(b.h / 2, 12);
+      labels.append(svg('rect', { x: tx - 2, y: ty - 9, width: text.length * 6.6 + 6, height: 17, rx: 3, class: 'label-plate' }));
+      labels.append(svg('text', { x: tx + 1, y: ty + 4, class: 'node-label', text }));
     }
   });
   const heads = h('div', { class: 'flow-heads' }, Array.from({ length: depth + 1 }, (_, c) => {
     const el = h('div', { class: 'flow-head' }, c === 0 ? 'Start' : `${opts.direction === 'before' ? 'Step −' : 'Step +'}${c}`);
-    el.style.left = `${(colX(c) / W) * 100}%`;
+    el.style.left = `${colX(c)}px`;
     return el;
   }));
-  return h('div', { class: 'flow-wrap', 'data-testid': 'flow' }, heads, root,
-    hidden > 0 ? h('div', { class: 'muted small' }, `The ${MAX_NODES_PER_COLUMN} largest steps of each column are drawn; ${hidden} smaller ones are in the table below.`) : null);
+  return [heads, root,
+    ...(hidden > 0 ? [h('div', { class: 'muted small' }, `The ${MAX_NODES_PER_COLUMN} largest steps of each column are drawn; ${hidden} smaller ones are in the table below.`)] : [])];
 }
 
 /** @param {any} v */

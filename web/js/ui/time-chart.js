@@ -10,10 +10,20 @@
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { formatCompact, formatDuration, formatValue } from '../format.js';
 import { h } from '../dom.js';
+import { partialBuckets } from '../series.js';
 
 /** Distinct, colour-blind-friendlier palette (Tableau 10); "Other" is grey. */
 export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#2f4b7c'];
 export const OTHER_COLOR = '#9aa0a6';
+
+/** Tick steps for durations, so ticks land on round times (30 s, 1 min, 1.5 min), not 1.67 min. */
+const DURATION_INCRS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 250, 500,
+  1e3, 2e3, 5e3, 10e3, 15e3, 30e3,
+  60e3, 120e3, 300e3, 600e3, 900e3, 1800e3,
+  3600e3, 7200e3, 10800e3, 21600e3, 43200e3,
+  86400e3, 172800e3, 604800e3,
+];
 
 /** @param {number} i @param {boolean} [isOther] */
 export function seriesColor(i, isOther = false) {
@@ -25,7 +35,7 @@ export function seriesColor(i, isOther = false) {
  * @param {import('../format.js').Unit} unit
  */
 function tickLabels(ticks, unit) {
-  if (unit === 'ms') return ticks.map((t) => formatDuration(t));
+  if (unit === 'ms') return ticks.map((t) => (t === 0 ? '0' : formatDuration(t)));
   if (unit === 'fraction') return ticks.map((t) => `${Math.round(t * 1000) / 10}%`);
   return ticks.map((t) => formatCompact(t));
 }
@@ -95,6 +105,7 @@ export function timeChart(opts) {
         grid: { stroke: '#eee' },
         ticks: { stroke: '#ddd' },
         values: (_u, ticks) => tickLabels(ticks, opts.unit),
+        ...(opts.unit === 'ms' ? { incrs: DURATION_INCRS_MS } : {}),
       },
     ],
     series: [
@@ -118,22 +129,4 @@ export function timeChart(opts) {
   new ResizeObserver(fit).observe(el);
   requestAnimationFrame(fit);
   return el;
-}
-
-/**
- * Which end buckets the range covers only in part: the first when the range starts after its
- * start, the last when the range (or now) ends before the next bucket would start (its length
- * taken from the previous step, which is close enough for months).
- * @param {number[]} xs
- * @param {{ fromMs: number | null, toMs: number | null } | undefined} range
- * @returns {{ first: boolean, last: boolean }}
- */
-export function partialBuckets(xs, range) {
-  const n = xs.length;
-  if (n < 3 || !range) return { first: false, last: false };
-  const toMs = range.toMs ?? Date.now();
-  return {
-    first: range.fromMs !== null && xs[0] < range.fromMs,
-    last: xs[n - 1] + (xs[n - 1] - xs[n - 2]) > toMs,
-  };
 }

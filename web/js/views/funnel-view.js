@@ -1,12 +1,12 @@
 // @ts-check
 /**
- * The funnel view: steps (each a set of conditions; add, remove, reorder), window, mode and a
- * breakdown; a bar chart of actors per step with conversion and median time to convert, a table
+ * The funnel view: steps (each a set of conditions; add, remove, reorder), window, mode,
+ * exclusions (events that must not happen between two steps) and a breakdown; a bar chart of actors per step with conversion and median time to convert, a table
  * per breakdown group, and conversion over time.
  */
 import { parseFunnel, stepName } from '../behavioral.js';
 import { h, select } from '../dom.js';
-import { formatDuration, formatNumber, formatPercent } from '../format.js';
+import { bucketWords, formatDuration, formatNumber, formatPercent } from '../format.js';
 import { funnelRequests, toFilter } from '../query-build.js';
 import { groupValueLabel, OTHER } from '../series.js';
 import { BUCKETS } from '../time-range.js';
@@ -18,13 +18,15 @@ import { emptyBox } from '../ui/status.js';
 import { seriesColor, timeChart } from '../ui/time-chart.js';
 
 const MAX_STEPS = 20;
+/** The engine's limit on exclusions per funnel. */
+const MAX_EXCLUSIONS = 4;
 /** The table's sum row when the funnel is broken down. */
 const TOTAL_LABEL = 'All groups';
 const MAX_GROUP_BARS = 6;
 const WINDOWS = ['5m', '30m', '1h', '6h', '1d', '3d', '7d', '14d', '30d'];
 const MODES = /** @type {[string, string][]} */ ([
-  ['ordered', 'In this order (others may happen between)'],
-  ['strict', 'In this exact order (nothing between)'],
+  ['ordered', 'In order, others may happen between'],
+  ['strict', 'In order, nothing between'],
   ['any', 'In any order'],
 ]);
 
@@ -41,9 +43,9 @@ export const funnelView = {
         h('span', { class: 'step-num' }, String(i + 1)),
         h('span', { class: 'step-title' }, stepName(conds, i)),
         h('span', { class: 'step-tools' },
-          h('button', { type: 'button', class: 'icon-btn', title: 'Move up', 'aria-label': `move step ${i + 1} up`, disabled: i === 0, onclick: () => set((d) => swap(d.steps, i, i - 1)) }, '↑'),
-          h('button', { type: 'button', class: 'icon-btn', title: 'Move down', 'aria-label': `move step ${i + 1} down`, disabled: i === s.steps.length - 1, onclick: () => set((d) => swap(d.steps, i, i + 1)) }, '↓'),
-          h('button', { type: 'button', class: 'icon-btn', title: 'Remove step', 'aria-label': `remove step ${i + 1}`, onclick: () => set((d) => { d.steps.splice(i, 1); }) }, '×'))),
+          h('button', { type: 'button', class: 'icon-btn', title: 'Move up', 'aria-label': `move step ${i + 1} up`, disabled: i === 0, onclick: () => set((d) => swapSteps(d, i, i - 1)) }, '↑'),
+          h('button', { type: 'button', class: 'icon-btn', title: 'Move down', 'aria-label': `move step ${i + 1} down`, disabled: i === s.steps.length - 1, onclick: () => set((d) => swapSteps(d, i, i + 1)) }, '↓'),
+          h('button', { type: 'button', class: 'icon-btn', title: 'Remove step', 'aria-label': `remove step ${i + 1}`, onclick: () => set((d) => removeStep(d, i)) }, '×'))),
       filterEditor({
         conditions: conds,
         columns: ctx.columns,
@@ -59,6 +61,7 @@ export const funnelView = {
           : null),
       field('Completed within', select(WINDOWS, s.window, (v) => set((d) => { d.window = v; }), { 'aria-label': 'window' })),
       field('Steps happen', select(MODES, s.mode, (v) => set((d) => { d.mode = v; }), { 'aria-label': 'mode' })),
+      field('Exclude if in between they did', exclusionEditor(ctx, defaultColumn)),
       field('Break down by (first step’s value)', select([['', 'Nothing'], ...ctx.columns.map((c) => /** @type {[string, string]} */ ([c.name, c.name]))], s.groupBy, (v) => set((d) => { d.groupBy = v; }), { 'aria-label': 'breakdown' })),
       field('Only events where', filterEditor({ conditions: s.where, columns: ctx.columns, suggest: ctx.suggest, testId: 'where', onChange: (w) => set((d) => { d.where = w; }) })),
       field('Conversion over time, per', select([['auto', 'Automatic'], ['none', 'Don’t chart'], ...BUCKETS.map(([b]) => /** @type {[string, string]} */ ([b, b]))], s.bucket, (v) => set((d) => { d.bucket = v; }), { 'aria-label': 'conversion bucket' })),
@@ -81,17 +84,80 @@ export const funnelView = {
     }
     const rows = [...funnel.rows].sort((a, b) => Number(isOther(a.group)) - Number(isOther(b.group)) || (b.steps[0]?.actors ?? 0) - (a.steps[0]?.actors ?? 0));
     const out = h('div', { class: 'results-body' });
-    out.append(h('div', { class: 'chart-title' }, `${capital(ctx.actorWord)} reaching each step within ${s.window}${s.groupBy ? `, by ${s.groupBy}` : ''}`));
-    out.append(funnelBars(rows.slice(0, MAX_GROUP_BARS), names, funnel.stepCount, s.groupBy !== '', ctx.actorWord));
+    const excluded = (requests[0].body.exclude ?? []).map((/** @type {any} */ e) => `${filterWords(e.filter)} between steps ${e.after} and ${e.before}`);
+    out.append(h('div', { class: 'chart-title' }, `${capital(ctx.actorWord)} reaching each step within ${s.window}${s.groupBy ? `, by ${s.groupBy}` : ''}${excluded.length > 0 ? `; not if ${excluded.join(', or ')}` : ''}`));
+    out.append(funnelBars(rows.slice(0, MAX_GROUP_BARS), rows, names, funnel.stepCount, s.groupBy !== '', ctx.actorWord));
     out.append(h('div', { class: 'chart-title table-title' }, `${capital(ctx.actorWord)} per step, conversion from step 1, and median time from step 1`), funnelTable(rows, names, funnel));
     if (results[1]) out.append(conversionOverTime(results[1], requests[1].body.bucket, ctx));
     return out;
   },
 };
 
-/** @param {any[]} list @param {number} i @param {number} j */
-function swap(list, i, j) {
-  [list[i], list[j]] = [list[j], list[i]];
+/**
+ * Swaps two steps; exclusions keep pointing at the same steps.
+ * @param {import('../state.js').FunnelState} d @param {number} i @param {number} j  0-based
+ */
+function swapSteps(d, i, j) {
+  [d.steps[i], d.steps[j]] = [d.steps[j], d.steps[i]];
+  const to = (/** @type {number} */ n) => (n === i + 1 ? j + 1 : n === j + 1 ? i + 1 : n);
+  d.exclude = (d.exclude ?? []).map((e) => ({ ...e, after: Math.min(to(e.after), to(e.before)), before: Math.max(to(e.after), to(e.before)) }));
+}
+
+/**
+ * Removes a step; exclusions bounded by it go, later step numbers shift down.
+ * @param {import('../state.js').FunnelState} d @param {number} i  0-based
+ */
+function removeStep(d, i) {
+  d.steps.splice(i, 1);
+  const gone = i + 1;
+  d.exclude = (d.exclude ?? []).filter((e) => e.after !== gone && e.before !== gone)
+    .map((e) => ({ ...e, after: e.after > gone ? e.after - 1 : e.after, before: e.before > gone ? e.before - 1 : e.before }));
+}
+
+/**
+ * Exclusions: an event filter and the two steps it must not fall between (ordered modes only).
+ * @param {import('./view-types.js').ViewContext} ctx
+ * @param {string} defaultColumn
+ */
+function exclusionEditor(ctx, defaultColumn) {
+  const s = ctx.state.funnel;
+  const set = ctx.update;
+  const list = s.exclude ?? [];
+  const wrap = h('div', { class: 'exclusions', 'data-testid': 'exclusions' });
+  if (s.mode === 'any') {
+    wrap.append(h('div', { class: 'muted small' }, 'Steps in any order have no “between”: pick an ordered mode to exclude events.'));
+    return wrap;
+  }
+  const stepOptions = s.steps.map((_c, i) => /** @type {[string, string]} */ ([String(i + 1), String(i + 1)]));
+  list.forEach((e, x) => {
+    wrap.append(h('div', { class: 'step-card exclusion', 'data-testid': `exclusion-${x + 1}` },
+      filterEditor({
+        conditions: e.filter, columns: ctx.columns, suggest: ctx.suggest, minRows: 1, addLabel: '+ and…',
+        onChange: (next) => set((d) => { d.exclude[x].filter = next; }),
+      }),
+      h('div', { class: 'between' },
+        h('span', { class: 'muted' }, 'between step'),
+        select(stepOptions.slice(0, -1), String(e.after), (v) => set((d) => { d.exclude[x].after = Number(v); d.exclude[x].before = Math.max(d.exclude[x].before, Number(v) + 1); }), { 'aria-label': `exclusion ${x + 1} after step` }),
+        h('span', { class: 'muted' }, 'and step'),
+        select(stepOptions.slice(e.after), String(e.before), (v) => set((d) => { d.exclude[x].before = Number(v); }), { 'aria-label': `exclusion ${x + 1} before step` }),
+        h('button', { type: 'button', class: 'icon-btn', title: 'Remove this exclusion', 'aria-label': `remove exclusion ${x + 1}`, onclick: () => set((d) => { d.exclude.splice(x, 1); }) }, '×'))));
+  });
+  if (list.length < MAX_EXCLUSIONS && s.steps.length >= 2) {
+    wrap.append(h('button', {
+      type: 'button', class: 'link-btn', 'data-testid': 'add-exclusion',
+      onclick: () => set((d) => { d.exclude = [...(d.exclude ?? []), { filter: [[defaultColumn, '=', '']], after: 1, before: d.steps.length }]; }),
+    }, '+ Exclusion'));
+  }
+  return wrap;
+}
+
+/**
+ * A request filter in words, as steps are named ("error", "country is US and plan is pro").
+ * @param {any} filter  a leaf [column, op, value] or {and: leaves}
+ */
+function filterWords(filter) {
+  const leaves = Array.isArray(filter) ? [filter] : filter?.and ?? [];
+  return stepName(leaves, 0);
 }
 
 /** @param {any[]} group */
@@ -105,37 +171,50 @@ function capital(w) {
 }
 
 /**
- * Vertical bars per step (grouped per breakdown value), with conversion and time to convert.
- * @param {import('../behavioral.js').FunnelRow[]} rows
+ * Vertical bars per step (one per breakdown group, each over a pale bar of the group's previous
+ * step, so the drop-off shows), the count on each bar, and under each step its conversion from
+ * step 1 and from the previous step (over all groups) and, without a breakdown, the median time.
+ * @param {import('../behavioral.js').FunnelRow[]} rows  the groups drawn
+ * @param {import('../behavioral.js').FunnelRow[]} all  every group, for the totals
  * @param {string[]} names
  * @param {number} stepCount
  * @param {boolean} grouped
  * @param {string} actorWord
  */
-function funnelBars(rows, names, stepCount, grouped, actorWord) {
+function funnelBars(rows, all, names, stepCount, grouped, actorWord) {
   const max = Math.max(1, ...rows.map((r) => r.steps[0]?.actors ?? 0));
-  const chart = h('div', { class: 'funnel-chart', 'data-testid': 'funnel-chart' });
+  const totals = Array.from({ length: stepCount }, (_, k) => all.reduce((n, r) => n + (r.steps[k]?.actors ?? 0), 0));
+  // Counts on the bars while they are wide enough to hold them.
+  const chart = h('div', { class: `funnel-chart${rows.length * stepCount > 20 ? ' no-counts' : ''}`, 'data-testid': 'funnel-chart' });
   for (let k = 0; k < stepCount; k++) {
     const bars = h('div', { class: 'funnel-bars' });
     rows.forEach((r, gi) => {
       const cell = r.steps[k];
+      const color = seriesColor(gi, isOther(r.group));
       const fill = h('div', { class: 'funnel-fill' });
       fill.style.height = `${(cell.actors / max) * 100}%`;
-      fill.style.background = seriesColor(gi, isOther(r.group));
-      bars.append(h('div', { class: 'funnel-bar', title: `${grouped ? `${r.group.map(groupValueLabel).join(' · ')}: ` : ''}${formatNumber(cell.actors)} ${actorWord}` },
-        h('div', { class: 'funnel-count' }, formatNumber(cell.actors)), fill));
+      fill.style.background = color;
+      const bar = h('div', { class: 'funnel-bar', title: `${grouped ? `${r.group.map(groupValueLabel).join(' · ')}: ` : ''}${formatNumber(cell.actors)} ${actorWord}` });
+      if (k > 0) {
+        const ghost = h('div', { class: 'funnel-ghost' });
+        ghost.style.height = `${((r.steps[k - 1]?.actors ?? 0) / max) * 100}%`;
+        ghost.style.background = color;
+        bar.append(ghost);
+      }
+      fill.append(h('div', { class: 'funnel-count' }, formatNumber(cell.actors)));
+      bar.append(fill);
+      bars.append(bar);
     });
-    const only = rows.length === 1 ? rows[0].steps[k] : null;
-    const prev = only && k > 0 ? rows[0].steps[k - 1] : null;
+    const only = rows.length === 1 && !grouped ? rows[0].steps[k] : null;
+    const ofFirst = totals[0] > 0 ? totals[k] / totals[0] : null;
+    const ofPrev = k > 0 && totals[k - 1] > 0 ? totals[k] / totals[k - 1] : null;
     chart.append(h('div', { class: 'funnel-step', 'data-step': String(k + 1) },
       bars,
       h('div', { class: 'funnel-label', title: names[k] ?? '' }, `${k + 1}. ${names[k] ?? `Step ${k + 1}`}`),
-      only
-        ? h('div', { class: 'funnel-meta' },
-          h('div', { class: 'funnel-conv', 'data-testid': `conversion-${k + 1}` }, k === 0 ? '100%' : `${formatPercent(only.conversion)} of step 1`),
-          prev ? h('div', { class: 'muted small' }, `${formatPercent(prev.actors > 0 ? only.actors / prev.actors : null)} of previous`) : null,
-          k > 0 ? h('div', { class: 'muted small' }, `median ${formatDuration(only.medianMs)}`) : null)
-        : null));
+      h('div', { class: 'funnel-meta' },
+        h('div', { class: 'funnel-conv', 'data-testid': `conversion-${k + 1}` }, k === 0 ? '100%' : formatPercent(only ? only.conversion : ofFirst),
+          h('span', { class: 'funnel-total' }, ` · ${formatNumber(totals[k])} ${actorWord}`)),
+        k > 0 ? h('div', { class: 'muted small' }, `${formatPercent(ofPrev)} of step ${k}${only ? ` · median ${formatDuration(only.medianMs)}` : ''}`) : h('div', { class: 'muted small' }, grouped ? 'all groups' : 'entered the funnel'))));
   }
   return h('div', {}, chart, grouped ? legend(rows.map((r) => ({ label: r.group.map(groupValueLabel).join(' · '), isOther: isOther(r.group) }))) : null);
 }
@@ -194,6 +273,6 @@ function conversionOverTime(result, bucket, ctx) {
   }
   const series = [...byGroup.values()].sort((a, b) => Number(a.isOther) - Number(b.isOther) || b.total - a.total).slice(0, MAX_GROUP_BARS);
   return h('div', {},
-    h('div', { class: 'chart-title table-title' }, `Conversion from step 1 to step ${last + 1} over time, by the ${bucket} of the first step (${ctx.state.tz})`),
+    h('div', { class: 'chart-title table-title' }, `Conversion from step 1 to step ${last + 1} over time, by ${bucketWords(bucket)} of the first step (${ctx.state.tz})`),
     timeChart({ xs, series, unit: 'fraction', yLabel: 'Conversion (%)', tz: ctx.state.tz, height: 220, testId: 'conversion-chart', range: ctx.range }));
 }

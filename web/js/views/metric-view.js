@@ -5,7 +5,7 @@
  * Both views send the same request shapes (query-build.js) and read the same result layout.
  */
 import { h, select } from '../dom.js';
-import { axisLabel, formatValue, measureLabel, unitOf } from '../format.js';
+import { axisLabel, bucketWords, formatValue, measureLabel, unitOf } from '../format.js';
 import { aggregateRequests, sessionsRequests } from '../query-build.js';
 import { groupValueLabel, isEmptyResult, OTHER, toTimeSeries } from '../series.js';
 import { BUCKETS } from '../time-range.js';
@@ -19,6 +19,8 @@ import { timeChart } from '../ui/time-chart.js';
 /** @typedef {import('./view-types.js').ViewContext} ViewContext */
 
 const TOP_CHOICES = [3, 5, 10, 20];
+/** A session's longest span before a new one starts (PRODUCT.md "maxDuration"); "" for none. */
+const MAX_DURATIONS = /** @type {[string, string][]} */ ([['', 'No limit'], ['30m', '30 minutes'], ['1h', '1 hour'], ['2h', '2 hours'], ['4h', '4 hours'], ['12h', '12 hours'], ['24h', '24 hours']]);
 
 /**
  * @param {'aggregate' | 'sessions'} kind
@@ -30,11 +32,12 @@ export function metricView(kind) {
     id: kind,
     title: sessions ? 'Sessions' : 'Events',
     builder(ctx) {
-      const s = /** @type {import('../state.js').AggregateState & { gap?: string }} */ (/** @type {any} */ (ctx.state)[kind]);
+      const s = /** @type {import('../state.js').AggregateState & { gap?: string, maxDuration?: string }} */ (/** @type {any} */ (ctx.state)[kind]);
       const set = (/** @type {(d: any) => void} */ fn) => ctx.update(fn);
       const bucketOptions = /** @type {[string, string][]} */ ([['auto', 'Automatic'], ['none', 'None (totals only)'], ...BUCKETS.map(([b]) => [b, b])]);
       return h('div', { class: 'builder' },
         sessions ? field('Session ends after a gap of', select(['5m', '10m', '15m', '30m', '1h', '2h'], s.gap ?? '30m', (v) => set((d) => { d.gap = v; }), { 'aria-label': 'session gap' })) : null,
+        sessions ? field('…or once it has lasted', select(MAX_DURATIONS, s.maxDuration ?? '', (v) => set((d) => { d.maxDuration = v; }), { 'aria-label': 'session max duration' })) : null,
         field(sessions ? 'Measure sessions by' : 'Measure', measureEditor({ measures: s.measures, columns: ctx.columns, sessions, onChange: (m) => set((d) => { d.measures = m; d.chart = Math.min(d.chart, m.length - 1); }) })),
         field(sessions ? 'Only events where' : 'Where', filterEditor({ conditions: s.where, columns: ctx.columns, suggest: ctx.suggest, testId: 'where', onChange: (w) => set((d) => { d.where = w; }) })),
         field(sessions ? 'Group sessions by (first event)' : 'Group by', groupByEditor({ groupBy: s.groupBy, columns: ctx.columns, onChange: (g) => set((d) => { d.groupBy = g; }) })),
@@ -68,7 +71,7 @@ export function metricView(kind) {
         const { xs, series } = toTimeSeries(results[0], chartMeasure);
         if (s.groupBy.length === 0 && series[0]) series[0].label = what;
         out.append(
-          h('div', { class: 'chart-title' }, `${what}${by}, per ${bucket} (${ctx.state.tz})`),
+          h('div', { class: 'chart-title' }, `${what}${by}, per ${bucketWords(bucket)} (${ctx.state.tz})`),
           timeChart({ xs, series, unit, yLabel: axisLabel(what, unit), tz: ctx.state.tz, range: ctx.range }),
         );
       } else if (s.groupBy.length > 0) {

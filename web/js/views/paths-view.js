@@ -48,12 +48,13 @@ export const pathsView = {
     return h('div', { class: 'results-body' },
       h('div', { class: 'chart-title' }, `What sessions did ${s.direction === 'before' ? 'before' : 'after'} ${s.start.length > 0 ? 'the starting event' : 'they started'}: ${s.node} over ${s.depth} steps`),
       edges.length > 0 ? flowDiagram({ edges, direction: s.direction }) : null,
-      h('div', { class: 'chart-title table-title' }, 'Top paths'),
+      h('div', { class: 'chart-title table-title' }, `Top ${formatNumber(paths.length)} paths`),
+      h('div', { class: 'muted small table-note' }, `Paths of fewer than ${s.depth + 1} events stop where the session ended.`),
       resultsTable({
         testId: 'paths-table',
         columns: [
-          { key: 'path', label: 'Path (a shorter path: the session ended)' },
-          { key: 'length', label: 'Events', numeric: true, format: formatNumber },
+          { key: 'path', label: 'Path' },
+          { key: 'length', label: 'Events in path', numeric: true, format: formatNumber },
           { key: 'sessions', label: 'Sessions', numeric: true, format: formatNumber },
         ],
         rows,

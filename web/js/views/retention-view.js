@@ -2,12 +2,13 @@
 /**
  * The retention view: a cohort-defining event, a return event, period and number of periods; a
  * cohort grid (one row per cohort, one shaded cell per period with the share retained) and the
- * average retention curve.
+ * average retention curve; with a breakdown, one row per value (its cohorts combined).
  */
 import { parseRetention, retentionCurve } from '../behavioral.js';
 import { h, select } from '../dom.js';
 import { formatBucket, formatNumber, formatPercent } from '../format.js';
 import { retentionRequests } from '../query-build.js';
+import { groupValueLabel } from '../series.js';
 import { field } from '../ui/controls.js';
 import { filterEditor } from '../ui/filter-editor.js';
 import { emptyBox } from '../ui/status.js';
@@ -27,6 +28,7 @@ export const retentionView = {
       field('Came back and did', filterEditor({ conditions: s.return, columns: ctx.columns, suggest: ctx.suggest, testId: 'retention-return', addLabel: s.return.length === 0 ? '+ Any event (add a condition)' : '+ and…', onChange: (c) => set((d) => { d.return = c; }) })),
       field('Period', select([['1d', 'Daily'], ['1w', 'Weekly (from Monday)'], ['1mo', 'Monthly']], s.period, (v) => set((d) => { d.period = v; }), { 'aria-label': 'period' })),
       field('Periods shown', select(['4', '7', '8', '12', '14', '30'], String(s.periods), (v) => set((d) => { d.periods = Number(v); }), { 'aria-label': 'periods' })),
+      field('Break down by (cohort event’s value)', select([['', 'Nothing: one row per cohort'], ...ctx.columns.map((c) => /** @type {[string, string]} */ ([c.name, c.name]))], s.groupBy ?? '', (v) => set((d) => { d.groupBy = v; }), { 'aria-label': 'retention breakdown' })),
       field('Only events where', filterEditor({ conditions: s.where, columns: ctx.columns, suggest: ctx.suggest, testId: 'where', onChange: (w) => set((d) => { d.where = w; }) })),
     );
   },
@@ -42,18 +44,20 @@ export const retentionView = {
     const lastMs = ctx.table?.maxTimeMs ?? Date.now();
     const startOf = (/** @type {number} */ cohortMs, /** @type {number} */ n) => cohortMs + n * (PERIOD_MS[s.period] ?? 86_400_000);
     const curve = retentionCurve(rows, startOf, lastMs);
-    const head = h('tr', {}, h('th', {}, 'Cohort'), h('th', { class: 'num' }, capital(ctx.actorWord)),
+    const head = h('tr', {}, h('th', {}, grid.groupColumns.length > 0 ? grid.groupColumns.join(', ') : 'Cohort'), h('th', { class: 'num' }, capital(ctx.actorWord)),
       Array.from({ length: grid.periods }, (_, n) => h('th', { class: 'num' }, `${word} ${n}`)));
     const avg = h('tr', { class: 'avg-row' }, h('td', {}, 'All cohorts'), h('td', { class: 'num' }, formatNumber(rows.reduce((a, r) => a + r.size, 0))),
       curve.map((f) => shaded(f, null)));
-    const body = rows.map((r) => h('tr', {},
+    const body = grid.groupColumns.length > 0 ? groupRows(rows, startOf, lastMs) : rows.map((r) => h('tr', {},
       h('td', {}, formatBucket(r.cohortMs, ctx.state.tz, s.period === '1mo' ? '1mo' : '1d')),
       h('td', { class: 'num' }, formatNumber(r.size)),
       r.counts.map((c, n) => (startOf(r.cohortMs, n) > lastMs ? h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '') : shaded(r.size > 0 ? c / r.size : null, c)))));
     return h('div', { class: 'results-body' },
-      h('div', { class: 'chart-title' }, `Share of each cohort that came back, by ${word.toLowerCase()} since their first event (${ctx.state.tz})`),
+      h('div', { class: 'chart-title' }, grid.groupColumns.length > 0
+        ? `Share of ${ctx.actorWord} who came back, by ${grid.groupColumns.join(', ')} and ${word.toLowerCase()} since their first event (${ctx.state.tz}; cohorts combined)`
+        : `Share of each cohort that came back, by ${word.toLowerCase()} since their first event (${ctx.state.tz})`),
       h('div', { class: 'table-wrap' }, h('table', { class: 'results retention', 'data-testid': 'retention-grid' }, h('thead', {}, head), h('tbody', {}, avg, body))),
-      h('div', { class: 'muted small' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. Blank cells have not happened yet. Hover a cell for the number of ${ctx.actorWord}.`));
+      h('div', { class: 'muted small grid-note' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. Blank cells have not happened yet. Hover a cell for the number of ${ctx.actorWord}.`));
   },
 };
 
@@ -70,6 +74,33 @@ function shaded(fraction, count) {
     if (alpha > 0.5) td.classList.add('on-dark');
   }
   return td;
+}
+
+/**
+ * One row per breakdown value: its cohorts combined, each period over the cohorts that have
+ * reached it (as the "All cohorts" row), largest group first.
+ * @param {{ group: any[], cohortMs: number, size: number, counts: number[] }[]} rows
+ * @param {(cohortMs: number, n: number) => number} startOf
+ * @param {number} lastMs
+ */
+function groupRows(rows, startOf, lastMs) {
+  /** @type {Map<string, typeof rows>} */
+  const byGroup = new Map();
+  for (const r of rows) {
+    const k = JSON.stringify(r.group);
+    byGroup.set(k, [...(byGroup.get(k) ?? []), r]);
+  }
+  const groups = [...byGroup.values()].map((list) => ({ list, size: list.reduce((n, r) => n + r.size, 0) })).sort((a, b) => b.size - a.size);
+  return groups.map(({ list, size }) => {
+    const periods = list[0].counts.length;
+    const cells = Array.from({ length: periods }, (_, n) => {
+      const reached = list.filter((r) => startOf(r.cohortMs, n) <= lastMs);
+      const base = reached.reduce((a, r) => a + r.size, 0);
+      const kept = reached.reduce((a, r) => a + r.counts[n], 0);
+      return base > 0 ? shaded(kept / base, kept) : h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '');
+    });
+    return h('tr', {}, h('td', {}, list[0].group.map(groupValueLabel).join(' · ')), h('td', { class: 'num' }, formatNumber(size)), cells);
+  });
 }
 
 /** @param {string} w */
