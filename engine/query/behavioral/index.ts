@@ -71,7 +71,7 @@ export function emptyBehavioralPartial(plan: BehavioralPlan): BehavioralPartial 
     case 'retention':
       return { kind: 'retention', shards: [], memoryBytes: 0, main: none(1 + plan.query.groupBy.length, plan.query.periods + 2), stats: noStats() };
     case 'paths':
-      return { kind: 'paths', shards: [], memoryBytes: 0, paths: none(plan.query.depth + 1, 1), edges: none(3, 1), stats: noStats() };
+      return { kind: 'paths', shards: [], memoryBytes: 0, depth: plan.query.depth, nodes: [null], paths: { n: 0, codes: new Int32Array(0), counts: new Float64Array(0) }, edges: { n: 0, codes: new Int32Array(0), counts: new Float64Array(0) }, stats: noStats() };
     case 'sessions': {
       const a = plan.aggregate;
       const width = (a.group.bucket === null ? 0 : 1) + a.group.keys.length;

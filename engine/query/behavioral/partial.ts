@@ -7,9 +7,11 @@
  *   funnel:    groups [$bucket?, groupBy…] → count per step, sketch of time to convert per step ≥ 2
  *   sessions:  an AggregatePartial (session rows feed ordinary aggregate states)
  *   retention: groups [$cohort, groupBy…] → cohort size, count per period
- *   paths:     paths [node0 … nodeD] → sessions; edges [depth, from, to] → sessions
+ *   paths:     node list; paths (node codes node0 … nodeD) → sessions; edges (depth, from, to) → sessions
  */
+import type { Value } from '../../types.js';
 import { mergeGroupSets, mergePartials as mergeAggregatePartials, type AggregatePartial, type GroupSet, type ScanStats } from '../partial.js';
+import { mergePaths } from './paths.js';
 
 export interface FunnelPartial {
   kind: 'funnel';
@@ -36,14 +38,24 @@ export interface RetentionPartial {
   stats: ScanStats;
 }
 
+/** Tuples of node codes (`width` per entry, flattened) with their session counts. */
+export interface PathCounts {
+  n: number;
+  codes: Int32Array;
+  counts: Float64Array;
+}
+
 export interface PathsPartial {
   kind: 'paths';
   shards: number[];
   memoryBytes: number;
-  /** Keys: node0 … node{depth} (null past the session's end). State: `count` of sessions. */
-  paths: GroupSet;
-  /** Keys: depth, from node, to node. State: `count` of sessions. */
-  edges: GroupSet;
+  depth: number;
+  /** Node values by code; code 0 is null (a node without a value, or past the session's end). */
+  nodes: Value[];
+  /** Paths: node0 … node{depth} codes. */
+  paths: PathCounts;
+  /** Edges: depth, from code, to code. */
+  edges: PathCounts;
   stats: ScanStats;
 }
 
@@ -75,11 +87,7 @@ export function mergeBehavioralPartials(parts: BehavioralPartial[], maxGroups: n
     }
     case 'paths': {
       const ps = parts as PathsPartial[];
-      return {
-        kind: 'paths', shards, memoryBytes: bytes(ps), stats,
-        paths: mergeGroupSets(ps.map((p) => p.paths), maxGroups),
-        edges: mergeGroupSets(ps.map((p) => p.edges), maxGroups),
-      };
+      return { kind: 'paths', shards, memoryBytes: bytes(ps), stats, depth: ps[0].depth, ...mergePaths(ps, maxGroups) };
     }
     case 'sessions': {
       const ps = parts as SessionsPartial[];
