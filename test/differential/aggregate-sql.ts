@@ -25,7 +25,7 @@
  *
  * Output columns: [__bucket]?, __g0…, __m0…, __other, __rn.
  */
-import { COLUMNS } from './dataset.js';
+import { COLUMNS, type ColumnKind } from './dataset.js';
 import { UNIT_MS } from './aggregate-queries.js';
 
 type Q = Record<string, any>;
@@ -60,10 +60,10 @@ function isTime(name: string): boolean {
 }
 
 /** The SQL column of a query column name, or null when the table has never seen it. */
-export function columnSql(name: string): string | null {
+export function columnSql(name: string, columns: Record<string, ColumnKind> = COLUMNS): string | null {
   if (isActor(name)) return ident('user_id');
   if (isTime(name)) return ident('time');
-  return name in COLUMNS ? ident(name) : null;
+  return name in columns ? ident(name) : null;
 }
 
 export function timeMs(v: unknown): number {
@@ -139,10 +139,10 @@ export function isCounting(m: Measure): boolean {
   return m.fn === 'count' || m.fn === 'uniq';
 }
 
-export function measureSql(m: Measure): string {
+export function measureSql(m: Measure, columns: Record<string, ColumnKind> = COLUMNS): string {
   if (m.column === null) return 'count(*)';
-  const c = columnSql(m.column)!;
-  const num = COLUMNS[m.column] === 'boolean' ? `CAST(${c} AS INTEGER)` : c;
+  const c = columnSql(m.column, columns)!;
+  const num = columns[m.column] === 'boolean' ? `CAST(${c} AS INTEGER)` : c;
   switch (m.fn) {
     case 'count': return `count(${c})`;
     case 'uniq': return `count(DISTINCT ${c})`;
@@ -177,9 +177,9 @@ export function bucketSql(unit: string, tz: string, t: string): string {
  * the bucket start depends only on the row's wall-clock bucket and UTC offset, so it is
  * computed once per distinct pair (the same formula as sub_bucket / cal_bucket).
  */
-function bucketedBase(unit: string, tz: string, where: string): string[] {
+function bucketedBase(unit: string, tz: string, where: string, table: string): string[] {
   const iv = `INTERVAL '${INTERVAL[unit]}'`;
-  if (tz === 'UTC') return [`base AS (SELECT *, ${bucketSql(unit, tz, '"time"')} AS __b FROM events WHERE ${where})`];
+  if (tz === 'UTC') return [`base AS (SELECT *, ${bucketSql(unit, tz, '"time"')} AS __b FROM ${table} WHERE ${where})`];
   if (!WALL_ZONES.includes(tz)) throw new Error(`aggregateSql: no wall-time column for ${tz}`);
   const wall = ident(`__wall:${tz}`);
   const z = sqlString(tz);
@@ -188,7 +188,7 @@ function bucketedBase(unit: string, tz: string, where: string): string[] {
     ? `local_start(__wb, ${z})`
     : `CASE WHEN wall_ms(__wb - __off, ${z}) - (__wb - __off) = __off THEN __wb - __off ELSE local_start(__wb, ${z}) END`;
   return [
-    `base0 AS (SELECT *, epoch_ms(time_bucket(${iv}, ts_of(${wall}))) AS __wb, ${wall} - "time" AS __off FROM events WHERE ${where})`,
+    `base0 AS (SELECT *, epoch_ms(time_bucket(${iv}, ts_of(${wall}))) AS __wb, ${wall} - "time" AS __off FROM ${table} WHERE ${where})`,
     `bmap AS (SELECT __wb, __off, ${instant} AS __b FROM (SELECT DISTINCT __wb, __off FROM base0))`,
     `base AS (SELECT base0.*, bmap.__b FROM base0 JOIN bmap ON base0.__wb = bmap.__wb AND base0.__off = bmap.__off)`,
   ];
@@ -204,14 +204,27 @@ export function bucketListSql(unit: string, tz: string, lo: number, hi: number):
 
 const orderDir = (dir: string): string => `${dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`;
 
+export interface SqlSource {
+  /** The table or view read (default `events`). */
+  table: string;
+  /** Its columns besides user_id and "time" (and "__wall:<zone>" for buckets in a zone). */
+  columns: Record<string, ColumnKind>;
+  /** Rows are already filtered: `where`, `from` and `to` only size the buckets. */
+  prefiltered: boolean;
+}
+
+const EVENTS: SqlSource = { table: 'events', columns: COLUMNS, prefiltered: false };
+
 /**
  * The statement for query `q`. `dataRange` is the table's [min, max] time (buckets cover it when
  * `from`/`to` are absent).
  */
-export function aggregateSql(q: Q, dataRange: { minMs: number; maxMs: number }): string {
+export function aggregateSql(q: Q, dataRange: { minMs: number; maxMs: number }, source: SqlSource = EVENTS): string {
   const measures = (q.measures as string[]).map(parseMeasure);
   const groupBy: string[] = q.groupBy ?? [];
-  const keys = groupBy.map((g) => columnSql(g)!);
+  const keys = groupBy.map((g) => columnSql(g, source.columns)!);
+  const where = source.prefiltered ? 'TRUE' : whereSql(q);
+  const measureOf = (m: Measure): string => measureSql(m, source.columns);
   const limit: number = q.limit ?? 1000;
   const orderBy: [string, string][] = q.orderBy ?? [...(q.bucket ? [['$bucket', 'asc']] : []), [measures[0].name, 'desc']];
   const keyRef = (name: string): string => {
@@ -220,7 +233,7 @@ export function aggregateSql(q: Q, dataRange: { minMs: number; maxMs: number }):
     return `__m${measures.findIndex((m) => m.name === name)}`;
   };
   const gCols = keys.map((k, j) => `${k} AS __g${j}`);
-  const mCols = measures.map((m, j) => `${measureSql(m)} AS __m${j}`);
+  const mCols = measures.map((m, j) => `${measureOf(m)} AS __m${j}`);
   const ties = groupBy.map((_, j) => `__g${j} ASC NULLS LAST`);
   const matchKeys = (left: string, right: string): string => keys.map((k, j) => `${left}.__g${j} IS NOT DISTINCT FROM ${right}.${k}`).join(' AND ');
   const groupClause = keys.length === 0 ? '' : ` GROUP BY ${keys.join(', ')}`;
@@ -228,14 +241,14 @@ export function aggregateSql(q: Q, dataRange: { minMs: number; maxMs: number }):
   if (!q.bucket) {
     const rankOrder = [...orderBy.map(([n, d]) => `${keyRef(n)} ${orderDir(d)}`), ...ties].join(', ');
     const parts = [
-      `WITH base AS (SELECT * FROM events WHERE ${whereSql(q)}),`,
+      `WITH base AS (SELECT * FROM ${source.table} WHERE ${where}),`,
       `g AS (SELECT ${[...gCols, ...mCols].join(', ')} FROM base${groupClause}),`,
       `r AS (SELECT *, row_number() OVER (ORDER BY ${rankOrder}) AS __rn FROM g)`,
       `SELECT ${[...keys.map((_, j) => `__g${j}`), ...measures.map((_, j) => `__m${j}`)].join(', ')}, FALSE AS __other, __rn FROM r WHERE __rn <= ${limit}`,
     ];
     if (q.other && keys.length > 0) {
       parts.push(
-        `UNION ALL SELECT ${[...keys.map((_, j) => `NULL AS __g${j}`), ...measures.map((m, j) => `${measureSql(m)} AS __m${j}`)].join(', ')}, TRUE, ${limit + 1}`,
+        `UNION ALL SELECT ${[...keys.map((_, j) => `NULL AS __g${j}`), ...mCols].join(', ')}, TRUE, ${limit + 1}`,
         `FROM base JOIN r ON ${matchKeys('r', 'base')} WHERE r.__rn > ${limit} HAVING count(*) > 0`,
       );
     }
@@ -250,7 +263,7 @@ export function aggregateSql(q: Q, dataRange: { minMs: number; maxMs: number }):
   if (!rankKeys.some(([n]) => measures.some((m) => m.name === n))) rankKeys.push([measures[0].name, 'desc']);
   const fill = (prefix: string): string[] => measures.map((m, j) => (isCounting(m) ? `COALESCE(${prefix}.__m${j}, 0) AS __m${j}` : `${prefix}.__m${j}`));
   const ctes = [
-    ...bucketedBase(q.bucket, tz, whereSql(q)),
+    ...bucketedBase(q.bucket, tz, where, source.table),
     `buckets AS (${bucketListSql(q.bucket, tz, lo, hi)})`,
     `cells AS (SELECT __b, ${[...gCols, ...mCols].join(', ')} FROM base GROUP BY __b${keys.map((k) => `, ${k}`).join('')})`,
   ];

@@ -56,7 +56,11 @@ export const DEFAULT_DATASET: DatasetOptions = { events: 200_000, users: 2000, s
 
 const TAGS = ['alpha', 'beta', '', 'é', 'Zed', 'zeta', 'a%b', "o'k", 'al_pha'];
 
-/** Generates the events (deterministic for the options), shuffled into a random arrival order. */
+/**
+ * Generates the events (deterministic for the options), shuffled into a random arrival order;
+ * an event's index in the result is its arrival order. 3% of events repeat the time of the
+ * same actor's previous event, so ties are common.
+ */
 export function generateDataset(opts: DatasetOptions): FlatEvent[] {
   const r = rng(opts.seed ^ 0x2545f491);
   const out: FlatEvent[] = [];
@@ -67,6 +71,9 @@ export function generateDataset(opts: DatasetOptions): FlatEvent[] {
       if (k === 'props') for (const [pk, pv] of Object.entries(v as object)) e[`props.${pk}`] = pv as Value;
       else e[k] = v as Value;
     }
+    // equal timestamps within an actor (arrival order then decides): 3% of events
+    const prev = out[out.length - 1];
+    if (prev !== undefined && prev.user_id === e.user_id && r() < 0.03) e.time = prev.time;
     if (r() < 0.75) e.flag = r() < 0.4;
     if (r() < 0.9) e.score = Math.floor(r() * 801 - 400) / 4;
     if (r() < 0.7) e.tag = TAGS[Math.floor(r() * TAGS.length)];
@@ -123,16 +130,22 @@ export interface DuckDb {
   close: () => void;
 }
 
-/** Opens an in-memory DuckDB (session time zone UTC) and loads the events as table `events`. */
+/**
+ * Opens an in-memory DuckDB (session time zone UTC) and loads the events as table `events`,
+ * with their arrival order in column `seq` (so (time, seq) is Shoal's (time, arrival) order).
+ */
 export async function loadIntoDuckDb(events: FlatEvent[], threads = 2): Promise<DuckDb> {
   const { dir, cleanup } = tempDir('shoal-diff-duck-');
   const instance = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const connection = await instance.connect();
   try {
     const file = join(dir, 'events.ndjson');
-    writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
+    writeFileSync(file, events.map((e, i) => JSON.stringify({ ...e, seq: i })).join('\n'));
     const sqlType = { string: 'VARCHAR', number: 'DOUBLE', boolean: 'BOOLEAN' } as const;
-    const cols: [string, string][] = [['user_id', 'VARCHAR'], ['time', 'BIGINT'], ...Object.entries(COLUMNS).map(([n, k]): [string, string] => [n, sqlType[k]])];
+    const cols: [string, string][] = [
+      ['user_id', 'VARCHAR'], ['time', 'BIGINT'], ['seq', 'BIGINT'],
+      ...Object.entries(COLUMNS).map(([n, k]): [string, string] => [n, sqlType[k]]),
+    ];
     await connection.run(`SET TimeZone = 'UTC'`);
     await connection.run(`CREATE TABLE events (${cols.map(([n, t]) => `"${n}" ${t}`).join(', ')})`);
     const spec = `{${cols.map(([n, t]) => `'${n}': '${t}'`).join(', ')}}`;
