@@ -344,6 +344,11 @@ export class QueryPool {
     };
   }
 
+  /** Starts every worker thread now, so the first large query does not wait for them. */
+  warm(): void {
+    for (let i = 0; i < this.size; i++) this.slot(i);
+  }
+
   /** Terminates worker `index` as if it had crashed (operators and tests); it is replaced. */
   async killWorker(index: number): Promise<void> {
     await this.slot(index).worker.terminate();
