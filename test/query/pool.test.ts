@@ -91,6 +91,27 @@ describe('query pool', () => {
     }
   });
 
+  it('runs small queries on the calling thread without starting workers; warm() starts them', async () => {
+    const lazy = new QueryPool({ workers: 2 });
+    const fx = await openFixture();
+    try {
+      await loadPlain(fx.table, manyEvents(5_000, 300, 2));
+      const snapshot = fx.table.snapshot();
+      try {
+        await expectSameAsRunQuery(lazy, snapshot, { table: 't', groupBy: ['event'], measures: ['count'] }, 'small query');
+        expect(lazy.stats().inlineQueries).toBe(1);
+        expect(lazy.stats().workers).toEqual([]);
+        lazy.warm();
+        expect(lazy.stats().workers.map((w) => w.index)).toEqual([0, 1]);
+      } finally {
+        snapshot.release();
+      }
+    } finally {
+      await lazy.close();
+      await fx.cleanup();
+    }
+  });
+
   it('answers concurrent queries, each as runQuery does', async () => {
     const fx = await openFixture();
     try {
