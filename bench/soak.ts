@@ -341,7 +341,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     const crash = await runCrashLoop({ dataDir: join(base, 'crash'), kills: Number(values.kills), clients: Number(values.clients), seed: Number(values.seed), log });
     log(`crash loop: ${JSON.stringify(crash)}`);
-    const soak = await runSoak({ dataDir: join(base, 'soak'), durationMs: Number(values.minutes) * 60_000, sampleMs: 5000, clients: 2, queryClients: 2, seed: Number(values.seed) });
+    // Paced ingest (~3k events/s) so a 10-minute soak crosses a few flushes and compactions.
+    const soak = await runSoak({ dataDir: join(base, 'soak'), durationMs: Number(values.minutes) * 60_000, sampleMs: 5000, clients: 2, queryClients: 2, seed: Number(values.seed), ingestPauseMs: 50 });
     const report = { crash, soak, node: process.version, at: new Date().toISOString() };
     const text = JSON.stringify(report, null, 1);
     if (values.out) writeFileSync(values.out, text);

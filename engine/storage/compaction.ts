@@ -145,7 +145,10 @@ export function chooseMerges(segments: SegmentHandle[], fanIn: number, full: boo
  */
 export async function compactTable(table: Table, opts: { full: boolean }): Promise<number> {
   const fanIn = Math.max(2, table.options.compactAt);
-  const merges = groups(table).flatMap((g) => chooseMerges(g, fanIn, opts.full));
+  // A partition holding a damaged segment stays as it is: merging would have to read it.
+  const merges = groups(table)
+    .filter((g) => !g.some((h) => h.reader.damage !== null))
+    .flatMap((g) => chooseMerges(g, fanIn, opts.full));
   if (merges.length === 0) return 0;
   const inputs: SegmentHandle[] = [];
   const outputs: SegmentHandle[] = [];
