@@ -3,7 +3,8 @@
  * port 0 over a temporary store with ~20k demo events): views are built by clicking as a user
  * would, and the numbers on the page are checked against the same queries sent to the API (the
  * query panel's JSON, after checking it says what was clicked). Also: a shared link restores the
- * view, markup in event values is shown as text and runs nothing, and errors show their code.
+ * view, markup in event values is shown as text and runs nothing, errors show their code, and
+ * funnel exclusions, session length caps and retention breakdowns are sent and shown as built.
  * Screenshots of each view (1280×800) go to test/web/screenshots/.
  */
 import type { Page } from 'playwright-core';
@@ -273,6 +274,59 @@ describe('exploration UI in Chromium', () => {
     expect(shown[0].slice(0, expected.rows[0].length).map((c) => Number(c.title))).toEqual(expected.rows[0]);
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
     await screenshot(page, 'sessions');
+    await page.close();
+  });
+
+  it('sends funnel exclusions, a session length cap and a retention breakdown as built, and shows what the API answers', async () => {
+    const page = await openFresh();
+    await fixRange(page);
+    await act(page, () => page.click('button[data-view="funnel"]'), ['ready', 'incomplete']);
+    await act(page, () => page.click('[data-testid="add-exclusion"]'), ['ready', 'incomplete']);
+    await act(page, async () => {
+      await page.locator('[data-testid="exclusion-1"] input.f-val').fill('error');
+      await page.locator('[data-testid="exclusion-1"] input.f-val').press('Enter');
+    });
+    const funnel = await panelQuery(page, 'funnel');
+    const steps = (funnel.steps as unknown[]).length;
+    expect(funnel.exclude).toEqual([{ filter: ['event', '=', 'error'], after: 1, before: steps }]);
+    const fx = await api(funnel);
+    const fc = fx.columns.map((c) => c.name);
+    const [row] = await tableRows(page, '[data-testid="funnel-table"]');
+    expect(num(row[0])).toBe(fx.rows[0][fc.indexOf('step1')]);
+    expect(num(row[1])).toBe(fx.rows[0][fc.indexOf('step2')]);
+    expect(num(row[2])).toBe(fx.rows[0][fc.indexOf('step2_conversion')]);
+    expect(await page.locator('.chart-title').first().textContent()).toContain(`not if error between steps 1 and ${steps}`);
+    await screenshot(page, 'funnel-exclusion');
+
+    await act(page, () => page.click('button[data-view="sessions"]'));
+    await act(page, () => page.locator('select[aria-label="session max duration"]').selectOption('1h'));
+    const sessions = await panelQuery(page, 'table');
+    expect(sessions).toMatchObject({ kind: 'sessions', gap: '30m', maxDuration: '1h' });
+    const sx = await api(sessions);
+    const shownSessions = await tableRows(page, '[data-testid="results-table"]');
+    expect(shownSessions[0].map((c) => Number(c.title))).toEqual(sx.rows[0]);
+
+    await act(page, () => page.click('button[data-view="retention"]'));
+    await act(page, () => page.locator('select[aria-label="retention breakdown"]').selectOption('country'));
+    const retention = await panelQuery(page, 'retention');
+    expect(retention).toMatchObject({ kind: 'retention', groupBy: ['country'] });
+    const rx = await api(retention);
+    const rc = rx.columns.map((c) => c.name);
+    // Each country's row combines its cohorts: sizes and period-0 counts add up.
+    const sums = new Map<string, [number, number]>();
+    for (const r of rx.rows) {
+      const k = label(r[rc.indexOf('country')]);
+      const [size, p0] = sums.get(k) ?? [0, 0];
+      sums.set(k, [size + (r[rc.indexOf('cohort_size')] as number), p0 + (r[rc.indexOf('period0')] as number)]);
+    }
+    const groups = (await tableRows(page, '[data-testid="retention-grid"]')).slice(1);
+    expect(new Set(groups.map((g) => g[0].text))).toEqual(new Set([...sums].filter(([, [size]]) => size > 0).map(([k]) => k)));
+    for (const g of groups) {
+      const [size, p0] = sums.get(g[0].text)!;
+      expect(g[1].text).toBe(size.toLocaleString('en-US'));
+      expect(Number(g[2].count)).toBe(p0);
+    }
+    await screenshot(page, 'retention-breakdown');
     await page.close();
   });
 

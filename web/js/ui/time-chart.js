@@ -25,6 +25,9 @@ const DURATION_INCRS_MS = [
   86400e3, 172800e3, 604800e3,
 ];
 
+/** Tick steps for counts: whole numbers only (no "2.5 events"). */
+const COUNT_INCRS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
+
 /** @param {number} i @param {boolean} [isOther] */
 export function seriesColor(i, isOther = false) {
   return isOther ? OTHER_COLOR : PALETTE[i % PALETTE.length];
@@ -105,7 +108,7 @@ export function timeChart(opts) {
         grid: { stroke: '#eee' },
         ticks: { stroke: '#ddd' },
         values: (_u, ticks) => tickLabels(ticks, opts.unit),
-        ...(opts.unit === 'ms' ? { incrs: DURATION_INCRS_MS } : {}),
+        ...(opts.unit === 'ms' ? { incrs: DURATION_INCRS_MS } : opts.unit === 'count' ? { incrs: COUNT_INCRS } : {}),
       },
     ],
     series: [

@@ -10,9 +10,12 @@ import { formatBucket, formatNumber, formatPercent } from '../format.js';
 import { retentionRequests } from '../query-build.js';
 import { groupValueLabel } from '../series.js';
 import { field } from '../ui/controls.js';
+import { curveChart } from '../ui/curve-chart.js';
 import { filterEditor } from '../ui/filter-editor.js';
 import { emptyBox } from '../ui/status.js';
 
+/** Breakdown groups drawn as curves (the grid lists them all). */
+const MAX_CURVES = 6;
 const PERIOD_WORDS = /** @type {Record<string, string>} */ ({ '1d': 'Day', '1w': 'Week', '1mo': 'Month' });
 const PERIOD_MS = /** @type {Record<string, number>} */ ({ '1d': 86_400_000, '1w': 604_800_000, '1mo': 2_629_746_000 });
 
@@ -46,14 +49,20 @@ export const retentionView = {
     const curve = retentionCurve(rows, startOf, lastMs);
     const head = h('tr', {}, h('th', {}, grid.groupColumns.length > 0 ? grid.groupColumns.join(', ') : 'Cohort'), h('th', { class: 'num' }, capital(ctx.actorWord)),
       Array.from({ length: grid.periods }, (_, n) => h('th', { class: 'num' }, `${word} ${n}`)));
-    const avg = h('tr', { class: 'avg-row' }, h('td', {}, 'All cohorts'), h('td', { class: 'num' }, formatNumber(rows.reduce((a, r) => a + r.size, 0))),
+    const avg = h('tr', { class: 'avg-row' }, h('td', {}, grid.groupColumns.length > 0 ? 'These groups' : 'All cohorts'), h('td', { class: 'num' }, formatNumber(rows.reduce((a, r) => a + r.size, 0))),
       curve.map((f) => shaded(f, null)));
     const body = grid.groupColumns.length > 0 ? groupRows(rows, startOf, lastMs) : rows.map((r) => h('tr', {},
       h('td', {}, formatBucket(r.cohortMs, ctx.state.tz, s.period === '1mo' ? '1mo' : '1d')),
       h('td', { class: 'num' }, formatNumber(r.size)),
       r.counts.map((c, n) => (startOf(r.cohortMs, n) > lastMs ? h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '') : shaded(r.size > 0 ? c / r.size : null, c)))));
+    const grouped = grid.groupColumns.length > 0;
+    const lines = grouped
+      ? groupCurves(rows, startOf, lastMs).slice(0, MAX_CURVES)
+      : [{ label: 'All cohorts', values: curve }];
     return h('div', { class: 'results-body' },
-      h('div', { class: 'chart-title' }, grid.groupColumns.length > 0
+      h('div', { class: 'chart-title' }, `Retention curve: share of ${ctx.actorWord} active ${word.toLowerCase()} N after their first event${grouped ? `, top ${lines.length} by ${grid.groupColumns.join(', ')}` : ''}`),
+      curveChart({ periods: grid.periods, word, series: lines, yLabel: `Retained ${ctx.actorWord} (%)`, testId: 'retention-curve' }),
+      h('div', { class: 'chart-title table-title' }, grid.groupColumns.length > 0
         ? `Share of ${ctx.actorWord} who came back, by ${grid.groupColumns.join(', ')} and ${word.toLowerCase()} since their first event (${ctx.state.tz}; cohorts combined)`
         : `Share of each cohort that came back, by ${word.toLowerCase()} since their first event (${ctx.state.tz})`),
       h('div', { class: 'table-wrap' }, h('table', { class: 'results retention', 'data-testid': 'retention-grid' }, h('thead', {}, head), h('tbody', {}, avg, body))),
@@ -77,30 +86,49 @@ function shaded(fraction, count) {
 }
 
 /**
- * One row per breakdown value: its cohorts combined, each period over the cohorts that have
- * reached it (as the "All cohorts" row), largest group first.
+ * Per breakdown value, largest first: its cohorts combined, and per period the retained actors
+ * over the cohorts that have reached it (as the "All cohorts" row); null before any has.
  * @param {{ group: any[], cohortMs: number, size: number, counts: number[] }[]} rows
  * @param {(cohortMs: number, n: number) => number} startOf
  * @param {number} lastMs
  */
-function groupRows(rows, startOf, lastMs) {
+function combineGroups(rows, startOf, lastMs) {
   /** @type {Map<string, typeof rows>} */
   const byGroup = new Map();
   for (const r of rows) {
     const k = JSON.stringify(r.group);
     byGroup.set(k, [...(byGroup.get(k) ?? []), r]);
   }
-  const groups = [...byGroup.values()].map((list) => ({ list, size: list.reduce((n, r) => n + r.size, 0) })).sort((a, b) => b.size - a.size);
-  return groups.map(({ list, size }) => {
-    const periods = list[0].counts.length;
-    const cells = Array.from({ length: periods }, (_, n) => {
+  return [...byGroup.values()].map((list) => ({
+    label: list[0].group.map(groupValueLabel).join(' · '),
+    size: list.reduce((n, r) => n + r.size, 0),
+    periods: Array.from({ length: list[0].counts.length }, (_, n) => {
       const reached = list.filter((r) => startOf(r.cohortMs, n) <= lastMs);
       const base = reached.reduce((a, r) => a + r.size, 0);
-      const kept = reached.reduce((a, r) => a + r.counts[n], 0);
-      return base > 0 ? shaded(kept / base, kept) : h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '');
-    });
-    return h('tr', {}, h('td', {}, list[0].group.map(groupValueLabel).join(' · ')), h('td', { class: 'num' }, formatNumber(size)), cells);
-  });
+      return base > 0 ? { kept: reached.reduce((a, r) => a + r.counts[n], 0), base } : null;
+    }),
+  })).sort((a, b) => b.size - a.size);
+}
+
+/**
+ * One grid row per breakdown value.
+ * @param {{ group: any[], cohortMs: number, size: number, counts: number[] }[]} rows
+ * @param {(cohortMs: number, n: number) => number} startOf
+ * @param {number} lastMs
+ */
+function groupRows(rows, startOf, lastMs) {
+  return combineGroups(rows, startOf, lastMs).map((g) => h('tr', {}, h('td', {}, g.label), h('td', { class: 'num' }, formatNumber(g.size)),
+    g.periods.map((p) => (p ? shaded(p.kept / p.base, p.kept) : h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '')))));
+}
+
+/**
+ * One retention curve per breakdown value.
+ * @param {{ group: any[], cohortMs: number, size: number, counts: number[] }[]} rows
+ * @param {(cohortMs: number, n: number) => number} startOf
+ * @param {number} lastMs
+ */
+function groupCurves(rows, startOf, lastMs) {
+  return combineGroups(rows, startOf, lastMs).map((g) => ({ label: g.label, values: g.periods.map((p) => (p ? p.kept / p.base : null)) }));
 }
 
 /** @param {string} w */

@@ -1,0 +1,69 @@
+// @ts-check
+/**
+ * A line chart over periods rather than time (uPlot, x = period number 0 … N): the retention
+ * curve, one line per breakdown group, y as a percentage. Same look and legend behaviour as the
+ * time charts (time-chart.js): values show in the legend while hovering.
+ */
+import uPlot from '/vendor/uplot/uPlot.esm.js';
+import { h } from '../dom.js';
+import { formatPercent } from '../format.js';
+import { seriesColor } from './time-chart.js';
+
+/**
+ * @param {{
+ *   periods: number,
+ *   word: string,
+ *   series: { label: string, values: (number | null)[] }[],
+ *   yLabel: string,
+ *   height?: number,
+ *   testId?: string,
+ * }} opts  word: what a period is called ("Day"); values are fractions (0 … 1) per period
+ * @returns {HTMLElement}
+ */
+export function curveChart(opts) {
+  const el = h('div', { class: 'chart', 'data-testid': opts.testId ?? 'curve-chart' });
+  const height = opts.height ?? 220;
+  const xs = Array.from({ length: opts.periods }, (_, n) => n);
+  const step = Math.max(1, Math.ceil(opts.periods / 16));
+  /** @type {uPlot.Options} */
+  const options = {
+    width: 800,
+    height,
+    cursor: { points: { size: 6 } },
+    legend: { live: true },
+    hooks: { setLegend: [(u) => { el.classList.toggle('hovering', u.cursor.idx != null); }] },
+    scales: { x: { time: false, range: [-0.2, Math.max(1, opts.periods - 1) + 0.2] }, y: { range: [0, 1.05] } },
+    axes: [
+      {
+        stroke: '#555', font: '12px system-ui, sans-serif', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' },
+        splits: () => xs.filter((n) => n % step === 0),
+        values: (_u, ticks) => ticks.map((t) => `${opts.word} ${t}`),
+      },
+      {
+        label: opts.yLabel, labelSize: 22, labelFont: '600 12px system-ui, sans-serif', font: '12px system-ui, sans-serif',
+        stroke: '#555', size: 72, grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' },
+        splits: () => [0, 0.25, 0.5, 0.75, 1],
+        values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`),
+      },
+    ],
+    series: [
+      { label: opts.word, value: (_u, v) => (v == null ? '—' : `${opts.word} ${v}`) },
+      ...opts.series.map((s, i) => ({
+        label: s.label,
+        stroke: seriesColor(i),
+        width: 2,
+        points: { show: true, size: 5 },
+        value: (/** @type {uPlot} */ _u, /** @type {number | null} */ v) => formatPercent(v),
+      })),
+    ],
+  };
+  const data = /** @type {uPlot.AlignedData} */ ([xs, ...opts.series.map((s) => s.values)]);
+  const plot = new uPlot(options, data, el);
+  const fit = () => {
+    const width = Math.max(320, Math.floor(el.clientWidth));
+    if (width !== plot.width) plot.setSize({ width, height });
+  };
+  new ResizeObserver(fit).observe(el);
+  requestAnimationFrame(fit);
+  return el;
+}
