@@ -18,6 +18,7 @@ import { ShoalError, type Store } from '../engine/index.js';
 import { runQuery } from '../engine/query/index.js';
 import { authorize, rateLimitFromEnv, registerRateLimit, type Access, type ApiKey, type RateLimitOptions } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { registerPoolMetrics, type PoolStatsView } from './pool-metrics.js';
 import { DEFAULT_SCHEDULER_OPTIONS, QueryScheduler, type Executor, type SchedulerOptions } from './query-scheduler.js';
 import { registerIngestRoute } from './routes/ingest.js';
 import { registerQueryRoute } from './routes/query.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
   scheduler?: Partial<SchedulerOptions>;
   /** How queries execute (default: in-process runQuery). */
   executor?: Executor;
+  /** Counters of the query worker pool behind `executor`, exported on /metrics. */
+  poolStats?: () => PoolStatsView;
   queryLimits?: QueryLimitOptions;
   logger?: boolean;
   webDir?: string;
@@ -140,10 +143,11 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   const scheduler = new QueryScheduler(opts.store, opts.executor ?? inProcessExecutor(opts.queryLimits ?? {}), { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler });
   const keys = opts.apiKeys ?? [];
   let closing = false;
-  metrics.addGauge('shoal_queries_running', 'Queries running per lane', ['lane'], () =>
+  metrics.addCollected('gauge', 'shoal_queries_running', 'Queries running per lane', ['lane'], () =>
     scheduler.laneStats().map((l) => ({ labels: { lane: l.lane }, value: l.running })));
-  metrics.addGauge('shoal_queries_queued', 'Queries waiting for a slot per lane', ['lane'], () =>
+  metrics.addCollected('gauge', 'shoal_queries_queued', 'Queries waiting for a slot per lane', ['lane'], () =>
     scheduler.laneStats().map((l) => ({ labels: { lane: l.lane }, value: l.queued })));
+  if (opts.poolStats !== undefined) registerPoolMetrics(metrics, opts.poolStats);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -18,8 +18,16 @@ export interface Metrics {
   rowsScanned: Counter<'kind'>;
   queriesCancelled: Counter<'reason'>;
   workerBusy: Counter<'worker'>;
-  /** Adds gauges read at scrape time from a source of lane or pool figures. */
-  addGauge(name: string, help: string, labelNames: string[], read: () => { labels: Record<string, string>; value: number }[]): void;
+  /**
+   * Adds a series read at scrape time (lane occupancy, worker-pool counters): a gauge, or a
+   * counter whose running total the source keeps.
+   */
+  addCollected(type: 'gauge' | 'counter', name: string, help: string, labelNames: string[], read: () => Sample[]): void;
+}
+
+export interface Sample {
+  labels: Record<string, string>;
+  value: number;
 }
 
 /** Table stats are recomputed at most this often, however many gauges ask during one scrape. */
@@ -74,15 +82,28 @@ export function createMetrics(store: Store): Metrics {
     rowsScanned: new Counter({ name: 'shoal_query_rows_scanned_total', help: 'Rows of the row groups queries read', labelNames: ['kind'], registers: [registry] }),
     queriesCancelled: new Counter({ name: 'shoal_queries_cancelled_total', help: 'Queries stopped before finishing, by reason (QUERY_CANCELLED: client gone; QUERY_TIMEOUT; SHUTTING_DOWN)', labelNames: ['reason'], registers: [registry] }),
     workerBusy: new Counter({ name: 'shoal_worker_busy_seconds_total', help: 'Time query workers spent running queries', labelNames: ['worker'], registers: [registry] }),
-    addGauge(name, help, labelNames, read) {
-      new Gauge({
+    addCollected(type, name, help, labelNames, read) {
+      if (type === 'gauge') {
+        new Gauge({
+          name,
+          help,
+          labelNames,
+          registers: [registry],
+          collect() {
+            this.reset();
+            for (const { labels, value } of read()) this.set(labels, value);
+          },
+        });
+        return;
+      }
+      new Counter({
         name,
         help,
         labelNames,
         registers: [registry],
         collect() {
           this.reset();
-          for (const { labels, value } of read()) this.set(labels, value);
+          for (const { labels, value } of read()) this.inc(labels, value);
         },
       });
     },

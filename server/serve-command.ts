@@ -54,13 +54,12 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   }
   // Queries run on worker threads that own shards (engine/query/pool); small ones inline.
   const pool = new QueryPool();
-  const shoal = await buildApp({ store, apiKeys: keys, executor: (snapshot, query, signal, progress) => pool.run(snapshot, query, { signal, progress }) as never });
-  const poolGauge = (name: string, help: string, read: (w: ReturnType<QueryPool['stats']>['workers'][number]) => number): void =>
-    shoal.metrics.addGauge(name, help, ['worker'], () => pool.stats().workers.map((w) => ({ labels: { worker: String(w.index) }, value: read(w) })));
-  poolGauge('shoal_query_pool_tasks', 'Query tasks sent to each pool worker (monotonic)', (w) => w.tasks);
-  poolGauge('shoal_query_pool_cancelled_tasks', 'Query tasks stopped by cancellation or timeout (monotonic)', (w) => w.cancelled);
-  poolGauge('shoal_query_pool_restarts', 'Times a pool worker died and was replaced (monotonic)', (w) => w.restarts);
-  poolGauge('shoal_query_pool_block_cache_bytes', 'Decoded blocks cached by each pool worker', (w) => w.blockCacheBytes);
+  const shoal = await buildApp({
+    store,
+    apiKeys: keys,
+    executor: (snapshot, query, signal, progress) => pool.run(snapshot, query, { signal, progress }) as never,
+    poolStats: () => pool.stats(),
+  });
   await shoal.app.listen({ port, host });
   // The bound port (differs from --port 0), so scripts and tests can find the server.
   const bound = (shoal.app.server.address() as AddressInfo | null)?.port ?? port;

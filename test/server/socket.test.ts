@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { unpack } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
+import { QueryPool } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import { gatedExecutor, ingest, metricValue, testServer, until, type TestServer } from './helpers.js';
 
@@ -124,9 +125,25 @@ function bigBatch(rows: number): EventBatch {
   return { count: rows, lines: Int32Array.from({ length: rows }, (_, i) => i + 1), timeMs, actors, columns: new Map<string, (string | number)[]>([['g', g], ['x', x]]), rejects: [], lineCount: rows };
 }
 
-describe('client disconnect', () => {
+describe.each([
+  ['in-process executor', false],
+  ['worker pool', true],
+] as const)('client disconnect (%s)', (_name, usePool) => {
+  let pool: QueryPool | null = null;
+  afterEach(async () => {
+    await pool?.close();
+    pool = null;
+  });
+
   it('stops the scan of a long query when the client goes away', async () => {
-    s = await testServer();
+    if (usePool) {
+      // Every query on the workers (none inline), two threads.
+      const p = new QueryPool({ workers: 2, inlineMaxRows: 0 });
+      pool = p;
+      s = await testServer({ executor: (snap, q, signal, progress) => p.run(snap, q, { signal, progress }) as never, poolStats: () => p.stats() });
+    } else {
+      s = await testServer();
+    }
     await s.app.listen({ port: 0, host: '127.0.0.1' });
     const ROWS = 480_000;
     const table = await s.store.getOrCreate('big');
@@ -141,18 +158,28 @@ describe('client disconnect', () => {
     client.destroy();
     expect(await answer).toBeInstanceOf(Error);
     await until(async () => metricValue(await metrics(), 'shoal_queries_cancelled_total{reason="QUERY_CANCELLED"}') === 1, 'the cancellation');
+    // Workers report rows as they read them: wait until the stopped tasks have reported.
+    if (usePool) await until(() => pool!.stats().workers.every((w) => w.pending === 0), 'the worker tasks to end');
     const text = await metrics();
     const afterCancel = metricValue(text, 'shoal_query_rows_scanned_total{kind="aggregate"}');
     expect(afterCancel).toBeGreaterThan(0);
     expect(afterCancel).toBeLessThan(ROWS);
     expect(metricValue(text, 'shoal_queries_running{lane="interactive"}')).toBe(0);
     expect(metricValue(text, 'shoal_query_duration_seconds_count{kind="aggregate",status="QUERY_CANCELLED"}')).toBe(1);
+    if (usePool) {
+      const cancelledTasks = metricValue(text, 'shoal_query_pool_cancelled_tasks_total{worker="0"}') + metricValue(text, 'shoal_query_pool_cancelled_tasks_total{worker="1"}');
+      expect(cancelledTasks).toBeGreaterThan(0);
+    }
     // The rows scanned stay put once cancelled, and the same query run to the end reads them all.
     expect(await scanned()).toBe(afterCancel);
     const full = await call('POST', '/v1/query', heavy);
     expect(full.status).toBe(200);
     expect(JSON.parse(full.body.toString()).rows).toHaveLength(97);
     expect(await scanned()).toBe(afterCancel + ROWS);
+    const busy = [...(await metrics()).matchAll(/^shoal_worker_busy_seconds_total\{worker="([^"]+)"\} ([\d.e-]+)/gm)];
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy.every((m) => Number(m[2]) > 0)).toBe(true);
+    if (usePool) expect(busy.map((m) => m[1]).sort()).toEqual(['worker0', 'worker1']);
   });
 });
 
