@@ -183,6 +183,14 @@ describe('requests built from the state', () => {
     expect(r.body.start).toEqual({ and: [] });
     expect(r.body.return).toBeUndefined();
   });
+  it('prints query JSON compactly and exactly: it parses back to the same value', () => {
+    const body = { kind: 'funnel', steps: [['event', '=', 'a,1'], { and: [['x', 'in', [1, 2]], ['s', '=', 'q","r']] }], window: '1d' };
+    expect(build.prettyJson(body)).toContain('["event", "=", "a,1"]');
+    fc.assert(fc.property(fc.jsonValue(), fc.integer({ min: 0, max: 100 }), (v, width) => {
+      expect(JSON.parse(build.prettyJson(v, width))).toEqual(JSON.parse(JSON.stringify(v)));
+    }), { verbose: true });
+    expect(JSON.parse(build.prettyJson(body, 20))).toEqual(body);
+  });
   it('parses filter values by column type', () => {
     expect(build.parseFilterValue(' 404 ', '=', 'number')).toBe(404);
     expect(build.parseFilterValue('200, 304,', 'in', 'number')).toEqual([200, 304]);
@@ -265,6 +273,7 @@ describe('result shaping', () => {
     expect(behavioral.stepName([['event', '=', 'purchase']], 0)).toBe('purchase');
     expect(behavioral.stepName([['country', 'in', ['US', 'DE']], ['status', 'exists']], 1)).toBe('country is one of US, DE and status is set');
     expect(behavioral.stepName([], 2)).toBe('Step 3');
+    expect(behavioral.stepName([['event', '=', '']], 1)).toBe('Step 2'); // a value still being typed
   });
   it('formats units: durations, percentages, counts', () => {
     expect(format.formatDuration(850)).toBe('850 ms');

@@ -56,7 +56,8 @@ const OP_WORDS = /** @type {Record<string, string>} */ ({
  * @param {number} index  0-based, for an empty step
  */
 export function stepName(conditions, index) {
-  const done = conditions.filter((c) => c[0] && c[1]);
+  // Only complete conditions name a step (a value is still being typed: "Step 2", not "event is").
+  const done = conditions.filter((c) => c[0] && c[1] && (c[1] === 'exists' || c[1] === '!exists' || (c[2] !== '' && c[2] !== undefined && c[2] !== null && !(Array.isArray(c[2]) && c[2].length === 0))));
   if (done.length === 0) return `Step ${index + 1}`;
   if (done.length === 1 && done[0][1] === '=' && done[0][2] !== '' && done[0][2] !== undefined) return String(done[0][2]);
   return done.map(([c, op, v]) => `${c} ${OP_WORDS[op] ?? op}${op === 'exists' || op === '!exists' ? '' : ` ${Array.isArray(v) ? v.join(', ') : v ?? ''}`}`).join(' and ');

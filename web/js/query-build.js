@@ -212,6 +212,30 @@ export function requestsFor(state, range, table) {
 }
 
 /**
+ * JSON for people: indented, but arrays and objects that fit in `width` characters stay on one
+ * line (a filter reads ["event", "=", "search"], not five lines). Parses back to the same value.
+ * @param {unknown} value
+ * @param {number} [width]
+ * @param {string} [indent]
+ * @returns {string}
+ */
+export function prettyJson(value, width = 72, indent = '') {
+  const flat = oneLineJson(value);
+  if (value === null || typeof value !== 'object' || flat.length + indent.length <= width) return flat;
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) return `[\n${value.map((v) => inner + prettyJson(v, width, inner)).join(',\n')}\n${indent}]`;
+  const entries = Object.entries(value).map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, width, inner)}`);
+  return `{\n${entries.join(',\n')}\n${indent}}`;
+}
+
+/** JSON on one line with a space after each comma and colon (strings as JSON.stringify writes them). @param {unknown} value @returns {string} */
+function oneLineJson(value) {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(oneLineJson).join(', ')}]`;
+  return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${oneLineJson(v)}`).join(', ')}}`;
+}
+
+/**
  * A curl command that sends a request from a shell (single quotes escaped for POSIX shells).
  * @param {string} origin  e.g. "http://127.0.0.1:8080"
  * @param {object} body

@@ -4,7 +4,7 @@
  * command, with copy buttons, so other services can send the query themselves.
  */
 import { h } from '../dom.js';
-import { curlCommand } from '../query-build.js';
+import { curlCommand, prettyJson } from '../query-build.js';
 
 /**
  * @param {{ label: string, body: object }[]} requests
@@ -14,7 +14,7 @@ export function queryPanel(requests, origin) {
   const details = h('details', { class: 'query-panel', 'data-testid': 'query-panel' }, h('summary', {}, `Query JSON and curl (${requests.length} ${requests.length === 1 ? 'request' : 'requests'})`));
   if (requests.length === 0) details.append(h('p', { class: 'muted' }, 'The view is not complete yet, so nothing is sent.'));
   for (const r of requests) {
-    const json = JSON.stringify(r.body, null, 2);
+    const json = prettyJson(r.body);
     const curl = curlCommand(origin, r.body);
     details.append(
       h('div', { class: 'query-block' },
