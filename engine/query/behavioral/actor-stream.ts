@@ -21,6 +21,7 @@
  *
  * Threading: runs on one thread per shard; owns everything it allocates.
  */
+import { ShoalError } from '../../errors.js';
 import type { ColumnVector } from '../../types.js';
 import { FilterEvaluator } from '../filter-eval.js';
 import { ALL, NONE } from '../filter-zone.js';
@@ -56,8 +57,12 @@ export interface ActorRows {
  */
 const pool: { actors: Uint32Array; times: Float64Array; masks: Uint32Array; extras: Int32Array[] } = { actors: new Uint32Array(0), times: new Float64Array(0), masks: new Uint32Array(0), extras: [] };
 
+const POOL_MAX_ROWS = 1 << 21;
+
 /** Returns an operator's row buffers to this thread's pool (call when done with `rows`). */
 export function releaseActorRows(rows: ActorRows): void {
+  // Kept buffers outlive the query: only modest ones (2^21 rows, ~32 MB) are worth holding.
+  if (rows.actors.length > POOL_MAX_ROWS) return;
   if (rows.actors.length > pool.actors.length) {
     pool.actors = rows.actors;
     pool.times = rows.times;
@@ -80,7 +85,11 @@ class Gathered {
   private lastActor = -1;
   private lastTime = -Infinity;
 
-  constructor(extraCount: number) {
+  /**
+   * @param budgetBytes the query's memory budget: gathering more than this fails with
+   *   QUERY_MEMORY_EXCEEDED rather than exhausting the process
+   */
+  constructor(extraCount: number, private readonly budgetBytes: number) {
     const cap = this.actors.length;
     this.extras = Array.from({ length: extraCount }, (_, j) => (pool.extras[j] !== undefined && pool.extras[j].length >= cap ? pool.extras[j] : new Int32Array(cap)));
     pool.extras = [];
@@ -92,8 +101,10 @@ class Gathered {
 
   reserve(m: number): void {
     const need = this.n + m;
+    const rowBytes = 16 + 4 * this.extras.length;
+    if (need * rowBytes > this.budgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [this.budgetBytes, `${need} events of one shard gathered for per-actor ordering`]);
     if (need <= this.actors.length) return;
-    const cap = Math.max(need, this.actors.length * 2, 1024);
+    const cap = Math.min(Math.max(need, this.actors.length * 2, 1024), Math.max(need, Math.floor(this.budgetBytes / rowBytes)));
     const grow = <T extends Uint32Array | Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a.subarray(0, this.n) as never);
@@ -285,12 +296,12 @@ class StreamReader {
   private picked = new Uint32Array(0);
   private ids = new Int32Array(0);
 
-  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats) {
+  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
     this.masker = new StepMasker(stream.filters, this.filterScratch);
     this.encoders = stream.extras.map((ref) => keyEncoder(ref));
     this.reader = new RowGroupReader(shard);
-    this.g = new Gathered(this.encoders.length);
+    this.g = new Gathered(this.encoders.length, budgetBytes);
   }
 
   run(signal: AbortSignal | undefined): void {
@@ -299,7 +310,8 @@ class StreamReader {
     stats.segmentsSkipped += this.shard.sources.length - sources.length;
     // Room for every row in range when all are kept, else a quarter (grown as needed).
     const total = sources.reduce((n, s) => n + s.rowCount, 0);
-    this.g.reserve(stream.keepAll ? total : total >> 2);
+    const fitting = Math.floor(this.budgetBytes / (16 + 4 * this.encoders.length));
+    this.g.reserve(Math.min(stream.keepAll ? total : total >> 2, fitting));
     for (const source of sources) {
       const before = stats.rowsScanned;
       for (let rg = 0; rg < source.rowGroups.length; rg++) {
@@ -375,9 +387,10 @@ function pickMatching(bits: Uint32Array, sel: Uint32Array | null, n: number, out
 /**
  * Reads a shard's events for a behavioral operator.
  * @param stats scan statistics to add to (rows of row groups read, sources read and skipped)
+ * @param budgetBytes the query's memory budget (the gathered rows must fit in it)
  */
-export function collectActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, signal?: AbortSignal): ActorRows {
-  const r = new StreamReader(shard, stream, stats);
+export function collectActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, budgetBytes: number, signal?: AbortSignal): ActorRows {
+  const r = new StreamReader(shard, stream, stats, budgetBytes);
   r.run(signal);
   const g = r.g;
   g.sortParts();

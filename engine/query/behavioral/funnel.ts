@@ -282,7 +282,7 @@ class FunnelMachine {
 export function funnelShard(shard: ShardSnapshot, plan: FunnelPlan, signal?: AbortSignal): FunnelPartial {
   const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
   const bounds = plan.bucket?.boundaries ?? null;
-  const rows = bounds !== null && bounds.length < 2 ? null : collectActorRows(shard, plan.stream, stats, signal);
+  const rows = bounds !== null && bounds.length < 2 ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
   const steps = plan.query.steps.length;
   const table = new GroupTable(keyDecoders(bounds, rows?.encoders ?? []), plan.limits.maxGroups);
   const groups = new FunnelGroups(steps);

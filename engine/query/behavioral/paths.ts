@@ -57,7 +57,7 @@ export class TupleCounts {
 export function pathsShard(shard: ShardSnapshot, plan: PathsPlan, signal?: AbortSignal): PathsPartial {
   const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
   const q = plan.query;
-  const rows = collectActorRows(shard, plan.stream, stats, signal);
+  const rows = collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
   const enc = rows.encoders[0];
   // Code of an encoder id: id + 1, or 0 for null; filled lazily.
   let codeOf = new Int32Array(0);

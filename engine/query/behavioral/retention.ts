@@ -25,7 +25,7 @@ const RETURN = 2;
 export function retentionShard(shard: ShardSnapshot, plan: RetentionPlan, signal?: AbortSignal): RetentionPartial {
   const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
   const b = plan.boundaries;
-  const rows = plan.cohorts === 0 ? null : collectActorRows(shard, plan.stream, stats, signal);
+  const rows = plan.cohorts === 0 ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
   const table = new GroupTable(keyDecoders(b, rows?.encoders ?? []), plan.limits.maxGroups);
   const width = plan.query.periods + 2; // cohort size, period 0 … periods
   let counts = new Float64Array(0);

@@ -24,7 +24,7 @@ export function sessionsShard(shard: ShardSnapshot, plan: SessionsPlan, signal?:
   const agg = plan.aggregate;
   const bounds = agg.group.bucket?.boundaries ?? null;
   const noBuckets = bounds !== null && bounds.length < 2;
-  const rows = noBuckets ? null : collectActorRows(shard, plan.stream, stats, signal);
+  const rows = noBuckets ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
   const encoders = rows?.encoders ?? [];
   const main = new GroupTable(keyDecoders(bounds, encoders), plan.limits.maxGroups);
   const actorBase = shard.shard * 4294967296;
