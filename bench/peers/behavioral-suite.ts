@@ -1,7 +1,7 @@
 /**
  * The behavioral suite of issue 4 — funnels, sessions, retention, paths — written for Shoal
  * (PRODUCT.md's JSON kinds), DuckDB (the best SQL found: ASOF joins for funnels, one window pass
- * for sessions) and chDB (`windowFunnel`, `retention`, arrays and window functions).
+ * for sessions) and chDB (`windowFunnel`, `retention`, per-actor arrays split into sessions).
  *
  * Peer SQL may pre-filter to the events a question can use (e.g. only step events for a funnel),
  * as an expert would write it; Shoal gets the query as a user would write it.
@@ -87,7 +87,7 @@ const sessions: SuiteQuery = {
     `SELECT country AS k0, count(*)::DOUBLE AS v0, approx_quantile(d, 0.9)::DOUBLE AS v1 FROM ss GROUP BY 1`,
   chdb:
     `SELECT sess[1].2 AS k0, count() AS v0, quantileDD(0.01, 0.9)(sess[-1].1 - sess[1].1) AS v1 FROM (` +
-    `SELECT arrayJoin(arraySplit((e, s) -> s, evs, arrayMap((e, i) -> i = 1 OR e.1 - evs[i - 1].1 > ${GAP_MS}, evs, arrayEnumerate(evs)))) AS sess ` +
+    `SELECT arrayJoin(arraySplit((e, d) -> d > ${GAP_MS}, evs, arrayDifference(arrayMap(x -> x.1, evs)))) AS sess ` +
     `FROM (SELECT arraySort(x -> x.1, groupArray((toUnixTimestamp64Milli(time), country))) AS evs FROM events GROUP BY user_id)) GROUP BY k0`,
 };
 
@@ -126,13 +126,14 @@ const paths: SuiteQuery = {
     `WITH f AS (SELECT user_id, epoch_ms(time) AS ts, event, CASE WHEN lag(epoch_ms(time)) OVER w IS NULL OR epoch_ms(time) - lag(epoch_ms(time)) OVER w > ${GAP_MS} THEN 1 ELSE 0 END AS st ` +
     `FROM events WINDOW w AS (PARTITION BY user_id ORDER BY time)), ` +
     `g AS (SELECT user_id, ts, event, sum(st) OVER w AS sid, ${leads.map((i) => `lead(event, ${i}) OVER w AS n${i}, lead(st, ${i}) OVER w AS b${i}`).join(', ')} ` +
-    `FROM f WINDOW w AS (PARTITION BY user_id ORDER BY ts, st DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), ` +
-    `h AS (SELECT *, row_number() OVER (PARTITION BY user_id, sid ORDER BY ts) AS k FROM g WHERE event = '${PATH_START}') ` +
-    `SELECT concat_ws(' > ', event, ${leads.map((i) => `CASE WHEN ${leads.slice(0, i).map((j) => `coalesce(b${j}, 1) = 0`).join(' AND ')} THEN n${i} END`).join(', ')}) AS k0, count(*)::DOUBLE AS v0 FROM h WHERE k = 1 GROUP BY 1`,
+    `FROM f WINDOW w AS (PARTITION BY user_id ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), ` +
+    `h AS (SELECT min_by(concat_ws(' > ', event, ${leads.map((i) => `CASE WHEN ${leads.slice(0, i).map((j) => `coalesce(b${j}, 1) = 0`).join(' AND ')} THEN n${i} END`).join(', ')}), ts) AS p ` +
+    `FROM g WHERE event = '${PATH_START}' GROUP BY user_id, sid) ` +
+    `SELECT p AS k0, count(*)::DOUBLE AS v0 FROM h GROUP BY 1`,
   chdb:
     `SELECT arrayStringConcat(arraySlice(arrayMap(x -> x.2, sess), s, ${PATH_DEPTH + 1}), ' > ') AS k0, count() AS v0 FROM (` +
     `SELECT sess, indexOf(arrayMap(x -> x.2, sess), '${PATH_START}') AS s FROM (` +
-    `SELECT arrayJoin(arraySplit((e, b) -> b, evs, arrayMap((e, i) -> i = 1 OR e.1 - evs[i - 1].1 > ${GAP_MS}, evs, arrayEnumerate(evs)))) AS sess ` +
+    `SELECT arrayJoin(arraySplit((e, d) -> d > ${GAP_MS}, evs, arrayDifference(arrayMap(x -> x.1, evs)))) AS sess ` +
     `FROM (SELECT arraySort(x -> x.1, groupArray((toUnixTimestamp64Milli(time), toString(event)))) AS evs FROM events GROUP BY user_id))) WHERE s > 0 GROUP BY k0`,
 };
 

@@ -1,7 +1,7 @@
 /**
  * The side-by-side query comparison shared by bench/query-compare.ts and
  * bench/behavioral-compare.ts: one generated input, loaded once into Shoal, DuckDB and chDB
- * (stores.ts), then every suite query on every engine, one engine at a time, each query in a
+ * (stores.ts), then every suite query on every engine (query by query, one engine at a time), each in a
  * fresh child process (query-runner.ts) started after dropping the OS page cache when this
  * process may (`sync; echo 3 > /proc/sys/vm/drop_caches`). Cold = that first run; hot = median of
  * the runs after it. Answers are compared (agree.ts) and mismatches printed in the table.
@@ -99,8 +99,10 @@ export async function runComparison(suite: 'query' | 'behavioral', argv: string[
   const commit = provenance();
   const reports: QueryReport[] = queries.map((q) => ({ id: q.id, title: q.title, engines: {}, agreement: {} }));
   const executors: Record<string, string> = {};
-  for (const engine of engines) {
-    for (const [i, q] of queries.entries()) {
+  // query by query, the engines one after another: on a shared machine whose load drifts, the
+  // engines compared on one query then run minutes apart at most, not a whole suite apart
+  for (const [i, q] of queries.entries()) {
+    for (const engine of engines) {
       if (dropped) dropped = dropCaches();
       const out = await runOne(engine, storeTarget(workDir, engine), suite, q.id, runs, !values['no-pool']);
       if (out.executor !== undefined) executors[engine] = out.executor;
