@@ -8,7 +8,7 @@
  *   node --import tsx bench/query-pool.ts [--rows 3000000] [--actors 200000] [--runs 5]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { QueryPool, Store, type Table, type TableSnapshot } from '../engine/index.js';
@@ -163,7 +163,10 @@ async function main(): Promise<void> {
     const md = header + rows.map((r) => `| ${r.name} | ${r.mainHotMs ?? ''} | ${r.oneWorkerHotMs ?? ''} | ${r.twoWorkersHotMs} | ${r.twoWorkersColdMs} | ${r.speedup2vs1 ?? ''}× |`).join('\n');
     process.stdout.write(`${ROWS} rows, ${ACTORS} actors, 16 shards, hot = median of ${RUNS}\n\n${md}\n`);
     const out = args.out ?? new URL('./results/query-pool.json', import.meta.url).pathname.replace('/dist/bench/', '/bench/');
-    writeFileSync(out, `${JSON.stringify({ rows: ROWS, actors: ACTORS, runs: RUNS, queries: rows }, null, 2)}\n`);
+    // The machine is shared: the load average says how much to trust the ratios.
+    const loadAverage = loadavg().map((x) => round(x));
+    process.stdout.write(`\nload average at the end: ${loadAverage.join(' ')} on ${availableParallelism()} cores\n`);
+    writeFileSync(out, `${JSON.stringify({ rows: ROWS, actors: ACTORS, runs: RUNS, cores: availableParallelism(), loadAverage, queries: rows }, null, 2)}\n`);
   } finally {
     await store.close(false);
     rmSync(dir, { recursive: true, force: true });
