@@ -112,6 +112,27 @@ describe('query pool', () => {
     }
   });
 
+  it('answers an older snapshot after a newer one over the same growing tail', async () => {
+    const fx = await openFixture();
+    try {
+      await loadPlain(fx.table, manyEvents(30_000, 2000, 31));
+      const older = fx.table.snapshot();
+      await loadPlain(fx.table, manyEvents(10_000, 2500, 32));
+      const newer = fx.table.snapshot();
+      try {
+        const query = { table: 't', groupBy: ['event'], measures: ['count', 'uniq($actor)', 'sum(latency)'] };
+        await expectSameAsRunQuery(pool, newer, query, 'newer snapshot');
+        await expectSameAsRunQuery(pool, older, query, 'older snapshot, after the newer one');
+        await expectSameAsRunQuery(pool, newer, { table: 't', kind: 'samples', limit: 40 }, 'newer again');
+      } finally {
+        older.release();
+        newer.release();
+      }
+    } finally {
+      await fx.cleanup();
+    }
+  });
+
   it('answers concurrent queries, each as runQuery does', async () => {
     const fx = await openFixture();
     try {
