@@ -144,25 +144,22 @@ class FunnelMachine {
     let entryRow = -1;
     for (let r = r0; r < r1; r++) for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
       let m = masks[i] & stepMask;
+      if (m === 0) continue;
       const t = times[i];
+      // start[0]: the "chain of no steps" this event could begin (only inside the entry range),
+      // so step 1 is updated like every other step.
+      start[0] = t >= ef && t < et ? t : -Infinity;
       // Steps from the highest matched down: step k reads step k−1's state before this event.
       while (m !== 0) {
         const k = 32 - Math.clz32(m);
         m ^= 1 << (k - 1);
-        if (k === 1) {
-          if (t >= ef && t < et) {
-            start[1] = t;
-            if (entryRow < 0) entryRow = i;
-            if (deepest < 1) deepest = 1;
-          }
-          continue;
-        }
         const s = start[k - 1];
         const d = t - s; // Infinity when step k−1 has no chain
         if (d <= W) {
           if (s > start[k]) start[k] = s;
           if (k > deepest) deepest = k;
           if (d < best[k]) best[k] = d;
+          if (entryRow < 0 && k === 1) entryRow = i;
         }
       }
     }
