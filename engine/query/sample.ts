@@ -142,7 +142,9 @@ class SampledSource implements ScanSource {
       const time = g.zones.get('$time');
       if (time !== undefined) zones.set('$time', time);
       return {
-        rowStart: g.rowStart,
+        get rowStart() {
+          return self.startOf(i);
+        },
         get rowCount() {
           return self.countOf(i);
         },
@@ -154,6 +156,13 @@ class SampledSource implements ScanSource {
   get rowCount(): number {
     let n = 0;
     for (let g = 0; g < this.selections.length; g++) n += this.countOf(g);
+    return n;
+  }
+
+  /** Kept rows before group g (its first row's position among the kept rows). */
+  private startOf(g: number): number {
+    let n = 0;
+    for (let j = 0; j < g; j++) n += this.countOf(j);
     return n;
   }
 
