@@ -1,22 +1,24 @@
 /**
  * Entry module of a parse worker thread: receives chunks (bytes transferred, not copied),
  * parses them with parseTask, and posts back the batch in wire form. One message at a time;
- * per-thread parser state (fast-path layouts) lives for the worker's lifetime.
+ * per-thread parser state (fast-path layouts, string dictionaries) lives for the worker's lifetime.
  */
 import { parentPort } from 'node:worker_threads';
-import { encodeBatch } from './batch-wire.js';
+import { DictStreams, encodeBatch } from './batch-wire.js';
 import { parseTask } from './parse-chunk.js';
 import type { WorkerReply, WorkerRequest } from './worker-pool.js';
 
 const port = parentPort;
 if (port === null) throw new Error('parse-worker.ts must run in a worker thread');
+/** This worker's stream dictionaries; the pool mirrors them per worker (batch-wire.ts). */
+const streams = new DictStreams();
 
 port.on('message', (msg: WorkerRequest) => {
   let reply: WorkerReply;
   const transfer: ArrayBuffer[] = [];
   try {
     const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine);
-    reply = { id: msg.id, batch: encodeBatch(batch, transfer) };
+    reply = { id: msg.id, batch: encodeBatch(batch, transfer, streams) };
   } catch (err) {
     reply = { id: msg.id, error: (err as Error).stack ?? String(err) };
   }

@@ -5,7 +5,7 @@
  * and a worker that dies fails every chunk it held, so a read never hangs.
  */
 import { Worker } from 'node:worker_threads';
-import { decodeBatch, type WireBatch } from './batch-wire.js';
+import { decodeBatch, DictMirrors, type WireBatch } from './batch-wire.js';
 import type { EventBatch } from './batch.js';
 import type { ChunkContext } from './parse-chunk.js';
 import { workerScript } from './worker-url.js';
@@ -29,6 +29,8 @@ interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
   alive: boolean;
+  /** The worker's stream dictionaries, updated in message order. */
+  mirrors: DictMirrors;
 }
 
 export class WorkerPool {
@@ -39,7 +41,7 @@ export class WorkerPool {
   constructor(size: number) {
     const { url, execArgv } = workerScript(import.meta.url, 'parse-worker');
     for (let i = 0; i < size; i++) {
-      const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map(), alive: true };
+      const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map(), alive: true, mirrors: new DictMirrors() };
       slot.worker.unref();
       slot.worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
       slot.worker.on('error', (err) => this.failSlot(slot, err));
@@ -78,12 +80,22 @@ export class WorkerPool {
   }
 
   private onReply(slot: Slot, reply: WorkerReply): void {
+    // Decode every batch, even one nobody waits for, so the dictionary mirrors stay in step.
+    let batch: EventBatch | null = null;
+    let error: Error | null = 'error' in reply ? new Error(`parse worker failed: ${reply.error}`) : null;
+    if (!('error' in reply)) {
+      try {
+        batch = decodeBatch(reply.batch, slot.mirrors);
+      } catch (err) {
+        error = err as Error;
+      }
+    }
     const p = slot.pending.get(reply.id);
     if (p === undefined) return;
     slot.pending.delete(reply.id);
     if (slot.pending.size === 0) slot.worker.unref();
-    if ('error' in reply) p.reject(new Error(`parse worker failed: ${reply.error}`));
-    else p.resolve(decodeBatch(reply.batch));
+    if (error !== null) p.reject(error);
+    else p.resolve(batch!);
   }
 
   private failSlot(slot: Slot, err: Error): void {

@@ -74,29 +74,42 @@ function writeBlock(
 }
 
 /**
- * Scratch per source dictionary, reused across the segments of one flush (a shard's tail is
- * cut into one segment per partition): `stamp[code] === epoch` marks a code used by the current
- * segment, so finding the used codes costs the segment's rows, not the dictionary's length.
+ * Scratch per source dictionary, reused across the segments of one flush (a generation's tails
+ * share their dictionaries, and each tail is cut into one segment per partition):
+ * `stamp[code] === epoch` marks a code used by the current segment, so finding the used codes
+ * costs the segment's rows, not the dictionary's length; `rank` orders the whole dictionary
+ * once, so each segment sorts integers rather than strings.
  */
 interface DictScratch {
   stamp: Int32Array;
   remap: Uint32Array;
   epoch: number;
+  /** rank[code]: position of the string in sorted order; codeAt[rank] inverts it. */
+  rank: Uint32Array;
+  codeAt: Uint32Array;
 }
 const dictScratch = new WeakMap<string[], DictScratch>();
+
+function scratchFor(source: string[]): DictScratch {
+  const s = dictScratch.get(source);
+  if (s !== undefined && s.rank.length === source.length) return s;
+  const order = Array.from(source.keys()).sort((a, b) => (source[a] < source[b] ? -1 : source[a] > source[b] ? 1 : 0));
+  const codeAt = Uint32Array.from(order);
+  const rank = new Uint32Array(source.length);
+  for (let r = 0; r < codeAt.length; r++) rank[codeAt[r]] = r;
+  const fresh: DictScratch = { stamp: new Int32Array(source.length), remap: new Uint32Array(source.length), epoch: 0, rank, codeAt };
+  dictScratch.set(source, fresh);
+  return fresh;
+}
 
 /** Sorted segment dictionary for the codes used by `rows`, and the old-code → new-code map. */
 function segmentDict(col: TypedColumn, rows: Uint32Array): { dict: string[]; remap: Uint32Array } {
   const codes = col.values as Uint32Array;
   const source = col.dict!;
-  let scratch = dictScratch.get(source);
-  if (scratch === undefined || scratch.stamp.length < source.length) {
-    scratch = { stamp: new Int32Array(source.length), remap: new Uint32Array(source.length), epoch: 0 };
-    dictScratch.set(source, scratch);
-  }
+  const scratch = scratchFor(source);
   const epoch = ++scratch.epoch;
-  const stamp = scratch.stamp;
-  const used: number[] = [];
+  const { stamp, rank, codeAt } = scratch;
+  const usedRanks: number[] = [];
   const validity = col.validity;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
@@ -104,15 +117,16 @@ function segmentDict(col: TypedColumn, rows: Uint32Array): { dict: string[]; rem
     const c = codes[r];
     if (stamp[c] !== epoch) {
       stamp[c] = epoch;
-      used.push(c);
+      usedRanks.push(rank[c]);
     }
   }
-  used.sort((a, b) => (source[a] < source[b] ? -1 : source[a] > source[b] ? 1 : 0));
+  const sorted = Uint32Array.from(usedRanks).sort();
   const remap = scratch.remap;
-  const dict: string[] = new Array(used.length);
-  for (let k = 0; k < used.length; k++) {
-    dict[k] = source[used[k]];
-    remap[used[k]] = k;
+  const dict: string[] = new Array(sorted.length);
+  for (let k = 0; k < sorted.length; k++) {
+    const c = codeAt[sorted[k]];
+    dict[k] = source[c];
+    remap[c] = k;
   }
   return { dict, remap };
 }

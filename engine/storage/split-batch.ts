@@ -12,7 +12,9 @@
  */
 import type { BatchColumn, EventBatch } from '../../ingest/batch.js';
 import type { Value } from '../types.js';
+import type { ActorDict } from './actor-dict.js';
 import { actorKey, hashKey } from './hash.js';
+import type { TailDicts } from './tail-dicts.js';
 import { allocValues, type StoredType, type TypedColumn } from './typed-column.js';
 import type { ShardPart } from './wal-record.js';
 
@@ -27,6 +29,56 @@ export interface Conflict {
   reason: string;
   /** Index of the event within the batch, for rebuilding it as JSON. */
   row: number;
+}
+
+/**
+ * What the table lends the split so parts come out ready for its tails: string columns coded
+ * against the generation's dictionaries, actors with their dense ids (assigned here, in row
+ * order per shard, which is the order replaying the WAL assigns them in).
+ */
+export interface SplitContext {
+  dicts: TailDicts;
+  actors: ActorDict[];
+  actorCache: ActorCache;
+}
+
+/** Per source dictionary of actor values: each entry's shard, and its dense id once assigned. */
+export class ActorCache {
+  private readonly bySource = new WeakMap<string[], ActorCacheEntry>();
+
+  /**
+   * Shards and ids (-1: not yet assigned) by source code, extended to the source's length, and
+   * `local`, all -1, scratch for per-shard coding (left all -1 after use).
+   */
+  entry(source: string[], shardCount: number): ActorCacheEntry {
+    let e = this.bySource.get(source);
+    if (e === undefined) {
+      e = { shard: new Uint16Array(0), ids: new Int32Array(0), local: new Int32Array(0), mapped: 0 };
+      this.bySource.set(source, e);
+    }
+    if (e.mapped < source.length) {
+      if (e.shard.length < source.length) {
+        const size = Math.max(source.length, e.shard.length * 2);
+        const shard = new Uint16Array(size);
+        shard.set(e.shard.subarray(0, e.mapped));
+        const ids = new Int32Array(size).fill(-1);
+        ids.set(e.ids.subarray(0, e.mapped));
+        e.shard = shard;
+        e.ids = ids;
+        e.local = new Int32Array(size).fill(-1);
+      }
+      for (let k = e.mapped; k < source.length; k++) e.shard[k] = hashKey(source[k]) % shardCount;
+      e.mapped = source.length;
+    }
+    return e;
+  }
+}
+
+interface ActorCacheEntry {
+  shard: Uint16Array;
+  ids: Int32Array;
+  local: Int32Array;
+  mapped: number;
 }
 
 export interface SplitResult {
@@ -138,11 +190,15 @@ function addNote(notes: Map<number, string[]>, row: number, note: string): void 
 }
 
 /** The shard of every row: actors hashed once per distinct value when they are dictionary-coded. */
-function shardsOf(actors: BatchColumn, count: number, shardCount: number): Uint16Array {
+function shardsOf(actors: BatchColumn, count: number, shardCount: number, cache: ActorCache | null): Uint16Array {
   const shardOfRow = new Uint16Array(count);
   if (actors.t === 's') {
-    const dictShard = new Uint16Array(actors.dict.length);
-    for (let k = 0; k < actors.dict.length; k++) dictShard[k] = hashKey(actors.dict[k]) % shardCount;
+    let dictShard: Uint16Array;
+    if (cache !== null) dictShard = cache.entry(actors.dict, shardCount).shard;
+    else {
+      dictShard = new Uint16Array(actors.dict.length);
+      for (let k = 0; k < actors.dict.length; k++) dictShard[k] = hashKey(actors.dict[k]) % shardCount;
+    }
     const codes = actors.codes;
     for (let i = 0; i < count; i++) shardOfRow[i] = dictShard[codes[i]];
   } else {
@@ -208,6 +264,9 @@ interface ColumnPlan {
   type: StoredType;
   col: BatchColumn;
   recoder: Recoder | null;
+  /** With a split context: generation codes by batch code, and the generation dictionary. */
+  genCodes: Int32Array | null;
+  genDict: string[] | null;
 }
 
 type OnConflict = (row: number, got: string) => void;
@@ -233,6 +292,20 @@ function buildColumn(plan: ColumnPlan, order: Int32Array, start: number, end: nu
       valid++;
     }
     out = f;
+  } else if (col.t === 's' && type === 'string' && plan.genCodes !== null) {
+    // Equivalent to: out[j] = generation code of dict[codes[order[start + j]]].
+    const codes = col.codes;
+    const gen = plan.genCodes;
+    const u = new Uint32Array(n);
+    for (let j = 0; j < n; j++) {
+      const c = codes[order[start + j]];
+      if (c < 0) continue;
+      u[j] = gen[c];
+      validity[j >> 3] |= 1 << (j & 7);
+      valid++;
+    }
+    out = u;
+    dict = plan.genDict!;
   } else if (col.t === 's' && type === 'string') {
     const codes = col.codes;
     const u = new Uint32Array(n);
@@ -303,9 +376,40 @@ function buildMixed(
 }
 
 /** One shard's actor values (distinct, first-seen order) and each row's index into them. */
-function shardActors(actors: BatchColumn, recoder: Recoder | null, order: Int32Array, start: number, end: number): { values: (string | number)[]; codes: Uint32Array } {
+function shardActors(
+  actors: BatchColumn,
+  recoder: Recoder | null,
+  order: Int32Array,
+  start: number,
+  end: number,
+  withIds: { dict: ActorDict; cache: ActorCacheEntry } | null,
+): { values: (string | number)[]; codes: Uint32Array; ids?: Uint32Array } {
   const n = end - start;
   const codes = new Uint32Array(n);
+  if (actors.t === 's' && withIds !== null) {
+    // Like recode below, also fetching each new value's dense id (assigned on first sight).
+    const values: string[] = [];
+    const idList: number[] = [];
+    const { local, ids } = withIds.cache;
+    const touched: number[] = [];
+    const source = actors.dict;
+    const batchCodes = actors.codes;
+    for (let j = start; j < end; j++) {
+      const c = batchCodes[order[j]];
+      let l = local[c];
+      if (l < 0) {
+        l = local[c] = values.length;
+        values.push(source[c]);
+        touched.push(c);
+        let id = ids[c];
+        if (id < 0) id = ids[c] = withIds.dict.idOf(source[c]);
+        idList.push(id);
+      }
+      codes[j - start] = l;
+    }
+    for (const c of touched) local[c] = -1;
+    return { values, codes, ids: Uint32Array.from(idList) };
+  }
   if (actors.t === 's') {
     const values: string[] = [];
     recoder!.recode(actors.codes, order, start, end, actors.dict, codes, values);
@@ -329,20 +433,31 @@ function shardActors(actors: BatchColumn, recoder: Recoder | null, order: Int32A
 }
 
 /** Splits a batch into shard parts (without batch ids), updating `schema` with new columns. */
-export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: number): SplitResult {
+export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: number, ctx: SplitContext | null = null): SplitResult {
   const typed = batch.typed ?? {
     actors: typedColumnOf(batch.actors),
     columns: [...batch.columns].map(([name, values]): [string, BatchColumn] => [name, typedColumnOf(values)]),
   };
   const notes = new Map<number, string[]>();
   const newColumns = admitColumns(typed.columns, schema, notes);
-  const { order, starts } = routeRows(shardsOf(typed.actors, batch.count, shardCount), shardCount);
-  const actorRecoder = typed.actors.t === 's' ? new Recoder(typed.actors.dict.length) : null;
+  const actorCache = typed.actors.t === 's' && ctx !== null ? ctx.actorCache : null;
+  const { order, starts } = routeRows(shardsOf(typed.actors, batch.count, shardCount, actorCache), shardCount);
+  const actorEntry = actorCache !== null ? actorCache.entry((typed.actors as { dict: string[] }).dict, shardCount) : null;
+  const actorRecoder = typed.actors.t === 's' && actorEntry === null ? new Recoder(typed.actors.dict.length) : null;
   const plans: ColumnPlan[] = [];
   for (const [name, col] of typed.columns) {
     const type = schema.types.get(name);
     if (type === undefined) continue;
-    plans.push({ name, type, col, recoder: col.t === 's' && type === 'string' ? new Recoder(col.dict.length) : null });
+    const coded = col.t === 's' && type === 'string';
+    const genCodes = coded && ctx !== null ? ctx.dicts.remapFor(name, col.dict) : null;
+    plans.push({
+      name,
+      type,
+      col,
+      recoder: coded && genCodes === null ? new Recoder(col.dict.length) : null,
+      genCodes,
+      genDict: genCodes !== null ? ctx!.dicts.get(name).values : null,
+    });
   }
   const parts: SplitResult['parts'] = [];
   for (let s = 0; s < shardCount; s++) {
@@ -352,7 +467,7 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
     const n = end - start;
     const times = new Float64Array(n);
     for (let j = 0; j < n; j++) times[j] = batch.timeMs[order[start + j]];
-    const actors = shardActors(typed.actors, actorRecoder, order, start, end);
+    const actors = shardActors(typed.actors, actorRecoder, order, start, end, actorEntry !== null ? { dict: ctx!.actors[s], cache: actorEntry } : null);
     const columns: TypedColumn[] = [];
     const typeErrors = new Map<string, number>();
     for (const plan of plans) {
@@ -362,7 +477,9 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
       });
       if (col !== null) columns.push(col);
     }
-    parts.push({ shard: s, rowCount: n, times, actorValues: actors.values, actorCodes: actors.codes, columns, typeErrors: [...typeErrors] });
+    const part: SplitResult['parts'][number] = { shard: s, rowCount: n, times, actorValues: actors.values, actorCodes: actors.codes, columns, typeErrors: [...typeErrors] };
+    if (actors.ids !== undefined) part.actorIds = actors.ids;
+    parts.push(part);
   }
   const conflicts: Conflict[] = [...notes]
     .sort((a, b) => a[0] - b[0])

@@ -19,8 +19,9 @@ import { DeadLetterLog, formatDeadLetter, type DeadLetterEntry } from './dead-le
 import type { IdempotencyIndex } from './idempotency.js';
 import type { ManifestBody } from './manifest.js';
 import { SegmentHandle } from './segment-handle.js';
-import { splitBatch } from './split-batch.js';
+import { ActorCache, splitBatch, type SplitContext } from './split-batch.js';
 import { Tail } from './tail.js';
+import { TailDicts } from './tail-dicts.js';
 import { TailSource } from './tail-source.js';
 import type { StoredType } from './typed-column.js';
 import { walPath } from './table-files.js';
@@ -83,6 +84,18 @@ function emptyPart(shard: number): Omit<ShardPart, 'batchId' | 'parts'> {
   return { shard, rowCount: 0, times: new Float64Array(0), actorValues: [], actorCodes: new Uint32Array(0), columns: [], typeErrors: [] };
 }
 
+/** Bytes of one generation's tails plus their shared dictionaries. */
+function tailSetBytes(tails: Tail[]): number {
+  let bytes = 0;
+  const dicts = new Set<TailDicts>();
+  for (const t of tails) {
+    bytes += t.sizeBytes();
+    dicts.add(t.dicts);
+  }
+  for (const d of dicts) bytes += d.sizeBytes;
+  return bytes;
+}
+
 export interface Damage {
   file: string;
   reason: string;
@@ -123,6 +136,8 @@ export class Table {
   nextBatchId: number;
   lastIngestMs: number | null;
   private readonly queue: PendingCommit[] = [];
+  /** Shards and actor ids by parse-worker dictionary entry (see split-batch.ts). */
+  private readonly actorCache = new ActorCache();
   private committing = false;
   private rotateWaiters: ((err?: unknown) => void)[] = [];
   /** Flushes and compactions run one after another on this chain. */
@@ -154,7 +169,7 @@ export class Table {
     this.nextBatchId = init.nextBatchId;
     this.lastIngestMs = init.manifest.lastIngestMs;
     const gen = init.generation;
-    this.tails = this.shardIndexes().map((s) => new Tail(s, gen));
+    this.tails = this.newTails(gen);
     this.wals = this.shardIndexes().map((s) => WalWriter.open(walPath(this.dir, gen, s)));
   }
 
@@ -169,6 +184,12 @@ export class Table {
   }
   get generation(): number {
     return this.tails[0].generation;
+  }
+
+  /** Empty tails for a generation, sharing one set of string dictionaries. */
+  private newTails(generation: number): Tail[] {
+    const dicts = new TailDicts();
+    return this.shardIndexes().map((s) => new Tail(s, generation, dicts));
   }
 
   shardIndexes(): number[] {
@@ -204,17 +225,15 @@ export class Table {
     return result;
   }
 
-  /** Bytes held by the active tails (see Tail.sizeBytes). */
+  /** Bytes held by the active tails and their dictionaries. */
   activeTailBytes(): number {
-    let bytes = 0;
-    for (const t of this.tails) bytes += t.sizeBytes();
-    return bytes;
+    return tailSetBytes(this.tails);
   }
 
   /** Bytes held by active and frozen tails: what the memory budget bounds. */
   tailBytes(): number {
     let bytes = this.activeTailBytes();
-    for (const f of this.frozen) for (const t of f.tails) bytes += t.sizeBytes();
+    for (const f of this.frozen) bytes += tailSetBytes(f.tails);
     return bytes;
   }
 
@@ -231,11 +250,12 @@ export class Table {
 
   private async ingestNow(batches: EventBatch[], source: string, key: string | undefined): Promise<IngestResult> {
     const schemaView = { types: this.schema, maxColumns: this.options.maxColumns };
+    const ctx: SplitContext = { dicts: this.tails[0].dicts, actors: this.actors, actorCache: this.actorCache };
     const splitParts: Omit<ShardPart, 'batchId' | 'parts'>[] = [];
     const deadLetters: DeadLetterEntry[] = [];
     const result: IngestResult = { accepted: 0, rejected: 0, typeErrors: 0, errors: [] };
     for (const batch of batches) {
-      const split = splitBatch(batch, schemaView, this.shardCount);
+      const split = splitBatch(batch, schemaView, this.shardCount, ctx);
       splitParts.push(...split.parts);
       for (const r of batch.rejects) deadLetters.push({ source, line: r.line, kind: 'rejected', reason: r.message, raw: r.raw });
       for (const c of split.conflicts) {
@@ -327,7 +347,7 @@ export class Table {
   }
 
   applyPart(tail: Tail, part: ShardPart): void {
-    tail.append(part, this.actors[part.shard].idsFor(part.actorValues));
+    tail.append(part, part.actorIds ?? this.actors[part.shard].idsFor(part.actorValues));
     if (part.idempotency !== undefined) {
       this.idempotency.committed(part.idempotency, tail.generation);
     }
@@ -364,7 +384,7 @@ export class Table {
       this.frozen.push({ genMin: gen, genMax: gen, tails: this.tails });
       for (const w of this.wals) w.close();
       this.wals = wals;
-      this.tails = this.shardIndexes().map((s) => new Tail(s, next));
+      this.tails = this.newTails(next);
     }
     for (const w of waiters) w();
   }

@@ -126,13 +126,16 @@ export class TailSource implements ScanSource {
   }
 }
 
-const frozen = new WeakMap<TailColumn, readonly string[]>();
+const frozen = new WeakMap<string[], readonly string[]>();
 
-/** A copy of the column's dictionary, reused until the dictionary grows. */
+/**
+ * A copy of the column's dictionary, reused until the dictionary grows. Keyed by the dictionary,
+ * which a generation's tails share, so one snapshot copies it once, not once per shard.
+ */
 function frozenDict(col: TailColumn): readonly string[] {
-  const prev = frozen.get(col);
+  const prev = frozen.get(col.dict!);
   if (prev !== undefined && prev.length === col.dict!.length) return prev;
   const copy = Object.freeze(col.dict!.slice());
-  frozen.set(col, copy);
+  frozen.set(col.dict!, copy);
   return copy;
 }

@@ -1,12 +1,14 @@
 /**
  * The in-memory tail of one shard: rows acknowledged since the last flush, columnar and typed,
- * in arrival order. Strings are dictionary-coded on append, so scans of the tail run on codes
- * like scans of segments.
+ * in arrival order. Strings are dictionary-coded, so scans of the tail run on codes like scans of
+ * segments; the dictionaries belong to the generation and are shared by its tails
+ * (tail-dicts.ts), so a part coded by the ingest path is appended without any lookup.
  *
  * Threading: owned by the main thread. Appends only ever write past `rowCount`, so a snapshot
  * (which fixes a row count and views the arrays) stays valid while appends go on.
  */
 import type { ColumnType } from '../types.js';
+import { TailDicts } from './tail-dicts.js';
 import type { ShardPart } from './wal-record.js';
 import {
   allocValues,
@@ -48,12 +50,13 @@ export class Tail {
   readonly typeErrors = new Map<string, number>();
   /** Bumped on every append, so snapshots can cache derived state. */
   version = 0;
-  /** Estimated heap bytes of the string dictionaries (characters plus per-entry overhead). */
-  private dictBytes = 0;
+  /** The generation's string dictionaries, shared with the other shards' tails. */
+  readonly dicts: TailDicts;
 
-  constructor(shard: number, generation: number) {
+  constructor(shard: number, generation: number, dicts: TailDicts = new TailDicts()) {
     this.shard = shard;
     this.generation = generation;
+    this.dicts = dicts;
   }
 
   private ensureCapacity(needed: number): void {
@@ -73,8 +76,9 @@ export class Tail {
       const cap = this.times.length;
       col = { type, values: allocValues(type, cap), validity: new Uint8Array((cap + 7) >> 3), nullCount: this.rowCount };
       if (type === 'string') {
-        col.dict = [];
-        col.index = new Map();
+        const dict = this.dicts.get(name);
+        col.dict = dict.values;
+        col.index = dict.index;
       }
       this.columns.set(name, col);
     }
@@ -93,7 +97,7 @@ export class Tail {
       seen.add(src.name);
       const col = this.column(src.name, src.type);
       if (col.type !== src.type) throw new Error(`column "${src.name}" changed type in the WAL`);
-      this.dictBytes += appendColumn(col, src, base, n);
+      appendColumn(col, src, base, n, this.dicts);
     }
     for (const [name, col] of this.columns) if (!seen.has(name)) col.nullCount += n;
     for (const [name, count] of part.typeErrors) this.typeErrors.set(name, (this.typeErrors.get(name) ?? 0) + count);
@@ -102,11 +106,11 @@ export class Tail {
   }
 
   /**
-   * Memory held by the tail: its typed arrays at their allocated capacity plus an estimate for
-   * the dictionaries. What the table's memory budget counts.
+   * Memory held by the tail's typed arrays at their allocated capacity (the shared dictionaries
+   * are counted once per generation, `dicts.sizeBytes`). What the table's memory budget counts.
    */
   sizeBytes(): number {
-    let bytes = this.actorIds.byteLength + this.times.byteLength + this.dictBytes;
+    let bytes = this.actorIds.byteLength + this.times.byteLength;
     for (const col of this.columns.values()) bytes += col.values.byteLength + col.validity.byteLength;
     return bytes;
   }
@@ -147,27 +151,24 @@ function setValidRange(validity: Uint8Array, from: number, to: number): void {
   while (r < to) setValid(validity, r++);
 }
 
-/** Heap bytes a dictionary entry costs besides its characters (array slot, map entry, header). */
-const DICT_ENTRY_OVERHEAD_BYTES = 64;
+/** Set bits per byte value. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let c = 0;
+  for (let x = b; x !== 0; x >>= 1) c += x & 1;
+  return c;
+});
 
-/** Copies one part column into the tail column at rows [base, base+n); returns dictionary bytes added. */
-function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number): number {
+/** Copies one part column into the tail column at rows [base, base+n). */
+function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number, dicts: TailDicts): void {
   const out = col.values;
   let nulls = 0;
-  let dictBytes = 0;
-  if (col.type === 'string') {
+  if (col.type === 'string' && src.dict === col.dict) {
+    // Coded against this generation's dictionary already (the ingest path): copy the codes.
+    out.set(src.values.subarray(0, n), base);
+  } else if (col.type === 'string') {
     const remap = new Uint32Array(src.dict!.length);
-    for (let k = 0; k < remap.length; k++) {
-      const s = src.dict![k];
-      let code = col.index!.get(s);
-      if (code === undefined) {
-        code = col.dict!.length;
-        col.dict!.push(s);
-        col.index!.set(s, code);
-        dictBytes += 2 * s.length + DICT_ENTRY_OVERHEAD_BYTES;
-      }
-      remap[k] = code;
-    }
+    const dict = { values: col.dict!, index: col.index! };
+    for (let k = 0; k < remap.length; k++) remap[k] = dicts.codeOf(dict, src.dict![k]);
     const codes = src.values as Uint32Array;
     for (let j = 0; j < n; j++) out[base + j] = remap[codes[j]];
   } else {
@@ -175,6 +176,13 @@ function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number
   }
   if (src.validity === null) {
     setValidRange(col.validity, base, base + n);
+  } else if ((base & 7) === 0) {
+    // Byte-aligned: copy the bitmap (bits past n are clear in a part's bitmap) and count.
+    const bytes = (n + 7) >> 3;
+    col.validity.set(src.validity.subarray(0, bytes), base >> 3);
+    let valid = 0;
+    for (let k = 0; k < bytes; k++) valid += POPCOUNT[src.validity[k]];
+    nulls = n - valid;
   } else {
     for (let j = 0; j < n; j++) {
       if ((src.validity[j >> 3] & (1 << (j & 7))) !== 0) setValid(col.validity, base + j);
@@ -182,5 +190,4 @@ function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number
     }
   }
   col.nullCount += nulls;
-  return dictBytes;
 }

@@ -30,6 +30,11 @@ export interface ShardPart {
   typeErrors: [string, number][];
   /** On one part of a keyed request: the key and the result to replay to a retry. */
   idempotency?: IdempotencyEntry;
+  /**
+   * In memory only (never written): the dense actor id of each `actorValues` entry, when the
+   * ingest path assigned them already; otherwise they are assigned when the part is applied.
+   */
+  actorIds?: Uint32Array;
 }
 
 export interface IdempotencyEntry {
@@ -52,14 +57,52 @@ function viewAs<T extends Float64Array | Uint32Array | Uint8Array>(
   return new Ctor(copy);
 }
 
+interface DictScratch {
+  /** `stamp[code] === epoch`: code seen in the current part, at local code `local[code]`. */
+  stamp: Int32Array;
+  local: Uint32Array;
+  epoch: number;
+}
+const scratchByDict = new WeakMap<string[], DictScratch>();
+
+/**
+ * The part's own dictionary and codes for a string column, which in memory may point into a
+ * large shared dictionary (the generation's, see tail-dicts.ts): a record carries only the
+ * strings its rows use, in first-use order.
+ */
+function compactDict(c: TypedColumn, rowCount: number): { dict: string[]; codes: Uint32Array } {
+  const source = c.dict!;
+  const codes = c.values as Uint32Array;
+  let s = scratchByDict.get(source);
+  if (s === undefined || s.stamp.length < source.length) {
+    const size = Math.max(source.length, (s?.stamp.length ?? 0) * 2, 64);
+    s = { stamp: new Int32Array(size), local: new Uint32Array(size), epoch: 0 };
+    scratchByDict.set(source, s);
+  }
+  const epoch = ++s.epoch;
+  const { stamp, local } = s;
+  const dict: string[] = [];
+  const out = new Uint32Array(rowCount);
+  const validity = c.validity;
+  for (let j = 0; j < rowCount; j++) {
+    if (validity !== null && (validity[j >> 3] & (1 << (j & 7))) === 0) continue;
+    const code = codes[j];
+    if (stamp[code] !== epoch) {
+      stamp[code] = epoch;
+      local[code] = dict.length;
+      dict.push(source[code]);
+    }
+    out[j] = local[code];
+  }
+  return { dict, codes: out };
+}
+
 export function encodeShardPart(p: ShardPart): Uint8Array {
-  const columns = p.columns.map((c) => [
-    c.name,
-    TYPE_TAGS.indexOf(c.type),
-    bytesOf(c.values),
-    c.dict ?? null,
-    c.validity,
-  ]);
+  const columns = p.columns.map((c) => {
+    if (c.type !== 'string') return [c.name, TYPE_TAGS.indexOf(c.type), bytesOf(c.values), null, c.validity];
+    const { dict, codes } = compactDict(c, p.rowCount);
+    return [c.name, TYPE_TAGS.indexOf(c.type), bytesOf(codes), dict, c.validity];
+  });
   return packr.pack([
     1,
     p.batchId,

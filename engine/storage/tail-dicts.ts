@@ -1,0 +1,82 @@
+/**
+ * String dictionaries of one WAL generation, shared by all of its shard tails, and the caches
+ * that let the ingest path code strings without hashing them per row.
+ *
+ * A batch's string column arrives as codes into a source dictionary: a parse worker's stream
+ * dictionary (which lives as long as the worker and grows append-only, see
+ * ingest/batch-wire.ts) or a dictionary of that batch alone. `remapFor` maps a source
+ * dictionary's entries to generation codes once each and caches the mapping by the source array,
+ * so a string costs one hash lookup per worker and generation instead of one per batch and shard.
+ * Parts built that way carry the generation dictionary itself (`values`), and a tail appends
+ * their codes without any lookup. Parts read back from the WAL carry their own small dictionary
+ * and take the lookup path.
+ *
+ * Threading: main thread only. A generation's dictionaries only grow, so a code, once handed
+ * out, keeps its string for the generation's lifetime; a new generation (after a flush froze the
+ * tails) starts new dictionaries, which bounds their memory by the tails'.
+ */
+
+/** One column's dictionary in one generation. */
+export interface TailDict {
+  /** Strings by code; append-only. */
+  readonly values: string[];
+  readonly index: Map<string, number>;
+}
+
+/** Heap bytes a dictionary entry costs besides its characters (array slot, map entry, header). */
+const ENTRY_OVERHEAD_BYTES = 64;
+
+interface Remap {
+  dict: TailDict;
+  codes: Int32Array;
+  mapped: number;
+}
+
+export class TailDicts {
+  private readonly byColumn = new Map<string, TailDict>();
+  private readonly remaps = new WeakMap<string[], Remap>();
+  /** Estimated heap bytes of all dictionaries (what the memory budget counts). */
+  sizeBytes = 0;
+
+  /** The dictionary of `column`, created empty on first use. */
+  get(column: string): TailDict {
+    let d = this.byColumn.get(column);
+    if (d === undefined) this.byColumn.set(column, (d = { values: [], index: new Map() }));
+    return d;
+  }
+
+  /** The code of `s` in `dict`, adding it when new. */
+  codeOf(dict: TailDict, s: string): number {
+    let code = dict.index.get(s);
+    if (code === undefined) {
+      code = dict.values.length;
+      dict.values.push(s);
+      dict.index.set(s, code);
+      this.sizeBytes += 2 * s.length + ENTRY_OVERHEAD_BYTES;
+    }
+    return code;
+  }
+
+  /**
+   * Generation codes for every entry of `source` (a dictionary of column `column`), by source
+   * code. The array is cached per source and extended as the source grows; valid until the next
+   * call for the same source.
+   */
+  remapFor(column: string, source: string[]): Int32Array {
+    let r = this.remaps.get(source);
+    if (r === undefined) {
+      r = { dict: this.get(column), codes: new Int32Array(Math.max(16, source.length)), mapped: 0 };
+      this.remaps.set(source, r);
+    }
+    if (r.mapped < source.length) {
+      if (r.codes.length < source.length) {
+        const grown = new Int32Array(Math.max(source.length, r.codes.length * 2));
+        grown.set(r.codes.subarray(0, r.mapped));
+        r.codes = grown;
+      }
+      for (let k = r.mapped; k < source.length; k++) r.codes[k] = this.codeOf(r.dict, source[k]);
+      r.mapped = source.length;
+    }
+    return r.codes;
+  }
+}
