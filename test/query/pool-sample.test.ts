@@ -6,6 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableSnapshot } from '../../engine/index.js';
 import { actorPosition, runQuery, type SampledResult } from '../../engine/query/index.js';
+import { scaleKind } from '../../engine/query/sample.js';
+import { diffResults } from '../helpers/compare-results.js';
+import { memorySnapshot, rng } from '../helpers/memory-snapshot.js';
+import { randomEvents, randomQuery } from '../helpers/random-query.js';
 import { QueryPool } from '../../engine/query/pool/index.js';
 import { loadPlain, manyEvents, openFixture, type Fixture } from './pool-fixtures.js';
 
@@ -101,6 +105,29 @@ describe('sampled queries', () => {
     expect(rows.rows.length).toBe(200);
     for (const r of rows.rows) expect(actorPosition(r[0] as string, snapshot.shards.length)).toBeLessThan(0.1);
     expect(rows.sampled).toBe(true);
+  });
+
+  it('on random layouts and queries equals the query restricted to the sampled actors, scaled', async () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const rand = rng(seed * 31337);
+      const c = randomEvents(rand);
+      const shards = rand() < 0.7 ? 16 : 1 + Math.floor(rand() * 5);
+      const snap = memorySnapshot(c.events, { seed, shards, maxSources: 1 + Math.floor(rand() * 4), maxRowGroup: 1 + Math.floor(rand() * 40) });
+      const query = randomQuery(rand, snap.normalized, c);
+      const f = [0.1, 0.3, 0.5, 0.77][Math.floor(rand() * 4)];
+      const kept = [...new Set(snap.normalized.rows.map((r) => r.actor))].filter((a) => actorPosition(a, shards) < f);
+      const w = query.where;
+      const list = w === undefined ? [] : Array.isArray(w) && typeof w[0] !== 'string' ? w : [w];
+      const label = `seed ${seed}, sample ${f}: ${JSON.stringify(query)}`;
+      const sampled = await runQuery(snap, { ...query, sample: f });
+      const exact = await runQuery(snap, { ...query, where: [...list, ['$actor', 'in', kept]] });
+      const scaled = exact.rows.map((row) =>
+        row.map((v, j) => {
+          const kind = exact.columns[j].type === 'number' ? scaleKind(exact.columns[j].name, 'user_id') : null;
+          return kind === null || typeof v !== 'number' ? v : kind === 'count' ? Math.round(v / f) : v / f;
+        }));
+      expect(diffResults(sampled, { columns: exact.columns, rows: scaled }), label).toBeNull();
+    }
   });
 
   it('is validated with path "sample"; 1 means unsampled', async () => {
