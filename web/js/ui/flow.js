@@ -1,6 +1,7 @@
 // @ts-check
 /**
- * A flow diagram (Sankey-like) of path edges in SVG: one column per step from the start, one
+ * A flow diagram (Sankey-like) of path edges in SVG: one column per step from the start (left to
+ * right after it; right to left before it, so time always runs to the right), one
  * box per node value sized by sessions, bands between boxes as wide as the sessions they carry.
  * Only the largest nodes of each column are drawn (the rest are counted in a note), so labels
  * never crowd; each value keeps one colour across the columns. Drawn at the pixel width of its
@@ -63,7 +64,9 @@ function drawFlow(opts, W) {
   const maxTotal = Math.max(1, ...kept.map((m) => [...m.values()].reduce((a, b) => a + b, 0)));
   const maxCount = Math.max(1, ...kept.map((m) => m.size));
   const scale = (H - 20 - (maxCount - 1) * GAP - maxCount * MIN_NODE_H) / maxTotal;
-  const colX = (/** @type {number} */ c) => 4 + (depth === 0 ? 0 : (c * (W - LABEL_ROOM - NODE_W)) / depth);
+  // Time runs left to right: paths before the start are drawn mirrored, the start on the right.
+  const before = opts.direction === 'before';
+  const colX = (/** @type {number} */ c) => 4 + (depth === 0 ? 0 : ((before ? depth - c : c) * (W - LABEL_ROOM - NODE_W)) / depth);
   /** @type {Map<string, { x: number, y: number, h: number, outY: number, inY: number }>[]} */
   const boxes = kept.map((m, c) => {
     const out = new Map();
@@ -91,13 +94,14 @@ function drawFlow(opts, W) {
     const y2 = b.inY + w / 2;
     a.outY += w;
     b.inY += w;
-    const x1 = a.x + NODE_W;
-    const x2 = b.x;
+    const x1 = before ? a.x : a.x + NODE_W;
+    const x2 = before ? b.x + NODE_W : b.x;
     const mx = (x1 + x2) / 2;
     bands.append(svg('path', {
       d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`,
       'stroke-width': w.toFixed(2),
-      stroke: colorOf.get(key(e.from)) ?? '#9aa0a6',
+      // Coloured by the earlier of its two events (the left end).
+      stroke: colorOf.get(key(before ? e.to : e.from)) ?? '#9aa0a6',
       class: 'band',
     }, svg('title', { text: `${groupValueLabel(e.from)} → ${groupValueLabel(e.to)}: ${formatNumber(e.sessions)} sessions` })));
   }

@@ -3,10 +3,10 @@
  * The paths view: which values of a column (usually the event name) follow (or precede) a
  * starting event within a session; drawn as a flow and listed as the top paths.
  */
-import { parsePaths } from '../behavioral.js';
+import { parsePaths, stepName } from '../behavioral.js';
 import { h, select } from '../dom.js';
 import { formatNumber } from '../format.js';
-import { pathsRequests } from '../query-build.js';
+import { pathsRequests, toFilter } from '../query-build.js';
 import { groupValueLabel } from '../series.js';
 import { field } from '../ui/controls.js';
 import { filterEditor } from '../ui/filter-editor.js';
@@ -44,12 +44,13 @@ export const pathsView = {
     if (paths.length === 0 && edges.length === 0) {
       return emptyBox('No paths', `No sessions in ${ctx.rangeText} ${s.start.length > 0 ? 'contain the starting event' : 'have events'}. Try a longer range or another start.`);
     }
-    const rows = paths.map((p) => [p.nodes.map(groupValueLabel).join(' → '), p.nodes.length, p.sessions]);
+    // Paths read in time order: those before the start end with it.
+    const rows = paths.map((p) => [(s.direction === 'before' ? [...p.nodes].reverse() : p.nodes).map(groupValueLabel).join(' → '), p.nodes.length, p.sessions]);
     return h('div', { class: 'results-body' },
-      h('div', { class: 'chart-title' }, `What sessions did ${s.direction === 'before' ? 'before' : 'after'} ${s.start.length > 0 ? 'the starting event' : 'they started'}: ${s.node} over ${s.depth} steps`),
+      h('div', { class: 'chart-title' }, `What sessions did ${s.direction === 'before' ? 'before' : 'after'} ${toFilter(s.start) !== null ? `“${stepName(s.start, 0)}”` : 'their session started'}: ${s.depth} steps of ${s.node}`),
       edges.length > 0 ? flowDiagram({ edges, direction: s.direction }) : null,
       h('div', { class: 'chart-title table-title' }, `Top ${formatNumber(paths.length)} paths`),
-      h('div', { class: 'muted small table-note' }, `Paths of fewer than ${s.depth + 1} events stop where the session ended.`),
+      h('div', { class: 'muted small table-note' }, `Paths of fewer than ${s.depth + 1} events ${s.direction === 'before' ? 'start where the session started' : 'stop where the session ended'}.`),
       resultsTable({
         testId: 'paths-table',
         columns: [

@@ -54,7 +54,8 @@ export const retentionView = {
     const body = grid.groupColumns.length > 0 ? groupRows(rows, startOf, lastMs) : rows.map((r) => h('tr', {},
       h('td', {}, formatBucket(r.cohortMs, ctx.state.tz, s.period === '1mo' ? '1mo' : '1d')),
       h('td', { class: 'num' }, formatNumber(r.size)),
-      r.counts.map((c, n) => (startOf(r.cohortMs, n) > lastMs ? h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '') : shaded(r.size > 0 ? c / r.size : null, c)))));
+      r.counts.map((c, n) => (startOf(r.cohortMs, n) > lastMs ? h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '')
+        : inProgress(shaded(r.size > 0 ? c / r.size : null, c), startOf(r.cohortMs, n + 1) > lastMs)))));
     const grouped = grid.groupColumns.length > 0;
     const lines = grouped
       ? groupCurves(rows, startOf, lastMs).slice(0, MAX_CURVES)
@@ -66,9 +67,22 @@ export const retentionView = {
         ? `Share of ${ctx.actorWord} who came back, by ${grid.groupColumns.join(', ')} and ${word.toLowerCase()} since their first event (${ctx.state.tz}; cohorts combined)`
         : `Share of each cohort that came back, by ${word.toLowerCase()} since their first event (${ctx.state.tz})`),
       h('div', { class: 'table-wrap' }, h('table', { class: 'results retention', 'data-testid': 'retention-grid' }, h('thead', {}, head), h('tbody', {}, avg, body))),
-      h('div', { class: 'muted small grid-note' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. Blank cells have not happened yet. Hover a cell for the number of ${ctx.actorWord}.`));
+      h('div', { class: 'muted small grid-note' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. Blank cells have not happened yet; cells marked * are still in progress. Hover a cell for the number of ${ctx.actorWord}.`));
   },
 };
+
+/**
+ * Marks a cell whose period has begun but not ended by the newest event: its share may still grow.
+ * @param {HTMLElement} td
+ * @param {boolean} partial
+ */
+function inProgress(td, partial) {
+  if (partial) {
+    td.classList.add('cell-partial');
+    td.title = `${td.title}; this period is still in progress`;
+  }
+  return td;
+}
 
 /**
  * A cell shaded by the share retained (darker is more), with the count in its title.
