@@ -24,7 +24,13 @@ let base = '';
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await launchChromium(); // first: without Chromium, fail at once with instructions
+  // Chromium starts while the data loads; without it this fails at once, with instructions.
+  const launching = launchChromium().then((b) => { browser = b; });
+  await Promise.all([launching, serve()]);
+});
+
+/** A server over ~20k demo events plus three events whose name and property are markup. */
+async function serve(): Promise<void> {
   dir = tempDir('shoal-ui-');
   store = await Store.open(dir.dir, { log: () => {} });
   await loadDemo({ dataDir: dir.dir, store, events: 20_000, out: { write: () => true } as unknown as NodeJS.WritableStream });
@@ -37,7 +43,7 @@ beforeAll(async () => {
   const addr = shoal.app.server.address();
   if (addr === null || typeof addr === 'string') throw new Error('no port');
   base = `http://127.0.0.1:${addr.port}`;
-});
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -141,6 +147,14 @@ describe('exploration UI in Chromium', () => {
     const seriesLabels = [...new Set(chart.rows.map((r) => label(r[1])))].sort();
     const legend = await page.locator('.chart .u-legend .u-series .u-label').allTextContents();
     expect(legend.slice(1).sort()).toEqual(seriesLabels);
+
+    // Charting the other measure changes no query: the page redraws from the answers it has.
+    const sent: string[] = [];
+    page.on('request', (r) => { if (r.url().includes('/v1/query')) sent.push(r.url()); });
+    await act(page, () => page.locator('select[aria-label="chart measure"]').selectOption('1'));
+    expect(await page.locator('.chart-title').first().textContent()).toContain('Unique users by os');
+    expect(sent).toEqual([]);
+    expect(await tableRows(page, '[data-testid="results-table"]')).toEqual(shown);
     await screenshot(page, 'aggregate');
 
     // The same link in another tab shows the same view.

@@ -41,6 +41,11 @@ let tables = [];
 let columns = [];
 /** @type {AbortController | null} */
 let inflight = null;
+/**
+ * The last successful run, reused while the queries stay the same (see sameQueryKey).
+ * @type {{ key: string, range: import('./views/view-types.js').ViewContext['range'], rangeText: string, requests: import('./query-build.js').Request[], results: any[] } | null}
+ */
+let last = null;
 /** @type {Map<string, Promise<string[]>>} */
 const suggestions = new Map();
 
@@ -102,7 +107,8 @@ async function render() {
   clear(el.header).append(headerBar({
     tables, table: ctx.table, state, range: ctx.range,
     onTable: (name) => void switchTable(name),
-    onRange: (range, from, to) => commit((s) => { s.range = range; s.from = from ?? null; s.to = to ?? null; }),
+    // Picking a range, even the current one, asks again: that is how a view is refreshed.
+    onRange: (range, from, to) => { last = null; commit((s) => { s.range = range; s.from = from ?? null; s.to = to ?? null; }); },
   }));
   clear(el.tz).append(tzPicker(state.tz, (tz) => commit((s) => { s.tz = tz; })));
   clear(el.tabs).append(...Object.values(VIEWS).map((v) => h('button', {
@@ -119,7 +125,15 @@ async function render() {
  */
 async function run(view, ctx) {
   inflight?.abort();
-  const requests = view.requests(ctx);
+  let requests = view.requests(ctx);
+  // An edit that leaves the queries as they were (an empty filter row, the charted measure, a
+  // column picked but no value yet) re-renders the last answers at once instead of asking again.
+  const key = sameQueryKey(view, requests);
+  const reuse = last !== null && last.key === key ? last : null;
+  if (reuse) {
+    ctx = { ...ctx, range: reuse.range, rangeText: reuse.rangeText };
+    requests = reuse.requests;
+  }
   clear(el.query).append(queryPanel(requests, location.origin));
   clear(el.summary).append(h('span', {}, `${view.title} · ${ctx.rangeText} · ${state.tz}`));
   if (ctx.range.notice === 'anchored') {
@@ -132,11 +146,14 @@ async function run(view, ctx) {
   }
   const controller = new AbortController();
   inflight = controller;
-  el.results.dataset.status = 'loading';
-  el.results.prepend(loading());
+  if (!reuse) {
+    el.results.dataset.status = 'loading';
+    el.results.prepend(loading());
+  }
   try {
-    const results = await Promise.all(requests.map((r) => runQuery(r.body, controller.signal)));
+    const results = reuse ? reuse.results : await Promise.all(requests.map((r) => runQuery(r.body, controller.signal)));
     if (controller.signal.aborted) return;
+    last = { key, range: ctx.range, rangeText: ctx.rangeText, requests, results };
     const body = view.results(ctx, requests, results);
     const scanned = results.reduce((n, r) => n + (r.stats?.rowsScanned ?? 0), 0);
     const elapsed = results.reduce((n, r) => Math.max(n, r.stats?.elapsedMs ?? 0), 0);
@@ -144,9 +161,22 @@ async function run(view, ctx) {
       h('div', { class: 'muted small stats', 'data-testid': 'stats' }, `${formatNumber(scanned)} events scanned in ${formatNumber(Math.round(elapsed))} ms`));
   } catch (err) {
     if (controller.signal.aborted) return;
+    last = null;
     const e = err instanceof ApiError ? err : new ApiError('UI_ERROR', String(/** @type {Error} */ (err)?.message ?? err), 0, undefined);
     setResults('error', errorBox(e));
   }
+}
+
+/**
+ * What makes two runs the same: the view, the table, the range choice and the request bodies
+ * without their resolved bounds (a relative range such as "last 7 days" resolves to a new "now"
+ * on every render; an edit that changes nothing else keeps the previous bounds and answers).
+ * @param {import('./views/view-types.js').View} view
+ * @param {import('./query-build.js').Request[]} requests
+ */
+function sameQueryKey(view, requests) {
+  const bodies = requests.map((r) => ({ ...r.body, from: undefined, to: undefined }));
+  return JSON.stringify([view.id, state.table, state.range, state.from, state.to, state.tz, bodies]);
 }
 
 /** @param {string} status @param {...Node} nodes */
