@@ -10,9 +10,10 @@
  * last value). Numbers are read as JSON.parse reads them (json-number.ts); the time column's
  * ISO-8601 strings are parsed from the bytes without making a string.
  *
- * Speed comes from the key layout cache: the keys of the previous lines are kept as bytes with
- * their flattened names, so a line with the same layout compares bytes instead of decoding keys
- * and looking them up; short string values are interned by hash. One scanner per thread and
+ * Speed comes from the key layout cache: the key layouts of earlier lines are kept as a tree of
+ * key bytes with their flattened names, so a line with a known layout compares bytes instead of
+ * decoding keys and looking them up (lines may alternate between layouts); short string values
+ * are interned by hash. One scanner per thread and
  * actor/time pair; it keeps state between lines, so it is not re-entrant.
  */
 import type { BatchBuilder } from './batch-builder.js';
@@ -25,20 +26,36 @@ interface LayoutEntry {
   key: Uint8Array;
   /** Flattened column name. */
   flat: string;
-  /** Index of the enclosing object's entry; -1 at the top level. */
-  parent: number;
+  /** The enclosing object's entry; null at the top level. */
+  parent: LayoutEntry | null;
   /** 0: ordinary column, 1: actor, 2: time. */
   role: number;
+  /** The previous key of the layout (the root for the first). */
+  up: LayoutEntry | null;
+  /** Keys seen after this one; `next` is the one seen last, tried first. */
+  children: LayoutEntry[];
+  next: LayoutEntry | null;
+  /** No flattened name repeats on the path from the root to here. */
+  ok: boolean;
 }
 
 const KEY_OR_CLOSE = 0;
 const KEY = 1;
 const AFTER_VALUE = 2;
+/** The layout tree starts over past this many keys, so odd inputs cannot grow it without bound. */
+const MAX_LAYOUT_ENTRIES = 4096;
+
+function rootEntry(): LayoutEntry {
+  return { key: new Uint8Array(0), flat: '', parent: null, role: 0, up: null, children: [], next: null, ok: true };
+}
 
 export class FastJsonScanner {
-  private layout: LayoutEntry[] = [];
-  /** Length of the layout prefix known to hold no repeated flattened name. */
-  private verified = 0;
+  /**
+   * Key layouts seen so far, as a tree: a path from the root spells one line's keys in order, so
+   * lines alternating between a few layouts (events of different kinds) all stay cached.
+   */
+  private root = rootEntry();
+  private entries = 0;
   private readonly interner = new StringInterner();
   /** End position of the last scanned token (an out-parameter, to avoid allocating). */
   private pos = 0;
@@ -58,9 +75,12 @@ export class FastJsonScanner {
     let i = skipWs(buf, start, end);
     if (i >= end || buf[i] !== 0x7b) return false;
     i++;
-    const layout = this.layout;
-    let idx = 0;
-    let parent = -1;
+    if (this.entries > MAX_LAYOUT_ENTRIES) {
+      this.root = rootEntry();
+      this.entries = 0;
+    }
+    let node = this.root;
+    let parent: LayoutEntry | null = null;
     let state = KEY_OR_CLOSE;
     for (;;) {
       i = skipWs(buf, i, end);
@@ -74,17 +94,19 @@ export class FastJsonScanner {
         }
         if (c !== 0x7d) return false;
         i++;
-        if (parent === -1) break;
-        parent = -1;
+        if (parent === null) break;
+        parent = null;
         state = AFTER_VALUE;
         continue;
       }
       if (c !== 0x22) return false;
       const ks = i + 1;
       let k: number;
-      let entry = layout[idx];
-      if (entry !== undefined && entry.parent === parent && keyAt(entry.key, buf, ks, end)) {
-        k = ks + entry.key.length; // the expected key, already known to be plain
+      let entry = node.next;
+      if (entry === null || entry.parent !== parent || !keyAt(entry.key, buf, ks, end)) entry = findChild(node, parent, buf, ks, end);
+      if (entry !== null) {
+        k = ks + entry.key.length; // a known key, already known to be plain
+        node.next = entry;
       } else {
         // Key: bytes up to the closing quote, no escapes or control characters.
         k = ks;
@@ -94,9 +116,9 @@ export class FastJsonScanner {
         }
         if (k >= end) return false;
         if (k > ks && buf[ks] >= 0x30 && buf[ks] <= 0x39) return false;
-        entry = this.newEntry(buf, ks, k, parent, idx);
+        entry = this.newEntry(buf, ks, k, parent, node);
       }
-      const me = idx++;
+      node = entry;
       i = skipWs(buf, k + 1, end);
       if (buf[i] !== 0x3a) return false;
       i = skipWs(buf, i + 1, end);
@@ -113,8 +135,8 @@ export class FastJsonScanner {
         value = this.str;
         i = this.pos;
       } else if (c === 0x7b) {
-        if (parent !== -1 || entry.role !== 0) return false;
-        parent = me;
+        if (parent !== null || entry.role !== 0) return false;
+        parent = entry;
         state = KEY_OR_CLOSE;
         i++;
         continue;
@@ -141,11 +163,7 @@ export class FastJsonScanner {
       state = AFTER_VALUE;
     }
     if (skipWs(buf, i, end) !== end) return false;
-    if (idx > this.verified) {
-      if (!this.noRepeats(idx)) return false;
-      this.verified = idx;
-    }
-    return true;
+    return node.ok; // a repeated key: JSON.parse decides
   }
 
   private str = '';
@@ -199,28 +217,29 @@ export class FastJsonScanner {
     return true;
   }
 
-  /** Replaces the layout from `idx` on with a new entry for the key in buf[ks, ke). */
-  private newEntry(buf: Buffer, ks: number, ke: number, parent: number, idx: number): LayoutEntry {
+  /** Adds the key in buf[ks, ke) as a new child of `node` (the previous key). */
+  private newEntry(buf: Buffer, ks: number, ke: number, parent: LayoutEntry | null, node: LayoutEntry): LayoutEntry {
     const name = utf8Slice(buf, ks, ke);
-    const flat = parent === -1 ? name : `${this.layout[parent].flat}.${name}`;
+    const flat = parent === null ? name : `${parent.flat}.${name}`;
     const role = flat === this.actorColumn ? 1 : flat === this.timeColumn ? 2 : 0;
-    const entry: LayoutEntry = { key: Uint8Array.prototype.slice.call(buf, ks, ke), flat, parent, role };
-    this.layout.length = idx;
-    this.layout.push(entry);
-    if (this.verified > idx) this.verified = idx;
+    let ok = node.ok;
+    for (let e: LayoutEntry | null = node; ok && e !== null && e.up !== null; e = e.up) if (e.flat === flat) ok = false;
+    const entry: LayoutEntry = { key: Uint8Array.prototype.slice.call(buf, ks, ke), flat, parent, role, up: node, children: [], next: null, ok };
+    node.children.push(entry);
+    node.next = entry;
+    this.entries++;
     return entry;
   }
+}
 
-  /** True when the first `n` entries have distinct flattened names (so no key repeats). */
-  private noRepeats(n: number): boolean {
-    const seen = new Set<string>();
-    for (let j = 0; j < n; j++) {
-      const flat = this.layout[j].flat;
-      if (seen.has(flat)) return false;
-      seen.add(flat);
-    }
-    return true;
+/** The child of `node` for the key at buf[ks] (with the closing quote after it) under `parent`, or null. */
+function findChild(node: LayoutEntry, parent: LayoutEntry | null, buf: Buffer, ks: number, end: number): LayoutEntry | null {
+  const children = node.children;
+  for (let j = 0; j < children.length; j++) {
+    const ch = children[j];
+    if (ch.parent === parent && keyAt(ch.key, buf, ks, end)) return ch;
   }
+  return null;
 }
 
 function skipWs(buf: Buffer, i: number, end: number): number {

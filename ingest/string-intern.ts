@@ -24,7 +24,7 @@ export function utf8Slice(buf: Buffer, start: number, end: number): string {
 
 /** Values longer than this are decoded directly, never interned. */
 export const INTERN_MAX_BYTES = 32;
-const SLOTS = 4096;
+const SLOTS = 65536;
 
 export class StringInterner {
   private readonly bytes = new Uint8Array(SLOTS * INTERN_MAX_BYTES);
