@@ -10,6 +10,7 @@
  * the second chunk) and closes it in `close`.
  */
 import type { EventBatch } from './batch.js';
+import { decodeBatch, DictMirrors, DictStreams, encodeBatch } from './batch-wire.js';
 import type { ChunkTask } from './chunker.js';
 import { parseTask, type ChunkContext } from './parse-chunk.js';
 import { WorkerPool } from './worker-pool.js';
@@ -33,6 +34,8 @@ export class Dispatcher {
   private readonly backlog: Slot[] = [];
   private pool: WorkerPool | null = null;
   private parseTasks = 0;
+  private readonly streams = new DictStreams();
+  private readonly mirrors = new DictMirrors();
 
   constructor(
     private readonly ctx: ChunkContext,
@@ -102,7 +105,10 @@ export class Dispatcher {
     const task = slot.task!;
     slot.task = null;
     try {
-      finish(slot, parseTask(task.bytes, task.items, this.ctx, task.firstLine), null);
+      // Coded against this thread's own stream dictionaries, like a worker's batches, so storage
+      // takes the same cheap path for it (batch-wire.ts).
+      const batch = parseTask(task.bytes, task.items, this.ctx, task.firstLine);
+      finish(slot, decodeBatch(encodeBatch(batch, [], this.streams), this.mirrors), null);
     } catch (err) {
       finish(slot, null, err as Error);
     }
