@@ -8,17 +8,17 @@ import { formatValue } from '../format.js';
 import { seriesColor } from './time-chart.js';
 
 /**
- * Horizontal bars, one per item, scaled to the largest.
+ * Horizontal bars, one per item, scaled to the largest, in one colour ("Other" grey).
  * @param {{ items: { label: string, value: number | null, isOther?: boolean }[], unit: import('../format.js').Unit, title: string, testId?: string }} opts
  */
 export function hbars(opts) {
   const max = Math.max(0, ...opts.items.map((i) => i.value ?? 0));
   return h('div', { class: 'hbars', 'data-testid': opts.testId ?? 'hbars' },
     h('div', { class: 'chart-title' }, opts.title),
-    opts.items.map((item, i) => {
+    opts.items.map((item) => {
       const bar = h('div', { class: 'hbar-fill' });
       bar.style.width = `${max > 0 ? ((item.value ?? 0) / max) * 100 : 0}%`;
-      bar.style.background = seriesColor(i, item.isOther);
+      bar.style.background = seriesColor(0, item.isOther);
       return h('div', { class: 'hbar-row' },
         h('div', { class: 'hbar-label', title: item.label }, item.label),
         h('div', { class: 'hbar-track' }, bar),

@@ -77,7 +77,7 @@ export function tzPicker(tz, onTz) {
  * @param {string} tz
  */
 export function rangeText(range, preset, tz) {
-  if (range.fromMs === null || range.toMs === null) return 'all data';
+  if (range.fromMs === null || range.toMs === null) return 'all time';
   const span = `${formatTimestamp(range.fromMs, tz)} – ${formatTimestamp(range.toMs, tz)}`;
   return preset === 'custom' ? span : `${(PRESET_LABELS[preset] ?? preset).toLowerCase()} (${span})`;
 }

@@ -11,14 +11,17 @@ import { sortRows } from '../series.js';
  */
 
 /**
- * @param {{ columns: TableColumn[], rows: any[][], sort?: { col: number, desc: boolean }, testId?: string, maxRows?: number }} opts
+ * @param {{ columns: TableColumn[], rows: any[][], sort?: { col: number, desc: boolean }, testId?: string, maxRows?: number, last?: (row: any[]) => boolean }} opts
+ *   last: rows that stay at the bottom whatever the sort (the "Other" group, a total)
  */
 export function resultsTable(opts) {
   const wrap = h('div', { class: 'table-wrap', 'data-testid': opts.testId ?? 'results-table' });
   let sort = opts.sort ?? null;
   const maxRows = opts.maxRows ?? 500;
   const render = () => {
-    const rows = sort ? sortRows(opts.rows, sort.col, sort.desc) : opts.rows;
+    const sorted = sort ? sortRows(opts.rows, sort.col, sort.desc) : opts.rows;
+    const pinned = opts.last;
+    const rows = pinned ? [...sorted.filter((r) => !pinned(r)), ...sorted.filter(pinned)] : sorted;
     const thead = h('thead', {}, h('tr', {}, opts.columns.map((c, i) => {
       const active = sort?.col === i;
       return h('th', {

@@ -76,11 +76,10 @@ export function metricView(kind) {
         );
       } else if (s.groupBy.length > 0) {
         const idx = tableResult.columns.findIndex((/** @type {any} */ c) => c.name === chartMeasure);
-        out.append(hbars({
-          title: `${what}${by}`,
-          unit,
-          items: tableResult.rows.map((/** @type {any[]} */ r) => ({ label: r.slice(0, s.groupBy.length).map(groupValueLabel).join(' · '), value: r[idx], isOther: r[0] === OTHER })),
-        }));
+        // Largest first, "Other" last; one colour, since the bars are already labelled.
+        const items = tableResult.rows.map((/** @type {any[]} */ r) => ({ label: r.slice(0, s.groupBy.length).map(groupValueLabel).join(' · '), value: r[idx], isOther: r[0] === OTHER }));
+        items.sort((/** @type {any} */ a, /** @type {any} */ b) => Number(a.isOther) - Number(b.isOther) || (b.value ?? -Infinity) - (a.value ?? -Infinity));
+        out.append(hbars({ title: `${what}${by}`, unit, items }));
       }
       out.append(h('div', { class: 'chart-title table-title' }, `Totals over ${ctx.rangeText}`), totalsTable(tableResult, s.groupBy.length, ctx, sessions ? 'Sessions' : 'Events'));
       return out;
@@ -101,6 +100,6 @@ function totalsTable(result, groupCount, ctx, countWord) {
     const unit = unitOf(c.name);
     return { key: c.name, label: measureLabel(c.name, ctx.actorWord, countWord), numeric: true, format: (/** @type {any} */ v) => formatValue(v, unit) };
   });
-  return resultsTable({ columns, rows: result.rows, sort: groupCount > 0 ? { col: groupCount, desc: true } : undefined });
+  return resultsTable({ columns, rows: result.rows, sort: groupCount > 0 ? { col: groupCount, desc: true } : undefined, last: (r) => groupCount > 0 && r[0] === OTHER });
 }
 
