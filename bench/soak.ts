@@ -9,7 +9,9 @@
  *    flight are then retried with their keys, which must make them present exactly once.
  *  - soak: ingest clients and mixed queries for a fixed time, the server's RSS sampled.
  *
- *   npm run soak -- --kills 50 --minutes 10 [--clients 4] [--seed 1] [--data DIR] [--out FILE]
+ *   npm run soak -- --kills 50 --minutes 10 [--clients 4] [--seed 1] [--tail-mb 8] [--data DIR] [--out FILE]
+ *
+ * (`--tail-mb` is the soak server's SHOAL_INGEST_MEMORY_MB: it flushes at half of it.)
  *
  * Prints a JSON report. Benchmarks never assert; the tests decide what the figures must be.
  */
@@ -159,7 +161,7 @@ export async function verifyLedger(url: string, ledger: Ledger): Promise<{ probl
 }
 
 /** Ingest clients sending batches until `stop()`; answered batches go to the ledger. */
-function runClients(url: string, ledger: Ledger, clients: number, r: () => number, nextId: () => number): { stop: () => Promise<void>; firstAck: Promise<void> } {
+function runClients(url: string, ledger: Ledger, clients: number, r: () => number, nextId: () => number): { stop: () => Promise<void>; firstAck: Promise<unknown> } {
   let stopping = false;
   let ackSeen: () => void = () => {};
   const firstAck = new Promise<void>((ok) => (ackSeen = ok));
@@ -181,7 +183,8 @@ function runClients(url: string, ledger: Ledger, clients: number, r: () => numbe
     }
   });
   return {
-    firstAck,
+    // Also settles if every client stops (or fails) before anything is acknowledged.
+    firstAck: Promise.race([firstAck, Promise.allSettled(loops)]),
     stop: async () => {
       stopping = true;
       await Promise.all(loops);
@@ -270,15 +273,18 @@ export interface SoakReport {
   queryErrors: number;
   /** [seconds since start, RSS MiB] every sample. */
   rssMiB: [number, number][];
+  /** At the end: segments on disk and rows still in the in-memory tails. */
+  segments: number;
+  tailRows: number;
   problems: string[];
 }
 
 /** Ingest and mixed queries for `durationMs`, sampling the server's RSS every `sampleMs`. */
-export async function runSoak(opts: { dataDir: string; durationMs: number; sampleMs?: number; clients?: number; queryClients?: number; seed?: number; ingestPauseMs?: number }): Promise<SoakReport> {
-  const server = await startServer(opts.dataDir);
+export async function runSoak(opts: { dataDir: string; durationMs: number; sampleMs?: number; clients?: number; queryClients?: number; seed?: number; ingestPauseMs?: number; env?: NodeJS.ProcessEnv }): Promise<SoakReport> {
+  const server = await startServer(opts.dataDir, opts.env);
   const r = prng(opts.seed ?? 7);
   const started = performance.now();
-  const report: SoakReport = { durationS: opts.durationMs / 1000, eventsIngested: 0, queries: 0, queryErrors: 0, rssMiB: [], problems: [] };
+  const report: SoakReport = { durationS: opts.durationMs / 1000, eventsIngested: 0, queries: 0, queryErrors: 0, rssMiB: [], segments: 0, tailRows: 0, problems: [] };
   const until = started + opts.durationMs;
   let id = 0;
   const sample = (): void => {
@@ -316,6 +322,9 @@ export async function runSoak(opts: { dataDir: string; durationMs: number; sampl
     const check = await verifyLedger(server.url, ledger);
     report.problems.push(...check.problems);
     report.eventsIngested = check.events;
+    const stats = (await (await fetch(`${server.url}/v1/tables/${TABLE}`)).json()) as { segmentCount: number; tailRows: number };
+    report.segments = stats.segmentCount;
+    report.tailRows = stats.tailRows;
   } finally {
     clearInterval(sampler);
     server.child.kill('SIGTERM');
@@ -332,6 +341,7 @@ async function main(argv: string[]): Promise<void> {
       minutes: { type: 'string', default: '10' },
       clients: { type: 'string', default: '4' },
       seed: { type: 'string', default: '1' },
+      'tail-mb': { type: 'string', default: '8' },
       data: { type: 'string' },
       out: { type: 'string' },
     },
@@ -341,8 +351,18 @@ async function main(argv: string[]): Promise<void> {
   try {
     const crash = await runCrashLoop({ dataDir: join(base, 'crash'), kills: Number(values.kills), clients: Number(values.clients), seed: Number(values.seed), log });
     log(`crash loop: ${JSON.stringify(crash)}`);
-    // Paced ingest (~3k events/s) so a 10-minute soak crosses a few flushes and compactions.
-    const soak = await runSoak({ dataDir: join(base, 'soak'), durationMs: Number(values.minutes) * 60_000, sampleMs: 5000, clients: 2, queryClients: 2, seed: Number(values.seed), ingestPauseMs: 50 });
+    // Paced ingest, and a small tail memory budget (the server flushes at half of it), so a
+    // 10-minute soak crosses flushes and compactions instead of only growing its tails.
+    const soak = await runSoak({
+      dataDir: join(base, 'soak'),
+      durationMs: Number(values.minutes) * 60_000,
+      sampleMs: 5000,
+      clients: 2,
+      queryClients: 2,
+      seed: Number(values.seed),
+      ingestPauseMs: 50,
+      env: { SHOAL_INGEST_MEMORY_MB: values['tail-mb'] },
+    });
     const report = { crash, soak, node: process.version, at: new Date().toISOString() };
     const text = JSON.stringify(report, null, 1);
     if (values.out) writeFileSync(values.out, text);

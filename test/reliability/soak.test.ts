@@ -1,7 +1,7 @@
 /**
  * The soak in short mode (bench/soak.ts runs the long one): a real `shoal serve` process takes
- * steady HTTP ingest and a mix of aggregate, percentile, time-series and samples queries for
- * 20 s. Every query answers, every acknowledged event is stored once, and the server's resident
+ * steady HTTP ingest (flushing often) and a mix of aggregate, percentile, time-series and samples
+ * queries for 20 s. Every query answers, every acknowledged event is stored once, and the server's resident
  * memory levels off: after a warm-up it grows by less than a generous bound (a leak of a request
  * body or a snapshot per request would exceed it; ordinary allocator noise does not).
  */
@@ -16,8 +16,11 @@ describe('soak', () => {
   it('serves ingest and mixed queries for 20 s with bounded memory', async () => {
     const { dir, cleanup } = tempDir('shoal-soak-');
     try {
-      const report = await runSoak({ dataDir: dir, durationMs: 20_000, sampleMs: 500, clients: 2, queryClients: 2, ingestPauseMs: 20 });
+      // A tiny tail budget (flush at 128 KiB) so flushes and compactions run under the queries.
+      const env = { SHOAL_INGEST_MEMORY_MB: '0.25' };
+      const report = await runSoak({ dataDir: dir, durationMs: 20_000, sampleMs: 500, clients: 2, queryClients: 2, ingestPauseMs: 20, env });
       expect(report.problems).toEqual([]);
+      expect(report.segments).toBeGreaterThan(0);
       expect(report.queries).toBeGreaterThan(20);
       expect(report.eventsIngested).toBeGreaterThan(1000);
       const after = report.rssMiB.filter(([s]) => s >= WARM_UP_S).map(([, mib]) => mib);
