@@ -22,10 +22,10 @@ import { pathsSql, retentionSql, sessionColumns, sessionsTableSql } from './beha
 import { diffRows, queryRng, runSeed, sortRows, type Tolerance } from './compare.js';
 import { DEFAULT_DATASET, generateDataset, loadIntoDuckDb, loadIntoShoal, sqlRows, type DuckDb, type FlatEvent, type ShoalTable } from './dataset.js';
 
-const SESSIONS = 50;
-const RETENTION = 30;
-const PATHS = 30;
-const DATASET = { ...DEFAULT_DATASET, events: 120_000, users: 1500, seed: 13 };
+const SESSIONS = 40;
+const RETENTION = 25;
+const PATHS = 25;
+const DATASET = { ...DEFAULT_DATASET, events: 100_000, users: 1200, seed: 13 };
 
 let events: FlatEvent[];
 let shoal: ShoalTable;
