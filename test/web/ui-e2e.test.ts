@@ -372,6 +372,30 @@ describe('exploration UI in Chromium', () => {
     await page.close();
   });
 
+  it('tells a new user how to send events when the server has none', async () => {
+    const emptyDir = tempDir('shoal-ui-empty-');
+    const emptyStore = await Store.open(emptyDir.dir, { log: () => {} });
+    const empty = await buildApp({ store: emptyStore });
+    try {
+      await empty.app.listen({ port: 0, host: '127.0.0.1' });
+      const addr = empty.app.server.address();
+      if (addr === null || typeof addr === 'string') throw new Error('no port');
+      const page = await browser.context.newPage();
+      await page.goto(`http://127.0.0.1:${addr.port}/`);
+      expect(await waitForStatus(page, ['empty'])).toBe('empty');
+      const text = await page.locator('[data-testid="empty"]').textContent();
+      expect(text).toContain('No events yet');
+      expect(text).toContain(`--url http://127.0.0.1:${addr.port}`);
+      expect(await page.locator('#builder').isVisible()).toBe(false);
+      await screenshot(page, 'no-tables');
+      await page.close();
+    } finally {
+      await empty.shutdown();
+      await emptyStore.close(false);
+      emptyDir.cleanup();
+    }
+  });
+
   it('explains a failed query with the server error code', async () => {
     const page = await openFresh();
     await addCondition(page, 'where', 'status', 'not-a-number');

@@ -207,15 +207,30 @@ async function switchTable(name) {
   await render();
 }
 
+/** The page without a table to explore: the brand, no builder, and what to do in words. @param {string} status @param {Node} box */
+function bare(status, box) {
+  clear(el.header).append(h('header', { class: 'topbar' }, h('div', { class: 'brand' }, 'Shoal')));
+  el.builder.hidden = true;
+  el.builder.parentElement?.classList.add('no-builder');
+  setResults(status, box);
+}
+
 async function boot() {
   try {
     tables = await listTables();
   } catch (err) {
-    setResults('error', errorBox(err instanceof ApiError ? err : new ApiError('UI_ERROR', String(err), 0, undefined)));
+    bare('error', errorBox(err instanceof ApiError ? err : new ApiError('UI_ERROR', String(err), 0, undefined)));
     return;
   }
   if (tables.length === 0) {
-    setResults('empty', emptyBox('No tables yet', 'Load events first, e.g. `npx shoal ingest events.ndjson --table events` or POST /v1/tables/events/events, then reload.'));
+    const origin = location.origin;
+    bare('empty', h('div', { class: 'status empty getting-started', 'data-testid': 'empty' },
+      h('div', { class: 'empty-title' }, 'No events yet'),
+      h('p', { class: 'muted' }, 'Send events to this server, then reload the page. From a file:'),
+      h('pre', { class: 'code' }, `npx shoal ingest events.ndjson --table events --url ${origin}`),
+      h('p', { class: 'muted' }, 'Or over HTTP, one JSON event per line (user_id and time name the actor and the time by default):'),
+      h('pre', { class: 'code' }, `curl -X POST '${origin}/v1/tables/events/events' -H 'Content-Type: application/x-ndjson' \\\n  --data-binary '{"user_id":"u1","time":"${new Date().toISOString()}","event":"signup"}'`),
+      h('p', { class: 'muted' }, 'Or restart the server with generated demo data: npx shoal serve --demo-if-empty')));
     return;
   }
   if (!currentTable()) state.table = [...tables].sort((a, b) => b.rowCount - a.rowCount)[0].name;
