@@ -22,6 +22,8 @@ import { markdownReport, type QueryReport, type SuiteReport } from './report.js'
 import { ENGINES, ensureStores, PEERS, storeTarget, type Engine } from './stores.js';
 import { SUITES } from './suites.js';
 
+/** Answer rows kept per engine and query in the JSON report (rowCount has the full number). */
+const KEEP_ROWS = 50;
 const log = (m: string): void => void process.stderr.write(m + '\n');
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -107,7 +109,8 @@ export async function runComparison(suite: 'query' | 'behavioral', argv: string[
       const out = await runOne(engine, storeTarget(workDir, engine), suite, q.id, runs, !values['no-pool']);
       if (out.executor !== undefined) executors[engine] = out.executor;
       const hot = out.hotMs === undefined ? undefined : median(out.hotMs);
-      reports[i].engines[engine] = { ...out, hotMedianMs: hot, rowCount: out.rows?.length };
+      const hotCpu = out.hotCpuMs === undefined ? undefined : median(out.hotCpuMs);
+      reports[i].engines[engine] = { ...out, hotMedianMs: hot, hotCpuMedianMs: hotCpu, rowCount: out.rows?.length };
       log(`${engine} ${q.id}: ${out.error !== undefined ? `ERROR ${out.error}` : `cold ${out.coldMs!.toFixed(1)} ms, hot ${hot!.toFixed(1)} ms, ${out.rows!.length} rows`}`);
     }
   }
@@ -120,11 +123,14 @@ export async function runComparison(suite: 'query' | 'behavioral', argv: string[
       if (ra === undefined || rb === undefined) continue;
       r.agreement[`${a}~${b}`] = differences(q, ra, rb);
     }
-    const peerTimes = (key: 'hotMedianMs' | 'coldMs'): number[] =>
+    // the answers were compared in full; the report keeps the first rows of each as a sample
+    for (const e of Object.values(r.engines)) if (e?.rows !== undefined && e.rows.length > KEEP_ROWS) e.rows = e.rows.slice(0, KEEP_ROWS);
+    const peerTimes = (key: 'hotMedianMs' | 'coldMs' | 'hotCpuMedianMs'): number[] =>
       PEERS.map((p) => r.engines[p]?.[key]).filter((x): x is number => typeof x === 'number');
     const shoal = r.engines.shoal;
     if (shoal?.hotMedianMs !== undefined && peerTimes('hotMedianMs').length > 0) r.hotRatio = shoal.hotMedianMs / Math.min(...peerTimes('hotMedianMs'));
     if (shoal?.coldMs !== undefined && peerTimes('coldMs').length > 0) r.coldRatio = shoal.coldMs / Math.min(...peerTimes('coldMs'));
+    if (shoal?.hotCpuMedianMs !== undefined && peerTimes('hotCpuMedianMs').length > 0) r.hotCpuRatio = shoal.hotCpuMedianMs / Math.min(...peerTimes('hotCpuMedianMs'));
   }
 
   const report: SuiteReport = {

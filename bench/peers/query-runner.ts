@@ -6,7 +6,9 @@
  * ENGINE is shoal, duckdb or chdb; TARGET the Shoal data directory, DuckDB file or chDB session
  * directory. The store is opened (timed as `openMs`), the query runs once (`coldMs`: the first run
  * in a new process, after the caller dropped the OS page cache when it could), then HOT_RUNS more
- * times (`hotMs`). The answer of the cold run is normalized (suite.ts) and printed with the times;
+ * times (`hotMs`), each also as CPU time of the whole process (all threads: the engines' own
+ * thread pools and Shoal's query workers), which is steadier than wall time on a busy machine.
+ * The answer of the cold run is normalized (suite.ts) and printed with the times;
  * an engine error is printed as `error` (exit code 0), so one failing query never stops a suite.
  */
 import { ChdbPeer } from './chdb.js';
@@ -21,6 +23,9 @@ export interface RunnerOutput {
   openMs: number;
   coldMs?: number;
   hotMs?: number[];
+  /** CPU time (user + system, every thread of the process) of the cold run and of each hot run. */
+  coldCpuMs?: number;
+  hotCpuMs?: number[];
   rows?: Row[];
   executor?: string;
   error?: string;
@@ -75,14 +80,23 @@ async function main(argv: string[]): Promise<void> {
   out.openMs = performance.now() - opened;
   out.executor = c.executor;
   try {
+    const cpuMs = (since: NodeJS.CpuUsage): number => {
+      const d = process.cpuUsage(since);
+      return (d.user + d.system) / 1000;
+    };
     let t = performance.now();
+    let cpu = process.cpuUsage();
     out.rows = await c.run(q);
     out.coldMs = performance.now() - t;
+    out.coldCpuMs = cpuMs(cpu);
     out.hotMs = [];
+    out.hotCpuMs = [];
     for (let i = 0; i < hotRuns; i++) {
       t = performance.now();
+      cpu = process.cpuUsage();
       await c.run(q);
       out.hotMs.push(performance.now() - t);
+      out.hotCpuMs.push(cpuMs(cpu));
     }
   } catch (err) {
     out.error = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);

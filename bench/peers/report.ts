@@ -9,6 +9,7 @@ import type { SuiteQuery } from './suite.js';
 
 export interface EngineTimes extends RunnerOutput {
   hotMedianMs?: number;
+  hotCpuMedianMs?: number;
   rowCount?: number;
 }
 
@@ -21,6 +22,8 @@ export interface QueryReport {
   /** Shoal hot median ÷ the faster peer's hot median. */
   hotRatio?: number;
   coldRatio?: number;
+  /** Shoal hot CPU median ÷ the smaller peer hot CPU median. */
+  hotCpuRatio?: number;
 }
 
 export interface SuiteReport {
@@ -38,7 +41,7 @@ const ms = (x: number | undefined): string => (x === undefined ? '–' : x >= 10
 const ratio = (x: number | undefined): string => (x === undefined ? '–' : `${x.toFixed(2)}×`);
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function timeCell(e: EngineTimes | undefined, key: 'coldMs' | 'hotMedianMs'): string {
+function timeCell(e: EngineTimes | undefined, key: 'coldMs' | 'hotMedianMs' | 'hotCpuMedianMs'): string {
   if (e === undefined) return '–';
   if (e.error !== undefined) return key === 'coldMs' ? `error: ${cell(e.error.slice(0, 90))}` : '–';
   return ms(e[key]);
@@ -76,11 +79,26 @@ export function markdownReport(report: SuiteReport, suite: SuiteQuery[]): string
         `${ratio(q.hotRatio)} | ${ratio(q.coldRatio)} | ${answersCell(q)} |`,
     );
   }
+  lines.push(
+    '',
+    'CPU time of the hot runs (median; user + system time of the whole process, all threads), which other work on the machine disturbs less than wall time:',
+    '',
+    '| query | Shoal CPU | DuckDB CPU | chDB CPU | ratio CPU |',
+    '|---|---:|---:|---:|---:|',
+  );
+  for (const q of report.queries) {
+    const e = q.engines;
+    lines.push(`| ${cell(q.title)} | ${timeCell(e.shoal, 'hotCpuMedianMs')} | ${timeCell(e.duckdb, 'hotCpuMedianMs')} | ${timeCell(e.chdb, 'hotCpuMedianMs')} | ${ratio(q.hotCpuRatio)} |`);
+  }
   const measured = report.queries.filter((q) => q.hotRatio !== undefined);
   const wins = measured.filter((q) => q.hotRatio! < 1).length;
   const within = measured.filter((q) => q.hotRatio! <= 1.5).length;
   lines.push('', `Hot: Shoal faster than both peers on ${wins} of ${report.queries.length} queries, within 1.5× of the faster peer on ${within} of ${report.queries.length}` +
     (measured.length < report.queries.length ? ` (${report.queries.length - measured.length} without a Shoal time).` : '.'));
+  const cpuMeasured = report.queries.filter((q) => q.hotCpuRatio !== undefined);
+  if (cpuMeasured.length > 0) {
+    lines.push(`By CPU time: Shoal below both peers on ${cpuMeasured.filter((q) => q.hotCpuRatio! < 1).length} of ${report.queries.length}, within 1.5× of the lower on ${cpuMeasured.filter((q) => q.hotCpuRatio! <= 1.5).length}.`);
+  }
   const filtered = report.queries.find((q) => q.id === 'count_where_event')?.engines.shoal?.hotMedianMs;
   if (filtered !== undefined) lines.push(`Filtered count: Shoal scans ${((input.events / filtered) * 1e3 / 1e9).toFixed(2)} G rows/s (hot).`);
   const opens = Object.entries(report.queries[0]?.engines ?? {}).map(([eng, t]) => `${eng} ${ms(t?.openMs)} ms`);
