@@ -32,7 +32,7 @@ export interface TableOptions {
   /** Flush the tails to segments once they hold this many rows in all (default 16,000,000). */
   flushRows: number;
   /**
-   * Memory for in-memory tails (default 1 GiB; env SHOAL_INGEST_MEMORY_MB). The active tails
+   * Memory for in-memory tails (default 2 GiB; env SHOAL_INGEST_MEMORY_MB). The active tails
    * are flushed when they reach half of it; ingest waits (back-pressure) while active plus
    * frozen tails exceed all of it, until a flush frees them.
    */
@@ -44,10 +44,10 @@ export interface TableOptions {
   maxColumns: number;
 }
 
-/** The default tail memory budget: SHOAL_INGEST_MEMORY_MB when set to a positive number, else 1 GiB. */
+/** The default tail memory budget: SHOAL_INGEST_MEMORY_MB when set to a positive number, else 2 GiB. */
 function defaultMemoryBudgetBytes(): number {
   const mb = Number(process.env.SHOAL_INGEST_MEMORY_MB);
-  return Number.isFinite(mb) && mb > 0 ? mb * 2 ** 20 : 2 ** 30;
+  return Number.isFinite(mb) && mb > 0 ? mb * 2 ** 20 : 2 * 2 ** 30;
 }
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -118,6 +118,8 @@ interface PendingCommit {
 }
 
 const MAX_REPORTED_ERRORS = 100;
+/** Tail bytes per row assumed before the tails hold any row. */
+const DEFAULT_ROW_BYTES = 256;
 
 export class Table {
   readonly name: string;
@@ -136,6 +138,11 @@ export class Table {
   nextBatchId: number;
   lastIngestMs: number | null;
   private readonly queue: PendingCommit[] = [];
+  /** Estimated bytes of batches admitted by the memory budget and not yet applied. */
+  private pendingBytes = 0;
+  /** Flushes started and not finished (scheduled or explicit). */
+  private flushesRunning = 0;
+  private admissionWaiters: (() => void)[] = [];
   /** Shards and actor ids by parse-worker dictionary entry (see split-batch.ts). */
   private readonly actorCache = new ActorCache();
   private committing = false;
@@ -217,12 +224,18 @@ export class Table {
       const known = this.idempotency.lookup(key);
       if (known !== undefined) return { ...(await known), duplicate: true };
     }
-    await this.backPressure();
-    const run = this.ingestNow(Array.isArray(input) ? input : [input], opts.source ?? 'input', key);
-    if (key !== undefined) this.idempotency.pending(key, run);
-    const result = await run;
-    if (this.tailRows() >= this.options.flushRows || this.activeTailBytes() >= this.options.memoryBudgetBytes / 2) this.scheduleFlush();
-    return result;
+    const batches = Array.isArray(input) ? input : [input];
+    const admitted = await this.admit(batches.reduce((n, b) => n + b.count, 0));
+    try {
+      const run = this.ingestNow(batches, opts.source ?? 'input', key);
+      if (key !== undefined) this.idempotency.pending(key, run);
+      const result = await run;
+      if (this.tailRows() >= this.options.flushRows || this.activeTailBytes() >= this.options.memoryBudgetBytes / 2) this.scheduleFlush();
+      return result;
+    } finally {
+      this.pendingBytes -= admitted;
+      this.wakeAdmissions();
+    }
   }
 
   /** Bytes held by the active tails and their dictionaries. */
@@ -237,15 +250,38 @@ export class Table {
     return bytes;
   }
 
-  /** Waits while the tails exceed the memory budget, flushing to free them. */
-  private async backPressure(): Promise<void> {
-    while (!this.closed && this.tailBytes() >= this.options.memoryBudgetBytes) {
-      const frozenBefore = this.frozen.length;
-      if (frozenBefore === 0) this.scheduleFlush();
-      await this.maintenance;
-      // A failed flush leaves the frozen tails; stop waiting rather than spin (the error is reported).
-      if (this.frozen.length >= frozenBefore && frozenBefore > 0) return;
+  /**
+   * Back-pressure: waits while the tails plus the batches admitted but not yet applied would
+   * exceed the memory budget, flushing to free memory. Returns the bytes booked for this call
+   * (an estimate from the tails' current bytes per row), which the caller releases when done.
+   * A call is always admitted when nothing else holds memory, so one huge batch still passes.
+   */
+  private async admit(rows: number): Promise<number> {
+    const budget = this.options.memoryBudgetBytes;
+    const tailRows = this.tailRows();
+    const estimate = rows * (tailRows > 0 ? this.tailBytes() / tailRows : DEFAULT_ROW_BYTES);
+    for (;;) {
+      const held = this.tailBytes() + this.pendingBytes;
+      if (this.closed || held + estimate <= budget || held === 0) break;
+      // Something will wake us: an ingest in flight finishing, or a flush (queued here if need be).
+      const flushing = this.flushQueued || this.flushesRunning > 0;
+      if (!flushing && this.pendingBytes === 0) {
+        // A flush that failed leaves its frozen tails: admit rather than wait forever (the error is reported).
+        if (this.frozen.length > 0) break;
+        this.scheduleFlush();
+      }
+      await new Promise<void>((resolve) => this.admissionWaiters.push(resolve));
     }
+    this.pendingBytes += estimate;
+    return estimate;
+  }
+
+  /** Lets waiting admissions look again (after a commit, a finished ingest, or a flush). */
+  private wakeAdmissions(): void {
+    const waiters = this.admissionWaiters;
+    if (waiters.length === 0) return;
+    this.admissionWaiters = [];
+    for (const w of waiters) w();
   }
 
   private async ingestNow(batches: EventBatch[], source: string, key: string | undefined): Promise<IngestResult> {
@@ -396,8 +432,7 @@ export class Table {
     this.flushQueued = true;
     this.runMaintenance(async () => {
       this.flushQueued = false;
-      const { flushTable } = await import('./flush.js');
-      await flushTable(this);
+      await this.flushNow();
     }).catch((err) => this.onBackgroundError(err));
   }
 
@@ -410,10 +445,19 @@ export class Table {
 
   /** Flushes every acknowledged row into segments (waiting for earlier maintenance). */
   flush(): Promise<void> {
-    return this.runMaintenance(async () => {
+    return this.runMaintenance(() => this.flushNow());
+  }
+
+  /** Runs a flush on the maintenance chain; wakes admissions waiting for memory when it ends. */
+  private async flushNow(): Promise<void> {
+    this.flushesRunning++;
+    try {
       const { flushTable } = await import('./flush.js');
       await flushTable(this);
-    });
+    } finally {
+      this.flushesRunning--;
+      this.wakeAdmissions();
+    }
   }
 
   /** Merges segments: every partition with 2+ segments when `full`, else those past `compactAt`. */
