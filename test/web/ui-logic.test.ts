@@ -225,6 +225,15 @@ describe('result shaping', () => {
     expect(s.map((x: any) => x.label)).toEqual(['IN', 'US', '(none)', 'Other']);
     expect(s.map((x: any) => x.values)).toEqual([[9, 1], [5, null], [null, 3], [50, 40]]);
   });
+  it('orders series by another measure when asked, so groups keep their colours', () => {
+    const two = {
+      columns: [{ name: '$bucket', type: 'time' }, { name: 'os', type: 'string' }, { name: 'count', type: 'number' }, { name: 'p99(latency_ms)', type: 'number' }],
+      rows: [[1000, 'iOS', 100, 5], [1000, 'Android', 10, 900]],
+    };
+    expect(series.toTimeSeries(two, 'p99(latency_ms)').series.map((x: any) => x.label)).toEqual(['Android', 'iOS']);
+    const ranked = series.toTimeSeries(two, 'p99(latency_ms)', 'count').series;
+    expect(ranked.map((x: any) => [x.label, x.values])).toEqual([['iOS', [5]], ['Android', [900]]]);
+  });
   it('sorts rows numerically or by text, nulls last either way', () => {
     const rows = [['b', 2], ['a', null], ['c', 10]];
     expect(series.sortRows(rows, 1, true).map((r: any) => r[0])).toEqual(['c', 'b', 'a']);
@@ -286,6 +295,9 @@ describe('result shaping', () => {
     expect(format.unitOf('uniq($actor)')).toBe('count');
     expect(format.unitOf('step2_conversion')).toBe('fraction');
     expect(format.unitOf('avg(props.price)')).toBe('number');
+    const now = Date.UTC(2026, 11, 1, 12);
+    expect(format.formatSpan(Date.UTC(2026, 10, 24, 21, 53, 7), Date.UTC(2026, 11, 1, 21, 53, 7), 'UTC', now)).toBe('Nov 24, 21:53 – Dec 1, 21:53');
+    expect(format.formatSpan(Date.UTC(2025, 11, 30), Date.UTC(2026, 0, 2), 'Asia/Tokyo', now)).toBe('Dec 30, 2025, 09:00 – Jan 2, 2026, 09:00');
     expect(format.bucketWords('1d')).toBe('day');
     expect(format.bucketWords('3h')).toBe('3 hours');
     expect(format.bucketWords('1mo')).toBe('month');

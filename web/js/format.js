@@ -134,6 +134,23 @@ export function formatTimestamp(ms, tz) {
   }).format(new Date(ms));
 }
 
+/**
+ * A range's ends for titles, to the minute: "Nov 24, 21:53 – Dec 1, 21:53", with years when the
+ * range is not within the current year (the query panel has the exact bounds).
+ * @param {number} fromMs
+ * @param {number} toMs
+ * @param {string} tz
+ * @param {number} [nowMs]
+ */
+export function formatSpan(fromMs, toMs, tz, nowMs = Date.now()) {
+  const year = (/** @type {number} */ ms) => new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric' }).format(new Date(ms));
+  const withYear = year(fromMs) !== year(nowMs) || year(toMs) !== year(nowMs);
+  /** @type {Intl.DateTimeFormatOptions} */
+  const opts = { timeZone: tz, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(withYear ? { year: 'numeric' } : {}) };
+  const fmt = new Intl.DateTimeFormat('en-US', opts);
+  return `${fmt.format(new Date(fromMs))} – ${fmt.format(new Date(toMs))}`;
+}
+
 /** "3 min ago", "2 d ago". @param {number} seconds */
 export function formatAgo(seconds) {
   if (seconds < 60) return `${Math.round(seconds)} s ago`;

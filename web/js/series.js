@@ -27,12 +27,15 @@ export function groupValueLabel(v) {
  * Splits a bucketed result into time series of one measure.
  * @param {Result} result  `$bucket` first, then the group columns, then measures
  * @param {string} measure  the measure column to plot
+ * @param {string} [rankBy]  the measure whose totals order the series (default: `measure`); the
+ *   first measure keeps each group's place and colour when another measure is charted
  * @returns {{ xs: number[], series: Series[] }}  xs ascending; values aligned to xs (null: no row)
  */
-export function toTimeSeries(result, measure) {
+export function toTimeSeries(result, measure, rankBy = measure) {
   const cols = result.columns.map((c) => c.name);
   const bucketIdx = cols.indexOf('$bucket');
   const measureIdx = cols.indexOf(measure);
+  const rankIdx = cols.indexOf(rankBy) < 0 ? measureIdx : cols.indexOf(rankBy);
   if (bucketIdx < 0 || measureIdx < 0) return { xs: [], series: [] };
   const groupIdx = groupColumnIndexes(result);
   const xs = [...new Set(result.rows.map((r) => /** @type {number} */ (r[bucketIdx])))].sort((a, b) => a - b);
@@ -51,7 +54,8 @@ export function toTimeSeries(result, measure) {
     }
     const v = row[measureIdx];
     s.values[/** @type {number} */ (xIndex.get(row[bucketIdx]))] = typeof v === 'number' ? v : null;
-    if (typeof v === 'number') s.total += v;
+    const rank = row[rankIdx];
+    if (typeof rank === 'number') s.total += rank;
   }
   const series = [...byKey.values()].sort((a, b) => Number(a.isOther) - Number(b.isOther) || b.total - a.total);
   return { xs, series: series.map(({ total: _total, ...s }) => s) };

@@ -5,7 +5,7 @@
  * the right of the view tabs (main.js) so the bar never wraps.
  */
 import { h, select } from '../dom.js';
-import { formatAgo, formatNumber, formatTimestamp } from '../format.js';
+import { formatAgo, formatNumber, formatSpan, formatTimestamp } from '../format.js';
 import { epochMsToWallTime, PRESET_LABELS, wallTimeToEpochMs } from '../time-range.js';
 
 /** Range preset buttons, short as in other analytics tools; their titles say them in full. */
@@ -78,7 +78,7 @@ export function tzPicker(tz, onTz) {
  */
 export function rangeText(range, preset, tz) {
   if (range.fromMs === null || range.toMs === null) return 'all time';
-  const span = `${formatTimestamp(range.fromMs, tz)} – ${formatTimestamp(range.toMs, tz)}`;
+  const span = formatSpan(range.fromMs, range.toMs, tz);
   return preset === 'custom' ? span : `${(PRESET_LABELS[preset] ?? preset).toLowerCase()} (${span})`;
 }
 

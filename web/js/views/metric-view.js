@@ -68,7 +68,7 @@ export function metricView(kind) {
       const out = h('div', { class: 'results-body' });
       if (requests.length > 1) {
         const bucket = /** @type {string} */ (requests[0].body.bucket);
-        const { xs, series } = toTimeSeries(results[0], chartMeasure);
+        const { xs, series } = toTimeSeries(results[0], chartMeasure, measures[0]);
         if (s.groupBy.length === 0 && series[0]) series[0].label = what;
         out.append(
           h('div', { class: 'chart-title' }, `${what}${by}, per ${bucketWords(bucket)} (${ctx.state.tz})`),
