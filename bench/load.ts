@@ -12,7 +12,7 @@
  */
 import autocannon from 'autocannon';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runIngestCommand } from '../server/cli/ingest-command.js';
@@ -120,7 +120,9 @@ function markdown(report: Record<string, unknown>, phases: Phase[], ingest: { ev
   const f = (n: number): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 1 }) : '-');
   const alone = phases[0].p99Ms;
   let md = `# HTTP load on loopback\n\n${report.events} events (${report.dataset}); ${report.cpus}; Node ${process.version}; `;
-  md += `autocannon, ${report.connections} connections, ${report.durationS} s per phase; server: \`shoal serve\` (child process), executor: ${report.executor}.\n\n`;
+  md += `autocannon, ${report.connections} connections, ${report.durationS} s per phase; server: \`shoal serve\` (child process), executor: ${report.executor}. `;
+  const load = report.loadAverage as { before: number; after: number };
+  md += `Machine load average (1 min) ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after${load.before > availableParallelism() ? ' (busy with other work: figures are skewed)' : ''}.\n\n`;
   md += `Small query: \`${JSON.stringify(SMALL_QUERY)}\`\n\nHeavy query: \`${JSON.stringify(HEAVY_QUERY)}\` (${f(report.heavyQueryMs as number)} ms alone)\n\n`;
   md += '| phase | small queries/s | p50 ms | p90 ms | p99 ms | p99 vs alone | background |\n|---|---|---|---|---|---|---|\n';
   for (const p of phases) {
@@ -149,6 +151,7 @@ async function main(): Promise<void> {
   const dataDir = await ensureStore(file, events);
   const body = bulkBody(file, Number(values['body-events']));
   const bodyEvents = body.toString('latin1').split('\n').length - 1;
+  const loadBefore = loadavg()[0];
   const server = await startServer(dataDir);
   const { port } = server;
   try {
@@ -185,6 +188,8 @@ async function main(): Promise<void> {
       events,
       dataset: `bench/generator, seed 1, ${file.split('/').pop()}`,
       cpus: `${availableParallelism()} x ${cpus()[0]?.model ?? 'cpu'}`,
+      // Other work on the machine skews every figure: the 1-minute load average before and after.
+      loadAverage: { before: loadBefore, after: loadavg()[0] },
       executor: busy.some((b) => b.worker !== 'main') ? 'query worker pool' : 'in-process (main thread)',
       connections,
       durationS,

@@ -59,26 +59,31 @@ async function formatOfFile(file: string, given: string | undefined): Promise<Fo
   return 'ndjson';
 }
 
+/** The stream's bytes passed through, reported to `onBytes` as they go. */
+function counted(source: Readable, onBytes: (n: number) => void): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+  pipeline(source, counter, () => {});
+  return counter;
+}
+
 /** The file's bytes, gunzipped when it starts with the gzip magic; raw bytes read are reported. */
-function decompressed(file: string, onRawBytes?: (n: number) => void): Readable {
+function decompressed(file: string, onRawBytes: (n: number) => void = () => {}): Readable {
   const head = Buffer.alloc(2);
   const fd = openSync(file, 'r');
   const n = readSync(fd, head, 0, 2, 0);
   closeSync(fd);
-  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      onRawBytes?.(chunk.length);
-      done(null, chunk);
-    },
-  });
+  const raw = counted(createReadStream(file, { highWaterMark: 1024 * 1024 }), onRawBytes);
   if (n === 2 && head[0] === 0x1f && head[1] === 0x8b) {
     const gunzip = createGunzip();
-    pipeline(raw, counter, gunzip, () => {});
+    pipeline(raw, gunzip, () => {});
     return gunzip;
   }
-  pipeline(raw, counter, () => {});
-  return counter;
+  return raw;
 }
 
 /**
@@ -175,17 +180,24 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
       for (const e of r.errors) if (all.errors.length < 100) all.errors.push({ file: source, line: e.line + lineOffset, message: e.message });
       bar.update({ events: all.accepted + all.rejected, bytes: rawBytes, totalBytes, label: source });
     };
-    if (format === 'json' || format === 'msgpack') {
-      const stream = createReadStream(file);
-      stream.on('data', (d) => (rawBytes += d.length));
-      await post(stream, 0);
-    } else {
-      const inFlight: Promise<void>[] = [];
-      for await (const part of lineParts(decompressed(file, (n) => (rawBytes += n)), format, opts.partBytes ?? DEFAULT_PART_BYTES)) {
-        inFlight.push(post(part.body, part.lineOffset));
-        if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+    const sendFile = async (): Promise<void> => {
+      if (format === 'json' || format === 'msgpack') {
+        await post(counted(createReadStream(file), (n) => (rawBytes += n)), 0);
+      } else {
+        const inFlight: Promise<void>[] = [];
+        for await (const part of lineParts(decompressed(file, (n) => (rawBytes += n)), format, opts.partBytes ?? DEFAULT_PART_BYTES)) {
+          inFlight.push(post(part.body, part.lineOffset));
+          if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+        }
+        await Promise.all(inFlight);
       }
-      await Promise.all(inFlight);
+    };
+    // Redraw while bytes go out, not only when a request is answered.
+    const ticker = setInterval(() => bar.update({ events: all.accepted + all.rejected, bytes: rawBytes, totalBytes, label: source }), 250);
+    try {
+      await sendFile();
+    } finally {
+      clearInterval(ticker);
     }
     bar.done();
   }
