@@ -4,6 +4,8 @@
  * at once and queues a bounded number more (beyond that: 429 OVERLOADED). Heavy work never
  * occupies the interactive lane's slots, so dashboards keep their latency. Every query gets a
  * timeout (504) and is aborted when its client goes away; the executor stops scanning on abort.
+ * On shutdown, new queries are refused and running ones get a grace period, then are aborted
+ * with SHUTTING_DOWN (503).
  */
 import { ShoalError, type Store, type TableSnapshot } from '../engine/index.js';
 import type { ResultLike } from './respond.js';
