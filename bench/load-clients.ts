@@ -15,9 +15,13 @@ export interface ServerChild {
   stop(): Promise<number | null>;
 }
 
-/** Starts `shoal serve` from the sources on a free port and waits until it listens. */
-export function startServer(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--data', dataDir, '--port', '0'], {
+/**
+ * Starts `shoal serve` on a free port and waits until it listens: from the TypeScript sources
+ * through tsx, or from the compiled dist/ (`npm run build` first) as `npm start` runs it.
+ */
+export function startServer(dataDir: string, from: 'src' | 'dist' = 'src', env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
+  const entry = from === 'dist' ? [join(REPO, 'bin', 'shoal.mjs')] : ['--import', 'tsx', CLI];
+  const child = spawn(process.execPath, [...entry, 'serve', '--data', dataDir, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });

@@ -5,7 +5,10 @@
  * sources) over a data directory loaded once from a generated NDJSON file and cached in
  * bench/out/. Writes bench/results/load.json and load.md; never asserts.
  *
- *   npm run bench:load -- [--events 10e6] [--duration 15] [--connections 4] [--out-name load]
+ *   npm run bench:load -- [--events 10e6] [--duration 15] [--connections 4] [--server src|dist] [--out-name load]
+ *
+ * `--server dist` runs the compiled server (`npm run build` first), as `npm start` does; `src`
+ * runs the sources through tsx, whose loader every worker thread also has to start.
  *
  * Target (issue 5): the small query's p99 under load stays under 3x its p99 alone, and HTTP
  * ingest sustains >= 500k events/s.
@@ -120,7 +123,7 @@ function markdown(report: Record<string, unknown>, phases: Phase[], ingest: { ev
   const f = (n: number): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 1 }) : '-');
   const alone = phases[0].p99Ms;
   let md = `# HTTP load on loopback\n\n${report.events} events (${report.dataset}); ${report.cpus}; Node ${process.version}; `;
-  md += `autocannon, ${report.connections} connections, ${report.durationS} s per phase; server: \`shoal serve\` (child process), executor: ${report.executor}. `;
+  md += `autocannon, ${report.connections} connections, ${report.durationS} s per phase; server: \`shoal serve\` in a child process from ${report.server}, executor: ${report.executor}. `;
   const load = report.loadAverage as { before: number; after: number };
   md += `Machine load average (1 min) ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after${load.before > availableParallelism() ? ' (busy with other work: figures are skewed)' : ''}.\n\n`;
   md += `Small query: \`${JSON.stringify(SMALL_QUERY)}\`\n\nHeavy query: \`${JSON.stringify(HEAVY_QUERY)}\` (${f(report.heavyQueryMs as number)} ms alone)\n\n`;
@@ -142,6 +145,7 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '4' },
       'body-events': { type: 'string', default: '200000' },
       'out-name': { type: 'string', default: 'load' },
+      server: { type: 'string', default: 'src' },
     },
   });
   const events = parseCount(values.events!);
@@ -152,7 +156,8 @@ async function main(): Promise<void> {
   const body = bulkBody(file, Number(values['body-events']));
   const bodyEvents = body.toString('latin1').split('\n').length - 1;
   const loadBefore = loadavg()[0];
-  const server = await startServer(dataDir);
+  const from = values.server === 'dist' ? 'dist' : 'src';
+  const server = await startServer(dataDir, from);
   const { port } = server;
   try {
     await send(port, 'DELETE', '/v1/tables/bulk').catch(() => undefined);
@@ -191,6 +196,7 @@ async function main(): Promise<void> {
       // Other work on the machine skews every figure: the 1-minute load average before and after.
       loadAverage: { before: loadBefore, after: loadavg()[0] },
       executor: busy.some((b) => b.worker !== 'main') ? 'query worker pool' : 'in-process (main thread)',
+      server: from === 'dist' ? 'compiled dist/ (node bin/shoal.mjs serve)' : 'sources through tsx',
       connections,
       durationS,
       heavyQueryMs,
