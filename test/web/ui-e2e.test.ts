@@ -14,6 +14,7 @@ import { buildApp, type ShoalApp } from '../../server/app.js';
 import { loadDemo } from '../../server/cli/demo-command.js';
 import { tempDir } from '../storage/helpers.js';
 import { launchChromium, screenshot, waitForStatus, type Browser } from './browser.js';
+import { act, addCondition, fixRange, label, num, panelQuery, tableRows } from './page-helpers.js';
 
 const PAYLOAD = `<img src=x onerror="window.__xss=1;alert('xss')">`;
 /** Demo events loaded (plus the three markup events): enough for every view, small enough to stay quick. */
@@ -31,7 +32,7 @@ beforeAll(async () => {
   await Promise.all([launching, serve()]);
 });
 
-/** A server over ~20k demo events plus three events whose name and property are markup. */
+/** A server over the demo events plus three events whose name and property are markup. */
 async function serve(): Promise<void> {
   dir = tempDir('shoal-ui-');
   store = await Store.open(dir.dir, { log: () => {} });
@@ -61,59 +62,11 @@ async function api(body: unknown): Promise<{ columns: { name: string }[]; rows: 
   return res.json();
 }
 
-/** The JSON of one request in the page's query panel. */
-async function panelQuery(page: Page, label: string): Promise<Record<string, unknown>> {
-  return JSON.parse((await page.locator(`[data-testid="query-json-${label}"]`).textContent()) ?? 'null');
-}
-
-interface Cell {
-  text: string;
-  title: string | null;
-  count: string | null;
-}
-
-/** The body rows of a table on the page: each cell's text, title (exact number) and data-count. */
-async function tableRows(page: Page, selector: string): Promise<Cell[][]> {
-  return page.locator(`${selector} tbody tr`).evaluateAll((trs) =>
-    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => ({ text: td.textContent ?? '', title: td.getAttribute('title'), count: td.getAttribute('data-count') }))),
-  );
-}
-
-/** A numeric cell's exact value (its title), or null for an empty one. */
-const num = (cell: Cell): number | null => (cell.title === null ? null : Number(cell.title));
-
-/** How the page labels a group value. */
-const label = (v: unknown): string => (v === null ? '(none)' : v === '$other' ? 'Other' : String(v));
-
-/** Runs an action that changes the view and waits for the new results. */
-async function act(page: Page, action: () => Promise<unknown>, statuses = ['ready']): Promise<void> {
-  await action();
-  await waitForStatus(page, statuses);
-}
-
 async function openFresh(): Promise<Page> {
   const page = await browser.context.newPage();
   await page.goto(base);
   await waitForStatus(page);
   return page;
-}
-
-/** Switches the range to "custom" (fixed bounds), so a shared link means the same rows later. */
-async function fixRange(page: Page): Promise<void> {
-  await act(page, () => page.click('[data-testid="range-presets"] button[data-value="custom"]'));
-}
-
-/** Adds a `column = value` condition in a filter editor. */
-async function addCondition(page: Page, editor: string, column: string, value: string): Promise<void> {
-  const scope = `[data-testid="${editor}"]`;
-  const before = await page.locator(`${scope} .filter-row`).count();
-  await act(page, () => page.click(`${scope} > button.link-btn`), ['ready', 'incomplete', 'empty']);
-  const row = page.locator(`${scope} .filter-row`).nth(before);
-  await act(page, () => row.locator('select.f-col').selectOption(column), ['ready', 'incomplete', 'empty']);
-  await act(page, async () => {
-    await row.locator('input.f-val').fill(value);
-    await row.locator('input.f-val').press('Enter');
-  }, ['ready', 'empty', 'error']);
 }
 
 describe('exploration UI in Chromium', () => {
