@@ -169,6 +169,10 @@ describe('exploration UI in Chromium', () => {
     const total = byLabel.get('All groups');
     expect(Number(total![1].title)).toBe(expected.rows.reduce((n, r) => n + (r[ec.indexOf('step1')] as number), 0));
     expect(Number(total![1].title)).toBe(overall.rows[0][cols.indexOf('step1')]);
+    // Times to convert do not add up over groups: the total row has those of the funnel over everyone.
+    expect(await panelQuery(page, 'overall')).toEqual(plain);
+    expect(num(total![4])).toBe(overall.rows[0][cols.indexOf('step2_median_ms')]);
+    expect(num(total![7])).toBe(overall.rows[0][cols.indexOf('step3_median_ms')]);
     expect(await page.locator('[data-testid="funnel-chart"] .funnel-step').count()).toBe(3);
     expect(await page.locator('[data-testid="conversion-chart"] canvas').count()).toBeGreaterThan(0);
     await screenshot(page, 'funnel');

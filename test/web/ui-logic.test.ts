@@ -132,8 +132,10 @@ describe('requests built from the state', () => {
     s.funnel.steps = [[['event', '=', 'search']], [['event', '=', 'purchase'], ['props.plan', 'in', ['pro', 'plus']]], [['event', 'exists']]];
     s.funnel.groupBy = 'country';
     s.funnel.bucket = 'none';
-    const [f, ...rest] = build.funnelRequests(s, range, null);
+    const [f, overall, ...rest] = build.funnelRequests(s, range, null);
     expect(rest).toEqual([]);
+    const { groupBy: _g, limit: _l, other: _o, ...plain } = f.body;
+    expect(overall).toEqual({ label: 'overall', body: plain }); // the same funnel over everyone, for its times to convert
     expect(f.body.steps).toEqual([['event', '=', 'search'], { and: [['event', '=', 'purchase'], ['props.plan', 'in', ['pro', 'plus']]] }, ['event', 'exists']]);
     expect(f.body.groupBy).toEqual(['country']);
     expect(f.body).toMatchObject({ kind: 'funnel', window: '1d', mode: 'ordered' });

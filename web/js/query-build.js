@@ -89,7 +89,8 @@ export function sessionsRequests(state, range, table) {
 }
 
 /**
- * Funnel view: the funnel (with its breakdown) and conversion over time (bucketed).
+ * Funnel view: the funnel (with its breakdown, and then also without it) and conversion over
+ * time (bucketed).
  * @param {import('./state.js').ViewState} state
  * @param {Range} range
  * @param {TableInfo} table
@@ -103,8 +104,11 @@ export function funnelRequests(state, range, table) {
   const body = { kind: 'funnel', ...base(state.table, range, s.where), steps, window: s.window, mode: s.mode };
   const exclude = funnelExclusions(s);
   if (exclude.length > 0) body.exclude = exclude;
+  const overall = { ...body };
   if (s.groupBy) Object.assign(body, { groupBy: [s.groupBy], limit: FUNNEL_TOP_GROUPS, other: true });
   const out = [{ label: 'funnel', body }];
+  // With a breakdown, the funnel over everyone too: times to convert do not add up across groups.
+  if (s.groupBy) out.push({ label: 'overall', body: overall });
   const bucket = funnelBucket(s.bucket, range, table);
   if (bucket !== null) out.push({ label: 'over time', body: { ...body, bucket, ...(state.tz !== 'UTC' ? { tz: state.tz } : {}) } });
   return out;

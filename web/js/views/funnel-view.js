@@ -76,6 +76,7 @@ export const funnelView = {
   },
   results(ctx, requests, results) {
     const s = ctx.state.funnel;
+    const resultOf = (/** @type {string} */ label) => results[requests.findIndex((r) => r.label === label)] ?? null;
     const funnel = parseFunnel(results[0]);
     const names = s.steps.filter((c) => toFilter(c) !== null).map(stepName);
     const total = funnel.rows.reduce((n, r) => n + (r.steps[0]?.actors ?? 0), 0);
@@ -87,8 +88,10 @@ export const funnelView = {
     const excluded = (requests[0].body.exclude ?? []).map((/** @type {any} */ e) => `${filterWords(e.filter)} between steps ${e.after} and ${e.before}`);
     out.append(h('div', { class: 'chart-title' }, `${capital(ctx.actorWord)} reaching each step within ${s.window}${s.groupBy ? `, by ${s.groupBy}` : ''}${excluded.length > 0 ? `; not if ${excluded.join(', or ')}` : ''}`));
     out.append(funnelBars(rows.slice(0, MAX_GROUP_BARS), rows, names, funnel.stepCount, s.groupBy !== '', ctx.actorWord));
-    out.append(h('div', { class: 'chart-title table-title' }, `${capital(ctx.actorWord)} per step, conversion from step 1, and median time from step 1`), funnelTable(rows, names, funnel));
-    if (results[1]) out.append(conversionOverTime(results[1], requests[1].body.bucket, ctx));
+    const overall = resultOf('overall');
+    out.append(h('div', { class: 'chart-title table-title' }, `${capital(ctx.actorWord)} per step, conversion from step 1, and median time from step 1`), funnelTable(rows, names, funnel, overall ? parseFunnel(overall).rows[0] ?? null : null));
+    const overTime = requests.findIndex((r) => r.label === 'over time');
+    if (overTime >= 0) out.append(conversionOverTime(results[overTime], requests[overTime].body.bucket, ctx));
     return out;
   },
 };
@@ -223,8 +226,9 @@ function funnelBars(rows, all, names, stepCount, grouped, actorWord) {
  * @param {import('../behavioral.js').FunnelRow[]} rows
  * @param {string[]} names
  * @param {{ groupColumns: string[], stepCount: number }} funnel
+ * @param {import('../behavioral.js').FunnelRow | null} overall  the funnel without the breakdown
  */
-function funnelTable(rows, names, funnel) {
+function funnelTable(rows, names, funnel, overall) {
   const g = funnel.groupColumns.length;
   /** @type {import('../ui/results-table.js').TableColumn[]} */
   const columns = funnel.groupColumns.map((c) => ({ key: c, label: c, format: groupValueLabel }));
@@ -240,9 +244,10 @@ function funnelTable(rows, names, funnel) {
     ...r.steps.flatMap((c, k) => (k === 0 ? [c.actors] : [c.actors, c.conversion, c.medianMs])),
   ]);
   if (g > 0 && rows.length > 1) {
-    // Each actor is in exactly one group, so step counts add up; time to convert does not.
+    // Each actor is in exactly one group, so step counts add up; times to convert come from the
+    // funnel without the breakdown.
     const sums = Array.from({ length: funnel.stepCount }, (_, k) => rows.reduce((n, r) => n + (r.steps[k]?.actors ?? 0), 0));
-    tableRows.push([TOTAL_LABEL, ...Array(g - 1).fill(''), ...sums.flatMap((n, k) => (k === 0 ? [n] : [n, sums[0] > 0 ? n / sums[0] : null, null]))]);
+    tableRows.push([TOTAL_LABEL, ...Array(g - 1).fill(''), ...sums.flatMap((n, k) => (k === 0 ? [n] : [n, sums[0] > 0 ? n / sums[0] : null, overall?.steps[k]?.medianMs ?? null]))]);
   }
   return resultsTable({ columns, rows: tableRows, sort: g > 0 ? { col: g, desc: true } : undefined, testId: 'funnel-table' });
 }
