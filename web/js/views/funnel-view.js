@@ -87,9 +87,10 @@ export const funnelView = {
     const out = h('div', { class: 'results-body' });
     const excluded = (requests[0].body.exclude ?? []).map((/** @type {any} */ e) => `${filterWords(e.filter)} between steps ${e.after} and ${e.before}`);
     out.append(h('div', { class: 'chart-title' }, `${capital(ctx.actorWord)} reaching each step within ${s.window}${s.groupBy ? `, by ${s.groupBy}` : ''}${excluded.length > 0 ? `; not if ${excluded.join(', or ')}` : ''}`));
-    out.append(funnelBars(rows.slice(0, MAX_GROUP_BARS), rows, names, funnel.stepCount, s.groupBy !== '', ctx.actorWord));
-    const overall = resultOf('overall');
-    out.append(h('div', { class: 'chart-title table-title' }, `${capital(ctx.actorWord)} per step, conversion from step 1, and median time from step 1`), funnelTable(rows, names, funnel, overall ? parseFunnel(overall).rows[0] ?? null : null));
+    const overallResult = resultOf('overall');
+    const overallRow = overallResult ? parseFunnel(overallResult).rows[0] ?? null : null;
+    out.append(funnelBars(rows.slice(0, MAX_GROUP_BARS), rows, names, funnel.stepCount, s.groupBy !== '', ctx.actorWord, overallRow));
+    out.append(h('div', { class: 'chart-title table-title' }, `${capital(ctx.actorWord)} per step, conversion from step 1, and median time from step 1`), funnelTable(rows, names, funnel, overallRow));
     const overTime = requests.findIndex((r) => r.label === 'over time');
     if (overTime >= 0) out.append(conversionOverTime(results[overTime], requests[overTime].body.bucket, ctx));
     return out;
@@ -176,15 +177,16 @@ function capital(w) {
 /**
  * Vertical bars per step (one per breakdown group, each over a pale bar of the group's previous
  * step, so the drop-off shows), the count on each bar, and under each step its conversion from
- * step 1 and from the previous step (over all groups) and, without a breakdown, the median time.
+ * step 1 and from the previous step (over all groups) and the median time to convert (over all).
  * @param {import('../behavioral.js').FunnelRow[]} rows  the groups drawn
  * @param {import('../behavioral.js').FunnelRow[]} all  every group, for the totals
  * @param {string[]} names
  * @param {number} stepCount
  * @param {boolean} grouped
  * @param {string} actorWord
+ * @param {import('../behavioral.js').FunnelRow | null} overall  without the breakdown, for times to convert
  */
-function funnelBars(rows, all, names, stepCount, grouped, actorWord) {
+function funnelBars(rows, all, names, stepCount, grouped, actorWord, overall) {
   const max = Math.max(1, ...rows.map((r) => r.steps[0]?.actors ?? 0));
   const totals = Array.from({ length: stepCount }, (_, k) => all.reduce((n, r) => n + (r.steps[k]?.actors ?? 0), 0));
   // Counts on the bars while they are wide enough to hold them.
@@ -209,6 +211,7 @@ function funnelBars(rows, all, names, stepCount, grouped, actorWord) {
       bars.append(bar);
     });
     const only = rows.length === 1 && !grouped ? rows[0].steps[k] : null;
+    const medianMs = only ? only.medianMs : overall?.steps[k]?.medianMs ?? null;
     const ofFirst = totals[0] > 0 ? totals[k] / totals[0] : null;
     const ofPrev = k > 0 && totals[k - 1] > 0 ? totals[k] / totals[k - 1] : null;
     chart.append(h('div', { class: 'funnel-step', 'data-step': String(k + 1) },
@@ -217,7 +220,7 @@ function funnelBars(rows, all, names, stepCount, grouped, actorWord) {
       h('div', { class: 'funnel-meta' },
         h('div', { class: 'funnel-conv', 'data-testid': `conversion-${k + 1}` }, k === 0 ? '100%' : formatPercent(only ? only.conversion : ofFirst),
           h('span', { class: 'funnel-total' }, ` · ${formatNumber(totals[k])} ${actorWord}`)),
-        k > 0 ? h('div', { class: 'muted small' }, `${formatPercent(ofPrev)} of step ${k}${only ? ` · median ${formatDuration(only.medianMs)}` : ''}`) : h('div', { class: 'muted small' }, grouped ? 'all groups' : 'entered the funnel'))));
+        k > 0 ? h('div', { class: 'muted small' }, `${formatPercent(ofPrev)} of step ${k}${medianMs !== null ? ` · median ${formatDuration(medianMs)}` : ''}`) : h('div', { class: 'muted small' }, grouped ? 'all groups' : 'entered the funnel'))));
   }
   return h('div', {}, chart, grouped ? legend(rows.map((r) => ({ label: r.group.map(groupValueLabel).join(' · '), isOther: isOther(r.group) }))) : null);
 }
