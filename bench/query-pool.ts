@@ -153,7 +153,7 @@ async function main(): Promise<void> {
           oneWorkerHotMs: one && round(one.hotMs),
           twoWorkersHotMs: round(two.hotMs),
           twoWorkersColdMs: round(two.coldMs),
-          speedup2vs1: one && round((one.hotMs / two.hotMs) * 100) / 100,
+          speedup2vs1: one && Math.round((one.hotMs / two.hotMs) * 100) / 100,
         });
       }
     } finally {
