@@ -105,6 +105,10 @@ function drawFlow(opts, W) {
       class: 'band',
     }, svg('title', { text: `${groupValueLabel(e.from)} → ${groupValueLabel(e.to)}: ${formatNumber(e.sessions)} sessions` })));
   }
+  // Sessions that end at a node: its sessions less those going on (none for the last column).
+  /** @type {Map<string, number>[]} */
+  const onward = columns.map(() => new Map());
+  for (const e of opts.edges) onward[e.depth - 1]?.set(key(e.from), (onward[e.depth - 1].get(key(e.from)) ?? 0) + e.sessions);
   boxes.forEach((m, c) => {
     for (const [k, b] of m) {
       const value = JSON.parse(k);
@@ -112,7 +116,9 @@ function drawFlow(opts, W) {
       const label = groupValueLabel(value);
       const short = label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label;
       const text = `${short} (${formatNumber(n)})`;
-      nodes.append(svg('rect', { x: b.x, y: b.y, width: NODE_W, height: b.h, rx: 2, class: 'node', fill: colorOf.get(k) ?? '#0d2238' }, svg('title', { text: `${label}: ${formatNumber(n)} sessions` })));
+      const ended = c < depth ? Math.max(0, n - (onward[c].get(k) ?? 0)) : 0;
+      const tip = `${label}: ${formatNumber(n)} sessions${ended > 0 ? `; ${formatNumber(ended)} ended here` : ''}`;
+      nodes.append(svg('rect', { x: b.x, y: b.y, width: NODE_W, height: b.h, rx: 2, class: 'node', fill: colorOf.get(k) ?? '#0d2238' }, svg('title', { text: tip })));
       // Labels sit on a pale plate so bands passing behind them do not cut through the text.
       const tx = b.x + NODE_W + 4;
       const ty = b.y + Math.min(b.h / 2, 12);

@@ -51,6 +51,7 @@ export function headerBar(opts) {
       const to = wallTimeToEpochMs(toIn.value, state.tz);
       if (from !== null && to !== null && from < to) opts.onRange('custom', from, to);
     };
+    for (const input of [fromIn, toIn]) input.addEventListener('keydown', (e) => { if (e.key === 'Enter') apply(); });
     rangeBlock.append(h('div', { class: 'custom-range' }, fromIn, '→', toIn, h('button', { type: 'button', class: 'small-btn', onclick: apply }, 'Apply')));
   }
   return h('header', { class: 'topbar' },
