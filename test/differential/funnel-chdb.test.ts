@@ -135,7 +135,13 @@ interface FunnelCase {
 
 function randomFunnel(rand: () => number, minMs: number, maxMs: number): FunnelCase {
   const n = 2 + Math.floor(rand() * 4);
-  const names = rand() < 0.6 ? STEP_EVENTS.slice(0, 6) : [...STEP_EVENTS].sort(() => rand() - 0.5);
+  const names = STEP_EVENTS.slice(0, rand() < 0.6 ? 6 : STEP_EVENTS.length);
+  if (names.length > 6) {
+    for (let i = names.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [names[i], names[j]] = [names[j], names[i]];
+    }
+  }
   const start = rand() < 0.6 ? 0 : Math.floor(rand() * (names.length - n));
   const steps = names.slice(start, start + n).map((name) => {
     const step: unknown = ['event', '=', name];
