@@ -8,7 +8,7 @@
  */
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Gauge } from 'prom-client';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,6 +18,7 @@ import { ShoalError, type Store } from '../engine/index.js';
 import { runQuery } from '../engine/query/index.js';
 import { authorize, rateLimitFromEnv, registerRateLimit, type Access, type ApiKey, type RateLimitOptions } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { toShoalError } from './errors.js';
 import { registerPoolMetrics, type PoolStatsView } from './pool-metrics.js';
 import { DEFAULT_SCHEDULER_OPTIONS, QueryScheduler, type Executor, type SchedulerOptions } from './query-scheduler.js';
 import { registerIngestRoute } from './routes/ingest.js';
@@ -96,29 +97,7 @@ function inProcessExecutor(limits: QueryLimitOptions): Executor {
   };
 }
 
-/** Maps any error to the one JSON error shape and its status. */
-export function toShoalError(err: unknown): ShoalError {
-  if (err instanceof ShoalError) return err;
-  const e = err as FastifyError & { validation?: { instancePath?: string; message?: string }[]; validationContext?: string };
-  if (e?.validation) {
-    const first = e.validation[0];
-    const path = `${e.validationContext ?? 'body'}${(first?.instancePath ?? '').replace(/\//g, '.')}`;
-    return new ShoalError('BAD_REQUEST', [`${path} ${first?.message ?? 'is invalid'}`], path);
-  }
-  switch (e?.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ShoalError('BODY_TOO_LARGE', [e.message.match(/\d+/)?.[0] ?? 'the limit']);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ShoalError('UNSUPPORTED_MEDIA_TYPE', ['(none)']);
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new ShoalError('BAD_REQUEST', [`body is not valid JSON: ${e.message}`]);
-  }
-  if (e?.statusCode === 400 && typeof e.message === 'string') return new ShoalError('BAD_REQUEST', [e.message]);
-  // Static files: a path the file server refuses (too long, a dot file, outside its root) is not there.
-  if (e?.statusCode === 403 || e?.statusCode === 404) return new ShoalError('NOT_FOUND', [String(e.message).slice(0, 200)]);
-  return new ShoalError('INTERNAL', [e?.message ?? String(err)]);
-}
+export { toShoalError };
 
 export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   // On close: idle keep-alive sockets are closed, requests in flight finish; requests arriving
@@ -217,6 +196,12 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
       // queries still running after the grace period are aborted.
       const closed = app.close();
       await scheduler.drain();
+      // A request that never completes (an upload that stalls) does not hold the exit forever.
+      const graceMs = scheduler.options.shutdownGraceMs;
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), graceMs)));
+      if ((await Promise.race([closed, stalled])) === 'stalled') app.server.closeAllConnections();
+      clearTimeout(timer);
       await closed;
     },
   };

@@ -14,6 +14,7 @@ import { Transform, type Readable } from 'node:stream';
 import { assertTableName, ShoalError, type IngestResult, type Store } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import { defaultActorColumn, FORMATS, isFormat, readEvents, type Format } from '../../ingest/index.js';
+import { toShoalError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { errorSchema, ingestResultSchema, tableParams } from './schemas.js';
 
@@ -109,7 +110,7 @@ export function registerIngestRoute(app: FastifyInstance, deps: IngestDeps): voi
           deps.metrics.ingestRequests.inc({ status: result.duplicate ? 'duplicate' : 'ok' });
           return result;
         } catch (err) {
-          deps.metrics.ingestRequests.inc({ status: (err as { code?: string }).code ?? 'error' });
+          deps.metrics.ingestRequests.inc({ status: toShoalError(err).code });
           throw err;
         }
       },

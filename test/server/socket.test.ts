@@ -183,6 +183,26 @@ describe.each([
   });
 });
 
+describe('ingest cut off by the client', () => {
+  it('stores nothing of a request whose body never finishes', async () => {
+    s = await testServer();
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    await ingest(s, 'events', [{ user_id: 'a', time: '2026-10-01T00:00:00Z' }]);
+    const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: '2026-10-01T00:00:00Z', i })).join('\n');
+    const half = Buffer.from(lines.slice(0, lines.length / 2));
+    const req = request({ host: '127.0.0.1', port: port(), method: 'POST', path: '/v1/tables/events/events', agent: false, headers: { 'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(lines) } });
+    req.on('error', () => {});
+    const before = metricValue(await metrics(), 'shoal_ingest_bytes_total{table="events"}');
+    req.write(half);
+    // Once the server has read what was sent, the client goes away.
+    await until(async () => metricValue(await metrics(), 'shoal_ingest_bytes_total{table="events"}') === before + half.length, 'the server to read the partial body');
+    req.destroy();
+    await until(async () => metricValue(await metrics(), 'shoal_ingest_requests_total{status="BAD_REQUEST"}') === 1, 'the failed request to be counted');
+    expect(metricValue(await metrics(), 'shoal_ingest_requests_total{status="ok"}')).toBe(1);
+    expect((await s.app.inject({ url: '/v1/tables/events' })).json().rowCount).toBe(1);
+  });
+});
+
 describe('shutdown', () => {
   it('lets a running query finish, then closes; new connections are refused meanwhile', async () => {
     const gate = gatedExecutor();

@@ -1,0 +1,32 @@
+/**
+ * Maps whatever a request fails with (a ShoalError, fastify's validation and body errors, a
+ * client that went away) to the catalog error whose code and status the one error shape carries.
+ */
+import type { FastifyError } from 'fastify';
+import { ShoalError } from '../engine/index.js';
+
+/** Maps any error to the one JSON error shape and its status. */
+export function toShoalError(err: unknown): ShoalError {
+  if (err instanceof ShoalError) return err;
+  const e = err as FastifyError & { validation?: { instancePath?: string; message?: string }[]; validationContext?: string };
+  if (e?.validation) {
+    const first = e.validation[0];
+    const path = `${e.validationContext ?? 'body'}${(first?.instancePath ?? '').replace(/\//g, '.')}`;
+    return new ShoalError('BAD_REQUEST', [`${path} ${first?.message ?? 'is invalid'}`], path);
+  }
+  switch (e?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ShoalError('BODY_TOO_LARGE', [e.message.match(/\d+/)?.[0] ?? 'the limit']);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ShoalError('UNSUPPORTED_MEDIA_TYPE', ['(none)']);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ShoalError('BAD_REQUEST', [`body is not valid JSON: ${e.message}`]);
+  }
+  if (e?.statusCode === 400 && typeof e.message === 'string') return new ShoalError('BAD_REQUEST', [e.message]);
+  // The client went away mid-body: its request is incomplete (and nothing of it was stored).
+  if (e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE') return new ShoalError('BAD_REQUEST', ['the connection closed before the body was complete']);
+  // Static files: a path the file server refuses (too long, a dot file, outside its root) is not there.
+  if (e?.statusCode === 403 || e?.statusCode === 404) return new ShoalError('NOT_FOUND', [String(e.message).slice(0, 200)]);
+  return new ShoalError('INTERNAL', [e?.message ?? String(err)]);
+}
