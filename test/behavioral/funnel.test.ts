@@ -165,11 +165,13 @@ describe('funnel', () => {
     expect(r.rows.map((row) => row.slice(0, 4))).toEqual([['x', 2, 1, 1], ['$other', 2, 1, 1]]);
   });
 
-  it('fails with QUERY_MEMORY_EXCEEDED when a shard\'s events do not fit the memory budget', async () => {
+  it('fails with QUERY_MEMORY_EXCEEDED when a shard\'s gathered events do not fit the memory budget', async () => {
+    // Strict mode gathers the shard's events (the streamed ordered funnel keeps only per-actor state).
     const events = Array.from({ length: 500 }, (_, i) => ev(`u${i % 7}`, T + i, i % 2 === 0 ? 'view' : 'cart'));
     const snapshot = memorySnapshot(events, { shards: 1 });
-    await expect(runQuery(snapshot, { table: 't', kind: 'funnel', steps: [VIEW, CART] }, { memoryBudgetBytes: 4000 })).rejects.toMatchObject({ code: 'QUERY_MEMORY_EXCEEDED' });
-    await expect(runQuery(snapshot, { table: 't', kind: 'funnel', steps: [VIEW, CART] }, { memoryBudgetBytes: 1 << 20 })).resolves.toBeDefined();
+    const q = { table: 't', kind: 'funnel', steps: [VIEW, CART], mode: 'strict' };
+    await expect(runQuery(snapshot, q, { memoryBudgetBytes: 4000 })).rejects.toMatchObject({ code: 'QUERY_MEMORY_EXCEEDED' });
+    await expect(runQuery(snapshot, q, { memoryBudgetBytes: 1 << 20 })).resolves.toBeDefined();
   });
 
   it('returns one row of zeros over no data', async () => {

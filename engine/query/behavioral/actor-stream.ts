@@ -28,7 +28,7 @@ import { keyEncoder, type KeyEncoder } from '../group-keys.js';
 import type { ScanStats } from '../partial.js';
 import { RowGroupReader, Scratch } from '../row-group.js';
 import { sourceInRange } from '../shard-scan.js';
-import type { ShardSnapshot } from '../source.js';
+import type { ScanSource, ShardSnapshot } from '../source.js';
 import type { StreamNode } from './plan.js';
 import { Gathered, mergeByActor } from './gathered.js';
 import { StepMasker } from './step-mask.js';
@@ -52,6 +52,22 @@ export interface ActorRows {
 
 export { releaseActorRows } from './gathered.js';
 
+/**
+ * Rows rows[0 … m) of one row group, handed to a streaming operator (see streamActorRows):
+ * actorIds, times and bits are indexed by row, extras[j] by position 0 … m−1.
+ */
+export interface RowBatch {
+  m: number;
+  rows: Uint32Array;
+  actorIds: Uint32Array;
+  times: Float64Array;
+  bits: Uint32Array;
+  extras: Int32Array[];
+}
+
+/** Consumes one batch; returns false when an actor's events came out of time order (the pass stops). */
+export type BatchSink = (batch: RowBatch) => boolean;
+
 /** One shard's gathering pass (step 1): owns the evaluators, scratch buffers and the gathered rows. */
 class StreamReader {
   private readonly whereScratch = new Scratch();
@@ -60,38 +76,47 @@ class StreamReader {
   private readonly masker: StepMasker;
   readonly encoders: KeyEncoder[];
   private readonly reader: RowGroupReader;
-  readonly g: Gathered;
+  /** The gathered rows (gathering mode only). */
+  readonly g: Gathered | null;
   private bits = new Uint32Array(0);
   private picked = new Uint32Array(0);
   private ids = new Int32Array(0);
+  /** Streaming mode: batches go to the sink instead of being gathered. */
+  private readonly batch: RowBatch | null;
+  private stopped = false;
 
-  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number) {
+  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[]) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
     this.masker = new StepMasker(stream.filters, this.filterScratch);
-    this.encoders = stream.extras.map((ref) => keyEncoder(ref));
+    this.encoders = encoders ?? stream.extras.map((ref) => keyEncoder(ref));
     this.reader = new RowGroupReader(shard);
-    this.g = new Gathered(this.encoders.length, budgetBytes);
+    this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
+    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, extras: this.encoders.map(() => new Int32Array(0)) };
   }
 
-  run(signal: AbortSignal | undefined): void {
+  /** Reads `sources` (in this order; the rest of the shard's sources count as skipped); false when the sink stopped the pass. */
+  run(signal: AbortSignal | undefined, sources: readonly ScanSource[]): boolean {
     const { stream, stats } = this;
-    const sources = this.shard.sources.filter((s) => sourceInRange(s, stream.fromMs, stream.toMs));
     stats.segmentsSkipped += this.shard.sources.length - sources.length;
-    // Room for every row in range when all are kept, else a quarter (grown as needed).
-    const total = sources.reduce((n, s) => n + s.rowCount, 0);
-    const fitting = Math.floor(this.budgetBytes / (16 + 4 * this.encoders.length));
-    this.g.reserve(Math.min(stream.keepAll ? total : total >> 2, fitting));
+    if (this.g !== null) {
+      // Room for every row in range when all are kept, else a quarter (grown as needed).
+      const total = sources.reduce((n, s) => n + s.rowCount, 0);
+      const fitting = Math.floor(this.budgetBytes / (16 + 4 * this.encoders.length));
+      this.g.reserve(Math.min(stream.keepAll ? total : total >> 2, fitting));
+    }
     for (const source of sources) {
       const before = stats.rowsScanned;
       for (let rg = 0; rg < source.rowGroups.length; rg++) {
         signal?.throwIfAborted();
         this.reader.reset(source, rg);
         this.rowGroup();
+        if (this.stopped) return false;
       }
-      this.g.endPart();
+      this.g?.endPart();
       if (stats.rowsScanned > before) stats.segmentsScanned++;
       else stats.segmentsSkipped++;
     }
+    return true;
   }
 
   private rowGroup(): void {
@@ -123,7 +148,8 @@ class StreamReader {
       m = keepAll ? n : pickMatching(bits, sel, n, this.picked);
     }
     if (m === 0) return;
-    const g = this.g;
+    if (this.batch !== null) return this.emit(rows, m);
+    const g = this.g!;
     const at = g.n;
     g.reserve(m);
     g.append(rows, m, reader.actorIds(), (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values, bits);
@@ -132,6 +158,65 @@ class StreamReader {
       g.extras[j].set(this.ids.subarray(0, m), at);
     }
   }
+
+  /** Streaming mode: hands rows[0 … m) to the sink. */
+  private emit(rows: Uint32Array, m: number): void {
+    const b = this.batch!;
+    const reader = this.reader;
+    b.m = m;
+    b.rows = rows;
+    b.bits = this.bits;
+    b.actorIds = reader.actorIds();
+    b.times = (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
+    for (let j = 0; j < this.encoders.length; j++) {
+      if (b.extras[j].length < m) b.extras[j] = new Int32Array(this.ids.length);
+      this.encoders[j].encode(reader, rows, m, b.extras[j]);
+    }
+    if (!this.sink!(b)) this.stopped = true;
+  }
+}
+
+/**
+ * The sources of a shard that a stream reads, in an order in which every actor's events
+ * come out in (time, arrival) order when each source is sorted by (actor, time) — or null
+ * when there is no such order without merging: sources by first time, each starting after
+ * the last time of those before it (at that time, only when it also comes later in source
+ * order, so equal times keep arrival order). Day partitions and compacted segments qualify;
+ * overlapping segments before compaction do not.
+ */
+function streamOrder(shard: ShardSnapshot, stream: StreamNode): ScanSource[] | null {
+  const inRange = shard.sources.map((s, i) => ({ s, i })).filter(({ s }) => sourceInRange(s, stream.fromMs, stream.toMs));
+  inRange.sort((x, y) => x.s.minTimeMs - y.s.minTimeMs || x.i - y.i);
+  let maxTime = -Infinity;
+  let maxIndex = -1;
+  for (const { s, i } of inRange) {
+    if (!(s.minTimeMs > maxTime || (s.minTimeMs === maxTime && i > maxIndex))) return null;
+    maxTime = Math.max(maxTime, s.maxTimeMs);
+    maxIndex = Math.max(maxIndex, i);
+  }
+  return inRange.map(({ s }) => s);
+}
+
+/**
+ * Streams a shard's events to `sink` row group by row group, without gathering them, when
+ * every actor's events can be visited in (time, arrival) order that way (see streamOrder):
+ * an operator keeps per-actor state in arrays indexed by actor id instead of per-actor
+ * row lists. The sink still checks that each actor's times never decrease (a source that
+ * is not sorted by actor and time, like the tail, may break it) and stops the pass if they
+ * do. Returns the encoders of `stream.extras` (value ids as in collectActorRows; `encoders`
+ * when given, else new ones), or null when the shard cannot be streamed: then `stats` is
+ * untouched and the caller gathers (with new encoders).
+ */
+export function streamActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, sink: BatchSink, signal?: AbortSignal, encoders?: KeyEncoder[]): KeyEncoder[] | null {
+  const sources = streamOrder(shard, stream);
+  if (sources === null) return null;
+  const own: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
+  const r = new StreamReader(shard, stream, own, 0, sink, encoders);
+  if (!r.run(signal, sources)) return null;
+  stats.rowsScanned += own.rowsScanned;
+  stats.segmentsScanned += own.segmentsScanned;
+  stats.segmentsSkipped += own.segmentsSkipped;
+  return r.encoders;
 }
 
 /** Writes the selected rows (all rows 0 … n−1 when `sel` is null) with some bit set into `out`; returns how many. */
@@ -160,8 +245,8 @@ function pickMatching(bits: Uint32Array, sel: Uint32Array | null, n: number, out
  */
 export function collectActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, budgetBytes: number, signal?: AbortSignal): ActorRows {
   const r = new StreamReader(shard, stream, stats, budgetBytes);
-  r.run(signal);
-  const g = r.g;
+  r.run(signal, shard.sources.filter((s) => sourceInRange(s, stream.fromMs, stream.toMs)));
+  const g = r.g!;
   g.sortParts();
   const merged = mergeByActor(g);
   return { ...merged, actors: g.actors, times: g.times, masks: g.masks, extras: g.extras, encoders: r.encoders };

@@ -26,65 +26,14 @@
  */
 import { ShoalError } from '../../errors.js';
 import { BucketIndexer } from '../buckets.js';
-import { emptyState, type MeasureState } from '../measure-state.js';
 import type { ScanStats } from '../partial.js';
-import { createSketch, sketchAdd, sketchBytes, type SketchState } from '../sketch.js';
 import type { ShardSnapshot } from '../source.js';
 import { actorRowList, collectActorRows, releaseActorRows, type ActorRows } from './actor-stream.js';
+import { FunnelGroups } from './funnel-groups.js';
+import { canStreamFunnel, streamFunnel } from './funnel-stream.js';
 import { GroupTable, keyDecoders } from './group-table.js';
 import type { FunnelPartial } from './partial.js';
 import type { FunnelPlan } from './plan.js';
-
-/** Per-group state of a shard: actors per step and time-to-convert sketches. */
-class FunnelGroups {
-  counts: Float64Array[];
-  sketches: (SketchState | null)[][];
-  private cap = 0;
-
-  constructor(private readonly steps: number) {
-    this.counts = Array.from({ length: steps }, () => new Float64Array(0));
-    this.sketches = Array.from({ length: steps - 1 }, () => []);
-  }
-
-  ensure(groups: number): void {
-    if (groups <= this.cap) return;
-    this.cap = Math.max(groups, this.cap * 2, 16);
-    this.counts = this.counts.map((c) => {
-      const next = new Float64Array(this.cap);
-      next.set(c);
-      return next;
-    });
-  }
-
-  /** Counts an actor reaching `deepest` in group g, with best[k] its shortest time to step k. */
-  add(g: number, deepest: number, best: Float64Array): void {
-    for (let k = 1; k <= deepest; k++) {
-      this.counts[k - 1][g]++;
-      if (k >= 2) {
-        const list = this.sketches[k - 2];
-        let sk = list[g];
-        if (sk === undefined || sk === null) list[g] = sk = createSketch();
-        sketchAdd(sk, best[k]);
-      }
-    }
-  }
-
-  states(groups: number): MeasureState[] {
-    const counts = this.counts.map((c) => ({ kind: 'count' as const, counts: c.slice(0, groups) }));
-    const sketches = this.sketches.map((list) => {
-      const st = emptyState('sketch', groups) as Extract<MeasureState, { kind: 'sketch' }>;
-      for (let g = 0; g < groups; g++) st.sketches[g] = list[g] ?? null;
-      return st;
-    });
-    return [...counts, ...sketches];
-  }
-
-  bytes(): number {
-    let n = this.counts.length * this.cap * 8;
-    for (const list of this.sketches) for (const s of list) if (s) n += sketchBytes(s);
-    return n;
-  }
-}
 
 /** Per-actor funnel evaluation; reused across the actors of a shard (no per-actor allocation). */
 class FunnelMachine {
@@ -279,13 +228,16 @@ class FunnelMachine {
 export function funnelShard(shard: ShardSnapshot, plan: FunnelPlan, signal?: AbortSignal): FunnelPartial {
   const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
   const bounds = plan.bucket?.boundaries ?? null;
-  const rows = bounds !== null && bounds.length < 2 ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
+  const noBuckets = bounds !== null && bounds.length < 2;
+  const streamed = !noBuckets && canStreamFunnel(plan) ? streamFunnel(shard, plan, stats, signal) : null;
+  const rows = noBuckets || streamed !== null ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
   const steps = plan.query.steps.length;
-  const table = new GroupTable(keyDecoders(bounds, rows?.encoders ?? []), plan.limits.maxGroups);
+  const table = new GroupTable(keyDecoders(bounds, streamed?.encoders ?? rows?.encoders ?? []), plan.limits.maxGroups);
   const groups = new FunnelGroups(steps);
+  const indexer = bounds === null ? null : new BucketIndexer(bounds);
+  if (streamed !== null) streamed.stream.finish(table, groups, indexer, bounds);
   if (rows !== null) {
     const machine = new FunnelMachine(plan);
-    const indexer = bounds === null ? null : new BucketIndexer(bounds);
     const lastBound = bounds === null ? 0 : bounds[bounds.length - 1];
     const { extras, times } = rows;
     const offset = bounds === null ? 0 : 1;
@@ -304,8 +256,8 @@ export function funnelShard(shard: ShardSnapshot, plan: FunnelPlan, signal?: Abo
       groups.ensure(table.size);
       groups.add(g, machine.deepest, machine.best);
     }
+    releaseActorRows(rows);
   }
-  if (rows !== null) releaseActorRows(rows);
   const memoryBytes = table.bytes() + groups.bytes();
   if (memoryBytes > plan.limits.memoryBudgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [plan.limits.memoryBudgetBytes, `~${memoryBytes} bytes of funnel groups in shard ${shard.shard}`]);
   return { kind: 'funnel', shards: [shard.shard], memoryBytes, main: { groups: table.size, keys: table.keys(), states: groups.states(table.size) }, stats };

@@ -4,7 +4,8 @@
  * period n (0 … periods) when some `return` event lies in cohort period + n — before or
  * after the start event within period 0, and possibly after `to`. Groups are
  * (cohort start, groupBy values of the cohort-defining event); per group the cohort size and
- * the number of actors retained in each period are counted.
+ * the number of actors retained in each period are counted. A shard whose sources can be
+ * streamed in per-actor time order is counted without gathering (retention-stream.ts).
  *
  * Threading: `retentionShard` runs on one thread and owns all its state.
  */
@@ -13,22 +14,34 @@ import { BucketIndexer } from '../buckets.js';
 import type { MeasureState } from '../measure-state.js';
 import type { ScanStats } from '../partial.js';
 import type { ShardSnapshot } from '../source.js';
-import { collectActorRows, releaseActorRows } from './actor-stream.js';
+import type { KeyEncoder } from '../group-keys.js';
+import { collectActorRows, releaseActorRows, streamActorRows } from './actor-stream.js';
 import { GroupTable, keyDecoders } from './group-table.js';
 import type { RetentionPartial } from './partial.js';
 import type { RetentionPlan } from './plan.js';
+import { retentionActorBytes, RetentionStream } from './retention-stream.js';
 
 const START = 1;
 const RETURN = 2;
+
+/** Streams the shard through a RetentionStream (see retention-stream.ts); null when it cannot (`stats` untouched). */
+function streamRetention(shard: ShardSnapshot, plan: RetentionPlan, stats: ScanStats, signal: AbortSignal | undefined): { stream: RetentionStream; encoders: KeyEncoder[] } | null {
+  if (shard.actorCount * retentionActorBytes(plan.query.periods, plan.stream.extras.length) > plan.limits.memoryBudgetBytes) return null;
+  const stream = new RetentionStream(plan, shard.actorCount, new BucketIndexer(plan.boundaries));
+  const encoders = streamActorRows(shard, plan.stream, stats, stream.sink, signal);
+  return encoders === null ? null : { stream, encoders };
+}
 
 /** Runs a retention plan over one shard. */
 export function retentionShard(shard: ShardSnapshot, plan: RetentionPlan, signal?: AbortSignal): RetentionPartial {
   const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
   const b = plan.boundaries;
-  const rows = plan.cohorts === 0 ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
-  const table = new GroupTable(keyDecoders(b, rows?.encoders ?? []), plan.limits.maxGroups);
+  const streamed = plan.cohorts === 0 ? null : streamRetention(shard, plan, stats, signal);
+  const rows = plan.cohorts === 0 || streamed !== null ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
+  const table = new GroupTable(keyDecoders(b, streamed?.encoders ?? rows?.encoders ?? []), plan.limits.maxGroups);
   const width = plan.query.periods + 2; // cohort size, period 0 … periods
   let counts = new Float64Array(0);
+  if (streamed !== null) counts = streamed.stream.finish(table, counts);
   if (rows !== null) {
     const { times, masks, extras, ranges, rangeStart } = rows;
     const indexer = new BucketIndexer(b);

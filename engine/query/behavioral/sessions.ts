@@ -4,7 +4,9 @@
  * would grow longer than `maxDuration` (time since the session's first event). Each session
  * (duration = last − first event time, events = count) is added to the aggregate group of
  * its first event (bucket of its start, groupBy values of that event), producing an
- * ordinary AggregatePartial that merges and finalizes like an aggregate query's.
+ * ordinary AggregatePartial that merges and finalizes like an aggregate query's. A shard
+ * whose sources can be streamed in per-actor time order is cut into sessions without
+ * gathering (sessions-stream.ts); otherwise its events are gathered per actor (actor-stream.ts).
  *
  * Threading: `sessionsShard` runs on one thread and owns all its state.
  */
@@ -12,11 +14,69 @@ import { ShoalError } from '../../errors.js';
 import { BucketIndexer } from '../buckets.js';
 import type { GroupSet, ScanStats } from '../partial.js';
 import type { ShardSnapshot } from '../source.js';
-import { collectActorRows, releaseActorRows } from './actor-stream.js';
+import { keyEncoder, type KeyEncoder } from '../group-keys.js';
+import { collectActorRows, releaseActorRows, streamActorRows, type ActorRows } from './actor-stream.js';
 import { GroupTable, keyDecoders } from './group-table.js';
 import type { SessionsPartial } from './partial.js';
 import type { SessionsPlan } from './plan.js';
 import { SessionStates } from './session-states.js';
+import { canStreamSessions, sessionActorBytes, SessionsStream } from './sessions-stream.js';
+
+/** A shard's session groups: the aggregate groups and, for bucketed queries with totals, the per-series ones. */
+class SessionGroups {
+  readonly main: GroupTable;
+  readonly states: SessionStates;
+  readonly series: GroupTable | null;
+  readonly seriesStates: SessionStates | null;
+  private readonly indexer: BucketIndexer | null;
+  private readonly offset: number;
+
+  constructor(plan: SessionsPlan, encoders: KeyEncoder[], actorBase: number) {
+    const agg = plan.aggregate;
+    const bounds = agg.group.bucket?.boundaries ?? null;
+    this.main = new GroupTable(keyDecoders(bounds, encoders), plan.limits.maxGroups);
+    this.states = new SessionStates(agg.measures, plan.fields, actorBase);
+    // Per-series totals beside per-bucket groups (see AggregatePlan.totals).
+    const totalsFields = agg.totalsOf.map((i) => plan.fields[i]);
+    this.series = agg.totals === null ? null : new GroupTable(keyDecoders(null, encoders), plan.limits.maxGroups);
+    this.seriesStates = agg.totals === null ? null : new SessionStates(agg.totals, totalsFields, actorBase);
+    this.indexer = bounds === null || bounds.length < 2 ? null : new BucketIndexer(bounds);
+    this.offset = bounds === null ? 0 : 1;
+  }
+
+  /** Adds one session; its first event's extra value ids are keys[j][at]. */
+  readonly emit = (actor: number, firstMs: number, durationMs: number, count: number, keys: Int32Array[], at: number): void => {
+    const { main, series } = this;
+    if (this.indexer !== null) main.tuple[0] = this.indexer.indexOf(firstMs);
+    for (let j = 0; j < keys.length; j++) main.tuple[this.offset + j] = keys[j][at];
+    const g = main.lookup();
+    this.states.ensure(main.size);
+    this.states.add(g, actor, durationMs, count);
+    if (series !== null) {
+      for (let j = 0; j < keys.length; j++) series.tuple[j] = keys[j][at];
+      const s = series.lookup();
+      this.seriesStates!.ensure(series.size);
+      this.seriesStates!.add(s, actor, durationMs, count);
+    }
+  };
+
+  bytes(): number {
+    return this.main.bytes() + this.states.bytes() + (this.series?.bytes() ?? 0) + (this.seriesStates?.bytes() ?? 0);
+  }
+}
+
+/** Streams the shard into new groups (see sessions-stream.ts); null when it cannot (`stats` untouched). */
+function streamSessions(shard: ShardSnapshot, plan: SessionsPlan, stats: ScanStats, signal: AbortSignal | undefined, actorBase: number): SessionGroups | null {
+  const agg = plan.aggregate;
+  if (!canStreamSessions(agg.measures, agg.totals)) return null;
+  if (shard.actorCount * sessionActorBytes(plan.stream.extras.length) > plan.limits.memoryBudgetBytes) return null;
+  const encoders = plan.stream.extras.map((ref) => keyEncoder(ref));
+  const groups = new SessionGroups(plan, encoders, actorBase);
+  const stream = new SessionsStream(shard.actorCount, encoders.length, plan.query.gapMs, plan.query.maxDurationMs ?? Infinity, groups.emit);
+  if (streamActorRows(shard, plan.stream, stats, stream.sink, signal, encoders) === null) return null;
+  stream.finish();
+  return groups;
+}
 
 /** Runs a sessions plan over one shard. */
 export function sessionsShard(shard: ShardSnapshot, plan: SessionsPlan, signal?: AbortSignal): SessionsPartial {
@@ -24,62 +84,18 @@ export function sessionsShard(shard: ShardSnapshot, plan: SessionsPlan, signal?:
   const agg = plan.aggregate;
   const bounds = agg.group.bucket?.boundaries ?? null;
   const noBuckets = bounds !== null && bounds.length < 2;
-  const rows = noBuckets ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
-  const encoders = rows?.encoders ?? [];
-  const main = new GroupTable(keyDecoders(bounds, encoders), plan.limits.maxGroups);
   const actorBase = shard.shard * 4294967296;
-  const states = new SessionStates(agg.measures, plan.fields, actorBase);
-  // Per-series totals beside per-bucket groups (see AggregatePlan.totals).
-  const totalsFields = agg.totalsOf.map((i) => plan.fields[i]);
-  const series = agg.totals === null ? null : new GroupTable(keyDecoders(null, encoders), plan.limits.maxGroups);
-  const seriesStates = agg.totals === null ? null : new SessionStates(agg.totals, totalsFields, actorBase);
-  if (rows !== null) {
-    const { actors, times, extras, ranges, rangeStart } = rows;
-    const gap = plan.query.gapMs;
-    const maxDur = plan.query.maxDurationMs ?? Infinity;
-    const indexer = bounds === null ? null : new BucketIndexer(bounds);
-    const offset = bounds === null ? 0 : 1;
-    const emit = (actor: number, first: number, durationMs: number, count: number): void => {
-      if (indexer !== null) main.tuple[0] = indexer.indexOf(times[first]);
-      for (let j = 0; j < extras.length; j++) main.tuple[offset + j] = extras[j][first];
-      const g = main.lookup();
-      states.ensure(main.size);
-      states.add(g, actor, durationMs, count);
-      if (series !== null) {
-        for (let j = 0; j < extras.length; j++) series.tuple[j] = extras[j][first];
-        const s = series.lookup();
-        seriesStates!.ensure(series.size);
-        seriesStates!.add(s, actor, durationMs, count);
-      }
-    };
-    for (let k = 0; k < rows.actorCount; k++) {
-      if ((k & 1023) === 0) signal?.throwIfAborted(); // a shard may hold millions of actors
-      const actor = actors[ranges[2 * rangeStart[k]]];
-      let first = -1;
-      let firstT = 0;
-      let prevT = 0;
-      let count = 0;
-      for (let r = rangeStart[k]; r < rangeStart[k + 1]; r++) {
-        for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
-          const t = times[i];
-          // A session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
-          if (count > 0 && (t - prevT > gap || t - firstT > maxDur)) {
-            emit(actor, first, prevT - firstT, count);
-            count = 0;
-          }
-          if (count === 0) {
-            first = i;
-            firstT = t;
-          }
-          count++;
-          prevT = t;
-        }
-      }
-      if (count > 0) emit(actor, first, prevT - firstT, count);
+  let groups = noBuckets ? null : streamSessions(shard, plan, stats, signal, actorBase);
+  if (groups === null) {
+    const rows = noBuckets ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
+    groups = new SessionGroups(plan, rows?.encoders ?? [], actorBase);
+    if (rows !== null) {
+      sessionsOfRows(rows, plan, groups, signal);
+      releaseActorRows(rows);
     }
   }
-  if (rows !== null) releaseActorRows(rows);
-  const memoryBytes = main.bytes() + states.bytes() + (series?.bytes() ?? 0) + (seriesStates?.bytes() ?? 0);
+  const { main, states, series, seriesStates } = groups;
+  const memoryBytes = groups.bytes();
   if (memoryBytes > plan.limits.memoryBudgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [plan.limits.memoryBudgetBytes, `~${memoryBytes} bytes of session groups in shard ${shard.shard}`]);
   const mainSet: GroupSet = { groups: main.size, keys: main.keys(), states: states.result(main.size) };
   const totals: GroupSet | null = series === null ? null : { groups: series.size, keys: series.keys(), states: seriesStates!.result(series.size) };
@@ -92,4 +108,37 @@ export function sessionsShard(shard: ShardSnapshot, plan: SessionsPlan, signal?:
       memoryBytes, main: mainSet, totals, stats,
     },
   };
+}
+
+/** Cuts gathered rows into sessions, actor after actor. */
+function sessionsOfRows(rows: ActorRows, plan: SessionsPlan, groups: SessionGroups, signal: AbortSignal | undefined): void {
+  const { actors, times, extras, ranges, rangeStart } = rows;
+  const gap = plan.query.gapMs;
+  const maxDur = plan.query.maxDurationMs ?? Infinity;
+  const emit = groups.emit;
+  for (let k = 0; k < rows.actorCount; k++) {
+    if ((k & 1023) === 0) signal?.throwIfAborted(); // a shard may hold millions of actors
+    const actor = actors[ranges[2 * rangeStart[k]]];
+    let first = -1;
+    let firstT = 0;
+    let prevT = 0;
+    let count = 0;
+    for (let r = rangeStart[k]; r < rangeStart[k + 1]; r++) {
+      for (let i = ranges[2 * r], hi = ranges[2 * r + 1]; i < hi; i++) {
+        const t = times[i];
+        // A session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
+        if (count > 0 && (t - prevT > gap || t - firstT > maxDur)) {
+          emit(actor, firstT, prevT - firstT, count, extras, first);
+          count = 0;
+        }
+        if (count === 0) {
+          first = i;
+          firstT = t;
+        }
+        count++;
+        prevT = t;
+      }
+    }
+    if (count > 0) emit(actor, firstT, prevT - firstT, count, extras, first);
+  }
 }

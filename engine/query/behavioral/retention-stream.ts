@@ -1,0 +1,106 @@
+/**
+ * Retention streamed: instead of gathering a shard's start and return events and walking them
+ * actor by actor (retention.ts), each row group's matching rows update per-actor state held
+ * in flat arrays indexed by dense actor id, in the order streamActorRows delivers them (every
+ * actor's events in (time, arrival) order): the cohort (period of the first start event in
+ * range) and its event's group keys, the periods 0 … N with a return event, and — until the
+ * cohort is known — the period of the latest return event, which is period 0 when the actor's
+ * cohort event comes later in that same period (return events of earlier periods never count).
+ *
+ * At the end actors are added to their groups in ascending id, as retention.ts does, so the
+ * partial is the same, group ids included.
+ *
+ * Threading: one RetentionStream per shard run; owns its arrays.
+ */
+import { ShoalError } from '../../errors.js';
+import type { BucketIndexer } from '../buckets.js';
+import type { RowBatch } from './actor-stream.js';
+import type { GroupTable } from './group-table.js';
+import type { RetentionPlan } from './plan.js';
+
+const START = 1;
+const RETURN = 2;
+
+/** Per-actor state bytes: cohort, latest return period, last time, retained flags, key ids. */
+export function retentionActorBytes(periods: number, extras: number): number {
+  return 4 + 4 + 8 + (periods + 1) + 4 * extras;
+}
+
+export class RetentionStream {
+  /** Cohort index of each actor (−1: none yet). */
+  private readonly cohort: Int32Array;
+  /** Before the cohort is known: the period of the actor's latest return event (−1: none). */
+  private readonly lastReturn: Int32Array;
+  private readonly lastT: Float64Array;
+  /** retained[a·(N+1) + n]: actor a returned in cohort period + n. */
+  private readonly retained: Uint8Array;
+  private readonly keys: Int32Array[];
+  private readonly P: number;
+  readonly sink = (b: RowBatch): boolean => this.add(b);
+
+  constructor(private readonly plan: RetentionPlan, private readonly actorCount: number, private readonly indexer: BucketIndexer) {
+    this.P = plan.query.periods + 1;
+    this.cohort = new Int32Array(actorCount).fill(-1);
+    this.lastReturn = new Int32Array(actorCount).fill(-1);
+    this.lastT = new Float64Array(actorCount).fill(-Infinity);
+    this.retained = new Uint8Array(actorCount * this.P);
+    this.keys = Array.from({ length: plan.stream.extras.length }, () => new Int32Array(actorCount));
+  }
+
+  /** One batch of start/return rows. */
+  private add(b: RowBatch): boolean {
+    const { m: n, rows, actorIds, times, bits, extras } = b;
+    const { cohort, lastReturn, lastT, retained, P, indexer } = this;
+    const plan = this.plan;
+    const bounds = plan.boundaries;
+    const first = bounds[0];
+    const last = bounds[bounds.length - 1];
+    const A = this.actorCount;
+    for (let j = 0; j < n; j++) {
+      const r = rows[j];
+      const a = actorIds[r];
+      const t = times[r];
+      if (a >= A || t < lastT[a]) return false; // an actor id beyond the snapshot's, or out of time order
+      lastT[a] = t;
+      const m = bits[r];
+      let c = cohort[a];
+      if (c < 0 && (m & START) !== 0 && t >= plan.entryFromMs && t < plan.entryToMs) {
+        c = indexer.indexOf(t);
+        if (c >= plan.cohorts) throw new ShoalError('INTERNAL', ['a cohort event lies outside the cohort range']);
+        cohort[a] = c;
+        for (let x = 0; x < extras.length; x++) this.keys[x][a] = extras[x][j];
+        if (lastReturn[a] === c) retained[a * P] = 1;
+      }
+      if ((m & RETURN) === 0 || t < first || t >= last) continue;
+      const p = indexer.indexOf(t);
+      if (c < 0) {
+        lastReturn[a] = p;
+        continue;
+      }
+      const k = p - c;
+      if (k >= 0 && k < P) retained[a * P + k] = 1;
+    }
+    return true;
+  }
+
+  /** Counts every actor with a cohort, in ascending id, into `counts` (cohort size, then periods); returns counts (grown). */
+  finish(table: GroupTable, counts: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+    const { P, keys, retained } = this;
+    const width = P + 1;
+    for (let a = 0; a < this.actorCount; a++) {
+      const c = this.cohort[a];
+      if (c < 0) continue;
+      table.tuple[0] = c;
+      for (let x = 0; x < keys.length; x++) table.tuple[1 + x] = keys[x][a];
+      const g = table.lookup();
+      if ((g + 1) * width > counts.length) {
+        const next = new Float64Array(Math.max((g + 1) * width, counts.length * 2, 16 * width));
+        next.set(counts);
+        counts = next;
+      }
+      counts[g * width]++;
+      for (let k = 0; k < P; k++) counts[g * width + 1 + k] += retained[a * P + k];
+    }
+    return counts;
+  }
+}
