@@ -93,10 +93,18 @@ const dictScratch = new WeakMap<string[], DictScratch>();
 function scratchFor(source: string[]): DictScratch {
   const s = dictScratch.get(source);
   if (s !== undefined && s.rank.length === source.length) return s;
-  const order = Array.from(source.keys()).sort((a, b) => (source[a] < source[b] ? -1 : source[a] > source[b] ? 1 : 0));
-  const codeAt = Uint32Array.from(order);
+  // The default sort orders strings by UTF-16 code units, as `<` does, natively and much faster
+  // than a comparator over indices; the entries are distinct, so a map gives each its rank.
+  const sorted = source.slice().sort();
+  const rankOf = new Map<string, number>();
+  for (let r = 0; r < sorted.length; r++) rankOf.set(sorted[r], r);
   const rank = new Uint32Array(source.length);
-  for (let r = 0; r < codeAt.length; r++) rank[codeAt[r]] = r;
+  const codeAt = new Uint32Array(source.length);
+  for (let c = 0; c < source.length; c++) {
+    const r = rankOf.get(source[c])!;
+    rank[c] = r;
+    codeAt[r] = c;
+  }
   const fresh: DictScratch = { stamp: new Int32Array(source.length), remap: new Uint32Array(source.length), epoch: 0, rank, codeAt };
   dictScratch.set(source, fresh);
   return fresh;
