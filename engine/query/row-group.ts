@@ -50,7 +50,22 @@ export class RowGroupReader {
   }
 }
 
-/** Grow-only scratch buffers sized to the largest row group seen. */
+/**
+ * 0, 1, 2, … shared by every scan on this thread (grow-only; nobody writes into it), so a scan
+ * over many small row groups does not rebuild it.
+ */
+let sharedIota: Uint32Array<ArrayBuffer> = new Uint32Array(0);
+
+function iotaOf(n: number): Uint32Array<ArrayBuffer> {
+  if (sharedIota.length < n) {
+    const next = new Uint32Array(n);
+    for (let i = 0; i < n; i++) next[i] = i;
+    sharedIota = next;
+  }
+  return sharedIota;
+}
+
+/** Grow-only scratch buffers sized to the largest row group seen; allocated when first used. */
 export class Scratch {
   private masks: Uint8Array[] = [];
   private used = 0;
@@ -64,9 +79,7 @@ export class Scratch {
     this.cap = Math.max(n, this.cap * 2);
     this.masks = [];
     this.used = 0;
-    this.iotaBuf = new Uint32Array(this.cap);
-    for (let i = 0; i < this.cap; i++) this.iotaBuf[i] = i;
-    this.selBuf = new Uint32Array(this.cap);
+    this.iotaBuf = iotaOf(this.cap);
   }
 
   /** A mask buffer (call `releaseMask` in stack order). */
@@ -79,12 +92,13 @@ export class Scratch {
     this.used--;
   }
 
-  /** 0, 1, 2, …: the selection of "every row". */
+  /** 0, 1, 2, …: the selection of "every row" (read-only). */
   get iota(): Uint32Array {
     return this.iotaBuf;
   }
 
   get selection(): Uint32Array {
+    if (this.selBuf.length < this.cap) this.selBuf = new Uint32Array(this.cap);
     return this.selBuf;
   }
 }

@@ -13,7 +13,7 @@ import type { Value } from '../types.js';
 import { accumulator, type Accumulator, type Batch } from './accumulators.js';
 import { BucketIndexer } from './buckets.js';
 import { FilterEvaluator } from './filter-eval.js';
-import { NONE, ALL } from './filter-zone.js';
+import { NONE, ALL, zoneVerdict } from './filter-zone.js';
 import { GroupIndex } from './group-index.js';
 import { bucketEncoder, keyEncoder, type KeyEncoder } from './group-keys.js';
 import { emptyStats, type AggregatePartial, type GroupSet, type ScanStats } from './partial.js';
@@ -29,6 +29,34 @@ export interface ShardScanOptions {
 export function sourceInRange(s: ScanSource, fromMs: number | null, toMs: number | null): boolean {
   if (s.rowCount === 0 || Number.isNaN(s.minTimeMs)) return false;
   return !((fromMs !== null && s.maxTimeMs < fromMs) || (toMs !== null && s.minTimeMs >= toMs));
+}
+
+/**
+ * Whether the plan can be answered for this shard from metadata alone: every measure is a
+ * row count, nothing is grouped except possibly the time bucket, and the zone maps decide
+ * every row group in range (the filter passes all its rows or none, and with a bucket its rows
+ * lie in one bucket). Such a scan decodes no column, so callers may run it on any thread
+ * without a round trip to a worker. Sampled shards (wrapped sources) are never answerable.
+ */
+export function answerableFromMetadata(shard: ShardSnapshot, plan: AggregatePlan): boolean {
+  if (plan.group.keys.length > 0 || plan.totals !== null || !plan.measures.every((m) => m.op === 'count')) return false;
+  const { fromMs, toMs } = plan.scan;
+  const b = plan.group.bucket;
+  const ix = b === null || b.boundaries.length < 2 ? null : new BucketIndexer(b.boundaries);
+  for (const source of shard.sources) {
+    if (!sourceInRange(source, fromMs, toMs)) continue;
+    for (const g of source.rowGroups) {
+      const v = zoneVerdict(plan.filter.predicate, g.zones, g.rowCount, source.columns);
+      if (v === NONE) continue;
+      if (v !== ALL) return false;
+      if (ix === null) continue;
+      const zone = g.zones.get('$time');
+      if (zone === undefined || typeof zone.min !== 'number' || typeof zone.max !== 'number') return false;
+      const lo = ix.indexOf(Math.max(zone.min, ix.start(0)));
+      if (!(zone.min >= ix.start(lo) && zone.max < ix.start(lo + 1))) return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -126,7 +154,7 @@ class AggregateScan {
 
   private ensureBuffers(n: number): void {
     this.scratch.ensure(n);
-    if (this.gids.length >= n) return;
+    if (this.gids.length >= n || this.encoders.length === 0) return;
     const cap = this.scratch.iota.length;
     this.gids = new Int32Array(cap);
     this.keyCols = this.encoders.map(() => new Int32Array(cap));

@@ -112,6 +112,43 @@ describe('query pool', () => {
     }
   });
 
+  it('answers row counts that zone maps decide on the calling thread, without a worker task', async () => {
+    const fx = await openFixture();
+    try {
+      const events = manyEvents(40_000, 1500, 11);
+      await loadPlain(fx.table, events);
+      await fx.table.flush(); // segments per shard and UTC day: day ranges and 1d buckets align
+      const day = 86_400_000;
+      const from = Date.UTC(2026, 0, 6);
+      const inDay = events.filter((e) => e.timeMs >= from && e.timeMs < from + day).length;
+      const snapshot = fx.table.snapshot();
+      try {
+        const tasks = pool.stats().tasks;
+        const metadata = pool.stats().metadataQueries;
+        const answerable = [
+          { table: 't', measures: ['count'] },
+          { table: 't', measures: ['count'], from, to: from + day },
+          { table: 't', measures: ['count'], bucket: '1d' },
+        ];
+        for (const q of answerable) await expectSameAsRunQuery(pool, snapshot, q, JSON.stringify(q));
+        expect((await pool.run(snapshot, answerable[0])).rows).toEqual([[events.length]]);
+        expect((await pool.run(snapshot, answerable[1])).rows).toEqual([[inDay]]);
+        expect(pool.stats().metadataQueries - metadata).toBe(answerable.length + 2);
+        expect(pool.stats().tasks).toBe(tasks);
+        // A filter the zone maps cannot decide, or a grouped count, goes to the workers.
+        await expectSameAsRunQuery(pool, snapshot, { table: 't', measures: ['count'], where: ['event', '=', 'buy'] }, 'filtered');
+        await expectSameAsRunQuery(pool, snapshot, { table: 't', measures: ['count'], from: from + 3_600_000 }, 'unaligned from');
+        await expectSameAsRunQuery(pool, snapshot, { table: 't', measures: ['count'], bucket: '1h' }, 'hourly');
+        expect(pool.stats().metadataQueries - metadata).toBe(answerable.length + 2);
+        expect(pool.stats().tasks).toBeGreaterThan(tasks);
+      } finally {
+        snapshot.release();
+      }
+    } finally {
+      await fx.cleanup();
+    }
+  });
+
   it('answers an older snapshot after a newer one over the same growing tail', async () => {
     const fx = await openFixture();
     try {

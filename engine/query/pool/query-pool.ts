@@ -14,7 +14,8 @@
  * Small queries (shards holding at most `inlineMaxRows` rows, default 65,536: one row group,
  * well under a millisecond of scanning, less than a worker round trip) and snapshots whose
  * sources workers cannot open (wrapped sources, quarantined segments) run on the calling
- * thread through `runQuery`.
+ * thread through `runQuery`. So do aggregates answerable from metadata alone (row counts
+ * whose filter the zone maps decide, see `answerableFromMetadata`): they decode nothing.
  *
  * Cancellation and timeouts: aborting the caller's signal (or `timeoutMs` passing) rejects the
  * query at once and sets the query's shared flag, which the workers' scans poll between row
@@ -27,10 +28,11 @@ import { Worker } from 'node:worker_threads';
 import { CorruptDataError, ShoalError } from '../../errors.js';
 import { SegmentReader } from '../../storage/segment-reader.js';
 import type { Scalar } from '../../types.js';
-import { emptyPartial, finalize, mergePartials, runQuery, type RunOptions } from '../index.js';
+import { emptyPartial, finalize, mergePartials, runQuery, runShardPartial, type RunOptions } from '../index.js';
 import type { Partial as PartialResult } from '../partial.js';
 import { createPlan, DEFAULT_LIMITS, type Plan, type QueryLimits } from '../plan.js';
 import { querySample, sampleShards, scaleSampled, type SampledResult } from '../sample.js';
+import { answerableFromMetadata } from '../shard-scan.js';
 import type { ShardSnapshot, TableSnapshot } from '../source.js';
 import { validateQuery } from '../validate.js';
 import { DEFAULT_BLOCK_CACHE_BYTES } from './block-cache.js';
@@ -91,6 +93,8 @@ export interface PoolStats {
   workerRestarts: number;
   /** Queries run on the calling thread (small, or over sources workers cannot open). */
   inlineQueries: number;
+  /** Queries answered on the calling thread from zone maps and row counts alone (no decoding). */
+  metadataQueries: number;
   blockCacheBudgetBytes: number;
 }
 
@@ -127,6 +131,7 @@ export class QueryPool {
   private nextTaskId = 1;
   private closed = false;
   private inlineQueries = 0;
+  private metadataQueries = 0;
   private restarts = 0;
   private readonly registry = new FinalizationRegistry<number>((dictId) => this.forget(dictId));
   private readonly onNewDict = (values: readonly Scalar[], dictId: number): void => this.registry.register(values, dictId);
@@ -192,6 +197,15 @@ export class QueryPool {
         const result = await runQuery(snapshot, json, { ...limits, signal: controller.signal });
         progress?.rowsScanned(result.stats.rowsScanned);
         progress?.busy('main', (performance.now() - started) / 1000);
+        return result;
+      }
+      if (plan.kind === 'aggregate' && shards.every((s) => thresholds.get(s.shard)! >= 1 && answerableFromMetadata(s, plan))) {
+        // Row counts from zone maps: a worker round trip would cost more than the whole answer.
+        this.metadataQueries++;
+        const partials = shards.map((s) => runShardPartial(s, plan, { signal: controller.signal }));
+        const result = finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: all.maxGroups }), plan);
+        progress?.rowsScanned(result.stats.rowsScanned);
+        result.stats.elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
         return result;
       }
       let metered = 0;
@@ -340,6 +354,7 @@ export class QueryPool {
       busyMs: sum((w) => w.busyMs),
       workerRestarts: this.restarts,
       inlineQueries: this.inlineQueries,
+      metadataQueries: this.metadataQueries,
       blockCacheBudgetBytes: this.blockCacheBytes,
     };
   }
