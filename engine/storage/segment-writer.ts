@@ -110,22 +110,26 @@ function scratchFor(source: string[]): DictScratch {
   return fresh;
 }
 
-/** Sorted segment dictionary for the codes used by `rows`, and the old-code → new-code map. */
-function segmentDict(col: TypedColumn, rows: Uint32Array): { dict: string[]; remap: Uint32Array } {
-  const codes = col.values as Uint32Array;
-  const source = col.dict!;
+/**
+ * Sorted segment dictionary for the codes used by already gathered row groups (sequential reads;
+ * gathering did the random ones), and the old-code → new-code map.
+ */
+function segmentDict(source: string[], groups: Gathered[]): { dict: string[]; remap: Uint32Array } {
   const scratch = scratchFor(source);
   const epoch = ++scratch.epoch;
   const { stamp, rank, codeAt } = scratch;
   const usedRanks: number[] = [];
-  const validity = col.validity;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    if (validity !== null && (validity[r >> 3] & (1 << (r & 7))) === 0) continue;
-    const c = codes[r];
-    if (stamp[c] !== epoch) {
-      stamp[c] = epoch;
-      usedRanks.push(rank[c]);
+  for (const g of groups) {
+    if (g.min === null) continue; // every row null
+    const values = g.values as Uint32Array;
+    const validity = g.validity;
+    for (let i = 0; i < values.length; i++) {
+      if (validity !== null && (validity[i >> 3] & (1 << (i & 7))) === 0) continue;
+      const c = values[i];
+      if (stamp[c] !== epoch) {
+        stamp[c] = epoch;
+        usedRanks.push(rank[c]);
+      }
     }
   }
   const sorted = Uint32Array.from(usedRanks).sort();
@@ -139,12 +143,31 @@ function segmentDict(col: TypedColumn, rows: Uint32Array): { dict: string[]; rem
   return { dict, remap };
 }
 
-/** Gathers one row group of a column, with nulls filled by the previous value; returns zone stats. */
+/** Rewrites a gathered group's codes through `remap`; its zone map becomes the first and last strings. */
+function remapGathered(g: Gathered, remap: Uint32Array, dict: string[]): void {
+  if (g.min === null) return; // every row null: nothing to map, no zone
+  const values = g.values as Uint32Array;
+  const validity = g.validity;
+  let min = Infinity;
+  let max = -Infinity;
+  // Null rows hold a neighbour's code (see gatherColumn), which is used, so it maps too.
+  for (let i = 0; i < values.length; i++) {
+    const v = remap[values[i]];
+    values[i] = v;
+    if (validity !== null && (validity[i >> 3] & (1 << (i & 7))) === 0) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  g.min = dict[min];
+  g.max = dict[max];
+}
+
+type Gathered = ReturnType<typeof gatherColumn>;
+
+/** Gathers one row group of a column, with nulls filled by a neighbouring value; returns zone stats. */
 function gatherColumn(
   col: TypedColumn,
   rows: Uint32Array,
-  remap: Uint32Array | null,
-  dict: string[] | null,
 ): { values: Float64Array | Uint32Array | Uint8Array; validity: Uint8Array | null; nc: number; min: number | string | null; max: number | string | null } {
   const n = rows.length;
   const src = col.values;
@@ -162,7 +185,7 @@ function gatherColumn(
       nc++;
       continue;
     }
-    const v = remap !== null ? remap[src[r]] : src[r];
+    const v = src[r];
     out[i] = v;
     filler = v;
     if (firstValid < 0) firstValid = i;
@@ -173,9 +196,8 @@ function gatherColumn(
   // Leading nulls take the first real value, so frame-of-reference widths stay small.
   if (firstValid > 0) out.fill(out[firstValid], 0, firstValid);
   if (nc === n) return { values: out, validity, nc, min: null, max: null };
-  const zoneMin = dict !== null ? dict[min] : min;
-  const zoneMax = dict !== null ? dict[max] : max;
-  return { values: out, validity: nc === 0 ? null : validity, nc, min: zoneMin, max: zoneMax };
+  // For strings these are codes; remapGathered replaces them with strings.
+  return { values: out, validity: nc === 0 ? null : validity, nc, min, max };
 }
 
 function minMax(values: Float64Array | Uint32Array): { min: number; max: number } {
@@ -219,11 +241,15 @@ export function writeSegment(path: string, rows: RowSet, order: Uint32Array, pla
 
   const columns: ColumnMeta[] = [];
   for (const col of rows.columns) {
-    const sd = col.type === 'string' ? segmentDict(col, order) : null;
+    // Gather every group first (the random reads), then code strings from the gathered copies.
+    const groups = groupRows.map((g) => gatherColumn(col, g));
+    const sd = col.type === 'string' ? segmentDict(col.dict!, groups) : null;
     if (sd !== null && sd.dict.length === 0) continue; // no value of this column in these rows
+    if (sd !== null) for (const gathered of groups) remapGathered(gathered, sd.remap, sd.dict);
     const meta: ColumnMeta = { name: col.name, type: col.type, blocks: [], nullCount: 0 };
-    for (const g of groupRows) {
-      const gathered = gatherColumn(col, g, sd?.remap ?? null, sd?.dict ?? null);
+    for (let k = 0; k < groupRows.length; k++) {
+      const g = groupRows[k];
+      const gathered = groups[k];
       meta.nullCount += gathered.nc;
       meta.blocks.push(
         gathered.nc === g.length
