@@ -54,7 +54,8 @@ export { releaseActorRows } from './gathered.js';
 
 /**
  * Rows rows[0 … m) of one row group, handed to a streaming operator (see streamActorRows):
- * actorIds, times and bits are indexed by row, extras[j] by position 0 … m−1.
+ * actorIds, times and bits are indexed by row. The extra columns' value ids are encoded on
+ * request, for the few positions that need them (an entry event, a session's first event).
  */
 export interface RowBatch {
   m: number;
@@ -62,7 +63,8 @@ export interface RowBatch {
   actorIds: Uint32Array;
   times: Float64Array;
   bits: Uint32Array;
-  extras: Int32Array[];
+  /** out[j][i] = value id of extra column j at row rows[positions[i]], for i in [0, count); valid during the sink call only. */
+  encode(positions: Int32Array, count: number, out: Int32Array[]): void;
 }
 
 /** Consumes one batch; returns false when an actor's events came out of time order (the pass stops). */
@@ -84,6 +86,7 @@ class StreamReader {
   /** Streaming mode: batches go to the sink instead of being gathered. */
   private readonly batch: RowBatch | null;
   private stopped = false;
+  private atRows = new Uint32Array(64);
 
   constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[]) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
@@ -91,7 +94,7 @@ class StreamReader {
     this.encoders = encoders ?? stream.extras.map((ref) => keyEncoder(ref));
     this.reader = new RowGroupReader(shard);
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
-    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, extras: this.encoders.map(() => new Int32Array(0)) };
+    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, encode: (p, n, out) => this.encodeAt(p, n, out) };
   }
 
   /** Reads `sources` (in this order; the rest of the shard's sources count as skipped); false when the sink stopped the pass. */
@@ -168,11 +171,16 @@ class StreamReader {
     b.bits = this.bits;
     b.actorIds = reader.actorIds();
     b.times = (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
-    for (let j = 0; j < this.encoders.length; j++) {
-      if (b.extras[j].length < m) b.extras[j] = new Int32Array(this.ids.length);
-      this.encoders[j].encode(reader, rows, m, b.extras[j]);
-    }
     if (!this.sink!(b)) this.stopped = true;
+  }
+
+  /** RowBatch.encode of the current batch. */
+  private encodeAt(positions: Int32Array, n: number, out: Int32Array[]): void {
+    if (n === 0) return;
+    const rows = this.batch!.rows;
+    if (this.atRows.length < n) this.atRows = new Uint32Array(Math.max(n, 2 * this.atRows.length));
+    for (let i = 0; i < n; i++) this.atRows[i] = rows[positions[i]];
+    for (let j = 0; j < this.encoders.length; j++) this.encoders[j].encode(this.reader, this.atRows, n, out[j]);
   }
 }
 

@@ -20,6 +20,7 @@ import type { ShardSnapshot } from '../source.js';
 import { streamActorRows, type RowBatch } from './actor-stream.js';
 import type { FunnelGroups } from './funnel-groups.js';
 import type { GroupTable } from './group-table.js';
+import { PendingKeys } from './pending-keys.js';
 import type { FunnelPlan } from './plan.js';
 
 /** Whether the plan is one FunnelStream evaluates (ordered, no exclusions). */
@@ -46,6 +47,7 @@ export class FunnelStream {
   /** Entry event of actor a: its time (for the bucket) and its extra value ids. */
   private readonly entryT: Float64Array;
   private readonly entryKeys: Int32Array[];
+  private readonly pending: PendingKeys;
   /** The current actor's start and best (see add). */
   private readonly curStart: Float64Array;
   private readonly curBest: Float64Array;
@@ -63,6 +65,7 @@ export class FunnelStream {
     this.lastT = new Float64Array(actorCount).fill(-Infinity);
     this.entryT = new Float64Array(plan.bucket === null ? 0 : actorCount);
     this.entryKeys = Array.from({ length: extras }, () => new Int32Array(actorCount));
+    this.pending = new PendingKeys(this.entryKeys.length);
     this.curStart = new Float64Array(this.S);
     this.curBest = new Float64Array(this.S);
   }
@@ -127,7 +130,7 @@ export class FunnelStream {
           if (d < bs[k]) bs[k] = d;
           if (k === 1 && ent === 0) {
             ent = 1;
-            this.enter(a, t, b, j);
+            this.enter(a, t, j);
           }
         }
       }
@@ -141,12 +144,15 @@ export class FunnelStream {
       deepest[cur] = deep;
       entered[cur] = ent;
     }
+    this.pending.encode(b);
+    this.pending.applyTo(this.entryKeys);
     return true;
   }
 
-  private enter(a: number, t: number, b: RowBatch, j: number): void {
+  /** Actor a's entry event is at position j of the batch (its keys are encoded at the end of the batch). */
+  private enter(a: number, t: number, j: number): void {
     if (this.entryT.length > 0) this.entryT[a] = t;
-    for (let x = 0; x < this.entryKeys.length; x++) this.entryKeys[x][a] = b.extras[x][j];
+    if (this.entryKeys.length > 0) this.pending.note(a, j);
   }
 
   /** Adds every actor that entered, in ascending id, to its group. */

@@ -16,6 +16,7 @@ import { ShoalError } from '../../errors.js';
 import type { BucketIndexer } from '../buckets.js';
 import type { RowBatch } from './actor-stream.js';
 import type { GroupTable } from './group-table.js';
+import { PendingKeys } from './pending-keys.js';
 import type { RetentionPlan } from './plan.js';
 
 const START = 1;
@@ -36,6 +37,7 @@ export class RetentionStream {
   private readonly retained: Uint8Array;
   private readonly keys: Int32Array[];
   private readonly P: number;
+  private readonly pending: PendingKeys;
   readonly sink = (b: RowBatch): boolean => this.add(b);
 
   constructor(private readonly plan: RetentionPlan, private readonly actorCount: number, private readonly indexer: BucketIndexer) {
@@ -45,11 +47,12 @@ export class RetentionStream {
     this.lastT = new Float64Array(actorCount).fill(-Infinity);
     this.retained = new Uint8Array(actorCount * this.P);
     this.keys = Array.from({ length: plan.stream.extras.length }, () => new Int32Array(actorCount));
+    this.pending = new PendingKeys(this.keys.length);
   }
 
   /** One batch of start/return rows. */
   private add(b: RowBatch): boolean {
-    const { m: n, rows, actorIds, times, bits, extras } = b;
+    const { m: n, rows, actorIds, times, bits } = b;
     const { cohort, lastReturn, lastT, retained, P, indexer } = this;
     const plan = this.plan;
     const bounds = plan.boundaries;
@@ -68,7 +71,7 @@ export class RetentionStream {
         c = indexer.indexOf(t);
         if (c >= plan.cohorts) throw new ShoalError('INTERNAL', ['a cohort event lies outside the cohort range']);
         cohort[a] = c;
-        for (let x = 0; x < extras.length; x++) this.keys[x][a] = extras[x][j];
+        if (this.keys.length > 0) this.pending.note(a, j); // keys encoded at the end of the batch
         if (lastReturn[a] === c) retained[a * P] = 1;
       }
       if ((m & RETURN) === 0 || t < first || t >= last) continue;
@@ -80,6 +83,8 @@ export class RetentionStream {
       const k = p - c;
       if (k >= 0 && k < P) retained[a * P + k] = 1;
     }
+    this.pending.encode(b);
+    this.pending.applyTo(this.keys);
     return true;
   }
 

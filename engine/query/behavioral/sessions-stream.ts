@@ -15,10 +15,11 @@
  */
 import type { MeasureNode } from '../plan.js';
 import type { RowBatch } from './actor-stream.js';
+import { PendingKeys } from './pending-keys.js';
 
-/** Per-actor state bytes: first and last time, count, one key id per extra. */
+/** Per-actor state bytes: first and last time, count, one key id per extra and a pending index. */
 export function sessionActorBytes(extras: number): number {
-  return 8 + 8 + 4 + 4 * extras;
+  return 8 + 8 + 4 + 4 * extras + (extras > 0 ? 4 : 0);
 }
 
 /** Whether a sessions plan's measures can take sessions in any order (no per-group distinct actor count). */
@@ -36,6 +37,11 @@ export class SessionsStream {
   private readonly count: Int32Array;
   /** keys[x][a]: extra x of actor a's open session's first event. */
   private readonly keys: Int32Array[];
+  /** First events of this batch's new sessions, keys not yet encoded; pendingOf[a]: the noted index of actor a's open session, or −1. */
+  private readonly pending: PendingKeys;
+  private readonly pendingOf: Int32Array;
+  /** Sessions closed in this batch, emitted at its end. */
+  private readonly held = { count: 0, actor: new Int32Array(256), ref: new Int32Array(256), events: new Int32Array(256), firstMs: new Float64Array(256), durationMs: new Float64Array(256) };
   readonly sink = (b: RowBatch): boolean => this.add(b);
 
   constructor(private readonly actorCount: number, extras: number, private readonly gapMs: number, private readonly maxDurationMs: number, private readonly emit: SessionEmit) {
@@ -43,16 +49,20 @@ export class SessionsStream {
     this.lastT = new Float64Array(actorCount).fill(-Infinity);
     this.count = new Int32Array(actorCount);
     this.keys = Array.from({ length: extras }, () => new Int32Array(actorCount));
+    this.pending = new PendingKeys(extras);
+    this.pendingOf = new Int32Array(extras === 0 ? 0 : actorCount).fill(-1);
   }
 
   /**
    * One batch: sessions.ts's per-actor loop with the open session of the current actor in
    * locals (a segment's rows come in runs of one actor), saved at each change of actor. Long
-   * because it is the hot loop.
+   * because it is the hot loop. With group keys, sessions that close are held until the end
+   * of the batch, where the first events of the batch's new sessions get their keys encoded.
    */
   private add(b: RowBatch): boolean {
-    const { m: n, rows, actorIds, times, extras } = b;
-    const { firstT, lastT, count, keys } = this;
+    const { m: n, rows, actorIds, times } = b;
+    const { firstT, lastT, count, pendingOf } = this;
+    const keyed = this.keys.length > 0;
     const gap = this.gapMs;
     const maxDur = this.maxDurationMs;
     const A = this.actorCount;
@@ -79,12 +89,13 @@ export class SessionsStream {
       if (t < prev) return false; // out of time order (a source not sorted by actor and time)
       // A session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
       if (c > 0 && (t - prev > gap || t - first > maxDur)) {
-        this.emit(a, first, prev - first, c, keys, a);
+        if (keyed) this.hold(a, first, prev - first, c, pendingOf[a]);
+        else this.emit(a, first, prev - first, c, this.keys, a);
         c = 0;
       }
       if (c === 0) {
         first = t;
-        for (let x = 0; x < keys.length; x++) keys[x][a] = extras[x][j];
+        if (keyed) pendingOf[a] = this.pending.note(a, j);
       }
       c++;
       prev = t;
@@ -94,7 +105,47 @@ export class SessionsStream {
       lastT[cur] = prev;
       count[cur] = c;
     }
+    if (keyed) this.release(b);
     return true;
+  }
+
+  /** Holds a closed session until the end of the batch; ref: its first event's noted index, or −1 (keys of the actor's open session). */
+  private hold(a: number, firstMs: number, durationMs: number, events: number, ref: number): void {
+    const h = this.held;
+    if (h.count === h.actor.length) {
+      const n = 2 * h.count;
+      const grow = <T extends Int32Array | Float64Array>(x: T, make: (k: number) => T): T => {
+        const y = make(n);
+        y.set(x as never);
+        return y;
+      };
+      h.actor = grow(h.actor, (k) => new Int32Array(k));
+      h.ref = grow(h.ref, (k) => new Int32Array(k));
+      h.events = grow(h.events, (k) => new Int32Array(k));
+      h.firstMs = grow(h.firstMs, (k) => new Float64Array(k));
+      h.durationMs = grow(h.durationMs, (k) => new Float64Array(k));
+    }
+    h.actor[h.count] = a;
+    h.ref[h.count] = ref;
+    h.events[h.count] = events;
+    h.firstMs[h.count] = firstMs;
+    h.durationMs[h.count++] = durationMs;
+  }
+
+  /** End of a batch: encodes the new sessions' keys, emits the held sessions, keeps the keys of the sessions still open. */
+  private release(b: RowBatch): void {
+    const p = this.pending;
+    const h = this.held;
+    p.encode(b);
+    for (let i = 0; i < h.count; i++) {
+      const a = h.actor[i];
+      const ref = h.ref[i];
+      if (ref >= 0) this.emit(a, h.firstMs[i], h.durationMs[i], h.events[i], p.encoded, ref);
+      else this.emit(a, h.firstMs[i], h.durationMs[i], h.events[i], this.keys, a);
+    }
+    h.count = 0;
+    for (let i = 0; i < p.count; i++) this.pendingOf[p.actor[i]] = -1;
+    p.applyTo(this.keys);
   }
 
   /** Emits the sessions still open, in ascending actor id. */
