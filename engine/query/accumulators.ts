@@ -30,7 +30,7 @@ export interface Accumulator {
   state(groups: number): MeasureState;
 }
 
-class CountAcc implements Accumulator {
+export class CountAcc implements Accumulator {
   private counts: Float64Array<ArrayBuffer> = new Float64Array(16);
   /** With a column: count its non-null values (count(col)); without: count rows. */
   constructor(private readonly node: MeasureNode) {}
@@ -49,6 +49,15 @@ class CountAcc implements Accumulator {
     }
     // counts[g] += isValid(row)
     for (let i = 0; i < n; i++) c[gids === null ? 0 : gids[i]] += (validity[rows[i] >> 3] >> (rows[i] & 7)) & 1;
+  }
+  /** Whether it counts rows (not a column's values): then `add` may stand in for `update`. */
+  get countsRows(): boolean {
+    return this.node.op === 'count';
+  }
+  /** counts[g] += k (row counts computed elsewhere, e.g. from codes or zone maps). */
+  add(g: number, k: number): void {
+    if (g >= this.counts.length) this.counts = growF64(this.counts, g + 1, 0);
+    this.counts[g] += k;
   }
   bytes(): number {
     return this.counts.byteLength;

@@ -61,6 +61,55 @@ function selectCompare(leaf: Leaf, v: Float64Array | Uint8Array, n: number, sel:
   }
 }
 
+/** Rows i in [0, n) with codes[i] === c: branchless, four rows per step. */
+function countEqual(codes: Uint32Array, c: number, n: number): number {
+  let k0 = 0;
+  let k1 = 0;
+  let k2 = 0;
+  let k3 = 0;
+  let i = 0;
+  // k += codes[i] === c
+  for (; i + 3 < n; i += 4) {
+    k0 += +(codes[i] === c);
+    k1 += +(codes[i + 1] === c);
+    k2 += +(codes[i + 2] === c);
+    k3 += +(codes[i + 3] === c);
+  }
+  for (; i < n; i++) k0 += +(codes[i] === c);
+  return k0 + k1 + k2 + k3;
+}
+
+/** Rows i in [0, n) whose code the table marks. */
+function countTable(codes: Uint32Array, table: Uint8Array, n: number): number {
+  let k0 = 0;
+  let k1 = 0;
+  let i = 0;
+  // k += table[codes[i]]
+  for (; i + 1 < n; i += 2) {
+    k0 += table[codes[i]];
+    k1 += table[codes[i + 1]];
+  }
+  if (i < n) k0 += table[codes[i]];
+  return k0 + k1;
+}
+
+/** Rows passing a comparison on a column without nulls; −1 for other operators. */
+function countCompare(leaf: Leaf, v: Float64Array | Uint8Array, n: number): number {
+  if (Array.isArray(leaf.value) || leaf.value === null) return -1;
+  const c = storedForm(leaf.value) as number;
+  let k = 0;
+  // k += v[i] op c
+  switch (leaf.op) {
+    case '=': for (let i = 0; i < n; i++) k += +(v[i] === c); return k;
+    case '!=': for (let i = 0; i < n; i++) k += +(v[i] !== c); return k;
+    case '<': for (let i = 0; i < n; i++) k += +(v[i] < c); return k;
+    case '<=': for (let i = 0; i < n; i++) k += +(v[i] <= c); return k;
+    case '>': for (let i = 0; i < n; i++) k += +(v[i] > c); return k;
+    case '>=': for (let i = 0; i < n; i++) k += +(v[i] >= c); return k;
+    default: return -1;
+  }
+}
+
 export class FilterEvaluator {
   private readonly predicate: FilterNode;
   private readonly scratch: Scratch;
@@ -68,6 +117,8 @@ export class FilterEvaluator {
   private readonly dictTables = new WeakMap<readonly string[], Map<number, Uint8Array>>();
   /** Per leaf id: per actor id, 0 = not yet known, 1 = no, 2 = yes. */
   private readonly actorTables = new Map<number, Uint8Array>();
+  /** Per dictionary table: how many entries match, and the one matching code when there is one. */
+  private readonly dictHits = new WeakMap<Uint8Array, { hits: number; code: number }>();
 
   constructor(predicate: FilterNode, scratch: Scratch) {
     this.predicate = predicate;
@@ -176,6 +227,7 @@ export class FilterEvaluator {
     if (vec === null) return -1;
     if (vec.type !== 'string') return vec.validity === null ? selectCompare(leaf, vec.values, r.rowCount, this.scratch.selection) : -1;
     const table = this.dictTable(leaf, vec);
+    if (this.dictHits.get(table)!.hits === 0) return 0; // the value is not in this dictionary
     const { codes, validity } = vec;
     const sel = this.scratch.selection;
     const n = r.rowCount;
@@ -195,7 +247,10 @@ export class FilterEvaluator {
     return k;
   }
 
-  /** Per dictionary entry, 1 where the leaf matches (computed once per dictionary). */
+  /**
+   * Per dictionary entry, 1 where the leaf matches (computed once per dictionary). The slot
+   * after the last entry is 0; `dictHits` holds, per table, the number of matching entries.
+   */
   private dictTable(leaf: Leaf, vec: Extract<ColumnVector, { type: 'string' }>): Uint8Array {
     let byLeaf = this.dictTables.get(vec.dict);
     if (byLeaf === undefined) this.dictTables.set(vec.dict, (byLeaf = new Map()));
@@ -203,10 +258,46 @@ export class FilterEvaluator {
     if (table === undefined) {
       const dict = vec.dict;
       table = new Uint8Array(dict.length + 1);
-      for (let c = 0; c < dict.length; c++) table[c] = matchValue(leaf.op, leaf.value, dict[c]) ? 1 : 0;
+      let hits = 0;
+      let hit = -1;
+      for (let c = 0; c < dict.length; c++) {
+        if (!matchValue(leaf.op, leaf.value, dict[c])) continue;
+        table[c] = 1;
+        hits++;
+        hit = c;
+      }
       byLeaf.set(leaf.id, table);
+      this.dictHits.set(table, { hits, code: hits === 1 ? hit : -1 });
     }
     return table;
+  }
+
+  /**
+   * How many rows of the current row group pass, without building a selection where the
+   * filter is one leaf on a string column (counting codes, skipping row groups whose
+   * dictionary has no matching entry) or one comparison on a number column without nulls.
+   */
+  count(r: RowGroupReader): number {
+    const leaf = this.predicate;
+    const n = r.rowCount;
+    if (leaf.kind === 'leaf' && leaf.column.kind !== 'actor' && leaf.op !== 'exists' && leaf.op !== '!exists') {
+      const vec = r.column(leaf.column);
+      if (vec !== null && vec.type === 'string') {
+        const table = this.dictTable(leaf, vec);
+        const { hits, code } = this.dictHits.get(table)!;
+        if (hits === 0) return 0;
+        const { codes, validity } = vec;
+        if (validity === null) {
+          if (hits === vec.dict.length) return n;
+          if (code >= 0) return countEqual(codes, code, n);
+          return countTable(codes, table, n);
+        }
+      } else if (vec !== null && vec.validity === null) {
+        const k = countCompare(leaf, vec.values, n);
+        if (k >= 0) return k;
+      }
+    }
+    return this.select(r).n;
   }
 
   private stringKernel(leaf: Leaf, vec: Extract<ColumnVector, { type: 'string' }>, out: Uint8Array, n: number): void {

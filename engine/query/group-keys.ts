@@ -61,10 +61,12 @@ class DenseIds<K> {
   }
 }
 
-class StringKey implements KeyEncoder {
+export class StringKey implements KeyEncoder {
   readonly dense = true;
   private readonly d = new DenseIds<string>();
   private readonly codeMaps = new WeakMap<readonly string[], Int32Array>();
+  /** Per code of the current dictionary: rows counted (all zero between calls of `tally`). */
+  private codeCounts = new Int32Array(0);
   constructor(private readonly ref: ColumnRef) {}
 
   size(): number {
@@ -95,6 +97,49 @@ class StringKey implements KeyEncoder {
       out[i] = id;
     }
     this.d.nullOut(validity, rows, n, out);
+  }
+
+  /**
+   * Row counts per value id without per-row ids: counts the codes of the selected rows
+   * (`rows` null: rows 0 … n−1) into a per-code array, then maps each code seen to its id once.
+   * Calls `add(id, rows)` per value present. Returns false, having done nothing, when the
+   * dictionary is much larger than the row group (then per-row ids are cheaper).
+   */
+  tally(r: RowGroupReader, rows: Uint32Array | null, n: number, add: (id: number, count: number) => void): boolean {
+    const vec = r.column(this.ref);
+    if (vec === null || vec.type !== 'string') {
+      add(this.d.idOfNull(), n);
+      return true;
+    }
+    const { codes, dict, validity } = vec;
+    if (dict.length > 2 * n + 64) return false;
+    if (this.codeCounts.length < dict.length) this.codeCounts = new Int32Array(Math.max(dict.length, 2 * this.codeCounts.length));
+    const cc = this.codeCounts;
+    // cc[codes[row]]++ for each selected row
+    if (rows === null) for (let i = 0; i < n; i++) cc[codes[i]]++;
+    else for (let i = 0; i < n; i++) cc[codes[rows[i]]]++;
+    let nulls = 0;
+    if (validity !== null) {
+      for (let i = 0; i < n; i++) {
+        const row = rows === null ? i : rows[i];
+        if (((validity[row >> 3] >> (row & 7)) & 1) === 0) {
+          cc[codes[row]]--;
+          nulls++;
+        }
+      }
+    }
+    let map = this.codeMaps.get(dict);
+    if (map === undefined) this.codeMaps.set(dict, (map = new Int32Array(dict.length).fill(-1)));
+    for (let c = 0; c < dict.length; c++) {
+      const k = cc[c];
+      if (k === 0) continue;
+      cc[c] = 0;
+      let id = map[c];
+      if (id < 0) map[c] = id = this.d.idOf(dict[c], dict[c]);
+      add(id, k);
+    }
+    if (nulls > 0) add(this.d.idOfNull(), nulls);
+    return true;
   }
 
   value(id: number): Value {

@@ -10,12 +10,12 @@
  */
 import { ShoalError } from '../errors.js';
 import type { Value } from '../types.js';
-import { accumulator, type Accumulator, type Batch } from './accumulators.js';
+import { accumulator, CountAcc, type Accumulator, type Batch } from './accumulators.js';
 import { BucketIndexer } from './buckets.js';
 import { FilterEvaluator } from './filter-eval.js';
 import { NONE, ALL, zoneVerdict } from './filter-zone.js';
 import { GroupIndex } from './group-index.js';
-import { bucketEncoder, keyEncoder, type KeyEncoder } from './group-keys.js';
+import { bucketEncoder, keyEncoder, StringKey, type KeyEncoder } from './group-keys.js';
 import { emptyStats, type AggregatePartial, type GroupSet, type ScanStats } from './partial.js';
 import type { AggregatePlan, MeasureNode } from './plan.js';
 import { RowGroupReader, Scratch } from './row-group.js';
@@ -135,6 +135,10 @@ class AggregateScan {
   private readonly totals: SeriesTotals | null;
   private keyCols: Int32Array[] = [];
   private gids = new Int32Array(0);
+  /** Set when the only measure counts rows and the grouping allows counting without row ids. */
+  private rowCounter: CountAcc | null = null;
+  private tallyKey: StringKey | null = null;
+  private readonly addCount = (id: number, k: number): void => this.rowCounter!.add(id, k);
   private groups = 0;
   readonly stats: ScanStats = emptyStats();
   private memoryBytes = 0;
@@ -150,6 +154,37 @@ class AggregateScan {
     this.accs = sharedAccumulators(plan.measures);
     this.unique = [...new Set(this.accs)];
     this.totals = plan.totals === null ? null : new SeriesTotals(plan.group.keys.length, plan);
+    const only = this.unique.length === 1 ? this.unique[0] : null;
+    if (only instanceof CountAcc && only.countsRows && this.totals === null) {
+      if (this.encoders.length === 0) this.rowCounter = only;
+      else if (this.direct && this.encoders[0] instanceof StringKey) {
+        this.rowCounter = only;
+        this.tallyKey = this.encoders[0];
+      }
+    }
+  }
+
+  /**
+   * Row counts only, ungrouped or by one string column: counted without a selection vector
+   * or per-row group ids (filter.count, StringKey.tally). Returns false to take the general path.
+   */
+  private countRowGroup(verdict: number): boolean {
+    const r = this.reader;
+    const acc = this.rowCounter!;
+    const key = this.tallyKey;
+    if (key === null) {
+      const n = verdict === ALL ? r.rowCount : this.filter.count(r);
+      if (n > 0) {
+        acc.add(0, n);
+        this.groups = 1;
+      }
+      return true;
+    }
+    const { n, sel } = verdict === ALL ? { n: r.rowCount, sel: null } : this.filter.select(r);
+    if (n > 0 && !key.tally(r, sel, n, this.addCount)) return false;
+    this.groups = key.size();
+    if (this.groups > this.plan.limits.maxGroups) throw new ShoalError('TOO_MANY_GROUPS', [this.plan.limits.maxGroups]);
+    return true;
   }
 
   private ensureBuffers(n: number): void {
@@ -177,6 +212,7 @@ class AggregateScan {
     const verdict = this.filter.verdict(r);
     if (verdict === NONE) return;
     this.stats.rowsScanned += r.rowCount;
+    if (this.rowCounter !== null && this.countRowGroup(verdict)) return;
     const { n, sel } = verdict === ALL ? { n: r.rowCount, sel: null } : this.filter.select(r);
     if (n === 0) return;
     const rows = sel ?? this.scratch.iota;
