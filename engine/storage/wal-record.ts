@@ -5,10 +5,13 @@
  * batch id and k. On replay a batch counts only when all k parts are found, so a crash in the
  * middle of a group commit leaves an unacknowledged batch wholly absent.
  *
- * Payload (msgpack array): [version=1, batchId, parts, shard, rowCount, times(f64 bytes),
+ * Payload (msgpack array): [version=2, batchId, parts, shard, rowCount, times(f64 bytes),
  *   actorValues, actorCodes(u32 bytes), columns, typeErrors, idempotency | null]
  *   columns: [[name, typeTag, values bytes, dict | null, validity bytes | null], ...]
  *   typeErrors: [[column, count], ...]
+ * A string column's dict is one JSON text of its strings (version 2): one string for msgpack to
+ * write instead of one per distinct value, which made packing dictionaries the dearest part of a
+ * record. Version 1 records (dict as a msgpack array) are still read.
  */
 import { Packr } from 'msgpackr';
 import type { StoredType, TypedColumn } from './typed-column.js';
@@ -101,10 +104,10 @@ export function encodeShardPart(p: ShardPart): Uint8Array {
   const columns = p.columns.map((c) => {
     if (c.type !== 'string') return [c.name, TYPE_TAGS.indexOf(c.type), bytesOf(c.values), null, c.validity];
     const { dict, codes } = compactDict(c, p.rowCount);
-    return [c.name, TYPE_TAGS.indexOf(c.type), bytesOf(codes), dict, c.validity];
+    return [c.name, TYPE_TAGS.indexOf(c.type), bytesOf(codes), JSON.stringify(dict), c.validity];
   });
   return packr.pack([
-    1,
+    2,
     p.batchId,
     p.parts,
     p.shard,
@@ -121,9 +124,10 @@ export function encodeShardPart(p: ShardPart): Uint8Array {
 /** Decodes a payload; throws on anything malformed (the caller treats that as corruption). */
 export function decodeShardPart(payload: Uint8Array): ShardPart {
   const a = packr.unpack(payload) as unknown[];
-  if (!Array.isArray(a) || a[0] !== 1 || a.length !== 11) throw new Error('unknown WAL record layout');
-  const rawColumns = a[8] as [string, number, Uint8Array, string[] | null, Uint8Array | null][];
-  const columns: TypedColumn[] = rawColumns.map(([name, tag, values, dict, validity]) => {
+  if (!Array.isArray(a) || (a[0] !== 1 && a[0] !== 2) || a.length !== 11) throw new Error('unknown WAL record layout');
+  const rawColumns = a[8] as [string, number, Uint8Array, string[] | string | null, Uint8Array | null][];
+  const columns: TypedColumn[] = rawColumns.map(([name, tag, values, rawDict, validity]) => {
+    const dict = typeof rawDict === 'string' ? parseDict(rawDict) : rawDict;
     const type = TYPE_TAGS[tag];
     if (type === undefined) throw new Error(`unknown column type tag ${tag}`);
     const col: TypedColumn = {
@@ -165,4 +169,11 @@ function plainObject(v: unknown): unknown {
     return out;
   }
   return Array.isArray(v) ? v.map(plainObject) : v;
+}
+
+/** A version-2 dictionary: a JSON array of strings, checked (a damaged record must not decode). */
+function parseDict(text: string): string[] {
+  const dict = JSON.parse(text) as unknown;
+  if (!Array.isArray(dict) || !dict.every((v) => typeof v === 'string')) throw new Error('malformed string dictionary');
+  return dict as string[];
 }
