@@ -3,7 +3,7 @@
  * cores): the tinybench kernel benches (bench/*.bench.ts), then the side-by-side comparisons with
  * DuckDB and chDB — ingest, aggregate queries, behavioral queries — at a modest size.
  *
- *   npm run bench -- [--events 1e6] [--only kernels,ingest,query,behavioral] [--runs 5] [--no-drop-caches]
+ *   npm run bench -- [--events 1e6] [--seed 1] [--only kernels,ingest,query,behavioral] [--runs 5] [--no-drop-caches]
  *
  * `--events 10e6` or `100e6` runs the comparisons bigger (inputs and loaded stores are cached in
  * bench/out/). Each step runs in its own process; a failing step is reported and the rest still run.
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       events: { type: 'string', default: '1e6' },
+      seed: { type: 'string', default: '1' },
       only: { type: 'string', default: STEPS.join(',') },
       runs: { type: 'string', default: '5' },
       'no-drop-caches': { type: 'boolean', default: false },
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       await step(f, [join('bench', f)], 'printed above');
     }
   }
-  const compare = ['--events', String(events)];
+  const compare = ['--events', String(events), '--seed', values.seed];
   const queryFlags = [...compare, '--runs', values.runs, ...(values['no-drop-caches'] ? ['--no-drop-caches'] : [])];
   if (steps.includes('ingest')) await step('ingest comparison', ['bench/ingest-compare.ts', ...compare], `bench/results/ingest-${label}.{json,md}`);
   if (steps.includes('query')) await step('aggregate query comparison', ['bench/query-compare.ts', ...queryFlags], `bench/results/query-${label}.{json,md}`);

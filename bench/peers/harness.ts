@@ -155,7 +155,7 @@ export async function runComparison(suite: 'query' | 'behavioral', argv: string[
   const complete = ENGINES.every((e) => engines.includes(e)) && queries.length === all.length;
   const dir = join(REPO, 'bench', complete ? 'results' : 'out');
   mkdirSync(dir, { recursive: true });
-  const base = join(dir, `${suite}-${label}${complete ? '' : '-partial'}`);
+  const base = join(dir, `${suite}-${label}${seed === 1 ? '' : `-s${seed}`}${complete ? '' : '-partial'}`);
   writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
   const md = markdownReport(report, queries);
   writeFileSync(`${base}.md`, md);
