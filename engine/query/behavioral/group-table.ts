@@ -11,6 +11,8 @@ import { ShoalError } from '../../errors.js';
 import type { Value } from '../../types.js';
 import type { KeyEncoder } from '../group-keys.js';
 
+const DIRECT_KEYS = 1 << 16;
+
 export class GroupTable {
   private readonly width: number;
   /** The tuple to look up: callers fill it, then call lookup(). */
@@ -22,6 +24,8 @@ export class GroupTable {
   private stored = new Int32Array(64);
   /** Slots hold group id + 1 (0: empty). */
   private slots = new Int32Array(64);
+  /** Width 1: direct[key] = group id + 1 (0: not seen), for keys below DIRECT_KEYS. */
+  private direct = new Int32Array(0);
 
   /**
    * @param decoders one per tuple position: turns the stored integer back into the key value
@@ -57,6 +61,19 @@ export class GroupTable {
   lookup(): number {
     const t = this.tuple;
     const w = this.width;
+    // One small key (a groupBy value id, a cohort): an array lookup instead of hashing, since
+    // streamed operators emit actor after actor and rarely repeat the previous tuple.
+    if (w === 1 && t[0] >= 0 && t[0] < DIRECT_KEYS) {
+      const k = t[0];
+      if (k >= this.direct.length) {
+        const next = new Int32Array(Math.min(DIRECT_KEYS, Math.max(k + 1, 2 * this.direct.length)));
+        next.set(this.direct);
+        this.direct = next;
+      }
+      const e = this.direct[k];
+      if (e !== 0) return e - 1;
+      return (this.direct[k] = this.insert() + 1) - 1;
+    }
     const p = this.prev;
     let same = this.prevGroup >= 0;
     for (let j = 0; j < w && same; j++) same = t[j] === p[j];
@@ -71,6 +88,14 @@ export class GroupTable {
       for (let j = 0; j < w && hit; j++) hit = this.stored[base + j] === t[j];
       if (hit) return (this.prevGroup = e - 1);
     }
+    return (this.prevGroup = this.insert());
+  }
+
+  /** Adds the tuple in `this.tuple` (known to be new) as the next group. */
+  private insert(): number {
+    const t = this.tuple;
+    const w = this.width;
+    const mask = this.slots.length - 1;
     const g = this.size;
     if (g >= this.maxGroups) throw new ShoalError('TOO_MANY_GROUPS', [this.maxGroups]);
     if ((g + 1) * w > this.stored.length) {
@@ -86,7 +111,7 @@ export class GroupTable {
       while (this.slots[s] !== 0) s = (s + 1) & mask;
       this.slots[s] = g + 1;
     }
-    return (this.prevGroup = g);
+    return g;
   }
 
   /** Key values column-wise: keys[j][g]. */
@@ -96,7 +121,7 @@ export class GroupTable {
   }
 
   bytes(): number {
-    return this.stored.byteLength + this.slots.byteLength;
+    return this.stored.byteLength + this.slots.byteLength + this.direct.byteLength;
   }
 }
 
