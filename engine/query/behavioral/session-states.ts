@@ -30,6 +30,8 @@ export class SessionStates {
   private readonly needSketch: boolean[];
   private readonly needDistinct: boolean;
   private readonly needKeys: boolean;
+  /** Some measure reads a sum, min or max (else only counts and sketches are kept). */
+  private readonly needMoments: boolean;
   private distinct = new Float64Array(0);
   private lastActor = new Int32Array(0);
   private keys: (Set<number> | null)[] = [];
@@ -43,6 +45,7 @@ export class SessionStates {
     this.needSketch = [0, 1].map((f) => nodes.some((n, m) => n.op === 'sketch' && (fields[m] === 'duration' ? 0 : 1) === f));
     this.needDistinct = nodes.some((n) => n.op === 'actorDistinct');
     this.needKeys = nodes.some((n) => n.op === 'actorKeys');
+    this.needMoments = nodes.some((n) => n.state === 'sum' || n.state === 'min' || n.state === 'max');
   }
 
   ensure(groups: number): void {
@@ -62,12 +65,14 @@ export class SessionStates {
   /** Adds one session of `actor` to group g. */
   add(g: number, actor: number, durationMs: number, events: number): void {
     this.count[g]++;
-    this.sum[0][g] += durationMs;
-    this.sum[1][g] += events;
-    if (durationMs < this.min[0][g]) this.min[0][g] = durationMs;
-    if (durationMs > this.max[0][g]) this.max[0][g] = durationMs;
-    if (events < this.min[1][g]) this.min[1][g] = events;
-    if (events > this.max[1][g]) this.max[1][g] = events;
+    if (this.needMoments) {
+      this.sum[0][g] += durationMs;
+      this.sum[1][g] += events;
+      if (durationMs < this.min[0][g]) this.min[0][g] = durationMs;
+      if (durationMs > this.max[0][g]) this.max[0][g] = durationMs;
+      if (events < this.min[1][g]) this.min[1][g] = events;
+      if (events > this.max[1][g]) this.max[1][g] = events;
+    }
     if (this.needSketch[0]) sketchAdd((this.sketches[0][g] ??= createSketch()), durationMs);
     if (this.needSketch[1]) sketchAdd((this.sketches[1][g] ??= createSketch()), events);
     if (this.needDistinct && this.lastActor[g] !== actor) {
