@@ -14,7 +14,7 @@ describe('server lifecycle', () => {
       // One process owns a data directory: a second server on it refuses to start.
       await expect(startServer(dir)).rejects.toThrow(/DATA_DIR_LOCKED/);
       const r = rng(7);
-      const body = batchBody(1, 150_000, r);
+      const body = batchBody(1, 60_000, r);
       const inFlight = http(server.port, 'POST', '/v1/tables/crash/events', body, { 'content-type': 'application/x-ndjson' });
       // Signal once the server has begun reading the body (its byte counter moved).
       for (;;) {
@@ -25,14 +25,14 @@ describe('server lifecycle', () => {
       server.child.kill('SIGTERM');
       const res = await inFlight;
       expect(res.status, res.text).toBe(200);
-      expect(JSON.parse(res.text)).toMatchObject({ accepted: 150_000, rejected: 0 });
+      expect(JSON.parse(res.text)).toMatchObject({ accepted: 60_000, rejected: 0 });
       expect(await server.exited).toEqual({ code: 0, signal: null });
       expect(server.stdout()).toContain('SIGTERM: finishing in-flight work and flushing');
 
       const again = await startServer(dir);
       try {
         const detail = JSON.parse((await http(again.port, 'GET', '/v1/tables/crash')).text);
-        expect(detail).toMatchObject({ rowCount: 150_000, tailRows: 0 });
+        expect(detail).toMatchObject({ rowCount: 60_000, tailRows: 0 });
         expect(detail.segmentCount).toBeGreaterThan(0);
         // A new connection after SIGTERM is refused once the listener has closed.
         again.child.kill('SIGTERM');
