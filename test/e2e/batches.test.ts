@@ -84,5 +84,6 @@ describe('batching does not change what is stored', () => {
     expect(thousand.rows).toBe(EVENTS);
     expect(seven.digest).toBe(one.digest);
     expect(thousand.digest).toBe(one.digest);
-  });
+    // Three full 1M-event ingests: about a minute on an idle 2-core machine, several when it is shared.
+  }, 600_000);
 });
