@@ -2,9 +2,12 @@
  * Single-thread throughput of behavioral queries on a synthetic in-memory table (not a test;
  * nothing asserts):
  *   node --max-old-space-size=8000 --import tsx test/behavioral/throughput.ts [rows] [days]
- * 100k actors, 16 shards, one sorted source per shard and day (several days: the per-shard
- * merge by actor runs). Prints the best of 3 runs per query: wall ms, CPU ms of this process
- * (steadier on a shared machine), and rows scanned per CPU second.
+ * 100k actors, 16 shards, one sorted source per shard and day. Day partitions follow one
+ * another in time, so ordered funnels, sessions and retention stream per-actor state
+ * (actor-stream.ts streamActorRows); strict and any funnels and paths gather and merge by
+ * actor. With 30 days an actor has a few events per source, like the 10M-event bench store.
+ * Prints the best of 3 runs per query: wall ms, CPU ms of this process (steadier on a shared
+ * machine), and rows scanned per CPU second.
  */
 import { runQuery } from '../../engine/query/index.js';
 import { syntheticSnapshot } from '../helpers/synthetic-snapshot.js';
