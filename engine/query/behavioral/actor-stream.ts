@@ -224,6 +224,27 @@ function streamOrder(shard: ShardSnapshot, stream: StreamNode): ScanSource[] | n
 }
 
 /**
+ * Whether every actor's rows of a source (the tail, in arrival order) come in time order — a
+ * cheap pass over two columns of a small source, so that a tail with late events sends the
+ * shard to gathering up front instead of stopping a streamed pass at its end. Conservative:
+ * it checks all rows, not only those the stream keeps.
+ */
+function actorsInTimeOrder(source: ScanSource, actorCount: number): boolean {
+  const lastT = new Float64Array(actorCount).fill(-Infinity);
+  for (let g = 0; g < source.rowGroups.length; g++) {
+    const ids = source.readActorIds(g);
+    const vec = source.readColumn('$time', g) as Extract<ColumnVector, { type: 'time' }>;
+    const times = vec.values;
+    for (let i = 0; i < ids.length; i++) {
+      const a = ids[i];
+      if (a >= actorCount || times[i] < lastT[a]) return false;
+      lastT[a] = times[i];
+    }
+  }
+  return true;
+}
+
+/**
  * Streams a shard's events to `sink` row group by row group, without gathering them, when
  * every actor's events can be visited in (time, arrival) order that way (see streamOrder):
  * an operator keeps per-actor state in arrays indexed by actor id instead of per-actor
@@ -235,7 +256,7 @@ function streamOrder(shard: ShardSnapshot, stream: StreamNode): ScanSource[] | n
  */
 export function streamActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, sink: BatchSink, signal?: AbortSignal, encoders?: KeyEncoder[]): KeyEncoder[] | null {
   const sources = streamOrder(shard, stream);
-  if (sources === null) return null;
+  if (sources === null || !sources.every((s) => !s.id.startsWith('tail:') || actorsInTimeOrder(s, shard.actorCount))) return null;
   const own: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
   const r = new StreamReader(shard, stream, own, 0, sink, encoders);
   try {
