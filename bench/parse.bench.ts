@@ -18,6 +18,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Bench } from 'tinybench';
 import { readEvents } from '../ingest/index.js';
 import { parseTask, type ChunkContext } from '../ingest/parse-chunk.js';
+import { mulberry32 } from './generator/rng.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3);
@@ -25,15 +26,7 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? availableParallelism());
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** mulberry32: deterministic data, so runs compare. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const EVENTS = ['page_view', 'page_view', 'page_view', 'search', 'view_item', 'add_to_cart', 'checkout', 'purchase', 'login'];
 const PATHS = ['/', '/search', '/pricing', '/cart', '/checkout', '/docs', '/blog', '/item/1042', '/item/77', '/account'];

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { QueryPool, Store, type Table, type TableSnapshot } from '../engine/index.js';
 import { runQuery } from '../engine/query/index.js';
 import type { EventBatch } from '../ingest/batch.js';
+import { mulberry32 } from './generator/rng.js';
 
 const { values: args } = parseArgs({
   options: { rows: { type: 'string' }, actors: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' } },
@@ -36,15 +37,7 @@ const QUERIES: [string, Record<string, unknown>][] = [
 const SAMPLED = new Set(['count where event = buy', '3-step funnel', 'uniq($actor) by country']);
 
 /** A seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function batch(n: number, firstLine: number, rand: () => number): EventBatch {
   const kinds = ['view', 'view', 'view', 'click', 'click', 'buy', 'signup', 'share'];

@@ -22,22 +22,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mulberry32 } from './generator/rng.js';
 
 const CLI = fileURLToPath(new URL('../server/cli.ts', import.meta.url));
 const TABLE = 'soak';
 const BASE_MS = Date.UTC(2026, 5, 1);
 
-/** A small seeded PRNG (mulberry32), so a run can be repeated from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG, so a run can be repeated from its seed. */
+export const prng = mulberry32;
 
 function freePort(): Promise<number> {
   return new Promise((ok, fail) => {

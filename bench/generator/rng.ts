@@ -88,3 +88,18 @@ export class Weighted<T> {
   }
 }
 
+
+/**
+ * mulberry32: a tiny seeded PRNG giving floats in [0, 1). The generator uses Rng (more state);
+ * tests, benchmarks and the soak use this one where a short reproducible stream is enough.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

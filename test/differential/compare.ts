@@ -5,6 +5,7 @@
  * description of the first difference, or null.
  */
 import type { Value } from '../../engine/types.js';
+import { mulberry32 } from '../../bench/generator/rng.js';
 
 export type Tolerance = 'exact' | 'float' | 'sketch';
 
@@ -53,14 +54,7 @@ function rowDiff(a: Value[], b: Value[], tolerances: Tolerance[]): string | null
 
 /** A mulberry32 stream for query `index` of run `seed` (so one query can be replayed alone). */
 export function queryRng(seed: number, index: number): () => number {
-  let a = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(index + 1, 0xc2b2ae35)) >>> 0);
 }
 
 /** The run's seed: DIFF_SEED from the environment, else a fresh one (printed on failure). */

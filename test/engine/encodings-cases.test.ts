@@ -5,19 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeBlock, encodeBest, ENCODINGS, ENCODING_IDS, type PhysicalKind } from '../../engine/encodings/index.js';
+import { mulberry32 } from '../../bench/generator/rng.js';
 
 type Values = Float64Array | Uint32Array | Uint8Array;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Float64 values as their 64-bit patterns, so NaN payloads and -0 compare exactly. */
 function bitsOf(values: Values): bigint[] | number[] {

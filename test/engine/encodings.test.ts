@@ -9,22 +9,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBlock, encodeBest, ENCODINGS, ENCODING_IDS, type PhysicalKind } from '../../engine/encodings/index.js';
+import { mulberry32 } from '../../bench/generator/rng.js';
 
 type Values = Float64Array | Uint32Array | Uint8Array;
 type Rand = () => number;
 
 const RUNS = Number(process.env.ENCODING_PROPERTY_RUNS ?? 120);
 
-function rng(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number): Rand => mulberry32(seed);
 
 const u32 = (r: Rand): number => Math.floor(r() * 4294967296);
 const below = (r: Rand, n: number): number => Math.floor(r() * n);

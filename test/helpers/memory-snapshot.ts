@@ -9,6 +9,7 @@
  */
 import type { ColumnVector, ColumnType, Scalar, Value, ZoneMap } from '../../engine/types.js';
 import type { RowGroupInfo, ScanSource, ShardSnapshot, TableSnapshot } from '../../engine/query/source.js';
+import { mulberry32 } from '../../bench/generator/rng.js';
 
 export type Event = Record<string, unknown>;
 
@@ -33,16 +34,7 @@ export interface MemoryOptions {
 }
 
 /** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 function typeOf(v: unknown): ColumnType | null {
   if (typeof v === 'string') return 'string';

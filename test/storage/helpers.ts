@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Table } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import type { Value } from '../../engine/types.js';
+import { mulberry32 } from '../../bench/generator/rng.js';
 
 export interface PlainEvent {
   user: string | number;
@@ -85,13 +86,4 @@ export function tempDir(prefix = 'shoal-test-'): { dir: string; cleanup: () => v
 }
 
 /** A deterministic PRNG for tests (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
