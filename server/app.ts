@@ -119,7 +119,9 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     },
   });
   const metrics = createMetrics(opts.store);
-  const scheduler = new QueryScheduler(opts.store, opts.executor ?? inProcessExecutor(opts.queryLimits ?? {}), { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler });
+  // With a worker pool as the executor, small queries still run here on the main thread.
+  const inProcess = inProcessExecutor(opts.queryLimits ?? {});
+  const scheduler = new QueryScheduler(opts.store, opts.executor ?? inProcess, { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler }, opts.executor && inProcess);
   const keys = opts.apiKeys ?? [];
   let closing = false;
   metrics.addCollected('gauge', 'shoal_queries_running', 'Queries running per lane', ['lane'], () =>

@@ -31,6 +31,11 @@ export interface SchedulerOptions {
   heavyRows: number;
   /** On shutdown, running queries get this long to finish before they are aborted. */
   shutdownGraceMs: number;
+  /**
+   * Queries touching at most this many rows run on the inline executor (the main thread) when
+   * there is one, so they never queue behind a heavy query's tasks on the worker pool.
+   */
+  inlineRows: number;
 }
 
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
@@ -40,6 +45,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   maxQueued: 64,
   heavyRows: 2_000_000,
   shutdownGraceMs: 10_000,
+  inlineRows: 500_000,
 };
 
 export interface LaneStats {
@@ -111,6 +117,8 @@ export class QueryScheduler {
     private readonly store: Store,
     private readonly executor: Executor,
     readonly options: SchedulerOptions = DEFAULT_SCHEDULER_OPTIONS,
+    /** Runs small queries (see `inlineRows`) instead of `executor`, when given. */
+    private readonly inlineExecutor?: Executor,
   ) {
     this.interactive = new Lane('interactive', options.interactiveSlots, options.maxQueued);
     this.heavy = new Lane('heavy', options.heavySlots, options.maxQueued);
@@ -133,13 +141,15 @@ export class QueryScheduler {
     const onClient = (): void => abort(new ShoalError('QUERY_CANCELLED', ['the client disconnected']));
     clientSignal?.addEventListener('abort', onClient, { once: true });
     const timer = setTimeout(() => abort(new ShoalError('QUERY_TIMEOUT', [this.options.timeoutMs])), this.options.timeoutMs);
-    const lane = estimateRows(snapshot, query) > this.options.heavyRows ? this.heavy : this.interactive;
+    const rows = estimateRows(snapshot, query);
+    const lane = rows > this.options.heavyRows ? this.heavy : this.interactive;
+    const execute = this.inlineExecutor !== undefined && rows <= this.options.inlineRows ? this.inlineExecutor : this.executor;
     const work = (async () => {
       try {
         await lane.acquire(controller.signal);
         try {
           controller.signal.throwIfAborted();
-          return { ...(await this.executor(snapshot, query, controller.signal, progress)), lane: lane.name };
+          return { ...(await execute(snapshot, query, controller.signal, progress)), lane: lane.name };
         } finally {
           lane.release();
         }

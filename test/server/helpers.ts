@@ -14,7 +14,9 @@ export interface TestServer extends ShoalApp {
 export async function testServer(opts: Partial<AppOptions> = {}, storeOptions: StoreOptions = {}): Promise<TestServer> {
   const { dir, cleanup } = tempDir('shoal-server-');
   const store = await Store.open(dir, { log: () => {}, ...storeOptions });
-  const shoal = await buildApp({ store, ...opts });
+  // A test that supplies an executor means every query to run on it, small ones included.
+  const scheduler = opts.executor !== undefined ? { inlineRows: 0, ...opts.scheduler } : opts.scheduler;
+  const shoal = await buildApp({ store, ...opts, scheduler });
   let closed = false;
   return {
     ...shoal,

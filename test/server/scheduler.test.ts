@@ -74,3 +74,21 @@ describe('query timeout', () => {
     expect((await postQuery(s, { table: 'small' })).statusCode).toBe(200);
   });
 });
+
+describe('inline small queries', () => {
+  it('runs queries over few rows on the main thread, not on the (busy) executor', async () => {
+    const gate = gatedExecutor();
+    s = await testServer({ executor: gate.executor, scheduler: { inlineRows: 100, heavyRows: 1000 } });
+    await ingest(s, 'big', events(500));
+    await ingest(s, 'small', events(10));
+    const held = postQuery(s, { table: 'big', measures: ['count'] });
+    await until(() => gate.started() === 1, 'the big query to hold the executor');
+    // The small query is answered by the engine (its real count), while the executor is held.
+    const small = await postQuery(s, { table: 'small', measures: ['count'] });
+    expect(small.statusCode).toBe(200);
+    expect(small.json().rows).toEqual([[10]]);
+    expect(gate.started()).toBe(1);
+    gate.release();
+    expect((await held).json().rows).toEqual([[1]]);
+  });
+});
