@@ -11,7 +11,8 @@
 import type { MeasureState } from './measure-state.js';
 import type { MeasureNode } from './plan.js';
 import { growF64, isValidRow, type RowGroupReader } from './row-group.js';
-import { ActorDistinctAcc, SetAcc, SketchAcc } from './set-accumulators.js';
+import { ActorDistinctAcc, SetAcc } from './set-accumulators.js';
+import { SketchAcc } from './sketch-acc.js';
 
 export interface Batch {
   r: RowGroupReader;

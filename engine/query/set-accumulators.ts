@@ -1,14 +1,13 @@
 /**
- * Accumulators that hold a structure per group: exact distinct values (hash sets), distinct
- * actors (set or bitmap per group), and quantile sketches. Same contract as accumulators.ts;
- * each tracks the bytes it holds as it grows, for the query memory budget.
+ * Accumulators that hold a structure per group: exact distinct values (hash sets) and distinct
+ * actors (set or bitmap per group); quantile sketches are in sketch-acc.ts. Same contract as
+ * accumulators.ts; each tracks the bytes it holds as it grows, for the query memory budget.
  */
 import type { Scalar } from '../types.js';
 import type { Accumulator, Batch } from './accumulators.js';
 import { growF64, isValidRow } from './row-group.js';
 import { SET_ENTRY_BYTES, type MeasureState } from './measure-state.js';
 import type { MeasureNode } from './plan.js';
-import { createSketch, sketchAdd, type SketchState } from './sketch.js';
 
 /** Exact distinct values per group (hash sets); uniq($actor) "foldable" uses global actor keys. */
 export class SetAcc implements Accumulator {
@@ -124,38 +123,5 @@ export class ActorDistinctAcc implements Accumulator {
   }
   state(g: number): MeasureState {
     return { kind: 'count', counts: this.counts.slice(0, g) };
-  }
-}
-
-export class SketchAcc implements Accumulator {
-  private sketches: (SketchState | null)[] = [];
-  /** Bins allocated over all sketches (tracked as they grow, for the memory budget). */
-  private bins = 0;
-  constructor(private readonly node: MeasureNode) {}
-  grow(g: number): void {
-    while (this.sketches.length < g) this.sketches.push(null);
-  }
-  update({ r, rows, n, gids }: Batch): void {
-    const col = r.column(this.node.column!);
-    if (col === null || col.type === 'string') return;
-    const v = col.values;
-    const validity = col.validity;
-    const sketches = this.sketches;
-    // sketches[g].add(v[row]) for valid rows
-    for (let i = 0; i < n; i++) {
-      const row = rows[i];
-      if (validity !== null && !isValidRow(validity, row)) continue;
-      const g = gids === null ? 0 : gids[i];
-      const sk = sketches[g] ?? (sketches[g] = createSketch());
-      const before = sk.pos.counts.length + sk.neg.counts.length;
-      sketchAdd(sk, v[row]);
-      this.bins += sk.pos.counts.length + sk.neg.counts.length - before;
-    }
-  }
-  bytes(): number {
-    return 104 * this.sketches.length + 8 * this.bins;
-  }
-  state(g: number): MeasureState {
-    return { kind: 'sketch', sketches: this.sketches.slice(0, g) };
   }
 }

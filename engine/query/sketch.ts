@@ -50,9 +50,52 @@ function reserve(s: BinStore, lo: number, hi: number): void {
   s.counts = next;
 }
 
-function binOf(abs: number): number {
-  return Math.ceil(Math.log(abs) * INV_LN_GAMMA);
+/*
+ * Bins are defined by their upper bounds: bin k is the smallest k with |v| ≤ γ^k, where γ^k is
+ * Math.pow(GAMMA, k) (so every thread and shard agrees exactly). For 2^-64 ≤ |v| < 2^64 the
+ * bin comes without Math.log: the float64 exponent plus a 4096-entry table of log2 of the
+ * mantissa's top bits give log2|v| within 2^-12·1.5 (a bin is 0.028 wide in log2), so the
+ * estimate is off by at most one bin, and one or two comparisons with the bounds table fix it.
+ */
+const LOG2_GAMMA = Math.log2(GAMMA);
+const INV_LOG2_GAMMA = 1 / LOG2_GAMMA;
+const FAST_EXP = 64;
+const K_LO = Math.floor(-FAST_EXP / LOG2_GAMMA) - 4;
+const K_HI = Math.ceil(FAST_EXP / LOG2_GAMMA) + 4;
+const BOUNDS = new Float64Array(K_HI - K_LO + 1);
+for (let k = K_LO; k <= K_HI; k++) BOUNDS[k - K_LO] = Math.pow(GAMMA, k);
+const LOG2_MANTISSA = new Float64Array(4096);
+for (let i = 0; i < 4096; i++) LOG2_MANTISSA[i] = Math.log2(1 + i / 4096);
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+/** Index of the high 32-bit word of a float64 in U32 (1 on little-endian machines). */
+const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** The bin of an infinite value: one past the largest finite value's. */
+const INFINITE_BIN = Math.ceil(Math.log(Number.MAX_VALUE) * INV_LN_GAMMA) + 1;
+
+function slowBin(abs: number): number {
+  if (abs === Infinity) return INFINITE_BIN;
+  let k = Math.ceil(Math.log(abs) * INV_LN_GAMMA);
+  while (abs > Math.pow(GAMMA, k)) k++;
+  while (abs <= Math.pow(GAMMA, k - 1)) k--;
+  return k;
 }
+
+/** The bin of a positive finite value (of its absolute value, for negatives). */
+export function sketchBin(abs: number): number {
+  F64[0] = abs;
+  const hi = U32[HIGH];
+  const e = (hi >>> 20) - 1023;
+  if (e < -FAST_EXP || e >= FAST_EXP) return slowBin(abs);
+  // ceil(log_γ |v|) estimated from exponent and mantissa, then fixed against the bounds
+  let i = Math.ceil((e + LOG2_MANTISSA[(hi >>> 8) & 4095]) * INV_LOG2_GAMMA) - K_LO;
+  while (abs > BOUNDS[i]) i++;
+  while (abs <= BOUNDS[i - 1]) i--;
+  return i + K_LO;
+}
+
+const binOf = sketchBin;
 
 /** Adds one value `weight` times (NaN is ignored). */
 export function sketchAdd(s: SketchState, v: number, weight = 1): void {

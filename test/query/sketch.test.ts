@@ -1,7 +1,7 @@
 /** The quantile sketch: within 1% of the nearest-rank value, for any sign, and exact under merge. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSketch, mergeSketch, sketchAdd, sketchQuantile } from '../../engine/query/sketch.js';
+import { createSketch, mergeSketch, sketchAdd, sketchBin, sketchQuantile, SKETCH_RELATIVE_ACCURACY } from '../../engine/query/sketch.js';
 
 function nearestRank(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -11,6 +11,27 @@ function nearestRank(values: number[], q: number): number {
 const QS = [0.001, 0.01, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999];
 
 describe('sketch', () => {
+  it('puts every positive value in the bin k with γ^(k−1) < v ≤ γ^k, at any magnitude', () => {
+    const gamma = (1 + SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY);
+    const bounds = (k: number): [number, number] => [Math.pow(gamma, k - 1), Math.pow(gamma, k)];
+    const check = (v: number): void => {
+      const k = sketchBin(v);
+      const [lo, hi] = bounds(k);
+      expect(v > lo && v <= hi, `v=${v} k=${k}`).toBe(true);
+    };
+    // bin edges themselves, on both sides (the exponent/mantissa estimate is closest to wrong there)
+    for (let k = -3000; k <= 3000; k += 7) {
+      const edge = Math.pow(gamma, k);
+      for (const v of [edge, edge * (1 + 2 ** -52), edge * (1 - 2 ** -53), edge * (1 + 1e-9), edge * (1 - 1e-9)]) if (v > 0 && Number.isFinite(v)) check(v);
+    }
+    fc.assert(
+      fc.property(fc.oneof(fc.double({ min: 5e-324, max: 1.7e308, noNaN: true }), fc.double({ min: 1e-3, max: 1e6, noNaN: true })), (v) => {
+        if (v > 0 && Number.isFinite(v)) check(v);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('is within 1% relative of the nearest-rank value (negatives, zeros, 12 decades)', () => {
     fc.assert(
       fc.property(

@@ -1,0 +1,223 @@
+/**
+ * The percentile accumulator (median, pNN): one quantile sketch per group (sketch.ts), filled
+ * in two passes per row group so the per-row work is a few typed-array operations and no
+ * object access: first the bin of every selected value (one tight loop around Math.log), then
+ * one increment per row into a dense matrix of positive bins, groups × a bin range shared by
+ * all groups (grown on both sides as values need). Zeros, negatives and NaN, rare in latency
+ * columns, go through `sketchAdd` into a per-group side sketch, merged in at `state`. When the
+ * matrix would pass MAX_CELLS (many groups, e.g. by $actor, times a wide value range) the
+ * accumulator moves every group to its own sketch and continues row by row.
+ *
+ * Threading: one accumulator per shard scan; `update` runs once per row group.
+ */
+import type { Accumulator, Batch } from './accumulators.js';
+import type { MeasureState } from './measure-state.js';
+import type { MeasureNode } from './plan.js';
+import { growF64, isValidRow } from './row-group.js';
+import { createSketch, mergeSketch, sketchAdd, sketchBin, type SketchState } from './sketch.js';
+
+/** Most matrix cells (8 bytes each) before falling back to one sketch object per group. */
+const MAX_CELLS = 1 << 21;
+/** Bin codes of the first pass that are not bins: a null row, and a value for the side sketch. */
+const NULL_ROW = -2147483648;
+const SIDE = -2147483647;
+
+const binRange = new Int32Array(2);
+
+/**
+ * bins[i] = bin of v[rows[i]], or SIDE for values the matrix does not hold (zero, negative,
+ * NaN, infinite); returns the range of bins seen [lo, hi] (lo > hi: none).
+ */
+function binPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array): Int32Array {
+  let lo = 2147483647;
+  let hi = -2147483647;
+  for (let i = 0; i < n; i++) {
+    const x = v[rows[i]];
+    if (x > 0 && x < Infinity) {
+      const k = sketchBin(x);
+      bins[i] = k;
+      if (k < lo) lo = k;
+      if (k > hi) hi = k;
+    } else {
+      bins[i] = SIDE;
+    }
+  }
+  binRange[0] = lo;
+  binRange[1] = hi;
+  return binRange;
+}
+
+/** bins[i] = NULL_ROW where row rows[i] is null; whole bytes of valid rows are skipped when rows are 0 … n−1. */
+function markNulls(validity: Uint8Array, rows: Uint32Array, n: number, bins: Int32Array): void {
+  if (n > 0 && rows[n - 1] === n - 1) {
+    // Rows are strictly increasing, so the last being n−1 means every row 0 … n−1 is selected.
+    for (let j = 0; j < (n + 7) >> 3; j++) {
+      const byte = validity[j];
+      if (byte === 255) continue;
+      for (let bit = 0; bit < 8 && (j << 3) + bit < n; bit++) if (((byte >> bit) & 1) === 0) bins[(j << 3) + bit] = NULL_ROW;
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) if (!isValidRow(validity, rows[i])) bins[i] = NULL_ROW;
+}
+
+/** cells[g][bin]++ and count, min, max of group g, for rows holding a bin; returns the SIDE rows. */
+function cellPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array, gids: Int32Array | null, cells: Float64Array, span: number, base: number, counts: Float64Array, mins: Float64Array, maxs: Float64Array): number {
+  let sides = 0;
+  for (let i = 0; i < n; i++) {
+    const k = bins[i];
+    const g = gids === null ? 0 : gids[i];
+    if (k > SIDE) {
+      cells[g * span + k - base]++;
+      const x = v[rows[i]];
+      counts[g]++;
+      if (x < mins[g]) mins[g] = x;
+      if (x > maxs[g]) maxs[g] = x;
+    } else if (k === SIDE) {
+      sides++;
+    }
+  }
+  return sides;
+}
+
+export class SketchAcc implements Accumulator {
+  /** Groups with room in the matrix (rows of `cells`). */
+  private capacity = 0;
+  /** Dense mode: cells[g * span + (k − base)] counts positive values of group g in bin k. */
+  private cells = new Float64Array(0);
+  private base = 0;
+  private span = 0;
+  private counts: Float64Array<ArrayBuffer> = new Float64Array(16);
+  private mins: Float64Array<ArrayBuffer> = new Float64Array(16).fill(Infinity);
+  private maxs: Float64Array<ArrayBuffer> = new Float64Array(16).fill(-Infinity);
+  /** Per group: values outside the matrix (dense mode: zeros, negatives; object mode: all). */
+  private side: (SketchState | null)[] = [];
+  private sideBins = 0;
+  private dense = true;
+  private bins = new Int32Array(0);
+  private groups = 0;
+
+  /** @param maxCells matrix size past which groups move to sketch objects (tests lower it) */
+  constructor(private readonly node: MeasureNode, private readonly maxCells = MAX_CELLS) {}
+
+  grow(g: number): void {
+    this.groups = Math.max(this.groups, g);
+    while (this.side.length < g) this.side.push(null);
+    this.counts = growF64(this.counts, g, 0);
+    this.mins = growF64(this.mins, g, Infinity);
+    this.maxs = growF64(this.maxs, g, -Infinity);
+  }
+
+  update(b: Batch): void {
+    const col = b.r.column(this.node.column!);
+    if (col === null || col.type === 'string') return;
+    const v = col.values;
+    const validity = col.validity;
+    if (!this.dense) return this.updateObjects(b, v, validity);
+    const { rows, n, gids } = b;
+    if (this.bins.length < n) this.bins = new Int32Array(Math.max(n, 2 * this.bins.length));
+    const bins = this.bins;
+    const range = binPass(v, rows, n, bins);
+    if (validity !== null) markNulls(validity, rows, n, bins);
+    if (!this.reserve(range[0], range[1])) {
+      this.toObjects();
+      return this.updateObjects(b, v, validity);
+    }
+    const sides = cellPass(v, rows, n, bins, gids, this.cells, this.span, this.base, this.counts, this.mins, this.maxs);
+    if (sides > 0) for (let i = 0; i < n; i++) if (bins[i] === SIDE) this.addSide(gids === null ? 0 : gids[i], v[rows[i]]);
+  }
+
+  /** Makes the matrix hold bins lo … hi (none when lo > hi) for every group; false when it would be too large. */
+  private reserve(lo: number, hi: number): boolean {
+    const groups = Math.max(1, this.groups);
+    const widen = lo <= hi && (this.span === 0 || lo < this.base || hi >= this.base + this.span);
+    if (!widen && (groups <= this.capacity || this.span === 0)) return true;
+    let base = this.base;
+    let span = this.span;
+    if (widen) {
+      const newLo = this.span === 0 ? lo : Math.min(lo, base);
+      const newHi = this.span === 0 ? hi : Math.max(hi, base + span - 1);
+      // Slack on both sides: a value range tends to widen slowly as rows arrive.
+      const slack = Math.max(16, (newHi - newLo + 1) >> 2);
+      base = newLo - slack;
+      span = newHi - newLo + 1 + 2 * slack;
+    }
+    const capacity = groups <= this.capacity ? this.capacity : Math.max(groups, 2 * this.capacity, 4);
+    if (capacity * span > this.maxCells) return false;
+    const cells = new Float64Array(capacity * span);
+    for (let g = 0; g < this.capacity && this.span > 0; g++) {
+      cells.set(this.cells.subarray(g * this.span, (g + 1) * this.span), g * span + (this.base - base));
+    }
+    this.cells = cells;
+    this.capacity = capacity;
+    this.base = base;
+    this.span = span;
+    return true;
+  }
+
+  private addSide(g: number, x: number): void {
+    const sk = this.side[g] ?? (this.side[g] = createSketch());
+    const before = sk.pos.counts.length + sk.neg.counts.length;
+    sketchAdd(sk, x);
+    this.sideBins += sk.pos.counts.length + sk.neg.counts.length - before;
+  }
+
+  /** Row by row into one sketch per group (object mode). */
+  private updateObjects({ rows, n, gids }: Batch, v: Float64Array | Uint8Array, validity: Uint8Array | null): void {
+    for (let i = 0; i < n; i++) {
+      const row = rows[i];
+      if (validity !== null && !isValidRow(validity, row)) continue;
+      this.addSide(gids === null ? 0 : gids[i], v[row]);
+    }
+  }
+
+  /** Moves the matrix into the per-group sketches and leaves dense mode. */
+  private toObjects(): void {
+    for (let g = 0; g < this.groups; g++) {
+      const sk = this.matrixSketch(g);
+      if (sk === null) continue;
+      const side = this.side[g];
+      if (side !== null) mergeSketch(sk, side);
+      this.side[g] = sk;
+      this.sideBins += sk.pos.counts.length + sk.neg.counts.length - (side === null ? 0 : side.pos.counts.length + side.neg.counts.length);
+    }
+    this.dense = false;
+    this.cells = new Float64Array(0);
+    this.capacity = 0;
+    this.span = 0;
+  }
+
+  /** Group g's matrix row as a sketch (trimmed to its nonzero bins), or null when empty. */
+  private matrixSketch(g: number): SketchState | null {
+    if (g >= this.capacity || this.counts[g] === 0) return null;
+    const row = this.cells.subarray(g * this.span, (g + 1) * this.span);
+    let lo = 0;
+    while (row[lo] === 0) lo++;
+    let hi = row.length - 1;
+    while (row[hi] === 0) hi--;
+    const sk = createSketch();
+    sk.pos = { offset: this.base + lo, counts: row.slice(lo, hi + 1) };
+    sk.count = this.counts[g];
+    sk.min = this.mins[g];
+    sk.max = this.maxs[g];
+    return sk;
+  }
+
+  bytes(): number {
+    return this.cells.byteLength + 24 * this.groups + 104 * this.side.length + 8 * this.sideBins;
+  }
+
+  state(g: number): MeasureState {
+    const sketches: (SketchState | null)[] = [];
+    for (let i = 0; i < g; i++) {
+      const side = this.side[i] ?? null;
+      const sk = this.dense ? this.matrixSketch(i) : null;
+      if (sk === null) sketches.push(side);
+      else {
+        if (side !== null) mergeSketch(sk, side);
+        sketches.push(sk);
+      }
+    }
+    return { kind: 'sketch', sketches };
+  }
+}
