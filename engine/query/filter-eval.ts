@@ -273,6 +273,19 @@ export class FilterEvaluator {
   }
 
   /**
+   * When the filter is one leaf on a string column without nulls in this row group: its codes
+   * and the per-code match table (row i passes iff table[codes[i]] is 1), so a caller can fold
+   * the filter into its own loop; else null.
+   */
+  codeTable(r: RowGroupReader): { codes: Uint32Array; table: Uint8Array } | null {
+    const leaf = this.predicate;
+    if (leaf.kind !== 'leaf' || leaf.column.kind === 'actor' || leaf.op === 'exists' || leaf.op === '!exists') return null;
+    const vec = r.column(leaf.column);
+    if (vec === null || vec.type !== 'string' || vec.validity !== null) return null;
+    return { codes: vec.codes, table: this.dictTable(leaf, vec) };
+  }
+
+  /**
    * How many rows of the current row group pass, without building a selection where the
    * filter is one leaf on a string column (counting codes, skipping row groups whose
    * dictionary has no matching entry) or one comparison on a number column without nulls.

@@ -101,30 +101,40 @@ export class StringKey implements KeyEncoder {
 
   /**
    * Row counts per value id without per-row ids: counts the codes of the selected rows
-   * (`rows` null: rows 0 … n−1) into a per-code array, then maps each code seen to its id once.
+   * (`rows` null: rows 0 … n−1, or those of them `filter` passes) into a per-code array, then
+   * maps each code seen to its id once.
    * Calls `add(id, rows)` per value present. Returns false, having done nothing, when the
    * dictionary is much larger than the row group (then per-row ids are cheaper).
    */
-  tally(r: RowGroupReader, rows: Uint32Array | null, n: number, add: (id: number, count: number) => void): boolean {
+  tally(r: RowGroupReader, rows: Uint32Array | null, n: number, add: (id: number, count: number) => void, filter: { codes: Uint32Array; table: Uint8Array } | null = null): boolean {
     const vec = r.column(this.ref);
     if (vec === null || vec.type !== 'string') {
-      add(this.d.idOfNull(), n);
+      let k = n;
+      if (filter !== null) {
+        k = 0;
+        for (let i = 0; i < n; i++) k += filter.table[filter.codes[i]];
+      }
+      if (k > 0) add(this.d.idOfNull(), k);
       return true;
     }
     const { codes, dict, validity } = vec;
     if (dict.length > 2 * n + 64) return false;
     if (this.codeCounts.length < dict.length) this.codeCounts = new Int32Array(Math.max(dict.length, 2 * this.codeCounts.length));
     const cc = this.codeCounts;
-    // cc[codes[row]]++ for each selected row
-    if (rows === null) for (let i = 0; i < n; i++) cc[codes[i]]++;
+    // cc[codes[row]]++ for each selected row; with `filter` (rows null), for each row it passes
+    if (filter !== null) {
+      const { codes: fc, table } = filter;
+      for (let i = 0; i < n; i++) cc[codes[i]] += table[fc[i]];
+    } else if (rows === null) for (let i = 0; i < n; i++) cc[codes[i]]++;
     else for (let i = 0; i < n; i++) cc[codes[rows[i]]]++;
     let nulls = 0;
     if (validity !== null) {
       for (let i = 0; i < n; i++) {
         const row = rows === null ? i : rows[i];
         if (((validity[row >> 3] >> (row & 7)) & 1) === 0) {
-          cc[codes[row]]--;
-          nulls++;
+          const w = filter === null ? 1 : filter.table[filter.codes[row]];
+          cc[codes[row]] -= w;
+          nulls += w;
         }
       }
     }

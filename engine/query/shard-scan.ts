@@ -180,8 +180,14 @@ class AggregateScan {
       }
       return true;
     }
-    const { n, sel } = verdict === ALL ? { n: r.rowCount, sel: null } : this.filter.select(r);
-    if (n > 0 && !key.tally(r, sel, n, this.addCount)) return false;
+    const folded = verdict === ALL ? null : this.filter.codeTable(r);
+    if (folded !== null) {
+      // One string leaf: fold its match table into the tally, no selection vector.
+      if (!key.tally(r, null, r.rowCount, this.addCount, folded)) return false;
+    } else {
+      const { n, sel } = verdict === ALL ? { n: r.rowCount, sel: null } : this.filter.select(r);
+      if (n > 0 && !key.tally(r, sel, n, this.addCount)) return false;
+    }
     this.groups = key.size();
     if (this.groups > this.plan.limits.maxGroups) throw new ShoalError('TOO_MANY_GROUPS', [this.plan.limits.maxGroups]);
     return true;
