@@ -18,8 +18,7 @@ import { createSketch, mergeSketch, sketchAdd, sketchBin, type SketchState } fro
 
 /** Most matrix cells (8 bytes each) before falling back to one sketch object per group. */
 const MAX_CELLS = 1 << 21;
-/** Bin codes of the first pass that are not bins: a null row, and a value for the side sketch. */
-const NULL_ROW = -2147483648;
+/** Bin code of the first pass for a value the matrix does not hold (it goes to a side sketch). */
 const SIDE = -2147483647;
 
 const binRange = new Int32Array(2);
@@ -47,35 +46,29 @@ function binPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bin
   return binRange;
 }
 
-/** bins[i] = NULL_ROW where row rows[i] is null; whole bytes of valid rows are skipped when rows are 0 … n−1. */
-function markNulls(validity: Uint8Array, rows: Uint32Array, n: number, bins: Int32Array): void {
-  if (n > 0 && rows[n - 1] === n - 1) {
-    // Rows are strictly increasing, so the last being n−1 means every row 0 … n−1 is selected.
-    for (let j = 0; j < (n + 7) >> 3; j++) {
-      const byte = validity[j];
-      if (byte === 255) continue;
-      for (let bit = 0; bit < 8 && (j << 3) + bit < n; bit++) if (((byte >> bit) & 1) === 0) bins[(j << 3) + bit] = NULL_ROW;
-    }
-    return;
-  }
-  for (let i = 0; i < n; i++) if (!isValidRow(validity, rows[i])) bins[i] = NULL_ROW;
-}
-
-/** cells[g][bin]++ and count, min, max of group g, for rows holding a bin; returns the SIDE rows. */
-function cellPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array, gids: Int32Array | null, cells: Float64Array, span: number, base: number, counts: Float64Array, mins: Float64Array, maxs: Float64Array): number {
+/**
+ * cells[g][bin]++ and count, min, max of group g, for rows holding a bin; returns the SIDE
+ * rows. Null rows go to the trash group (row `trash` of the matrix) without a branch: their
+ * validity bits are random in the columns that have them, so a branch would mispredict.
+ */
+function cellPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array, gids: Int32Array | null, validity: Uint8Array | null, trash: number, cells: Float64Array, span: number, base: number, counts: Float64Array, mins: Float64Array, maxs: Float64Array): number {
   let sides = 0;
   for (let i = 0; i < n; i++) {
     const k = bins[i];
-    const g = gids === null ? 0 : gids[i];
-    if (k > SIDE) {
-      cells[g * span + k - base]++;
-      const x = v[rows[i]];
-      counts[g]++;
-      if (x < mins[g]) mins[g] = x;
-      if (x > maxs[g]) maxs[g] = x;
-    } else if (k === SIDE) {
+    if (k === SIDE) {
       sides++;
+      continue;
     }
+    const row = rows[i];
+    const valid = validity === null ? 1 : (validity[row >> 3] >> (row & 7)) & 1;
+    const g0 = gids === null ? 0 : gids[i];
+    // g = valid ? g0 : trash
+    const g = g0 + ((valid - 1) & (trash - g0));
+    cells[g * span + k - base]++;
+    const x = v[row];
+    counts[g]++;
+    if (x < mins[g]) mins[g] = x;
+    if (x > maxs[g]) maxs[g] = x;
   }
   return sides;
 }
@@ -118,13 +111,27 @@ export class SketchAcc implements Accumulator {
     if (this.bins.length < n) this.bins = new Int32Array(Math.max(n, 2 * this.bins.length));
     const bins = this.bins;
     const range = binPass(v, rows, n, bins);
-    if (validity !== null) markNulls(validity, rows, n, bins);
     if (!this.reserve(range[0], range[1])) {
       this.toObjects();
       return this.updateObjects(b, v, validity);
     }
-    const sides = cellPass(v, rows, n, bins, gids, this.cells, this.span, this.base, this.counts, this.mins, this.maxs);
-    if (sides > 0) for (let i = 0; i < n; i++) if (bins[i] === SIDE) this.addSide(gids === null ? 0 : gids[i], v[rows[i]]);
+    let sides = n;
+    if (this.span > 0) {
+      const trash = this.capacity;
+      sides = cellPass(v, rows, n, bins, gids, validity, trash, this.cells, this.span, this.base, this.counts, this.mins, this.maxs);
+      // The trash group took the null rows: empty it again.
+      if (validity !== null) {
+        this.cells.fill(0, trash * this.span, (trash + 1) * this.span);
+        this.counts[trash] = 0;
+        this.mins[trash] = Infinity;
+        this.maxs[trash] = -Infinity;
+      }
+    }
+    if (sides === 0) return;
+    for (let i = 0; i < n; i++) {
+      if (bins[i] !== SIDE || (validity !== null && !isValidRow(validity, rows[i]))) continue;
+      this.addSide(gids === null ? 0 : gids[i], v[rows[i]]);
+    }
   }
 
   /** Makes the matrix hold bins lo … hi (none when lo > hi) for every group; false when it would be too large. */
@@ -143,12 +150,16 @@ export class SketchAcc implements Accumulator {
       span = newHi - newLo + 1 + 2 * slack;
     }
     const capacity = groups <= this.capacity ? this.capacity : Math.max(groups, 2 * this.capacity, 4);
-    if (capacity * span > this.maxCells) return false;
-    const cells = new Float64Array(capacity * span);
+    // Row `capacity` is the trash group of null rows (see cellPass).
+    if ((capacity + 1) * span > this.maxCells) return false;
+    const cells = new Float64Array((capacity + 1) * span);
     for (let g = 0; g < this.capacity && this.span > 0; g++) {
       cells.set(this.cells.subarray(g * this.span, (g + 1) * this.span), g * span + (this.base - base));
     }
     this.cells = cells;
+    this.counts = growF64(this.counts, capacity + 1, 0);
+    this.mins = growF64(this.mins, capacity + 1, Infinity);
+    this.maxs = growF64(this.maxs, capacity + 1, -Infinity);
     this.capacity = capacity;
     this.base = base;
     this.span = span;
