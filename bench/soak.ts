@@ -99,8 +99,19 @@ function makeBatch(id: number, r: () => number): Batch {
   return { id, body: lines.join('\n') + '\n', size, sumI: (size * (size - 1)) / 2 };
 }
 
+/** No request may hang a run: one unanswered for this long fails it, naming the request. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** How long a server may take to exit after SIGTERM before it is killed and reported. */
+const EXIT_TIMEOUT_MS = 30_000;
+
 async function post(url: string, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; json: any }> {
-  const res = await fetch(url + path, { method: 'POST', body, headers });
+  let res: Response;
+  try {
+    res = await fetch(url + path, { method: 'POST', body, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  } catch (err) {
+    if ((err as Error).name !== 'TimeoutError') throw err;
+    throw new Error(`POST ${path} got no answer within ${REQUEST_TIMEOUT_MS / 1000} s`);
+  }
   const text = await res.text();
   return { status: res.status, json: text.length > 0 ? JSON.parse(text) : null };
 }
@@ -320,7 +331,12 @@ export async function runSoak(opts: { dataDir: string; durationMs: number; sampl
   } finally {
     clearInterval(sampler);
     server.child.kill('SIGTERM');
-    await server.exited;
+    const exited = await Promise.race([server.exited.then(() => true), new Promise<boolean>((ok) => setTimeout(ok, EXIT_TIMEOUT_MS, false))]);
+    if (!exited) {
+      report.problems.push(`server did not exit within ${EXIT_TIMEOUT_MS / 1000} s of SIGTERM; stderr: ${server.stderr().slice(-500)}`);
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
   }
   return report;
 }

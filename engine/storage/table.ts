@@ -230,7 +230,8 @@ export class Table {
       const run = this.ingestNow(batches, opts.source ?? 'input', key);
       if (key !== undefined) this.idempotency.pending(key, run);
       const result = await run;
-      if (this.tailRows() >= this.options.flushRows || this.activeTailBytes() >= this.options.memoryBudgetBytes / 2) this.scheduleFlush();
+      const rows = this.tailRows();
+      if (rows > 0 && (rows >= this.options.flushRows || this.activeTailBytes() >= this.options.memoryBudgetBytes / 2)) this.scheduleFlush();
       return result;
     } finally {
       this.pendingBytes -= admitted;
@@ -254,15 +255,20 @@ export class Table {
    * Back-pressure: waits while the tails plus the batches admitted but not yet applied would
    * exceed the memory budget, flushing to free memory. Returns the bytes booked for this call
    * (an estimate from the tails' current bytes per row), which the caller releases when done.
-   * A call is always admitted when nothing else holds memory, so one huge batch still passes.
+   * A call is always admitted when no rows are held or pending, so one huge batch still passes.
    */
   private async admit(rows: number): Promise<number> {
     const budget = this.options.memoryBudgetBytes;
     const tailRows = this.tailRows();
-    const estimate = rows * (tailRows > 0 ? this.tailBytes() / tailRows : DEFAULT_ROW_BYTES);
+    // Whole bytes: pendingBytes is a running sum of estimates added and later subtracted, and
+    // fractions would leave it a hair off zero (-2.7e-12), which reads as memory held forever.
+    const estimate = Math.ceil(rows * (tailRows > 0 ? this.tailBytes() / tailRows : DEFAULT_ROW_BYTES));
     for (;;) {
       const held = this.tailBytes() + this.pendingBytes;
-      if (this.closed || held + estimate <= budget || held === 0) break;
+      // "Nothing else holds memory" is judged by rows and bookings, not by bytes, so a budget
+      // smaller than a table's fixed overhead can never make a call wait with no one to wake it.
+      const idle = this.pendingBytes === 0 && this.frozen.length === 0 && this.tailRows() === 0;
+      if (this.closed || held + estimate <= budget || idle) break;
       // Something will wake us: an ingest in flight finishing, or a flush (queued here if need be).
       const flushing = this.flushQueued || this.flushesRunning > 0;
       if (!flushing && this.pendingBytes === 0) {

@@ -30,5 +30,6 @@ describe('soak', () => {
     } finally {
       cleanup();
     }
-  });
+    // 20 s of load plus server start-up, the ledger check and shutdown, on a machine other test files share.
+  }, 240_000);
 });
