@@ -21,13 +21,15 @@ export interface RefResult {
   rows: Value[][];
 }
 
-function getter(t: NormalizedTable, name: string): (r: Row) => Value {
+/** Reads a column (or `$actor` / `$time`) of a row; null when absent. */
+export function getter(t: NormalizedTable, name: string): (r: Row) => Value {
   if (name === '$actor' || name === t.actorColumn) return (r) => r.actor;
   if (name === '$time' || name === t.timeColumn) return (r) => r.timeMs;
   return (r) => r.values.get(name) ?? null;
 }
 
-function timeValue(v: unknown): number {
+/** A filter's time operand as epoch ms. */
+export function timeValue(v: unknown): number {
   return typeof v === 'number' ? v : Date.parse(v as string);
 }
 
@@ -72,7 +74,8 @@ function evalFilter(t: NormalizedTable, f: any, r: Row): boolean | null {
   throw new Error(`reference: unknown op ${op}`);
 }
 
-function matches(t: NormalizedTable, where: any, r: Row): boolean {
+/** Whether a row passes a filter (a list of filters means all of them; absent passes). */
+export function refMatches(t: NormalizedTable, where: any, r: Row): boolean {
   if (where === undefined || where === null) return true;
   const list = Array.isArray(where) && (where.length === 0 || typeof where[0] !== 'string') ? where : [where];
   return list.every((f: any) => evalFilter(t, f, r) === true);
@@ -154,7 +157,7 @@ function measureType(t: NormalizedTable, m: Measure): string {
 export function refQuery(t: NormalizedTable, q: Q): RefResult {
   const from = q.from === undefined ? -Infinity : timeValue(q.from);
   const to = q.to === undefined ? Infinity : timeValue(q.to);
-  const rows = t.rows.filter((r) => r.timeMs >= from && r.timeMs < to && matches(t, q.where, r));
+  const rows = t.rows.filter((r) => r.timeMs >= from && r.timeMs < to && refMatches(t, q.where, r));
   if (q.kind === 'samples') return refSamples(t, q, rows);
   const measures: Measure[] = (q.measures ?? ['count']).map(parseMeasure);
   const groupBy: string[] = q.groupBy ?? [];

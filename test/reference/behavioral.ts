@@ -13,7 +13,7 @@
  */
 import type { Scalar, Value } from '../../engine/types.js';
 import type { NormalizedTable } from '../helpers/memory-snapshot.js';
-import { refCompare, refQuery, type RefResult } from './aggregate.js';
+import { getter, refCompare, refMatches, refQuery, timeValue, type RefResult } from './aggregate.js';
 import { refBucketStart, refBuckets, refNextBucket } from './buckets.js';
 
 type Row = NormalizedTable['rows'][number];
@@ -28,63 +28,6 @@ export function refDuration(v: unknown, dflt: number): number {
   if (typeof v === 'number') return v;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(String(v))!;
   return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
-}
-
-function timeValue(v: unknown): number {
-  return typeof v === 'number' ? v : Date.parse(v as string);
-}
-
-function getter(t: NormalizedTable, name: string): (r: Row) => Value {
-  if (name === '$actor' || name === t.actorColumn) return (r) => r.actor;
-  if (name === '$time' || name === t.timeColumn) return (r) => r.timeMs;
-  return (r) => r.values.get(name) ?? null;
-}
-
-/** Three-valued filter evaluation: true, false or null (unknown). */
-function evalFilter(t: NormalizedTable, f: any, r: Row): boolean | null {
-  if (!Array.isArray(f)) {
-    if ('not' in f) {
-      const v = evalFilter(t, f.not, r);
-      return v === null ? null : !v;
-    }
-    const vs: (boolean | null)[] = ('and' in f ? f.and : f.or).map((c: unknown) => evalFilter(t, c, r));
-    if ('and' in f) return vs.includes(false) ? false : vs.includes(null) ? null : true;
-    return vs.includes(true) ? true : vs.includes(null) ? null : false;
-  }
-  const [name, op, raw] = f as [string, string, any];
-  const x = getter(t, name)(r);
-  if (op === 'exists') return x !== null;
-  if (op === '!exists') return x === null;
-  if (x === null) return null;
-  const isActor = name === '$actor' || name === t.actorColumn;
-  const isTime = name === '$time' || name === t.timeColumn;
-  const conv = (v: any): any => (isTime ? timeValue(v) : v);
-  const eq = (a: any, b: any): boolean => (isActor ? String(a) === String(b) : a === b);
-  switch (op) {
-    case '=': return eq(x, conv(raw));
-    case '!=': return !eq(x, conv(raw));
-    case 'in': return (raw as any[]).some((v) => eq(x, conv(v)));
-    case '!in': return !(raw as any[]).some((v) => eq(x, conv(v)));
-    case 'contains': return String(x).includes(raw);
-    case '!contains': return !String(x).includes(raw);
-    case 'startsWith': return String(x).startsWith(raw);
-  }
-  const v = conv(raw);
-  if (typeof x !== typeof v) return false;
-  switch (op) {
-    case '<': return x < v;
-    case '<=': return x <= v;
-    case '>': return x > v;
-    case '>=': return x >= v;
-  }
-  throw new Error(`reference: unknown op ${op}`);
-}
-
-/** Whether a row passes a filter (a list of filters means all of them; absent passes). */
-export function refMatches(t: NormalizedTable, f: any, r: Row): boolean {
-  if (f === undefined || f === null) return true;
-  const list = Array.isArray(f) && (f.length === 0 || typeof f[0] !== 'string') ? f : [f];
-  return list.every((x: any) => evalFilter(t, x, r) === true);
 }
 
 /** Per actor (by text), its events matching `where` in [lo, hi), sorted by (time, arrival). */
