@@ -18,6 +18,7 @@ import type { RowBatch } from './actor-stream.js';
 import type { GroupTable } from './group-table.js';
 import { PendingKeys } from './pending-keys.js';
 import type { RetentionPlan } from './plan.js';
+import { growF64 } from '../row-group.js';
 
 const START = 1;
 const RETURN = 2;
@@ -98,11 +99,7 @@ export class RetentionStream {
       table.tuple[0] = c;
       for (let x = 0; x < keys.length; x++) table.tuple[1 + x] = keys[x][a];
       const g = table.lookup();
-      if ((g + 1) * width > counts.length) {
-        const next = new Float64Array(Math.max((g + 1) * width, counts.length * 2, 16 * width));
-        next.set(counts);
-        counts = next;
-      }
+      counts = growF64(counts, (g + 1) * width, 0);
       counts[g * width]++;
       for (let k = 0; k < P; k++) counts[g * width + 1 + k] += retained[a * P + k];
     }

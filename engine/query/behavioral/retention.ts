@@ -20,6 +20,7 @@ import { GroupTable, keyDecoders } from './group-table.js';
 import type { RetentionPartial } from './partial.js';
 import type { RetentionPlan } from './plan.js';
 import { retentionActorBytes, RetentionStream } from './retention-stream.js';
+import { growF64 } from '../row-group.js';
 
 const START = 1;
 const RETURN = 2;
@@ -76,11 +77,7 @@ export function retentionShard(shard: ShardSnapshot, plan: RetentionPlan, signal
       table.tuple[0] = c;
       for (let j = 0; j < extras.length; j++) table.tuple[1 + j] = extras[j][cohortRow];
       const g = table.lookup();
-      if ((g + 1) * width > counts.length) {
-        const next = new Float64Array(Math.max((g + 1) * width, counts.length * 2, 16 * width));
-        next.set(counts);
-        counts = next;
-      }
+      counts = growF64(counts, (g + 1) * width, 0);
       counts[g * width]++;
       for (let n = 0; n + 1 < width; n++) counts[g * width + 1 + n] += retained[n];
     }
