@@ -1,0 +1,278 @@
+/**
+ * The scale benchmark of issue 8:
+ *
+ *   nice -n 10 npm run bench:scale -- --events 1e9 [--chunk-events 10e6] [--seed 1] [--hot-runs 3]
+ *     [--queries k1,k2] [--work DIR] [--fresh] [--no-shuffle] [--drop-caches] [--users-per-event 0.01]
+ *     [--chunk-timeout-s 3600] [--query-timeout-s 1800] [--stop-after-chunks K]
+ *
+ * generates the events chunk by chunk (bench/scale/plan.ts: disjoint actors per chunk, so the
+ * input never has to fit on disk), ingests each chunk file through `shoal ingest` in a child
+ * process and deletes it, then fully compacts the table and runs the aggregate and behavioral
+ * suites plus a 10% sampled funnel, each query in its own process. Generation and ingest never
+ * overlap, so the ingest time is the ingest's own. RSS and CPU of every child are sampled.
+ *
+ * Resumable: WORK (default bench/out/scale-<N>/) holds the Shoal data directory and state.json;
+ * running the same command again continues after the last finished step. The report goes to
+ * bench/results/scale-<N>.{json,md} once the whole run is done (all queries), else to
+ * bench/out/scale-<N>-partial.{json,md}, and is rewritten after every step.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseCount } from './gen-cli.js';
+import { REPO } from './peers/common.js';
+import { writeChunk } from './scale/chunk-writer.js';
+import { defaultChunkEvents, planRun, scaleLabel, type RunPlan } from './scale/plan.js';
+import { readMemory } from './scale/proc-watch.js';
+import { selectQueries, type ScaleQuery } from './scale/queries.js';
+import { buildReport, fmtInt, markdownReport, type ScaleEnv } from './scale/report.js';
+import { configMismatch, loadState, newState, saveState, type RunConfig, type RunState } from './scale/state.js';
+import { compactTable, countRows, current, ingestChunk, runQuery, tableSize } from './scale/steps.js';
+
+const log = (m: string): void => void process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+interface Options {
+  config: RunConfig;
+  workDir: string;
+  hotRuns: number;
+  queries: ScaleQuery[];
+  allQueries: boolean;
+  dropCaches: boolean;
+  chunkTimeoutMs: number;
+  queryTimeoutMs: number;
+  stopAfterChunks: number;
+}
+
+function parse(argv: string[]): Options & { fresh: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      events: { type: 'string', default: '2e6' },
+      'chunk-events': { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      'users-per-event': { type: 'string', default: '0.01' },
+      'hot-runs': { type: 'string', default: '3' },
+      queries: { type: 'string' },
+      work: { type: 'string' },
+      fresh: { type: 'boolean', default: false },
+      'no-shuffle': { type: 'boolean', default: false },
+      'drop-caches': { type: 'boolean', default: false },
+      'chunk-timeout-s': { type: 'string', default: '3600' },
+      'query-timeout-s': { type: 'string', default: '1800' },
+      'stop-after-chunks': { type: 'string' },
+    },
+  });
+  const events = parseCount(values.events);
+  const config: RunConfig = {
+    events,
+    chunkEvents: values['chunk-events'] === undefined ? defaultChunkEvents(events) : parseCount(values['chunk-events']),
+    seed: Number(values.seed),
+    usersPerEvent: Number(values['users-per-event']),
+    shuffle: !values['no-shuffle'],
+  };
+  return {
+    config,
+    fresh: values.fresh,
+    workDir: resolve(values.work ?? join(REPO, 'bench', 'out', `scale-${scaleLabel(events)}`)),
+    hotRuns: Math.max(1, Number(values['hot-runs'])),
+    queries: selectQueries(values.queries),
+    allQueries: values.queries === undefined,
+    dropCaches: values['drop-caches'],
+    chunkTimeoutMs: Number(values['chunk-timeout-s']) * 1000,
+    queryTimeoutMs: Number(values['query-timeout-s']) * 1000,
+    stopAfterChunks: values['stop-after-chunks'] === undefined ? Infinity : Number(values['stop-after-chunks']),
+  };
+}
+
+function environment(loadAtStart: number): ScaleEnv {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'engine', 'ingest', 'server'], { cwd: REPO, encoding: 'utf8' }).trim();
+    if (dirty !== '') commit += ` with uncommitted changes under engine/ingest/server (${dirty.split('\n').length} paths)`;
+  } catch {
+    // not a git checkout: the commit stays unknown
+  }
+  const memorySettings = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^SHOAL_.*(MB|MEMORY|CACHE)/.test(k)) as [string, string][]);
+  return {
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.versions.node,
+    loadAvg1mStart: loadAtStart,
+    loadAvg1mEnd: Math.round(loadavg()[0] * 100) / 100,
+    commit,
+    memorySettings,
+  };
+}
+
+/** Settles a chunk interrupted mid-ingest: in the table (record it, untimed) or not (ingest it again). */
+async function settleInterrupted(state: RunState, plan: RunPlan, dataDir: string, o: Options): Promise<void> {
+  const open = state.ingesting;
+  if (open === null) return;
+  if (open.pid !== null) {
+    try {
+      process.kill(open.pid, 0);
+      throw new Error(`the ingest of chunk ${open.index} (pid ${open.pid}) may still be running; wait for it or stop it, then run again`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+  const done = state.chunks.reduce((s, c) => s + c.accepted, 0);
+  const rows = await countRows(dataDir, o.queryTimeoutMs);
+  const chunk = plan.chunks[open.index];
+  if (rows === done + chunk.events) {
+    const size = tableSize(dataDir);
+    log(`chunk ${open.index} was ingested before the interruption: recorded without timings`);
+    state.chunks.push({
+      index: open.index, events: chunk.events, accepted: chunk.events, rejected: 0, generateSeconds: 0, ndjsonBytes: 0, ingestSeconds: 0,
+      ingestWallSeconds: 0, ingestCpuSeconds: 0, ingestPeakRssBytes: 0, tableBytesAfter: size.bytes, segmentFilesAfter: size.segmentFiles,
+      finishedAt: new Date().toISOString(), recovered: true,
+    });
+  } else if (rows === done) log(`chunk ${open.index} was interrupted before its commit: ingesting it again`);
+  else throw new Error(`the table holds ${fmtInt(rows)} events, expected ${fmtInt(done)} or ${fmtInt(done + chunk.events)} after chunk ${open.index}; start over with --fresh`);
+  state.ingesting = null;
+  saveState(o.workDir, state);
+}
+
+async function ingestAll(state: RunState, plan: RunPlan, dataDir: string, o: Options): Promise<boolean> {
+  let ran = 0;
+  for (const chunk of plan.chunks) {
+    if (state.chunks.some((c) => c.index === chunk.index)) continue;
+    if (ran++ >= o.stopAfterChunks) return false;
+    const file = join(o.workDir, `chunk-${chunk.index}.ndjson`);
+    const gen = writeChunk(file, chunk, plan.idWidth, o.config.shuffle);
+    state.ingesting = { index: chunk.index, pid: null };
+    saveState(o.workDir, state);
+    let outcome;
+    try {
+      outcome = await ingestChunk(file, dataDir, o.chunkTimeoutMs, (pid) => {
+        state.ingesting = { index: chunk.index, pid };
+        saveState(o.workDir, state);
+      });
+    } finally {
+      rmSync(file, { force: true });
+    }
+    if (outcome.accepted !== chunk.events) throw new Error(`chunk ${chunk.index}: ${fmtInt(outcome.accepted)} of ${fmtInt(chunk.events)} events accepted (${fmtInt(outcome.rejected)} rejected)`);
+    const size = tableSize(dataDir);
+    state.chunks.push({
+      index: chunk.index, events: chunk.events, accepted: outcome.accepted, rejected: outcome.rejected, generateSeconds: gen.seconds, ndjsonBytes: gen.bytes,
+      ingestSeconds: outcome.seconds, ingestWallSeconds: outcome.wallSeconds, ingestCpuSeconds: outcome.cpuSeconds, ingestPeakRssBytes: outcome.peakRssBytes,
+      tableBytesAfter: size.bytes, segmentFilesAfter: size.segmentFiles, finishedAt: new Date().toISOString(),
+    });
+    state.ingesting = null;
+    saveState(o.workDir, state);
+    const total = state.chunks.reduce((s, c) => s + c.accepted, 0);
+    const left = plan.chunks.length - state.chunks.length;
+    log(
+      `chunk ${chunk.index + 1}/${plan.chunks.length}: ${fmtInt(outcome.accepted)} events in ${outcome.seconds.toFixed(1)} s ` +
+        `(${fmtInt(outcome.accepted / outcome.seconds)} events/s, ${outcome.cpuSeconds.toFixed(0)} CPU s, peak RSS ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB); ` +
+        `generated in ${gen.seconds.toFixed(1)} s; ${fmtInt(total)} total, ${(size.bytes / total).toFixed(2)} B/event; ` +
+        `about ${((left * (gen.seconds + outcome.wallSeconds)) / 60).toFixed(0)} min left for ingest`,
+    );
+    writeReport(state, plan, o);
+  }
+  return true;
+}
+
+function dropPageCache(): void {
+  try {
+    execFileSync('sync');
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+  } catch {
+    log('could not drop the page cache (needs root); cold runs read through it');
+  }
+}
+
+async function queryAll(state: RunState, plan: RunPlan, dataDir: string, o: Options): Promise<void> {
+  for (const q of o.queries) {
+    if (state.queries[q.key] !== undefined) continue;
+    if (o.dropCaches) dropPageCache();
+    const r = await runQuery(dataDir, q, o.hotRuns, o.queryTimeoutMs);
+    state.queries[q.key] = r;
+    saveState(o.workDir, state);
+    log(`${q.key}: ${r.error !== undefined ? `ERROR ${r.error}` : `cold ${r.coldMs!.toFixed(0)} ms, hot ${r.hotMedianMs!.toFixed(0)} ms, ${r.rowCount} rows, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`}`);
+    writeReport(state, plan, o);
+  }
+}
+
+let loadAtStart = 0;
+
+/** Writes the JSON and Markdown reports of the state so far; returns the Markdown. */
+function writeReport(state: RunState, plan: RunPlan, o: Options, failure?: string): string {
+  state.harnessPeakRssBytes = Math.max(state.harnessPeakRssBytes, readMemory('self')?.hwmBytes ?? 0);
+  const report = buildReport(state, o.queries, environment(loadAtStart), plan.totalUsers, plan.chunks.length);
+  const count = state.queries.count;
+  const expected = report.eventsIngested;
+  if (count?.firstRow !== undefined && report.chunksDone === plan.chunks.length) {
+    const got = Number(count.firstRow[0]);
+    report.notes.push(got === expected ? `The table's count equals the events ingested (${fmtInt(got)}).` : `**The table's count (${fmtInt(got)}) differs from the events ingested (${fmtInt(expected)}).**`);
+  }
+  if (failure !== undefined) report.notes.unshift(`**The run stopped with an error** (run the same command again to resume): ${failure.replace(/\n/g, ' ')}`);
+  report.notes.push(
+    o.dropCaches ? 'Cold runs start after sync and dropping the OS page cache.' : 'Cold runs are the first run in a fresh process; the OS page cache was not dropped (use --drop-caches), so cold reads may be served from memory.',
+    `The machine is shared (2 cores; load average ${report.env.loadAvg1mStart} → ${report.env.loadAvg1mEnd}): wall times are noisy; CPU times are steadier.`,
+  );
+  const complete = report.complete && o.allQueries;
+  const base = join(REPO, 'bench', complete ? 'results' : 'out', `scale-${scaleLabel(o.config.events)}${complete ? '' : '-partial'}`);
+  mkdirSync(join(base, '..'), { recursive: true });
+  writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
+  const md = markdownReport(report);
+  writeFileSync(`${base}.md`, md);
+  return md;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const o = parse(argv);
+  loadAtStart = Math.round(loadavg()[0] * 100) / 100;
+  const plan = planRun(o.config.events, o.config.chunkEvents, o.config.seed, o.config.usersPerEvent);
+  if (o.fresh) rmSync(o.workDir, { recursive: true, force: true });
+  mkdirSync(o.workDir, { recursive: true });
+  const dataDir = join(o.workDir, 'data');
+  const saved = loadState(o.workDir);
+  if (saved !== null) {
+    const why = configMismatch(saved.config, o.config);
+    if (why !== null) throw new Error(`${relative(REPO, o.workDir)} holds another run: ${why}; use --fresh or --work`);
+  }
+  const state = saved ?? newState(o.config);
+  saveState(o.workDir, state);
+  log(
+    `${fmtInt(o.config.events)} events in ${plan.chunks.length} chunk(s) of ${fmtInt(o.config.chunkEvents)}, ${fmtInt(plan.totalUsers)} actors; ` +
+      `${state.chunks.length} chunk(s) already done; work directory ${relative(REPO, o.workDir)}`,
+  );
+  const stop = (signal: NodeJS.Signals): void => {
+    log(`${signal}: stopping (run the same command again to resume)`);
+    current.child?.kill('SIGTERM');
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  try {
+    await settleInterrupted(state, plan, dataDir, o);
+    if (!(await ingestAll(state, plan, dataDir, o))) {
+      writeReport(state, plan, o);
+      log(`stopped after ${o.stopAfterChunks} chunk(s) as asked; run again to continue`);
+      return;
+    }
+    if (state.compact === null) {
+      log('compacting ...');
+      state.compact = await compactTable(dataDir, o.chunkTimeoutMs * 4);
+      saveState(o.workDir, state);
+      log(`compacted in ${state.compact.seconds.toFixed(1)} s: ${(state.compact.tableBytesAfter / o.config.events).toFixed(2)} B/event`);
+    }
+    await queryAll(state, plan, dataDir, o);
+  } catch (err) {
+    writeReport(state, plan, o, err instanceof Error ? err.message : String(err));
+    throw err;
+  }
+  process.stdout.write(writeReport(state, plan, o));
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  log(`failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

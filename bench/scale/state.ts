@@ -1,0 +1,104 @@
+/**
+ * The resumable record of a scale run: `WORK/state.json`, rewritten (temp file + rename) after
+ * every step, so a run interrupted at any point continues where it stopped. It holds the run's
+ * configuration (a resume with other parameters is refused), each chunk done with its
+ * measurements, the chunk being ingested when the run stopped (`ingesting`, resolved on resume
+ * by counting the table: a CLI file is one transaction, so the chunk is wholly in or wholly out),
+ * the compaction step and each query done.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface RunConfig {
+  events: number;
+  chunkEvents: number;
+  seed: number;
+  usersPerEvent: number;
+  shuffle: boolean;
+}
+
+export interface ChunkRecord {
+  index: number;
+  events: number;
+  accepted: number;
+  rejected: number;
+  generateSeconds: number;
+  ndjsonBytes: number;
+  /** The ingest's own time: the CLI's summary (store open, parse, WAL + fsync, flush, close). */
+  ingestSeconds: number;
+  /** The CLI child process from spawn to exit (adds Node start-up and module loading). */
+  ingestWallSeconds: number;
+  ingestCpuSeconds: number;
+  ingestPeakRssBytes: number;
+  /** Table bytes (no WAL) after this chunk. */
+  tableBytesAfter: number;
+  segmentFilesAfter: number;
+  finishedAt: string;
+  /** Found in the table on resume after an interruption: no timings. */
+  recovered?: boolean;
+}
+
+export interface CompactRecord {
+  seconds: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  segmentFilesBefore: number;
+  segmentFilesAfter: number;
+  tableBytesBefore: number;
+  tableBytesAfter: number;
+}
+
+export interface QueryRecord {
+  key: string;
+  openMs?: number;
+  coldMs?: number;
+  coldCpuMs?: number;
+  hotMs?: number[];
+  hotCpuMs?: number[];
+  hotMedianMs?: number;
+  hotCpuMedianMs?: number;
+  rowCount?: number;
+  firstRow?: unknown[];
+  sampled?: boolean;
+  executor?: string;
+  peakRssBytes: number;
+  wallSeconds: number;
+  error?: string;
+}
+
+export interface RunState {
+  config: RunConfig;
+  startedAt: string;
+  chunks: ChunkRecord[];
+  ingesting: { index: number; pid: number | null } | null;
+  compact: CompactRecord | null;
+  queries: Record<string, QueryRecord>;
+  /** Peak RSS of this harness process (the generator runs here). */
+  harnessPeakRssBytes: number;
+}
+
+const file = (workDir: string): string => join(workDir, 'state.json');
+
+/** The state saved in `workDir`, or null when there is none. */
+export function loadState(workDir: string): RunState | null {
+  return existsSync(file(workDir)) ? (JSON.parse(readFileSync(file(workDir), 'utf8')) as RunState) : null;
+}
+
+/** Saves `state` atomically (a reader never sees half a file). */
+export function saveState(workDir: string, state: RunState): void {
+  const tmp = `${file(workDir)}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state, null, 1) + '\n');
+  renameSync(tmp, file(workDir));
+}
+
+/** A fresh state for `config`. */
+export function newState(config: RunConfig): RunState {
+  return { config, startedAt: new Date().toISOString(), chunks: [], ingesting: null, compact: null, queries: {}, harnessPeakRssBytes: 0 };
+}
+
+/** Why `saved` cannot be resumed with `config`, or null when it can. */
+export function configMismatch(saved: RunConfig, config: RunConfig): string | null {
+  const diffs = (Object.keys(config) as (keyof RunConfig)[]).filter((k) => saved[k] !== config[k]);
+  return diffs.length === 0 ? null : `the saved run has ${diffs.map((k) => `${k}=${String(saved[k])}`).join(', ')} (this one ${diffs.map((k) => `${k}=${String(config[k])}`).join(', ')})`;
+}
