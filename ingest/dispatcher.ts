@@ -6,7 +6,11 @@
  * oldest waiting chunk itself instead of idling. So an input of one chunk never starts workers,
  * and with `workers: 0` everything is parsed here.
  *
- * Threading: used by one reader on its own thread; not re-entrant. Owns the pool (started at
+ * With a shared pool (the HTTP server's, see worker-pool.ts) every chunk goes to the pool, which
+ * queues it when its workers are busy, and this thread never parses: it serves queries. `close`
+ * then withdraws this reader's queued chunks and leaves the pool running.
+ *
+ * Threading: used by one reader on its own thread; not re-entrant. Owns its own pool (started at
  * the second chunk) and closes it in `close`.
  */
 import type { EventBatch } from './batch.js';
@@ -37,9 +41,14 @@ export class Dispatcher {
   private readonly streams = new DictStreams();
   private readonly mirrors = new DictMirrors();
 
+  /**
+   * @param workers the size of the pool this dispatcher starts (0: parse everything here)
+   * @param shared a long-lived pool to use instead (this thread then parses nothing)
+   */
   constructor(
     private readonly ctx: ChunkContext,
     private readonly workers: number,
+    private readonly shared: WorkerPool | null = null,
   ) {}
 
   /** Chunks submitted and not yet taken. */
@@ -56,6 +65,13 @@ export class Dispatcher {
         rejects: [{ line: task.line, message: task.message, raw: task.raw }], lineCount: 1,
       };
       finish(slot, batch, null);
+      return;
+    }
+    if (this.shared !== null) {
+      this.shared.run(task.bytes, task.items, this.ctx, task.firstLine, this).then(
+        (batch) => finish(slot, batch, null),
+        (err: Error) => finish(slot, null, err),
+      );
       return;
     }
     slot.task = task;
@@ -80,6 +96,7 @@ export class Dispatcher {
   async close(): Promise<void> {
     this.slots.length = 0;
     this.backlog.length = 0;
+    this.shared?.dropQueued(this);
     await this.pool?.close();
   }
 

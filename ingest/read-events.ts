@@ -16,6 +16,7 @@ import { bufferInput, openInput, type Input } from './input.js';
 import { chooseFormat, detectFormat, resolveChunkOptions, resolveReadOptions, type ReadOptions } from './options.js';
 import { Dispatcher } from './dispatcher.js';
 import { stripBom, type ChunkContext } from './parse-chunk.js';
+import type { WorkerPool } from './worker-pool.js';
 
 /** Bytes looked at to detect a format when the name does not tell. */
 const SNIFF_BYTES = 64 * 1024;
@@ -24,6 +25,8 @@ const SNIFF_BYTES = 64 * 1024;
 export interface ReadInternals {
   /** False forces the JSON.parse path. */
   fastPath?: boolean;
+  /** A long-lived parse pool shared by many reads (the HTTP server's); this thread then parses nothing. */
+  pool?: WorkerPool;
 }
 
 /**
@@ -31,7 +34,7 @@ export interface ReadInternals {
  * batches in input order. Throws ShoalError BAD_FORMAT when the format is unknown or cannot be
  * detected; bad records never throw, they are the batches' rejects.
  */
-export async function* readEvents(source: string | Readable, options: ReadOptions = {}): AsyncGenerator<EventBatch> {
+export async function* readEvents(source: string | Readable, options: ReadOptions & ReadInternals = {}): AsyncGenerator<EventBatch> {
   const read = resolveReadOptions(options);
   yield* readInput(await openInput(source, options.onProgress), options, read.chunkBytes, read.workers);
 }
@@ -64,7 +67,7 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
   const chunkOptions = resolveChunkOptions(format, options);
   const ctx: ChunkContext = { format, options: chunkOptions, csv: null, fastPath: options.fastPath };
   const chunker = new Chunker(format, chunkOptions, chunkBytes);
-  const dispatcher = new Dispatcher(ctx, workers);
+  const dispatcher = new Dispatcher(ctx, workers, options.pool ?? null);
   const maxInFlight = 2 * workers + 2;
   let first = true;
   const submitAll = (tasks: ChunkTask[]): void => {

@@ -1,8 +1,17 @@
 /**
- * A pool of parse worker threads for one read. Each chunk goes to the worker with the fewest
- * chunks outstanding; replies come back as promises (the reader keeps them in input order).
- * Workers hold the process open only while they have work (ref while busy, unref when idle),
- * and a worker that dies fails every chunk it held, so a read never hangs.
+ * A pool of parse worker threads. Each chunk goes to the worker with the fewest chunks
+ * outstanding; replies come back as promises (the reader keeps them in input order). Workers
+ * hold the process open only while they have work (ref while busy, unref when idle), and a
+ * worker that dies fails every chunk it held, so a read never hangs.
+ *
+ * Two ways to use it: one read owns a pool and feeds it only while `hasRoom` (the CLI's
+ * dispatcher), or a long-lived pool is shared by many reads (the HTTP server's). A shared pool
+ * is built with `maxPerWorker`: a chunk finding every worker that busy waits in the pool's FIFO
+ * queue (readers bound what they submit, so the queue is bounded by the readers in flight), and
+ * with `replaceDead`, a worker that dies after starting is replaced so the pool outlives it.
+ *
+ * Threading: owned by the thread that creates it; replies are decoded there in message order,
+ * which keeps each worker's dictionary mirrors in step (batch-wire.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { decodeBatch, DictMirrors, type WireBatch } from './batch-wire.js';
@@ -20,50 +29,71 @@ export interface WorkerRequest {
 
 export type WorkerReply = { id: number; batch: WireBatch } | { id: number; error: string };
 
+export interface WorkerPoolOptions {
+  /** Chunks a worker holds at once before later ones queue in the pool (default: no queue, no limit). */
+  maxPerWorker?: number;
+  /** Start a new worker in place of one that died after starting (default false). */
+  replaceDead?: boolean;
+}
+
 interface Pending {
   resolve: (b: EventBatch) => void;
   reject: (e: Error) => void;
+}
+
+/** A chunk waiting in the pool's queue for a worker with room. */
+interface Queued extends Pending {
+  msg: WorkerRequest;
+  owner: object | undefined;
 }
 
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
   alive: boolean;
+  /** Set once the worker runs: one that dies before that is not replaced (it would die again). */
+  online: boolean;
   /** The worker's stream dictionaries, updated in message order. */
   mirrors: DictMirrors;
 }
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  private readonly queue: Queued[] = [];
   private nextId = 0;
   private closed = false;
+  private readonly maxPerWorker: number;
+  private readonly replaceDead: boolean;
+  private readonly script = workerScript(import.meta.url, 'parse-worker');
 
-  constructor(size: number) {
-    const { url, execArgv } = workerScript(import.meta.url, 'parse-worker');
-    for (let i = 0; i < size; i++) {
-      const slot: Slot = { worker: new Worker(url, { execArgv }), pending: new Map(), alive: true, mirrors: new DictMirrors() };
-      slot.worker.unref();
-      slot.worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
-      slot.worker.on('error', (err) => this.failSlot(slot, err));
-      slot.worker.on('exit', (code) => this.failSlot(slot, new Error(`parse worker exited with code ${code}`)));
-      this.slots.push(slot);
-    }
+  constructor(size: number, options: WorkerPoolOptions = {}) {
+    this.maxPerWorker = options.maxPerWorker ?? Infinity;
+    this.replaceDead = options.replaceDead ?? false;
+    for (let i = 0; i < size; i++) this.slots.push(this.startSlot());
   }
 
-  /** Parses a chunk on the least busy worker; its bytes are transferred (unusable afterwards). */
-  run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number): Promise<EventBatch> {
-    let slot: Slot | null = null;
-    for (const s of this.slots) if (s.alive && (slot === null || s.pending.size < slot.pending.size)) slot = s;
+  /** Workers started (alive or not). */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Chunks waiting in the queue for a worker. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Parses a chunk on the least busy worker, or queues it while every worker holds
+   * `maxPerWorker`; its bytes are transferred (unusable afterwards). `owner` tags the chunk so
+   * `dropQueued(owner)` can withdraw it while it still waits.
+   */
+  run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number, owner?: object): Promise<EventBatch> {
+    const slot = this.leastBusy();
     if (this.closed || slot === null) return Promise.reject(new Error(this.closed ? 'the parse worker pool is closed' : 'every parse worker has died'));
-    const chosen = slot;
-    const id = this.nextId++;
+    const msg: WorkerRequest = { id: this.nextId++, bytes, items, ctx, firstLine };
     return new Promise<EventBatch>((resolve, reject) => {
-      if (chosen.pending.size === 0) chosen.worker.ref();
-      chosen.pending.set(id, { resolve, reject });
-      const transfer: ArrayBuffer[] = [bytes.buffer as ArrayBuffer];
-      if (items !== null) transfer.push(items.buffer as ArrayBuffer);
-      const msg: WorkerRequest = { id, bytes, items, ctx, firstLine };
-      chosen.worker.postMessage(msg, transfer);
+      if (slot.pending.size < this.maxPerWorker) this.send(slot, msg, { resolve, reject });
+      else this.queue.push({ msg, owner, resolve, reject });
     });
   }
 
@@ -72,11 +102,60 @@ export class WorkerPool {
     return !this.closed && this.slots.some((s) => s.alive && s.pending.size < perWorker);
   }
 
-  /** Stops every worker; chunks still outstanding fail. */
+  /** Withdraws `owner`'s chunks still waiting in the queue (their promises reject). */
+  dropQueued(owner: object): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const q = this.queue[i];
+      if (q.owner !== owner) continue;
+      this.queue.splice(i, 1);
+      q.reject(new Error('the read was closed'));
+    }
+  }
+
+  /** Stops every worker; chunks outstanding or queued fail. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const q of this.queue.splice(0)) q.reject(new Error('the parse worker pool is closed'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private startSlot(): Slot {
+    const slot: Slot = { worker: new Worker(this.script.url, { execArgv: this.script.execArgv }), pending: new Map(), alive: true, online: false, mirrors: new DictMirrors() };
+    slot.worker.unref();
+    slot.worker.on('online', () => (slot.online = true));
+    slot.worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
+    slot.worker.on('error', (err) => this.failSlot(slot, err));
+    slot.worker.on('exit', (code) => this.failSlot(slot, new Error(`parse worker exited with code ${code}`)));
+    return slot;
+  }
+
+  private leastBusy(): Slot | null {
+    let slot: Slot | null = null;
+    for (const s of this.slots) if (s.alive && (slot === null || s.pending.size < slot.pending.size)) slot = s;
+    return slot;
+  }
+
+  private send(slot: Slot, msg: WorkerRequest, p: Pending): void {
+    if (slot.pending.size === 0) slot.worker.ref();
+    slot.pending.set(msg.id, p);
+    const transfer: ArrayBuffer[] = [msg.bytes.buffer as ArrayBuffer];
+    if (msg.items !== null) transfer.push(msg.items.buffer as ArrayBuffer);
+    slot.worker.postMessage(msg, transfer);
+  }
+
+  /** Hands queued chunks to workers with room, oldest first. */
+  private drain(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const slot = this.leastBusy();
+      if (slot === null) {
+        for (const q of this.queue.splice(0)) q.reject(new Error('every parse worker has died'));
+        return;
+      }
+      if (slot.pending.size >= this.maxPerWorker) return;
+      const q = this.queue.shift()!;
+      this.send(slot, q.msg, q);
+    }
   }
 
   private onReply(slot: Slot, reply: WorkerReply): void {
@@ -96,11 +175,18 @@ export class WorkerPool {
     if (slot.pending.size === 0) slot.worker.unref();
     if (error !== null) p.reject(error);
     else p.resolve(batch!);
+    this.drain();
   }
 
   private failSlot(slot: Slot, err: Error): void {
+    if (!slot.alive) return;
     slot.alive = false;
     for (const p of slot.pending.values()) p.reject(err);
     slot.pending.clear();
+    if (this.replaceDead && slot.online && !this.closed) {
+      // A fresh worker, with fresh dictionary mirrors (its stream dictionaries start empty too).
+      this.slots[this.slots.indexOf(slot)] = this.startSlot();
+    }
+    this.drain();
   }
 }

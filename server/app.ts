@@ -19,6 +19,7 @@ import { runQuery } from '../engine/query/index.js';
 import { authorize, rateLimitFromEnv, registerRateLimit, type Access, type ApiKey, type RateLimitOptions } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { toShoalError } from './errors.js';
+import { IngestPool } from './ingest-pool.js';
 import { registerPoolMetrics, type PoolStatsView } from './pool-metrics.js';
 import { DEFAULT_SCHEDULER_OPTIONS, QueryScheduler, type Executor, type SchedulerOptions } from './query-scheduler.js';
 import { registerIngestRoute } from './routes/ingest.js';
@@ -45,6 +46,8 @@ export interface AppOptions {
   /** Counters of the query worker pool behind `executor`, exported on /metrics. */
   poolStats?: () => PoolStatsView;
   queryLimits?: QueryLimitOptions;
+  /** Parse worker threads shared by ingest requests (default: one per core). */
+  ingestWorkers?: number;
   logger?: boolean;
   webDir?: string;
 }
@@ -129,6 +132,8 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   metrics.addCollected('gauge', 'shoal_queries_queued', 'Queries waiting for a slot per lane', ['lane'], () =>
     scheduler.laneStats().map((l) => ({ labels: { lane: l.lane }, value: l.queued })));
   if (opts.poolStats !== undefined) registerPoolMetrics(metrics, opts.poolStats);
+  const ingestPool = new IngestPool(opts.ingestWorkers);
+  metrics.addCollected('gauge', 'shoal_ingest_parse_queue_chunks', 'Ingest chunks waiting for a parse worker', [], () => [{ labels: {}, value: ingestPool.queuedChunks }]);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -177,7 +182,7 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   });
 
   registerQueryRoute(app, { scheduler, metrics });
-  registerIngestRoute(app, { store: opts.store, metrics, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  registerIngestRoute(app, { store: opts.store, metrics, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, parsePool: () => ingestPool.get() });
   registerTableRoutes(app, { store: opts.store });
   registerSystemRoutes(app, { metrics, isClosing: () => closing });
 
@@ -205,6 +210,7 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
       if ((await Promise.race([closed, stalled])) === 'stalled') app.server.closeAllConnections();
       clearTimeout(timer);
       await closed;
+      await ingestPool.close();
     },
   };
 }

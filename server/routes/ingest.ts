@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Transform, type Readable } from 'node:stream';
 import { assertTableName, ShoalError, type IngestResult, type Store } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
+import type { WorkerPool } from '../../ingest/worker-pool.js';
 import { defaultActorColumn, FORMATS, isFormat, readEvents, type Format } from '../../ingest/index.js';
 import { toShoalError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -67,6 +68,8 @@ interface IngestDeps {
   store: Store;
   metrics: Metrics;
   maxBodyBytes: number;
+  /** The server's shared parse pool (started on first use). */
+  parsePool: () => WorkerPool;
 }
 
 export function registerIngestRoute(app: FastifyInstance, deps: IngestDeps): void {
@@ -137,6 +140,7 @@ async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Qu
     format,
     actorColumn: table.actorColumn,
     timeColumn: table.timeColumn,
+    pool: deps.parsePool(),
   })) {
     batches.push(batch);
   }
