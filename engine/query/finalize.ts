@@ -100,11 +100,9 @@ function columns(plan: AggregatePlan, main: GroupSet): ResultColumn[] {
   ];
 }
 
-function finalizeGroups(p: AggregatePartial, plan: AggregatePlan, f: Finalizer): Value[][] {
+/** Without a bucket: the first `limit` groups in result order (orderBy, then group values), and the rest. */
+function rankGroups(main: GroupSet, plan: AggregatePlan, f: Finalizer): { kept: number[]; rest: number[] } {
   const q = plan.query;
-  const main = p.main;
-  if (q.groupBy.length === 0 && main.groups === 0) return [f.emptyRow()];
-  const gv = (g: number): Value[] => main.keys.map((col) => col[g]);
   const accessor = (name: string): ((g: number) => Value) => {
     const j = q.groupBy.findIndex((k) => k.name === name);
     if (j >= 0) return (g) => main.keys[j][g];
@@ -113,7 +111,38 @@ function finalizeGroups(p: AggregatePartial, plan: AggregatePlan, f: Finalizer):
   };
   const byOrder = f.comparator<number>(q.orderBy, accessor, () => false);
   const ties = byGroupValues(main.keys);
-  const { kept, rest } = topK(main.groups, q.limit, (a, b) => byOrder(a, b) || ties(a, b));
+  return topK(main.groups, q.limit, (a, b) => byOrder(a, b) || ties(a, b));
+}
+
+/**
+ * Whether a partial's groups may be cut to the plan's top `limit` before merging: groups keyed
+ * by the actor live in one shard only, so each is complete in its shard's partial and the
+ * overall top `limit` lies within the union of every shard's top `limit`. Not with a bucket
+ * (series rank over buckets) or `other` (the rest is folded).
+ */
+export function trimmableToTopGroups(plan: AggregatePlan): boolean {
+  return plan.group.bucket === null && !plan.query.other && plan.group.keys.some((k) => k.column.kind === 'actor');
+}
+
+/** The groups of `set` a `trimmableToTopGroups` plan can still return: its first `limit` in result order. */
+export function keepTopGroups(set: GroupSet, plan: AggregatePlan): GroupSet {
+  if (set.groups <= plan.query.limit) return set;
+  const { kept } = rankGroups(set, plan, new Finalizer(plan));
+  const keys = set.keys.map((col) => kept.map((g) => col[g]));
+  const states = set.states.map((st) => {
+    const dst = emptyState(st.kind, kept.length);
+    kept.forEach((g, i) => mergeGroup(dst, i, st, g));
+    return dst;
+  });
+  return { groups: kept.length, keys, states };
+}
+
+function finalizeGroups(p: AggregatePartial, plan: AggregatePlan, f: Finalizer): Value[][] {
+  const q = plan.query;
+  const main = p.main;
+  if (q.groupBy.length === 0 && main.groups === 0) return [f.emptyRow()];
+  const gv = (g: number): Value[] => main.keys.map((col) => col[g]);
+  const { kept, rest } = rankGroups(main, plan, f);
   const rows = kept.map((g) => [...gv(g), ...f.measureValues(main.states, g)]);
   if (q.other && rest.length > 0) {
     const folded = plan.measures.map((n) => emptyState(n.state, 1));

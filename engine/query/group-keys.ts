@@ -61,6 +61,42 @@ class DenseIds<K> {
   }
 }
 
+/** cc[4·codes[i] + i mod 4] += 1 for i in [0, n). */
+function tallyAll(cc: Int32Array, codes: Uint32Array, n: number): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    cc[codes[i] << 2]++;
+    cc[(codes[i + 1] << 2) | 1]++;
+    cc[(codes[i + 2] << 2) | 2]++;
+    cc[(codes[i + 3] << 2) | 3]++;
+  }
+  for (; i < n; i++) cc[codes[i] << 2]++;
+}
+
+/** cc[4·codes[rows[i]] + i mod 4] += 1 for i in [0, n). */
+function tallyRows(cc: Int32Array, codes: Uint32Array, rows: Uint32Array, n: number): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    cc[codes[rows[i]] << 2]++;
+    cc[(codes[rows[i + 1]] << 2) | 1]++;
+    cc[(codes[rows[i + 2]] << 2) | 2]++;
+    cc[(codes[rows[i + 3]] << 2) | 3]++;
+  }
+  for (; i < n; i++) cc[codes[rows[i]] << 2]++;
+}
+
+/** cc[4·codes[i] + i mod 4] += table[fc[i]] for i in [0, n): counts the rows a one-leaf filter passes. */
+function tallyFiltered(cc: Int32Array, codes: Uint32Array, fc: Uint32Array, table: Uint8Array, n: number): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    cc[codes[i] << 2] += table[fc[i]];
+    cc[(codes[i + 1] << 2) | 1] += table[fc[i + 1]];
+    cc[(codes[i + 2] << 2) | 2] += table[fc[i + 2]];
+    cc[(codes[i + 3] << 2) | 3] += table[fc[i + 3]];
+  }
+  for (; i < n; i++) cc[codes[i] << 2] += table[fc[i]];
+}
+
 export class StringKey implements KeyEncoder {
   readonly dense = true;
   private readonly d = new DenseIds<string>();
@@ -119,21 +155,21 @@ export class StringKey implements KeyEncoder {
     }
     const { codes, dict, validity } = vec;
     if (dict.length > 2 * n + 64) return false;
-    if (this.codeCounts.length < dict.length) this.codeCounts = new Int32Array(Math.max(dict.length, 2 * this.codeCounts.length));
+    if (this.codeCounts.length < 4 * dict.length) this.codeCounts = new Int32Array(Math.max(4 * dict.length, 2 * this.codeCounts.length));
     const cc = this.codeCounts;
-    // cc[codes[row]]++ for each selected row; with `filter` (rows null), for each row it passes
-    if (filter !== null) {
-      const { codes: fc, table } = filter;
-      for (let i = 0; i < n; i++) cc[codes[i]] += table[fc[i]];
-    } else if (rows === null) for (let i = 0; i < n; i++) cc[codes[i]]++;
-    else for (let i = 0; i < n; i++) cc[codes[rows[i]]]++;
+    // cc[4·codes[row] + stripe]++ for each selected row (with `filter`, rows null: for each row
+    // it passes). Four stripes, rows taken in turn: runs of one code (sorted data, few values)
+    // then add to four counters, not one, so increments do not wait on each other.
+    if (filter !== null) tallyFiltered(cc, codes, filter.codes, filter.table, n);
+    else if (rows === null) tallyAll(cc, codes, n);
+    else tallyRows(cc, codes, rows, n);
     let nulls = 0;
     if (validity !== null) {
       for (let i = 0; i < n; i++) {
         const row = rows === null ? i : rows[i];
         if (((validity[row >> 3] >> (row & 7)) & 1) === 0) {
           const w = filter === null ? 1 : filter.table[filter.codes[row]];
-          cc[codes[row]] -= w;
+          cc[codes[row] << 2] -= w;
           nulls += w;
         }
       }
@@ -141,9 +177,10 @@ export class StringKey implements KeyEncoder {
     let map = this.codeMaps.get(dict);
     if (map === undefined) this.codeMaps.set(dict, (map = new Int32Array(dict.length).fill(-1)));
     for (let c = 0; c < dict.length; c++) {
-      const k = cc[c];
+      const at = c << 2;
+      const k = cc[at] + cc[at + 1] + cc[at + 2] + cc[at + 3];
+      cc[at] = cc[at + 1] = cc[at + 2] = cc[at + 3] = 0;
       if (k === 0) continue;
-      cc[c] = 0;
       let id = map[c];
       if (id < 0) map[c] = id = this.d.idOf(dict[c], dict[c]);
       add(id, k);

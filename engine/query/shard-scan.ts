@@ -13,6 +13,7 @@ import type { Value } from '../types.js';
 import { accumulator, CountAcc, type Accumulator, type Batch } from './accumulators.js';
 import { BucketIndexer } from './buckets.js';
 import { FilterEvaluator } from './filter-eval.js';
+import { keepTopGroups, trimmableToTopGroups } from './finalize.js';
 import { NONE, ALL, zoneVerdict } from './filter-zone.js';
 import { GroupIndex } from './group-index.js';
 import { bucketEncoder, keyEncoder, StringKey, type KeyEncoder } from './group-keys.js';
@@ -270,12 +271,15 @@ class AggregateScan {
     const groups = this.groups;
     const keyOf = (g: number, j: number): number => (this.index === null ? g : this.index.keyOf(g, j));
     const keys: Value[][] = this.encoders.map((enc, j) => Array.from({ length: groups }, (_, g) => enc.value(keyOf(g, j))));
+    let main: GroupSet = { groups, keys, states: this.accs.map((a) => a.state(groups)) };
+    // Groups by actor are whole in this shard: only its top `limit` can reach the result.
+    if (trimmableToTopGroups(this.plan)) main = keepTopGroups(main, this.plan);
     return {
       kind: 'aggregate',
       shards: [this.shard.shard],
       actorKeyed: this.plan.group.keys.some((k) => k.column.kind === 'actor'),
       memoryBytes: this.memoryBytes,
-      main: { groups, keys, states: this.accs.map((a) => a.state(groups)) },
+      main,
       totals: this.totals === null ? null : this.totals.result(this.encoders),
       stats: this.stats,
     };

@@ -48,15 +48,15 @@ function binPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bin
 
 /**
  * cells[g][bin]++ and count, min, max of group g, for rows holding a bin; returns the SIDE
- * rows. Null rows go to the trash group (row `trash` of the matrix) without a branch: their
+ * rows (their positions i in `sideAt`). Null rows go to the trash group (row `trash` of the matrix) without a branch: their
  * validity bits are random in the columns that have them, so a branch would mispredict.
  */
-function cellPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array, gids: Int32Array | null, validity: Uint8Array | null, trash: number, cells: Float64Array, span: number, base: number, counts: Float64Array, mins: Float64Array, maxs: Float64Array): number {
+function cellPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array, gids: Int32Array | null, validity: Uint8Array | null, trash: number, cells: Float64Array, span: number, base: number, counts: Float64Array, mins: Float64Array, maxs: Float64Array, sideAt: Int32Array): number {
   let sides = 0;
   for (let i = 0; i < n; i++) {
     const k = bins[i];
     if (k === SIDE) {
-      sides++;
+      sideAt[sides++] = i;
       continue;
     }
     const row = rows[i];
@@ -88,6 +88,8 @@ export class SketchAcc implements Accumulator {
   private sideBins = 0;
   private dense = true;
   private bins = new Int32Array(0);
+  /** Positions (into the batch) of the rows the last cellPass left to the side sketches. */
+  private sideAt = new Int32Array(0);
   private groups = 0;
 
   /** @param maxCells matrix size past which groups move to sketch objects (tests lower it) */
@@ -108,28 +110,38 @@ export class SketchAcc implements Accumulator {
     const validity = col.validity;
     if (!this.dense) return this.updateObjects(b, v, validity);
     const { rows, n, gids } = b;
-    if (this.bins.length < n) this.bins = new Int32Array(Math.max(n, 2 * this.bins.length));
+    if (this.bins.length < n) {
+      this.bins = new Int32Array(Math.max(n, 2 * this.bins.length));
+      this.sideAt = new Int32Array(this.bins.length);
+    }
     const bins = this.bins;
     const range = binPass(v, rows, n, bins);
     if (!this.reserve(range[0], range[1])) {
       this.toObjects();
       return this.updateObjects(b, v, validity);
     }
-    let sides = n;
-    if (this.span > 0) {
-      const trash = this.capacity;
-      sides = cellPass(v, rows, n, bins, gids, validity, trash, this.cells, this.span, this.base, this.counts, this.mins, this.maxs);
-      // The trash group took the null rows: empty it again.
-      if (validity !== null) {
-        this.cells.fill(0, trash * this.span, (trash + 1) * this.span);
-        this.counts[trash] = 0;
-        this.mins[trash] = Infinity;
-        this.maxs[trash] = -Infinity;
+    if (this.span === 0) {
+      // no positive value yet: every row is a side row (or null)
+      for (let i = 0; i < n; i++) {
+        if (validity !== null && !isValidRow(validity, rows[i])) continue;
+        this.addSide(gids === null ? 0 : gids[i], v[rows[i]]);
       }
+      return;
     }
-    if (sides === 0) return;
-    for (let i = 0; i < n; i++) {
-      if (bins[i] !== SIDE || (validity !== null && !isValidRow(validity, rows[i]))) continue;
+    const sideAt = this.sideAt;
+    const trash = this.capacity;
+    const sides = cellPass(v, rows, n, bins, gids, validity, trash, this.cells, this.span, this.base, this.counts, this.mins, this.maxs, sideAt);
+    // The trash group took the null rows: empty it again.
+    if (validity !== null) {
+      this.cells.fill(0, trash * this.span, (trash + 1) * this.span);
+      this.counts[trash] = 0;
+      this.mins[trash] = Infinity;
+      this.maxs[trash] = -Infinity;
+    }
+    // only the side rows: zeros, negatives, NaN, infinities, and null rows (skipped here)
+    for (let s = 0; s < sides; s++) {
+      const i = sideAt[s];
+      if (validity !== null && !isValidRow(validity, rows[i])) continue;
       this.addSide(gids === null ? 0 : gids[i], v[rows[i]]);
     }
   }
