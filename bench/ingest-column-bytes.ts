@@ -4,12 +4,19 @@
  * per event for each, largest first. Used to decide which encodings to improve.
  *
  *   node --import tsx bench/ingest-column-bytes.ts DATA_DIR/TABLE
+ *   node --import tsx bench/ingest-column-bytes.ts DATA_DIR/TABLE --recode [--every K]
+ *
+ * `--recode` also re-encodes every stored block with the current encoding family (as the segment
+ * writer would: encodeBest, then LZ4 where it pays) and prints, per column, stored against
+ * recoded bytes per event, encode CPU per event, and decode speed (LZ4 + decode) of the stored
+ * and the recoded blocks; see ingest-column-recode.ts. `--every K` samples every K-th segment.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENCODINGS } from '../engine/encodings/index.js';
 import { SegmentReader } from '../engine/storage/segment-reader.js';
 import type { BlobRef, BlockRef } from '../engine/storage/segment-format.js';
+import { recodeTable } from './ingest-column-recode.js';
 
 interface Usage {
   bytes: number;
@@ -39,7 +46,12 @@ function add(usage: Map<string, Usage>, name: string, blocks: readonly (BlockRef
 
 function main(): void {
   const tableDir = process.argv[2];
-  if (tableDir === undefined) throw new Error('usage: ingest-column-bytes.ts TABLE_DIR');
+  if (tableDir === undefined) throw new Error('usage: ingest-column-bytes.ts TABLE_DIR [--recode [--every K]]');
+  if (process.argv.includes('--recode')) {
+    const k = process.argv.indexOf('--every');
+    recodeTable(tableDir, k > 0 ? Number(process.argv[k + 1]) : 1);
+    return;
+  }
   const segDir = join(tableDir, 'segments');
   const usage = new Map<string, Usage>();
   let rows = 0;

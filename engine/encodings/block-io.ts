@@ -60,6 +60,18 @@ export const SLOT_WORDS = 0;
 export const SLOT_WORDS_2 = 1;
 export const SLOT_VALUES = 2;
 export const SLOT_VALUES_2 = 3;
+/** Slots of wrapping encodings (sparse), disjoint from those of the encodings they wrap. */
+export const SLOT_OUTER = 4;
+
+/** A reusable Float64Array of at least `length` elements. */
+export function scratchF64(slot: number, length: number): Float64Array {
+  return new Float64Array(scratchBuffer(slot, length * 8), 0, length);
+}
+
+/** A reusable Uint8Array of at least `length` elements. */
+export function scratchU8(slot: number, length: number): Uint8Array {
+  return new Uint8Array(scratchBuffer(slot, length), 0, length);
+}
 
 /** A reusable Uint32Array of at least `length` elements. */
 export function scratchU32(slot: number, length: number): Uint32Array {

@@ -8,7 +8,9 @@
  *  - `u32`: Uint32Array  (dictionary codes of string columns, dense actor ids)
  *  - `u8`:  Uint8Array   (booleans as 0/1)
  *
- * Encoded bytes are self-describing given (encoding id, physical kind, row count).
+ * Encoded bytes are self-describing given (encoding id, physical kind, row count), plus, for an
+ * encoding that declares `usesValidity`, the block's validity bitmap (stored beside the values by
+ * the segment writer, so such an encoding need not store which rows are null a second time).
  */
 
 export type PhysicalKind = 'f64' | 'u32' | 'u8';
@@ -25,16 +27,25 @@ export interface Encoding {
   readonly name: string;
   readonly kinds: readonly PhysicalKind[];
   /**
+   * True when the encoding needs the block's validity bitmap to encode and to decode; it then
+   * refuses (analyze → null) a block without one.
+   */
+  readonly usesValidity?: boolean;
+  /**
    * Estimated encoded size in bytes, or null when this encoding cannot represent the input
    * (e.g. frame-of-reference on non-integer floats).
    */
-  analyze(values: Float64Array | Uint32Array | Uint8Array, kind: PhysicalKind): number | null;
-  encode(values: Float64Array | Uint32Array | Uint8Array, kind: PhysicalKind): Uint8Array;
-  /** Decodes `rowCount` values; writes into `out` when given (it has at least rowCount slots). */
+  analyze(values: Float64Array | Uint32Array | Uint8Array, kind: PhysicalKind, validity?: Uint8Array | null): number | null;
+  encode(values: Float64Array | Uint32Array | Uint8Array, kind: PhysicalKind, validity?: Uint8Array | null): Uint8Array;
+  /**
+   * Decodes `rowCount` values; writes into `out` when given (it has at least rowCount slots).
+   * `validity` is the bitmap the block was encoded with (needed only when `usesValidity`).
+   */
   decode(
     bytes: Uint8Array,
     kind: PhysicalKind,
     rowCount: number,
     out?: Float64Array | Uint32Array | Uint8Array,
+    validity?: Uint8Array | null,
   ): Float64Array | Uint32Array | Uint8Array;
 }

@@ -14,6 +14,7 @@ import type { Encoding, PhysicalKind } from './encoding.js';
 import { constant } from './constant.js';
 import { decimal } from './decimal.js';
 import { deltaBitpack } from './delta-bitpack.js';
+import { deltaSplit } from './delta-split.js';
 import { dictionaryF64 } from './dictionary-f64.js';
 import { forBitpack } from './for-bitpack.js';
 import { plain } from './plain.js';
@@ -23,7 +24,7 @@ export type { Encoding, PhysicalArray, PhysicalKind } from './encoding.js';
 export { buildValidity, countNulls, decodeValidity, encodeValidity } from './validity.js';
 export { compressIfPays, decompress } from './compression.js';
 
-const ALL: readonly Encoding[] = [constant, plain, forBitpack, rle, deltaBitpack, dictionaryF64, decimal];
+const ALL: readonly Encoding[] = [constant, plain, forBitpack, rle, deltaBitpack, dictionaryF64, decimal, deltaSplit];
 
 /** Every encoding by id. */
 export const ENCODINGS: ReadonlyMap<number, Encoding> = new Map(ALL.map((e) => [e.id, e]));
@@ -37,6 +38,7 @@ export const ENCODING_IDS = {
   rle: rle.id,
   decimal: decimal.id,
   dictionaryF64: dictionaryF64.id,
+  deltaSplit: deltaSplit.id,
 } as const;
 
 /** The encoding with id `encodingId`; throws naming the id when there is none. */
@@ -46,27 +48,34 @@ export function encodingById(encodingId: number): Encoding {
   return encoding;
 }
 
-/** Encodes `values` with the encoding whose estimate is smallest (plain always qualifies). */
+/**
+ * Encodes `values` with the encoding whose estimate is smallest (plain always qualifies).
+ * `validity` is the block's bitmap when it has null rows (the writer stores it beside the
+ * values); the decoder must then be given the same bitmap.
+ */
 export function encodeBest(
   values: Float64Array | Uint32Array | Uint8Array,
   kind: PhysicalKind,
+  validity: Uint8Array | null = null,
 ): { encodingId: number; bytes: Uint8Array } {
   let best: Encoding = plain;
   let bestSize = Infinity;
   for (const encoding of ALL) {
     if (!encoding.kinds.includes(kind)) continue;
-    const size = encoding.analyze(values, kind);
+    const size = encoding.analyze(values, kind, validity);
     if (size !== null && size < bestSize) {
       best = encoding;
       bestSize = size;
     }
   }
-  return { encodingId: best.id, bytes: best.encode(values, kind) };
+  return { encodingId: best.id, bytes: best.encode(values, kind, validity) };
 }
 
 /**
  * Decodes a block of `rowCount` values written by encoding `encodingId`; into `out` when given
  * (a typed array of the kind with at least rowCount elements), else into a new array.
+ * `validity` is the block's stored bitmap (null when it has none), which encodings that store
+ * only the valid rows need.
  */
 export function decodeBlock(
   encodingId: number,
@@ -74,8 +83,9 @@ export function decodeBlock(
   kind: PhysicalKind,
   rowCount: number,
   out?: Float64Array | Uint32Array | Uint8Array,
+  validity: Uint8Array | null = null,
 ): Float64Array | Uint32Array | Uint8Array {
   const encoding = encodingById(encodingId);
   if (!encoding.kinds.includes(kind)) throw new Error(`encoding ${encoding.name} (id ${encodingId}) cannot hold ${kind}`);
-  return encoding.decode(bytes, kind, rowCount, out);
+  return encoding.decode(bytes, kind, rowCount, out, validity);
 }
