@@ -1,11 +1,12 @@
 /**
  * The ordered funnel without exclusions — the common case — streamed: instead of gathering a
  * shard's matching events and walking them actor by actor (funnel.ts), each row group's
- * matching rows update per-actor state held in flat arrays indexed by dense actor id, in the
+ * matching rows update per-actor state held in one flat record per dense actor id, in the
  * order streamActorRows delivers them (every actor's events in (time, arrival) order). The
  * state per actor is funnel.ts's runOrdered state: per step k the latest entry time of a
- * chain that reached step k, the shortest time to step k, the deepest step, and the group
- * key of the first entry event. No rows are copied and nothing is allocated per actor.
+ * chain that reached step k and the shortest time to step k (which also tells the deepest
+ * step and whether the actor entered), plus the group key of the first entry event. No rows
+ * are copied and nothing is allocated per actor.
  *
  * At the end actors are added to their groups in ascending id, as funnel.ts does, so the
  * partial is the same, group ids included.
@@ -28,121 +29,110 @@ export function canStreamFunnel(plan: FunnelPlan): boolean {
   return plan.query.mode === 'ordered' && plan.exclusions.length === 0;
 }
 
-/** Per-actor state bytes (stride S = steps + 1 doubles twice, plus flags, entry keys, last time). */
+/**
+ * The records of the previous shard run on this thread, reused: shards run one after another
+ * per thread, and a new zeroed array per shard cost a few ms per query in allocation.
+ */
+let spareRecords: Float64Array | null = null;
+/** Only modest arrays (8 MB) are kept between queries. */
+const MAX_SPARE_DOUBLES = 1 << 20;
+
+/** Per-actor state bytes: one record of R = 2·steps + 2 doubles, plus entry keys and entry time. */
 function actorBytes(steps: number, extras: number, bucket: boolean): number {
-  return 16 * (steps + 1) + 2 + 8 + 4 * extras + (bucket ? 8 : 0);
+  return 8 * (2 * steps + 2) + 4 * extras + (bucket ? 8 : 0);
 }
 
 export class FunnelStream {
-  private readonly S: number;
+  private readonly steps: number;
+  /** Doubles per actor record (see `rec`). */
+  private readonly R: number;
   private readonly stepMask: number;
-  /** start[a·S + k]: latest entry time of a chain of actor a at step k (k ≥ 1). */
-  private readonly start: Float64Array;
-  /** best[a·S + k]: shortest time to step k of actor a. */
-  private readonly best: Float64Array;
-  private readonly deepest: Uint8Array;
-  private readonly entered: Uint8Array;
-  /** Time of each actor's last event: the order check. */
-  private readonly lastT: Float64Array;
+  /**
+   * rec[a·R + …], actor a's record: [0] scratch (this row's "chain of no steps", see add),
+   * [k] for k in 1 … steps the latest entry time of a chain at step k, [steps + k] minus the
+   * shortest time to step k (−Infinity: never reached; step 1 reached = entered, −0),
+   * [R − 1] the time of the actor's last event (the order check). One record per actor
+   * keeps an actor's state in one or two cache lines and needs no copy at actor changes.
+   */
+  private readonly rec: Float64Array;
   /** Entry event of actor a: its time (for the bucket) and its extra value ids. */
   private readonly entryT: Float64Array;
   private readonly entryKeys: Int32Array[];
   private readonly pending: PendingKeys;
-  /** The current actor's start and best (see add). */
-  private readonly curStart: Float64Array;
-  private readonly curBest: Float64Array;
   readonly sink = (b: RowBatch): boolean => this.add(b);
 
   constructor(private readonly plan: FunnelPlan, private readonly actorCount: number) {
     const steps = plan.query.steps.length;
     const extras = plan.stream.extras.length;
-    this.S = steps + 1;
+    this.steps = steps;
+    this.R = 2 * steps + 2;
     this.stepMask = (1 << steps) - 1;
-    this.start = new Float64Array(actorCount * this.S).fill(-Infinity);
-    this.best = new Float64Array(actorCount * this.S).fill(Infinity);
-    this.deepest = new Uint8Array(actorCount);
-    this.entered = new Uint8Array(actorCount);
-    this.lastT = new Float64Array(actorCount).fill(-Infinity);
+    // One fill: every field's "nothing yet" is −Infinity (shortest times are stored negated).
+    const size = actorCount * this.R;
+    const rec = spareRecords !== null && spareRecords.length >= size ? spareRecords : new Float64Array(size);
+    spareRecords = null;
+    rec.fill(-Infinity, 0, size);
+    this.rec = rec;
     this.entryT = new Float64Array(plan.bucket === null ? 0 : actorCount);
     this.entryKeys = Array.from({ length: extras }, () => new Int32Array(actorCount));
     this.pending = new PendingKeys(this.entryKeys.length);
-    this.curStart = new Float64Array(this.S);
-    this.curBest = new Float64Array(this.S);
   }
 
   /**
-   * One batch through funnel.ts's runOrdered. A batch holds runs of one actor's rows (a
-   * segment is sorted by actor), so an actor's state is copied into small scratch arrays at
-   * the start of its run and back at the end, and the per-row work touches only those. Long
-   * because it is the hot loop: one pass, no calls but at actor changes, no allocation.
+   * One batch through funnel.ts's runOrdered, on the actors' records in place. Long because
+   * it is the hot loop: one pass, no calls but at entries, no allocation. Rows matching one
+   * step (the usual case: steps on distinct values of one column) take a short path.
    */
   private add(b: RowBatch): boolean {
     const { m: n, rows, actorIds, times, bits } = b;
-    const { start, best, deepest, entered, lastT, S, stepMask } = this;
-    const st = this.curStart;
-    const bs = this.curBest;
+    const { rec, R, steps, stepMask } = this;
     const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
     const A = this.actorCount;
-    let cur = -1;
-    let last = -Infinity;
-    let deep = 0;
-    let ent = 0;
+    const L = R - 1;
     for (let j = 0; j < n; j++) {
       const r = rows[j];
       const a = actorIds[r];
       const t = times[r];
-      if (a !== cur) {
-        if (cur >= 0) {
-          for (let k = 1; k < S; k++) {
-            start[cur * S + k] = st[k];
-            best[cur * S + k] = bs[k];
-          }
-          lastT[cur] = last;
-          deepest[cur] = deep;
-          entered[cur] = ent;
-        }
-        if (a >= A) return false; // an actor id beyond the snapshot's
-        cur = a;
-        for (let k = 1; k < S; k++) {
-          st[k] = start[a * S + k];
-          bs[k] = best[a * S + k];
-        }
-        last = lastT[a];
-        deep = deepest[a];
-        ent = entered[a];
-      }
-      if (t < last) return false; // out of time order (a source not sorted by actor and time)
-      last = t;
+      if (a >= A) return false; // an actor id beyond the snapshot's
+      const base = a * R;
+      if (t < rec[base + L]) return false; // out of time order (a source not sorted by actor and time)
+      rec[base + L] = t;
       let m = bits[r] & stepMask;
-      // st[0]: the "chain of no steps" this event could begin, only inside the entry range.
-      st[0] = t >= ef && t < et ? t : -Infinity;
-      // Steps from the highest matched down: step k reads step k−1's state before this event.
+      if (m === 0) continue;
+      // rec[base]: the "chain of no steps" this event could begin, only inside the entry
+      // range, so step 1 is updated like every other step: step k extends step k−1's chain.
+      rec[base] = t >= ef && t < et ? t : -Infinity;
+      if ((m & (m - 1)) === 0) {
+        const k = 31 - Math.clz32(m) + 1;
+        const s = rec[base + k - 1];
+        const d = t - s; // Infinity when step k−1 has no chain
+        if (d <= W) {
+          if (s > rec[base + k]) rec[base + k] = s;
+          const at = base + steps + k;
+          if (-d > rec[at]) {
+            if (k === 1) this.enter(a, t, j); // −best[1] goes from −Infinity to 0 once: the first entry
+            rec[at] = -d;
+          }
+        }
+        continue;
+      }
+      // Several steps: from the highest matched down, so step k reads step k−1's state before this event.
       while (m !== 0) {
         const k = 32 - Math.clz32(m);
         m ^= 1 << (k - 1);
-        const s = st[k - 1];
-        const d = t - s; // Infinity when step k−1 has no chain
+        const s = rec[base + k - 1];
+        const d = t - s;
         if (d <= W) {
-          if (s > st[k]) st[k] = s;
-          if (k > deep) deep = k;
-          if (d < bs[k]) bs[k] = d;
-          if (k === 1 && ent === 0) {
-            ent = 1;
-            this.enter(a, t, j);
+          if (s > rec[base + k]) rec[base + k] = s;
+          const at = base + steps + k;
+          if (-d > rec[at]) {
+            if (k === 1) this.enter(a, t, j);
+            rec[at] = -d;
           }
         }
       }
-    }
-    if (cur >= 0) {
-      for (let k = 1; k < S; k++) {
-        start[cur * S + k] = st[k];
-        best[cur * S + k] = bs[k];
-      }
-      lastT[cur] = last;
-      deepest[cur] = deep;
-      entered[cur] = ent;
     }
     this.pending.encode(b);
     this.pending.applyTo(this.entryKeys);
@@ -157,12 +147,13 @@ export class FunnelStream {
 
   /** Adds every actor that entered, in ascending id, to its group. */
   finish(table: GroupTable, groups: FunnelGroups, indexer: BucketIndexer | null, bounds: Float64Array | null): void {
-    const { S, entryKeys, entryT } = this;
-    const best = new Float64Array(S);
+    const { R, steps, rec, entryKeys, entryT } = this;
+    const best = new Float64Array(steps + 1);
     const offset = indexer === null ? 0 : 1;
     const tuple = table.tuple;
     for (let a = 0; a < this.actorCount; a++) {
-      if (this.entered[a] === 0) continue;
+      const base = a * R;
+      if (rec[base + steps + 1] !== 0) continue; // never entered (−0 === 0)
       if (indexer !== null) {
         const t = entryT[a];
         if (t < bounds![0] || t >= bounds![bounds!.length - 1]) throw new ShoalError('INTERNAL', ['a funnel entry lies outside the bucket range']);
@@ -171,9 +162,19 @@ export class FunnelStream {
       for (let x = 0; x < entryKeys.length; x++) tuple[offset + x] = entryKeys[x][a];
       const g = table.lookup();
       groups.ensure(table.size);
-      for (let k = 0; k < S; k++) best[k] = this.best[a * S + k];
-      groups.add(g, this.deepest[a], best);
+      // Step k was reached exactly when its shortest time is finite.
+      let deepest = 0;
+      for (let k = 1; k <= steps; k++) {
+        best[k] = -rec[base + steps + k];
+        if (best[k] !== Infinity) deepest = k;
+      }
+      groups.add(g, deepest, best);
     }
+  }
+
+  /** Hands the records to the next shard run on this thread (call once, after finish). */
+  release(): void {
+    if (this.rec.length <= MAX_SPARE_DOUBLES) spareRecords = this.rec;
   }
 }
 

@@ -235,7 +235,10 @@ export function funnelShard(shard: ShardSnapshot, plan: FunnelPlan, signal?: Abo
   const table = new GroupTable(keyDecoders(bounds, streamed?.encoders ?? rows?.encoders ?? []), plan.limits.maxGroups);
   const groups = new FunnelGroups(steps);
   const indexer = bounds === null ? null : new BucketIndexer(bounds);
-  if (streamed !== null) streamed.stream.finish(table, groups, indexer, bounds);
+  if (streamed !== null) {
+    streamed.stream.finish(table, groups, indexer, bounds);
+    streamed.stream.release();
+  }
   if (rows !== null) {
     const machine = new FunnelMachine(plan);
     const lastBound = bounds === null ? 0 : bounds[bounds.length - 1];
