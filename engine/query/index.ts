@@ -4,6 +4,7 @@
  *   validateQuery(json, schema)          → Query        (once, coordinator)
  *   createPlan(query, snapshot, limits)  → Plan         (once, coordinator; plain data)
  *   runShardPartial(shard, plan)         → Partial      (per shard, any thread)
+ *   runShardPartials(shards, plan)       → Partial[]    (several shards, one scan when exact)
  *   mergePartials(partials)              → Partial      (associative, any thread)
  *   finalize(partial, plan)              → QueryResult  (once, coordinator)
  *
@@ -18,7 +19,7 @@ import { createPlan, DEFAULT_LIMITS, type Plan, type QueryLimits } from './plan.
 import type { QueryResult } from './result.js';
 import { finalizeSamples, samplesShard } from './samples.js';
 import { querySample, sampledShard, sampleShards, scaleSampled } from './sample.js';
-import { aggregateShard, type ShardScanOptions } from './shard-scan.js';
+import { aggregateShard, aggregateShards, scansAcrossShards, type ShardScanOptions } from './shard-scan.js';
 import type { ShardSnapshot, TableSnapshot } from './source.js';
 import { validateQuery } from './validate.js';
 import { emptyBehavioralPartial, finalizeBehavioral, runBehavioralShard } from './behavioral/index.js';
@@ -47,6 +48,26 @@ export function runShardPartial(shard: ShardSnapshot, plan: Plan, options: Shard
   if (plan.kind === 'aggregate') return aggregateShard(shard, plan, options);
   if (plan.kind === 'samples') return samplesShard(shard, plan, options);
   return runBehavioralShard(shard, plan, options.signal);
+}
+
+/**
+ * Runs a plan over several whole shards: one partial per shard, or a single partial covering
+ * them all when the plan's states merge exactly in one scan (aggregates, see
+ * `scansAcrossShards`). Either way, merging the result gives what merging per-shard partials gives.
+ * `each` sees every partial as soon as it is made (e.g. to check a memory budget early).
+ */
+export function runShardPartials(shards: readonly ShardSnapshot[], plan: Plan, options: ShardScanOptions = {}, each: (p: PartialResult) => void = () => {}): PartialResult[] {
+  if (plan.kind === 'aggregate' && shards.length > 1 && scansAcrossShards(plan)) {
+    const p = aggregateShards(shards, plan, options);
+    each(p);
+    return [p];
+  }
+  return shards.map((shard) => {
+    options.signal?.throwIfAborted();
+    const p = runShardPartial(shard, plan, options);
+    each(p);
+    return p;
+  });
 }
 
 /** A partial with no shards and no rows (for a table with no shards). */

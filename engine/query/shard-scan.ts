@@ -1,7 +1,8 @@
 /**
- * The aggregate operator over one shard: scan → filter → group → accumulate, producing an
- * `AggregatePartial`. Sources outside the time range are skipped whole; row groups are
- * skipped, or read without filtering, by their zone maps.
+ * The aggregate operator over one shard (or, for plans that allow it, several shards into one
+ * set of groups): scan → filter → group → accumulate, producing an `AggregatePartial`. Sources
+ * outside the time range are skipped whole; row groups are skipped, or read without filtering,
+ * by their zone maps.
  *
  * Threading: `aggregateShard` runs start to finish on one thread and owns every structure it
  * builds; different shards may run on different threads at once (the snapshot is immutable,
@@ -126,8 +127,10 @@ class SeriesTotals {
 
 class AggregateScan {
   private readonly scratch = new Scratch();
-  private readonly reader: RowGroupReader;
-  private readonly filter: FilterEvaluator;
+  private shard!: ShardSnapshot;
+  private readonly shardIds: number[] = [];
+  private reader!: RowGroupReader;
+  private filter!: FilterEvaluator;
   private readonly encoders: KeyEncoder[];
   private readonly index: GroupIndex | null;
   private readonly direct: boolean;
@@ -144,9 +147,7 @@ class AggregateScan {
   readonly stats: ScanStats = emptyStats();
   private memoryBytes = 0;
 
-  constructor(private readonly shard: ShardSnapshot, private readonly plan: AggregatePlan) {
-    this.reader = new RowGroupReader(shard);
-    this.filter = new FilterEvaluator(plan.filter.predicate, this.scratch);
+  constructor(private readonly plan: AggregatePlan) {
     const b = plan.group.bucket;
     this.encoders = [...(b === null ? [] : [bucketEncoder(new BucketIndexer(b.boundaries))]), ...plan.group.keys.map((k) => keyEncoder(k.column))];
     // One dense key column: its value ids are the group ids, no group table needed.
@@ -245,7 +246,13 @@ class AggregateScan {
     if (this.totals !== null && this.index !== null) this.totals.update(this.index, batch);
   }
 
-  run(signal: AbortSignal | undefined): AggregatePartial {
+  /** Folds one shard's rows into the groups (several shards only when `scansAcrossShards`). */
+  scan(shard: ShardSnapshot, signal: AbortSignal | undefined): this {
+    this.shard = shard;
+    this.shardIds.push(shard.shard);
+    this.reader = new RowGroupReader(shard);
+    // per shard: actor predicates cache by the shard's dense actor ids
+    this.filter = new FilterEvaluator(this.plan.filter.predicate, this.scratch);
     const { fromMs, toMs } = this.plan.scan;
     const bucket = this.plan.group.bucket;
     const noBuckets = bucket !== null && bucket.boundaries.length < 2;
@@ -264,10 +271,10 @@ class AggregateScan {
       if (this.stats.rowsScanned > before) this.stats.segmentsScanned++;
       else this.stats.segmentsSkipped++;
     }
-    return this.result();
+    return this;
   }
 
-  private result(): AggregatePartial {
+  result(): AggregatePartial {
     const groups = this.groups;
     const keyOf = (g: number, j: number): number => (this.index === null ? g : this.index.keyOf(g, j));
     const keys: Value[][] = this.encoders.map((enc, j) => Array.from({ length: groups }, (_, g) => enc.value(keyOf(g, j))));
@@ -276,7 +283,7 @@ class AggregateScan {
     if (trimmableToTopGroups(this.plan)) main = keepTopGroups(main, this.plan);
     return {
       kind: 'aggregate',
-      shards: [this.shard.shard],
+      shards: this.shardIds.slice(),
       actorKeyed: this.plan.group.keys.some((k) => k.column.kind === 'actor'),
       memoryBytes: this.memoryBytes,
       main,
@@ -288,5 +295,24 @@ class AggregateScan {
 
 /** Runs an aggregate plan over one shard. */
 export function aggregateShard(shard: ShardSnapshot, plan: AggregatePlan, options: ShardScanOptions = {}): AggregatePartial {
-  return new AggregateScan(shard, plan).run(options.signal);
+  return new AggregateScan(plan).scan(shard, options.signal).result();
+}
+
+/**
+ * Whether one scan may fold several shards into one set of groups and give exactly the merge of
+ * their partials: no group keyed by the actor and no uniq($actor) counted per shard (both use
+ * per-shard dense actor ids), and no float sums (their rounding depends on the order of
+ * additions; every other state merges exactly in any order). Saves per-shard group tables,
+ * sketches, a merge and the transfer of each shard's partial.
+ */
+export function scansAcrossShards(plan: AggregatePlan): boolean {
+  if (plan.totals !== null || plan.group.keys.some((k) => k.column.kind === 'actor')) return false;
+  return plan.measures.every((m) => m.op !== 'actorDistinct' && m.state !== 'sum');
+}
+
+/** Runs an aggregate plan over shards into one partial (the plan must pass `scansAcrossShards`). */
+export function aggregateShards(shards: readonly ShardSnapshot[], plan: AggregatePlan, options: ShardScanOptions = {}): AggregatePartial {
+  const scan = new AggregateScan(plan);
+  for (const shard of shards) scan.scan(shard, options.signal);
+  return scan.result();
 }

@@ -1,12 +1,14 @@
 /**
  * runShardPartial / mergePartials / finalize as a worker pool would use them: partials cross
- * threads by structured clone and merge in any grouping to the same result as runQuery.
+ * threads by structured clone and merge in any grouping to the same result as runQuery; a scan
+ * over several shards at once (runShardPartials) merges to the same result too.
  */
 import { describe, expect, it } from 'vitest';
 import { ShoalError } from '../../engine/errors.js';
-import { createPlan, finalize, mergePartials, runQuery, runShardPartial, validateQuery, type Partial } from '../../engine/query/index.js';
+import { createPlan, finalize, mergePartials, runQuery, runShardPartial, runShardPartials, validateQuery, type AggregatePlan, type Partial } from '../../engine/query/index.js';
+import { scansAcrossShards } from '../../engine/query/shard-scan.js';
 import { memorySnapshot, rng } from '../helpers/memory-snapshot.js';
-import { randomEvents } from '../helpers/random-query.js';
+import { randomEvents, randomQuery } from '../helpers/random-query.js';
 
 const QUERIES = [
   { table: 't', groupBy: ['s1', '$actor'], measures: ['count', 'uniq($actor)', 'p90(n2)', 'uniq(s2)', 'min(s2)', 'avg(n1)'], limit: 5, other: true },
@@ -32,6 +34,32 @@ describe('partials', () => {
         expect({ columns: result.columns, rows: result.rows }, `seed ${seed} ${JSON.stringify(json)}`).toEqual({ columns: expected.columns, rows: expected.rows });
       }
     }
+  });
+
+  it('from one scan over several shards merge to the runQuery result', async () => {
+    let across = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const rand = rng(seed);
+      const c = randomEvents(rand);
+      const snap = memorySnapshot(c.events, { seed });
+      for (let i = 0; i < 8; i++) {
+        const json = randomQuery(rand, snap.normalized, c);
+        const label = `seed ${seed} ${JSON.stringify(json)}`;
+        let expected;
+        try {
+          expected = await runQuery(snap, json);
+        } catch {
+          continue; // limits (too many groups) are checked elsewhere
+        }
+        const plan = createPlan(validateQuery(json, snap), snap);
+        if (scansAcrossShards(plan as AggregatePlan)) across++;
+        // shards split as a two-worker pool splits them (s mod 2)
+        const partials = [0, 1].flatMap((w) => runShardPartials(snap.shards.filter((s) => s.shard % 2 === w), plan)).map((p) => structuredClone(p));
+        const result = finalize(mergePartials(partials), plan);
+        expect({ columns: result.columns, rows: result.rows }, label).toEqual({ columns: expected.columns, rows: expected.rows });
+      }
+    }
+    expect(across).toBeGreaterThan(30); // most random plans scan across shards
   });
 
   it('refuse to merge two partials of the same shard', () => {

@@ -1,10 +1,12 @@
 /**
  * A query worker's entry module. Each `run` request names some shards this worker owns; the
  * worker applies the request's deltas to its mirrors, rebuilds each shard's snapshot, runs
- * `runShardPartial` on it (the engine's own dispatch, so every plan kind runs here unchanged),
- * and posts the shards' partials back. It does not merge them: the main thread merges all
- * shards in one pass, as runQuery does (a merge here would be a second pass over the groups,
- * which costs more than it saves when groups are many, e.g. keyed by actor).
+ * `runShardPartials` on them (the engine's own dispatch, so every plan kind runs here
+ * unchanged), and posts the partials back: one per shard, or one for all of them when the plan's
+ * states merge exactly in a single scan (no float sums, nothing keyed by per-shard actor ids).
+ * It does not merge per-shard partials: the main thread merges all shards in one pass, as
+ * runQuery does (a merge here would be a second pass over the groups, which costs more than it
+ * saves when groups are many, e.g. keyed by actor, and would reorder float sums).
  *
  * Cancellation: the main thread sets a flag in a SharedArrayBuffer; the scan polls it through
  * an AbortSignal-like object between row groups (and the worker checks it between shards), so
@@ -15,7 +17,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ShoalError } from '../../errors.js';
-import { runShardPartial, type Partial as PartialResult } from '../index.js';
+import { runShardPartials } from '../index.js';
 import { sampledShard } from '../sample.js';
 import { WorkerState } from './worker-state.js';
 import { toWire, type RunRequest, type WorkerReply, type WorkerRequest } from './wire.js';
@@ -75,19 +77,16 @@ function run(req: RunRequest): void {
     process.exit(70);
   }
   try {
-    const partials: PartialResult[] = [];
-    for (const t of req.shards) {
-      signal.throwIfAborted();
-      const shard = sampledShard(state.shard(t, onRows), t.threshold);
-      const partial = runShardPartial(shard, req.plan, { signal: signal as unknown as AbortSignal });
-      partials.push(partial);
+    signal.throwIfAborted();
+    const shards = req.shards.map((t) => sampledShard(state.shard(t, onRows), t.threshold));
+    const partials = runShardPartials(shards, req.plan, { signal: signal as unknown as AbortSignal }, (partial) => {
       // The budget is per query: partials of every shard, in every worker, count together.
       const bytes = (partial as { memoryBytes?: number }).memoryBytes ?? 0;
       const total = Atomics.add(held, 0, BigInt(bytes)) + BigInt(bytes);
       if (total > BigInt(req.memoryBudgetBytes)) {
         throw new ShoalError('QUERY_MEMORY_EXCEEDED', [req.memoryBudgetBytes, `~${total} bytes of partial results across shards`]);
       }
-    }
+    });
     if (unreported > 0) post({ type: 'progress', id: req.id, rows: unreported });
     post({ type: 'done', id: req.id, partials, ...totals() });
   } catch (err) {
