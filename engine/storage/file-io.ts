@@ -9,7 +9,7 @@
  * in a child process) can give the process a byte budget past which writes fail with ENOSPC, as
  * a full disk would, and then lift it to show recovery (test/reliability/disk-full.test.ts).
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, writev, writeSync, unlinkSync } from 'node:fs';
 import { ShoalError } from '../errors.js';
 
 export function isDiskFull(err: unknown): boolean {
@@ -70,6 +70,36 @@ export function writeAll(fd: number, data: Uint8Array, position?: number): void 
     done += n;
   }
   if (end < data.length) throw diskFullError();
+}
+
+/**
+ * Appends `chunks` in order to `fd` (opened for appending) on the I/O thread pool, so the calling
+ * thread never waits for the file system; the same injected byte budget applies as in `writeAll`.
+ * libuv completes short writes of a file itself, so one callback means all bytes were written.
+ */
+export function writeAllAsync(fd: number, chunks: readonly Uint8Array[]): Promise<void> {
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  let list = chunks;
+  let full = false;
+  if (diskBudgetBytes !== Infinity && total > diskBudgetBytes) {
+    // Like a filling disk: what fits is written, then the write fails.
+    const cut: Uint8Array[] = [];
+    let room = diskBudgetBytes;
+    for (const c of chunks) {
+      if (room <= 0) break;
+      cut.push(c.length <= room ? c : c.subarray(0, room));
+      room -= c.length;
+    }
+    list = cut;
+    full = true;
+  }
+  if (diskBudgetBytes !== Infinity) diskBudgetBytes = Math.max(0, diskBudgetBytes - total);
+  return new Promise((resolve, reject) => {
+    const done = (err: NodeJS.ErrnoException | null): void => (err !== null ? reject(err) : full ? reject(diskFullError()) : resolve());
+    if (list.length === 0) return done(null);
+    writev(fd, list as Uint8Array[], (err) => done(err));
+  });
 }
 
 /** Replaces `path` atomically and durably with `data`. */

@@ -25,8 +25,8 @@ import { TailDicts } from './tail-dicts.js';
 import { TailSource } from './tail-source.js';
 import type { StoredType } from './typed-column.js';
 import { walPath } from './table-files.js';
-import { frameRecord, WalWriter } from './wal.js';
-import { encodeShardPart, type ShardPart } from './wal-record.js';
+import { WalWriter } from './wal.js';
+import { encodeShardRecord, type ShardPart } from './wal-record.js';
 
 export interface TableOptions {
   /** Flush the tails to segments once they hold this many rows in all (default 16,000,000). */
@@ -74,6 +74,12 @@ export interface IngestOptions {
   source?: string;
   /** Makes a retry of the same request a no-op for 24 h. */
   idempotencyKey?: string;
+  /**
+   * Awaited between slices of the call's split and WAL encoding (each batch, and about every
+   * PACE_ROWS rows of records), so a server's queries run in between; the call stays one
+   * transaction. Calls split one at a time, in call order, paced or not.
+   */
+  pace?: () => Promise<void>;
 }
 
 function summary(r: IngestResult): IngestResult {
@@ -118,6 +124,8 @@ interface PendingCommit {
 }
 
 const MAX_REPORTED_ERRORS = 100;
+/** Rows of WAL records encoded between two `pace` calls. */
+const PACE_ROWS = 32_768;
 /** Tail bytes per row assumed before the tails hold any row. */
 const DEFAULT_ROW_BYTES = 256;
 
@@ -146,6 +154,8 @@ export class Table {
   /** Shards and actor ids by parse-worker dictionary entry (see split-batch.ts). */
   private readonly actorCache = new ActorCache();
   private committing = false;
+  /** Settles when the last ingest call's split is done: the next one starts then (see `pace`). */
+  private splitTurn: Promise<void> = Promise.resolve();
   private rotateWaiters: ((err?: unknown) => void)[] = [];
   /** Flushes and compactions run one after another on this chain. */
   maintenance: Promise<void> = Promise.resolve();
@@ -227,7 +237,7 @@ export class Table {
     const batches = Array.isArray(input) ? input : [input];
     const admitted = await this.admit(batches.reduce((n, b) => n + b.count, 0));
     try {
-      const run = this.ingestNow(batches, opts.source ?? 'input', key);
+      const run = this.ingestNow(batches, opts.source ?? 'input', key, opts.pace);
       if (key !== undefined) this.idempotency.pending(key, run);
       const result = await run;
       const rows = this.tailRows();
@@ -290,7 +300,26 @@ export class Table {
     for (const w of waiters) w();
   }
 
-  private async ingestNow(batches: EventBatch[], source: string, key: string | undefined): Promise<IngestResult> {
+  private async ingestNow(batches: EventBatch[], source: string, key: string | undefined, pace: (() => Promise<void>) | undefined): Promise<IngestResult> {
+    // One split at a time, in call order (a paced one yields midway): actor ids and column
+    // types are then assigned in the order the WAL replays them.
+    const previous = this.splitTurn;
+    let endTurn!: () => void;
+    this.splitTurn = new Promise((resolve) => (endTurn = resolve));
+    let committed: Promise<void>;
+    let result: IngestResult;
+    try {
+      await previous;
+      [committed, result] = await this.splitAndQueue(batches, source, key, pace);
+    } finally {
+      endTurn();
+    }
+    await committed;
+    return result;
+  }
+
+  /** Splits and encodes a call's batches and queues its commit; returns the commit's promise. */
+  private async splitAndQueue(batches: EventBatch[], source: string, key: string | undefined, pace: (() => Promise<void>) | undefined): Promise<[Promise<void>, IngestResult]> {
     const schemaView = { types: this.schema, maxColumns: this.options.maxColumns };
     const ctx: SplitContext = { dicts: this.tails[0].dicts, actors: this.actors, actorCache: this.actorCache };
     const splitParts: Omit<ShardPart, 'batchId' | 'parts'>[] = [];
@@ -305,6 +334,7 @@ export class Table {
       }
       result.accepted += batch.count;
       result.rejected += batch.rejects.length;
+      if (pace !== undefined) await pace();
     }
     for (const p of splitParts) for (const [, n] of p.typeErrors) result.typeErrors += n;
     result.errors = deadLetters
@@ -316,18 +346,28 @@ export class Table {
     const batchId = this.nextBatchId++;
     const parts: ShardPart[] = splitParts.map((p) => ({ ...p, batchId, parts: splitParts.length }));
     if (key !== undefined) parts[0].idempotency = { key, atMs: Date.now(), result: summary(result) };
+    const records: PendingCommit['records'] = [];
+    let encodedRows = 0;
+    for (const p of parts) {
+      records.push({ shard: p.shard, bytes: encodeShardRecord(p) });
+      encodedRows += p.rowCount;
+      if (pace !== undefined && encodedRows >= PACE_ROWS) {
+        encodedRows = 0;
+        await pace();
+      }
+    }
     const now = Date.now();
     const pending: Omit<PendingCommit, 'resolve' | 'reject'> = {
-      records: parts.map((p) => ({ shard: p.shard, bytes: frameRecord(encodeShardPart(p)) })),
+      records,
       parts,
       deadLetterText: deadLetters.map((e) => formatDeadLetter(e, now)).join(''),
       deadLetterCount: deadLetters.length,
     };
-    await new Promise<void>((resolve, reject) => {
+    const committed = new Promise<void>((resolve, reject) => {
       this.queue.push({ ...pending, resolve, reject });
       void this.commitLoop();
     });
-    return result;
+    return [committed, result];
   }
 
   /** The event at `row` as flattened JSON, for the dead-letter log. */
@@ -362,16 +402,26 @@ export class Table {
     try {
       let dlText = '';
       let dlCount = 0;
+      const byShard = new Map<number, Uint8Array[]>();
       for (const item of group) {
         for (const r of item.records) {
-          if (!touched.has(r.shard)) touched.set(r.shard, this.wals[r.shard].bytes);
-          this.wals[r.shard].append(r.bytes);
+          let chunks = byShard.get(r.shard);
+          if (chunks === undefined) {
+            byShard.set(r.shard, (chunks = []));
+            touched.set(r.shard, this.wals[r.shard].bytes);
+          }
+          chunks.push(r.bytes);
         }
         dlText += item.deadLetterText;
         dlCount += item.deadLetterCount;
       }
+      // Writes and fsyncs run on the I/O thread pool; meanwhile this thread splits the next batches.
+      // Every write settles before it is judged (a cut-back must not race a write still running),
+      // and dead letters are appended only once every WAL record is written, as before.
+      const written = await Promise.allSettled([...byShard].map(([s, chunks]) => this.wals[s].appendAsync(chunks)));
+      for (const r of written) if (r.status === 'rejected') throw r.reason;
       this.deadLetters.append(dlText, dlCount);
-      await Promise.all([...[...touched.keys()].map((s) => this.wals[s].sync()), this.deadLetters.sync()]);
+      await Promise.all([...[...byShard.keys()].map((s) => this.wals[s].sync()), this.deadLetters.sync()]);
     } catch (err) {
       for (const [s, size] of touched) {
         try {

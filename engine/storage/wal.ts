@@ -12,7 +12,7 @@
  */
 import { closeSync, fstatSync, fsync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { ioError, writeAll } from './file-io.js';
+import { ioError, writeAll, writeAllAsync } from './file-io.js';
 
 const MAGIC = Buffer.from('SHOALWAL', 'latin1');
 const VERSION = 1;
@@ -139,6 +139,23 @@ export class WalWriter {
       }
       throw ioError(err, this.path);
     }
+  }
+
+  /**
+   * Appends framed records on the I/O thread pool: the main thread goes on splitting the next
+   * batches meanwhile (a write into a file system busy with other fsyncs can block for
+   * milliseconds). One call at a time per writer (the table's commit loop), `sync` after it. On
+   * failure the caller cuts the file back with `truncateTo`.
+   */
+  async appendAsync(framed: readonly Uint8Array[]): Promise<void> {
+    let bytes = 0;
+    for (const f of framed) bytes += f.length;
+    try {
+      await writeAllAsync(this.fd, framed);
+    } catch (err) {
+      throw ioError(err, this.path);
+    }
+    this.sizeBytes += bytes;
   }
 
   /** Cuts the file back to `sizeBytes` (undoing appends of a failed group commit). */

@@ -1,11 +1,15 @@
 /**
  * WAL record payloads: a shard part decodes to the rows it was encoded from, with string
  * dictionaries cut to the strings its rows use (any string, including lone surrogates and NUL),
- * and records of the previous layout (version 1) still decode.
+ * codes of any width, and records of the previous layouts (versions 1 and 2) still decode.
  */
 import { Packr } from 'msgpackr';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeShardPart, encodeShardPart, type ShardPart } from '../../engine/storage/wal-record.js';
+import { readWal } from '../../engine/storage/wal.js';
+import { decodeShardPart, encodeShardPart, encodeShardRecord, type ShardPart } from '../../engine/storage/wal-record.js';
+import { encodeShardPartV2 } from '../../engine/storage/wal-record-v2.js';
+import { tempDir } from './helpers.js';
 
 const ODD = ['plain', '', '\u0000nul', '\ud800 lone', 'é', '😀', '"quoted"\\', '__proto__'];
 
@@ -57,5 +61,74 @@ describe('WAL record payload', () => {
     const packr = new Packr({ useRecords: false, mapsAsObjects: false });
     const bad = packr.pack([2, 1, 1, 0, 1, new Uint8Array(8), ['u'], new Uint8Array(4), [['e', 2, new Uint8Array(4), '[1]', null]], [], null]);
     expect(() => decodeShardPart(bad)).toThrow(/dictionary/);
+  });
+
+  it('reads version 2 records', () => {
+    const p = part();
+    const back = decodeShardPart(encodeShardPartV2(p));
+    expect(strings(back, 's')).toEqual(strings(p, 's'));
+    expect(Array.from(back.times)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('round-trips codes and actors that need two and four bytes, nulls, booleans and an idempotency entry', () => {
+    const rows = 70_000;
+    const shared = Array.from({ length: rows }, (_, k) => `s${k}`);
+    const codes = Uint32Array.from({ length: rows }, (_, j) => (j * 7919) % rows);
+    const few = Uint32Array.from({ length: rows }, (_, j) => j % 300);
+    const validity = new Uint8Array((rows + 7) >> 3).fill(0xff);
+    for (let j = 0; j < rows; j += 3) validity[j >> 3] &= ~(1 << (j & 7));
+    const p: ShardPart = {
+      batchId: 1,
+      parts: 1,
+      shard: 0,
+      rowCount: rows,
+      times: Float64Array.from({ length: rows }, (_, j) => 1e12 + j),
+      actorValues: Array.from({ length: 300 }, (_, k) => (k % 2 === 0 ? `u${k}` : k)),
+      actorCodes: few,
+      columns: [
+        { name: 'wide', type: 'string', values: codes, dict: shared, validity: null },
+        { name: 'mid', type: 'string', values: few, dict: shared, validity },
+        { name: 'flag', type: 'boolean', values: Uint8Array.from({ length: rows }, (_, j) => j & 1), validity },
+      ],
+      typeErrors: [['flag', 2]],
+      idempotency: { key: 'k-1', atMs: 5, result: { accepted: rows, rejected: 0, typeErrors: 2, errors: [{ line: 3, message: 'm' }] } },
+    };
+    const back = decodeShardPart(encodeShardPart(p));
+    expect(strings(back, 'wide')).toEqual(strings(p, 'wide'));
+    expect(strings(back, 'mid')).toEqual(strings(p, 'mid'));
+    expect(Array.from(back.columns[2].values)).toEqual(Array.from(p.columns[2].values));
+    expect(Array.from(back.columns[2].validity!)).toEqual(Array.from(validity));
+    expect(Array.from(back.actorCodes, (c) => back.actorValues[c])).toEqual(Array.from(few, (c) => p.actorValues[c]));
+    expect([back.typeErrors, back.idempotency]).toEqual([p.typeErrors, p.idempotency]);
+  });
+
+  it('keeps actor values JSON cannot hold (a NaN from MessagePack input)', () => {
+    const p = { ...part(), actorValues: [Number.NaN, -Infinity] };
+    const back = decodeShardPart(encodeShardPart(p));
+    expect(back.actorValues).toEqual([Number.NaN, -Infinity]);
+  });
+
+  it('frames a record as the WAL reads it', () => {
+    const { dir, cleanup } = tempDir('shoal-walrec-');
+    try {
+      const path = `${dir}/r.wal`;
+      writeFileSync(path, Buffer.concat([Buffer.from('SHOALWAL\x01\x00\x00\x00', 'latin1'), encodeShardRecord(part()), encodeShardRecord(part())]));
+      const { records, damage } = readWal(path);
+      expect(damage).toBeNull();
+      expect(records.map((r) => strings(decodeShardPart(r), 's'))).toEqual([strings(part(), 's'), strings(part(), 's')]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses a version 3 record whose sections or codes do not fit', () => {
+    const payload = encodeShardPart(part());
+    expect(() => decodeShardPart(payload.subarray(0, payload.length - 8))).toThrow(/shorter/);
+    const bad = Uint8Array.from(payload);
+    // The actor codes follow the header and the times; a code past the two actor values is damage.
+    const headerBytes = Buffer.from(bad.buffer).readUInt32LE(20);
+    const actorAt = ((24 + headerBytes + 7) & ~7) + 5 * 8;
+    bad[actorAt] = 9;
+    expect(() => decodeShardPart(bad)).toThrow(/outside/);
   });
 });
