@@ -64,20 +64,31 @@ function sizeOf(n: number, smallCount: number, ws: number, wl: number): number {
 let flags = new Uint8Array(65536);
 
 /**
- * Marks in `flags` the rows that may be small whatever the width, and returns the smallest
- * candidate delta (Infinity when there is none). A candidate has a non-negative delta below
- * 2^31 that keeps its run of small rows summing below 2^31, since the decoder holds that sum in
- * an int32. Each candidate is judged as if every earlier one were small, which overstates the
- * sum of any real choice, so the bound holds at every width.
+ * Marks in `flags` the rows that may be small whatever the width and returns the block's range
+ * and smallest candidate delta (Infinity when there is none), or null unless every value is an
+ * exact integer. A candidate has a non-negative delta below 2^31 that keeps its run of small rows
+ * summing below 2^31, since the decoder holds that sum in an int32. Each candidate is judged as
+ * if every earlier one were small, which overstates the sum of any real choice, so the bound
+ * holds at every width.
  */
-function markCandidates(values: Float64Array): number {
+function markCandidates(values: Float64Array): { min: number; max: number; lo: number } | null {
   const n = values.length;
   if (flags.length < n) flags = new Uint8Array(n);
+  let prev = values[0];
+  if (!isExactInteger(prev)) return null;
+  let min = prev;
+  let max = prev;
   let rel = 0;
   let lo = Infinity;
   flags[0] = 0;
   for (let i = 1; i < n; i++) {
-    const d = values[i] - values[i - 1];
+    const v = values[i];
+    // Fractions and NaN fail the floor test; ±Infinity and |v| > 2^53 fail the caller's range test.
+    if (Math.floor(v) !== v || (v === 0 && 1 / v < 0)) return null;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    const d = v - prev;
+    prev = v;
     if (d >= 0 && rel + d < INT32_LIMIT) {
       rel += d;
       flags[i] = 1;
@@ -87,29 +98,19 @@ function markCandidates(values: Float64Array): number {
       flags[i] = 0;
     }
   }
-  return lo;
+  return { min, max, lo };
 }
 
 /** The cheapest split of a block, or null unless its values are exact integers in a safe range. */
 function planOf(values: Float64Array): Plan | null {
   const n = values.length;
   if (n === 0) return { ws: 0, wl: 0, smallCount: 0, min: 0, lo: 0, sizeBytes: HEADER_BYTES };
-  let prev = values[0];
-  if (!isExactInteger(prev)) return null;
-  let min = prev;
-  let max = prev;
-  for (let i = 1; i < n; i++) {
-    const v = values[i];
-    // Fractions and NaN fail the floor test; ±Infinity and |v| > 2^53 fail the range test below.
-    if (Math.floor(v) !== v || (v === 0 && 1 / v < 0)) return null;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    prev = v;
-  }
+  const marked = markCandidates(values);
+  if (marked === null) return null;
+  const { min, max } = marked;
   if (min < -TWO_POW_53 || max > TWO_POW_53 || max - min > MAX_SAFE) return null;
   const wl = bitWidth(max - min);
-  let lo = markCandidates(values);
-  if (lo === Infinity) lo = 0; // no candidate: every row is large
+  const lo = marked.lo === Infinity ? 0 : marked.lo; // no candidate: every row is large
   widthCounts.fill(0);
   for (let i = 1; i < n; i++) if (flags[i] === 1) widthCounts[bitWidth(values[i] - values[i - 1] - lo)]++;
   let best: Plan = { ws: 0, wl, smallCount: 0, min, lo, sizeBytes: Infinity };
@@ -122,6 +123,7 @@ function planOf(values: Float64Array): Plan | null {
   return best;
 }
 
+/** Writes the block planned by `planOf(values)`, which must be the latest call (it left the candidate flags). */
 function encodeWith(values: Float64Array, p: Plan): Uint8Array {
   const n = values.length;
   const block = newBlock(p.sizeBytes);
@@ -131,7 +133,6 @@ function encodeWith(values: Float64Array, p: Plan): Uint8Array {
   view.setUint32(8, p.smallCount, true);
   view.setFloat64(16, p.min, true);
   view.setFloat64(24, p.lo, true);
-  markCandidates(values);
   const small = new Uint32Array(p.smallCount);
   const large = new Float64Array(n - p.smallCount);
   const limit = 2 ** p.ws;

@@ -4,7 +4,9 @@
  * Writer: `encodeBest` asks every encoding that supports the block's physical kind for its
  * estimated size (one cheap pass each), encodes with the smallest, and `compressIfPays` adds LZ4
  * on top when that saves 10%. Reader: `decompress`, then `decodeBlock` with the stored id.
- * Validity bitmaps travel beside the values (validity.ts).
+ * Validity bitmaps travel beside the values (validity.ts); the writer passes a block's bitmap to
+ * `encodeBest` and the reader passes it back to `decodeBlock`, so the sparse encoding can store
+ * only the valid rows.
  *
  * Adding an encoding: one file implementing `Encoding` plus one line in `ALL`. Ids are written to
  * disk: never change or reuse one. On equal estimates the earlier encoding in `ALL` wins, so
@@ -19,12 +21,16 @@ import { dictionaryF64 } from './dictionary-f64.js';
 import { forBitpack } from './for-bitpack.js';
 import { plain } from './plain.js';
 import { rle } from './rle.js';
+import { sparseOver } from './sparse.js';
 
 export type { Encoding, PhysicalArray, PhysicalKind } from './encoding.js';
 export { buildValidity, countNulls, decodeValidity, encodeValidity } from './validity.js';
 export { compressIfPays, decompress } from './compression.js';
 
-const ALL: readonly Encoding[] = [constant, plain, forBitpack, rle, deltaBitpack, dictionaryF64, decimal, deltaSplit];
+/** Encodings that need nothing but the values; sparse picks among them for a block's valid rows. */
+const DENSE: readonly Encoding[] = [constant, plain, forBitpack, rle, deltaBitpack, dictionaryF64, decimal, deltaSplit];
+const sparse = sparseOver(DENSE);
+const ALL: readonly Encoding[] = [...DENSE, sparse];
 
 /** Every encoding by id. */
 export const ENCODINGS: ReadonlyMap<number, Encoding> = new Map(ALL.map((e) => [e.id, e]));
@@ -39,6 +45,7 @@ export const ENCODING_IDS = {
   decimal: decimal.id,
   dictionaryF64: dictionaryF64.id,
   deltaSplit: deltaSplit.id,
+  sparse: sparse.id,
 } as const;
 
 /** The encoding with id `encodingId`; throws naming the id when there is none. */

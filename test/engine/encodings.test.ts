@@ -1,10 +1,12 @@
 /**
  * Property tests for the encoding family: on random blocks of every physical kind and many shapes
  * (random bit patterns, edge values, integers of every width, sorted and run-sorted timestamps,
- * short decimals, few distinct values, runs, constants; 0..70000 rows), every encoding that
- * accepts a block round-trips it bit for bit, its estimate matches its output, truncated blocks
- * are rejected, and encodeBest picks the smallest and is never larger than plain. A block is
- * built from (shape, size, seed), so a failing case prints as a short seed fast-check can shrink.
+ * short decimals, few distinct values, runs, constants; 0..70000 rows; without nulls, or with
+ * random or run-shaped nulls whose rows hold the writer's filler or arbitrary values), every
+ * encoding that accepts a block round-trips it bit for bit given the block's validity, its
+ * estimate matches its output, truncated blocks are rejected, and encodeBest picks the smallest
+ * and is never larger than plain. A block is built from (shape, size, seed, nulls), so a failing
+ * case prints as a short seed fast-check can shrink.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -157,17 +159,53 @@ const SIZES = fc.oneof(
 interface Block {
   shape: string;
   values: Values;
+  /** Validity bitmap (bit set = valid) or null; encoders and decoders get it as the writer passes it. */
+  validity: Uint8Array | null;
 }
 
-/** A block of `kind` values: a shape, a size, a seed, and an element offset into its buffer. */
+/**
+ * Null patterns: none, or a density of nulls (all, none, sparse, dense) in random rows or runs.
+ * `filled` null rows hold the segment writer's filler (the previous valid value, the first valid
+ * value before it), as stored blocks do; otherwise they keep arbitrary values.
+ */
+const NULLS = fc.oneof(
+  fc.constant(null),
+  fc.record({ density: fc.constantFrom(0, 0.01, 0.15, 0.5, 0.9, 0.999, 1), runs: fc.boolean(), filled: fc.boolean(), seed: fc.integer() }),
+);
+
+function withNulls(values: Values, spec: { density: number; runs: boolean; filled: boolean; seed: number }): Uint8Array {
+  const r = rng(spec.seed);
+  const n = values.length;
+  const validity = new Uint8Array((n + 7) >> 3);
+  let isNull = false;
+  for (let i = 0; i < n; i++) {
+    if (!spec.runs || r() < 0.05) isNull = r() < spec.density;
+    if (!isNull) validity[i >> 3] |= 1 << (i & 7);
+  }
+  if (spec.filled) {
+    let first = -1;
+    for (let i = 0; i < n && first < 0; i++) if ((validity[i >> 3] >> (i & 7)) & 1) first = i;
+    // Copy bit patterns through a byte view: NaN payloads must survive as the writer's copies do.
+    const size = values.BYTES_PER_ELEMENT;
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, n * size);
+    let from = first;
+    for (let i = 0; i < n && first >= 0; i++) {
+      if ((validity[i >> 3] >> (i & 7)) & 1) from = i;
+      else bytes.copyWithin(i * size, from * size, from * size + size);
+    }
+  }
+  return validity;
+}
+
+/** A block of `kind` values: a shape, a size, a seed, an element offset into its buffer, nulls. */
 function blockArb(kind: PhysicalKind): fc.Arbitrary<Block> {
   return fc
-    .record({ shape: fc.constantFrom(...Object.keys(SHAPES[kind])), size: SIZES, seed: fc.integer(), offset: fc.integer({ min: 0, max: 3 }) })
-    .map(({ shape, size, seed, offset }) => {
+    .record({ shape: fc.constantFrom(...Object.keys(SHAPES[kind])), size: SIZES, seed: fc.integer(), offset: fc.integer({ min: 0, max: 3 }), nulls: NULLS })
+    .map(({ shape, size, seed, offset, nulls }) => {
       const all = kind === 'f64' ? new Float64Array(size + offset) : kind === 'u32' ? new Uint32Array(size + offset) : new Uint8Array(size + offset);
       const values = all.subarray(offset);
       SHAPES[kind][shape](rng(seed), size, values);
-      return { shape, values };
+      return { shape, values, validity: nulls === null ? null : withNulls(values, nulls) };
     });
 }
 
@@ -194,32 +232,32 @@ describe('every encoding round-trips what it accepts', () => {
     it(`${kind}: bit-exact decode, exact estimate, into out, from unaligned bytes, truncation rejected`, () => {
       const accepted = new Map<string, number>();
       fc.assert(
-        fc.property(blockArb(kind), fc.integer({ min: 1, max: 7 }), ({ values }, misalign) => {
+        fc.property(blockArb(kind), fc.integer({ min: 1, max: 7 }), ({ values, validity }, misalign) => {
           const n = values.length;
           for (const encoding of ENCODINGS.values()) {
             if (!encoding.kinds.includes(kind)) continue;
-            const estimate = encoding.analyze(values, kind);
+            const estimate = encoding.analyze(values, kind, validity);
             if (estimate === null) continue;
             accepted.set(encoding.name, (accepted.get(encoding.name) ?? 0) + 1);
-            const bytes = encoding.encode(values, kind);
+            const bytes = encoding.encode(values, kind, validity);
             expect(bytes.length, `${encoding.name} estimate`).toBe(estimate);
-            expect(firstDifference(encoding.decode(bytes, kind, n), values, n), encoding.name).toBe(-1);
+            expect(firstDifference(encoding.decode(bytes, kind, n, undefined, validity), values, n), encoding.name).toBe(-1);
 
             // Into a larger, dirty `out`: the first n slots are overwritten, the rest untouched.
             const out = emptyLike(values, n + 3).fill(7);
-            expect(encoding.decode(bytes, kind, n, out)).toBe(out);
+            expect(encoding.decode(bytes, kind, n, out, validity)).toBe(out);
             expect(firstDifference(out, values, n), `${encoding.name} into out`).toBe(-1);
             expect(Array.from(out.subarray(n)), `${encoding.name} wrote past rowCount`).toEqual([7, 7, 7]);
 
             // From bytes at an odd offset, as a block sits behind a validity bitmap in a file.
             const shifted = new Uint8Array(bytes.length + misalign);
             shifted.set(bytes, misalign);
-            const back = decodeBlock(encoding.id, shifted.subarray(misalign), kind, n);
+            const back = decodeBlock(encoding.id, shifted.subarray(misalign), kind, n, undefined, validity);
             expect(firstDifference(back, values, n), `${encoding.name} unaligned`).toBe(-1);
 
             if (bytes.length > 0) {
               const cut = bytes.length - 1 - ((misalign * 7919) % bytes.length);
-              expect(() => encoding.decode(bytes.subarray(0, cut), kind, n), `${encoding.name} truncated to ${cut}`).toThrow();
+              expect(() => encoding.decode(bytes.subarray(0, cut), kind, n, undefined, validity), `${encoding.name} truncated to ${cut}`).toThrow();
             }
           }
         }),
@@ -233,16 +271,16 @@ describe('every encoding round-trips what it accepts', () => {
 
     it(`${kind}: encodeBest picks the smallest estimate, never above plain, and round-trips`, () => {
       fc.assert(
-        fc.property(blockArb(kind), ({ values }) => {
+        fc.property(blockArb(kind), ({ values, validity }) => {
           const n = values.length;
-          const { encodingId, bytes } = encodeBest(values, kind);
+          const { encodingId, bytes } = encodeBest(values, kind, validity);
           const sizes = [...ENCODINGS.values()]
             .filter((e) => e.kinds.includes(kind))
-            .map((e) => e.analyze(values, kind))
+            .map((e) => e.analyze(values, kind, validity))
             .filter((s): s is number => s !== null);
           expect(bytes.length).toBe(Math.min(...sizes));
           expect(bytes.length).toBeLessThanOrEqual(ENCODINGS.get(ENCODING_IDS.plain)!.analyze(values, kind)!);
-          expect(firstDifference(decodeBlock(encodingId, bytes, kind, n), values, n)).toBe(-1);
+          expect(firstDifference(decodeBlock(encodingId, bytes, kind, n, undefined, validity), values, n)).toBe(-1);
         }),
         { numRuns: RUNS },
       );
