@@ -51,7 +51,11 @@ export class RetentionStream {
     this.pending = new PendingKeys(this.keys.length);
   }
 
-  /** One batch of start/return rows. */
+  /**
+   * One batch of start/return rows. Return events update only the retained flag of their
+   * period; the period of the previous row is kept in lo … hi, so a row costs a range check
+   * instead of a bucket search (a batch is one day partition's row group: usually one period).
+   */
   private add(b: RowBatch): boolean {
     const { m: n, rows, actorIds, times, bits } = b;
     const { cohort, lastReturn, lastT, retained, P, indexer } = this;
@@ -59,7 +63,13 @@ export class RetentionStream {
     const bounds = plan.boundaries;
     const first = bounds[0];
     const last = bounds[bounds.length - 1];
+    const ef = plan.entryFromMs;
+    const et = plan.entryToMs;
     const A = this.actorCount;
+    // The period p of the last return event seen: [lo, hi) (empty before the first).
+    let p = 0;
+    let lo = 0;
+    let hi = 0;
     for (let j = 0; j < n; j++) {
       const r = rows[j];
       const a = actorIds[r];
@@ -68,7 +78,7 @@ export class RetentionStream {
       lastT[a] = t;
       const m = bits[r];
       let c = cohort[a];
-      if (c < 0 && (m & START) !== 0 && t >= plan.entryFromMs && t < plan.entryToMs) {
+      if (c < 0 && (m & START) !== 0 && t >= ef && t < et) {
         c = indexer.indexOf(t);
         if (c >= plan.cohorts) throw new ShoalError('INTERNAL', ['a cohort event lies outside the cohort range']);
         cohort[a] = c;
@@ -76,7 +86,11 @@ export class RetentionStream {
         if (lastReturn[a] === c) retained[a * P] = 1;
       }
       if ((m & RETURN) === 0 || t < first || t >= last) continue;
-      const p = indexer.indexOf(t);
+      if (!(t >= lo && t < hi)) {
+        p = indexer.indexOf(t);
+        lo = bounds[p];
+        hi = bounds[p + 1];
+      }
       if (c < 0) {
         lastReturn[a] = p;
         continue;

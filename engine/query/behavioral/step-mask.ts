@@ -6,8 +6,9 @@
  * never runs per row: for each such column, the bits of all its filters are computed once
  * per dictionary entry (cached by dictionary identity: a source's row groups share one), and
  * a row's bits are then one table lookup on its code. With all steps on one column (the usual
- * funnel) the whole mask is a single pass `bits[i] = table[codes[i]]`. Other filters go
- * through FilterEvaluator's selection vectors and are OR-ed in.
+ * funnel) the whole mask is a single pass `bits[i] = table[codes[i]]`. A constant filter (a
+ * retention without `return`: every event) is a bit set in every row, folded into those
+ * tables. Other filters go through FilterEvaluator's selection vectors and are OR-ed in.
  *
  * Null semantics match FilterEvaluator: a null value matches no comparison, so null rows get
  * no bits from these tables (`exists`/`!exists` take the general path).
@@ -35,12 +36,18 @@ function isDictLeaf(f: FilterNode): f is Leaf {
 export class StepMasker {
   private readonly columns: DictColumn[] = [];
   private readonly general: { index: number; eval: FilterEvaluator }[] = [];
+  /** Bits of the filters that are constant true: set in every row. */
+  private constBits = 0;
   /** One evaluator per filter, for zone-map verdicts. */
   private readonly verdictOf: FilterEvaluator[];
 
   constructor(filters: readonly FilterNode[], scratch: Scratch) {
     this.verdictOf = filters.map((f) => new FilterEvaluator(f, scratch));
     filters.forEach((f, i) => {
+      if (f.kind === 'const') {
+        if (f.value) this.constBits |= 1 << i;
+        return;
+      }
       if (!isDictLeaf(f)) {
         this.general.push({ index: i, eval: this.verdictOf[i] });
         return;
@@ -62,7 +69,7 @@ export class StepMasker {
     if (t === undefined) {
       t = new Uint32Array(dict.length + 1);
       for (let c = 0; c < dict.length; c++) {
-        let bits = 0;
+        let bits = this.constBits;
         for (const { leaf, bit } of col.leaves) if (matchValue(leaf.op, leaf.value, dict[c])) bits |= bit;
         t[c] = bits;
       }
@@ -72,8 +79,8 @@ export class StepMasker {
   }
 
   /**
-   * The fused common case — every filter a string comparison on one column without nulls —
-   * in one pass: writes all rows' bits and the rows with some bit into `picked`. Returns how
+   * The fused common case — every filter a string comparison on one column without nulls, or
+   * constant — in one pass: writes all rows' bits and the rows with some bit into `picked`. Returns how
    * many were picked, or −1 when the filters are of another shape (use `compute`).
    */
   pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array): number {
@@ -97,23 +104,24 @@ export class StepMasker {
   /** Writes the bits of rows 0 … n−1 of the current row group into `bits`. */
   compute(r: RowGroupReader, n: number, bits: Uint32Array, verdicts: readonly number[]): void {
     let written = false;
+    const constBits = this.constBits; // in every table entry, and OR-ed in where a null masks the entry out
     for (const col of this.columns) {
       const vec = r.column(col.ref);
       if (vec === null || vec.type !== 'string') continue; // every row null: no bits
       const table = this.table(col, vec.dict);
       const { codes, validity } = vec;
       if (!written) {
-        // bits[i] = table[codes[i]] (0 where null)
+        // bits[i] = table[codes[i]] (only the constant bits where null)
         if (validity === null) for (let i = 0; i < n; i++) bits[i] = table[codes[i]];
-        else for (let i = 0; i < n; i++) bits[i] = table[codes[i]] & -((validity[i >> 3] >> (i & 7)) & 1);
+        else for (let i = 0; i < n; i++) bits[i] = (table[codes[i]] & -((validity[i >> 3] >> (i & 7)) & 1)) | constBits;
         written = true;
       } else if (validity === null) {
         for (let i = 0; i < n; i++) bits[i] |= table[codes[i]];
       } else {
-        for (let i = 0; i < n; i++) bits[i] |= table[codes[i]] & -((validity[i >> 3] >> (i & 7)) & 1);
+        for (let i = 0; i < n; i++) bits[i] |= (table[codes[i]] & -((validity[i >> 3] >> (i & 7)) & 1)) | constBits;
       }
     }
-    if (!written) bits.fill(0, 0, n);
+    if (!written) bits.fill(this.constBits, 0, n);
     for (const { index, eval: ev } of this.general) {
       const bit = 1 << index;
       const v = verdicts[index];
