@@ -19,6 +19,29 @@ export interface Batch {
   rows: Uint32Array;
   n: number;
   gids: Int32Array | null;
+  /**
+   * Optional, beside `gids`: the batch as runs of one group (rows sorted by the key, e.g. by
+   * actor within a segment). Run k covers positions [ends[k−1], ends[k]) (from 0 for k = 0)
+   * and belongs to group runGids[k]. Accumulators may fold a run at once instead of row by row.
+   */
+  runs?: { count: number; ends: Int32Array; gids: Int32Array };
+}
+
+/**
+ * Whether every value of `v` is finite, so that v[i] · 0 is 0 and a null row can be added as
+ * v[i] · validity bit without a branch (null rows may hold any value). Cached per decoded
+ * array: row groups come back from the block cache as the same array query after query.
+ */
+const finiteArrays = new WeakMap<Float64Array | Uint8Array, boolean>();
+export function allFinite(v: Float64Array | Uint8Array): boolean {
+  let known = finiteArrays.get(v);
+  if (known === undefined) {
+    let bad = 0;
+    // bad += !isFinite(v[i]): x − x is 0 for finite x, NaN otherwise
+    for (let i = 0; i < v.length; i++) bad += +(v[i] - v[i] !== 0);
+    finiteArrays.set(v, (known = bad === 0));
+  }
+  return known;
 }
 
 export interface Accumulator {
@@ -38,14 +61,21 @@ export class CountAcc implements Accumulator {
   grow(g: number): void {
     this.counts = growF64(this.counts, g, 0);
   }
-  update({ r, rows, n, gids }: Batch): void {
+  update({ r, rows, n, gids, runs }: Batch): void {
     const c = this.counts;
     const col = this.node.op === 'countValues' ? r.column(this.node.column!) : undefined;
     if (col === null) return;
     const validity = col === undefined ? null : col.validity;
     if (validity === null) {
       if (gids === null) c[0] += n;
-      else for (let i = 0; i < n; i++) c[gids[i]]++;
+      else if (runs !== undefined) {
+        // counts[g] += length of each run of g
+        const { count, ends, gids: rg } = runs;
+        for (let k = 0, at = 0; k < count; k++) {
+          c[rg[k]] += ends[k] - at;
+          at = ends[k];
+        }
+      } else for (let i = 0; i < n; i++) c[gids[i]]++;
       return;
     }
     // counts[g] += isValid(row)
@@ -76,13 +106,14 @@ class SumAcc implements Accumulator {
     this.sums = growF64(this.sums, g, 0);
     this.counts = growF64(this.counts, g, 0);
   }
-  update({ r, rows, n, gids }: Batch): void {
+  update({ r, rows, n, gids, runs }: Batch): void {
     const col = r.column(this.node.column!);
     if (col === null || col.type === 'string') return;
     const v = col.values;
     const s = this.sums;
     const c = this.counts;
     const validity = col.validity;
+    if (runs !== undefined && (validity === null || allFinite(v))) return sumRuns(v, validity, rows, runs, s, c);
     if (validity === null && gids === null) {
       let acc = 0;
       for (let i = 0; i < n; i++) acc += v[rows[i]];
@@ -110,6 +141,33 @@ class SumAcc implements Accumulator {
   }
   state(g: number): MeasureState {
     return { kind: 'sum', sums: this.sums.slice(0, g), counts: this.counts.slice(0, g) };
+  }
+}
+
+/**
+ * sums[g] += values, counts[g] += non-null rows, one run of group g at a time: the run adds up
+ * in registers, and null rows add v · 0 (the values are finite) instead of taking a branch.
+ */
+function sumRuns(v: Float64Array | Uint8Array, validity: Uint8Array | null, rows: Uint32Array, runs: NonNullable<Batch['runs']>, s: Float64Array, c: Float64Array): void {
+  const { count, ends, gids } = runs;
+  let at = 0;
+  for (let k = 0; k < count; k++) {
+    const end = ends[k];
+    let acc = 0;
+    let valid = end - at;
+    if (validity === null) for (let i = at; i < end; i++) acc += v[rows[i]];
+    else {
+      valid = 0;
+      for (let i = at; i < end; i++) {
+        const row = rows[i];
+        const bit = (validity[row >> 3] >> (row & 7)) & 1;
+        acc += v[row] * bit;
+        valid += bit;
+      }
+    }
+    s[gids[k]] += acc;
+    c[gids[k]] += valid;
+    at = end;
   }
 }
 

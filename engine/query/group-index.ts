@@ -117,6 +117,16 @@ export class GroupIndex {
     this.slots = slots;
   }
 
+  /** Width 1: the group id of value id v, adding a group when it is new. */
+  lookupValue(v: number): number {
+    if (v < this.table.length) {
+      const d = this.table[v];
+      if (d !== 0) return d - 1;
+    }
+    this.tuple[0] = v;
+    return this.lookup(this.tuple);
+  }
+
   /** The group id of tuple t, adding a group when it is new (width 1 or hash mode). */
   lookup(t: Int32Array): number {
     if (this.width === 1) {

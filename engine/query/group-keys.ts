@@ -276,9 +276,14 @@ class BooleanKey implements KeyEncoder {
   }
 }
 
-class ActorKey implements KeyEncoder {
+export class ActorKey implements KeyEncoder {
   readonly dense = false;
   private shardValue: ((id: number) => Value) | null = null;
+
+  /** Binds value() to the reader's shard (encode does this; callers that bypass encode call it). */
+  attach(r: RowGroupReader): void {
+    this.shardValue ??= (id) => r.shard.actorValue(id);
+  }
 
   size(): number {
     return 0;

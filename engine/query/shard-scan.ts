@@ -17,7 +17,7 @@ import { FilterEvaluator } from './filter-eval.js';
 import { keepTopGroups, trimmableToTopGroups } from './finalize.js';
 import { NONE, ALL, zoneVerdict } from './filter-zone.js';
 import { GroupIndex } from './group-index.js';
-import { bucketEncoder, keyEncoder, StringKey, type KeyEncoder } from './group-keys.js';
+import { ActorKey, bucketEncoder, keyEncoder, StringKey, type KeyEncoder } from './group-keys.js';
 import { emptyStats, type AggregatePartial, type GroupSet, type ScanStats } from './partial.js';
 import type { AggregatePlan, MeasureNode } from './plan.js';
 import { RowGroupReader, Scratch } from './row-group.js';
@@ -139,6 +139,10 @@ class AggregateScan {
   private readonly totals: SeriesTotals | null;
   private keyCols: Int32Array[] = [];
   private gids = new Int32Array(0);
+  /** Grouped by the actor alone: rows come in runs of one actor (see assignActorRuns). */
+  private readonly actorKey: ActorKey | null;
+  private runEnds = new Int32Array(0);
+  private runGids = new Int32Array(0);
   /** Set when the only measure counts rows and the grouping allows counting without row ids. */
   private rowCounter: CountAcc | null = null;
   private tallyKey: StringKey | null = null;
@@ -155,6 +159,7 @@ class AggregateScan {
     this.index = this.encoders.length > 0 && !this.direct ? new GroupIndex(this.encoders.length, plan.limits.maxGroups) : null;
     this.accs = sharedAccumulators(plan.measures);
     this.unique = [...new Set(this.accs)];
+    this.actorKey = this.encoders.length === 1 && this.encoders[0] instanceof ActorKey ? this.encoders[0] : null;
     this.totals = plan.totals === null ? null : new SeriesTotals(plan.group.keys.length, plan);
     const only = this.unique.length === 1 ? this.unique[0] : null;
     if (only instanceof CountAcc && only.countsRows && this.totals === null) {
@@ -201,6 +206,40 @@ class AggregateScan {
     const cap = this.scratch.iota.length;
     this.gids = new Int32Array(cap);
     this.keyCols = this.encoders.map(() => new Int32Array(cap));
+    if (this.actorKey !== null) {
+      this.runEnds = new Int32Array(cap);
+      this.runGids = new Int32Array(cap);
+    }
+  }
+
+  /**
+   * Group ids of the selected rows when the actor is the only key, and the runs of one actor:
+   * rows of a segment are sorted by actor, so a run (a dozen rows or more) costs one group
+   * lookup and lets counts and sums fold it at once. In the tail, runs are mostly single rows.
+   */
+  private assignActorRuns(r: RowGroupReader, rows: Uint32Array, n: number): NonNullable<Batch['runs']> {
+    this.actorKey!.attach(r);
+    const ids = r.actorIds();
+    const index = this.index!;
+    const gids = this.gids;
+    const ends = this.runEnds;
+    const rg = this.runGids;
+    let k = 0;
+    let prev = -1;
+    let g = -1;
+    // gids[i] = group of ids[rows[i]]; a new run wherever the actor changes
+    for (let i = 0; i < n; i++) {
+      const id = ids[rows[i]];
+      if (id !== prev) {
+        if (k > 0) ends[k - 1] = i;
+        g = index.lookupValue(id);
+        rg[k++] = g;
+        prev = id;
+      }
+      gids[i] = g;
+    }
+    if (k > 0) ends[k - 1] = n;
+    return { count: k, ends, gids: rg };
   }
 
   private checkMemory(): void {
@@ -225,7 +264,12 @@ class AggregateScan {
     if (n === 0) return;
     const rows = sel ?? this.scratch.iota;
     let gids: Int32Array | null = null;
-    if (this.direct) {
+    let runs: Batch['runs'];
+    if (this.actorKey !== null) {
+      runs = this.assignActorRuns(r, rows, n);
+      this.groups = this.index!.size;
+      gids = this.gids;
+    } else if (this.direct) {
       this.encoders[0].encode(r, rows, n, this.keyCols[0]);
       this.groups = this.encoders[0].size();
       if (this.groups > this.plan.limits.maxGroups) throw new ShoalError('TOO_MANY_GROUPS', [this.plan.limits.maxGroups]);
@@ -238,7 +282,7 @@ class AggregateScan {
       this.groups = this.index.size;
       gids = this.gids;
     }
-    const batch: Batch = { r, rows, n, gids };
+    const batch: Batch = { r, rows, n, gids, runs };
     for (const a of this.unique) {
       a.grow(this.groups);
       a.update(batch);
