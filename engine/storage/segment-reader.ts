@@ -197,7 +197,7 @@ export class SegmentReader implements ScanSource {
     const payload = this.readBlob(ref, what);
     const validity = ref.vl === 0 ? null : payload.subarray(0, ref.vl);
     try {
-      const values = decodeBlock(ref.e, payload.subarray(ref.vl), kind, rowCount);
+      const values = decodeBlock(ref.e, payload.subarray(ref.vl), kind, rowCount, undefined, validity);
       return { values, validity };
     } catch (err) {
       throw new CorruptDataError(this.path, `${what}: ${(err as Error).message}`);

@@ -63,7 +63,7 @@ function writeBlock(
   validity: Uint8Array | null,
   zone: { min: number | string | null; max: number | string | null; nc: number },
 ): BlockRef {
-  const { encodingId, bytes } = encodeBest(values, kind);
+  const { encodingId, bytes } = encodeBest(values, kind, validity);
   let payload = bytes;
   if (validity !== null) {
     payload = new Uint8Array(validity.length + bytes.length);
