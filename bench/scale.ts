@@ -17,7 +17,7 @@
  * bench/out/scale-<N>-partial.{json,md}, and is rewritten after every step.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -109,18 +109,24 @@ function environment(loadAtStart: number): ScaleEnv {
   };
 }
 
+/** Whether `pid` is alive and a Shoal CLI (not a later process that reused the pid). */
+function isIngestProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cli.ts');
+  } catch {
+    return false;
+  }
+}
+
 /** Settles a chunk interrupted mid-ingest: in the table (record it, untimed) or not (ingest it again). */
 async function settleInterrupted(state: RunState, plan: RunPlan, dataDir: string, o: Options): Promise<void> {
   const open = state.ingesting;
   if (open === null) return;
-  if (open.pid !== null) {
-    try {
-      process.kill(open.pid, 0);
-      throw new Error(`the ingest of chunk ${open.index} (pid ${open.pid}) may still be running; wait for it or stop it, then run again`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
+  // a harness killed outright leaves its ingest child running, orphaned; it must end first
+  if (open.pid !== null && isIngestProcess(open.pid)) {
+    throw new Error(`the ingest of chunk ${open.index} (pid ${open.pid}) is still running; wait for it or stop it, then run again`);
   }
+  rmSync(join(o.workDir, `chunk-${open.index}.ndjson`), { force: true });
   const done = state.chunks.reduce((s, c) => s + c.accepted, 0);
   const rows = await countRows(dataDir, o.queryTimeoutMs);
   const chunk = plan.chunks[open.index];

@@ -45,6 +45,8 @@ export interface ScaleReport {
   shuffled: boolean;
   env: ScaleEnv;
   eventsIngested: number;
+  /** Events of the chunks whose ingest was timed (all but chunks recovered after an interruption). */
+  timedEvents: number;
   /** Sustained rate: events of the timed chunks / the sum of their ingest times. */
   ingestEventsPerSec: number | null;
   ingestSeconds: number;
@@ -150,6 +152,7 @@ export function buildReport(state: RunState, queries: ScaleQuery[], env: ScaleEn
     shuffled: state.config.shuffle,
     env,
     eventsIngested,
+    timedEvents,
     ingestEventsPerSec: ingestRate,
     ingestSeconds,
     ingestCpuSeconds: timed.reduce((s, c) => s + c.ingestCpuSeconds, 0),
@@ -205,7 +208,7 @@ export function markdownReport(r: ScaleReport): string {
   out.push('## Ingest over time', '');
   out.push(
     `Sustained: ${r.ingestEventsPerSec === null ? '—' : `**${fmtInt(r.ingestEventsPerSec)} events/s**`} ` +
-      `(${fmtInt(r.eventsIngested)} events, ${r.ingestSeconds.toFixed(1)} s of ingest, ${r.ingestCpuSeconds.toFixed(1)} CPU s); ` +
+      `(${fmtInt(r.timedEvents)} events${r.timedEvents < r.eventsIngested ? ' of the chunks timed; chunks recovered after an interruption have no times' : ''}, ${r.ingestSeconds.toFixed(1)} s of ingest, ${r.ingestCpuSeconds.toFixed(1)} CPU s); ` +
       `slowest chunk ${r.minChunkEventsPerSec === null ? '—' : `${fmtInt(r.minChunkEventsPerSec)} events/s`}. ` +
       `Generation is excluded: ${r.generateSeconds.toFixed(1)} s${r.generateEventsPerSec === null ? '' : ` (${fmtInt(r.generateEventsPerSec)} events/s)`}, run before each chunk's ingest, never beside it.`,
     '',
