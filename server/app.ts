@@ -21,7 +21,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { toShoalError } from './errors.js';
 import { IngestPool } from './ingest-pool.js';
 import { registerPoolMetrics, type PoolStatsView } from './pool-metrics.js';
-import { DEFAULT_SCHEDULER_OPTIONS, QueryScheduler, type Executor, type SchedulerOptions } from './query-scheduler.js';
+import { DEFAULT_SCHEDULER_OPTIONS, QueryScheduler, type Executor, type QueryLimitOptions, type SchedulerOptions } from './query-scheduler.js';
 import { registerIngestRoute } from './routes/ingest.js';
 import { registerQueryRoute } from './routes/query.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -41,7 +41,7 @@ export interface AppOptions {
   /** Per-client request rate limit (default: SHOAL_RATE_LIMIT_MAX / _WINDOW_MS, else 6000 per minute). */
   rateLimit?: RateLimitOptions;
   scheduler?: Partial<SchedulerOptions>;
-  /** How queries execute (default: in-process runQuery). */
+  /** How queries execute (default: in-process runQuery); it gets `queryLimits` with every query. */
   executor?: Executor;
   /** Counters of the query worker pool behind `executor`, exported on /metrics. */
   poolStats?: () => PoolStatsView;
@@ -71,11 +71,7 @@ const UPLOT_DIST_DIR = dirname(createRequire(import.meta.url).resolve('uplot'));
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/** Per-query limits beyond the timeout (defaults: the engine's). */
-export interface QueryLimitOptions {
-  maxGroups?: number;
-  memoryBudgetBytes?: number;
-}
+export type { QueryLimitOptions };
 
 /**
  * In-process execution on the main thread. Rows are metered as row groups are decoded, so an
@@ -122,9 +118,13 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     },
   });
   const metrics = createMetrics(opts.store);
-  // With a worker pool as the executor, small queries still run here on the main thread.
-  const inProcess = inProcessExecutor(opts.queryLimits ?? {});
-  const scheduler = new QueryScheduler(opts.store, opts.executor ?? inProcess, { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler }, opts.executor && inProcess);
+  // With a worker pool as the executor, small queries still run here on the main thread; both
+  // enforce the same limits.
+  const limits = opts.queryLimits ?? {};
+  const inProcess = inProcessExecutor(limits);
+  const given = opts.executor;
+  const executor: Executor | undefined = given && ((snapshot, query, signal, progress) => given(snapshot, query, signal, progress, limits));
+  const scheduler = new QueryScheduler(opts.store, executor ?? inProcess, { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler }, executor && inProcess);
   const keys = opts.apiKeys ?? [];
   let closing = false;
   metrics.addCollected('gauge', 'shoal_queries_running', 'Queries running per lane', ['lane'], () =>

@@ -18,7 +18,14 @@ export interface ExecutorProgress {
   busy(worker: string, seconds: number): void;
 }
 
-export type Executor = (snapshot: TableSnapshot, query: unknown, signal: AbortSignal, progress: ExecutorProgress) => Promise<ResultLike>;
+/** Per-query limits beyond the timeout (defaults: the engine's). */
+export interface QueryLimitOptions {
+  maxGroups?: number;
+  memoryBudgetBytes?: number;
+}
+
+/** Runs one query; `limits` are the server's (buildApp passes them to every executor). */
+export type Executor = (snapshot: TableSnapshot, query: unknown, signal: AbortSignal, progress: ExecutorProgress, limits?: QueryLimitOptions) => Promise<ResultLike>;
 
 const NO_PROGRESS: ExecutorProgress = { rowsScanned() {}, busy() {} };
 

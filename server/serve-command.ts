@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { QueryPool, Store } from '../engine/index.js';
-import { buildApp } from './app.js';
+import { buildApp, type QueryLimitOptions } from './app.js';
 import { apiKeysFromEnv } from './auth.js';
 import { loadDemo } from './cli/demo-command.js';
 
@@ -19,9 +19,20 @@ export const SERVE_HELP = `Usage: shoal serve [options]
   --demo-events N   size of that demo table (default 300000)
 
 API keys: SHOAL_API_KEYS="key1:read,key2:ingest,key3:admin" or SHOAL_API_KEYS_FILE=path.
+Query limits: SHOAL_QUERY_MAX_GROUPS (default 1000000), SHOAL_QUERY_MEMORY_MB (default 1024).
 `;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Query limits from SHOAL_QUERY_MAX_GROUPS and SHOAL_QUERY_MEMORY_MB (unset or invalid: the engine's defaults). */
+export function queryLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): QueryLimitOptions {
+  const limits: QueryLimitOptions = {};
+  const groups = Number(env.SHOAL_QUERY_MAX_GROUPS);
+  if (Number.isInteger(groups) && groups > 0) limits.maxGroups = groups;
+  const mb = Number(env.SHOAL_QUERY_MEMORY_MB);
+  if (Number.isFinite(mb) && mb > 0) limits.memoryBudgetBytes = Math.floor(mb * 2 ** 20);
+  return limits;
+}
 
 export async function runServeCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -57,7 +68,8 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   const shoal = await buildApp({
     store,
     apiKeys: keys,
-    executor: (snapshot, query, signal, progress) => pool.run(snapshot, query, { signal, progress }) as never,
+    queryLimits: queryLimitsFromEnv(),
+    executor: (snapshot, query, signal, progress, limits) => pool.run(snapshot, query, { ...limits, signal, progress }) as never,
     poolStats: () => pool.stats(),
   });
   await shoal.app.listen({ port, host });

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ERRORS } from '../../engine/index.js';
+import { ERRORS, QueryPool } from '../../engine/index.js';
 import { ingest, metricValue, postQuery, testServer, type TestServer } from './helpers.js';
 
 const T0 = Date.UTC(2026, 9, 1);
@@ -62,6 +62,30 @@ describe('query errors', () => {
     expectError(await postQuery(s, { table: 'nope' }), 'UNKNOWN_TABLE');
   });
 
+});
+
+describe('query limits on the worker pool', () => {
+  let pool: QueryPool;
+  afterEach(async () => {
+    await pool?.close();
+  });
+
+  it('enforces the group limit and the memory budget on queries the pool executes', async () => {
+    pool = new QueryPool({ workers: 1, inlineMaxRows: 0 });
+    s = await testServer({
+      queryLimits: { maxGroups: 3, memoryBudgetBytes: 4096 },
+      executor: (snapshot, query, signal, progress, limits) => pool.run(snapshot, query, { ...limits, signal, progress }) as never,
+    });
+    expect((await ingest(s, 'events', EVENTS)).statusCode).toBe(200);
+    const distinct = Array.from({ length: 5000 }, (_, i) => ({ user_id: `u${i % 50}`, time: T0 + i, name: `name-${i}` }));
+    expect((await ingest(s, 'wide', distinct)).statusCode).toBe(200);
+    expectError(await postQuery(s, { table: 'events', groupBy: ['event', 'name'] }), 'TOO_MANY_GROUPS');
+    expectError(await postQuery(s, { table: 'wide', measures: ['uniq(name)'] }), 'QUERY_MEMORY_EXCEEDED');
+    // Within the limits the same pool answers.
+    const ok = await postQuery(s, { table: 'events', where: ['event', '=', 'e1'], groupBy: ['event'], measures: ['count'] });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(pool.stats().tasks).toBeGreaterThan(0);
+  });
 });
 
 describe('query metrics', () => {
