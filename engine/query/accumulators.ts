@@ -23,8 +23,10 @@ export interface Batch {
    * Optional, beside `gids`: the batch as runs of one group (rows sorted by the key, e.g. by
    * actor within a segment). Run k covers positions [ends[k−1], ends[k]) (from 0 for k = 0)
    * and belongs to group runGids[k]. Accumulators may fold a run at once instead of row by row.
+   * `contiguous`: rows[i] is i (the whole row group). When every accumulator `foldsRuns`,
+   * `gids` is not filled.
    */
-  runs?: { count: number; ends: Int32Array; gids: Int32Array };
+  runs?: { count: number; ends: Int32Array; gids: Int32Array; contiguous: boolean };
 }
 
 /**
@@ -45,6 +47,8 @@ export function allFinite(v: Float64Array | Uint8Array): boolean {
 }
 
 export interface Accumulator {
+  /** Reads `runs` and never `gids` when a batch has runs. */
+  readonly foldsRuns?: boolean;
   /** Makes room for groups 0 … groups−1. */
   grow(groups: number): void;
   update(b: Batch): void;
@@ -55,6 +59,7 @@ export interface Accumulator {
 }
 
 export class CountAcc implements Accumulator {
+  readonly foldsRuns = true;
   private counts: Float64Array<ArrayBuffer> = new Float64Array(16);
   /** With a column: count its non-null values (count(col)); without: count rows. */
   constructor(private readonly node: MeasureNode) {}
@@ -78,6 +83,17 @@ export class CountAcc implements Accumulator {
       } else for (let i = 0; i < n; i++) c[gids[i]]++;
       return;
     }
+    if (runs !== undefined) {
+      // counts[g] += non-null rows of each run of g
+      const { count, ends, gids: rg } = runs;
+      for (let k = 0, at = 0; k < count; k++) {
+        let valid = 0;
+        for (let i = at; i < ends[k]; i++) valid += (validity[rows[i] >> 3] >> (rows[i] & 7)) & 1;
+        c[rg[k]] += valid;
+        at = ends[k];
+      }
+      return;
+    }
     // counts[g] += isValid(row)
     for (let i = 0; i < n; i++) c[gids === null ? 0 : gids[i]] += (validity[rows[i] >> 3] >> (rows[i] & 7)) & 1;
   }
@@ -99,6 +115,7 @@ export class CountAcc implements Accumulator {
 }
 
 class SumAcc implements Accumulator {
+  readonly foldsRuns = true;
   private sums: Float64Array<ArrayBuffer> = new Float64Array(16);
   private counts: Float64Array<ArrayBuffer> = new Float64Array(16);
   constructor(private readonly node: MeasureNode) {}
@@ -113,7 +130,7 @@ class SumAcc implements Accumulator {
     const s = this.sums;
     const c = this.counts;
     const validity = col.validity;
-    if (runs !== undefined && (validity === null || allFinite(v))) return sumRuns(v, validity, rows, runs, s, c);
+    if (runs !== undefined) return sumRuns(v, validity, rows, runs, s, c);
     if (validity === null && gids === null) {
       let acc = 0;
       for (let i = 0; i < n; i++) acc += v[rows[i]];
@@ -146,23 +163,43 @@ class SumAcc implements Accumulator {
 
 /**
  * sums[g] += values, counts[g] += non-null rows, one run of group g at a time: the run adds up
- * in registers, and null rows add v · 0 (the values are finite) instead of taking a branch.
+ * in registers, and when the values are all finite a null row adds v · 0 instead of taking a
+ * branch. A contiguous batch reads row i directly.
  */
 function sumRuns(v: Float64Array | Uint8Array, validity: Uint8Array | null, rows: Uint32Array, runs: NonNullable<Batch['runs']>, s: Float64Array, c: Float64Array): void {
-  const { count, ends, gids } = runs;
+  const { count, ends, gids, contiguous } = runs;
+  const masked = validity !== null && allFinite(v);
   let at = 0;
   for (let k = 0; k < count; k++) {
     const end = ends[k];
     let acc = 0;
     let valid = end - at;
-    if (validity === null) for (let i = at; i < end; i++) acc += v[rows[i]];
-    else {
+    if (validity === null) {
+      if (contiguous) for (let i = at; i < end; i++) acc += v[i];
+      else for (let i = at; i < end; i++) acc += v[rows[i]];
+    } else if (masked && contiguous) {
+      valid = 0;
+      // acc += isValid(i) ? v[i] : 0
+      for (let i = at; i < end; i++) {
+        const bit = (validity[i >> 3] >> (i & 7)) & 1;
+        acc += v[i] * bit;
+        valid += bit;
+      }
+    } else if (masked) {
       valid = 0;
       for (let i = at; i < end; i++) {
         const row = rows[i];
         const bit = (validity[row >> 3] >> (row & 7)) & 1;
         acc += v[row] * bit;
         valid += bit;
+      }
+    } else {
+      valid = 0;
+      for (let i = at; i < end; i++) {
+        const row = rows[i];
+        if (!isValidRow(validity, row)) continue;
+        acc += v[row];
+        valid++;
       }
     }
     s[gids[k]] += acc;

@@ -75,6 +75,34 @@ function sharedAccumulators(nodes: MeasureNode[]): Accumulator[] {
   });
 }
 
+interface ActorRuns {
+  count: number;
+  /** Run k is rows [ends[k−1], ends[k]) of the row group, all of actor actors[k]. */
+  ends: Int32Array;
+  actors: Uint32Array;
+}
+
+/** Runs of the decoded actor-id blocks seen (a block cache hands out the same array again). */
+const actorRunCache = new WeakMap<Uint32Array, ActorRuns>();
+
+/** The runs of equal ids in ids[0 … n). */
+function actorRunsOf(ids: Uint32Array, n: number): ActorRuns {
+  const known = actorRunCache.get(ids);
+  if (known !== undefined && (known.count === 0 ? 0 : known.ends[known.count - 1]) === n) return known;
+  let count = 0;
+  for (let i = 0; i < n; i++) count += +(i === 0 || ids[i] !== ids[i - 1]);
+  const ends = new Int32Array(count);
+  const actors = new Uint32Array(count);
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || ids[i] !== ids[i - 1]) actors[++k] = ids[i];
+    ends[k] = i + 1;
+  }
+  const runs = { count, ends, actors };
+  actorRunCache.set(ids, runs);
+  return runs;
+}
+
 /** Per-series state beside the per-bucket groups (see AggregatePlan.totals). */
 class SeriesTotals {
   readonly index: GroupIndex;
@@ -142,6 +170,8 @@ class AggregateScan {
   /** Grouped by the actor alone: rows come in runs of one actor (see assignActorRuns). */
   private readonly actorKey: ActorKey | null;
   private runEnds = new Int32Array(0);
+  /** Some accumulator reads per-row group ids even when a batch has runs. */
+  private readonly rowGids: boolean;
   private runGids = new Int32Array(0);
   /** Set when the only measure counts rows and the grouping allows counting without row ids. */
   private rowCounter: CountAcc | null = null;
@@ -160,6 +190,7 @@ class AggregateScan {
     this.accs = sharedAccumulators(plan.measures);
     this.unique = [...new Set(this.accs)];
     this.actorKey = this.encoders.length === 1 && this.encoders[0] instanceof ActorKey ? this.encoders[0] : null;
+    this.rowGids = !this.unique.every((a) => a.foldsRuns === true) || plan.totals !== null;
     this.totals = plan.totals === null ? null : new SeriesTotals(plan.group.keys.length, plan);
     const only = this.unique.length === 1 ? this.unique[0] : null;
     if (only instanceof CountAcc && only.countsRows && this.totals === null) {
@@ -217,13 +248,25 @@ class AggregateScan {
    * rows of a segment are sorted by actor, so a run (a dozen rows or more) costs one group
    * lookup and lets counts and sums fold it at once. In the tail, runs are mostly single rows.
    */
-  private assignActorRuns(r: RowGroupReader, rows: Uint32Array, n: number): NonNullable<Batch['runs']> {
+  private assignActorRuns(r: RowGroupReader, rows: Uint32Array, n: number, contiguous: boolean): NonNullable<Batch['runs']> {
     this.actorKey!.attach(r);
     const ids = r.actorIds();
     const index = this.index!;
+    const rg = this.runGids;
+    if (contiguous) {
+      // the whole row group: its runs are known from earlier queries (cached per decoded block)
+      const { count, ends, actors } = actorRunsOf(ids, n);
+      for (let k = 0; k < count; k++) rg[k] = index.lookupValue(actors[k]);
+      if (this.rowGids) {
+        for (let k = 0, at = 0; k < count; k++) {
+          this.gids.fill(rg[k], at, ends[k]);
+          at = ends[k];
+        }
+      }
+      return { count, ends, gids: rg, contiguous };
+    }
     const gids = this.gids;
     const ends = this.runEnds;
-    const rg = this.runGids;
     let k = 0;
     let prev = -1;
     let g = -1;
@@ -239,7 +282,7 @@ class AggregateScan {
       gids[i] = g;
     }
     if (k > 0) ends[k - 1] = n;
-    return { count: k, ends, gids: rg };
+    return { count: k, ends, gids: rg, contiguous };
   }
 
   private checkMemory(): void {
@@ -266,7 +309,7 @@ class AggregateScan {
     let gids: Int32Array | null = null;
     let runs: Batch['runs'];
     if (this.actorKey !== null) {
-      runs = this.assignActorRuns(r, rows, n);
+      runs = this.assignActorRuns(r, rows, n, sel === null);
       this.groups = this.index!.size;
       gids = this.gids;
     } else if (this.direct) {
