@@ -6,6 +6,11 @@
  * bench/out/. Writes bench/results/load.json and load.md; never asserts.
  *
  *   npm run bench:load -- [--events 10e6] [--duration 15] [--connections 4] [--server src|dist] [--out-name load]
+ *   npm run bench:load -- --data bench/out/query-stores-100m/shoal [--table events] ...
+ *
+ * `--data DIR` serves an existing data directory (its table `events`, or `--table`) instead of
+ * loading one; bulk ingest bodies then come from the 1M-event file. The bench's own `bulk` table
+ * is dropped before and after the run, so the directory is left as it was found.
  *
  * `--server dist` runs the compiled server (`npm run build` first), as `npm start` does; `src`
  * runs the sources through tsx, whose loader every worker thread also has to start.
@@ -163,13 +168,19 @@ async function main(): Promise<void> {
       'body-events': { type: 'string', default: '200000' },
       'out-name': { type: 'string', default: 'load' },
       server: { type: 'string', default: 'src' },
+      data: { type: 'string' },
+      table: { type: 'string', default: 'events' },
     },
   });
-  const events = parseCount(values.events!);
   const durationS = Number(values.duration);
   const connections = Number(values.connections);
-  const file = await ensureEvents(events);
-  const dataDir = await ensureStore(file, events);
+  const table = values.table!;
+  SMALL_QUERY.table = table;
+  HEAVY_QUERY.table = table;
+  // An existing store is served as is; otherwise one is loaded (once) from a generated file.
+  let events = parseCount(values.events!);
+  const file = await ensureEvents(values.data === undefined ? events : Math.min(events, 1e6));
+  const dataDir = values.data ?? (await ensureStore(file, events));
   const body = bulkBody(file, Number(values['body-events']));
   const bodyEvents = body.toString('latin1').split('\n').length - 1;
   const loadBefore = loadavg()[0];
@@ -178,6 +189,11 @@ async function main(): Promise<void> {
   const { port } = server;
   try {
     await send(port, 'DELETE', '/v1/tables/bulk').catch(() => undefined);
+    if (values.data !== undefined) {
+      const info = await send(port, 'GET', `/v1/tables/${table}`);
+      if (info.status !== 200) throw new Error(`table ${table} in ${dataDir}: ${info.status} ${info.text.slice(0, 200)}`);
+      events = (JSON.parse(info.text) as { rowCount: number }).rowCount;
+    }
     // Warm up, and time the heavy query alone.
     for (let i = 0; i < 20; i++) await queryOnce(port, SMALL_QUERY)();
     await queryOnce(port, HEAVY_QUERY)();
@@ -222,7 +238,7 @@ async function main(): Promise<void> {
     const report = {
       date: new Date().toISOString(),
       events,
-      dataset: `bench/generator, seed 1, ${file.split('/').pop()}`,
+      dataset: values.data === undefined ? `bench/generator, seed 1, ${file.split('/').pop()}` : `${dataDir}, table ${table}`,
       cpus: `${availableParallelism()} x ${cpus()[0]?.model ?? 'cpu'}`,
       // Other work on the machine skews every figure: the 1-minute load average before and after.
       loadAverage: { before: loadBefore, after: loadavg()[0] },
@@ -246,6 +262,7 @@ async function main(): Promise<void> {
     writeFileSync(join(RESULTS, `${values['out-name']}.md`), md);
     process.stdout.write(md);
   } finally {
+    await send(port, 'DELETE', '/v1/tables/bulk').catch(() => undefined);
     process.stderr.write(`server exited with ${await server.stop()}\n`);
   }
 }
