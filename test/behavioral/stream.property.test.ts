@@ -1,6 +1,6 @@
 /**
- * The streamed fast paths (funnel-stream.ts, sessions-stream.ts, retention-stream.ts: per-actor
- * state, no gathering) against the reference, on random tables whose events arrive in time
+ * The streamed fast paths (funnel-stream.ts, sessions-stream.ts, retention-stream.ts,
+ * paths-stream.ts: per-actor state, no gathering) against the reference, on random tables whose events arrive in time
  * order — so each shard's sources follow one another in time, as day partitions do, and the
  * shards stream — and, in a third of the seeds, with a few late events moved to the end (a
  * tail out of time order: the pass stops and falls back to gathering, with the same answer).
@@ -13,9 +13,9 @@ import { streamActorRows, type RowBatch } from '../../engine/query/behavioral/ac
 import type { BehavioralPlan } from '../../engine/query/behavioral/index.js';
 import { createPlan, runQuery, validateQuery } from '../../engine/query/index.js';
 import { memorySnapshot, rng, type Event } from '../helpers/memory-snapshot.js';
-import { refFunnel, refRetention, refSessions } from '../reference/behavioral.js';
+import { refFunnel, refPaths, refRetention, refSessions } from '../reference/behavioral.js';
 import { diffBehavioral, type Comparable } from './compare.js';
-import { randomBehavioralEvents, randomFunnel, randomRetention, randomSessions } from './random-behavioral.js';
+import { randomBehavioralEvents, randomFunnel, randomPaths, randomRetention, randomSessions } from './random-behavioral.js';
 
 const RUNS = Number(process.env.BEHAVIORAL_STREAM_RUNS ?? 120);
 
@@ -64,6 +64,7 @@ async function checkSeed(seed: number): Promise<void> {
     { q: funnel, ref: refFunnel },
     { q: sessions, ref: refSessions },
     { q: randomRetention(rand, c), ref: refRetention },
+    { q: randomPaths(rand, c), ref: refPaths },
   ];
   for (const { q, ref } of cases) {
     const got = (await runQuery(snapshot, q)) as Comparable;

@@ -72,6 +72,8 @@ export interface RowBatch {
   bits: Uint32Array;
   /** out[j][i] = value id of extra column j at row rows[positions[i]], for i in [0, count); valid during the sink call only. */
   encode(positions: Int32Array, count: number, out: Int32Array[]): void;
+  /** out[j][i] = value id of extra column j at row rows[i], for every i in [0, m) (operators that need most rows' values: paths). */
+  encodeAll(out: Int32Array[]): void;
 }
 
 /** Consumes one batch; returns false when an actor's events came out of time order (the pass stops). */
@@ -113,7 +115,7 @@ class StreamReader {
     ({ bits: this.bits, picked: this.picked, ids: this.ids } = buffers);
     this.reader = new RowGroupReader(shard);
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
-    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, encode: (p, n, out) => this.encodeAt(p, n, out) };
+    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
 
   /** Reads `sources` (in this order; the rest of the shard's sources count as skipped); false when the sink stopped the pass. */
@@ -197,6 +199,12 @@ class StreamReader {
     b.actorIds = reader.actorIds();
     b.times = (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
     if (!this.sink!(b)) this.stopped = true;
+  }
+
+  /** RowBatch.encodeAll of the current batch. */
+  private encodeAll(out: Int32Array[]): void {
+    const b = this.batch!;
+    for (let j = 0; j < this.encoders.length; j++) this.encoders[j].encode(this.reader, b.rows, b.m, out[j]);
   }
 
   /** RowBatch.encode of the current batch. */

@@ -8,6 +8,8 @@
  *
  * Nodes are small integer codes into the partial's node list (code 0: null, which also marks
  * positions past the session's end), so paths are integer tuples per shard and in merges.
+ * Sessions are counted in a trie of path prefixes (path-counter.ts); a shard whose sources
+ * can be streamed in per-actor time order is counted without gathering (paths-stream.ts).
  *
  * Threading: `pathsShard` runs on one thread and owns all its state.
  */
@@ -15,86 +17,35 @@ import { ShoalError } from '../../errors.js';
 import type { Value } from '../../types.js';
 import type { ScanStats } from '../partial.js';
 import type { ShardSnapshot } from '../source.js';
-import { actorRowList, collectActorRows, releaseActorRows } from './actor-stream.js';
-import { GroupTable } from './group-table.js';
+import type { KeyEncoder } from '../group-keys.js';
+import { actorRowList, collectActorRows, releaseActorRows, type ActorRows } from './actor-stream.js';
+import { NodeCodes, PathTrie, ROOT, TupleCounts } from './path-counter.js';
 import type { PathCounts, PathsPartial } from './partial.js';
+import { streamPaths } from './paths-stream.js';
 import type { PathsPlan } from './plan.js';
 
-/** Counts per tuple of a GroupTable, as a PathCounts. */
-export class TupleCounts {
-  readonly table: GroupTable;
-  private counts: Float64Array = new Float64Array(64);
-
-  constructor(readonly width: number, maxGroups: number) {
-    this.table = new GroupTable(Array.from({ length: width }, () => (id: number) => id), maxGroups);
-  }
-
-  /** Adds `n` to the tuple in `this.table.tuple`. */
-  add(n: number): void {
-    const g = this.table.lookup();
-    if (g >= this.counts.length) {
-      const next = new Float64Array(this.counts.length * 2);
-      next.set(this.counts);
-      this.counts = next;
-    }
-    this.counts[g] += n;
-  }
-
-  result(): PathCounts {
-    const n = this.table.size;
-    const codes = new Int32Array(n * this.width);
-    const cols = this.table.keys();
-    for (let g = 0; g < n; g++) for (let j = 0; j < this.width; j++) codes[g * this.width + j] = cols[j][g] as number;
-    return { n, codes, counts: this.counts.slice(0, n) };
-  }
-
-  bytes(): number {
-    return this.table.bytes() + this.counts.byteLength;
-  }
-}
-
-/** Runs a paths plan over one shard. */
-export function pathsShard(shard: ShardSnapshot, plan: PathsPlan, signal?: AbortSignal): PathsPartial {
-  const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
+/** Counts the gathered rows' sessions into `trie` (a shard that could not be streamed); returns the node codes of the value ids. */
+function countGathered(rows: ActorRows, plan: PathsPlan, trie: PathTrie, signal: AbortSignal | undefined): NodeCodes {
   const q = plan.query;
-  const rows = collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
   const enc = rows.encoders[0];
-  // Code of an encoder id: id + 1, or 0 for null; filled lazily.
-  let codeOf = new Int32Array(0);
-  const code = (id: number): number => {
-    if (id >= codeOf.length) {
-      const next = new Int32Array(Math.max(id + 1, codeOf.length * 2, 64)).fill(-1);
-      next.set(codeOf);
-      codeOf = next;
-    }
-    let c = codeOf[id];
-    if (c < 0) codeOf[id] = c = enc.value(id) === null ? 0 : id + 1;
-    return c;
-  };
-  const paths = new TupleCounts(q.depth + 1, plan.limits.maxGroups);
-  const edges = new TupleCounts(3, plan.limits.maxGroups);
   const { times, masks, ranges, rangeStart } = rows;
   const ids = rows.extras[0];
+  const codes = new NodeCodes();
+  let bound = enc.size();
+  if (!enc.dense) for (let j = 0; j < rangeStart[rows.actorCount]; j++) for (let i = ranges[2 * j]; i < ranges[2 * j + 1]; i++) bound = Math.max(bound, ids[i] + 1);
+  codes.ensure(enc, bound);
+  const codeOf = codes.codeOf;
   const step = q.direction === 'after' ? 1 : -1;
   const hasStart = q.start !== null;
   let idx: Int32Array = new Int32Array(64);
-  const pt = paths.table.tuple;
-  const et = edges.table.tuple;
   /** One session: positions lo … hi−1 of the actor's row list `idx`. */
   const session = (lo: number, hi: number): void => {
     let p = lo;
     if (hasStart) while (p < hi && (masks[idx[p]] & 1) === 0) p++;
     if (p === hi) return;
-    pt.fill(0);
-    pt[0] = code(ids[idx[p]]);
-    for (let k = 1, r = p + step; k <= q.depth && r >= lo && r < hi; k++, r += step) {
-      pt[k] = code(ids[idx[r]]);
-      et[0] = k;
-      et[1] = pt[k - 1];
-      et[2] = pt[k];
-      edges.add(1);
-    }
-    paths.add(1);
+    let node = trie.step(ROOT, codeOf[ids[idx[p]]]);
+    for (let k = 1, r = p + step; k <= q.depth && r >= lo && r < hi; k++, r += step) node = trie.step(node, codeOf[ids[idx[r]]]);
+    trie.end(node);
   };
   for (let k = 0; k < rows.actorCount; k++) {
     if ((k & 1023) === 0) signal?.throwIfAborted(); // a shard may hold millions of actors
@@ -121,12 +72,31 @@ export function pathsShard(shard: ShardSnapshot, plan: PathsPlan, signal?: Abort
       }
     }
   }
-  releaseActorRows(rows);
-  const memoryBytes = paths.bytes() + edges.bytes();
+  return codes;
+}
+
+/** Runs a paths plan over one shard: streamed when the shard allows (paths-stream.ts), else gathered. */
+export function pathsShard(shard: ShardSnapshot, plan: PathsPlan, signal?: AbortSignal): PathsPartial {
+  const stats: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
+  const q = plan.query;
+  let trie = new PathTrie(q.depth, plan.limits.maxGroups);
+  const streamed = streamPaths(shard, plan, stats, trie, signal);
+  let enc: KeyEncoder;
+  let codes: NodeCodes;
+  if (streamed !== null) {
+    enc = streamed.encoder;
+    codes = streamed.stream.codes;
+  } else {
+    trie = new PathTrie(q.depth, plan.limits.maxGroups);
+    const rows = collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
+    enc = rows.encoders[0];
+    codes = countGathered(rows, plan, trie, signal);
+    releaseActorRows(rows);
+  }
+  const { paths, edges } = trie.result();
+  const memoryBytes = trie.bytes() + paths.codes.byteLength + edges.codes.byteLength + 8 * (paths.n + edges.n);
   if (memoryBytes > plan.limits.memoryBudgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [plan.limits.memoryBudgetBytes, `~${memoryBytes} bytes of paths in shard ${shard.shard}`]);
-  const nodes: Value[] = [null];
-  for (let id = 0; id < codeOf.length; id++) nodes[id + 1] = codeOf[id] > 0 ? enc.value(id) : null;
-  return { kind: 'paths', shards: [shard.shard], memoryBytes, stats, depth: q.depth, nodes, paths: paths.result(), edges: edges.result() };
+  return { kind: 'paths', shards: [shard.shard], memoryBytes, stats, depth: q.depth, nodes: codes.nodes(enc), paths, edges };
 }
 
 /**
