@@ -15,7 +15,7 @@
  * well under a millisecond of scanning, less than a worker round trip) and snapshots whose
  * sources workers cannot open (wrapped sources, quarantined segments) run on the calling
  * thread through `runQuery`. So do aggregates answerable from metadata alone (row counts
- * whose filter the zone maps decide, see `answerableFromMetadata`): they decode nothing.
+ * whose filter the zone maps decide, see `countFromMetadata`): they decode nothing.
  *
  * Cancellation and timeouts: aborting the caller's signal (or `timeoutMs` passing) rejects the
  * query at once and sets the query's shared flag, which the workers' scans poll between row
@@ -28,11 +28,11 @@ import { Worker } from 'node:worker_threads';
 import { CorruptDataError, ShoalError } from '../../errors.js';
 import { SegmentReader } from '../../storage/segment-reader.js';
 import type { Scalar } from '../../types.js';
-import { emptyPartial, finalize, mergePartials, runQuery, runShardPartial, type RunOptions } from '../index.js';
+import { emptyPartial, finalize, mergePartials, runQuery, type AggregatePlan, type RunOptions } from '../index.js';
 import type { Partial as PartialResult } from '../partial.js';
 import { createPlan, DEFAULT_LIMITS, type Plan, type QueryLimits } from '../plan.js';
 import { querySample, sampleShards, scaleSampled, type SampledResult } from '../sample.js';
-import { answerableFromMetadata } from '../shard-scan.js';
+import { countFromMetadata } from '../shard-scan.js';
 import type { ShardSnapshot, TableSnapshot } from '../source.js';
 import { validateQuery } from '../validate.js';
 import { DEFAULT_BLOCK_CACHE_BYTES } from './block-cache.js';
@@ -120,6 +120,17 @@ function envNumber(name: string): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
+/** Every shard's partial from zone maps and row counts, or null when some shard needs a scan. */
+function fromMetadata(shards: ShardSnapshot[], thresholds: Map<number, number>, plan: AggregatePlan): PartialResult[] | null {
+  const out: PartialResult[] = [];
+  for (const s of shards) {
+    const p = thresholds.get(s.shard)! >= 1 ? countFromMetadata(s, plan) : null;
+    if (p === null) return null;
+    out.push(p);
+  }
+  return out;
+}
+
 export class QueryPool {
   readonly size: number;
   readonly blockCacheBytes: number;
@@ -199,10 +210,11 @@ export class QueryPool {
         progress?.busy('main', (performance.now() - started) / 1000);
         return result;
       }
-      if (plan.kind === 'aggregate' && shards.every((s) => thresholds.get(s.shard)! >= 1 && answerableFromMetadata(s, plan))) {
+      const counted = plan.kind === 'aggregate' ? fromMetadata(shards, thresholds, plan) : null;
+      if (counted !== null) {
         // Row counts from zone maps: a worker round trip would cost more than the whole answer.
         this.metadataQueries++;
-        const partials = shards.map((s) => runShardPartial(s, plan, { signal: controller.signal }));
+        const partials = counted;
         const result = finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: all.maxGroups }), plan);
         progress?.rowsScanned(result.stats.rowsScanned);
         result.stats.elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
