@@ -3,11 +3,11 @@
  *
  *   nice -n 10 npm run bench:scale -- --events 1e9 [--chunk-events 10e6] [--seed 1] [--hot-runs 3]
  *     [--queries k1,k2] [--work DIR] [--fresh] [--no-shuffle] [--drop-caches] [--users-per-event 0.01]
- *     [--chunk-timeout-s 3600] [--query-timeout-s 1800] [--stop-after-chunks K]
+ *     [--chunk-timeout-s 3600] [--query-timeout-s 1800] [--stop-after-chunks K] [--gen-workers CPUS]
  *
  * generates the events chunk by chunk (bench/scale/plan.ts: disjoint actors per chunk, so the
- * input never has to fit on disk), ingests each chunk file through `shoal ingest` in a child
- * process and deletes it, then fully compacts the table and runs the aggregate and behavioral
+ * input never has to fit on disk; --gen-workers chunks at once, one process each), ingests each
+ * chunk file through `shoal ingest` in a child process and deletes it, then fully compacts the table and runs the aggregate and behavioral
  * suites plus a 10% sampled funnel, each query in its own process. Generation and ingest never
  * overlap, so the ingest time is the ingest's own. RSS and CPU of every child are sampled.
  *
@@ -23,13 +23,12 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseCount } from './gen-cli.js';
 import { REPO } from './peers/common.js';
-import { writeChunk } from './scale/chunk-writer.js';
-import { defaultChunkEvents, planRun, scaleLabel, type RunPlan } from './scale/plan.js';
+import { defaultChunkEvents, planRun, scaleLabel, type ChunkPlan, type RunPlan } from './scale/plan.js';
 import { readMemory } from './scale/proc-watch.js';
 import { selectQueries, type ScaleQuery } from './scale/queries.js';
 import { buildReport, fmtInt, markdownReport, type ScaleEnv } from './scale/report.js';
 import { configMismatch, loadState, newState, saveState, type RunConfig, type RunState } from './scale/state.js';
-import { compactTable, countRows, current, ingestChunk, runQuery, tableSize } from './scale/steps.js';
+import { compactTable, countRows, current, generateChunks, generators, ingestChunk, runQuery, tableSize, type GeneratedChunk } from './scale/steps.js';
 
 const log = (m: string): void => void process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -43,6 +42,7 @@ interface Options {
   chunkTimeoutMs: number;
   queryTimeoutMs: number;
   stopAfterChunks: number;
+  genWorkers: number;
 }
 
 function parse(argv: string[]): Options & { fresh: boolean } {
@@ -62,6 +62,7 @@ function parse(argv: string[]): Options & { fresh: boolean } {
       'chunk-timeout-s': { type: 'string', default: '3600' },
       'query-timeout-s': { type: 'string', default: '1800' },
       'stop-after-chunks': { type: 'string' },
+      'gen-workers': { type: 'string', default: String(cpus().length) },
     },
   });
   const events = parseCount(values.events);
@@ -83,6 +84,7 @@ function parse(argv: string[]): Options & { fresh: boolean } {
     chunkTimeoutMs: Number(values['chunk-timeout-s']) * 1000,
     queryTimeoutMs: Number(values['query-timeout-s']) * 1000,
     stopAfterChunks: values['stop-after-chunks'] === undefined ? Infinity : Number(values['stop-after-chunks']),
+    genWorkers: Math.max(1, Number(values['gen-workers'])),
   };
 }
 
@@ -145,43 +147,52 @@ async function settleInterrupted(state: RunState, plan: RunPlan, dataDir: string
 }
 
 async function ingestAll(state: RunState, plan: RunPlan, dataDir: string, o: Options): Promise<boolean> {
-  let ran = 0;
-  for (const chunk of plan.chunks) {
-    if (state.chunks.some((c) => c.index === chunk.index)) continue;
-    if (ran++ >= o.stopAfterChunks) return false;
-    const file = join(o.workDir, `chunk-${chunk.index}.ndjson`);
-    const gen = writeChunk(file, chunk, plan.idWidth, o.config.shuffle);
-    state.ingesting = { index: chunk.index, pid: null };
-    saveState(o.workDir, state);
-    let outcome;
-    try {
-      outcome = await ingestChunk(file, dataDir, o.chunkTimeoutMs, (pid) => {
-        state.ingesting = { index: chunk.index, pid };
-        saveState(o.workDir, state);
-      });
-    } finally {
-      rmSync(file, { force: true });
-    }
-    if (outcome.accepted !== chunk.events) throw new Error(`chunk ${chunk.index}: ${fmtInt(outcome.accepted)} of ${fmtInt(chunk.events)} events accepted (${fmtInt(outcome.rejected)} rejected)`);
-    const size = tableSize(dataDir);
-    state.chunks.push({
-      index: chunk.index, events: chunk.events, accepted: outcome.accepted, rejected: outcome.rejected, generateSeconds: gen.seconds, ndjsonBytes: gen.bytes,
-      ingestSeconds: outcome.seconds, ingestWallSeconds: outcome.wallSeconds, ingestCpuSeconds: outcome.cpuSeconds, ingestPeakRssBytes: outcome.peakRssBytes,
-      tableBytesAfter: size.bytes, segmentFilesAfter: size.segmentFiles, finishedAt: new Date().toISOString(),
-    });
-    state.ingesting = null;
-    saveState(o.workDir, state);
-    const total = state.chunks.reduce((s, c) => s + c.accepted, 0);
-    const left = plan.chunks.length - state.chunks.length;
-    log(
-      `chunk ${chunk.index + 1}/${plan.chunks.length}: ${fmtInt(outcome.accepted)} events in ${outcome.seconds.toFixed(1)} s ` +
-        `(${fmtInt(outcome.accepted / outcome.seconds)} events/s, ${outcome.cpuSeconds.toFixed(0)} CPU s, peak RSS ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB); ` +
-        `generated in ${gen.seconds.toFixed(1)} s; ${fmtInt(total)} total, ${(size.bytes / total).toFixed(2)} B/event; ` +
-        `about ${((left * (gen.seconds + outcome.wallSeconds)) / 60).toFixed(0)} min left for ingest`,
-    );
-    writeReport(state, plan, o);
+  const pending = plan.chunks.filter((chunk) => !state.chunks.some((c) => c.index === chunk.index));
+  const todo = pending.slice(0, o.stopAfterChunks);
+  for (let at = 0; at < todo.length; at += o.genWorkers) {
+    // a batch of chunks is generated at once (one process each), then ingested one by one:
+    // generation uses every core, and never runs beside an ingest
+    const batch = todo.slice(at, at + o.genWorkers);
+    const files = batch.map((chunk) => join(o.workDir, `chunk-${chunk.index}.ndjson`));
+    const started = performance.now();
+    const gens = await generateChunks(files, batch, plan.idWidth, o.config.shuffle, o.chunkTimeoutMs);
+    state.generateWallSeconds = (state.generateWallSeconds ?? 0) + (performance.now() - started) / 1000;
+    state.generatorPeakRssBytes = Math.max(state.generatorPeakRssBytes ?? 0, ...gens.map((g) => g.peakRssBytes));
+    for (const [i, chunk] of batch.entries()) await ingestOne(state, plan, dataDir, o, chunk, files[i], gens[i]);
   }
-  return true;
+  return todo.length === pending.length;
+}
+
+async function ingestOne(state: RunState, plan: RunPlan, dataDir: string, o: Options, chunk: ChunkPlan, file: string, gen: GeneratedChunk): Promise<void> {
+  state.ingesting = { index: chunk.index, pid: null };
+  saveState(o.workDir, state);
+  let outcome;
+  try {
+    outcome = await ingestChunk(file, dataDir, o.chunkTimeoutMs, (pid) => {
+      state.ingesting = { index: chunk.index, pid };
+      saveState(o.workDir, state);
+    });
+  } finally {
+    rmSync(file, { force: true });
+  }
+  if (outcome.accepted !== chunk.events) throw new Error(`chunk ${chunk.index}: ${fmtInt(outcome.accepted)} of ${fmtInt(chunk.events)} events accepted (${fmtInt(outcome.rejected)} rejected)`);
+  const size = tableSize(dataDir);
+  state.chunks.push({
+    index: chunk.index, events: chunk.events, accepted: outcome.accepted, rejected: outcome.rejected, generateSeconds: gen.seconds, ndjsonBytes: gen.bytes,
+    ingestSeconds: outcome.seconds, ingestWallSeconds: outcome.wallSeconds, ingestCpuSeconds: outcome.cpuSeconds, ingestPeakRssBytes: outcome.peakRssBytes,
+    tableBytesAfter: size.bytes, segmentFilesAfter: size.segmentFiles, finishedAt: new Date().toISOString(),
+  });
+  state.ingesting = null;
+  saveState(o.workDir, state);
+  const total = state.chunks.reduce((s, c) => s + c.accepted, 0);
+  const left = plan.chunks.length - state.chunks.length;
+  log(
+    `chunk ${chunk.index + 1}/${plan.chunks.length}: ${fmtInt(outcome.accepted)} events in ${outcome.seconds.toFixed(1)} s ` +
+      `(${fmtInt(outcome.accepted / outcome.seconds)} events/s, ${outcome.cpuSeconds.toFixed(0)} CPU s, peak RSS ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB); ` +
+      `generated in ${gen.seconds.toFixed(1)} s; ${fmtInt(total)} total, ${(size.bytes / total).toFixed(2)} B/event; ` +
+      `about ${((left * (gen.seconds / o.genWorkers + outcome.wallSeconds)) / 60).toFixed(0)} min left for ingest`,
+  );
+  writeReport(state, plan, o);
 }
 
 function dropPageCache(): void {
@@ -252,6 +263,7 @@ async function main(argv: string[]): Promise<void> {
   const stop = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping (run the same command again to resume)`);
     current.child?.kill('SIGTERM');
+    for (const g of generators) g.kill('SIGTERM');
     process.exit(130);
   };
   process.once('SIGINT', stop);

@@ -74,8 +74,12 @@ export interface RunState {
   ingesting: { index: number; pid: number | null } | null;
   compact: CompactRecord | null;
   queries: Record<string, QueryRecord>;
-  /** Peak RSS of this harness process (the generator runs here). */
+  /** Peak RSS of this harness process. */
   harnessPeakRssBytes: number;
+  /** Peak RSS of the generator processes. */
+  generatorPeakRssBytes?: number;
+  /** Wall time of generation (chunks generated in parallel batches, never beside an ingest). */
+  generateWallSeconds?: number;
 }
 
 const file = (workDir: string): string => join(workDir, 'state.json');

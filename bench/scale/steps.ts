@@ -12,6 +12,7 @@ import { REPO } from '../peers/common.js';
 import { parseShoalSummary, shoalTableBytes } from '../peers/shoal.js';
 import { runWatched, tail, type WatchedRun } from './proc-watch.js';
 import type { QueryChildOutput } from './query-child.js';
+import type { ChunkPlan } from './plan.js';
 import type { ScaleQuery } from './queries.js';
 import { median } from './report.js';
 import type { CompactRecord, QueryRecord } from './state.js';
@@ -22,6 +23,8 @@ const TABLE = 'events';
 
 /** Where the current child is, so an interrupt can stop it. */
 export const current: { child: ChildProcess | null } = { child: null };
+/** The generator children running now, for the same reason. */
+export const generators = new Set<ChildProcess>();
 
 function watch(args: string[], timeoutMs: number): Promise<WatchedRun> {
   return runWatched([...TSX, ...args], {
@@ -36,6 +39,34 @@ function failure(what: string, run: WatchedRun, timeoutMs: number): string | nul
   if (run.timedOut) return `${what} timed out after ${(timeoutMs / 1000).toFixed(0)} s and was killed\n${tail(run.stderr)}`;
   if (run.code !== 0) return `${what} exited with ${run.code ?? run.signal}\n${tail(run.stderr + run.stdout, 10)}`;
   return null;
+}
+
+export interface GeneratedChunk {
+  events: number;
+  bytes: number;
+  seconds: number;
+  peakRssBytes: number;
+}
+
+/** Writes `chunks` to `files` at once, one generator process each (gen-child.ts). */
+export async function generateChunks(files: string[], chunks: ChunkPlan[], idWidth: number, shuffle: boolean, timeoutMs: number): Promise<GeneratedChunk[]> {
+  const runs = await Promise.all(
+    chunks.map((chunk, i) =>
+      runWatched([...TSX, join(REPO, 'bench', 'scale', 'gen-child.ts'), files[i], JSON.stringify(chunk), String(idWidth), shuffle ? '1' : '0'], {
+        cwd: REPO,
+        timeoutMs,
+        onSpawn: (c) => generators.add(c),
+      }),
+    ),
+  );
+  generators.clear();
+  return runs.map((run, i) => {
+    const why = failure(`generating chunk ${chunks[i].index}`, run, timeoutMs);
+    if (why !== null) throw new Error(why);
+    const out = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Omit<GeneratedChunk, 'peakRssBytes'>;
+    if (out.events !== chunks[i].events) throw new Error(`chunk ${chunks[i].index}: generated ${out.events} events, planned ${chunks[i].events}`);
+    return { ...out, peakRssBytes: run.peakRssBytes };
+  });
 }
 
 /** Table bytes without WAL files, and the number of segment files. */

@@ -154,7 +154,7 @@ describe('buildReport', () => {
     expect(verdicts).toEqual({
       'ingest, sustained': false,
       'bytes on disk per event': true,
-      'peak RSS of any Shoal process': false,
+      'peak RSS of any process of the run': false,
       'count-where < 1 s': false,
       '3-step funnel < 5 s': null,
     });
