@@ -77,7 +77,8 @@ export interface IngestOptions {
   /**
    * Awaited between slices of the call's split and WAL encoding (each batch, and about every
    * PACE_ROWS rows of records), so a server's queries run in between; the call stays one
-   * transaction. Calls split one at a time, in call order, paced or not.
+   * transaction, its tail appends after the fsync are sliced too, and snapshots see the
+   * transaction whole or not at all. Calls split one at a time, in call order, paced or not.
    */
   pace?: () => Promise<void>;
 }
@@ -119,6 +120,8 @@ interface PendingCommit {
   parts: ShardPart[];
   deadLetterText: string;
   deadLetterCount: number;
+  /** The call's `pace`: its tail appends, after the fsync, are sliced too. */
+  pace?: () => Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -156,6 +159,11 @@ export class Table {
   private committing = false;
   /** Settles when the last ingest call's split is done: the next one starts then (see `pace`). */
   private splitTurn: Promise<void> = Promise.resolve();
+  /**
+   * While a paced group commit appends to the tails in slices: each tail's row count before it,
+   * all a snapshot sees, so a group's transactions become visible at once.
+   */
+  private readonly visibleRows = new Map<Tail, number>();
   private rotateWaiters: ((err?: unknown) => void)[] = [];
   /** Flushes and compactions run one after another on this chain. */
   maintenance: Promise<void> = Promise.resolve();
@@ -362,6 +370,7 @@ export class Table {
       parts,
       deadLetterText: deadLetters.map((e) => formatDeadLetter(e, now)).join(''),
       deadLetterCount: deadLetters.length,
+      pace,
     };
     const committed = new Promise<void>((resolve, reject) => {
       this.queue.push({ ...pending, resolve, reject });
@@ -433,9 +442,37 @@ export class Table {
       for (const item of group) item.reject(err);
       return;
     }
-    for (const item of group) for (const part of item.parts) this.applyPart(this.tails[part.shard], part);
+    await this.applyGroup(group);
     this.lastIngestMs = Date.now();
     for (const item of group) item.resolve();
+  }
+
+  /**
+   * Appends a durable group to the tails: at once, or, when a call in it is paced, in slices of
+   * about PACE_ROWS rows with snapshots held at the rows before the group until all are in.
+   */
+  private async applyGroup(group: PendingCommit[]): Promise<void> {
+    const pace = group.find((item) => item.pace !== undefined)?.pace;
+    if (pace === undefined) {
+      for (const item of group) for (const part of item.parts) this.applyPart(this.tails[part.shard], part);
+      return;
+    }
+    for (const t of this.tails) this.visibleRows.set(t, t.rowCount);
+    try {
+      let rows = 0;
+      for (const item of group) {
+        for (const part of item.parts) {
+          this.applyPart(this.tails[part.shard], part);
+          rows += part.rowCount;
+          if (rows >= PACE_ROWS) {
+            rows = 0;
+            await pace();
+          }
+        }
+      }
+    } finally {
+      this.visibleRows.clear();
+    }
   }
 
   applyPart(tail: Tail, part: ShardPart): void {
@@ -550,14 +587,15 @@ export class Table {
       const handles = (bySegShard.get(s) ?? []).sort((a, b) => a.entry.genMin - b.entry.genMin || a.entry.partition - b.entry.partition);
       for (const h of handles) h.acquire();
       acquired.push(...handles);
-      const tails = [...this.frozen.map((f) => f.tails[s]), this.tails[s]].filter((t) => t.rowCount > 0);
+      const visible = (t: Tail): number => this.visibleRows.get(t) ?? t.rowCount;
+      const tails = [...this.frozen.map((f) => f.tails[s]), this.tails[s]].filter((t) => visible(t) > 0);
       const actors = this.actors[s];
       return {
         shard: s,
         actorCount: actors.size,
         actorValue: (id: number) => actors.values[id],
         actorValues: actors.values,
-        sources: [...handles.map((h) => h.reader), ...tails.map((t) => new TailSource(t))],
+        sources: [...handles.map((h) => h.reader), ...tails.map((t) => new TailSource(t, visible(t)))],
       };
     });
     let released = false;

@@ -79,10 +79,11 @@ export class TailSource implements ScanSource {
   readonly tail: Tail;
   private readonly dicts = new Map<string, readonly string[]>();
 
-  constructor(tail: Tail) {
+  /** @param rowCount the prefix this source views (default: every row appended so far) */
+  constructor(tail: Tail, rowCount = tail.rowCount) {
     this.tail = tail;
     this.id = `tail:${tail.shard}:g${tail.generation}`;
-    const n = tail.rowCount;
+    const n = rowCount;
     this.rowCount = n;
     const groups: RowGroupInfo[] = [];
     let min = Infinity;

@@ -151,6 +151,24 @@ describe('paced ingest', () => {
     }
   });
 
+  it('appends a large request to the tails in slices, showing snapshots none of it until all is in', async () => {
+    const { store, table } = await openTable();
+    const batches = [0, 1, 2, 3].map((k) => batchOf(events(20_000, k * 20_000, 'big'), k * 20_000 + 1));
+    const paces: { appended: number; visible: number }[] = [];
+    const pace = async (): Promise<void> => {
+      paces.push({ appended: table.tailRows(), visible: visibleRows(table) });
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    await table.ingest(batches, { pace });
+    // Some slices ran after rows were appended (the apply is sliced), and none showed any row.
+    expect(paces.some((p) => p.appended > 0 && p.appended < 80_000)).toBe(true);
+    expect(paces.every((p) => p.visible === 0)).toBe(true);
+    expect(visibleRows(table)).toBe(80_000);
+    const res = dumpTable(table);
+    expect(res.filter((r) => r.values.tag === 'big')).toHaveLength(80_000);
+    await store.close(false);
+  });
+
   it('answers a retry with the same Idempotency-Key that arrives mid-split as a duplicate, storing nothing twice', async () => {
     const { store, table } = await openTable();
     const batches = [0, 1, 2].map((k) => batchOf(events(300, k * 300, 'keyed'), k * 300 + 1));
