@@ -17,7 +17,7 @@
  * bench/out/scale-<N>-partial.{json,md}, and is rewritten after every step.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -146,6 +146,21 @@ async function settleInterrupted(state: RunState, plan: RunPlan, dataDir: string
   saveState(o.workDir, state);
 }
 
+/** NDJSON bytes per generated event, rounded up (206 B measured at 10M). */
+const NDJSON_BYTES_PER_EVENT = 220;
+/** Room left for the table to grow, and for everyone else on the disk. */
+const DISK_MARGIN_BYTES = 4 * 2 ** 30;
+
+/** Fails before generating `batch` when its files (doubled while shuffling) would not fit on the disk. */
+function checkDiskSpace(dir: string, batch: ChunkPlan[], shuffle: boolean): void {
+  const fs = statfsSync(dir);
+  const freeBytes = fs.bavail * fs.bsize;
+  const needBytes = batch.reduce((sum, c) => sum + c.events, 0) * NDJSON_BYTES_PER_EVENT * (shuffle ? 2 : 1) + DISK_MARGIN_BYTES;
+  if (freeBytes < needBytes) {
+    throw new Error(`${(freeBytes / 2 ** 30).toFixed(1)} GiB free on the disk of ${dir}, ${(needBytes / 2 ** 30).toFixed(1)} GiB needed for the next chunk files; free space or lower --chunk-events / --gen-workers`);
+  }
+}
+
 async function ingestAll(state: RunState, plan: RunPlan, dataDir: string, o: Options): Promise<boolean> {
   const pending = plan.chunks.filter((chunk) => !state.chunks.some((c) => c.index === chunk.index));
   const todo = pending.slice(0, o.stopAfterChunks);
@@ -154,6 +169,7 @@ async function ingestAll(state: RunState, plan: RunPlan, dataDir: string, o: Opt
     // generation uses every core, and never runs beside an ingest
     const batch = todo.slice(at, at + o.genWorkers);
     const files = batch.map((chunk) => join(o.workDir, `chunk-${chunk.index}.ndjson`));
+    checkDiskSpace(o.workDir, batch, o.config.shuffle);
     const started = performance.now();
     const gens = await generateChunks(files, batch, plan.idWidth, o.config.shuffle, o.chunkTimeoutMs);
     state.generateWallSeconds = (state.generateWallSeconds ?? 0) + (performance.now() - started) / 1000;
@@ -180,6 +196,7 @@ async function ingestOne(state: RunState, plan: RunPlan, dataDir: string, o: Opt
   state.chunks.push({
     index: chunk.index, events: chunk.events, accepted: outcome.accepted, rejected: outcome.rejected, generateSeconds: gen.seconds, ndjsonBytes: gen.bytes,
     ingestSeconds: outcome.seconds, ingestWallSeconds: outcome.wallSeconds, ingestCpuSeconds: outcome.cpuSeconds, ingestPeakRssBytes: outcome.peakRssBytes,
+    ingestRssMiBOverTime: outcome.rssMiBOverTime,
     tableBytesAfter: size.bytes, segmentFilesAfter: size.segmentFiles, finishedAt: new Date().toISOString(),
   });
   state.ingesting = null;

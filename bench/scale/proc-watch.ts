@@ -116,3 +116,15 @@ export function runWatched(args: string[], opts: WatchOptions): Promise<WatchedR
 export function tail(text: string, lines = 5): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
+
+/** At most `points` of `samples` ([seconds, bytes]), each the largest RSS of its stretch, as [seconds, MiB]. */
+export function rssProfile(samples: [number, number][], points = 20): [number, number][] {
+  const out: [number, number][] = [];
+  const per = Math.max(1, Math.ceil(samples.length / points));
+  for (let i = 0; i < samples.length; i += per) {
+    const stretch = samples.slice(i, i + per);
+    const top = stretch.reduce((a, b) => (b[1] > a[1] ? b : a));
+    out.push([Math.round(top[0] * 10) / 10, Math.round(top[1] / 2 ** 20)]);
+  }
+  return out;
+}

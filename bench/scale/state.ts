@@ -30,6 +30,8 @@ export interface ChunkRecord {
   ingestWallSeconds: number;
   ingestCpuSeconds: number;
   ingestPeakRssBytes: number;
+  /** The ingest child's RSS over its life: [seconds, MiB], each the top of its stretch. */
+  ingestRssMiBOverTime?: [number, number][];
   /** Table bytes (no WAL) after this chunk. */
   tableBytesAfter: number;
   segmentFilesAfter: number;
@@ -43,6 +45,7 @@ export interface CompactRecord {
   wallSeconds: number;
   cpuSeconds: number;
   peakRssBytes: number;
+  rssMiBOverTime?: [number, number][];
   segmentFilesBefore: number;
   segmentFilesAfter: number;
   tableBytesBefore: number;

@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../peers/common.js';
 import { parseShoalSummary, shoalTableBytes } from '../peers/shoal.js';
-import { runWatched, tail, type WatchedRun } from './proc-watch.js';
+import { rssProfile, runWatched, tail, type WatchedRun } from './proc-watch.js';
 import type { QueryChildOutput } from './query-child.js';
 import type { ChunkPlan } from './plan.js';
 import type { ScaleQuery } from './queries.js';
@@ -83,6 +83,7 @@ export interface IngestOutcome {
   wallSeconds: number;
   cpuSeconds: number;
   peakRssBytes: number;
+  rssMiBOverTime: [number, number][];
 }
 
 /** Ingests `file` into table `events` of `dataDir` through `shoal ingest`; `onPid` learns the child's pid. */
@@ -94,7 +95,7 @@ export async function ingestChunk(file: string, dataDir: string, timeoutMs: numb
   if (why !== null) throw new Error(why);
   const summary = parseShoalSummary(`${run.stdout}\n${run.stderr}`);
   if (summary === null) throw new Error(`shoal ingest printed no summary line:\n${tail(run.stdout + run.stderr, 10)}`);
-  return { accepted: summary.accepted, rejected: summary.rejected, seconds: summary.seconds, wallSeconds: run.wallSeconds, cpuSeconds: run.cpuSeconds, peakRssBytes: run.peakRssBytes };
+  return { accepted: summary.accepted, rejected: summary.rejected, seconds: summary.seconds, wallSeconds: run.wallSeconds, cpuSeconds: run.cpuSeconds, peakRssBytes: run.peakRssBytes, rssMiBOverTime: rssProfile(run.rssSamples) };
 }
 
 /** Flushes and fully compacts the table in a child process, then measures it. */
@@ -110,6 +111,7 @@ export async function compactTable(dataDir: string, timeoutMs: number): Promise<
     wallSeconds: run.wallSeconds,
     cpuSeconds: run.cpuSeconds,
     peakRssBytes: run.peakRssBytes,
+    rssMiBOverTime: rssProfile(run.rssSamples),
     segmentFilesBefore: before.segmentFiles,
     segmentFilesAfter: after.segmentFiles,
     tableBytesBefore: before.bytes,

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eventToJson, generateEvents } from '../../bench/generator.js';
 import { writeChunk } from '../../bench/scale/chunk-writer.js';
 import { globalUserId, planRun, scaleLabel } from '../../bench/scale/plan.js';
-import { runWatched } from '../../bench/scale/proc-watch.js';
+import { rssProfile, runWatched } from '../../bench/scale/proc-watch.js';
 import { scaleQueries, selectQueries } from '../../bench/scale/queries.js';
 import { buildReport, markdownReport, type ScaleEnv } from '../../bench/scale/report.js';
 import { newState, type ChunkRecord } from '../../bench/scale/state.js';
@@ -162,6 +162,18 @@ describe('buildReport', () => {
     expect(md).toContain('query process timed out');
     expect(md).toContain('| 1 | 1,000 | 2,000 | recovered |');
     expect(md).toMatch(/count-where < 1 s \(count_where_event, hot\) \| < 1\.00 s \| 1\.10 s \| \*\*FAIL\*\*/);
+  });
+});
+
+describe('rssProfile', () => {
+  it('keeps at most the asked number of points, each the top of its stretch, so the peak survives', () => {
+    const MiB = 2 ** 20;
+    const samples: [number, number][] = Array.from({ length: 95 }, (_, i) => [i / 4, (i === 61 ? 900 : 100 + (i % 7)) * MiB]);
+    const p = rssProfile(samples, 10);
+    expect(p.length).toBeLessThanOrEqual(10);
+    expect(Math.max(...p.map((x) => x[1]))).toBe(900);
+    expect(p.find((x) => x[1] === 900)?.[0]).toBe(15.3);
+    expect(rssProfile([])).toEqual([]);
   });
 });
 
