@@ -62,6 +62,9 @@ export const SLOT_VALUES = 2;
 export const SLOT_VALUES_2 = 3;
 /** Slots of wrapping encodings (sparse), disjoint from those of the encodings they wrap. */
 export const SLOT_OUTER = 4;
+/** Slots of encodings that nest another encoding (dictionary-sorted's table and codes). */
+export const SLOT_NESTED = 5;
+export const SLOT_NESTED_2 = 6;
 
 /** A reusable Float64Array of at least `length` elements. */
 export function scratchF64(slot: number, length: number): Float64Array {

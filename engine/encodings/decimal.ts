@@ -25,18 +25,18 @@ import { packWide, unpackWide, wideWords } from './wide-pack.js';
 type Values = Float64Array | Uint32Array | Uint8Array;
 
 const NAME = 'decimal';
-const POW10 = [1, 10, 100, 1000, 10000];
+export const POW10 = [1, 10, 100, 1000, 10000];
 const MAX_EXPONENT = 4;
 const MAX_SCALED = 2 ** 50;
 
-interface Scale {
+export interface Scale {
   exponent: number;
   min: number;
   width: number;
 }
 
 /** The smallest exponent representing every value exactly, or null when there is none. */
-function scaleOf(values: Float64Array): Scale | null {
+export function scaleOf(values: Float64Array): Scale | null {
   const n = values.length;
   let e = 0;
   let p = 1;

@@ -32,7 +32,7 @@ let slots = new Int32Array(1024);
  * Distinct values of `values` as the row of each one's first appearance, or null past `limit`.
  * Writes each row's code into `codes` when given.
  */
-function distinct(values: Float64Array, limit: number, codes: Uint32Array | null): Uint32Array | null {
+export function distinct(values: Float64Array, limit: number, codes: Uint32Array | null): Uint32Array | null {
   const n = values.length;
   const bits = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
   const capacity = 2 ** Math.ceil(Math.log2(Math.max(16, 2 * limit)));
@@ -70,7 +70,7 @@ function distinct(values: Float64Array, limit: number, codes: Uint32Array | null
 }
 
 /** Distinct values the encoding accepts for a block of `n` rows. */
-function limitFor(n: number): number {
+export function limitFor(n: number): number {
   return Math.min(MAX_DISTINCT, Math.max(1, Math.floor((n * 3) / 4)));
 }
 
@@ -122,7 +122,7 @@ export const dictionaryF64: Encoding = {
 };
 
 /** out[i] = table[codes[i]]; a code past the table (corrupt block) throws. */
-function gather(table: Float64Array, codes: Uint32Array, n: number, out: Float64Array): void {
+export function gather(table: Float64Array, codes: Uint32Array, n: number, out: Float64Array, what = NAME): void {
   const d = table.length;
   let bad = 0;
   for (let i = 0; i < n; i++) {
@@ -130,5 +130,5 @@ function gather(table: Float64Array, codes: Uint32Array, n: number, out: Float64
     bad |= d - 1 - code; // negative when code ≥ d; no branch in the loop
     out[i] = table[code];
   }
-  if (bad < 0) throw new Error(`${NAME}: code past the dictionary`);
+  if (bad < 0) throw new Error(`${what}: code past the dictionary`);
 }

@@ -18,6 +18,7 @@ import { decimal } from './decimal.js';
 import { deltaBitpack } from './delta-bitpack.js';
 import { deltaSplit } from './delta-split.js';
 import { dictionaryF64 } from './dictionary-f64.js';
+import { dictionarySorted } from './dictionary-sorted.js';
 import { forBitpack } from './for-bitpack.js';
 import { plain } from './plain.js';
 import { rle } from './rle.js';
@@ -27,10 +28,16 @@ export type { Encoding, PhysicalArray, PhysicalKind } from './encoding.js';
 export { buildValidity, countNulls, decodeValidity, encodeValidity } from './validity.js';
 export { compressIfPays, decompress } from './compression.js';
 
-/** Encodings that need nothing but the values; sparse picks among them for a block's valid rows. */
-const DENSE: readonly Encoding[] = [constant, plain, forBitpack, rle, deltaBitpack, dictionaryF64, decimal, deltaSplit];
+/**
+ * Encodings that need nothing but the values, in the order encodeBest tries them; sparse picks
+ * among them for a block's valid rows. dictionary-f64 is no longer written (dictionary-sorted
+ * holds every table it could, sorted and smaller when the values are short decimals) but stays
+ * readable.
+ */
+const DENSE: readonly Encoding[] = [constant, plain, forBitpack, rle, deltaBitpack, decimal, deltaSplit, dictionarySorted];
 const sparse = sparseOver(DENSE);
-const ALL: readonly Encoding[] = [...DENSE, sparse];
+/** Every encoding that can be read. */
+const ALL: readonly Encoding[] = [...DENSE, sparse, dictionaryF64];
 
 /** Every encoding by id. */
 export const ENCODINGS: ReadonlyMap<number, Encoding> = new Map(ALL.map((e) => [e.id, e]));
@@ -45,6 +52,7 @@ export const ENCODING_IDS = {
   decimal: decimal.id,
   dictionaryF64: dictionaryF64.id,
   deltaSplit: deltaSplit.id,
+  dictionarySorted: dictionarySorted.id,
   sparse: sparse.id,
 } as const;
 
@@ -59,15 +67,23 @@ export function encodingById(encodingId: number): Encoding {
  * Encodes `values` with the encoding whose estimate is smallest (plain always qualifies).
  * `validity` is the block's bitmap when it has null rows (the writer stores it beside the
  * values); the decoder must then be given the same bitmap.
+ *
+ * A block that sparse accepts is stored sparse without trying the dense encodings: its valid
+ * rows' best encoding is never larger than the same encoding over every row (the null rows only
+ * repeat valid values, so ranges, runs, distinct values and deltas do not grow), and skipping
+ * the second analysis halves the encode cost of nullable columns.
  */
 export function encodeBest(
   values: Float64Array | Uint32Array | Uint8Array,
   kind: PhysicalKind,
   validity: Uint8Array | null = null,
 ): { encodingId: number; bytes: Uint8Array } {
+  if (validity !== null && sparse.analyze(values, kind, validity) !== null) {
+    return { encodingId: sparse.id, bytes: sparse.encode(values, kind, validity) };
+  }
   let best: Encoding = plain;
   let bestSize = Infinity;
-  for (const encoding of ALL) {
+  for (const encoding of DENSE) {
     if (!encoding.kinds.includes(kind)) continue;
     const size = encoding.analyze(values, kind, validity);
     if (size !== null && size < bestSize) {
