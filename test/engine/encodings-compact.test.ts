@@ -250,7 +250,7 @@ describe('dictionary-sorted', () => {
           const e = enc(ids.dictionarySorted);
           if (e.analyze(values, 'f64') === null) {
             // Only too many distinct values are refused.
-            expect(new Set(bitsOf(values)).size).toBeGreaterThan(Math.min(65_536, Math.max(1, Math.floor((n * 3) / 4))));
+            expect(new Set<bigint | number>(bitsOf(values)).size).toBeGreaterThan(Math.min(65_536, Math.max(1, Math.floor((n * 3) / 4))));
             return;
           }
           roundTrip(ids.dictionarySorted, values, 'f64');
