@@ -13,7 +13,6 @@ import { writeManifest } from './manifest.js';
 import type { SegmentHandle } from './segment-handle.js';
 import type { SegmentReader } from './segment-reader.js';
 import { writeSortedSegments } from './flush.js';
-import { syncFiles } from './segment-writer.js';
 import { join } from 'node:path';
 import type { RowSet } from './tail.js';
 import { SEGMENTS_DIR } from './table-files.js';
@@ -159,13 +158,12 @@ export async function compactTable(table: Table, opts: { full: boolean }): Promi
       const rows = concatSegments(group.map((h) => h.reader), table.schema);
       const genMin = group[0].entry.genMin;
       const genMax = Math.max(...group.map((h) => h.entry.genMax));
-      outputs.push(...writeSortedSegments(table, rows, group[0].entry.shard, genMin, genMax));
+      outputs.push(...(await writeSortedSegments(table, rows, group[0].entry.shard, genMin, genMax)));
       inputs.push(...group);
       // Let queued ingest commits run between partitions.
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (inputs.length === 0) return 0;
-    await syncFiles(outputs.map((h) => h.reader.path));
     fsyncDir(join(table.dir, SEGMENTS_DIR));
     const gone = new Set(inputs.map((h) => h.entry.file));
     const next = {

@@ -49,6 +49,11 @@ export function setDiskBudget(budgetBytes: number): void {
   diskBudgetBytes = budgetBytes;
 }
 
+/** The bytes writes may still use (Infinity: no fault injected); the flush worker reports its use. */
+export function getDiskBudget(): number {
+  return diskBudgetBytes;
+}
+
 function diskFullError(): NodeJS.ErrnoException {
   const err: NodeJS.ErrnoException = new Error('ENOSPC: no space left on device, write (injected fault)');
   err.code = 'ENOSPC';

@@ -5,51 +5,80 @@
  * generations they came from. A crash before that commit leaves the WAL as the source of
  * truth (recovery replays it and removes the unnamed segment files).
  *
+ * Shard tails of `flushWorkerMinRows` rows or more are sorted, encoded and written by the flush
+ * worker threads (flush-pool.ts), up to one shard per worker at a time, so ingest commits keep
+ * the main thread; smaller ones, and compaction's merges, run here with the file writes on the
+ * I/O thread pool.
+ * Every segment file is fsynced before the directory fsync and the manifest commit.
+ *
  * Runs on the table's maintenance chain, never concurrently with compaction.
  */
 import { mkdirSync, readdirSync, renameSync, unlink } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir } from './file-io.js';
+import { fsyncDir, getDiskBudget } from './file-io.js';
 import { writeManifest, type SegmentEntry } from './manifest.js';
-import { sortRows } from './row-order.js';
+import { FLUSH_WORKERS, FlushSession, partitionSpan } from './flush-pool.js';
+import { PARTITION_MS, sortRows } from './row-order.js';
+import type { SegmentFooter } from './segment-format.js';
 import { SegmentHandle } from './segment-handle.js';
 import { SegmentReader } from './segment-reader.js';
-import { syncFiles, writeSegment, type SegmentPlacement } from './segment-writer.js';
-import type { RowSet } from './tail.js';
+import { encodeSegment, writeSegmentFile, type SegmentPlacement } from './segment-writer.js';
+import type { RowSet, Tail } from './tail.js';
 import { actorsPath, SEGMENTS_DIR, segmentName, segmentPath, WAL_DIR, walPath } from './table-files.js';
 import type { FrozenTails, Table } from './table.js';
 
+/** Segment files being created, written and fsynced at once on the I/O thread pool (4 threads by default). */
+const WRITE_PARALLELISM = 4;
+
 /**
- * Writes rows (any order) of one shard as sorted segments, one per time partition. The files
- * are not yet fsynced: the caller runs `syncFiles` on them before its manifest commit.
+ * Writes rows (any order) of one shard as sorted segments, one per time partition, fsynced
+ * (the caller fsyncs the directory before its manifest commit). Encoding runs here; creating,
+ * writing and fsyncing the files runs on the I/O thread pool meanwhile. On failure, every write
+ * has settled and the files written are removed before it rejects.
  */
-export function writeSortedSegments(table: Table, rows: RowSet, shard: number, genMin: number, genMax: number): SegmentHandle[] {
+export async function writeSortedSegments(table: Table, rows: RowSet, shard: number, genMin: number, genMax: number): Promise<SegmentHandle[]> {
   mkdirSync(join(table.dir, SEGMENTS_DIR), { recursive: true });
   const { order, ranges } = sortRows(rows.actorIds, rows.times);
-  const handles: SegmentHandle[] = [];
+  const pending: Promise<SegmentHandle>[] = [];
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
   for (const range of ranges) {
     const file = segmentName(table.manifest.nextSegment++, shard, range.partition);
     const path = segmentPath(table.dir, file);
     const placement: SegmentPlacement = { shard, partition: range.partition, genMin, genMax };
-    const footer = writeSegment(path, rows, order.subarray(range.start, range.end), placement, false);
-    const reader = SegmentReader.open(path);
-    const nulls: Record<string, number> = {};
-    for (const c of footer.columns) nulls[c.name] = c.nullCount;
-    const entry: SegmentEntry = {
-      file,
-      shard,
-      partition: range.partition,
-      genMin,
-      genMax,
-      rowCount: footer.rowCount,
-      minTimeMs: footer.minTimeMs,
-      maxTimeMs: footer.maxTimeMs,
-      bytes: reader.fileBytes,
-      nulls,
-    };
-    handles.push(new SegmentHandle(entry, reader));
+    const { footer, bytes } = encodeSegment(rows, order.subarray(range.start, range.end), placement);
+    while (inFlight >= WRITE_PARALLELISM) await new Promise<void>((resolve) => (wake = resolve));
+    inFlight++;
+    const write = writeSegmentFile(path, bytes).then(async () => {
+      const reader = await SegmentReader.openWritten(path, footer, bytes.length);
+      return new SegmentHandle(entryOf(file, footer, bytes.length), reader);
+    });
+    pending.push(write);
+    // Handled at once (a rejection must not count as unhandled while this loop awaits a slot).
+    write
+      .catch(() => {})
+      .finally(() => {
+        inFlight--;
+        wake?.();
+        wake = null;
+      });
+  }
+  const results = await Promise.allSettled(pending);
+  const failed = results.find((r) => r.status === 'rejected');
+  const handles = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failed !== undefined) {
+    for (const h of handles) h.retire();
+    throw (failed as PromiseRejectedResult).reason;
   }
   return handles;
+}
+
+/** The manifest entry of a segment just written. */
+function entryOf(file: string, footer: SegmentFooter, bytes: number): SegmentEntry {
+  const nulls: Record<string, number> = {};
+  for (const c of footer.columns) nulls[c.name] = c.nullCount;
+  const { shard, partition, genMin, genMax, rowCount, minTimeMs, maxTimeMs } = footer;
+  return { file, shard, partition, genMin, genMax, rowCount, minTimeMs, maxTimeMs, bytes, nulls };
 }
 
 /** Suffix of retired WAL files waiting to be unlinked (recovery's WAL listing ignores them). */
@@ -80,6 +109,69 @@ function sweepRetiredWals(tableDir: string): void {
   for (const name of names) if (name.endsWith(RETIRED_SUFFIX)) unlink(join(tableDir, WAL_DIR, name), () => {});
 }
 
+/**
+ * Sorts and writes one shard's tail on the flush worker (flush-pool.ts); opens the segments it
+ * wrote. File numbers are reserved first: at most one per day the tail's times span.
+ */
+async function flushInWorker(table: Table, session: FlushSession, tail: Tail, frozen: FrozenTails): Promise<SegmentHandle[]> {
+  const rows = tail.rowSet();
+  const seqCount = Math.min(partitionSpan(rows.times, PARTITION_MS), rows.rowCount);
+  const firstSeq = table.manifest.nextSegment;
+  table.manifest.nextSegment += seqCount;
+  const segmentsDir = join(table.dir, SEGMENTS_DIR);
+  mkdirSync(segmentsDir, { recursive: true });
+  const written = await session.flushShard(rows, { segmentsDir, shard: tail.shard, genMin: frozen.genMin, genMax: frozen.genMax, firstSeq, seqCount });
+  const opened = await Promise.allSettled(written.map((w) => SegmentReader.openWritten(segmentPath(table.dir, w.file), w.footer, w.bytes)));
+  const handles: SegmentHandle[] = [];
+  opened.forEach((r, k) => {
+    if (r.status === 'fulfilled') handles.push(new SegmentHandle(entryOf(written[k].file, written[k].footer, written[k].bytes), r.value));
+  });
+  const failed = opened.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    for (const h of handles) h.retire();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return handles;
+}
+
+/**
+ * Writes a frozen generation's shard tails as segments: large ones on the flush workers, several
+ * at once, small ones here meanwhile. Queued ingest commits run all along. On failure every
+ * shard has settled and the segments written are removed before it rejects.
+ */
+async function writeTails(table: Table, session: FlushSession, frozen: FrozenTails): Promise<SegmentHandle[]> {
+  const tails = frozen.tails.filter((t) => t.rowCount > 0);
+  const big = tails.filter((t) => t.rowCount >= table.options.flushWorkerMinRows);
+  const perShard: Promise<SegmentHandle[]>[] = [];
+  // An injected disk budget is handed to one worker request at a time, so it stays exact.
+  const parallel = getDiskBudget() === Infinity ? FLUSH_WORKERS : 1;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < big.length) {
+      const tail = big[next++];
+      const run = flushInWorker(table, session, tail, frozen);
+      perShard.push(run);
+      await run.catch(() => {});
+    }
+  };
+  const lanes = Array.from({ length: Math.min(parallel, big.length) }, lane);
+  for (const tail of tails) {
+    if (tail.rowCount >= table.options.flushWorkerMinRows) continue;
+    const run = writeSortedSegments(table, tail.rowSet(), tail.shard, frozen.genMin, frozen.genMax);
+    perShard.push(run);
+    await run.catch(() => {});
+  }
+  await Promise.all(lanes);
+  const results = await Promise.allSettled(perShard);
+  const handles = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    for (const h of handles) h.retire();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return handles.sort((a, b) => a.entry.shard - b.entry.shard || a.entry.partition - b.entry.partition);
+}
+
 /** Flushes everything acknowledged so far into segments. */
 export async function flushTable(table: Table): Promise<void> {
   await table.rotate();
@@ -88,17 +180,10 @@ export async function flushTable(table: Table): Promise<void> {
     const frozen = table.frozen[0];
     const handles: SegmentHandle[] = [];
     const actorCounts = table.actors.map((a) => a.size);
+    const session = new FlushSession();
     try {
-      for (const tail of frozen.tails) {
-        if (tail.rowCount === 0) continue;
-        handles.push(...writeSortedSegments(table, tail.rowSet(), tail.shard, frozen.genMin, frozen.genMax));
-        // Let queued ingest commits run between shards.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      const [actorBytes] = await Promise.all([
-        Promise.all(table.actors.map((a, s) => a.persist(actorsPath(table.dir, s), actorCounts[s]))),
-        syncFiles(handles.map((h) => h.reader.path)),
-      ]);
+      handles.push(...(await writeTails(table, session, frozen)));
+      const actorBytes = await Promise.all(table.actors.map((a, s) => a.persist(actorsPath(table.dir, s), actorCounts[s])));
       fsyncDir(join(table.dir, SEGMENTS_DIR));
       table.idempotency.persist(frozen.genMax);
       commitFlush(table, frozen, handles, actorCounts, actorBytes);
@@ -106,6 +191,8 @@ export async function flushTable(table: Table): Promise<void> {
       // Nothing was committed: drop the new files; the frozen tails stay for the next try.
       for (const h of handles) h.retire();
       throw err;
+    } finally {
+      session.end();
     }
   }
   if (table.options.autoCompact) {

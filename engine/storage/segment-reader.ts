@@ -14,7 +14,7 @@
  * answering without its rows.
  */
 import { Packr } from 'msgpackr';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, open as openFile, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { decodeBlock, decompress, type PhysicalKind } from '../encodings/index.js';
@@ -123,6 +123,16 @@ export class SegmentReader implements ScanSource {
       closeSync(fd);
       throw err instanceof CorruptDataError ? err : ioError(err, path);
     }
+  }
+
+  /**
+   * Opens a segment this process has just written, whose footer it holds: the file is opened on
+   * the I/O thread pool and neither trailer nor footer is read back.
+   */
+  static openWritten(path: string, footer: SegmentFooter, fileBytes: number): Promise<SegmentReader> {
+    return new Promise((resolve, reject) => {
+      openFile(path, 'r', (err, fd) => (err ? reject(ioError(err, path)) : resolve(new SegmentReader(path, fd, footer, fileBytes))));
+    });
   }
 
   /**

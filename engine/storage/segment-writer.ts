@@ -1,16 +1,18 @@
 /**
  * Writes one immutable segment file from rows in a given order (see segment-format.ts).
  *
- * Durability: with `sync` (the default) returns after the file is fsynced; without it the
- * caller must fsync it (`syncFiles`, many files at once on the I/O thread pool) before committing
- * a manifest that names it (after fsyncing the directory). A file no manifest names is garbage
- * and is removed on open.
+ * `encodeSegment` builds the file's bytes in memory (pure CPU); `writeSegmentFile` creates,
+ * writes and fsyncs the file on the I/O thread pool, so the thread that encodes never waits for
+ * the file system (creating a file costs about a millisecond on some file systems, and a flush
+ * creates hundreds). `writeSegment` does both synchronously. A file no manifest names is garbage
+ * and is removed on open; the caller fsyncs the directory before committing a manifest that
+ * names new files.
  */
 import { Packr } from 'msgpackr';
 import { close, closeSync, fsync, fsyncSync, open, openSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { compressIfPays, encodeBest, type PhysicalKind } from '../encodings/index.js';
-import { ioError, writeAll } from './file-io.js';
+import { ioError, writeAll, writeAllAsync } from './file-io.js';
 import {
   ROW_GROUP_ROWS,
   SEGMENT_MAGIC,
@@ -162,16 +164,46 @@ function remapGathered(g: Gathered, remap: Uint32Array, dict: string[]): void {
   g.max = dict[max];
 }
 
-type Gathered = ReturnType<typeof gatherColumn>;
+interface Gathered {
+  values: Float64Array | Uint32Array | Uint8Array;
+  validity: Uint8Array | null;
+  nc: number;
+  min: number | string | null;
+  max: number | string | null;
+}
 
-/** Gathers one row group of a column, with nulls filled by a neighbouring value; returns zone stats. */
-function gatherColumn(
-  col: TypedColumn,
-  rows: Uint32Array,
-): { values: Float64Array | Uint32Array | Uint8Array; validity: Uint8Array | null; nc: number; min: number | string | null; max: number | string | null } {
+/**
+ * Gathers one row group of a column (out[i] = values[rows[i]]), with a null row taking the
+ * previous value and leading nulls the first one, so frame-of-reference widths stay small;
+ * counts nulls and finds min and max (for strings these are codes; remapGathered replaces them).
+ * One loop per array type: a single loop over all three sees polymorphic element accesses and
+ * runs several times slower.
+ */
+function gatherColumn(col: TypedColumn, rows: Uint32Array): Gathered {
   const n = rows.length;
-  const src = col.values;
-  const out = col.type === 'number' ? new Float64Array(n) : col.type === 'boolean' ? new Uint8Array(n) : new Uint32Array(n);
+  if (col.type === 'number') return finishGather(gatherF64(new Float64Array(n), col.values as Float64Array, col.validity, rows));
+  if (col.type === 'boolean') return finishGather(gatherU8(new Uint8Array(n), col.values as Uint8Array, col.validity, rows));
+  return finishGather(gatherU32(new Uint32Array(n), col.values as Uint32Array, col.validity, rows));
+}
+
+interface RawGather {
+  values: Float64Array | Uint32Array | Uint8Array;
+  validity: Uint8Array;
+  nc: number;
+  min: number;
+  max: number;
+  firstValid: number;
+}
+
+function finishGather(g: RawGather): Gathered {
+  const n = g.values.length;
+  if (g.firstValid > 0) g.values.fill(g.values[g.firstValid], 0, g.firstValid);
+  if (g.nc === n) return { values: g.values, validity: g.validity, nc: n, min: null, max: null };
+  return { values: g.values, validity: g.nc === 0 ? null : g.validity, nc: g.nc, min: g.min, max: g.max };
+}
+
+function gatherF64(out: Float64Array, src: Float64Array, srcValidity: Uint8Array | null, rows: Uint32Array): RawGather {
+  const n = rows.length;
   const validity = new Uint8Array((n + 7) >> 3);
   let nc = 0;
   let min = Infinity;
@@ -180,7 +212,7 @@ function gatherColumn(
   let firstValid = -1;
   for (let i = 0; i < n; i++) {
     const r = rows[i];
-    if (col.validity !== null && (col.validity[r >> 3] & (1 << (r & 7))) === 0) {
+    if (srcValidity !== null && (srcValidity[r >> 3] & (1 << (r & 7))) === 0) {
       out[i] = filler;
       nc++;
       continue;
@@ -193,11 +225,61 @@ function gatherColumn(
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  // Leading nulls take the first real value, so frame-of-reference widths stay small.
-  if (firstValid > 0) out.fill(out[firstValid], 0, firstValid);
-  if (nc === n) return { values: out, validity, nc, min: null, max: null };
-  // For strings these are codes; remapGathered replaces them with strings.
-  return { values: out, validity: nc === 0 ? null : validity, nc, min, max };
+  return { values: out, validity, nc, min, max, firstValid };
+}
+
+/** gatherF64 for u32 codes: the same loop, typed apart so each stays monomorphic. */
+function gatherU32(out: Uint32Array, src: Uint32Array, srcValidity: Uint8Array | null, rows: Uint32Array): RawGather {
+  const n = rows.length;
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nc = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let filler = 0;
+  let firstValid = -1;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    if (srcValidity !== null && (srcValidity[r >> 3] & (1 << (r & 7))) === 0) {
+      out[i] = filler;
+      nc++;
+      continue;
+    }
+    const v = src[r];
+    out[i] = v;
+    filler = v;
+    if (firstValid < 0) firstValid = i;
+    validity[i >> 3] |= 1 << (i & 7);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { values: out, validity, nc, min, max, firstValid };
+}
+
+/** gatherF64 for u8 booleans: the same loop, typed apart so each stays monomorphic. */
+function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | null, rows: Uint32Array): RawGather {
+  const n = rows.length;
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nc = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let filler = 0;
+  let firstValid = -1;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    if (srcValidity !== null && (srcValidity[r >> 3] & (1 << (r & 7))) === 0) {
+      out[i] = filler;
+      nc++;
+      continue;
+    }
+    const v = src[r];
+    out[i] = v;
+    filler = v;
+    if (firstValid < 0) firstValid = i;
+    validity[i >> 3] |= 1 << (i & 7);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { values: out, validity, nc, min, max, firstValid };
 }
 
 function minMax(values: Float64Array | Uint32Array): { min: number; max: number } {
@@ -211,10 +293,10 @@ function minMax(values: Float64Array | Uint32Array): { min: number; max: number 
 }
 
 /**
- * Writes rows `order` of `rows` (already sorted by actor, time) as a segment at `path`.
- * Returns the footer, which the manifest summarizes.
+ * Encodes rows `order` of `rows` (already sorted by actor, time) as a segment file's bytes.
+ * Returns them with the footer, which the manifest summarizes.
  */
-export function writeSegment(path: string, rows: RowSet, order: Uint32Array, placement: SegmentPlacement, sync = true): SegmentFooter {
+export function encodeSegment(rows: RowSet, order: Uint32Array, placement: SegmentPlacement): { footer: SegmentFooter; bytes: Buffer } {
   const file = new FileBuffer();
   file.push(Buffer.from(SEGMENT_MAGIC, 'latin1'));
   const groupRows: Uint32Array[] = [];
@@ -281,10 +363,16 @@ export function writeSegment(path: string, rows: RowSet, order: Uint32Array, pla
   trailer.write(SEGMENT_TRAILER_MAGIC, 8, 'latin1');
   file.push(trailer);
 
+  return { footer, bytes: Buffer.concat(file.chunks) };
+}
+
+/** Encodes and writes a segment at `path` synchronously; fsyncs it with `sync` (the default). */
+export function writeSegment(path: string, rows: RowSet, order: Uint32Array, placement: SegmentPlacement, sync = true): SegmentFooter {
+  const { footer, bytes } = encodeSegment(rows, order, placement);
   let fd: number | undefined;
   try {
     fd = openSync(path, 'w');
-    writeAll(fd, Buffer.concat(file.chunks));
+    writeAll(fd, bytes);
     if (sync) fsyncSync(fd);
   } catch (err) {
     throw ioError(err, path);
@@ -292,6 +380,23 @@ export function writeSegment(path: string, rows: RowSet, order: Uint32Array, pla
     if (fd !== undefined) closeSync(fd);
   }
   return footer;
+}
+
+/**
+ * Creates `path` with `bytes`, fsyncs and closes it, all on the I/O thread pool; rejects with
+ * IO_ERROR/DISK_FULL naming the file.
+ */
+export function writeSegmentFile(path: string, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    open(path, 'w', (openErr, fd) => {
+      if (openErr) return reject(ioError(openErr, path));
+      const fail = (err: unknown): void => close(fd, () => reject(ioError(err, path)));
+      writeAllAsync(fd, [bytes]).then(
+        () => fsync(fd, (syncErr) => (syncErr ? fail(syncErr) : close(fd, (closeErr) => (closeErr ? reject(ioError(closeErr, path)) : resolve())))),
+        fail,
+      );
+    });
+  });
 }
 
 /** Most fsyncs in flight at once (the I/O thread pool has 4 threads by default). */

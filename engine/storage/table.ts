@@ -41,6 +41,12 @@ export interface TableOptions {
   compactAt: number;
   /** Run compaction in the background after flushes (default true). */
   autoCompact: boolean;
+  /**
+   * A flushed shard tail with at least this many rows is sorted and written by the flush worker
+   * thread (flush-pool.ts), smaller ones on the main thread, where a worker round trip would cost
+   * more than it saves (default 16,384; 0 sends every shard to the worker).
+   */
+  flushWorkerMinRows: number;
   maxColumns: number;
 }
 
@@ -55,6 +61,7 @@ export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   memoryBudgetBytes: defaultMemoryBudgetBytes(),
   compactAt: 4,
   autoCompact: true,
+  flushWorkerMinRows: 16_384,
   maxColumns: 1000,
 };
 

@@ -53,19 +53,21 @@ async function ingestInBatches(table: Awaited<ReturnType<Store['getOrCreate']>>,
 }
 
 describe('table storage', () => {
-  it('stores exactly what was ingested, across batches, flushes, compaction and reopen', async () => {
+  it('stores exactly what was ingested, across batches, flushes, compaction and reopen (flushing on the main thread and on the flush worker)', async () => {
+    // Seed 1 flushes every shard on the main thread, seeds 2 and 3 on the flush worker.
     for (const seed of [1, 2, 3]) {
       const { dir, cleanup } = tempDir();
       try {
         const events = randomEvents(seed, 3000);
         const expected = canonical(expectedRows(events));
         const r = rng(seed * 7);
-        let store = await Store.open(dir, { table: { autoCompact: false } });
+        const options = { autoCompact: false, flushWorkerMinRows: seed === 1 ? Infinity : 0 };
+        let store = await Store.open(dir, { table: options });
         let table = await store.getOrCreate('t');
         await ingestInBatches(table, events, () => Math.floor(r() * 400), 2);
         expect(canonical(dumpTable(table)), `seed ${seed}: before reopen`).toEqual(expected);
         await store.close(false); // leave the tail in the WAL: reopen must replay it
-        store = await Store.open(dir, { table: { autoCompact: false } });
+        store = await Store.open(dir, { table: options });
         table = store.get('t');
         expect(canonical(dumpTable(table)), `seed ${seed}: after replay`).toEqual(expected);
         expect(table.segments.size).toBeGreaterThan(16);
@@ -83,10 +85,13 @@ describe('table storage', () => {
     }
   });
 
-  it('sorts each segment by (actor, time) and keeps arrival order for equal times, also after compaction', async () => {
+  it.each([
+    ['on the main thread', Infinity],
+    ['on the flush worker', 0],
+  ])('sorts each segment by (actor, time) and keeps arrival order for equal times, also after compaction (flushing %s)', async (_, flushWorkerMinRows) => {
     const { dir, cleanup } = tempDir();
     try {
-      const store = await Store.open(dir, { table: { autoCompact: false } });
+      const store = await Store.open(dir, { table: { autoCompact: false, flushWorkerMinRows } });
       const table = await store.getOrCreate('t');
       const r = rng(5);
       let seq = 0;

@@ -1,0 +1,194 @@
+/**
+ * The flush worker as seen from the main thread: `flushShard` hands one shard's frozen tail
+ * rows to a worker thread (flush-worker.ts), which sorts them and writes and fsyncs one segment
+ * file per time partition, and resolves with the segments' footers. Sorting and encoding are
+ * most of a flush's CPU; off the main thread they no longer hold up ingest commits.
+ *
+ * Protocol (per worker, messages in order): `dicts` (string dictionaries, each sent once per
+ * flush and worker, since a generation's tails share them), `shard` requests, then `end`.
+ * Up to FLUSH_WORKERS workers take shards at once (the least busy one gets the next shard).
+ * Rows travel as copies (transferred), since snapshots keep reading the frozen tails meanwhile.
+ * Segment file numbers are reserved by the caller (`firstSeq`, `seqCount`), so names never clash.
+ * Fault injection (file-io.ts's disk budget) is handed to the worker with each request and the
+ * bytes it used are taken off this thread's budget, so tests of a full disk cover flushes too.
+ *
+ * Threading: main thread. Workers are started on first use, kept for the process and unref'd
+ * while idle, so they never hold the process open. If one dies, its pending shards fail (the
+ * frozen tails stay, the next flush retries) and the next flush starts a new worker.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { workerEntryUrl } from '../query/pool/worker-script.js';
+import { ShoalError, type ErrorCode } from '../errors.js';
+import { getDiskBudget, setDiskBudget } from './file-io.js';
+import type { SegmentFooter } from './segment-format.js';
+import type { RowSet } from './tail.js';
+import type { StoredType } from './typed-column.js';
+
+interface WireColumn {
+  name: string;
+  type: StoredType;
+  values: Float64Array | Uint8Array | Uint32Array;
+  validity: Uint8Array | null;
+  /** String columns: the id of their dictionary, sent earlier in a `dicts` message. */
+  dictId: number | null;
+}
+
+export type FlushRequest =
+  | { kind: 'dicts'; flushId: number; dicts: [number, string[]][] }
+  | { kind: 'end'; flushId: number }
+  | {
+      kind: 'shard';
+      id: number;
+      flushId: number;
+      segmentsDir: string;
+      shard: number;
+      genMin: number;
+      genMax: number;
+      firstSeq: number;
+      seqCount: number;
+      rows: { rowCount: number; actorIds: Uint32Array; times: Float64Array; columns: WireColumn[] };
+      diskBudgetBytes: number;
+    };
+
+export type FlushReply =
+  | { id: number; ok: true; segments: { file: string; footer: SegmentFooter; bytes: number }[]; usedBytes: number }
+  | { id: number; ok: false; error: { name: string; code: string | null; message: string }; usedBytes: number };
+
+interface Pending {
+  resolve: (r: FlushReply) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** Flush workers at most: two share a 2-core machine's work when a flush runs alone (at close). */
+export const FLUSH_WORKERS = Math.min(2, Math.max(1, availableParallelism()));
+const slots: (Slot | null)[] = new Array(FLUSH_WORKERS).fill(null);
+let nextId = 1;
+let nextFlushId = 1;
+
+function startSlot(index: number): Slot {
+  const w = new Worker(workerEntryUrl(import.meta.url, 'flush-worker'));
+  w.unref();
+  const slot: Slot = { worker: w, pending: new Map() };
+  w.on('message', (reply: FlushReply) => {
+    const p = slot.pending.get(reply.id);
+    if (p === undefined) return;
+    slot.pending.delete(reply.id);
+    if (slot.pending.size === 0) w.unref();
+    p.resolve(reply);
+  });
+  const gone = (err: Error): void => {
+    if (slots[index] === slot) slots[index] = null;
+    for (const p of slot.pending.values()) p.reject(err);
+    slot.pending.clear();
+  };
+  w.on('error', (err) => gone(err));
+  w.on('exit', (code) => gone(new Error(`flush worker exited with code ${code}`)));
+  slots[index] = slot;
+  return slot;
+}
+
+/** The least busy worker, started if need be. */
+function pickSlot(): Slot {
+  let best: Slot | null = null;
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i] ?? startSlot(i);
+    if (best === null || slot.pending.size < best.pending.size) best = slot;
+  }
+  return best!;
+}
+
+/** Partitions a shard's rows can fall in at most (day numbers between its first and last time). */
+export function partitionSpan(times: Float64Array, partitionMs: number): number {
+  if (times.length === 0) return 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i];
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  return Math.floor(max / partitionMs) - Math.floor(min / partitionMs) + 1;
+}
+
+/** One flush's session with the workers: each dictionary is sent once per worker, and dropped by `end`. */
+export class FlushSession {
+  readonly flushId = nextFlushId++;
+  private readonly sent = new Map<Worker, Map<string[], number>>();
+
+  /** Sorts and writes one shard's rows on a worker; resolves with each segment written. */
+  async flushShard(
+    rows: RowSet,
+    place: { segmentsDir: string; shard: number; genMin: number; genMax: number; firstSeq: number; seqCount: number },
+  ): Promise<{ file: string; footer: SegmentFooter; bytes: number }[]> {
+    const slot = pickSlot();
+    const w = slot.worker;
+    let sent = this.sent.get(w);
+    if (sent === undefined) this.sent.set(w, (sent = new Map()));
+    const fresh: [number, string[]][] = [];
+    for (const c of rows.columns) {
+      if (c.dict === undefined || sent.has(c.dict)) continue;
+      sent.set(c.dict, sent.size);
+      fresh.push([sent.size - 1, c.dict]);
+    }
+    if (fresh.length > 0) w.postMessage({ kind: 'dicts', flushId: this.flushId, dicts: fresh } satisfies FlushRequest);
+    const n = rows.rowCount;
+    const transfer: ArrayBuffer[] = [];
+    const copy = <T extends Float64Array | Uint8Array | Uint32Array>(a: T, len: number): T => {
+      const c = a.slice(0, len) as T;
+      transfer.push(c.buffer as ArrayBuffer);
+      return c;
+    };
+    const columns: WireColumn[] = rows.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      values: copy(c.values, n),
+      validity: c.validity === null ? null : copy(c.validity, (n + 7) >> 3),
+      dictId: c.dict === undefined ? null : sent.get(c.dict)!,
+    }));
+    const id = nextId++;
+    const budget = getDiskBudget();
+    const msg: FlushRequest = {
+      kind: 'shard',
+      id,
+      flushId: this.flushId,
+      ...place,
+      rows: { rowCount: n, actorIds: copy(rows.actorIds, n), times: copy(rows.times, n), columns },
+      diskBudgetBytes: budget,
+    };
+    const reply = await new Promise<FlushReply>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      w.ref();
+      w.postMessage(msg, transfer);
+    });
+    if (reply.usedBytes > 0) setDiskBudget(Math.max(0, getDiskBudget() - reply.usedBytes));
+    if (!reply.ok) throw rebuildError(reply.error);
+    return reply.segments;
+  }
+
+  /** Lets the workers drop this flush's dictionaries. */
+  end(): void {
+    for (const w of this.sent.keys()) {
+      try {
+        w.postMessage({ kind: 'end', flushId: this.flushId } satisfies FlushRequest);
+      } catch {
+        // a worker that died holds nothing any more
+      }
+    }
+  }
+}
+
+/** The worker's error as this thread's: catalog errors keep their code and message. */
+function rebuildError(e: { name: string; code: string | null; message: string }): Error {
+  if (e.name === 'ShoalError' && e.code !== null) {
+    const err = new ShoalError(e.code as ErrorCode, []);
+    err.message = e.message;
+    return err;
+  }
+  return new Error(`flush worker: ${e.message}`);
+}

@@ -1,0 +1,76 @@
+/**
+ * Entry module of the flush worker thread: sorts one shard's frozen tail rows and writes them
+ * as segment files (one per time partition), so the main thread, which owns ingest, spends no
+ * time on sorting, encoding or file creation. See flush-pool.ts for the protocol.
+ *
+ * Durability: every file is fsynced before its reply; the main thread fsyncs the directory and
+ * commits the manifest. On failure the files this task wrote are removed before the reply.
+ * Threading: one task at a time; per-flush dictionaries live until the flush's `end` message.
+ */
+import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { getDiskBudget, setDiskBudget } from './file-io.js';
+import type { FlushReply, FlushRequest } from './flush-pool.js';
+import { sortRows } from './row-order.js';
+import { encodeSegment, writeSegmentFile } from './segment-writer.js';
+import type { RowSet } from './tail.js';
+import { segmentName } from './table-files.js';
+import type { TypedColumn } from './typed-column.js';
+
+const port = parentPort;
+if (port === null) throw new Error('flush-worker.ts must run in a worker thread');
+const dictsByFlush = new Map<number, Map<number, string[]>>();
+
+port.on('message', (msg: FlushRequest) => {
+  if (msg.kind === 'dicts') {
+    const known = dictsByFlush.get(msg.flushId) ?? new Map<number, string[]>();
+    for (const [id, dict] of msg.dicts) known.set(id, dict);
+    dictsByFlush.set(msg.flushId, known);
+    return;
+  }
+  if (msg.kind === 'end') {
+    dictsByFlush.delete(msg.flushId);
+    return;
+  }
+  void runShard(msg).then((reply) => port.postMessage(reply));
+});
+
+async function runShard(msg: Extract<FlushRequest, { kind: 'shard' }>): Promise<FlushReply> {
+  setDiskBudget(msg.diskBudgetBytes);
+  const dicts = dictsByFlush.get(msg.flushId) ?? new Map<number, string[]>();
+  const columns: TypedColumn[] = msg.rows.columns.map(({ name, type, values, validity, dictId }) => {
+    const col: TypedColumn = { name, type, values, validity };
+    if (dictId !== null) col.dict = dicts.get(dictId) ?? [];
+    return col;
+  });
+  const rows: RowSet = { rowCount: msg.rows.rowCount, actorIds: msg.rows.actorIds, times: msg.rows.times, columns };
+  const written: string[] = [];
+  const used = (): number => (msg.diskBudgetBytes === Infinity ? 0 : msg.diskBudgetBytes - getDiskBudget());
+  try {
+    const { order, ranges } = sortRows(rows.actorIds, rows.times);
+    if (ranges.length > msg.seqCount) throw new Error(`${ranges.length} partitions where ${msg.seqCount} were reserved`);
+    const segments: Extract<FlushReply, { ok: true }>['segments'] = [];
+    for (let k = 0; k < ranges.length; k++) {
+      const range = ranges[k];
+      const file = segmentName(msg.firstSeq + k, msg.shard, range.partition);
+      const path = join(msg.segmentsDir, file);
+      const placement = { shard: msg.shard, partition: range.partition, genMin: msg.genMin, genMax: msg.genMax };
+      const { footer, bytes } = encodeSegment(rows, order.subarray(range.start, range.end), placement);
+      written.push(path);
+      await writeSegmentFile(path, bytes);
+      segments.push({ file, footer, bytes: bytes.length });
+    }
+    return { id: msg.id, ok: true, segments, usedBytes: used() };
+  } catch (err) {
+    for (const path of written) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // never created, or already gone: an orphan would be removed on open anyway
+      }
+    }
+    const e = err as NodeJS.ErrnoException & { code?: string; params?: unknown };
+    return { id: msg.id, ok: false, error: { name: e?.name ?? 'Error', code: e?.code ?? null, message: e?.message ?? String(err) }, usedBytes: used() };
+  }
+}
