@@ -34,6 +34,11 @@ export interface WorkerPoolOptions {
   maxPerWorker?: number;
   /** Start a new worker in place of one that died after starting (default false). */
   replaceDead?: boolean;
+  /**
+   * The workers' entry module (default: ingest/parse-worker), e.g. one that sets the thread up
+   * and then imports the parse worker; from `workerScript`.
+   */
+  script?: { url: URL; execArgv: string[] };
 }
 
 interface Pending {
@@ -64,9 +69,10 @@ export class WorkerPool {
   private closed = false;
   private readonly maxPerWorker: number;
   private readonly replaceDead: boolean;
-  private readonly script = workerScript(import.meta.url, 'parse-worker');
+  private readonly script: { url: URL; execArgv: string[] };
 
   constructor(size: number, options: WorkerPoolOptions = {}) {
+    this.script = options.script ?? workerScript(import.meta.url, 'parse-worker');
     this.maxPerWorker = options.maxPerWorker ?? Infinity;
     this.replaceDead = options.replaceDead ?? false;
     for (let i = 0; i < size; i++) this.slots.push(this.startSlot());

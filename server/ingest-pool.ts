@@ -6,10 +6,12 @@
  *
  * Each request submits at most a few chunks ahead of the one it waits for (read-events.ts), and
  * the pool queues what its workers cannot take yet, oldest first, so concurrent requests share
- * the workers fairly and the queue is bounded by the requests in flight.
+ * the workers fairly and the queue is bounded by the requests in flight. The workers run at a
+ * lower scheduling priority than the main thread (parse-worker-entry.ts).
  */
 import { availableParallelism } from 'node:os';
 import { ShoalError } from '../engine/index.js';
+import { workerScript } from '../ingest/index.js';
 import { WorkerPool } from '../ingest/worker-pool.js';
 
 /** Chunks a parse worker holds at once (one parsing, one waiting), as the CLI's reader does. */
@@ -25,7 +27,8 @@ export class IngestPool {
   /** The pool, started on first use; SHUTTING_DOWN once closed. */
   get(): WorkerPool {
     if (this.closed) throw new ShoalError('SHUTTING_DOWN');
-    this.pool ??= new WorkerPool(this.workers, { maxPerWorker: CHUNKS_PER_WORKER, replaceDead: true });
+    // Parse threads run at a lower priority than the main thread (parse-worker-entry.ts).
+    this.pool ??= new WorkerPool(this.workers, { maxPerWorker: CHUNKS_PER_WORKER, replaceDead: true, script: workerScript(import.meta.url, 'parse-worker-entry') });
     return this.pool;
   }
 

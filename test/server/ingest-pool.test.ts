@@ -4,10 +4,13 @@
  * and the paced commit (a request split in slices stays one transaction: invisible until
  * committed, its Idempotency-Key honoured mid-split, and identical after a WAL replay).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store, type Table } from '../../engine/index.js';
 import type { ChunkContext } from '../../ingest/parse-chunk.js';
 import { WorkerPool } from '../../ingest/worker-pool.js';
+import { IngestPool } from '../../server/ingest-pool.js';
 import { batchOf, canonical, dumpTable, tempDir, type PlainEvent } from '../storage/helpers.js';
 import { ndjson, postQuery, testServer, type TestServer } from './helpers.js';
 
@@ -58,6 +61,35 @@ describe('shared parse pool', () => {
     await expect(held).rejects.toThrow(/exited/);
     const after = await pool.run(lines(3, 'y'), null, CTX, 1);
     expect(after.columns.get('tag')).toEqual(['y', 'y', 'y']);
+  });
+});
+
+/** Threads of this process with a nice level above `nice` (Linux: field 19 of /proc/self/task/TID/stat). */
+function threadsNicerThan(nice: number): number {
+  let n = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[16]) > nice) n++;
+  }
+  return n;
+}
+
+describe("the server's parse pool", () => {
+  it('runs its parse threads at a lower priority than the main thread', async () => {
+    const main = getPriority();
+    const before = threadsNicerThan(main);
+    const pool = new IngestPool(2);
+    try {
+      // Two chunks at once: one to each worker, so both have started.
+      const batches = await Promise.all([pool.get().run(lines(3, 'a'), null, CTX, 1), pool.get().run(lines(4, 'b'), null, CTX, 1)]);
+      expect(batches.map((b) => b.count)).toEqual([3, 4]);
+      expect(threadsNicerThan(main) - before).toBe(2);
+      expect(getPriority()).toBe(main);
+    } finally {
+      await pool.close();
+    }
+    expect(() => pool.get()).toThrow(/shutting down/);
   });
 });
 
