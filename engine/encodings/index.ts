@@ -27,6 +27,7 @@ import { sparseOver } from './sparse.js';
 export type { Encoding, PhysicalArray, PhysicalKind } from './encoding.js';
 export { buildValidity, countNulls, decodeValidity, encodeValidity } from './validity.js';
 export { compressIfPays, decompress } from './compression.js';
+export { decodeDict, encodeDict } from './string-dict.js';
 
 /**
  * Encodings that need nothing but the values, in the order encodeBest tries them; sparse picks

@@ -17,7 +17,7 @@ import { Packr } from 'msgpackr';
 import { closeSync, fstatSync, open as openFile, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { decodeBlock, decompress, type PhysicalKind } from '../encodings/index.js';
+import { decodeBlock, decodeDict, decompress, type PhysicalKind } from '../encodings/index.js';
 import { CorruptDataError } from '../errors.js';
 import type { RowGroupInfo, ScanSource } from '../query/source.js';
 import type { ColumnType, ColumnVector, ZoneMap } from '../types.js';
@@ -219,7 +219,7 @@ export class SegmentReader implements ScanSource {
     if (dict === undefined) {
       const bytes = this.readBlob(meta.dict!, `dictionary of "${meta.name}"`);
       try {
-        dict = packr.unpack(bytes) as string[];
+        dict = decodeDict(bytes);
       } catch {
         throw new CorruptDataError(this.path, `dictionary of "${meta.name}" undecodable`);
       }

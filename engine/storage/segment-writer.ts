@@ -11,7 +11,7 @@
 import { Packr } from 'msgpackr';
 import { close, closeSync, fsync, fsyncSync, open, openSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { compressIfPays, encodeBest, type PhysicalKind } from '../encodings/index.js';
+import { compressIfPays, encodeBest, encodeDict, type PhysicalKind } from '../encodings/index.js';
 import { ioError, writeAll, writeAllAsync } from './file-io.js';
 import {
   ROW_GROUP_ROWS,
@@ -340,7 +340,7 @@ export function encodeSegment(rows: RowSet, order: Uint32Array, placement: Segme
       );
     }
     if (meta.nullCount === order.length) continue;
-    if (sd !== null) meta.dict = file.blob(packr.pack(sd.dict));
+    if (sd !== null) meta.dict = file.blob(encodeDict(sd.dict));
     columns.push(meta);
   }
 
