@@ -119,9 +119,12 @@ class SumAcc implements Accumulator {
   private sums: Float64Array<ArrayBuffer> = new Float64Array(16);
   private counts: Float64Array<ArrayBuffer> = new Float64Array(16);
   constructor(private readonly node: MeasureNode) {}
+  private groups = 0;
   grow(g: number): void {
-    this.sums = growF64(this.sums, g, 0);
-    this.counts = growF64(this.counts, g, 0);
+    this.groups = Math.max(this.groups, g);
+    // one slot past the groups: the trash group of null rows (see update)
+    this.sums = growF64(this.sums, g + 1, 0);
+    this.counts = growF64(this.counts, g + 1, 0);
   }
   update({ r, rows, n, gids, runs }: Batch): void {
     const col = r.column(this.node.column!);
@@ -131,6 +134,22 @@ class SumAcc implements Accumulator {
     const c = this.counts;
     const validity = col.validity;
     if (runs !== undefined) return sumRuns(v, validity, rows, runs, s, c);
+    if (validity !== null && gids !== null && allFinite(v)) {
+      // Null rows go to the trash group without a branch (their bits are random, a branch
+      // would mispredict); the trash is emptied after. g = isValid(row) ? gids[i] : trash
+      const trash = this.groups;
+      for (let i = 0; i < n; i++) {
+        const row = rows[i];
+        const bit = (validity[row >> 3] >> (row & 7)) & 1;
+        const g0 = gids[i];
+        const g = g0 + ((bit - 1) & (trash - g0));
+        s[g] += v[row];
+        c[g]++;
+      }
+      s[trash] = 0;
+      c[trash] = 0;
+      return;
+    }
     if (validity === null && gids === null) {
       let acc = 0;
       for (let i = 0; i < n; i++) acc += v[rows[i]];

@@ -18,59 +18,124 @@ import { createSketch, mergeSketch, sketchAdd, sketchBin, type SketchState } fro
 
 /** Most matrix cells (8 bytes each) before falling back to one sketch object per group. */
 const MAX_CELLS = 1 << 21;
-/** Bin code of the first pass for a value the matrix does not hold (it goes to a side sketch). */
-const SIDE = -2147483647;
-
 const binRange = new Int32Array(2);
+/** pick[ok]: the row's value when the matrix holds it (ok = 1), else a stand-in (ok = 0). */
+const pick = new Float64Array(2);
 
 /**
- * bins[i] = bin of v[rows[i]], or SIDE for values the matrix does not hold (zero, negative,
- * NaN, infinite); returns the range of bins seen [lo, hi] (lo > hi: none).
+ * bins[i] = bin of v[rows[i]] and keep[i] = 1 where the matrix holds the value (positive and
+ * finite); elsewhere (zero, negative, NaN, infinite: rare in latencies, but also whatever a
+ * null row holds) keep[i] = 0, bins[i] is some bin in range, and i is listed in `sideAt`.
+ * Branch-free per row, since null rows come in random places. Returns the number of side rows;
+ * the range of bins seen is left in binRange [lo, hi] (lo > hi: none).
  */
-function binPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array): Int32Array {
+function binPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array, keep: Uint8Array, sideAt: Int32Array): number {
   let lo = 2147483647;
   let hi = -2147483647;
-  for (let i = 0; i < n; i++) {
+  let first = -1;
+  for (let i = 0; i < n && first < 0; i++) {
     const x = v[rows[i]];
-    if (x > 0 && x < Infinity) {
-      const k = sketchBin(x);
-      bins[i] = k;
-      if (k < lo) lo = k;
-      if (k > hi) hi = k;
-    } else {
-      bins[i] = SIDE;
-    }
+    if (x > 0 && x < Infinity) first = i;
   }
   binRange[0] = lo;
   binRange[1] = hi;
-  return binRange;
+  if (first < 0) {
+    for (let i = 0; i < n; i++) sideAt[i] = i;
+    keep.fill(0, 0, n);
+    return n;
+  }
+  pick[0] = v[rows[first]];
+  let sides = 0;
+  for (let i = 0; i < n; i++) {
+    const x = v[rows[i]];
+    const ok = +(x > 0) & +(x < Infinity);
+    pick[1] = x;
+    const k = sketchBin(pick[ok]);
+    bins[i] = k;
+    keep[i] = ok;
+    sideAt[sides] = i;
+    sides += 1 - ok;
+    if (k < lo) lo = k;
+    if (k > hi) hi = k;
+  }
+  binRange[0] = lo;
+  binRange[1] = hi;
+  return sides;
+}
+
+/** The bins of a whole decoded block (binPass over all its rows), kept while the block lives. */
+interface BlockBins {
+  bins: Int32Array;
+  keep: Uint8Array;
+  sideAt: Int32Array;
+  sides: number;
+  lo: number;
+  hi: number;
 }
 
 /**
- * cells[g][bin]++ and count, min, max of group g, for rows holding a bin; returns the SIDE
- * rows (their positions i in `sideAt`). Null rows go to the trash group (row `trash` of the matrix) without a branch: their
- * validity bits are random in the columns that have them, so a branch would mispredict.
+ * Bins per decoded value array: a block cache hands out the same array query after query, so
+ * the bin of each value (the costly part of a percentile, ~a third of it) is computed once.
+ * Costs 5 bytes per row beside the block's 8, freed with the block. Like the block cache, this
+ * relies on decoded arrays never being rewritten (a column vector is an immutable snapshot).
  */
-function cellPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array, gids: Int32Array | null, validity: Uint8Array | null, trash: number, cells: Float64Array, span: number, base: number, counts: Float64Array, mins: Float64Array, maxs: Float64Array, sideAt: Int32Array): number {
+const blockBins = new WeakMap<Float64Array | Uint8Array, BlockBins>();
+
+function binsOfBlock(v: Float64Array | Uint8Array): BlockBins {
+  let b = blockBins.get(v);
+  if (b === undefined) {
+    const n = v.length;
+    const bins = new Int32Array(n);
+    const keep = new Uint8Array(n);
+    const all = new Int32Array(n);
+    for (let i = 0; i < n; i++) all[i] = i;
+    const sideAt = new Int32Array(n);
+    const sides = binPass(v, all as unknown as Uint32Array, n, bins, keep, sideAt);
+    b = { bins, keep, sideAt: sideAt.slice(0, sides), sides, lo: binRange[0], hi: binRange[1] };
+    blockBins.set(v, b);
+  }
+  return b;
+}
+
+/**
+ * Bins of the selected rows from their block's cached bins: bins/keep gathered, side positions
+ * listed; binRange is the block's (a superset of the selection's). Returns the side rows.
+ */
+function gatherBins(block: BlockBins, rows: Uint32Array, n: number, bins: Int32Array, keep: Uint8Array, sideAt: Int32Array): number {
+  const bb = block.bins;
+  const bk = block.keep;
   let sides = 0;
   for (let i = 0; i < n; i++) {
-    const k = bins[i];
-    if (k === SIDE) {
-      sideAt[sides++] = i;
-      continue;
-    }
     const row = rows[i];
-    const valid = validity === null ? 1 : (validity[row >> 3] >> (row & 7)) & 1;
+    const ok = bk[row];
+    bins[i] = bb[row];
+    keep[i] = ok;
+    sideAt[sides] = i;
+    sides += 1 - ok;
+  }
+  binRange[0] = block.lo;
+  binRange[1] = block.hi;
+  return sides;
+}
+
+/**
+ * cells[g][bin]++ and count, min, max of group g for every row; rows the matrix does not take
+ * (null, or keep[i] = 0) go to the trash group (row `trash` of the matrix) without a branch:
+ * validity bits are random in the columns that have them, so a branch would mispredict.
+ */
+function cellPass(v: Float64Array | Uint8Array, rows: Uint32Array, n: number, bins: Int32Array, keep: Uint8Array, gids: Int32Array | null, validity: Uint8Array | null, trash: number, cells: Float64Array, span: number, base: number, counts: Float64Array, mins: Float64Array, maxs: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const row = rows[i];
+    const valid = (validity === null ? 1 : (validity[row >> 3] >> (row & 7)) & 1) & keep[i];
     const g0 = gids === null ? 0 : gids[i];
     // g = valid ? g0 : trash
     const g = g0 + ((valid - 1) & (trash - g0));
-    cells[g * span + k - base]++;
+    cells[g * span + bins[i] - base]++;
     const x = v[row];
     counts[g]++;
     if (x < mins[g]) mins[g] = x;
     if (x > maxs[g]) maxs[g] = x;
   }
-  return sides;
 }
 
 export class SketchAcc implements Accumulator {
@@ -88,8 +153,10 @@ export class SketchAcc implements Accumulator {
   private sideBins = 0;
   private dense = true;
   private bins = new Int32Array(0);
-  /** Positions (into the batch) of the rows the last cellPass left to the side sketches. */
+  /** Positions (into the batch) of the rows the last binPass left to the side sketches. */
   private sideAt = new Int32Array(0);
+  /** Per row of the batch: 1 where the matrix holds the value (see binPass). */
+  private keep = new Uint8Array(0);
   private groups = 0;
 
   /** @param maxCells matrix size past which groups move to sketch objects (tests lower it) */
@@ -113,26 +180,30 @@ export class SketchAcc implements Accumulator {
     if (this.bins.length < n) {
       this.bins = new Int32Array(Math.max(n, 2 * this.bins.length));
       this.sideAt = new Int32Array(this.bins.length);
+      this.keep = new Uint8Array(this.bins.length);
     }
-    const bins = this.bins;
-    const range = binPass(v, rows, n, bins);
-    if (!this.reserve(range[0], range[1])) {
+    let bins: Int32Array = this.bins;
+    let keep: Uint8Array = this.keep;
+    let sideAt: Int32Array = this.sideAt;
+    let sides: number;
+    if (n > 0 && v.length >= 1024 && n >= v.length >> 3) {
+      // A block's bins are cached; for the whole block (rows ascending from 0 to its end)
+      // they are used as they are.
+      const block = binsOfBlock(v);
+      if (n === v.length && rows[0] === 0 && rows[n - 1] === n - 1) {
+        ({ bins, keep, sideAt, sides } = block);
+        binRange[0] = block.lo;
+        binRange[1] = block.hi;
+      } else sides = gatherBins(block, rows, n, bins, keep, sideAt);
+    } else sides = binPass(v, rows, n, bins, keep, sideAt);
+    if (!this.reserve(binRange[0], binRange[1])) {
       this.toObjects();
       return this.updateObjects(b, v, validity);
     }
-    if (this.span === 0) {
-      // no positive value yet: every row is a side row (or null)
-      for (let i = 0; i < n; i++) {
-        if (validity !== null && !isValidRow(validity, rows[i])) continue;
-        this.addSide(gids === null ? 0 : gids[i], v[rows[i]]);
-      }
-      return;
-    }
-    const sideAt = this.sideAt;
-    const trash = this.capacity;
-    const sides = cellPass(v, rows, n, bins, gids, validity, trash, this.cells, this.span, this.base, this.counts, this.mins, this.maxs, sideAt);
-    // The trash group took the null rows: empty it again.
-    if (validity !== null) {
+    if (this.span > 0 && sides < n) {
+      const trash = this.capacity;
+      cellPass(v, rows, n, bins, keep, gids, validity, trash, this.cells, this.span, this.base, this.counts, this.mins, this.maxs);
+      // The trash group took the null and side rows: empty it again.
       this.cells.fill(0, trash * this.span, (trash + 1) * this.span);
       this.counts[trash] = 0;
       this.mins[trash] = Infinity;
