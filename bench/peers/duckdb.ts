@@ -35,6 +35,9 @@ export class DuckDbPeer {
   static async open(path: string, opts: { threads?: number } = {}): Promise<DuckDbPeer> {
     const options: Record<string, string> = {};
     if (opts.threads !== undefined) options.threads = String(opts.threads);
+    // DuckDB's default limit is 80% of RAM: loading 100M JSON events then reached it and starved
+    // the rest of the machine; a bounded limit makes the sort spill to disk instead.
+    options.memory_limit = process.env.SHOAL_BENCH_DUCKDB_MEMORY ?? '8GB';
     const instance = await DuckDBInstance.create(resolve(path), options);
     return new DuckDbPeer(resolve(path), instance, await instance.connect());
   }
