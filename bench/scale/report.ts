@@ -51,6 +51,8 @@ export interface ScaleReport {
   ingestEventsPerSec: number | null;
   ingestSeconds: number;
   ingestCpuSeconds: number;
+  /** Events per CPU second of the ingest processes (all threads): steadier than the rate on a shared machine. */
+  ingestEventsPerCpuSec: number | null;
   /** Ingest rate of the slowest chunk, to show what "sustained" hides. */
   minChunkEventsPerSec: number | null;
   generateSeconds: number;
@@ -127,6 +129,7 @@ export function buildReport(state: RunState, queries: ScaleQuery[], env: ScaleEn
     query: maxOf(qs.map((q) => q.peakRssBytes)),
   };
   const peakRssBytes = maxOf(Object.values(peakRss));
+  const ingestCpuSeconds = timed.reduce((s, c) => s + c.ingestCpuSeconds, 0);
   const ingestRate = ingestSeconds > 0 ? timedEvents / ingestSeconds : null;
   const bytesPerEvent = compact !== null && eventsIngested > 0 ? compact.tableBytesAfter / eventsIngested : null;
   const before = compact !== null ? compact.tableBytesBefore : (last?.tableBytesAfter ?? null);
@@ -158,7 +161,8 @@ export function buildReport(state: RunState, queries: ScaleQuery[], env: ScaleEn
     timedEvents,
     ingestEventsPerSec: ingestRate,
     ingestSeconds,
-    ingestCpuSeconds: timed.reduce((s, c) => s + c.ingestCpuSeconds, 0),
+    ingestCpuSeconds,
+    ingestEventsPerCpuSec: ingestCpuSeconds > 0 ? timedEvents / ingestCpuSeconds : null,
     minChunkEventsPerSec: chunkRates.length === 0 ? null : Math.min(...chunkRates),
     generateSeconds,
     generateWallSeconds: state.generateWallSeconds ?? generateSeconds,
@@ -212,7 +216,7 @@ export function markdownReport(r: ScaleReport): string {
   out.push('## Ingest over time', '');
   out.push(
     `Sustained: ${r.ingestEventsPerSec === null ? '—' : `**${fmtInt(r.ingestEventsPerSec)} events/s**`} ` +
-      `(${fmtInt(r.timedEvents)} events${r.timedEvents < r.eventsIngested ? ' of the chunks timed; chunks recovered after an interruption have no times' : ''}, ${r.ingestSeconds.toFixed(1)} s of ingest, ${r.ingestCpuSeconds.toFixed(1)} CPU s); ` +
+      `(${fmtInt(r.timedEvents)} events${r.timedEvents < r.eventsIngested ? ' of the chunks timed; chunks recovered after an interruption have no times' : ''}, ${r.ingestSeconds.toFixed(1)} s of ingest, ${r.ingestCpuSeconds.toFixed(1)} CPU s${r.ingestEventsPerCpuSec === null ? '' : `, ${fmtInt(r.ingestEventsPerCpuSec)} events per CPU second`}); ` +
       `slowest chunk ${r.minChunkEventsPerSec === null ? '—' : `${fmtInt(r.minChunkEventsPerSec)} events/s`}. ` +
       `Generation is excluded: ${r.generateWallSeconds.toFixed(1)} s of wall time (${r.generateSeconds.toFixed(1)} s summed over chunks${r.generateEventsPerSec === null ? '' : `, ${fmtInt(r.generateEventsPerSec)} events/s per generator process`}), ` +
       `in batches of chunks generated in parallel before their ingests, never beside one.`,

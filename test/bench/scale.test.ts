@@ -146,6 +146,7 @@ describe('buildReport', () => {
     const r = buildReport(state, queries, env, 30, 3);
     expect(r.ingestEventsPerSec).toBe(2000 / 2.5);
     expect(r.timedEvents).toBe(2000);
+    expect(r.ingestEventsPerCpuSec).toBe(2000 / 2.5);
     expect(r.eventsIngested).toBe(3000);
     expect(r.bytesPerEvent).toBe(7);
     expect(r.peakRssBytes).toBe(17 * 2 ** 30);
