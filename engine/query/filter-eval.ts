@@ -12,6 +12,7 @@
  * Threading: one evaluator per shard scan (it owns the caches and scratch buffers).
  */
 import type { ColumnVector, Scalar } from '../types.js';
+import { codeCounts } from './code-histograms.js';
 import { ALL, NONE, matchActor, matchValue, storedForm, zoneVerdict } from './filter-zone.js';
 import type { FilterNode } from './query-types.js';
 import type { RowGroupReader, Scratch } from './row-group.js';
@@ -302,6 +303,14 @@ export class FilterEvaluator {
         const { codes, validity } = vec;
         if (validity === null) {
           if (hits === vec.dict.length) return n;
+          if (codes.length === n) {
+            // the whole block: its per-code row counts (computed once per decoded block)
+            const counts = codeCounts(codes, vec.dict.length);
+            if (code >= 0) return counts[code];
+            let k = 0;
+            for (let c = 0; c < vec.dict.length; c++) k += table[c] * counts[c];
+            return k;
+          }
           if (code >= 0) return countEqual(codes, code, n);
           return countTable(codes, table, n);
         }

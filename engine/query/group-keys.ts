@@ -12,6 +12,7 @@
 import type { Value } from '../types.js';
 import type { BucketIndexer } from './buckets.js';
 import type { ColumnRef } from './query-types.js';
+import { codeCounts as blockCodeCounts, pairCounts } from './code-histograms.js';
 import type { RowGroupReader } from './row-group.js';
 
 export interface KeyEncoder {
@@ -155,6 +156,13 @@ export class StringKey implements KeyEncoder {
     }
     const { codes, dict, validity } = vec;
     if (dict.length > 2 * n + 64) return false;
+    if (validity === null && rows === null && codes.length === n) {
+      // the whole row group: per-code (or, with a filter, per code pair) counts of the block
+      if (filter === null) return this.addCounts(dict, blockCodeCounts(codes, dict.length), null, 0, add);
+      const fl = filter.table.length - 1;
+      const pc = filter.codes.length === n ? pairCounts(codes, dict.length, filter.codes, fl) : null;
+      if (pc !== null) return this.addCounts(dict, pc, filter.table, fl, add);
+    }
     if (this.codeCounts.length < 4 * dict.length) this.codeCounts = new Int32Array(Math.max(4 * dict.length, 2 * this.codeCounts.length));
     const cc = this.codeCounts;
     // cc[4·codes[row] + stripe]++ for each selected row (with `filter`, rows null: for each row
@@ -186,6 +194,25 @@ export class StringKey implements KeyEncoder {
       add(id, k);
     }
     if (nulls > 0) add(this.d.idOfNull(), nulls);
+    return true;
+  }
+
+  /**
+   * add(id of code c, rows) for each code c of `dict` with rows: counts[c], or with a filter
+   * table Σ_f table[f] · counts[c · fl + f] (rows holding c whose filter code f passes).
+   */
+  private addCounts(dict: readonly string[], counts: Int32Array, table: Uint8Array | null, fl: number, add: (id: number, count: number) => void): boolean {
+    let map = this.codeMaps.get(dict);
+    if (map === undefined) this.codeMaps.set(dict, (map = new Int32Array(dict.length).fill(-1)));
+    for (let c = 0; c < dict.length; c++) {
+      let k = 0;
+      if (table === null) k = counts[c];
+      else for (let f = 0, at = c * fl; f < fl; f++) k += table[f] * counts[at + f];
+      if (k === 0) continue;
+      let id = map[c];
+      if (id < 0) map[c] = id = this.d.idOf(dict[c], dict[c]);
+      add(id, k);
+    }
     return true;
   }
 
