@@ -3,7 +3,11 @@
  * copy of the same decoded size (the memcpy ceiling a decoder is measured against):
  *  - for-bitpack u32 at residual widths 5, 12 and 20 (string codes, actor ids);
  *  - f64 epoch-ms timestamps: for-bitpack and delta-bitpack on globally sorted timestamps,
- *    for-bitpack on timestamps sorted within per-actor runs, and plain (one memcpy).
+ *    for-bitpack on timestamps sorted within per-actor runs, and plain (one memcpy);
+ *  - the generator's shapes, old encoding against new: session-shaped timestamps (for-bitpack,
+ *    delta-split), latency-like short decimals (dictionary-f64, dictionary-sorted), and a column
+ *    valid on 15% of rows with the writer's filler in null rows (rle and for-bitpack over every
+ *    row, sparse over the valid rows).
  * Every decode writes into a preallocated `out`, as the scan path does.
  *
  * Run: npx tsx bench/encodings.bench.ts   (BENCH_TIME_MS=… to change the time per task)
@@ -30,6 +34,8 @@ interface Case {
   kind: PhysicalKind;
   encodingId: number;
   values: Float64Array | Uint32Array;
+  /** The block's validity bitmap, for encodings that store only valid rows. */
+  validity?: Uint8Array;
 }
 
 function u32Case(width: number): Case {
@@ -60,7 +66,51 @@ function actorTimes(): Float64Array {
   return values;
 }
 
+/** Times of actors' sessions: gaps of seconds inside a session, jumps between sessions and actors. */
+function sessionTimes(): Float64Array {
+  const r = rng(9);
+  const values = new Float64Array(N);
+  const day0 = Date.UTC(2026, 9, 1);
+  let t = day0;
+  for (let i = 0; i < N; i++) {
+    const u = r();
+    if (u < 0.05) t = day0 + Math.floor(r() * 86_400_000);
+    else if (u < 0.12) t += 600_000 + Math.floor(r() * 20_000_000);
+    else t += 200 + Math.floor(15_000 * Math.exp(1.7 * (r() + r() + r() - 1.5)));
+    values[i] = t;
+  }
+  return values;
+}
+
+/** Latencies as the generator logs them: one decimal below 100 ms, whole ms above. */
+function latencies(): Float64Array {
+  const r = rng(10);
+  return new Float64Array(N).map(() => {
+    const v = [20, 45, 120, 300][Math.floor(r() * 4)] * Math.exp(0.95 * (r() + r() + r() - 1.5));
+    return v >= 100 ? Math.round(v) : Math.round(v * 10) / 10;
+  });
+}
+
+/** A number column valid on 15% of rows, null rows holding the previous valid value (the writer's filler). */
+function sparseColumn(): { values: Float64Array; validity: Uint8Array } {
+  const r = rng(11);
+  const values = new Float64Array(N);
+  const validity = new Uint8Array(N / 8);
+  let v = 0;
+  for (let i = 0; i < N; i++) {
+    if (i === 0 || r() < 0.15) {
+      v = Math.floor(r() * 60);
+      validity[i >> 3] |= 1 << (i & 7);
+    }
+    values[i] = v;
+  }
+  return { values, validity };
+}
+
 const sorted = sortedTimes();
+const sessions = sessionTimes();
+const latency = latencies();
+const sparse = sparseColumn();
 const cases: Case[] = [
   u32Case(5),
   u32Case(12),
@@ -68,25 +118,33 @@ const cases: Case[] = [
   { name: 'for-bitpack f64 sorted ts', kind: 'f64', encodingId: ENCODING_IDS.forBitpack, values: sorted },
   { name: 'delta-bitpack f64 sorted ts', kind: 'f64', encodingId: ENCODING_IDS.deltaBitpack, values: sorted },
   { name: 'for-bitpack f64 per-actor ts', kind: 'f64', encodingId: ENCODING_IDS.forBitpack, values: actorTimes() },
+  { name: 'for-bitpack f64 session ts', kind: 'f64', encodingId: ENCODING_IDS.forBitpack, values: sessions },
+  { name: 'delta-split f64 session ts', kind: 'f64', encodingId: ENCODING_IDS.deltaSplit, values: sessions },
+  { name: 'dictionary-f64 latency', kind: 'f64', encodingId: ENCODING_IDS.dictionaryF64, values: latency },
+  { name: 'dictionary-sorted latency', kind: 'f64', encodingId: ENCODING_IDS.dictionarySorted, values: latency },
+  { name: 'rle f64 15% valid', kind: 'f64', encodingId: ENCODING_IDS.rle, values: sparse.values },
+  { name: 'for-bitpack f64 15% valid', kind: 'f64', encodingId: ENCODING_IDS.forBitpack, values: sparse.values },
+  { name: 'sparse f64 15% valid', kind: 'f64', encodingId: ENCODING_IDS.sparse, values: sparse.values, validity: sparse.validity },
 ];
 
 const bench = new Bench({ time: TIME_MS, warmupTime: 300 });
-const info = new Map<string, { decodedBytes: number; encodedBytes: number; width: number | null }>();
+const info = new Map<string, { decodedBytes: number; encodedBytes: number }>();
 
 for (const c of cases) {
-  const encoded = ENCODINGS.get(c.encodingId)!.encode(c.values, c.kind);
+  const validity = c.validity ?? null;
+  const encoded = ENCODINGS.get(c.encodingId)!.encode(c.values, c.kind, validity);
   const out = c.kind === 'f64' ? new Float64Array(N) : new Uint32Array(N);
   // Check once that the block decodes to its input; a benchmark of a wrong decoder is worthless.
-  decodeBlock(c.encodingId, encoded, c.kind, N, out);
+  decodeBlock(c.encodingId, encoded, c.kind, N, out, validity);
   for (let i = 0; i < N; i++) if (out[i] !== c.values[i]) throw new Error(`${c.name}: row ${i} decodes wrongly`);
   const copyName = `  plain copy (${c.kind === 'f64' ? 'f64' : 'u32'} baseline)`;
-  info.set(c.name, { decodedBytes: c.values.byteLength, encodedBytes: encoded.length, width: encoded[0] });
+  info.set(c.name, { decodedBytes: c.values.byteLength, encodedBytes: encoded.length });
   bench.add(c.name, () => {
-    decodeBlock(c.encodingId, encoded, c.kind, N, out);
+    decodeBlock(c.encodingId, encoded, c.kind, N, out, validity);
   });
   if (!info.has(copyName)) {
     const plainBytes = ENCODINGS.get(ENCODING_IDS.plain)!.encode(c.values, c.kind);
-    info.set(copyName, { decodedBytes: c.values.byteLength, encodedBytes: plainBytes.length, width: null });
+    info.set(copyName, { decodedBytes: c.values.byteLength, encodedBytes: plainBytes.length });
     const copyOut = c.kind === 'f64' ? new Float64Array(N) : new Uint32Array(N);
     bench.add(copyName, () => {
       decodeBlock(ENCODING_IDS.plain, plainBytes, c.kind, N, copyOut);
@@ -103,7 +161,7 @@ const rows = bench.tasks.map((task) => {
   const baseline = p50.get(`  plain copy (${meta.decodedBytes / N === 8 ? 'f64' : 'u32'} baseline)`)!;
   return {
     task: task.name,
-    'width bits': meta.width ?? '',
+    'B / value': (meta.encodedBytes / N).toFixed(2),
     'encoded MB': (meta.encodedBytes / 1e6).toFixed(2),
     'ms / 1M (p50)': ms.toFixed(3),
     'M values/s': (N / ms / 1e3).toFixed(0),
