@@ -55,6 +55,10 @@ export class RetentionStream {
    * One batch of start/return rows. Return events update only the retained flag of their
    * period; the period of the previous row is kept in lo … hi, so a row costs a range check
    * instead of a bucket search (a batch is one day partition's row group: usually one period).
+   * An actor's rows are consecutive in a batch (a segment is sorted by actor), so its last
+   * time is carried in a local while its run lasts, and once its cohort is known and its flag
+   * of the current period is set, its further rows in that period change nothing and are
+   * passed over after the order check.
    */
   private add(b: RowBatch): boolean {
     const { m: n, rows, actorIds, times, bits } = b;
@@ -70,14 +74,28 @@ export class RetentionStream {
     let p = 0;
     let lo = 0;
     let hi = 0;
+    // The current actor's run: its id, last time, cohort, and whether its flag for [lo, hi) is settled.
+    let cur = -1;
+    let curT = -Infinity;
+    let c = -1;
+    let settled = false;
     for (let j = 0; j < n; j++) {
       const r = rows[j];
       const a = actorIds[r];
       const t = times[r];
-      if (a >= A || t < lastT[a]) return false; // an actor id beyond the snapshot's, or out of time order
-      lastT[a] = t;
+      if (a !== cur) {
+        if (cur >= 0) lastT[cur] = curT;
+        if (a >= A) return false; // an actor id beyond the snapshot's
+        cur = a;
+        curT = lastT[a];
+        c = cohort[a];
+        settled = false;
+      }
+      if (t < curT) return false; // out of time order (a source not sorted by actor and time)
+      curT = t;
+      // settled: some earlier row of this run in [lo, hi) already did what this one could (t ≥ lo: times only grow).
+      if (settled && t < hi) continue;
       const m = bits[r];
-      let c = cohort[a];
       if (c < 0 && (m & START) !== 0 && t >= ef && t < et) {
         c = indexer.indexOf(t);
         if (c >= plan.cohorts) throw new ShoalError('INTERNAL', ['a cohort event lies outside the cohort range']);
@@ -97,7 +115,9 @@ export class RetentionStream {
       }
       const k = p - c;
       if (k >= 0 && k < P) retained[a * P + k] = 1;
+      settled = true;
     }
+    if (cur >= 0) lastT[cur] = curT;
     this.pending.encode(b);
     this.pending.applyTo(this.keys);
     return true;
