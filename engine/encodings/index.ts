@@ -8,9 +8,13 @@
  * `encodeBest` and the reader passes it back to `decodeBlock`, so the sparse encoding can store
  * only the valid rows.
  *
- * Adding an encoding: one file implementing `Encoding` plus one line in `ALL`. Ids are written to
- * disk: never change or reuse one. On equal estimates the earlier encoding in `ALL` wins, so
- * the list runs from cheapest to decode to dearest.
+ * Adding an encoding: one file implementing `Encoding` plus one line in `DENSE` (or `ALL` for one
+ * that is only read). Ids are written to disk: never change or reuse one. In use: 1 plain,
+ * 2 constant, 3 for-bitpack, 4 delta-bitpack, 5 rle, 6 decimal, 7 dictionary-f64 (read only),
+ * 8 delta-split, 9 sparse, 10 dictionary-sorted. On equal estimates the earlier encoding in
+ * `DENSE` wins, so the list runs from cheapest to decode to dearest.
+ *
+ * String dictionaries of segments are stored by string-dict.ts (`encodeDict`, `decodeDict`).
  */
 import type { Encoding, PhysicalKind } from './encoding.js';
 import { constant } from './constant.js';
