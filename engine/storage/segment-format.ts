@@ -10,7 +10,8 @@
  * A block holds one column of one row group: [validity bitmap (vl bytes)][encoded values],
  * LZ4-compressed as a whole when that pays (z = 1), with a crc32 of the stored bytes.
  * String columns store a per-segment dictionary (sorted by UTF-16 code units, so code order is
- * string order) as a msgpack array blob; their blocks hold u32 codes into it.
+ * string order) as a blob in the compact form of engine/encodings/string-dict.ts (segments written
+ * before it: a msgpack array); their blocks hold u32 codes into it.
  * The actor column is stored as dense per-shard actor ids (`actor` blocks, u32) and the time
  * column as epoch ms (`time` blocks, f64); neither appears in `columns`.
  */
