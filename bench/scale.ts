@@ -4,12 +4,14 @@
  *   nice -n 10 npm run bench:scale -- --events 1e9 [--chunk-events 10e6] [--seed 1] [--hot-runs 3]
  *     [--queries k1,k2] [--work DIR] [--fresh] [--no-shuffle] [--drop-caches] [--users-per-event 0.01]
  *     [--chunk-timeout-s 3600] [--query-timeout-s 1800] [--stop-after-chunks K] [--gen-workers CPUS]
+ *     [--note TEXT]...
  *
  * generates the events chunk by chunk (bench/scale/plan.ts: disjoint actors per chunk, so the
  * input never has to fit on disk; --gen-workers chunks at once, one process each), ingests each
- * chunk file through `shoal ingest` in a child process and deletes it, then fully compacts the table and runs the aggregate and behavioral
- * suites plus a 10% sampled funnel, each query in its own process. Generation and ingest never
- * overlap, so the ingest time is the ingest's own. RSS and CPU of every child are sampled.
+ * chunk file through `shoal ingest` in a child process and deletes it, then fully compacts the
+ * table and runs the aggregate and behavioral suites plus a 10% sampled funnel, each query in its
+ * own process. Generation and ingest never overlap, so the ingest time is the ingest's own. RSS
+ * and CPU of every child are sampled.
  *
  * Resumable: WORK (default bench/out/scale-<N>/) holds the Shoal data directory and state.json;
  * running the same command again continues after the last finished step. The report goes to
@@ -43,6 +45,8 @@ interface Options {
   queryTimeoutMs: number;
   stopAfterChunks: number;
   genWorkers: number;
+  /** Remarks to keep in the run's report (--note, repeatable). */
+  notes: string[];
 }
 
 function parse(argv: string[]): Options & { fresh: boolean } {
@@ -63,6 +67,7 @@ function parse(argv: string[]): Options & { fresh: boolean } {
       'query-timeout-s': { type: 'string', default: '1800' },
       'stop-after-chunks': { type: 'string' },
       'gen-workers': { type: 'string', default: String(cpus().length) },
+      note: { type: 'string', multiple: true },
     },
   });
   const events = parseCount(values.events);
@@ -85,28 +90,46 @@ function parse(argv: string[]): Options & { fresh: boolean } {
     queryTimeoutMs: Number(values['query-timeout-s']) * 1000,
     stopAfterChunks: values['stop-after-chunks'] === undefined ? Infinity : Number(values['stop-after-chunks']),
     genWorkers: Math.max(1, Number(values['gen-workers'])),
+    notes: values.note ?? [],
   };
 }
 
-function environment(loadAtStart: number): ScaleEnv {
-  let commit = 'unknown';
+/** The commit the children load, and whether engine/, ingest/ or server/ differ from it. */
+function provenance(): string {
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'engine', 'ingest', 'server'], { cwd: REPO, encoding: 'utf8' }).trim();
-    if (dirty !== '') commit += ` with uncommitted changes under engine/ingest/server (${dirty.split('\n').length} paths)`;
+    return dirty === '' ? commit : `${commit} with uncommitted changes under engine/ingest/server (${dirty.split('\n').length} paths)`;
   } catch {
-    // not a git checkout: the commit stays unknown
+    return 'unknown';
   }
+}
+
+/**
+ * Records what a step ran on: the code (each child loads the working tree when it starts, and a
+ * long run may span other commits) and the machine's load average.
+ */
+function noteStep(state: RunState, step: string): void {
+  const code = provenance();
+  state.code ??= {};
+  (state.code[code] ??= []).push(step);
+  (state.loadAvg1m ??= []).push(Math.round(loadavg()[0] * 100) / 100);
+}
+
+function environment(state: RunState): ScaleEnv {
   const memorySettings = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^SHOAL_.*(MB|MEMORY|CACHE)/.test(k)) as [string, string][]);
+  const loads = state.loadAvg1m ?? [Math.round(loadavg()[0] * 100) / 100];
+  const code = Object.entries(state.code ?? {});
   return {
-    date: new Date().toISOString(),
+    date: state.startedAt,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memGiB: Math.round(totalmem() / 2 ** 30),
     node: process.versions.node,
-    loadAvg1mStart: loadAtStart,
-    loadAvg1mEnd: Math.round(loadavg()[0] * 100) / 100,
-    commit,
+    loadAvg1mStart: loads[0],
+    loadAvg1mEnd: loads[loads.length - 1],
+    loadAvg1mMax: Math.max(...loads),
+    commit: code.length === 0 ? provenance() : code.map(([c, steps]) => (code.length === 1 ? c : `${c} (${steps.join(', ')})`)).join('; '),
     memorySettings,
   };
 }
@@ -180,6 +203,7 @@ async function ingestAll(state: RunState, plan: RunPlan, dataDir: string, o: Opt
 }
 
 async function ingestOne(state: RunState, plan: RunPlan, dataDir: string, o: Options, chunk: ChunkPlan, file: string, gen: GeneratedChunk): Promise<void> {
+  noteStep(state, `chunk ${chunk.index}`);
   state.ingesting = { index: chunk.index, pid: null };
   saveState(o.workDir, state);
   let outcome;
@@ -225,6 +249,7 @@ async function queryAll(state: RunState, plan: RunPlan, dataDir: string, o: Opti
   for (const q of o.queries) {
     if (state.queries[q.key] !== undefined) continue;
     if (o.dropCaches) dropPageCache();
+    noteStep(state, q.key);
     const r = await runQuery(dataDir, q, o.hotRuns, o.queryTimeoutMs);
     state.queries[q.key] = r;
     saveState(o.workDir, state);
@@ -233,12 +258,10 @@ async function queryAll(state: RunState, plan: RunPlan, dataDir: string, o: Opti
   }
 }
 
-let loadAtStart = 0;
-
 /** Writes the JSON and Markdown reports of the state so far; returns the Markdown. */
 function writeReport(state: RunState, plan: RunPlan, o: Options, failure?: string): string {
   state.harnessPeakRssBytes = Math.max(state.harnessPeakRssBytes, readMemory('self')?.hwmBytes ?? 0);
-  const report = buildReport(state, o.queries, environment(loadAtStart), plan.totalUsers, plan.chunks.length);
+  const report = buildReport(state, o.queries, environment(state), plan.totalUsers, plan.chunks.length);
   const count = state.queries.count;
   const expected = report.eventsIngested;
   if (count?.firstRow !== undefined && report.chunksDone === plan.chunks.length) {
@@ -248,7 +271,7 @@ function writeReport(state: RunState, plan: RunPlan, o: Options, failure?: strin
   if (failure !== undefined) report.notes.unshift(`**The run stopped with an error** (run the same command again to resume): ${failure.replace(/\n/g, ' ')}`);
   report.notes.push(
     o.dropCaches ? 'Cold runs start after sync and dropping the OS page cache.' : 'Cold runs are the first run in a fresh process; the OS page cache was not dropped (use --drop-caches), so cold reads may be served from memory.',
-    `The machine is shared (2 cores; load average ${report.env.loadAvg1mStart} → ${report.env.loadAvg1mEnd}): wall times are noisy; CPU times are steadier.`,
+    `The machine is shared (2 cores; load average ${report.env.loadAvg1mStart} at the start, up to ${report.env.loadAvg1mMax}): wall times are noisy; CPU times are steadier.`,
   );
   const complete = report.complete && o.allQueries;
   const base = join(REPO, 'bench', complete ? 'results' : 'out', `scale-${scaleLabel(o.config.events)}${complete ? '' : '-partial'}`);
@@ -261,7 +284,6 @@ function writeReport(state: RunState, plan: RunPlan, o: Options, failure?: strin
 
 async function main(argv: string[]): Promise<void> {
   const o = parse(argv);
-  loadAtStart = Math.round(loadavg()[0] * 100) / 100;
   const plan = planRun(o.config.events, o.config.chunkEvents, o.config.seed, o.config.usersPerEvent);
   if (o.fresh) rmSync(o.workDir, { recursive: true, force: true });
   mkdirSync(o.workDir, { recursive: true });
@@ -272,6 +294,7 @@ async function main(argv: string[]): Promise<void> {
     if (why !== null) throw new Error(`${relative(REPO, o.workDir)} holds another run: ${why}; use --fresh or --work`);
   }
   const state = saved ?? newState(o.config);
+  if (o.notes.length > 0) state.notes = [...(state.notes ?? []), ...o.notes];
   saveState(o.workDir, state);
   log(
     `${fmtInt(o.config.events)} events in ${plan.chunks.length} chunk(s) of ${fmtInt(o.config.chunkEvents)}, ${fmtInt(plan.totalUsers)} actors; ` +
@@ -295,6 +318,7 @@ async function main(argv: string[]): Promise<void> {
     }
     if (state.compact === null) {
       log('compacting ...');
+      noteStep(state, 'compaction');
       state.compact = await compactTable(dataDir, o.chunkTimeoutMs * 4);
       saveState(o.workDir, state);
       log(`compacted in ${state.compact.seconds.toFixed(1)} s: ${(state.compact.tableBytesAfter / o.config.events).toFixed(2)} B/event`);

@@ -29,6 +29,8 @@ export interface ScaleEnv {
   node: string;
   loadAvg1mStart: number;
   loadAvg1mEnd: number;
+  loadAvg1mMax: number;
+  /** The code measured: a commit, or several with the steps that ran on each. */
   commit: string;
   /** Memory settings passed to Shoal through the environment (unset = Shoal's defaults). */
   memorySettings: Record<string, string>;
@@ -176,7 +178,7 @@ export function buildReport(state: RunState, queries: ScaleQuery[], env: ScaleEn
     compact,
     queries: qs,
     targets,
-    notes: [],
+    notes: [...(state.notes ?? [])],
   };
 }
 
@@ -206,8 +208,8 @@ export function markdownReport(r: ScaleReport): string {
     `${fmtInt(r.eventsIngested)} events ingested in ${r.chunkCount} chunk(s) of up to ${fmtInt(r.chunkEvents)} ` +
       `(${fmtInt(r.users)} actors, seed ${r.seed}, ${r.shuffled ? 'shuffled within each chunk' : 'in generator order'}), ` +
       `each through \`shoal ingest\` (durable: WAL + fsync, flush, close) in a child process. ` +
-      `${r.env.date}, commit ${r.env.commit}, ${r.env.cpus} × ${r.env.cpuModel}, ${r.env.memGiB} GiB, Node ${r.env.node}, ` +
-      `load average ${r.env.loadAvg1mStart} at the start, ${r.env.loadAvg1mEnd} at the end.`,
+      `Started ${r.env.date}; code ${r.env.commit}; ${r.env.cpus} × ${r.env.cpuModel}, ${r.env.memGiB} GiB, Node ${r.env.node}; ` +
+      `load average ${r.env.loadAvg1mStart} at the start, ${r.env.loadAvg1mEnd} at the last step, ${r.env.loadAvg1mMax} at most.`,
     '',
   );
   out.push('## Targets (issue 8)', '', row(['what', 'target', 'measured', '']), row(['---', '---', '---', '---']));

@@ -81,6 +81,12 @@ export interface RunState {
   harnessPeakRssBytes: number;
   /** Peak RSS of the generator processes. */
   generatorPeakRssBytes?: number;
+  /** The code each step ran on (commit, and uncommitted changes) → the steps, in order. */
+  code?: Record<string, string[]>;
+  /** The 1-minute load average at the start of each step. */
+  loadAvg1m?: number[];
+  /** Remarks added with --note (e.g. what else ran on the machine). */
+  notes?: string[];
   /** Wall time of generation (chunks generated in parallel batches, never beside an ingest). */
   generateWallSeconds?: number;
 }

@@ -130,7 +130,7 @@ describe('queries', () => {
 });
 
 describe('buildReport', () => {
-  const env: ScaleEnv = { date: 'd', cpus: 2, cpuModel: 'cpu', memGiB: 24, node: '20', loadAvg1mStart: 1, loadAvg1mEnd: 1, commit: 'abc', memorySettings: {} };
+  const env: ScaleEnv = { date: 'd', cpus: 2, cpuModel: 'cpu', memGiB: 24, node: '20', loadAvg1mStart: 1, loadAvg1mEnd: 1, loadAvg1mMax: 1, commit: 'abc', memorySettings: {} };
   const chunk = (index: number, accepted: number, ingestSeconds: number, extra: Partial<ChunkRecord> = {}): ChunkRecord => ({
     index, events: accepted, accepted, rejected: 0, generateSeconds: 1, ndjsonBytes: 0, ingestSeconds, ingestWallSeconds: ingestSeconds + 1,
     ingestCpuSeconds: ingestSeconds, ingestPeakRssBytes: 100 * 2 ** 20 * (index + 1), tableBytesAfter: 10 * accepted * (index + 1), segmentFilesAfter: 1, finishedAt: '', ...extra,
@@ -142,6 +142,7 @@ describe('buildReport', () => {
     state.compact = { seconds: 1, wallSeconds: 1, cpuSeconds: 1, peakRssBytes: 17 * 2 ** 30, segmentFilesBefore: 9, segmentFilesAfter: 3, tableBytesBefore: 30_000, tableBytesAfter: 21_000 };
     state.queries.count_where_event = { key: 'count_where_event', coldMs: 50, hotMs: [900, 1200, 1100], hotMedianMs: 1100, peakRssBytes: 1, wallSeconds: 1 };
     state.queries.funnel_3 = { key: 'funnel_3', peakRssBytes: 1, wallSeconds: 1, error: 'query process timed out' };
+    state.notes = ['another load ran beside chunk 1'];
     const queries = selectQueries('count_where_event,funnel_3,count');
     const r = buildReport(state, queries, env, 30, 3);
     expect(r.ingestEventsPerSec).toBe(2000 / 2.5);
@@ -161,6 +162,7 @@ describe('buildReport', () => {
     });
     const md = markdownReport(r);
     expect(md).toContain('query process timed out');
+    expect(md).toContain('- another load ran beside chunk 1');
     expect(md).toContain('| 1 | 1,000 | 2,000 | recovered |');
     expect(md).toMatch(/count-where < 1 s \(count_where_event, hot\) \| < 1\.00 s \| 1\.10 s \| \*\*FAIL\*\*/);
   });
