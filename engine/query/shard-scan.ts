@@ -100,10 +100,6 @@ export function countFromMetadata(shard: ShardSnapshot, plan: AggregatePlan): Ag
   };
 }
 
-/** Whether `countFromMetadata` answers the plan for this shard (see there). */
-export function answerableFromMetadata(shard: ShardSnapshot, plan: AggregatePlan): boolean {
-  return countFromMetadata(shard, plan) !== null;
-}
 
 /**
  * One accumulator per distinct (op, column): `sum(x)` and `avg(x)` share one, and so do
