@@ -37,6 +37,7 @@ export interface WatchOptions {
   onSpawn?: (child: ChildProcess) => void;
 }
 
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat, 100 on Linux (x86-64 and arm64 alike). */
 const CLOCK_TICKS_PER_SEC = 100;
 
 /** VmRSS and VmHWM of `pid` in bytes, or null once it is gone. */

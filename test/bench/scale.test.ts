@@ -16,7 +16,7 @@ import { globalUserId, planRun, scaleLabel } from '../../bench/scale/plan.js';
 import { rssProfile, runWatched } from '../../bench/scale/proc-watch.js';
 import { scaleQueries, selectQueries } from '../../bench/scale/queries.js';
 import { buildReport, markdownReport, type ScaleEnv } from '../../bench/scale/report.js';
-import { newState, type ChunkRecord } from '../../bench/scale/state.js';
+import { configMismatch, loadState, newState, saveState, type ChunkRecord } from '../../bench/scale/state.js';
 
 const work = mkdtempSync(join(tmpdir(), 'shoal-scale-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -165,6 +165,20 @@ describe('buildReport', () => {
     expect(md).toContain('- another load ran beside chunk 1');
     expect(md).toContain('| 1 | 1,000 | 2,000 | recovered |');
     expect(md).toMatch(/count-where < 1 s \(count_where_event, hot\) \| < 1\.00 s \| 1\.10 s \| \*\*FAIL\*\*/);
+  });
+});
+
+describe('run state', () => {
+  it('round-trips through its file and refuses a resume with other parameters, naming them', () => {
+    const config = { events: 1000, chunkEvents: 100, seed: 1, usersPerEvent: 0.01, shuffle: true };
+    const dir = mkdtempSync(join(work, 'state-'));
+    expect(loadState(dir)).toBeNull();
+    const state = newState(config);
+    state.ingesting = { index: 3, pid: 42 };
+    saveState(dir, state);
+    expect(loadState(dir)).toEqual(state);
+    expect(configMismatch(config, { ...config })).toBeNull();
+    expect(configMismatch(config, { ...config, chunkEvents: 200, shuffle: false })).toBe('the saved run has chunkEvents=100, shuffle=true (this one chunkEvents=200, shuffle=false)');
   });
 });
 
