@@ -82,6 +82,9 @@ export class NodeCodes {
   }
 }
 
+const KID_BITS = 6;
+const KID_PARENTS = 1 << 14;
+
 /** The trie's root: the empty prefix (its children are start nodes, level 0). */
 export const ROOT = 0;
 
@@ -96,6 +99,12 @@ export class PathTrie {
   size = 1;
   /** Open addressing over (parent, code): node id + 1, 0 empty. */
   private slots = new Int32Array(1024);
+  /**
+   * The usual case without hashing: kids[(p << KID_BITS) | code] = child id + 1 (0: unknown)
+   * for parents below KID_PARENTS and codes below 2^KID_BITS (an event column has a few dozen
+   * values; 4 MB at most). Grown with the trie.
+   */
+  private kids = new Int32Array(256 << KID_BITS);
   private readonly maxNodes: number;
 
   /**
@@ -116,6 +125,25 @@ export class PathTrie {
 
   /** The trie node for `code` after prefix node `p`, added when new; counts one session passing through it. */
   step(p: number, code: number): number {
+    const direct = p < KID_PARENTS && code < 1 << KID_BITS;
+    const at = (p << KID_BITS) | code;
+    if (direct && at < this.kids.length) {
+      const e = this.kids[at];
+      if (e !== 0) {
+        this.pass[e - 1]++;
+        return e - 1;
+      }
+    }
+    const n = this.find(p, code);
+    if (direct) {
+      if (at >= this.kids.length) this.kids = growI32(this.kids, Math.min(KID_PARENTS, 2 * (p + 1)) << KID_BITS);
+      this.kids[at] = n + 1;
+    }
+    return n;
+  }
+
+  /** step() through the hash table. */
+  private find(p: number, code: number): number {
     const slots = this.slots;
     const mask = slots.length - 1;
     let s = PathTrie.hash(p, code) & mask;
@@ -129,7 +157,7 @@ export class PathTrie {
       s = (s + 1) & mask;
     }
     const n = this.size;
-    if (n >= this.maxNodes) throw new ShoalError('TOO_MANY_GROUPS', [this.maxGroups]);
+    if (n > this.maxNodes) throw new ShoalError('TOO_MANY_GROUPS', [this.maxGroups]);
     if (n === this.parent.length) {
       this.parent = growI32(this.parent, n + 1);
       this.code = growI32(this.code, n + 1);
@@ -187,6 +215,6 @@ export class PathTrie {
   }
 
   bytes(): number {
-    return this.slots.byteLength + this.parent.length * (4 * 3 + 8 * 2);
+    return this.slots.byteLength + this.kids.byteLength + this.parent.length * (4 * 3 + 8 * 2);
   }
 }

@@ -73,7 +73,11 @@ export class PathsStream {
     return this.plan.query.direction === 'after' ? this.addAfter(b) : this.addBefore(b);
   }
 
-  /** Direction `after`: one trie step per event from the session's start event on, up to `depth` more. */
+  /**
+   * Direction `after`: one trie step per event from the session's start event on, up to
+   * `depth` more. An actor's rows are consecutive in a batch (a segment is sorted by actor),
+   * so its last time and path state live in locals while its run lasts.
+   */
   private addAfter(b: RowBatch): boolean {
     const { m: n, rows, actorIds, times, bits } = b;
     const { lastT, node, trie } = this;
@@ -83,26 +87,34 @@ export class PathsStream {
     const depth = this.plan.query.depth;
     const hasStart = this.plan.query.start !== null;
     const A = this.actorCount;
+    // The current actor's run (consecutive rows): id, last time and path state in locals.
+    let cur = -1;
+    let prev = -Infinity;
+    let s = WAIT;
     for (let j = 0; j < n; j++) {
       const r = rows[j];
       const a = actorIds[r];
       const t = times[r];
-      if (a >= A) return false; // an actor id beyond the snapshot's
-      const prev = lastT[a];
+      if (a !== cur) {
+        if (cur >= 0) {
+          lastT[cur] = prev;
+          node[cur] = s;
+        }
+        if (a >= A) return false; // an actor id beyond the snapshot's
+        cur = a;
+        prev = lastT[a];
+        s = node[a];
+      }
       if (t < prev) return false; // out of time order (a source not sorted by actor and time)
-      lastT[a] = t;
-      let s = node[a];
       if (t - prev > gap) {
         // A new session (the first event too: prev is −Infinity): the open path ends.
         if (s > 0) trie.end(s);
         s = WAIT;
       }
+      prev = t;
       if (s === DONE) continue;
       if (s === WAIT) {
-        if (hasStart && (bits[r] & 1) === 0) {
-          node[a] = WAIT;
-          continue;
-        }
+        if (hasStart && (bits[r] & 1) === 0) continue;
         s = trie.step(ROOT, codeOf[ids[j]]);
       } else {
         s = trie.step(s, codeOf[ids[j]]);
@@ -111,7 +123,10 @@ export class PathsStream {
         trie.end(s);
         s = DONE;
       }
-      node[a] = s;
+    }
+    if (cur >= 0) {
+      lastT[cur] = prev;
+      node[cur] = s;
     }
     return true;
   }
