@@ -1,0 +1,63 @@
+/**
+ * Worker-side CPU of the behavioral suite: every shard of a loaded Shoal store through
+ * runShardPartial on this one thread, with segment blocks cached as a query worker caches them
+ * (engine/query/pool/block-cache.ts), so a hot run costs what the workers' hot runs cost
+ * together, without the pool's scheduling. Reports the minimum process CPU time (user + system)
+ * of several runs: on a shared, busy machine, where wall times of the side-by-side comparison
+ * (behavioral-compare.ts) swing by 2–3×, this stays within a few percent, so it is the number
+ * to compare before and after an operator change.
+ *
+ *   node --import tsx bench/behavioral-cpu.ts [--store bench/out/query-stores-10m/shoal] [--runs 10] [--queries id,…]
+ *
+ * The store must not be open elsewhere (copy it when another process holds its lock).
+ */
+import { parseArgs } from 'node:util';
+import { Store } from '../engine/index.js';
+import { createPlan, DEFAULT_LIMITS, runShardPartial, validateQuery } from '../engine/query/index.js';
+import type { ScanSource, ShardSnapshot } from '../engine/query/index.js';
+import { BlockCache, CachedSegment } from '../engine/query/pool/block-cache.js';
+import { SegmentReader } from '../engine/storage/segment-reader.js';
+import { BEHAVIORAL_SUITE } from './peers/behavioral-suite.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      store: { type: 'string', default: 'bench/out/query-stores-10m/shoal' },
+      runs: { type: 'string', default: '10' },
+      queries: { type: 'string' },
+    },
+  });
+  const runs = Math.max(1, Number(values.runs));
+  const wanted = values.queries?.split(',') ?? null;
+  const store = await Store.open(values.store!, { table: { autoCompact: false } });
+  const snapshot = store.get('events').snapshot();
+  try {
+    const cache = new BlockCache(1 << 30);
+    const cached = (shard: ShardSnapshot): ShardSnapshot => ({
+      ...shard,
+      sources: shard.sources.map((s: ScanSource, i: number) => (s instanceof SegmentReader ? new CachedSegment(s, `${shard.shard}/${i}`, cache, () => {}) : s)),
+    });
+    const shards = snapshot.shards.map(cached);
+    for (const q of BEHAVIORAL_SUITE) {
+      if (wanted !== null && !wanted.includes(q.id)) continue;
+      const plan = createPlan(validateQuery({ table: 'events', ...q.shoal }, snapshot), snapshot, DEFAULT_LIMITS);
+      let best = Infinity;
+      // Run 0 fills the block cache; it counts like the others (the minimum ignores it).
+      for (let r = 0; r <= runs; r++) {
+        const before = process.cpuUsage();
+        for (const shard of shards) runShardPartial(shard, plan);
+        const used = process.cpuUsage(before);
+        if (r > 0) best = Math.min(best, (used.user + used.system) / 1000);
+      }
+      process.stdout.write(`${q.id.padEnd(22)} worker-side CPU, min of ${runs}: ${best.toFixed(1)} ms\n`);
+    }
+  } finally {
+    snapshot.release();
+    await store.close(false);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`behavioral-cpu: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
