@@ -62,7 +62,7 @@ export interface WriteResult {
 }
 
 /** Buffered synchronous writer of ASCII lines and byte ranges to a file descriptor. */
-class FileSink {
+export class FileSink {
   private readonly chunk: Buffer;
   private pos = 0;
   bytes = 0;
@@ -115,7 +115,10 @@ export async function writeEvents(path: string, opts: WriteOptions): Promise<Wri
         if (++events % 100_000 === 0) opts.onProgress?.(events);
       }
     } else {
-      events = shuffleInto(out, dirname(resolve(path)), opts, toLine);
+      const lines = (function* () {
+        for (const ev of generateEvents(opts)) yield toLine(ev);
+      })();
+      events = shuffleInto(out, dirname(resolve(path)), lines, { ...opts, events: opts.events, seed: opts.seed ?? 1 });
     }
   } finally {
     out.close();
@@ -129,14 +132,27 @@ export function writeNdjson(path: string, opts: Omit<WriteOptions, 'format'>): P
   return writeEvents(path, { ...opts, format: 'ndjson' });
 }
 
+/** What a shuffle needs to know: how many lines to expect, its PRNG seed, its bucket size. */
+export interface ShuffleOptions {
+  /** The number of lines `lines` yields (sizes the buckets). */
+  events: number;
+  seed: number;
+  /** Lines per in-memory bucket (default 1M). */
+  shuffleWindow?: number;
+  /** Called every 100k lines dealt. */
+  onProgress?: (events: number) => void;
+}
+
 /**
- * Deals lines at random into ceil(events / window) temp bucket files, then shuffles each bucket in
- * memory and appends it to `out`. Memory: one bucket (~window lines) plus 256 KiB per bucket.
+ * Deals `lines` at random into ceil(events / window) temp bucket files (in a temp directory in
+ * `nearDir`), then shuffles each bucket in memory and appends it to `out`; returns the number of
+ * lines. Memory: one bucket (~window lines) plus 256 KiB per bucket. Same lines and seed → same
+ * bytes.
  */
-function shuffleInto(out: FileSink, nearDir: string, opts: WriteOptions, toLine: (ev: GeneratedEvent) => string): number {
+export function shuffleInto(out: FileSink, nearDir: string, lines: Iterable<string>, opts: ShuffleOptions): number {
   const window = Math.max(1, Math.floor(opts.shuffleWindow ?? 1_000_000));
   const bucketCount = Math.max(1, Math.ceil(opts.events / window));
-  const rng = new Rng(opts.seed ?? 1, SHUFFLE_STREAM);
+  const rng = new Rng(opts.seed, SHUFFLE_STREAM);
   const tmp = mkdtempSync(join(nearDir, '.shuffle-'));
   const buckets: { path: string; sink: FileSink | null }[] = [];
   let events = 0;
@@ -145,8 +161,8 @@ function shuffleInto(out: FileSink, nearDir: string, opts: WriteOptions, toLine:
       const bucketPath = join(tmp, `${i}`);
       buckets.push({ path: bucketPath, sink: new FileSink(openSync(bucketPath, 'w'), 1 << 18) });
     }
-    for (const ev of generateEvents(opts)) {
-      buckets[bucketCount === 1 ? 0 : rng.int(bucketCount)].sink!.writeLine(toLine(ev));
+    for (const line of lines) {
+      buckets[bucketCount === 1 ? 0 : rng.int(bucketCount)].sink!.writeLine(line);
       if (++events % 100_000 === 0) opts.onProgress?.(events);
     }
     for (const b of buckets) {
