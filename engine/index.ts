@@ -7,5 +7,5 @@ export { Table, DEFAULT_TABLE_OPTIONS, type IngestResult, type TableOptions, typ
 export { tableStats, type TableStats, type ColumnStats } from './storage/table-stats.js';
 export { ERRORS, ShoalError, CorruptDataError, type ErrorCode } from './errors.js';
 export type { TableSnapshot, ShardSnapshot, ScanSource, RowGroupInfo } from './query/source.js';
-export { QueryPool, DEFAULT_BLOCK_CACHE_BYTES, type QueryPoolOptions, type PoolRunOptions, type PoolProgress, type PoolStats, type WorkerStats } from './query/pool/index.js';
+export { QueryPool, defaultBlockCacheBytes, type QueryPoolOptions, type PoolRunOptions, type PoolProgress, type PoolStats, type WorkerStats } from './query/pool/index.js';
 export type { ColumnType, ColumnVector, Scalar, Value, ZoneMap } from './types.js';

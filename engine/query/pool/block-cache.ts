@@ -2,8 +2,9 @@
  * A worker's cache of decoded segment blocks under a byte budget, least recently used out
  * first, so hot queries skip reading, checking and decoding blocks again. Keys name a reader
  * instance (not just a path), so a file that is replaced under the same name is never served
- * from stale entries. Budget: `blockCacheBytes` of the pool, default 256 MiB per worker, or
- * SHOAL_BLOCK_CACHE_MB; 0 disables caching. Sizes count the decoded arrays (values and
+ * from stale entries. Budget: `blockCacheBytes` of the pool, or SHOAL_BLOCK_CACHE_MB per worker,
+ * else a quarter of the machine's memory shared by the workers (256 MiB to 4 GiB each; see
+ * `defaultBlockCacheBytes`); 0 disables caching. Sizes count the decoded arrays (values and
  * validity); a string column's dictionary is held once per reader and not counted here.
  *
  * Threading: one cache per worker thread. Cached vectors are shared by every query in that
@@ -13,7 +14,18 @@ import type { ColumnType, ColumnVector } from '../../types.js';
 import type { RowGroupInfo, ScanSource } from '../source.js';
 import type { SegmentReader } from '../../storage/segment-reader.js';
 
-export const DEFAULT_BLOCK_CACHE_BYTES = 256 * 1024 * 1024;
+const MIB = 1024 * 1024;
+
+/**
+ * The default cache budget per worker: a quarter of the machine's memory split over `workers`,
+ * at least 256 MiB and at most 4 GiB each. Event analytics re-reads the same columns query after
+ * query; at 100M events the suite's columns decode to a few GiB, and a 256 MiB cache made every
+ * "hot" query decode them again.
+ */
+export function defaultBlockCacheBytes(workers: number, totalMemoryBytes: number): number {
+  const share = Math.floor(totalMemoryBytes / 4 / Math.max(1, workers));
+  return Math.min(4096 * MIB, Math.max(256 * MIB, share));
+}
 
 type Block = ColumnVector | Uint32Array | null;
 

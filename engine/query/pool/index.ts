@@ -4,4 +4,4 @@
  * operators and /metrics.
  */
 export { QueryPool, type QueryPoolOptions, type PoolRunOptions, type PoolProgress, type PoolStats, type WorkerStats } from './query-pool.js';
-export { DEFAULT_BLOCK_CACHE_BYTES } from './block-cache.js';
+export { defaultBlockCacheBytes } from './block-cache.js';

@@ -23,7 +23,7 @@
  *
  * Threading: main thread only; the class owns its workers.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CorruptDataError, ShoalError } from '../../errors.js';
 import { SegmentReader } from '../../storage/segment-reader.js';
@@ -35,7 +35,7 @@ import { querySample, sampleShards, scaleSampled, type SampledResult } from '../
 import { countFromMetadata } from '../shard-scan.js';
 import type { ShardSnapshot, TableSnapshot } from '../source.js';
 import { validateQuery } from '../validate.js';
-import { DEFAULT_BLOCK_CACHE_BYTES } from './block-cache.js';
+import { defaultBlockCacheBytes } from './block-cache.js';
 import { describable, MirrorState } from './mirror-sync.js';
 import { FLAG_BYTES, fromWire, type RunRequest, type WorkerReply } from './wire.js';
 import { workerEntryUrl } from './worker-script.js';
@@ -43,7 +43,7 @@ import { workerEntryUrl } from './worker-script.js';
 export interface QueryPoolOptions {
   /** Worker threads (default: $SHOAL_QUERY_WORKERS or one per core). */
   workers?: number;
-  /** Decoded-block cache per worker, bytes (default: $SHOAL_BLOCK_CACHE_MB MiB or 256 MiB). */
+  /** Decoded-block cache per worker, bytes (default: $SHOAL_BLOCK_CACHE_MB MiB, else a quarter of memory over the workers, 256 MiB–4 GiB each). */
   blockCacheBytes?: number;
   /** Queries over at most this many rows run on the calling thread (default 65,536; 0: never). */
   inlineMaxRows?: number;
@@ -150,7 +150,7 @@ export class QueryPool {
   constructor(options: QueryPoolOptions = {}) {
     this.size = Math.max(1, Math.floor(options.workers ?? envNumber('SHOAL_QUERY_WORKERS') ?? availableParallelism()));
     const cacheMb = envNumber('SHOAL_BLOCK_CACHE_MB');
-    this.blockCacheBytes = options.blockCacheBytes ?? (cacheMb === undefined ? DEFAULT_BLOCK_CACHE_BYTES : cacheMb * 1024 * 1024);
+    this.blockCacheBytes = options.blockCacheBytes ?? (cacheMb === undefined ? defaultBlockCacheBytes(this.size, totalmem()) : cacheMb * 1024 * 1024);
     this.inlineMaxRows = options.inlineMaxRows ?? 65_536;
     this.maxOldGenerationMb = options.workerMaxOldGenerationMb;
     this.url = workerEntryUrl(import.meta.url, 'query-worker');
