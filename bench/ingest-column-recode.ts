@@ -10,9 +10,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compressIfPays, decodeBlock, decodeDict, decompress, encodeBest, encodeDict, ENCODINGS, type PhysicalKind } from '../engine/encodings/index.js';
+import { compressIfPays, decodeBlock, decodeDict, decompress, encodeDict, ENCODINGS, type PhysicalKind } from '../engine/encodings/index.js';
 import type { BlockRef, SegmentFooter } from '../engine/storage/segment-format.js';
 import { SegmentReader } from '../engine/storage/segment-reader.js';
+import { encodeBlockPayload } from '../engine/storage/segment-writer.js';
 
 interface Block {
   kind: PhysicalKind;
@@ -61,13 +62,7 @@ function decodePayload(stored: Uint8Array, compressed: boolean, rawLength: numbe
 
 /** The writer's work for one block: best encoding, validity in front, LZ4 where it pays. */
 function encodeLikeWriter(values: Values, kind: PhysicalKind, validity: Uint8Array | null): { id: number; compressed: boolean; bytes: Uint8Array; rawLength: number } {
-  const { encodingId, bytes } = encodeBest(values, kind, validity);
-  let payload = bytes;
-  if (validity !== null) {
-    payload = new Uint8Array(validity.length + bytes.length);
-    payload.set(validity, 0);
-    payload.set(bytes, validity.length);
-  }
+  const { encodingId, payload } = encodeBlockPayload(values, kind, validity);
   const { compressed, bytes: storedForm } = compressIfPays(payload);
   return { id: encodingId, compressed, bytes: storedForm, rawLength: payload.length };
 }

@@ -65,14 +65,25 @@ function writeBlock(
   validity: Uint8Array | null,
   zone: { min: number | string | null; max: number | string | null; nc: number },
 ): BlockRef {
-  const { encodingId, bytes } = encodeBest(values, kind, validity);
-  let payload = bytes;
-  if (validity !== null) {
-    payload = new Uint8Array(validity.length + bytes.length);
-    payload.set(validity, 0);
-    payload.set(bytes, validity.length);
-  }
+  const { encodingId, payload } = encodeBlockPayload(values, kind, validity);
   return { ...file.blob(payload), e: encodingId, vl: validity === null ? 0 : validity.length, ...zone };
+}
+
+/**
+ * A block's payload as segments store it before LZ4: the validity bitmap (when any) in front of
+ * the values in their smallest encoding. Exported for tools that re-encode stored blocks.
+ */
+export function encodeBlockPayload(
+  values: Float64Array | Uint32Array | Uint8Array,
+  kind: PhysicalKind,
+  validity: Uint8Array | null,
+): { encodingId: number; payload: Uint8Array } {
+  const { encodingId, bytes } = encodeBest(values, kind, validity);
+  if (validity === null) return { encodingId, payload: bytes };
+  const payload = new Uint8Array(validity.length + bytes.length);
+  payload.set(validity, 0);
+  payload.set(bytes, validity.length);
+  return { encodingId, payload };
 }
 
 /**
