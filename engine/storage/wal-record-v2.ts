@@ -12,7 +12,7 @@
  */
 import { Packr } from 'msgpackr';
 import type { StoredType, TypedColumn } from './typed-column.js';
-import { compactDict, TYPE_TAGS, viewAs, type IdempotencyEntry, type ShardPart } from './wal-record.js';
+import { compactDict, TYPE_TAGS, viewAs, type IdempotencyEntry, type ShardPart } from './wal-record-layout.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: false });
 
@@ -24,8 +24,9 @@ function bytesOf(a: Float64Array | Uint32Array | Uint8Array): Uint8Array {
 export function encodeShardPartV2(p: ShardPart): Uint8Array {
   const columns = p.columns.map((c) => {
     if (c.type !== 'string') return [c.name, TYPE_TAGS.indexOf(c.type), bytesOf(c.values), null, c.validity];
-    const { dict, codes } = compactDict(c, p.rowCount);
-    return [c.name, TYPE_TAGS.indexOf(c.type), bytesOf(codes.slice()), JSON.stringify(dict), c.validity];
+    const codes = new Uint32Array(p.rowCount);
+    const dict = compactDict(c, p.rowCount, codes);
+    return [c.name, TYPE_TAGS.indexOf(c.type), bytesOf(codes), JSON.stringify(dict), c.validity];
   });
   return packr.pack([
     2,

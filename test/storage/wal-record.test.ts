@@ -1,7 +1,7 @@
 /**
  * WAL record payloads: a shard part decodes to the rows it was encoded from, with string
  * dictionaries cut to the strings its rows use (any string, including lone surrogates and NUL),
- * codes of any width, and records of the previous layouts (versions 1 and 2) still decode.
+ * codes of any width, and records of the previous layouts (versions 1, 2 and 3) still decode.
  */
 import { Packr } from 'msgpackr';
 import { writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readWal } from '../../engine/storage/wal.js';
 import { decodeShardPart, encodeShardPart, encodeShardRecord, type ShardPart } from '../../engine/storage/wal-record.js';
 import { encodeShardPartV2 } from '../../engine/storage/wal-record-v2.js';
+import { encodeShardRecordV3 } from '../../engine/storage/wal-record-v3.js';
 import { tempDir } from './helpers.js';
 
 const ODD = ['plain', '', '\u0000nul', '\ud800 lone', 'é', '😀', '"quoted"\\', '__proto__'];
@@ -121,13 +122,54 @@ describe('WAL record payload', () => {
     }
   });
 
+  it('reads version 3 records, written by earlier builds', () => {
+    const p = { ...part(), idempotency: { key: 'k', atMs: 1, result: { accepted: 5, rejected: 0, typeErrors: 1, errors: [] } } };
+    const back = decodeShardPart(encodeShardRecordV3(p).subarray(8));
+    expect(back.columns.find((c) => c.name === 's')!.dict).toEqual(['plain', '\u0000nul', '\ud800 lone', '__proto__']);
+    expect(strings(back, 's')).toEqual(strings(p, 's'));
+    expect([back.batchId, back.parts, back.shard, back.actorValues, Array.from(back.actorCodes), back.idempotency]).toEqual([7, 2, 3, ['a', 42], [0, 1, 0, 1, 0], p.idempotency]);
+  });
+
+  it('round-trips string actors and ASCII-only or non-ASCII text alike', () => {
+    for (const words of [['view', 'buy', ''], ['vue', 'achète', '😀', '\udc00']]) {
+      const p: ShardPart = {
+        ...part(),
+        actorValues: ['u1', words[1]],
+        columns: [{ name: 'w', type: 'string', values: Uint32Array.from([2, 0, 1, 1, 0]), dict: words, validity: null }],
+        typeErrors: [],
+      };
+      const back = decodeShardPart(encodeShardPart(p));
+      expect(back.actorValues).toEqual(['u1', words[1]]);
+      expect(strings(back, 'w')).toEqual(strings(p, 'w'));
+      expect(back.columns[0].dict).toEqual([words[2], words[0], words[1]]);
+    }
+  });
+
   it('refuses a version 3 record whose sections or codes do not fit', () => {
-    const payload = encodeShardPart(part());
+    const payload = encodeShardRecordV3(part()).subarray(8);
     expect(() => decodeShardPart(payload.subarray(0, payload.length - 8))).toThrow(/shorter/);
     const bad = Uint8Array.from(payload);
     // The actor codes follow the header and the times; a code past the two actor values is damage.
     const headerBytes = Buffer.from(bad.buffer).readUInt32LE(20);
     const actorAt = ((24 + headerBytes + 7) & ~7) + 5 * 8;
+    bad[actorAt] = 9;
+    expect(() => decodeShardPart(bad)).toThrow(/outside/);
+  });
+
+  it('refuses a version 4 record whose sections, strings or codes do not fit', () => {
+    const p = { ...part(), actorValues: ['a', 'b'] };
+    const payload = encodeShardPart(p);
+    expect(() => decodeShardPart(payload.subarray(0, payload.length - 8))).toThrow(/shorter/);
+    const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const headerBytes = view(payload).readUInt32LE(20);
+    const stringCount = view(payload).readUInt32LE(24);
+    const textBytes = view(payload).readUInt32LE(28);
+    const lengthsAt = (32 + headerBytes + 7) & ~7;
+    const longer = Uint8Array.from(payload);
+    view(longer).writeUInt32LE(view(payload).readUInt32LE(lengthsAt) + 1, lengthsAt);
+    expect(() => decodeShardPart(longer)).toThrow(/lengths/);
+    const bad = Uint8Array.from(payload);
+    const actorAt = ((lengthsAt + 4 * stringCount + 7) & ~7) + ((textBytes + 7) & ~7) + 5 * 8;
     bad[actorAt] = 9;
     expect(() => decodeShardPart(bad)).toThrow(/outside/);
   });

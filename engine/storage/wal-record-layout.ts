@@ -1,0 +1,149 @@
+/**
+ * What every WAL record layout shares: the in-memory shard part, type tags, the per-part string
+ * dictionary cut (`compactDict`), code widths and the checked section reader of the binary
+ * layouts (versions 3 and 4). The layouts themselves are in wal-record.ts (current),
+ * wal-record-v3.ts and wal-record-v2.ts (older, still read).
+ *
+ * Binary sections start at multiples of 8 bytes from the payload start, so they can be read
+ * through typed views (after a copy when the payload itself is not aligned).
+ */
+import type { StoredType, TypedColumn } from './typed-column.js';
+
+export const TYPE_TAGS: readonly StoredType[] = ['number', 'boolean', 'string'];
+/** wal.ts record framing: u32 payload length, u32 crc32(payload). */
+export const FRAME_BYTES = 8;
+
+export interface ShardPart {
+  batchId: number;
+  /** How many shard parts the batch has in all. */
+  parts: number;
+  shard: number;
+  rowCount: number;
+  times: Float64Array;
+  /** Distinct actor values of this part; `actorCodes` index into it. */
+  actorValues: (string | number)[];
+  actorCodes: Uint32Array;
+  columns: TypedColumn[];
+  typeErrors: [string, number][];
+  /** On one part of a keyed request: the key and the result to replay to a retry. */
+  idempotency?: IdempotencyEntry;
+  /**
+   * In memory only (never written): the dense actor id of each `actorValues` entry, when the
+   * ingest path assigned them already; otherwise they are assigned when the part is applied.
+   */
+  actorIds?: Uint32Array;
+}
+
+export interface IdempotencyEntry {
+  key: string;
+  atMs: number;
+  result: { accepted: number; rejected: number; typeErrors: number; errors: { line: number; message: string }[] };
+}
+
+export type CodeArray = Uint8Array | Uint16Array | Uint32Array;
+
+/** Copies bytes into a fresh, aligned buffer and views them as the requested array type. */
+export function viewAs<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(
+  bytes: Uint8Array,
+  Ctor: { new (buf: ArrayBuffer): T; BYTES_PER_ELEMENT: number },
+): T {
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return new Ctor(copy);
+}
+
+export const align8 = (n: number): number => (n + 7) & ~7;
+
+/** Bytes per code for codes below `count`. */
+export function widthFor(count: number): 1 | 2 | 4 {
+  return count <= 0x100 ? 1 : count <= 0x10000 ? 2 : 4;
+}
+
+interface DictScratch {
+  /** `stamp[code] === epoch`: code seen in the current part, at local code `local[code]`. */
+  stamp: Int32Array;
+  local: Uint32Array;
+  epoch: number;
+}
+const scratchByDict = new WeakMap<string[], DictScratch>();
+
+function scratchFor(source: string[]): DictScratch {
+  let s = scratchByDict.get(source);
+  if (s === undefined || s.stamp.length < source.length) {
+    const size = Math.max(source.length, (s?.stamp.length ?? 0) * 2, 64);
+    s = { stamp: new Int32Array(size), local: new Uint32Array(size), epoch: 0 };
+    scratchByDict.set(source, s);
+  }
+  return s;
+}
+
+/**
+ * The part's own dictionary for a string column, which in memory may point into a large shared
+ * dictionary (the generation's, see tail-dicts.ts): only the strings its rows use, in first-use
+ * order. With `out`, also writes each row's local code there (null rows get 0); the result is the
+ * same dictionary either way, so a caller may size its output from a first call without `out`.
+ */
+export function compactDict(c: TypedColumn, rowCount: number, out: CodeArray | null = null): string[] {
+  const source = c.dict!;
+  const codes = c.values as Uint32Array;
+  const s = scratchFor(source);
+  const epoch = ++s.epoch;
+  const { stamp, local } = s;
+  const dict: string[] = [];
+  const validity = c.validity;
+  if (validity === null) {
+    // Split from the loop below so rows without nulls pay no validity test.
+    for (let j = 0; j < rowCount; j++) {
+      const code = codes[j];
+      if (stamp[code] !== epoch) {
+        stamp[code] = epoch;
+        local[code] = dict.length;
+        dict.push(source[code]);
+      }
+      if (out !== null) out[j] = local[code];
+    }
+    return dict;
+  }
+  for (let j = 0; j < rowCount; j++) {
+    if ((validity[j >> 3] & (1 << (j & 7))) === 0) {
+      if (out !== null) out[j] = 0;
+      continue;
+    }
+    const code = codes[j];
+    if (stamp[code] !== epoch) {
+      stamp[code] = epoch;
+      local[code] = dict.length;
+      dict.push(source[code]);
+    }
+    if (out !== null) out[j] = local[code];
+  }
+  return dict;
+}
+
+/** Reads the sections of a binary payload in order, checking that each lies inside it. */
+export class SectionReader {
+  constructor(
+    private readonly payload: Uint8Array,
+    private at: number,
+  ) {}
+
+  take(bytes: number): Uint8Array {
+    if (this.at + bytes > this.payload.length) throw new Error('WAL record shorter than its header says');
+    const out = this.payload.subarray(this.at, this.at + bytes);
+    this.at = align8(this.at + bytes);
+    return out;
+  }
+
+  /** `count` codes of `width` bytes, widened to u32 and checked against `limit`. */
+  codes(count: number, width: number, limit: number): Uint32Array {
+    if (width !== 1 && width !== 2 && width !== 4) throw new Error(`bad code width ${width}`);
+    const bytes = this.take(count * width);
+    const codes = width === 4 ? viewAs(bytes, Uint32Array) : Uint32Array.from(width === 1 ? bytes : viewAs(bytes, Uint16Array));
+    for (let j = 0; j < count; j++) if (codes[j] >= limit) throw new Error(`code ${codes[j]} outside a dictionary of ${limit}`);
+    return codes;
+  }
+}
+
+export function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
