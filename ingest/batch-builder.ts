@@ -2,77 +2,199 @@
  * Builds one EventBatch row by row, shared by every format. A parser opens a row, hands over
  * flattened fields (and the raw actor and time values), then closes it: the row is checked
  * (actor present and a string or finite number, time parsable, numbers finite) and only then
- * written to the columns, so a rejected line leaves no trace but its Reject.
+ * written to the columns, so a rejected line leaves no trace in them but its Reject.
  *
- * Columns are Maps keyed by the flattened name, so `__proto__` or `constructor` are ordinary
- * names. A key repeated within one row keeps its last value and its first column position.
- * One builder per chunk; not shared between threads.
+ * The open row is staged in typed scratch arrays (a column, a kind and a number or string code
+ * per field; no object per row) and committed straight into typed columns (column-builder.ts),
+ * so the batch comes out in typed form (`EventBatch.typed`) with no re-encoding. Strings are
+ * coded against the stream dictionaries given (a parse thread's, string-streams.ts), or against
+ * dictionaries of this batch alone. The NDJSON fast path stages fields by column and string
+ * code directly (`column`, `stageNum`, `stageStr`, …); other parsers hand over plain values.
+ *
+ * Columns are keyed by the flattened name in a Map, so `__proto__` or `constructor` are ordinary
+ * names; they are ordered by first appearance in accepted rows. A key repeated within one row
+ * keeps its last value and its first column position. One builder per chunk; not shared
+ * between threads.
  */
-import type { Scalar, Value } from '../engine/types.js';
+import type { Value } from '../engine/types.js';
 import type { EventBatch, Reject } from './batch.js';
+import { ColumnBuilder, fit } from './column-builder.js';
 import { MAX_RAW_BYTES, type ChunkOptions } from './options.js';
 import { parseTime } from './parse-time.js';
+import { codedWith, DictStreams, type StringStream } from './string-streams.js';
+import { typedEventBatch } from './typed-batch.js';
 
-/** Marks a time handed over already parsed (`setTimeMs`). */
-const PARSED: unique symbol = Symbol('parsed time');
+// Kinds of a staged field.
+const F_NULL = 0;
+const F_NUM = 1;
+const F_STR = 2;
+const F_VALUE = 3;
+/** A field superseded by a later one with the same key. */
+const F_SKIP = 4;
+
+// Kinds of the staged actor and time.
+const A_NONE = 0;
+const A_NUM = 1;
+const A_STR = 2;
+const A_RAW = 3;
+const T_NONE = 0;
+const T_MS = 1;
+const T_RAW = 2;
+
+let builders = 0;
 
 export class BatchBuilder {
   readonly actorColumn: string;
   readonly timeColumn: string;
-  private readonly columns = new Map<string, Value[]>();
+  /** Distinct per builder, so per-builder caches elsewhere (the fast path's) can tell them apart. */
+  readonly id = ++builders;
+  private readonly streams: DictStreams;
+  private readonly byName = new Map<string, ColumnBuilder>();
+  private readonly order: ColumnBuilder[] = [];
+  private readonly actors: ColumnBuilder;
+  /** The actor column's stream dictionary (the fast path codes actor strings against it). */
+  readonly actorStream: StringStream;
+  private cap: number;
   private count = 0;
-  private readonly lines: number[] = [];
-  private readonly times: number[] = [];
-  private readonly actors: Scalar[] = [];
+  private lines: Int32Array;
+  private times: Float64Array;
   private readonly rejects: Reject[] = [];
   private lineCount = 0;
-  // The open row: fields in arrival order, plus the raw actor and time values.
-  private readonly keys: string[] = [];
-  private readonly vals: Value[] = [];
+  // The open row: staged fields, plus the actor and time.
   private n = 0;
-  private actor: unknown = undefined;
-  private time: unknown = undefined;
-  private timeMs = 0;
+  private readonly fieldCols: ColumnBuilder[] = [];
+  private fieldKinds = new Uint8Array(32);
+  private fieldNums = new Float64Array(32);
+  private fieldCodes = new Int32Array(32);
+  private readonly fieldVals: Value[] = [];
+  /** A plain-value parser staged this row: a key may repeat. */
+  private mayRepeat = false;
+  private rowStamp = 0;
+  private actorKind = A_NONE;
+  private actorNum = 0;
+  private actorCode = 0;
+  private actorRaw: unknown = undefined;
+  private timeKind = T_NONE;
+  private timeMsValue = 0;
+  private timeRaw: unknown = undefined;
   /** The previous row's keys and their columns, by field position. */
   private readonly lastKeys: string[] = [];
-  private readonly lastCols: Value[][] = [];
+  private readonly lastCols: ColumnBuilder[] = [];
 
-  constructor(options: ChunkOptions) {
+  /**
+   * @param streams the parse thread's stream dictionaries (default: dictionaries of this batch)
+   * @param rowsHint expected rows, to size the columns (they grow past it)
+   */
+  constructor(options: ChunkOptions, streams?: DictStreams, rowsHint = 1024) {
     this.actorColumn = options.actorColumn;
     this.timeColumn = options.timeColumn;
+    this.streams = streams ?? new DictStreams();
+    this.cap = Math.max(1, rowsHint);
+    this.lines = new Int32Array(this.cap);
+    this.times = new Float64Array(this.cap);
+    this.actorStream = this.streams.stream(null);
+    this.actorStream.begin();
+    this.actors = new ColumnBuilder(this.actorColumn, this.actorStream, this.cap);
   }
 
   /** Starts a row, dropping whatever an unfinished one held. */
   beginRow(): void {
     this.n = 0;
-    this.actor = undefined;
-    this.time = undefined;
+    this.mayRepeat = false;
+    this.actorKind = A_NONE;
+    this.timeKind = T_NONE;
+  }
+
+  /** The column named `name` (flattened), created on first use. */
+  column(name: string): ColumnBuilder {
+    let col = this.byName.get(name);
+    if (col === undefined) {
+      const stream = this.streams.stream(name);
+      stream.begin();
+      col = new ColumnBuilder(name, stream, this.cap);
+      this.byName.set(name, col);
+    }
+    return col;
+  }
+
+  /** Stages a number for `col` in the open row. */
+  stageNum(col: ColumnBuilder, v: number): void {
+    const i = this.slot(col);
+    this.fieldKinds[i] = F_NUM;
+    this.fieldNums[i] = v;
+  }
+
+  /** Stages the string with code `code` (in `col.stream`) for `col` in the open row. */
+  stageStr(col: ColumnBuilder, code: number): void {
+    const i = this.slot(col);
+    this.fieldKinds[i] = F_STR;
+    this.fieldCodes[i] = code;
+  }
+
+  /** Stages any value (a boolean, null, …) for `col` in the open row. */
+  stageValue(col: ColumnBuilder, v: Value): void {
+    if (typeof v === 'number') return this.stageNum(col, v);
+    if (typeof v === 'string') return this.stageStr(col, col.stream.codeOfString(v));
+    const i = this.slot(col);
+    if (v === null) this.fieldKinds[i] = F_NULL;
+    else {
+      this.fieldKinds[i] = F_VALUE;
+      this.fieldVals[i] = v;
+    }
   }
 
   /** Adds a flattened field to the open row (the caller has already routed actor and time). */
   put(key: string, value: Value): void {
-    this.keys[this.n] = key;
-    this.vals[this.n++] = value;
+    // Equivalent to: col = this.column(key). Rows with the same layout hand over the very same
+    // key strings, so the previous row's column at this position usually fits.
+    const i = this.n;
+    let col: ColumnBuilder;
+    if (this.lastKeys[i] === key) col = this.lastCols[i];
+    else {
+      col = this.column(key);
+      this.lastKeys[i] = key;
+      this.lastCols[i] = col;
+    }
+    this.mayRepeat = true;
+    this.stageValue(col, value);
   }
 
   setActor(raw: unknown): void {
-    this.actor = raw;
+    if (raw === undefined || raw === null) this.actorKind = A_NONE;
+    else if (typeof raw === 'string') this.setActorCode(this.actorStream.codeOfString(raw));
+    else if (typeof raw === 'number') this.setActorNum(raw);
+    else {
+      this.actorKind = A_RAW;
+      this.actorRaw = raw;
+    }
+  }
+
+  /** Sets the actor to the string with code `code` in `actorStream`. */
+  setActorCode(code: number): void {
+    this.actorKind = A_STR;
+    this.actorCode = code;
+  }
+
+  setActorNum(v: number): void {
+    this.actorKind = A_NUM;
+    this.actorNum = v;
   }
 
   setTime(raw: unknown): void {
-    this.time = raw;
+    this.timeKind = raw === undefined || raw === null ? T_NONE : T_RAW;
+    this.timeRaw = raw;
   }
 
   /** Sets the time as already parsed (integer epoch ms), as parseTime would have given it. */
   setTimeMs(ms: number): void {
-    this.time = PARSED;
-    this.timeMs = ms;
+    this.timeKind = T_MS;
+    this.timeMsValue = ms;
   }
 
   /** Routes a field by name: actor, time, or an ordinary column. */
   field(key: string, value: Value): void {
-    if (key === this.actorColumn) this.actor = value;
-    else if (key === this.timeColumn) this.time = value;
+    if (key === this.actorColumn) this.setActor(value);
+    else if (key === this.timeColumn) this.setTime(value);
     else this.put(key, value);
   }
 
@@ -81,48 +203,40 @@ export class BatchBuilder {
    * then calls `reject` with the raw text it has at hand).
    */
   endRow(line: number): string | null {
-    const actor = this.actor;
-    if (actor === undefined || actor === null) return `missing actor column "${this.actorColumn}"`;
-    if (typeof actor !== 'string' && !(typeof actor === 'number' && Number.isFinite(actor))) {
-      return `actor column "${this.actorColumn}" must be a string or number (got ${kindOf(actor)})`;
-    }
-    if (this.time === undefined || this.time === null) return `missing time column "${this.timeColumn}"`;
-    const timeMs = this.time === PARSED ? this.timeMs : parseTime(this.time);
-    if (timeMs === null) return `unparsable time ${describe(this.time)} in field "${this.timeColumn}"`;
-    const n = this.n;
-    for (let i = 0; i < n; i++) {
-      const v = this.vals[i];
-      if (typeof v === 'number' && !Number.isFinite(v)) return `number out of range in field "${this.keys[i]}"`;
-    }
+    const reason = this.check();
+    if (reason !== null) return reason;
+    const timeMs = this.timeMsValue;
     const row = this.count++;
+    if (row >= this.cap) this.grow();
     this.lineCount++;
-    this.lines.push(line);
-    this.times.push(timeMs);
-    this.actors.push(actor as Scalar);
-    // Equivalent to: col = columns.get(key) ?? new column. Rows with the same layout hand over
-    // the very same key strings, so the previous row's column at this position usually fits.
-    const lastKeys = this.lastKeys;
-    const lastCols = this.lastCols;
+    this.lines[row] = line;
+    this.times[row] = timeMs;
+    if (this.actorKind === A_STR) this.actors.str(row, this.actorCode);
+    else this.actors.num(row, this.actorNum);
+    const n = this.n;
+    if (this.mayRepeat) this.markRepeats();
+    const cols = this.fieldCols;
+    const kinds = this.fieldKinds;
     for (let i = 0; i < n; i++) {
-      const key = this.keys[i];
-      let col: Value[] | undefined;
-      if (lastKeys[i] === key) col = lastCols[i];
-      else {
-        col = this.columns.get(key);
-        if (col === undefined) {
-          col = [];
-          this.columns.set(key, col);
-        }
-        lastKeys[i] = key;
-        lastCols[i] = col;
+      const col = cols[i];
+      if (!col.ordered) {
+        col.ordered = true;
+        this.order.push(col);
       }
-      if (col.length > row) {
-        col[row] = this.vals[i]; // the key came twice in this row: the last value wins
-      } else {
-        while (col.length < row) col.push(null);
-        col.push(this.vals[i]);
+      switch (kinds[i]) {
+        case F_NUM:
+          col.num(row, this.fieldNums[i]);
+          break;
+        case F_STR:
+          col.str(row, this.fieldCodes[i]);
+          break;
+        case F_VALUE:
+          col.value(row, this.fieldVals[i]);
+          break;
+        default: // F_NULL: the row stays null; F_SKIP: a later field has the value
       }
     }
+    this.beginRow();
     return null;
   }
 
@@ -132,19 +246,76 @@ export class BatchBuilder {
     this.rejects.push({ line, message, raw: raw.length > MAX_RAW_BYTES ? truncateText(raw) : raw });
   }
 
-  /** The finished batch; the builder must not be used afterwards. */
+  /** The finished batch, in typed form; the builder must not be used afterwards. */
   finish(): EventBatch {
     const count = this.count;
-    for (const col of this.columns.values()) while (col.length < count) col.push(null);
-    return {
-      count,
-      lines: Int32Array.from(this.lines),
-      timeMs: Float64Array.from(this.times),
-      actors: this.actors,
-      columns: this.columns,
-      rejects: this.rejects,
-      lineCount: this.lineCount,
+    const typed = {
+      actors: this.actors.finish(count),
+      columns: this.order.map((col): [string, ReturnType<ColumnBuilder['finish']>] => [col.name, col.finish(count)]),
     };
+    const batch = typedEventBatch({ count, lines: fit(this.lines, count), timeMs: fit(this.times, count), rejects: this.rejects, lineCount: this.lineCount }, typed);
+    codedWith.set(batch, this.streams);
+    return batch;
+  }
+
+  /** Why the open row cannot be written, or null (then `timeMsValue` holds its time). */
+  private check(): string | null {
+    const kind = this.actorKind;
+    if (kind === A_NONE) return `missing actor column "${this.actorColumn}"`;
+    if (kind === A_RAW || (kind === A_NUM && !Number.isFinite(this.actorNum))) {
+      return `actor column "${this.actorColumn}" must be a string or number (got ${kindOf(kind === A_RAW ? this.actorRaw : this.actorNum)})`;
+    }
+    if (this.timeKind === T_NONE) return `missing time column "${this.timeColumn}"`;
+    if (this.timeKind === T_RAW) {
+      const ms = parseTime(this.timeRaw);
+      if (ms === null) return `unparsable time ${describe(this.timeRaw)} in field "${this.timeColumn}"`;
+      this.timeMsValue = ms;
+    }
+    const n = this.n;
+    for (let i = 0; i < n; i++) {
+      if (this.fieldKinds[i] === F_NUM && !Number.isFinite(this.fieldNums[i])) return `number out of range in field "${this.fieldCols[i].name}"`;
+    }
+    return null;
+  }
+
+  /** Marks every field whose key comes again later in the row as superseded. */
+  private markRepeats(): void {
+    const stamp = ++this.rowStamp;
+    for (let i = 0; i < this.n; i++) {
+      const col = this.fieldCols[i];
+      if (col.stamp === stamp) this.fieldKinds[col.stampIndex] = F_SKIP;
+      col.stamp = stamp;
+      col.stampIndex = i;
+    }
+  }
+
+  /** The index of a new staged field for `col`. */
+  private slot(col: ColumnBuilder): number {
+    const i = this.n++;
+    if (i >= this.fieldKinds.length) {
+      const size = this.fieldKinds.length * 2;
+      const kinds = new Uint8Array(size);
+      kinds.set(this.fieldKinds);
+      this.fieldKinds = kinds;
+      const nums = new Float64Array(size);
+      nums.set(this.fieldNums);
+      this.fieldNums = nums;
+      const codes = new Int32Array(size);
+      codes.set(this.fieldCodes);
+      this.fieldCodes = codes;
+    }
+    this.fieldCols[i] = col;
+    return i;
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const lines = new Int32Array(this.cap);
+    lines.set(this.lines);
+    this.lines = lines;
+    const times = new Float64Array(this.cap);
+    times.set(this.times);
+    this.times = times;
   }
 }
 

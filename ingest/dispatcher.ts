@@ -14,7 +14,7 @@
  * the second chunk) and closes it in `close`.
  */
 import type { EventBatch } from './batch.js';
-import { decodeBatch, DictMirrors, DictStreams, encodeBatch } from './batch-wire.js';
+import { DictStreams } from './string-streams.js';
 import type { ChunkTask } from './chunker.js';
 import { parseTask, type ChunkContext } from './parse-chunk.js';
 import { WorkerPool } from './worker-pool.js';
@@ -39,7 +39,6 @@ export class Dispatcher {
   private pool: WorkerPool | null = null;
   private parseTasks = 0;
   private readonly streams = new DictStreams();
-  private readonly mirrors = new DictMirrors();
 
   /**
    * @param workers the size of the pool this dispatcher starts (0: parse everything here)
@@ -123,9 +122,8 @@ export class Dispatcher {
     slot.task = null;
     try {
       // Coded against this thread's own stream dictionaries, like a worker's batches, so storage
-      // takes the same cheap path for it (batch-wire.ts).
-      const batch = parseTask(task.bytes, task.items, this.ctx, task.firstLine);
-      finish(slot, decodeBatch(encodeBatch(batch, [], this.streams), this.mirrors), null);
+      // takes the same cheap path for it (its caches are keyed by those dictionaries).
+      finish(slot, parseTask(task.bytes, task.items, this.ctx, task.firstLine, this.streams), null);
     } catch (err) {
       finish(slot, null, err as Error);
     }

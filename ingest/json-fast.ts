@@ -11,15 +11,18 @@
  * ISO-8601 strings are parsed from the bytes without making a string.
  *
  * Speed comes from the key layout cache: the key layouts of earlier lines are kept as a tree of
- * key bytes with their flattened names, so a line with a known layout compares bytes instead of
- * decoding keys and looking them up (lines may alternate between layouts); short string values
- * are interned by hash. One scanner per thread and
- * actor/time pair; it keeps state between lines, so it is not re-entrant.
+ * key bytes with their flattened names and their builder columns, so a line with a known layout
+ * compares bytes instead of decoding keys and looking them up (lines may alternate between
+ * layouts). Values go to the builder without boxing: numbers as numbers, strings as codes of
+ * their column's stream dictionary found from the bytes (string-streams.ts), so a value seen
+ * before never becomes a JS string again. One scanner per thread and actor/time pair; it keeps
+ * state between lines, so it is not re-entrant.
  */
 import type { BatchBuilder } from './batch-builder.js';
+import type { ColumnBuilder } from './column-builder.js';
 import { numberAt, numberTokenEnd } from './json-number.js';
 import { parseIsoBytes } from './parse-time.js';
-import { INTERN_MAX_BYTES, latin1Slice, StringInterner, utf8Slice } from './string-intern.js';
+import { latin1Slice, utf8Slice } from './string-intern.js';
 
 interface LayoutEntry {
   /** The key's raw bytes. */
@@ -37,6 +40,9 @@ interface LayoutEntry {
   next: LayoutEntry | null;
   /** No flattened name repeats on the path from the root to here. */
   ok: boolean;
+  /** The column of `flat` in the builder with id `colOf` (the current one, usually). */
+  col: ColumnBuilder | null;
+  colOf: number;
 }
 
 const KEY_OR_CLOSE = 0;
@@ -46,7 +52,7 @@ const AFTER_VALUE = 2;
 const MAX_LAYOUT_ENTRIES = 4096;
 
 function rootEntry(): LayoutEntry {
-  return { key: new Uint8Array(0), flat: '', parent: null, role: 0, up: null, children: [], next: null, ok: true };
+  return { key: new Uint8Array(0), flat: '', parent: null, role: 0, up: null, children: [], next: null, ok: true, col: null, colOf: 0 };
 }
 
 export class FastJsonScanner {
@@ -56,10 +62,12 @@ export class FastJsonScanner {
    */
   private root = rootEntry();
   private entries = 0;
-  private readonly interner = new StringInterner();
   /** End position of the last scanned token (an out-parameter, to avoid allocating). */
   private pos = 0;
   private num = 0;
+  /** Of the last scanned string: the hash of its bytes, and whether they are all ASCII. */
+  private hash = 0;
+  private ascii = true;
 
   constructor(
     private readonly actorColumn: string,
@@ -124,16 +132,28 @@ export class FastJsonScanner {
       i = skipWs(buf, i + 1, end);
       if (i >= end) return false;
       c = buf[i];
-      let value: string | number | boolean | null;
+      let value: boolean | null;
       if (c === 0x22) {
-        if (entry.role === 2 && this.isoTime(buf, i + 1, end, b)) {
+        const role = entry.role;
+        if (role === 2 && this.isoTime(buf, i + 1, end, b)) {
           i = this.pos; // the time column, read as ISO-8601 straight from the bytes
           state = AFTER_VALUE;
           continue;
         }
         if (!this.string(buf, i + 1, end)) return false;
-        value = this.str;
+        const len = this.pos - i - 2;
+        // Strings become codes of their column's dictionary, straight from the bytes.
+        if (role === 0) {
+          const col = entry.colOf === b.id ? entry.col! : columnOf(entry, b);
+          b.stageStr(col, col.stream.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
+        } else if (role === 1) {
+          b.setActorCode(b.actorStream.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
+        } else {
+          b.setTime(this.ascii ? latin1Slice(buf, i + 1, i + 1 + len) : utf8Slice(buf, i + 1, i + 1 + len));
+        }
         i = this.pos;
+        state = AFTER_VALUE;
+        continue;
       } else if (c === 0x7b) {
         if (parent !== null || entry.role !== 0) return false;
         parent = entry;
@@ -154,10 +174,14 @@ export class FastJsonScanner {
         i += 4;
       } else {
         if (!this.number(buf, i, end)) return false;
-        value = this.num;
         i = this.pos;
+        if (entry.role === 0) b.stageNum(entry.colOf === b.id ? entry.col! : columnOf(entry, b), this.num);
+        else if (entry.role === 1) b.setActorNum(this.num);
+        else b.setTime(this.num);
+        state = AFTER_VALUE;
+        continue;
       }
-      if (entry.role === 0) b.put(entry.flat, value);
+      if (entry.role === 0) b.stageValue(entry.colOf === b.id ? entry.col! : columnOf(entry, b), value);
       else if (entry.role === 1) b.setActor(value);
       else b.setTime(value);
       state = AFTER_VALUE;
@@ -166,9 +190,10 @@ export class FastJsonScanner {
     return node.ok; // a repeated key: JSON.parse decides
   }
 
-  private str = '';
-
-  /** Reads a string body from `s` (after the opening quote) into this.str; false on escapes. */
+  /**
+   * Finds the end of a string body from `s` (after the opening quote): this.pos after the closing
+   * quote, this.hash and this.ascii of the bytes; false on escapes or control characters.
+   */
   private string(buf: Buffer, s: number, end: number): boolean {
     let k = s;
     let hash = 0;
@@ -182,13 +207,9 @@ export class FastJsonScanner {
       k++;
     }
     if (k >= end) return false;
-    const len = k - s;
     this.pos = k + 1;
-    if (len <= INTERN_MAX_BYTES) {
-      this.str = this.interner.get(buf, s, len, hash, high < 0x80);
-    } else {
-      this.str = high < 0x80 ? latin1Slice(buf, s, k) : utf8Slice(buf, s, k);
-    }
+    this.hash = hash;
+    this.ascii = high < 0x80;
     return true;
   }
 
@@ -224,12 +245,18 @@ export class FastJsonScanner {
     const role = flat === this.actorColumn ? 1 : flat === this.timeColumn ? 2 : 0;
     let ok = node.ok;
     for (let e: LayoutEntry | null = node; ok && e !== null && e.up !== null; e = e.up) if (e.flat === flat) ok = false;
-    const entry: LayoutEntry = { key: Uint8Array.prototype.slice.call(buf, ks, ke), flat, parent, role, up: node, children: [], next: null, ok };
+    const entry: LayoutEntry = { key: Uint8Array.prototype.slice.call(buf, ks, ke), flat, parent, role, up: node, children: [], next: null, ok, col: null, colOf: 0 };
     node.children.push(entry);
     node.next = entry;
     this.entries++;
     return entry;
   }
+}
+
+/** The builder's column for a layout entry, cached in the entry. */
+function columnOf(entry: LayoutEntry, b: BatchBuilder): ColumnBuilder {
+  entry.colOf = b.id;
+  return (entry.col = b.column(entry.flat));
 }
 
 /** The child of `node` for the key at buf[ks] (with the closing quote after it) under `parent`, or null. */

@@ -19,6 +19,7 @@ import { inferCsvHead, parseCsv, type CsvSchema } from './parse-csv.js';
 import { parseCombined, parseNdjson } from './parse-lines.js';
 import { MsgpackSplitter } from './split-msgpack.js';
 import { JsonSplitter } from './split-text.js';
+import type { DictStreams } from './string-streams.js';
 
 /** What every chunk of one input shares. Structured-clone safe. */
 export interface ChunkContext {
@@ -44,10 +45,15 @@ function recordParser(options: ChunkOptions, fastPath: boolean): JsonRecordParse
   return parser;
 }
 
-/** Parses a chunk cut at record boundaries; line numbers start at `firstLine`. */
-export function parseTask(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number): EventBatch {
+/**
+ * Parses a chunk cut at record boundaries; line numbers start at `firstLine`. String columns
+ * are coded against `streams` (the thread's stream dictionaries) when given, else against
+ * dictionaries of this batch.
+ */
+export function parseTask(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number, streams?: DictStreams): EventBatch {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const b = new BatchBuilder(ctx.options);
+  // Columns sized for every record accepted, so they need neither growing nor trimming.
+  const b = new BatchBuilder(ctx.options, streams, items !== null ? items.length / 2 : countRecords(buf));
   switch (ctx.format) {
     case 'ndjson':
       parseNdjson(buf, firstLine, b, recordParser(ctx.options, ctx.fastPath !== false));
@@ -69,6 +75,13 @@ export function parseTask(bytes: Uint8Array, items: Int32Array | null, ctx: Chun
       break;
   }
   return b.finish();
+}
+
+/** Lines in a chunk of a line format (at most the records in it): newlines, plus a last line without one. */
+function countRecords(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) n++;
+  return buf.length > 0 && buf[buf.length - 1] !== 0x0a ? n + 1 : n;
 }
 
 /** A MessagePack item that cannot be shown as JSON: base64 of its first 48 KiB. */

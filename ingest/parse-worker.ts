@@ -17,7 +17,8 @@ port.on('message', (msg: WorkerRequest) => {
   let reply: WorkerReply;
   const transfer: ArrayBuffer[] = [];
   try {
-    const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine);
+    // Built against this worker's stream dictionaries, so encoding adds only their new strings.
+    const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine, streams);
     reply = { id: msg.id, batch: encodeBatch(batch, transfer, streams) };
   } catch (err) {
     reply = { id: msg.id, error: (err as Error).stack ?? String(err) };

@@ -1,0 +1,198 @@
+/**
+ * Per-column string dictionaries that live as long as a parse thread ("stream dictionaries"):
+ * a string gets its code once, and every later occurrence is coded without making a JS string
+ * or hashing one. Parsers reach a code two ways:
+ *  - from bytes (`codeOfBytes`, the NDJSON fast path): an open-addressing table keyed by a hash
+ *    the scanner computes while it looks for the closing quote, confirmed by comparing the bytes
+ *    with a copy kept in an arena; only a miss decodes the bytes;
+ *  - from a string (`codeOfString`, every other parser): a Map lookup.
+ * Both land in the same `strings` array, so a value has one code whichever way it came.
+ *
+ * Codes handed out but not yet sent to the reading thread's mirror (batch-wire.ts) are
+ * `strings[sent..]`; `takeAdded` hands them over in order. A dictionary is started over
+ * (`begin`, at a batch's start, never inside one) past `maxEntries` strings, which bounds its
+ * memory on both sides; a started-over dictionary gets a new `strings` array, so batches made
+ * earlier keep theirs.
+ *
+ * Threading: one DictStreams per parse thread; not thread-safe, not re-entrant.
+ */
+
+/** A stream dictionary is started over past this many strings. */
+export const MAX_STREAM_DICT_ENTRIES = 1 << 20;
+/** Longer values are coded through their string only (their bytes are not kept). */
+const BYTES_MAX = 64;
+
+export interface Added {
+  dict: string[];
+  base: number;
+  reset: boolean;
+}
+
+/** One column's stream dictionary. */
+export class StringStream {
+  /** Strings by code; append-only until a restart replaces the array. */
+  strings: string[] = [];
+  private index = new Map<string, number>();
+  /** Codes below this were sent to the mirror. */
+  private sent = 0;
+  private resetPending = false;
+  // Byte table: slot → code + 1 (0: empty); per code its hash and its bytes in the arena
+  // (length -1: added from a string, bytes unknown).
+  private slots = new Int32Array(64);
+  private hashes = new Int32Array(32);
+  private starts = new Int32Array(32);
+  private lens = new Int32Array(32);
+  private arena = new Uint8Array(1024);
+  private arenaLen = 0;
+  private tableSize = 0;
+
+  constructor(readonly maxEntries: number) {}
+
+  /** Called before a batch first uses this dictionary: starts it over when it is full. */
+  begin(): void {
+    if (this.strings.length < this.maxEntries) return;
+    this.strings = [];
+    this.index = new Map();
+    this.sent = 0;
+    this.resetPending = true;
+    this.slots = new Int32Array(64);
+    this.arenaLen = 0;
+    this.tableSize = 0;
+  }
+
+  /** The code of `s`, adding it when new. */
+  codeOfString(s: string): number {
+    let code = this.index.get(s);
+    if (code === undefined) code = this.add(s);
+    return code;
+  }
+
+  /**
+   * The code of the string in buf[start, start + len) (no escapes), adding it when new. `hash`
+   * is `h = imul(h, 31) + byte | 0` over the bytes; `ascii` says every byte is below 0x80.
+   */
+  codeOfBytes(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
+    if (len > BYTES_MAX) return this.codeOfString(decode(buf, start, len, ascii));
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = mix(hash) & mask;
+    for (;;) {
+      const code = slots[i] - 1;
+      if (code < 0) break;
+      if (this.hashes[code] === hash && this.lens[code] === len) {
+        // Equivalent to: arena bytes of `code` equal buf[start, start + len)
+        const arena = this.arena;
+        const at = this.starts[code];
+        let j = 0;
+        while (j < len && arena[at + j] === buf[start + j]) j++;
+        if (j === len) return code;
+      }
+      i = (i + 1) & mask;
+    }
+    const s = decode(buf, start, len, ascii);
+    let code = this.index.get(s);
+    if (code === undefined) code = this.add(s);
+    if (this.lens[code] < 0) this.keepBytes(code, buf, start, len, hash, i);
+    return code;
+  }
+
+  /** The strings not yet sent, with the code of the first; marks them sent. */
+  takeAdded(): Added {
+    const size = this.strings.length;
+    const added: Added = { dict: this.strings.slice(this.sent), base: this.sent, reset: this.resetPending };
+    this.sent = size;
+    this.resetPending = false;
+    return added;
+  }
+
+  private add(s: string): number {
+    const code = this.strings.length;
+    this.strings.push(s);
+    this.index.set(s, code);
+    if (code >= this.lens.length) {
+      const size = this.lens.length * 2;
+      this.hashes = grow(this.hashes, size);
+      this.starts = grow(this.starts, size);
+      this.lens = grow(this.lens, size);
+    }
+    this.lens[code] = -1;
+    return code;
+  }
+
+  /** Records the bytes of `code` and puts it in table slot `slot` (found empty by the caller). */
+  private keepBytes(code: number, buf: Uint8Array, start: number, len: number, hash: number, slot: number): void {
+    if (this.arenaLen + len > this.arena.length) {
+      const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaLen + len));
+      arena.set(this.arena.subarray(0, this.arenaLen));
+      this.arena = arena;
+    }
+    for (let j = 0; j < len; j++) this.arena[this.arenaLen + j] = buf[start + j];
+    this.starts[code] = this.arenaLen;
+    this.lens[code] = len;
+    this.hashes[code] = hash;
+    this.arenaLen += len;
+    this.slots[slot] = code + 1;
+    if (++this.tableSize * 2 > this.slots.length) this.rehash();
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let code = 0; code < this.strings.length; code++) {
+      if (this.lens[code] < 0) continue;
+      let i = mix(this.hashes[code]) & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = code + 1;
+    }
+    this.slots = slots;
+  }
+}
+
+/** One parse thread's stream dictionaries, by column (`null`: the actor column). */
+export class DictStreams {
+  private readonly byColumn = new Map<string, StringStream>();
+  private actor: StringStream | null = null;
+
+  /** @param maxEntries start a dictionary over past this many strings (tests use small ones) */
+  constructor(readonly maxEntries = MAX_STREAM_DICT_ENTRIES) {}
+
+  /** The stream for a column (`null`: the actor column). */
+  stream(column: string | null): StringStream {
+    if (column === null) return (this.actor ??= new StringStream(this.maxEntries));
+    let d = this.byColumn.get(column);
+    if (d === undefined) this.byColumn.set(column, (d = new StringStream(this.maxEntries)));
+    return d;
+  }
+}
+
+/**
+ * The stream dictionaries a batch's string codes refer to, for batches built by BatchBuilder
+ * (batch-wire.ts sends such a batch without re-coding it when it goes out with the same ones).
+ */
+export const codedWith = new WeakMap<object, DictStreams>();
+
+function mix(h: number): number {
+  return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ (h >>> 13);
+}
+
+function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const out = new Int32Array(size);
+  out.set(a);
+  return out;
+}
+
+interface NativeSlices {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+
+/** The bytes as a string (UTF-8; Latin-1 when known to be ASCII, which is the same and faster). */
+function decode(buf: Uint8Array, start: number, len: number, ascii: boolean): string {
+  const b = buf as unknown as NativeSlices;
+  if (!ascii) return b.utf8Slice(start, start + len);
+  if (len > 16) return b.latin1Slice(start, start + len);
+  // A char-code loop beats the native call for a few bytes.
+  let s = '';
+  for (let j = 0; j < len; j++) s += String.fromCharCode(buf[start + j]);
+  return s;
+}
