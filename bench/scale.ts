@@ -1,98 +1,39 @@
 /**
- * The scale benchmark of issue 8:
+ * The scale benchmark of issue 8 (`npm run bench:scale -- --help` lists every option):
  *
- *   nice -n 10 npm run bench:scale -- --events 1e9 [--chunk-events 10e6] [--seed 1] [--hot-runs 3]
- *     [--queries k1,k2] [--work DIR] [--fresh] [--no-shuffle] [--drop-caches] [--users-per-event 0.01]
- *     [--chunk-timeout-s 3600] [--query-timeout-s 1800] [--stop-after-chunks K] [--gen-workers CPUS]
- *     [--note TEXT]...
+ *   nice -n 10 npm run bench:scale -- --events 1e9 [--chunk-events 10e6] [--peer-events 1e8]
+ *     [--shoal-subset] [--work DIR] [--out DIR] ...
  *
  * generates the events chunk by chunk (bench/scale/plan.ts: disjoint actors per chunk, so the
  * input never has to fit on disk; --gen-workers chunks at once, one process each), ingests each
  * chunk file through `shoal ingest` in a child process and deletes it, then fully compacts the
  * table and runs the aggregate and behavioral suites plus a 10% sampled funnel, each query in its
  * own process. Generation and ingest never overlap, so the ingest time is the ingest's own. RSS
- * and CPU of every child are sampled.
+ * and CPU of every child are sampled. Then the first --peer-events events (whole chunks,
+ * generated again) are loaded into DuckDB and chDB (and Shoal again with --shoal-subset) and the
+ * same queries run there (bench/scale/peer-run.ts), for "Shoal at N vs DuckDB/chDB at M".
  *
- * Resumable: WORK (default bench/out/scale-<N>/) holds the Shoal data directory and state.json;
- * running the same command again continues after the last finished step. The report goes to
- * bench/results/scale-<N>.{json,md} once the whole run is done (all queries), else to
- * bench/out/scale-<N>-partial.{json,md}, and is rewritten after every step.
+ * Resumable: WORK (default bench/out/scale-<N>/) holds the Shoal data directory, the subset's
+ * stores (subset/) and state.json; running the same command again continues after the last
+ * finished step. The report goes to bench/results/scale-<N>.{json,md} once the whole run is done
+ * (all queries, peers too), else to bench/out/scale-<N>-partial.{json,md} (or both to --out DIR),
+ * and is rewritten after every step.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseCount } from './gen-cli.js';
+import { join, relative } from 'node:path';
 import { REPO } from './peers/common.js';
-import { defaultChunkEvents, planRun, scaleLabel, type ChunkPlan, type RunPlan } from './scale/plan.js';
+import { parseOptions, usage, type Options } from './scale/options.js';
+import { buildPeerReport, peerMarkdown } from './scale/peer-report.js';
+import { runPeers, subsetEngines } from './scale/peer-run.js';
+import { planRun, scaleLabel, subsetChunks, type ChunkPlan, type RunPlan } from './scale/plan.js';
 import { readMemory } from './scale/proc-watch.js';
-import { selectQueries, type ScaleQuery } from './scale/queries.js';
 import { buildReport, fmtInt, markdownReport, type ScaleEnv } from './scale/report.js';
-import { configMismatch, loadState, newState, saveState, type RunConfig, type RunState } from './scale/state.js';
+import { configMismatch, loadState, newState, saveState, type RunState } from './scale/state.js';
 import { compactTable, countRows, current, generateChunks, generators, ingestChunk, runQuery, tableSize, type GeneratedChunk } from './scale/steps.js';
 
 const log = (m: string): void => void process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-
-interface Options {
-  config: RunConfig;
-  workDir: string;
-  hotRuns: number;
-  queries: ScaleQuery[];
-  allQueries: boolean;
-  dropCaches: boolean;
-  chunkTimeoutMs: number;
-  queryTimeoutMs: number;
-  stopAfterChunks: number;
-  genWorkers: number;
-  /** Remarks to keep in the run's report (--note, repeatable). */
-  notes: string[];
-}
-
-function parse(argv: string[]): Options & { fresh: boolean } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      events: { type: 'string', default: '2e6' },
-      'chunk-events': { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      'users-per-event': { type: 'string', default: '0.01' },
-      'hot-runs': { type: 'string', default: '3' },
-      queries: { type: 'string' },
-      work: { type: 'string' },
-      fresh: { type: 'boolean', default: false },
-      'no-shuffle': { type: 'boolean', default: false },
-      'drop-caches': { type: 'boolean', default: false },
-      'chunk-timeout-s': { type: 'string', default: '3600' },
-      'query-timeout-s': { type: 'string', default: '1800' },
-      'stop-after-chunks': { type: 'string' },
-      'gen-workers': { type: 'string', default: String(cpus().length) },
-      note: { type: 'string', multiple: true },
-    },
-  });
-  const events = parseCount(values.events);
-  const config: RunConfig = {
-    events,
-    chunkEvents: values['chunk-events'] === undefined ? defaultChunkEvents(events) : parseCount(values['chunk-events']),
-    seed: Number(values.seed),
-    usersPerEvent: Number(values['users-per-event']),
-    shuffle: !values['no-shuffle'],
-  };
-  return {
-    config,
-    fresh: values.fresh,
-    workDir: resolve(values.work ?? join(REPO, 'bench', 'out', `scale-${scaleLabel(events)}`)),
-    hotRuns: Math.max(1, Number(values['hot-runs'])),
-    queries: selectQueries(values.queries),
-    allQueries: values.queries === undefined,
-    dropCaches: values['drop-caches'],
-    chunkTimeoutMs: Number(values['chunk-timeout-s']) * 1000,
-    queryTimeoutMs: Number(values['query-timeout-s']) * 1000,
-    stopAfterChunks: values['stop-after-chunks'] === undefined ? Infinity : Number(values['stop-after-chunks']),
-    genWorkers: Math.max(1, Number(values['gen-workers'])),
-    notes: values.note ?? [],
-  };
-}
 
 /** The commit the children load, and whether engine/, ingest/ or server/ differ from it. */
 function provenance(): string {
@@ -273,17 +214,40 @@ function writeReport(state: RunState, plan: RunPlan, o: Options, failure?: strin
     o.dropCaches ? 'Cold runs start after sync and dropping the OS page cache.' : 'Cold runs are the first run in a fresh process; the OS page cache was not dropped (use --drop-caches), so cold reads may be served from memory.',
     `The machine is shared (2 cores; load average ${report.env.loadAvg1mStart} at the start, up to ${report.env.loadAvg1mMax}): wall times are noisy; CPU times are steadier.`,
   );
-  const complete = report.complete && o.allQueries;
-  const base = join(REPO, 'bench', complete ? 'results' : 'out', `scale-${scaleLabel(o.config.events)}${complete ? '' : '-partial'}`);
+  if (o.peerEvents > 0 && state.peers !== undefined) {
+    report.peers = buildPeerReport(state.peers, subsetEngines(o.shoalSubset), o.queries, report.queries, o.config.events);
+  }
+  const complete = report.complete && o.allQueries && (o.peerEvents === 0 || report.peers?.complete === true);
+  const name = `scale-${scaleLabel(o.config.events)}${complete ? '' : '-partial'}`;
+  const base = join(o.outDir ?? join(REPO, 'bench', complete ? 'results' : 'out'), name);
   mkdirSync(join(base, '..'), { recursive: true });
   writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
-  const md = markdownReport(report);
+  const md = markdownReport(report) + (report.peers === undefined ? '' : `\n${peerMarkdown(report.peers)}`);
   writeFileSync(`${base}.md`, md);
   return md;
 }
 
+/** Loads the first --peer-events events into the peers and queries them (bench/scale/peer-run.ts). */
+async function peersStep(state: RunState, plan: RunPlan, o: Options): Promise<void> {
+  const sub = subsetChunks(plan, o.peerEvents);
+  if (sub.events !== o.peerEvents) log(`peer subset: ${fmtInt(o.peerEvents)} events asked, ${fmtInt(sub.events)} taken (whole chunks of ${fmtInt(o.config.chunkEvents)})`);
+  await runPeers(state, plan, sub, join(o.workDir, 'subset'), o, {
+    log,
+    noteStep: (step) => noteStep(state, step),
+    save: () => saveState(o.workDir, state),
+    report: () => void writeReport(state, plan, o),
+    dropCaches: dropPageCache,
+    checkDisk: (dir, batch) => checkDiskSpace(dir, batch, o.config.shuffle),
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
-  const o = parse(argv);
+  const parsed = parseOptions(argv, REPO);
+  if (parsed === 'help') {
+    process.stdout.write(usage());
+    return;
+  }
+  const o = parsed;
   const plan = planRun(o.config.events, o.config.chunkEvents, o.config.seed, o.config.usersPerEvent);
   if (o.fresh) rmSync(o.workDir, { recursive: true, force: true });
   mkdirSync(o.workDir, { recursive: true });
@@ -324,6 +288,7 @@ async function main(argv: string[]): Promise<void> {
       log(`compacted in ${state.compact.seconds.toFixed(1)} s: ${(state.compact.tableBytesAfter / o.config.events).toFixed(2)} B/event`);
     }
     await queryAll(state, plan, dataDir, o);
+    if (o.peerEvents > 0) await peersStep(state, plan, o);
   } catch (err) {
     writeReport(state, plan, o, err instanceof Error ? err.message : String(err));
     throw err;

@@ -73,3 +73,30 @@ export function globalUserId(localId: string, chunk: ChunkPlan, idWidth: number)
 export function scaleLabel(events: number): string {
   return events.toExponential().replace('e+', 'e');
 }
+
+/** The chunks of a run that make up a subset of its first events, and how many events they hold. */
+export interface SubsetPlan {
+  /** Events asked for. */
+  requested: number;
+  /** Events of the chosen chunks (the subset's real size). */
+  events: number;
+  chunks: ChunkPlan[];
+}
+
+/**
+ * The leading chunks of `plan` holding at most `events` events (the whole run when it is
+ * smaller): a chunk is a unit (regenerating part of one would be other data, and cutting a
+ * shuffled chunk would cut actors' sequences), so the subset is rounded down to whole chunks,
+ * except that a subset smaller than the first chunk is the first chunk. Empty when `events` is 0.
+ */
+export function subsetChunks(plan: RunPlan, events: number): SubsetPlan {
+  if (!(Number.isInteger(events) && events >= 0)) throw new RangeError(`subset events must be a non-negative integer, got ${events}`);
+  const chunks: ChunkPlan[] = [];
+  let total = 0;
+  for (const chunk of plan.chunks) {
+    if (events === 0 || (chunks.length > 0 && total + chunk.events > events)) break;
+    chunks.push(chunk);
+    total += chunk.events;
+  }
+  return { requested: events, events: total, chunks };
+}

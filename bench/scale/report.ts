@@ -5,6 +5,7 @@
  * `markdownReport` renders it with every target beside its measurement and pass/fail. Pure: no
  * I/O, so the rendering is tested on literal states.
  */
+import type { PeerReport } from './peer-report.js';
 import type { ScaleQuery } from './queries.js';
 import type { ChunkRecord, RunState } from './state.js';
 
@@ -85,6 +86,8 @@ export interface ScaleReport {
   }[];
   targets: TargetCheck[];
   notes: string[];
+  /** DuckDB and chDB (and Shoal with --shoal-subset) on a subset of the run (peer-report.ts). */
+  peers?: PeerReport;
 }
 
 export const median = (xs: number[]): number | null => {

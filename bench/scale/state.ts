@@ -89,6 +89,65 @@ export interface RunState {
   notes?: string[];
   /** Wall time of generation (chunks generated in parallel batches, never beside an ingest). */
   generateWallSeconds?: number;
+  /** The peer comparison on a subset (peer-run.ts), once started. */
+  peers?: PeerRunState;
+}
+
+/** The engines loaded with the subset: the two peers, and Shoal again with --shoal-subset. */
+export type SubsetEngine = 'duckdb' | 'chdb' | 'shoal';
+
+/** One engine's load of the subset: chunk by chunk, then its finishing step. */
+export interface SubsetLoadRecord {
+  /** Indexes of the chunks appended (in order). */
+  chunksDone: number[];
+  /** Events of the chunks appended with timings (not recovered ones). */
+  appendEvents: number;
+  /** The engines' own append times (the INSERT; Shoal: its CLI's summary), summed. */
+  appendSeconds: number;
+  /** The append children from spawn to exit, summed. */
+  appendWallSeconds: number;
+  appendCpuSeconds: number;
+  peakRssBytes: number;
+  /** Chunks found loaded on resume after an interruption (no timings). */
+  recoveredChunks?: number[];
+  /** DuckDB: sort by (user_id, time) + CHECKPOINT; chDB: OPTIMIZE FINAL; Shoal: full compaction. */
+  finish?: { seconds: number; wallSeconds: number; cpuSeconds: number; peakRssBytes: number; events: number; bytesOnDisk: number };
+  /** Why the load failed: the engine is then left out of the queries. */
+  error?: string;
+}
+
+/** One query on one engine of the subset (bench/peers/query-runner.ts in a child). */
+export interface SubsetQueryRecord {
+  coldMs?: number;
+  coldCpuMs?: number;
+  hotMs?: number[];
+  hotCpuMs?: number[];
+  hotMedianMs?: number;
+  hotCpuMedianMs?: number;
+  rowCount?: number;
+  /** The normalized answer (bench/peers/suite.ts) when small enough to keep, for the agreement check. */
+  rows?: (string | number | null)[][];
+  executor?: string;
+  peakRssBytes: number;
+  wallSeconds: number;
+  error?: string;
+}
+
+export interface PeerRunState {
+  /** Events asked for (--peer-events). */
+  requestedEvents: number;
+  /** Events of the chunks of the subset. */
+  events: number;
+  chunkIndexes: number[];
+  /** DuckDB's memory_limit when it was loaded. */
+  duckdbMemoryLimit: string;
+  loads: Partial<Record<SubsetEngine, SubsetLoadRecord>>;
+  /** The append running when the harness stopped, settled on resume by counting the engine's rows. */
+  appending: { engine: SubsetEngine; index: number; pid: number | null } | null;
+  /** Wall time generating the subset's chunks again, and the generators' peak RSS. */
+  generateWallSeconds: number;
+  generatorPeakRssBytes: number;
+  queries: Partial<Record<SubsetEngine, Record<string, SubsetQueryRecord>>>;
 }
 
 const file = (workDir: string): string => join(workDir, 'state.json');

@@ -26,7 +26,8 @@ export const current: { child: ChildProcess | null } = { child: null };
 /** The generator children running now, for the same reason. */
 export const generators = new Set<ChildProcess>();
 
-function watch(args: string[], timeoutMs: number): Promise<WatchedRun> {
+/** Runs `node --import tsx ...args` under watch as the current child. */
+export function watch(args: string[], timeoutMs: number): Promise<WatchedRun> {
   return runWatched([...TSX, ...args], {
     cwd: REPO,
     timeoutMs,
@@ -35,7 +36,7 @@ function watch(args: string[], timeoutMs: number): Promise<WatchedRun> {
 }
 
 /** Why a child failed, or null when it exited 0. */
-function failure(what: string, run: WatchedRun, timeoutMs: number): string | null {
+export function failure(what: string, run: WatchedRun, timeoutMs: number): string | null {
   if (run.timedOut) return `${what} timed out after ${(timeoutMs / 1000).toFixed(0)} s and was killed\n${tail(run.stderr)}`;
   if (run.code !== 0) return `${what} exited with ${run.code ?? run.signal}\n${tail(run.stderr + run.stdout, 10)}`;
   return null;
