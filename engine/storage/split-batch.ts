@@ -8,14 +8,28 @@
  * built here from plain arrays otherwise): actors are hashed once per distinct value, rows are
  * routed by a counting sort, and string columns are re-coded per shard through an array indexed
  * by batch code, so no row costs a string hash. A column whose typed form already matches its
- * schema type is copied without per-value type checks.
+ * schema type is copied without per-value type checks (split-columns.ts), into arrays carved
+ * from one buffer per batch.
  */
 import type { BatchColumn, EventBatch } from '../../ingest/batch.js';
 import type { Value } from '../types.js';
 import type { ActorDict } from './actor-dict.js';
 import { actorKey, hashKey } from './hash.js';
+import {
+  actorAt,
+  buildColumn,
+  hasNulls,
+  isNull,
+  PartArena,
+  Recoder,
+  shardActors,
+  valueWidth,
+  type ActorCacheEntry,
+  type ColumnPlan,
+} from './split-columns.js';
+import { layoutRows, scatterActors, scatterColumn, scatters, scatterTimes, type Scattered } from './split-scatter.js';
 import type { TailDicts } from './tail-dicts.js';
-import { allocValues, type StoredType, type TypedColumn } from './typed-column.js';
+import type { StoredType, TypedColumn } from './typed-column.js';
 import type { ShardPart } from './wal-record.js';
 
 export interface SchemaView {
@@ -72,13 +86,6 @@ export class ActorCache {
     }
     return e;
   }
-}
-
-interface ActorCacheEntry {
-  shard: Uint16Array;
-  ids: Int32Array;
-  local: Int32Array;
-  mapped: number;
 }
 
 export interface SplitResult {
@@ -156,12 +163,6 @@ function firstValue(col: BatchColumn): number {
   return -1;
 }
 
-function isNull(col: BatchColumn, i: number): boolean {
-  if (col.t === 'n') return col.nulls !== null && col.nulls[i] === 1;
-  if (col.t === 's') return col.codes[i] < 0;
-  return col.values[i] === null || col.values[i] === undefined;
-}
-
 /** Registers columns first seen in this batch; returns those accepted and notes any over the limit. */
 function admitColumns(columns: [string, BatchColumn][], schema: SchemaView, notes: Map<number, string[]>): [string, StoredType][] {
   const added: [string, StoredType][] = [];
@@ -207,231 +208,6 @@ function shardsOf(actors: BatchColumn, count: number, shardCount: number, cache:
   return shardOfRow;
 }
 
-function actorAt(actors: BatchColumn, i: number): string | number {
-  if (actors.t === 'n') return actors.values[i];
-  if (actors.t === 's') return actors.dict[actors.codes[i]];
-  return actors.values[i] as string | number;
-}
-
-/** Stable counting sort of rows by shard: returns the row order and each shard's [start, end). */
-function routeRows(shardOfRow: Uint16Array, shardCount: number): { order: Int32Array; starts: Int32Array } {
-  const n = shardOfRow.length;
-  const counts = new Int32Array(shardCount + 1);
-  for (let i = 0; i < n; i++) counts[shardOfRow[i] + 1]++;
-  for (let s = 0; s < shardCount; s++) counts[s + 1] += counts[s];
-  const next = counts.slice(0, shardCount);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[next[shardOfRow[i]]++] = i;
-  return { order, starts: counts };
-}
-
-/**
- * Per-shard re-coding of a dictionary-coded batch column: `local[batchCode]` is the code in the
- * shard part being built (-1: not yet seen); `touched` lists the codes to reset afterwards.
- */
-class Recoder {
-  readonly local: Int32Array;
-  private touched: number[] = [];
-
-  constructor(dictLength: number) {
-    this.local = new Int32Array(dictLength).fill(-1);
-  }
-
-  /** Codes for rows order[start, end) (batch codes ≥ 0 only), writing the part dictionary into `dict`. */
-  recode(codes: Int32Array, order: Int32Array, start: number, end: number, batchDict: string[], out: Uint32Array, dict: string[]): void {
-    const local = this.local;
-    for (let j = start; j < end; j++) {
-      const c = codes[order[j]];
-      if (c < 0) continue;
-      let l = local[c];
-      if (l < 0) {
-        l = local[c] = dict.length;
-        dict.push(batchDict[c]);
-        this.touched.push(c);
-      }
-      out[j - start] = l;
-    }
-  }
-
-  reset(): void {
-    for (const c of this.touched) this.local[c] = -1;
-    this.touched = [];
-  }
-}
-
-interface ColumnPlan {
-  name: string;
-  type: StoredType;
-  col: BatchColumn;
-  recoder: Recoder | null;
-  /** With a split context: generation codes by batch code, and the generation dictionary. */
-  genCodes: Int32Array | null;
-  genDict: string[] | null;
-}
-
-type OnConflict = (row: number, got: string) => void;
-
-/** Builds one shard's typed column from rows order[start, end), or null if all of them are null. */
-function buildColumn(plan: ColumnPlan, order: Int32Array, start: number, end: number, onConflict: OnConflict): TypedColumn | null {
-  const { name, type, col } = plan;
-  const n = end - start;
-  const validity = new Uint8Array((n + 7) >> 3);
-  let valid = 0;
-  let out: Float64Array | Uint8Array | Uint32Array;
-  let dict: string[] | undefined;
-  if (col.t === 'n' && type === 'number') {
-    // Equivalent to: out[j] = values[order[start + j]], valid unless nulls says otherwise.
-    const values = col.values;
-    const nulls = col.nulls;
-    const f = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      const row = order[start + j];
-      if (nulls !== null && nulls[row] === 1) continue;
-      f[j] = values[row];
-      validity[j >> 3] |= 1 << (j & 7);
-      valid++;
-    }
-    out = f;
-  } else if (col.t === 's' && type === 'string' && plan.genCodes !== null) {
-    // Equivalent to: out[j] = generation code of dict[codes[order[start + j]]].
-    const codes = col.codes;
-    const gen = plan.genCodes;
-    const u = new Uint32Array(n);
-    for (let j = 0; j < n; j++) {
-      const c = codes[order[start + j]];
-      if (c < 0) continue;
-      u[j] = gen[c];
-      validity[j >> 3] |= 1 << (j & 7);
-      valid++;
-    }
-    out = u;
-    dict = plan.genDict!;
-  } else if (col.t === 's' && type === 'string') {
-    const codes = col.codes;
-    const u = new Uint32Array(n);
-    dict = [];
-    plan.recoder!.recode(codes, order, start, end, col.dict, u, dict);
-    plan.recoder!.reset();
-    for (let j = 0; j < n; j++) {
-      if (codes[order[start + j]] < 0) continue;
-      validity[j >> 3] |= 1 << (j & 7);
-      valid++;
-    }
-    out = u;
-  } else if (col.t !== 'v') {
-    // The whole column has the other type: every value is a conflict.
-    out = allocValues(type, n);
-    const got = col.t === 'n' ? 'number' : 'string';
-    for (let j = 0; j < n; j++) {
-      const row = order[start + j];
-      if (!isNull(col, row)) onConflict(row, got);
-    }
-  } else {
-    ({ out, dict, valid } = buildMixed(type, col.values, order, start, end, validity, onConflict));
-  }
-  if (valid === 0) return null;
-  const result: TypedColumn = { name, type, values: out, validity: valid === n ? null : validity };
-  if (dict !== undefined) result.dict = dict;
-  return result;
-}
-
-/** The per-value path for columns of mixed types (and booleans). */
-function buildMixed(
-  type: StoredType,
-  values: Value[],
-  order: Int32Array,
-  start: number,
-  end: number,
-  validity: Uint8Array,
-  onConflict: OnConflict,
-): { out: Float64Array | Uint8Array | Uint32Array; dict: string[] | undefined; valid: number } {
-  const n = end - start;
-  const out = allocValues(type, n);
-  const dict: string[] = [];
-  const codes = type === 'string' ? new Map<string, number>() : null;
-  let valid = 0;
-  for (let j = 0; j < n; j++) {
-    const row = order[start + j];
-    const v = values[row];
-    if (v === null || v === undefined) continue;
-    if (typeof v !== type) {
-      onConflict(row, typeof v);
-      continue;
-    }
-    if (codes !== null) {
-      let code = codes.get(v as string);
-      if (code === undefined) {
-        code = dict.length;
-        dict.push(v as string);
-        codes.set(v as string, code);
-      }
-      out[j] = code;
-    } else {
-      out[j] = type === 'boolean' ? (v ? 1 : 0) : (v as number);
-    }
-    validity[j >> 3] |= 1 << (j & 7);
-    valid++;
-  }
-  return { out, dict: codes !== null ? dict : undefined, valid };
-}
-
-/** One shard's actor values (distinct, first-seen order) and each row's index into them. */
-function shardActors(
-  actors: BatchColumn,
-  recoder: Recoder | null,
-  order: Int32Array,
-  start: number,
-  end: number,
-  withIds: { dict: ActorDict; cache: ActorCacheEntry } | null,
-): { values: (string | number)[]; codes: Uint32Array; ids?: Uint32Array } {
-  const n = end - start;
-  const codes = new Uint32Array(n);
-  if (actors.t === 's' && withIds !== null) {
-    // Like recode below, also fetching each new value's dense id (assigned on first sight).
-    const values: string[] = [];
-    const idList: number[] = [];
-    const { local, ids } = withIds.cache;
-    const touched: number[] = [];
-    const source = actors.dict;
-    const batchCodes = actors.codes;
-    for (let j = start; j < end; j++) {
-      const c = batchCodes[order[j]];
-      let l = local[c];
-      if (l < 0) {
-        l = local[c] = values.length;
-        values.push(source[c]);
-        touched.push(c);
-        let id = ids[c];
-        if (id < 0) id = ids[c] = withIds.dict.idOf(source[c]);
-        idList.push(id);
-      }
-      codes[j - start] = l;
-    }
-    for (const c of touched) local[c] = -1;
-    return { values, codes, ids: Uint32Array.from(idList) };
-  }
-  if (actors.t === 's') {
-    const values: string[] = [];
-    recoder!.recode(actors.codes, order, start, end, actors.dict, codes, values);
-    recoder!.reset();
-    return { values, codes };
-  }
-  const values: (string | number)[] = [];
-  const index = new Map<string, number>();
-  for (let j = 0; j < n; j++) {
-    const value = actorAt(actors, order[start + j]);
-    const key = actorKey(value);
-    let code = index.get(key);
-    if (code === undefined) {
-      code = values.length;
-      values.push(value);
-      index.set(key, code);
-    }
-    codes[j] = code;
-  }
-  return { values, codes };
-}
-
 /** Splits a batch into shard parts (without batch ids), updating `schema` with new columns. */
 export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: number, ctx: SplitContext | null = null): SplitResult {
   const typed = batch.typed ?? {
@@ -441,10 +217,13 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   const notes = new Map<number, string[]>();
   const newColumns = admitColumns(typed.columns, schema, notes);
   const actorCache = typed.actors.t === 's' && ctx !== null ? ctx.actorCache : null;
-  const { order, starts } = routeRows(shardsOf(typed.actors, batch.count, shardCount, actorCache), shardCount);
+  const layout = layoutRows(shardsOf(typed.actors, batch.count, shardCount, actorCache), shardCount);
+  const { order, starts, bitmapStarts } = layout;
   const actorEntry = actorCache !== null ? actorCache.entry((typed.actors as { dict: string[] }).dict, shardCount) : null;
   const actorRecoder = typed.actors.t === 's' && actorEntry === null ? new Recoder(typed.actors.dict.length) : null;
   const plans: ColumnPlan[] = [];
+  // Per row: times, actor codes and ids (16 bytes), and each column's values.
+  let rowBytes = 16;
   for (const [name, col] of typed.columns) {
     const type = schema.types.get(name);
     if (type === undefined) continue;
@@ -454,35 +233,67 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
       name,
       type,
       col,
+      hasNulls: hasNulls(col),
       recoder: coded && genCodes === null ? new Recoder(col.dict.length) : null,
       genCodes,
       genDict: genCodes !== null ? ctx!.dicts.get(name).values : null,
     });
+    rowBytes += valueWidth(type);
   }
+  // Plus validity bitmaps (a bit per row and column, and a partial byte per part and column),
+  // and up to 8 bytes of padding after each of a part's (3 + 2 per column) arrays.
+  const arenaBytes = rowBytes * batch.count + Math.ceil((batch.count * plans.length) / 8) + shardCount * (plans.length + 8 * (3 + 2 * plans.length));
+  const arena = new PartArena(arenaBytes);
+  // Whole columns in shard order where the fast path applies (split-scatter.ts); parts view them.
+  const times = scatterTimes(batch.timeMs, layout, arena);
+  const scatteredActors =
+    actorEntry !== null && typed.actors.t === 's' ? scatterActors(typed.actors.dict, typed.actors.codes, layout, actorEntry, ctx!.actors, arena, shardCount) : null;
+  const scattered: (Scattered | null)[] = plans.map((plan) => (scatters(plan) ? scatterColumn(plan, layout, arena, shardCount) : null));
   const parts: SplitResult['parts'] = [];
+  let typeErrors = new Map<string, number>();
+  let current: ColumnPlan;
+  const onConflict = (row: number, got: string): void => {
+    typeErrors.set(current.name, (typeErrors.get(current.name) ?? 0) + 1);
+    addNote(notes, row, `type conflict in column "${current.name}": expected ${current.type}, got ${got}; stored as null`);
+  };
   for (let s = 0; s < shardCount; s++) {
     const start = starts[s];
     const end = starts[s + 1];
     if (end === start) continue;
     const n = end - start;
-    const times = new Float64Array(n);
-    for (let j = 0; j < n; j++) times[j] = batch.timeMs[order[start + j]];
-    const actors = shardActors(typed.actors, actorRecoder, order, start, end, actorEntry !== null ? { dict: ctx!.actors[s], cache: actorEntry } : null);
     const columns: TypedColumn[] = [];
-    const typeErrors = new Map<string, number>();
-    for (const plan of plans) {
-      const col = buildColumn(plan, order, start, end, (row, got) => {
-        typeErrors.set(plan.name, (typeErrors.get(plan.name) ?? 0) + 1);
-        addNote(notes, row, `type conflict in column "${plan.name}": expected ${plan.type}, got ${got}; stored as null`);
-      });
-      if (col !== null) columns.push(col);
+    typeErrors = new Map();
+    for (let k = 0; k < plans.length; k++) {
+      const plan = plans[k];
+      const sc = scattered[k];
+      if (sc === null) {
+        current = plan;
+        const col = buildColumn(plan, order, start, end, onConflict);
+        if (col !== null) columns.push(col);
+        continue;
+      }
+      const valid = sc.validPerShard === null ? n : sc.validPerShard[s];
+      if (valid === 0) continue;
+      const col: TypedColumn = {
+        name: plan.name,
+        type: plan.type,
+        values: sc.values.subarray(start, end),
+        validity: valid === n ? null : sc.validity!.subarray(bitmapStarts[s], bitmapStarts[s + 1]),
+      };
+      if (sc.dict !== undefined) col.dict = sc.dict;
+      columns.push(col);
     }
-    const part: SplitResult['parts'][number] = { shard: s, rowCount: n, times, actorValues: actors.values, actorCodes: actors.codes, columns, typeErrors: [...typeErrors] };
+    const actors =
+      scatteredActors !== null
+        ? { values: scatteredActors.values[s], codes: scatteredActors.codes.subarray(start, end), ids: Uint32Array.from(scatteredActors.ids[s]) }
+        : shardActors(typed.actors, actorRecoder, order, start, end, arena);
+    const part: SplitResult['parts'][number] = { shard: s, rowCount: n, times: times.subarray(start, end), actorValues: actors.values, actorCodes: actors.codes, columns, typeErrors: [...typeErrors] };
     if (actors.ids !== undefined) part.actorIds = actors.ids;
     parts.push(part);
   }
+  // By line: rows need not be in line order (nothing here assumes they are).
   const conflicts: Conflict[] = [...notes]
-    .sort((a, b) => a[0] - b[0])
-    .map(([row, reasons]) => ({ row, line: batch.lines[row], reason: reasons.join('; ') }));
+    .map(([row, reasons]) => ({ row, line: batch.lines[row], reason: reasons.join('; ') }))
+    .sort((a, b) => a.line - b.line || a.row - b.row);
   return { parts, conflicts, newColumns };
 }

@@ -1,0 +1,185 @@
+/**
+ * The fast path of split-batch.ts: whole batch columns scattered into shard order at once.
+ *
+ * A batch's rows are routed by a stable counting sort on their shard (`RowLayout`). Gathering
+ * each shard's rows column by column reads every column 16 times in scattered order; here each
+ * column is read once, in row order, and each value is written to its row's place in a
+ * batch-wide output laid out shard after shard (16 sequential write streams), so a shard part's
+ * column is a view of that output. Validity bitmaps are laid out the same way, each shard's
+ * starting on a byte of its own.
+ *
+ * Covers the common cases: number columns stored as numbers and dictionary-coded string
+ * columns coded against the generation's dictionaries, times, and dictionary-coded actors with
+ * their dense ids. Everything else goes through the per-shard builders of split-columns.ts.
+ *
+ * Threading: main thread (the ingest path).
+ */
+import type { ActorDict } from './actor-dict.js';
+import type { ActorCacheEntry, ColumnPlan, PartArena } from './split-columns.js';
+
+/** Where each row of a batch goes: its shard, and its place in shard order. */
+export interface RowLayout {
+  count: number;
+  shardOfRow: Uint16Array;
+  /** Shard s holds positions [starts[s], starts[s + 1]). */
+  starts: Int32Array;
+  /** Row at each position (the stable counting sort's order). */
+  order: Int32Array;
+  /** Position of each row. */
+  rank: Int32Array;
+  /** First byte of shard s's validity bitmap within a batch-wide bitmap; last entry: its length. */
+  bitmapStarts: Int32Array;
+  /** Bit of each row within a batch-wide validity bitmap. */
+  bitOfRow: Int32Array | null;
+}
+
+/** Stable counting sort of rows by shard. */
+export function layoutRows(shardOfRow: Uint16Array, shardCount: number): RowLayout {
+  const n = shardOfRow.length;
+  const starts = new Int32Array(shardCount + 1);
+  for (let i = 0; i < n; i++) starts[shardOfRow[i] + 1]++;
+  for (let s = 0; s < shardCount; s++) starts[s + 1] += starts[s];
+  const next = starts.slice(0, shardCount);
+  const order = new Int32Array(n);
+  const rank = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = next[shardOfRow[i]]++;
+    order[at] = i;
+    rank[i] = at;
+  }
+  const bitmapStarts = new Int32Array(shardCount + 1);
+  for (let s = 0; s < shardCount; s++) bitmapStarts[s + 1] = bitmapStarts[s] + ((starts[s + 1] - starts[s] + 7) >> 3);
+  return { count: n, shardOfRow, starts, order, rank, bitmapStarts, bitOfRow: null };
+}
+
+/** Bit of each row in a batch-wide bitmap (computed once per batch, on first need). */
+function bitsOf(layout: RowLayout): Int32Array {
+  if (layout.bitOfRow !== null) return layout.bitOfRow;
+  const { count, shardOfRow, starts, rank, bitmapStarts } = layout;
+  const bits = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const s = shardOfRow[i];
+    bits[i] = (bitmapStarts[s] << 3) + rank[i] - starts[s];
+  }
+  return (layout.bitOfRow = bits);
+}
+
+/** A column in shard order: values, and (when some are null) validity with valid rows per shard. */
+export interface Scattered {
+  values: Float64Array | Uint32Array;
+  validity: Uint8Array | null;
+  validPerShard: Int32Array | null;
+  dict?: string[];
+}
+
+/** Whether `scatterColumn` handles the plan's column. */
+export function scatters(plan: ColumnPlan): boolean {
+  return (plan.col.t === 'n' && plan.type === 'number') || (plan.col.t === 's' && plan.type === 'string' && plan.genCodes !== null);
+}
+
+/** Scatters a column `scatters` accepts into shard order. */
+export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartArena, shardCount: number): Scattered {
+  const { count, rank } = layout;
+  const col = plan.col;
+  const validity = plan.hasNulls ? arena.u8(layout.bitmapStarts[shardCount]) : null;
+  const validPerShard = plan.hasNulls ? new Int32Array(shardCount) : null;
+  if (col.t === 'n') {
+    const values = col.values;
+    const out = arena.f64(count);
+    if (validity === null) {
+      // Equivalent to: out[rank[i]] = values[i].
+      for (let i = 0; i < count; i++) out[rank[i]] = values[i];
+      return { values: out, validity, validPerShard };
+    }
+    const nulls = col.nulls!;
+    const bits = bitsOf(layout);
+    const shardOfRow = layout.shardOfRow;
+    for (let i = 0; i < count; i++) {
+      if (nulls[i] === 1) continue;
+      out[rank[i]] = values[i];
+      const b = bits[i];
+      validity[b >> 3] |= 1 << (b & 7);
+      validPerShard![shardOfRow[i]]++;
+    }
+    return { values: out, validity, validPerShard };
+  }
+  if (col.t !== 's') throw new Error('scatterColumn: unsupported column');
+  const codes = col.codes;
+  const gen = plan.genCodes!;
+  const out = arena.u32(count);
+  if (validity === null) {
+    // Equivalent to: out[rank[i]] = generation code of dict[codes[i]].
+    for (let i = 0; i < count; i++) out[rank[i]] = gen[codes[i]];
+    return { values: out, validity, validPerShard, dict: plan.genDict! };
+  }
+  const bits = bitsOf(layout);
+  const shardOfRow = layout.shardOfRow;
+  for (let i = 0; i < count; i++) {
+    const c = codes[i];
+    if (c < 0) continue;
+    out[rank[i]] = gen[c];
+    const b = bits[i];
+    validity[b >> 3] |= 1 << (b & 7);
+    validPerShard![shardOfRow[i]]++;
+  }
+  return { values: out, validity, validPerShard, dict: plan.genDict! };
+}
+
+/** Times in shard order. */
+export function scatterTimes(timeMs: Float64Array, layout: RowLayout, arena: PartArena): Float64Array {
+  const { count, rank } = layout;
+  const out = arena.f64(count);
+  for (let i = 0; i < count; i++) out[rank[i]] = timeMs[i];
+  return out;
+}
+
+/** Per shard: the part's actor values in first-seen order, and their dense ids. */
+export interface ScatteredActors {
+  /** Each row's index into its shard's `values`, in shard order. */
+  codes: Uint32Array;
+  values: string[][];
+  ids: number[][];
+}
+
+/**
+ * Dictionary-coded actors in shard order, with part-local codes and dense ids. An actor value
+ * belongs to exactly one shard, so one scratch array over source codes serves every shard, and
+ * reading rows in order sees each shard's actors in that shard's first-seen order.
+ */
+export function scatterActors(
+  source: string[],
+  batchCodes: Int32Array,
+  layout: RowLayout,
+  cache: ActorCacheEntry,
+  dicts: ActorDict[],
+  arena: PartArena,
+  shardCount: number,
+): ScatteredActors {
+  const { count, rank, shardOfRow } = layout;
+  const codes = arena.u32(count);
+  const values: string[][] = [];
+  const ids: number[][] = [];
+  for (let s = 0; s < shardCount; s++) {
+    values.push([]);
+    ids.push([]);
+  }
+  const { local, ids: idOfCode } = cache;
+  const touched: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const c = batchCodes[i];
+    let l = local[c];
+    if (l < 0) {
+      const s = shardOfRow[i];
+      const shardValues = values[s];
+      l = local[c] = shardValues.length;
+      shardValues.push(source[c]);
+      touched.push(c);
+      let id = idOfCode[c];
+      if (id < 0) id = idOfCode[c] = dicts[s].idOf(source[c]);
+      ids[s].push(id);
+    }
+    codes[rank[i]] = l;
+  }
+  for (let k = 0; k < touched.length; k++) local[touched[k]] = -1;
+  return { codes, values, ids };
+}
