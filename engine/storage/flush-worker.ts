@@ -13,10 +13,13 @@ import { parentPort } from 'node:worker_threads';
 import { getDiskBudget, setDiskBudget } from './file-io.js';
 import type { FlushReply, FlushRequest } from './flush-pool.js';
 import { sortRows } from './row-order.js';
-import { encodeSegment, writeSegmentFile } from './segment-writer.js';
+import { encodeSegments, writeSegmentFile } from './segment-writer.js';
 import type { RowSet } from './tail.js';
 import { segmentName } from './table-files.js';
 import type { TypedColumn } from './typed-column.js';
+
+/** Segment files created, written and fsynced at once (the I/O thread pool has 4 threads by default). */
+const WRITE_PARALLELISM = 4;
 
 const port = parentPort;
 if (port === null) throw new Error('flush-worker.ts must run in a worker thread');
@@ -50,17 +53,25 @@ async function runShard(msg: Extract<FlushRequest, { kind: 'shard' }>): Promise<
   try {
     const { order, ranges } = sortRows(rows.actorIds, rows.times);
     if (ranges.length > msg.seqCount) throw new Error(`${ranges.length} partitions where ${msg.seqCount} were reserved`);
-    const segments: Extract<FlushReply, { ok: true }>['segments'] = [];
-    for (let k = 0; k < ranges.length; k++) {
-      const range = ranges[k];
-      const file = segmentName(msg.firstSeq + k, msg.shard, range.partition);
-      const path = join(msg.segmentsDir, file);
-      const placement = { shard: msg.shard, partition: range.partition, genMin: msg.genMin, genMax: msg.genMax };
-      const { footer, bytes } = encodeSegment(rows, order.subarray(range.start, range.end), placement);
-      written.push(path);
-      await writeSegmentFile(path, bytes);
-      segments.push({ file, footer, bytes: bytes.length });
-    }
+    const encoded = encodeSegments(rows, order, ranges, { shard: msg.shard, genMin: msg.genMin, genMax: msg.genMax });
+    const segments: Extract<FlushReply, { ok: true }>['segments'] = encoded.map(({ footer, bytes }, k) => ({
+      file: segmentName(msg.firstSeq + k, msg.shard, footer.partition),
+      footer,
+      bytes: bytes.length,
+    }));
+    // Creating a file costs about a millisecond on some file systems: several at once on the I/O pool.
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < encoded.length) {
+        const k = next++;
+        const path = join(msg.segmentsDir, segments[k].file);
+        written.push(path);
+        await writeSegmentFile(path, encoded[k].bytes);
+      }
+    };
+    const lanes = await Promise.allSettled(Array.from({ length: Math.min(WRITE_PARALLELISM, encoded.length) }, lane));
+    const failed = lanes.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
     return { id: msg.id, ok: true, segments, usedBytes: used() };
   } catch (err) {
     for (const path of written) {

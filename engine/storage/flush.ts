@@ -22,7 +22,7 @@ import { PARTITION_MS, sortRows } from './row-order.js';
 import type { SegmentFooter } from './segment-format.js';
 import { SegmentHandle } from './segment-handle.js';
 import { SegmentReader } from './segment-reader.js';
-import { encodeSegment, writeSegmentFile, type SegmentPlacement } from './segment-writer.js';
+import { encodeSegments, writeSegmentFile } from './segment-writer.js';
 import type { RowSet, Tail } from './tail.js';
 import { actorsPath, SEGMENTS_DIR, segmentName, segmentPath, WAL_DIR, walPath } from './table-files.js';
 import type { FrozenTails, Table } from './table.js';
@@ -33,37 +33,30 @@ const WRITE_PARALLELISM = 4;
 /**
  * Writes rows (any order) of one shard as sorted segments, one per time partition, fsynced
  * (the caller fsyncs the directory before its manifest commit). Encoding runs here; creating,
- * writing and fsyncing the files runs on the I/O thread pool meanwhile. On failure, every write
- * has settled and the files written are removed before it rejects.
+ * writing and fsyncing the files runs on the I/O thread pool, several files at once. On failure,
+ * every write has settled and the files written are removed before it rejects.
  */
 export async function writeSortedSegments(table: Table, rows: RowSet, shard: number, genMin: number, genMax: number): Promise<SegmentHandle[]> {
   mkdirSync(join(table.dir, SEGMENTS_DIR), { recursive: true });
   const { order, ranges } = sortRows(rows.actorIds, rows.times);
-  const pending: Promise<SegmentHandle>[] = [];
-  let inFlight = 0;
-  let wake: (() => void) | null = null;
-  for (const range of ranges) {
-    const file = segmentName(table.manifest.nextSegment++, shard, range.partition);
-    const path = segmentPath(table.dir, file);
-    const placement: SegmentPlacement = { shard, partition: range.partition, genMin, genMax };
-    const { footer, bytes } = encodeSegment(rows, order.subarray(range.start, range.end), placement);
-    while (inFlight >= WRITE_PARALLELISM) await new Promise<void>((resolve) => (wake = resolve));
-    inFlight++;
-    const write = writeSegmentFile(path, bytes).then(async () => {
-      const reader = await SegmentReader.openWritten(path, footer, bytes.length);
-      return new SegmentHandle(entryOf(file, footer, bytes.length), reader);
-    });
-    pending.push(write);
-    // Handled at once (a rejection must not count as unhandled while this loop awaits a slot).
-    write
-      .catch(() => {})
-      .finally(() => {
-        inFlight--;
-        wake?.();
-        wake = null;
-      });
-  }
-  const results = await Promise.allSettled(pending);
+  const encoded = encodeSegments(rows, order, ranges, { shard, genMin, genMax });
+  const files = encoded.map(({ footer }) => segmentName(table.manifest.nextSegment++, shard, footer.partition));
+  const results: PromiseSettledResult<SegmentHandle>[] = new Array(encoded.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < encoded.length) {
+      const k = next++;
+      const path = segmentPath(table.dir, files[k]);
+      const { footer, bytes } = encoded[k];
+      results[k] = await writeSegmentFile(path, bytes)
+        .then(() => SegmentReader.openWritten(path, footer, bytes.length))
+        .then(
+          (reader) => ({ status: 'fulfilled', value: new SegmentHandle(entryOf(files[k], footer, bytes.length), reader) }) as const,
+          (reason: unknown) => ({ status: 'rejected', reason }) as const,
+        );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_PARALLELISM, encoded.length) }, lane));
   const failed = results.find((r) => r.status === 'rejected');
   const handles = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   if (failed !== undefined) {
