@@ -69,6 +69,8 @@ export class BatchBuilder {
   private readonly fieldVals: Value[] = [];
   /** A plain-value parser staged this row: a key may repeat. */
   private mayRepeat = false;
+  /** Some staged number is not finite (checked only then). */
+  private badNumber = false;
   private rowStamp = 0;
   private actorKind = A_NONE;
   private actorNum = 0;
@@ -101,6 +103,7 @@ export class BatchBuilder {
   beginRow(): void {
     this.n = 0;
     this.mayRepeat = false;
+    this.badNumber = false;
     this.actorKind = A_NONE;
     this.timeKind = T_NONE;
   }
@@ -122,6 +125,7 @@ export class BatchBuilder {
     const i = this.slot(col);
     this.fieldKinds[i] = F_NUM;
     this.fieldNums[i] = v;
+    if (v - v !== 0) this.badNumber = true; // Equivalent to: !Number.isFinite(v)
   }
 
   /** Stages the string with code `code` (in `col.stream`) for `col` in the open row. */
@@ -271,7 +275,7 @@ export class BatchBuilder {
       if (ms === null) return `unparsable time ${describe(this.timeRaw)} in field "${this.timeColumn}"`;
       this.timeMsValue = ms;
     }
-    const n = this.n;
+    const n = this.badNumber ? this.n : 0;
     for (let i = 0; i < n; i++) {
       if (this.fieldKinds[i] === F_NUM && !Number.isFinite(this.fieldNums[i])) return `number out of range in field "${this.fieldCols[i].name}"`;
     }
@@ -292,20 +296,22 @@ export class BatchBuilder {
   /** The index of a new staged field for `col`. */
   private slot(col: ColumnBuilder): number {
     const i = this.n++;
-    if (i >= this.fieldKinds.length) {
-      const size = this.fieldKinds.length * 2;
-      const kinds = new Uint8Array(size);
-      kinds.set(this.fieldKinds);
-      this.fieldKinds = kinds;
-      const nums = new Float64Array(size);
-      nums.set(this.fieldNums);
-      this.fieldNums = nums;
-      const codes = new Int32Array(size);
-      codes.set(this.fieldCodes);
-      this.fieldCodes = codes;
-    }
+    if (i >= this.fieldKinds.length) this.growFields();
     this.fieldCols[i] = col;
     return i;
+  }
+
+  private growFields(): void {
+    const size = this.fieldKinds.length * 2;
+    const kinds = new Uint8Array(size);
+    kinds.set(this.fieldKinds);
+    this.fieldKinds = kinds;
+    const nums = new Float64Array(size);
+    nums.set(this.fieldNums);
+    this.fieldNums = nums;
+    const codes = new Int32Array(size);
+    codes.set(this.fieldCodes);
+    this.fieldCodes = codes;
   }
 
   private grow(): void {
