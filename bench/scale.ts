@@ -115,11 +115,14 @@ const NDJSON_BYTES_PER_EVENT = 220;
 /** Room left for the table to grow, and for everyone else on the disk. */
 const DISK_MARGIN_BYTES = 4 * 2 ** 30;
 
-/** Fails before generating `batch` when its files (doubled while shuffling) would not fit on the disk. */
-function checkDiskSpace(dir: string, batch: ChunkPlan[], shuffle: boolean): void {
+/**
+ * Fails before generating `batch` when its files (doubled while shuffling), plus `reserveBytes`
+ * for stores still to grow, would not fit on the disk.
+ */
+function checkDiskSpace(dir: string, batch: ChunkPlan[], shuffle: boolean, reserveBytes = 0): void {
   const fs = statfsSync(dir);
   const freeBytes = fs.bavail * fs.bsize;
-  const needBytes = batch.reduce((sum, c) => sum + c.events, 0) * NDJSON_BYTES_PER_EVENT * (shuffle ? 2 : 1) + DISK_MARGIN_BYTES;
+  const needBytes = batch.reduce((sum, c) => sum + c.events, 0) * NDJSON_BYTES_PER_EVENT * (shuffle ? 2 : 1) + reserveBytes + DISK_MARGIN_BYTES;
   if (freeBytes < needBytes) {
     throw new Error(`${(freeBytes / 2 ** 30).toFixed(1)} GiB free on the disk of ${dir}, ${(needBytes / 2 ** 30).toFixed(1)} GiB needed for the next chunk files; free space or lower --chunk-events / --gen-workers`);
   }
@@ -237,7 +240,7 @@ async function peersStep(state: RunState, plan: RunPlan, o: Options): Promise<vo
     save: () => saveState(o.workDir, state),
     report: () => void writeReport(state, plan, o),
     dropCaches: dropPageCache,
-    checkDisk: (dir, batch) => checkDiskSpace(dir, batch, o.config.shuffle),
+    checkDisk: (dir, batch, reserveBytes) => checkDiskSpace(dir, batch, o.config.shuffle, reserveBytes),
   });
 }
 

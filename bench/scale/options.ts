@@ -26,6 +26,7 @@ export const OPTIONS = {
   'query-timeout-s': { type: 'string', default: '1800', help: 'kill a query process after this long' },
   'drop-caches': { type: 'boolean', help: 'sync and drop the OS page cache before each query process (needs root)' },
   'peer-events': { type: 'string', help: 'events of the subset (whole leading chunks) loaded into DuckDB and chDB after Shoal\'s steps (default: min(events, 1e8); 0 = no peers)' },
+  'retry-peers': { type: 'boolean', help: 'on resume, load again the subset engines whose load failed and run again the subset queries that failed (otherwise a failure is final)' },
   'shoal-subset': { type: 'boolean', help: 'also ingest the peer subset into a second Shoal table and query it (a like-for-like row)' },
   work: { type: 'string', help: 'work directory: data, state.json, chunk files (default: bench/out/scale-<N>)' },
   out: { type: 'string', help: 'directory for the reports (default: bench/results when complete, else bench/out as scale-<N>-partial)' },
@@ -63,6 +64,8 @@ export interface Options {
   /** Events asked for the peer subset (0: no peers). */
   peerEvents: number;
   shoalSubset: boolean;
+  /** Retry failed subset loads and queries on resume. */
+  retryPeers: boolean;
   /** Remarks to keep in the run's report (--note, repeatable). */
   notes: string[];
 }
@@ -133,6 +136,7 @@ export function parseOptions(argv: string[], repo: string): Options | 'help' {
     genWorkers: Math.max(1, Math.floor(str('gen-workers') === undefined ? cpus().length : numberOf('gen-workers', str('gen-workers')!, 1))),
     peerEvents,
     shoalSubset: values['shoal-subset'] === true,
+    retryPeers: values['retry-peers'] === true,
     notes: (values.note as string[] | undefined) ?? [],
   };
 }

@@ -13,9 +13,9 @@
  * engine's rows (whole chunk in: recorded; nothing: appended again; anything else: that engine's
  * store is rebuilt). A failed or killed load step marks its engine failed (left out of the
  * queries, reported with the reason); a failed query is recorded with its error. Neither stops
- * the run.
+ * the run; both are final unless the run is resumed with --retry-peers.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options } from './options.js';
 import { appendChunk, countLoaded, finishLoad, runSubsetQuery, subsetTarget } from './peer-steps.js';
@@ -32,14 +32,21 @@ export interface PeerHooks {
   save(): void;
   report(): void;
   dropCaches(): void;
-  /** Throws when `batch`'s chunk files would not fit on the disk of `dir`. */
-  checkDisk(dir: string, batch: ChunkPlan[]): void;
+  /** Throws when `batch`'s chunk files and `reserveBytes` more would not fit on the disk of `dir`. */
+  checkDisk(dir: string, batch: ChunkPlan[], reserveBytes: number): void;
 }
 
 /** The engines loaded with the subset, in the order they run. */
 export function subsetEngines(shoalSubset: boolean): SubsetEngine[] {
   return shoalSubset ? ['shoal', 'duckdb', 'chdb'] : ['duckdb', 'chdb'];
 }
+
+/**
+ * Disk to reserve per event still to load, per engine: the stores measured at 100M (DuckDB
+ * 46 B/event, doubled for its sort, which drops the old table only after writing the new one;
+ * chDB 16; Shoal 11 before compaction), rounded up.
+ */
+const STORE_BYTES_PER_EVENT: Record<SubsetEngine, number> = { duckdb: 100, chdb: 20, shoal: 15 };
 
 const freshLoad = (): SubsetLoadRecord => ({ chunksDone: [], appendEvents: 0, appendSeconds: 0, appendWallSeconds: 0, appendCpuSeconds: 0, peakRssBytes: 0 });
 
@@ -76,6 +83,17 @@ function resetEngine(p: PeerRunState, dir: string, engine: SubsetEngine): void {
   delete p.queries[engine];
 }
 
+/** Forgets failed loads (their stores are deleted) and failed queries, so they run again. */
+function retryFailures(p: PeerRunState, engines: SubsetEngine[], dir: string, h: PeerHooks): void {
+  for (const e of engines) {
+    if (p.loads[e]?.error !== undefined) {
+      h.log(`${e}: retrying the failed load (${p.loads[e]!.error}) from the start`);
+      resetEngine(p, dir, e);
+    }
+    for (const [key, r] of Object.entries(p.queries[e] ?? {})) if (r.error !== undefined) delete p.queries[e]![key];
+  }
+}
+
 /** Settles an append the harness was killed in: count the engine's rows and decide. */
 async function settleAppend(p: PeerRunState, sub: SubsetPlan, dir: string, o: Options, h: PeerHooks): Promise<void> {
   const open = p.appending;
@@ -108,7 +126,7 @@ async function settleAppend(p: PeerRunState, sub: SubsetPlan, dir: string, o: Op
   h.save();
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/\n/g, ' ').slice(0, 400);
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim().slice(0, 400);
 
 async function appendOne(p: PeerRunState, sub: SubsetPlan, dir: string, engine: SubsetEngine, chunk: ChunkPlan, file: string, o: Options, h: PeerHooks): Promise<void> {
   const load = p.loads[engine]!;
@@ -147,7 +165,9 @@ async function loadChunks(p: PeerRunState, plan: RunPlan, sub: SubsetPlan, engin
   for (let at = 0; at < pending.length; at += o.genWorkers) {
     const batch = pending.slice(at, at + o.genWorkers);
     const files = batch.map((c) => join(dir, `chunk-${c.index}.ndjson`));
-    h.checkDisk(dir, batch);
+    // the stores grow by what is still to load: DuckDB's sort holds the table twice at its end
+    const toLoad = pending.slice(at).reduce((sum, c) => sum + c.events, 0);
+    h.checkDisk(dir, batch, toLoad * engines.reduce((sum, e) => sum + STORE_BYTES_PER_EVENT[e], 0));
     try {
       const started = performance.now();
       h.log(`subset: generating chunk(s) ${batch.map((c) => c.index).join(', ')} again ...`);
@@ -206,16 +226,22 @@ async function queryAll(p: PeerRunState, engines: SubsetEngine[], dir: string, o
  */
 export async function runPeers(state: RunState, plan: RunPlan, sub: SubsetPlan, dir: string, o: Options, h: PeerHooks): Promise<void> {
   const engines = subsetEngines(o.shoalSubset);
-  const { peers, reset } = peerStateFor(state.peers, sub, engines, process.env.SHOAL_BENCH_DUCKDB_MEMORY ?? '8GB');
+  const duckdbMemory = process.env.SHOAL_BENCH_DUCKDB_MEMORY ?? '8GB';
+  const { peers, reset } = peerStateFor(state.peers, sub, engines, duckdbMemory);
+  // the limit the DuckDB children open with from now on (a resume may set another)
+  if (peers.loads.duckdb?.finish === undefined) peers.duckdbMemoryLimit = duckdbMemory;
   if (reset) {
     h.log(`the saved peer subset (${fmtInt(state.peers!.events)} events) differs from this one: loading again`);
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });
+  if (o.retryPeers) retryFailures(peers, engines, dir, h);
   state.peers = peers;
   h.save();
   h.log(`subset: ${fmtInt(sub.events)} events (chunks 0–${sub.chunks.length - 1}) into ${engines.join(', ')}, in ${dir}`);
   await settleAppend(peers, sub, dir, o, h);
+  // chunk files a killed harness left behind (a batch is generated before its appends)
+  for (const name of readdirSync(dir)) if (/^chunk-\d+\.ndjson$/.test(name)) rmSync(join(dir, name), { force: true });
   await loadChunks(peers, plan, sub, engines, dir, o, h);
   await finishAll(peers, sub, engines, dir, o, h);
   await queryAll(peers, engines, dir, o, h);
