@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { REPO } from './peers/common.js';
 
 const CLI = join(REPO, 'server', 'cli.ts');
@@ -17,11 +17,13 @@ export interface ServerChild {
 
 /**
  * Starts `shoal serve` on a free port and waits until it listens: from the TypeScript sources
- * through tsx, or from the compiled dist/ (`npm run build` first) as `npm start` runs it.
+ * through tsx, from the compiled dist/ (`npm run build` first) as `npm start` runs it, or from
+ * another compiled tree (a directory holding server/cli.js, e.g. a private `.build-x/dist`).
+ * `nodeArgs` go to the server's node (e.g. `--cpu-prof`).
  */
-export function startServer(dataDir: string, from: 'src' | 'dist' = 'src', env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
-  const entry = from === 'dist' ? [join(REPO, 'bin', 'shoal.mjs')] : ['--import', 'tsx', CLI];
-  const child = spawn(process.execPath, [...entry, 'serve', '--data', dataDir, '--port', '0'], {
+export function startServer(dataDir: string, from: string = 'src', env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<ServerChild> {
+  const entry = from === 'src' ? ['--import', 'tsx', CLI] : from === 'dist' ? [join(REPO, 'bin', 'shoal.mjs')] : [join(resolvePath(from), 'server', 'cli.js')];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'serve', '--data', dataDir, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });

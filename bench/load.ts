@@ -5,7 +5,7 @@
  * sources) over a data directory loaded once from a generated NDJSON file and cached in
  * bench/out/. Writes bench/results/load.json and load.md; never asserts.
  *
- *   npm run bench:load -- [--events 10e6] [--duration 15] [--connections 4] [--server src|dist] [--out-name load]
+ *   npm run bench:load -- [--events 10e6] [--duration 15] [--connections 4] [--server src|dist|DIR] [--skip heavy] [--node-args='--cpu-prof ...'] [--out-name load]
  *   npm run bench:load -- --data bench/out/query-stores-100m/shoal [--table events] ...
  *
  * `--data DIR` serves an existing data directory (its table `events`, or `--table`) instead of
@@ -13,7 +13,9 @@
  * is dropped before and after the run, so the directory is left as it was found.
  *
  * `--server dist` runs the compiled server (`npm run build` first), as `npm start` does; `src`
- * runs the sources through tsx, whose loader every worker thread also has to start.
+ * runs the sources through tsx, whose loader every worker thread also has to start; `--server DIR`
+ * runs another compiled tree (DIR/server/cli.js, e.g. `.build-x/dist` from
+ * `npx tsc -p tsconfig.build.json --outDir .build-x/dist`).
  *
  * Target (issue 5): the small query's p99 under load stays under 3x its p99 alone, and HTTP
  * ingest sustains >= 500k events/s.
@@ -21,7 +23,7 @@
 import autocannon from 'autocannon';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runIngestCommand } from '../server/cli/ingest-command.js';
 import { parseCount } from './gen-cli.js';
@@ -120,8 +122,43 @@ async function cannon(port: number, name: string, connections: number, durationS
 
 /** The server process's CPU seconds (user + system, all threads) from its /metrics. */
 async function serverCpuSeconds(port: number): Promise<number> {
+  return (await serverCounters(port)).cpuSeconds;
+}
+
+/** Running totals from the server's /metrics that the phases are judged by. */
+interface ServerCounters {
+  cpuSeconds: number;
+  /** Sum and count of shoal_ingest_phase_seconds per phase (parse, commit). */
+  phaseSeconds: Record<string, number>;
+  phaseCount: Record<string, number>;
+  /** Time ingest slices waited for interactive queries. */
+  deferredSeconds: number;
+}
+
+async function serverCounters(port: number): Promise<ServerCounters> {
   const text = (await send(port, 'GET', '/metrics')).text;
-  return Number(/^shoal_process_cpu_seconds_total ([\d.e+-]+)/m.exec(text)?.[1] ?? NaN);
+  const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0);
+  const phaseSeconds: Record<string, number> = {};
+  const phaseCount: Record<string, number> = {};
+  for (const m of text.matchAll(/^shoal_ingest_phase_seconds_(sum|count)\{phase="(\w+)"\} ([\d.e+-]+)/gm)) {
+    (m[1] === 'sum' ? phaseSeconds : phaseCount)[m[2]] = Number(m[3]);
+  }
+  return {
+    cpuSeconds: Number(/^shoal_process_cpu_seconds_total ([\d.e+-]+)/m.exec(text)?.[1] ?? NaN),
+    phaseSeconds,
+    phaseCount,
+    deferredSeconds: value(/^shoal_ingest_deferred_seconds_total ([\d.e+-]+)/m),
+  };
+}
+
+/** Mean seconds per request of each ingest phase between two readings. */
+function phaseMeans(before: ServerCounters, after: ServerCounters): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const phase of Object.keys(after.phaseSeconds)) {
+    const n = (after.phaseCount[phase] ?? 0) - (before.phaseCount[phase] ?? 0);
+    if (n > 0) out[phase] = (after.phaseSeconds[phase] - (before.phaseSeconds[phase] ?? 0)) / n;
+  }
+  return out;
 }
 
 function summarize(kind: string, s: LoopStats): NonNullable<Phase['background']> {
@@ -137,6 +174,8 @@ interface IngestFigures {
   seconds: number;
   cpuUsPerEvent: number;
   idleCoresEstimateEventsPerSec: number;
+  /** Mean seconds per request: parse (body received and parsed) and commit (stored durably). */
+  phaseMeanSeconds: Record<string, number>;
 }
 
 function markdown(report: Record<string, unknown>, phases: Phase[], ingest: IngestFigures): string {
@@ -154,7 +193,11 @@ function markdown(report: Record<string, unknown>, phases: Phase[], ingest: Inge
   }
   md += `\nServer CPU per small query (alone): ${f(report.cpuMsPerSmallQuery as number)} ms.\n\n`;
   md += `HTTP ingest alone: **${f(ingest.eventsPerSec)} events/s** (NDJSON bodies of ${f(ingest.bodyEvents)} events, ${f(ingest.bodyBytes / 1048576)} MiB, 2 in flight, ${f(ingest.seconds)} s); `;
-  md += `server CPU ${f(ingest.cpuUsPerEvent)} µs per event, i.e. about ${f(ingest.idleCoresEstimateEventsPerSec)} events/s if ${availableParallelism()} cores were idle (estimate).\n\n`;
+  md += `server CPU ${f(ingest.cpuUsPerEvent)} µs per event, i.e. about ${f(ingest.idleCoresEstimateEventsPerSec)} events/s if ${availableParallelism()} cores were idle (estimate). `;
+  const means = ingest.phaseMeanSeconds;
+  md += `Per request (mean): ${f((means.parse ?? NaN) * 1000)} ms receiving and parsing the body, ${f((means.commit ?? NaN) * 1000)} ms committing it (split, WAL write and fsync, tail append, waits included).\n\n`;
+  const deferred = report.ingestDeferredSeconds as number;
+  if (deferred > 0) md += `While the bulk ingest ran, its main-thread slices waited ${f(deferred)} s in all for interactive queries to finish.\n\n`;
   md += `Targets: small-query p99 under load < 3x alone; HTTP ingest >= 500,000 events/s.\n`;
   return md;
 }
@@ -170,8 +213,12 @@ async function main(): Promise<void> {
       server: { type: 'string', default: 'src' },
       data: { type: 'string' },
       table: { type: 'string', default: 'events' },
+      skip: { type: 'string', default: '' },
+      'node-args': { type: 'string', default: '' },
     },
   });
+  // `--skip heavy` leaves out the phase under a heavy query (e.g. while working on ingest).
+  const skip = new Set(values.skip!.split(',').filter((p) => p !== ''));
   const durationS = Number(values.duration);
   const connections = Number(values.connections);
   const table = values.table!;
@@ -184,8 +231,8 @@ async function main(): Promise<void> {
   const body = bulkBody(file, Number(values['body-events']));
   const bodyEvents = body.toString('latin1').split('\n').length - 1;
   const loadBefore = loadavg()[0];
-  const from = values.server === 'dist' ? 'dist' : 'src';
-  const server = await startServer(dataDir, from);
+  const from = values.server!;
+  const server = await startServer(dataDir, from, {}, values['node-args']!.split(' ').filter((a) => a !== ''));
   const { port } = server;
   try {
     await send(port, 'DELETE', '/v1/tables/bulk').catch(() => undefined);
@@ -208,20 +255,25 @@ async function main(): Promise<void> {
     const cpuBefore = await serverCpuSeconds(port);
     phases.push(await cannon(port, 'small query alone', connections, durationS));
     const cpuMsPerSmallQuery = ((await serverCpuSeconds(port)) - cpuBefore) * 1000 / Math.max(1, phases[0].requests);
-    const heavy = backgroundLoop(1, queryOnce(port, HEAVY_QUERY));
-    const withHeavy = await cannon(port, 'while a heavy group-by runs in a loop', connections, durationS);
-    withHeavy.background = summarize('heavy group-by', await heavy.stop());
-    phases.push(withHeavy);
+    if (!skip.has('heavy')) {
+      const heavy = backgroundLoop(1, queryOnce(port, HEAVY_QUERY));
+      const withHeavy = await cannon(port, 'while a heavy group-by runs in a loop', connections, durationS);
+      withHeavy.background = summarize('heavy group-by', await heavy.stop());
+      phases.push(withHeavy);
+    }
+    const deferredBefore = (await serverCounters(port)).deferredSeconds;
     const bulk = backgroundLoop(2, ingestOnce(port, 'bulk', body));
     const withIngest = await cannon(port, 'while a bulk HTTP ingest runs', connections, durationS);
     withIngest.background = summarize('bulk ingest', await bulk.stop());
     phases.push(withIngest);
+    const ingestDeferredSeconds = (await serverCounters(port)).deferredSeconds - deferredBefore;
 
-    const ingestCpuBefore = await serverCpuSeconds(port);
+    const ingestBefore = await serverCounters(port);
     const alone = backgroundLoop(2, ingestOnce(port, 'bulk', body));
     await new Promise((resolve) => setTimeout(resolve, durationS * 1000));
     const ingestStats = await alone.stop();
-    const cpuUsPerEvent = ((await serverCpuSeconds(port)) - ingestCpuBefore) * 1e6 / Math.max(1, ingestStats.events);
+    const ingestAfter = await serverCounters(port);
+    const cpuUsPerEvent = (ingestAfter.cpuSeconds - ingestBefore.cpuSeconds) * 1e6 / Math.max(1, ingestStats.events);
     const ingest = {
       eventsPerSec: ingestStats.events / ingestStats.seconds,
       bodyEvents,
@@ -230,6 +282,7 @@ async function main(): Promise<void> {
       cpuUsPerEvent,
       // What the server's CPU cost per event allows on this many idle cores (an estimate).
       idleCoresEstimateEventsPerSec: (availableParallelism() * 1e6) / cpuUsPerEvent,
+      phaseMeanSeconds: phaseMeans(ingestBefore, ingestAfter),
     };
 
     const metricsText = (await send(port, 'GET', '/metrics')).text;
@@ -243,11 +296,12 @@ async function main(): Promise<void> {
       // Other work on the machine skews every figure: the 1-minute load average before and after.
       loadAverage: { before: loadBefore, after: loadavg()[0] },
       executor: busy.some((b) => b.worker !== 'main') ? 'query worker pool' : 'in-process (main thread)',
-      server: from === 'dist' ? 'compiled dist/ (node bin/shoal.mjs serve)' : 'sources through tsx',
+      server: from === 'dist' ? 'compiled dist/ (node bin/shoal.mjs serve)' : from === 'src' ? 'sources through tsx' : `compiled ${from}`,
       connections,
       durationS,
       heavyQueryMs,
       cpuMsPerSmallQuery,
+      ingestDeferredSeconds,
       smallQuery: SMALL_QUERY,
       heavyQuery: HEAVY_QUERY,
       phases,
@@ -257,9 +311,9 @@ async function main(): Promise<void> {
       targets: { p99UnderLoadVsAlone: 3, ingestEventsPerSec: 500_000 },
     };
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, `${values['out-name']}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(resolve(RESULTS, `${values['out-name']}.json`), `${JSON.stringify(report, null, 2)}\n`);
     const md = markdown(report, phases, ingest);
-    writeFileSync(join(RESULTS, `${values['out-name']}.md`), md);
+    writeFileSync(resolve(RESULTS, `${values['out-name']}.md`), md);
     process.stdout.write(md);
   } finally {
     await send(port, 'DELETE', '/v1/tables/bulk').catch(() => undefined);

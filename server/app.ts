@@ -131,6 +131,8 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     scheduler.laneStats().map((l) => ({ labels: { lane: l.lane }, value: l.running })));
   metrics.addCollected('gauge', 'shoal_queries_queued', 'Queries waiting for a slot per lane', ['lane'], () =>
     scheduler.laneStats().map((l) => ({ labels: { lane: l.lane }, value: l.queued })));
+  metrics.addCollected('counter', 'shoal_ingest_deferred_seconds_total', 'Time ingest work on the main thread waited for interactive queries to finish', [], () =>
+    [{ labels: {}, value: scheduler.backgroundDeferredSeconds }]);
   if (opts.poolStats !== undefined) registerPoolMetrics(metrics, opts.poolStats);
   const ingestPool = new IngestPool(opts.ingestWorkers);
   metrics.addCollected('gauge', 'shoal_ingest_parse_queue_chunks', 'Ingest chunks waiting for a parse worker', [], () => [{ labels: {}, value: ingestPool.queuedChunks }]);
@@ -182,7 +184,7 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   });
 
   registerQueryRoute(app, { scheduler, metrics });
-  registerIngestRoute(app, { store: opts.store, metrics, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, parsePool: () => ingestPool.get() });
+  registerIngestRoute(app, { store: opts.store, metrics, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, parsePool: () => ingestPool.get(), pace: () => scheduler.backgroundTurn() });
   registerTableRoutes(app, { store: opts.store });
   registerSystemRoutes(app, { metrics, isClosing: () => closing });
 

@@ -14,6 +14,8 @@ export interface Metrics {
   ingestBytes: Counter<'table'>;
   ingestRejected: Counter<'table'>;
   ingestRequests: Counter<'status'>;
+  /** Where an ingest request's time goes: `parse` (body received and parsed) and `commit` (stored durably). */
+  ingestPhase: Histogram<'phase'>;
   queryDuration: Histogram<'kind' | 'status'>;
   rowsScanned: Counter<'kind'>;
   queriesCancelled: Counter<'reason'>;
@@ -72,6 +74,13 @@ export function createMetrics(store: Store): Metrics {
     ingestBytes: new Counter({ name: 'shoal_ingest_bytes_total', help: 'Request body bytes received for ingest', labelNames: ['table'], registers: [registry] }),
     ingestRejected: new Counter({ name: 'shoal_ingest_rejected_total', help: 'Lines rejected', labelNames: ['table'], registers: [registry] }),
     ingestRequests: new Counter({ name: 'shoal_ingest_requests_total', help: 'Ingest requests by outcome (ok, duplicate, or an error code)', labelNames: ['status'], registers: [registry] }),
+    ingestPhase: new Histogram({
+      name: 'shoal_ingest_phase_seconds',
+      help: 'Time per ingest request and phase: parse (body received and parsed), commit (split, WAL write and fsync, tail append, including waits for earlier requests, memory back-pressure and interactive queries)',
+      labelNames: ['phase'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+      registers: [registry],
+    }),
     queryDuration: new Histogram({
       name: 'shoal_query_duration_seconds',
       help: 'Query latency by kind and status (ok, or an error code)',

@@ -6,6 +6,11 @@
  * timeout (504) and is aborted when its client goes away; the executor stops scanning on abort.
  * On shutdown, new queries are refused and running ones get a grace period, then are aborted
  * with SHUTTING_DOWN (503).
+ *
+ * Background work on the main thread (an ingest's split, WAL encoding and tail appends, in
+ * slices) takes its turns through `backgroundTurn`, which holds it back while interactive
+ * queries execute: an inline query yields to the event loop between shards, and without this
+ * every such yield would let a whole ingest slice run in the middle of the query.
  */
 import { ShoalError, type Store, type TableSnapshot } from '../engine/index.js';
 import type { ResultLike } from './respond.js';
@@ -43,6 +48,11 @@ export interface SchedulerOptions {
    * there is one, so they never queue behind a heavy query's tasks on the worker pool.
    */
   inlineRows: number;
+  /**
+   * Longest a background slice waits for interactive queries to finish (`backgroundTurn`), so a
+   * steady stream of small queries slows an ingest down but never stalls it.
+   */
+  backgroundMaxDeferMs: number;
 }
 
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
@@ -53,6 +63,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   heavyRows: 2_000_000,
   shutdownGraceMs: 10_000,
   inlineRows: 500_000,
+  backgroundMaxDeferMs: 50,
 };
 
 export interface LaneStats {
@@ -119,6 +130,12 @@ export class QueryScheduler {
   private readonly running = new Set<Promise<unknown>>();
   private readonly controllers = new Set<AbortController>();
   private closing = false;
+  /** Interactive queries executing (slot taken, not finished). */
+  private interactiveRunning = 0;
+  /** Background turns waiting for `interactiveRunning` to reach 0. */
+  private quietWaiters: (() => void)[] = [];
+  /** Seconds background turns have waited for interactive queries, in all. */
+  backgroundDeferredSeconds = 0;
 
   constructor(
     private readonly store: Store,
@@ -154,11 +171,14 @@ export class QueryScheduler {
     const work = (async () => {
       try {
         await lane.acquire(controller.signal);
+        const interactive = lane === this.interactive;
+        if (interactive) this.interactiveRunning++;
         try {
           controller.signal.throwIfAborted();
           return { ...(await execute(snapshot, query, controller.signal, progress)), lane: lane.name };
         } finally {
           lane.release();
+          if (interactive && --this.interactiveRunning === 0) this.wakeBackground();
         }
       } finally {
         clearTimeout(timer);
@@ -170,6 +190,32 @@ export class QueryScheduler {
     this.running.add(work);
     work.then(() => this.running.delete(work), () => this.running.delete(work));
     return work;
+  }
+
+  /**
+   * Awaited by background work on the main thread between its slices: one event-loop turn (I/O
+   * callbacks, such as a query arriving, run first), then, while interactive queries execute,
+   * until none does or `backgroundMaxDeferMs` has passed. A small query thus waits for at most
+   * the slice running when it arrives, plus one slice per `backgroundMaxDeferMs` of its run.
+   */
+  async backgroundTurn(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.interactiveRunning === 0) return;
+    const startedMs = performance.now();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.options.backgroundMaxDeferMs);
+      this.quietWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.backgroundDeferredSeconds += (performance.now() - startedMs) / 1000;
+  }
+
+  private wakeBackground(): void {
+    const waiters = this.quietWaiters;
+    this.quietWaiters = [];
+    for (const w of waiters) w();
   }
 
   /**

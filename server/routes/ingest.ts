@@ -58,14 +58,6 @@ function limitBytes(limit: number, onBytes: (n: number) => void): Transform {
   });
 }
 
-/**
- * Lets queries and other requests run between the slices of a large request's split (a macrotask
- * turn: I/O callbacks run first), so small queries never wait behind a whole request's commit.
- */
-function yieldToQueries(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 interface IngestQuery {
   actor?: string;
   time?: string;
@@ -78,6 +70,12 @@ interface IngestDeps {
   maxBodyBytes: number;
   /** The server's shared parse pool (started on first use). */
   parsePool: () => WorkerPool;
+  /**
+   * Awaited between the slices of a request's split, WAL encoding and tail appends (Table.ingest's
+   * `pace`): lets queries and other requests run in between, so small queries never wait behind
+   * a whole request's commit (QueryScheduler.backgroundTurn).
+   */
+  pace: () => Promise<void>;
 }
 
 export function registerIngestRoute(app: FastifyInstance, deps: IngestDeps): void {
@@ -143,6 +141,7 @@ async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Qu
   const body = req.body as Readable;
   const counted = body.pipe(limitBytes(deps.maxBodyBytes, (n) => deps.metrics.ingestBytes.inc({ table: name }, n)));
   body.on('error', (err) => counted.destroy(err));
+  const startedMs = performance.now();
   const batches: EventBatch[] = [];
   for await (const batch of readEvents(counted, {
     format,
@@ -152,8 +151,11 @@ async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Qu
   })) {
     batches.push(batch);
   }
+  const parsedMs = performance.now();
+  deps.metrics.ingestPhase.observe({ phase: 'parse' }, (parsedMs - startedMs) / 1000);
   const key = req.headers['idempotency-key'];
-  const result = await table.ingest(batches, { source: 'http', idempotencyKey: typeof key === 'string' ? key : undefined, pace: yieldToQueries });
+  const result = await table.ingest(batches, { source: 'http', idempotencyKey: typeof key === 'string' ? key : undefined, pace: deps.pace });
+  deps.metrics.ingestPhase.observe({ phase: 'commit' }, (performance.now() - parsedMs) / 1000);
   if (!result.duplicate) {
     deps.metrics.ingestEvents.inc({ table: name }, result.accepted);
     deps.metrics.ingestRejected.inc({ table: name }, result.rejected);
