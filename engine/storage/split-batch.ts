@@ -14,6 +14,7 @@
 import type { BatchColumn, EventBatch } from '../../ingest/batch.js';
 import type { Value } from '../types.js';
 import type { ActorDict } from './actor-dict.js';
+import type { BufferPool } from './buffer-pool.js';
 import { actorKey, hashKey } from './hash.js';
 import {
   actorAt,
@@ -54,6 +55,8 @@ export interface SplitContext {
   dicts: TailDicts;
   actors: ActorDict[];
   actorCache: ActorCache;
+  /** Where the parts' buffer comes from; the caller releases `SplitResult.buffer` once the parts are applied. */
+  pool?: BufferPool;
 }
 
 /** Per source dictionary of actor values: each entry's shard, and its dense id once assigned. */
@@ -90,6 +93,8 @@ export class ActorCache {
 
 export interface SplitResult {
   parts: Omit<ShardPart, 'batchId' | 'parts'>[];
+  /** The buffer the parts' arrays view (from `SplitContext.pool` when given). */
+  buffer: ArrayBuffer;
   conflicts: Conflict[];
   newColumns: [string, StoredType][];
 }
@@ -243,7 +248,7 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   // Plus validity bitmaps (a bit per row and column, and a partial byte per part and column),
   // and up to 8 bytes of padding after each of a part's (3 + 2 per column) arrays.
   const arenaBytes = rowBytes * batch.count + Math.ceil((batch.count * plans.length) / 8) + shardCount * (plans.length + 8 * (3 + 2 * plans.length));
-  const arena = new PartArena(arenaBytes);
+  const arena = new PartArena(ctx?.pool !== undefined ? ctx.pool.acquire(arenaBytes) : new ArrayBuffer(arenaBytes), arenaBytes);
   // Whole columns in shard order where the fast path applies (split-scatter.ts); parts view them.
   const times = scatterTimes(batch.timeMs, layout, arena);
   const scatteredActors =
@@ -295,5 +300,5 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   const conflicts: Conflict[] = [...notes]
     .map(([row, reasons]) => ({ row, line: batch.lines[row], reason: reasons.join('; ') }))
     .sort((a, b) => a.line - b.line || a.row - b.row);
-  return { parts, conflicts, newColumns };
+  return { parts, buffer: arena.buffer, conflicts, newColumns };
 }

@@ -17,22 +17,23 @@ import { actorKey } from './hash.js';
 import { allocValues, type StoredType, type TypedColumn } from './typed-column.js';
 
 /**
- * One zero-filled buffer that a batch's part arrays are carved from, 8-byte aligned. Sized by
- * the caller's estimate; a request past the end gets its own array, so an estimate that falls
- * short costs speed, never correctness.
+ * One zero-filled buffer that a batch's part arrays are carved from, 8-byte aligned, up to
+ * `sizeBytes` (the buffer may be larger, from a pool, and is not zeroed past that). Sized by the
+ * caller's estimate; a request past the end gets its own array, so an estimate that falls short
+ * costs speed, never correctness.
  */
 export class PartArena {
-  private readonly buffer: ArrayBuffer;
   private at = 0;
 
-  constructor(sizeBytes: number) {
-    this.buffer = new ArrayBuffer(sizeBytes);
-  }
+  constructor(
+    readonly buffer: ArrayBuffer,
+    private readonly sizeBytes: number,
+  ) {}
 
   private take(bytes: number): number {
     const at = this.at;
     const end = at + ((bytes + 7) & ~7);
-    if (end > this.buffer.byteLength) return -1;
+    if (end > this.sizeBytes) return -1;
     this.at = end;
     return at;
   }

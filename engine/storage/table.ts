@@ -15,6 +15,7 @@ import { ShoalError } from '../errors.js';
 import type { ShardSnapshot, TableSnapshot } from '../query/source.js';
 import type { ColumnType } from '../types.js';
 import type { ActorDict } from './actor-dict.js';
+import { ingestBuffers } from './buffer-pool.js';
 import { DeadLetterLog, formatDeadLetter, type DeadLetterEntry } from './dead-letter.js';
 import type { IdempotencyIndex } from './idempotency.js';
 import type { ManifestBody } from './manifest.js';
@@ -26,7 +27,7 @@ import { TailSource } from './tail-source.js';
 import type { StoredType } from './typed-column.js';
 import { walPath } from './table-files.js';
 import { WalWriter } from './wal.js';
-import { encodeShardRecord, type ShardPart } from './wal-record.js';
+import { planShardRecord, type RecordPlan, type ShardPart } from './wal-record.js';
 
 export interface TableOptions {
   /** Flush the tails to segments once they hold this many rows in all (default 16,000,000). */
@@ -124,7 +125,11 @@ export interface FrozenTails {
 
 interface PendingCommit {
   records: { shard: number; bytes: Uint8Array }[];
+  /** The pooled buffer the records view: released once they are written. */
+  recordBuffer: ArrayBuffer;
   parts: ShardPart[];
+  /** Pooled buffers the parts' arrays view: released once the parts are applied (or dropped). */
+  partBuffers: ArrayBuffer[];
   deadLetterText: string;
   deadLetterCount: number;
   /** The call's `pace`: its tail appends, after the fsync, are sliced too. */
@@ -336,13 +341,15 @@ export class Table {
   /** Splits and encodes a call's batches and queues its commit; returns the commit's promise. */
   private async splitAndQueue(batches: EventBatch[], source: string, key: string | undefined, pace: (() => Promise<void>) | undefined): Promise<[Promise<void>, IngestResult]> {
     const schemaView = { types: this.schema, maxColumns: this.options.maxColumns };
-    const ctx: SplitContext = { dicts: this.tails[0].dicts, actors: this.actors, actorCache: this.actorCache };
+    const ctx: SplitContext = { dicts: this.tails[0].dicts, actors: this.actors, actorCache: this.actorCache, pool: ingestBuffers };
     const splitParts: Omit<ShardPart, 'batchId' | 'parts'>[] = [];
+    const partBuffers: ArrayBuffer[] = [];
     const deadLetters: DeadLetterEntry[] = [];
     const result: IngestResult = { accepted: 0, rejected: 0, typeErrors: 0, errors: [] };
     for (const batch of batches) {
       const split = splitBatch(batch, schemaView, this.shardCount, ctx);
       splitParts.push(...split.parts);
+      partBuffers.push(split.buffer);
       for (const r of batch.rejects) deadLetters.push({ source, line: r.line, kind: 'rejected', reason: r.message, raw: r.raw });
       for (const c of split.conflicts) {
         deadLetters.push({ source, line: c.line, kind: 'type_conflict', reason: c.reason, raw: this.eventJson(batch, c.row) });
@@ -361,11 +368,29 @@ export class Table {
     const batchId = this.nextBatchId++;
     const parts: ShardPart[] = splitParts.map((p) => ({ ...p, batchId, parts: splitParts.length }));
     if (key !== undefined) parts[0].idempotency = { key, atMs: Date.now(), result: summary(result) };
-    const records: PendingCommit['records'] = [];
+    // Every record of the call goes into one pooled buffer: measured first, then written.
+    const plans: RecordPlan[] = [];
+    let recordBytes = 0;
     let encodedRows = 0;
     for (const p of parts) {
-      records.push({ shard: p.shard, bytes: encodeShardRecord(p) });
+      const plan = planShardRecord(p);
+      plans.push(plan);
+      recordBytes += (plan.bytes + 7) & ~7; // each record starts 8-byte aligned (typed sections)
       encodedRows += p.rowCount;
+      if (pace !== undefined && encodedRows >= PACE_ROWS) {
+        encodedRows = 0;
+        await pace();
+      }
+    }
+    const recordBuffer = ingestBuffers.acquire(recordBytes);
+    const records: PendingCommit['records'] = [];
+    let at = 0;
+    for (let k = 0; k < parts.length; k++) {
+      const bytes = new Uint8Array(recordBuffer, at, plans[k].bytes);
+      plans[k].write(bytes);
+      records.push({ shard: parts[k].shard, bytes });
+      at += (plans[k].bytes + 7) & ~7;
+      encodedRows += parts[k].rowCount;
       if (pace !== undefined && encodedRows >= PACE_ROWS) {
         encodedRows = 0;
         await pace();
@@ -374,7 +399,9 @@ export class Table {
     const now = Date.now();
     const pending: Omit<PendingCommit, 'resolve' | 'reject'> = {
       records,
+      recordBuffer,
       parts,
+      partBuffers,
       deadLetterText: deadLetters.map((e) => formatDeadLetter(e, now)).join(''),
       deadLetterCount: deadLetters.length,
       pace,
@@ -435,6 +462,8 @@ export class Table {
       // Every write settles before it is judged (a cut-back must not race a write still running),
       // and dead letters are appended only once every WAL record is written, as before.
       const written = await Promise.allSettled([...byShard].map(([s, chunks]) => this.wals[s].appendAsync(chunks)));
+      // Every write has settled: the records' bytes are no longer read.
+      for (const item of group) ingestBuffers.release(item.recordBuffer);
       for (const r of written) if (r.status === 'rejected') throw r.reason;
       this.deadLetters.append(dlText, dlCount);
       await Promise.all([...[...byShard.keys()].map((s) => this.wals[s].sync()), this.deadLetters.sync()]);
@@ -446,10 +475,15 @@ export class Table {
           // replay drops the incomplete batches anyway
         }
       }
-      for (const item of group) item.reject(err);
+      for (const item of group) {
+        for (const b of item.partBuffers) ingestBuffers.release(b);
+        item.reject(err);
+      }
       return;
     }
     await this.applyGroup(group);
+    // The tails copied the parts: their buffers can serve the next batches.
+    for (const item of group) for (const b of item.partBuffers) ingestBuffers.release(b);
     this.lastIngestMs = Date.now();
     for (const item of group) item.resolve();
   }

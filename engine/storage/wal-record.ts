@@ -24,8 +24,9 @@
  * is still written for a part whose actor values the header cannot hold (NaN or ±Infinity from
  * MessagePack input).
  *
- * `encodeShardRecord` builds the framed record (wal.ts framing: length, crc32, payload) in one
- * buffer, so the bytes are copied once on their way to the file.
+ * `planShardRecord` measures the framed record (wal.ts framing: length, crc32, payload) and
+ * writes it into a buffer the caller provides (the table puts a call's records in one pooled
+ * buffer), so the bytes are copied once on their way to the file.
  */
 import { crc32 } from 'node:zlib';
 import type { TypedColumn } from './typed-column.js';
@@ -65,7 +66,7 @@ function allStrings(values: readonly (string | number)[]): boolean {
   return true;
 }
 
-/** One array section of the record: `count` elements of `width` bytes, filled by `write`. */
+/** One array section of the record, written at a byte offset of an ArrayBuffer. */
 interface Section {
   bytes: number;
   write(ab: ArrayBuffer, at: number): void;
@@ -79,9 +80,22 @@ function codeView(ab: ArrayBuffer, at: number, width: 1 | 2 | 4, count: number):
   return width === 1 ? new Uint8Array(ab, at, count) : width === 2 ? new Uint16Array(ab, at, count) : new Uint32Array(ab, at, count);
 }
 
-/** The framed WAL record of a part (length, crc32, payload), built in one buffer. */
-export function encodeShardRecord(p: ShardPart): Uint8Array {
-  if (!jsonSafe(p.actorValues)) return frameRecord(encodeShardPartV2(p));
+/** A record measured but not yet written: `write` fills exactly `bytes` bytes. */
+export interface RecordPlan {
+  bytes: number;
+  /** Writes the framed record into `out` (`bytes` long, starting at an 8-byte aligned offset of its buffer). */
+  write(out: Uint8Array): void;
+}
+
+/**
+ * Measures the framed WAL record of a part (length, crc32, payload), so a caller can put many
+ * records in one buffer; nothing is written until `write`.
+ */
+export function planShardRecord(p: ShardPart): RecordPlan {
+  if (!jsonSafe(p.actorValues)) {
+    const framed = frameRecord(encodeShardPartV2(p));
+    return { bytes: framed.length, write: (out) => out.set(framed) };
+  }
   const n = p.rowCount;
   const strings: string[] = [];
   const actorsInText = allStrings(p.actorValues);
@@ -115,36 +129,47 @@ export function encodeShardRecord(p: ShardPart): Uint8Array {
   const textBytes = textEncoding === TEXT_LATIN1 ? text.length : 2 * text.length;
   const header = JSON.stringify({ a: actorsInText ? p.actorValues.length : p.actorValues, c: columnHeads, t: p.typeErrors, i: p.idempotency ?? null });
   const headerBytes = Buffer.byteLength(header);
-  // Offsets count from the buffer start; the payload starts at 8, so alignment is the same for both.
+  // Offsets count from the record start; the payload starts at 8, so alignment is the same for both.
   const lengthsAt = align8(FRAME_BYTES + FIXED_BYTES + headerBytes);
   const textAt = lengthsAt + align8(4 * strings.length);
   let size = textAt + align8(textBytes);
   for (const s of sections) size += align8(s.bytes);
-  const ab = new ArrayBuffer(size);
-  const buf = Buffer.from(ab);
-  buf[FRAME_BYTES] = VERSION;
-  buf[FRAME_BYTES + 1] = actorWidth;
-  buf[FRAME_BYTES + 2] = textEncoding;
-  buf.writeUInt32LE(p.batchId, FRAME_BYTES + 4);
-  buf.writeUInt32LE(p.parts, FRAME_BYTES + 8);
-  buf.writeUInt32LE(p.shard, FRAME_BYTES + 12);
-  buf.writeUInt32LE(n, FRAME_BYTES + 16);
-  buf.writeUInt32LE(headerBytes, FRAME_BYTES + 20);
-  buf.writeUInt32LE(strings.length, FRAME_BYTES + 24);
-  buf.writeUInt32LE(textBytes, FRAME_BYTES + 28);
-  buf.write(header, FRAME_BYTES + FIXED_BYTES, 'utf8');
-  const lengths = new Uint32Array(ab, lengthsAt, strings.length);
-  for (let k = 0; k < strings.length; k++) lengths[k] = strings[k].length;
-  buf.write(text, textAt, textBytes, textEncoding === TEXT_LATIN1 ? 'latin1' : 'utf16le');
-  let at = textAt + align8(textBytes);
-  for (const s of sections) {
-    s.write(ab, at);
-    at += align8(s.bytes);
-  }
-  const payload = buf.subarray(FRAME_BYTES);
-  buf.writeUInt32LE(payload.length, 0);
-  buf.writeUInt32LE(crc32(payload), 4);
-  return buf;
+  const write = (out: Uint8Array): void => {
+    const ab = out.buffer as ArrayBuffer;
+    const base = out.byteOffset;
+    const buf = Buffer.from(ab, base, size);
+    buf[FRAME_BYTES] = VERSION;
+    buf[FRAME_BYTES + 1] = actorWidth;
+    buf[FRAME_BYTES + 2] = textEncoding;
+    buf.writeUInt32LE(p.batchId, FRAME_BYTES + 4);
+    buf.writeUInt32LE(p.parts, FRAME_BYTES + 8);
+    buf.writeUInt32LE(p.shard, FRAME_BYTES + 12);
+    buf.writeUInt32LE(n, FRAME_BYTES + 16);
+    buf.writeUInt32LE(headerBytes, FRAME_BYTES + 20);
+    buf.writeUInt32LE(strings.length, FRAME_BYTES + 24);
+    buf.writeUInt32LE(textBytes, FRAME_BYTES + 28);
+    buf.write(header, FRAME_BYTES + FIXED_BYTES, 'utf8');
+    const lengths = new Uint32Array(ab, base + lengthsAt, strings.length);
+    for (let k = 0; k < strings.length; k++) lengths[k] = strings[k].length;
+    buf.write(text, textAt, textBytes, textEncoding === TEXT_LATIN1 ? 'latin1' : 'utf16le');
+    let at = textAt + align8(textBytes);
+    for (const s of sections) {
+      s.write(ab, base + at);
+      at += align8(s.bytes);
+    }
+    const payload = buf.subarray(FRAME_BYTES);
+    buf.writeUInt32LE(payload.length, 0);
+    buf.writeUInt32LE(crc32(payload), 4);
+  };
+  return { bytes: size, write };
+}
+
+/** The framed WAL record of a part (length, crc32, payload), in a buffer of its own. */
+export function encodeShardRecord(p: ShardPart): Uint8Array {
+  const plan = planShardRecord(p);
+  const out = new Uint8Array(plan.bytes);
+  plan.write(out);
+  return out;
 }
 
 /** The payload of a part's record (without the framing), as `decodeShardPart` reads it. */
