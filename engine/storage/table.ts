@@ -139,8 +139,12 @@ interface PendingCommit {
 }
 
 const MAX_REPORTED_ERRORS = 100;
-/** Rows of WAL records encoded between two `pace` calls. */
-const PACE_ROWS = 32_768;
+/**
+ * Rows of WAL records encoded (or tail rows appended) between two `pace` calls: a few ms of
+ * main-thread work, the longest a server's small query waits for a paced ingest (a `pace` call
+ * itself costs microseconds).
+ */
+const PACE_ROWS = 8_192;
 /** Tail bytes per row assumed before the tails hold any row. */
 const DEFAULT_ROW_BYTES = 256;
 
