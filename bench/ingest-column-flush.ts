@@ -2,12 +2,13 @@
  * CPU of a flush: sorting shard tails and encoding (and optionally writing) their segments, as
  * the flush workers do, measured on one thread so `process.cpuUsage()` counts only that work.
  *
- *   node --import tsx bench/ingest-column-flush.ts NDJSON [--cache FILE] [--write DIR] [--repeat N]
+ *   node --import tsx bench/ingest-column-flush.ts NDJSON [--cache FILE] [--write DIR] [--repeat N] [--full-search]
  *
  * The first run ingests NDJSON into a scratch store (no flush), takes the shard tails' rows and
  * saves them to `--cache` (default /tmp/shoal-flush-rows.bin, v8-serialized); later runs load
  * that file, so only the flush itself is timed. `--write DIR` also creates, writes and fsyncs the
- * segment files in DIR (emptied first), as a flush does. Prints CPU µs per event for sorting,
+ * segment files in DIR (emptied first), as a flush does. Encodings are chosen as the flush
+ * workers choose them (sticky per column, engine/encodings/choice.ts) unless `--full-search`. Prints CPU µs per event for sorting,
  * encoding and writing, bytes per event, and segment files. Run it with `--cpu-prof` to see
  * where the time goes; compare numbers only within one machine state (the machine is shared).
  */
@@ -15,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { EncodingChoices } from '../engine/encodings/choice.js';
 import { Store } from '../engine/index.js';
 import { sortRows } from '../engine/storage/row-order.js';
 import { encodeSegments, writeSegmentFile } from '../engine/storage/segment-writer.js';
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
   const cache = arg('--cache') ?? '/tmp/shoal-flush-rows.bin';
   const outDir = arg('--write');
   const repeat = Number(arg('--repeat') ?? 1);
+  const fullSearch = process.argv.includes('--full-search');
   let shards: RowSet[];
   if (existsSync(cache)) shards = deserialize(readFileSync(cache)) as RowSet[];
   else {
@@ -75,6 +78,8 @@ async function main(): Promise<void> {
       rmSync(outDir, { recursive: true, force: true });
       mkdirSync(outDir, { recursive: true });
     }
+    // One set of choices per rep, as a fresh flush worker has.
+    const choices = fullSearch ? undefined : new EncodingChoices();
     let sortUs = 0;
     let encodeUs = 0;
     let bytes = 0;
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
       let d = process.cpuUsage(t);
       sortUs += d.user + d.system;
       t = process.cpuUsage();
-      const segments = encodeSegments(rows, order, ranges, { shard: s, genMin: 1, genMax: 1 });
+      const segments = encodeSegments(rows, order, ranges, { shard: s, genMin: 1, genMax: 1 }, choices);
       d = process.cpuUsage(t);
       encodeUs += d.user + d.system;
       for (const seg of segments) {

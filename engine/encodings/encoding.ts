@@ -36,6 +36,10 @@ export interface Encoding {
    * (e.g. frame-of-reference on non-integer floats).
    */
   analyze(values: Float64Array | Uint32Array | Uint8Array, kind: PhysicalKind, validity?: Uint8Array | null): number | null;
+  /**
+   * Encodes the block; throws when the encoding cannot represent it (where analyze would return
+   * null), which the sticky choice of choice.ts relies on to skip analyze.
+   */
   encode(values: Float64Array | Uint32Array | Uint8Array, kind: PhysicalKind, validity?: Uint8Array | null): Uint8Array;
   /**
    * Decodes `rowCount` values; writes into `out` when given (it has at least rowCount slots).

@@ -147,6 +147,28 @@ const EXPANDERS: Record<PhysicalKind, Expand> = {
   u8: new Function(`return ${expand.toString()}`)() as Expand,
 };
 
+/** The block: header, then the valid values `vals` in `encoding`. */
+function withHeader(encoding: Encoding, vals: Values, kind: PhysicalKind): Uint8Array {
+  const body = encoding.encode(vals, kind, null);
+  const bytes = new Uint8Array(HEADER_BYTES + body.length);
+  const view = new DataView(bytes.buffer);
+  view.setUint8(0, encoding.id);
+  view.setUint32(4, vals.length, true);
+  bytes.set(body, HEADER_BYTES);
+  return bytes;
+}
+
+/**
+ * A sparse block whose valid values are in `encoding` (a dense encoding the caller chose
+ * earlier), skipping the search for the best one; throws when the block is not sparse-shaped or
+ * `encoding` cannot hold its values. The inner encoding's id is byte 0 of every sparse block.
+ */
+export function encodeSparseWith(encoding: Encoding, values: Values, kind: PhysicalKind, validity: Uint8Array | null): Uint8Array {
+  const vals = compact(values, kind, validity);
+  if (vals === null) throw new Error(`${NAME}: block has no null rows holding the filler value`);
+  return withHeader(encoding, vals, kind);
+}
+
 /** The sparse encoding over the dense encodings `inner` (the registry passes its own list). */
 export function sparseOver(inner: readonly Encoding[]): Encoding {
   const byId = new Map(inner.map((e) => [e.id, e]));
@@ -164,14 +186,7 @@ export function sparseOver(inner: readonly Encoding[]): Encoding {
     encode(values: Values, kind: PhysicalKind, validity?: Uint8Array | null): Uint8Array {
       const vals = compact(values, kind, validity);
       if (vals === null) throw new Error(`${NAME}: block has no null rows holding the filler value`);
-      const { encoding } = bestInner(inner, vals, kind);
-      const body = encoding.encode(vals, kind, null);
-      const bytes = new Uint8Array(HEADER_BYTES + body.length);
-      const view = new DataView(bytes.buffer);
-      view.setUint8(0, encoding.id);
-      view.setUint32(4, vals.length, true);
-      bytes.set(body, HEADER_BYTES);
-      return bytes;
+      return withHeader(bestInner(inner, vals, kind).encoding, vals, kind);
     },
 
     decode(bytes: Uint8Array, kind: PhysicalKind, rowCount: number, out?: Values, validity?: Uint8Array | null): Values {

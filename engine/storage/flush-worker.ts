@@ -10,6 +10,7 @@
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { EncodingChoices } from '../encodings/choice.js';
 import { getDiskBudget, setDiskBudget } from './file-io.js';
 import type { FlushReply, FlushRequest } from './flush-pool.js';
 import { sortRows } from './row-order.js';
@@ -23,6 +24,8 @@ const WRITE_PARALLELISM = 4;
 
 const port = parentPort;
 if (port === null) throw new Error('flush-worker.ts must run in a worker thread');
+/** Sticky encoding choices, kept across shards and flushes (see choice.ts; compaction searches in full). */
+const choices = new EncodingChoices();
 const dictsByFlush = new Map<number, Map<number, string[]>>();
 
 port.on('message', (msg: FlushRequest) => {
@@ -53,7 +56,7 @@ async function runShard(msg: Extract<FlushRequest, { kind: 'shard' }>): Promise<
   try {
     const { order, ranges } = sortRows(rows.actorIds, rows.times);
     if (ranges.length > msg.seqCount) throw new Error(`${ranges.length} partitions where ${msg.seqCount} were reserved`);
-    const encoded = encodeSegments(rows, order, ranges, { shard: msg.shard, genMin: msg.genMin, genMax: msg.genMax });
+    const encoded = encodeSegments(rows, order, ranges, { shard: msg.shard, genMin: msg.genMin, genMax: msg.genMax }, choices);
     const segments: Extract<FlushReply, { ok: true }>['segments'] = encoded.map(({ footer, bytes }, k) => ({
       file: segmentName(msg.firstSeq + k, msg.shard, footer.partition),
       footer,

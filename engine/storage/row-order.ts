@@ -2,8 +2,8 @@
  * Sort order for flushes and compactions: rows grouped by time partition, then sorted by
  * (actor id, time, arrival). Arrival order is the input row order, so the sorts are stable.
  *
- * Cost: two counting passes (actor ids are dense, partitions few) and a time sort inside each
- * (partition, actor) run — runs are short, so that is nearly linear.
+ * Cost: one counting pass over the combined key (actor ids are dense, partitions few) and a
+ * time sort inside each (partition, actor) run — runs are short, so that is nearly linear.
  */
 
 export const PARTITION_MS = 86_400_000;
@@ -28,38 +28,126 @@ function countingSort(order: Uint32Array, key: Uint32Array, keyCount: number): U
   return out;
 }
 
-/** Sorts order[start, end) by (time, row) in place: insertion sort for short runs. */
-function sortRunByTime(order: Uint32Array, times: Float64Array, start: number, end: number): void {
-  if (end - start > 32) {
-    const run = Array.from(order.subarray(start, end));
-    run.sort((a, b) => times[a] - times[b] || a - b);
-    order.set(run, start);
+/** Row counts at or below which a run is insertion-sorted. */
+const INSERTION_MAX = 24;
+/** Rows per sort for which (time in day, row) fits a float64 integer: 2^26 × 2^27 = 2^53. */
+const PACKED_ROWS_MAX = 2 ** 26;
+let packedScratch = new Float64Array(0);
+
+/**
+ * Sorts order[start, end) by (time, row) in place: insertion sort for short runs; longer runs of
+ * integer times within `partStartMs`'s day sort one float64 key per row, (time - day start) ×
+ * 2^26 + row, natively; others by a comparator.
+ */
+function sortRunByTime(order: Uint32Array, times: Float64Array, start: number, end: number, partStartMs: number): void {
+  if (end - start <= INSERTION_MAX) {
+    for (let i = start + 1; i < end; i++) {
+      const row = order[i];
+      const t = times[row];
+      let j = i - 1;
+      while (j >= start && (times[order[j]] > t || (times[order[j]] === t && order[j] > row))) {
+        order[j + 1] = order[j];
+        j--;
+      }
+      order[j + 1] = row;
+    }
     return;
   }
-  for (let i = start + 1; i < end; i++) {
-    const row = order[i];
-    const t = times[row];
-    let j = i - 1;
-    while (j >= start && (times[order[j]] > t || (times[order[j]] === t && order[j] > row))) {
-      order[j + 1] = order[j];
-      j--;
+  const len = end - start;
+  if (packedScratch.length < len) packedScratch = new Float64Array(Math.max(len, packedScratch.length * 2));
+  const keys = packedScratch.subarray(0, len);
+  let packable = true;
+  for (let k = 0; k < len; k++) {
+    const row = order[start + k];
+    const dt = times[row] - partStartMs;
+    // Within the day and an integer (a fractional or out-of-day time takes the comparator).
+    if (!(dt >= 0 && dt < PARTITION_MS && dt === Math.floor(dt)) || row >= PACKED_ROWS_MAX) {
+      packable = false;
+      break;
     }
-    order[j + 1] = row;
+    keys[k] = dt * PACKED_ROWS_MAX + row;
   }
+  if (packable) {
+    keys.sort();
+    for (let k = 0; k < len; k++) order[start + k] = keys[k] % PACKED_ROWS_MAX;
+    return;
+  }
+  const run = Array.from(order.subarray(start, end));
+  run.sort((a, b) => times[a] - times[b] || a - b);
+  order.set(run, start);
+}
+
+/** Partition buckets × actors at most for the one-pass sort (its count array). */
+function oneKeyLimit(n: number): number {
+  return Math.max(1 << 16, 2 * n);
 }
 
 /**
  * Returns the row order sorted by (partition, actor, time, row) and the row range of each
  * partition within it, in ascending partition order.
+ *
+ * One stable counting sort by the combined key (partition, actor) when partitions × actors is
+ * small next to the row count (the usual case: a flush spans a few days); else a counting sort
+ * by actor and then a stable one by partition. Runs of equal key are then sorted by time.
  */
 export function sortRows(actorIds: Uint32Array, times: Float64Array): { order: Uint32Array; ranges: PartitionRange[] } {
   const n = times.length;
-  let order: Uint32Array = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  if (n === 0) return { order, ranges: [] };
-
+  if (n === 0) return { order: new Uint32Array(0), ranges: [] };
   let maxActor = 0;
   for (let i = 0; i < n; i++) if (actorIds[i] > maxActor) maxActor = actorIds[i];
+  let minPart = Infinity;
+  let maxPart = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const p = Math.floor(times[i] / PARTITION_MS);
+    if (p < minPart) minPart = p;
+    if (p > maxPart) maxPart = p;
+  }
+  const actors = maxActor + 1;
+  const partCount = maxPart - minPart + 1;
+  if (partCount * actors <= oneKeyLimit(n)) return sortByOneKey(actorIds, times, actors, minPart, partCount);
+  return sortInTwoPasses(actorIds, times, maxActor);
+}
+
+/** sortRows by one counting sort over (partition - minPart) × actors + actor. */
+function sortByOneKey(
+  actorIds: Uint32Array,
+  times: Float64Array,
+  actors: number,
+  minPart: number,
+  partCount: number,
+): { order: Uint32Array; ranges: PartitionRange[] } {
+  const n = times.length;
+  const buckets = partCount * actors;
+  const keys = new Uint32Array(n);
+  const starts = new Uint32Array(buckets + 1);
+  for (let i = 0; i < n; i++) {
+    const key = (Math.floor(times[i] / PARTITION_MS) - minPart) * actors + actorIds[i];
+    keys[i] = key;
+    starts[key + 1]++;
+  }
+  for (let b = 0; b < buckets; b++) starts[b + 1] += starts[b];
+  const order = new Uint32Array(n);
+  const next = starts.slice(0, buckets);
+  for (let i = 0; i < n; i++) order[next[keys[i]]++] = i;
+  const ranges: PartitionRange[] = [];
+  for (let p = 0; p < partCount; p++) {
+    const from = starts[p * actors];
+    const to = starts[(p + 1) * actors];
+    if (from === to) continue;
+    const partStartMs = (minPart + p) * PARTITION_MS;
+    for (let b = p * actors; b < (p + 1) * actors; b++) {
+      if (starts[b + 1] - starts[b] > 1) sortRunByTime(order, times, starts[b], starts[b + 1], partStartMs);
+    }
+    ranges.push({ partition: minPart + p, start: from, end: to });
+  }
+  return { order, ranges };
+}
+
+/** sortRows for many partitions × actors: by actor, then stably by partition, then runs by time. */
+function sortInTwoPasses(actorIds: Uint32Array, times: Float64Array, maxActor: number): { order: Uint32Array; ranges: PartitionRange[] } {
+  const n = times.length;
+  let order: Uint32Array = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   order = countingSort(order, actorIds, maxActor + 1);
 
   let minPart = Infinity;
@@ -85,12 +173,12 @@ export function sortRows(actorIds: Uint32Array, times: Float64Array): { order: U
     let runStart = start;
     while (end < n && parts[order[end]] === p) {
       if (actorIds[order[end]] !== actorIds[order[runStart]]) {
-        sortRunByTime(order, times, runStart, end);
+        sortRunByTime(order, times, runStart, end, p * PARTITION_MS);
         runStart = end;
       }
       end++;
     }
-    sortRunByTime(order, times, runStart, end);
+    sortRunByTime(order, times, runStart, end, p * PARTITION_MS);
     ranges.push({ partition: p, start, end });
     start = end;
   }

@@ -64,20 +64,19 @@ interface RawGather {
   nc: number;
   min: number;
   max: number;
-  firstValid: number;
 }
 
 function finishGather(g: RawGather, validity: Uint8Array): Gathered {
   const n = g.values.length;
-  if (g.firstValid > 0) g.values.fill(g.values[g.firstValid], 0, g.firstValid);
   if (g.nc === n) return { values: g.values, validity, nc: n, min: null, max: null };
   return { values: g.values, validity: g.nc === 0 ? null : validity, nc: g.nc, min: g.min, max: g.max };
 }
 
 /**
- * out[i] = src[rows[i]] with validity, null count, min and max. One loop per array type: a
- * single loop over all three sees polymorphic element accesses and runs several times slower.
- * The loop without a source bitmap has no null branch.
+ * out[i] = src[rows[i]] with validity, null count, min and max; a null row takes the previous
+ * valid row's value, leading nulls the first valid one. One copy per array type: a single
+ * function over all three sees polymorphic element accesses and runs several times slower. The
+ * loop without a source bitmap has no null handling at all.
  */
 function gatherF64(out: Float64Array, src: Float64Array, srcValidity: Uint8Array | null, rows: Uint32Array, validity: Uint8Array): RawGather {
   const n = rows.length;
@@ -90,30 +89,35 @@ function gatherF64(out: Float64Array, src: Float64Array, srcValidity: Uint8Array
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    return { values: out, nc: 0, min, max, firstValid: n === 0 ? -1 : 0 };
+    return { values: out, nc: 0, min, max };
   }
+  let i = 0;
+  while (i < n && (srcValidity[rows[i] >> 3] & (1 << (rows[i] & 7))) === 0) i++;
+  if (i === n) {
+    out.fill(0);
+    return { values: out, nc: n, min, max };
+  }
+  // `last`: the source row whose value row i takes, i.e. the latest valid row, and before the
+  // first valid row the first one. Branchless, since validity is unpredictable row to row:
+  // if (valid) last = r; out[i] = src[last]
+  let last = rows[i];
   let nc = 0;
-  let filler = 0;
-  let firstValid = -1;
-  for (let i = 0; i < n; i++) {
+  for (i = 0; i < n; i++) {
     const r = rows[i];
-    if ((srcValidity[r >> 3] & (1 << (r & 7))) === 0) {
-      out[i] = filler;
-      nc++;
-      continue;
-    }
-    const v = src[r];
+    const valid = (srcValidity[r >> 3] >> (r & 7)) & 1;
+    last = valid * r + (1 - valid) * last;
+    const v = src[last];
     out[i] = v;
-    filler = v;
-    if (firstValid < 0) firstValid = i;
-    validity[i >> 3] |= 1 << (i & 7);
+    nc += 1 - valid;
+    validity[i >> 3] |= valid << (i & 7);
+    // Every value taken is a valid row's, so min and max need no validity test.
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { values: out, nc, min, max, firstValid };
+  return { values: out, nc, min, max };
 }
 
-/** gatherF64 for u32 codes: the same loop, typed apart so each stays monomorphic. */
+/** gatherF64 for u32 codes, typed apart so each stays monomorphic. */
 function gatherU32(out: Uint32Array, src: Uint32Array, srcValidity: Uint8Array | null, rows: Uint32Array, validity: Uint8Array): RawGather {
   const n = rows.length;
   let min = Infinity;
@@ -125,30 +129,35 @@ function gatherU32(out: Uint32Array, src: Uint32Array, srcValidity: Uint8Array |
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    return { values: out, nc: 0, min, max, firstValid: n === 0 ? -1 : 0 };
+    return { values: out, nc: 0, min, max };
   }
+  let i = 0;
+  while (i < n && (srcValidity[rows[i] >> 3] & (1 << (rows[i] & 7))) === 0) i++;
+  if (i === n) {
+    out.fill(0);
+    return { values: out, nc: n, min, max };
+  }
+  // `last`: the source row whose value row i takes, i.e. the latest valid row, and before the
+  // first valid row the first one. Branchless, since validity is unpredictable row to row:
+  // if (valid) last = r; out[i] = src[last]
+  let last = rows[i];
   let nc = 0;
-  let filler = 0;
-  let firstValid = -1;
-  for (let i = 0; i < n; i++) {
+  for (i = 0; i < n; i++) {
     const r = rows[i];
-    if ((srcValidity[r >> 3] & (1 << (r & 7))) === 0) {
-      out[i] = filler;
-      nc++;
-      continue;
-    }
-    const v = src[r];
+    const valid = (srcValidity[r >> 3] >> (r & 7)) & 1;
+    last = valid * r + (1 - valid) * last;
+    const v = src[last];
     out[i] = v;
-    filler = v;
-    if (firstValid < 0) firstValid = i;
-    validity[i >> 3] |= 1 << (i & 7);
+    nc += 1 - valid;
+    validity[i >> 3] |= valid << (i & 7);
+    // Every value taken is a valid row's, so min and max need no validity test.
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { values: out, nc, min, max, firstValid };
+  return { values: out, nc, min, max };
 }
 
-/** gatherF64 for u8 booleans: the same loop, typed apart so each stays monomorphic. */
+/** gatherF64 for u8 booleans, typed apart so each stays monomorphic. */
 function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | null, rows: Uint32Array, validity: Uint8Array): RawGather {
   const n = rows.length;
   let min = Infinity;
@@ -160,27 +169,32 @@ function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | nu
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    return { values: out, nc: 0, min, max, firstValid: n === 0 ? -1 : 0 };
+    return { values: out, nc: 0, min, max };
   }
+  let i = 0;
+  while (i < n && (srcValidity[rows[i] >> 3] & (1 << (rows[i] & 7))) === 0) i++;
+  if (i === n) {
+    out.fill(0);
+    return { values: out, nc: n, min, max };
+  }
+  // `last`: the source row whose value row i takes, i.e. the latest valid row, and before the
+  // first valid row the first one. Branchless, since validity is unpredictable row to row:
+  // if (valid) last = r; out[i] = src[last]
+  let last = rows[i];
   let nc = 0;
-  let filler = 0;
-  let firstValid = -1;
-  for (let i = 0; i < n; i++) {
+  for (i = 0; i < n; i++) {
     const r = rows[i];
-    if ((srcValidity[r >> 3] & (1 << (r & 7))) === 0) {
-      out[i] = filler;
-      nc++;
-      continue;
-    }
-    const v = src[r];
+    const valid = (srcValidity[r >> 3] >> (r & 7)) & 1;
+    last = valid * r + (1 - valid) * last;
+    const v = src[last];
     out[i] = v;
-    filler = v;
-    if (firstValid < 0) firstValid = i;
-    validity[i >> 3] |= 1 << (i & 7);
+    nc += 1 - valid;
+    validity[i >> 3] |= valid << (i & 7);
+    // Every value taken is a valid row's, so min and max need no validity test.
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { values: out, nc, min, max, firstValid };
+  return { values: out, nc, min, max };
 }
 
 /**

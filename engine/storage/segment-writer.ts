@@ -11,6 +11,7 @@
 import { Packr } from 'msgpackr';
 import { close, closeSync, fsync, fsyncSync, open, openSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import type { EncodingChoices } from '../encodings/choice.js';
 import { compressIfPays, encodeBest, encodeDict, type PhysicalKind } from '../encodings/index.js';
 import { ioError, writeAll, writeAllAsync } from './file-io.js';
 import {
@@ -47,8 +48,9 @@ class FileBuffer {
     return at;
   }
 
-  blob(payload: Uint8Array): BlobRef {
-    const { compressed, bytes } = compressIfPays(payload);
+  /** Appends a blob, LZ4-compressed when `tryLz4` and that pays. */
+  blob(payload: Uint8Array, tryLz4 = true): BlobRef {
+    const { compressed, bytes } = tryLz4 ? compressIfPays(payload) : { compressed: false, bytes: payload };
     const o = this.push(bytes);
     return { o, l: bytes.length, c: crc32(bytes), z: compressed ? 1 : 0, r: payload.length };
   }
@@ -58,16 +60,36 @@ function kindOf(col: TypedColumn): PhysicalKind {
   return col.type === 'number' ? 'f64' : col.type === 'boolean' ? 'u8' : 'u32';
 }
 
-/** Writes an encoded block of `values` (already gathered) with an optional validity bitmap. */
+/**
+ * Writes an encoded block of `values` (already gathered) with an optional validity bitmap: the
+ * best encoding by full search, or with `choices` the column's sticky choice (choice.ts).
+ */
 function writeBlock(
   file: FileBuffer,
   values: Float64Array | Uint32Array | Uint8Array,
   kind: PhysicalKind,
   validity: Uint8Array | null,
   zone: { min: number | string | null; max: number | string | null; nc: number },
+  column: string,
+  choices: EncodingChoices | undefined,
 ): BlockRef {
-  const { encodingId, payload } = encodeBlockPayload(values, kind, validity);
-  return { ...file.blob(payload), e: encodingId, vl: validity === null ? 0 : validity.length, ...zone };
+  if (choices === undefined) {
+    const { encodingId, payload } = encodeBlockPayload(values, kind, validity);
+    return { ...file.blob(payload), e: encodingId, vl: validity === null ? 0 : validity.length, ...zone };
+  }
+  const chosen = choices.encode(column, values, kind, validity);
+  const blob = file.blob(withValidity(validity, chosen.bytes), chosen.tryLz4);
+  if (chosen.searched) choices.lz4Paid(column, kind, blob.z === 1);
+  return { ...blob, e: chosen.encodingId, vl: validity === null ? 0 : validity.length, ...zone };
+}
+
+/** The validity bitmap (when any) in front of the encoded values. */
+function withValidity(validity: Uint8Array | null, bytes: Uint8Array): Uint8Array {
+  if (validity === null) return bytes;
+  const payload = new Uint8Array(validity.length + bytes.length);
+  payload.set(validity, 0);
+  payload.set(bytes, validity.length);
+  return payload;
 }
 
 /**
@@ -80,11 +102,7 @@ export function encodeBlockPayload(
   validity: Uint8Array | null,
 ): { encodingId: number; payload: Uint8Array } {
   const { encodingId, bytes } = encodeBest(values, kind, validity);
-  if (validity === null) return { encodingId, payload: bytes };
-  const payload = new Uint8Array(validity.length + bytes.length);
-  payload.set(validity, 0);
-  payload.set(bytes, validity.length);
-  return { encodingId, payload };
+  return { encodingId, payload: withValidity(validity, bytes) };
 }
 
 /** Rows of one segment within a shard's sorted order, and its time partition. */
@@ -127,6 +145,7 @@ export function encodeSegments(
   order: Uint32Array,
   ranges: readonly SegmentRange[],
   shard: Omit<SegmentPlacement, 'partition'>,
+  choices?: EncodingChoices,
 ): { footer: SegmentFooter; bytes: Buffer }[] {
   const parts: SegmentParts[] = ranges.map((r) => {
     const file = new FileBuffer();
@@ -140,7 +159,7 @@ export function encodeSegments(
   ranges.forEach((r, k) => {
     const part = parts[k];
     for (const g of gatherRange(actorCol, order.subarray(r.start, r.end), ROW_GROUP_ROWS)) {
-      part.actor.push(writeBlock(part.file, g.values, 'u32', null, { min: g.min, max: g.max, nc: 0 }));
+      part.actor.push(writeBlock(part.file, g.values, 'u32', null, { min: g.min, max: g.max, nc: 0 }, actorCol.name, choices));
     }
   });
   ranges.forEach((r, k) => {
@@ -148,12 +167,12 @@ export function encodeSegments(
     for (const g of gatherRange(timeCol, order.subarray(r.start, r.end), ROW_GROUP_ROWS)) {
       if ((g.min as number) < part.minTimeMs) part.minTimeMs = g.min as number;
       if ((g.max as number) > part.maxTimeMs) part.maxTimeMs = g.max as number;
-      part.time.push(writeBlock(part.file, g.values, 'f64', null, { min: g.min, max: g.max, nc: 0 }));
+      part.time.push(writeBlock(part.file, g.values, 'f64', null, { min: g.min, max: g.max, nc: 0 }, timeCol.name, choices));
     }
   });
   for (const col of rows.columns) {
     ranges.forEach((r, k) => {
-      const meta = encodeColumn(parts[k].file, col, order.subarray(r.start, r.end));
+      const meta = encodeColumn(parts[k].file, col, order.subarray(r.start, r.end), choices);
       if (meta !== null) parts[k].columns.push(meta);
     });
   }
@@ -161,7 +180,7 @@ export function encodeSegments(
 }
 
 /** Gathers and writes one column's blocks of one segment; null when the segment holds no value of it. */
-function encodeColumn(file: FileBuffer, col: TypedColumn, order: Uint32Array): ColumnMeta | null {
+function encodeColumn(file: FileBuffer, col: TypedColumn, order: Uint32Array, choices: EncodingChoices | undefined): ColumnMeta | null {
   // Gather every block first (the random reads), then code strings from the gathered copies.
   const groups = gatherRange(col, order, ROW_GROUP_ROWS);
   const sd = col.type === 'string' ? segmentDict(col.dict!, groups) : null;
@@ -173,7 +192,7 @@ function encodeColumn(file: FileBuffer, col: TypedColumn, order: Uint32Array): C
     meta.blocks.push(
       gathered.nc === gathered.values.length
         ? null
-        : writeBlock(file, gathered.values, kindOf(col), gathered.validity, { min: gathered.min, max: gathered.max, nc: gathered.nc }),
+        : writeBlock(file, gathered.values, kindOf(col), gathered.validity, { min: gathered.min, max: gathered.max, nc: gathered.nc }, col.name, choices),
     );
   }
   if (meta.nullCount === order.length) return null;
