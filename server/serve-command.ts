@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { QueryPool, Store } from '../engine/index.js';
+import { lowerFlushThreadPriority } from '../engine/storage/flush-pool.js';
 import { buildApp, type QueryLimitOptions } from './app.js';
 import { apiKeysFromEnv } from './auth.js';
 import { loadDemo } from './cli/demo-command.js';
@@ -23,6 +24,12 @@ Query limits: SHOAL_QUERY_MAX_GROUPS (default 1000000), SHOAL_QUERY_MEMORY_MB (d
 `;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Nice levels below the main thread for the flush threads, as for the parse threads
+ * (parse-worker-entry.ts): background work gives way to queries and commits.
+ */
+const FLUSH_NICENESS = 5;
 
 /** Query limits from SHOAL_QUERY_MAX_GROUPS and SHOAL_QUERY_MEMORY_MB (unset or invalid: the engine's defaults). */
 export function queryLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): QueryLimitOptions {
@@ -59,6 +66,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   }
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   const dataDir = values.data ?? process.env.SHOAL_DATA ?? './data';
+  lowerFlushThreadPriority(FLUSH_NICENESS);
   const store = await Store.open(dataDir);
   if (values['demo-if-empty'] && store.tableNames().length === 0) {
     await loadDemo({ dataDir, store, events: Number(values['demo-events'] ?? 300_000) });

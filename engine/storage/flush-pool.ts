@@ -71,8 +71,31 @@ const slots: (Slot | null)[] = new Array(FLUSH_WORKERS).fill(null);
 let nextId = 1;
 let nextFlushId = 1;
 
+/** Nice levels added to flush threads started from now on (set by the server; 0: the process's). */
+let flushNiceness = 0;
+
+/**
+ * Runs flush threads started from now on `niceness` levels (0..19) below the process, so a
+ * server's queries and ingest commits win the CPU while a flush runs (Linux: per-thread
+ * setpriority; elsewhere a no-op).
+ */
+export function lowerFlushThreadPriority(niceness: number): void {
+  flushNiceness = niceness;
+}
+
+/** The flush worker's entry, behind a tiny module that first lowers the thread's priority when asked. */
+function flushWorkerUrl(): URL {
+  const entry = workerEntryUrl(import.meta.url, 'flush-worker');
+  if (flushNiceness <= 0) return entry;
+  const boot =
+    "import { readlinkSync } from 'node:fs'; import { getPriority, setPriority } from 'node:os';" +
+    `try { const tid = Number(readlinkSync('/proc/thread-self').split('/').pop()); setPriority(tid, Math.min(19, getPriority(tid) + ${flushNiceness})); } catch {}` +
+    `await import(${JSON.stringify(entry.href)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
+}
+
 function startSlot(index: number): Slot {
-  const w = new Worker(workerEntryUrl(import.meta.url, 'flush-worker'));
+  const w = new Worker(flushWorkerUrl());
   w.unref();
   const slot: Slot = { worker: w, pending: new Map() };
   w.on('message', (reply: FlushReply) => {
