@@ -184,10 +184,25 @@ function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number
     for (let k = 0; k < bytes; k++) valid += POPCOUNT[src.validity[k]];
     nulls = n - valid;
   } else {
-    for (let j = 0; j < n; j++) {
-      if ((src.validity[j >> 3] & (1 << (j & 7))) !== 0) setValid(col.validity, base + j);
-      else nulls++;
+    // Unaligned: each source byte straddles two tail bytes. The tail's bits from `base` on are
+    // clear (appends only write past rowCount), so OR-ing shifted bytes in is enough.
+    // Equivalent to: for each row j valid in src, setValid(col.validity, base + j).
+    const bytes = (n + 7) >> 3;
+    const shift = base & 7;
+    const at = base >> 3;
+    const dst = col.validity;
+    const srcBits = src.validity;
+    let valid = 0;
+    for (let k = 0; k < bytes; k++) {
+      // Bits past n in the last byte are not the part's: mask them off.
+      const b = k === bytes - 1 && (n & 7) !== 0 ? srcBits[k] & ((1 << (n & 7)) - 1) : srcBits[k];
+      if (b === 0) continue;
+      valid += POPCOUNT[b];
+      dst[at + k] |= (b << shift) & 0xff;
+      const high = b >> (8 - shift);
+      if (high !== 0) dst[at + k + 1] |= high;
     }
+    nulls = n - valid;
   }
   col.nullCount += nulls;
 }

@@ -1,0 +1,55 @@
+/**
+ * Tail appends: parts of any length, at any row offset (byte-aligned or not), with and without
+ * validity bitmaps, leave every row's value and null state and each column's null count as a
+ * per-row reference says, including columns missing from some parts.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Tail } from '../../engine/storage/tail.js';
+import { isSet, type TypedColumn } from '../../engine/storage/typed-column.js';
+import type { ShardPart } from '../../engine/storage/wal-record.js';
+
+/** A part's rows: per row, a number, null, or absent column (undefined). */
+const partArb = fc.record({
+  rows: fc.array(fc.oneof(fc.double({ noNaN: true }), fc.constant(null)), { minLength: 1, maxLength: 40 }),
+  hasColumn: fc.boolean(),
+  allValidAsNull: fc.boolean(),
+});
+
+function partOf(rows: (number | null)[], hasColumn: boolean, allValidAsNull: boolean): ShardPart {
+  const n = rows.length;
+  const columns: TypedColumn[] = [];
+  if (hasColumn) {
+    const validity = new Uint8Array((n + 7) >> 3);
+    rows.forEach((v, j) => {
+      if (v !== null) validity[j >> 3] |= 1 << (j & 7);
+    });
+    const allValid = rows.every((v) => v !== null);
+    columns.push({ name: 'x', type: 'number', values: Float64Array.from(rows, (v) => v ?? 0), validity: allValid && allValidAsNull ? null : validity });
+  }
+  return { batchId: 1, parts: 1, shard: 0, rowCount: n, times: new Float64Array(n), actorValues: ['a'], actorCodes: new Uint32Array(n), columns, typeErrors: [] };
+}
+
+describe('Tail.append', () => {
+  it('keeps every value and null at any offset', () => {
+    fc.assert(
+      fc.property(fc.array(partArb, { minLength: 1, maxLength: 12 }), (parts) => {
+        const tail = new Tail(0, 1);
+        const want: (number | null)[] = [];
+        for (const p of parts) {
+          tail.append(partOf(p.rows, p.hasColumn, p.allValidAsNull), Uint32Array.of(0));
+          for (const v of p.rows) want.push(p.hasColumn ? v : null);
+        }
+        const col = tail.columns.get('x');
+        if (col === undefined) {
+          expect(parts.every((p) => !p.hasColumn)).toBe(true);
+          return;
+        }
+        const got = want.map((_, r) => (isSet(col.validity, r) ? col.values[r] : null));
+        expect(got).toEqual(want);
+        expect(col.nullCount).toBe(want.filter((v) => v === null).length);
+      }),
+      { numRuns: 300, verbose: true },
+    );
+  });
+});
