@@ -201,35 +201,41 @@ function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | nu
  * Scratch per source dictionary, reused across the segments of one flush (a generation's tails
  * share their dictionaries, and each tail is cut into one segment per partition):
  * `stamp[code] === epoch` marks a code used by the current segment, so finding the used codes
- * costs the segment's rows, not the dictionary's length; `rank` orders the whole dictionary
- * once, so each segment sorts integers rather than strings.
+ * costs the segment's rows, not the dictionary's length. A small dictionary is ranked once
+ * (`rank`), so each segment sorts integers rather than strings; a large one (session ids) is
+ * not: ranking it costs ~2 µs a string, while each segment sorts only the strings it uses,
+ * and most strings of a large dictionary are used by one segment or two.
  */
 interface DictScratch {
   stamp: Int32Array;
   remap: Uint32Array;
   epoch: number;
-  /** rank[code]: position of the string in sorted order; codeAt[rank] inverts it. */
-  rank: Uint32Array;
-  codeAt: Uint32Array;
+  /** rank[code]: position of the string in sorted order; codeAt[rank] inverts it. Small dictionaries only. */
+  rank: Uint32Array | null;
+  codeAt: Uint32Array | null;
 }
 const dictScratch = new WeakMap<string[], DictScratch>();
+/** Dictionaries longer than this are not ranked as a whole. */
+const RANKED_MAX = 4096;
 
 function scratchFor(source: string[]): DictScratch {
   const s = dictScratch.get(source);
-  if (s !== undefined && s.rank.length === source.length) return s;
-  // The default sort orders strings by UTF-16 code units, as `<` does, natively and much faster
-  // than a comparator over indices; the entries are distinct, so a map gives each its rank.
-  const sorted = source.slice().sort();
-  const rankOf = new Map<string, number>();
-  for (let r = 0; r < sorted.length; r++) rankOf.set(sorted[r], r);
-  const rank = new Uint32Array(source.length);
-  const codeAt = new Uint32Array(source.length);
-  for (let c = 0; c < source.length; c++) {
-    const r = rankOf.get(source[c])!;
-    rank[c] = r;
-    codeAt[r] = c;
+  if (s !== undefined && s.stamp.length === source.length) return s;
+  const fresh: DictScratch = { stamp: new Int32Array(source.length), remap: new Uint32Array(source.length), epoch: 0, rank: null, codeAt: null };
+  if (source.length <= RANKED_MAX) {
+    // The default sort orders strings by UTF-16 code units, as `<` does, natively and much faster
+    // than a comparator over indices; the entries are distinct, so a map gives each its rank.
+    const sorted = source.slice().sort();
+    const rankOf = new Map<string, number>();
+    for (let r = 0; r < sorted.length; r++) rankOf.set(sorted[r], r);
+    fresh.rank = new Uint32Array(source.length);
+    fresh.codeAt = new Uint32Array(source.length);
+    for (let c = 0; c < source.length; c++) {
+      const r = rankOf.get(source[c])!;
+      fresh.rank[c] = r;
+      fresh.codeAt[r] = c;
+    }
   }
-  const fresh: DictScratch = { stamp: new Int32Array(source.length), remap: new Uint32Array(source.length), epoch: 0, rank, codeAt };
   dictScratch.set(source, fresh);
   return fresh;
 }
@@ -241,8 +247,8 @@ function scratchFor(source: string[]): DictScratch {
 export function segmentDict(source: string[], groups: Gathered[]): { dict: string[]; remap: Uint32Array } {
   const scratch = scratchFor(source);
   const epoch = ++scratch.epoch;
-  const { stamp, rank, codeAt } = scratch;
-  const usedRanks: number[] = [];
+  const { stamp, remap, rank, codeAt } = scratch;
+  const used: number[] = [];
   for (const g of groups) {
     if (g.min === null) continue; // every row null
     const values = g.values as Uint32Array;
@@ -251,17 +257,25 @@ export function segmentDict(source: string[], groups: Gathered[]): { dict: strin
       const c = values[i];
       if (stamp[c] !== epoch) {
         stamp[c] = epoch;
-        usedRanks.push(rank[c]);
+        used.push(c);
       }
     }
   }
-  const sorted = Uint32Array.from(usedRanks).sort();
-  const remap = scratch.remap;
-  const dict: string[] = new Array(sorted.length);
-  for (let k = 0; k < sorted.length; k++) {
-    const c = codeAt[sorted[k]];
-    dict[k] = source[c];
-    remap[c] = k;
+  let codes: ArrayLike<number>;
+  if (rank !== null && codeAt !== null) {
+    const ranks = new Uint32Array(used.length);
+    for (let k = 0; k < used.length; k++) ranks[k] = rank[used[k]];
+    ranks.sort();
+    for (let k = 0; k < ranks.length; k++) ranks[k] = codeAt[ranks[k]];
+    codes = ranks;
+  } else {
+    // By UTF-16 code units, as the default sort and `<` order strings.
+    codes = used.sort((a, b) => (source[a] < source[b] ? -1 : 1));
+  }
+  const dict: string[] = new Array(codes.length);
+  for (let k = 0; k < codes.length; k++) {
+    dict[k] = source[codes[k]];
+    remap[codes[k]] = k;
   }
   return { dict, remap };
 }

@@ -86,11 +86,14 @@ function shardRows(r: Rand, n: number, days: number, numberShape: 'int' | 'fract
     for (let i = 0; i < n; i++) if (r() < density) v[i >> 3] |= 1 << (i & 7);
     return v;
   };
+  const sessions = Array.from({ length: 5000 }, (_, k) => `s${((k * 7919) % 5000).toString(16)}`);
   const numbers = Float64Array.from({ length: n }, () => (numberShape === 'int' ? below(r, 1000) : below(r, 1000) / 7));
   const columns: TypedColumn[] = [
     { name: 'ms', type: 'number', values: numbers, validity: bitmap(0.3) },
     { name: 'page', type: 'string', values: Uint32Array.from({ length: n }, () => below(r, dict.length)), validity: bitmap(0.8), dict },
     { name: 'ok', type: 'boolean', values: Uint8Array.from({ length: n }, () => below(r, 2)), validity: null },
+    // Large enough that segments sort the strings they use rather than ranking the dictionary.
+    { name: 'sid', type: 'string', values: Uint32Array.from({ length: n }, () => below(r, sessions.length)), validity: bitmap(0.9), dict: sessions },
   ];
   return { rowCount: n, actorIds, times, columns };
 }
