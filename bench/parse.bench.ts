@@ -4,6 +4,8 @@
  *  - `JSON.parse` of each line alone (the baseline: no flattening, no batch);
  *  - the JSON.parse path to EventBatches (parse, flatten, actor/time, columns), one thread;
  *  - the byte-level fast path to the same EventBatches, one thread;
+ *  - the fast path as a parse worker runs it: coded against the thread's stream dictionaries and
+ *    put in wire form (encodeBatch), then decoded as the reading thread does (one thread);
  *  - readEvents on a file: on the calling thread alone (read, chunk, parse), then with worker
  *    threads (chunks parsed by workers and by the calling thread), whole runs including worker
  *    start-up.
@@ -16,6 +18,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Bench } from 'tinybench';
+import { decodeBatch, DictMirrors, DictStreams, encodeBatch } from '../ingest/batch-wire.js';
 import { readEvents } from '../ingest/index.js';
 import { parseTask, type ChunkContext } from '../ingest/parse-chunk.js';
 import { mulberry32 } from './generator/rng.js';
@@ -100,6 +103,14 @@ bench.add('JSON.parse path → EventBatch, 1 thread', () => {
 });
 bench.add('fast path → EventBatch, 1 thread', () => {
   sink += parseAll(true);
+});
+const streams = new DictStreams();
+const mirrors = new DictMirrors();
+bench.add('fast path → wire form → decoded, 1 thread (a worker and the reader)', () => {
+  for (const part of parts) {
+    const transfer: ArrayBuffer[] = [];
+    sink += decodeBatch(encodeBatch(parseTask(part, null, ctx, 1, streams), transfer, streams), mirrors).count;
+  }
 });
 for (const workers of [0, WORKERS]) {
   bench.add(`readEvents(file), ${workers === 0 ? 'no workers' : `${workers} workers`}`, async () => {

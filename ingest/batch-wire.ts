@@ -1,13 +1,15 @@
 /**
- * The form an EventBatch takes between a parse worker and the reading thread. Structured clone
- * copies every string of a Value[] one by one, and the reading thread pays for rebuilding them;
- * so number columns travel as transferred Float64Arrays and string columns as a dictionary plus
- * transferred codes (each distinct string cloned once). Columns mixing types travel as plain
- * arrays. The dictionary is built here, on the worker, even for mostly distinct strings: the
- * reading thread's storage work (routing, dictionary coding) then runs on codes.
+ * The form an EventBatch takes between a parse worker and the reading thread. A worker builds
+ * its batches in typed form against its stream dictionaries (batch-builder.ts,
+ * string-streams.ts): number columns as Float64Arrays, string columns as codes. So the wire
+ * form is that batch as it is, its typed arrays transferred (not copied), plus each dictionary's
+ * strings that are new since the worker's previous message (each distinct string crosses once
+ * per worker). Columns mixing types travel as plain arrays. The reading thread appends the new
+ * strings to its mirrors of the worker's dictionaries, and storage routes and codes the batch
+ * by code, caching its work per dictionary.
  *
- * On the reading thread the batch keeps this typed form (`EventBatch.typed`, what storage
- * reads); its `actors` and `columns` arrays are rebuilt only if someone asks for them.
+ * A batch in plain form (or coded against other dictionaries) is encoded value by value
+ * (`encodeColumn`), as tests and callers with hand-made batches need.
  */
 import type { Value } from '../engine/types.js';
 import type { BatchColumn, EventBatch, Reject, TypedBatch } from './batch.js';

@@ -36,9 +36,10 @@ export interface EventBatch {
   /** Lines consumed from the source (accepted + rejected), for accounting. */
   lineCount: number;
   /**
-   * The actor and other columns in typed form, when the parser produced them (batches from
-   * parse workers do). Storage reads these instead of `actors`/`columns`: no per-value type
-   * checks and no string hashing per row. Same rows, same values, same column order.
+   * The actor and other columns in typed form: every batch from the parsers has it (they build
+   * it directly, see batch-builder.ts; `actors` and `columns` are then made from it on first
+   * use). Storage reads these instead of `actors`/`columns`: no per-value type checks and no
+   * string hashing per row. Same rows, same values, same column order.
    */
   typed?: TypedBatch;
 }
