@@ -5,7 +5,8 @@
  * sources) over a data directory loaded once from a generated NDJSON file and cached in
  * bench/out/. Writes bench/results/load.json and load.md; never asserts.
  *
- *   npm run bench:load -- [--events 10e6] [--duration 15] [--connections 4] [--server src|dist|DIR] [--skip heavy] [--node-args='--cpu-prof ...'] [--out-name load]
+ *   npm run bench:load -- [--events 10e6] [--duration 15] [--connections 4] [--server src|dist|DIR] [--skip heavy] [--rounds N]
+ *     [--node-args='--cpu-prof ...'] [--out-name load]
  *   npm run bench:load -- --data bench/out/query-stores-100m/shoal [--table events] ...
  *
  * `--data DIR` serves an existing data directory (its table `events`, or `--table`) instead of
@@ -16,6 +17,10 @@
  * runs the sources through tsx, whose loader every worker thread also has to start; `--server DIR`
  * runs another compiled tree (DIR/server/cli.js, e.g. `.build-x/dist` from
  * `npx tsc -p tsconfig.build.json --outDir .build-x/dist`).
+ *
+ * `--rounds N` adds the small query alone and under a bulk ingest in N alternating windows
+ * (pooled per condition), which a shared machine's drifting load skews far less than two long
+ * windows one after the other.
  *
  * Target (issue 5): the small query's p99 under load stays under 3x its p99 alone, and HTTP
  * ingest sustains >= 500k events/s.
@@ -187,9 +192,11 @@ function markdown(report: Record<string, unknown>, phases: Phase[], ingest: Inge
   md += `Machine load average (1 min) ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after${load.before > availableParallelism() ? ' (busy with other work: figures are skewed)' : ''}.\n\n`;
   md += `Small query: \`${JSON.stringify(SMALL_QUERY)}\`\n\nHeavy query: \`${JSON.stringify(HEAVY_QUERY)}\` (${f(report.heavyQueryMs as number)} ms alone)\n\n`;
   md += '| phase | small queries/s | p50 ms | p90 ms | p99 ms | p99 vs alone | background |\n|---|---|---|---|---|---|---|\n';
+  let base = alone;
   for (const p of phases) {
+    if (p.name.startsWith('small query alone')) base = p.p99Ms;
     const bg = p.background === undefined ? '-' : `${p.background.kind}: ${p.background.iterations} done, p50 ${f(p.background.p50Ms)} ms${p.background.eventsPerSec ? `, ${f(p.background.eventsPerSec)} events/s` : ''}${p.background.failures ? `, ${p.background.failures} failed` : ''}`;
-    md += `| ${p.name} | ${f(p.requestsPerSec)} | ${f(p.p50Ms)} | ${f(p.p90Ms)} | ${f(p.p99Ms)} | ${f(p.p99Ms / alone)}x | ${bg} |\n`;
+    md += `| ${p.name} | ${f(p.requestsPerSec)} | ${f(p.p50Ms)} | ${f(p.p90Ms)} | ${f(p.p99Ms)} | ${f(p.p99Ms / base)}x | ${bg} |\n`;
   }
   md += `\nServer CPU per small query (alone): ${f(report.cpuMsPerSmallQuery as number)} ms.\n\n`;
   md += `HTTP ingest alone: **${f(ingest.eventsPerSec)} events/s** (NDJSON bodies of ${f(ingest.bodyEvents)} events, ${f(ingest.bodyBytes / 1048576)} MiB, 2 in flight, ${f(ingest.seconds)} s); `;
@@ -200,6 +207,57 @@ function markdown(report: Record<string, unknown>, phases: Phase[], ingest: Inge
   if (deferred > 0) md += `While the bulk ingest ran, its main-thread slices waited ${f(deferred)} s in all for interactive queries to finish.\n\n`;
   md += `Targets: small-query p99 under load < 3x alone; HTTP ingest >= 500,000 events/s.\n`;
   return md;
+}
+
+function phaseOf(name: string, latenciesMs: number[], seconds: number, background?: Phase['background']): Phase {
+  return {
+    name,
+    requestsPerSec: latenciesMs.length / seconds,
+    p50Ms: percentile(latenciesMs, 50),
+    p90Ms: percentile(latenciesMs, 90),
+    p99Ms: percentile(latenciesMs, 99),
+    maxMs: percentile(latenciesMs, 100),
+    requests: latenciesMs.length,
+    non2xx: 0,
+    errors: 0,
+    background,
+  };
+}
+
+/**
+ * The small query alone and under a bulk ingest in `rounds` alternating windows of
+ * `durationS / rounds` s each (a closed loop of `connections` clients), pooled per condition:
+ * on a shared machine whose load drifts, alternating windows compare like with like far better
+ * than one long window of each. Null when rounds is 0.
+ */
+async function interleavedRounds(port: number, rounds: number, durationS: number, connections: number, body: Buffer): Promise<Phase[] | null> {
+  if (!(rounds > 0)) return null;
+  const windowMs = (durationS * 1000) / rounds;
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const alone: LoopStats[] = [];
+  const loaded: LoopStats[] = [];
+  const ingests: LoopStats[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const a = backgroundLoop(connections, queryOnce(port, SMALL_QUERY));
+    await wait(windowMs);
+    alone.push(await a.stop());
+    const bulk = backgroundLoop(2, ingestOnce(port, 'bulk', body));
+    await wait(1000); // the requests' bodies are being parsed: let commits start too
+    const b = backgroundLoop(connections, queryOnce(port, SMALL_QUERY));
+    await wait(windowMs);
+    loaded.push(await b.stop());
+    ingests.push(await bulk.stop());
+  }
+  const pool = (list: LoopStats[]) => ({ latencies: list.flatMap((l) => l.latenciesMs), seconds: list.reduce((n, l) => n + l.seconds, 0) });
+  const A = pool(alone);
+  const B = pool(loaded);
+  const I = pool(ingests);
+  const events = ingests.reduce((n, l) => n + l.events, 0);
+  const bg = { kind: 'bulk ingest', iterations: I.latencies.length, failures: ingests.reduce((n, l) => n + l.failures, 0), p50Ms: percentile(I.latencies, 50), eventsPerSec: events / I.seconds };
+  return [
+    phaseOf(`small query alone (${rounds} interleaved windows)`, A.latencies, A.seconds),
+    phaseOf(`while a bulk HTTP ingest runs (${rounds} interleaved windows)`, B.latencies, B.seconds, bg),
+  ];
 }
 
 async function main(): Promise<void> {
@@ -215,6 +273,7 @@ async function main(): Promise<void> {
       table: { type: 'string', default: 'events' },
       skip: { type: 'string', default: '' },
       'node-args': { type: 'string', default: '' },
+      rounds: { type: 'string', default: '0' },
     },
   });
   // `--skip heavy` leaves out the phase under a heavy query (e.g. while working on ingest).
@@ -267,6 +326,9 @@ async function main(): Promise<void> {
     withIngest.background = summarize('bulk ingest', await bulk.stop());
     phases.push(withIngest);
     const ingestDeferredSeconds = (await serverCounters(port)).deferredSeconds - deferredBefore;
+
+    const interleaved = await interleavedRounds(port, Number(values.rounds), durationS, connections, body);
+    if (interleaved !== null) phases.push(...interleaved);
 
     const ingestBefore = await serverCounters(port);
     const alone = backgroundLoop(2, ingestOnce(port, 'bulk', body));
