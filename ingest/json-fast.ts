@@ -48,8 +48,7 @@ interface LayoutEntry {
 }
 
 const KEY_OR_CLOSE = 0;
-const KEY = 1;
-const AFTER_VALUE = 2;
+const AFTER_VALUE = 1;
 /** The layout tree starts over past this many keys, so odd inputs cannot grow it without bound. */
 const MAX_LAYOUT_ENTRIES = 4096;
 
@@ -98,16 +97,19 @@ export class FastJsonScanner {
       let c = buf[i];
       if (state === AFTER_VALUE || (state === KEY_OR_CLOSE && c === 0x7d)) {
         if (c === 0x2c && state === AFTER_VALUE) {
-          state = KEY;
+          // A comma: a key must follow, read in this same round.
           i++;
+          if (buf[i] <= 0x20) i = skipWs(buf, i, end);
+          if (i >= end) return false;
+          c = buf[i];
+        } else {
+          if (c !== 0x7d) return false;
+          i++;
+          if (parent === null) break;
+          parent = null;
+          state = AFTER_VALUE;
           continue;
         }
-        if (c !== 0x7d) return false;
-        i++;
-        if (parent === null) break;
-        parent = null;
-        state = AFTER_VALUE;
-        continue;
       }
       if (c !== 0x22) return false;
       const ks = i + 1;
