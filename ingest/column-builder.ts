@@ -94,12 +94,18 @@ export class ColumnBuilder {
     }
   }
 
-  /** Makes rows [len, row) null. */
+  /** Makes rows [len, row) null. Gaps are short (a sparse column), so plain loops beat fill(). */
   private gap(row: number): void {
     const from = this.len;
-    if (this.kind === NUMBERS) (this.nulls ??= new Uint8Array(this.cap)).fill(1, from, row);
-    else if (this.kind === STRINGS) this.codes!.fill(-1, from, row);
-    else if (this.kind === VALUES) while (this.vals!.length < row) this.vals!.push(null);
+    if (this.kind === NUMBERS) {
+      const nulls = (this.nulls ??= new Uint8Array(this.cap));
+      for (let r = from; r < row; r++) nulls[r] = 1;
+    } else if (this.kind === STRINGS) {
+      const codes = this.codes!;
+      for (let r = from; r < row; r++) codes[r] = -1;
+    } else if (this.kind === VALUES) {
+      while (this.vals!.length < row) this.vals!.push(null);
+    }
     this.len = row;
   }
 
