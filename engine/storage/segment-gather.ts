@@ -213,6 +213,17 @@ interface DictScratch {
   /** rank[code]: position of the string in sorted order; codeAt[rank] inverts it. Small dictionaries only. */
   rank: Uint32Array | null;
   codeAt: Uint32Array | null;
+  /** The previous segment's sorted used codes and its stored dictionary blob (see `StoredDict`). */
+  lastCodes: ArrayLike<number> | null;
+  lastStored: StoredDict | null;
+}
+
+/** A segment dictionary as stored: its blob's bytes (LZ4 or not), raw length and crc32. */
+export interface StoredDict {
+  compressed: boolean;
+  bytes: Uint8Array;
+  rawLength: number;
+  crc: number;
 }
 const dictScratch = new WeakMap<string[], DictScratch>();
 /** Dictionaries longer than this are not ranked as a whole. */
@@ -221,7 +232,15 @@ const RANKED_MAX = 4096;
 function scratchFor(source: string[]): DictScratch {
   const s = dictScratch.get(source);
   if (s !== undefined && s.stamp.length === source.length) return s;
-  const fresh: DictScratch = { stamp: new Int32Array(source.length), remap: new Uint32Array(source.length), epoch: 0, rank: null, codeAt: null };
+  const fresh: DictScratch = {
+    stamp: new Int32Array(source.length),
+    remap: new Uint32Array(source.length),
+    epoch: 0,
+    rank: null,
+    codeAt: null,
+    lastCodes: null,
+    lastStored: null,
+  };
   if (source.length <= RANKED_MAX) {
     // The default sort orders strings by UTF-16 code units, as `<` does, natively and much faster
     // than a comparator over indices; the entries are distinct, so a map gives each its rank.
@@ -240,11 +259,23 @@ function scratchFor(source: string[]): DictScratch {
   return fresh;
 }
 
+/** A segment's dictionary, its code map, and its stored form when the previous segment's was the same. */
+export interface SegmentDict {
+  dict: string[];
+  remap: Uint32Array;
+  /** The stored blob of the same dictionary, from the previous segment of this source (or null). */
+  stored: StoredDict | null;
+  /** Keeps the stored blob of this dictionary, for the next segment. */
+  remember(stored: StoredDict): void;
+}
+
 /**
  * Sorted segment dictionary for the codes used by already gathered blocks (sequential reads;
- * gathering did the random ones), and the old-code → new-code map.
+ * gathering did the random ones), and the old-code → new-code map. Consecutive segments often
+ * use the same strings of a small dictionary (event names, countries), so the previous
+ * segment's stored dictionary is offered for reuse when the codes are the same.
  */
-export function segmentDict(source: string[], groups: Gathered[]): { dict: string[]; remap: Uint32Array } {
+export function segmentDict(source: string[], groups: Gathered[]): SegmentDict {
   const scratch = scratchFor(source);
   const epoch = ++scratch.epoch;
   const { stamp, remap, rank, codeAt } = scratch;
@@ -277,7 +308,17 @@ export function segmentDict(source: string[], groups: Gathered[]): { dict: strin
     dict[k] = source[codes[k]];
     remap[codes[k]] = k;
   }
-  return { dict, remap };
+  const last = scratch.lastCodes;
+  let same = last !== null && last.length === codes.length;
+  for (let k = 0; same && k < codes.length; k++) same = last![k] === codes[k];
+  if (!same) {
+    scratch.lastCodes = codes;
+    scratch.lastStored = null;
+  }
+  const remember = (stored: StoredDict): void => {
+    if (scratch.lastCodes === codes || same) scratch.lastStored = stored;
+  };
+  return { dict, remap, stored: same ? scratch.lastStored : null, remember };
 }
 
 /** Rewrites a gathered block's codes through `remap`; its zone map becomes the first and last strings. */

@@ -23,7 +23,7 @@ import {
   type ColumnMeta,
   type SegmentFooter,
 } from './segment-format.js';
-import { gatherRange, remapGathered, segmentDict } from './segment-gather.js';
+import { gatherRange, remapGathered, segmentDict, type StoredDict } from './segment-gather.js';
 import type { RowSet } from './tail.js';
 import type { TypedColumn } from './typed-column.js';
 
@@ -51,8 +51,13 @@ class FileBuffer {
   /** Appends a blob, LZ4-compressed when `tryLz4` and that pays. */
   blob(payload: Uint8Array, tryLz4 = true): BlobRef {
     const { compressed, bytes } = tryLz4 ? compressIfPays(payload) : { compressed: false, bytes: payload };
-    const o = this.push(bytes);
-    return { o, l: bytes.length, c: crc32(bytes), z: compressed ? 1 : 0, r: payload.length };
+    return this.stored({ compressed, bytes, rawLength: payload.length, crc: crc32(bytes) });
+  }
+
+  /** Appends a blob already in its stored form. */
+  stored(s: StoredDict): BlobRef {
+    const o = this.push(s.bytes);
+    return { o, l: s.bytes.length, c: s.crc, z: s.compressed ? 1 : 0, r: s.rawLength };
   }
 }
 
@@ -196,7 +201,16 @@ function encodeColumn(file: FileBuffer, col: TypedColumn, order: Uint32Array, ch
     );
   }
   if (meta.nullCount === order.length) return null;
-  if (sd !== null) meta.dict = file.blob(encodeDict(sd.dict));
+  if (sd !== null) {
+    let stored = sd.stored;
+    if (stored === null) {
+      const payload = encodeDict(sd.dict);
+      const { compressed, bytes } = compressIfPays(payload);
+      stored = { compressed, bytes, rawLength: payload.length, crc: crc32(bytes) };
+      sd.remember(stored);
+    }
+    meta.dict = file.stored(stored);
+  }
   return meta;
 }
 
