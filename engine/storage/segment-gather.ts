@@ -100,12 +100,14 @@ function gatherF64(out: Float64Array, src: Float64Array, srcValidity: Uint8Array
   // `last`: the source row whose value row i takes, i.e. the latest valid row, and before the
   // first valid row the first one. Branchless, since validity is unpredictable row to row:
   // if (valid) last = r; out[i] = src[last]
-  let last = rows[i];
+  // Rows are below 2^31 (tails hold far fewer), so int32 bit operations select without branches.
+  let last = rows[i] | 0;
   let nc = 0;
   for (i = 0; i < n; i++) {
-    const r = rows[i];
+    const r = rows[i] | 0;
     const valid = (srcValidity[r >> 3] >> (r & 7)) & 1;
-    last = valid * r + (1 - valid) * last;
+    const keep = valid - 1; // 0 when valid, -1 (all bits) when null
+    last = (r & ~keep) | (last & keep);
     const v = src[last];
     out[i] = v;
     nc += 1 - valid;
@@ -140,12 +142,14 @@ function gatherU32(out: Uint32Array, src: Uint32Array, srcValidity: Uint8Array |
   // `last`: the source row whose value row i takes, i.e. the latest valid row, and before the
   // first valid row the first one. Branchless, since validity is unpredictable row to row:
   // if (valid) last = r; out[i] = src[last]
-  let last = rows[i];
+  // Rows are below 2^31 (tails hold far fewer), so int32 bit operations select without branches.
+  let last = rows[i] | 0;
   let nc = 0;
   for (i = 0; i < n; i++) {
-    const r = rows[i];
+    const r = rows[i] | 0;
     const valid = (srcValidity[r >> 3] >> (r & 7)) & 1;
-    last = valid * r + (1 - valid) * last;
+    const keep = valid - 1; // 0 when valid, -1 (all bits) when null
+    last = (r & ~keep) | (last & keep);
     const v = src[last];
     out[i] = v;
     nc += 1 - valid;
@@ -180,12 +184,14 @@ function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | nu
   // `last`: the source row whose value row i takes, i.e. the latest valid row, and before the
   // first valid row the first one. Branchless, since validity is unpredictable row to row:
   // if (valid) last = r; out[i] = src[last]
-  let last = rows[i];
+  // Rows are below 2^31 (tails hold far fewer), so int32 bit operations select without branches.
+  let last = rows[i] | 0;
   let nc = 0;
   for (i = 0; i < n; i++) {
-    const r = rows[i];
+    const r = rows[i] | 0;
     const valid = (srcValidity[r >> 3] >> (r & 7)) & 1;
-    last = valid * r + (1 - valid) * last;
+    const keep = valid - 1; // 0 when valid, -1 (all bits) when null
+    last = (r & ~keep) | (last & keep);
     const v = src[last];
     out[i] = v;
     nc += 1 - valid;
