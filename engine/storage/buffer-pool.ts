@@ -7,18 +7,19 @@
  * split itself.
  *
  * A buffer handed out is zero-filled, as a fresh one is. `release` may only be called once no
- * view of the buffer is used any more; the pool keeps at most `maxBuffers` idle buffers and
- * never one larger than `maxBufferBytes`, so its memory stays bounded.
+ * view of the buffer is used any more, and only once; the pool keeps at most `maxBuffers` idle
+ * buffers of at most `maxIdleBytes` in all, so its memory stays bounded.
  *
  * Threading: main thread only.
  */
 
 export class BufferPool {
   private readonly idle: ArrayBuffer[] = [];
+  private idleTotal = 0;
 
   constructor(
-    readonly maxBuffers = 16,
-    readonly maxBufferBytes = 64 * 2 ** 20,
+    readonly maxBuffers = 64,
+    readonly maxIdleBytes = 128 * 2 ** 20,
   ) {}
 
   /** A zero-filled buffer of at least `bytes` (the smallest idle one that fits, else a new one). */
@@ -33,6 +34,7 @@ export class BufferPool {
     const buffer = this.idle[best];
     this.idle[best] = this.idle[this.idle.length - 1];
     this.idle.pop();
+    this.idleTotal -= buffer.byteLength;
     // Only the part the caller asked for: beyond it the buffer is never read.
     new Uint8Array(buffer, 0, bytes).fill(0);
     return buffer;
@@ -40,23 +42,15 @@ export class BufferPool {
 
   /** Takes a buffer back for reuse; the caller must hold no view of it that is still used. */
   release(buffer: ArrayBuffer): void {
-    if (buffer.byteLength > this.maxBufferBytes || buffer.byteLength === 0) return;
-    if (this.idle.length >= this.maxBuffers) {
-      // Keep the larger ones: they fit more requests.
-      let smallest = 0;
-      for (let k = 1; k < this.idle.length; k++) if (this.idle[k].byteLength < this.idle[smallest].byteLength) smallest = k;
-      if (this.idle[smallest].byteLength >= buffer.byteLength) return;
-      this.idle[smallest] = buffer;
-      return;
-    }
+    const size = buffer.byteLength;
+    if (size === 0 || this.idle.length >= this.maxBuffers || this.idleTotal + size > this.maxIdleBytes) return;
     this.idle.push(buffer);
+    this.idleTotal += size;
   }
 
   /** Bytes held by idle buffers. */
   get idleBytes(): number {
-    let bytes = 0;
-    for (const b of this.idle) bytes += b.byteLength;
-    return bytes;
+    return this.idleTotal;
   }
 }
 

@@ -24,8 +24,9 @@
  * is still written for a part whose actor values the header cannot hold (NaN or ±Infinity from
  * MessagePack input).
  *
- * `planShardRecord` measures the framed record (wal.ts framing: length, crc32, payload) and
- * writes it into a buffer the caller provides (the table puts a call's records in one pooled
+ * `planShardRecord` measures the framed record (wal.ts framing: length, crc32, payload), with
+ * each string column's part-local codes computed once into pooled scratch, and `write` writes it
+ * into a buffer the caller provides (the table puts a call's records in one pooled
  * buffer), so the bytes are copied once on their way to the file.
  */
 import { crc32 } from 'node:zlib';
@@ -44,6 +45,7 @@ import {
   type IdempotencyEntry,
   type ShardPart,
 } from './wal-record-layout.js';
+import { ingestBuffers } from './buffer-pool.js';
 import { frameRecord } from './wal.js';
 
 export { compactDict, TYPE_TAGS, viewAs, type IdempotencyEntry, type ShardPart } from './wal-record-layout.js';
@@ -83,7 +85,10 @@ function codeView(ab: ArrayBuffer, at: number, width: 1 | 2 | 4, count: number):
 /** A record measured but not yet written: `write` fills exactly `bytes` bytes. */
 export interface RecordPlan {
   bytes: number;
-  /** Writes the framed record into `out` (`bytes` long, starting at an 8-byte aligned offset of its buffer). */
+  /**
+   * Writes the framed record into `out` (`bytes` long, starting at an 8-byte aligned offset of
+   * its buffer). Call it exactly once: it hands the plan's scratch back to the pool.
+   */
   write(out: Uint8Array): void;
 }
 
@@ -108,16 +113,23 @@ export function planShardRecord(p: ShardPart): RecordPlan {
     { bytes: n * actorWidth, write: (ab, at) => codeView(ab, at, actorWidth, n).set(actorCodes.subarray(0, n)) },
   ];
   const columnHeads: [string, number, number, number, number | null][] = [];
+  // Local codes of the string columns, n per column, computed once here and narrowed by `write`.
+  let stringColumns = 0;
+  for (const c of p.columns) if (c.type === 'string') stringColumns++;
+  const scratch = stringColumns > 0 ? new Uint32Array(ingestBuffers.acquire(4 * n * stringColumns), 0, n * stringColumns) : null;
+  let scratchAt = 0;
   for (const c of p.columns) {
     const tag = TYPE_TAGS.indexOf(c.type);
     const validity = c.validity;
     if (validity !== null) sections.push(copySection(validity.subarray(0, (n + 7) >> 3)));
     if (c.type === 'string') {
-      // First pass: the part's dictionary, so the width is known; the second writes the codes.
-      const dict = compactDict(c, n);
+      const codes = scratch!.subarray(scratchAt, scratchAt + n);
+      scratchAt += n;
+      const dict = compactDict(c, n, codes);
       for (const s of dict) strings.push(s);
       const width = widthFor(dict.length);
-      sections.push({ bytes: n * width, write: (ab, at) => void compactDict(c, n, codeView(ab, at, width, n)) });
+      // Setting a narrower array from a u32 one keeps the values: they fit the width.
+      sections.push({ bytes: n * width, write: (ab, at) => codeView(ab, at, width, n).set(codes) });
       columnHeads.push([c.name, tag, width, validity === null ? 0 : 1, dict.length]);
     } else {
       sections.push(copySection(c.values.subarray(0, n) as Float64Array | Uint8Array));
@@ -160,6 +172,7 @@ export function planShardRecord(p: ShardPart): RecordPlan {
     const payload = buf.subarray(FRAME_BYTES);
     buf.writeUInt32LE(payload.length, 0);
     buf.writeUInt32LE(crc32(payload), 4);
+    if (scratch !== null) ingestBuffers.release(scratch.buffer as ArrayBuffer);
   };
   return { bytes: size, write };
 }
