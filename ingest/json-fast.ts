@@ -20,7 +20,7 @@
  */
 import type { BatchBuilder } from './batch-builder.js';
 import type { ColumnBuilder } from './column-builder.js';
-import { numberAt, numberTokenEnd } from './json-number.js';
+import { numberEnd, numberPrefix } from './json-number.js';
 import { parseIsoBytes } from './parse-time.js';
 import { latin1Slice, utf8Slice } from './string-intern.js';
 
@@ -244,11 +244,11 @@ export class FastJsonScanner {
 
   /** Reads a JSON number at `s` into this.num; false when the grammar does not match. */
   private number(buf: Buffer, s: number, end: number): boolean {
-    const e = numberTokenEnd(buf, s, end);
-    const v = numberAt(buf, s, e);
+    // One pass: the scanner then insists on a delimiter after the number, as the grammar does.
+    const v = numberPrefix(buf, s, end);
     if (v !== v) return false; // NaN: not a JSON number
     this.num = v;
-    this.pos = e;
+    this.pos = numberEnd.at;
     return true;
   }
 

@@ -9,22 +9,28 @@ import { latin1Slice } from './string-intern.js';
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
-/** End of the run of number characters (digits, sign, dot, exponent) starting at `i`. */
-export function numberTokenEnd(buf: Uint8Array, i: number, end: number): number {
-  let c: number;
-  while (i < end && (((c = buf[i]) >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || (c | 0x20) === 0x65)) i++;
-  return i;
-}
-
 /**
  * The number written in buf[s, e), or NaN when those bytes are not exactly one JSON number.
  * (May be ±Infinity for huge exponents, as with JSON.parse.)
  */
 export function numberAt(buf: Buffer, s: number, e: number): number {
+  const v = numberPrefix(buf, s, e);
+  return numberEnd.at === e ? v : NaN;
+}
+
+/** Where the number read by the last `numberPrefix` call ends (an out-parameter, to avoid allocating). */
+export const numberEnd = { at: 0 };
+
+/**
+ * The longest JSON number at buf[s] (before `end`), its end in `numberEnd.at`; NaN when none
+ * starts there. A caller that reads JSON must then see a delimiter at `numberEnd.at`: any other
+ * byte (a digit after a leading 0, a dot without digits, …) makes the text invalid.
+ */
+export function numberPrefix(buf: Buffer, s: number, end: number): number {
   let i = s;
-  const neg = i < e && buf[i] === 0x2d;
+  const neg = i < end && buf[i] === 0x2d;
   if (neg) i++;
-  if (i >= e) return NaN;
+  if (i >= end) return NaN;
   let m = 0;
   let digits = 0;
   let c = buf[i];
@@ -33,7 +39,7 @@ export function numberAt(buf: Buffer, s: number, e: number): number {
     digits = 1;
   } else if (c >= 0x31 && c <= 0x39) {
     // Equivalent to: m = Number(integer digits)
-    while (i < e && (c = buf[i]) >= 0x30 && c <= 0x39) {
+    while (i < end && (c = buf[i]) >= 0x30 && c <= 0x39) {
       m = m * 10 + (c - 0x30);
       digits++;
       i++;
@@ -42,26 +48,27 @@ export function numberAt(buf: Buffer, s: number, e: number): number {
     return NaN;
   }
   let fracDigits = 0;
-  if (i < e && buf[i] === 0x2e) {
+  if (i + 1 < end && buf[i] === 0x2e && (c = buf[i + 1]) >= 0x30 && c <= 0x39) {
     i++;
-    while (i < e && (c = buf[i]) >= 0x30 && c <= 0x39) {
+    while (i < end && (c = buf[i]) >= 0x30 && c <= 0x39) {
       m = m * 10 + (c - 0x30);
       fracDigits++;
       i++;
     }
-    if (fracDigits === 0) return NaN;
   }
   let exact = digits + fracDigits <= 15;
-  if (i < e && (buf[i] | 0x20) === 0x65) {
-    i++;
-    if (i < e && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
-    const e0 = i;
-    while (i < e && buf[i] >= 0x30 && buf[i] <= 0x39) i++;
-    if (i === e0) return NaN;
-    exact = false;
+  if (i < end && (buf[i] | 0x20) === 0x65) {
+    let k = i + 1;
+    if (k < end && (buf[k] === 0x2b || buf[k] === 0x2d)) k++;
+    const e0 = k;
+    while (k < end && buf[k] >= 0x30 && buf[k] <= 0x39) k++;
+    if (k > e0) {
+      i = k;
+      exact = false;
+    }
   }
-  if (i !== e) return NaN;
-  if (!exact) return Number(latin1Slice(buf, s, e));
+  numberEnd.at = i;
+  if (!exact) return Number(latin1Slice(buf, s, i));
   const v = fracDigits === 0 ? m : m / POW10[fracDigits];
   return neg ? -v : v;
 }
