@@ -196,8 +196,8 @@ function addNote(notes: Map<number, string[]>, row: number, note: string): void 
 }
 
 /** The shard of every row: actors hashed once per distinct value when they are dictionary-coded. */
-function shardsOf(actors: BatchColumn, count: number, shardCount: number, cache: ActorCache | null): Uint16Array {
-  const shardOfRow = new Uint16Array(count);
+function shardsOf(actors: BatchColumn, count: number, shardCount: number, cache: ActorCache | null, arena: PartArena): Uint16Array {
+  const shardOfRow = arena.u16(count);
   if (actors.t === 's') {
     let dictShard: Uint16Array;
     if (cache !== null) dictShard = cache.entry(actors.dict, shardCount).shard;
@@ -222,8 +222,6 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   const notes = new Map<number, string[]>();
   const newColumns = admitColumns(typed.columns, schema, notes);
   const actorCache = typed.actors.t === 's' && ctx !== null ? ctx.actorCache : null;
-  const layout = layoutRows(shardsOf(typed.actors, batch.count, shardCount, actorCache), shardCount);
-  const { order, starts, bitmapStarts } = layout;
   const actorEntry = actorCache !== null ? actorCache.entry((typed.actors as { dict: string[] }).dict, shardCount) : null;
   const actorRecoder = typed.actors.t === 's' && actorEntry === null ? new Recoder(typed.actors.dict.length) : null;
   const plans: ColumnPlan[] = [];
@@ -246,9 +244,13 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
     rowBytes += valueWidth(type);
   }
   // Plus validity bitmaps (a bit per row and column, and a partial byte per part and column),
-  // and up to 8 bytes of padding after each of a part's (3 + 2 per column) arrays.
-  const arenaBytes = rowBytes * batch.count + Math.ceil((batch.count * plans.length) / 8) + shardCount * (plans.length + 8 * (3 + 2 * plans.length));
+  // up to 8 bytes of padding after each of a part's (3 + 2 per column) arrays, and the row
+  // layout (shard, order, rank and validity bit of each row: 14 bytes, and 4 paddings).
+  const arenaBytes =
+    (rowBytes + 14) * batch.count + Math.ceil((batch.count * plans.length) / 8) + shardCount * (plans.length + 8 * (3 + 2 * plans.length)) + 32;
   const arena = new PartArena(ctx?.pool !== undefined ? ctx.pool.acquire(arenaBytes) : new ArrayBuffer(arenaBytes), arenaBytes);
+  const layout = layoutRows(shardsOf(typed.actors, batch.count, shardCount, actorCache, arena), shardCount, arena);
+  const { order, starts, bitmapStarts } = layout;
   // Whole columns in shard order where the fast path applies (split-scatter.ts); parts view them.
   const times = scatterTimes(batch.timeMs, layout, arena);
   const scatteredActors =

@@ -48,6 +48,16 @@ export class PartArena {
     return at < 0 ? new Uint32Array(n) : new Uint32Array(this.buffer, at, n);
   }
 
+  i32(n: number): Int32Array {
+    const at = this.take(4 * n);
+    return at < 0 ? new Int32Array(n) : new Int32Array(this.buffer, at, n);
+  }
+
+  u16(n: number): Uint16Array {
+    const at = this.take(2 * n);
+    return at < 0 ? new Uint16Array(n) : new Uint16Array(this.buffer, at, n);
+  }
+
   u8(n: number): Uint8Array {
     const at = this.take(n);
     return at < 0 ? new Uint8Array(n) : new Uint8Array(this.buffer, at, n);

@@ -31,17 +31,19 @@ export interface RowLayout {
   bitmapStarts: Int32Array;
   /** Bit of each row within a batch-wide validity bitmap. */
   bitOfRow: Int32Array | null;
+  /** Where the layout's arrays come from. */
+  arena: PartArena;
 }
 
 /** Stable counting sort of rows by shard. */
-export function layoutRows(shardOfRow: Uint16Array, shardCount: number): RowLayout {
+export function layoutRows(shardOfRow: Uint16Array, shardCount: number, arena: PartArena): RowLayout {
   const n = shardOfRow.length;
   const starts = new Int32Array(shardCount + 1);
   for (let i = 0; i < n; i++) starts[shardOfRow[i] + 1]++;
   for (let s = 0; s < shardCount; s++) starts[s + 1] += starts[s];
   const next = starts.slice(0, shardCount);
-  const order = new Int32Array(n);
-  const rank = new Int32Array(n);
+  const order = arena.i32(n);
+  const rank = arena.i32(n);
   for (let i = 0; i < n; i++) {
     const at = next[shardOfRow[i]]++;
     order[at] = i;
@@ -49,14 +51,14 @@ export function layoutRows(shardOfRow: Uint16Array, shardCount: number): RowLayo
   }
   const bitmapStarts = new Int32Array(shardCount + 1);
   for (let s = 0; s < shardCount; s++) bitmapStarts[s + 1] = bitmapStarts[s] + ((starts[s + 1] - starts[s] + 7) >> 3);
-  return { count: n, shardOfRow, starts, order, rank, bitmapStarts, bitOfRow: null };
+  return { count: n, shardOfRow, starts, order, rank, bitmapStarts, bitOfRow: null, arena };
 }
 
 /** Bit of each row in a batch-wide bitmap (computed once per batch, on first need). */
 function bitsOf(layout: RowLayout): Int32Array {
   if (layout.bitOfRow !== null) return layout.bitOfRow;
   const { count, shardOfRow, starts, rank, bitmapStarts } = layout;
-  const bits = new Int32Array(count);
+  const bits = layout.arena.i32(count);
   for (let i = 0; i < count; i++) {
     const s = shardOfRow[i];
     bits[i] = (bitmapStarts[s] << 3) + rank[i] - starts[s];

@@ -55,17 +55,16 @@ const FIXED_BYTES = 32;
 const TEXT_LATIN1 = 0;
 const TEXT_UTF16 = 1;
 
-function jsonSafe(values: readonly (string | number)[]): boolean {
+/** What actor values are: all strings (they go in the text), JSON-safe (the header), or neither. */
+function actorKind(values: readonly (string | number)[]): 'strings' | 'json' | 'other' {
+  let kind: 'strings' | 'json' = 'strings';
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v === 'number' && !Number.isFinite(v)) return false;
+    if (typeof v === 'string') continue;
+    if (!Number.isFinite(v)) return 'other';
+    kind = 'json';
   }
-  return true;
-}
-
-function allStrings(values: readonly (string | number)[]): boolean {
-  for (let i = 0; i < values.length; i++) if (typeof values[i] !== 'string') return false;
-  return true;
+  return kind;
 }
 
 /** One array section of the record, written at a byte offset of an ArrayBuffer. */
@@ -97,13 +96,14 @@ export interface RecordPlan {
  * records in one buffer; nothing is written until `write`.
  */
 export function planShardRecord(p: ShardPart): RecordPlan {
-  if (!jsonSafe(p.actorValues)) {
+  const kind = actorKind(p.actorValues);
+  if (kind === 'other') {
     const framed = frameRecord(encodeShardPartV2(p));
     return { bytes: framed.length, write: (out) => out.set(framed) };
   }
   const n = p.rowCount;
   const strings: string[] = [];
-  const actorsInText = allStrings(p.actorValues);
+  const actorsInText = kind === 'strings';
   if (actorsInText) for (const v of p.actorValues) strings.push(v as string);
   const actorWidth = widthFor(p.actorValues.length);
   const actorCodes = p.actorCodes;
