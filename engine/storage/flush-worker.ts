@@ -1,7 +1,9 @@
 /**
  * Entry module of the flush worker thread: sorts one shard's frozen tail rows and writes them
  * as segment files (one per time partition), so the main thread, which owns ingest, spends no
- * time on sorting, encoding or file creation. See flush-pool.ts for the protocol.
+ * time on sorting, encoding or file creation. See flush-pool.ts for the protocol. All segments
+ * of a shard are encoded at once (`encodeSegments`, with this thread's sticky encoding choices),
+ * then written several files at a time.
  *
  * Durability: every file is fsynced before its reply; the main thread fsyncs the directory and
  * commits the manifest. On failure the files this task wrote are removed before the reply.

@@ -1,7 +1,12 @@
 /**
  * Writes one immutable segment file from rows in a given order (see segment-format.ts).
  *
- * `encodeSegment` builds the file's bytes in memory (pure CPU); `writeSegmentFile` creates,
+ * `encodeSegments` builds the bytes of all segments of one shard's flush in memory (pure CPU),
+ * column by column over every segment so each source column is read while it is in cache
+ * (gathers and string dictionaries: segment-gather.ts); `encodeSegment` is the one-segment case.
+ * Encodings come from the full search (`encodeBest`) unless the caller passes `EncodingChoices`
+ * (the flush workers do; compaction does not, so it rewrites every block with the full search).
+ * `writeSegmentFile` creates,
  * writes and fsyncs the file on the I/O thread pool, so the thread that encodes never waits for
  * the file system (creating a file costs about a millisecond on some file systems, and a flush
  * creates hundreds). `writeSegment` does both synchronously. A file no manifest names is garbage
