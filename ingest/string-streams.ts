@@ -32,19 +32,22 @@ export interface Added {
 export class StringStream {
   /** Strings by code; append-only until a restart replaces the array. */
   strings: string[] = [];
-  private index = new Map<string, number>();
+  /**
+   * Codes by string, made on the first `codeOfString` (the byte table alone serves the fast
+   * path: ASCII bytes and strings correspond one to one, so it needs no second lookup).
+   */
+  private index: Map<string, number> | null = null;
   /** Codes below this were sent to the mirror. */
   private sent = 0;
   private resetPending = false;
-  // Byte table: slot → code + 1 (0: empty); per code its hash and its bytes in the arena
-  // (length -1: added from a string, bytes unknown).
-  private slots = new Int32Array(64);
-  private hashes = new Int32Array(32);
-  private starts = new Int32Array(32);
-  private lens = new Int32Array(32);
+  /**
+   * Byte table, open addressing, 4 ints per slot: hash, code + 1 (0: empty), start of the bytes
+   * in the arena, their length. A hit reads one slot and the bytes, nothing per code.
+   */
+  private slots = new Int32Array(4 * 64);
+  private used = 0;
   private arena = new Uint8Array(1024);
   private arenaLen = 0;
-  private tableSize = 0;
 
   constructor(readonly maxEntries: number) {}
 
@@ -52,18 +55,23 @@ export class StringStream {
   begin(): void {
     if (this.strings.length < this.maxEntries) return;
     this.strings = [];
-    this.index = new Map();
+    this.index = null;
     this.sent = 0;
     this.resetPending = true;
-    this.slots = new Int32Array(64);
+    this.slots = new Int32Array(4 * 64);
+    this.used = 0;
     this.arenaLen = 0;
-    this.tableSize = 0;
   }
 
   /** The code of `s`, adding it when new. */
   codeOfString(s: string): number {
-    let code = this.index.get(s);
-    if (code === undefined) code = this.add(s);
+    const index = (this.index ??= new Map(this.strings.map((x, code) => [x, code])));
+    let code = index.get(s);
+    if (code === undefined) {
+      code = this.strings.length;
+      this.strings.push(s);
+      index.set(s, code);
+    }
     return code;
   }
 
@@ -74,25 +82,28 @@ export class StringStream {
   codeOfBytes(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
     if (len > BYTES_MAX) return this.codeOfString(decode(buf, start, len, ascii));
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = (slots.length >> 2) - 1;
     let i = mix(hash) & mask;
     for (;;) {
-      const code = slots[i] - 1;
-      if (code < 0) break;
-      if (this.hashes[code] === hash && this.lens[code] === len) {
-        // Equivalent to: arena bytes of `code` equal buf[start, start + len)
+      const at = i << 2;
+      const code1 = slots[at + 1];
+      if (code1 === 0) break;
+      if (slots[at] === hash && slots[at + 3] === len) {
+        // Equivalent to: the arena bytes at slots[at + 2] equal buf[start, start + len)
         const arena = this.arena;
-        const at = this.starts[code];
+        const from = slots[at + 2];
         let j = 0;
-        while (j < len && arena[at + j] === buf[start + j]) j++;
-        if (j === len) return code;
+        while (j < len && arena[from + j] === buf[start + j]) j++;
+        if (j === len) return code1 - 1;
       }
       i = (i + 1) & mask;
     }
     const s = decode(buf, start, len, ascii);
-    let code = this.index.get(s);
-    if (code === undefined) code = this.add(s);
-    if (this.lens[code] < 0) this.keepBytes(code, buf, start, len, hash, i);
+    let code: number;
+    // Invalid UTF-8 decodes to U+FFFD, so other bytes may give a string already coded.
+    if (this.index !== null || !ascii) code = this.codeOfString(s);
+    else code = this.strings.push(s) - 1;
+    this.keepBytes(i, hash, code, buf, start, len);
     return code;
   }
 
@@ -105,44 +116,33 @@ export class StringStream {
     return added;
   }
 
-  private add(s: string): number {
-    const code = this.strings.length;
-    this.strings.push(s);
-    this.index.set(s, code);
-    if (code >= this.lens.length) {
-      const size = this.lens.length * 2;
-      this.hashes = grow(this.hashes, size);
-      this.starts = grow(this.starts, size);
-      this.lens = grow(this.lens, size);
-    }
-    this.lens[code] = -1;
-    return code;
-  }
-
-  /** Records the bytes of `code` and puts it in table slot `slot` (found empty by the caller). */
-  private keepBytes(code: number, buf: Uint8Array, start: number, len: number, hash: number, slot: number): void {
+  /** Puts the bytes of `code` in table slot `slot` (found empty by the caller). */
+  private keepBytes(slot: number, hash: number, code: number, buf: Uint8Array, start: number, len: number): void {
     if (this.arenaLen + len > this.arena.length) {
       const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaLen + len));
       arena.set(this.arena.subarray(0, this.arenaLen));
       this.arena = arena;
     }
-    for (let j = 0; j < len; j++) this.arena[this.arenaLen + j] = buf[start + j];
-    this.starts[code] = this.arenaLen;
-    this.lens[code] = len;
-    this.hashes[code] = hash;
+    const from = this.arenaLen;
+    for (let j = 0; j < len; j++) this.arena[from + j] = buf[start + j];
     this.arenaLen += len;
-    this.slots[slot] = code + 1;
-    if (++this.tableSize * 2 > this.slots.length) this.rehash();
+    const at = slot << 2;
+    this.slots[at] = hash;
+    this.slots[at + 1] = code + 1;
+    this.slots[at + 2] = from;
+    this.slots[at + 3] = len;
+    if (++this.used * 2 > this.slots.length >> 2) this.rehash();
   }
 
   private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
-    for (let code = 0; code < this.strings.length; code++) {
-      if (this.lens[code] < 0) continue;
-      let i = mix(this.hashes[code]) & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = code + 1;
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 2) - 1;
+    for (let at = 0; at < old.length; at += 4) {
+      if (old[at + 1] === 0) continue;
+      let i = mix(old[at]) & mask;
+      while (slots[(i << 2) + 1] !== 0) i = (i + 1) & mask;
+      slots.set(old.subarray(at, at + 4), i << 2);
     }
     this.slots = slots;
   }
@@ -175,12 +175,6 @@ function mix(h: number): number {
   return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ (h >>> 13);
 }
 
-function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const out = new Int32Array(size);
-  out.set(a);
-  return out;
-}
-
 interface NativeSlices {
   latin1Slice(start: number, end: number): string;
   utf8Slice(start: number, end: number): string;
@@ -189,10 +183,5 @@ interface NativeSlices {
 /** The bytes as a string (UTF-8; Latin-1 when known to be ASCII, which is the same and faster). */
 function decode(buf: Uint8Array, start: number, len: number, ascii: boolean): string {
   const b = buf as unknown as NativeSlices;
-  if (!ascii) return b.utf8Slice(start, start + len);
-  if (len > 16) return b.latin1Slice(start, start + len);
-  // A char-code loop beats the native call for a few bytes.
-  let s = '';
-  for (let j = 0; j < len; j++) s += String.fromCharCode(buf[start + j]);
-  return s;
+  return ascii ? b.latin1Slice(start, start + len) : b.utf8Slice(start, start + len);
 }
