@@ -36,6 +36,21 @@ import { DEFAULT_END_MS, writeEvents } from './generator.js';
 import { backgroundLoop, ingestOnce, percentile, queryOnce, send, startServer, type LoopStats } from './load-clients.js';
 import { REPO } from './peers/common.js';
 
+const HELP = `Usage: npm run bench:load -- [options]
+
+  --events N         dataset size to generate and load (default 10e6; ignored with --data)
+  --data DIR         serve an existing data directory instead (bulk bodies from the 1M file)
+  --table T          the table queried in DIR (default events)
+  --duration S       seconds per phase (default 15)
+  --connections N    concurrent small-query clients (default 4)
+  --body-events N    events per bulk ingest request (default 200000)
+  --rounds N         also compare alone vs under ingest in N alternating windows
+  --skip heavy       leave out the phase under a heavy group-by
+  --server src|dist|DIR   sources through tsx, dist/, or a compiled tree DIR (DIR/server/cli.js)
+  --node-args='...'  extra node flags for the server (e.g. --cpu-prof --cpu-prof-dir=/tmp/p)
+  --out-name NAME    results in bench/results/NAME.json and .md (or an absolute path)
+`;
+
 const OUT = join(REPO, 'bench', 'out');
 const RESULTS = join(REPO, 'bench', 'results');
 const DAY_MS = 86_400_000;
@@ -266,6 +281,7 @@ async function interleavedRounds(port: number, rounds: number, durationS: number
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      help: { type: 'boolean', short: 'h' },
       events: { type: 'string', default: '10e6' },
       duration: { type: 'string', default: '15' },
       connections: { type: 'string', default: '4' },
@@ -281,6 +297,10 @@ async function main(): Promise<void> {
   });
   // `--skip heavy` leaves out the phase under a heavy query (e.g. while working on ingest).
   const skip = new Set(values.skip!.split(',').filter((p) => p !== ''));
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return;
+  }
   const durationS = Number(values.duration);
   const connections = Number(values.connections);
   const table = values.table!;
