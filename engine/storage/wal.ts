@@ -3,7 +3,7 @@
  *
  * On-disk format:
  *   header  "SHOALWAL" (8 bytes) + u32 LE format version (1)
- *   record* u32 LE payload length | u32 LE crc32(payload) | payload (msgpack, see wal-record.ts)
+ *   record* u32 LE payload length | u32 LE crc32(payload) | payload (a shard part, see wal-record.ts)
  *
  * Durability: `append` only writes into the page cache; a record is durable once `sync` (fsync)
  * has resolved after it. The table acknowledges an ingest only after that (group commit).
