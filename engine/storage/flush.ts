@@ -15,6 +15,7 @@
  */
 import { mkdirSync, readdirSync, renameSync, unlink } from 'node:fs';
 import { join } from 'node:path';
+import { EncodingChoices } from '../encodings/choice.js';
 import { fsyncDir, getDiskBudget } from './file-io.js';
 import { writeManifest, type SegmentEntry } from './manifest.js';
 import { FLUSH_WORKERS, FlushSession, partitionSpan } from './flush-pool.js';
@@ -27,19 +28,33 @@ import type { RowSet, Tail } from './tail.js';
 import { actorsPath, SEGMENTS_DIR, segmentName, segmentPath, WAL_DIR, walPath } from './table-files.js';
 import type { FrozenTails, Table } from './table.js';
 
+/**
+ * Sticky encoding choices for the small shard tails flushed on this thread (see choice.ts);
+ * compaction passes none, so its merges get the full search.
+ */
+const mainThreadChoices = new EncodingChoices();
+
 /** Segment files being created, written and fsynced at once on the I/O thread pool (4 threads by default). */
 const WRITE_PARALLELISM = 4;
 
 /**
  * Writes rows (any order) of one shard as sorted segments, one per time partition, fsynced
- * (the caller fsyncs the directory before its manifest commit). Encoding runs here; creating,
+ * (the caller fsyncs the directory before its manifest commit); encodings by the full search,
+ * or sticky per column with `choices`. Encoding runs here; creating,
  * writing and fsyncing the files runs on the I/O thread pool, several files at once. On failure,
  * every write has settled and the files written are removed before it rejects.
  */
-export async function writeSortedSegments(table: Table, rows: RowSet, shard: number, genMin: number, genMax: number): Promise<SegmentHandle[]> {
+export async function writeSortedSegments(
+  table: Table,
+  rows: RowSet,
+  shard: number,
+  genMin: number,
+  genMax: number,
+  choices?: EncodingChoices,
+): Promise<SegmentHandle[]> {
   mkdirSync(join(table.dir, SEGMENTS_DIR), { recursive: true });
   const { order, ranges } = sortRows(rows.actorIds, rows.times);
-  const encoded = encodeSegments(rows, order, ranges, { shard, genMin, genMax });
+  const encoded = encodeSegments(rows, order, ranges, { shard, genMin, genMax }, choices);
   const files = encoded.map(({ footer }) => segmentName(table.manifest.nextSegment++, shard, footer.partition));
   const results: PromiseSettledResult<SegmentHandle>[] = new Array(encoded.length);
   let next = 0;
@@ -150,7 +165,7 @@ async function writeTails(table: Table, session: FlushSession, frozen: FrozenTai
   const lanes = Array.from({ length: Math.min(parallel, big.length) }, lane);
   for (const tail of tails) {
     if (tail.rowCount >= table.options.flushWorkerMinRows) continue;
-    const run = writeSortedSegments(table, tail.rowSet(), tail.shard, frozen.genMin, frozen.genMax);
+    const run = writeSortedSegments(table, tail.rowSet(), tail.shard, frozen.genMin, frozen.genMax, mainThreadChoices);
     perShard.push(run);
     await run.catch(() => {});
   }
