@@ -52,7 +52,7 @@ export class EncodingChoices {
   private readonly byColumn = new Map<string, Choice>();
 
   /** @param searchEvery a full search every this many blocks of a column (1 = always). */
-  constructor(readonly searchEvery = 16) {}
+  constructor(readonly searchEvery = 64) {}
 
   /** Encodes one block of column `column` (see the module comment). */
   encode(column: string, values: Values, kind: PhysicalKind, validity: Uint8Array | null): ChosenBlock {
