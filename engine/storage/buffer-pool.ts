@@ -19,7 +19,7 @@ export class BufferPool {
 
   constructor(
     readonly maxBuffers = 64,
-    readonly maxIdleBytes = 128 * 2 ** 20,
+    readonly maxIdleBytes = 64 * 2 ** 20,
   ) {}
 
   /** A zero-filled buffer of at least `bytes` (the smallest idle one that fits, else a new one). */
