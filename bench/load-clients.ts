@@ -86,7 +86,10 @@ export function backgroundLoop(parallel: number, once: () => Promise<number>): {
     while (running) {
       const t = performance.now();
       try {
-        stats.events += await once();
+        // Not `stats.events += await once()`: that reads stats.events before the await, so
+        // concurrent lanes would overwrite each other's counts (it halved the events counted).
+        const events = await once();
+        stats.events += events;
         stats.iterations++;
         stats.latenciesMs.push(performance.now() - t);
       } catch (err) {
