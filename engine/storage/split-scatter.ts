@@ -66,6 +66,22 @@ function bitsOf(layout: RowLayout): Int32Array {
   return (layout.bitOfRow = bits);
 }
 
+/** Set bits per byte value. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let c = 0;
+  for (let x = b; x !== 0; x >>= 1) c += x & 1;
+  return c;
+});
+
+/** Valid rows of each shard: the set bits of its bitmap (bits past its rows are clear). */
+function countValid(validity: Uint8Array, bitmapStarts: Int32Array, out: Int32Array): void {
+  for (let s = 0; s < out.length; s++) {
+    let valid = 0;
+    for (let k = bitmapStarts[s]; k < bitmapStarts[s + 1]; k++) valid += POPCOUNT[validity[k]];
+    out[s] = valid;
+  }
+}
+
 /** A column in shard order: values, and (when some are null) validity with valid rows per shard. */
 export interface Scattered {
   values: Float64Array | Uint32Array;
@@ -95,14 +111,13 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
     }
     const nulls = col.nulls!;
     const bits = bitsOf(layout);
-    const shardOfRow = layout.shardOfRow;
     for (let i = 0; i < count; i++) {
       if (nulls[i] === 1) continue;
       out[rank[i]] = values[i];
       const b = bits[i];
       validity[b >> 3] |= 1 << (b & 7);
-      validPerShard![shardOfRow[i]]++;
     }
+    countValid(validity, layout.bitmapStarts, validPerShard!);
     return { values: out, validity, validPerShard };
   }
   if (col.t !== 's') throw new Error('scatterColumn: unsupported column');
@@ -115,15 +130,14 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
     return { values: out, validity, validPerShard, dict: plan.genDict! };
   }
   const bits = bitsOf(layout);
-  const shardOfRow = layout.shardOfRow;
   for (let i = 0; i < count; i++) {
     const c = codes[i];
     if (c < 0) continue;
     out[rank[i]] = gen[c];
     const b = bits[i];
     validity[b >> 3] |= 1 << (b & 7);
-    validPerShard![shardOfRow[i]]++;
   }
+  countValid(validity, layout.bitmapStarts, validPerShard!);
   return { values: out, validity, validPerShard, dict: plan.genDict! };
 }
 
