@@ -123,7 +123,7 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   const limits = opts.queryLimits ?? {};
   const inProcess = inProcessExecutor(limits);
   const given = opts.executor;
-  const executor: Executor | undefined = given && ((snapshot, query, signal, progress) => given(snapshot, query, signal, progress, limits));
+  const executor: Executor | undefined = given && ((snapshot, query, signal, progress, options) => given(snapshot, query, signal, progress, { ...limits, ...options }));
   const scheduler = new QueryScheduler(opts.store, executor ?? inProcess, { ...DEFAULT_SCHEDULER_OPTIONS, ...opts.scheduler }, executor && inProcess);
   const keys = opts.apiKeys ?? [];
   let closing = false;

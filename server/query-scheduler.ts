@@ -29,8 +29,14 @@ export interface QueryLimitOptions {
   memoryBudgetBytes?: number;
 }
 
-/** Runs one query; `limits` are the server's (buildApp passes them to every executor). */
-export type Executor = (snapshot: TableSnapshot, query: unknown, signal: AbortSignal, progress: ExecutorProgress, limits?: QueryLimitOptions) => Promise<ResultLike>;
+/** How the scheduler runs one query: the server's limits, and whether it is interactive. */
+export interface ExecuteOptions extends QueryLimitOptions {
+  /** An interactive-lane query: the worker pool runs its tasks inside long scans (PoolRunOptions.urgent). */
+  urgent?: boolean;
+}
+
+/** Runs one query; `options` carry the server's limits (buildApp adds them) and the lane. */
+export type Executor = (snapshot: TableSnapshot, query: unknown, signal: AbortSignal, progress: ExecutorProgress, options?: ExecuteOptions) => Promise<ResultLike>;
 
 const NO_PROGRESS: ExecutorProgress = { rowsScanned() {}, busy() {} };
 
@@ -175,7 +181,7 @@ export class QueryScheduler {
         if (interactive) this.interactiveRunning++;
         try {
           controller.signal.throwIfAborted();
-          return { ...(await execute(snapshot, query, controller.signal, progress)), lane: lane.name };
+          return { ...(await execute(snapshot, query, controller.signal, progress, { urgent: interactive })), lane: lane.name };
         } finally {
           lane.release();
           if (interactive && --this.interactiveRunning === 0) this.wakeBackground();

@@ -61,6 +61,11 @@ export interface PoolRunOptions extends RunOptions {
   /** Fails the query with QUERY_TIMEOUT after this long. */
   timeoutMs?: number;
   progress?: PoolProgress;
+  /**
+   * An interactive query: a worker busy with a long aggregate scan runs this query's task
+   * between that scan's row groups instead of after it.
+   */
+  urgent?: boolean;
 }
 
 export interface WorkerStats {
@@ -109,6 +114,8 @@ interface Slot {
   worker: Worker;
   mirror: MirrorState;
   pending: Map<number, Task>;
+  /** Urgent tasks posted to the worker and not yet started (shared with it). */
+  urgent: Int32Array;
   crash: string | null;
   stats: WorkerStats;
 }
@@ -163,13 +170,15 @@ export class QueryPool {
 
   private spawn(index: number, restarts: number): Slot {
     const resourceLimits = this.maxOldGenerationMb === undefined ? undefined : { maxOldGenerationSizeMb: this.maxOldGenerationMb };
-    const worker = new Worker(this.url, { workerData: { blockCacheBytes: this.blockCacheBytes }, resourceLimits });
+    const urgentFlag = new SharedArrayBuffer(4);
+    const worker = new Worker(this.url, { workerData: { blockCacheBytes: this.blockCacheBytes, urgentFlag }, resourceLimits });
     worker.unref();
     const slot: Slot = {
       index,
       worker,
       mirror: new MirrorState(),
       pending: new Map(),
+      urgent: new Int32Array(urgentFlag),
       crash: null,
       stats: { index, threadId: worker.threadId, tasks: 0, cancelled: 0, failed: 0, pending: 0, rowsScanned: 0, busyMs: 0, blockCacheBytes: 0, restarts },
     };
@@ -187,7 +196,7 @@ export class QueryPool {
    */
   async run(snapshot: TableSnapshot, json: unknown, options: PoolRunOptions = {}): Promise<SampledResult> {
     const started = performance.now();
-    const { signal: outer, timeoutMs, progress, ...limits } = options;
+    const { signal: outer, timeoutMs, progress, urgent = false, ...limits } = options;
     outer?.throwIfAborted();
     if (this.closed) throw new ShoalError('SHUTTING_DOWN');
     const controller = new AbortController();
@@ -228,7 +237,7 @@ export class QueryPool {
         },
         busy: (w, seconds) => progress.busy(w, seconds),
       };
-      const partials = await this.scatter(shards, thresholds, plan, all, controller.signal, counting);
+      const partials = await this.scatter(shards, thresholds, plan, all, controller.signal, counting, urgent);
       const merged = partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: all.maxGroups });
       const result = finalize(merged, plan);
       if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
@@ -243,7 +252,7 @@ export class QueryPool {
   }
 
   /** Sends each worker its shards of the query; resolves with every shard's partial, in shard order. */
-  private async scatter(shards: ShardSnapshot[], thresholds: Map<number, number>, plan: Plan, limits: QueryLimits, signal: AbortSignal, progress: PoolProgress | undefined): Promise<PartialResult[]> {
+  private async scatter(shards: ShardSnapshot[], thresholds: Map<number, number>, plan: Plan, limits: QueryLimits, signal: AbortSignal, progress: PoolProgress | undefined, urgent: boolean): Promise<PartialResult[]> {
     signal.throwIfAborted();
     const flags = new SharedArrayBuffer(FLAG_BYTES);
     const cancel = (): void => {
@@ -254,7 +263,7 @@ export class QueryPool {
       const slot = this.slot(s.shard % this.size);
       bySlot.set(slot, [...(bySlot.get(slot) ?? []), s]);
     }
-    const tasks = [...bySlot].map(([slot, list]) => this.dispatch(slot, list, thresholds, plan, limits, flags, progress));
+    const tasks = [...bySlot].map(([slot, list]) => this.dispatch(slot, list, thresholds, plan, limits, flags, progress, urgent));
     let onAbort = (): void => {};
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(signal.reason);
@@ -273,7 +282,7 @@ export class QueryPool {
     }
   }
 
-  private dispatch(slot: Slot, shards: ShardSnapshot[], thresholds: Map<number, number>, plan: Plan, limits: QueryLimits, flags: SharedArrayBuffer, progress: PoolProgress | undefined): Promise<PartialResult[]> {
+  private dispatch(slot: Slot, shards: ShardSnapshot[], thresholds: Map<number, number>, plan: Plan, limits: QueryLimits, flags: SharedArrayBuffer, progress: PoolProgress | undefined, urgent: boolean): Promise<PartialResult[]> {
     const id = this.nextTaskId++;
     const req: RunRequest = {
       type: 'run',
@@ -283,6 +292,7 @@ export class QueryPool {
       memoryBudgetBytes: limits.memoryBudgetBytes,
       flags,
       shards: shards.map((s) => slot.mirror.task(s, thresholds.get(s.shard)!, this.onNewDict)),
+      urgent,
     };
     // Delta arrays are fresh copies: move them instead of copying them again.
     const transfer: ArrayBuffer[] = [];
@@ -297,6 +307,8 @@ export class QueryPool {
       slot.pending.set(id, { resolve, reject, progress });
       slot.stats.tasks++;
       slot.worker.postMessage(req, transfer);
+      // Counted after posting, so a worker that sees the count finds the message on its port.
+      if (urgent) Atomics.add(slot.urgent, 0, 1);
     });
   }
 

@@ -13,9 +13,20 @@
  * a cancelled query stops within one row group. Memory: the bytes of partials a query holds
  * are summed across workers in the same buffer and checked against the query's budget.
  *
- * Threading: tasks run one at a time, in arrival order, synchronously.
+ * Urgent tasks (interactive queries): the pool counts each one it posts in a shared `urgent`
+ * counter. A long aggregate scan checks the counter between row groups (its yield point, where
+ * it holds no decoded block) and, when it is set, takes the waiting messages off the port
+ * synchronously: every task's deltas are applied at once, in arrival order (the mirrors must
+ * follow the main thread's order), urgent tasks run right there, nested in the scan, and the
+ * rest wait in a backlog run after the current task, in arrival order. So a dashboard query
+ * waits for one row group of a heavy group-by, not for the whole of it. While tasks are
+ * running or waiting, dropped tails stay mirrored and a nested task closes no segment (an
+ * outer or waiting task may still read them).
+ *
+ * Threading: tasks run synchronously, in arrival order, except urgent ones, which may run
+ * inside another task's scan.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { ShoalError } from '../../errors.js';
 import { runShardPartials } from '../index.js';
 import { sampledShard } from '../sample.js';
@@ -42,15 +53,71 @@ class FlagSignal {
   removeEventListener(): void {}
 }
 
-const { blockCacheBytes } = workerData as { blockCacheBytes: number };
+const { blockCacheBytes, urgentFlag } = workerData as { blockCacheBytes: number; urgentFlag?: SharedArrayBuffer };
 const state = new WorkerState(blockCacheBytes);
 const port = parentPort!;
+/** Urgent tasks posted and not yet started (the pool adds, this worker subtracts). */
+const urgent = urgentFlag === undefined ? null : new Int32Array(urgentFlag, 0, 1);
+/** Tasks running now: 1 for a task, more while urgent ones run nested inside it. */
+let depth = 0;
+/** Messages taken off the port during a task, to handle after it, in arrival order. */
+const backlog: WorkerRequest[] = [];
+
+/** Between row groups of a scan: runs urgent tasks that are waiting, keeps the rest for later. */
+function yieldPoint(): void {
+  if (urgent === null || Atomics.load(urgent, 0) <= 0) return;
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) accept(m.message as WorkerRequest);
+}
 
 function post(reply: WorkerReply): void {
   port.postMessage(reply);
 }
 
+/** Applies a task's deltas; on mirrors out of step, reports and exits (the pool replaces this worker). */
+function sync(req: RunRequest): void {
+  try {
+    for (const t of req.shards) state.sync(t);
+  } catch (err) {
+    // Mirrors out of step with the main thread's record: start over as a fresh worker.
+    post({ type: 'error', id: req.id, error: toWire(err), cancelled: false, rowsRead: 0, busyMs: 0, cacheBytes: state.cache.bytes });
+    process.exit(70);
+  }
+}
+
+/** A message in arrival order: deltas now; the task now when idle or urgent, else after the current one. */
+function accept(msg: WorkerRequest): void {
+  if (msg.type !== 'run') {
+    if (depth === 0) state.forget(msg.dictIds);
+    else backlog.push(msg);
+    return;
+  }
+  state.deferDrops = true;
+  sync(msg);
+  if (depth > 0 && !msg.urgent) {
+    backlog.push(msg);
+    return;
+  }
+  run(msg);
+  if (depth > 0) return;
+  for (let next = backlog.shift(); next !== undefined; next = backlog.shift()) {
+    if (next.type === 'run') run(next);
+    else state.forget(next.dictIds);
+  }
+  state.deferDrops = false;
+  state.applyDeferredDrops();
+}
+
 function run(req: RunRequest): void {
+  if (req.urgent && urgent !== null) Atomics.sub(urgent, 0, 1);
+  depth++;
+  try {
+    runTask(req);
+  } finally {
+    depth--;
+  }
+}
+
+function runTask(req: RunRequest): void {
   const started = performance.now();
   const flag = new Int32Array(req.flags, 0, 1);
   const held = new BigInt64Array(req.flags, 8, 1);
@@ -70,16 +137,9 @@ function run(req: RunRequest): void {
   };
   const totals = () => ({ rowsRead, busyMs: performance.now() - started, cacheBytes: state.cache.bytes });
   try {
-    for (const t of req.shards) state.sync(t);
-  } catch (err) {
-    // Mirrors out of step with the main thread's record: start over as a fresh worker.
-    post({ type: 'error', id: req.id, error: toWire(err), cancelled: false, ...totals() });
-    process.exit(70);
-  }
-  try {
     signal.throwIfAborted();
-    const shards = req.shards.map((t) => sampledShard(state.shard(t, onRows), t.threshold));
-    const partials = runShardPartials(shards, req.plan, { signal: signal as unknown as AbortSignal }, (partial) => {
+    const shards = req.shards.map((t) => sampledShard(state.shard(t, onRows, depth === 1), t.threshold));
+    const partials = runShardPartials(shards, req.plan, { signal: signal as unknown as AbortSignal, yieldPoint }, (partial) => {
       // The budget is per query: partials of every shard, in every worker, count together.
       const bytes = (partial as { memoryBytes?: number }).memoryBytes ?? 0;
       const total = Atomics.add(held, 0, BigInt(bytes)) + BigInt(bytes);
@@ -96,7 +156,4 @@ function run(req: RunRequest): void {
   }
 }
 
-port.on('message', (msg: WorkerRequest) => {
-  if (msg.type === 'run') run(msg);
-  else state.forget(msg.dictIds);
-});
+port.on('message', accept);

@@ -63,6 +63,11 @@ export interface RunRequest {
   /** Int32 [0]: cancel flag; BigInt64 at byte 8: bytes of partials held by the query. */
   flags: SharedArrayBuffer;
   shards: ShardTask[];
+  /**
+   * An interactive query's task: a worker busy with a long aggregate scan runs it between that
+   * scan's row groups instead of after it (the pool also counts it in the worker's urgent flag).
+   */
+  urgent: boolean;
 }
 
 export interface ForgetRequest {

@@ -132,6 +132,12 @@ export class WorkerState {
   private readonly tails = new Map<number, TailMirror>();
   private readonly segments = new Map<string, OpenSegment>();
   private opened = 0;
+  /**
+   * While set, tails that deltas drop stay mirrored (in `droppedLater`): a task received
+   * earlier but run later (see query-worker.ts) may still read them.
+   */
+  deferDrops = false;
+  private droppedLater: number[] = [];
 
   constructor(blockCacheBytes: number) {
     this.cache = new BlockCache(blockCacheBytes);
@@ -143,7 +149,8 @@ export class WorkerState {
     if (values === undefined) this.actors.set(t.dictId, (values = []));
     if (values.length !== t.actorFrom) throw new Error(`actor dictionary ${t.dictId} out of step: holds ${values.length}, delta starts at ${t.actorFrom}`);
     for (const v of t.actorValues) values.push(v);
-    for (const id of t.dropTails) this.tails.delete(id);
+    if (this.deferDrops) this.droppedLater.push(...t.dropTails);
+    else for (const id of t.dropTails) this.tails.delete(id);
     for (const d of t.tailDeltas) {
       let m = this.tails.get(d.tailId);
       if (m === undefined) this.tails.set(d.tailId, (m = new TailMirror(t.dictId, d.shard, d.generation)));
@@ -151,8 +158,17 @@ export class WorkerState {
     }
   }
 
-  /** The shard as the task's snapshot saw it; segments not in it are closed. */
-  shard(t: ShardTask, onRows: (rows: number) => void): ShardSnapshot {
+  /** Drops the tails whose drops were deferred (call when no task is running or waiting). */
+  applyDeferredDrops(): void {
+    for (const id of this.droppedLater) this.tails.delete(id);
+    this.droppedLater = [];
+  }
+
+  /**
+   * The shard as the task's snapshot saw it; segments not in it are closed, unless
+   * `closeStale` is false (a task run inside another task's scan, which may be reading them).
+   */
+  shard(t: ShardTask, onRows: (rows: number) => void, closeStale = true): ShardSnapshot {
     const values = this.actors.get(t.dictId)!;
     const live = new Set<string>();
     const sources = t.sources.map((d): ScanSource => {
@@ -169,7 +185,7 @@ export class WorkerState {
     // Segments of this shard that the snapshot no longer lists were compacted away; an older
     // snapshot that still lists one reopens it (its file stays until that snapshot is released).
     for (const [key, seg] of this.segments) {
-      if (seg.dictId === t.dictId && seg.shard === t.shard && !live.has(key)) {
+      if (closeStale && seg.dictId === t.dictId && seg.shard === t.shard && !live.has(key)) {
         seg.reader.close();
         this.segments.delete(key);
       }
