@@ -19,7 +19,9 @@
  * synchronously: every task's deltas are applied at once, in arrival order (the mirrors must
  * follow the main thread's order), urgent tasks run right there, nested in the scan, and the
  * rest wait in a backlog run after the current task, in arrival order. So a dashboard query
- * waits for one row group of a heavy group-by, not for the whole of it. While tasks are
+ * waits for one row group of a heavy group-by, not for the whole of it. Only non-urgent scans
+ * yield: urgent tasks run one after another in arrival order (nesting them would serve the
+ * newest first and starve older ones under load). While tasks are
  * running or waiting, dropped tails stay mirrored and a nested task closes no segment (an
  * outer or waiting task may still read them).
  *
@@ -60,12 +62,14 @@ const port = parentPort!;
 const urgent = urgentFlag === undefined ? null : new Int32Array(urgentFlag, 0, 1);
 /** Tasks running now: 1 for a task, more while urgent ones run nested inside it. */
 let depth = 0;
+/** Urgent tasks running now: while one runs, others wait their turn (in arrival order, not nested). */
+let urgentRunning = 0;
 /** Messages taken off the port during a task, to handle after it, in arrival order. */
 const backlog: WorkerRequest[] = [];
 
 /** Between row groups of a scan: runs urgent tasks that are waiting, keeps the rest for later. */
 function yieldPoint(): void {
-  if (urgent === null || Atomics.load(urgent, 0) <= 0) return;
+  if (urgent === null || urgentRunning > 0 || Atomics.load(urgent, 0) <= 0) return;
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) accept(m.message as WorkerRequest);
 }
 
@@ -110,10 +114,12 @@ function accept(msg: WorkerRequest): void {
 function run(req: RunRequest): void {
   if (req.urgent && urgent !== null) Atomics.sub(urgent, 0, 1);
   depth++;
+  if (req.urgent) urgentRunning++;
   try {
     runTask(req);
   } finally {
     depth--;
+    if (req.urgent) urgentRunning--;
   }
 }
 
