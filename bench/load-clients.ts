@@ -118,9 +118,11 @@ export function queryOnce(port: number, query: object): () => Promise<number> {
   };
 }
 
-/** An ingest loop posting the same NDJSON body to `table`; resolves with events accepted. */
-export function ingestOnce(port: number, table: string, body: Buffer): () => Promise<number> {
+/** An ingest loop posting NDJSON bodies to `table`, each in turn; resolves with events accepted. */
+export function ingestOnce(port: number, table: string, bodies: Buffer[]): () => Promise<number> {
+  let next = 0;
   return async () => {
+    const body = bodies[next++ % bodies.length];
     const r = await send(port, 'POST', `/v1/tables/${table}/events`, body, { 'content-type': 'application/x-ndjson' });
     if (r.status !== 200) throw new Error(`ingest answered ${r.status}: ${r.text.slice(0, 200)}`);
     return (JSON.parse(r.text) as { accepted: number }).accepted;

@@ -28,7 +28,7 @@
 import autocannon from 'autocannon';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runIngestCommand } from '../server/cli/ingest-command.js';
 import { parseCount } from './gen-cli.js';
@@ -44,6 +44,10 @@ const HELP = `Usage: npm run bench:load -- [options]
   --duration S       seconds per phase (default 15)
   --connections N    concurrent small-query clients (default 4)
   --body-events N    events per bulk ingest request (default 200000)
+  --bodies N         distinct bodies, cut one after another from the file and sent in turn
+                     (default 1: the same body every time, so later requests bring no new
+                     actors or strings; use e.g. 25 with --bodies-from for fresh data)
+  --bodies-from F    NDJSON file the bodies are cut from (default: the events file)
   --rounds N         also compare alone vs under ingest in N alternating windows
   --skip heavy       leave out the phase under a heavy group-by
   --server src|dist|DIR   sources through tsx, dist/, or a compiled tree DIR (DIR/server/cli.js)
@@ -103,19 +107,29 @@ async function ensureStore(file: string, events: number): Promise<string> {
   return dir;
 }
 
-/** The first `lines` lines of the events file, as one NDJSON request body. */
-function bulkBody(file: string, lines: number): Buffer {
-  const head = Buffer.alloc(lines * 400);
+/** `count` NDJSON request bodies of `lines` lines each, cut one after another from the file's start. */
+function bulkBodies(file: string, lines: number, count: number): Buffer[] {
+  const bodies: Buffer[] = [];
   const fd = openSync(file, 'r');
-  const got = readSync(fd, head, 0, head.length, 0);
-  closeSync(fd);
-  let end = 0;
-  for (let n = 0; n < lines; n++) {
-    const nl = head.subarray(0, got).indexOf(0x0a, end);
-    if (nl < 0) break;
-    end = nl + 1;
+  try {
+    let offset = 0;
+    for (let b = 0; b < count; b++) {
+      const head = Buffer.alloc(lines * 400);
+      const got = readSync(fd, head, 0, head.length, offset);
+      let end = 0;
+      for (let n = 0; n < lines; n++) {
+        const nl = head.subarray(0, got).indexOf(0x0a, end);
+        if (nl < 0) break;
+        end = nl + 1;
+      }
+      if (end === 0) break; // the file is used up
+      bodies.push(Buffer.from(head.subarray(0, end)));
+      offset += end;
+    }
+  } finally {
+    closeSync(fd);
   }
-  return Buffer.from(head.subarray(0, end));
+  return bodies;
 }
 
 async function cannon(port: number, name: string, connections: number, durationS: number): Promise<Phase> {
@@ -191,6 +205,9 @@ interface IngestFigures {
   eventsPerSec: number;
   bodyEvents: number;
   bodyBytes: number;
+  /** Distinct bodies sent in turn, and the file they were cut from. */
+  distinctBodies: number;
+  bodiesFrom: string;
   seconds: number;
   cpuUsPerEvent: number;
   idleCoresEstimateEventsPerSec: number;
@@ -217,7 +234,7 @@ function markdown(report: Record<string, unknown>, phases: Phase[], ingest: Inge
     md += `| ${p.name} | ${f(p.requestsPerSec)} | ${f(p.p50Ms)} | ${f(p.p90Ms)} | ${f(p.p99Ms)} | ${f(p.p99Ms / base)}x | ${bg} |\n`;
   }
   md += `\nServer CPU per small query (alone): ${f(report.cpuMsPerSmallQuery as number)} ms.\n\n`;
-  md += `HTTP ingest alone: **${f(ingest.eventsPerSec)} events/s** (NDJSON bodies of ${f(ingest.bodyEvents)} events, ${f(ingest.bodyBytes / 1048576)} MiB, 2 in flight, ${f(ingest.seconds)} s); `;
+  md += `HTTP ingest alone: **${f(ingest.eventsPerSec)} events/s** (NDJSON bodies of ${f(ingest.bodyEvents)} events, ${f(ingest.bodyBytes / 1048576)} MiB, ${ingest.distinctBodies === 1 ? 'the same body every time' : `${ingest.distinctBodies} distinct bodies cut in order from ${basename(ingest.bodiesFrom)}, sent in turn`}, 2 in flight, ${f(ingest.seconds)} s); `;
   md += `server CPU ${f(ingest.cpuUsPerEvent)} µs per event, i.e. about ${f(ingest.idleCoresEstimateEventsPerSec)} events/s if ${availableParallelism()} cores were idle (estimate). `;
   const means = ingest.phaseMeanSeconds;
   md += `${ingest.requests} requests, p50 ${f(ingest.requestP50Ms)} ms; server side (mean): ${f((means.parse ?? NaN) * 1000)} ms receiving and parsing the body, ${f((means.commit ?? NaN) * 1000)} ms committing it (split, WAL write and fsync, tail append, waits included).\n\n`;
@@ -248,7 +265,7 @@ function phaseOf(name: string, latenciesMs: number[], seconds: number, backgroun
  * on a shared machine whose load drifts, alternating windows compare like with like far better
  * than one long window of each. Null when rounds is 0.
  */
-async function interleavedRounds(port: number, rounds: number, durationS: number, connections: number, body: Buffer): Promise<Phase[] | null> {
+async function interleavedRounds(port: number, rounds: number, durationS: number, connections: number, body: Buffer[]): Promise<Phase[] | null> {
   if (!(rounds > 0)) return null;
   const windowMs = (durationS * 1000) / rounds;
   const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -286,6 +303,8 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '15' },
       connections: { type: 'string', default: '4' },
       'body-events': { type: 'string', default: '200000' },
+      bodies: { type: 'string', default: '1' },
+      'bodies-from': { type: 'string' },
       'out-name': { type: 'string', default: 'load' },
       server: { type: 'string', default: 'src' },
       data: { type: 'string' },
@@ -310,8 +329,9 @@ async function main(): Promise<void> {
   let events = parseCount(values.events!);
   const file = await ensureEvents(values.data === undefined ? events : Math.min(events, 1e6));
   const dataDir = values.data ?? (await ensureStore(file, events));
-  const body = bulkBody(file, Number(values['body-events']));
-  const bodyEvents = body.toString('latin1').split('\n').length - 1;
+  const bodiesFrom = values['bodies-from'] ?? file;
+  const body = bulkBodies(bodiesFrom, Number(values['body-events']), Math.max(1, Number(values.bodies)));
+  const bodyEvents = body[0].toString('latin1').split('\n').length - 1;
   const loadBefore = loadavg()[0];
   const from = values.server!;
   const server = await startServer(dataDir, from, {}, values['node-args']!.split(' ').filter((a) => a !== ''));
@@ -364,7 +384,9 @@ async function main(): Promise<void> {
     const ingest = {
       eventsPerSec: ingestStats.events / ingestStats.seconds,
       bodyEvents,
-      bodyBytes: body.length,
+      bodyBytes: body[0].length,
+      distinctBodies: body.length,
+      bodiesFrom,
       seconds: ingestStats.seconds,
       cpuUsPerEvent,
       // What the server's CPU cost per event allows on this many idle cores (an estimate).
