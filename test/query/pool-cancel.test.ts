@@ -12,7 +12,7 @@ import { ShoalError, type TableSnapshot } from '../../engine/index.js';
 import { runQuery } from '../../engine/query/index.js';
 import { QueryPool } from '../../engine/query/pool/index.js';
 import { SegmentReader } from '../../engine/storage/segment-reader.js';
-import { expectSameAsRunQuery, loadPlain, manyEvents, openFixture, type Fixture } from './pool-fixtures.js';
+import { expectSameAsRunQuery, loadPlain, manyEvents, openFixture, until, type Fixture } from './pool-fixtures.js';
 
 const ROWS = 200_000;
 /** Costly per row (a group, a sketch and a set per actor and path), so the scan takes a while. */
@@ -22,14 +22,6 @@ const CHEAP = { table: 't', groupBy: ['event'], measures: ['count', 'uniq($actor
 let fx: Fixture;
 let snapshot: TableSnapshot;
 let pool: QueryPool;
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 const idle = (): boolean => pool.stats().workers.every((w) => w.pending === 0);
 

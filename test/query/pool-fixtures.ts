@@ -99,3 +99,12 @@ export async function expectSameAsRunQuery(pool: QueryPool, snapshot: TableSnaps
   const { elapsedMs: _b, ...ss } = sStats;
   expect(ps, label).toEqual(ss);
 }
+
+/** Polls `cond` every 2 ms until it holds; fails after a minute naming `what`. */
+export async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableSnapshot } from '../../engine/index.js';
 import { runQuery } from '../../engine/query/index.js';
 import { QueryPool } from '../../engine/query/pool/index.js';
-import { loadPlain, manyEvents, openFixture, type Fixture } from './pool-fixtures.js';
+import { loadPlain, manyEvents, openFixture, until, type Fixture } from './pool-fixtures.js';
 
 /** A scan over ~2,900 small segments (one row group each), so it passes many yield points. */
 const HEAVY = { table: 't', groupBy: ['path'], measures: ['p50(latency)', 'p99(latency)', 'uniq(event)', 'uniq($actor)', 'avg(latency)'] };
@@ -18,14 +18,6 @@ const QUICK = { table: 't', where: ['event', '=', 'buy'], measures: ['count', 'm
 
 let fx: Fixture;
 let pool: QueryPool;
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 /** Starts HEAVY on the one worker and resolves once its scan has read rows (the promise boxed, so awaiting this does not await it). */
 async function startHeavy(snapshot: TableSnapshot, order: string[]): Promise<{ heavy: Promise<unknown> }> {
