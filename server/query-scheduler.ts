@@ -213,13 +213,24 @@ export class QueryScheduler {
     if (this.interactiveRunning === 0) return;
     const startedMs = performance.now();
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.options.backgroundMaxDeferMs);
-      this.quietWaiters.push(() => {
+      const waiter = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // Timed out: leave the list, or waiters pile up while interactive queries keep overlapping.
+      const timer = setTimeout(() => {
+        const i = this.quietWaiters.indexOf(waiter);
+        if (i >= 0) this.quietWaiters.splice(i, 1);
+        resolve();
+      }, this.options.backgroundMaxDeferMs);
+      this.quietWaiters.push(waiter);
     });
     this.backgroundDeferredSeconds += (performance.now() - startedMs) / 1000;
+  }
+
+  /** Background turns waiting now for interactive queries to finish (tests, diagnostics). */
+  get backgroundWaiting(): number {
+    return this.quietWaiters.length;
   }
 
   private wakeBackground(): void {

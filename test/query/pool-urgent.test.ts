@@ -3,7 +3,8 @@
  * an urgent query runs between that scan's row groups and answers first, while a query sent
  * earlier without urgency waits for the scan; every answer equals runQuery's on its snapshot,
  * including a waiting task that reads tail rows a later urgent task's deltas dropped (the tail
- * was flushed in between).
+ * was flushed in between), and a task of an older snapshot that gets such a tail sent again
+ * (from row 0) while the worker still keeps it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableSnapshot } from '../../engine/index.js';
@@ -103,6 +104,34 @@ describe('urgent tasks in the query pool', () => {
       expect((u as { rows: unknown }).rows).toEqual((w as { rows: unknown }).rows);
       // The worker still answers correctly afterwards (its mirrors are in step).
       await expectAnswer(fresh, HEAVY, await pool.run(fresh, HEAVY));
+    } finally {
+      old.release();
+      fresh?.release();
+    }
+  });
+
+  it('takes a dropped tail sent again from row 0 while it is still kept for waiting tasks', async () => {
+    await loadPlain(fx.table, manyEvents(10_000, 2_000, 99), 10_000);
+    const old = fx.table.snapshot();
+    let fresh: TableSnapshot | undefined;
+    try {
+      await pool.run(old, CHEAP); // the worker mirrors the tails of `old`
+      await fx.table.flush();
+      fresh = fx.table.snapshot();
+      const order: string[] = [];
+      const { heavy } = await startHeavy(fresh, order);
+      // Taken off the port inside the scan: the first drops the tails of `old` (kept, since the
+      // worker is busy), the second sends them again from row 0.
+      const u1 = tagged(order, 'u1', pool.run(fresh, CHEAP, { urgent: true }));
+      const u2 = tagged(order, 'u2', pool.run(old, CHEAP, { urgent: true }));
+      const [h, a, b] = await Promise.all([heavy, u1, u2]);
+      expect(order).toEqual(['u1', 'u2', 'heavy']);
+      await expectAnswer(fresh, HEAVY, h);
+      await expectAnswer(fresh, CHEAP, a);
+      await expectAnswer(old, CHEAP, b);
+      // Mirrors still in step: both snapshots answer again.
+      await expectAnswer(old, QUICK, await pool.run(old, QUICK));
+      await expectAnswer(fresh, QUICK, await pool.run(fresh, QUICK));
     } finally {
       old.release();
       fresh?.release();

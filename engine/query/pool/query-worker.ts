@@ -21,9 +21,9 @@
  * rest wait in a backlog run after the current task, in arrival order. So a dashboard query
  * waits for one row group of a heavy group-by, not for the whole of it. Only non-urgent scans
  * yield: urgent tasks run one after another in arrival order (nesting them would serve the
- * newest first and starve older ones under load). While tasks are
- * running or waiting, dropped tails stay mirrored and a nested task closes no segment (an
- * outer or waiting task may still read them).
+ * newest first and starve older ones under load). A tail a task drops stays mirrored until no
+ * task received before it is running or waiting, and a nested task closes no segment (an outer
+ * or waiting task may still read them).
  *
  * Threading: tasks run synchronously, in arrival order, except urgent ones, which may run
  * inside another task's scan.
@@ -66,6 +66,10 @@ let depth = 0;
 let urgentRunning = 0;
 /** Messages taken off the port during a task, to handle after it, in arrival order. */
 const backlog: WorkerRequest[] = [];
+/** Run requests numbered in arrival order; the numbers of those running (outermost first). */
+let lastSeq = 0;
+const seqOf = new WeakMap<RunRequest, number>();
+const runningSeqs: number[] = [];
 
 /** Between row groups of a scan: runs urgent tasks that are waiting, keeps the rest for later. */
 function yieldPoint(): void {
@@ -79,8 +83,10 @@ function post(reply: WorkerReply): void {
 
 /** Applies a task's deltas; on mirrors out of step, reports and exits (the pool replaces this worker). */
 function sync(req: RunRequest): void {
+  const seq = ++lastSeq;
+  seqOf.set(req, seq);
   try {
-    for (const t of req.shards) state.sync(t);
+    for (const t of req.shards) state.sync(t, seq);
   } catch (err) {
     // Mirrors out of step with the main thread's record: start over as a fresh worker.
     post({ type: 'error', id: req.id, error: toWire(err), cancelled: false, rowsRead: 0, busyMs: 0, cacheBytes: state.cache.bytes });
@@ -95,7 +101,6 @@ function accept(msg: WorkerRequest): void {
     else backlog.push(msg);
     return;
   }
-  state.deferDrops = true;
   sync(msg);
   if (depth > 0 && !msg.urgent) {
     backlog.push(msg);
@@ -107,19 +112,28 @@ function accept(msg: WorkerRequest): void {
     if (next.type === 'run') run(next);
     else state.forget(next.dictIds);
   }
-  state.deferDrops = false;
-  state.applyDeferredDrops();
+}
+
+/** Frees the dropped tails that no running or waiting task received before the drop can need. */
+function releaseDrops(): void {
+  let oldest = runningSeqs.length > 0 ? runningSeqs[0] : Infinity;
+  for (const m of backlog) if (m.type === 'run') oldest = Math.min(oldest, seqOf.get(m) ?? Infinity);
+  state.releaseDrops(oldest);
 }
 
 function run(req: RunRequest): void {
   if (req.urgent && urgent !== null) Atomics.sub(urgent, 0, 1);
   depth++;
   if (req.urgent) urgentRunning++;
+  const seq = seqOf.get(req)!;
+  runningSeqs.push(seq);
   try {
     runTask(req);
   } finally {
     depth--;
     if (req.urgent) urgentRunning--;
+    runningSeqs.splice(runningSeqs.indexOf(seq), 1);
+    releaseDrops();
   }
 }
 

@@ -27,7 +27,11 @@ class TailMirror {
   }
 
   apply(d: TailDelta): void {
-    if (d.from !== this.rows) throw new Error(`tail ${d.tailId}: delta starts at row ${d.from}, the mirror holds ${this.rows}`);
+    // A delta may overlap rows the mirror holds: the main thread sends a tail again from row 0
+    // when a task of an older snapshot needs it after a newer one dropped it, and this worker
+    // kept it for tasks still waiting. Tail rows never change once appended, so the overlap
+    // rewrites identical values.
+    if (d.from > this.rows) throw new Error(`tail ${d.tailId}: delta starts at row ${d.from}, the mirror holds ${this.rows}`);
     const t = this.store;
     if (d.to > t.times.length) {
       const cap = nextCapacity(t.times.length, d.to);
@@ -51,12 +55,12 @@ class TailMirror {
       col.values.set(c.values, d.from);
       col.validity.set(c.validity, d.from >> 3);
       if (col.dict !== undefined) {
-        if (col.dict.length !== c.dictFrom) throw new Error(`tail ${d.tailId}: dictionary of "${c.name}" out of step`);
-        for (const s of c.dict) col.dict.push(s);
+        if (c.dictFrom > col.dict.length) throw new Error(`tail ${d.tailId}: dictionary of "${c.name}" out of step`);
+        for (let i = col.dict.length - c.dictFrom; i < c.dict.length; i++) col.dict.push(c.dict[i]);
       }
     }
-    this.rows = d.to;
-    t.rowCount = d.to;
+    this.rows = Math.max(this.rows, d.to);
+    t.rowCount = this.rows;
   }
 
   /** A source over the first `rows` rows (cached while the row count stays the same). */
@@ -133,35 +137,44 @@ export class WorkerState {
   private readonly segments = new Map<string, OpenSegment>();
   private opened = 0;
   /**
-   * While set, tails that deltas drop stay mirrored (in `droppedLater`): a task received
-   * earlier but run later (see query-worker.ts) may still read them.
+   * Tails that deltas dropped, with the sequence number of the task that dropped them: they
+   * stay mirrored while a task received before that one may still run (query-worker.ts keeps
+   * tasks waiting while it runs urgent ones inside a scan).
    */
-  deferDrops = false;
-  private droppedLater: number[] = [];
+  private droppedLater: { tailId: number; seq: number }[] = [];
 
   constructor(blockCacheBytes: number) {
     this.cache = new BlockCache(blockCacheBytes);
   }
 
-  /** Applies a task's deltas (always, even when the task is then cancelled: the main thread counts them as delivered). */
-  sync(t: ShardTask): void {
+  /**
+   * Applies a task's deltas (always, even when the task is then cancelled: the main thread
+   * counts them as delivered); `seq` numbers tasks in arrival order (see `releaseDrops`).
+   */
+  sync(t: ShardTask, seq: number): void {
     let values = this.actors.get(t.dictId);
     if (values === undefined) this.actors.set(t.dictId, (values = []));
     if (values.length !== t.actorFrom) throw new Error(`actor dictionary ${t.dictId} out of step: holds ${values.length}, delta starts at ${t.actorFrom}`);
     for (const v of t.actorValues) values.push(v);
-    if (this.deferDrops) this.droppedLater.push(...t.dropTails);
-    else for (const id of t.dropTails) this.tails.delete(id);
+    for (const id of t.dropTails) this.droppedLater.push({ tailId: id, seq });
     for (const d of t.tailDeltas) {
+      // Sent again (see TailMirror.apply): the main thread tracks it anew, so it is no longer dropped.
+      if (this.droppedLater.length > 0) this.droppedLater = this.droppedLater.filter((x) => x.tailId !== d.tailId);
       let m = this.tails.get(d.tailId);
       if (m === undefined) this.tails.set(d.tailId, (m = new TailMirror(t.dictId, d.shard, d.generation)));
       m.apply(d);
     }
   }
 
-  /** Drops the tails whose drops were deferred (call when no task is running or waiting). */
-  applyDeferredDrops(): void {
-    for (const id of this.droppedLater) this.tails.delete(id);
-    this.droppedLater = [];
+  /** Drops the tails dropped by tasks numbered below `oldestPendingSeq` (no earlier task still needs them). */
+  releaseDrops(oldestPendingSeq: number): void {
+    if (this.droppedLater.length === 0) return;
+    const keep: { tailId: number; seq: number }[] = [];
+    for (const x of this.droppedLater) {
+      if (x.seq < oldestPendingSeq) this.tails.delete(x.tailId);
+      else keep.push(x);
+    }
+    this.droppedLater = keep;
   }
 
   /**
