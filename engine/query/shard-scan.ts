@@ -25,11 +25,6 @@ import type { ScanSource, ShardSnapshot } from './source.js';
 
 export interface ShardScanOptions {
   signal?: AbortSignal;
-  /**
-   * Called between row groups of aggregate scans, where the scan holds no decoded block: a pool
-   * worker runs urgent (interactive) tasks there, inside a long scan (query-worker.ts).
-   */
-  yieldPoint?: () => void;
 }
 
 /** Whether a source may hold rows in [fromMs, toMs). */
@@ -379,7 +374,7 @@ class AggregateScan {
   }
 
   /** Folds one shard's rows into the groups (several shards only when `scansAcrossShards`). */
-  scan(shard: ShardSnapshot, signal: AbortSignal | undefined, yieldPoint?: () => void): this {
+  scan(shard: ShardSnapshot, signal: AbortSignal | undefined): this {
     this.shard = shard;
     this.shardIds.push(shard.shard);
     this.reader = new RowGroupReader(shard);
@@ -395,7 +390,6 @@ class AggregateScan {
       }
       const before = this.stats.rowsScanned;
       for (let g = 0; g < source.rowGroups.length; g++) {
-        yieldPoint?.();
         signal?.throwIfAborted();
         this.reader.reset(source, g);
         this.rowGroup();
@@ -428,7 +422,7 @@ class AggregateScan {
 
 /** Runs an aggregate plan over one shard. */
 export function aggregateShard(shard: ShardSnapshot, plan: AggregatePlan, options: ShardScanOptions = {}): AggregatePartial {
-  return (countsOnly(plan) ? countFromMetadata(shard, plan) : null) ?? new AggregateScan(plan).scan(shard, options.signal, options.yieldPoint).result();
+  return (countsOnly(plan) ? countFromMetadata(shard, plan) : null) ?? new AggregateScan(plan).scan(shard, options.signal).result();
 }
 
 /**
@@ -446,6 +440,6 @@ export function scansAcrossShards(plan: AggregatePlan): boolean {
 /** Runs an aggregate plan over shards into one partial (the plan must pass `scansAcrossShards`). */
 export function aggregateShards(shards: readonly ShardSnapshot[], plan: AggregatePlan, options: ShardScanOptions = {}): AggregatePartial {
   const scan = new AggregateScan(plan);
-  for (const shard of shards) scan.scan(shard, options.signal, options.yieldPoint);
+  for (const shard of shards) scan.scan(shard, options.signal);
   return scan.result();
 }

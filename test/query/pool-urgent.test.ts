@@ -16,14 +16,16 @@ import { loadPlain, manyEvents, openFixture, until, type Fixture } from './pool-
 const HEAVY = { table: 't', groupBy: ['path'], measures: ['p50(latency)', 'p99(latency)', 'uniq(event)', 'uniq($actor)', 'avg(latency)'] };
 const CHEAP = { table: 't', groupBy: ['event'], measures: ['count', 'sum(latency)'] };
 const QUICK = { table: 't', where: ['event', '=', 'buy'], measures: ['count', 'max(latency)'] };
+/** A behavioral scan: it polls between row groups and every 1,024 actors. */
+const FUNNEL = { table: 't', kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'click'], ['event', '=', 'buy']], window: '1d' };
 
 let fx: Fixture;
 let pool: QueryPool;
 
 /** Starts HEAVY on the one worker and resolves once its scan has read rows (the promise boxed, so awaiting this does not await it). */
-async function startHeavy(snapshot: TableSnapshot, order: string[]): Promise<{ heavy: Promise<unknown> }> {
+async function startHeavy(snapshot: TableSnapshot, order: string[], query: unknown = HEAVY): Promise<{ heavy: Promise<unknown> }> {
   const before = pool.stats().rowsScanned;
-  const heavy = pool.run(snapshot, HEAVY).then((r) => {
+  const heavy = pool.run(snapshot, query).then((r) => {
     order.push('heavy');
     return r;
   });
@@ -135,6 +137,21 @@ describe('urgent tasks in the query pool', () => {
     } finally {
       old.release();
       fresh?.release();
+    }
+  });
+
+  it('runs an urgent query inside a long funnel scan too', async () => {
+    const snapshot = fx.table.snapshot();
+    try {
+      const order: string[] = [];
+      const { heavy } = await startHeavy(snapshot, order, FUNNEL);
+      const urgent = tagged(order, 'urgent', pool.run(snapshot, QUICK, { urgent: true }));
+      const [h, u] = await Promise.all([heavy, urgent]);
+      expect(order).toEqual(['urgent', 'heavy']);
+      await expectAnswer(snapshot, FUNNEL, h);
+      await expectAnswer(snapshot, QUICK, u);
+    } finally {
+      snapshot.release();
     }
   });
 });

@@ -14,9 +14,9 @@
  * are summed across workers in the same buffer and checked against the query's budget.
  *
  * Urgent tasks (interactive queries): the pool counts each one it posts in a shared `urgent`
- * counter. A long aggregate scan checks the counter between row groups (its yield point, where
- * it holds no decoded block) and, when it is set, takes the waiting messages off the port
- * synchronously: every task's deltas are applied at once, in arrival order (the mirrors must
+ * counter. A long scan checks the counter where it polls for cancellation (FlagSignal: between
+ * row groups, and every 1,024 actors in behavioral scans) and, when it is set, takes the
+ * waiting messages off the port synchronously: every task's deltas are applied at once, in arrival order (the mirrors must
  * follow the main thread's order), urgent tasks run right there, nested in the scan, and the
  * rest wait in a backlog run after the current task, in arrival order. So a dashboard query
  * waits for one row group of a heavy group-by, not for the whole of it. Only non-urgent scans
@@ -39,7 +39,11 @@ const CANCELLED = new Error('cancelled');
 /** How often a running task reports rows read (progress for metrics). */
 const PROGRESS_EVERY_MS = 25;
 
-/** The subset of AbortSignal that scans use, backed by a shared flag. */
+/**
+ * The subset of AbortSignal that scans use, backed by a shared flag. It doubles as the yield
+ * point for urgent tasks: scans poll it between row groups (aggregates, samples, behavioral
+ * streams) and every 1,024 actors (behavioral), where they hold only their own state.
+ */
 class FlagSignal {
   constructor(private readonly flag: Int32Array) {}
   get aborted(): boolean {
@@ -49,6 +53,7 @@ class FlagSignal {
     return CANCELLED;
   }
   throwIfAborted(): void {
+    yieldPoint();
     if (Atomics.load(this.flag, 0) !== 0) throw CANCELLED;
   }
   addEventListener(): void {}
@@ -159,7 +164,7 @@ function runTask(req: RunRequest): void {
   try {
     signal.throwIfAborted();
     const shards = req.shards.map((t) => sampledShard(state.shard(t, onRows, depth === 1), t.threshold));
-    const partials = runShardPartials(shards, req.plan, { signal: signal as unknown as AbortSignal, yieldPoint }, (partial) => {
+    const partials = runShardPartials(shards, req.plan, { signal: signal as unknown as AbortSignal }, (partial) => {
       // The budget is per query: partials of every shard, in every worker, count together.
       const bytes = (partial as { memoryBytes?: number }).memoryBytes ?? 0;
       const total = Atomics.add(held, 0, BigInt(bytes)) + BigInt(bytes);
