@@ -62,8 +62,8 @@ export interface PoolRunOptions extends RunOptions {
   timeoutMs?: number;
   progress?: PoolProgress;
   /**
-   * An interactive query: a worker busy with a long aggregate scan runs this query's task
-   * between that scan's row groups instead of after it.
+   * An interactive query: a worker busy with a long scan runs this query's task where that
+   * scan polls for cancellation (between row groups) instead of after it.
    */
   urgent?: boolean;
 }

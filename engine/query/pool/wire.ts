@@ -64,8 +64,8 @@ export interface RunRequest {
   flags: SharedArrayBuffer;
   shards: ShardTask[];
   /**
-   * An interactive query's task: a worker busy with a long aggregate scan runs it between that
-   * scan's row groups instead of after it (the pool also counts it in the worker's urgent flag).
+   * An interactive query's task: a worker busy with a long scan runs it where that scan polls
+   * for cancellation instead of after it (the pool also counts it in the worker's urgent flag).
    */
   urgent: boolean;
 }
