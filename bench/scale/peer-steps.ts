@@ -12,11 +12,9 @@ import { REPO } from '../peers/common.js';
 import type { RunnerOutput } from '../peers/query-runner.js';
 import { storeTarget } from '../peers/stores.js';
 import { findQuery } from '../peers/suites.js';
-import { tail } from './proc-watch.js';
 import type { ScaleQuery } from './queries.js';
-import { median } from './report.js';
 import type { SubsetEngine, SubsetLoadRecord, SubsetQueryRecord } from './state.js';
-import { compactTable, countRows, current, failure, ingestChunk, watch } from './steps.js';
+import { compactTable, countRows, current, failure, ingestChunk, resultLine, timingsOf, watch } from './steps.js';
 
 const PEER_CHILD = join(REPO, 'bench', 'scale', 'peer-child.ts');
 const QUERY_RUNNER = join(REPO, 'bench', 'peers', 'query-runner.ts');
@@ -86,18 +84,12 @@ export async function runSubsetQuery(engine: SubsetEngine, target: string, q: Sc
   findQuery(q.suite, q.id);
   const run = await watch([QUERY_RUNNER, engine, target, q.suite, q.id, String(hotRuns)], timeoutMs);
   const base = { peakRssBytes: run.peakRssBytes, wallSeconds: run.wallSeconds };
-  const why = failure(`${engine} query process`, run, timeoutMs);
-  const last = run.stdout.trim().split('\n').pop() ?? '';
-  if (why !== null || !last.startsWith('{')) return { ...base, error: (why ?? `no result line: ${tail(run.stderr)}`).replace(/\n/g, ' ').slice(0, 400) };
-  const out = JSON.parse(last) as RunnerOutput;
+  const result = resultLine<RunnerOutput>(`${engine} query process`, run, timeoutMs);
+  if ('error' in result) return { ...base, error: result.error };
+  const { out } = result;
   return {
     ...base,
-    coldMs: out.coldMs,
-    coldCpuMs: out.coldCpuMs,
-    hotMs: out.hotMs,
-    hotCpuMs: out.hotCpuMs,
-    hotMedianMs: median(out.hotMs ?? []) ?? undefined,
-    hotCpuMedianMs: median(out.hotCpuMs ?? []) ?? undefined,
+    ...timingsOf(out),
     rowCount: out.rows?.length,
     ...(out.rows !== undefined && out.rows.length <= KEEP_ROWS ? { rows: out.rows } : {}),
     executor: out.executor,

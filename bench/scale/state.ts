@@ -52,9 +52,8 @@ export interface CompactRecord {
   tableBytesAfter: number;
 }
 
-export interface QueryRecord {
-  key: string;
-  openMs?: number;
+/** Times of one query process (a cold run, then hot runs), whichever engine ran it. */
+export interface QueryTimings {
   coldMs?: number;
   coldCpuMs?: number;
   hotMs?: number[];
@@ -62,6 +61,11 @@ export interface QueryRecord {
   hotMedianMs?: number;
   hotCpuMedianMs?: number;
   rowCount?: number;
+}
+
+export interface QueryRecord extends QueryTimings {
+  key: string;
+  openMs?: number;
   firstRow?: unknown[];
   sampled?: boolean;
   executor?: string;
@@ -117,14 +121,7 @@ export interface SubsetLoadRecord {
 }
 
 /** One query on one engine of the subset (bench/peers/query-runner.ts in a child). */
-export interface SubsetQueryRecord {
-  coldMs?: number;
-  coldCpuMs?: number;
-  hotMs?: number[];
-  hotCpuMs?: number[];
-  hotMedianMs?: number;
-  hotCpuMedianMs?: number;
-  rowCount?: number;
+export interface SubsetQueryRecord extends QueryTimings {
   /** The normalized answer (bench/peers/suite.ts) when small enough to keep, for the agreement check. */
   rows?: (string | number | null)[][];
   executor?: string;

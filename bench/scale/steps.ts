@@ -15,7 +15,7 @@ import type { QueryChildOutput } from './query-child.js';
 import type { ChunkPlan } from './plan.js';
 import type { ScaleQuery } from './queries.js';
 import { median } from './report.js';
-import type { CompactRecord, QueryRecord } from './state.js';
+import type { CompactRecord, QueryRecord, QueryTimings } from './state.js';
 
 const TSX = ['--import', 'tsx'];
 const CLI = join(REPO, 'server', 'cli.ts');
@@ -120,23 +120,40 @@ export async function compactTable(dataDir: string, timeoutMs: number): Promise<
   };
 }
 
-/** Runs `q` in a fresh process: one cold run, then `hotRuns`. Failures become the record's `error`. */
-export async function runQuery(dataDir: string, q: ScaleQuery, hotRuns: number, timeoutMs: number): Promise<QueryRecord> {
-  const run = await watch([join(REPO, 'bench', 'scale', 'query-child.ts'), dataDir, q.suite, q.id, q.sample === undefined ? '-' : String(q.sample), String(hotRuns)], timeoutMs);
-  const base = { key: q.key, peakRssBytes: run.peakRssBytes, wallSeconds: run.wallSeconds };
-  const why = failure('query process', run, timeoutMs);
+/**
+ * A query process's JSON result line, or why there is none (`what` names the process in the
+ * error; failures of the process itself first, see `failure`).
+ */
+export function resultLine<T>(what: string, run: WatchedRun, timeoutMs: number): { out: T } | { error: string } {
+  const why = failure(what, run, timeoutMs);
   const last = run.stdout.trim().split('\n').pop() ?? '';
-  if (why !== null || !last.startsWith('{')) return { ...base, error: (why ?? `no result line: ${tail(run.stderr)}`).replace(/\n/g, ' ').slice(0, 400) };
-  const out = JSON.parse(last) as QueryChildOutput;
+  if (why !== null || !last.startsWith('{')) return { error: (why ?? `no result line: ${tail(run.stderr)}`).replace(/\n/g, ' ').slice(0, 400) };
+  return { out: JSON.parse(last) as T };
+}
+
+/** The timing fields of a record from a process's cold and hot runs (medians of the hot ones). */
+export function timingsOf(out: { coldMs?: number; coldCpuMs?: number; hotMs?: number[]; hotCpuMs?: number[] }): QueryTimings {
   return {
-    ...base,
-    openMs: out.openMs,
     coldMs: out.coldMs,
     coldCpuMs: out.coldCpuMs,
     hotMs: out.hotMs,
     hotCpuMs: out.hotCpuMs,
     hotMedianMs: median(out.hotMs ?? []) ?? undefined,
     hotCpuMedianMs: median(out.hotCpuMs ?? []) ?? undefined,
+  };
+}
+
+/** Runs `q` in a fresh process: one cold run, then `hotRuns`. Failures become the record's `error`. */
+export async function runQuery(dataDir: string, q: ScaleQuery, hotRuns: number, timeoutMs: number): Promise<QueryRecord> {
+  const run = await watch([join(REPO, 'bench', 'scale', 'query-child.ts'), dataDir, q.suite, q.id, q.sample === undefined ? '-' : String(q.sample), String(hotRuns)], timeoutMs);
+  const base = { key: q.key, peakRssBytes: run.peakRssBytes, wallSeconds: run.wallSeconds };
+  const result = resultLine<QueryChildOutput>('query process', run, timeoutMs);
+  if ('error' in result) return { ...base, error: result.error };
+  const { out } = result;
+  return {
+    ...base,
+    openMs: out.openMs,
+    ...timingsOf(out),
     rowCount: out.rowCount,
     firstRow: out.firstRow,
     sampled: out.sampled,
