@@ -5,7 +5,7 @@
  * inline scripts, which the UI itself respects).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,11 +95,14 @@ describe('auth matrix', () => {
   }
 });
 
-/** Every path under `dir`, relative. */
+/**
+ * Every path under `dir`, relative. Types come from the directory listing itself: a retired WAL
+ * file deleted in the background between a listing and a stat must not fail the walk.
+ */
 function walk(dir: string, base = dir): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? [p.slice(base.length + 1) + '/', ...walk(p, base)] : [p.slice(base.length + 1)];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    return e.isDirectory() ? [p.slice(base.length + 1) + '/', ...walk(p, base)] : [p.slice(base.length + 1)];
   });
 }
 
