@@ -63,12 +63,10 @@ export async function writeSortedSegments(
       const k = next++;
       const path = segmentPath(table.dir, files[k]);
       const { footer, bytes } = encoded[k];
-      results[k] = await writeSegmentFile(path, bytes)
-        .then(() => SegmentReader.openWritten(path, footer, bytes.length))
-        .then(
-          (reader) => ({ status: 'fulfilled', value: new SegmentHandle(entryOf(files[k], footer, bytes.length), reader) }) as const,
-          (reason: unknown) => ({ status: 'rejected', reason }) as const,
-        );
+      results[k] = await writeSegmentFile(path, bytes).then(
+        () => ({ status: 'fulfilled', value: new SegmentHandle(entryOf(files[k], footer, bytes.length), SegmentReader.written(path, footer, bytes.length)) }) as const,
+        (reason: unknown) => ({ status: 'rejected', reason }) as const,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITE_PARALLELISM, encoded.length) }, lane));
@@ -118,8 +116,8 @@ function sweepRetiredWals(tableDir: string): void {
 }
 
 /**
- * Sorts and writes one shard's tail on the flush worker (flush-pool.ts); opens the segments it
- * wrote. File numbers are reserved first: at most one per day the tail's times span.
+ * Sorts and writes one shard's tail on the flush worker (flush-pool.ts); returns handles of the
+ * segments it wrote. File numbers are reserved first: at most one per day the tail's times span.
  */
 async function flushInWorker(table: Table, session: FlushSession, tail: Tail, frozen: FrozenTails): Promise<SegmentHandle[]> {
   const rows = tail.rowSet();
@@ -129,17 +127,7 @@ async function flushInWorker(table: Table, session: FlushSession, tail: Tail, fr
   const segmentsDir = join(table.dir, SEGMENTS_DIR);
   mkdirSync(segmentsDir, { recursive: true });
   const written = await session.flushShard(rows, { segmentsDir, shard: tail.shard, genMin: frozen.genMin, genMax: frozen.genMax, firstSeq, seqCount });
-  const opened = await Promise.allSettled(written.map((w) => SegmentReader.openWritten(segmentPath(table.dir, w.file), w.footer, w.bytes)));
-  const handles: SegmentHandle[] = [];
-  opened.forEach((r, k) => {
-    if (r.status === 'fulfilled') handles.push(new SegmentHandle(entryOf(written[k].file, written[k].footer, written[k].bytes), r.value));
-  });
-  const failed = opened.find((r) => r.status === 'rejected');
-  if (failed !== undefined) {
-    for (const h of handles) h.retire();
-    throw (failed as PromiseRejectedResult).reason;
-  }
-  return handles;
+  return written.map((w) => new SegmentHandle(entryOf(w.file, w.footer, w.bytes), SegmentReader.written(segmentPath(table.dir, w.file), w.footer, w.bytes)));
 }
 
 /**

@@ -3,8 +3,10 @@
  * checked on open, blocks are read with positional reads, checked against their crc32,
  * decompressed and decoded on demand. Dictionaries are read once and cached.
  *
- * Threading: a reader owns one file descriptor; it is used by one thread. Any checksum or
- * layout failure throws CorruptDataError naming the file; the process never crashes on it.
+ * Threading: a reader is used by one thread. It holds no file descriptor of its own: it asks
+ * the thread's bounded descriptor cache (fd-cache.ts) on each read, which reopens the file when
+ * it was evicted. Any checksum or layout failure throws CorruptDataError naming the file; the
+ * process never crashes on it.
  *
  * Damage: the first corrupt block a reader meets is remembered in `damage` and announced to
  * `SegmentReader.damageListeners` (the store lists it in table stats, logs and metrics). A
@@ -14,13 +16,14 @@
  * answering without its rows.
  */
 import { Packr } from 'msgpackr';
-import { closeSync, fstatSync, open as openFile, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { decodeBlock, decodeDict, decompress, type PhysicalKind } from '../encodings/index.js';
 import { CorruptDataError } from '../errors.js';
 import type { RowGroupInfo, ScanSource } from '../query/source.js';
 import type { ColumnType, ColumnVector, ZoneMap } from '../types.js';
+import { segmentFds } from './fd-cache.js';
 import { ioError } from './file-io.js';
 import type { SegmentEntry } from './manifest.js';
 import {
@@ -59,17 +62,15 @@ export class SegmentReader implements ScanSource {
   damage: string | null = null;
   /** True for a segment that failed to open: every read fails with `damage`. */
   readonly quarantined: boolean;
-  private readonly fd: number;
   private readonly byName = new Map<string, ColumnMeta>();
   private readonly dicts = new Map<string, string[]>();
   private closed = false;
 
-  private constructor(path: string, fd: number, footer: SegmentFooter, fileBytes: number, damage: string | null = null) {
+  private constructor(path: string, footer: SegmentFooter, fileBytes: number, damage: string | null = null) {
     this.path = path;
     this.damage = damage;
     this.quarantined = damage !== null;
     this.id = basename(path);
-    this.fd = fd;
     this.footer = footer;
     this.fileBytes = fileBytes;
     const types = new Map<string, ColumnType>();
@@ -118,7 +119,9 @@ export class SegmentReader implements ScanSource {
         throw new CorruptDataError(path, 'undecodable footer');
       }
       if (footer?.version !== 1) throw new CorruptDataError(path, 'unknown footer version');
-      return new SegmentReader(path, fd, footer, size);
+      const reader = new SegmentReader(path, footer, size);
+      segmentFds.adopt(reader, fd);
+      return reader;
     } catch (err) {
       closeSync(fd);
       throw err instanceof CorruptDataError ? err : ioError(err, path);
@@ -126,13 +129,11 @@ export class SegmentReader implements ScanSource {
   }
 
   /**
-   * Opens a segment this process has just written, whose footer it holds: the file is opened on
-   * the I/O thread pool and neither trailer nor footer is read back.
+   * A reader of a segment this process has just written, whose footer it holds: neither trailer
+   * nor footer is read back, and the file is opened on the first read.
    */
-  static openWritten(path: string, footer: SegmentFooter, fileBytes: number): Promise<SegmentReader> {
-    return new Promise((resolve, reject) => {
-      openFile(path, 'r', (err, fd) => (err ? reject(ioError(err, path)) : resolve(new SegmentReader(path, fd, footer, fileBytes))));
-    });
+  static written(path: string, footer: SegmentFooter, fileBytes: number): SegmentReader {
+    return new SegmentReader(path, footer, fileBytes);
   }
 
   /**
@@ -158,7 +159,7 @@ export class SegmentReader implements ScanSource {
       time: [{ ...UNREADABLE, min: entry.minTimeMs, max: entry.maxTimeMs }],
       columns,
     };
-    return new SegmentReader(path, -1, footer, entry.bytes, reason);
+    return new SegmentReader(path, footer, entry.bytes, reason);
   }
 
   /** Remembers the first damage found and tells the listeners; returns the error to throw. */
@@ -187,7 +188,7 @@ export class SegmentReader implements ScanSource {
     const stored = Buffer.allocUnsafe(ref.l);
     let got: number;
     try {
-      got = readSync(this.fd, stored, 0, ref.l, ref.o);
+      got = readSync(segmentFds.get(this, this.reopen), stored, 0, ref.l, ref.o);
     } catch (err) {
       throw ioError(err, this.path);
     }
@@ -277,10 +278,35 @@ export class SegmentReader implements ScanSource {
     }
   }
 
+  /**
+   * Opens the file again after the descriptor cache closed it; a file whose size is no longer
+   * the one this reader knows was replaced, and is refused.
+   */
+  private readonly reopen = (): number => {
+    let fd: number;
+    let size: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch (err) {
+      throw ioError(err, this.path);
+    }
+    try {
+      size = fstatSync(fd).size;
+    } catch (err) {
+      closeSync(fd);
+      throw ioError(err, this.path);
+    }
+    if (size !== this.fileBytes) {
+      closeSync(fd);
+      throw new CorruptDataError(this.path, `changed on disk: ${size} bytes, ${this.fileBytes} when first read`);
+    }
+    return fd;
+  };
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.fd >= 0) closeSync(this.fd);
+    segmentFds.close(this);
   }
 }
 
