@@ -24,6 +24,7 @@ import { mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { REPO } from './peers/common.js';
+import { copyAfterLines } from './scale/chunk-writer.js';
 import { parseOptions, usage, type Options } from './scale/options.js';
 import { buildPeerReport, peerMarkdown } from './scale/peer-report.js';
 import { runPeers, subsetEngines } from './scale/peer-run.js';
@@ -105,10 +106,51 @@ async function settleInterrupted(state: RunState, plan: RunPlan, dataDir: string
       finishedAt: new Date().toISOString(), recovered: true,
     });
   } else if (rows === done) log(`chunk ${open.index} was interrupted before its commit: ingesting it again`);
-  else throw new Error(`the table holds ${fmtInt(rows)} events, expected ${fmtInt(done)} or ${fmtInt(done + chunk.events)} after chunk ${open.index}; start over with --fresh`);
+  else if (rows > done && rows < done + chunk.events) {
+    await finishPartialChunk(state, plan, dataDir, o, chunk, rows - done);
+    return;
+  } else throw new Error(`the table holds ${fmtInt(rows)} events, expected ${fmtInt(done)} to ${fmtInt(done + chunk.events)} after chunk ${open.index}; start over with --fresh`);
   state.ingesting = null;
   saveState(o.workDir, state);
 }
+
+/**
+ * Finishes a chunk whose ingest was killed after `committed` of its events were committed. The
+ * CLI commits whole batches in input order (recovery keeps only batches whose every shard part
+ * is in the WAL), and a chunk has no rejected lines, so those are its first `committed` lines:
+ * the chunk is generated again (byte-identical) and the lines after them are ingested. The chunk
+ * is recorded untimed, like one recovered whole.
+ */
+async function finishPartialChunk(state: RunState, plan: RunPlan, dataDir: string, o: Options, chunk: ChunkPlan, committed: number): Promise<void> {
+  const rest = chunk.events - committed;
+  log(`chunk ${chunk.index} was interrupted after committing its first ${fmtInt(committed)} events: generating it again and ingesting the other ${fmtInt(rest)}`);
+  const file = join(o.workDir, `chunk-${chunk.index}.ndjson`);
+  const restFile = join(o.workDir, `chunk-${chunk.index}-rest.ndjson`);
+  checkDiskSpace(o.workDir, [chunk], o.config.shuffle);
+  try {
+    await generateChunks([file], [chunk], plan.idWidth, o.config.shuffle, o.chunkTimeoutMs);
+    await copyAfterLines(file, restFile, committed);
+    rmSync(file, { force: true });
+    const outcome = await ingestChunk(restFile, dataDir, o.chunkTimeoutMs, (pid) => {
+      state.ingesting = { index: chunk.index, pid };
+      saveState(o.workDir, state);
+    });
+    if (outcome.accepted !== rest) throw new Error(`chunk ${chunk.index}: ${fmtInt(outcome.accepted)} of its last ${fmtInt(rest)} events accepted (${fmtInt(outcome.rejected)} rejected)`);
+  } finally {
+    rmSync(file, { force: true });
+    rmSync(restFile, { force: true });
+  }
+  const size = tableSize(dataDir);
+  state.chunks.push({
+    index: chunk.index, events: chunk.events, accepted: chunk.events, rejected: 0, generateSeconds: 0, ndjsonBytes: 0, ingestSeconds: 0,
+    ingestWallSeconds: 0, ingestCpuSeconds: 0, ingestPeakRssBytes: 0, tableBytesAfter: size.bytes, segmentFilesAfter: size.segmentFiles,
+    finishedAt: new Date().toISOString(), recovered: true,
+  });
+  state.ingesting = null;
+  saveState(o.workDir, state);
+  log(`chunk ${chunk.index + 1}/${plan.chunks.length}: finished after the interruption (recorded untimed)`);
+}
+
 
 /** NDJSON bytes per generated event, rounded up (206 B measured at 10M). */
 const NDJSON_BYTES_PER_EVENT = 220;

@@ -7,8 +7,10 @@
  * permuted in memory; memory is one bucket (~210 MB) plus 256 KiB per open bucket. Same chunk →
  * same bytes.
  */
-import { openSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { eventToJson, generateEvents } from '../generator.js';
 import { FileSink, shuffleInto } from '../generator/write.js';
 import { globalUserId, type ChunkPlan } from './plan.js';
@@ -52,4 +54,24 @@ export function writeChunk(path: string, chunk: ChunkPlan, idWidth: number, shuf
     out.close();
   }
   return { events, bytes: out.bytes, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Writes to `to` what follows the first `skip` lines of `from`. */
+export async function copyAfterLines(from: string, to: string, skip: number): Promise<void> {
+  let seen = 0;
+  const out = createWriteStream(to);
+  for await (const chunk of createReadStream(from, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) {
+    let start = 0;
+    while (seen < skip) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      seen++;
+      start = nl + 1;
+    }
+    if (seen < skip) continue;
+    if (start < chunk.length && !out.write(chunk.subarray(start))) await once(out, 'drain');
+  }
+  out.end();
+  await finished(out);
+  if (seen < skip) throw new Error(`${from} has ${seen} lines, fewer than the ${skip} to skip`);
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventToJson, generateEvents } from '../../bench/generator.js';
-import { writeChunk } from '../../bench/scale/chunk-writer.js';
+import { copyAfterLines, writeChunk } from '../../bench/scale/chunk-writer.js';
 import { globalUserId, planRun, scaleLabel } from '../../bench/scale/plan.js';
 import { rssProfile, runWatched } from '../../bench/scale/proc-watch.js';
 import { scaleQueries, selectQueries } from '../../bench/scale/queries.js';
@@ -115,6 +115,21 @@ describe('writeChunk', () => {
         expect(id).toBeLessThanOrEqual(n.userOffset + n.users);
       }
     }
+  });
+});
+
+describe('copyAfterLines', () => {
+  it('keeps exactly the lines after the first k, across read buffers', async () => {
+    const plan = planRun(40_000, 40_000, 3); // ~8 MB: several 4 MiB reads
+    const file = join(work, 'all.ndjson');
+    writeChunk(file, plan.chunks[0], plan.idWidth, true);
+    const lines = linesOf(file);
+    for (const k of [0, 1, 21_345, lines.length - 1, lines.length]) {
+      const rest = join(work, `rest-${k}.ndjson`);
+      await copyAfterLines(file, rest, k);
+      expect(linesOf(rest)).toEqual(lines.slice(k));
+    }
+    await expect(copyAfterLines(file, join(work, 'none.ndjson'), lines.length + 1)).rejects.toThrow(/fewer than/);
   });
 });
 
