@@ -15,7 +15,7 @@
  */
 import type { EventBatch } from './batch.js';
 import { DictStreams } from './string-streams.js';
-import type { ChunkTask } from './chunker.js';
+import { chunkBuffers, type ChunkTask } from './chunker.js';
 import { parseTask, type ChunkContext } from './parse-chunk.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -127,6 +127,7 @@ export class Dispatcher {
     } catch (err) {
       finish(slot, null, err as Error);
     }
+    chunkBuffers.release(task.bytes.buffer as ArrayBuffer); // the batch holds copies, no views
   }
 }
 

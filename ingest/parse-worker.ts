@@ -1,6 +1,7 @@
 /**
  * Entry module of a parse worker thread: receives chunks (bytes transferred, not copied),
- * parses them with parseTask, and posts back the batch in wire form. One message at a time;
+ * parses them with parseTask, and posts back the batch in wire form, transferring the chunk's
+ * buffer back too for reuse (nothing parsed keeps a view of it: strings and values are copied). One message at a time;
  * per-thread parser state (fast-path layouts, string dictionaries) lives for the worker's lifetime.
  */
 import { parentPort } from 'node:worker_threads';
@@ -15,13 +16,14 @@ const streams = new DictStreams();
 
 port.on('message', (msg: WorkerRequest) => {
   let reply: WorkerReply;
-  const transfer: ArrayBuffer[] = [];
+  const input = msg.bytes.buffer as ArrayBuffer;
+  const transfer: ArrayBuffer[] = [input];
   try {
     // Built against this worker's stream dictionaries, so encoding adds only their new strings.
     const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine, streams);
-    reply = { id: msg.id, batch: encodeBatch(batch, transfer, streams) };
+    reply = { id: msg.id, batch: encodeBatch(batch, transfer, streams), input };
   } catch (err) {
-    reply = { id: msg.id, error: (err as Error).stack ?? String(err) };
+    reply = { id: msg.id, error: (err as Error).stack ?? String(err), input };
   }
   port.postMessage(reply, transfer);
 });

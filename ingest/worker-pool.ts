@@ -16,6 +16,7 @@
 import { Worker } from 'node:worker_threads';
 import { decodeBatch, DictMirrors, type WireBatch } from './batch-wire.js';
 import type { EventBatch } from './batch.js';
+import { chunkBuffers } from './chunker.js';
 import type { ChunkContext } from './parse-chunk.js';
 import { workerScript } from './worker-url.js';
 
@@ -27,7 +28,8 @@ export interface WorkerRequest {
   firstLine: number;
 }
 
-export type WorkerReply = { id: number; batch: WireBatch } | { id: number; error: string };
+/** A reply; `input` is the chunk's buffer, sent back for reuse (chunker.ts `chunkBuffers`). */
+export type WorkerReply = ({ id: number; batch: WireBatch } | { id: number; error: string }) & { input?: ArrayBuffer };
 
 export interface WorkerPoolOptions {
   /** Chunks a worker holds at once before later ones queue in the pool (default: no queue, no limit). */
@@ -165,6 +167,7 @@ export class WorkerPool {
   }
 
   private onReply(slot: Slot, reply: WorkerReply): void {
+    if (reply.input !== undefined) chunkBuffers.release(reply.input);
     // Decode every batch, even one nobody waits for, so the dictionary mirrors stay in step.
     let batch: EventBatch | null = null;
     let error: Error | null = 'error' in reply ? new Error(`parse worker failed: ${reply.error}`) : null;

@@ -1,42 +1,56 @@
 /**
  * A small pool of reusable ArrayBuffers for the ingest path's short-lived bulk memory: the
- * per-batch buffer that shard parts are carved from (split-batch.ts) and the one buffer a call's
- * WAL records are encoded into (table.ts). Each lives from a split until its group commit is
- * written and applied; allocating them fresh (megabytes per batch) made V8 collect garbage for
- * "external memory pressure" every few batches, which cost more main-thread time than the
- * split itself.
+ * per-batch buffer that shard parts are carved from (split-batch.ts), the one buffer a call's
+ * WAL records are encoded into (table.ts), and the chunks of raw input sent to parse workers
+ * and sent back (ingest/worker-pool.ts). Each lives from one step to a later one; allocating
+ * them fresh (megabytes per batch) made V8 collect garbage for "external memory pressure": it
+ * starts a full marking every 64 MiB of new ArrayBuffer memory, and each marking walks every
+ * live string of the tail dictionaries.
  *
- * A buffer handed out is zero-filled, as a fresh one is. `release` may only be called once no
- * view of the buffer is used any more, and only once; the pool keeps at most `maxBuffers` idle
- * buffers of at most `maxIdleBytes` in all, so its memory stays bounded.
+ * How much must stay idle: under concurrent ingest every buffer of the batches split and not yet
+ * committed is out at once, and a commit gives them all back together; a pool keeping only
+ * 64 MiB dropped most of them and missed on ~90% of acquires (HTTP ingest, 2 requests of 200k
+ * events in flight). Idle buffers are dropped once the pool has not been used for
+ * `idleTimeoutMs`, so a burst does not hold memory afterwards.
  *
- * Threading: main thread only.
+ * A buffer handed out is zero-filled, as a fresh one is, unless the caller overwrites it
+ * anyway. `release` may only be called once no view of the buffer is used any more, and only
+ * once; the pool keeps at most `maxBuffers` idle buffers of at most `maxIdleBytes` in all.
+ *
+ * Threading: one per thread (main thread here).
  */
 
 export class BufferPool {
   private readonly idle: ArrayBuffer[] = [];
   private idleTotal = 0;
+  private lastUse = 0;
+  private trimTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    readonly maxBuffers = 64,
-    readonly maxIdleBytes = 64 * 2 ** 20,
+    readonly maxBuffers = 256,
+    readonly maxIdleBytes = 256 * 2 ** 20,
+    readonly idleTimeoutMs = 10_000,
   ) {}
 
-  /** A zero-filled buffer of at least `bytes` (the smallest idle one that fits, else a new one). */
-  acquire(bytes: number): ArrayBuffer {
+  /**
+   * A buffer of at least `bytes` (the smallest idle one that fits, else a new one of
+   * `roundUp(bytes)`), zero-filled up to `bytes` unless `zero` is false.
+   */
+  acquire(bytes: number, zero = true, roundUp: (bytes: number) => number = (b) => b): ArrayBuffer {
     if (bytes === 0) return new ArrayBuffer(0);
+    this.lastUse = performance.now();
     let best = -1;
     for (let k = 0; k < this.idle.length; k++) {
       const size = this.idle[k].byteLength;
       if (size >= bytes && (best < 0 || size < this.idle[best].byteLength)) best = k;
     }
-    if (best < 0) return new ArrayBuffer(bytes);
+    if (best < 0) return new ArrayBuffer(roundUp(bytes));
     const buffer = this.idle[best];
     this.idle[best] = this.idle[this.idle.length - 1];
     this.idle.pop();
     this.idleTotal -= buffer.byteLength;
     // Only the part the caller asked for: beyond it the buffer is never read.
-    new Uint8Array(buffer, 0, bytes).fill(0);
+    if (zero) new Uint8Array(buffer, 0, bytes).fill(0);
     return buffer;
   }
 
@@ -46,11 +60,30 @@ export class BufferPool {
     if (size === 0 || this.idle.length >= this.maxBuffers || this.idleTotal + size > this.maxIdleBytes) return;
     this.idle.push(buffer);
     this.idleTotal += size;
+    this.lastUse = performance.now();
+    if (this.trimTimer === null) this.scheduleTrim(this.idleTimeoutMs);
+  }
+
+  /** Drops every idle buffer. */
+  trim(): void {
+    this.idle.length = 0;
+    this.idleTotal = 0;
   }
 
   /** Bytes held by idle buffers. */
   get idleBytes(): number {
     return this.idleTotal;
+  }
+
+  private scheduleTrim(delayMs: number): void {
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = null;
+      if (this.idle.length === 0) return;
+      const quiet = performance.now() - this.lastUse;
+      if (quiet >= this.idleTimeoutMs) this.trim();
+      else this.scheduleTrim(this.idleTimeoutMs - quiet);
+    }, delayMs);
+    this.trimTimer.unref();
   }
 }
 

@@ -9,6 +9,7 @@ import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import type { EventBatch } from '../../ingest/batch.js';
 import { readEvents, workerScript, type Format } from '../../ingest/index.js';
+import { chunkBuffers } from '../../ingest/chunker.js';
 import { WorkerPool } from '../../ingest/worker-pool.js';
 import { accounted } from './helpers.js';
 
@@ -74,6 +75,16 @@ describe('worker parsing', () => {
 });
 
 describe('worker pool', () => {
+  it('sends each chunk buffer back for reuse, and chunks cut into reused buffers parse the same', async () => {
+    const [, body] = inputs(20_000)[0];
+    chunkBuffers.trim();
+    const first = await collect(body, 'ndjson', 2);
+    expect(chunkBuffers.idleBytes).toBeGreaterThan(0); // given back by the workers
+    const again = await collect(body, 'ndjson', 2); // cut into those buffers
+    expect(again).toEqual(first);
+    expect(first).toEqual(await collect(body, 'ndjson', 0));
+  });
+
   it('fails the chunks of a worker that dies, and never hands it more', async () => {
     const pool = new WorkerPool(1);
     const ctx = { format: 'ndjson' as const, options: { actorColumn: 'user_id', timeColumn: 'time', maxLineBytes: 1 << 20 }, csv: null };

@@ -2,7 +2,7 @@
  * The ingest buffer pool hands out zero-filled buffers of at least the asked size, reuses
  * released ones (the smallest that fits), and keeps no more than its limits.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BufferPool } from '../../engine/storage/buffer-pool.js';
 
 describe('BufferPool', () => {
@@ -40,5 +40,32 @@ describe('BufferPool', () => {
     other.release(new ArrayBuffer(200));
     other.release(new ArrayBuffer(100)); // over the bytes
     expect(other.idleBytes).toBe(200);
+  });
+
+  it('can hand out a buffer without zero-filling it, and rounds new ones up', () => {
+    const pool = new BufferPool();
+    const a = pool.acquire(100, false, (b) => b * 2);
+    expect(a.byteLength).toBe(200);
+    new Uint8Array(a).fill(9);
+    pool.release(a);
+    const b = pool.acquire(150, false);
+    expect(b).toBe(a);
+    expect(new Uint8Array(b)[0]).toBe(9);
+  });
+
+  it('drops its idle buffers once unused for its idle timeout', () => {
+    vi.useFakeTimers();
+    try {
+      const pool = new BufferPool(8, 1000, 5_000);
+      pool.release(new ArrayBuffer(100));
+      vi.advanceTimersByTime(3_000);
+      pool.release(pool.acquire(50)); // used again: the timeout starts over
+      vi.advanceTimersByTime(3_000);
+      expect(pool.idleBytes).toBe(100);
+      vi.advanceTimersByTime(2_500);
+      expect(pool.idleBytes).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
