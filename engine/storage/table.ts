@@ -230,7 +230,10 @@ export class Table {
   /** Empty tails for a generation, sharing one set of string dictionaries. */
   private newTails(generation: number): Tail[] {
     const dicts = new TailDicts();
-    return this.shardIndexes().map((s) => new Tail(s, generation, dicts));
+    // Each shard's even share of where the active tails get flushed (see `ingest`).
+    const shards = this.manifest.shardCount;
+    const flushPoint = { rows: this.options.flushRows / shards, bytes: this.options.memoryBudgetBytes / 2 / shards };
+    return this.shardIndexes().map((s) => new Tail(s, generation, dicts, flushPoint));
   }
 
   shardIndexes(): number[] {

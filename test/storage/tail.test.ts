@@ -53,3 +53,31 @@ describe('Tail.append', () => {
     );
   });
 });
+
+describe('Tail growth', () => {
+  it('doubles while small, then jumps once to its share of the flush point, keeping every row', () => {
+    // 20 bytes per row (actor id 4, time 8, one number column 8) plus its validity bit: the byte
+    // share allows ~600,000 rows, the row share 200,000
+    const tail = new Tail(0, 1, undefined, { rows: 200_000, bytes: 600_000 * 20 });
+    const capacities = new Set<number>();
+    let written = 0;
+    while (written < 300_000) {
+      const rows = Array.from({ length: 10_000 }, (_, j) => written + j);
+      tail.append(partOf(rows, true, true), Uint32Array.of(0));
+      written += rows.length;
+      capacities.add(tail.times.length);
+    }
+    // 16k, 32k, 64k by doubling; past 65,536 rows straight to 1.25 × min(200,000 rows, 600,000 rows of bytes)
+    expect([...capacities]).toEqual([16_384, 32_768, 65_536, 250_000, 500_000]);
+    expect(tail.sizeBytes()).toBe(300_000 * 20 + 300_000 / 8);
+    const col = tail.columns.get('x')!;
+    expect(Array.from(col.values.subarray(0, written))).toEqual(Array.from({ length: written }, (_, r) => r));
+  });
+
+  it('counts the rows held, not the capacity reserved ahead', () => {
+    const tail = new Tail(0, 1);
+    tail.append(partOf([1, 2, 3], true, true), Uint32Array.of(0));
+    expect(tail.times.length).toBe(1024);
+    expect(tail.sizeBytes()).toBe(3 * 20 + 1);
+  });
+});
