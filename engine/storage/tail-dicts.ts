@@ -35,6 +35,7 @@ interface Remap {
 export class TailDicts {
   private readonly byColumn = new Map<string, TailDict>();
   private readonly remaps = new WeakMap<string[], Remap>();
+  private readonly lazyRemaps = new WeakMap<string[], Int32Array>();
   /** Estimated heap bytes of all dictionaries (what the memory budget counts). */
   sizeBytes = 0;
 
@@ -78,5 +79,20 @@ export class TailDicts {
       r.mapped = source.length;
     }
     return r.codes;
+  }
+
+  /**
+   * Generation codes by code of `source` (another dictionary of a column), -1 where not looked
+   * up yet: the caller fills in the codes it meets. Cached per source, so the parts coded
+   * against one source share the lookups.
+   */
+  lazyRemapFor(source: readonly string[]): Int32Array {
+    let r = this.lazyRemaps.get(source as string[]);
+    if (r === undefined || r.length < source.length) {
+      const grown = new Int32Array(source.length).fill(-1);
+      if (r !== undefined) grown.set(r);
+      this.lazyRemaps.set(source as string[], (r = grown));
+    }
+    return r;
   }
 }

@@ -194,11 +194,19 @@ function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number
     // Coded against this generation's dictionary already (the ingest path): copy the codes.
     out.set(src.values.subarray(0, n), base);
   } else if (col.type === 'string') {
-    const remap = new Uint32Array(src.dict!.length);
+    // Coded against another dictionary: a part read back from the WAL (its own small one), or
+    // one split against the previous generation's and applied after a flush started this one.
+    // The latter is as big as a generation's: only the codes the part uses are looked up.
+    const source = src.dict!;
+    const remap = dicts.lazyRemapFor(source);
     const dict = { values: col.dict!, index: col.index! };
-    for (let k = 0; k < remap.length; k++) remap[k] = dicts.codeOf(dict, src.dict![k]);
     const codes = src.values as Uint32Array;
-    for (let j = 0; j < n; j++) out[base + j] = remap[codes[j]];
+    for (let j = 0; j < n; j++) {
+      const c = codes[j];
+      let code = remap[c];
+      if (code < 0) code = remap[c] = dicts.codeOf(dict, source[c]);
+      out[base + j] = code;
+    }
   } else {
     out.set(src.values.subarray(0, n), base);
   }

@@ -81,3 +81,19 @@ describe('Tail growth', () => {
     expect(tail.sizeBytes()).toBe(3 * 20 + 1);
   });
 });
+
+describe('Tail.append of a part coded against another dictionary', () => {
+  it('looks up only the strings the part uses (a part split before a flush started a new generation)', () => {
+    const previous = Array.from({ length: 100_000 }, (_, k) => `s${k}`); // the previous generation's dictionary
+    const tail = new Tail(0, 2);
+    const part = (codes: number[]): ShardPart => ({
+      batchId: 1, parts: 1, shard: 0, rowCount: codes.length, times: new Float64Array(codes.length), actorValues: ['a'], actorCodes: new Uint32Array(codes.length),
+      columns: [{ name: 'session', type: 'string', values: Uint32Array.from(codes), dict: previous, validity: null }], typeErrors: [],
+    });
+    tail.append(part([7, 99_999, 7]), Uint32Array.of(0));
+    tail.append(part([42, 99_999]), Uint32Array.of(0));
+    const col = tail.columns.get('session')!;
+    expect(col.dict).toEqual(['s7', 's99999', 's42']);
+    expect(Array.from(col.values.subarray(0, 5), (c) => col.dict![c])).toEqual(['s7', 's99999', 's7', 's42', 's99999']);
+  });
+});
