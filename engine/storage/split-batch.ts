@@ -231,7 +231,7 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
     const type = schema.types.get(name);
     if (type === undefined) continue;
     const coded = col.t === 's' && type === 'string';
-    const genCodes = coded && ctx !== null ? ctx.dicts.remapFor(name, col.dict) : null;
+    const genCodes = coded && ctx !== null ? ctx.dicts.remapFor(name, col.dict, col.codes, batch.count) : null;
     plans.push({
       name,
       type,

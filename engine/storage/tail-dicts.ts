@@ -4,9 +4,11 @@
  *
  * A batch's string column arrives as codes into a source dictionary: a parse worker's stream
  * dictionary (which lives as long as the worker and grows append-only, see
- * ingest/batch-wire.ts) or a dictionary of that batch alone. `remapFor` maps a source
- * dictionary's entries to generation codes once each and caches the mapping by the source array,
- * so a string costs one hash lookup per worker and generation instead of one per batch and shard.
+ * ingest/batch-wire.ts) or a dictionary of that batch alone. `remapFor` maps the source codes a
+ * batch uses to generation codes, once each, and caches the mapping by the source array, so a
+ * string costs one hash lookup per worker and generation instead of one per batch and shard. Only
+ * codes in use are mapped: a worker's dictionary holds up to a million strings from earlier
+ * generations, and mapping all of them at each generation's first batch cost seconds per flush.
  * Parts built that way carry the generation dictionary itself (`values`), and a tail appends
  * their codes without any lookup. Parts read back from the WAL carry their own small dictionary
  * and take the lookup path.
@@ -28,8 +30,8 @@ const ENTRY_OVERHEAD_BYTES = 64;
 
 interface Remap {
   dict: TailDict;
+  /** Generation code by source code; -1 where not mapped yet. */
   codes: Int32Array;
-  mapped: number;
 }
 
 export class TailDicts {
@@ -59,26 +61,28 @@ export class TailDicts {
   }
 
   /**
-   * Generation codes for every entry of `source` (a dictionary of column `column`), by source
-   * code. The array is cached per source and extended as the source grows; valid until the next
-   * call for the same source.
+   * Generation codes by code of `source` (a dictionary of column `column`), mapped at least for
+   * `used[0..count)`, the codes a batch's rows hold; -1 for codes not mapped yet. The array is
+   * cached per source and extended as the source grows; valid until the next call for the same
+   * source.
    */
-  remapFor(column: string, source: string[]): Int32Array {
+  remapFor(column: string, source: string[], used: Int32Array, count: number): Int32Array {
     let r = this.remaps.get(source);
     if (r === undefined) {
-      r = { dict: this.get(column), codes: new Int32Array(Math.max(16, source.length)), mapped: 0 };
+      r = { dict: this.get(column), codes: new Int32Array(Math.max(16, source.length)).fill(-1) };
       this.remaps.set(source, r);
     }
-    if (r.mapped < source.length) {
-      if (r.codes.length < source.length) {
-        const grown = new Int32Array(Math.max(source.length, r.codes.length * 2));
-        grown.set(r.codes.subarray(0, r.mapped));
-        r.codes = grown;
-      }
-      for (let k = r.mapped; k < source.length; k++) r.codes[k] = this.codeOf(r.dict, source[k]);
-      r.mapped = source.length;
+    if (r.codes.length < source.length) {
+      const grown = new Int32Array(Math.max(source.length, r.codes.length * 2)).fill(-1);
+      grown.set(r.codes);
+      r.codes = grown;
     }
-    return r.codes;
+    const map = r.codes;
+    for (let i = 0; i < count; i++) {
+      const c = used[i];
+      if (c >= 0 && map[c] < 0) map[c] = this.codeOf(r.dict, source[c]); // -1: a null row
+    }
+    return map;
   }
 
   /**

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Tail } from '../../engine/storage/tail.js';
+import { TailDicts } from '../../engine/storage/tail-dicts.js';
 import { isSet, type TypedColumn } from '../../engine/storage/typed-column.js';
 import type { ShardPart } from '../../engine/storage/wal-record.js';
 
@@ -95,5 +96,19 @@ describe('Tail.append of a part coded against another dictionary', () => {
     const col = tail.columns.get('session')!;
     expect(col.dict).toEqual(['s7', 's99999', 's42']);
     expect(Array.from(col.values.subarray(0, 5), (c) => col.dict![c])).toEqual(['s7', 's99999', 's7', 's42', 's99999']);
+  });
+});
+
+describe('TailDicts.remapFor', () => {
+  it('maps only the codes a batch uses into the generation dictionary, caching them per source', () => {
+    const dicts = new TailDicts();
+    const worker = Array.from({ length: 100_000 }, (_, k) => `s${k}`); // a parse worker's stream dictionary
+    const first = dicts.remapFor('session', worker, Int32Array.of(5, -1, 5, 9), 4);
+    expect(dicts.get('session').values).toEqual(['s5', 's9']);
+    expect([first[5], first[9], first[0]]).toEqual([0, 1, -1]);
+    worker.push('new');
+    const second = dicts.remapFor('session', worker, Int32Array.of(100_000, 9), 2);
+    expect(dicts.get('session').values).toEqual(['s5', 's9', 'new']);
+    expect([second[100_000], second[9], second[5]]).toEqual([2, 1, 0]);
   });
 });
