@@ -7,7 +7,8 @@
  * Protocol (per worker, messages in order): `dicts` (string dictionaries, each sent once per
  * flush and worker, since a generation's tails share them), `shard` requests, then `end`.
  * Up to FLUSH_WORKERS workers take shards at once (the least busy one gets the next shard).
- * Rows travel as copies (transferred), since snapshots keep reading the frozen tails meanwhile.
+ * Rows are not copied: tail arrays are SharedArrayBuffer-backed (tail.ts), so the worker reads
+ * the frozen rows in place while snapshots on this thread keep reading them too (neither writes).
  * Segment file numbers are reserved by the caller (`firstSeq`, `seqCount`), so names never clash.
  * Fault injection (file-io.ts's disk budget) is handed to the worker with each request and the
  * bytes it used are taken off this thread's budget, so tests of a full disk cover flushes too.
@@ -161,17 +162,14 @@ export class FlushSession {
     }
     if (fresh.length > 0) w.postMessage({ kind: 'dicts', flushId: this.flushId, dicts: fresh } satisfies FlushRequest);
     const n = rows.rowCount;
-    const transfer: ArrayBuffer[] = [];
-    const copy = <T extends Float64Array | Uint8Array | Uint32Array>(a: T, len: number): T => {
-      const c = a.slice(0, len) as T;
-      transfer.push(c.buffer as ArrayBuffer);
-      return c;
-    };
+    // Views of the frozen tail: shared (not copied) when SharedArrayBuffer-backed, as tails are;
+    // the worker only reads them, and the tail never changes once frozen.
+    const view = <T extends Float64Array | Uint8Array | Uint32Array>(a: T, len: number): T => a.subarray(0, len) as T;
     const columns: WireColumn[] = rows.columns.map((c) => ({
       name: c.name,
       type: c.type,
-      values: copy(c.values, n),
-      validity: c.validity === null ? null : copy(c.validity, (n + 7) >> 3),
+      values: view(c.values, n),
+      validity: c.validity === null ? null : view(c.validity, (n + 7) >> 3),
       dictId: c.dict === undefined ? null : sent.get(c.dict)!,
     }));
     const id = nextId++;
@@ -181,13 +179,13 @@ export class FlushSession {
       id,
       flushId: this.flushId,
       ...place,
-      rows: { rowCount: n, actorIds: copy(rows.actorIds, n), times: copy(rows.times, n), columns },
+      rows: { rowCount: n, actorIds: view(rows.actorIds, n), times: view(rows.times, n), columns },
       diskBudgetBytes: budget,
     };
     const reply = await new Promise<FlushReply>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage(msg, transfer);
+      w.postMessage(msg);
     });
     if (reply.usedBytes > 0) setDiskBudget(Math.max(0, getDiskBudget() - reply.usedBytes));
     if (!reply.ok) throw rebuildError(reply.error);

@@ -10,15 +10,17 @@
  * is counted by the rows held, not the capacity reserved ahead (see `sizeBytes`).
  *
  * Threading: owned by the main thread. Appends only ever write past `rowCount`, so a snapshot
- * (which fixes a row count and views the arrays) stays valid while appends go on.
+ * (which fixes a row count and views the arrays) stays valid while appends go on. The arrays are
+ * SharedArrayBuffer-backed, so a flush worker reads a frozen tail's rows in place (flush-pool.ts)
+ * rather than a copy of them.
  */
 import type { ColumnType } from '../types.js';
 import { TailDicts } from './tail-dicts.js';
 import type { ShardPart } from './wal-record.js';
 import {
-  allocValues,
-  growBytes,
-  growValues,
+  allocShared,
+  allocSharedValues,
+  growShared,
   nextCapacity,
   setValid,
   type StoredType,
@@ -86,11 +88,11 @@ export class Tail {
       const expected = Math.min(this.flushPoint.rows, this.flushPoint.bytes / (this.sizeBytes() / this.rowCount));
       cap = Math.max(cap, Math.ceil(expected * SHARE_SLACK));
     }
-    this.actorIds = growValues(this.actorIds, cap);
-    this.times = growValues(this.times, cap);
+    this.actorIds = growShared(this.actorIds, cap);
+    this.times = growShared(this.times, cap);
     for (const col of this.columns.values()) {
-      col.values = growValues(col.values, cap);
-      col.validity = growBytes(col.validity, (cap + 7) >> 3);
+      col.values = growShared(col.values, cap);
+      col.validity = growShared(col.validity, (cap + 7) >> 3);
     }
   }
 
@@ -98,7 +100,7 @@ export class Tail {
     let col = this.columns.get(name);
     if (col === undefined) {
       const cap = this.times.length;
-      col = { type, values: allocValues(type, cap), validity: new Uint8Array((cap + 7) >> 3), nullCount: this.rowCount };
+      col = { type, values: allocSharedValues(type, cap), validity: allocShared(Uint8Array, (cap + 7) >> 3), nullCount: this.rowCount };
       if (type === 'string') {
         const dict = this.dicts.get(name);
         col.dict = dict.values;

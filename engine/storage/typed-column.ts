@@ -28,6 +28,27 @@ export function allocValues(type: StoredType, length: number): TypedValues {
   return new Uint32Array(length);
 }
 
+type TypedCtor<T extends TypedValues> = { new (buffer: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
+
+/** A zero-filled typed array of `length` entries over a SharedArrayBuffer. */
+export function allocShared<T extends TypedValues>(ctor: TypedCtor<T>, length: number): T {
+  return new ctor(new SharedArrayBuffer(length * ctor.BYTES_PER_ELEMENT));
+}
+
+/** `allocValues` over a SharedArrayBuffer. */
+export function allocSharedValues(type: StoredType, length: number): TypedValues {
+  if (type === 'number') return allocShared(Float64Array, length);
+  if (type === 'boolean') return allocShared(Uint8Array, length);
+  return allocShared(Uint32Array, length);
+}
+
+/** Copies `src` into a new typed array of the same kind over a SharedArrayBuffer, with room for `length` entries. */
+export function growShared<T extends TypedValues>(src: T, length: number): T {
+  const out = allocShared(src.constructor as TypedCtor<T>, length);
+  out.set(src);
+  return out;
+}
+
 /** Copies `src` into a new typed array of the same kind with room for `length` entries. */
 export function growValues<T extends TypedValues>(src: T, length: number): T {
   const out = new (src.constructor as new (n: number) => T)(length);
