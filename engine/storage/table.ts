@@ -15,6 +15,7 @@ import { ShoalError } from '../errors.js';
 import type { ShardSnapshot, TableSnapshot } from '../query/source.js';
 import type { ColumnType } from '../types.js';
 import type { ActorDict } from './actor-dict.js';
+import { Admission } from './admission.js';
 import { ingestBuffers } from './buffer-pool.js';
 import { DeadLetterLog, formatDeadLetter, type DeadLetterEntry } from './dead-letter.js';
 import type { IdempotencyIndex } from './idempotency.js';
@@ -145,8 +146,6 @@ const MAX_REPORTED_ERRORS = 100;
  * itself costs microseconds).
  */
 const PACE_ROWS = 8_192;
-/** Tail bytes per row assumed before the tails hold any row. */
-const DEFAULT_ROW_BYTES = 256;
 
 export class Table {
   readonly name: string;
@@ -165,11 +164,18 @@ export class Table {
   nextBatchId: number;
   lastIngestMs: number | null;
   private readonly queue: PendingCommit[] = [];
-  /** Estimated bytes of batches admitted by the memory budget and not yet applied. */
-  private pendingBytes = 0;
   /** Flushes started and not finished (scheduled or explicit). */
   private flushesRunning = 0;
-  private admissionWaiters: (() => void)[] = [];
+  /** Back-pressure against the memory budget. */
+  private readonly admission = new Admission({
+    budgetBytes: () => this.options.memoryBudgetBytes,
+    tailBytes: () => this.tailBytes(),
+    tailRows: () => this.tailRows(),
+    frozenCount: () => this.frozen.length,
+    closed: () => this.closed,
+    flushing: () => this.flushQueued || this.flushesRunning > 0,
+    scheduleFlush: () => this.scheduleFlush(),
+  });
   /** Shards and actor ids by parse-worker dictionary entry (see split-batch.ts). */
   private readonly actorCache = new ActorCache();
   private committing = false;
@@ -262,7 +268,7 @@ export class Table {
       if (known !== undefined) return { ...(await known), duplicate: true };
     }
     const batches = Array.isArray(input) ? input : [input];
-    const admitted = await this.admit(batches.reduce((n, b) => n + b.count, 0));
+    const admitted = await this.admission.admit(batches.reduce((n, b) => n + b.count, 0));
     try {
       const run = this.ingestNow(batches, opts.source ?? 'input', key, opts.pace);
       if (key !== undefined) this.idempotency.pending(key, run);
@@ -271,8 +277,7 @@ export class Table {
       if (rows > 0 && (rows >= this.options.flushRows || this.activeTailBytes() >= this.options.memoryBudgetBytes / 2)) this.scheduleFlush();
       return result;
     } finally {
-      this.pendingBytes -= admitted;
-      this.wakeAdmissions();
+      this.admission.release(admitted);
     }
   }
 
@@ -286,45 +291,6 @@ export class Table {
     let bytes = this.activeTailBytes();
     for (const f of this.frozen) bytes += tailSetBytes(f.tails);
     return bytes;
-  }
-
-  /**
-   * Back-pressure: waits while the tails plus the batches admitted but not yet applied would
-   * exceed the memory budget, flushing to free memory. Returns the bytes booked for this call
-   * (an estimate from the tails' current bytes per row), which the caller releases when done.
-   * A call is always admitted when no rows are held or pending, so one huge batch still passes.
-   */
-  private async admit(rows: number): Promise<number> {
-    const budget = this.options.memoryBudgetBytes;
-    const tailRows = this.tailRows();
-    // Whole bytes: pendingBytes is a running sum of estimates added and later subtracted, and
-    // fractions would leave it a hair off zero (-2.7e-12), which reads as memory held forever.
-    const estimate = Math.ceil(rows * (tailRows > 0 ? this.tailBytes() / tailRows : DEFAULT_ROW_BYTES));
-    for (;;) {
-      const held = this.tailBytes() + this.pendingBytes;
-      // "Nothing else holds memory" is judged by rows and bookings, not by bytes, so a budget
-      // smaller than a table's fixed overhead can never make a call wait with no one to wake it.
-      const idle = this.pendingBytes === 0 && this.frozen.length === 0 && this.tailRows() === 0;
-      if (this.closed || held + estimate <= budget || idle) break;
-      // Something will wake us: an ingest in flight finishing, or a flush (queued here if need be).
-      const flushing = this.flushQueued || this.flushesRunning > 0;
-      if (!flushing && this.pendingBytes === 0) {
-        // A flush that failed leaves its frozen tails: admit rather than wait forever (the error is reported).
-        if (this.frozen.length > 0) break;
-        this.scheduleFlush();
-      }
-      await new Promise<void>((resolve) => this.admissionWaiters.push(resolve));
-    }
-    this.pendingBytes += estimate;
-    return estimate;
-  }
-
-  /** Lets waiting admissions look again (after a commit, a finished ingest, or a flush). */
-  private wakeAdmissions(): void {
-    const waiters = this.admissionWaiters;
-    if (waiters.length === 0) return;
-    this.admissionWaiters = [];
-    for (const w of waiters) w();
   }
 
   private async ingestNow(batches: EventBatch[], source: string, key: string | undefined, pace: (() => Promise<void>) | undefined): Promise<IngestResult> {
@@ -597,7 +563,7 @@ export class Table {
       await flushTable(this);
     } finally {
       this.flushesRunning--;
-      this.wakeAdmissions();
+      this.admission.wake();
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../engine/index.js';
+import type { Admission } from '../../engine/storage/admission.js';
 import { chooseMerges } from '../../engine/storage/compaction.js';
 import type { SegmentHandle } from '../../engine/storage/segment-handle.js';
 import { batchOf, canonical, dumpTable, rng, tempDir, type PlainEvent } from './helpers.js';
@@ -42,7 +43,7 @@ describe('memory budget', () => {
       let next = 0;
       for (const round of rounds) {
         await Promise.all(round.map((n) => table.ingest(batchOf(all.slice(next, (next += n)), next - n + 1))));
-        expect((table as unknown as { pendingBytes: number }).pendingBytes, `bookings left after ${round}`).toBe(0);
+        expect((table as unknown as { admission: Admission }).admission.bookedBytes, `bookings left after ${round}`).toBe(0);
       }
       // A batch far over the budget, with rows already in the tails, still gets in.
       await table.ingest(batchOf(all.slice(next, (next += 3000)), next - 3000 + 1));

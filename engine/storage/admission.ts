@@ -1,0 +1,80 @@
+/**
+ * A table's back-pressure: ingest calls wait while the tails plus the batches admitted but not
+ * yet applied would exceed the table's memory budget, and a flush is queued to free memory.
+ *
+ * A call books an estimate of the tail bytes its rows will take (the tails' current bytes per
+ * row) and gives it back when it is done. A call is always admitted when no rows are held or
+ * booked, so one batch larger than the budget still passes; and a call is admitted rather than
+ * left waiting when nothing could wake it (a failed flush left frozen tails, no call in flight).
+ *
+ * Threading: main thread only, one per table.
+ */
+
+/** What admission needs to know of its table. */
+export interface AdmissionView {
+  budgetBytes(): number;
+  /** Bytes of the rows held by active and frozen tails. */
+  tailBytes(): number;
+  /** Rows held by active and frozen tails. */
+  tailRows(): number;
+  /** Frozen generations not yet flushed. */
+  frozenCount(): number;
+  closed(): boolean;
+  /** Whether a flush is queued or running (it wakes waiters when it ends). */
+  flushing(): boolean;
+  scheduleFlush(): void;
+}
+
+/** Tail bytes per row assumed before the tails hold any row. */
+const DEFAULT_ROW_BYTES = 256;
+
+export class Admission {
+  /** Estimated bytes of calls admitted and not yet done. */
+  private booked = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly table: AdmissionView) {}
+
+  get bookedBytes(): number {
+    return this.booked;
+  }
+
+  /** Waits until `rows` more rows fit the budget; returns the bytes booked for them (give them back with `release`). */
+  async admit(rows: number): Promise<number> {
+    const t = this.table;
+    const tailRows = t.tailRows();
+    // Whole bytes: `booked` is a running sum of estimates added and later subtracted, and
+    // fractions would leave it a hair off zero (-2.7e-12), which reads as memory held forever.
+    const estimate = Math.ceil(rows * (tailRows > 0 ? t.tailBytes() / tailRows : DEFAULT_ROW_BYTES));
+    for (;;) {
+      const held = t.tailBytes() + this.booked;
+      // "Nothing else holds memory" is judged by rows and bookings, not by bytes, so a budget
+      // smaller than a table's fixed overhead can never make a call wait with no one to wake it.
+      const idle = this.booked === 0 && t.frozenCount() === 0 && t.tailRows() === 0;
+      if (t.closed() || held + estimate <= t.budgetBytes() || idle) break;
+      // Something will wake us: a call in flight finishing, or a flush (queued here if need be).
+      if (!t.flushing() && this.booked === 0) {
+        // A flush that failed leaves its frozen tails: admit rather than wait forever (the error is reported).
+        if (t.frozenCount() > 0) break;
+        t.scheduleFlush();
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    this.booked += estimate;
+    return estimate;
+  }
+
+  /** Gives back a call's booking and lets waiting calls look again. */
+  release(bytes: number): void {
+    this.booked -= bytes;
+    this.wake();
+  }
+
+  /** Lets waiting calls look again (after a flush, or a call's commit). */
+  wake(): void {
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
