@@ -1,8 +1,9 @@
 /**
  * Entry module of a parse worker thread: receives chunks (bytes transferred, not copied),
  * parses them with parseTask, and posts back the batch in wire form, transferring the chunk's
- * buffer back too for reuse (nothing parsed keeps a view of it: strings and values are copied). One message at a time;
- * per-thread parser state (fast-path layouts, string dictionaries) lives for the worker's lifetime.
+ * buffer back too for reuse (nothing parsed keeps a view of it: strings and values are copied).
+ * One message at a time; per-thread parser state (fast-path layouts, string dictionaries) lives
+ * for the worker's lifetime.
  */
 import { parentPort } from 'node:worker_threads';
 import { DictStreams, encodeBatch } from './batch-wire.js';
