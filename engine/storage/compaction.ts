@@ -156,6 +156,7 @@ export async function compactTable(table: Table, opts: { full: boolean }): Promi
     for (const group of merges) {
       if (table.closed) break;
       const rows = concatSegments(group.map((h) => h.reader), table.schema);
+      for (const h of group) h.reader.dropCaches(); // the round holds every input until its commit
       const genMin = group[0].entry.genMin;
       const genMax = Math.max(...group.map((h) => h.entry.genMax));
       outputs.push(...(await writeSortedSegments(table, rows, group[0].entry.shard, genMin, genMax)));

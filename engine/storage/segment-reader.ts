@@ -269,6 +269,15 @@ export class SegmentReader implements ScanSource {
     }
   }
 
+  /**
+   * Forgets the decoded string dictionaries (read again on demand). Compaction calls it once it
+   * has merged a segment: a round keeps its inputs open until its one manifest commit, and their
+   * cached dictionaries, kept all at once, exhausted the heap of a 1B-event table's compaction.
+   */
+  dropCaches(): void {
+    this.dicts.clear();
+  }
+
   /** Reads every block once, so a damaged byte anywhere is found (used by verification). */
   verify(): void {
     for (let g = 0; g < this.footer.rowGroups.length; g++) {
