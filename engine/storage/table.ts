@@ -18,6 +18,7 @@ import type { ActorDict } from './actor-dict.js';
 import { Admission } from './admission.js';
 import { ingestBuffers } from './buffer-pool.js';
 import { DeadLetterLog, formatDeadLetter, type DeadLetterEntry } from './dead-letter.js';
+import { writeGroup, type PendingCommit } from './group-commit.js';
 import type { IdempotencyIndex } from './idempotency.js';
 import type { ManifestBody } from './manifest.js';
 import { SegmentHandle } from './segment-handle.js';
@@ -122,21 +123,6 @@ export interface FrozenTails {
   genMin: number;
   genMax: number;
   tails: Tail[];
-}
-
-interface PendingCommit {
-  records: { shard: number; bytes: Uint8Array }[];
-  /** The pooled buffer the records view: released once they are written. */
-  recordBuffer: ArrayBuffer;
-  parts: ShardPart[];
-  /** Pooled buffers the parts' arrays view: released once the parts are applied (or dropped). */
-  partBuffers: ArrayBuffer[];
-  deadLetterText: string;
-  deadLetterCount: number;
-  /** The call's `pace`: its tail appends, after the fsync, are sliced too. */
-  pace?: () => Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 const MAX_REPORTED_ERRORS = 100;
@@ -414,40 +400,9 @@ export class Table {
   }
 
   private async commitGroup(group: PendingCommit[]): Promise<void> {
-    const touched = new Map<number, number>(); // shard → WAL size before the group
     try {
-      let dlText = '';
-      let dlCount = 0;
-      const byShard = new Map<number, Uint8Array[]>();
-      for (const item of group) {
-        for (const r of item.records) {
-          let chunks = byShard.get(r.shard);
-          if (chunks === undefined) {
-            byShard.set(r.shard, (chunks = []));
-            touched.set(r.shard, this.wals[r.shard].bytes);
-          }
-          chunks.push(r.bytes);
-        }
-        dlText += item.deadLetterText;
-        dlCount += item.deadLetterCount;
-      }
-      // Writes and fsyncs run on the I/O thread pool; meanwhile this thread splits the next batches.
-      // Every write settles before it is judged (a cut-back must not race a write still running),
-      // and dead letters are appended only once every WAL record is written, as before.
-      const written = await Promise.allSettled([...byShard].map(([s, chunks]) => this.wals[s].appendAsync(chunks)));
-      // Every write has settled: the records' bytes are no longer read.
-      for (const item of group) ingestBuffers.release(item.recordBuffer);
-      for (const r of written) if (r.status === 'rejected') throw r.reason;
-      this.deadLetters.append(dlText, dlCount);
-      await Promise.all([...[...byShard.keys()].map((s) => this.wals[s].sync()), this.deadLetters.sync()]);
+      await writeGroup(group, this.wals, this.deadLetters);
     } catch (err) {
-      for (const [s, size] of touched) {
-        try {
-          this.wals[s].truncateTo(size);
-        } catch {
-          // replay drops the incomplete batches anyway
-        }
-      }
       for (const item of group) {
         for (const b of item.partBuffers) ingestBuffers.release(b);
         item.reject(err);

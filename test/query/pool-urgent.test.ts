@@ -47,6 +47,24 @@ async function expectAnswer(snapshot: TableSnapshot, query: unknown, answer: unk
   expect(got).toEqual(expected);
 }
 
+/**
+ * HEAVY on `snapshot`, then CHEAP sent during its scan without urgency, then `urgentQuery` on
+ * `urgentSnapshot` sent as urgent: the urgent one answers first, the waiting one last, and all
+ * three equal runQuery's answers on their snapshots.
+ */
+async function heavyWaitingUrgent(snapshot: TableSnapshot, urgentSnapshot: TableSnapshot, urgentQuery: unknown): Promise<{ waiting: unknown; urgent: unknown }> {
+  const order: string[] = [];
+  const { heavy } = await startHeavy(snapshot, order);
+  const waiting = tagged(order, 'waiting', pool.run(snapshot, CHEAP));
+  const urgent = tagged(order, 'urgent', pool.run(urgentSnapshot, urgentQuery, { urgent: true }));
+  const [h, w, u] = await Promise.all([heavy, waiting, urgent]);
+  expect(order).toEqual(['urgent', 'heavy', 'waiting']);
+  await expectAnswer(snapshot, HEAVY, h);
+  await expectAnswer(snapshot, CHEAP, w);
+  await expectAnswer(urgentSnapshot, urgentQuery, u);
+  return { waiting: w, urgent: u };
+}
+
 beforeAll(async () => {
   fx = await openFixture();
   const events = manyEvents(610_000, 40_000, 23);
@@ -69,15 +87,7 @@ describe('urgent tasks in the query pool', () => {
   it('runs an urgent query inside a long scan; a query sent before it without urgency waits for the scan', async () => {
     const snapshot = fx.table.snapshot();
     try {
-      const order: string[] = [];
-      const { heavy } = await startHeavy(snapshot, order);
-      const waiting = tagged(order, 'waiting', pool.run(snapshot, CHEAP));
-      const urgent = tagged(order, 'urgent', pool.run(snapshot, QUICK, { urgent: true }));
-      const [h, w, u] = await Promise.all([heavy, waiting, urgent]);
-      expect(order).toEqual(['urgent', 'heavy', 'waiting']);
-      await expectAnswer(snapshot, HEAVY, h);
-      await expectAnswer(snapshot, CHEAP, w);
-      await expectAnswer(snapshot, QUICK, u);
+      await heavyWaitingUrgent(snapshot, snapshot, QUICK);
     } finally {
       snapshot.release();
     }
@@ -91,17 +101,9 @@ describe('urgent tasks in the query pool', () => {
       await fx.table.flush();
       fresh = fx.table.snapshot();
       expect(fresh.shards.some((s) => s.sources.length > 0)).toBe(true);
-      const order: string[] = [];
-      const { heavy } = await startHeavy(old, order);
-      // Sent during the scan, so it waits; it reads the tails of `old`.
-      const waiting = tagged(order, 'waiting', pool.run(old, CHEAP));
-      // Its deltas drop those tails from the worker's mirrors.
-      const urgent = tagged(order, 'urgent', pool.run(fresh, CHEAP, { urgent: true }));
-      const [h, w, u] = await Promise.all([heavy, waiting, urgent]);
-      expect(order).toEqual(['urgent', 'heavy', 'waiting']);
-      await expectAnswer(old, HEAVY, h);
-      await expectAnswer(old, CHEAP, w);
-      await expectAnswer(fresh, CHEAP, u);
+      // The waiting task reads the tails of `old`; the urgent task's deltas drop them from the
+      // worker's mirrors.
+      const { waiting: w, urgent: u } = await heavyWaitingUrgent(old, fresh, CHEAP);
       // Same data, so the same answer either side of the flush.
       expect((u as { rows: unknown }).rows).toEqual((w as { rows: unknown }).rows);
       // The worker still answers correctly afterwards (its mirrors are in step).
