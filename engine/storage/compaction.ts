@@ -5,93 +5,23 @@
  * equal times. One manifest commit per compaction round swaps all inputs for their outputs; the
  * inputs are retired (unlinked, closed once no snapshot reads them).
  *
- * Runs on the table's maintenance chain. Holds one merge (at most the segments it merges) in
- * memory at a time; the tiers bound that to about fanIn × the partition's largest segment.
+ * Runs on the table's maintenance chain; the merges themselves run on the flush workers
+ * (flush-pool.ts), so ingest keeps the main thread. Each worker holds one merge (at most the
+ * segments it merges) in memory at a time; the tiers bound that to about fanIn × the
+ * partition's largest segment.
  */
-import { fsyncDir } from './file-io.js';
-import { writeManifest } from './manifest.js';
-import type { SegmentHandle } from './segment-handle.js';
-import type { SegmentReader } from './segment-reader.js';
-import { writeSortedSegments } from './flush.js';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RowSet } from './tail.js';
+import { CorruptDataError } from '../errors.js';
+import { fsyncDir, getDiskBudget } from './file-io.js';
+import { entryOf } from './flush.js';
+import { FLUSH_WORKERS, mergeSegments } from './flush-pool.js';
+import { writeManifest } from './manifest.js';
+import { PARTITION_MS } from './row-order.js';
+import { SegmentHandle } from './segment-handle.js';
+import { SegmentReader } from './segment-reader.js';
 import { SEGMENTS_DIR } from './table-files.js';
 import type { Table } from './table.js';
-import { setValid, type StoredType, type TypedColumn } from './typed-column.js';
-
-interface MergeColumn {
-  col: TypedColumn;
-  index?: Map<string, number>;
-  hasNull: boolean;
-}
-
-/** Decodes every row of the readers, oldest first, into one row set. */
-export function concatSegments(readers: SegmentReader[], schema: Map<string, StoredType>): RowSet {
-  let rowCount = 0;
-  for (const r of readers) rowCount += r.rowCount;
-  const actorIds = new Uint32Array(rowCount);
-  const times = new Float64Array(rowCount);
-  const merged = new Map<string, MergeColumn>();
-  for (const r of readers) {
-    for (const [name, type] of r.columns) {
-      if (merged.has(name)) continue;
-      const stored = schema.get(name) ?? (type as StoredType);
-      const values = stored === 'number' ? new Float64Array(rowCount) : stored === 'boolean' ? new Uint8Array(rowCount) : new Uint32Array(rowCount);
-      const col: TypedColumn = { name, type: stored, values, validity: new Uint8Array((rowCount + 7) >> 3) };
-      const m: MergeColumn = { col, hasNull: false };
-      if (stored === 'string') {
-        col.dict = [];
-        m.index = new Map();
-      }
-      merged.set(name, m);
-    }
-  }
-  let base = 0;
-  for (const r of readers) {
-    for (let g = 0; g < r.rowGroups.length; g++) {
-      const n = r.rowGroups[g].rowCount;
-      actorIds.set(r.readActorIds(g), base);
-      times.set((r.readColumn('$time', g) as { values: Float64Array }).values, base);
-      for (const [name, m] of merged) copyGroup(m, r, name, g, base, n);
-      base += n;
-    }
-  }
-  const columns = [...merged.values()].map((m) => ({ ...m.col, validity: m.hasNull ? m.col.validity : null }));
-  return { rowCount, actorIds, times, columns };
-}
-
-function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, base: number, n: number): void {
-  const vec = r.readColumn(name, g);
-  const out = m.col;
-  if (vec === null) {
-    m.hasNull = true;
-    return;
-  }
-  const validity = vec.validity;
-  let remap: Uint32Array | null = null;
-  if (vec.type === 'string') {
-    remap = new Uint32Array(vec.dict.length);
-    for (let k = 0; k < vec.dict.length; k++) {
-      const s = vec.dict[k];
-      let code = m.index!.get(s);
-      if (code === undefined) {
-        code = out.dict!.length;
-        out.dict!.push(s);
-        m.index!.set(s, code);
-      }
-      remap[k] = code;
-    }
-  }
-  const src = vec.type === 'string' ? vec.codes : vec.values;
-  for (let i = 0; i < n; i++) {
-    if (validity !== null && (validity[i >> 3] & (1 << (i & 7))) === 0) {
-      m.hasNull = true;
-      continue;
-    }
-    out.values[base + i] = remap !== null ? remap[src[i]] : src[i];
-    setValid(out.validity!, base + i);
-  }
-}
 
 /** Segments by (shard, partition), each list oldest first. */
 function groups(table: Table): SegmentHandle[][] {
@@ -139,40 +69,53 @@ export function chooseMerges(segments: SegmentHandle[], fanIn: number, full: boo
 
 /**
  * Merges segments: with `full`, every partition with 2+ segments into one; otherwise the runs
- * `chooseMerges` picks. Outputs are written and fsynced, then one manifest commit swaps every
- * merged input for its output. Returns how many segments were merged away.
+ * `chooseMerges` picks. The merges run on the flush workers, as many at once as there are
+ * workers (one at a time under an injected disk budget, so it stays exact); this thread only
+ * reserves file numbers and waits. Outputs are written and fsynced, then one manifest commit
+ * swaps every merged input for its output. A merge that finds a damaged input leaves its group
+ * alone (the damage is recorded, so later rounds skip it) and fails the round. Returns how many
+ * segments were merged away.
  */
 export async function compactTable(table: Table, opts: { full: boolean }): Promise<number> {
   const fanIn = Math.max(2, table.options.compactAt);
-  // A partition holding a damaged segment stays as it is: merging would have to read it.
+  const damaged = new Set(table.damaged.map((d) => d.file));
   const merges = groups(table)
-    .filter((g) => !g.some((h) => h.reader.damage !== null))
+    .filter((g) => !g.some((h) => h.reader.damage !== null || damaged.has(h.reader.path)))
     .flatMap((g) => chooseMerges(g, fanIn, opts.full));
   if (merges.length === 0) return 0;
+  // By merge, so the manifest lists outputs in one order however the lanes interleave.
+  const done: { inputs: SegmentHandle[]; outputs: SegmentHandle[] }[] = [];
+  const segmentsDir = join(table.dir, SEGMENTS_DIR);
+  mkdirSync(segmentsDir, { recursive: true });
   const inputs: SegmentHandle[] = [];
   const outputs: SegmentHandle[] = [];
   for (const group of merges) for (const h of group) h.acquire();
-  try {
-    for (const group of merges) {
-      if (table.closed) break;
-      const rows = concatSegments(group.map((h) => h.reader), table.schema);
-      for (const h of group) h.reader.dropCaches(); // the round holds every input until its commit
-      const genMin = group[0].entry.genMin;
-      const genMax = Math.max(...group.map((h) => h.entry.genMax));
-      outputs.push(...(await writeSortedSegments(table, rows, group[0].entry.shard, genMin, genMax)));
-      inputs.push(...group);
-      // Let queued ingest commits run between partitions.
-      await new Promise((resolve) => setImmediate(resolve));
+  let failure: { err: unknown } | null = null;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < merges.length && failure === null && !table.closed) {
+      const k = next++;
+      try {
+        done[k] = { inputs: merges[k], outputs: await mergeGroup(table, merges[k], segmentsDir) };
+      } catch (err) {
+        failure ??= { err };
+      }
     }
+  };
+  try {
+    const parallel = getDiskBudget() === Infinity ? FLUSH_WORKERS : 1;
+    await Promise.all(Array.from({ length: Math.min(parallel, merges.length) }, lane));
+    for (const d of done) if (d !== undefined) (inputs.push(...d.inputs), outputs.push(...d.outputs));
+    if (failure !== null) throw (failure as { err: unknown }).err;
     if (inputs.length === 0) return 0;
-    fsyncDir(join(table.dir, SEGMENTS_DIR));
+    fsyncDir(segmentsDir);
     const gone = new Set(inputs.map((h) => h.entry.file));
-    const next = {
+    const nextManifest = {
       ...table.manifest,
       segments: [...table.manifest.segments.filter((e) => !gone.has(e.file)), ...outputs.map((h) => h.entry)],
     };
-    writeManifest(table.dir, next);
-    table.manifest = next;
+    writeManifest(table.dir, nextManifest);
+    table.manifest = nextManifest;
   } catch (err) {
     for (const h of outputs) h.retire();
     throw err;
@@ -185,4 +128,27 @@ export async function compactTable(table: Table, opts: { full: boolean }): Promi
     h.retire();
   }
   return inputs.length;
+}
+
+/**
+ * Merges one group (consecutive segments of a shard and partition) on a flush worker into new
+ * segment files under file numbers reserved here; a damaged input is recorded on its reader.
+ */
+async function mergeGroup(table: Table, group: SegmentHandle[], segmentsDir: string): Promise<SegmentHandle[]> {
+  const shard = group[0].entry.shard;
+  const genMin = group[0].entry.genMin;
+  const genMax = Math.max(...group.map((h) => h.entry.genMax));
+  const minTime = Math.min(...group.map((h) => h.entry.minTimeMs));
+  const maxTime = Math.max(...group.map((h) => h.entry.maxTimeMs));
+  const seqCount = Math.floor(maxTime / PARTITION_MS) - Math.floor(minTime / PARTITION_MS) + 1;
+  const firstSeq = table.manifest.nextSegment;
+  table.manifest.nextSegment += seqCount;
+  const inputs = group.map((h) => ({ path: h.reader.path, footer: h.reader.footer, bytes: h.reader.fileBytes }));
+  try {
+    const written = await mergeSegments(inputs, table.schema, { segmentsDir, shard, genMin, genMax, firstSeq, seqCount });
+    return written.map((w) => new SegmentHandle(entryOf(w.file, w.footer, w.bytes), SegmentReader.written(join(segmentsDir, w.file), w.footer, w.bytes)));
+  } catch (err) {
+    if (err instanceof CorruptDataError) group.find((h) => h.reader.path === err.file)?.reader.recordDamage(err);
+    throw err;
+  }
 }

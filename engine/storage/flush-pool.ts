@@ -1,11 +1,13 @@
 /**
  * The flush worker as seen from the main thread: `flushShard` hands one shard's frozen tail
  * rows to a worker thread (flush-worker.ts), which sorts them and writes and fsyncs one segment
- * file per time partition, and resolves with the segments' footers. Sorting and encoding are
- * most of a flush's CPU; off the main thread they no longer hold up ingest commits.
+ * file per time partition, and resolves with the segments' footers; `mergeSegments` has a worker
+ * read, merge and rewrite segments for compaction. Decoding, sorting and encoding are most of a
+ * flush's or compaction's CPU; off the main thread they no longer hold up ingest commits.
  *
  * Protocol (per worker, messages in order): `dicts` (string dictionaries, each sent once per
- * flush and worker, since a generation's tails share them), `shard` requests, then `end`.
+ * flush and worker, since a generation's tails share them), `shard` requests, then `end`;
+ * `merge` requests need no dictionaries (the worker decodes the segments' own).
  * Up to FLUSH_WORKERS workers take shards at once (the least busy one gets the next shard).
  * Rows are not copied: tail arrays are SharedArrayBuffer-backed (tail.ts), so the worker reads
  * the frozen rows in place while snapshots on this thread keep reading them too (neither writes).
@@ -20,7 +22,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { workerEntryUrl } from '../query/pool/worker-script.js';
-import { ShoalError, type ErrorCode } from '../errors.js';
+import { CorruptDataError, ShoalError, type ErrorCode } from '../errors.js';
 import { getDiskBudget, setDiskBudget } from './file-io.js';
 import type { SegmentFooter } from './segment-format.js';
 import type { RowSet } from './tail.js';
@@ -50,11 +52,44 @@ export type FlushRequest =
       seqCount: number;
       rows: { rowCount: number; actorIds: Uint32Array; times: Float64Array; columns: WireColumn[] };
       diskBudgetBytes: number;
-    };
+    }
+  | ({ kind: 'merge'; id: number; inputs: MergeInput[]; schema: [string, StoredType][]; diskBudgetBytes: number } & Placement);
+
+/** Where a task's segments go: the shard, generation range and reserved file numbers. */
+export interface Placement {
+  segmentsDir: string;
+  shard: number;
+  genMin: number;
+  genMax: number;
+  firstSeq: number;
+  seqCount: number;
+}
+
+/** A segment a merge reads: its file, and the footer and size this process already holds. */
+export interface MergeInput {
+  path: string;
+  footer: SegmentFooter;
+  bytes: number;
+}
+
+/** A segment a task wrote. */
+export interface WrittenSegment {
+  file: string;
+  footer: SegmentFooter;
+  bytes: number;
+}
 
 export type FlushReply =
-  | { id: number; ok: true; segments: { file: string; footer: SegmentFooter; bytes: number }[]; usedBytes: number }
-  | { id: number; ok: false; error: { name: string; code: string | null; message: string }; usedBytes: number };
+  | { id: number; ok: true; segments: WrittenSegment[]; usedBytes: number }
+  | { id: number; ok: false; error: WireError; usedBytes: number };
+
+/** An error from a worker; `file` names the damaged file of a CorruptDataError. */
+export interface WireError {
+  name: string;
+  code: string | null;
+  message: string;
+  file: string | null;
+}
 
 interface Pending {
   resolve: (r: FlushReply) => void;
@@ -146,10 +181,7 @@ export class FlushSession {
   private readonly sent = new Map<Worker, Map<string[], number>>();
 
   /** Sorts and writes one shard's rows on a worker; resolves with each segment written. */
-  async flushShard(
-    rows: RowSet,
-    place: { segmentsDir: string; shard: number; genMin: number; genMax: number; firstSeq: number; seqCount: number },
-  ): Promise<{ file: string; footer: SegmentFooter; bytes: number }[]> {
+  async flushShard(rows: RowSet, place: Placement): Promise<WrittenSegment[]> {
     const slot = pickSlot();
     const w = slot.worker;
     let sent = this.sent.get(w);
@@ -172,24 +204,14 @@ export class FlushSession {
       validity: c.validity === null ? null : view(c.validity, (n + 7) >> 3),
       dictId: c.dict === undefined ? null : sent.get(c.dict)!,
     }));
-    const id = nextId++;
-    const budget = getDiskBudget();
-    const msg: FlushRequest = {
+    return ask(slot, {
       kind: 'shard',
-      id,
+      id: nextId++,
       flushId: this.flushId,
       ...place,
       rows: { rowCount: n, actorIds: view(rows.actorIds, n), times: view(rows.times, n), columns },
-      diskBudgetBytes: budget,
-    };
-    const reply = await new Promise<FlushReply>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      w.ref();
-      w.postMessage(msg);
+      diskBudgetBytes: getDiskBudget(),
     });
-    if (reply.usedBytes > 0) setDiskBudget(Math.max(0, getDiskBudget() - reply.usedBytes));
-    if (!reply.ok) throw rebuildError(reply.error);
-    return reply.segments;
   }
 
   /** Lets the workers drop this flush's dictionaries. */
@@ -204,8 +226,33 @@ export class FlushSession {
   }
 }
 
+/**
+ * Merges segments of one shard and partition on a worker (compaction): the worker reads them,
+ * concatenates their rows oldest first, sorts and writes the result. Resolves with what it wrote.
+ */
+export function mergeSegments(inputs: MergeInput[], schema: ReadonlyMap<string, StoredType>, place: Placement): Promise<WrittenSegment[]> {
+  return ask(pickSlot(), { kind: 'merge', id: nextId++, inputs, schema: [...schema], ...place, diskBudgetBytes: getDiskBudget() });
+}
+
+/** Sends a task to `slot`'s worker; resolves with its segments, takes the disk it used off this thread's budget. */
+async function ask(slot: Slot, msg: Extract<FlushRequest, { id: number }>): Promise<WrittenSegment[]> {
+  const reply = await new Promise<FlushReply>((resolve, reject) => {
+    slot.pending.set(msg.id, { resolve, reject });
+    slot.worker.ref();
+    slot.worker.postMessage(msg);
+  });
+  if (reply.usedBytes > 0) setDiskBudget(Math.max(0, getDiskBudget() - reply.usedBytes));
+  if (!reply.ok) throw rebuildError(reply.error);
+  return reply.segments;
+}
+
 /** The worker's error as this thread's: catalog errors keep their code and message. */
-function rebuildError(e: { name: string; code: string | null; message: string }): Error {
+function rebuildError(e: WireError): Error {
+  if (e.name === 'CorruptDataError' && e.file !== null) {
+    const err = new CorruptDataError(e.file, '');
+    err.message = e.message;
+    return err;
+  }
   if (e.name === 'ShoalError' && e.code !== null) {
     const err = new ShoalError(e.code as ErrorCode, []);
     err.message = e.message;

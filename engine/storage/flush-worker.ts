@@ -1,7 +1,8 @@
 /**
  * Entry module of the flush worker thread: sorts one shard's frozen tail rows and writes them
- * as segment files (one per time partition), so the main thread, which owns ingest, spends no
- * time on sorting, encoding or file creation. See flush-pool.ts for the protocol. All segments
+ * as segment files (one per time partition), or reads and merges segments for compaction, so
+ * the main thread, which owns ingest, spends no time on decoding, sorting, encoding or file
+ * creation. See flush-pool.ts for the protocol. All segments
  * of a shard are encoded at once (`encodeSegments`, with this thread's sticky encoding choices),
  * then written several files at a time.
  *
@@ -14,8 +15,11 @@ import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { EncodingChoices } from '../encodings/choice.js';
 import { getDiskBudget, setDiskBudget } from './file-io.js';
-import type { FlushReply, FlushRequest } from './flush-pool.js';
+import { CorruptDataError } from '../errors.js';
+import type { FlushReply, FlushRequest, WrittenSegment } from './flush-pool.js';
 import { sortRows } from './row-order.js';
+import { concatSegments } from './segment-merge.js';
+import { SegmentReader } from './segment-reader.js';
 import { encodeSegments, writeSegmentFile } from './segment-writer.js';
 import type { RowSet } from './tail.js';
 import { segmentName } from './table-files.js';
@@ -41,11 +45,10 @@ port.on('message', (msg: FlushRequest) => {
     dictsByFlush.delete(msg.flushId);
     return;
   }
-  void runShard(msg).then((reply) => port.postMessage(reply));
+  void (msg.kind === 'merge' ? runMerge(msg) : runShard(msg)).then((reply) => port.postMessage(reply));
 });
 
 async function runShard(msg: Extract<FlushRequest, { kind: 'shard' }>): Promise<FlushReply> {
-  setDiskBudget(msg.diskBudgetBytes);
   const dicts = dictsByFlush.get(msg.flushId) ?? new Map<number, string[]>();
   const columns: TypedColumn[] = msg.rows.columns.map(({ name, type, values, validity, dictId }) => {
     const col: TypedColumn = { name, type, values, validity };
@@ -53,13 +56,40 @@ async function runShard(msg: Extract<FlushRequest, { kind: 'shard' }>): Promise<
     return col;
   });
   const rows: RowSet = { rowCount: msg.rows.rowCount, actorIds: msg.rows.actorIds, times: msg.rows.times, columns };
+  return writeTask(msg, () => rows, choices);
+}
+
+/**
+ * Compaction's merge: reads the input segments (the file descriptors go back at once, since the
+ * inputs are unlinked after the commit), concatenates them oldest first and writes the result
+ * with a full encoding search.
+ */
+function runMerge(msg: Extract<FlushRequest, { kind: 'merge' }>): Promise<FlushReply> {
+  return writeTask(msg, () => {
+    const readers = msg.inputs.map((i) => SegmentReader.written(i.path, i.footer, i.bytes));
+    try {
+      return concatSegments(readers, new Map(msg.schema));
+    } finally {
+      for (const r of readers) r.close();
+    }
+  });
+}
+
+/**
+ * Sorts the rows `load` returns and writes one segment file per time partition, fsynced, under
+ * the file numbers the main thread reserved; on failure removes what it wrote and replies with
+ * the error (a damaged input named by its file).
+ */
+async function writeTask(msg: Extract<FlushRequest, { id: number }>, load: () => RowSet, sticky?: EncodingChoices): Promise<FlushReply> {
+  setDiskBudget(msg.diskBudgetBytes);
   const written: string[] = [];
   const used = (): number => (msg.diskBudgetBytes === Infinity ? 0 : msg.diskBudgetBytes - getDiskBudget());
   try {
+    const rows = load();
     const { order, ranges } = sortRows(rows.actorIds, rows.times);
     if (ranges.length > msg.seqCount) throw new Error(`${ranges.length} partitions where ${msg.seqCount} were reserved`);
-    const encoded = encodeSegments(rows, order, ranges, { shard: msg.shard, genMin: msg.genMin, genMax: msg.genMax }, choices);
-    const segments: Extract<FlushReply, { ok: true }>['segments'] = encoded.map(({ footer, bytes }, k) => ({
+    const encoded = encodeSegments(rows, order, ranges, { shard: msg.shard, genMin: msg.genMin, genMax: msg.genMax }, sticky);
+    const segments: WrittenSegment[] = encoded.map(({ footer, bytes }, k) => ({
       file: segmentName(msg.firstSeq + k, msg.shard, footer.partition),
       footer,
       bytes: bytes.length,
@@ -86,7 +116,8 @@ async function runShard(msg: Extract<FlushRequest, { kind: 'shard' }>): Promise<
         // never created, or already gone: an orphan would be removed on open anyway
       }
     }
-    const e = err as NodeJS.ErrnoException & { code?: string; params?: unknown };
-    return { id: msg.id, ok: false, error: { name: e?.name ?? 'Error', code: e?.code ?? null, message: e?.message ?? String(err) }, usedBytes: used() };
+    const e = err as NodeJS.ErrnoException & { code?: string };
+    const file = err instanceof CorruptDataError ? err.file : null;
+    return { id: msg.id, ok: false, error: { name: e?.name ?? 'Error', code: e?.code ?? null, message: e?.message ?? String(err), file }, usedBytes: used() };
   }
 }

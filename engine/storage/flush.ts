@@ -7,8 +7,7 @@
  *
  * Shard tails of `flushWorkerMinRows` rows or more are sorted, encoded and written by the flush
  * worker threads (flush-pool.ts), up to one shard per worker at a time, so ingest commits keep
- * the main thread; smaller ones, and compaction's merges, run here with the file writes on the
- * I/O thread pool.
+ * the main thread; smaller ones run here with the file writes on the I/O thread pool.
  * Every segment file is fsynced before the directory fsync and the manifest commit.
  *
  * Runs on the table's maintenance chain, never concurrently with compaction.
@@ -80,7 +79,7 @@ export async function writeSortedSegments(
 }
 
 /** The manifest entry of a segment just written. */
-function entryOf(file: string, footer: SegmentFooter, bytes: number): SegmentEntry {
+export function entryOf(file: string, footer: SegmentFooter, bytes: number): SegmentEntry {
   const nulls: Record<string, number> = {};
   for (const c of footer.columns) nulls[c.name] = c.nullCount;
   const { shard, partition, genMin, genMax, rowCount, minTimeMs, maxTimeMs } = footer;

@@ -162,6 +162,11 @@ export class SegmentReader implements ScanSource {
     return new SegmentReader(path, footer, entry.bytes, reason);
   }
 
+  /** Records damage found reading this segment elsewhere (a flush worker's merge): see noteDamage. */
+  recordDamage(err: CorruptDataError): void {
+    this.noteDamage(err);
+  }
+
   /** Remembers the first damage found and tells the listeners; returns the error to throw. */
   private noteDamage(err: unknown): unknown {
     if (err instanceof CorruptDataError && this.damage === null) {
@@ -267,15 +272,6 @@ export class SegmentReader implements ScanSource {
     } catch (err) {
       throw this.noteDamage(err);
     }
-  }
-
-  /**
-   * Forgets the decoded string dictionaries (read again on demand). Compaction calls it once it
-   * has merged a segment: a round keeps its inputs open until its one manifest commit, and their
-   * cached dictionaries, kept all at once, exhausted the heap of a 1B-event table's compaction.
-   */
-  dropCaches(): void {
-    this.dicts.clear();
   }
 
   /** Reads every block once, so a damaged byte anywhere is found (used by verification). */

@@ -107,25 +107,3 @@ describe('a table with more segments than open descriptors', () => {
     }
   });
 });
-
-describe('SegmentReader.dropCaches', () => {
-  it('forgets decoded dictionaries and reads the same strings again', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const store = await Store.open(dir);
-      const table = await store.getOrCreate('t');
-      const batch: PlainEvent[] = Array.from({ length: 50 }, (_, i) => ({ user: `u${i % 3}`, timeMs: Date.UTC(2026, 0, 1, 0, i), s: `s${i % 7}` }));
-      await table.ingest(batchOf(batch));
-      await table.flush();
-      const before = stored(dumpTable(table));
-      const readers = [...table.segments.values()].map((h) => h.reader);
-      for (const r of readers) expect((r as unknown as { dicts: Map<string, string[]> }).dicts.size).toBeGreaterThan(0);
-      for (const r of readers) r.dropCaches();
-      for (const r of readers) expect((r as unknown as { dicts: Map<string, string[]> }).dicts.size).toBe(0);
-      expect(stored(dumpTable(table))).toEqual(before);
-      await store.close();
-    } finally {
-      cleanup();
-    }
-  });
-});
