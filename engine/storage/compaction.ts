@@ -2,8 +2,8 @@
  * Compaction: merges consecutive segments of one (shard, time partition) into one, size-tiered
  * (see `chooseMerges`). Segments of a partition cover disjoint flush generations, so
  * concatenating them oldest first and sorting stably by (actor, time) keeps arrival order for
- * equal times. One manifest commit per compaction round swaps all inputs for their outputs; the
- * inputs are retired (unlinked, closed once no snapshot reads them).
+ * equal times. A manifest commit per round of up to MERGES_PER_COMMIT merges swaps their inputs
+ * for their outputs; the inputs are retired (unlinked, closed once no snapshot reads them).
  *
  * Runs on the table's maintenance chain; the merges themselves run on the flush workers
  * (flush-pool.ts), so ingest keeps the main thread. Each worker holds one merge (at most the
@@ -71,10 +71,10 @@ export function chooseMerges(segments: SegmentHandle[], fanIn: number, full: boo
  * Merges segments: with `full`, every partition with 2+ segments into one; otherwise the runs
  * `chooseMerges` picks. The merges run on the flush workers, as many at once as there are
  * workers (one at a time under an injected disk budget, so it stays exact); this thread only
- * reserves file numbers and waits. Outputs are written and fsynced, then one manifest commit
- * swaps every merged input for its output. A merge that finds a damaged input leaves its group
- * alone (the damage is recorded, so later rounds skip it) and fails the round. Returns how many
- * segments were merged away.
+ * reserves file numbers and waits. Outputs are written and fsynced, then a manifest commit per
+ * MERGES_PER_COMMIT merges swaps their inputs for their outputs. A merge that finds a damaged
+ * input leaves its group alone (the damage is recorded, so later calls skip it) and fails its
+ * round; rounds committed before stay. Returns how many segments were merged away.
  */
 export async function compactTable(table: Table, opts: { full: boolean }): Promise<number> {
   const fanIn = Math.max(2, table.options.compactAt);
@@ -82,11 +82,26 @@ export async function compactTable(table: Table, opts: { full: boolean }): Promi
   const merges = groups(table)
     .filter((g) => !g.some((h) => h.reader.damage !== null || damaged.has(h.reader.path)))
     .flatMap((g) => chooseMerges(g, fanIn, opts.full));
-  if (merges.length === 0) return 0;
+  const segmentsDir = join(table.dir, SEGMENTS_DIR);
+  if (merges.length > 0) mkdirSync(segmentsDir, { recursive: true });
+  let merged = 0;
+  for (let at = 0; at < merges.length && !table.closed; at += MERGES_PER_COMMIT) {
+    merged += await compactRound(table, merges.slice(at, at + MERGES_PER_COMMIT), segmentsDir);
+  }
+  return merged;
+}
+
+/**
+ * Merges per manifest commit: a full compaction of a large table (a billion events: ~500
+ * partitions, 46,000 segments) commits as it goes, so an interruption keeps the merges done and
+ * a round holds only its own inputs.
+ */
+export const MERGES_PER_COMMIT = 64;
+
+/** Runs `merges` on the flush workers and commits them in one manifest write; returns the inputs merged away. */
+async function compactRound(table: Table, merges: SegmentHandle[][], segmentsDir: string): Promise<number> {
   // By merge, so the manifest lists outputs in one order however the lanes interleave.
   const done: { inputs: SegmentHandle[]; outputs: SegmentHandle[] }[] = [];
-  const segmentsDir = join(table.dir, SEGMENTS_DIR);
-  mkdirSync(segmentsDir, { recursive: true });
   const inputs: SegmentHandle[] = [];
   const outputs: SegmentHandle[] = [];
   for (const group of merges) for (const h of group) h.acquire();

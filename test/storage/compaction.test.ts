@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../engine/index.js';
 import { CorruptDataError } from '../../engine/errors.js';
+import { MERGES_PER_COMMIT } from '../../engine/storage/compaction.js';
 import { SegmentReader } from '../../engine/storage/segment-reader.js';
 import type { Table } from '../../engine/storage/table.js';
 import { batchOf, canonical, dumpTable, tempDir, type PlainEvent } from './helpers.js';
@@ -14,12 +15,12 @@ import { batchOf, canonical, dumpTable, tempDir, type PlainEvent } from './helpe
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 2, 1);
 
-/** Three flushes of events over two days, 60 users: up to three segments per (shard, day). */
-async function threeFlushes(table: Table): Promise<void> {
+/** Three flushes of events over `days` days, 60 users: up to three segments per (shard, day). */
+async function threeFlushes(table: Table, days = 2): Promise<void> {
   for (let f = 0; f < 3; f++) {
     const events: PlainEvent[] = Array.from({ length: 900 }, (_, i) => ({
       user: `u${(i * 7 + f) % 60}`,
-      timeMs: START + ((i * 97_000 + f * 13) % (2 * DAY)),
+      timeMs: START + ((i * 97_000 * days + f * 13) % (days * DAY)),
       v: i * 3 + f,
       s: `s${(i + f) % 11}`,
     }));
@@ -95,6 +96,31 @@ describe('compaction on the flush workers', () => {
     expect(await table.compact(true)).toBeGreaterThan(0);
     for (const [k, n] of perPartition(table)) expect(n, k).toBe(k === key ? counts.get(key) : 1);
     expect(existsSync(path)).toBe(true);
+    await store.close();
+  });
+
+  it('commits every MERGES_PER_COMMIT merges, so a failure in a later round keeps the earlier ones', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const store = await Store.open(t.dir, { log: () => {} });
+    const table = await store.getOrCreate('t');
+    await threeFlushes(table, 6);
+    // Partitions with something to merge, in the order compaction takes them.
+    const order = [...new Set([...table.segments.values()].map((h) => `${h.entry.shard}:${h.entry.partition}`))];
+    const counts = perPartition(table);
+    const mergeable = order.filter((k) => counts.get(k)! >= 2);
+    expect(mergeable.length).toBeGreaterThan(MERGES_PER_COMMIT);
+    const lastKey = mergeable[mergeable.length - 1];
+    const victim = [...table.segments.values()].find((h) => `${h.entry.shard}:${h.entry.partition}` === lastKey)!;
+    const bytes = readFileSync(victim.reader.path);
+    bytes[8 + 3] ^= 0xff;
+    writeFileSync(victim.reader.path, bytes);
+
+    await expect(table.compact(true)).rejects.toBeInstanceOf(CorruptDataError);
+    const after = perPartition(table);
+    // The first round committed; the victim's round (the second) did not.
+    for (const k of mergeable.slice(0, MERGES_PER_COMMIT)) expect(after.get(k), k).toBe(1);
+    expect(after.get(lastKey)).toBe(counts.get(lastKey));
     await store.close();
   });
 });
