@@ -40,19 +40,13 @@ interface WireColumn {
 export type FlushRequest =
   | { kind: 'dicts'; flushId: number; dicts: [number, string[]][] }
   | { kind: 'end'; flushId: number }
-  | {
+  | ({
       kind: 'shard';
       id: number;
       flushId: number;
-      segmentsDir: string;
-      shard: number;
-      genMin: number;
-      genMax: number;
-      firstSeq: number;
-      seqCount: number;
       rows: { rowCount: number; actorIds: Uint32Array; times: Float64Array; columns: WireColumn[] };
       diskBudgetBytes: number;
-    }
+    } & Placement)
   | ({ kind: 'merge'; id: number; inputs: MergeInput[]; schema: [string, StoredType][]; diskBudgetBytes: number } & Placement);
 
 /** Where a task's segments go: the shard, generation range and reserved file numbers. */

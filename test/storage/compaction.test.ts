@@ -9,6 +9,7 @@ import { Store } from '../../engine/index.js';
 import { CorruptDataError } from '../../engine/errors.js';
 import { MERGES_PER_COMMIT } from '../../engine/storage/compaction.js';
 import { SegmentReader } from '../../engine/storage/segment-reader.js';
+import type { SegmentHandle } from '../../engine/storage/segment-handle.js';
 import type { Table } from '../../engine/storage/table.js';
 import { batchOf, canonical, dumpTable, tempDir, type PlainEvent } from './helpers.js';
 
@@ -45,6 +46,29 @@ afterEach(() => {
   cleanup();
 });
 
+/**
+ * A table of three flushes over `days` days (in a temp dir cleaned after the test) whose
+ * partition `pick(mergeable)` has a segment with a flipped byte inside its first block (the
+ * footer stays intact, so only reading the block finds it); `mergeable`: the partitions with 2+
+ * segments, in the order compaction takes them.
+ */
+async function withDamage(days: number, pick: (mergeable: string[]) => string) {
+  const t = tempDir();
+  cleanup = t.cleanup;
+  const store = await Store.open(t.dir, { log: () => {} });
+  const table = await store.getOrCreate('t');
+  await threeFlushes(table, days);
+  const keyOf = (h: SegmentHandle): string => `${h.entry.shard}:${h.entry.partition}`;
+  const counts = perPartition(table);
+  const mergeable = [...new Set([...table.segments.values()].map(keyOf))].filter((k) => counts.get(k)! >= 2);
+  const key = pick(mergeable);
+  const victim = [...table.segments.values()].find((h) => keyOf(h) === key)!;
+  const bytes = readFileSync(victim.reader.path);
+  bytes[8 + 3] ^= 0xff;
+  writeFileSync(victim.reader.path, bytes);
+  return { store, table, counts, key, victim, mergeable };
+}
+
 describe('compaction on the flush workers', () => {
   it('merges every partition to one segment without decoding a block on the main thread', async () => {
     const t = tempDir();
@@ -72,18 +96,8 @@ describe('compaction on the flush workers', () => {
   });
 
   it('records a damaged input a worker finds, and later rounds merge everything else', async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const store = await Store.open(t.dir, { log: () => {} });
-    const table = await store.getOrCreate('t');
-    await threeFlushes(table);
-    const counts = perPartition(table);
-    const victim = [...table.segments.values()].find((h) => counts.get(`${h.entry.shard}:${h.entry.partition}`)! >= 2)!;
-    const key = `${victim.entry.shard}:${victim.entry.partition}`;
+    const { store, table, counts, key, victim } = await withDamage(2, (mergeable) => mergeable[0]);
     const path = victim.reader.path;
-    const bytes = readFileSync(path);
-    bytes[8 + 3] ^= 0xff; // inside the first block after the magic; the footer stays intact
-    writeFileSync(path, bytes);
 
     const err = await table.compact(true).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(CorruptDataError);
@@ -100,27 +114,14 @@ describe('compaction on the flush workers', () => {
   });
 
   it('commits every MERGES_PER_COMMIT merges, so a failure in a later round keeps the earlier ones', async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const store = await Store.open(t.dir, { log: () => {} });
-    const table = await store.getOrCreate('t');
-    await threeFlushes(table, 6);
-    // Partitions with something to merge, in the order compaction takes them.
-    const order = [...new Set([...table.segments.values()].map((h) => `${h.entry.shard}:${h.entry.partition}`))];
-    const counts = perPartition(table);
-    const mergeable = order.filter((k) => counts.get(k)! >= 2);
+    const { store, table, counts, key, mergeable } = await withDamage(6, (keys) => keys[keys.length - 1]);
     expect(mergeable.length).toBeGreaterThan(MERGES_PER_COMMIT);
-    const lastKey = mergeable[mergeable.length - 1];
-    const victim = [...table.segments.values()].find((h) => `${h.entry.shard}:${h.entry.partition}` === lastKey)!;
-    const bytes = readFileSync(victim.reader.path);
-    bytes[8 + 3] ^= 0xff;
-    writeFileSync(victim.reader.path, bytes);
 
     await expect(table.compact(true)).rejects.toBeInstanceOf(CorruptDataError);
     const after = perPartition(table);
     // The first round committed; the victim's round (the second) did not.
     for (const k of mergeable.slice(0, MERGES_PER_COMMIT)) expect(after.get(k), k).toBe(1);
-    expect(after.get(lastKey)).toBe(counts.get(lastKey));
+    expect(after.get(key)).toBe(counts.get(key));
     await store.close();
   });
 });
