@@ -2,9 +2,9 @@
  * Entry module of the flush worker thread: sorts one shard's frozen tail rows and writes them
  * as segment files (one per time partition), or reads and merges segments for compaction, so
  * the main thread, which owns ingest, spends no time on decoding, sorting, encoding or file
- * creation. See flush-pool.ts for the protocol. All segments
- * of a shard are encoded at once (`encodeSegments`, with this thread's sticky encoding choices),
- * then written several files at a time.
+ * creation. See flush-pool.ts for the protocol. All segments of a task are encoded at once
+ * (`encodeSegments`: a flush with this thread's sticky encoding choices, a merge with the full
+ * search), then written several files at a time.
  *
  * Durability: every file is fsynced before its reply; the main thread fsyncs the directory and
  * commits the manifest. On failure the files this task wrote are removed before the reply.
