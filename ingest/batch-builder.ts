@@ -207,6 +207,8 @@ export class BatchBuilder {
    * then calls `reject` with the raw text it has at hand).
    */
   endRow(line: number): string | null {
+    // Superseded first: a value a later key of the same name replaces is not checked (last wins).
+    if (this.mayRepeat) this.markRepeats();
     const reason = this.check();
     if (reason !== null) return reason;
     const timeMs = this.timeMsValue;
@@ -218,7 +220,6 @@ export class BatchBuilder {
     if (this.actorKind === A_STR) this.actors.str(row, this.actorCode);
     else this.actors.num(row, this.actorNum);
     const n = this.n;
-    if (this.mayRepeat) this.markRepeats();
     const cols = this.fieldCols;
     const kinds = this.fieldKinds;
     for (let i = 0; i < n; i++) {

@@ -106,6 +106,14 @@ describe('NDJSON', () => {
     expect([...b.columns]).toEqual([['k', [3]], ['j', [2]]]);
   });
 
+  it('checks only the value that wins: an out-of-range number a later key replaces does not reject the line', () => {
+    const kept = parseChunk(Buffer.from(`{"user_id":"a","time":"${T}","a.b":-1e400,"a":{"b":"x"}}\n`), 'ndjson');
+    expect(kept.rejects).toEqual([]);
+    expect([...kept.columns]).toEqual([['a.b', ['x']]]);
+    const rejected = parseChunk(Buffer.from(`{"user_id":"a","time":"${T}","a":{"b":"x"},"a.b":-1e400}\n`), 'ndjson');
+    expect(rejected.rejects.map((r) => r.message)).toEqual(['number out of range in field "a.b"']);
+  });
+
   it('skips a UTF-8 byte order mark at the start', async () => {
     const b = only(await parseBuffer(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), nd(JSON.stringify({ user_id: 'a', time: T }))]), { workers: 0 }));
     expect(b.actors).toEqual(['a']);
