@@ -84,12 +84,12 @@ export function actorPosition(value: Scalar, shardCount: number): number {
   return ((h % shardCount) + actorSampleHash(value) / 2 ** 32) / shardCount;
 }
 
-/** Per actor-value array (storage's live dictionary): second hashes of ids computed so far. */
-const hashCache = new WeakMap<readonly Scalar[], Uint32Array>();
+/** Per actor dictionary (ShardSnapshot.actorDict): second hashes of ids computed so far. */
+const hashCache = new WeakMap<object, Uint32Array>();
 
-/** Second hashes of ids 0 … actorCount−1 (cached and extended when the shard has an actor array). */
+/** Second hashes of ids 0 … actorCount−1 (cached and extended when the shard names its actor dictionary). */
 function sampleHashes(shard: ShardSnapshot): Uint32Array {
-  const key = shard.actorValues;
+  const key = shard.actorDict;
   const prev = key === undefined ? undefined : hashCache.get(key);
   if (prev !== undefined && prev.length >= shard.actorCount) return prev;
   const out = new Uint32Array(shard.actorCount);
@@ -114,7 +114,8 @@ export function sampledShard(shard: ShardSnapshot, threshold: number): ShardSnap
     shard: shard.shard,
     actorCount: shard.actorCount,
     actorValue: (id) => shard.actorValue(id),
-    actorValues: shard.actorValues,
+    actorDict: shard.actorDict,
+    actorFile: shard.actorFile,
     sources: shard.sources.map((s) => new SampledSource(s, keep)),
   };
 }

@@ -37,6 +37,12 @@ export interface ScanSource {
   readActorIds(rowGroup: number): Uint32Array;
 }
 
+/** Where the first `count` actor values of a shard can be read (see ShardSnapshot.actorFile). */
+export interface ActorFile {
+  path: string;
+  count: number;
+}
+
 export interface ShardSnapshot {
   readonly shard: number;
   /** Number of dense actor ids assigned in this shard (ids are 0 … actorCount-1). */
@@ -44,11 +50,17 @@ export interface ShardSnapshot {
   /** The original actor value for a dense id. */
   actorValue(id: number): Scalar;
   /**
-   * Optional: the shard's actor values by dense id as one append-only array (ids never change
-   * and entries are only appended while the table is open). Lets an executor on other threads
-   * mirror the dictionary incrementally, keyed by this array's identity.
+   * Optional: identifies the shard's actor dictionary, one object per table instance and shard,
+   * append-only (ids never change). Lets an executor on other threads mirror the dictionary
+   * incrementally, keyed by this object's identity.
    */
-  readonly actorValues?: readonly Scalar[];
+  readonly actorDict?: object;
+  /**
+   * Optional, with `actorDict`: a file whose first `count` values are the values of ids
+   * 0 … count−1 (storage/actor-dict.ts `readActorValues`), so other threads can read that
+   * prefix themselves, when they need it, instead of being sent it.
+   */
+  readonly actorFile?: ActorFile | null;
   readonly sources: readonly ScanSource[];
 }
 

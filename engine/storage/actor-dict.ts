@@ -6,68 +6,104 @@
  * values appended at flush time, before the manifest that counts them is committed. The
  * manifest's `actorCount` is authoritative: records past it (from a flush that never committed)
  * are cut off on open. Every flush appends one record, so the count always ends on a record.
+ * A string that is not well-formed UTF-16 (a lone surrogate, which msgpack's UTF-8 would turn
+ * into U+FFFD) is stored as a bin of its UTF-16LE code units, so it comes back exactly.
+ *
+ * Loaded lazily: opening checks the file (checksums, record counts from the msgpack array
+ * headers) but decodes no value; the values are read on first need (a query that shows or
+ * filters actors, a sample) and the index on the first `idOf` (ingest). A store of millions of
+ * actors then opens in a fraction of a second for the queries that never look at them, and the
+ * query workers read the committed prefix from the file themselves (`readActorValues`) instead
+ * of being sent it. The index is an open-addressing table of ids by the FNV hash of the actor
+ * key (hash.ts), 8 bytes a slot, which builds several times faster than a Map of strings.
  */
 import { Packr } from 'msgpackr';
 import { existsSync } from 'node:fs';
 import { CorruptDataError } from '../errors.js';
-import { actorKey } from './hash.js';
+import { actorKey, hashKey } from './hash.js';
 import { frameRecord, readWal, WalWriter, WAL_HEADER_BYTES } from './wal.js';
 
 const packr = new Packr({ useRecords: false });
 
+export type ActorValue = string | number;
+
 export class ActorDict {
-  readonly values: (string | number)[] = [];
-  private readonly index = new Map<string, number>();
+  /** Values by id once loaded; null while only the file holds them. */
+  private loaded: ActorValue[] | null;
+  private index: ActorIndex | null = null;
   /** How many ids the committed manifest counts, and the file length that holds them. */
   persistedCount = 0;
   persistedBytes = WAL_HEADER_BYTES;
 
+  /**
+   * @param path the shard's actor file: the first `persistedCount` values are read from it when
+   *   first needed (null: a dictionary of memory only, as tests make)
+   */
+  private constructor(
+    private readonly path: string | null,
+    loaded: ActorValue[] | null,
+  ) {
+    this.loaded = loaded;
+  }
+
+  /** An empty dictionary with no file. */
+  static empty(): ActorDict {
+    return new ActorDict(null, []);
+  }
+
   get size(): number {
-    return this.values.length;
+    return this.loaded === null ? this.persistedCount : this.loaded.length;
+  }
+
+  /** Whether the values are in memory (else `file` names where the workers read them). */
+  get isLoaded(): boolean {
+    return this.loaded !== null;
+  }
+
+  /** The file holding the first `persistedCount` values (null: a dictionary of memory only). */
+  get file(): string | null {
+    return this.path;
+  }
+
+  /** Values by id (loads them on first use). Append-only: ids never change. */
+  get values(): readonly ActorValue[] {
+    return (this.loaded ??= readActorValues(this.path!, this.persistedCount));
   }
 
   /** The dense id of an actor value, assigning the next id to a new actor. */
-  idOf(value: string | number): number {
+  idOf(value: ActorValue): number {
+    const values = this.values as ActorValue[];
+    const index = (this.index ??= ActorIndex.of(values));
     const key = actorKey(value);
-    let id = this.index.get(key);
-    if (id === undefined) {
-      id = this.values.length;
-      this.values.push(value);
-      this.index.set(key, id);
-    }
+    const hash = hashKey(key);
+    const found = index.find(values, value, key, hash);
+    if (found >= 0) return found;
+    const id = values.length;
+    values.push(value);
+    index.add(hash, id);
     return id;
   }
 
   /** Maps a part's local actor values to dense ids (assigning new ones in order). */
-  idsFor(localValues: readonly (string | number)[]): Uint32Array {
+  idsFor(localValues: readonly ActorValue[]): Uint32Array {
     const ids = new Uint32Array(localValues.length);
     for (let i = 0; i < localValues.length; i++) ids[i] = this.idOf(localValues[i]);
     return ids;
   }
 
-  /** Loads the first `count` ids from `path`; throws CorruptDataError if fewer are readable. */
+  /**
+   * Opens the first `count` ids of `path`: checks every record and cuts off what an
+   * uncommitted flush left past them, without decoding a value. Throws CorruptDataError if the
+   * file holds fewer or cannot be read.
+   */
   static load(path: string, count: number): ActorDict {
-    const dict = new ActorDict();
-    if (count === 0) return dict;
-    if (!existsSync(path)) throw new CorruptDataError(path, `missing; the manifest expects ${count} actors`);
-    const { records, ends, fileBytes } = readWal(path);
-    for (let r = 0; r < records.length && dict.size < count; r++) {
-      let chunk: unknown;
-      try {
-        chunk = packr.unpack(records[r]);
-      } catch {
-        throw new CorruptDataError(path, 'undecodable actor record');
-      }
-      for (const v of chunk as (string | number)[]) dict.idOf(v);
-      if (dict.size === count) {
-        dict.persistedBytes = ends[r];
-        if (ends[r] < fileBytes) WalWriter.open(path, ends[r]).close();
-      }
-    }
-    if (dict.size !== count) {
-      throw new CorruptDataError(path, `holds ${dict.size} actors where the manifest expects ${count}`);
-    }
+    if (count === 0) return new ActorDict(path, []);
+    const dict = new ActorDict(path, null);
+    const { ends, fileBytes } = scanActorFile(path, count);
+    const end = ends[ends.length - 1];
+    if (end < fileBytes) WalWriter.open(path, end).close();
     dict.persistedCount = count;
+    dict.persistedBytes = end;
     return dict;
   }
 
@@ -80,7 +116,7 @@ export class ActorDict {
     if (upTo <= this.persistedCount) return this.persistedBytes;
     const writer = WalWriter.open(path, this.persistedBytes);
     try {
-      writer.append(frameRecord(packr.pack(this.values.slice(this.persistedCount, upTo))));
+      writer.append(frameRecord(packr.pack(this.values.slice(this.persistedCount, upTo).map(toStored))));
       await writer.sync();
       return writer.bytes;
     } finally {
@@ -92,4 +128,118 @@ export class ActorDict {
     this.persistedCount = count;
     this.persistedBytes = bytes;
   }
+}
+
+/** Record ends of the records holding the first `count` ids (count > 0), and the file length. */
+function scanActorFile(path: string, count: number): { records: Uint8Array[]; ends: number[]; fileBytes: number } {
+  if (!existsSync(path)) throw new CorruptDataError(path, `missing; the manifest expects ${count} actors`);
+  const { records, ends, fileBytes } = readWal(path);
+  let held = 0;
+  let r = 0;
+  for (; r < records.length && held < count; r++) held += arrayLength(records[r], path);
+  if (held !== count) throw new CorruptDataError(path, `holds ${held} actors where the manifest expects ${count}`);
+  return { records: records.slice(0, r), ends: ends.slice(0, r), fileBytes };
+}
+
+/** The element count of a msgpack array, from its header. */
+function arrayLength(record: Uint8Array, path: string): number {
+  const b = record[0];
+  if (b >= 0x90 && b <= 0x9f) return b & 0x0f;
+  if (b === 0xdc && record.length >= 3) return (record[1] << 8) | record[2];
+  if (b === 0xdd && record.length >= 5) return ((record[1] << 24) | (record[2] << 16) | (record[3] << 8) | record[4]) >>> 0;
+  throw new CorruptDataError(path, 'undecodable actor record');
+}
+
+/**
+ * The first `count` actor values of an actor file, by id. Any thread may call it: the committed
+ * prefix of the file never changes while its table exists (flushes only append).
+ */
+export function readActorValues(path: string, count: number): ActorValue[] {
+  const values: ActorValue[] = [];
+  if (count === 0) return values;
+  for (const record of scanActorFile(path, count).records) {
+    let chunk: unknown;
+    try {
+      chunk = packr.unpack(record);
+    } catch {
+      throw new CorruptDataError(path, 'undecodable actor record');
+    }
+    if (!Array.isArray(chunk)) throw new CorruptDataError(path, 'undecodable actor record');
+    for (const v of chunk as (ActorValue | Uint8Array)[]) {
+      if (values.length === count) break;
+      values.push(fromStored(v, path));
+    }
+  }
+  return values;
+}
+
+/** How an actor value is stored: a string with a lone surrogate as its UTF-16LE code units. */
+function toStored(v: ActorValue): ActorValue | Uint8Array {
+  return typeof v === 'string' && !(v as unknown as { isWellFormed(): boolean }).isWellFormed() ? Buffer.from(v, 'utf16le') : v;
+}
+
+function fromStored(v: ActorValue | Uint8Array, path: string): ActorValue {
+  if (typeof v === 'string' || typeof v === 'number') return v;
+  if (v instanceof Uint8Array && v.length % 2 === 0) return Buffer.from(v.buffer, v.byteOffset, v.length).toString('utf16le');
+  throw new CorruptDataError(path, 'undecodable actor record');
+}
+
+/** Open addressing over ids: 2 ints a slot, the key's hash and id + 1 (0: empty); load ≤ 1/2. */
+class ActorIndex {
+  private slots: Int32Array;
+  private used = 0;
+
+  private constructor(capacity: number) {
+    this.slots = new Int32Array(2 * capacity);
+  }
+
+  static of(values: readonly ActorValue[]): ActorIndex {
+    let capacity = 1024;
+    while (capacity < 2 * values.length) capacity *= 2;
+    const index = new ActorIndex(capacity);
+    for (let id = 0; id < values.length; id++) index.add(hashKey(actorKey(values[id])), id);
+    return index;
+  }
+
+  /** The id of the actor `value` (whose key and its hash are given), or -1. */
+  find(values: readonly ActorValue[], value: ActorValue, key: string, hash: number): number {
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    for (let i = mix(hash) & mask; ; i = (i + 1) & mask) {
+      const id1 = slots[2 * i + 1];
+      if (id1 === 0) return -1;
+      if (slots[2 * i] !== (hash | 0)) continue;
+      const v = values[id1 - 1];
+      // Equal keys are one actor: 0 and -0, NaN and NaN, 7 and "7". The key is made only
+      // when the hashes match and the values differ, which is rare.
+      if (v === value || actorKey(v) === key) return id1 - 1;
+    }
+  }
+
+  add(hash: number, id: number): void {
+    if (2 * (this.used + 1) > this.slots.length >> 1) this.grow();
+    this.put(this.slots, hash, id);
+    this.used++;
+  }
+
+  private put(slots: Int32Array, hash: number, id: number): void {
+    const mask = (slots.length >> 1) - 1;
+    let i = mix(hash) & mask;
+    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = hash;
+    slots[2 * i + 1] = id + 1;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const slots = new Int32Array(2 * old.length);
+    for (let s = 0; s < old.length; s += 2) if (old[s + 1] !== 0) this.put(slots, old[s], old[s + 1] - 1);
+    this.slots = slots;
+  }
+}
+
+/** Spreads FNV's low bits, which the shard choice (hash % shards) already made alike within a shard. */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return h ^ (h >>> 16);
 }

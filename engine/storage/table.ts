@@ -563,7 +563,8 @@ export class Table {
         shard: s,
         actorCount: actors.size,
         actorValue: (id: number) => actors.values[id],
-        actorValues: actors.values,
+        actorDict: actors,
+        actorFile: actors.file === null ? null : { path: actors.file, count: actors.persistedCount },
         sources: [...handles.map((h) => h.reader), ...tails.map((t) => new TailSource(t, visible(t)))],
       };
     });

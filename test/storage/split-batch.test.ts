@@ -111,7 +111,7 @@ describe('splitBatch', () => {
   it('puts every row in its shard with its values, on both paths', () => {
     fc.assert(
       fc.property(inputArb, fc.boolean(), (input, withContext) => {
-        const ctx: SplitContext | null = withContext ? { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => new ActorDict()), actorCache: new ActorCache() } : null;
+        const ctx: SplitContext | null = withContext ? { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache() } : null;
         const schema = { types: new Map<string, StoredType>(), maxColumns: 100 };
         const { parts, conflicts } = splitBatch(batchOf(input, withContext), schema, SHARDS, ctx);
         const types = typesOf(input);

@@ -10,12 +10,17 @@
  * Threading: main thread only. Descriptors must be built in the order their messages are
  * posted to the worker (the record assumes every earlier message was delivered), and the
  * record is thrown away with the worker when it dies.
+ *
+ * When the shard names an actor file (`ShardSnapshot.actorFile`), the first task for a
+ * dictionary sends the file and its count instead of those values: the worker reads them from
+ * the file only if a query needs actor values, so a store of millions of actors is not copied
+ * to every worker (nor loaded on the main thread) for queries that never look at them.
  */
 import { SegmentReader } from '../../storage/segment-reader.js';
 import { TailSource } from '../../storage/tail-source.js';
 import type { Tail } from '../../storage/tail.js';
 import type { Scalar } from '../../types.js';
-import type { ShardSnapshot } from '../source.js';
+import type { ActorFile, ShardSnapshot } from '../source.js';
 import type { ShardTask, SourceDesc, TailDelta } from './wire.js';
 
 const ids = new WeakMap<object, number>();
@@ -38,7 +43,7 @@ export function idOf(o: object): { id: number; fresh: boolean } {
  * (a quarantined segment exists only as manifest metadata on the main thread) and tails.
  */
 export function describable(shard: ShardSnapshot): boolean {
-  return shard.actorValues !== undefined && shard.sources.every((s) => (s instanceof SegmentReader && !s.quarantined) || s instanceof TailSource);
+  return shard.actorDict !== undefined && shard.sources.every((s) => (s instanceof SegmentReader && !s.quarantined) || s instanceof TailSource);
 }
 
 interface TailRecord {
@@ -54,14 +59,20 @@ export class MirrorState {
 
   /**
    * The descriptor of one shard for this worker, with the deltas it needs.
-   * @param onNewDict called with an actor array seen for the first time in this process
+   * @param onNewDict called with an actor dictionary seen for the first time in this process
    */
-  task(shard: ShardSnapshot, threshold: number, onNewDict: (values: readonly Scalar[], dictId: number) => void): ShardTask {
-    const values = shard.actorValues!;
-    const dict = idOf(values);
-    if (dict.fresh) onNewDict(values, dict.id);
+  task(shard: ShardSnapshot, threshold: number, onNewDict: (actorDict: object, dictId: number) => void): ShardTask {
+    const actorDict = shard.actorDict!;
+    const dict = idOf(actorDict);
+    if (dict.fresh) onNewDict(actorDict, dict.id);
     const dictId = dict.id;
-    const sent = this.actorsSent.get(dictId) ?? 0;
+    let sent = this.actorsSent.get(dictId);
+    let actorFile: ActorFile | null = null;
+    if (sent === undefined) {
+      actorFile = shard.actorFile ?? null;
+      sent = actorFile?.count ?? 0;
+      this.actorsSent.set(dictId, sent);
+    }
     const actorValues: Scalar[] = [];
     for (let id = sent; id < shard.actorCount; id++) actorValues.push(shard.actorValue(id));
     if (shard.actorCount > sent) this.actorsSent.set(dictId, shard.actorCount);
@@ -87,7 +98,7 @@ export class MirrorState {
         this.tails.delete(tailId);
       }
     }
-    return { shard: shard.shard, dictId, actorCount: shard.actorCount, actorFrom: sent, actorValues, threshold, sources, tailDeltas, dropTails };
+    return { shard: shard.shard, dictId, actorCount: shard.actorCount, actorFile, actorFrom: sent, actorValues, threshold, sources, tailDeltas, dropTails };
   }
 
   /** Forgets a dictionary (its table is gone) and the tails of its shards. */

@@ -27,7 +27,6 @@ import { availableParallelism, totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CorruptDataError, ShoalError } from '../../errors.js';
 import { SegmentReader } from '../../storage/segment-reader.js';
-import type { Scalar } from '../../types.js';
 import { emptyPartial, finalize, mergePartials, runQuery, type AggregatePlan, type RunOptions } from '../index.js';
 import type { Partial as PartialResult } from '../partial.js';
 import { createPlan, DEFAULT_LIMITS, type Plan, type QueryLimits } from '../plan.js';
@@ -152,7 +151,7 @@ export class QueryPool {
   private metadataQueries = 0;
   private restarts = 0;
   private readonly registry = new FinalizationRegistry<number>((dictId) => this.forget(dictId));
-  private readonly onNewDict = (values: readonly Scalar[], dictId: number): void => this.registry.register(values, dictId);
+  private readonly onNewDict = (actorDict: object, dictId: number): void => this.registry.register(actorDict, dictId);
 
   constructor(options: QueryPoolOptions = {}) {
     this.size = Math.max(1, Math.floor(options.workers ?? envNumber('SHOAL_QUERY_WORKERS') ?? availableParallelism()));

@@ -12,6 +12,7 @@ import type { Scalar } from '../../types.js';
 import type { StoredType, TypedValues } from '../../storage/typed-column.js';
 import type { Partial as PartialResult } from '../partial.js';
 import type { Plan } from '../plan.js';
+import type { ActorFile } from '../source.js';
 
 export type SourceDesc = { kind: 'segment'; path: string } | { kind: 'tail'; tailId: number; rows: number };
 
@@ -43,6 +44,12 @@ export interface ShardTask {
   /** The shard's actor dictionary (one per table instance and shard). */
   dictId: number;
   actorCount: number;
+  /**
+   * In the first task for the dictionary only: the file holding the values of ids below
+   * `actorFile.count` (= this task's `actorFrom`), read by the worker when first needed; null
+   * when the values come in messages from id 0.
+   */
+  actorFile: ActorFile | null;
   /** Actor values for ids actorFrom … actorFrom + actorValues.length − 1. */
   actorFrom: number;
   actorValues: Scalar[];

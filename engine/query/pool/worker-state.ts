@@ -7,12 +7,13 @@
  *
  * Threading: one instance per worker thread.
  */
+import { readActorValues } from '../../storage/actor-dict.js';
 import { SegmentReader } from '../../storage/segment-reader.js';
 import { TailSource } from '../../storage/tail-source.js';
 import { Tail, type TailColumn } from '../../storage/tail.js';
 import { allocValues, growBytes, growValues, nextCapacity } from '../../storage/typed-column.js';
 import type { Scalar } from '../../types.js';
-import type { RowGroupInfo, ScanSource, ShardSnapshot } from '../source.js';
+import type { ActorFile, RowGroupInfo, ScanSource, ShardSnapshot } from '../source.js';
 import { BlockCache, CachedSegment } from './block-cache.js';
 import type { ShardTask, TailDelta } from './wire.js';
 
@@ -123,6 +124,30 @@ function meteredTail(src: TailSource, onRows: (rows: number) => void): ScanSourc
   };
 }
 
+/**
+ * One mirrored actor dictionary: ids below `from` are read from the table's actor file when a
+ * query first needs one; later ids arrive in task messages (`added`).
+ */
+class MirroredActors {
+  private fromFile: Scalar[] | null = null;
+  readonly added: Scalar[] = [];
+
+  constructor(
+    private readonly file: ActorFile | null,
+    readonly from: number,
+  ) {}
+
+  /** Ids held: every id below this has a value. */
+  get count(): number {
+    return this.from + this.added.length;
+  }
+
+  value(id: number): Scalar {
+    if (id >= this.from) return this.added[id - this.from];
+    return (this.fromFile ??= readActorValues(this.file!.path, this.from))[id];
+  }
+}
+
 interface OpenSegment {
   reader: SegmentReader;
   key: string;
@@ -132,7 +157,7 @@ interface OpenSegment {
 
 export class WorkerState {
   readonly cache: BlockCache;
-  private readonly actors = new Map<number, Scalar[]>();
+  private readonly actors = new Map<number, MirroredActors>();
   private readonly tails = new Map<number, TailMirror>();
   private readonly segments = new Map<string, OpenSegment>();
   private opened = 0;
@@ -152,10 +177,10 @@ export class WorkerState {
    * counts them as delivered); `seq` numbers tasks in arrival order (see `releaseDrops`).
    */
   sync(t: ShardTask, seq: number): void {
-    let values = this.actors.get(t.dictId);
-    if (values === undefined) this.actors.set(t.dictId, (values = []));
-    if (values.length !== t.actorFrom) throw new Error(`actor dictionary ${t.dictId} out of step: holds ${values.length}, delta starts at ${t.actorFrom}`);
-    for (const v of t.actorValues) values.push(v);
+    let actors = this.actors.get(t.dictId);
+    if (actors === undefined) this.actors.set(t.dictId, (actors = new MirroredActors(t.actorFile, t.actorFile?.count ?? 0)));
+    if (actors.count !== t.actorFrom) throw new Error(`actor dictionary ${t.dictId} out of step: holds ${actors.count}, delta starts at ${t.actorFrom}`);
+    for (const v of t.actorValues) actors.added.push(v);
     for (const id of t.dropTails) this.droppedLater.push({ tailId: id, seq });
     for (const d of t.tailDeltas) {
       // Sent again (see TailMirror.apply): the main thread tracks it anew, so it is no longer dropped.
@@ -182,7 +207,7 @@ export class WorkerState {
    * `closeStale` is false (a task run inside another task's scan, which may be reading them).
    */
   shard(t: ShardTask, onRows: (rows: number) => void, closeStale = true): ShardSnapshot {
-    const values = this.actors.get(t.dictId)!;
+    const actors = this.actors.get(t.dictId)!;
     const live = new Set<string>();
     const sources = t.sources.map((d): ScanSource => {
       if (d.kind === 'tail') return meteredTail(this.tails.get(d.tailId)!.source(d.rows), onRows);
@@ -203,7 +228,7 @@ export class WorkerState {
         this.segments.delete(key);
       }
     }
-    return { shard: t.shard, actorCount: t.actorCount, actorValue: (id) => values[id], actorValues: values, sources };
+    return { shard: t.shard, actorCount: t.actorCount, actorValue: (id) => actors.value(id), actorDict: actors, sources };
   }
 
   /** Drops everything held for tables that are gone. */
