@@ -1,6 +1,7 @@
 /**
  * A table: the shards' WALs, in-memory tails, actor dictionaries and segments, tied together by
- * the manifest. Owns the ingest path (split → group commit → tail) and hands out snapshots.
+ * the manifest. Owns the ingest path (split and encode, ingest-call.ts → group commit,
+ * group-commit.ts → tail) and hands out snapshots.
  *
  * Durability: `ingest` resolves only after every WAL record of the call (one per shard it
  * touches, all carrying one transaction id) and its dead-letter lines are fsynced; concurrent calls share one fsync round
@@ -17,19 +18,20 @@ import type { ColumnType } from '../types.js';
 import type { ActorDict } from './actor-dict.js';
 import { Admission } from './admission.js';
 import { ingestBuffers } from './buffer-pool.js';
-import { DeadLetterLog, formatDeadLetter, type DeadLetterEntry } from './dead-letter.js';
+import { DeadLetterLog } from './dead-letter.js';
 import { writeGroup, type PendingCommit } from './group-commit.js';
 import type { IdempotencyIndex } from './idempotency.js';
+import { encodeCall, PACE_ROWS, type CallContext } from './ingest-call.js';
 import type { ManifestBody } from './manifest.js';
 import { SegmentHandle } from './segment-handle.js';
-import { ActorCache, splitBatch, type SplitContext } from './split-batch.js';
+import { ActorCache } from './split-batch.js';
 import { Tail } from './tail.js';
 import { TailDicts } from './tail-dicts.js';
 import { TailSource } from './tail-source.js';
 import type { StoredType } from './typed-column.js';
 import { walPath } from './table-files.js';
 import { WalWriter } from './wal.js';
-import { planShardRecord, type RecordPlan, type ShardPart } from './wal-record.js';
+import type { ShardPart } from './wal-record.js';
 
 export interface TableOptions {
   /** Flush the tails to segments once they hold this many rows in all (default 16,000,000). */
@@ -93,14 +95,6 @@ export interface IngestOptions {
   pace?: () => Promise<void>;
 }
 
-function summary(r: IngestResult): IngestResult {
-  return { accepted: r.accepted, rejected: r.rejected, typeErrors: r.typeErrors, errors: r.errors.slice(0, 10) };
-}
-
-function emptyPart(shard: number): Omit<ShardPart, 'batchId' | 'parts'> {
-  return { shard, rowCount: 0, times: new Float64Array(0), actorValues: [], actorCodes: new Uint32Array(0), columns: [], typeErrors: [] };
-}
-
 /** Bytes of one generation's tails plus their shared dictionaries. */
 function tailSetBytes(tails: Tail[]): number {
   let bytes = 0;
@@ -124,14 +118,6 @@ export interface FrozenTails {
   genMax: number;
   tails: Tail[];
 }
-
-const MAX_REPORTED_ERRORS = 100;
-/**
- * Rows of WAL records encoded (or tail rows appended) between two `pace` calls: a few ms of
- * main-thread work, the longest a server's small query waits for a paced ingest (a `pace` call
- * itself costs microseconds).
- */
-const PACE_ROWS = 8_192;
 
 export class Table {
   readonly name: string;
@@ -299,88 +285,20 @@ export class Table {
 
   /** Splits and encodes a call's batches and queues its commit; returns the commit's promise. */
   private async splitAndQueue(batches: EventBatch[], source: string, key: string | undefined, pace: (() => Promise<void>) | undefined): Promise<[Promise<void>, IngestResult]> {
-    const schemaView = { types: this.schema, maxColumns: this.options.maxColumns };
-    const ctx: SplitContext = { dicts: this.tails[0].dicts, actors: this.actors, actorCache: this.actorCache, pool: ingestBuffers };
-    const splitParts: Omit<ShardPart, 'batchId' | 'parts'>[] = [];
-    const partBuffers: ArrayBuffer[] = [];
-    const deadLetters: DeadLetterEntry[] = [];
-    const result: IngestResult = { accepted: 0, rejected: 0, typeErrors: 0, errors: [] };
-    for (const batch of batches) {
-      const split = splitBatch(batch, schemaView, this.shardCount, ctx);
-      splitParts.push(...split.parts);
-      partBuffers.push(split.buffer);
-      for (const r of batch.rejects) deadLetters.push({ source, line: r.line, kind: 'rejected', reason: r.message, raw: r.raw });
-      for (const c of split.conflicts) {
-        deadLetters.push({ source, line: c.line, kind: 'type_conflict', reason: c.reason, raw: this.eventJson(batch, c.row) });
-      }
-      result.accepted += batch.count;
-      result.rejected += batch.rejects.length;
-      if (pace !== undefined) await pace();
-    }
-    for (const p of splitParts) for (const [, n] of p.typeErrors) result.typeErrors += n;
-    result.errors = deadLetters
-      .map((e) => ({ line: e.line, message: e.reason }))
-      .sort((a, b) => a.line - b.line)
-      .slice(0, MAX_REPORTED_ERRORS);
-    // A keyed request with no accepted rows still needs a WAL record to make its key durable.
-    if (key !== undefined && splitParts.length === 0) splitParts.push(emptyPart(0));
-    const batchId = this.nextBatchId++;
-    const parts: ShardPart[] = splitParts.map((p) => ({ ...p, batchId, parts: splitParts.length }));
-    if (key !== undefined) parts[0].idempotency = { key, atMs: Date.now(), result: summary(result) };
-    // Every record of the call goes into one pooled buffer: measured first, then written.
-    const plans: RecordPlan[] = [];
-    let recordBytes = 0;
-    let encodedRows = 0;
-    for (const p of parts) {
-      const plan = planShardRecord(p);
-      plans.push(plan);
-      recordBytes += (plan.bytes + 7) & ~7; // each record starts 8-byte aligned (typed sections)
-      encodedRows += p.rowCount;
-      if (pace !== undefined && encodedRows >= PACE_ROWS) {
-        encodedRows = 0;
-        await pace();
-      }
-    }
-    const recordBuffer = ingestBuffers.acquire(recordBytes);
-    const records: PendingCommit['records'] = [];
-    let at = 0;
-    for (let k = 0; k < parts.length; k++) {
-      const bytes = new Uint8Array(recordBuffer, at, plans[k].bytes);
-      plans[k].write(bytes);
-      records.push({ shard: parts[k].shard, bytes });
-      at += (plans[k].bytes + 7) & ~7;
-      encodedRows += parts[k].rowCount;
-      if (pace !== undefined && encodedRows >= PACE_ROWS) {
-        encodedRows = 0;
-        await pace();
-      }
-    }
-    const now = Date.now();
-    const pending: Omit<PendingCommit, 'resolve' | 'reject'> = {
-      records,
-      recordBuffer,
-      parts,
-      partBuffers,
-      deadLetterText: deadLetters.map((e) => formatDeadLetter(e, now)).join(''),
-      deadLetterCount: deadLetters.length,
-      pace,
+    const call: CallContext = {
+      schema: { types: this.schema, maxColumns: this.options.maxColumns },
+      shardCount: this.shardCount,
+      split: { dicts: this.tails[0].dicts, actors: this.actors, actorCache: this.actorCache, pool: ingestBuffers },
+      actorColumn: this.actorColumn,
+      timeColumn: this.timeColumn,
+      takeBatchId: () => this.nextBatchId++,
     };
+    const { pending, result } = await encodeCall(batches, call, source, key, pace);
     const committed = new Promise<void>((resolve, reject) => {
       this.queue.push({ ...pending, resolve, reject });
       void this.commitLoop();
     });
     return [committed, result];
-  }
-
-  /** The event at `row` as flattened JSON, for the dead-letter log. */
-  private eventJson(batch: EventBatch, row: number): string {
-    const entries: [string, unknown][] = [
-      [this.actorColumn, batch.actors[row]],
-      [this.timeColumn, new Date(batch.timeMs[row]).toISOString()],
-    ];
-    for (const [name, values] of batch.columns) if (values[row] !== null && values[row] !== undefined) entries.push([name, values[row]]);
-    // A Map keeps keys like "__proto__" as ordinary keys; build the JSON text by hand.
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
   }
 
   /** Group commit: writes every queued batch, fsyncs each touched file once, then applies. */
