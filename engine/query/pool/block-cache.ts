@@ -7,6 +7,13 @@
  * `defaultBlockCacheBytes`); 0 disables caching. Sizes count the decoded arrays (values and
  * validity); a string column's dictionary is held once per reader and not counted here.
  *
+ * Scan-resistant: every get and set names the query using the block (`epoch`, increasing over
+ * queries), and a new block only evicts blocks last used by an earlier query. When one query
+ * reads more than the budget, the cache stops taking its blocks once it holds nothing older, so
+ * it keeps the part it has and the next run of the query hits that part; plain LRU would evict
+ * every block before its next use (a cyclic scan larger than the cache never hits), which is
+ * what happens to funnels and sessions over a billion events, whose columns outgrow the cache.
+ *
  * Threading: one cache per worker thread. Cached vectors are shared by every query in that
  * worker, so executors must treat them as read-only (the ScanSource contract).
  */
@@ -36,15 +43,25 @@ function blockBytes(b: Block): number {
   return values.byteLength + (b.validity?.byteLength ?? 0);
 }
 
+interface Entry {
+  block: Block;
+  bytes: number;
+  /** The latest query that used the block. */
+  epoch: number;
+}
+
 export class BlockCache {
-  private readonly entries = new Map<string, { block: Block; bytes: number }>();
+  private readonly entries = new Map<string, Entry>();
   bytes = 0;
   hits = 0;
   misses = 0;
+  /** Blocks not cached because only blocks of the same or a later query could have made room. */
+  declined = 0;
 
   constructor(readonly budgetBytes: number) {}
 
-  get(key: string): Block | undefined {
+  /** The block under `key`, marked used by query `epoch`; undefined when not cached. */
+  get(key: string, epoch: number): Block | undefined {
     const e = this.entries.get(key);
     if (e === undefined) {
       this.misses++;
@@ -53,20 +70,33 @@ export class BlockCache {
     // Map order is insertion order: re-inserting marks the entry most recently used.
     this.entries.delete(key);
     this.entries.set(key, e);
+    if (epoch > e.epoch) e.epoch = epoch;
     this.hits++;
     return e.block;
   }
 
-  set(key: string, block: Block): void {
+  /**
+   * Caches a block query `epoch` decoded, making room from the least recently used end among
+   * blocks of earlier queries only; declines the block when that is not enough.
+   */
+  set(key: string, block: Block, epoch: number): void {
     const bytes = blockBytes(block);
     if (bytes > this.budgetBytes) return;
-    this.entries.set(key, { block, bytes });
-    this.bytes += bytes;
     for (const [k, e] of this.entries) {
-      if (this.bytes <= this.budgetBytes) break;
+      if (this.bytes + bytes <= this.budgetBytes) break;
+      if (e.epoch >= epoch) {
+        this.declined++;
+        return;
+      }
       this.entries.delete(k);
       this.bytes -= e.bytes;
     }
+    if (this.bytes + bytes > this.budgetBytes) {
+      this.declined++;
+      return;
+    }
+    this.entries.set(key, { block, bytes, epoch });
+    this.bytes += bytes;
   }
 }
 
@@ -86,6 +116,8 @@ export class CachedSegment implements ScanSource {
     private readonly readerKey: string,
     private readonly cache: BlockCache,
     private readonly onRows: (rows: number) => void,
+    /** The query reading through this view (see BlockCache: later queries may evict its blocks). */
+    private readonly epoch: number,
   ) {
     this.id = reader.id;
     this.rowCount = reader.rowCount;
@@ -106,10 +138,10 @@ export class CachedSegment implements ScanSource {
   readColumn(column: string, rowGroup: number): ColumnVector | null {
     this.touch(rowGroup);
     const key = `${this.readerKey}\u0000${rowGroup}\u0000${column}`;
-    let v = this.cache.get(key) as ColumnVector | null | undefined;
+    let v = this.cache.get(key, this.epoch) as ColumnVector | null | undefined;
     if (v === undefined) {
       v = this.reader.readColumn(column, rowGroup);
-      this.cache.set(key, v);
+      this.cache.set(key, v, this.epoch);
     }
     return v;
   }
@@ -117,10 +149,10 @@ export class CachedSegment implements ScanSource {
   readActorIds(rowGroup: number): Uint32Array {
     this.touch(rowGroup);
     const key = `${this.readerKey}\u0001${rowGroup}`;
-    let ids = this.cache.get(key) as Uint32Array | undefined;
+    let ids = this.cache.get(key, this.epoch) as Uint32Array | undefined;
     if (ids === undefined) {
       ids = this.reader.readActorIds(rowGroup);
-      this.cache.set(key, ids);
+      this.cache.set(key, ids, this.epoch);
     }
     return ids;
   }

@@ -163,7 +163,7 @@ function runTask(req: RunRequest): void {
   const totals = () => ({ rowsRead, busyMs: performance.now() - started, cacheBytes: state.cache.bytes });
   try {
     signal.throwIfAborted();
-    const shards = req.shards.map((t) => sampledShard(state.shard(t, onRows, depth === 1), t.threshold));
+    const shards = req.shards.map((t) => sampledShard(state.shard(t, onRows, req.id, depth === 1), t.threshold));
     const partials = runShardPartials(shards, req.plan, { signal: signal as unknown as AbortSignal }, (partial) => {
       // The budget is per query: partials of every shard, in every worker, count together.
       const bytes = (partial as { memoryBytes?: number }).memoryBytes ?? 0;

@@ -205,8 +205,9 @@ export class WorkerState {
   /**
    * The shard as the task's snapshot saw it; segments not in it are closed, unless
    * `closeStale` is false (a task run inside another task's scan, which may be reading them).
+   * `epoch` orders the queries for the block cache (the task id: later tasks have larger ones).
    */
-  shard(t: ShardTask, onRows: (rows: number) => void, closeStale = true): ShardSnapshot {
+  shard(t: ShardTask, onRows: (rows: number) => void, epoch: number, closeStale = true): ShardSnapshot {
     const actors = this.actors.get(t.dictId)!;
     const live = new Set<string>();
     const sources = t.sources.map((d): ScanSource => {
@@ -218,7 +219,7 @@ export class WorkerState {
         seg = { reader: SegmentReader.open(d.path), key: `${++this.opened}`, dictId: t.dictId, shard: t.shard };
         this.segments.set(key, seg);
       }
-      return new CachedSegment(seg.reader, seg.key, this.cache, onRows);
+      return new CachedSegment(seg.reader, seg.key, this.cache, onRows, epoch);
     });
     // Segments of this shard that the snapshot no longer lists were compacted away; an older
     // snapshot that still lists one reopens it (its file stays until that snapshot is released).
