@@ -59,7 +59,14 @@ export class FunnelStream {
   private readonly entryT: Float64Array;
   private readonly entryKeys: Int32Array[];
   private readonly pending: PendingKeys;
-  readonly sink = (b: RowBatch): boolean => this.add(b);
+  readonly sink = (b: RowBatch): boolean => {
+    if (!this.add(b)) return false;
+    // Outside `add`: V8 compiles its loop on stack before the code after the loop ever ran, and
+    // that code, without type feedback, then deoptimized `add` at the end of every batch.
+    this.pending.encode(b);
+    this.pending.applyTo(this.entryKeys);
+    return true;
+  };
 
   constructor(private readonly plan: FunnelPlan, private readonly actorCount: number) {
     const steps = plan.query.steps.length;
@@ -134,8 +141,6 @@ export class FunnelStream {
         }
       }
     }
-    this.pending.encode(b);
-    this.pending.applyTo(this.entryKeys);
     return true;
   }
 

@@ -27,8 +27,10 @@ export function canStreamSessions(measures: readonly MeasureNode[], totals: read
   return ![...measures, ...(totals ?? [])].some((n) => n.op === 'actorDistinct');
 }
 
-/** Receives one session: actor, first event time, duration, events, and the first event's extra value ids. */
-export type SessionEmit = (actor: number, firstMs: number, durationMs: number, events: number, keys: Int32Array[], at: number) => void;
+/** Receives sessions: actor, first event time, duration, events, and the first event's extra value ids (keys[x][at]). */
+export interface SessionSink {
+  emit(actor: number, firstMs: number, durationMs: number, events: number, keys: Int32Array[], at: number): void;
+}
 
 export class SessionsStream {
   private readonly firstT: Float64Array;
@@ -42,9 +44,14 @@ export class SessionsStream {
   private readonly pendingOf: Int32Array;
   /** Sessions closed in this batch, emitted at its end. */
   private readonly held = { count: 0, actor: new Int32Array(256), ref: new Int32Array(256), events: new Int32Array(256), firstMs: new Float64Array(256), durationMs: new Float64Array(256) };
-  readonly sink = (b: RowBatch): boolean => this.add(b);
+  readonly sink = (b: RowBatch): boolean => {
+    if (!this.add(b)) return false;
+    // Outside `add`, as in funnel-stream.ts: code after a loop compiled on stack has no type feedback.
+    if (this.keys.length > 0) this.release(b);
+    return true;
+  };
 
-  constructor(private readonly actorCount: number, extras: number, private readonly gapMs: number, private readonly maxDurationMs: number, private readonly emit: SessionEmit) {
+  constructor(private readonly actorCount: number, extras: number, private readonly gapMs: number, private readonly maxDurationMs: number, private readonly out: SessionSink) {
     this.firstT = new Float64Array(actorCount);
     this.lastT = new Float64Array(actorCount).fill(-Infinity);
     this.count = new Int32Array(actorCount);
@@ -90,7 +97,7 @@ export class SessionsStream {
       // A session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
       if (c > 0 && (t - prev > gap || t - first > maxDur)) {
         if (keyed) this.hold(a, first, prev - first, c, pendingOf[a]);
-        else this.emit(a, first, prev - first, c, this.keys, a);
+        else this.out.emit(a, first, prev - first, c, this.keys, a);
         c = 0;
       }
       if (c === 0) {
@@ -105,7 +112,6 @@ export class SessionsStream {
       lastT[cur] = prev;
       count[cur] = c;
     }
-    if (keyed) this.release(b);
     return true;
   }
 
@@ -140,8 +146,8 @@ export class SessionsStream {
     for (let i = 0; i < h.count; i++) {
       const a = h.actor[i];
       const ref = h.ref[i];
-      if (ref >= 0) this.emit(a, h.firstMs[i], h.durationMs[i], h.events[i], p.encoded, ref);
-      else this.emit(a, h.firstMs[i], h.durationMs[i], h.events[i], this.keys, a);
+      if (ref >= 0) this.out.emit(a, h.firstMs[i], h.durationMs[i], h.events[i], p.encoded, ref);
+      else this.out.emit(a, h.firstMs[i], h.durationMs[i], h.events[i], this.keys, a);
     }
     h.count = 0;
     for (let i = 0; i < p.count; i++) this.pendingOf[p.actor[i]] = -1;
@@ -152,7 +158,7 @@ export class SessionsStream {
   finish(): void {
     for (let a = 0; a < this.actorCount; a++) {
       const c = this.count[a];
-      if (c > 0) this.emit(a, this.firstT[a], this.lastT[a] - this.firstT[a], c, this.keys, a);
+      if (c > 0) this.out.emit(a, this.firstT[a], this.lastT[a] - this.firstT[a], c, this.keys, a);
     }
   }
 }

@@ -44,8 +44,12 @@ class SessionGroups {
     this.offset = bounds === null ? 0 : 1;
   }
 
-  /** Adds one session; its first event's extra value ids are keys[j][at]. */
-  readonly emit = (actor: number, firstMs: number, durationMs: number, count: number, keys: Int32Array[], at: number): void => {
+  /**
+   * Adds one session; its first event's extra value ids are keys[j][at]. A method, not a
+   * closure per instance: the streams' hot loops then call one target every shard run, where a
+   * new closure per run deoptimized them each time.
+   */
+  emit(actor: number, firstMs: number, durationMs: number, count: number, keys: Int32Array[], at: number): void {
     const { main, series } = this;
     if (this.indexer !== null) main.tuple[0] = this.indexer.indexOf(firstMs);
     for (let j = 0; j < keys.length; j++) main.tuple[this.offset + j] = keys[j][at];
@@ -58,7 +62,7 @@ class SessionGroups {
       this.seriesStates!.ensure(series.size);
       this.seriesStates!.add(s, actor, durationMs, count);
     }
-  };
+  }
 
   bytes(): number {
     return this.main.bytes() + this.states.bytes() + (this.series?.bytes() ?? 0) + (this.seriesStates?.bytes() ?? 0);
@@ -72,7 +76,7 @@ function streamSessions(shard: ShardSnapshot, plan: SessionsPlan, stats: ScanSta
   if (shard.actorCount * sessionActorBytes(plan.stream.extras.length) > plan.limits.memoryBudgetBytes) return null;
   const encoders = plan.stream.extras.map((ref) => keyEncoder(ref));
   const groups = new SessionGroups(plan, encoders, actorBase);
-  const stream = new SessionsStream(shard.actorCount, encoders.length, plan.query.gapMs, plan.query.maxDurationMs ?? Infinity, groups.emit);
+  const stream = new SessionsStream(shard.actorCount, encoders.length, plan.query.gapMs, plan.query.maxDurationMs ?? Infinity, groups);
   if (streamActorRows(shard, plan.stream, stats, stream.sink, signal, encoders) === null) return null;
   stream.finish();
   return groups;
@@ -115,7 +119,6 @@ function sessionsOfRows(rows: ActorRows, plan: SessionsPlan, groups: SessionGrou
   const { actors, times, extras, ranges, rangeStart } = rows;
   const gap = plan.query.gapMs;
   const maxDur = plan.query.maxDurationMs ?? Infinity;
-  const emit = groups.emit;
   for (let k = 0; k < rows.actorCount; k++) {
     if ((k & 1023) === 0) signal?.throwIfAborted(); // a shard may hold millions of actors
     const actor = actors[ranges[2 * rangeStart[k]]];
@@ -128,7 +131,7 @@ function sessionsOfRows(rows: ActorRows, plan: SessionsPlan, groups: SessionGrou
         const t = times[i];
         // A session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
         if (count > 0 && (t - prevT > gap || t - firstT > maxDur)) {
-          emit(actor, firstT, prevT - firstT, count, extras, first);
+          groups.emit(actor, firstT, prevT - firstT, count, extras, first);
           count = 0;
         }
         if (count === 0) {
@@ -139,6 +142,6 @@ function sessionsOfRows(rows: ActorRows, plan: SessionsPlan, groups: SessionGrou
         prevT = t;
       }
     }
-    if (count > 0) emit(actor, firstT, prevT - firstT, count, extras, first);
+    if (count > 0) groups.emit(actor, firstT, prevT - firstT, count, extras, first);
   }
 }
