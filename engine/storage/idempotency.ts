@@ -8,7 +8,7 @@
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ioError, writeFileAtomic } from './file-io.js';
-import type { IngestResult } from './table.js';
+import type { IngestResult } from './table-options.js';
 import type { IdempotencyEntry } from './wal-record.js';
 
 export const IDEMPOTENCY_FILE = 'idempotency.ndjson';

@@ -12,7 +12,7 @@ import { ingestBuffers } from './buffer-pool.js';
 import { formatDeadLetter, type DeadLetterEntry } from './dead-letter.js';
 import type { PendingCommit } from './group-commit.js';
 import { splitBatch, type SplitContext } from './split-batch.js';
-import type { IngestResult } from './table.js';
+import type { IngestResult } from './table-options.js';
 import type { StoredType } from './typed-column.js';
 import { planShardRecord, type RecordPlan, type ShardPart } from './wal-record.js';
 

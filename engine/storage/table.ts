@@ -32,68 +32,9 @@ import type { StoredType } from './typed-column.js';
 import { walPath } from './table-files.js';
 import { WalWriter } from './wal.js';
 import type { ShardPart } from './wal-record.js';
+import type { IngestOptions, IngestResult, TableOptions } from './table-options.js';
 
-export interface TableOptions {
-  /** Flush the tails to segments once they hold this many rows in all (default 16,000,000). */
-  flushRows: number;
-  /**
-   * Memory for in-memory tails (default 2 GiB; env SHOAL_INGEST_MEMORY_MB). The active tails
-   * are flushed when they reach half of it; ingest waits (back-pressure) while active plus
-   * frozen tails exceed all of it, until a flush frees them.
-   */
-  memoryBudgetBytes: number;
-  /** Size-tiered compaction fan-in: merge this many consecutive segments of one size tier (default 4). */
-  compactAt: number;
-  /** Run compaction in the background after flushes (default true). */
-  autoCompact: boolean;
-  /**
-   * A flushed shard tail with at least this many rows is sorted and written by the flush worker
-   * thread (flush-pool.ts), smaller ones on the main thread, where a worker round trip would cost
-   * more than it saves (default 16,384; 0 sends every shard to the worker).
-   */
-  flushWorkerMinRows: number;
-  maxColumns: number;
-}
-
-/** The default tail memory budget: SHOAL_INGEST_MEMORY_MB when set to a positive number, else 2 GiB. */
-function defaultMemoryBudgetBytes(): number {
-  const mb = Number(process.env.SHOAL_INGEST_MEMORY_MB);
-  return Number.isFinite(mb) && mb > 0 ? mb * 2 ** 20 : 2 * 2 ** 30;
-}
-
-export const DEFAULT_TABLE_OPTIONS: TableOptions = {
-  flushRows: 16_000_000,
-  memoryBudgetBytes: defaultMemoryBudgetBytes(),
-  compactAt: 4,
-  autoCompact: true,
-  flushWorkerMinRows: 16_384,
-  maxColumns: 1000,
-};
-
-export interface IngestResult {
-  accepted: number;
-  rejected: number;
-  /** Values stored as null because their type conflicted with the column. */
-  typeErrors: number;
-  /** The first 100 problems, by line. */
-  errors: { line: number; message: string }[];
-  /** True when an idempotency key matched an earlier request and nothing was stored. */
-  duplicate?: boolean;
-}
-
-export interface IngestOptions {
-  /** Names the input in dead-letter entries (a file name, or "http"). */
-  source?: string;
-  /** Makes a retry of the same request a no-op for 24 h. */
-  idempotencyKey?: string;
-  /**
-   * Awaited between slices of the call's split and WAL encoding (each batch, and about every
-   * PACE_ROWS rows of records), so a server's queries run in between; the call stays one
-   * transaction, its tail appends after the fsync are sliced too, and snapshots see the
-   * transaction whole or not at all. Calls split one at a time, in call order, paced or not.
-   */
-  pace?: () => Promise<void>;
-}
+export { DEFAULT_TABLE_OPTIONS, type IngestOptions, type IngestResult, type TableOptions } from './table-options.js';
 
 /** Bytes of one generation's tails plus their shared dictionaries. */
 function tailSetBytes(tails: Tail[]): number {

@@ -91,10 +91,7 @@ export class BlockCache {
       this.entries.delete(k);
       this.bytes -= e.bytes;
     }
-    if (this.bytes + bytes > this.budgetBytes) {
-      this.declined++;
-      return;
-    }
+    // Room now: the loop only ends early with room, and an emptied cache has it (bytes ≤ budget).
     this.entries.set(key, { block, bytes, epoch });
     this.bytes += bytes;
   }
