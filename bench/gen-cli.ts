@@ -2,16 +2,22 @@
  * Writes a generated event file:
  *   npx tsx bench/gen-cli.ts --events 10e6 --out bench/out/events-10m.ndjson [--seed 1] [--shuffle]
  *     [--format ndjson|csv] [--users N] [--days 30] [--time iso|ms] [--end ISO|now]
+ *     [--actor-shard K]
+ * `--actor-shard K` keeps only the users a table routes to shard K of 16, with all their events:
+ * one shard of the dataset `--events` describes (about 1/16 of its events), e.g. one shard of a
+ * billion events for per-shard query costs without generating and ingesting the rest.
  * Progress goes to stderr, a one-line summary to stdout.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SHARDS as SHARDS } from '../engine/storage/store.js';
 import { writeEvents, type WriteOptions } from './generator.js';
 
 const USAGE = `Usage: npx tsx bench/gen-cli.ts --events N --out FILE [--seed 1] [--shuffle] [--format ndjson|csv]
-       [--users N] [--days 30] [--time iso|ms] [--end ISO|now]`;
+       [--users N] [--days 30] [--time iso|ms] [--end ISO|now]
+       [--actor-shard K]  (only the users of shard K of 16: one shard of that dataset)`;
 
 /** Parses "10e6", "1_000_000", "2.5M", "100k" as a non-negative integer. */
 export function parseCount(text: string): number {
@@ -43,6 +49,7 @@ async function main(): Promise<void> {
       days: { type: 'string' },
       time: { type: 'string', default: 'iso' },
       end: { type: 'string' },
+      'actor-shard': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,6 +60,8 @@ async function main(): Promise<void> {
   if (values.format !== 'ndjson' && values.format !== 'csv') throw new Error(`--format must be ndjson or csv`);
   if (values.time !== 'iso' && values.time !== 'ms') throw new Error(`--time must be iso or ms`);
   const events = parseCount(values.events);
+  const shard = values['actor-shard'] === undefined ? undefined : Number(values['actor-shard']);
+  if (shard !== undefined && !(Number.isInteger(shard) && shard >= 0 && shard < SHARDS)) throw new Error(`--actor-shard must be an integer from 0 to ${SHARDS - 1}`);
   const opts: WriteOptions = {
     events,
     seed: Number(values.seed),
@@ -62,6 +71,7 @@ async function main(): Promise<void> {
     days: values.days === undefined ? undefined : Number(values.days),
     timeFormat: values.time,
     endMs: parseEnd(values.end),
+    actorShard: shard === undefined ? undefined : { index: shard, count: SHARDS },
     onProgress: (n) => {
       if (process.stderr.isTTY) process.stderr.write(`\r${((100 * n) / Math.max(events, 1)).toFixed(1)}% ${n.toLocaleString('en-US')} events`);
       else if (n % 1_000_000 === 0) process.stderr.write(`${n.toLocaleString('en-US')} events\n`);

@@ -1,4 +1,5 @@
 /** `generateEvents`: the lazy, user-by-user event stream, with fast ISO-8601 time formatting. */
+import { shardOf } from '../../engine/storage/hash.js';
 import { Rng } from './rng.js';
 import { DAY_MS } from './vocabulary.js';
 import { planTimeline, UserSim, materialize, userEventCounts, type GeneratedEvent } from './user-model.js';
@@ -13,6 +14,12 @@ export interface GenerateOptions {
   endMs?: number;
   seed?: number;
   timeFormat?: 'iso' | 'ms';
+  /**
+   * Only the users a table with `count` shards routes to shard `index` (hash.ts), each with
+   * the events it has in the full population: one shard's share of a big dataset, for
+   * measuring per-shard work at a scale too big to generate and ingest whole.
+   */
+  actorShard?: { index: number; count: number };
 }
 
 export const DEFAULT_END_MS = Date.UTC(2026, 10, 1);
@@ -60,11 +67,12 @@ export function* generateEvents(opts: GenerateOptions): Generator<GeneratedEvent
   for (let u = 0; u < users; u++) {
     const count = counts[u];
     if (count === 0) continue;
+    const userId = `u${String(u + 1).padStart(idWidth, '0')}`;
+    if (opts.actorShard !== undefined && shardOf(userId, opts.actorShard.count) !== opts.actorShard.index) continue;
     const rng = new Rng(seed, u, 0x7e);
     const isNew = rng.chance(0.25);
     const userStartMs = isNew ? startMs + Math.floor(rng.next() * 0.9 * spanMs) : startMs;
     const sim = new UserSim(rng, startMs, spanMs, isNew);
-    const userId = `u${String(u + 1).padStart(idWidth, '0')}`;
     const timeline = planTimeline(rng, count, endMs - userStartMs);
     let timeMs = userStartMs + timeline.idleMs[0];
     let e = 0;

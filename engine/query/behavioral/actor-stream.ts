@@ -263,9 +263,11 @@ function actorsInTimeOrder(source: ScanSource, actorCount: number): boolean {
  * Streams a shard's events to `sink` row group by row group, without gathering them, when
  * every actor's events can be visited in (time, arrival) order that way (see streamOrder):
  * an operator keeps per-actor state in arrays indexed by actor id instead of per-actor
- * row lists. The sink still checks that each actor's times never decrease (a source that
- * is not sorted by actor and time, like the tail, may break it) and stops the pass if they
- * do. Returns the encoders of `stream.extras` (value ids as in collectActorRows; `encoders`
+ * row lists. Every actor's rows arrive in (time, arrival) order: the sources are taken in
+ * time order, segments are sorted by (actor, time), and a tail (in arrival order) is streamed
+ * only after actorsInTimeOrder found its actors' events in time order. A sink may stop the
+ * pass by returning false (sessions and retention still check the order as a safety net).
+ * Returns the encoders of `stream.extras` (value ids as in collectActorRows; `encoders`
  * when given, else new ones), or null when the shard cannot be streamed: then `stats` is
  * untouched and the caller gathers (with new encoders).
  */

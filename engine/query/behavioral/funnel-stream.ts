@@ -37,22 +37,34 @@ let spareRecords: Float64Array | null = null;
 /** Only modest arrays (8 MB) are kept between queries. */
 const MAX_SPARE_DOUBLES = 1 << 20;
 
-/** Per-actor state bytes: one record of R = 2·steps + 2 doubles, plus entry keys and entry time. */
+/**
+ * Doubles per actor record for a funnel of `steps` steps: the chain entry times of steps
+ * 1 … max(1, steps − 1) and the negated shortest times to steps 2 … steps (see FunnelStream.rec).
+ */
+function recordDoubles(steps: number): number {
+  return Math.max(1, steps - 1) + steps - 1;
+}
+
+/** Per-actor state bytes: one record, plus entry keys and entry time. */
 function actorBytes(steps: number, extras: number, bucket: boolean): number {
-  return 8 * (2 * steps + 2) + 4 * extras + (bucket ? 8 : 0);
+  return 8 * recordDoubles(steps) + 4 * extras + (bucket ? 8 : 0);
 }
 
 export class FunnelStream {
   private readonly steps: number;
   /** Doubles per actor record (see `rec`). */
   private readonly R: number;
+  /** Where the shortest times start in a record: C = max(1, steps − 1). */
+  private readonly C: number;
   private readonly stepMask: number;
   /**
-   * rec[a·R + …], actor a's record: [0] scratch (this row's "chain of no steps", see add),
-   * [k] for k in 1 … steps the latest entry time of a chain at step k, [steps + k] minus the
-   * shortest time to step k (−Infinity: never reached; step 1 reached = entered, −0),
-   * [R − 1] the time of the actor's last event (the order check). One record per actor
-   * keeps an actor's state in one or two cache lines and needs no copy at actor changes.
+   * rec[a·R + …], actor a's record — funnel.ts's runOrdered state, cut to what is ever read:
+   * [k − 1] for k in 1 … C the latest entry time of a chain that reached step k (−Infinity:
+   * none; a chain at the last step is never extended, so its entry time is not kept), and
+   * [C + k − 2] for k in 2 … steps minus the shortest time to step k (−Infinity: never
+   * reached). The actor entered exactly when [0] is finite. A small record matters more than
+   * anything else in `add`: at a billion events a shard has ~600k actors, and each day
+   * partition sweeps all their records once, so the loop runs at the speed of memory.
    */
   private readonly rec: Float64Array;
   /** Entry event of actor a: its time (for the bucket) and its extra value ids. */
@@ -72,7 +84,8 @@ export class FunnelStream {
     const steps = plan.query.steps.length;
     const extras = plan.stream.extras.length;
     this.steps = steps;
-    this.R = 2 * steps + 2;
+    this.R = recordDoubles(steps);
+    this.C = Math.max(1, steps - 1);
     this.stepMask = (1 << steps) - 1;
     // One fill: every field's "nothing yet" is −Infinity (shortest times are stored negated).
     const size = actorCount * this.R;
@@ -87,57 +100,52 @@ export class FunnelStream {
 
   /**
    * One batch through funnel.ts's runOrdered, on the actors' records in place. Long because
-   * it is the hot loop: one pass, no calls but at entries, no allocation. Rows matching one
-   * step (the usual case: steps on distinct values of one column) take a short path.
+   * it is the hot loop: one pass, no calls but at entries, no allocation. A row matching only
+   * step 1 (most rows of a typical funnel) takes the shortest path; others visit their steps
+   * from the highest down, so step k reads step k−1's state before this event.
+   *
+   * No per-actor time check: streamActorRows hands over an actor's rows in time order (the
+   * sources it streams are sorted segments in time order, and tails it checked first).
    */
   private add(b: RowBatch): boolean {
     const { m: n, rows, actorIds, times, bits } = b;
-    const { rec, R, steps, stepMask } = this;
+    const { rec, R, C, steps, stepMask } = this;
     const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
     const A = this.actorCount;
-    const L = R - 1;
+    const last = steps < 2 ? 0 : steps - 1; // the highest step whose chain entry time is kept
     for (let j = 0; j < n; j++) {
       const r = rows[j];
       const a = actorIds[r];
       const t = times[r];
       if (a >= A) return false; // an actor id beyond the snapshot's
       const base = a * R;
-      if (t < rec[base + L]) return false; // out of time order (a source not sorted by actor and time)
-      rec[base + L] = t;
       let m = bits[r] & stepMask;
-      if (m === 0) continue;
-      // rec[base]: the "chain of no steps" this event could begin, only inside the entry
-      // range, so step 1 is updated like every other step: step k extends step k−1's chain.
-      rec[base] = t >= ef && t < et ? t : -Infinity;
-      if ((m & (m - 1)) === 0) {
-        const k = 31 - Math.clz32(m) + 1;
-        const s = rec[base + k - 1];
-        const d = t - s; // Infinity when step k−1 has no chain
-        if (d <= W) {
-          if (s > rec[base + k]) rec[base + k] = s;
-          const at = base + steps + k;
-          if (-d > rec[at]) {
-            if (k === 1) this.enter(a, t, j); // −best[1] goes from −Infinity to 0 once: the first entry
-            rec[at] = -d;
-          }
+      if (m === 1) {
+        // Step 1 only: a chain begins here, inside the entry range (times only grow, so it is the latest).
+        if (t >= ef && t < et) {
+          if (rec[base] === -Infinity) this.enter(a, t, j);
+          rec[base] = t;
         }
         continue;
       }
-      // Several steps: from the highest matched down, so step k reads step k−1's state before this event.
       while (m !== 0) {
         const k = 32 - Math.clz32(m);
         m ^= 1 << (k - 1);
-        const s = rec[base + k - 1];
-        const d = t - s;
-        if (d <= W) {
-          if (s > rec[base + k]) rec[base + k] = s;
-          const at = base + steps + k;
-          if (-d > rec[at]) {
-            if (k === 1) this.enter(a, t, j);
-            rec[at] = -d;
+        if (k === 1) {
+          if (t >= ef && t < et) {
+            if (rec[base] === -Infinity) this.enter(a, t, j);
+            rec[base] = t;
           }
+          continue;
+        }
+        const s = rec[base + k - 2]; // entry time of the latest chain at step k − 1
+        const d = t - s; // Infinity when step k−1 has no chain
+        if (d <= W) {
+          if (k <= last && s > rec[base + k - 1]) rec[base + k - 1] = s;
+          const at = base + C + k - 2;
+          if (-d > rec[at]) rec[at] = -d;
         }
       }
     }
@@ -152,13 +160,13 @@ export class FunnelStream {
 
   /** Adds every actor that entered, in ascending id, to its group. */
   finish(table: GroupTable, groups: FunnelGroups, indexer: BucketIndexer | null, bounds: Float64Array | null): void {
-    const { R, steps, rec, entryKeys, entryT } = this;
+    const { R, C, steps, rec, entryKeys, entryT } = this;
     const best = new Float64Array(steps + 1);
     const offset = indexer === null ? 0 : 1;
     const tuple = table.tuple;
     for (let a = 0; a < this.actorCount; a++) {
       const base = a * R;
-      if (rec[base + steps + 1] !== 0) continue; // never entered (−0 === 0)
+      if (rec[base] === -Infinity) continue; // never entered
       if (indexer !== null) {
         const t = entryT[a];
         if (t < bounds![0] || t >= bounds![bounds!.length - 1]) throw new ShoalError('INTERNAL', ['a funnel entry lies outside the bucket range']);
@@ -167,10 +175,11 @@ export class FunnelStream {
       for (let x = 0; x < entryKeys.length; x++) tuple[offset + x] = entryKeys[x][a];
       const g = table.lookup();
       groups.ensure(table.size);
-      // Step k was reached exactly when its shortest time is finite.
-      let deepest = 0;
-      for (let k = 1; k <= steps; k++) {
-        best[k] = -rec[base + steps + k];
+      // Step k was reached exactly when its shortest time is finite (step 1: entered, at 0).
+      let deepest = 1;
+      best[1] = 0;
+      for (let k = 2; k <= steps; k++) {
+        best[k] = -rec[base + C + k - 2];
         if (best[k] !== Infinity) deepest = k;
       }
       groups.add(g, deepest, best);
