@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BlockCache, defaultBlockCacheBytes } from '../../engine/query/pool/block-cache.js';
+import type { CompactBlock } from '../../engine/query/pool/compact-block.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -25,7 +26,8 @@ describe('defaultBlockCacheBytes', () => {
 });
 
 describe('BlockCache admission', () => {
-  const block = (): Uint32Array => new Uint32Array(256); // 1 KiB
+  /** 1 KiB that narrowing cannot shrink (ids spanning more than 16 bits). */
+  const block = (): CompactBlock => ({ form: 'decoded', block: Uint32Array.from({ length: 256 }, (_, i) => i << 16) });
   /** One run of a query over blocks 0 … n−1 in order; returns its hits. */
   const scan = (cache: BlockCache, prefix: string, n: number, epoch: number): number => {
     const before = cache.hits;

@@ -4,7 +4,9 @@
  * instance (not just a path), so a file that is replaced under the same name is never served
  * from stale entries. Budget: `blockCacheBytes` of the pool, or SHOAL_BLOCK_CACHE_MB per worker,
  * else a quarter of the machine's memory shared by the workers (256 MiB to 4 GiB each; see
- * `defaultBlockCacheBytes`); 0 disables caching. Sizes count the decoded arrays (values and
+ * `defaultBlockCacheBytes`); 0 disables caching. Blocks are held narrowed (compact-block.ts:
+ * integers at the fewest bytes their range needs, about 7 bytes a row instead of 16 for the
+ * columns of a funnel) and widened on a hit; sizes count the narrowed arrays (values and
  * validity); a string column's dictionary is held once per reader and not counted here.
  *
  * Scan-resistant: every get and set names the query using the block (`epoch`, increasing over
@@ -14,12 +16,15 @@
  * every block before its next use (a cyclic scan larger than the cache never hits), which is
  * what happens to funnels and sessions over a billion events, whose columns outgrow the cache.
  *
- * Threading: one cache per worker thread. Cached vectors are shared by every query in that
- * worker, so executors must treat them as read-only (the ScanSource contract).
+ * Threading: one cache per worker thread. A hit returns a vector widened into this thread's
+ * scratch (valid until the same column is read again) or, for blocks kept as decoded, the
+ * cached vector itself, shared by every query in that worker: executors treat vectors as
+ * read-only and do not keep them past their row group (the ScanSource contract).
  */
 import type { ColumnType, ColumnVector } from '../../types.js';
 import type { RowGroupInfo, ScanSource } from '../source.js';
 import type { SegmentReader } from '../../storage/segment-reader.js';
+import { compactBytes, expandColumn, expandIds, narrowBlock, type CompactBlock } from './compact-block.js';
 
 const MIB = 1024 * 1024;
 
@@ -34,17 +39,8 @@ export function defaultBlockCacheBytes(workers: number, totalMemoryBytes: number
   return Math.min(4096 * MIB, Math.max(256 * MIB, share));
 }
 
-type Block = ColumnVector | Uint32Array | null;
-
-function blockBytes(b: Block): number {
-  if (b === null) return 16;
-  if (b instanceof Uint32Array) return b.byteLength;
-  const values = b.type === 'string' ? b.codes : b.values;
-  return values.byteLength + (b.validity?.byteLength ?? 0);
-}
-
 interface Entry {
-  block: Block;
+  block: CompactBlock;
   bytes: number;
   /** The latest query that used the block. */
   epoch: number;
@@ -52,16 +48,20 @@ interface Entry {
 
 export class BlockCache {
   private readonly entries = new Map<string, Entry>();
+  /** The entries still held as decoded that narrowing would shrink, least recently used first. */
+  private readonly wide = new Map<string, Entry>();
   bytes = 0;
   hits = 0;
   misses = 0;
   /** Blocks not cached because only blocks of the same or a later query could have made room. */
   declined = 0;
+  /** Blocks narrowed to make room (see `set`). */
+  narrowed = 0;
 
   constructor(readonly budgetBytes: number) {}
 
   /** The block under `key`, marked used by query `epoch`; undefined when not cached. */
-  get(key: string, epoch: number): Block | undefined {
+  get(key: string, epoch: number): CompactBlock | undefined {
     const e = this.entries.get(key);
     if (e === undefined) {
       this.misses++;
@@ -70,30 +70,75 @@ export class BlockCache {
     // Map order is insertion order: re-inserting marks the entry most recently used.
     this.entries.delete(key);
     this.entries.set(key, e);
+    if (this.wide.delete(key)) this.wide.set(key, e);
     if (epoch > e.epoch) e.epoch = epoch;
     this.hits++;
     return e.block;
   }
 
   /**
-   * Caches a block query `epoch` decoded, making room from the least recently used end among
-   * blocks of earlier queries only; declines the block when that is not enough.
+   * False when a block of at least `minBytes` from query `epoch` would surely be declined (no
+   * room, every block last used by this or a later query, none left to narrow), so the caller
+   * can skip reading it for the cache.
    */
-  set(key: string, block: Block, epoch: number): void {
-    const bytes = blockBytes(block);
-    if (bytes > this.budgetBytes) return;
-    for (const [k, e] of this.entries) {
-      if (this.bytes + bytes <= this.budgetBytes) break;
-      if (e.epoch >= epoch) {
-        this.declined++;
-        return;
-      }
-      this.entries.delete(k);
-      this.bytes -= e.bytes;
+  mayAdmit(minBytes: number, epoch: number): boolean {
+    if (this.bytes + minBytes <= this.budgetBytes || this.wide.size > 0) return true;
+    const oldest = this.entries.values().next().value;
+    if (oldest !== undefined && oldest.epoch < epoch) return true;
+    this.declined++;
+    return false;
+  }
+
+  /**
+   * Caches a block query `epoch` decoded (`{ form: 'decoded' }`). Room comes first from
+   * blocks of earlier queries, least recently used first; then from narrowing (the new block,
+   * then decoded blocks least recently used first: see compact-block.ts); a block that still
+   * does not fit is declined. So a working set that fits decoded stays decoded (a hit costs
+   * nothing), and one that does not is held narrowed, more than twice the rows in the budget.
+   */
+  set(key: string, block: CompactBlock, epoch: number): void {
+    let bytes = compactBytes(block);
+    if (bytes > this.budgetBytes && block.form === 'decoded') {
+      block = narrowBlock(block);
+      bytes = compactBytes(block);
     }
-    // Room now: the loop only ends early with room, and an emptied cache has it (bytes ≤ budget).
-    this.entries.set(key, { block, bytes, epoch });
+    if (bytes > this.budgetBytes) {
+      this.declined++;
+      return;
+    }
+    for (const [k, e] of this.entries) {
+      if (this.bytes + bytes <= this.budgetBytes || e.epoch >= epoch) break;
+      this.remove(k, e);
+    }
+    if (this.bytes + bytes > this.budgetBytes && block.form === 'decoded') {
+      block = narrowBlock(block);
+      bytes = compactBytes(block);
+    }
+    for (const [k, e] of this.wide) {
+      if (this.bytes + bytes <= this.budgetBytes) break;
+      this.wide.delete(k);
+      const narrow = narrowBlock(e.block);
+      if (narrow === e.block) continue;
+      e.block = narrow;
+      this.bytes -= e.bytes;
+      e.bytes = compactBytes(narrow);
+      this.bytes += e.bytes;
+      this.narrowed++;
+    }
+    if (this.bytes + bytes > this.budgetBytes) {
+      this.declined++;
+      return;
+    }
+    const e = { block, bytes, epoch };
+    this.entries.set(key, e);
+    if (block.form === 'decoded' && block.block !== null) this.wide.set(key, e);
     this.bytes += bytes;
+  }
+
+  private remove(key: string, e: Entry): void {
+    this.entries.delete(key);
+    this.wide.delete(key);
+    this.bytes -= e.bytes;
   }
 }
 
@@ -135,22 +180,20 @@ export class CachedSegment implements ScanSource {
   readColumn(column: string, rowGroup: number): ColumnVector | null {
     this.touch(rowGroup);
     const key = `${this.readerKey}\u0000${rowGroup}\u0000${column}`;
-    let v = this.cache.get(key, this.epoch) as ColumnVector | null | undefined;
-    if (v === undefined) {
-      v = this.reader.readColumn(column, rowGroup);
-      this.cache.set(key, v, this.epoch);
-    }
+    const cached = this.cache.get(key, this.epoch);
+    if (cached !== undefined) return expandColumn(cached, `c:${column}`);
+    const v = this.reader.readColumn(column, rowGroup);
+    if (this.cache.mayAdmit(v === null ? 16 : this.rowGroups[rowGroup].rowCount, this.epoch)) this.cache.set(key, { form: 'decoded', block: v }, this.epoch);
     return v;
   }
 
   readActorIds(rowGroup: number): Uint32Array {
     this.touch(rowGroup);
     const key = `${this.readerKey}\u0001${rowGroup}`;
-    let ids = this.cache.get(key, this.epoch) as Uint32Array | undefined;
-    if (ids === undefined) {
-      ids = this.reader.readActorIds(rowGroup);
-      this.cache.set(key, ids, this.epoch);
-    }
+    const cached = this.cache.get(key, this.epoch);
+    if (cached !== undefined) return expandIds(cached, 'a:');
+    const ids = this.reader.readActorIds(rowGroup);
+    if (this.cache.mayAdmit(ids.length, this.epoch)) this.cache.set(key, { form: 'decoded', block: ids }, this.epoch);
     return ids;
   }
 }

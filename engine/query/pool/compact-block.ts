@@ -1,0 +1,210 @@
+/**
+ * The form in which a query worker's block cache holds decoded blocks: integers narrowed to the
+ * fewest bytes their range needs. A decoded block is wide — float64 times, 32-bit string
+ * codes and actor ids, 16 bytes a row for the columns of a funnel — while its values rarely
+ * need that: a row group of a day partition spans less than 2^32 ms, an event column has a few
+ * dozen codes, a sorted row group's actor ids span tens of thousands. Narrowed (offsets from
+ * the block's minimum at 1, 2 or 4 bytes) the same columns take about 7 bytes a row, so the
+ * cache holds more than twice the rows; at a billion events that is the difference between
+ * decoding most blocks of a funnel again on every run and decoding almost none.
+ *
+ * A hit widens the block back — one pass of `base + offset`, a fraction of a decode — into
+ * this thread's scratch buffer for the column: the vector it returns is valid until the next
+ * widening of the same column. Scans read a row group's columns, use them and move on
+ * (RowGroupReader drops its vectors at each reset), and copy what they keep.
+ *
+ * Exactness: only values that come back bit for bit are narrowed: integers (no −0, no NaN)
+ * whose range from the minimum fits 32 bits, every row counted, null rows included (they hold
+ * the decoder's fill value). Anything else is cached as decoded.
+ *
+ * Threading: per worker thread (the scratch arrays are module state).
+ */
+import type { ColumnVector } from '../../types.js';
+
+type Narrow = Uint8Array | Uint16Array | Uint32Array;
+type FloatVector = Extract<ColumnVector, { type: 'number' | 'time' }>;
+type CodeVector = Extract<ColumnVector, { type: 'string' }>;
+
+/** Integers as base + offset[i]. */
+interface NarrowInts {
+  base: number;
+  offsets: Narrow;
+}
+
+/** A cached block: a narrowed form, or the decoded one when narrowing would not save. */
+export type CompactBlock =
+  | { form: 'ids'; ints: NarrowInts; view: Uint32Array | null }
+  | { form: 'floats'; type: 'number' | 'time'; ints: NarrowInts; validity: Uint8Array | null; view: FloatVector | null }
+  | { form: 'codes'; codes: Uint8Array | Uint16Array; dict: readonly string[]; validity: Uint8Array | null; view: CodeVector | null }
+  | { form: 'decoded'; block: ColumnVector | Uint32Array | null };
+
+const TWO_32 = 2 ** 32;
+
+/** Offsets of `values` from their minimum at the narrowest width, or null when any value is not such an integer. */
+function narrowInts(values: Float64Array | Uint32Array, integral: boolean): NarrowInts | null {
+  const n = values.length;
+  if (n === 0) return null;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!integral) {
+    // Integers only (NaN fails the range test too); −0 would come back as +0.
+    if (!(max - min < TWO_32) || !Number.isSafeInteger(min) || !Number.isSafeInteger(max)) return null;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== Math.floor(v) || (v === 0 && 1 / v < 0)) return null;
+    }
+  }
+  const span = max - min;
+  if (span < 256) return { base: min, offsets: offsetsU8(values, min) };
+  if (span < 65_536) return { base: min, offsets: offsetsU16(values, min) };
+  return { base: min, offsets: offsetsU32(values, min) };
+}
+
+// One loop per width, so each stays monomorphic.
+function offsetsU8(values: Float64Array | Uint32Array, min: number): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] - min;
+  return out;
+}
+function offsetsU16(values: Float64Array | Uint32Array, min: number): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] - min;
+  return out;
+}
+function offsetsU32(values: Float64Array | Uint32Array, min: number): Uint32Array {
+  const out = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] - min;
+  return out;
+}
+
+/** The narrowed form of a cached block (the block itself when it is narrowed already, or narrowing would not save). */
+export function narrowBlock(b: CompactBlock): CompactBlock {
+  if (b.form !== 'decoded' || b.block === null) return b;
+  const narrow = b.block instanceof Uint32Array ? compactIds(b.block) : compactColumn(b.block);
+  return narrow.form === 'decoded' ? b : narrow;
+}
+
+/** The cached form of a decoded column block. */
+export function compactColumn(v: ColumnVector | null): CompactBlock {
+  if (v !== null && (v.type === 'number' || v.type === 'time')) {
+    const ints = narrowInts(v.values, false);
+    if (ints !== null) return { form: 'floats', type: v.type, ints, validity: v.validity, view: null };
+  } else if (v !== null && v.type === 'string' && v.dict.length <= 65_536) {
+    const codes = v.dict.length <= 256 ? new Uint8Array(v.codes.length) : new Uint16Array(v.codes.length);
+    codes.set(v.codes);
+    return { form: 'codes', codes, dict: v.dict, validity: v.validity, view: null };
+  }
+  return { form: 'decoded', block: v };
+}
+
+/** The cached form of a block of actor ids. */
+export function compactIds(ids: Uint32Array): CompactBlock {
+  const ints = narrowInts(ids, true);
+  return ints !== null && ints.offsets.BYTES_PER_ELEMENT < 4 ? { form: 'ids', ints, view: null } : { form: 'decoded', block: ids };
+}
+
+/** Bytes a cached block holds (values and validity; a dictionary is shared with the reader and not counted). */
+export function compactBytes(b: CompactBlock): number {
+  switch (b.form) {
+    case 'ids':
+      return b.ints.offsets.byteLength;
+    case 'floats':
+      return b.ints.offsets.byteLength + (b.validity?.byteLength ?? 0);
+    case 'codes':
+      return b.codes.byteLength + (b.validity?.byteLength ?? 0);
+    case 'decoded': {
+      const d = b.block;
+      if (d === null) return 16;
+      if (d instanceof Uint32Array) return d.byteLength;
+      return (d.type === 'string' ? d.codes : d.values).byteLength + (d.validity?.byteLength ?? 0);
+    }
+  }
+}
+
+/**
+ * This thread's widening targets, by column key. A narrowed block widens into its key's
+ * buffer through a view of its own, made once per block (and again when the buffer grows):
+ * so a hit hands out the same array object for the same block, query after query, and the
+ * executors' per-block caches keyed by array identity (sketch bins, actor runs, code
+ * histograms, finiteness) keep working — their contents are that block's whenever it is used,
+ * because it was just widened — while no two blocks share an identity.
+ */
+const scratch = new Map<string, ArrayBuffer>();
+
+function bufferFor(key: string, bytes: number): ArrayBuffer {
+  let b = scratch.get(key);
+  if (b === undefined || b.byteLength < bytes) scratch.set(key, (b = new ArrayBuffer(Math.max(bytes, 8192))));
+  return b;
+}
+
+// One loop per offset width and target type, so each stays monomorphic.
+function f64From8(base: number, o: Uint8Array, out: Float64Array): void {
+  for (let i = 0; i < o.length; i++) out[i] = base + o[i];
+}
+function f64From16(base: number, o: Uint16Array, out: Float64Array): void {
+  for (let i = 0; i < o.length; i++) out[i] = base + o[i];
+}
+function f64From32(base: number, o: Uint32Array, out: Float64Array): void {
+  for (let i = 0; i < o.length; i++) out[i] = base + o[i];
+}
+function u32From8(base: number, o: Uint8Array, out: Uint32Array): void {
+  for (let i = 0; i < o.length; i++) out[i] = base + o[i];
+}
+function u32From16(base: number, o: Uint16Array, out: Uint32Array): void {
+  for (let i = 0; i < o.length; i++) out[i] = base + o[i];
+}
+
+function widenF64(ints: NarrowInts, out: Float64Array): void {
+  const o = ints.offsets;
+  if (o instanceof Uint8Array) f64From8(ints.base, o, out);
+  else if (o instanceof Uint16Array) f64From16(ints.base, o, out);
+  else f64From32(ints.base, o, out);
+}
+
+/** Ids (and codes: base 0) narrowed to 8 or 16 bits, widened to 32. */
+function widenU32(base: number, o: Uint8Array | Uint16Array, out: Uint32Array): void {
+  if (base === 0) out.set(o); // native conversion, ~20× a JS loop
+  else if (o instanceof Uint8Array) u32From8(base, o, out);
+  else u32From16(base, o, out);
+}
+
+/** The decoded column of a cached block; a narrowed one widens into scratch `key` (valid until its next use). */
+export function expandColumn(b: CompactBlock, key: string): ColumnVector | null {
+  if (b.form === 'floats') {
+    const n = b.ints.offsets.length;
+    const buffer = bufferFor(key, 8 * n);
+    let view = b.view;
+    if (view === null || view.values.buffer !== buffer) b.view = view = { type: b.type, values: new Float64Array(buffer, 0, n), validity: b.validity } as FloatVector;
+    widenF64(b.ints, view.values);
+    return view;
+  }
+  if (b.form === 'codes') {
+    const n = b.codes.length;
+    const buffer = bufferFor(key, 4 * n);
+    let view = b.view;
+    if (view === null || view.codes.buffer !== buffer) b.view = view = { type: 'string', codes: new Uint32Array(buffer, 0, n), dict: b.dict, validity: b.validity };
+    widenU32(0, b.codes, view.codes);
+    return view;
+  }
+  if (b.form === 'decoded' && !(b.block instanceof Uint32Array)) return b.block;
+  throw new Error(`a cached ${b.form} block read as a column`);
+}
+
+/** The actor ids of a cached block; narrowed ids widen into scratch `key` (valid until its next use). */
+export function expandIds(b: CompactBlock, key: string): Uint32Array {
+  if (b.form === 'ids') {
+    const n = b.ints.offsets.length;
+    const buffer = bufferFor(key, 4 * n);
+    let view = b.view;
+    if (view === null || view.buffer !== buffer) b.view = view = new Uint32Array(buffer, 0, n);
+    widenU32(b.ints.base, b.ints.offsets as Uint8Array | Uint16Array, view);
+    return view;
+  }
+  if (b.form === 'decoded' && b.block instanceof Uint32Array) return b.block;
+  throw new Error(`a cached ${b.form} block read as actor ids`);
+}

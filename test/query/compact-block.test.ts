@@ -1,0 +1,190 @@
+/**
+ * Narrowed cache blocks (engine/query/pool/compact-block.ts) and the block cache narrowing
+ * under pressure: a narrowed block widens back bit for bit; a hit hands out the same array
+ * for the same block (executors cache per-block work by array identity) and never another
+ * block's contents; and queries through a cache that had to narrow stay exactly runQuery's,
+ * run after run, with the narrowed blocks hit.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createPlan, DEFAULT_LIMITS, emptyPartial, finalize, mergePartials, runQuery, runShardPartial, validateQuery } from '../../engine/query/index.js';
+import type { ScanSource, ShardSnapshot, TableSnapshot } from '../../engine/query/index.js';
+import { BlockCache, CachedSegment } from '../../engine/query/pool/block-cache.js';
+import { compactColumn, compactIds, expandColumn, expandIds, narrowBlock } from '../../engine/query/pool/compact-block.js';
+import { SegmentReader } from '../../engine/storage/segment-reader.js';
+import type { ColumnVector } from '../../engine/types.js';
+import { batchOf, type PlainEvent } from '../storage/helpers.js';
+import { openFixture } from './pool-fixtures.js';
+
+const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => Object.is(v, b[i]));
+
+describe('narrowed blocks', () => {
+  const number = fc.oneof(
+    fc.integer({ min: -1000, max: 1000 }),
+    fc.integer({ min: 0, max: 70_000 }),
+    fc.integer({ min: -(2 ** 31), max: 2 ** 31 }),
+    fc.constantFrom(1.7e12, 1.7e12 + 86_399_999, 2 ** 53, -(2 ** 53), 0, -0, 0.5, NaN, Infinity, -Infinity),
+    fc.double(),
+  );
+
+  it('number and time blocks widen back bit for bit', () => {
+    fc.assert(
+      fc.property(fc.array(number, { minLength: 1, maxLength: 300 }), fc.boolean(), (list, time) => {
+        const values = Float64Array.from(list);
+        const validity = time ? null : Uint8Array.from({ length: (list.length + 7) >> 3 }, (_, i) => (i * 37) & 255);
+        const v = { type: time ? 'time' : 'number', values, validity } as ColumnVector;
+        const back = expandColumn(compactColumn(v), 'c:x') as Extract<ColumnVector, { type: 'number' | 'time' }>;
+        expect(back.type).toBe(v.type);
+        expect(sameBits(back.values, values)).toBe(true);
+        expect(back.validity).toBe(validity);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('narrows only what comes back exactly: integers whose span fits 32 bits', () => {
+    const form = (values: number[]): string => compactColumn({ type: 'number', values: Float64Array.from(values), validity: null }).form;
+    expect(form([1.7e12, 1.7e12 + 86_400_000])).toBe('floats');
+    expect(form([-5, 3, 250])).toBe('floats');
+    expect(form([0, 2 ** 32])).toBe('decoded');
+    expect(form([1, 1.5])).toBe('decoded');
+    expect(form([1, -0])).toBe('decoded');
+    expect(form([1, NaN])).toBe('decoded');
+    expect(form([2 ** 53, 2 ** 53 + 2])).toBe('decoded');
+  });
+
+  it('actor ids and string codes widen back exactly', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 3 }), (list, shift) => {
+        const ids = Uint32Array.from(list, (x) => x >>> (8 * shift));
+        expect(sameBits(expandIds(compactIds(ids), 'a:'), ids)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 70_000 }), fc.array(fc.nat(), { minLength: 1, maxLength: 300 }), (size, raw) => {
+        const dict = Array.from({ length: size }, (_, i) => `v${i}`);
+        const codes = Uint32Array.from(raw, (x) => x % size);
+        const v: ColumnVector = { type: 'string', codes, dict, validity: null };
+        const back = expandColumn(compactColumn(v), 'c:s') as Extract<ColumnVector, { type: 'string' }>;
+        expect(sameBits(back.codes, codes)).toBe(true);
+        expect(back.dict).toBe(dict);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hands out one array per block, with that block’s values even after other blocks of the column', () => {
+    const a = narrowBlock({ form: 'decoded', block: { type: 'time', values: Float64Array.from([10, 20, 30]), validity: null } });
+    const b = narrowBlock({ form: 'decoded', block: { type: 'time', values: Float64Array.from([7, 8, 9]), validity: null } });
+    const values = (x: typeof a): number[] => Array.from((expandColumn(x, 'c:$time') as { values: Float64Array }).values);
+    const first = (expandColumn(a, 'c:$time') as { values: Float64Array }).values;
+    expect(values(b)).toEqual([7, 8, 9]);
+    expect(values(a)).toEqual([10, 20, 30]);
+    expect((expandColumn(a, 'c:$time') as { values: Float64Array }).values).toBe(first);
+    expect((expandColumn(b, 'c:$time') as { values: Float64Array }).values).not.toBe(first);
+  });
+});
+
+describe('BlockCache narrowing', () => {
+  const ids = (n: number, base: number): Uint32Array => Uint32Array.from({ length: n }, (_, i) => base + (i % 200));
+
+  it('keeps a working set that fits decoded as it is, and narrows one that does not', () => {
+    const roomy = new BlockCache(64 * 1024);
+    const block = ids(1024, 5_000_000); // 4 KiB decoded, 1 KiB narrowed
+    roomy.set('k', { form: 'decoded', block }, 1);
+    expect(expandIds(roomy.get('k', 2)!, 'a:')).toBe(block);
+    expect(roomy.narrowed).toBe(0);
+
+    const tight = new BlockCache(10 * 1024);
+    for (let run = 1; run <= 3; run++) {
+      for (let b = 0; b < 8; b++) {
+        const key = `b${b}`;
+        const hit = tight.get(key, run);
+        const got = hit === undefined ? ids(1024, b * 1_000_000) : expandIds(hit, 'a:');
+        if (hit === undefined) tight.set(key, { form: 'decoded', block: got }, run);
+        expect(sameBits(got, ids(1024, b * 1_000_000))).toBe(true);
+      }
+      expect(tight.bytes).toBeLessThanOrEqual(tight.budgetBytes);
+    }
+    // 8 blocks of 4 KiB in 10 KiB: narrowed, all of them fit, so runs 2 and 3 hit every block.
+    expect(tight.narrowed).toBeGreaterThan(0);
+    expect(tight.hits).toBe(16);
+    expect(tight.declined).toBe(0);
+  });
+});
+
+/** Events over 3 days with integer and fractional numbers, a negative integer column and strings. */
+function events(n: number, seed: number): PlainEvent[] {
+  let a = seed >>> 0;
+  const rand = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const base = Date.UTC(2026, 0, 5);
+  const kinds = ['view', 'search', 'cart', 'buy', 'share'];
+  return Array.from({ length: n }, () => {
+    const e: PlainEvent = {
+      user: `u${Math.floor(rand() ** 2 * 3000)}`,
+      timeMs: base + Math.floor(rand() * 3 * 86_400_000),
+      event: kinds[Math.floor(rand() * kinds.length)],
+      country: ['DE', 'FR', 'US', 'IN'][Math.floor(rand() * 4)],
+      status: [200, 200, 200, 404, 500][Math.floor(rand() * 5)],
+      delta: Math.floor(rand() * 2000) - 1000,
+      latency: Math.floor(rand() * 5000) / 4,
+    };
+    if (rand() < 0.1) delete e.status;
+    return e;
+  });
+}
+
+describe('queries through a narrowing block cache', () => {
+  it('answer exactly what runQuery answers, run after run, from narrowed blocks', async () => {
+    const fx = await openFixture();
+    try {
+      const all = events(120_000, 7);
+      for (let i = 0; i < all.length; i += 30_000) await fx.table.ingest(batchOf(all.slice(i, i + 30_000), i + 1));
+      await fx.table.flush();
+      const snapshot: TableSnapshot = fx.table.snapshot();
+      try {
+        const queries = [
+          { groupBy: ['event'], measures: ['count', 'uniq($actor)', 'p90(latency)', 'sum(status)', 'min(delta)', 'max(delta)', 'avg(status)'] },
+          { where: ['status', '>=', 404], groupBy: ['country'], measures: ['count', 'median(delta)', 'p99(latency)'] },
+          { bucket: '1h', measures: ['count', 'uniq($actor)'], where: ['event', '=', 'buy'] },
+          { kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'cart'], ['event', '=', 'buy']], window: '1d', groupBy: ['country'] },
+          { kind: 'sessions', gap: '30m', groupBy: ['country'], measures: ['count', 'p90(duration)', 'avg(events)'] },
+          { kind: 'retention', start: ['event', '=', 'view'], period: '1d', periods: 2 },
+        ].map((q) => ({ table: 't', ...q }));
+        const expected = await Promise.all(queries.map((q) => runQuery(snapshot, q)));
+        const run = (cache: BlockCache, epoch: number): unknown[] =>
+          queries.map((q) => {
+            const cached = (shard: ShardSnapshot): ShardSnapshot => ({
+              ...shard,
+              sources: shard.sources.map((s: ScanSource, i: number) => (s instanceof SegmentReader ? new CachedSegment(s, `${shard.shard}/${i}`, cache, () => {}, epoch) : s)),
+            });
+            const plan = createPlan(validateQuery(q, snapshot), snapshot, DEFAULT_LIMITS);
+            const partials = snapshot.shards.map((s) => runShardPartial(cached(s), plan));
+            return finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups }), plan).rows;
+          });
+        // The decoded size of every block the queries read, then a budget that holds them only narrowed.
+        const roomy = new BlockCache(2 ** 30);
+        run(roomy, 1);
+        const tight = new BlockCache(Math.floor(roomy.bytes * 0.6));
+        for (let round = 1; round <= 3; round++) {
+          const hits = tight.hits;
+          const rows = run(tight, round);
+          rows.forEach((r, i) => expect(r, `round ${round}: ${JSON.stringify(queries[i])}`).toEqual(expected[i].rows));
+          if (round > 1) expect(tight.hits).toBeGreaterThan(hits);
+          expect(tight.bytes).toBeLessThanOrEqual(tight.budgetBytes);
+        }
+        expect(tight.narrowed).toBeGreaterThan(0);
+      } finally {
+        snapshot.release();
+      }
+    } finally {
+      await fx.cleanup();
+    }
+  });
+});
