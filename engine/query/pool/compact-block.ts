@@ -40,29 +40,46 @@ export type CompactBlock =
 
 const TWO_32 = 2 ** 32;
 
-/** Offsets of `values` from their minimum at the narrowest width, or null when any value is not such an integer. */
-function narrowInts(values: Float64Array | Uint32Array, integral: boolean): NarrowInts | null {
-  const n = values.length;
-  if (n === 0) return null;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (!integral) {
-    // Integers only (NaN fails the range test too); −0 would come back as +0.
-    if (!(max - min < TWO_32) || !Number.isSafeInteger(min) || !Number.isSafeInteger(max)) return null;
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (v !== Math.floor(v) || (v === 0 && 1 / v < 0)) return null;
-    }
-  }
+/** Offsets of `values` from `min` at the narrowest width for their span. */
+function offsetsFrom(values: Float64Array | Uint32Array, min: number, max: number): NarrowInts {
   const span = max - min;
   if (span < 256) return { base: min, offsets: offsetsU8(values, min) };
   if (span < 65_536) return { base: min, offsets: offsetsU16(values, min) };
   return { base: min, offsets: offsetsU32(values, min) };
+}
+
+/** Float64 values as narrowed integers, or null when one is not an integer (or is −0) or their span needs more than 32 bits. */
+function narrowFloats(values: Float64Array): NarrowInts | null {
+  const n = values.length;
+  if (n === 0) return null;
+  let min = Infinity;
+  let max = -Infinity;
+  // One pass: min, max, and whether some value is fractional or NaN (v − ⌊v⌋ is 0 for an
+  // integer, NaN for NaN and ±Infinity, which the range test refuses anyway).
+  let fractional = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    fractional += +(v - Math.floor(v) !== 0);
+  }
+  if (fractional !== 0 || !(max - min < TWO_32) || !Number.isSafeInteger(min) || !Number.isSafeInteger(max)) return null;
+  // −0 would come back as +0.
+  for (let i = 0; i < n; i++) if (values[i] === 0 && 1 / values[i] < 0) return null;
+  return offsetsFrom(values, min, max);
+}
+
+/** Actor ids as narrowed integers, or null when their span needs 32 bits (nothing to save). */
+function narrowIds(ids: Uint32Array): NarrowInts | null {
+  if (ids.length === 0) return null;
+  let min = ids[0];
+  let max = ids[0];
+  for (let i = 1; i < ids.length; i++) {
+    const v = ids[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return max - min < 65_536 ? offsetsFrom(ids, min, max) : null;
 }
 
 // One loop per width, so each stays monomorphic.
@@ -92,7 +109,7 @@ export function narrowBlock(b: CompactBlock): CompactBlock {
 /** The cached form of a decoded column block. */
 export function compactColumn(v: ColumnVector | null): CompactBlock {
   if (v !== null && (v.type === 'number' || v.type === 'time')) {
-    const ints = narrowInts(v.values, false);
+    const ints = narrowFloats(v.values);
     if (ints !== null) return { form: 'floats', type: v.type, ints, validity: v.validity, view: null };
   } else if (v !== null && v.type === 'string' && v.dict.length <= 65_536) {
     const codes = v.dict.length <= 256 ? new Uint8Array(v.codes.length) : new Uint16Array(v.codes.length);
@@ -104,8 +121,8 @@ export function compactColumn(v: ColumnVector | null): CompactBlock {
 
 /** The cached form of a block of actor ids. */
 export function compactIds(ids: Uint32Array): CompactBlock {
-  const ints = narrowInts(ids, true);
-  return ints !== null && ints.offsets.BYTES_PER_ELEMENT < 4 ? { form: 'ids', ints, view: null } : { form: 'decoded', block: ids };
+  const ints = narrowIds(ids);
+  return ints !== null ? { form: 'ids', ints, view: null } : { form: 'decoded', block: ids };
 }
 
 /** Bytes a cached block holds (values and validity; a dictionary is shared with the reader and not counted). */
