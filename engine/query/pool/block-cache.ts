@@ -24,7 +24,7 @@
 import type { ColumnType, ColumnVector } from '../../types.js';
 import type { RowGroupInfo, ScanSource } from '../source.js';
 import type { SegmentReader } from '../../storage/segment-reader.js';
-import { compactBytes, expandColumn, expandIds, narrowBlock, type CompactBlock } from './compact-block.js';
+import { compactBytes, expandColumn, expandIds, minNarrowBytes, narrowBlock, type CompactBlock } from './compact-block.js';
 
 const MIB = 1024 * 1024;
 
@@ -91,8 +91,8 @@ export class BlockCache {
 
   /**
    * Caches a block query `epoch` decoded (`{ form: 'decoded' }`). Room comes first from
-   * blocks of earlier queries, least recently used first; then from narrowing (the new block,
-   * then decoded blocks least recently used first: see compact-block.ts); a block that still
+   * blocks of earlier queries, least recently used first; then from narrowing (decoded blocks
+   * least recently used first, then the new block: see compact-block.ts); a block that still
    * does not fit is declined. So a working set that fits decoded stays decoded (a hit costs
    * nothing), and one that does not is held narrowed, more than twice the rows in the budget.
    */
@@ -110,10 +110,6 @@ export class BlockCache {
       if (this.bytes + bytes <= this.budgetBytes || e.epoch >= epoch) break;
       this.remove(k, e);
     }
-    if (this.bytes + bytes > this.budgetBytes && block.form === 'decoded') {
-      block = narrowBlock(block);
-      bytes = compactBytes(block);
-    }
     for (const [k, e] of this.wide) {
       if (this.bytes + bytes <= this.budgetBytes) break;
       this.wide.delete(k);
@@ -124,6 +120,11 @@ export class BlockCache {
       e.bytes = compactBytes(narrow);
       this.bytes += e.bytes;
       this.narrowed++;
+    }
+    // Still no room: narrow the new block itself, unless even a byte a row would not fit.
+    if (this.bytes + bytes > this.budgetBytes && block.form === 'decoded' && this.bytes + minNarrowBytes(block) <= this.budgetBytes) {
+      block = narrowBlock(block);
+      bytes = compactBytes(block);
     }
     if (this.bytes + bytes > this.budgetBytes) {
       this.declined++;

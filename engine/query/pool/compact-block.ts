@@ -125,6 +125,14 @@ export function compactIds(ids: Uint32Array): CompactBlock {
   return ints !== null ? { form: 'ids', ints, view: null } : { form: 'decoded', block: ids };
 }
 
+/** A lower bound of a block's narrowed size: a byte a row (and its validity). */
+export function minNarrowBytes(b: CompactBlock): number {
+  if (b.form !== 'decoded' || b.block === null) return compactBytes(b);
+  const d = b.block;
+  if (d instanceof Uint32Array) return d.length;
+  return (d.type === 'string' ? d.codes : d.values).length + (d.validity?.byteLength ?? 0);
+}
+
 /** Bytes a cached block holds (values and validity; a dictionary is shared with the reader and not counted). */
 export function compactBytes(b: CompactBlock): number {
   switch (b.form) {
