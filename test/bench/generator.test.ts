@@ -18,6 +18,7 @@ import {
   type GeneratedEvent,
   type GenerateOptions,
 } from '../../bench/generator.js';
+import { shardOf } from '../../engine/storage/hash.js';
 
 const DAY_MS = 86_400_000;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -44,6 +45,17 @@ describe('generateEvents', () => {
     const other = all({ events: 50_000, seed: 12 });
     expect(other).toHaveLength(50_000);
     expect(other.map(eventToJson).join('\n')).not.toEqual(sample.map(eventToJson).join('\n'));
+  });
+
+  it('with actorShard, yields exactly the events of the users that shard holds, as the full stream has them', () => {
+    const count = 4;
+    const parts = Array.from({ length: count }, (_, index) => all({ events: 50_000, seed: 11, actorShard: { index, count } }));
+    parts.forEach((part, index) => {
+      expect(part.length).toBeGreaterThan(0);
+      expect(part.every((e) => shardOf(e.user_id, count) === index)).toBe(true);
+    });
+    expect(parts.flat().map(eventToJson).sort()).toEqual(sample.map(eventToJson).sort());
+    expect(parts[2].map(eventToJson)).toEqual(sample.filter((e) => shardOf(e.user_id, count) === 2).map(eventToJson));
   });
 
   it('produces exactly the requested count', () => {
