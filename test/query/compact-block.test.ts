@@ -72,6 +72,9 @@ describe('narrowed blocks', () => {
       }),
       { numRuns: 200 },
     );
+    // A null row may hold a code past the dictionary: it comes back too.
+    const nulls: ColumnVector = { type: 'string', codes: Uint32Array.from([0, 300, 1]), dict: ['a', 'b'], validity: Uint8Array.from([0b101]) };
+    expect(Array.from((expandColumn(compactColumn(nulls), 'c:n') as { codes: Uint32Array }).codes)).toEqual([0, 300, 1]);
   });
 
   it('hands out one array per block, with that block’s values even after other blocks of the column', () => {

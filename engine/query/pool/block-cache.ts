@@ -4,10 +4,11 @@
  * instance (not just a path), so a file that is replaced under the same name is never served
  * from stale entries. Budget: `blockCacheBytes` of the pool, or SHOAL_BLOCK_CACHE_MB per worker,
  * else a quarter of the machine's memory shared by the workers (256 MiB to 4 GiB each; see
- * `defaultBlockCacheBytes`); 0 disables caching. Blocks are held narrowed (compact-block.ts:
- * integers at the fewest bytes their range needs, about 7 bytes a row instead of 16 for the
- * columns of a funnel) and widened on a hit; sizes count the narrowed arrays (values and
- * validity); a string column's dictionary is held once per reader and not counted here.
+ * `defaultBlockCacheBytes`); 0 disables caching. Blocks are held as decoded while they fit;
+ * under pressure they are narrowed (compact-block.ts: integers at the fewest bytes their range
+ * needs, about 7 bytes a row instead of 16 for the columns of a funnel) and widened on a hit.
+ * Sizes count the held arrays (values and validity); a string column's dictionary is held
+ * once per reader and not counted here.
  *
  * Scan-resistant: every get and set names the query using the block (`epoch`, increasing over
  * queries), and a new block only evicts blocks last used by an earlier query. When one query

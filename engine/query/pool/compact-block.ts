@@ -1,6 +1,6 @@
 /**
- * The form in which a query worker's block cache holds decoded blocks: integers narrowed to the
- * fewest bytes their range needs. A decoded block is wide — float64 times, 32-bit string
+ * The form in which a query worker's block cache holds decoded blocks once they no longer fit
+ * as decoded: integers narrowed to the fewest bytes their range needs. A decoded block is wide — float64 times, 32-bit string
  * codes and actor ids, 16 bytes a row for the columns of a funnel — while its values rarely
  * need that: a row group of a day partition spans less than 2^32 ms, an event column has a few
  * dozen codes, a sorted row group's actor ids span tens of thousands. Narrowed (offsets from
@@ -111,10 +111,15 @@ export function compactColumn(v: ColumnVector | null): CompactBlock {
   if (v !== null && (v.type === 'number' || v.type === 'time')) {
     const ints = narrowFloats(v.values);
     if (ints !== null) return { form: 'floats', type: v.type, ints, validity: v.validity, view: null };
-  } else if (v !== null && v.type === 'string' && v.dict.length <= 65_536) {
-    const codes = v.dict.length <= 256 ? new Uint8Array(v.codes.length) : new Uint16Array(v.codes.length);
-    codes.set(v.codes);
-    return { form: 'codes', codes, dict: v.dict, validity: v.validity, view: null };
+  } else if (v !== null && v.type === 'string') {
+    // By the largest code present, not the dictionary's size: a null row may hold any code.
+    let max = 0;
+    for (let i = 0; i < v.codes.length; i++) if (v.codes[i] > max) max = v.codes[i];
+    if (max < 65_536) {
+      const codes = max < 256 ? new Uint8Array(v.codes.length) : new Uint16Array(v.codes.length);
+      codes.set(v.codes);
+      return { form: 'codes', codes, dict: v.dict, validity: v.validity, view: null };
+    }
   }
   return { form: 'decoded', block: v };
 }
