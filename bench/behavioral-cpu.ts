@@ -48,8 +48,9 @@ async function main(): Promise<void> {
       if (wanted !== null && !wanted.includes(q.id)) continue;
       const plan = createPlan(validateQuery({ table: 'events', ...q.shoal }, snapshot), snapshot, DEFAULT_LIMITS);
       let best = Infinity;
+      let first = 0;
       const [hits, misses, declined, narrowed] = [cache.hits, cache.misses, cache.declined, cache.narrowed];
-      // Run 0 fills the block cache; it counts like the others (the minimum ignores it).
+      // Run 0 fills the block cache (reported as the first run); the minimum is of the others.
       for (let r = 0; r <= runs; r++) {
         epoch++;
         const shards = snapshot.shards.map(cached);
@@ -57,8 +58,9 @@ async function main(): Promise<void> {
         for (const shard of shards) runShardPartial(shard, plan);
         const used = process.cpuUsage(before);
         if (r > 0) best = Math.min(best, (used.user + used.system) / 1000);
+        else first = (used.user + used.system) / 1000;
       }
-      process.stdout.write(`${q.id.padEnd(22)} worker-side CPU, min of ${runs}: ${best.toFixed(1)} ms (blocks over all runs: ${cache.hits - hits} hits, ${cache.misses - misses} misses, ${cache.declined - declined} declined, ${cache.narrowed - narrowed} narrowed)\n`);
+      process.stdout.write(`${q.id.padEnd(22)} worker-side CPU, min of ${runs}: ${best.toFixed(1)} ms, first run ${first.toFixed(1)} ms (blocks over all runs: ${cache.hits - hits} hits, ${cache.misses - misses} misses, ${cache.declined - declined} declined, ${cache.narrowed - narrowed} narrowed)\n`);
     }
   } finally {
     snapshot.release();

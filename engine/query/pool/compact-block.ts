@@ -40,12 +40,45 @@ export type CompactBlock =
 
 const TWO_32 = 2 ** 32;
 
-/** Offsets of `values` from `min` at the narrowest width for their span. */
-function offsetsFrom(values: Float64Array | Uint32Array, min: number, max: number): NarrowInts {
+/**
+ * Offsets of `values` from `min` at the narrowest width for the span to `max`, or null when
+ * one does not come back exactly (a fraction, NaN: min + stored offset is not the value;
+ * −0 is the caller's). Checking in the writing pass saves a pass over the block.
+ */
+function offsetsFrom(values: Float64Array | Uint32Array, min: number, max: number): NarrowInts | null {
   const span = max - min;
-  if (span < 256) return { base: min, offsets: offsetsU8(values, min) };
-  if (span < 65_536) return { base: min, offsets: offsetsU16(values, min) };
-  return { base: min, offsets: offsetsU32(values, min) };
+  const n = values.length;
+  const offsets = span < 256 ? offsetsU8(values, min, new Uint8Array(n)) : span < 65_536 ? offsetsU16(values, min, new Uint16Array(n)) : offsetsU32(values, min, new Uint32Array(n));
+  return offsets === null ? null : { base: min, offsets };
+}
+
+// One loop per width, so each stays monomorphic.
+function offsetsU8(values: Float64Array | Uint32Array, min: number, out: Uint8Array): Uint8Array | null {
+  let bad = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v - min;
+    bad += +(min + out[i] !== v);
+  }
+  return bad === 0 ? out : null;
+}
+function offsetsU16(values: Float64Array | Uint32Array, min: number, out: Uint16Array): Uint16Array | null {
+  let bad = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v - min;
+    bad += +(min + out[i] !== v);
+  }
+  return bad === 0 ? out : null;
+}
+function offsetsU32(values: Float64Array | Uint32Array, min: number, out: Uint32Array): Uint32Array | null {
+  let bad = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v - min;
+    bad += +(min + out[i] !== v);
+  }
+  return bad === 0 ? out : null;
 }
 
 /** Float64 values as narrowed integers, or null when one is not an integer (or is −0) or their span needs more than 32 bits. */
@@ -54,18 +87,14 @@ function narrowFloats(values: Float64Array): NarrowInts | null {
   if (n === 0) return null;
   let min = Infinity;
   let max = -Infinity;
-  // One pass: min, max, and whether some value is fractional or NaN (v − ⌊v⌋ is 0 for an
-  // integer, NaN for NaN and ±Infinity, which the range test refuses anyway).
-  let fractional = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v < min) min = v;
     if (v > max) max = v;
-    fractional += +(v - Math.floor(v) !== 0);
   }
-  if (fractional !== 0 || !(max - min < TWO_32) || !Number.isSafeInteger(min) || !Number.isSafeInteger(max)) return null;
-  // −0 would come back as +0.
-  for (let i = 0; i < n; i++) if (values[i] === 0 && 1 / values[i] < 0) return null;
+  if (!(max - min < TWO_32) || !Number.isSafeInteger(min) || !Number.isSafeInteger(max)) return null;
+  // −0 would come back as +0; it can only be there when 0 is in range.
+  if (min <= 0 && max >= 0) for (let i = 0; i < n; i++) if (values[i] === 0 && 1 / values[i] < 0) return null;
   return offsetsFrom(values, min, max);
 }
 
@@ -82,23 +111,6 @@ function narrowIds(ids: Uint32Array): NarrowInts | null {
   return max - min < 65_536 ? offsetsFrom(ids, min, max) : null;
 }
 
-// One loop per width, so each stays monomorphic.
-function offsetsU8(values: Float64Array | Uint32Array, min: number): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i] - min;
-  return out;
-}
-function offsetsU16(values: Float64Array | Uint32Array, min: number): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i] - min;
-  return out;
-}
-function offsetsU32(values: Float64Array | Uint32Array, min: number): Uint32Array {
-  const out = new Uint32Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i] - min;
-  return out;
-}
-
 /** The narrowed form of a cached block (the block itself when it is narrowed already, or narrowing would not save). */
 export function narrowBlock(b: CompactBlock): CompactBlock {
   if (b.form !== 'decoded' || b.block === null) return b;
@@ -112,9 +124,9 @@ export function compactColumn(v: ColumnVector | null): CompactBlock {
     const ints = narrowFloats(v.values);
     if (ints !== null) return { form: 'floats', type: v.type, ints, validity: v.validity, view: null };
   } else if (v !== null && v.type === 'string') {
-    // By the largest code present, not the dictionary's size: a null row may hold any code.
-    let max = 0;
-    for (let i = 0; i < v.codes.length; i++) if (v.codes[i] > max) max = v.codes[i];
+    // Codes index the dictionary, except that a null row may hold any code: then by the largest present.
+    let max = v.dict.length - 1;
+    if (v.validity !== null) for (let i = 0; i < v.codes.length; i++) if (v.codes[i] > max) max = v.codes[i];
     if (max < 65_536) {
       const codes = max < 256 ? new Uint8Array(v.codes.length) : new Uint16Array(v.codes.length);
       codes.set(v.codes);
