@@ -11,11 +11,15 @@
  * once per reader and not counted here.
  *
  * Scan-resistant: every get and set names the query using the block (`epoch`, increasing over
- * queries), and a new block only evicts blocks last used by an earlier query. When one query
- * reads more than the budget, the cache stops taking its blocks once it holds nothing older, so
- * it keeps the part it has and the next run of the query hits that part; plain LRU would evict
- * every block before its next use (a cyclic scan larger than the cache never hits), which is
- * what happens to funnels and sessions over a billion events, whose columns outgrow the cache.
+ * queries), and a new block only evicts blocks last used two or more queries ago — neither the
+ * current query's nor the previous one's. When one query reads more than the budget, the cache
+ * stops taking its blocks once it holds nothing older, so it keeps the part it has and the next
+ * run of the query hits that part; plain LRU would evict every block before its next use (a
+ * cyclic scan larger than the cache never hits), which is what happens to funnels and sessions
+ * over a billion events, whose columns outgrow the cache. Sparing the previous query too keeps
+ * a repeated scan from evicting, at its first miss, the cached blocks it is about to reach
+ * (which the previous run used last), and keeps a query that follows another from churning
+ * through the other's blocks on its first run: it takes their room on its second.
  *
  * Threading: one cache per worker thread. A hit returns a vector widened into this thread's
  * scratch (valid until the same column is read again) or, for blocks kept as decoded, the
@@ -43,8 +47,8 @@ export function defaultBlockCacheBytes(workers: number, totalMemoryBytes: number
 interface Entry {
   block: CompactBlock;
   bytes: number;
-  /** The latest query that used the block. */
-  epoch: number;
+  /** The latest query that used the block, as numbered by the cache (see `queryOf`). */
+  query: number;
 }
 
 export class BlockCache {
@@ -54,12 +58,24 @@ export class BlockCache {
   bytes = 0;
   hits = 0;
   misses = 0;
-  /** Blocks not cached because only blocks of the same or a later query could have made room. */
+  /** Blocks not cached because only blocks of this query or the previous one could have made room. */
   declined = 0;
   /** Blocks narrowed to make room (see `set`). */
   narrowed = 0;
+  /** The latest epoch seen and its query number: queries numbered 1, 2, 3 … whatever the epochs' gaps. */
+  private lastEpoch = -Infinity;
+  private query = 0;
 
   constructor(readonly budgetBytes: number) {}
+
+  /** The cache's number of the query with `epoch` (an epoch older than the latest counts as the previous query). */
+  private queryOf(epoch: number): number {
+    if (epoch > this.lastEpoch) {
+      this.lastEpoch = epoch;
+      this.query++;
+    }
+    return epoch === this.lastEpoch ? this.query : this.query - 1;
+  }
 
   /** The block under `key`, marked used by query `epoch`; undefined when not cached. */
   get(key: string, epoch: number): CompactBlock | undefined {
@@ -72,27 +88,28 @@ export class BlockCache {
     this.entries.delete(key);
     this.entries.set(key, e);
     if (this.wide.delete(key)) this.wide.set(key, e);
-    if (epoch > e.epoch) e.epoch = epoch;
+    const q = this.queryOf(epoch);
+    if (q > e.query) e.query = q;
     this.hits++;
     return e.block;
   }
 
   /**
    * False when a block of at least `minBytes` from query `epoch` would surely be declined (no
-   * room, every block last used by this or a later query, none left to narrow), so the caller
-   * can skip reading it for the cache.
+   * room, every block last used by this query or the previous one, none left to narrow), so
+   * the caller can skip preparing it for the cache.
    */
   mayAdmit(minBytes: number, epoch: number): boolean {
     if (this.bytes + minBytes <= this.budgetBytes || this.wide.size > 0) return true;
     const oldest = this.entries.values().next().value;
-    if (oldest !== undefined && oldest.epoch < epoch) return true;
+    if (oldest !== undefined && oldest.query < this.queryOf(epoch) - 1) return true;
     this.declined++;
     return false;
   }
 
   /**
    * Caches a block query `epoch` decoded (`{ form: 'decoded' }`). Room comes first from
-   * blocks of earlier queries, least recently used first; then from narrowing (decoded blocks
+   * blocks last used two or more queries ago, least recently used first; then from narrowing (decoded blocks
    * least recently used first, then the new block: see compact-block.ts); a block that still
    * does not fit is declined. So a working set that fits decoded stays decoded (a hit costs
    * nothing), and one that does not is held narrowed, more than twice the rows in the budget.
@@ -107,8 +124,9 @@ export class BlockCache {
       this.declined++;
       return;
     }
+    const q = this.queryOf(epoch);
     for (const [k, e] of this.entries) {
-      if (this.bytes + bytes <= this.budgetBytes || e.epoch >= epoch) break;
+      if (this.bytes + bytes <= this.budgetBytes || e.query >= q - 1) break;
       this.remove(k, e);
     }
     for (const [k, e] of this.wide) {
@@ -131,7 +149,7 @@ export class BlockCache {
       this.declined++;
       return;
     }
-    const e = { block, bytes, epoch };
+    const e = { block, bytes, query: q };
     this.entries.set(key, e);
     if (block.form === 'decoded' && block.block !== null) this.wide.set(key, e);
     this.bytes += bytes;
