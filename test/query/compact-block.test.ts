@@ -13,6 +13,7 @@ import { BlockCache, CachedSegment } from '../../engine/query/pool/block-cache.j
 import { compactColumn, compactIds, expandColumn, expandIds, narrowBlock } from '../../engine/query/pool/compact-block.js';
 import { SegmentReader } from '../../engine/storage/segment-reader.js';
 import type { ColumnVector } from '../../engine/types.js';
+import { rng } from '../helpers/memory-snapshot.js';
 import { batchOf, type PlainEvent } from '../storage/helpers.js';
 import { openFixture } from './pool-fixtures.js';
 
@@ -119,13 +120,7 @@ describe('BlockCache narrowing', () => {
 
 /** Events over 3 days with integer and fractional numbers, a negative integer column and strings. */
 function events(n: number, seed: number): PlainEvent[] {
-  let a = seed >>> 0;
-  const rand = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = rng(seed);
   const base = Date.UTC(2026, 0, 5);
   const kinds = ['view', 'search', 'cart', 'buy', 'share'];
   return Array.from({ length: n }, () => {
