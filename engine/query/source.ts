@@ -30,10 +30,12 @@ export interface ScanSource {
   /**
    * Decodes one column of one row group. `'$time'` gives the time column (type 'time').
    * A column the source does not have gives null (every row is null there).
-   * Throws a CorruptDataError naming the file when a checksum fails.
+   * Throws a CorruptDataError naming the file when a checksum fails. The vector is read-only
+   * and may be valid only until the same column is read again on this thread (a worker's
+   * block cache widens narrowed blocks into reused buffers): use it within the row group.
    */
   readColumn(column: string, rowGroup: number): ColumnVector | null;
-  /** Dense per-shard actor ids of one row group: sorted (then by time) in a segment, arrival order in the tail. */
+  /** Dense per-shard actor ids of one row group: sorted (then by time) in a segment, arrival order in the tail (read-only; valid as readColumn's vectors are). */
   readActorIds(rowGroup: number): Uint32Array;
 }
 

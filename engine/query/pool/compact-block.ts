@@ -11,7 +11,9 @@
  * A hit widens the block back — one pass of `base + offset`, a fraction of a decode — into
  * this thread's scratch buffer for the column: the vector it returns is valid until the next
  * widening of the same column. Scans read a row group's columns, use them and move on
- * (RowGroupReader drops its vectors at each reset), and copy what they keep.
+ * (RowGroupReader drops its vectors at each reset), and copy what they keep; an urgent task
+ * that runs nested in a scan (query-worker.ts) does so at the scan's yield point, between row
+ * groups, where the scan holds no vectors.
  *
  * Exactness: only values that come back bit for bit are narrowed: integers (no −0, no NaN)
  * whose range from the minimum fits 32 bits, every row counted, null rows included (they hold
