@@ -65,6 +65,20 @@ function iotaOf(n: number): Uint32Array<ArrayBuffer> {
   return sharedIota;
 }
 
+/** This thread's reusable buffers by name (threadBuffer). */
+const threadBuffers = new Map<string, ArrayBuffer>();
+
+/**
+ * This thread's buffer named `key`, of at least `bytes` (grow-only, never shrinks): for
+ * vectors a source hands out that are valid only until the same column is read again (see
+ * ScanSource.readColumn), so a row group's columns need no allocation of their own.
+ */
+export function threadBuffer(key: string, bytes: number): ArrayBuffer {
+  let b = threadBuffers.get(key);
+  if (b === undefined || b.byteLength < bytes) threadBuffers.set(key, (b = new ArrayBuffer(Math.max(bytes, 8192))));
+  return b;
+}
+
 /** Grow-only scratch buffers sized to the largest row group seen; allocated when first used. */
 export class Scratch {
   private masks: Uint8Array[] = [];

@@ -26,6 +26,7 @@ import { actorKey, hashKey } from '../storage/hash.js';
 import type { ColumnType, ColumnVector, Scalar, Value, ZoneMap } from '../types.js';
 import type { Query } from './query-types.js';
 import type { QueryResult, QueryStats } from './result.js';
+import { threadBuffer } from './row-group.js';
 import type { RowGroupInfo, ScanSource, ShardSnapshot } from './source.js';
 
 /** A result computed on a sample: flagged, with the fraction in the stats. */
@@ -192,15 +193,20 @@ class SampledSource implements ScanSource {
     const sel = this.selection(rowGroup);
     if (v === null || sel === null) return v;
     const validity = v.validity === null ? null : gatherBits(v.validity, sel);
-    if (v.type === 'string') return { type: 'string', codes: gatherU32(v.codes, sel), dict: v.dict, validity };
-    if (v.type === 'boolean') return { type: 'boolean', values: gatherU8(v.values, sel), validity };
-    return { type: v.type, values: gatherF64(v.values, sel), validity } as ColumnVector;
+    const n = sel.length;
+    // Into this thread's buffer for the column, through a new view each time: nothing to
+    // allocate or collect per row group, and no view is mistaken for another block's by the
+    // executors' per-array caches.
+    const buffer = threadBuffer(`sample:${column}`, 8 * n);
+    if (v.type === 'string') return { type: 'string', codes: gatherU32(v.codes, sel, new Uint32Array(buffer, 0, n)), dict: v.dict, validity };
+    if (v.type === 'boolean') return { type: 'boolean', values: gatherU8(v.values, sel, new Uint8Array(buffer, 0, n)), validity };
+    return { type: v.type, values: gatherF64(v.values, sel, new Float64Array(buffer, 0, n)), validity } as ColumnVector;
   }
 
   readActorIds(rowGroup: number): Uint32Array {
     const ids = this.inner.readActorIds(rowGroup);
     const sel = this.selection(rowGroup);
-    return sel === null ? ids : gatherU32(ids, sel);
+    return sel === null ? ids : gatherU32(ids, sel, new Uint32Array(threadBuffer('sample:$actor', 4 * sel.length), 0, sel.length));
   }
 }
 
@@ -217,18 +223,15 @@ function keptRows(ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number 
 
 // One gather per array type, so each loop stays monomorphic (a shared generic one ran at a
 // fraction of the speed on the sampled boundary shard, the critical path of a sampled query).
-function gatherF64(src: Float64Array, sel: Uint32Array): Float64Array {
-  const out = new Float64Array(sel.length);
+function gatherF64(src: Float64Array, sel: Uint32Array, out: Float64Array): Float64Array {
   for (let i = 0; i < sel.length; i++) out[i] = src[sel[i]];
   return out;
 }
-function gatherU32(src: Uint32Array, sel: Uint32Array): Uint32Array {
-  const out = new Uint32Array(sel.length);
+function gatherU32(src: Uint32Array, sel: Uint32Array, out: Uint32Array): Uint32Array {
   for (let i = 0; i < sel.length; i++) out[i] = src[sel[i]];
   return out;
 }
-function gatherU8(src: Uint8Array, sel: Uint32Array): Uint8Array {
-  const out = new Uint8Array(sel.length);
+function gatherU8(src: Uint8Array, sel: Uint32Array, out: Uint8Array): Uint8Array {
   for (let i = 0; i < sel.length; i++) out[i] = src[sel[i]];
   return out;
 }

@@ -3,11 +3,12 @@
  * under pressure: a narrowed block widens back bit for bit; a hit hands out the same array
  * for the same block (executors cache per-block work by array identity) and never another
  * block's contents; and queries through a cache that had to narrow stay exactly runQuery's,
- * run after run, with the narrowed blocks hit.
+ * run after run, with the narrowed blocks hit (sampled ones too, whose boundary shard gathers
+ * its columns into reused buffers).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPlan, DEFAULT_LIMITS, emptyPartial, finalize, mergePartials, runQuery, runShardPartial, validateQuery } from '../../engine/query/index.js';
+import { createPlan, DEFAULT_LIMITS, emptyPartial, finalize, mergePartials, querySample, runQuery, runShardPartial, sampledShard, sampleShards, scaleSampled, validateQuery } from '../../engine/query/index.js';
 import type { ScanSource, ShardSnapshot, TableSnapshot } from '../../engine/query/index.js';
 import { BlockCache, CachedSegment } from '../../engine/query/pool/block-cache.js';
 import { compactColumn, compactIds, expandColumn, expandIds, narrowBlock } from '../../engine/query/pool/compact-block.js';
@@ -154,6 +155,9 @@ describe('queries through a narrowing block cache', () => {
           { kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'cart'], ['event', '=', 'buy']], window: '1d', groupBy: ['country'] },
           { kind: 'sessions', gap: '30m', groupBy: ['country'], measures: ['count', 'p90(duration)', 'avg(events)'] },
           { kind: 'retention', start: ['event', '=', 'view'], period: '1d', periods: 2 },
+          // sampled: shard 0 whole and a slice of shard 1's actors, whose columns are gathered
+          { sample: 0.1, groupBy: ['country'], measures: ['count', 'uniq($actor)', 'p90(latency)'] },
+          { sample: 0.1, kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'buy']], window: '1d' },
         ].map((q) => ({ table: 't', ...q }));
         const expected = await Promise.all(queries.map((q) => runQuery(snapshot, q)));
         const run = (cache: BlockCache, epoch: number): unknown[] =>
@@ -162,9 +166,15 @@ describe('queries through a narrowing block cache', () => {
               ...shard,
               sources: shard.sources.map((s: ScanSource, i: number) => (s instanceof SegmentReader ? new CachedSegment(s, `${shard.shard}/${i}`, cache, () => {}, epoch) : s)),
             });
-            const plan = createPlan(validateQuery(q, snapshot), snapshot, DEFAULT_LIMITS);
-            const partials = snapshot.shards.map((s) => runShardPartial(cached(s), plan));
-            return finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups }), plan).rows;
+            const query = validateQuery(q, snapshot);
+            const plan = createPlan(query, snapshot, DEFAULT_LIMITS);
+            const sample = querySample(query);
+            const thresholds = sampleShards(snapshot.shards.length, sample);
+            const shards = snapshot.shards.filter((s) => thresholds.has(s.shard));
+            const partials = shards.map((s) => runShardPartial(sampledShard(cached(s), thresholds.get(s.shard)!), plan));
+            const result = finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups }), plan);
+            if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
+            return result.rows;
           });
         // The decoded size of every block the queries read, then a budget that holds them only narrowed.
         const roomy = new BlockCache(2 ** 30);

@@ -22,6 +22,7 @@
  * Threading: per worker thread (the scratch arrays are module state).
  */
 import type { ColumnVector } from '../../types.js';
+import { threadBuffer } from '../row-group.js';
 
 type Narrow = Uint8Array | Uint16Array | Uint32Array;
 type FloatVector = Extract<ColumnVector, { type: 'number' | 'time' }>;
@@ -171,20 +172,14 @@ export function compactBytes(b: CompactBlock): number {
 }
 
 /**
- * This thread's widening targets, by column key. A narrowed block widens into its key's
- * buffer through a view of its own, made once per block (and again when the buffer grows):
- * so a hit hands out the same array object for the same block, query after query, and the
- * executors' per-block caches keyed by array identity (sketch bins, actor runs, code
- * histograms, finiteness) keep working — their contents are that block's whenever it is used,
- * because it was just widened — while no two blocks share an identity.
+ * Widening targets: this thread's buffer per column key (row-group.ts). A narrowed block
+ * widens into its key's buffer through a view of its own, made once per block (and again when
+ * the buffer grows): so a hit hands out the same array object for the same block, query after
+ * query, and the executors' per-block caches keyed by array identity (sketch bins, actor runs,
+ * code histograms, finiteness) keep working — their contents are that block's whenever it is
+ * used, because it was just widened — while no two blocks share an identity.
  */
-const scratch = new Map<string, ArrayBuffer>();
-
-function bufferFor(key: string, bytes: number): ArrayBuffer {
-  let b = scratch.get(key);
-  if (b === undefined || b.byteLength < bytes) scratch.set(key, (b = new ArrayBuffer(Math.max(bytes, 8192))));
-  return b;
-}
+const bufferFor = (key: string, bytes: number): ArrayBuffer => threadBuffer(`widen:${key}`, bytes);
 
 // One loop per offset width and target type, so each stays monomorphic.
 function f64From8(base: number, o: Uint8Array, out: Float64Array): void {
