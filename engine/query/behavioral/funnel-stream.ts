@@ -114,7 +114,6 @@ export class FunnelStream {
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
     const A = this.actorCount;
-    const last = steps < 2 ? 0 : steps - 1; // the highest step whose chain entry time is kept
     for (let j = 0; j < n; j++) {
       const r = rows[j];
       const a = actorIds[r];
@@ -143,7 +142,7 @@ export class FunnelStream {
         const s = rec[base + k - 2]; // entry time of the latest chain at step k − 1
         const d = t - s; // Infinity when step k−1 has no chain
         if (d <= W) {
-          if (k <= last && s > rec[base + k - 1]) rec[base + k - 1] = s;
+          if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s; // the last step's chain is not kept
           const at = base + C + k - 2;
           if (-d > rec[at]) rec[at] = -d;
         }

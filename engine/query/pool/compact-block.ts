@@ -1,8 +1,8 @@
 /**
  * The form in which a query worker's block cache holds decoded blocks once they no longer fit
- * as decoded: integers narrowed to the fewest bytes their range needs. A decoded block is wide — float64 times, 32-bit string
- * codes and actor ids, 16 bytes a row for the columns of a funnel — while its values rarely
- * need that: a row group of a day partition spans less than 2^32 ms, an event column has a few
+ * as decoded: integers narrowed to the fewest bytes their range needs. A decoded block is
+ * wide — float64 times, 32-bit string codes and actor ids, 16 bytes a row for the columns of a
+ * funnel — while its values rarely need that: a row group of a day partition spans less than 2^32 ms, an event column has a few
  * dozen codes, a sorted row group's actor ids span tens of thousands. Narrowed (offsets from
  * the block's minimum at 1, 2 or 4 bytes) the same columns take about 7 bytes a row, so the
  * cache holds more than twice the rows; at a billion events that is the difference between
@@ -19,7 +19,7 @@
  * whose range from the minimum fits 32 bits, every row counted, null rows included (they hold
  * the decoder's fill value). Anything else is cached as decoded.
  *
- * Threading: per worker thread (the scratch arrays are module state).
+ * Threading: per worker thread (widening targets are the thread's buffers, row-group.ts).
  */
 import type { ColumnVector } from '../../types.js';
 import { threadBuffer } from '../row-group.js';
