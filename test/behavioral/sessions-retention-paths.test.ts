@@ -53,6 +53,27 @@ describe('sessions', () => {
     expect(r.rows).toEqual([[2, 6, 7, 50 * MIN, 60 * MIN, 55 * MIN]]);
   });
 
+  it('keeps every session and its group keys when thousands close together or stay open to the end', async () => {
+    // 10,000 actors, two sessions each, the second open at the end of the pass: more than one
+    // batch of closed sessions (4,096) on the streamed and the gathered paths.
+    const t = Date.parse('2024-05-01T10:00:00Z');
+    const pages = ['home', 'cart', 'search'];
+    const events: Event[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const u = `u${i}`;
+      events.push(ev(u, t + i, 'x', { page: pages[i % 3] }), ev(u, t + MIN + i, 'x', { page: 'other' }), ev(u, t + 2 * H + i, 'x', { page: pages[(i + 1) % 3] }));
+    }
+    events.sort((a, b) => (a.time as number) - (b.time as number));
+    const r = await run(events, { kind: 'sessions', gap: '30m', groupBy: ['page'], measures: ['count', 'sum(events)', 'max(duration)'] });
+    // page p opens the first session of actors i ≡ p and the second of actors i ≡ p − 1 (mod 3)
+    const expected = pages.map((p, k) => {
+      const first = Math.floor((10_000 - k + 2) / 3);
+      const second = Math.floor((10_000 - ((k + 2) % 3) + 2) / 3);
+      return [p, first + second, 2 * first + second, MIN];
+    });
+    expect(r.rows.map((row) => row.join()).sort()).toEqual(expected.map((row) => row.join()).sort());
+  });
+
   it('groups a session by its first event and counts distinct actors', async () => {
     const t = Date.parse('2024-05-01T10:00:00Z');
     const events = [ev('a', t, 'x', { page: 'home' }), ev('a', t + MIN, 'x', { page: 'cart' }), ev('a', t + 2 * H, 'x', { page: 'home' }), ev('b', t, 'x', { page: 'cart' })];

@@ -62,24 +62,47 @@ export class SessionStates {
     this.cap = cap;
   }
 
-  /** Adds one session of `actor` to group g. */
-  add(g: number, actor: number, durationMs: number, events: number): void {
-    this.count[g]++;
+  /** Adds sessions 0 … n−1: session i, of actor actor[i], to group g[i]. */
+  addMany(g: Int32Array, actor: Int32Array, durationMs: Float64Array, events: Float64Array, n: number): void {
+    const count = this.count;
+    for (let i = 0; i < n; i++) count[g[i]]++;
     if (this.needMoments) {
-      this.sum[0][g] += durationMs;
-      this.sum[1][g] += events;
-      if (durationMs < this.min[0][g]) this.min[0][g] = durationMs;
-      if (durationMs > this.max[0][g]) this.max[0][g] = durationMs;
-      if (events < this.min[1][g]) this.min[1][g] = events;
-      if (events > this.max[1][g]) this.max[1][g] = events;
+      this.moments(0, g, durationMs, n);
+      this.moments(1, g, events, n);
     }
-    if (this.needSketch[0]) sketchAdd((this.sketches[0][g] ??= createSketch()), durationMs);
-    if (this.needSketch[1]) sketchAdd((this.sketches[1][g] ??= createSketch()), events);
-    if (this.needDistinct && this.lastActor[g] !== actor) {
-      this.lastActor[g] = actor;
-      this.distinct[g]++;
+    if (this.needSketch[0]) this.sketch(0, g, durationMs, n);
+    if (this.needSketch[1]) this.sketch(1, g, events, n);
+    if (this.needDistinct) {
+      const { lastActor, distinct } = this;
+      for (let i = 0; i < n; i++) {
+        const k = g[i];
+        if (lastActor[k] !== actor[i]) {
+          lastActor[k] = actor[i];
+          distinct[k]++;
+        }
+      }
     }
-    if (this.needKeys) (this.keys[g] ??= new Set()).add(this.actorBase + actor);
+    if (this.needKeys) for (let i = 0; i < n; i++) (this.keys[g[i]] ??= new Set()).add(this.actorBase + actor[i]);
+  }
+
+  /** Sum, min and max of field f (0: duration, 1: events). */
+  private moments(f: number, g: Int32Array, v: Float64Array, n: number): void {
+    const sum = this.sum[f];
+    const min = this.min[f];
+    const max = this.max[f];
+    for (let i = 0; i < n; i++) {
+      const k = g[i];
+      const x = v[i];
+      sum[k] += x;
+      if (x < min[k]) min[k] = x;
+      if (x > max[k]) max[k] = x;
+    }
+  }
+
+  /** Field f's values into the groups' sketches. */
+  private sketch(f: number, g: Int32Array, v: Float64Array, n: number): void {
+    const sketches = this.sketches[f];
+    for (let i = 0; i < n; i++) sketchAdd((sketches[g[i]] ??= createSketch()), v[i]);
   }
 
   /** The measure states of groups 0 … groups−1, one per node. */

@@ -27,10 +27,60 @@ export function canStreamSessions(measures: readonly MeasureNode[], totals: read
   return ![...measures, ...(totals ?? [])].some((n) => n.op === 'actorDistinct');
 }
 
-/** Receives sessions: actor, first event time, duration, events, and the first event's extra value ids (keys[x][at]). */
-export interface SessionSink {
-  emit(actor: number, firstMs: number, durationMs: number, events: number, keys: Int32Array[], at: number): void;
+/**
+ * Sessions closed together, column-wise: session i is actor[i]'s, its first event at
+ * firstMs[i], lasting durationMs[i] over events[i] events; keys[x][i] is extra x of its
+ * first event. Handed to a SessionSink a batch at a time, so that group lookups and state
+ * updates run as tight loops over arrays instead of a call chain per session.
+ */
+export class ClosedSessions {
+  n = 0;
+  actor = new Int32Array(256);
+  firstMs = new Float64Array(256);
+  durationMs = new Float64Array(256);
+  /** A float array, as durations are: the per-field loops then see one array type. */
+  events = new Float64Array(256);
+  /** ref[i]: the noted index (PendingKeys) of session i's first event, or −1: its keys are its actor's open session's. */
+  ref = new Int32Array(256);
+  keys: Int32Array[];
+
+  constructor(extras: number) {
+    this.keys = Array.from({ length: extras }, () => new Int32Array(256));
+  }
+
+  push(a: number, firstMs: number, durationMs: number, events: number, ref: number): void {
+    if (this.n === this.actor.length) this.grow();
+    const i = this.n++;
+    this.actor[i] = a;
+    this.firstMs[i] = firstMs;
+    this.durationMs[i] = durationMs;
+    this.events[i] = events;
+    this.ref[i] = ref;
+  }
+
+  private grow(): void {
+    const cap = 2 * this.actor.length;
+    const more = <T extends Int32Array | Float64Array>(x: T): T => {
+      const y = new (x.constructor as new (n: number) => T)(cap);
+      y.set(x as never);
+      return y;
+    };
+    this.actor = more(this.actor);
+    this.firstMs = more(this.firstMs);
+    this.durationMs = more(this.durationMs);
+    this.events = more(this.events);
+    this.ref = more(this.ref);
+    this.keys = this.keys.map(more);
+  }
 }
+
+/** Receives closed sessions (all of `s.keys` filled in), a batch at a time. */
+export interface SessionSink {
+  emitMany(s: ClosedSessions): void;
+}
+
+/** Open sessions emitted per batch by `finish` (bounds the batch arrays at a million actors). */
+const FINISH_BATCH = 4096;
 
 export class SessionsStream {
   private readonly firstT: Float64Array;
@@ -43,11 +93,11 @@ export class SessionsStream {
   private readonly pending: PendingKeys;
   private readonly pendingOf: Int32Array;
   /** Sessions closed in this batch, emitted at its end. */
-  private readonly held = { count: 0, actor: new Int32Array(256), ref: new Int32Array(256), events: new Int32Array(256), firstMs: new Float64Array(256), durationMs: new Float64Array(256) };
+  private readonly closed: ClosedSessions;
   readonly sink = (b: RowBatch): boolean => {
     if (!this.add(b)) return false;
     // Outside `add`, as in funnel-stream.ts: code after a loop compiled on stack has no type feedback.
-    if (this.keys.length > 0) this.release(b);
+    this.release(b);
     return true;
   };
 
@@ -58,13 +108,14 @@ export class SessionsStream {
     this.keys = Array.from({ length: extras }, () => new Int32Array(actorCount));
     this.pending = new PendingKeys(extras);
     this.pendingOf = new Int32Array(extras === 0 ? 0 : actorCount).fill(-1);
+    this.closed = new ClosedSessions(extras);
   }
 
   /**
    * One batch: sessions.ts's per-actor loop with the open session of the current actor in
    * locals (a segment's rows come in runs of one actor), saved at each change of actor. Long
-   * because it is the hot loop. With group keys, sessions that close are held until the end
-   * of the batch, where the first events of the batch's new sessions get their keys encoded.
+   * because it is the hot loop. Sessions that close are held until the end of the batch,
+   * where the first events of the batch's new sessions get their keys encoded.
    */
   private add(b: RowBatch): boolean {
     const { m: n, rows, actorIds, times } = b;
@@ -96,8 +147,7 @@ export class SessionsStream {
       if (t < prev) return false; // out of time order (a source not sorted by actor and time)
       // A session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
       if (c > 0 && (t - prev > gap || t - first > maxDur)) {
-        if (keyed) this.hold(a, first, prev - first, c, pendingOf[a]);
-        else this.out.emit(a, first, prev - first, c, this.keys, a);
+        this.closed.push(a, first, prev - first, c, keyed ? pendingOf[a] : -1);
         c = 0;
       }
       if (c === 0) {
@@ -115,50 +165,53 @@ export class SessionsStream {
     return true;
   }
 
-  /** Holds a closed session until the end of the batch; ref: its first event's noted index, or −1 (keys of the actor's open session). */
-  private hold(a: number, firstMs: number, durationMs: number, events: number, ref: number): void {
-    const h = this.held;
-    if (h.count === h.actor.length) {
-      const n = 2 * h.count;
-      const grow = <T extends Int32Array | Float64Array>(x: T, make: (k: number) => T): T => {
-        const y = make(n);
-        y.set(x as never);
-        return y;
-      };
-      h.actor = grow(h.actor, (k) => new Int32Array(k));
-      h.ref = grow(h.ref, (k) => new Int32Array(k));
-      h.events = grow(h.events, (k) => new Int32Array(k));
-      h.firstMs = grow(h.firstMs, (k) => new Float64Array(k));
-      h.durationMs = grow(h.durationMs, (k) => new Float64Array(k));
-    }
-    h.actor[h.count] = a;
-    h.ref[h.count] = ref;
-    h.events[h.count] = events;
-    h.firstMs[h.count] = firstMs;
-    h.durationMs[h.count++] = durationMs;
-  }
-
-  /** End of a batch: encodes the new sessions' keys, emits the held sessions, keeps the keys of the sessions still open. */
+  /** End of a batch: encodes the new sessions' keys, emits the closed sessions, keeps the keys of the sessions still open. */
   private release(b: RowBatch): void {
     const p = this.pending;
-    const h = this.held;
-    p.encode(b);
-    for (let i = 0; i < h.count; i++) {
-      const a = h.actor[i];
-      const ref = h.ref[i];
-      if (ref >= 0) this.out.emit(a, h.firstMs[i], h.durationMs[i], h.events[i], p.encoded, ref);
-      else this.out.emit(a, h.firstMs[i], h.durationMs[i], h.events[i], this.keys, a);
+    if (this.keys.length > 0) {
+      p.encode(b);
+      this.fillKeys(p.encoded);
+      for (let i = 0; i < p.count; i++) this.pendingOf[p.actor[i]] = -1;
+      p.applyTo(this.keys);
     }
-    h.count = 0;
-    for (let i = 0; i < p.count; i++) this.pendingOf[p.actor[i]] = -1;
-    p.applyTo(this.keys);
+    this.flush();
+  }
+
+  /** Fills in the closed sessions' keys: the noted first event's (encoded[x][ref]) or, for ref −1, the actor's open session's. */
+  private fillKeys(encoded: Int32Array[]): void {
+    const s = this.closed;
+    const { n, ref, actor } = s;
+    for (let x = 0; x < this.keys.length; x++) {
+      const out = s.keys[x];
+      const fresh = encoded[x];
+      const open = this.keys[x];
+      for (let i = 0; i < n; i++) {
+        const f = ref[i];
+        out[i] = f >= 0 ? fresh[f] : open[actor[i]];
+      }
+    }
+  }
+
+  private flush(): void {
+    if (this.closed.n === 0) return;
+    this.out.emitMany(this.closed);
+    this.closed.n = 0;
   }
 
   /** Emits the sessions still open, in ascending actor id. */
   finish(): void {
+    const s = this.closed;
+    const { firstT, lastT, count } = this;
     for (let a = 0; a < this.actorCount; a++) {
-      const c = this.count[a];
-      if (c > 0) this.out.emit(a, this.firstT[a], this.lastT[a] - this.firstT[a], c, this.keys, a);
+      const c = count[a];
+      if (c === 0) continue;
+      s.push(a, firstT[a], lastT[a] - firstT[a], c, -1);
+      if (s.n === FINISH_BATCH) {
+        this.fillKeys(this.pending.encoded);
+        this.flush();
+      }
     }
+    this.fillKeys(this.pending.encoded);
+    this.flush();
   }
 }

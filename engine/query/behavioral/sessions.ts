@@ -20,7 +20,7 @@ import { GroupTable, keyDecoders } from './group-table.js';
 import type { SessionsPartial } from './partial.js';
 import type { SessionsPlan } from './plan.js';
 import { SessionStates } from './session-states.js';
-import { canStreamSessions, sessionActorBytes, SessionsStream } from './sessions-stream.js';
+import { canStreamSessions, ClosedSessions, sessionActorBytes, SessionsStream } from './sessions-stream.js';
 
 /** A shard's session groups: the aggregate groups and, for bucketed queries with totals, the per-series ones. */
 class SessionGroups {
@@ -29,7 +29,8 @@ class SessionGroups {
   readonly series: GroupTable | null;
   readonly seriesStates: SessionStates | null;
   private readonly indexer: BucketIndexer | null;
-  private readonly offset: number;
+  /** Group ids of the sessions of one emitMany call. */
+  private gids = new Int32Array(256);
 
   constructor(plan: SessionsPlan, encoders: KeyEncoder[], actorBase: number) {
     const agg = plan.aggregate;
@@ -41,31 +42,36 @@ class SessionGroups {
     this.series = agg.totals === null ? null : new GroupTable(keyDecoders(null, encoders), plan.limits.maxGroups);
     this.seriesStates = agg.totals === null ? null : new SessionStates(agg.totals, totalsFields, actorBase);
     this.indexer = bounds === null || bounds.length < 2 ? null : new BucketIndexer(bounds);
-    this.offset = bounds === null ? 0 : 1;
   }
 
-  /**
-   * Adds one session; its first event's extra value ids are keys[j][at]. A method, not a
-   * closure per instance: the streams' hot loops then call one target every shard run, where a
-   * new closure per run deoptimized them each time.
-   */
-  emit(actor: number, firstMs: number, durationMs: number, count: number, keys: Int32Array[], at: number): void {
-    const { main, series } = this;
-    if (this.indexer !== null) main.tuple[0] = this.indexer.indexOf(firstMs);
-    for (let j = 0; j < keys.length; j++) main.tuple[this.offset + j] = keys[j][at];
-    const g = main.lookup();
-    this.states.ensure(main.size);
-    this.states.add(g, actor, durationMs, count);
-    if (series !== null) {
-      for (let j = 0; j < keys.length; j++) series.tuple[j] = keys[j][at];
-      const s = series.lookup();
-      this.seriesStates!.ensure(series.size);
-      this.seriesStates!.add(s, actor, durationMs, count);
+  /** Adds closed sessions, each to the group of its first event (bucket of its start, extra values). */
+  emitMany(s: ClosedSessions): void {
+    if (this.gids.length < s.n) this.gids = new Int32Array(Math.max(s.n, 2 * this.gids.length));
+    const gids = this.gids;
+    groupIds(this.main, s, this.indexer, gids);
+    this.states.ensure(this.main.size);
+    this.states.addMany(gids, s.actor, s.durationMs, s.events, s.n);
+    if (this.series !== null) {
+      groupIds(this.series, s, null, gids);
+      this.seriesStates!.ensure(this.series.size);
+      this.seriesStates!.addMany(gids, s.actor, s.durationMs, s.events, s.n);
     }
   }
 
   bytes(): number {
     return this.main.bytes() + this.states.bytes() + (this.series?.bytes() ?? 0) + (this.seriesStates?.bytes() ?? 0);
+  }
+}
+
+/** out[i] = the group of session i in `table`: its bucket (when `indexer` is given), then its keys. */
+function groupIds(table: GroupTable, s: ClosedSessions, indexer: BucketIndexer | null, out: Int32Array): void {
+  const tuple = table.tuple;
+  const offset = indexer === null ? 0 : 1;
+  const width = s.keys.length;
+  for (let i = 0; i < s.n; i++) {
+    if (indexer !== null) tuple[0] = indexer.indexOf(s.firstMs[i]);
+    for (let x = 0; x < width; x++) tuple[offset + x] = s.keys[x][i];
+    out[i] = table.lookup();
   }
 }
 
@@ -114,11 +120,21 @@ export function sessionsShard(shard: ShardSnapshot, plan: SessionsPlan, signal?:
   };
 }
 
+/** Sessions emitted per batch by the gathered path. */
+const GATHERED_BATCH = 4096;
+
 /** Cuts gathered rows into sessions, actor after actor. */
 function sessionsOfRows(rows: ActorRows, plan: SessionsPlan, groups: SessionGroups, signal: AbortSignal | undefined): void {
   const { actors, times, extras, ranges, rangeStart } = rows;
   const gap = plan.query.gapMs;
   const maxDur = plan.query.maxDurationMs ?? Infinity;
+  // ref: the row of the session's first event, whose extra values are its keys
+  const closed = new ClosedSessions(extras.length);
+  const flush = (): void => {
+    for (let x = 0; x < extras.length; x++) for (let i = 0; i < closed.n; i++) closed.keys[x][i] = extras[x][closed.ref[i]];
+    groups.emitMany(closed);
+    closed.n = 0;
+  };
   for (let k = 0; k < rows.actorCount; k++) {
     if ((k & 1023) === 0) signal?.throwIfAborted(); // a shard may hold millions of actors
     const actor = actors[ranges[2 * rangeStart[k]]];
@@ -131,7 +147,7 @@ function sessionsOfRows(rows: ActorRows, plan: SessionsPlan, groups: SessionGrou
         const t = times[i];
         // A session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
         if (count > 0 && (t - prevT > gap || t - firstT > maxDur)) {
-          groups.emit(actor, firstT, prevT - firstT, count, extras, first);
+          closed.push(actor, firstT, prevT - firstT, count, first);
           count = 0;
         }
         if (count === 0) {
@@ -142,6 +158,8 @@ function sessionsOfRows(rows: ActorRows, plan: SessionsPlan, groups: SessionGrou
         prevT = t;
       }
     }
-    if (count > 0) groups.emit(actor, firstT, prevT - firstT, count, extras, first);
+    if (count > 0) closed.push(actor, firstT, prevT - firstT, count, first);
+    if (closed.n >= GATHERED_BATCH) flush();
   }
+  flush();
 }
