@@ -118,6 +118,7 @@ export function sampledShard(shard: ShardSnapshot, threshold: number): ShardSnap
     actorDict: shard.actorDict,
     actorFile: shard.actorFile,
     sources: shard.sources.map((s) => new SampledSource(s, keep)),
+    actorFilter: { sources: shard.sources, keep },
   };
 }
 

@@ -64,6 +64,13 @@ export interface ShardSnapshot {
    */
   readonly actorFile?: ActorFile | null;
   readonly sources: readonly ScanSource[];
+  /**
+   * Optional, on a sampled shard (sample.ts), whose `sources` hold only the rows of the
+   * sampled actors: the shard's own sources and which actor ids the sample keeps
+   * (keep[id] = 1). A scan that can drop rows by actor id itself (the behavioral operators'
+   * reader, actor-stream.ts) reads these instead of copying every column of the kept rows.
+   */
+  readonly actorFilter?: { readonly sources: readonly ScanSource[]; readonly keep: Uint8Array };
 }
 
 export interface TableSnapshot {

@@ -104,6 +104,8 @@ class StreamReader {
   private readonly batch: RowBatch | null;
   private stopped = false;
   private atRows = new Uint32Array(64);
+  /** A sampled shard's kept actors (keep[id] = 1): rows of other actors are dropped here (see ShardSnapshot.actorFilter). */
+  private readonly keep: Uint8Array | null;
 
   constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[]) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
@@ -114,6 +116,7 @@ class StreamReader {
     rowBuffers = null;
     ({ bits: this.bits, picked: this.picked, ids: this.ids } = buffers);
     this.reader = new RowGroupReader(shard);
+    this.keep = shard.actorFilter?.keep ?? null;
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
     this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
@@ -161,15 +164,23 @@ class StreamReader {
       this.ids = new Int32Array(cap);
     }
     const bits = this.bits;
+    const keep = this.keep;
+    const ids = keep === null ? null : reader.actorIds();
     let rows: Uint32Array;
-    let m = verdict === ALL && !keepAll ? this.masker.pickFused(reader, rowCount, bits, this.picked) : -1;
+    let m = verdict === ALL && !keepAll ? this.masker.pickFused(reader, rowCount, bits, this.picked, keep, ids) : -1;
     if (m >= 0) {
       rows = this.picked;
     } else {
       this.masker.compute(reader, rowCount, bits, verdicts);
       const { n, sel } = verdict === ALL ? { n: rowCount, sel: null } : this.where.select(reader);
-      rows = keepAll ? (sel ?? this.whereScratch.iota) : this.picked;
-      m = keepAll ? n : pickMatching(bits, sel, n, this.picked);
+      if (keep !== null) {
+        // A sample: only the kept actors' rows (their bits untouched).
+        rows = this.picked;
+        m = keepAll ? pickKept(sel ?? this.whereScratch.iota, n, ids!, keep, rows) : pickMatchingKept(bits, sel, n, ids!, keep, rows);
+      } else {
+        rows = keepAll ? (sel ?? this.whereScratch.iota) : this.picked;
+        m = keepAll ? n : pickMatching(bits, sel, n, this.picked);
+      }
     }
     if (m === 0) return;
     if (this.batch !== null) return this.emit(rows, m);
@@ -217,6 +228,11 @@ class StreamReader {
   }
 }
 
+/** The sources the behavioral reader reads: a sampled shard's unfiltered ones, whose rows it filters by actor itself. */
+function readSources(shard: ShardSnapshot): readonly ScanSource[] {
+  return shard.actorFilter?.sources ?? shard.sources;
+}
+
 /**
  * The sources of a shard that a stream reads, in an order in which every actor's events
  * come out in (time, arrival) order when each source is sorted by (actor, time) — or null
@@ -226,7 +242,7 @@ class StreamReader {
  * overlapping segments before compaction do not.
  */
 function streamOrder(shard: ShardSnapshot, stream: StreamNode): ScanSource[] | null {
-  const inRange = shard.sources.map((s, i) => ({ s, i })).filter(({ s }) => sourceInRange(s, stream.fromMs, stream.toMs));
+  const inRange = readSources(shard).map((s, i) => ({ s, i })).filter(({ s }) => sourceInRange(s, stream.fromMs, stream.toMs));
   inRange.sort((x, y) => x.s.minTimeMs - y.s.minTimeMs || x.i - y.i);
   let maxTime = -Infinity;
   let maxIndex = -1;
@@ -306,6 +322,28 @@ function pickMatching(bits: Uint32Array, sel: Uint32Array | null, n: number, out
   return m;
 }
 
+/** Writes the rows rows[0 … n) of kept actors (keep[ids[row]] = 1) into `out`; returns how many. */
+function pickKept(rows: Uint32Array, n: number, ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    out[m] = r;
+    m += keep[ids[r]];
+  }
+  return m;
+}
+
+/** pickMatching restricted to the rows of kept actors. */
+function pickMatchingKept(bits: Uint32Array, sel: Uint32Array | null, n: number, ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const r = sel === null ? i : sel[i];
+    out[m] = r;
+    m += bits[r] === 0 ? 0 : keep[ids[r]];
+  }
+  return m;
+}
+
 /**
  * Reads a shard's events for a behavioral operator.
  * @param stats scan statistics to add to (rows of row groups read, sources read and skipped)
@@ -314,7 +352,7 @@ function pickMatching(bits: Uint32Array, sel: Uint32Array | null, n: number, out
 export function collectActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, budgetBytes: number, signal?: AbortSignal): ActorRows {
   const r = new StreamReader(shard, stream, stats, budgetBytes);
   try {
-    r.run(signal, shard.sources.filter((s) => sourceInRange(s, stream.fromMs, stream.toMs)));
+    r.run(signal, readSources(shard).filter((s) => sourceInRange(s, stream.fromMs, stream.toMs)));
   } finally {
     r.release();
   }

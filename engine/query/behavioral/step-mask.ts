@@ -81,15 +81,18 @@ export class StepMasker {
   /**
    * The fused common case — every filter a string comparison on one column without nulls, or
    * constant — in one pass: writes all rows' bits and the rows with some bit into `picked`. Returns how
-   * many were picked, or −1 when the filters are of another shape (use `compute`).
+   * many were picked, or −1 when the filters are of another shape (use `compute`). With `keep`
+   * (a sample's kept actors, read through the row group's actor ids `ids`), rows of other
+   * actors are not picked.
    */
-  pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array): number {
+  pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null = null, ids: Uint32Array | null = null): number {
     if (this.columns.length !== 1 || this.general.length !== 0) return -1;
     const col = this.columns[0];
     const vec = r.column(col.ref);
     if (vec === null || vec.type !== 'string' || vec.validity !== null) return -1;
     const table = this.table(col, vec.dict);
     const codes = vec.codes;
+    if (keep !== null) return pickFusedKept(table, codes, n, bits, picked, keep, ids!);
     let k = 0;
     // bits[i] = table[codes[i]]; if (bits[i] !== 0) picked[k++] = i  (branch-free: bits < 2^31)
     for (let i = 0; i < n; i++) {
@@ -131,4 +134,17 @@ export class StepMasker {
       else for (let i = 0; i < k; i++) bits[sel[i]] |= bit;
     }
   }
+}
+
+/** pickFused's loop for a sample: a row is picked when some bit is set and its actor is kept. */
+function pickFusedKept(table: Uint32Array, codes: Uint32Array, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array, ids: Uint32Array): number {
+  let k = 0;
+  // bits[i] = table[codes[i]]; if (bits[i] !== 0 && keep[ids[i]] === 1) picked[k++] = i
+  for (let i = 0; i < n; i++) {
+    const m = table[codes[i]];
+    bits[i] = m;
+    picked[k] = i;
+    k += ((m | -m) >>> 31) & keep[ids[i]];
+  }
+  return k;
 }
