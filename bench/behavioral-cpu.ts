@@ -8,17 +8,18 @@
  * to compare before and after an operator change.
  *
  *   node --import tsx bench/behavioral-cpu.ts [--store bench/out/query-stores-10m/shoal] [--runs 10] [--queries id,…]
- *     [--cache-mb 1024]
+ *     [--cache-mb 1024] [--sample F]
  *
  * `--cache-mb` sets the block cache budget (default 1 GiB, which holds a 10M-event store's
  * columns); one smaller than the columns a query reads shows the cost of decoding blocks again,
  * as at a billion events. Each run is one query to the cache (its epoch, see block-cache.ts).
+ * `--sample F` runs the queries with `"sample": F` (only the shards and actors it reads).
  *
  * The store must not be open elsewhere (copy it when another process holds its lock).
  */
 import { parseArgs } from 'node:util';
 import { Store } from '../engine/index.js';
-import { createPlan, DEFAULT_LIMITS, runShardPartial, validateQuery } from '../engine/query/index.js';
+import { createPlan, DEFAULT_LIMITS, runShardPartial, sampledShard, sampleShards, validateQuery } from '../engine/query/index.js';
 import type { ScanSource, ShardSnapshot } from '../engine/query/index.js';
 import { BlockCache, CachedSegment } from '../engine/query/pool/block-cache.js';
 import { SegmentReader } from '../engine/storage/segment-reader.js';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '10' },
       queries: { type: 'string' },
       'cache-mb': { type: 'string', default: '1024' },
+      sample: { type: 'string' },
     },
   });
   const runs = Math.max(1, Number(values.runs));
@@ -46,14 +48,17 @@ async function main(): Promise<void> {
     });
     for (const q of BEHAVIORAL_SUITE) {
       if (wanted !== null && !wanted.includes(q.id)) continue;
-      const plan = createPlan(validateQuery({ table: 'events', ...q.shoal }, snapshot), snapshot, DEFAULT_LIMITS);
+      const sample = values.sample === undefined ? null : Number(values.sample);
+      const plan = createPlan(validateQuery({ table: 'events', ...q.shoal, ...(sample === null ? {} : { sample }) }, snapshot), snapshot, DEFAULT_LIMITS);
+      // The shards a sample reads, each restricted to its sampled actors (as the query pool runs them).
+      const thresholds = sampleShards(snapshot.shards.length, sample);
       let best = Infinity;
       let first = 0;
       const [hits, misses, declined, narrowed] = [cache.hits, cache.misses, cache.declined, cache.narrowed];
       // Run 0 fills the block cache (reported as the first run); the minimum is of the others.
       for (let r = 0; r <= runs; r++) {
         epoch++;
-        const shards = snapshot.shards.map(cached);
+        const shards = snapshot.shards.filter((s) => thresholds.has(s.shard)).map((s) => sampledShard(cached(s), thresholds.get(s.shard)!));
         const before = process.cpuUsage();
         for (const shard of shards) runShardPartial(shard, plan);
         const used = process.cpuUsage(before);

@@ -5,8 +5,9 @@
  * the working set does not fit (as at a billion events), next to one that holds it all.
  *
  *   node --import tsx bench/behavioral-pool.ts --store DIR [--cache-mb 400] [--runs 4] [--queries funnel_3,sessions_by_country]
+ *     [--sample F]
  *
- * `--cache-mb` is per worker (2 workers). Cold = the first run in the process (the OS page cache
+ * `--cache-mb` is per worker (2 workers); `--sample` runs the queries with `"sample": F`. Cold = the first run in the process (the OS page cache
  * as it is), hot = the best of the later runs. The store must not be open elsewhere.
  */
 import { parseArgs } from 'node:util';
@@ -21,11 +22,13 @@ async function main(): Promise<void> {
       'cache-mb': { type: 'string', default: '400' },
       runs: { type: 'string', default: '4' },
       queries: { type: 'string', default: 'funnel_3,sessions_by_country' },
+      sample: { type: 'string' },
     },
   });
   if (values.store === undefined) throw new Error('--store DIR is required');
   const wanted = values.queries!.split(',');
   const runs = Math.max(2, Number(values.runs));
+  const sample = values.sample === undefined ? {} : { sample: Number(values.sample) };
   const store = await Store.open(values.store, { table: { autoCompact: false } });
   const pool = new QueryPool({ workers: 2, blockCacheBytes: Number(values['cache-mb']) * 2 ** 20 });
   try {
@@ -36,14 +39,14 @@ async function main(): Promise<void> {
         const snapshot = store.get('events').snapshot();
         const started = performance.now();
         try {
-          await pool.run(snapshot, { table: 'events', ...q.shoal });
+          await pool.run(snapshot, { table: 'events', ...q.shoal, ...sample });
         } finally {
           snapshot.release();
         }
         times.push(performance.now() - started);
       }
       const hot = Math.min(...times.slice(1));
-      process.stdout.write(`${q.id.padEnd(22)} cache ${values['cache-mb']} MB/worker: cold ${times[0].toFixed(0)} ms, hot ${hot.toFixed(0)} ms (best of ${runs - 1})\n`);
+      process.stdout.write(`${q.id.padEnd(22)}${values.sample === undefined ? '' : ` sample ${values.sample}`} cache ${values['cache-mb']} MB/worker: cold ${times[0].toFixed(0)} ms, hot ${hot.toFixed(0)} ms (best of ${runs - 1})\n`);
     }
   } finally {
     await pool.close();

@@ -2,15 +2,19 @@
  * `"sample": f` (0 < f ≤ 1) on any query kind: the query reads a consistent subset of actors,
  * about a fraction f of them, and additive results are scaled up by 1/f.
  *
- * Which actors: each actor has a position u in [0, 1) that depends only on its key and the
- * table's shard count S: u = (shard + v) / S, where shard = hash % S is the actor's shard
- * (storage routing, hash.ts) and v is a second, remixed 32-bit hash of the same key scaled to
- * [0, 1). A sample keeps the actors with u < f: shards 0 … ⌊f·S⌋−1 whole, the next shard's
- * actors with v below f·S − ⌊f·S⌋, and no other shard. So a sample is a subset of shards plus
- * a slice of the actor hash space of one more, the same actors on every run and every thread,
- * and a 10% sample reads about 10% of the data (shards outside it are never opened). Because
- * an actor is either wholly in or wholly out, per-actor kinds (funnels, sessions, retention,
- * paths) stay exact on the sampled actors.
+ * Which actors: shards are taken in pairs (2k, 2k+1) — or one by one when the table's shard
+ * count S is odd — so P = S/2 pairs. Each actor has a position u in [0, 1) that depends only on
+ * its key and S: u = (pair + v) / P, where pair = ⌊shard / 2⌋ of its shard (hash % S, storage
+ * routing, hash.ts) and v is a second, remixed 32-bit hash of the same key scaled to [0, 1). A
+ * sample keeps the actors with u < f: pairs 0 … ⌊f·P⌋−1 whole, the actors of the next pair with
+ * v below f·P − ⌊f·P⌋, and no other shard. So a sample is a subset of shards plus a slice of
+ * the actor hash space of two more, the same actors on every run and every thread (and a smaller
+ * fraction's actors are within a larger one's), and a 10% sample reads about 10% of the data
+ * (shards outside it are never opened). Pairs, because the query pool's worker i owns the
+ * shards s ≡ i mod n: a small sample then spreads over both workers of a 2-core machine — 10% of
+ * 16 shards is 80% of shards 0 and 1, one per worker, where shard 0 whole and 60% of shard 1
+ * left the second worker waiting for the first. Because an actor is either wholly in or wholly
+ * out, per-actor kinds (funnels, sessions, retention, paths) stay exact on the sampled actors.
  *
  * Scaling (after finalize, by result column name as PRODUCT.md names them): `count`,
  * `count(col)`, `sum(col)`, `uniq($actor)` / `uniq(<actor column>)`, funnel `stepN`,
@@ -49,16 +53,22 @@ export function querySample(query: Query): number | null {
   return (query as { sample?: number }).sample ?? null;
 }
 
+/** Shards per sampling group: pairs, or single shards when the shard count is odd (see the header). */
+function groupSize(shardCount: number): number {
+  return shardCount % 2 === 0 ? 2 : 1;
+}
+
 /**
  * Per shard index, the part of it a sample reads: 1 for the whole shard, a threshold in
- * (0, 1) on the actors' second hash for the boundary shard; shards absent from the map are
- * not read at all. With no sampling every shard maps to 1.
+ * (0, 1) on the actors' second hash for the boundary pair's shards; shards absent from the map
+ * are not read at all. With no sampling every shard maps to 1.
  */
 export function sampleShards(shardCount: number, fraction: number | null): Map<number, number> {
   const out = new Map<number, number>();
-  const span = fraction === null ? shardCount : fraction * shardCount;
+  const size = groupSize(shardCount);
+  const span = fraction === null ? shardCount : (fraction * shardCount) / size;
   for (let s = 0; s < shardCount; s++) {
-    const t = Math.min(1, span - s);
+    const t = Math.min(1, span - Math.floor(s / size));
     if (t > 0) out.set(s, t);
   }
   return out;
@@ -82,7 +92,8 @@ export function actorSampleHash(value: Scalar): number {
 /** Actor position u in [0, 1) for a table of `shardCount` shards (see the header). */
 export function actorPosition(value: Scalar, shardCount: number): number {
   const h = hashKey(actorKey(value as string | number));
-  return ((h % shardCount) + actorSampleHash(value) / 2 ** 32) / shardCount;
+  const size = groupSize(shardCount);
+  return (Math.floor((h % shardCount) / size) + actorSampleHash(value) / 2 ** 32) / (shardCount / size);
 }
 
 /** Per actor dictionary (ShardSnapshot.actorDict): second hashes of ids computed so far. */
