@@ -222,6 +222,21 @@ class SampledSource implements ScanSource {
   }
 }
 
+/**
+ * Writes the rows rows[0 … n) of kept actors (keep[ids[row]] = 1) into `out`; returns how many.
+ * For scans that read a sampled shard's own sources (ShardSnapshot.actorFilter).
+ */
+export function pickKept(rows: Uint32Array, n: number, ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
+  let m = 0;
+  // if (keep[ids[rows[i]]]) out[m++] = rows[i]
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    out[m] = r;
+    m += keep[ids[r]];
+  }
+  return m;
+}
+
 /** Writes the rows i of kept actors (keep[ids[i]] = 1) into `out`; returns how many. */
 function keptRows(ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
   let k = 0;

@@ -21,6 +21,7 @@ import { ActorKey, bucketEncoder, keyEncoder, StringKey, type KeyEncoder } from 
 import { emptyStats, type AggregatePartial, type GroupSet, type ScanStats } from './partial.js';
 import type { AggregatePlan, MeasureNode } from './plan.js';
 import { RowGroupReader, Scratch } from './row-group.js';
+import { pickKept } from './sample.js';
 import type { ScanSource, ShardSnapshot } from './source.js';
 
 export interface ShardScanOptions {
@@ -218,6 +219,9 @@ class AggregateScan {
   private tallyKey: StringKey | null = null;
   private readonly addCount = (id: number, k: number): void => this.rowCounter!.add(id, k);
   private groups = 0;
+  /** A sampled shard's kept actors, when the scan reads its own sources and drops the other actors' rows (ShardSnapshot.actorFilter). */
+  private keep: Uint8Array | null = null;
+  private keptRows = new Uint32Array(0);
   readonly stats: ScanStats = emptyStats();
   private memoryBytes = 0;
 
@@ -251,24 +255,38 @@ class AggregateScan {
     const acc = this.rowCounter!;
     const key = this.tallyKey;
     if (key === null) {
-      const n = verdict === ALL ? r.rowCount : this.filter.count(r);
+      const n = this.keep !== null ? this.selection(verdict).n : verdict === ALL ? r.rowCount : this.filter.count(r);
       if (n > 0) {
         acc.add(0, n);
         this.groups = 1;
       }
       return true;
     }
-    const folded = verdict === ALL ? null : this.filter.codeTable(r);
+    const folded = verdict === ALL || this.keep !== null ? null : this.filter.codeTable(r);
     if (folded !== null) {
       // One string leaf: fold its match table into the tally, no selection vector.
       if (!key.tally(r, null, r.rowCount, this.addCount, folded)) return false;
     } else {
-      const { n, sel } = verdict === ALL ? { n: r.rowCount, sel: null } : this.filter.select(r);
+      const { n, sel } = this.selection(verdict);
       if (n > 0 && !key.tally(r, sel, n, this.addCount)) return false;
     }
     this.groups = key.size();
     if (this.groups > this.plan.limits.maxGroups) throw new ShoalError('TOO_MANY_GROUPS', [this.plan.limits.maxGroups]);
     return true;
+  }
+
+  /**
+   * The current row group's rows that pass the filter, and belong to kept actors on a sampled
+   * shard: a count and a selection (null: every row), valid until the next call.
+   */
+  private selection(verdict: number): { n: number; sel: Uint32Array | null } {
+    const r = this.reader;
+    const passed = verdict === ALL ? { n: r.rowCount, sel: null } : this.filter.select(r);
+    const keep = this.keep;
+    if (keep === null) return passed;
+    if (this.keptRows.length < r.rowCount) this.keptRows = new Uint32Array(this.scratch.iota.length);
+    const n = pickKept(passed.sel ?? this.scratch.iota, passed.n, r.actorIds(), keep, this.keptRows);
+    return n === r.rowCount ? { n, sel: null } : { n, sel: this.keptRows.subarray(0, n) };
   }
 
   private ensureBuffers(n: number): void {
@@ -343,7 +361,7 @@ class AggregateScan {
     if (verdict === NONE) return;
     this.stats.rowsScanned += r.rowCount;
     if (this.rowCounter !== null && this.countRowGroup(verdict)) return;
-    const { n, sel } = verdict === ALL ? { n: r.rowCount, sel: null } : this.filter.select(r);
+    const { n, sel } = this.selection(verdict);
     if (n === 0) return;
     const rows = sel ?? this.scratch.iota;
     let gids: Int32Array | null = null;
@@ -380,10 +398,12 @@ class AggregateScan {
     this.reader = new RowGroupReader(shard);
     // per shard: actor predicates cache by the shard's dense actor ids
     this.filter = new FilterEvaluator(this.plan.filter.predicate, this.scratch);
+    // A sampled shard: its own sources (zone maps intact), filtered here by actor.
+    this.keep = shard.actorFilter?.keep ?? null;
     const { fromMs, toMs } = this.plan.scan;
     const bucket = this.plan.group.bucket;
     const noBuckets = bucket !== null && bucket.boundaries.length < 2;
-    for (const source of this.shard.sources) {
+    for (const source of shard.actorFilter?.sources ?? shard.sources) {
       if (noBuckets || !sourceInRange(source, fromMs, toMs)) {
         this.stats.segmentsSkipped++;
         continue;

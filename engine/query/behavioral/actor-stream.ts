@@ -34,6 +34,7 @@ import { ALL, NONE } from '../filter-zone.js';
 import { keyEncoder, type KeyEncoder } from '../group-keys.js';
 import type { ScanStats } from '../partial.js';
 import { RowGroupReader, Scratch } from '../row-group.js';
+import { pickKept } from '../sample.js';
 import { sourceInRange } from '../shard-scan.js';
 import type { ScanSource, ShardSnapshot } from '../source.js';
 import type { StreamNode } from './plan.js';
@@ -318,17 +319,6 @@ function pickMatching(bits: Uint32Array, sel: Uint32Array | null, n: number, out
       out[m] = r;
       m += bits[r] === 0 ? 0 : 1;
     }
-  }
-  return m;
-}
-
-/** Writes the rows rows[0 … n) of kept actors (keep[ids[row]] = 1) into `out`; returns how many. */
-function pickKept(rows: Uint32Array, n: number, ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
-  let m = 0;
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    out[m] = r;
-    m += keep[ids[r]];
   }
   return m;
 }
