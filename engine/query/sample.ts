@@ -112,16 +112,29 @@ function sampleHashes(shard: ShardSnapshot): Uint32Array {
   return out;
 }
 
+/** Per actor dictionary: the kept-actor flags of the last threshold asked (a dashboard repeats its sample). */
+const keepCache = new WeakMap<object, { threshold: number; keep: Uint8Array }>();
+
+/** keep[id] = 1 for the shard's actors whose second hash lies below threshold · 2^32 (at least actorCount entries). */
+function keptActors(shard: ShardSnapshot, threshold: number): Uint8Array {
+  const key = shard.actorDict;
+  const prev = key === undefined ? undefined : keepCache.get(key);
+  if (prev !== undefined && prev.threshold === threshold && prev.keep.length >= shard.actorCount) return prev.keep;
+  const hashes = sampleHashes(shard);
+  const limit = threshold * 2 ** 32;
+  const keep = new Uint8Array(shard.actorCount);
+  for (let id = 0; id < keep.length; id++) keep[id] = hashes[id] < limit ? 1 : 0;
+  if (key !== undefined) keepCache.set(key, { threshold, keep });
+  return keep;
+}
+
 /**
  * The shard as a sample with `threshold` sees it: only actors whose second hash lies below
  * threshold · 2^32. A threshold of 1 returns the shard itself.
  */
 export function sampledShard(shard: ShardSnapshot, threshold: number): ShardSnapshot {
   if (threshold >= 1) return shard;
-  const hashes = sampleHashes(shard);
-  const limit = threshold * 2 ** 32;
-  const keep = new Uint8Array(shard.actorCount);
-  for (let id = 0; id < keep.length; id++) keep[id] = hashes[id] < limit ? 1 : 0;
+  const keep = keptActors(shard, threshold);
   return {
     shard: shard.shard,
     actorCount: shard.actorCount,

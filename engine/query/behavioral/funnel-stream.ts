@@ -34,8 +34,11 @@ export function canStreamFunnel(plan: FunnelPlan): boolean {
  * per thread, and a new zeroed array per shard cost a few ms per query in allocation.
  */
 let spareRecords: Float64Array | null = null;
-/** Only modest arrays (8 MB) are kept between queries. */
-const MAX_SPARE_DOUBLES = 1 << 20;
+/**
+ * Only modest arrays (32 MB: a shard of ~1M actors at 4 doubles each) are kept between queries;
+ * a new one of that size costs its page faults on top of the fill.
+ */
+const MAX_SPARE_DOUBLES = 1 << 22;
 
 /**
  * Doubles per actor record for a funnel of `steps` steps: the chain entry times of steps
