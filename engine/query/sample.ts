@@ -135,13 +135,18 @@ function keptActors(shard: ShardSnapshot, threshold: number): Uint8Array {
 export function sampledShard(shard: ShardSnapshot, threshold: number): ShardSnapshot {
   if (threshold >= 1) return shard;
   const keep = keptActors(shard, threshold);
+  // The copying wrappers only for a reader that asks for them (row counts from zone maps,
+  // `kind: samples`): the scans read `actorFilter`, and a shard has thousands of row groups.
+  let wrapped: ScanSource[] | null = null;
   return {
     shard: shard.shard,
     actorCount: shard.actorCount,
     actorValue: (id) => shard.actorValue(id),
     actorDict: shard.actorDict,
     actorFile: shard.actorFile,
-    sources: shard.sources.map((s) => new SampledSource(s, keep)),
+    get sources(): readonly ScanSource[] {
+      return (wrapped ??= shard.sources.map((s) => new SampledSource(s, keep)));
+    },
     actorFilter: { sources: shard.sources, keep },
   };
 }

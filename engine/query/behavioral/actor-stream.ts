@@ -125,7 +125,7 @@ class StreamReader {
   /** Reads `sources` (in this order; the rest of the shard's sources count as skipped); false when the sink stopped the pass. */
   run(signal: AbortSignal | undefined, sources: readonly ScanSource[]): boolean {
     const { stream, stats } = this;
-    stats.segmentsSkipped += this.shard.sources.length - sources.length;
+    stats.segmentsSkipped += readSources(this.shard).length - sources.length;
     if (this.g !== null) {
       // Room for every row in range when all are kept, else a quarter (grown as needed).
       const total = sources.reduce((n, s) => n + s.rowCount, 0);
