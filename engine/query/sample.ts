@@ -211,7 +211,7 @@ class SampledSource implements ScanSource {
     if (sel === undefined) {
       const ids = this.inner.readActorIds(g);
       if (this.scratch.length < ids.length) this.scratch = new Uint32Array(ids.length);
-      const k = keptRows(ids, this.keep, this.scratch);
+      const k = pickKept(null, ids.length, ids, this.keep, this.scratch);
       sel = k === ids.length ? null : this.scratch.slice(0, k);
       this.selections[g] = sel;
     }
@@ -241,29 +241,26 @@ class SampledSource implements ScanSource {
 }
 
 /**
- * Writes the rows rows[0 … n) of kept actors (keep[ids[row]] = 1) into `out`; returns how many.
- * For scans that read a sampled shard's own sources (ShardSnapshot.actorFilter).
+ * Writes the rows of kept actors (keep[ids[row]] = 1) among rows[0 … n) — or, with `rows`
+ * null, among rows 0 … n−1 — into `out`; returns how many. For the copying wrapper above and
+ * for scans that read a sampled shard's own sources (ShardSnapshot.actorFilter).
  */
-export function pickKept(rows: Uint32Array, n: number, ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
+export function pickKept(rows: Uint32Array | null, n: number, ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
   let m = 0;
-  // if (keep[ids[rows[i]]]) out[m++] = rows[i]
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    out[m] = r;
-    m += keep[ids[r]];
+  // if (keep[ids[row]]) out[m++] = row
+  if (rows === null) {
+    for (let i = 0; i < n; i++) {
+      out[m] = i;
+      m += keep[ids[i]];
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      out[m] = r;
+      m += keep[ids[r]];
+    }
   }
   return m;
-}
-
-/** Writes the rows i of kept actors (keep[ids[i]] = 1) into `out`; returns how many. */
-function keptRows(ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
-  let k = 0;
-  // if (keep[ids[i]]) out[k++] = i
-  for (let i = 0; i < ids.length; i++) {
-    out[k] = i;
-    k += keep[ids[i]];
-  }
-  return k;
 }
 
 // One gather per array type, so each loop stays monomorphic (a shared generic one ran at a

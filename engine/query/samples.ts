@@ -18,7 +18,8 @@ import { compareSampleRows, emptyStats, type SampleRow, type SamplesPartial } fr
 import type { SamplesPlan } from './plan.js';
 import { groupColumnType, type QueryResult } from './result.js';
 import { RowGroupReader, Scratch } from './row-group.js';
-import { sourceInRange, type ShardScanOptions } from './shard-scan.js';
+import type { ShardScanOptions } from './shard-scan.js';
+import { sourceInRange } from './source.js';
 import type { ShardSnapshot } from './source.js';
 
 interface Candidate {

@@ -83,3 +83,9 @@ export interface TableSnapshot {
   /** Releases file handles held for this snapshot. */
   release(): void;
 }
+
+/** Whether a source may hold rows in [fromMs, toMs). */
+export function sourceInRange(s: ScanSource, fromMs: number | null, toMs: number | null): boolean {
+  if (s.rowCount === 0 || Number.isNaN(s.minTimeMs)) return false;
+  return !((fromMs !== null && s.maxTimeMs < fromMs) || (toMs !== null && s.minTimeMs >= toMs));
+}

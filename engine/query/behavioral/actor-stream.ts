@@ -35,7 +35,7 @@ import { keyEncoder, type KeyEncoder } from '../group-keys.js';
 import type { ScanStats } from '../partial.js';
 import { RowGroupReader, Scratch } from '../row-group.js';
 import { pickKept } from '../sample.js';
-import { sourceInRange } from '../shard-scan.js';
+import { sourceInRange } from '../source.js';
 import type { ScanSource, ShardSnapshot } from '../source.js';
 import type { StreamNode } from './plan.js';
 import { Gathered, mergeByActor } from './gathered.js';
@@ -177,7 +177,7 @@ class StreamReader {
       if (keep !== null) {
         // A sample: only the kept actors' rows (their bits untouched).
         rows = this.picked;
-        m = keepAll ? pickKept(sel ?? this.whereScratch.iota, n, ids!, keep, rows) : pickMatchingKept(bits, sel, n, ids!, keep, rows);
+        m = keepAll ? pickKept(sel, n, ids!, keep, rows) : pickMatchingKept(bits, sel, n, ids!, keep, rows);
       } else {
         rows = keepAll ? (sel ?? this.whereScratch.iota) : this.picked;
         m = keepAll ? n : pickMatching(bits, sel, n, this.picked);

@@ -31,7 +31,7 @@ import { emptyPartial, finalize, mergePartials, runQuery, type AggregatePlan, ty
 import type { Partial as PartialResult } from '../partial.js';
 import { createPlan, DEFAULT_LIMITS, type Plan, type QueryLimits } from '../plan.js';
 import { querySample, sampleShards, scaleSampled, type SampledResult } from '../sample.js';
-import { countFromMetadata } from '../shard-scan.js';
+import { countFromMetadata } from '../count-metadata.js';
 import type { ShardSnapshot, TableSnapshot } from '../source.js';
 import { validateQuery } from '../validate.js';
 import { defaultBlockCacheBytes } from './block-cache.js';
