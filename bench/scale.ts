@@ -30,7 +30,7 @@ import { buildPeerReport, peerMarkdown } from './scale/peer-report.js';
 import { runPeers, subsetEngines } from './scale/peer-run.js';
 import { planRun, scaleLabel, subsetChunks, type ChunkPlan, type RunPlan } from './scale/plan.js';
 import { readMemory } from './scale/proc-watch.js';
-import { buildReport, fmtInt, markdownReport, type ScaleEnv } from './scale/report.js';
+import { buildReport, fmtInt, markdownReport, type ScaleEnv, type ScaleReport } from './scale/report.js';
 import { configMismatch, loadState, newState, saveState, type RunState } from './scale/state.js';
 import { compactTable, countRows, current, generateChunks, generators, ingestChunk, runQuery, tableSize, type GeneratedChunk } from './scale/steps.js';
 
@@ -272,6 +272,35 @@ function writeReport(state: RunState, plan: RunPlan, o: Options, failure?: strin
   return md;
 }
 
+/**
+ * The report of a --peers-only run: the subset comparison alone, with Shoal's times at N taken
+ * from the recorded run's report (--shoal-results) when given. Returns the Markdown.
+ */
+function writePeersOnlyReport(state: RunState, o: Options): string {
+  state.harnessPeakRssBytes = Math.max(state.harnessPeakRssBytes, readMemory('self')?.hwmBytes ?? 0);
+  const recorded = o.shoalResults === null ? null : (JSON.parse(readFileSync(o.shoalResults, 'utf8')) as Pick<ScaleReport, 'events' | 'queries' | 'env'>);
+  const shoalEvents = recorded?.events ?? o.config.events;
+  const peers = state.peers === undefined ? null : buildPeerReport(state.peers, subsetEngines(true), o.queries, recorded?.queries ?? [], shoalEvents);
+  const env = environment(state);
+  const source =
+    recorded === null
+      ? `Shoal at ${fmtInt(shoalEvents)} was not run here (no --shoal-results), so that column is empty.`
+      : `Shoal's times at ${fmtInt(shoalEvents)} are those of the recorded run ${relative(REPO, o.shoalResults!)} (measured ${recorded.env.date.slice(0, 10)} on commit(s) ${String(recorded.env.commit).split(' ')[0]}…, not measured again here); the subset's rows, Shoal's included, were measured in this run.`;
+  const notes = [
+    `Peers only (--peers-only): the subset's ${peers?.subsetChunks ?? 0} leading chunk(s) of the ${fmtInt(o.config.events)}-event run were generated again from its plan, byte for byte, and loaded into each engine; the run over all ${fmtInt(o.config.events)} events was not repeated.`,
+    source,
+    ...(state.notes ?? []),
+    `Machine: ${env.cpus} × ${env.cpuModel}, ${env.memGiB} GiB; load average ${env.loadAvg1mStart} at the start, up to ${env.loadAvg1mMax}; commit ${env.commit}.`,
+  ];
+  const complete = peers?.complete === true && o.allQueries;
+  const base = join(o.outDir ?? join(REPO, 'bench', complete ? 'results' : 'out'), `scale-${scaleLabel(o.config.events)}-peers${complete ? '' : '-partial'}`);
+  mkdirSync(join(base, '..'), { recursive: true });
+  writeFileSync(`${base}.json`, JSON.stringify({ mode: 'peers-only', events: o.config.events, shoalResults: o.shoalResults === null ? null : relative(REPO, o.shoalResults), env, notes, peers }, null, 2) + '\n');
+  const md = [`# Scale ${scaleLabel(o.config.events)}: the peer subset`, '', ...notes.map((x) => `- ${x}`), '', peers === null ? 'Nothing loaded yet.' : peerMarkdown(peers)].join('\n');
+  writeFileSync(`${base}.md`, md);
+  return md;
+}
+
 /** Loads the first --peer-events events into the peers and queries them (bench/scale/peer-run.ts). */
 async function peersStep(state: RunState, plan: RunPlan, o: Options): Promise<void> {
   const sub = subsetChunks(plan, o.peerEvents);
@@ -280,7 +309,7 @@ async function peersStep(state: RunState, plan: RunPlan, o: Options): Promise<vo
     log,
     noteStep: (step) => noteStep(state, step),
     save: () => saveState(o.workDir, state),
-    report: () => void writeReport(state, plan, o),
+    report: () => void (o.peersOnly ? writePeersOnlyReport(state, o) : writeReport(state, plan, o)),
     dropCaches: dropPageCache,
     checkDisk: (dir, batch, reserveBytes) => checkDiskSpace(dir, batch, o.config.shuffle, reserveBytes),
   });
@@ -318,6 +347,14 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
+  if (o.peersOnly) {
+    try {
+      await peersStep(state, plan, o);
+    } finally {
+      process.stdout.write(writePeersOnlyReport(state, o));
+    }
+    return;
+  }
   try {
     await settleInterrupted(state, plan, dataDir, o);
     if (!(await ingestAll(state, plan, dataDir, o))) {

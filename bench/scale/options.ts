@@ -28,6 +28,8 @@ export const OPTIONS = {
   'peer-events': { type: 'string', help: 'events of the subset (whole leading chunks) loaded into DuckDB and chDB after Shoal\'s steps (default: min(events, 1e8); 0 = no peers)' },
   'retry-peers': { type: 'boolean', help: 'on resume, load again the subset engines whose load failed and run again the subset queries that failed (otherwise a failure is final)' },
   'shoal-subset': { type: 'boolean', help: 'also ingest the peer subset into a second Shoal table and query it (a like-for-like row)' },
+  'peers-only': { type: 'boolean', help: "only the peer subset: generate and load just its chunks and query them, without Shoal's run over all N events (a run recorded before, or too long to repeat); implies --shoal-subset" },
+  'shoal-results': { type: 'string', help: "with --peers-only: the JSON report of the recorded Shoal run over N events whose times the comparison shows (else that column is empty)" },
   work: { type: 'string', help: 'work directory: data, state.json, chunk files (default: bench/out/scale-<N>)' },
   out: { type: 'string', help: 'directory for the reports (default: bench/results when complete, else bench/out as scale-<N>-partial)' },
   fresh: { type: 'boolean', help: 'delete the work directory first instead of resuming' },
@@ -66,6 +68,10 @@ export interface Options {
   shoalSubset: boolean;
   /** Retry failed subset loads and queries on resume. */
   retryPeers: boolean;
+  /** Only the peer subset (see --peers-only). */
+  peersOnly: boolean;
+  /** With peersOnly: the recorded run's JSON report, whose Shoal times at N are shown. */
+  shoalResults: string | null;
   /** Remarks to keep in the run's report (--note, repeatable). */
   notes: string[];
 }
@@ -121,10 +127,13 @@ export function parseOptions(argv: string[], repo: string): Options | 'help' {
   } catch (err) {
     throw new Error(`--queries: ${err instanceof Error ? err.message : String(err)}`);
   }
+  const peersOnly = values['peers-only'] === true;
+  if (str('shoal-results') !== undefined && !peersOnly) throw new Error('--shoal-results goes with --peers-only');
+  if (peersOnly && peerEvents === 0) throw new Error('--peers-only needs a subset: --peer-events must be at least 1');
   return {
     config,
     fresh: values.fresh === true,
-    workDir: resolve(str('work') ?? join(repo, 'bench', 'out', `scale-${scaleLabel(events)}`)),
+    workDir: resolve(str('work') ?? join(repo, 'bench', 'out', `scale-${scaleLabel(events)}${peersOnly ? '-peers' : ''}`)),
     outDir: str('out') === undefined ? null : resolve(str('out')!),
     hotRuns: Math.max(1, Math.floor(numberOf('hot-runs', str('hot-runs') ?? dflt('hot-runs')))),
     queries,
@@ -135,8 +144,10 @@ export function parseOptions(argv: string[], repo: string): Options | 'help' {
     stopAfterChunks: str('stop-after-chunks') === undefined ? Infinity : numberOf('stop-after-chunks', str('stop-after-chunks')!),
     genWorkers: Math.max(1, Math.floor(str('gen-workers') === undefined ? cpus().length : numberOf('gen-workers', str('gen-workers')!, 1))),
     peerEvents,
-    shoalSubset: values['shoal-subset'] === true,
+    shoalSubset: values['shoal-subset'] === true || peersOnly,
     retryPeers: values['retry-peers'] === true,
+    peersOnly,
+    shoalResults: str('shoal-results') === undefined ? null : resolve(str('shoal-results')!),
     notes: (values.note as string[] | undefined) ?? [],
   };
 }
