@@ -78,6 +78,15 @@ describe('command line', () => {
     const d = parseOptions([], '/repo');
     expect(d !== 'help' && [d.workDir, d.outDir, d.shoalSubset]).toEqual(['/repo/bench/out/scale-2e6', null, false]);
   });
+
+  it('--peers-only brings the Shoal subset and its own work directory; --shoal-results needs it; a subset of 0 is refused', () => {
+    const o = parseOptions(['--events', '1e9', '--peers-only', '--shoal-results', 'bench/results/r.json'], '/repo');
+    expect(o !== 'help' && [o.peersOnly, o.shoalSubset, o.peerEvents, o.workDir, o.shoalResults?.endsWith('/bench/results/r.json')]).toEqual([true, true, 1e8, '/repo/bench/out/scale-1e9-peers', true]);
+    const plain = parseOptions(['--events', '1e9'], '/repo');
+    expect(plain !== 'help' && [plain.peersOnly, plain.shoalResults]).toEqual([false, null]);
+    expect(() => parseOptions(['--shoal-results', 'r.json'], '/repo')).toThrow(/--shoal-results goes with --peers-only/);
+    expect(() => parseOptions(['--peers-only', '--peer-events', '0'], '/repo')).toThrow(/--peers-only needs a subset/);
+  });
 });
 
 describe('peerStateFor', () => {
