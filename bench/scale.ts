@@ -272,13 +272,26 @@ function writeReport(state: RunState, plan: RunPlan, o: Options, failure?: strin
   return md;
 }
 
+/** A scale run's JSON report (--shoal-results), or an Error naming the file when it is not one. */
+function readShoalResults(file: string): Pick<ScaleReport, 'events' | 'queries' | 'env'> {
+  const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<ScaleReport>;
+  if (typeof r.events !== 'number' || !Array.isArray(r.queries) || r.env === undefined) throw new Error(`--shoal-results ${relative(REPO, file)}: not the JSON report of a scale run (events, queries, env)`);
+  return r as Pick<ScaleReport, 'events' | 'queries' | 'env'>;
+}
+
+/** The commits the steps ran on, with how many steps each (the full list is in ScaleEnv.commit). */
+function codeSummary(state: RunState): string {
+  const code = Object.entries(state.code ?? {});
+  return code.length === 0 ? provenance() : code.map(([c, steps]) => `${c} (${steps.length} step${steps.length === 1 ? '' : 's'})`).join(', ');
+}
+
 /**
  * The report of a --peers-only run: the subset comparison alone, with Shoal's times at N taken
  * from the recorded run's report (--shoal-results) when given. Returns the Markdown.
  */
 function writePeersOnlyReport(state: RunState, o: Options): string {
   state.harnessPeakRssBytes = Math.max(state.harnessPeakRssBytes, readMemory('self')?.hwmBytes ?? 0);
-  const recorded = o.shoalResults === null ? null : (JSON.parse(readFileSync(o.shoalResults, 'utf8')) as Pick<ScaleReport, 'events' | 'queries' | 'env'>);
+  const recorded = o.shoalResults === null ? null : readShoalResults(o.shoalResults);
   const shoalEvents = recorded?.events ?? o.config.events;
   const peers = state.peers === undefined ? null : buildPeerReport(state.peers, subsetEngines(true), o.queries, recorded?.queries ?? [], shoalEvents);
   const env = environment(state);
@@ -290,7 +303,7 @@ function writePeersOnlyReport(state: RunState, o: Options): string {
     `Peers only (--peers-only): the subset's ${peers?.subsetChunks ?? 0} leading chunk(s) of the ${fmtInt(o.config.events)}-event run were generated again from its plan, byte for byte, and loaded into each engine; the run over all ${fmtInt(o.config.events)} events was not repeated.`,
     source,
     ...(state.notes ?? []),
-    `Machine: ${env.cpus} × ${env.cpuModel}, ${env.memGiB} GiB; load average ${env.loadAvg1mStart} at the start, up to ${env.loadAvg1mMax}; commit ${env.commit}.`,
+    `Machine: ${env.cpus} × ${env.cpuModel}, ${env.memGiB} GiB; load average ${env.loadAvg1mStart} at the start, up to ${env.loadAvg1mMax}; code: ${codeSummary(state)} (each step's commit: env.commit in the JSON).`,
   ];
   const complete = peers?.complete === true && o.allQueries;
   const base = join(o.outDir ?? join(REPO, 'bench', complete ? 'results' : 'out'), `scale-${scaleLabel(o.config.events)}-peers${complete ? '' : '-partial'}`);
@@ -348,6 +361,7 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
 
   if (o.peersOnly) {
+    if (o.shoalResults !== null) readShoalResults(o.shoalResults); // fail before hours of loading
     try {
       await peersStep(state, plan, o);
     } finally {

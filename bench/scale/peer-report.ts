@@ -156,7 +156,8 @@ export function buildPeerReport(peers: PeerRunState, engines: SubsetEngine[], qu
 
 const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
 const ms = (v: number | null): string => (v === null ? '—' : fmtMs(v));
-const timeCell = (r: EngineQueryResult | undefined, which: 'coldMs' | 'hotMs'): string => (r === undefined ? '—' : r.error !== null ? (which === 'hotMs' ? `error: ${r.error}`.replace(/\|/g, '\\|').slice(0, 120) : '—') : ms(r[which]));
+const timeCell = (r: EngineQueryResult | undefined, which: 'coldMs' | 'hotMs'): string =>
+  r === undefined ? '—' : r.error === 'not run' ? 'not run' : r.error !== null ? (which === 'hotMs' ? `error: ${r.error}`.replace(/\|/g, '\\|').slice(0, 120) : '—') : ms(r[which]);
 const ratioCell = (x: number | null): string => (x === null ? '—' : `${x.toFixed(2)}x`);
 
 /** "Shoal at N vs DuckDB/chDB at M": the sizes, the loads, then the query table with ratios. */

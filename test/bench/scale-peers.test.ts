@@ -179,6 +179,10 @@ describe('buildPeerReport', () => {
     expect(md).toContain('Shoal at 2,000 hot');
     expect(md).toContain('0.50x (DuckDB)');
     expect(md).toContain('Sampled queries have no counterpart');
+    // No Shoal results at N (--peers-only without --shoal-results): "not run", not an error.
+    const alone = peerMarkdown(buildPeerReport(state(), subsetEngines(true), queries, [], 4000));
+    expect(alone).toMatch(/\| count_by_event \| not run \|/);
+    expect(alone).not.toContain('error: not run');
     const same = peerMarkdown(buildPeerReport(state(), subsetEngines(false), queries, shoal, 2000));
     expect(same).toContain('Same size here');
     expect(same).not.toContain('Shoal at 2,000 cold');
