@@ -12,6 +12,9 @@
  * and CPU of every child are sampled. Then the first --peer-events events (whole chunks,
  * generated again) are loaded into DuckDB and chDB (and Shoal again with --shoal-subset) and the
  * same queries run there (bench/scale/peer-run.ts), for "Shoal at N vs DuckDB/chDB at M".
+ * `--peers-only` runs just that part, with Shoal on the subset, and takes Shoal's times at N from
+ * a recorded run's report (`--shoal-results FILE`): reports scale-<N>-peers.{json,md}, work
+ * directory bench/out/scale-<N>-peers/.
  *
  * Resumable: WORK (default bench/out/scale-<N>/) holds the Shoal data directory, the subset's
  * stores (subset/) and state.json; running the same command again continues after the last
