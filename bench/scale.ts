@@ -266,20 +266,30 @@ function writeReport(state: RunState, plan: RunPlan, o: Options, failure?: strin
     report.peers = buildPeerReport(state.peers, subsetEngines(o.shoalSubset), o.queries, report.queries, o.config.events);
   }
   const complete = report.complete && o.allQueries && (o.peerEvents === 0 || report.peers?.complete === true);
-  const name = `scale-${scaleLabel(o.config.events)}${complete ? '' : '-partial'}`;
+  const md = markdownReport(report) + (report.peers === undefined ? '' : `\n${peerMarkdown(report.peers)}`);
+  return saveReport(o, '', complete, report, md);
+}
+
+/**
+ * Writes a report as scale-<N><suffix>.{json,md}: to --out, else bench/results when complete
+ * and bench/out (with -partial) when not. Returns the Markdown.
+ */
+function saveReport(o: Options, suffix: string, complete: boolean, json: unknown, md: string): string {
+  const name = `scale-${scaleLabel(o.config.events)}${suffix}${complete ? '' : '-partial'}`;
   const base = join(o.outDir ?? join(REPO, 'bench', complete ? 'results' : 'out'), name);
   mkdirSync(join(base, '..'), { recursive: true });
-  writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
-  const md = markdownReport(report) + (report.peers === undefined ? '' : `\n${peerMarkdown(report.peers)}`);
+  writeFileSync(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
   writeFileSync(`${base}.md`, md);
   return md;
 }
 
 /** A scale run's JSON report (--shoal-results), or an Error naming the file when it is not one. */
-function readShoalResults(file: string): Pick<ScaleReport, 'events' | 'queries' | 'env'> {
+type RecordedRun = Pick<ScaleReport, 'events' | 'queries' | 'env'>;
+
+function readShoalResults(file: string): RecordedRun {
   const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<ScaleReport>;
   if (typeof r.events !== 'number' || !Array.isArray(r.queries) || r.env === undefined) throw new Error(`--shoal-results ${relative(REPO, file)}: not the JSON report of a scale run (events, queries, env)`);
-  return r as Pick<ScaleReport, 'events' | 'queries' | 'env'>;
+  return r as RecordedRun;
 }
 
 /** The commits the steps ran on, with how many steps each (the full list is in ScaleEnv.commit). */
@@ -292,9 +302,8 @@ function codeSummary(state: RunState): string {
  * The report of a --peers-only run: the subset comparison alone, with Shoal's times at N taken
  * from the recorded run's report (--shoal-results) when given. Returns the Markdown.
  */
-function writePeersOnlyReport(state: RunState, o: Options): string {
+function writePeersOnlyReport(state: RunState, o: Options, recorded: RecordedRun | null): string {
   state.harnessPeakRssBytes = Math.max(state.harnessPeakRssBytes, readMemory('self')?.hwmBytes ?? 0);
-  const recorded = o.shoalResults === null ? null : readShoalResults(o.shoalResults);
   const shoalEvents = recorded?.events ?? o.config.events;
   const peers = state.peers === undefined ? null : buildPeerReport(state.peers, subsetEngines(true), o.queries, recorded?.queries ?? [], shoalEvents);
   const env = environment(state);
@@ -308,24 +317,20 @@ function writePeersOnlyReport(state: RunState, o: Options): string {
     ...(state.notes ?? []),
     `Machine: ${env.cpus} × ${env.cpuModel}, ${env.memGiB} GiB; load average ${env.loadAvg1mStart} at the start, up to ${env.loadAvg1mMax}; code: ${codeSummary(state)} (each step's commit: env.commit in the JSON).`,
   ];
-  const complete = peers?.complete === true && o.allQueries;
-  const base = join(o.outDir ?? join(REPO, 'bench', complete ? 'results' : 'out'), `scale-${scaleLabel(o.config.events)}-peers${complete ? '' : '-partial'}`);
-  mkdirSync(join(base, '..'), { recursive: true });
-  writeFileSync(`${base}.json`, JSON.stringify({ mode: 'peers-only', events: o.config.events, shoalResults: o.shoalResults === null ? null : relative(REPO, o.shoalResults), env, notes, peers }, null, 2) + '\n');
+  const json = { mode: 'peers-only', events: o.config.events, shoalResults: o.shoalResults === null ? null : relative(REPO, o.shoalResults), env, notes, peers };
   const md = [`# Scale ${scaleLabel(o.config.events)}: the peer subset`, '', ...notes.map((x) => `- ${x}`), '', peers === null ? 'Nothing loaded yet.' : peerMarkdown(peers)].join('\n');
-  writeFileSync(`${base}.md`, md);
-  return md;
+  return saveReport(o, '-peers', peers?.complete === true && o.allQueries, json, md);
 }
 
 /** Loads the first --peer-events events into the peers and queries them (bench/scale/peer-run.ts). */
-async function peersStep(state: RunState, plan: RunPlan, o: Options): Promise<void> {
+async function peersStep(state: RunState, plan: RunPlan, o: Options, report = (): unknown => writeReport(state, plan, o)): Promise<void> {
   const sub = subsetChunks(plan, o.peerEvents);
   if (sub.events !== o.peerEvents) log(`peer subset: ${fmtInt(o.peerEvents)} events asked, ${fmtInt(sub.events)} taken (whole chunks of ${fmtInt(o.config.chunkEvents)})`);
   await runPeers(state, plan, sub, join(o.workDir, 'subset'), o, {
     log,
     noteStep: (step) => noteStep(state, step),
     save: () => saveState(o.workDir, state),
-    report: () => void (o.peersOnly ? writePeersOnlyReport(state, o) : writeReport(state, plan, o)),
+    report: () => void report(),
     dropCaches: dropPageCache,
     checkDisk: (dir, batch, reserveBytes) => checkDiskSpace(dir, batch, o.config.shuffle, reserveBytes),
   });
@@ -364,11 +369,12 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
 
   if (o.peersOnly) {
-    if (o.shoalResults !== null) readShoalResults(o.shoalResults); // fail before hours of loading
+    const recorded = o.shoalResults === null ? null : readShoalResults(o.shoalResults); // read once, before hours of loading
+    const report = (): string => writePeersOnlyReport(state, o, recorded);
     try {
-      await peersStep(state, plan, o);
+      await peersStep(state, plan, o, report);
     } finally {
-      process.stdout.write(writePeersOnlyReport(state, o));
+      process.stdout.write(report());
     }
     return;
   }
