@@ -7,10 +7,30 @@
  * arrays never being rewritten (a column vector is an immutable snapshot); an array that is not
  * seen again (no block cache, the in-memory tail) costs one counting pass, as counting would.
  *
+ * `reused` tells a caller whose own pass is cheaper than deriving such per-block data (counting
+ * one code against histogramming every code; binning only the selected rows) to derive it only
+ * from an array's second use: the first query over cold blocks, and every query when nothing
+ * caches blocks, then pays only for what it reads.
+ *
  * Threading: per thread (module state); the caches hold no more than their arrays' lifetimes.
  */
 
 const singles = new WeakMap<Uint32Array, Int32Array>();
+const seen = new WeakSet<object>();
+
+/** True from the second call on the same array (by identity): per-block data derived from it will be used again. */
+export function reused(values: object): boolean {
+  if (seen.has(values)) return true;
+  seen.add(values);
+  return false;
+}
+
+/** The cached per-code counts of `codes` when derived already, or, from its second use on, derived now; else null. */
+export function codeCountsIfReused(codes: Uint32Array, dictLength: number): Int32Array | null {
+  const counts = singles.get(codes);
+  if (counts !== undefined && counts.length >= dictLength) return counts;
+  return reused(codes) ? codeCounts(codes, dictLength) : null;
+}
 const pairs = new WeakMap<Uint32Array, WeakMap<Uint32Array, Int32Array>>();
 
 /** Most pair cells per row of the block (a pair table larger than this is not worth keeping). */

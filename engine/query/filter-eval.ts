@@ -12,7 +12,7 @@
  * Threading: one evaluator per shard scan (it owns the caches and scratch buffers).
  */
 import type { ColumnVector, Scalar } from '../types.js';
-import { codeCounts } from './code-histograms.js';
+import { codeCountsIfReused } from './code-histograms.js';
 import { ALL, NONE, matchActor, matchValue, storedForm, zoneVerdict } from './filter-zone.js';
 import type { FilterNode } from './query-types.js';
 import type { RowGroupReader, Scratch } from './row-group.js';
@@ -303,9 +303,9 @@ export class FilterEvaluator {
         const { codes, validity } = vec;
         if (validity === null) {
           if (hits === vec.dict.length) return n;
-          if (codes.length === n) {
-            // the whole block: its per-code row counts (computed once per decoded block)
-            const counts = codeCounts(codes, vec.dict.length);
+          // the whole block, seen before: its per-code row counts (derived once per decoded block)
+          const counts = codes.length === n ? codeCountsIfReused(codes, vec.dict.length) : null;
+          if (counts !== null) {
             if (code >= 0) return counts[code];
             let k = 0;
             for (let c = 0; c < vec.dict.length; c++) k += table[c] * counts[c];

@@ -13,6 +13,7 @@
 import type { Accumulator, Batch } from './accumulators.js';
 import type { MeasureState } from './measure-state.js';
 import type { MeasureNode } from './plan.js';
+import { reused } from './code-histograms.js';
 import { growF64, isValidRow } from './row-group.js';
 import { createSketch, mergeSketch, sketchAdd, sketchBin, type SketchState } from './sketch.js';
 
@@ -186,9 +187,9 @@ export class SketchAcc implements Accumulator {
     let keep: Uint8Array = this.keep;
     let sideAt: Int32Array = this.sideAt;
     let sides: number;
-    if (n > 0 && v.length >= 1024 && n >= v.length >> 3) {
-      // A block's bins are cached; for the whole block (rows ascending from 0 to its end)
-      // they are used as they are.
+    if (n > 0 && v.length >= 1024 && n >= v.length >> 3 && (blockBins.has(v) || reused(v))) {
+      // A block's bins are cached from its second use (the first bins only the rows it reads);
+      // for the whole block (rows ascending from 0 to its end) they are used as they are.
       const block = binsOfBlock(v);
       if (n === v.length && rows[0] === 0 && rows[n - 1] === n - 1) {
         ({ bins, keep, sideAt, sides } = block);

@@ -46,7 +46,7 @@ async function checkSeed(seed: number): Promise<void> {
   const engine = await runQuery(snapshot, q);
   const diff = diffResults(engine, refQuery(t, q));
   if (diff !== null) throw new Error(`${label}\n${diff}`);
-  // again: per-block code counts (and code-pair counts) now come from the first run's caches
+  // again: per-block code counts are derived on a block's second use, code-pair counts now come from the first run's caches
   expect((await runQuery(snapshot, q)).rows, `${label} (second run)`).toEqual(engine.rows);
   const general = await runQuery(snapshot, { ...q, measures: [...(q.measures as string[]), 'sum(n1)'] });
   const width = q.groupBy === undefined ? 0 : 1;

@@ -80,3 +80,30 @@ describe('percentile accumulator', () => {
     );
   });
 });
+
+describe('percentile accumulator over a reused block', () => {
+  it('gives the same sketches on the first use of a block (rows binned), the second (bins derived) and later (bins cached)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1024, max: 3000 }), fc.integer(), (n, seed) => {
+        let s = seed | 0;
+        const rand = (): number => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 0) / 2 ** 32;
+        const pool = [0, -2, NaN, Infinity, 1e300];
+        const values = Float64Array.from({ length: n }, () => (rand() < 0.05 ? pool[Math.floor(rand() * pool.length)] : rand() * 1000));
+        const vec = { type: 'number', values, validity: null };
+        const r = { column: () => vec } as unknown as RowGroupReader;
+        const acc = new SketchAcc(node, undefined);
+        const want = createSketch();
+        // whole block, a dense selection, the whole block again, then a sparse one (binned row by row)
+        for (const keep of [1, 0.6, 1, 0.05]) {
+          const rows = Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter(() => keep === 1 || rand() < keep));
+          acc.grow(1);
+          acc.update({ r, rows, n: rows.length, gids: null });
+          for (const row of rows) sketchAdd(want, values[row]);
+          const state = acc.state(1) as Extract<MeasureState, { kind: 'sketch' }>;
+          expect(content(state.sketches[0])).toEqual(content(want));
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
