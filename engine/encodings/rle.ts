@@ -103,15 +103,38 @@ function encodeRuns(values: Values, kind: PhysicalKind, p: Plan): Uint8Array {
 /** Writes each run value `lengths[k]` times; throws unless the runs cover exactly rowCount rows. */
 function expand(runValues: Float64Array | Uint32Array, lengths: Uint32Array, r: number, out: Values, rowCount: number): void {
   let pos = 0;
-  for (let k = 0; k < r; k++) {
+  let k = 0;
+  // While 8 rows fit, a run first writes 8 copies whatever its length (the next runs overwrite
+  // the excess, they cover every later row), so short runs, the common case, take no branch on
+  // their length; longer runs write the rest after.
+  for (const safe = rowCount - 8; k < r && pos <= safe; k++) {
+    const v = runValues[k];
+    const len = lengths[k];
+    out[pos] = v;
+    out[pos + 1] = v;
+    out[pos + 2] = v;
+    out[pos + 3] = v;
+    out[pos + 4] = v;
+    out[pos + 5] = v;
+    out[pos + 6] = v;
+    out[pos + 7] = v;
+    if (len > 8) {
+      const end = pos + len;
+      if (end > rowCount) break;
+      if (len > 64) out.fill(v, pos + 8, end);
+      else for (let i = pos + 8; i < end; i++) out[i] = v;
+    }
+    pos += len;
+  }
+  // The last rows, run by run within bounds.
+  for (; k < r; k++) {
     const end = pos + lengths[k];
     if (end > rowCount) break;
     const v = runValues[k];
-    // out.fill(v, pos, end), with a plain loop for short runs where the call costs more
-    if (end - pos > 16) out.fill(v, pos, end);
-    else for (let i = pos; i < end; i++) out[i] = v;
+    for (let i = pos; i < end; i++) out[i] = v;
     pos = end;
   }
+  if (k < r) throw new Error(`${NAME}: runs cover more than ${rowCount} rows`);
   if (pos !== rowCount) throw new Error(`${NAME}: runs cover ${pos} rows, expected ${rowCount}`);
 }
 

@@ -189,6 +189,15 @@ describe('errors a reader sees', () => {
   it('rle runs that do not cover the row count throw', () => {
     const bytes = enc(ids.rle).encode(new Uint32Array([1, 1, 2, 2, 2]), 'u32');
     expect(() => decodeBlock(ids.rle, bytes, 'u32', 6)).toThrow(/rle/);
+    // long blocks: short and long runs, one row more or fewer than they cover, as u32 and f64
+    const long = Uint32Array.from({ length: 1000 }, (_, i) => Math.floor(Math.sqrt(i * 7)) + (i > 900 ? i : 0));
+    for (const kind of ['u32', 'f64'] as const) {
+      const values = kind === 'u32' ? long : Float64Array.from(long);
+      const encoded = enc(ids.rle).encode(values, kind);
+      expect(Array.from(decodeBlock(ids.rle, encoded, kind, 1000))).toEqual(Array.from(long));
+      expect(() => decodeBlock(ids.rle, encoded, kind, 999)).toThrow(/runs cover/);
+      expect(() => decodeBlock(ids.rle, encoded, kind, 1001)).toThrow(/runs cover/);
+    }
   });
 
   it('an out array of the wrong type or too short throws', () => {
