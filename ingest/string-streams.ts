@@ -4,7 +4,7 @@
  * or hashing one. Parsers reach a code two ways:
  *  - from bytes (`codeOfBytes`, the NDJSON fast path): an open-addressing table keyed by a hash
  *    the scanner computes while it looks for the closing quote, confirmed by comparing the bytes
- *    with a copy kept in an arena; only a miss decodes the bytes;
+ *    with a copy kept in its table slot (short strings) or an arena; only a miss decodes the bytes;
  *  - from a string (`codeOfString`, every other parser): a Map lookup.
  * Both land in the same `strings` array, so a value has one code whichever way it came.
  *
@@ -21,6 +21,10 @@
 export const MAX_STREAM_DICT_ENTRIES = 1 << 20;
 /** Longer values are coded through their string only (their bytes are not kept). */
 const BYTES_MAX = 64;
+/** Ints per byte-table slot (a power of two), and the bytes a slot holds itself after its 4 header ints. */
+const SLOT_SHIFT = 3;
+const SLOT = 1 << SLOT_SHIFT;
+const INLINE_BYTES = 4 * (SLOT - 4);
 
 export interface Added {
   dict: string[];
@@ -41,10 +45,14 @@ export class StringStream {
   private sent = 0;
   private resetPending = false;
   /**
-   * Byte table, open addressing, 4 ints per slot: hash, code + 1 (0: empty), start of the bytes
-   * in the arena, their length. A hit reads one slot and the bytes, nothing per code.
+   * Byte table, open addressing, SLOT ints (32 bytes) per slot: hash, code + 1 (0: empty),
+   * start of the bytes in the arena, their length, then the bytes themselves when at most
+   * INLINE_BYTES (in `slotBytes`, a view of the same memory). A hit on a short string (most
+   * values: ids, names, codes) reads one slot and nothing else, one cache line in a table that
+   * outgrows the caches for columns like a user or session id.
    */
-  private slots = new Int32Array(4 * 64);
+  private slots = new Int32Array(SLOT * 64);
+  private slotBytes = new Uint8Array(this.slots.buffer);
   private used = 0;
   private arena = new Uint8Array(1024);
   private arenaLen = 0;
@@ -58,7 +66,8 @@ export class StringStream {
     this.index = null;
     this.sent = 0;
     this.resetPending = true;
-    this.slots = new Int32Array(4 * 64);
+    this.slots = new Int32Array(SLOT * 64);
+    this.slotBytes = new Uint8Array(this.slots.buffer);
     this.used = 0;
     this.arenaLen = 0;
   }
@@ -82,18 +91,24 @@ export class StringStream {
   codeOfBytes(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
     if (len > BYTES_MAX) return this.codeOfString(decode(buf, start, len, ascii));
     const slots = this.slots;
-    const mask = (slots.length >> 2) - 1;
+    const mask = (slots.length >> SLOT_SHIFT) - 1;
     let i = mix(hash) & mask;
     for (;;) {
-      const at = i << 2;
+      const at = i << SLOT_SHIFT;
       const code1 = slots[at + 1];
       if (code1 === 0) break;
       if (slots[at] === hash && slots[at + 3] === len) {
-        // Equivalent to: the arena bytes at slots[at + 2] equal buf[start, start + len)
-        const arena = this.arena;
-        const from = slots[at + 2];
+        // Equivalent to: the kept bytes (in the slot, or in the arena at slots[at + 2]) equal buf[start, start + len)
         let j = 0;
-        while (j < len && arena[from + j] === buf[start + j]) j++;
+        if (len <= INLINE_BYTES) {
+          const kept = this.slotBytes;
+          const from = (at + 4) << 2;
+          while (j < len && kept[from + j] === buf[start + j]) j++;
+        } else {
+          const arena = this.arena;
+          const from = slots[at + 2];
+          while (j < len && arena[from + j] === buf[start + j]) j++;
+        }
         if (j === len) return code1 - 1;
       }
       i = (i + 1) & mask;
@@ -118,33 +133,41 @@ export class StringStream {
 
   /** Puts the bytes of `code` in table slot `slot` (found empty by the caller). */
   private keepBytes(slot: number, hash: number, code: number, buf: Uint8Array, start: number, len: number): void {
-    if (this.arenaLen + len > this.arena.length) {
-      const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaLen + len));
-      arena.set(this.arena.subarray(0, this.arenaLen));
-      this.arena = arena;
+    const at = slot << SLOT_SHIFT;
+    let from = -1;
+    if (len <= INLINE_BYTES) {
+      const kept = this.slotBytes;
+      const to = (at + 4) << 2;
+      for (let j = 0; j < len; j++) kept[to + j] = buf[start + j];
+    } else {
+      if (this.arenaLen + len > this.arena.length) {
+        const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaLen + len));
+        arena.set(this.arena.subarray(0, this.arenaLen));
+        this.arena = arena;
+      }
+      from = this.arenaLen;
+      for (let j = 0; j < len; j++) this.arena[from + j] = buf[start + j];
+      this.arenaLen += len;
     }
-    const from = this.arenaLen;
-    for (let j = 0; j < len; j++) this.arena[from + j] = buf[start + j];
-    this.arenaLen += len;
-    const at = slot << 2;
     this.slots[at] = hash;
     this.slots[at + 1] = code + 1;
     this.slots[at + 2] = from;
     this.slots[at + 3] = len;
-    if (++this.used * 2 > this.slots.length >> 2) this.rehash();
+    if (++this.used * 2 > this.slots.length >> SLOT_SHIFT) this.rehash();
   }
 
   private rehash(): void {
     const old = this.slots;
     const slots = new Int32Array(old.length * 2);
-    const mask = (slots.length >> 2) - 1;
-    for (let at = 0; at < old.length; at += 4) {
+    const mask = (slots.length >> SLOT_SHIFT) - 1;
+    for (let at = 0; at < old.length; at += SLOT) {
       if (old[at + 1] === 0) continue;
       let i = mix(old[at]) & mask;
-      while (slots[(i << 2) + 1] !== 0) i = (i + 1) & mask;
-      slots.set(old.subarray(at, at + 4), i << 2);
+      while (slots[(i << SLOT_SHIFT) + 1] !== 0) i = (i + 1) & mask;
+      slots.set(old.subarray(at, at + SLOT), i << SLOT_SHIFT);
     }
     this.slots = slots;
+    this.slotBytes = new Uint8Array(slots.buffer);
   }
 }
 
