@@ -1,0 +1,62 @@
+/**
+ * A stream dictionary coded from bytes (the NDJSON fast path) gives every distinct string one
+ * code and returns it for every later occurrence, whichever way the string arrives (bytes or
+ * string): for short strings kept in the hash slot, longer ones kept in the arena, ones too
+ * long to keep, non-ASCII ones, across table growth, and when every hash collides.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { StringStream } from '../../ingest/string-streams.js';
+
+/** The scanner's hash of a string's bytes. */
+function hashOf(bytes: Uint8Array): number {
+  let h = 0;
+  for (const c of bytes) h = (Math.imul(h, 31) + c) | 0;
+  return h;
+}
+
+const word = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.string({ minLength: 14, maxLength: 80 }),
+  fc.constantFrom('', 'a', 'é', 'exactly16bytes!!', 'seventeen bytes!!', 'x'.repeat(64), 'x'.repeat(65)),
+);
+
+describe('stream dictionary coded from bytes', () => {
+  it('one code per distinct string, the same for every occurrence, as bytes or as a string', () => {
+    fc.assert(
+      fc.property(fc.array(word, { maxLength: 400 }), fc.boolean(), fc.integer({ min: 0, max: 3 }), (words, collide, pad) => {
+        const stream = new StringStream(1 << 20);
+        const seen = new Map<string, number>();
+        for (const [i, w] of words.entries()) {
+          const raw = Buffer.from(w, 'utf8');
+          // the string sits at an offset inside a larger buffer, as in a chunk of input
+          const buf = Buffer.concat([Buffer.alloc(pad, 0x20), raw, Buffer.from('",')]);
+          const ascii = raw.every((c) => c < 0x80);
+          const code = i % 5 === 4 ? stream.codeOfString(w) : stream.codeOfBytes(buf, pad, raw.length, collide ? 7 : hashOf(raw), ascii);
+          const before = seen.get(w);
+          if (before === undefined) {
+            expect(seen.has(w)).toBe(false);
+            expect([...seen.values()]).not.toContain(code);
+            seen.set(w, code);
+          } else expect(code, JSON.stringify(w)).toBe(before);
+          expect(stream.strings[code]).toBe(w);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps codes through growth of the table with thousands of id-like strings', () => {
+    const stream = new StringStream(1 << 20);
+    const ids = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? `user-${i}-with-a-longer-name` : `u${i}`));
+    const first = ids.map((s) => {
+      const b = Buffer.from(s);
+      return stream.codeOfBytes(b, 0, b.length, hashOf(b), true);
+    });
+    expect(new Set(first).size).toBe(ids.length);
+    ids.forEach((s, i) => {
+      const b = Buffer.from(s);
+      expect(stream.codeOfBytes(b, 0, b.length, hashOf(b), true)).toBe(first[i]);
+    });
+  });
+});
