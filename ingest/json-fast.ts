@@ -29,6 +29,8 @@ interface LayoutEntry {
   key: Uint8Array;
   /** The key's raw bytes followed by `":`, as compact JSON writes it. */
   lit: Uint8Array;
+  /** `lit` as little-endian 32-bit words: the whole ones, then the last four bytes (null when shorter). */
+  litWords: Int32Array | null;
   /** Flattened column name. */
   flat: string;
   /** The enclosing object's entry; null at the top level. */
@@ -53,7 +55,7 @@ const AFTER_VALUE = 1;
 const MAX_LAYOUT_ENTRIES = 4096;
 
 function rootEntry(): LayoutEntry {
-  return { key: new Uint8Array(0), lit: new Uint8Array(0), flat: '', parent: null, role: 0, up: null, children: [], next: null, ok: true, col: null, colOf: 0 };
+  return { key: new Uint8Array(0), lit: new Uint8Array(0), litWords: null, flat: '', parent: null, role: 0, up: null, children: [], next: null, ok: true, col: null, colOf: 0 };
 }
 
 export class FastJsonScanner {
@@ -69,6 +71,9 @@ export class FastJsonScanner {
   /** Of the last scanned string: the hash of its bytes, and whether they are all ASCII. */
   private hash = 0;
   private ascii = true;
+  /** A view of the buffer being scanned, for reading 4 bytes at a time. */
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private viewOf: Buffer | null = null;
 
   constructor(
     private readonly actorColumn: string,
@@ -84,6 +89,11 @@ export class FastJsonScanner {
     let i = skipWs(buf, start, end);
     if (i >= end || buf[i] !== 0x7b) return false;
     i++;
+    if (this.viewOf !== buf) {
+      this.viewOf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const view = this.view;
     if (this.entries > MAX_LAYOUT_ENTRIES) {
       this.root = rootEntry();
       this.entries = 0;
@@ -115,7 +125,7 @@ export class FastJsonScanner {
       const ks = i + 1;
       let k: number;
       let entry = node.next;
-      if (entry !== null && entry.parent === parent && bytesAt(entry.lit, buf, ks, end)) {
+      if (entry !== null && entry.parent === parent && litAt(entry, view, buf, ks, end)) {
         // The key seen last after this one, written compactly: `key":` matched at once.
         node = entry;
         i = ks + entry.lit.length;
@@ -203,13 +213,28 @@ export class FastJsonScanner {
 
   /**
    * Finds the end of a string body from `s` (after the opening quote): this.pos after the closing
-   * quote, this.hash and this.ascii of the bytes; false on escapes or control characters.
+   * quote, this.hash (a hash of the bytes alone) and this.ascii of the bytes; false on escapes or
+   * control characters.
    */
   private string(buf: Buffer, s: number, end: number): boolean {
     let k = s;
     let hash = 0;
     let high = 0;
     let c = 0;
+    // Four bytes at a time while none is a quote, a backslash or a control character (a word is
+    // such a run only when all four bytes are the string's, so the hash depends on the string's
+    // bytes alone, wherever it sits); then byte by byte.
+    const view = this.view;
+    for (const last = Math.min(end, view.byteLength) - 4; k <= last; k += 4) {
+      const w = view.getInt32(k, true);
+      const q = w ^ 0x22222222;
+      const bs = w ^ 0x5c5c5c5c;
+      // some byte of q or bs is zero, or some byte of w is below 0x20
+      if ((((q - 0x01010101) & ~q) | ((bs - 0x01010101) & ~bs) | ((w - 0x20202020) & ~w)) & 0x80808080) break;
+      hash = Math.imul(hash ^ w, 0x9e3779b1);
+      high |= w;
+    }
+    high = (high | (high >>> 8) | (high >>> 16) | (high >>> 24)) & 0xff;
     // Equivalent to: find the closing quote, refusing backslashes and control characters.
     while (k < end && (c = buf[k]) !== 0x22) {
       if (c === 0x5c || c < 0x20) return false;
@@ -264,7 +289,14 @@ export class FastJsonScanner {
     lit.set(key);
     lit[key.length] = 0x22;
     lit[key.length + 1] = 0x3a;
-    const entry: LayoutEntry = { key, lit, flat, parent, role, up: node, children: [], next: null, ok, col: null, colOf: 0 };
+    let litWords: Int32Array | null = null;
+    if (lit.length >= 4) {
+      const v = new DataView(lit.buffer);
+      litWords = new Int32Array((lit.length >> 2) + 1);
+      for (let j = 0; j + 4 <= lit.length; j += 4) litWords[j >> 2] = v.getInt32(j, true);
+      litWords[litWords.length - 1] = v.getInt32(lit.length - 4, true);
+    }
+    const entry: LayoutEntry = { key, lit, litWords, flat, parent, role, up: node, children: [], next: null, ok, col: null, colOf: 0 };
     node.children.push(entry);
     node.next = entry;
     this.entries++;
@@ -294,12 +326,20 @@ function skipWs(buf: Buffer, i: number, end: number): number {
   return i;
 }
 
-/** True when buf holds `bytes` at `start` (and more bytes after them). */
-function bytesAt(bytes: Uint8Array, buf: Buffer, start: number, end: number): boolean {
+/** True when buf (seen through `view`) holds the entry's `lit` at `start` (and more bytes after it). */
+function litAt(entry: LayoutEntry, view: DataView<ArrayBufferLike>, buf: Buffer, start: number, end: number): boolean {
+  const bytes = entry.lit;
   const len = bytes.length;
   if (start + len >= end) return false;
-  for (let j = 0; j < len; j++) if (bytes[j] !== buf[start + j]) return false;
-  return true;
+  const words = entry.litWords;
+  if (words === null) {
+    for (let j = 0; j < len; j++) if (bytes[j] !== buf[start + j]) return false;
+    return true;
+  }
+  // Equivalent to comparing byte by byte: whole words, then the last four bytes (overlapping)
+  let j = 0;
+  for (; j + 4 <= len; j += 4) if (view.getInt32(start + j, true) !== words[j >> 2]) return false;
+  return j === len || view.getInt32(start + len - 4, true) === words[words.length - 1];
 }
 
 /** True when buf holds exactly `key` at `start`, followed by the closing quote. */

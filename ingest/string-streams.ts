@@ -86,7 +86,7 @@ export class StringStream {
 
   /**
    * The code of the string in buf[start, start + len) (no escapes), adding it when new. `hash`
-   * is `h = imul(h, 31) + byte | 0` over the bytes; `ascii` says every byte is below 0x80.
+   * is any hash of the bytes alone (the scanner's, json-fast.ts); `ascii` says every byte is below 0x80.
    */
   codeOfBytes(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
     if (len > BYTES_MAX) return this.codeOfString(decode(buf, start, len, ascii));

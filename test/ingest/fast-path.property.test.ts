@@ -10,6 +10,7 @@ import type { BatchColumn, EventBatch } from '../../ingest/batch.js';
 import { JsonRecordParser } from '../../ingest/json-record.js';
 import { parseNdjson } from '../../ingest/parse-lines.js';
 import { findItems, parseTask } from '../../ingest/parse-chunk.js';
+import { DictStreams } from '../../ingest/string-streams.js';
 import { eventLine, layoutLine, plainLine, typicalLine } from './json-lines.js';
 
 const OPTIONS = { actorColumn: 'user_id', timeColumn: 'time', maxLineBytes: 1 << 20 };
@@ -85,5 +86,22 @@ describe('NDJSON fast path', () => {
     expect(get('d')).toBe(9007199254740992);
     expect(Object.is(get('e'), -0)).toBe(true);
     expect(get('f')).toBe(123456.789);
+  });
+
+  it('codes a string value once, wherever it sits in the line (its hash depends on its bytes alone)', () => {
+    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 12 })).filter((v) => !/["\\\u0000-\u001f]/.test(v));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 8 }), fc.array(fc.nat({ max: 9 }), { minLength: 1, maxLength: 10 }), (values, pads) => {
+        // each value after a key of another length, so it starts at every offset modulo 4
+        const lines = pads.flatMap((p, i) => values.map((v) => `{"user_id":"u${i}","time":1790000000,"${'p'.repeat(p)}":0,"k":${JSON.stringify(v)}}`));
+        const streams = new DictStreams();
+        const batch = parseTask(Buffer.from(lines.join('\n')), null, { format: 'ndjson', options: OPTIONS, csv: null }, 1, streams);
+        expect(batch.count).toBe(lines.length);
+        const dict = streams.stream('k').strings;
+        expect(dict.length).toBe(new Set(values).size);
+        expect(new Set(dict)).toEqual(new Set(values));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
