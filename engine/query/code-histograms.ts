@@ -16,6 +16,7 @@
  */
 
 const singles = new WeakMap<Uint32Array, Int32Array>();
+const pairs = new WeakMap<Uint32Array, WeakMap<Uint32Array, Int32Array>>();
 const seen = new WeakSet<object>();
 
 /** True from the second call on the same array (by identity): per-block data derived from it will be used again. */
@@ -31,7 +32,6 @@ export function codeCountsIfReused(codes: Uint32Array, dictLength: number): Int3
   if (counts !== undefined && counts.length >= dictLength) return counts;
   return reused(codes) ? codeCounts(codes, dictLength) : null;
 }
-const pairs = new WeakMap<Uint32Array, WeakMap<Uint32Array, Int32Array>>();
 
 /** Most pair cells per row of the block (a pair table larger than this is not worth keeping). */
 const MAX_PAIR_CELLS_PER_ROW = 1;

@@ -76,7 +76,8 @@ interface BlockBins {
 
 /**
  * Bins per decoded value array: a block cache hands out the same array query after query, so
- * the bin of each value (the costly part of a percentile, ~a third of it) is computed once.
+ * the bin of each value (the costly part of a percentile, ~a third of it) is computed once,
+ * from the block's second use (the first bins only the rows it selects).
  * Costs 5 bytes per row beside the block's 8, freed with the block. Like the block cache, this
  * relies on decoded arrays never being rewritten (a column vector is an immutable snapshot).
  */

@@ -89,14 +89,18 @@ describe('NDJSON fast path', () => {
   });
 
   it('codes a string value once, wherever it sits in the line (its hash depends on its bytes alone)', () => {
-    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 12 })).filter((v) => !/["\\\u0000-\u001f]/.test(v));
+    // ASCII values: the fast path declines nothing here (non-ASCII ones are decoded and looked up by string, whatever their hash)
+    const value = fc.string({ maxLength: 40 }).filter((v) => !/["\\\u0000-\u001f]/.test(v));
     fc.assert(
       fc.property(fc.array(value, { minLength: 1, maxLength: 8 }), fc.array(fc.nat({ max: 9 }), { minLength: 1, maxLength: 10 }), (values, pads) => {
         // each value after a key of another length, so it starts at every offset modulo 4
         const lines = pads.flatMap((p, i) => values.map((v) => `{"user_id":"u${i}","time":1790000000,"${'p'.repeat(p)}":0,"k":${JSON.stringify(v)}}`));
         const streams = new DictStreams();
-        const batch = parseTask(Buffer.from(lines.join('\n')), null, { format: 'ndjson', options: OPTIONS, csv: null }, 1, streams);
-        expect(batch.count).toBe(lines.length);
+        const parser = new JsonRecordParser(OPTIONS);
+        const b = new BatchBuilder(OPTIONS, streams);
+        parseNdjson(Buffer.from(lines.join('\n')), 1, b, parser);
+        expect(b.finish().count).toBe(lines.length);
+        expect(parser.fastHits, 'every line through the fast path').toBe(lines.length);
         const dict = streams.stream('k').strings;
         expect(dict.length).toBe(new Set(values).size);
         expect(new Set(dict)).toEqual(new Set(values));
