@@ -46,10 +46,10 @@ export class StringStream {
   private resetPending = false;
   /**
    * Byte table, open addressing, SLOT ints (32 bytes) per slot: hash, code + 1 (0: empty),
-   * start of the bytes in the arena (−1: kept in the slot), their length, then the bytes themselves when at most
-   * INLINE_BYTES (in `slotBytes`, a view of the same memory). A hit on a short string (most
-   * values: ids, names, codes) reads one slot and nothing else, one cache line in a table that
-   * outgrows the caches for columns like a user or session id.
+   * start of the bytes in the arena (−1: kept in the slot), their length, then the bytes
+   * themselves when at most INLINE_BYTES (in `slotBytes`, a view of the same memory). A hit on a
+   * short string (most values: ids, names, codes) reads one slot and nothing else, one cache
+   * line in a table that outgrows the caches for columns like a user or session id.
    */
   private slots = new Int32Array(SLOT * 64);
   private slotBytes = new Uint8Array(this.slots.buffer);
