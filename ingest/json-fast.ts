@@ -225,7 +225,7 @@ export class FastJsonScanner {
     // such a run only when all four bytes are the string's, so the hash depends on the string's
     // bytes alone, wherever it sits); then byte by byte.
     const view = this.view;
-    for (const last = Math.min(end, view.byteLength) - 4; k <= last; k += 4) {
+    for (const last = end - 4; k <= last; k += 4) {
       const w = view.getInt32(k, true);
       const q = w ^ 0x22222222;
       const bs = w ^ 0x5c5c5c5c;

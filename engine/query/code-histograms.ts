@@ -28,9 +28,7 @@ export function reused(values: object): boolean {
 
 /** The cached per-code counts of `codes` when derived already, or, from its second use on, derived now; else null. */
 export function codeCountsIfReused(codes: Uint32Array, dictLength: number): Int32Array | null {
-  const counts = singles.get(codes);
-  if (counts !== undefined && counts.length >= dictLength) return counts;
-  return reused(codes) ? codeCounts(codes, dictLength) : null;
+  return singles.has(codes) || reused(codes) ? codeCounts(codes, dictLength) : null;
 }
 
 /** Most pair cells per row of the block (a pair table larger than this is not worth keeping). */
