@@ -147,7 +147,7 @@ export function sampledShard(shard: ShardSnapshot, threshold: number): ShardSnap
     get sources(): readonly ScanSource[] {
       return (wrapped ??= shard.sources.map((s) => new SampledSource(s, keep)));
     },
-    actorFilter: { sources: shard.sources, keep },
+    actorFilter: { sources: shard.sources, keep, threshold },
   };
 }
 

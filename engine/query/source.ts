@@ -37,6 +37,15 @@ export interface ScanSource {
   readColumn(column: string, rowGroup: number): ColumnVector | null;
   /** Dense per-shard actor ids of one row group: sorted (then by time) in a segment, arrival order in the tail (read-only; valid as readColumn's vectors are). */
   readActorIds(rowGroup: number): Uint32Array;
+  /**
+   * Optional, on sources behind a query worker's block cache (pool/block-cache.ts): what a scan
+   * derived from the block of `column` in `rowGroup` and kept with `keepMemo` under `name` (the
+   * rows a funnel's steps pick, say), while that block stays cached; else undefined. A memo
+   * must depend only on the block's values and on what `name` says.
+   */
+  memo?(column: string, rowGroup: number, name: string): unknown;
+  /** Keeps `value` (about `bytes` of memory, counted in the cache's budget) with the cached block of `column` in `rowGroup`; dropped with it, or at once when there is no room. */
+  keepMemo?(column: string, rowGroup: number, name: string, value: unknown, bytes: number): void;
 }
 
 /** Where the first `count` actor values of a shard can be read (see ShardSnapshot.actorFile). */
@@ -67,10 +76,10 @@ export interface ShardSnapshot {
   /**
    * Optional, on a sampled shard (sample.ts), whose `sources` hold only the rows of the
    * sampled actors: the shard's own sources and which actor ids the sample keeps
-   * (keep[id] = 1). A scan that can drop rows by actor id itself (the behavioral operators'
+   * (keep[id] = 1, a function of the actor and `threshold` alone). A scan that can drop rows by actor id itself (the behavioral operators'
    * reader, actor-stream.ts) reads these instead of copying every column of the kept rows.
    */
-  readonly actorFilter?: { readonly sources: readonly ScanSource[]; readonly keep: Uint8Array };
+  readonly actorFilter?: { readonly sources: readonly ScanSource[]; readonly keep: Uint8Array; readonly threshold: number };
 }
 
 export interface TableSnapshot {

@@ -62,7 +62,8 @@ export { releaseActorRows } from './gathered.js';
 
 /**
  * Rows rows[0 … m) of one row group, handed to a streaming operator (see streamActorRows):
- * actorIds, times and bits are indexed by row. The extra columns' value ids are encoded on
+ * actorIds, times and bits are indexed by row (bits hold the filter bits of rows[0 … m) only;
+ * other rows' entries are stale). The extra columns' value ids are encoded on
  * request, for the few positions that need them (an entry event, a session's first event).
  */
 export interface RowBatch {
@@ -107,6 +108,8 @@ class StreamReader {
   private atRows = new Uint32Array(64);
   /** A sampled shard's kept actors (keep[id] = 1): rows of other actors are dropped here (see ShardSnapshot.actorFilter). */
   private readonly keep: Uint8Array | null;
+  /** The sample's threshold that made `keep` (1: none). */
+  private readonly sample: number;
 
   constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[]) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
@@ -118,6 +121,7 @@ class StreamReader {
     ({ bits: this.bits, picked: this.picked, ids: this.ids } = buffers);
     this.reader = new RowGroupReader(shard);
     this.keep = shard.actorFilter?.keep ?? null;
+    this.sample = shard.actorFilter?.threshold ?? 1;
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
     this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
@@ -166,12 +170,12 @@ class StreamReader {
     }
     const bits = this.bits;
     const keep = this.keep;
-    const ids = keep === null ? null : reader.actorIds();
     let rows: Uint32Array;
-    let m = verdict === ALL && !keepAll ? this.masker.pickFused(reader, rowCount, bits, this.picked, keep, ids) : -1;
+    let m = verdict === ALL && !keepAll ? this.masker.pickFused(reader, rowCount, bits, this.picked, keep, this.sample) : -1;
     if (m >= 0) {
       rows = this.picked;
     } else {
+      const ids = keep === null ? null : reader.actorIds();
       this.masker.compute(reader, rowCount, bits, verdicts);
       const { n, sel } = verdict === ALL ? { n: rowCount, sel: null } : this.where.select(reader);
       if (keep !== null) {

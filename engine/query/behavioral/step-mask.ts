@@ -15,6 +15,7 @@
  *
  * Threading: one masker per shard scan (it owns its caches).
  */
+import { reused } from '../code-histograms.js';
 import { FilterEvaluator } from '../filter-eval.js';
 import { ALL, NONE, matchValue } from '../filter-zone.js';
 import type { FilterNode } from '../query-types.js';
@@ -40,6 +41,8 @@ export class StepMasker {
   private constBits = 0;
   /** One evaluator per filter, for zone-map verdicts. */
   private readonly verdictOf: FilterEvaluator[];
+  /** The fused filters as a memo name (see pickFused): every leaf's bit, operator and value, and the constant bits; null when not kept. */
+  private fusedName: string | null = null;
 
   constructor(filters: readonly FilterNode[], scratch: Scratch) {
     this.verdictOf = filters.map((f) => new FilterEvaluator(f, scratch));
@@ -57,6 +60,10 @@ export class StepMasker {
       if (col === undefined) this.columns.push((col = { ref, leaves: [], tables: new WeakMap() }));
       col.leaves.push({ leaf: f, bit: 1 << i });
     });
+    // Memos keep a row's bits in a byte: at most 8 filters.
+    if (this.columns.length === 1 && this.general.length === 0 && filters.length <= 8) {
+      this.fusedName = `pick\u0000${this.constBits}\u0000${JSON.stringify(this.columns[0].leaves.map(({ leaf, bit }) => [bit, leaf.op, leaf.value]))}`;
+    }
   }
 
   /** Zone verdict of each filter for the reader's current row group. */
@@ -80,26 +87,34 @@ export class StepMasker {
 
   /**
    * The fused common case — every filter a string comparison on one column without nulls, or
-   * constant — in one pass: writes all rows' bits and the rows with some bit into `picked`. Returns how
-   * many were picked, or −1 when the filters are of another shape (use `compute`). With `keep`
-   * (a sample's kept actors, read through the row group's actor ids `ids`), rows of other
-   * actors are not picked.
+   * constant — in one pass: writes the rows with some bit into `picked` and their bits into
+   * `bits` (by row; other rows' entries are left as they were). Returns how many were picked, or −1 when the
+   * filters are of another shape (use `compute`). With `keep` (a sample's kept actors, read
+   * through the row group's actor ids, `sample` the threshold that made it), rows of other actors
+   * are not picked.
+   *
+   * Behind a block cache (ScanSource.memo) the picked rows and their bits are kept with the
+   * column's block from its second use on, named by the filters and the sample: a repeated funnel
+   * then neither reads the column nor looks up a row's bits or actor again, and restores them in
+   * two native copies. Kept compactly, a byte a row and two a picked row: for row groups of up
+   * to 2^16 rows and at most 8 filters.
    */
-  pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null = null, ids: Uint32Array | null = null): number {
+  pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null, sample: number): number {
     if (this.columns.length !== 1 || this.general.length !== 0) return -1;
     const col = this.columns[0];
+    const source = r.source!;
+    const name = source.memo === undefined || this.fusedName === null ? null : keep === null ? this.fusedName : `${this.fusedName}\u0000${sample}`;
+    if (name !== null) {
+      const memo = source.memo!(col.ref.name, r.group, name) as PickMemo | undefined;
+      if (memo !== undefined) return restorePick(memo, bits, picked);
+    }
     const vec = r.column(col.ref);
     if (vec === null || vec.type !== 'string' || vec.validity !== null) return -1;
     const table = this.table(col, vec.dict);
     const codes = vec.codes;
-    if (keep !== null) return pickFusedKept(table, codes, n, bits, picked, keep, ids!);
-    let k = 0;
-    // bits[i] = table[codes[i]]; if (bits[i] !== 0) picked[k++] = i  (branch-free: bits < 2^31)
-    for (let i = 0; i < n; i++) {
-      const m = table[codes[i]];
-      bits[i] = m;
-      picked[k] = i;
-      k += (m | -m) >>> 31;
+    const k = keep === null ? pickFusedAll(table, codes, n, bits, picked) : pickFusedKept(table, codes, n, bits, picked, keep, r.actorIds());
+    if (name !== null && n <= MEMO_MAX_ROWS && reused(codes)) {
+      source.keepMemo!(col.ref.name, r.group, name, packPick(bits, picked, k, n), MEMO_OVERHEAD_BYTES + n + 2 * k);
     }
     return k;
   }
@@ -136,6 +151,19 @@ export class StepMasker {
   }
 }
 
+/** pickFused's loop: a row is picked when some bit is set. */
+function pickFusedAll(table: Uint32Array, codes: Uint32Array, n: number, bits: Uint32Array, picked: Uint32Array): number {
+  let k = 0;
+  // bits[i] = table[codes[i]]; if (bits[i] !== 0) picked[k++] = i  (branch-free: bits < 2^31)
+  for (let i = 0; i < n; i++) {
+    const m = table[codes[i]];
+    bits[i] = m;
+    picked[k] = i;
+    k += (m | -m) >>> 31;
+  }
+  return k;
+}
+
 /** pickFused's loop for a sample: a row is picked when some bit is set and its actor is kept. */
 function pickFusedKept(table: Uint32Array, codes: Uint32Array, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array, ids: Uint32Array): number {
   let k = 0;
@@ -147,4 +175,34 @@ function pickFusedKept(table: Uint32Array, codes: Uint32Array, n: number, bits: 
     k += ((m | -m) >>> 31) & keep[ids[i]];
   }
   return k;
+}
+
+/** A row group's picked rows and every row's filter bits, as pickFused keeps them with the column's block. */
+interface PickMemo {
+  rows: Uint16Array;
+  bits: Uint8Array;
+}
+
+/** Largest row group whose picks are kept (row numbers in 16 bits; segments write 65,536-row groups). */
+const MEMO_MAX_ROWS = 1 << 16;
+/** A memo's bytes beyond its arrays (objects, buffers, the cache's map entry), roughly. */
+const MEMO_OVERHEAD_BYTES = 256;
+
+/** The memo of a pick: rows[0 … k) of `picked` and the bits of rows 0 … n−1 (each below 2^8). */
+function packPick(bits: Uint32Array, picked: Uint32Array, k: number, n: number): PickMemo {
+  const memo = { rows: new Uint16Array(k), bits: new Uint8Array(n) };
+  memo.rows.set(picked.subarray(0, k));
+  memo.bits.set(bits.subarray(0, n));
+  return memo;
+}
+
+/**
+ * Writes a memo's rows into `picked` and its bits into `bits`; returns how many rows. Whole
+ * arrays through `set` (a native widening copy), several times faster than scattering only the
+ * picked rows' bits, for a byte a row more.
+ */
+function restorePick(memo: PickMemo, bits: Uint32Array, picked: Uint32Array): number {
+  picked.set(memo.rows);
+  bits.set(memo.bits);
+  return memo.rows.length;
 }

@@ -8,7 +8,9 @@
  * under pressure they are narrowed (compact-block.ts: integers at the fewest bytes their range
  * needs, about 7 bytes a row instead of 16 for the columns of a funnel) and widened on a hit.
  * Sizes count the held arrays (values and validity); a string column's dictionary is held
- * once per reader and not counted here.
+ * once per reader and not counted here. A block may also carry memos: small per-block results a
+ * scan derived from it and would otherwise derive again on every run (the rows a funnel's steps
+ * pick, step-mask.ts), counted in the budget and dropped with the block.
  *
  * Scan-resistant: every get and set names the query using the block (`epoch`, increasing over
  * queries), and a new block only evicts blocks last used two or more queries ago — neither the
@@ -46,10 +48,16 @@ export function defaultBlockCacheBytes(workers: number, totalMemoryBytes: number
 
 interface Entry {
   block: CompactBlock;
+  /** The block's bytes plus its memos'. */
   bytes: number;
   /** The latest query that used the block, as numbered by the cache (see `queryOf`). */
   query: number;
+  /** What scans derived from the block (see `keepMemo`), by name, with their bytes; null when none. */
+  memos: Map<string, { value: unknown; bytes: number }> | null;
 }
+
+/** Most memos per block: a few queries' worth (each funnel's steps name their own). */
+const MAX_MEMOS = 4;
 
 export class BlockCache {
   private readonly entries = new Map<string, Entry>();
@@ -62,6 +70,8 @@ export class BlockCache {
   declined = 0;
   /** Blocks narrowed to make room (see `set`). */
   narrowed = 0;
+  /** Reads served by a memo (see `memo`). */
+  memoHits = 0;
   /** The latest epoch seen and its query number: queries numbered 1, 2, 3 … whatever the epochs' gaps. */
   private lastEpoch = -Infinity;
   private query = 0;
@@ -84,14 +94,69 @@ export class BlockCache {
       this.misses++;
       return undefined;
     }
+    this.use(key, e, epoch);
+    this.hits++;
+    return e.block;
+  }
+
+  private use(key: string, e: Entry, epoch: number): void {
     // Map order is insertion order: re-inserting marks the entry most recently used.
     this.entries.delete(key);
     this.entries.set(key, e);
     if (this.wide.delete(key)) this.wide.set(key, e);
     const q = this.queryOf(epoch);
     if (q > e.query) e.query = q;
-    this.hits++;
-    return e.block;
+  }
+
+  /**
+   * The memo `name` of the block under `key` (see `keepMemo`), undefined when there is none. A
+   * hit marks the block used by query `epoch`, as `get` does: a scan served by the memo does
+   * not read the block, which would otherwise age out while its memo is in use.
+   */
+  memo(key: string, name: string, epoch: number): unknown {
+    const e = this.entries.get(key);
+    const m = e?.memos?.get(name);
+    if (m === undefined) return undefined;
+    this.use(key, e!, epoch);
+    this.memoHits++;
+    return m.value;
+  }
+
+  /**
+   * Keeps `value`, derived by query `epoch` from the cached block `key`, with that block under
+   * `name` (replacing a memo of that name; the oldest goes beyond MAX_MEMOS); it is dropped with
+   * the block. Its `bytes` count in the budget: room comes only from blocks last used two or more
+   * queries ago, never by narrowing (a memo saves less than keeping a block does), and a memo
+   * that does not fit is not kept. Nothing is kept when the block is not cached.
+   */
+  keepMemo(key: string, name: string, value: unknown, bytes: number, epoch: number): void {
+    const e = this.entries.get(key);
+    if (e === undefined) return;
+    const memos = (e.memos ??= new Map());
+    const prev = memos.get(name);
+    if (prev !== undefined) this.dropMemo(e, name, prev.bytes);
+    else if (memos.size >= MAX_MEMOS) {
+      const [oldest, m] = memos.entries().next().value!;
+      this.dropMemo(e, oldest, m.bytes);
+    }
+    const q = this.queryOf(epoch);
+    for (const [k, old] of this.entries) {
+      if (this.bytes + bytes <= this.budgetBytes || old.query >= q - 1) break;
+      if (old !== e) this.remove(k, old);
+    }
+    if (this.bytes + bytes > this.budgetBytes) {
+      this.declined++;
+      return;
+    }
+    memos.set(name, { value, bytes });
+    e.bytes += bytes;
+    this.bytes += bytes;
+  }
+
+  private dropMemo(e: Entry, name: string, bytes: number): void {
+    e.memos!.delete(name);
+    e.bytes -= bytes;
+    this.bytes -= bytes;
   }
 
   /**
@@ -134,10 +199,10 @@ export class BlockCache {
       this.wide.delete(k);
       const narrow = narrowBlock(e.block);
       if (narrow === e.block) continue;
+      const saved = compactBytes(e.block) - compactBytes(narrow);
       e.block = narrow;
-      this.bytes -= e.bytes;
-      e.bytes = compactBytes(narrow);
-      this.bytes += e.bytes;
+      e.bytes -= saved;
+      this.bytes -= saved;
       this.narrowed++;
     }
     // Still no room: narrow the new block itself, unless even a byte a row would not fit.
@@ -149,7 +214,7 @@ export class BlockCache {
       this.declined++;
       return;
     }
-    const e = { block, bytes, query: q };
+    const e: Entry = { block, bytes, query: q, memos: null };
     this.entries.set(key, e);
     if (block.form === 'decoded' && block.block !== null) this.wide.set(key, e);
     this.bytes += bytes;
@@ -197,14 +262,28 @@ export class CachedSegment implements ScanSource {
     }
   }
 
+  private columnKey(column: string, rowGroup: number): string {
+    return `${this.readerKey}\u0000${rowGroup}\u0000${column}`;
+  }
+
   readColumn(column: string, rowGroup: number): ColumnVector | null {
     this.touch(rowGroup);
-    const key = `${this.readerKey}\u0000${rowGroup}\u0000${column}`;
+    const key = this.columnKey(column, rowGroup);
     const cached = this.cache.get(key, this.epoch);
     if (cached !== undefined) return expandColumn(cached, `c:${column}`);
     const v = this.reader.readColumn(column, rowGroup);
     if (this.cache.mayAdmit(v === null ? 16 : this.rowGroups[rowGroup].rowCount, this.epoch)) this.cache.set(key, { form: 'decoded', block: v }, this.epoch);
     return v;
+  }
+
+  memo(column: string, rowGroup: number, name: string): unknown {
+    const value = this.cache.memo(this.columnKey(column, rowGroup), name, this.epoch);
+    if (value !== undefined) this.touch(rowGroup);
+    return value;
+  }
+
+  keepMemo(column: string, rowGroup: number, name: string, value: unknown, bytes: number): void {
+    this.cache.keepMemo(this.columnKey(column, rowGroup), name, value, bytes, this.epoch);
   }
 
   readActorIds(rowGroup: number): Uint32Array {
