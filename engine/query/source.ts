@@ -44,8 +44,12 @@ export interface ScanSource {
    * must depend only on the block's values and on what `name` says.
    */
   memo?(column: string, rowGroup: number, name: string): unknown;
-  /** Keeps `value` (about `bytes` of memory, counted in the cache's budget) with the cached block of `column` in `rowGroup`; dropped with it, or at once when there is no room. */
-  keepMemo?(column: string, rowGroup: number, name: string, value: unknown, bytes: number): void;
+  /**
+   * Keeps the value `make` returns (about `bytes` of memory, counted in the cache's budget) with
+   * the cached block of `column` in `rowGroup`, dropped with it; `make` is not called when the
+   * block is not cached or there is no room.
+   */
+  keepMemo?(column: string, rowGroup: number, name: string, bytes: number, make: () => unknown): void;
 }
 
 /** Where the first `count` actor values of a shard can be read (see ShardSnapshot.actorFile). */

@@ -22,16 +22,19 @@ describe('BlockCache memos', () => {
   it('serves a memo under its name with its block, counting its bytes once', () => {
     const cache = new BlockCache(8 * 1024);
     cache.set('a', block(), 1);
-    cache.keepMemo('a', 'm', 'first', 100, 1);
+    cache.keepMemo('a', 'm', 100, () => 'first', 1);
     expect(cache.memo('a', 'm', 1)).toBe('first');
     expect(cache.memo('a', 'other', 1)).toBeUndefined();
     expect(cache.memo('b', 'm', 1)).toBeUndefined();
     expect(cache.bytes).toBe(1024 + 100);
-    cache.keepMemo('a', 'm', 'second', 40, 1); // replaces: the first one's bytes go
+    cache.keepMemo('a', 'm', 40, () => 'second', 1); // replaces: the first one's bytes go
     expect(cache.memo('a', 'm', 1)).toBe('second');
     expect(cache.bytes).toBe(1024 + 40);
     expect(cache.memoHits).toBe(2);
-    cache.keepMemo('missing', 'm', 'x', 10, 1); // no block, no memo
+    const unmade = (): never => {
+      throw new Error('a memo made that is not kept');
+    };
+    cache.keepMemo('missing', 'm', 10, unmade, 1); // no block, no memo (not even made)
     expect(cache.memo('missing', 'm', 1)).toBeUndefined();
     expect(cache.bytes).toBe(1024 + 40);
   });
@@ -39,7 +42,7 @@ describe('BlockCache memos', () => {
   it('keeps at most four memos per block, dropping the oldest', () => {
     const cache = new BlockCache(8 * 1024);
     cache.set('a', block(), 1);
-    for (let i = 0; i < 5; i++) cache.keepMemo('a', `m${i}`, i, 10, 1);
+    for (let i = 0; i < 5; i++) cache.keepMemo('a', `m${i}`, 10, () => i, 1);
     expect(cache.memo('a', 'm0', 1)).toBeUndefined();
     for (let i = 1; i < 5; i++) expect(cache.memo('a', `m${i}`, 1)).toBe(i);
     expect(cache.bytes).toBe(1024 + 40);
@@ -48,7 +51,7 @@ describe('BlockCache memos', () => {
   it('drops a memo with its block, and keeps none it has no room for', () => {
     const cache = new BlockCache(2 * 1024 + 200);
     cache.set('a', block(), 1);
-    cache.keepMemo('a', 'm', 'x', 150, 1);
+    cache.keepMemo('a', 'm', 150, () => 'x', 1);
     cache.set('b', block(), 2);
     // Query 3 may evict query 1's block a: its memo goes with it.
     cache.set('c', block(), 3);
@@ -57,11 +60,13 @@ describe('BlockCache memos', () => {
     expect(cache.bytes).toBe(2 * 1024);
     // Only blocks of this query (c) and the previous one (b) left: no room for 250 bytes.
     const declined = cache.declined;
-    cache.keepMemo('c', 'm', 'y', 250, 3);
+    cache.keepMemo('c', 'm', 250, () => {
+      throw new Error('a memo made that is not kept');
+    }, 3);
     expect(cache.memo('c', 'm', 3)).toBeUndefined();
     expect(cache.declined).toBe(declined + 1);
     expect(cache.bytes).toBe(2 * 1024);
-    cache.keepMemo('c', 'm', 'z', 200, 3); // fits
+    cache.keepMemo('c', 'm', 200, () => 'z', 3); // fits
     expect(cache.memo('c', 'm', 3)).toBe('z');
     expect(cache.bytes).toBe(cache.budgetBytes);
   });
@@ -69,7 +74,7 @@ describe('BlockCache memos', () => {
   it('counts a memo hit as a use of its block', () => {
     const cache = new BlockCache(2 * 1024 + 100);
     cache.set('a', block(), 1);
-    cache.keepMemo('a', 'm', 'x', 100, 1);
+    cache.keepMemo('a', 'm', 100, () => 'x', 1);
     cache.set('b', block(), 1);
     // Query 2 reads a only through its memo, query 3 nothing of it: a is still the previous query's.
     expect(cache.memo('a', 'm', 2)).toBe('x');

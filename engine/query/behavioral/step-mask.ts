@@ -114,7 +114,7 @@ export class StepMasker {
     const codes = vec.codes;
     const k = keep === null ? pickFusedAll(table, codes, n, bits, picked) : pickFusedKept(table, codes, n, bits, picked, keep, r.actorIds());
     if (name !== null && n <= MEMO_MAX_ROWS && reused(codes)) {
-      source.keepMemo!(col.ref.name, r.group, name, packPick(bits, picked, k, n), MEMO_OVERHEAD_BYTES + n + 2 * k);
+      source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + n + 2 * k, () => packPick(bits, picked, k, n));
     }
     return k;
   }

@@ -123,13 +123,13 @@ export class BlockCache {
   }
 
   /**
-   * Keeps `value`, derived by query `epoch` from the cached block `key`, with that block under
-   * `name` (replacing a memo of that name; the oldest goes beyond MAX_MEMOS); it is dropped with
-   * the block. Its `bytes` count in the budget: room comes only from blocks last used two or more
-   * queries ago, never by narrowing (a memo saves less than keeping a block does), and a memo
-   * that does not fit is not kept. Nothing is kept when the block is not cached.
+   * Keeps the value `make` returns, derived by query `epoch` from the cached block `key`, with
+   * that block under `name` (replacing a memo of that name; the oldest goes beyond MAX_MEMOS);
+   * it is dropped with the block. Its `bytes` count in the budget: room comes only from blocks
+   * last used two or more queries ago, never by narrowing (a memo saves less than keeping a block
+   * does), and a memo that does not fit is not made. Nothing is made when the block is not cached.
    */
-  keepMemo(key: string, name: string, value: unknown, bytes: number, epoch: number): void {
+  keepMemo(key: string, name: string, bytes: number, make: () => unknown, epoch: number): void {
     const e = this.entries.get(key);
     if (e === undefined) return;
     const memos = (e.memos ??= new Map());
@@ -148,7 +148,7 @@ export class BlockCache {
       this.declined++;
       return;
     }
-    memos.set(name, { value, bytes });
+    memos.set(name, { value: make(), bytes });
     e.bytes += bytes;
     this.bytes += bytes;
   }
@@ -282,8 +282,8 @@ export class CachedSegment implements ScanSource {
     return value;
   }
 
-  keepMemo(column: string, rowGroup: number, name: string, value: unknown, bytes: number): void {
-    this.cache.keepMemo(this.columnKey(column, rowGroup), name, value, bytes, this.epoch);
+  keepMemo(column: string, rowGroup: number, name: string, bytes: number, make: () => unknown): void {
+    this.cache.keepMemo(this.columnKey(column, rowGroup), name, bytes, make, this.epoch);
   }
 
   readActorIds(rowGroup: number): Uint32Array {
