@@ -8,15 +8,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPlan, DEFAULT_LIMITS, emptyPartial, finalize, mergePartials, querySample, runQuery, runShardPartial, sampledShard, sampleShards, scaleSampled, validateQuery } from '../../engine/query/index.js';
-import type { ScanSource, ShardSnapshot, TableSnapshot } from '../../engine/query/index.js';
-import { BlockCache, CachedSegment } from '../../engine/query/pool/block-cache.js';
+import { runQuery } from '../../engine/query/index.js';
+import type { TableSnapshot } from '../../engine/query/index.js';
+import { BlockCache } from '../../engine/query/pool/block-cache.js';
 import { compactColumn, compactIds, expandColumn, expandIds, narrowBlock } from '../../engine/query/pool/compact-block.js';
-import { SegmentReader } from '../../engine/storage/segment-reader.js';
 import type { ColumnVector } from '../../engine/types.js';
 import { rng } from '../helpers/memory-snapshot.js';
 import { batchOf, type PlainEvent } from '../storage/helpers.js';
-import { openFixture } from './pool-fixtures.js';
+import { openFixture, runThroughCache } from './pool-fixtures.js';
 
 const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => Object.is(v, b[i]));
 
@@ -160,22 +159,7 @@ describe('queries through a narrowing block cache', () => {
           { sample: 0.1, kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'buy']], window: '1d' },
         ].map((q) => ({ table: 't', ...q }));
         const expected = await Promise.all(queries.map((q) => runQuery(snapshot, q)));
-        const run = (cache: BlockCache, epoch: number): unknown[] =>
-          queries.map((q) => {
-            const cached = (shard: ShardSnapshot): ShardSnapshot => ({
-              ...shard,
-              sources: shard.sources.map((s: ScanSource, i: number) => (s instanceof SegmentReader ? new CachedSegment(s, `${shard.shard}/${i}`, cache, () => {}, epoch) : s)),
-            });
-            const query = validateQuery(q, snapshot);
-            const plan = createPlan(query, snapshot, DEFAULT_LIMITS);
-            const sample = querySample(query);
-            const thresholds = sampleShards(snapshot.shards.length, sample);
-            const shards = snapshot.shards.filter((s) => thresholds.has(s.shard));
-            const partials = shards.map((s) => runShardPartial(sampledShard(cached(s), thresholds.get(s.shard)!), plan));
-            const result = finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups }), plan);
-            if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
-            return result.rows;
-          });
+        const run = (cache: BlockCache, epoch: number): unknown[] => queries.map((q) => runThroughCache(snapshot, q, cache, epoch));
         // The decoded size of every block the queries read, then a budget that holds them only narrowed.
         const roomy = new BlockCache(2 ** 30);
         run(roomy, 1);

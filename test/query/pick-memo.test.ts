@@ -6,14 +6,13 @@
  * picks, run after run, in any order, with the memos hit.
  */
 import { describe, expect, it } from 'vitest';
-import { createPlan, DEFAULT_LIMITS, emptyPartial, finalize, mergePartials, querySample, runQuery, runShardPartial, sampledShard, sampleShards, scaleSampled, validateQuery } from '../../engine/query/index.js';
-import type { ScanSource, ShardSnapshot, TableSnapshot } from '../../engine/query/index.js';
-import { BlockCache, CachedSegment } from '../../engine/query/pool/block-cache.js';
+import { runQuery } from '../../engine/query/index.js';
+import type { TableSnapshot } from '../../engine/query/index.js';
+import { BlockCache } from '../../engine/query/pool/block-cache.js';
 import type { CompactBlock } from '../../engine/query/pool/compact-block.js';
-import { SegmentReader } from '../../engine/storage/segment-reader.js';
 import { rng } from '../helpers/memory-snapshot.js';
-import { batchOf, type PlainEvent } from '../storage/helpers.js';
-import { openFixture } from './pool-fixtures.js';
+import type { PlainEvent } from '../storage/helpers.js';
+import { loadPlain, openFixture, runThroughCache } from './pool-fixtures.js';
 
 /** 1 KiB that narrowing cannot shrink (ids spanning more than 16 bits). */
 const block = (): CompactBlock => ({ form: 'decoded', block: Uint32Array.from({ length: 256 }, (_, i) => i << 16) });
@@ -101,8 +100,7 @@ describe('funnel picks kept with cached blocks', () => {
   it('answer what runQuery answers, for every steps and sample, in any order, run after run', async () => {
     const fx = await openFixture();
     try {
-      const all = events(120_000, 11);
-      for (let i = 0; i < all.length; i += 40_000) await fx.table.ingest(batchOf(all.slice(i, i + 40_000), i + 1));
+      await loadPlain(fx.table, events(120_000, 11), 40_000);
       await fx.table.flush();
       const snapshot: TableSnapshot = fx.table.snapshot();
       try {
@@ -120,22 +118,7 @@ describe('funnel picks kept with cached blocks', () => {
         const expected = await Promise.all(queries.map(async (q) => (await runQuery(snapshot, q)).rows));
         const cache = new BlockCache(2 ** 30);
         let epoch = 0;
-        const run = (q: (typeof queries)[number]): unknown => {
-          epoch++;
-          const cached = (shard: ShardSnapshot): ShardSnapshot => ({
-            ...shard,
-            sources: shard.sources.map((s: ScanSource, i: number) => (s instanceof SegmentReader ? new CachedSegment(s, `${shard.shard}/${i}`, cache, () => {}, epoch) : s)),
-          });
-          const query = validateQuery(q, snapshot);
-          const plan = createPlan(query, snapshot, DEFAULT_LIMITS);
-          const sample = querySample(query);
-          const thresholds = sampleShards(snapshot.shards.length, sample);
-          const shards = snapshot.shards.filter((s) => thresholds.has(s.shard));
-          const partials = shards.map((s) => runShardPartial(sampledShard(cached(s), thresholds.get(s.shard)!), plan));
-          const result = finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups }), plan);
-          if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
-          return result.rows;
-        };
+        const run = (q: (typeof queries)[number]): unknown => runThroughCache(snapshot, q, cache, ++epoch);
         // Each query twice (its memos are kept from the second use of a block on), then all of
         // them in an interleaved order, twice, so each is served memos another query's run kept beside its own.
         for (const [i, q] of queries.entries()) for (let r = 0; r < 2; r++) expect(run(q), `${JSON.stringify(q)} run ${r}`).toEqual(expected[i]);

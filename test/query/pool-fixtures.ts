@@ -5,8 +5,11 @@
  */
 import { expect } from 'vitest';
 import { Store, type Table, type TableSnapshot } from '../../engine/index.js';
-import { runQuery } from '../../engine/query/index.js';
+import { createPlan, DEFAULT_LIMITS, emptyPartial, finalize, mergePartials, querySample, runQuery, runShardPartial, sampledShard, sampleShards, scaleSampled, validateQuery } from '../../engine/query/index.js';
+import type { ScanSource, ShardSnapshot } from '../../engine/query/index.js';
+import { CachedSegment, type BlockCache } from '../../engine/query/pool/block-cache.js';
 import type { QueryPool } from '../../engine/query/pool/index.js';
+import { SegmentReader } from '../../engine/storage/segment-reader.js';
 import type { Event } from '../helpers/memory-snapshot.js';
 import { batchOf, tempDir, type PlainEvent } from '../storage/helpers.js';
 
@@ -107,4 +110,25 @@ export async function until(cond: () => boolean, what: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
+}
+
+/**
+ * Runs a query as the pool's workers do, on this thread: every shard it reads (a sample's
+ * only) through `cache` as query `epoch`, partials merged and finalized (and scaled, sampled).
+ * Returns the result rows.
+ */
+export function runThroughCache(snapshot: TableSnapshot, q: unknown, cache: BlockCache, epoch: number): unknown {
+  const cached = (shard: ShardSnapshot): ShardSnapshot => ({
+    ...shard,
+    sources: shard.sources.map((s: ScanSource, i: number) => (s instanceof SegmentReader ? new CachedSegment(s, `${shard.shard}/${i}`, cache, () => {}, epoch) : s)),
+  });
+  const query = validateQuery(q, snapshot);
+  const plan = createPlan(query, snapshot, DEFAULT_LIMITS);
+  const sample = querySample(query);
+  const thresholds = sampleShards(snapshot.shards.length, sample);
+  const shards = snapshot.shards.filter((s) => thresholds.has(s.shard));
+  const partials = shards.map((s) => runShardPartial(sampledShard(cached(s), thresholds.get(s.shard)!), plan));
+  const result = finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups }), plan);
+  if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
+  return result.rows;
 }
