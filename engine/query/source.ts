@@ -41,7 +41,8 @@ export interface ScanSource {
    * Optional, on sources behind a query worker's block cache (pool/block-cache.ts): what a scan
    * derived from the block of `column` in `rowGroup` and kept with `keepMemo` under `name` (the
    * rows a funnel's steps pick, say), while that block stays cached; else undefined. A memo
-   * must depend only on the block's values and on what `name` says.
+   * must depend only on the contents of that row group of this source (fixed while it is
+   * cached) and on what `name` says.
    */
   memo?(column: string, rowGroup: number, name: string): unknown;
   /**

@@ -63,7 +63,7 @@ export { releaseActorRows } from './gathered.js';
 /**
  * Rows rows[0 … m) of one row group, handed to a streaming operator (see streamActorRows):
  * actorIds, times and bits are indexed by row (bits hold the filter bits of rows[0 … m) only;
- * other rows' entries are stale). The extra columns' value ids are encoded on
+ * other rows' entries are unspecified). The extra columns' value ids are encoded on
  * request, for the few positions that need them (an entry event, a session's first event).
  */
 export interface RowBatch {

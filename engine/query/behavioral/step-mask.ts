@@ -88,7 +88,7 @@ export class StepMasker {
   /**
    * The fused common case — every filter a string comparison on one column without nulls, or
    * constant — in one pass: writes the rows with some bit into `picked` and their bits into
-   * `bits` (by row; other rows' entries are left as they were). Returns how many were picked, or −1 when the
+   * `bits` (by row; other rows' entries are unspecified). Returns how many were picked, or −1 when the
    * filters are of another shape (use `compute`). With `keep` (a sample's kept actors, read
    * through the row group's actor ids, `sample` the threshold that made it), rows of other actors
    * are not picked.

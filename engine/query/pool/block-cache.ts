@@ -52,11 +52,11 @@ interface Entry {
   bytes: number;
   /** The latest query that used the block, as numbered by the cache (see `queryOf`). */
   query: number;
-  /** What scans derived from the block (see `keepMemo`), by name, with their bytes; null when none. */
+  /** What scans derived from the block (see `keepMemo`), by name, least recently used first, with their bytes; null when none. */
   memos: Map<string, { value: unknown; bytes: number }> | null;
 }
 
-/** Most memos per block: a few queries' worth (each funnel's steps name their own). */
+/** Most memos per block: a few queries' worth (each funnel's steps and sample name their own). */
 const MAX_MEMOS = 4;
 
 export class BlockCache {
@@ -72,6 +72,8 @@ export class BlockCache {
   narrowed = 0;
   /** Reads served by a memo (see `memo`). */
   memoHits = 0;
+  /** Memos not kept for want of free room (see `keepMemo`). */
+  memosDeclined = 0;
   /** The latest epoch seen and its query number: queries numbered 1, 2, 3 … whatever the epochs' gaps. */
   private lastEpoch = -Infinity;
   private query = 0;
@@ -118,37 +120,34 @@ export class BlockCache {
     const m = e?.memos?.get(name);
     if (m === undefined) return undefined;
     this.use(key, e!, epoch);
+    // Most recently used last, as blocks are: MAX_MEMOS drops the one unused longest.
+    e!.memos!.delete(name);
+    e!.memos!.set(name, m);
     this.memoHits++;
     return m.value;
   }
 
   /**
-   * Keeps the value `make` returns, derived by query `epoch` from the cached block `key`, with
-   * that block under `name` (replacing a memo of that name; the oldest goes beyond MAX_MEMOS);
-   * it is dropped with the block. Its `bytes` count in the budget: room comes only from blocks
-   * last used two or more queries ago, never by narrowing (a memo saves less than keeping a block
-   * does), and a memo that does not fit is not made. Nothing is made when the block is not cached.
+   * Keeps the value `make` returns, derived from the cached block `key`, with that block under
+   * `name` (replacing a memo of that name, or else the least recently used one beyond MAX_MEMOS);
+   * it is dropped with the block. Its `bytes` count in the budget, and it takes only free room:
+   * making room here evicted the blocks of older queries, which for a query run again after
+   * another are the very blocks its scan was about to reach, each miss then evicting the next —
+   * the thrash the policy above exists to prevent. So a working set that fills the cache gets
+   * no memos, and nothing is made when the block is not cached or the memo does not fit.
    */
-  keepMemo(key: string, name: string, bytes: number, make: () => unknown, epoch: number): void {
+  keepMemo(key: string, name: string, bytes: number, make: () => unknown): void {
     const e = this.entries.get(key);
     if (e === undefined) return;
-    const memos = (e.memos ??= new Map());
-    const prev = memos.get(name);
-    if (prev !== undefined) this.dropMemo(e, name, prev.bytes);
-    else if (memos.size >= MAX_MEMOS) {
-      const [oldest, m] = memos.entries().next().value!;
-      this.dropMemo(e, oldest, m.bytes);
-    }
-    const q = this.queryOf(epoch);
-    for (const [k, old] of this.entries) {
-      if (this.bytes + bytes <= this.budgetBytes || old.query >= q - 1) break;
-      if (old !== e) this.remove(k, old);
-    }
-    if (this.bytes + bytes > this.budgetBytes) {
-      this.declined++;
+    const memos = e.memos;
+    const replaced = memos === null ? null : memos.has(name) ? name : memos.size >= MAX_MEMOS ? memos.keys().next().value! : null;
+    const freed = replaced === null ? 0 : memos!.get(replaced)!.bytes;
+    if (this.bytes - freed + bytes > this.budgetBytes) {
+      this.memosDeclined++;
       return;
     }
-    memos.set(name, { value: make(), bytes });
+    if (replaced !== null) this.dropMemo(e, replaced, freed);
+    (e.memos ??= new Map()).set(name, { value: make(), bytes });
     e.bytes += bytes;
     this.bytes += bytes;
   }
@@ -283,7 +282,7 @@ export class CachedSegment implements ScanSource {
   }
 
   keepMemo(column: string, rowGroup: number, name: string, bytes: number, make: () => unknown): void {
-    this.cache.keepMemo(this.columnKey(column, rowGroup), name, bytes, make, this.epoch);
+    this.cache.keepMemo(this.columnKey(column, rowGroup), name, bytes, make);
   }
 
   readActorIds(rowGroup: number): Uint32Array {
