@@ -43,6 +43,14 @@ function zoneOf(b: BlockRef | null, rowCount: number): ZoneMap {
   return b === null ? { min: null, max: null, nullCount: rowCount } : { min: b.min, max: b.max, nullCount: b.nc };
 }
 
+/**
+ * Where a block is decoded to: an array of `kind` and exactly `rowCount` elements, whose contents
+ * the decoder overwrites. A caller that will not keep the block (a worker's block cache that
+ * declines it) passes one over a reused buffer, sparing a new array per block (its zeroing, page
+ * faults and collection); the vector is then valid until that buffer is reused.
+ */
+export type DecodeTarget = (kind: PhysicalKind, rowCount: number) => Float64Array | Uint32Array | Uint8Array;
+
 /** Told once per reader when a segment turns out to be damaged (path, reason). */
 export type DamageListener = (path: string, reason: string) => void;
 
@@ -209,11 +217,11 @@ export class SegmentReader implements ScanSource {
     }
   }
 
-  private readBlock(ref: BlockRef, kind: PhysicalKind, rowCount: number, what: string) {
+  private readBlock(ref: BlockRef, kind: PhysicalKind, rowCount: number, what: string, into?: DecodeTarget) {
     const payload = this.readBlob(ref, what);
     const validity = ref.vl === 0 ? null : payload.subarray(0, ref.vl);
     try {
-      const values = decodeBlock(ref.e, payload.subarray(ref.vl), kind, rowCount, undefined, validity);
+      const values = decodeBlock(ref.e, payload.subarray(ref.vl), kind, rowCount, into?.(kind, rowCount), validity);
       return { values, validity };
     } catch (err) {
       throw new CorruptDataError(this.path, `${what}: ${(err as Error).message}`);
@@ -234,18 +242,22 @@ export class SegmentReader implements ScanSource {
     return dict;
   }
 
-  readColumn(column: string, rowGroup: number): ColumnVector | null {
+  /**
+   * ScanSource.readColumn; with `into`, the values are decoded into the array it gives (of
+   * exactly the row group's length) instead of a new one: see DecodeTarget.
+   */
+  readColumn(column: string, rowGroup: number, into?: DecodeTarget): ColumnVector | null {
     try {
-      return this.decodeColumn(column, rowGroup);
+      return this.decodeColumn(column, rowGroup, into);
     } catch (err) {
       throw this.noteDamage(err);
     }
   }
 
-  private decodeColumn(column: string, rowGroup: number): ColumnVector | null {
+  private decodeColumn(column: string, rowGroup: number, into: DecodeTarget | undefined): ColumnVector | null {
     const rowCount = this.footer.rowGroups[rowGroup];
     if (column === '$time') {
-      const { values } = this.readBlock(this.footer.time[rowGroup], 'f64', rowCount, `time block ${rowGroup}`);
+      const { values } = this.readBlock(this.footer.time[rowGroup], 'f64', rowCount, `time block ${rowGroup}`, into);
       return { type: 'time', values: values as Float64Array, validity: null };
     }
     const meta = this.byName.get(column);
@@ -254,21 +266,22 @@ export class SegmentReader implements ScanSource {
     if (block === null) return allNull(meta, rowCount, meta.type === 'string' ? this.dictOf(meta) : []);
     const what = `column "${column}" block ${rowGroup}`;
     if (meta.type === 'string') {
-      const { values, validity } = this.readBlock(block, 'u32', rowCount, what);
+      const { values, validity } = this.readBlock(block, 'u32', rowCount, what, into);
       return { type: 'string', codes: values as Uint32Array, dict: this.dictOf(meta), validity };
     }
     if (meta.type === 'boolean') {
-      const { values, validity } = this.readBlock(block, 'u8', rowCount, what);
+      const { values, validity } = this.readBlock(block, 'u8', rowCount, what, into);
       return { type: 'boolean', values: values as Uint8Array, validity };
     }
-    const { values, validity } = this.readBlock(block, 'f64', rowCount, what);
+    const { values, validity } = this.readBlock(block, 'f64', rowCount, what, into);
     return { type: 'number', values: values as Float64Array, validity };
   }
 
-  readActorIds(rowGroup: number): Uint32Array {
+  /** ScanSource.readActorIds; `into` as for readColumn. */
+  readActorIds(rowGroup: number, into?: DecodeTarget): Uint32Array {
     const rowCount = this.footer.rowGroups[rowGroup];
     try {
-      return this.readBlock(this.footer.actor[rowGroup], 'u32', rowCount, `actor block ${rowGroup}`).values as Uint32Array;
+      return this.readBlock(this.footer.actor[rowGroup], 'u32', rowCount, `actor block ${rowGroup}`, into).values as Uint32Array;
     } catch (err) {
       throw this.noteDamage(err);
     }

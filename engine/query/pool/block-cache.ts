@@ -30,7 +30,8 @@
  */
 import type { ColumnType, ColumnVector } from '../../types.js';
 import type { RowGroupInfo, ScanSource } from '../source.js';
-import type { SegmentReader } from '../../storage/segment-reader.js';
+import type { DecodeTarget, SegmentReader } from '../../storage/segment-reader.js';
+import { threadBuffer } from '../row-group.js';
 import { compactBytes, expandColumn, expandIds, minNarrowBytes, narrowBlock, type CompactBlock } from './compact-block.js';
 
 const MIB = 1024 * 1024;
@@ -270,8 +271,11 @@ export class CachedSegment implements ScanSource {
     const key = this.columnKey(column, rowGroup);
     const cached = this.cache.get(key, this.epoch);
     if (cached !== undefined) return expandColumn(cached, `c:${column}`);
+    const stored = column === '$time' || this.columns.has(column);
+    // A block the cache will not take is decoded into this thread's buffer for the column.
+    if (!this.cache.mayAdmit(stored ? this.rowGroups[rowGroup].rowCount : 16, this.epoch)) return this.reader.readColumn(column, rowGroup, decodeTarget(`d:${column}`));
     const v = this.reader.readColumn(column, rowGroup);
-    if (this.cache.mayAdmit(v === null ? 16 : this.rowGroups[rowGroup].rowCount, this.epoch)) this.cache.set(key, { form: 'decoded', block: v }, this.epoch);
+    this.cache.set(key, { form: 'decoded', block: v }, this.epoch);
     return v;
   }
 
@@ -290,8 +294,19 @@ export class CachedSegment implements ScanSource {
     const key = `${this.readerKey}\u0001${rowGroup}`;
     const cached = this.cache.get(key, this.epoch);
     if (cached !== undefined) return expandIds(cached, 'a:');
+    if (!this.cache.mayAdmit(this.rowGroups[rowGroup].rowCount, this.epoch)) return this.reader.readActorIds(rowGroup, decodeTarget('d:'));
     const ids = this.reader.readActorIds(rowGroup);
-    if (this.cache.mayAdmit(ids.length, this.epoch)) this.cache.set(key, { form: 'decoded', block: ids }, this.epoch);
+    this.cache.set(key, { form: 'decoded', block: ids }, this.epoch);
     return ids;
   }
+}
+
+/**
+ * Decoding into this thread's buffer `key` (grow-only, reused: see threadBuffer) through a new
+ * view per block, so a vector is valid until the next block of its column is read, as a widened
+ * one is (ScanSource.readColumn), and per-block values derived by array identity
+ * (code-histograms.ts) never take one block for another.
+ */
+function decodeTarget(key: string): DecodeTarget {
+  return (kind, n) => (kind === 'f64' ? new Float64Array(threadBuffer(key, 8 * n), 0, n) : kind === 'u32' ? new Uint32Array(threadBuffer(key, 4 * n), 0, n) : new Uint8Array(threadBuffer(key, n), 0, n));
 }
