@@ -108,12 +108,10 @@ class StreamReader {
   private atRows = new Uint32Array(64);
   /** A sampled shard's kept actors (keep[id] = 1): rows of other actors are dropped here (see ShardSnapshot.actorFilter). */
   private readonly keep: Uint8Array | null;
-  /** The sample's threshold that made `keep` (1: none). */
-  private readonly sample: number;
 
   constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[]) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
-    this.masker = new StepMasker(stream.filters, this.filterScratch);
+    this.masker = new StepMasker(stream.filters, this.filterScratch, shard.actorFilter?.threshold ?? null);
     this.encoders = encoders ?? stream.extras.map((ref) => keyEncoder(ref));
     const buffers = rowBuffers ?? { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0) };
     this.pooled = rowBuffers !== null;
@@ -121,7 +119,6 @@ class StreamReader {
     ({ bits: this.bits, picked: this.picked, ids: this.ids } = buffers);
     this.reader = new RowGroupReader(shard);
     this.keep = shard.actorFilter?.keep ?? null;
-    this.sample = shard.actorFilter?.threshold ?? 1;
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
     this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
@@ -171,7 +168,7 @@ class StreamReader {
     const bits = this.bits;
     const keep = this.keep;
     let rows: Uint32Array;
-    let m = verdict === ALL && !keepAll ? this.masker.pickFused(reader, rowCount, bits, this.picked, keep, this.sample) : -1;
+    let m = verdict === ALL && !keepAll ? this.masker.pickFused(reader, rowCount, bits, this.picked, keep) : -1;
     if (m >= 0) {
       rows = this.picked;
     } else {

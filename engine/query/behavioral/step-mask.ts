@@ -41,10 +41,14 @@ export class StepMasker {
   private constBits = 0;
   /** One evaluator per filter, for zone-map verdicts. */
   private readonly verdictOf: FilterEvaluator[];
-  /** The fused filters as a memo name (see pickFused): every leaf's bit, operator and value, and the constant bits; null when not kept. */
-  private fusedName: string | null = null;
+  /**
+   * The memo name of this masker's picks (see pickFused): every leaf's bit, operator and value,
+   * the constant bits and the sample; null when picks are not kept.
+   */
+  private memoName: string | null = null;
 
-  constructor(filters: readonly FilterNode[], scratch: Scratch) {
+  /** @param sample the threshold of a sampled shard whose other actors' rows pickFused drops (`keep`), or null */
+  constructor(filters: readonly FilterNode[], scratch: Scratch, sample: number | null = null) {
     this.verdictOf = filters.map((f) => new FilterEvaluator(f, scratch));
     filters.forEach((f, i) => {
       if (f.kind === 'const') {
@@ -62,7 +66,7 @@ export class StepMasker {
     });
     // Memos keep a row's bits in a byte: at most 8 filters.
     if (this.columns.length === 1 && this.general.length === 0 && filters.length <= 8) {
-      this.fusedName = `pick\u0000${this.constBits}\u0000${JSON.stringify(this.columns[0].leaves.map(({ leaf, bit }) => [bit, leaf.op, leaf.value]))}`;
+      this.memoName = `pick\u0000${this.constBits}\u0000${JSON.stringify(this.columns[0].leaves.map(({ leaf, bit }) => [bit, leaf.op, leaf.value]))}\u0000${sample ?? ''}`;
     }
   }
 
@@ -90,7 +94,7 @@ export class StepMasker {
    * constant — in one pass: writes the rows with some bit into `picked` and their bits into
    * `bits` (by row; other rows' entries are unspecified). Returns how many were picked, or −1 when the
    * filters are of another shape (use `compute`). With `keep` (a sample's kept actors, read
-   * through the row group's actor ids, `sample` the threshold that made it), rows of other actors
+   * through the row group's actor ids; made by the constructor's `sample`), rows of other actors
    * are not picked.
    *
    * Behind a block cache (ScanSource.memo) the picked rows and their bits are kept with the
@@ -99,11 +103,11 @@ export class StepMasker {
    * two native copies. Kept compactly, a byte a row and two a picked row: for row groups of up
    * to 2^16 rows and at most 8 filters.
    */
-  pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null, sample: number): number {
+  pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null): number {
     if (this.columns.length !== 1 || this.general.length !== 0) return -1;
     const col = this.columns[0];
     const source = r.source!;
-    const name = source.memo === undefined || this.fusedName === null ? null : keep === null ? this.fusedName : `${this.fusedName}\u0000${sample}`;
+    const name = source.memo === undefined ? null : this.memoName;
     if (name !== null) {
       const memo = source.memo!(col.ref.name, r.group, name) as PickMemo | undefined;
       if (memo !== undefined) return restorePick(memo, bits, picked);
