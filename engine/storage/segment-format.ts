@@ -70,3 +70,32 @@ export interface SegmentFooter {
   time: BlockRef[];
   columns: ColumnMeta[];
 }
+
+function isBlock(b: unknown): boolean {
+  return typeof b === 'object' && b !== null && typeof (b as BlockRef).o === 'number' && typeof (b as BlockRef).l === 'number';
+}
+
+/**
+ * What is wrong with the shape of a decoded footer, or null when it has every part a reader
+ * uses: row groups, and an actor block, a time block and a block (or null) per column for each
+ * of them. The checksum vouches for the bytes, this for what they decoded to, so a reader never
+ * fails later on a missing part with an error that does not name the file.
+ */
+export function footerProblem(footer: unknown): string | null {
+  if (typeof footer !== 'object' || footer === null) return 'not an object';
+  const f = footer as SegmentFooter;
+  if (f.version !== 1) return `unknown footer version ${String(f.version)}`;
+  for (const key of ['rowCount', 'minTimeMs', 'maxTimeMs'] as const) {
+    if (typeof f[key] !== 'number') return `${key} missing`;
+  }
+  if (!Array.isArray(f.rowGroups) || !f.rowGroups.every((n) => Number.isInteger(n) && n >= 0)) return 'rowGroups missing';
+  const groups = f.rowGroups.length;
+  if (!Array.isArray(f.actor) || f.actor.length !== groups || !f.actor.every(isBlock)) return 'actor blocks missing';
+  if (!Array.isArray(f.time) || f.time.length !== groups || !f.time.every(isBlock)) return 'time blocks missing';
+  if (!Array.isArray(f.columns)) return 'columns missing';
+  for (const c of f.columns) {
+    if (typeof c !== 'object' || c === null || typeof c.name !== 'string' || typeof c.type !== 'string') return 'a column without name or type';
+    if (!Array.isArray(c.blocks) || c.blocks.length !== groups || !c.blocks.every((b) => b === null || isBlock(b))) return `blocks of column ${c.name} missing`;
+  }
+  return null;
+}

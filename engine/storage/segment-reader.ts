@@ -27,6 +27,7 @@ import { segmentFds } from './fd-cache.js';
 import { ioError } from './file-io.js';
 import type { SegmentEntry } from './manifest.js';
 import {
+  footerProblem,
   SEGMENT_MAGIC,
   SEGMENT_TRAILER_BYTES,
   SEGMENT_TRAILER_MAGIC,
@@ -126,7 +127,8 @@ export class SegmentReader implements ScanSource {
       } catch {
         throw new CorruptDataError(path, 'undecodable footer');
       }
-      if (footer?.version !== 1) throw new CorruptDataError(path, 'unknown footer version');
+      const problem = footerProblem(footer);
+      if (problem !== null) throw new CorruptDataError(path, `malformed footer: ${problem}`);
       const reader = new SegmentReader(path, footer, size);
       segmentFds.adopt(reader, fd);
       return reader;

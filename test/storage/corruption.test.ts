@@ -1,8 +1,12 @@
 /** A flipped byte or a truncation in a segment or the manifest is detected and named. */
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { CorruptDataError, Store } from '../../engine/index.js';
+import { SEGMENT_TRAILER_BYTES, type SegmentFooter } from '../../engine/storage/segment-format.js';
+import { SegmentReader } from '../../engine/storage/segment-reader.js';
 import { batchOf, dumpTable, rng, tempDir, type PlainEvent } from './helpers.js';
 
 async function storeWithSegments(dir: string): Promise<void> {
@@ -57,6 +61,61 @@ describe('corruption', () => {
       expect(table.damaged.map((d) => d.file)).toEqual([join(segDir, seg)]);
       // Quarantined, not dropped: reading it fails naming the file instead of answering without its rows.
       expect(() => dumpTable(table)).toThrow(CorruptDataError);
+      expect(() => dumpTable(table)).toThrow(seg);
+      await store.close(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('names a segment whose footer has a valid checksum but lacks a part the reader needs', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      await storeWithSegments(dir);
+      const segDir = join(dir, 't', 'segments');
+      const [seg] = readdirSync(segDir);
+      const path = join(segDir, seg);
+      const packr = new Packr({ useRecords: false });
+      // Rewrites the footer with `edit` applied, trailer and checksum to match.
+      const rewrite = (edit: (f: SegmentFooter) => void): void => {
+        const buf = readFileSync(path);
+        const footerLen = buf.readUInt32LE(buf.length - SEGMENT_TRAILER_BYTES);
+        const footerStart = buf.length - SEGMENT_TRAILER_BYTES - footerLen;
+        const footer = packr.unpack(buf.subarray(footerStart, footerStart + footerLen)) as SegmentFooter;
+        edit(footer);
+        const bytes = packr.pack(footer);
+        const trailer = Buffer.from(buf.subarray(buf.length - SEGMENT_TRAILER_BYTES));
+        trailer.writeUInt32LE(bytes.length, 0);
+        trailer.writeUInt32LE(crc32(bytes), 4);
+        writeFileSync(path, Buffer.concat([buf.subarray(0, footerStart), bytes, trailer]));
+      };
+      const original = readFileSync(path);
+      rewrite(() => {});
+      expect(SegmentReader.open(path).footer.rowCount).toBe(5000); // the rewrite alone keeps it readable
+      const cases: [string, (f: SegmentFooter) => void][] = [
+        ['time blocks missing', (f) => delete (f as Partial<SegmentFooter>).time],
+        ['actor blocks missing', (f) => (f.actor = f.actor.slice(1))],
+        ['blocks of column s missing', (f) => delete (f.columns.find((c) => c.name === 's') as Partial<SegmentFooter['columns'][0]>).blocks],
+        ['rowGroups missing', (f) => ((f as unknown as { rowGroups: unknown }).rowGroups = 'x')],
+        ['unknown footer version 2', (f) => ((f as unknown as { version: number }).version = 2)],
+      ];
+      for (const [problem, edit] of cases) {
+        writeFileSync(path, original);
+        rewrite(edit);
+        let caught: unknown;
+        try {
+          SegmentReader.open(path);
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught, problem).toBeInstanceOf(CorruptDataError);
+        expect((caught as Error).message).toContain(seg);
+        expect((caught as Error).message).toContain(`malformed footer: ${problem}`);
+      }
+      // The store quarantines such a segment at open, as it does a torn one.
+      const store = await Store.open(dir, { log: () => {} });
+      const table = store.get('t');
+      expect(table.damaged.map((d) => d.file)).toEqual([path]);
       expect(() => dumpTable(table)).toThrow(seg);
       await store.close(false);
     } finally {
