@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       const thresholds = sampleShards(snapshot.shards.length, sample);
       let best = Infinity;
       let first = 0;
-      const [hits, misses, declined, narrowed] = [cache.hits, cache.misses, cache.declined, cache.narrowed];
+      const [hits, misses, declined, narrowed, memoHits, memosDeclined] = [cache.hits, cache.misses, cache.declined, cache.narrowed, cache.memoHits, cache.memosDeclined];
       // Run 0 fills the block cache (reported as the first run); the minimum is of the others.
       for (let r = 0; r <= runs; r++) {
         epoch++;
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
         if (r > 0) best = Math.min(best, (used.user + used.system) / 1000);
         else first = (used.user + used.system) / 1000;
       }
-      process.stdout.write(`${q.id.padEnd(22)} worker-side CPU, min of ${runs}: ${best.toFixed(1)} ms, first run ${first.toFixed(1)} ms (blocks over all runs: ${cache.hits - hits} hits, ${cache.misses - misses} misses, ${cache.declined - declined} declined, ${cache.narrowed - narrowed} narrowed)\n`);
+      process.stdout.write(`${q.id.padEnd(22)} worker-side CPU, min of ${runs}: ${best.toFixed(1)} ms, first run ${first.toFixed(1)} ms (blocks over all runs: ${cache.hits - hits} hits, ${cache.misses - misses} misses, ${cache.declined - declined} declined, ${cache.narrowed - narrowed} narrowed; memos: ${cache.memoHits - memoHits} hits, ${cache.memosDeclined - memosDeclined} declined)\n`);
     }
   } finally {
     snapshot.release();

@@ -34,9 +34,21 @@ interface NarrowInts {
   offsets: Narrow;
 }
 
+/**
+ * Actor ids as runs of equal ids: row groups are sorted by actor, so a block of 65,536 rows holds
+ * a few thousand runs (an actor's events of one day partition), 6 bytes a run against 2 a row.
+ */
+interface IdRuns {
+  /** Each run's id, and its first row (ascending from 0); the last run ends at `rows`. */
+  ids: Uint32Array;
+  starts: Uint16Array | Uint32Array;
+  rows: number;
+}
+
 /** A cached block: a narrowed form, or the decoded one when narrowing would not save. */
 export type CompactBlock =
   | { form: 'ids'; ints: NarrowInts; view: Uint32Array | null }
+  | { form: 'runs'; runs: IdRuns; view: Uint32Array | null }
   | { form: 'floats'; type: 'number' | 'time'; ints: NarrowInts; validity: Uint8Array | null; view: FloatVector | null }
   | { form: 'codes'; codes: Uint8Array | Uint16Array; dict: readonly string[]; validity: Uint8Array | null; view: CodeVector | null }
   | { form: 'decoded'; block: ColumnVector | Uint32Array | null };
@@ -101,19 +113,6 @@ function narrowFloats(values: Float64Array): NarrowInts | null {
   return offsetsFrom(values, min, max);
 }
 
-/** Actor ids as narrowed integers, or null when their span needs 32 bits (nothing to save). */
-function narrowIds(ids: Uint32Array): NarrowInts | null {
-  if (ids.length === 0) return null;
-  let min = ids[0];
-  let max = ids[0];
-  for (let i = 1; i < ids.length; i++) {
-    const v = ids[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return max - min < 65_536 ? offsetsFrom(ids, min, max) : null;
-}
-
 /** The narrowed form of a cached block (the block itself when it is narrowed already, or narrowing would not save). */
 export function narrowBlock(b: CompactBlock): CompactBlock {
   if (b.form !== 'decoded' || b.block === null) return b;
@@ -139,17 +138,52 @@ export function compactColumn(v: ColumnVector | null): CompactBlock {
   return { form: 'decoded', block: v };
 }
 
-/** The cached form of a block of actor ids. */
+function runsOf(ids: Uint32Array, count: number): IdRuns {
+  const n = ids.length;
+  const runIds = new Uint32Array(count);
+  const starts = n <= 65_536 ? new Uint16Array(count) : new Uint32Array(count);
+  runIds[0] = ids[0];
+  for (let i = 1, r = 0; i < n; i++) {
+    if (ids[i] === ids[i - 1]) continue;
+    r++;
+    runIds[r] = ids[i];
+    starts[r] = i;
+  }
+  return { ids: runIds, starts, rows: n };
+}
+
+function runsBytes(runs: IdRuns): number {
+  return runs.ids.byteLength + runs.starts.byteLength;
+}
+
+/**
+ * The cached form of a block of actor ids: runs, or offsets from the smallest when their span
+ * fits 16 bits, whichever is smaller (as decoded when neither saves). One pass measures both.
+ */
 export function compactIds(ids: Uint32Array): CompactBlock {
-  const ints = narrowIds(ids);
+  const n = ids.length;
+  if (n === 0) return { form: 'decoded', block: ids };
+  let runs = 1;
+  let min = ids[0];
+  let max = ids[0];
+  for (let i = 1; i < n; i++) {
+    const v = ids[i];
+    runs += +(v !== ids[i - 1]);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const span = max - min;
+  const offsetBytes = span < 256 ? n : span < 65_536 ? 2 * n : 4 * n;
+  if (runs * (n <= 65_536 ? 6 : 8) < offsetBytes) return { form: 'runs', runs: runsOf(ids, runs), view: null };
+  const ints = span < 65_536 ? offsetsFrom(ids, min, max) : null;
   return ints !== null ? { form: 'ids', ints, view: null } : { form: 'decoded', block: ids };
 }
 
-/** A lower bound of a block's narrowed size: a byte a row (and its validity). */
+/** A lower bound of a block's narrowed size: a byte a row (and its validity); for actor ids, one run. */
 export function minNarrowBytes(b: CompactBlock): number {
   if (b.form !== 'decoded' || b.block === null) return compactBytes(b);
   const d = b.block;
-  if (d instanceof Uint32Array) return d.length;
+  if (d instanceof Uint32Array) return 8;
   return (d.type === 'string' ? d.codes : d.values).length + (d.validity?.byteLength ?? 0);
 }
 
@@ -158,6 +192,8 @@ export function compactBytes(b: CompactBlock): number {
   switch (b.form) {
     case 'ids':
       return b.ints.offsets.byteLength;
+    case 'runs':
+      return runsBytes(b.runs);
     case 'floats':
       return b.ints.offsets.byteLength + (b.validity?.byteLength ?? 0);
     case 'codes':
@@ -234,8 +270,27 @@ export function expandColumn(b: CompactBlock, key: string): ColumnVector | null 
   throw new Error(`a cached ${b.form} block read as a column`);
 }
 
+function fillRuns(runs: IdRuns, out: Uint32Array): void {
+  const { ids, starts } = runs;
+  const last = ids.length - 1;
+  for (let r = 0; r < last; r++) {
+    const id = ids[r];
+    for (let i = starts[r], end = starts[r + 1]; i < end; i++) out[i] = id;
+  }
+  const id = ids[last];
+  for (let i = starts[last]; i < runs.rows; i++) out[i] = id;
+}
+
 /** The actor ids of a cached block; narrowed ids widen into scratch `key` (valid until its next use). */
 export function expandIds(b: CompactBlock, key: string): Uint32Array {
+  if (b.form === 'runs') {
+    const n = b.runs.rows;
+    const buffer = bufferFor(key, 4 * n);
+    let view = b.view;
+    if (view === null || view.buffer !== buffer) b.view = view = new Uint32Array(buffer, 0, n);
+    fillRuns(b.runs, view);
+    return view;
+  }
   if (b.form === 'ids') {
     const n = b.ints.offsets.length;
     const buffer = bufferFor(key, 4 * n);
