@@ -77,8 +77,8 @@ function isBlock(b: unknown): boolean {
 
 /**
  * What is wrong with the shape of a decoded footer, or null when it has every part a reader
- * uses: row groups, and an actor block, a time block and a block (or null) per column for each
- * of them. The checksum vouches for the bytes, this for what they decoded to, so a reader never
+ * uses: row groups, an actor block, a time block and a block (or null) per column for each of
+ * them, and each string column's dictionary. The checksum vouches for the bytes, this for what they decoded to, so a reader never
  * fails later on a missing part with an error that does not name the file.
  */
 export function footerProblem(footer: unknown): string | null {
@@ -96,6 +96,7 @@ export function footerProblem(footer: unknown): string | null {
   for (const c of f.columns) {
     if (typeof c !== 'object' || c === null || typeof c.name !== 'string' || typeof c.type !== 'string') return 'a column without name or type';
     if (!Array.isArray(c.blocks) || c.blocks.length !== groups || !c.blocks.every((b) => b === null || isBlock(b))) return `blocks of column ${c.name} missing`;
+    if (c.type === 'string' && !isBlock(c.dict)) return `dictionary of column ${c.name} missing`;
   }
   return null;
 }

@@ -79,6 +79,21 @@ describe('narrowed blocks', () => {
     const held = compactIds(long);
     expect(held.form).toBe('runs');
     expect(sameBits(expandIds(held, 'a:'), long)).toBe(true);
+    // At the 16-bit edge of run starts: a last run of one row starting at row 65,535 or 65,536.
+    for (const rows of [65_536, 65_537]) {
+      const edge = ofRuns([[1, 30_000], [9, rows - 30_001], [4, 1]]);
+      expect(sameBits(expandIds(compactIds(edge), 'a:'), edge)).toBe(true);
+    }
+    // Two run blocks widened in turn through one scratch key: each keeps its own array, with its own ids.
+    const a = ofRuns([[1, 300], [2, 300]]);
+    const b = ofRuns([[7, 200], [8, 400]]);
+    const [heldA, heldB] = [compactIds(a), compactIds(b)];
+    const viewA = expandIds(heldA, 'a:');
+    const viewB = expandIds(heldB, 'a:');
+    expect(viewA).not.toBe(viewB);
+    expect(sameBits(expandIds(heldA, 'a:'), a)).toBe(true);
+    expect(expandIds(heldA, 'a:')).toBe(viewA);
+    expect(sameBits(expandIds(heldB, 'a:'), b)).toBe(true);
   });
 
   it('actor ids and string codes widen back exactly', () => {

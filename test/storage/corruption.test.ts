@@ -96,6 +96,7 @@ describe('corruption', () => {
         ['time blocks missing', (f) => delete (f as Partial<SegmentFooter>).time],
         ['actor blocks missing', (f) => (f.actor = f.actor.slice(1))],
         ['blocks of column s missing', (f) => delete (f.columns.find((c) => c.name === 's') as Partial<SegmentFooter['columns'][0]>).blocks],
+        ['dictionary of column s missing', (f) => delete f.columns.find((c) => c.name === 's')!.dict],
         ['rowGroups missing', (f) => ((f as unknown as { rowGroups: unknown }).rowGroups = 'x')],
         ['unknown footer version 2', (f) => ((f as unknown as { version: number }).version = 2)],
       ];

@@ -179,11 +179,11 @@ export function compactIds(ids: Uint32Array): CompactBlock {
   return ints !== null ? { form: 'ids', ints, view: null } : { form: 'decoded', block: ids };
 }
 
-/** A lower bound of a block's narrowed size: a byte a row (and its validity); for actor ids, one run. */
+/** A lower bound of a block's narrowed size: a byte a row (and its validity); for actor ids, one run or a byte a row. */
 export function minNarrowBytes(b: CompactBlock): number {
   if (b.form !== 'decoded' || b.block === null) return compactBytes(b);
   const d = b.block;
-  if (d instanceof Uint32Array) return 8;
+  if (d instanceof Uint32Array) return Math.min(d.length, 6);
   return (d.type === 'string' ? d.codes : d.values).length + (d.validity?.byteLength ?? 0);
 }
 
