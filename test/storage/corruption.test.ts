@@ -19,6 +19,16 @@ async function storeWithSegments(dir: string): Promise<void> {
   await store.close();
 }
 
+/** What `f` throws (undefined when it returns). */
+function thrownBy(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
 function flip(path: string, offset: number): void {
   const buf = readFileSync(path);
   buf[offset] ^= 0x5a;
@@ -35,12 +45,7 @@ describe('corruption', () => {
       flip(join(segDir, seg), 20); // inside the first block
       const store = await Store.open(dir);
       const table = store.get('t');
-      let caught: unknown;
-      try {
-        dumpTable(table);
-      } catch (err) {
-        caught = err;
-      }
+      const caught = thrownBy(() => dumpTable(table));
       expect(caught).toBeInstanceOf(CorruptDataError);
       expect((caught as Error).message).toContain(seg);
       await store.close(false);
@@ -103,12 +108,7 @@ describe('corruption', () => {
       for (const [problem, edit] of cases) {
         writeFileSync(path, original);
         rewrite(edit);
-        let caught: unknown;
-        try {
-          SegmentReader.open(path);
-        } catch (err) {
-          caught = err;
-        }
+        const caught = thrownBy(() => SegmentReader.open(path));
         expect(caught, problem).toBeInstanceOf(CorruptDataError);
         expect((caught as Error).message).toContain(seg);
         expect((caught as Error).message).toContain(`malformed footer: ${problem}`);
