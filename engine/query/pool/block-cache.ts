@@ -294,6 +294,8 @@ export class CachedSegment implements ScanSource {
     const key = `${this.readerKey}\u0001${rowGroup}`;
     const cached = this.cache.get(key, this.epoch);
     if (cached !== undefined) return expandIds(cached, 'a:');
+    // A byte a row, though ids held as runs may take less: declining such a block only when less
+    // room than that is left spares allocating blocks that would mostly be declined anyway.
     if (!this.cache.mayAdmit(this.rowGroups[rowGroup].rowCount, this.epoch)) return this.reader.readActorIds(rowGroup, decodeTarget('d:'));
     const ids = this.reader.readActorIds(rowGroup);
     this.cache.set(key, { form: 'decoded', block: ids }, this.epoch);

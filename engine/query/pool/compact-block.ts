@@ -138,10 +138,13 @@ export function compactColumn(v: ColumnVector | null): CompactBlock {
   return { form: 'decoded', block: v };
 }
 
+/** Blocks of up to this many rows keep their run starts in 16 bits (6 bytes a run), longer ones in 32 (8). */
+const SHORT_RUNS_MAX_ROWS = 65_536;
+
 function runsOf(ids: Uint32Array, count: number): IdRuns {
   const n = ids.length;
   const runIds = new Uint32Array(count);
-  const starts = n <= 65_536 ? new Uint16Array(count) : new Uint32Array(count);
+  const starts = n <= SHORT_RUNS_MAX_ROWS ? new Uint16Array(count) : new Uint32Array(count);
   runIds[0] = ids[0];
   for (let i = 1, r = 0; i < n; i++) {
     if (ids[i] === ids[i - 1]) continue;
@@ -174,7 +177,7 @@ export function compactIds(ids: Uint32Array): CompactBlock {
   }
   const span = max - min;
   const offsetBytes = span < 256 ? n : span < 65_536 ? 2 * n : 4 * n;
-  if (runs * (n <= 65_536 ? 6 : 8) < offsetBytes) return { form: 'runs', runs: runsOf(ids, runs), view: null };
+  if (runs * (n <= SHORT_RUNS_MAX_ROWS ? 6 : 8) < offsetBytes) return { form: 'runs', runs: runsOf(ids, runs), view: null };
   const ints = span < 65_536 ? offsetsFrom(ids, min, max) : null;
   return ints !== null ? { form: 'ids', ints, view: null } : { form: 'decoded', block: ids };
 }
