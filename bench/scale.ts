@@ -27,6 +27,7 @@ import { mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { REPO } from './peers/common.js';
+import { removeStaleShuffles } from './generator/write.js';
 import { copyAfterLines } from './scale/chunk-writer.js';
 import { parseOptions, usage, type Options } from './scale/options.js';
 import { buildPeerReport, peerMarkdown } from './scale/peer-report.js';
@@ -34,7 +35,7 @@ import { runPeers, subsetEngines } from './scale/peer-run.js';
 import { planRun, scaleLabel, subsetChunks, type ChunkPlan, type RunPlan } from './scale/plan.js';
 import { readMemory } from './scale/proc-watch.js';
 import { buildReport, fmtInt, markdownReport, type ScaleEnv, type ScaleReport } from './scale/report.js';
-import { configMismatch, loadState, newState, saveState, type RunState } from './scale/state.js';
+import { configMismatch, loadState, newState, saveState, withNotes, type RunState } from './scale/state.js';
 import { compactTable, countRows, current, generateChunks, generators, ingestChunk, runQuery, tableSize, type GeneratedChunk } from './scale/steps.js';
 
 const log = (m: string): void => void process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -353,7 +354,9 @@ async function main(argv: string[]): Promise<void> {
     if (why !== null) throw new Error(`${relative(REPO, o.workDir)} holds another run: ${why}; use --fresh or --work`);
   }
   const state = saved ?? newState(o.config);
-  if (o.notes.length > 0) state.notes = [...(state.notes ?? []), ...o.notes];
+  if (o.notes.length > 0) state.notes = withNotes(state.notes, o.notes);
+  const stale = removeStaleShuffles(o.workDir);
+  if (stale > 0) log(`removed ${stale} temp director${stale === 1 ? 'y' : 'ies'} of shuffles an interrupted run left`);
   saveState(o.workDir, state);
   log(
     `${fmtInt(o.config.events)} events in ${plan.chunks.length} chunk(s) of ${fmtInt(o.config.chunkEvents)}, ${fmtInt(plan.totalUsers)} actors; ` +

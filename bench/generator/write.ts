@@ -4,7 +4,7 @@
  * memory (lines dealt at random into temp bucket files of ~`shuffleWindow` lines, each shuffled in
  * memory: a uniform permutation, Rao–Sandelius).
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { generateEvents, type GenerateOptions } from './events.js';
 import { Rng } from './rng.js';
@@ -143,6 +143,21 @@ export interface ShuffleOptions {
   onProgress?: (events: number) => void;
 }
 
+/** The temp directories of shuffles start with this (see {@link removeStaleShuffles}). */
+const SHUFFLE_DIR_PREFIX = '.shuffle-';
+
+/**
+ * Removes the temp directories shuffles left in `dir` when their process was killed (a signal
+ * ends the dealing loop without running its cleanup); returns how many. Call only when no
+ * shuffle is running in `dir`.
+ */
+export function removeStaleShuffles(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  const stale = readdirSync(dir).filter((name) => name.startsWith(SHUFFLE_DIR_PREFIX));
+  for (const name of stale) rmSync(join(dir, name), { recursive: true, force: true });
+  return stale.length;
+}
+
 /**
  * Deals `lines` at random into ceil(events / window) temp bucket files (in a temp directory in
  * `nearDir`), then shuffles each bucket in memory and appends it to `out`; returns the number of
@@ -153,7 +168,7 @@ export function shuffleInto(out: FileSink, nearDir: string, lines: Iterable<stri
   const window = Math.max(1, Math.floor(opts.shuffleWindow ?? 1_000_000));
   const bucketCount = Math.max(1, Math.ceil(opts.events / window));
   const rng = new Rng(opts.seed, SHUFFLE_STREAM);
-  const tmp = mkdtempSync(join(nearDir, '.shuffle-'));
+  const tmp = mkdtempSync(join(nearDir, SHUFFLE_DIR_PREFIX));
   const buckets: { path: string; sink: FileSink | null }[] = [];
   let events = 0;
   try {

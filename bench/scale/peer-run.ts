@@ -17,6 +17,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeStaleShuffles } from '../generator/write.js';
 import type { Options } from './options.js';
 import { appendChunk, countLoaded, finishLoad, runSubsetQuery, subsetTarget } from './peer-steps.js';
 import type { ChunkPlan, RunPlan, SubsetPlan } from './plan.js';
@@ -242,6 +243,7 @@ export async function runPeers(state: RunState, plan: RunPlan, sub: SubsetPlan, 
   await settleAppend(peers, sub, dir, o, h);
   // chunk files a killed harness left behind (a batch is generated before its appends)
   for (const name of readdirSync(dir)) if (/^chunk-\d+\.ndjson$/.test(name)) rmSync(join(dir, name), { force: true });
+  removeStaleShuffles(dir);
   await loadChunks(peers, plan, sub, engines, dir, o, h);
   await finishAll(peers, sub, engines, dir, o, h);
   await queryAll(peers, engines, dir, o, h);

@@ -166,6 +166,16 @@ export function newState(config: RunConfig): RunState {
   return { config, startedAt: new Date().toISOString(), chunks: [], ingesting: null, compact: null, queries: {}, harnessPeakRssBytes: 0 };
 }
 
+/**
+ * The run's notes with `added` appended, leaving out those it already has: a resume repeats the
+ * command that started the run, `--note`s included, and only new notes should be added.
+ */
+export function withNotes(notes: readonly string[] | undefined, added: readonly string[]): string[] {
+  const out = [...(notes ?? [])];
+  for (const note of added) if (!out.includes(note)) out.push(note);
+  return out;
+}
+
 /** Why `saved` cannot be resumed with `config`, or null when it can. */
 export function configMismatch(saved: RunConfig, config: RunConfig): string | null {
   const diffs = (Object.keys(config) as (keyof RunConfig)[]).filter((k) => saved[k] !== config[k]);

@@ -5,18 +5,20 @@
  * report building (sustained rate, targets, failures reported) and the child watch (exit codes,
  * timeouts kill, RSS is sampled).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventToJson, generateEvents } from '../../bench/generator.js';
+import { removeStaleShuffles } from '../../bench/generator/write.js';
 import { copyAfterLines, writeChunk } from '../../bench/scale/chunk-writer.js';
 import { globalUserId, planRun, scaleLabel } from '../../bench/scale/plan.js';
 import { rssProfile, runWatched } from '../../bench/scale/proc-watch.js';
 import { scaleQueries, selectQueries } from '../../bench/scale/queries.js';
 import { buildReport, markdownReport, type ScaleEnv } from '../../bench/scale/report.js';
-import { configMismatch, loadState, newState, saveState, type ChunkRecord } from '../../bench/scale/state.js';
+import { configMismatch, loadState, newState, saveState, withNotes, type ChunkRecord } from '../../bench/scale/state.js';
 
 const work = mkdtempSync(join(tmpdir(), 'shoal-scale-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -98,6 +100,40 @@ describe('writeChunk', () => {
     expect(readFileSync(s1)).toEqual(readFileSync(s2));
     expect(linesOf(s1)).not.toEqual(linesOf(ordered));
     expect([...linesOf(s1)].sort()).toEqual([...linesOf(ordered)].sort());
+  });
+
+  it('leaves no temp directory behind when a shuffle completes', () => {
+    const dir = mkdtempSync(join(work, 'clean-'));
+    writeChunk(join(dir, 'chunk.ndjson'), plan.chunks[2], plan.idWidth, true);
+    expect(readdirSync(dir)).toEqual(['chunk.ndjson']);
+  });
+
+  it('finds and removes the temp directory of a shuffle killed while dealing, and nothing else', async () => {
+    const dir = mkdtempSync(join(work, 'killed-'));
+    writeFileSync(join(dir, 'chunk-3.ndjson'), 'kept\n');
+    mkdirSync(join(dir, 'data'));
+    // A shuffle of endless lines: the child says when it deals its first one, then is killed.
+    const script = `
+      import { writeSync, openSync } from 'node:fs';
+      import { FileSink, shuffleInto } from ${JSON.stringify(resolve('bench/generator/write.ts'))};
+      function* lines() { writeSync(1, 'dealing\\n'); for (;;) yield '{"user_id":"u1"}'; }
+      shuffleInto(new FileSink(openSync(${JSON.stringify(join(dir, 'out.ndjson'))}, 'w')), ${JSON.stringify(dir)}, lines(), { events: 4_000_000, seed: 1 });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((done, fail) => {
+      child.stdout.on('data', () => done());
+      child.on('exit', (code) => fail(new Error(`the shuffle child exited (${code}) before dealing`)));
+    });
+    const exited = new Promise((done) => child.on('exit', done));
+    child.kill('SIGKILL');
+    await exited;
+    const temps = readdirSync(dir).filter((n) => n.startsWith('.shuffle-'));
+    expect(temps).toHaveLength(1);
+    expect(readdirSync(join(dir, temps[0])).length).toBe(4); // one bucket file per million lines
+    expect(removeStaleShuffles(dir)).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(['chunk-3.ndjson', 'data', 'out.ndjson']);
+    expect(removeStaleShuffles(dir)).toBe(0);
+    expect(removeStaleShuffles(join(dir, 'missing'))).toBe(0);
+    expect(existsSync(join(dir, 'chunk-3.ndjson'))).toBe(true);
   });
 
   it('gives every chunk its own actors', () => {
@@ -194,6 +230,13 @@ describe('run state', () => {
     expect(loadState(dir)).toEqual(state);
     expect(configMismatch(config, { ...config })).toBeNull();
     expect(configMismatch(config, { ...config, chunkEvents: 200, shuffle: false })).toBe('the saved run has chunkEvents=100, shuffle=true (this one chunkEvents=200, shuffle=false)');
+  });
+
+  it('adds only the notes a resume brings that the run does not have yet', () => {
+    expect(withNotes(undefined, ['started'])).toEqual(['started']);
+    // the resume repeats the starting command's note and adds one
+    expect(withNotes(['started'], ['started', 'resumed at abc'])).toEqual(['started', 'resumed at abc']);
+    expect(withNotes(['started', 'resumed at abc'], [])).toEqual(['started', 'resumed at abc']);
   });
 });
 
