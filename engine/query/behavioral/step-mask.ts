@@ -15,7 +15,6 @@
  *
  * Threading: one masker per shard scan (it owns its caches).
  */
-import { reused } from '../code-histograms.js';
 import { FilterEvaluator } from '../filter-eval.js';
 import { ALL, NONE, matchValue } from '../filter-zone.js';
 import type { FilterNode } from '../query-types.js';
@@ -98,10 +97,14 @@ export class StepMasker {
    * are not picked.
    *
    * Behind a block cache (ScanSource.memo) the picked rows and their bits are kept with the
-   * column's block from its second use on, named by the filters and the sample: a repeated funnel
-   * then neither reads the column nor looks up a row's bits or actor again, and restores them in
-   * two native copies. Kept compactly, a byte a row and two a picked row: for row groups of up
-   * to 2^16 rows and at most 8 filters.
+   * column's block from its first use on (when the cache holds the block), named by the filters
+   * and the sample: a repeated funnel then neither reads the column nor looks up a row's bits or
+   * actor again, and restores them in two native copies. From the first use, not the second as
+   * per-block code counts are (code-histograms.ts): a pick costs a funnel's hot run more than
+   * anything but its per-actor loop (at a billion events, the second run of a sampled funnel took
+   * 2.4 s against the third's 0.9 s), while keeping it costs the first run two copies, next to
+   * reading and decoding the blocks. Kept compactly, a byte a row and two a picked row: for row
+   * groups of up to 2^16 rows and at most 8 filters.
    */
   pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null): number {
     if (this.columns.length !== 1 || this.general.length !== 0) return -1;
@@ -117,7 +120,7 @@ export class StepMasker {
     const table = this.table(col, vec.dict);
     const codes = vec.codes;
     const k = keep === null ? pickFusedAll(table, codes, n, bits, picked) : pickFusedKept(table, codes, n, bits, picked, keep, r.actorIds());
-    if (name !== null && n <= MEMO_MAX_ROWS && reused(codes)) {
+    if (name !== null && n <= MEMO_MAX_ROWS) {
       source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + n + 2 * k, () => packPick(bits, picked, k, n));
     }
     return k;
