@@ -39,7 +39,7 @@ import { sourceInRange } from '../source.js';
 import type { ScanSource, ShardSnapshot } from '../source.js';
 import type { StreamNode } from './plan.js';
 import { Gathered, mergeByActor } from './gathered.js';
-import { StepMasker } from './step-mask.js';
+import { StepMasker, type EntryRuns } from './step-mask.js';
 
 /**
  * A shard's events. Actor k (0 … actorCount−1, ascending ids) owns the row ranges
@@ -109,9 +109,9 @@ class StreamReader {
   /** A sampled shard's kept actors (keep[id] = 1): rows of other actors are dropped here (see ShardSnapshot.actorFilter). */
   private readonly keep: Uint8Array | null;
 
-  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[]) {
+  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[], entryRuns: EntryRuns | null = null) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
-    this.masker = new StepMasker(stream.filters, this.filterScratch, shard.actorFilter?.threshold ?? null);
+    this.masker = new StepMasker(stream.filters, this.filterScratch, shard.actorFilter?.threshold ?? null, entryRuns);
     this.encoders = encoders ?? stream.extras.map((ref) => keyEncoder(ref));
     const buffers = rowBuffers ?? { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0) };
     this.pooled = rowBuffers !== null;
@@ -183,6 +183,7 @@ class StreamReader {
         rows = keepAll ? (sel ?? this.whereScratch.iota) : this.picked;
         m = keepAll ? n : pickMatching(bits, sel, n, this.picked);
       }
+      if (!keepAll) m = this.masker.collapse(reader, rows, m, bits);
     }
     if (m === 0) return;
     if (this.batch !== null) return this.emit(rows, m);
@@ -287,13 +288,15 @@ function actorsInTimeOrder(source: ScanSource, actorCount: number): boolean {
  * pass by returning false (sessions and retention still check the order as a safety net).
  * Returns the encoders of `stream.extras` (value ids as in collectActorRows; `encoders`
  * when given, else new ones), or null when the shard cannot be streamed: then `stats` is
- * untouched and the caller gathers (with new encoders).
+ * untouched and the caller gathers (with new encoders). `entryRuns`: the sink is an ordered
+ * funnel that a first step's rows between the first and last of an actor's run leave unchanged,
+ * so they are not delivered (StepMasker, collapseEntryRuns).
  */
-export function streamActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, sink: BatchSink, signal?: AbortSignal, encoders?: KeyEncoder[]): KeyEncoder[] | null {
+export function streamActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, sink: BatchSink, signal?: AbortSignal, encoders?: KeyEncoder[], entryRuns: EntryRuns | null = null): KeyEncoder[] | null {
   const sources = streamOrder(shard, stream);
   if (sources === null || !sources.every((s) => !s.id.startsWith('tail:') || actorsInTimeOrder(s, shard.actorCount))) return null;
   const own: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
-  const r = new StreamReader(shard, stream, own, 0, sink, encoders);
+  const r = new StreamReader(shard, stream, own, 0, sink, encoders, entryRuns);
   try {
     if (!r.run(signal, sources)) return null;
   } finally {

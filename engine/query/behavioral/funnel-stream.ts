@@ -203,6 +203,7 @@ export function streamFunnel(shard: ShardSnapshot, plan: FunnelPlan, stats: Scan
   // Per-actor state over the query's memory budget: gathering (only matching rows) may still fit.
   if (shard.actorCount * actorBytes(plan.query.steps.length, plan.stream.extras.length, plan.bucket !== null) > plan.limits.memoryBudgetBytes) return null;
   const stream = new FunnelStream(plan, shard.actorCount);
-  const encoders = streamActorRows(shard, plan.stream, stats, stream.sink, signal);
+  // Rows of a run of first-step-only rows between its first and last inside the entry range change nothing in `add`.
+  const encoders = streamActorRows(shard, plan.stream, stats, stream.sink, signal, undefined, { fromMs: plan.entryFromMs, toMs: plan.entryToMs });
   return encoders === null ? null : { stream, encoders };
 }

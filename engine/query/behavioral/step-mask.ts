@@ -18,6 +18,7 @@
 import { FilterEvaluator } from '../filter-eval.js';
 import { ALL, NONE, matchValue } from '../filter-zone.js';
 import type { FilterNode } from '../query-types.js';
+import type { ColumnVector } from '../../types.js';
 import type { RowGroupReader, Scratch } from '../row-group.js';
 
 type Leaf = Extract<FilterNode, { kind: 'leaf' }>;
@@ -33,6 +34,15 @@ function isDictLeaf(f: FilterNode): f is Leaf {
   return f.kind === 'leaf' && f.column.kind === 'column' && f.column.type === 'string' && f.op !== 'exists' && f.op !== '!exists';
 }
 
+/**
+ * A streamed ordered funnel's entry runs, which the masker may collapse (see collapseEntryRuns):
+ * the entry range [fromMs, toMs) of its first step.
+ */
+export interface EntryRuns {
+  fromMs: number;
+  toMs: number;
+}
+
 export class StepMasker {
   private readonly columns: DictColumn[] = [];
   private readonly general: { index: number; eval: FilterEvaluator }[] = [];
@@ -46,8 +56,13 @@ export class StepMasker {
    */
   private memoName: string | null = null;
 
-  /** @param sample the threshold of a sampled shard whose other actors' rows pickFused drops (`keep`), or null */
-  constructor(filters: readonly FilterNode[], scratch: Scratch, sample: number | null = null) {
+  /**
+   * @param sample the threshold of a sampled shard whose other actors' rows pickFused drops (`keep`), or null
+   * @param entryRuns set by an operator for which picked rows in the middle of an actor's run of
+   *   first-filter-only rows change nothing (a streamed ordered funnel): they are dropped from
+   *   every pick (collapseEntryRuns)
+   */
+  constructor(filters: readonly FilterNode[], scratch: Scratch, sample: number | null = null, private readonly entryRuns: EntryRuns | null = null) {
     this.verdictOf = filters.map((f) => new FilterEvaluator(f, scratch));
     filters.forEach((f, i) => {
       if (f.kind === 'const') {
@@ -65,7 +80,8 @@ export class StepMasker {
     });
     // Memos keep a row's bits in a byte: at most 8 filters.
     if (this.columns.length === 1 && this.general.length === 0 && filters.length <= 8) {
-      this.memoName = `pick\u0000${this.constBits}\u0000${JSON.stringify(this.columns[0].leaves.map(({ leaf, bit }) => [bit, leaf.op, leaf.value]))}\u0000${sample ?? ''}`;
+      const runs = entryRuns === null ? '' : `${entryRuns.fromMs}:${entryRuns.toMs}`;
+      this.memoName = `pick\u0000${this.constBits}\u0000${JSON.stringify(this.columns[0].leaves.map(({ leaf, bit }) => [bit, leaf.op, leaf.value]))}\u0000${sample ?? ''}\u0000${runs}`;
     }
   }
 
@@ -119,11 +135,21 @@ export class StepMasker {
     if (vec === null || vec.type !== 'string' || vec.validity !== null) return -1;
     const table = this.table(col, vec.dict);
     const codes = vec.codes;
-    const k = keep === null ? pickFusedAll(table, codes, n, bits, picked) : pickFusedKept(table, codes, n, bits, picked, keep, r.actorIds());
+    let k = keep === null ? pickFusedAll(table, codes, n, bits, picked) : pickFusedKept(table, codes, n, bits, picked, keep, r.actorIds());
+    k = this.collapse(r, picked, k, bits);
     if (name !== null && n <= MEMO_MAX_ROWS) {
       source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + n + 2 * k, () => packPick(bits, picked, k, n));
     }
     return k;
+  }
+
+  /** With entry runs (see the constructor), collapses rows[0 … m) of the current row group in place (collapseEntryRuns); returns how many rows are left. */
+  collapse(r: RowGroupReader, rows: Uint32Array, m: number, bits: Uint32Array): number {
+    const e = this.entryRuns;
+    if (e === null || m < 3) return m;
+    const ranged = e.fromMs > -Infinity || e.toMs < Infinity;
+    const times = ranged ? (r.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values : null;
+    return collapseEntryRuns(rows, m, bits, r.actorIds(), times, e.fromMs, e.toMs);
   }
 
   /** Writes the bits of rows 0 … n−1 of the current row group into `bits`. */
@@ -182,6 +208,53 @@ function pickFusedKept(table: Uint32Array, codes: Uint32Array, n: number, bits: 
     k += ((m | -m) >>> 31) & keep[ids[i]];
   }
   return k;
+}
+
+/**
+ * Drops from the picked rows rows[0 … m) (ascending, so an actor's rows are consecutive and in
+ * time order) the rows that cannot change a streamed ordered funnel's state; returns how many
+ * are left, in order, at the front of `rows`. A row whose only bit is the first step's (bits
+ * exactly 1) sets at most the actor's latest entry time, and only inside [fromMs, toMs), where
+ * the first such row may also be the actor's entry. So of a run of such rows of one actor, with
+ * no other picked row of that actor between them, only the first and the last inside the entry
+ * range matter: the ones between (and those outside the range) are dropped. In the generator's
+ * product events about a sixth of a 3-step funnel's picked rows go, and with them a share of
+ * the per-actor loop's mispredicted branches (FunnelStream.add). `times` is needed only for a
+ * finite range (null otherwise: every row is inside).
+ */
+export function collapseEntryRuns(rows: Uint32Array, m: number, bits: Uint32Array, ids: Uint32Array, times: Float64Array | null, fromMs: number, toMs: number): number {
+  let out = 0;
+  let j = 0;
+  while (j < m) {
+    const r = rows[j];
+    if (bits[r] !== 1) {
+      rows[out++] = r;
+      j++;
+      continue;
+    }
+    // A run of first-step-only rows of actor a: rows[j … end).
+    const a = ids[r];
+    let end = j + 1;
+    while (end < m && bits[rows[end]] === 1 && ids[rows[end]] === a) end++;
+    if (times === null) {
+      rows[out++] = r;
+      if (end - j > 1) rows[out++] = rows[end - 1];
+    } else {
+      let first = -1;
+      let last = -1;
+      for (let i = j; i < end; i++) {
+        const t = times[rows[i]];
+        if (t >= fromMs && t < toMs) {
+          if (first < 0) first = rows[i];
+          last = rows[i];
+        }
+      }
+      if (first >= 0) rows[out++] = first;
+      if (last !== first) rows[out++] = last;
+    }
+    j = end;
+  }
+  return out;
 }
 
 /** A row group's picked rows and every row's filter bits, as pickFused keeps them with the column's block. */
