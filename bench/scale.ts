@@ -35,7 +35,7 @@ import { runPeers, subsetEngines } from './scale/peer-run.js';
 import { planRun, scaleLabel, subsetChunks, type ChunkPlan, type RunPlan } from './scale/plan.js';
 import { readMemory } from './scale/proc-watch.js';
 import { buildReport, fmtInt, markdownReport, type ScaleEnv, type ScaleReport } from './scale/report.js';
-import { configMismatch, loadState, newState, saveState, withNotes, type RunState } from './scale/state.js';
+import { configMismatch, forgetQueries, loadState, newState, saveState, withNotes, type RunState } from './scale/state.js';
 import { compactTable, countRows, current, generateChunks, generators, ingestChunk, runQuery, tableSize, type GeneratedChunk } from './scale/steps.js';
 
 const log = (m: string): void => void process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -355,6 +355,10 @@ async function main(argv: string[]): Promise<void> {
   }
   const state = saved ?? newState(o.config);
   if (o.notes.length > 0) state.notes = withNotes(state.notes, o.notes);
+  if (o.rerun.length > 0) {
+    const note = forgetQueries(state, o.rerun, new Date().toISOString().slice(0, 16).replace('T', ' '));
+    if (note !== null) state.notes = withNotes(state.notes, [note]);
+  }
   const stale = removeStaleShuffles(o.workDir);
   if (stale > 0) log(`removed ${stale} temp director${stale === 1 ? 'y' : 'ies'} of shuffles an interrupted run left`);
   saveState(o.workDir, state);

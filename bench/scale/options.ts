@@ -22,6 +22,7 @@ export const OPTIONS = {
   'stop-after-chunks': { type: 'string', help: 'stop after ingesting K more chunks (resume later)' },
   'chunk-timeout-s': { type: 'string', default: '3600', help: 'kill a generator, ingest or load child after this long (compaction: 4x)' },
   queries: { type: 'string', help: 'comma-separated query keys to run (default: all; a subset writes a partial report)' },
+  rerun: { type: 'string', help: 'comma-separated query keys to measure again on the stored table (after an engine change), replacing their records; the report notes the earlier times (to continue an interrupted rerun, run without it)' },
   'hot-runs': { type: 'string', default: '3', help: 'runs after the cold one, per query and engine (hot = their median)' },
   'query-timeout-s': { type: 'string', default: '1800', help: 'kill a query process after this long' },
   'drop-caches': { type: 'boolean', help: 'sync and drop the OS page cache before each query process (needs root)' },
@@ -74,6 +75,8 @@ export interface Options {
   shoalResults: string | null;
   /** Remarks to keep in the run's report (--note, repeatable). */
   notes: string[];
+  /** Keys of queries to measure again (--rerun). */
+  rerun: string[];
 }
 
 /** A non-negative number from option `name`, or an Error naming it. */
@@ -127,6 +130,15 @@ export function parseOptions(argv: string[], repo: string): Options | 'help' {
   } catch (err) {
     throw new Error(`--queries: ${err instanceof Error ? err.message : String(err)}`);
   }
+  let rerun: string[] = [];
+  if (str('rerun') !== undefined) {
+    if (str('rerun')!.trim() === '') throw new Error('--rerun needs query keys');
+    try {
+      rerun = selectQueries(str('rerun')).map((q) => q.key);
+    } catch (err) {
+      throw new Error(`--rerun: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const peersOnly = values['peers-only'] === true;
   if (str('shoal-results') !== undefined && !peersOnly) throw new Error('--shoal-results goes with --peers-only');
   if (peersOnly && peerEvents === 0) throw new Error('--peers-only needs a subset: --peer-events must be at least 1');
@@ -149,5 +161,6 @@ export function parseOptions(argv: string[], repo: string): Options | 'help' {
     peersOnly,
     shoalResults: str('shoal-results') === undefined ? null : resolve(str('shoal-results')!),
     notes: (values.note as string[] | undefined) ?? [],
+    rerun,
   };
 }

@@ -176,6 +176,33 @@ export function withNotes(notes: readonly string[] | undefined, added: readonly 
   return out;
 }
 
+/**
+ * Drops the records of the queries `keys` (those the state has), so that the run measures them
+ * again — after an engine change, on the table it already holds — and their entries in the code
+ * map, which then names the commit of the new measurement only. Returns a note for the report
+ * with each dropped query's earlier cold and hot times and commit, or null when none was recorded.
+ */
+export function forgetQueries(state: RunState, keys: readonly string[], date: string): string | null {
+  const dropped: string[] = [];
+  for (const key of keys) {
+    const r = state.queries[key];
+    if (r === undefined) continue;
+    const code = Object.entries(state.code ?? {}).find(([, steps]) => steps.includes(key))?.[0] ?? 'unknown code';
+    const times = r.error !== undefined ? `error: ${r.error}` : `cold ${fmtMs(r.coldMs)}, hot ${fmtMs(r.hotMedianMs)}`;
+    dropped.push(`${key} (${times}, on ${code})`);
+    delete state.queries[key];
+    for (const steps of Object.values(state.code ?? {})) {
+      const at = steps.indexOf(key);
+      if (at >= 0) steps.splice(at, 1);
+    }
+  }
+  return dropped.length === 0 ? null : `Measured again on ${date} after engine changes (--rerun), replacing the records of ${dropped.join('; ')}.`;
+}
+
+function fmtMs(ms: number | undefined): string {
+  return ms === undefined ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
 /** Why `saved` cannot be resumed with `config`, or null when it can. */
 export function configMismatch(saved: RunConfig, config: RunConfig): string | null {
   const diffs = (Object.keys(config) as (keyof RunConfig)[]).filter((k) => saved[k] !== config[k]);

@@ -18,7 +18,7 @@ import { globalUserId, planRun, scaleLabel } from '../../bench/scale/plan.js';
 import { rssProfile, runWatched } from '../../bench/scale/proc-watch.js';
 import { scaleQueries, selectQueries } from '../../bench/scale/queries.js';
 import { buildReport, markdownReport, type ScaleEnv } from '../../bench/scale/report.js';
-import { configMismatch, loadState, newState, saveState, withNotes, type ChunkRecord } from '../../bench/scale/state.js';
+import { configMismatch, forgetQueries, loadState, newState, saveState, withNotes, type ChunkRecord } from '../../bench/scale/state.js';
 
 const work = mkdtempSync(join(tmpdir(), 'shoal-scale-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -237,6 +237,20 @@ describe('run state', () => {
     // the resume repeats the starting command's note and adds one
     expect(withNotes(['started'], ['started', 'resumed at abc'])).toEqual(['started', 'resumed at abc']);
     expect(withNotes(['started', 'resumed at abc'], [])).toEqual(['started', 'resumed at abc']);
+  });
+
+  it('forgets the queries to measure again, from the records and the code map, noting their earlier times', () => {
+    const state = newState({ events: 1000, chunkEvents: 100, seed: 1, usersPerEvent: 0.01, shuffle: true });
+    state.queries.funnel_3 = { key: 'funnel_3', coldMs: 86_900, hotMs: [20_000, 21_000, 19_000], hotMedianMs: 20_000, peakRssBytes: 1, wallSeconds: 1 };
+    state.queries.count = { key: 'count', coldMs: 32, hotMs: [17, 17, 18], hotMedianMs: 17, peakRssBytes: 1, wallSeconds: 1 };
+    state.queries['funnel_3@0.1'] = { key: 'funnel_3@0.1', peakRssBytes: 1, wallSeconds: 1, error: 'query process timed out' };
+    state.code = { abc1234: ['chunk 0', 'compaction', 'funnel_3', 'count'], def5678: ['funnel_3@0.1'] };
+    const note = forgetQueries(state, ['funnel_3', 'funnel_3@0.1', 'sessions_by_country'], '2026-12-03 15:00');
+    expect(note).toBe('Measured again on 2026-12-03 15:00 after engine changes (--rerun), replacing the records of funnel_3 (cold 86.90 s, hot 20.00 s, on abc1234); funnel_3@0.1 (error: query process timed out, on def5678).');
+    expect(Object.keys(state.queries)).toEqual(['count']);
+    expect(state.code).toEqual({ abc1234: ['chunk 0', 'compaction', 'count'], def5678: [] });
+    // Nothing recorded under those keys: nothing to note.
+    expect(forgetQueries(state, ['funnel_3'], 'later')).toBeNull();
   });
 });
 
