@@ -178,7 +178,8 @@ export function withNotes(notes: readonly string[] | undefined, added: readonly 
 
 /**
  * Drops the records of the queries `keys` (those the state has), so that the run measures them
- * again — after an engine change, on the table it already holds — and their entries in the code
+ * again — after an engine change, or as a control for the machine's drift, on the table it
+ * already holds — and their entries in the code
  * map, which then names the commit of the new measurement only. Returns a note for the report
  * with each dropped query's earlier cold and hot times and commit, or null when none was recorded.
  */
@@ -196,7 +197,7 @@ export function forgetQueries(state: RunState, keys: readonly string[], date: st
       if (at >= 0) steps.splice(at, 1);
     }
   }
-  return dropped.length === 0 ? null : `Measured again on ${date} after engine changes (--rerun), replacing the records of ${dropped.join('; ')}.`;
+  return dropped.length === 0 ? null : `Measured again on ${date} (--rerun), replacing the records of ${dropped.join('; ')}.`;
 }
 
 function fmtMs(ms: number | undefined): string {
