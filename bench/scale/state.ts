@@ -192,9 +192,10 @@ export function forgetQueries(state: RunState, keys: readonly string[], date: st
     const times = r.error !== undefined ? `error: ${r.error}` : `cold ${fmtMs(r.coldMs)}, hot ${fmtMs(r.hotMedianMs)}`;
     dropped.push(`${key} (${times}, on ${code})`);
     delete state.queries[key];
-    for (const steps of Object.values(state.code ?? {})) {
+    for (const [commit, steps] of Object.entries(state.code ?? {})) {
       const at = steps.indexOf(key);
       if (at >= 0) steps.splice(at, 1);
+      if (steps.length === 0) delete state.code![commit];
     }
   }
   return dropped.length === 0 ? null : `Measured again on ${date} (--rerun), replacing the records of ${dropped.join('; ')}.`;

@@ -21,23 +21,25 @@ function observed(rows: Row[], order: number[], from: number, to: number): strin
   const out: string[] = [];
   for (const i of order) {
     const { actor, time, bits } = rows[i];
-    if (bits === 1) {
-      if (time >= from && time < to) {
-        if (!latest.has(actor)) out.push(`enter ${actor} row ${i}`);
-        latest.set(actor, time);
-      }
-    } else {
-      out.push(`row ${i} sees ${latest.get(actor) ?? 'none'}`);
+    // A row with later steps reads the latest entry before it (FunnelStream.add visits a row's
+    // steps from the highest down), then, when it also matches the first step, enters.
+    if (bits !== 1) out.push(`row ${i} sees ${latest.get(actor) ?? 'none'}`);
+    if ((bits & 1) !== 0 && time >= from && time < to) {
+      if (!latest.has(actor)) out.push(`enter ${actor} row ${i}`);
+      latest.set(actor, time);
     }
   }
   for (const [actor, t] of [...latest].sort((x, y) => x[0] - y[0])) out.push(`end ${actor} ${t}`);
   return out;
 }
 
-/** Rows of a row group as a segment holds them: by actor, then time; `picked` the rows with some bit. */
+/**
+ * Rows of a row group as a segment holds them (by actor, then time) or, half the time, as a tail
+ * streamed in arrival order does (by time: actors interleaved, each actor's rows in time order).
+ */
 const rowGroup = fc
-  .array(fc.record({ actor: fc.integer({ min: 0, max: 5 }), time: fc.integer({ min: 0, max: 40 }), bits: fc.constantFrom(0, 1, 1, 1, 2, 3, 4) }), { maxLength: 60 })
-  .map((rows) => rows.sort((a, b) => a.actor - b.actor || a.time - b.time));
+  .tuple(fc.array(fc.record({ actor: fc.integer({ min: 0, max: 5 }), time: fc.integer({ min: 0, max: 40 }), bits: fc.constantFrom(0, 1, 1, 1, 2, 3, 4) }), { maxLength: 60 }), fc.boolean())
+  .map(([rows, tail]) => rows.sort((a, b) => (tail ? a.time - b.time || a.actor - b.actor : a.actor - b.actor || a.time - b.time)));
 
 function collapse(rows: Row[], from: number, to: number, ranged: boolean): number[] {
   const picked = Uint32Array.from(rows.flatMap((r, i) => (r.bits === 0 ? [] : [i])));

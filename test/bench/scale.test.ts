@@ -248,7 +248,7 @@ describe('run state', () => {
     const note = forgetQueries(state, ['funnel_3', 'funnel_3@0.1', 'sessions_by_country'], '2026-12-03 15:00');
     expect(note).toBe('Measured again on 2026-12-03 15:00 (--rerun), replacing the records of funnel_3 (cold 86.90 s, hot 20.00 s, on abc1234); funnel_3@0.1 (error: query process timed out, on def5678).');
     expect(Object.keys(state.queries)).toEqual(['count']);
-    expect(state.code).toEqual({ abc1234: ['chunk 0', 'compaction', 'count'], def5678: [] });
+    expect(state.code).toEqual({ abc1234: ['chunk 0', 'compaction', 'count'] }); // a commit left with no step goes
     // Nothing recorded under those keys: nothing to note.
     expect(forgetQueries(state, ['funnel_3'], 'later')).toBeNull();
   });

@@ -52,7 +52,8 @@ export class StepMasker {
   private readonly verdictOf: FilterEvaluator[];
   /**
    * The memo name of this masker's picks (see pickFused): every leaf's bit, operator and value,
-   * the constant bits and the sample; null when picks are not kept.
+   * the constant bits, the sample and the entry runs' range (picks collapsed by one range are
+   * not another's); null when picks are not kept.
    */
   private memoName: string | null = null;
 
@@ -113,13 +114,14 @@ export class StepMasker {
    * are not picked.
    *
    * Behind a block cache (ScanSource.memo) the picked rows and their bits are kept with the
-   * column's block from its first use on (when the cache holds the block), named by the filters
-   * and the sample: a repeated funnel then neither reads the column nor looks up a row's bits or
+   * column's block from its first use on (when the cache holds the block), named by the filters,
+   * the sample and the entry runs: a repeated funnel then neither reads the column nor looks up a row's bits or
    * actor again, and restores them in two native copies. From the first use, not the second as
    * per-block code counts are (code-histograms.ts): a pick costs a funnel's hot run more than
    * anything but its per-actor loop (at a billion events, the second run of a sampled funnel took
    * 2.4 s against the third's 0.9 s), while keeping it costs the first run two copies, next to
-   * reading and decoding the blocks. Kept compactly, a byte a row and two a picked row: for row
+   * reading and decoding the blocks (and the room the memos take from that run's later blocks,
+   * when its blocks outgrow the cache). Kept compactly, a byte a row and two a picked row: for row
    * groups of up to 2^16 rows and at most 8 filters.
    */
   pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null): number {
@@ -211,8 +213,9 @@ function pickFusedKept(table: Uint32Array, codes: Uint32Array, n: number, bits: 
 }
 
 /**
- * Drops from the picked rows rows[0 … m) (ascending, so an actor's rows are consecutive and in
- * time order) the rows that cannot change a streamed ordered funnel's state; returns how many
+ * Drops from the picked rows rows[0 … m) — in the order a stream delivers them, each actor's
+ * rows in time order (a segment's by actor, a tail's with actors interleaved) — the rows that
+ * cannot change a streamed ordered funnel's state; returns how many
  * are left, in order, at the front of `rows`. A row whose only bit is the first step's (bits
  * exactly 1) sets at most the actor's latest entry time, and only inside [fromMs, toMs), where
  * the first such row may also be the actor's entry. So of a run of such rows of one actor, with
