@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fmtMs } from './report.js';
 
 export interface RunConfig {
   events: number;
@@ -185,24 +186,22 @@ export function withNotes(notes: readonly string[] | undefined, added: readonly 
  */
 export function forgetQueries(state: RunState, keys: readonly string[], date: string): string | null {
   const dropped: string[] = [];
+  const ms = (x: number | undefined): string => (x === undefined ? '-' : fmtMs(x));
   for (const key of keys) {
     const r = state.queries[key];
     if (r === undefined) continue;
-    const code = Object.entries(state.code ?? {}).find(([, steps]) => steps.includes(key))?.[0] ?? 'unknown code';
-    const times = r.error !== undefined ? `error: ${r.error}` : `cold ${fmtMs(r.coldMs)}, hot ${fmtMs(r.hotMedianMs)}`;
-    dropped.push(`${key} (${times}, on ${code})`);
     delete state.queries[key];
+    let code = 'unknown code';
     for (const [commit, steps] of Object.entries(state.code ?? {})) {
       const at = steps.indexOf(key);
-      if (at >= 0) steps.splice(at, 1);
+      if (at < 0) continue;
+      code = commit;
+      steps.splice(at, 1);
       if (steps.length === 0) delete state.code![commit];
     }
+    dropped.push(`${key} (${r.error !== undefined ? `error: ${r.error}` : `cold ${ms(r.coldMs)}, hot ${ms(r.hotMedianMs)}`}, on ${code})`);
   }
   return dropped.length === 0 ? null : `Measured again on ${date} (--rerun), replacing the records of ${dropped.join('; ')}.`;
-}
-
-function fmtMs(ms: number | undefined): string {
-  return ms === undefined ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
 }
 
 /** Why `saved` cannot be resumed with `config`, or null when it can. */

@@ -115,14 +115,14 @@ export class StepMasker {
    *
    * Behind a block cache (ScanSource.memo) the picked rows and their bits are kept with the
    * column's block from its first use on (when the cache holds the block), named by the filters,
-   * the sample and the entry runs: a repeated funnel then neither reads the column nor looks up a row's bits or
-   * actor again, and restores them in two native copies. From the first use, not the second as
-   * per-block code counts are (code-histograms.ts): a pick costs a funnel's hot run more than
-   * anything but its per-actor loop (at a billion events, the second run of a sampled funnel took
-   * 2.4 s against the third's 0.9 s), while keeping it costs the first run two copies, next to
-   * reading and decoding the blocks (and the room the memos take from that run's later blocks,
-   * when its blocks outgrow the cache). Kept compactly, a byte a row and two a picked row: for row
-   * groups of up to 2^16 rows and at most 8 filters.
+   * the sample and the entry runs: a repeated funnel then neither reads the column nor looks up
+   * a row's bits or actor again, and restores them in two native copies. From the first use, not
+   * the second as per-block code counts are (code-histograms.ts): a pick costs a funnel's hot run
+   * more than anything but its per-actor loop (at a billion events, the second run of a sampled
+   * funnel took 2.4 s against the third's 0.9 s), while keeping it costs the first run two
+   * copies, next to reading and decoding the blocks (and the room the memos take from that run's
+   * later blocks, when its blocks outgrow the cache). Kept compactly, a byte a row and two a
+   * picked row: for row groups of up to 2^16 rows and at most 8 filters.
    */
   pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null): number {
     if (this.columns.length !== 1 || this.general.length !== 0) return -1;
@@ -215,8 +215,8 @@ function pickFusedKept(table: Uint32Array, codes: Uint32Array, n: number, bits: 
 /**
  * Drops from the picked rows rows[0 … m) — in the order a stream delivers them, each actor's
  * rows in time order (a segment's by actor, a tail's with actors interleaved) — the rows that
- * cannot change a streamed ordered funnel's state; returns how many
- * are left, in order, at the front of `rows`. A row whose only bit is the first step's (bits
+ * cannot change a streamed ordered funnel's state; returns how many are left, in order, at the
+ * front of `rows`. A row whose only bit is the first step's (bits
  * exactly 1) sets at most the actor's latest entry time, and only inside [fromMs, toMs), where
  * the first such row may also be the actor's entry. So of a run of such rows of one actor, with
  * no other picked row of that actor between them, only the first and the last inside the entry
@@ -239,22 +239,17 @@ export function collapseEntryRuns(rows: Uint32Array, m: number, bits: Uint32Arra
     const a = ids[r];
     let end = j + 1;
     while (end < m && bits[rows[end]] === 1 && ids[rows[end]] === a) end++;
-    if (times === null) {
-      rows[out++] = r;
-      if (end - j > 1) rows[out++] = rows[end - 1];
-    } else {
-      let first = -1;
-      let last = -1;
-      for (let i = j; i < end; i++) {
-        const t = times[rows[i]];
-        if (t >= fromMs && t < toMs) {
-          if (first < 0) first = rows[i];
-          last = rows[i];
-        }
+    let first = -1;
+    let last = -1;
+    for (let i = j; i < end; i++) {
+      const t = times === null ? 0 : times[rows[i]];
+      if (times === null || (t >= fromMs && t < toMs)) {
+        if (first < 0) first = rows[i];
+        last = rows[i];
       }
-      if (first >= 0) rows[out++] = first;
-      if (last !== first) rows[out++] = last;
     }
+    if (first >= 0) rows[out++] = first;
+    if (last !== first) rows[out++] = last;
     j = end;
   }
   return out;
