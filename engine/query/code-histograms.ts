@@ -1,8 +1,8 @@
 /**
  * Row counts per dictionary code of a whole decoded block of codes, and per pair of codes of
  * two string columns of one row group (a group key and a one-leaf filter's column). Derived
- * once per decoded array and cached beside it by identity (a block cache hands out the same
- * array query after query), so a repeated count by, or filtered on, a string column costs
+ * once per decoded array and kept beside it by identity (block-derived.ts: a block cache hands
+ * out the same array query after query, and counts these in its budget), so a repeated count by, or filtered on, a string column costs
  * O(dictionary) per row group instead of O(rows). Like the block cache, this relies on decoded
  * arrays never being rewritten (a column vector is an immutable snapshot); an array that is not
  * seen again (no block cache, the in-memory tail) costs one counting pass, as counting would.
@@ -14,9 +14,8 @@
  *
  * Threading: per thread (module state); the caches hold no more than their arrays' lifetimes.
  */
+import { derivedName, derivedOf, keepDerived, mayKeepDerived } from './block-derived.js';
 
-const singles = new WeakMap<Uint32Array, Int32Array>();
-const pairs = new WeakMap<Uint32Array, WeakMap<Uint32Array, Int32Array>>();
 const seen = new WeakSet<object>();
 
 /** True from the second call on the same array (by identity): per-block data derived from it will be used again. */
@@ -28,7 +27,14 @@ export function reused(values: object): boolean {
 
 /** The cached per-code counts of `codes` when derived already, or, from its second use on, derived now; else null. */
 export function codeCountsIfReused(codes: Uint32Array, dictLength: number): Int32Array | null {
-  return singles.has(codes) || reused(codes) ? codeCounts(codes, dictLength) : null;
+  const known = derivedOf<Int32Array>(codes, 'counts');
+  if (known !== undefined && known.length >= dictLength) return known;
+  // Only when the counts will be kept: a cache with no room would have them derived again and again.
+  return reused(codes) && mayKeepDerived(codes, countsBytes(dictLength)) ? codeCounts(codes, dictLength) : null;
+}
+
+function countsBytes(dictLength: number): number {
+  return 4 * dictLength + 64;
 }
 
 /** Most pair cells per row of the block (a pair table larger than this is not worth keeping). */
@@ -36,7 +42,7 @@ const MAX_PAIR_CELLS_PER_ROW = 1;
 
 /** counts[c] = rows of `codes` holding code c (every row, nulls included: callers exclude blocks with nulls). */
 export function codeCounts(codes: Uint32Array, dictLength: number): Int32Array {
-  let counts = singles.get(codes);
+  let counts = derivedOf<Int32Array>(codes, 'counts');
   if (counts === undefined || counts.length < dictLength) {
     counts = new Int32Array(dictLength);
     // counts[codes[i]]++, in four stripes so runs of one code do not wait on one counter
@@ -51,7 +57,7 @@ export function codeCounts(codes: Uint32Array, dictLength: number): Int32Array {
     }
     for (; i < n; i++) striped[codes[i] << 2]++;
     for (let c = 0; c < dictLength; c++) counts[c] = striped[c << 2] + striped[(c << 2) | 1] + striped[(c << 2) | 2] + striped[(c << 2) | 3];
-    singles.set(codes, counts);
+    keepDerived(codes, 'counts', countsBytes(dictLength), counts);
   }
   return counts;
 }
@@ -63,14 +69,13 @@ export function codeCounts(codes: Uint32Array, dictLength: number): Int32Array {
 export function pairCounts(aCodes: Uint32Array, aLength: number, bCodes: Uint32Array, bLength: number): Int32Array | null {
   const n = aCodes.length;
   if (bCodes.length !== n || aLength * bLength > MAX_PAIR_CELLS_PER_ROW * n + 256) return null;
-  let byB = pairs.get(aCodes);
-  if (byB === undefined) pairs.set(aCodes, (byB = new WeakMap()));
-  let counts = byB.get(bCodes);
+  const name = `pairs:${derivedName(bCodes)}`;
+  let counts = derivedOf<Int32Array>(aCodes, name);
   if (counts === undefined || counts.length < aLength * bLength) {
     counts = new Int32Array(aLength * bLength);
     // counts[aCodes[i] · bLength + bCodes[i]]++
     for (let i = 0; i < n; i++) counts[aCodes[i] * bLength + bCodes[i]]++;
-    byB.set(bCodes, counts);
+    keepDerived(aCodes, name, 4 * aLength * bLength + 64, counts);
   }
   return counts;
 }

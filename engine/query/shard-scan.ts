@@ -10,6 +10,7 @@
  * group limit as groups and sets grow.
  */
 import { ShoalError } from '../errors.js';
+import { derivedOf, keepDerived } from './block-derived.js';
 import type { Value } from '../types.js';
 import { accumulator, CountAcc, type Accumulator, type Batch } from './accumulators.js';
 import { BucketIndexer } from './buckets.js';
@@ -50,12 +51,9 @@ interface ActorRuns {
   actors: Uint32Array;
 }
 
-/** Runs of the decoded actor-id blocks seen (a block cache hands out the same array again). */
-const actorRunCache = new WeakMap<Uint32Array, ActorRuns>();
-
-/** The runs of equal ids in ids[0 … n). */
+/** The runs of equal ids in ids[0 … n), kept beside a whole block's array (block-derived.ts: a block cache hands out the same array again). */
 function actorRunsOf(ids: Uint32Array, n: number): ActorRuns {
-  const known = actorRunCache.get(ids);
+  const known = derivedOf<ActorRuns>(ids, 'runs');
   if (known !== undefined && (known.count === 0 ? 0 : known.ends[known.count - 1]) === n) return known;
   let count = 0;
   for (let i = 0; i < n; i++) count += +(i === 0 || ids[i] !== ids[i - 1]);
@@ -67,7 +65,7 @@ function actorRunsOf(ids: Uint32Array, n: number): ActorRuns {
     ends[k] = i + 1;
   }
   const runs = { count, ends, actors };
-  actorRunCache.set(ids, runs);
+  keepDerived(ids, 'runs', 8 * count + 64, runs);
   return runs;
 }
 

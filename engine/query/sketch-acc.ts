@@ -13,6 +13,7 @@
 import type { Accumulator, Batch } from './accumulators.js';
 import type { MeasureState } from './measure-state.js';
 import type { MeasureNode } from './plan.js';
+import { derivedOf, keepDerived, mayKeepDerived } from './block-derived.js';
 import { reused } from './code-histograms.js';
 import { growF64, isValidRow } from './row-group.js';
 import { createSketch, mergeSketch, sketchAdd, sketchBin, type SketchState } from './sketch.js';
@@ -78,25 +79,30 @@ interface BlockBins {
  * Bins per decoded value array: a block cache hands out the same array query after query, so
  * the bin of each value (the costly part of a percentile, ~a third of it) is computed once,
  * from the block's second use (the first bins only the rows it selects).
- * Costs 5 bytes per row beside the block's 8, freed with the block. Like the block cache, this
- * relies on decoded arrays never being rewritten (a column vector is an immutable snapshot).
+ * Costs 5 bytes per row beside the block's 8, kept as the cached block's memo (counted in the
+ * cache's budget, block-derived.ts); null when the cache has no room for it (then only the
+ * selected rows are binned, as on first use). Like the block
+ * cache, this relies on decoded arrays never being rewritten (a column vector is an immutable
+ * snapshot).
  */
-const blockBins = new WeakMap<Float64Array | Uint8Array, BlockBins>();
-
-function binsOfBlock(v: Float64Array | Uint8Array): BlockBins {
-  let b = blockBins.get(v);
-  if (b === undefined) {
-    const n = v.length;
-    const bins = new Int32Array(n);
-    const keep = new Uint8Array(n);
-    const all = new Int32Array(n);
-    for (let i = 0; i < n; i++) all[i] = i;
-    const sideAt = new Int32Array(n);
-    const sides = binPass(v, all as unknown as Uint32Array, n, bins, keep, sideAt);
-    b = { bins, keep, sideAt: sideAt.slice(0, sides), sides, lo: binRange[0], hi: binRange[1] };
-    blockBins.set(v, b);
-  }
+function binsOfBlock(v: Float64Array | Uint8Array): BlockBins | null {
+  const known = derivedOf<BlockBins>(v, 'bins');
+  if (known !== undefined) return known;
+  const n = v.length;
+  if (!mayKeepDerived(v, blockBinsBytes(n, 0))) return null;
+  const bins = new Int32Array(n);
+  const keep = new Uint8Array(n);
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  const sideAt = new Int32Array(n);
+  const sides = binPass(v, all as unknown as Uint32Array, n, bins, keep, sideAt);
+  const b = { bins, keep, sideAt: sideAt.slice(0, sides), sides, lo: binRange[0], hi: binRange[1] };
+  keepDerived(v, 'bins', blockBinsBytes(n, sides), b);
   return b;
+}
+
+function blockBinsBytes(rows: number, sides: number): number {
+  return 5 * rows + 4 * sides + 64;
 }
 
 /**
@@ -188,10 +194,10 @@ export class SketchAcc implements Accumulator {
     let keep: Uint8Array = this.keep;
     let sideAt: Int32Array = this.sideAt;
     let sides: number;
-    if (n > 0 && v.length >= 1024 && n >= v.length >> 3 && (blockBins.has(v) || reused(v))) {
-      // A block's bins are cached from its second use (the first bins only the rows it reads);
-      // for the whole block (rows ascending from 0 to its end) they are used as they are.
-      const block = binsOfBlock(v);
+    // A block's bins are cached from its second use (the first bins only the rows it reads);
+    // for the whole block (rows ascending from 0 to its end) they are used as they are.
+    const block = n > 0 && v.length >= 1024 && n >= v.length >> 3 && (derivedOf(v, 'bins') !== undefined || reused(v)) ? binsOfBlock(v) : null;
+    if (block !== null) {
       if (n === v.length && rows[0] === 0 && rows[n - 1] === n - 1) {
         ({ bins, keep, sideAt, sides } = block);
         binRange[0] = block.lo;

@@ -1,5 +1,5 @@
 /**
- * The query workers' block cache: the default budget (a quarter of memory over the workers,
+ * The query workers' block cache: the default budget (45% of memory over the workers,
  * bounded per worker, so a big machine keeps a 100M-event working set decoded and a small one
  * still caches), and its admission: a query that reads more than the budget keeps the part it
  * cached for its next run instead of evicting every block before it is used again, while a
@@ -13,15 +13,17 @@ const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 
 describe('defaultBlockCacheBytes', () => {
-  it('gives each worker its share of a quarter of memory', () => {
-    expect(defaultBlockCacheBytes(2, 24 * GIB)).toBe(3 * GIB);
-    expect(defaultBlockCacheBytes(4, 16 * GIB)).toBe(1 * GIB);
+  it("gives each worker its share of 45% of memory", () => {
+    expect(defaultBlockCacheBytes(2, 20 * GIB)).toBe(4.5 * GIB);
+    expect(defaultBlockCacheBytes(4, 16 * GIB)).toBe(Math.floor(1.8 * GIB));
+    // this machine's kind: 2 workers on 24 GiB take 10.8 GiB, leaving room under the 16 GiB the 1B run must stay within
+    expect(2 * defaultBlockCacheBytes(2, 24 * GIB)).toBeLessThanOrEqual(10.8 * GIB);
   });
 
-  it('keeps at least 256 MiB and at most 4 GiB per worker', () => {
+  it('keeps at least 256 MiB and at most 16 GiB per worker', () => {
     expect(defaultBlockCacheBytes(8, 2 * GIB)).toBe(256 * MIB);
-    expect(defaultBlockCacheBytes(1, 256 * GIB)).toBe(4 * GIB);
-    expect(defaultBlockCacheBytes(0, 8 * GIB)).toBe(2 * GIB);
+    expect(defaultBlockCacheBytes(1, 256 * GIB)).toBe(16 * GIB);
+    expect(defaultBlockCacheBytes(0, 10 * GIB)).toBe(4.5 * GIB);
   });
 });
 

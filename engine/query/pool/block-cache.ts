@@ -3,14 +3,15 @@
  * first, so hot queries skip reading, checking and decoding blocks again. Keys name a reader
  * instance (not just a path), so a file that is replaced under the same name is never served
  * from stale entries. Budget: `blockCacheBytes` of the pool, or SHOAL_BLOCK_CACHE_MB per worker,
- * else a quarter of the machine's memory shared by the workers (256 MiB to 4 GiB each; see
+ * else 45% of the machine's memory shared by the workers (256 MiB to 16 GiB each; see
  * `defaultBlockCacheBytes`); 0 disables caching. Blocks are held as decoded while they fit;
  * under pressure they are narrowed (compact-block.ts: integers at the fewest bytes their range
  * needs, about 7 bytes a row instead of 16 for the columns of a funnel) and widened on a hit.
  * Sizes count the held arrays (values and validity); a string column's dictionary is held
  * once per reader and not counted here. A block may also carry memos: small per-block results a
  * scan derived from it and would otherwise derive again on every run (the rows a funnel's steps
- * pick, step-mask.ts), counted in the budget and dropped with the block.
+ * pick, step-mask.ts; the values block-derived.ts keeps beside an array the cache handed out:
+ * percentile bins, actor runs, code histograms), counted in the budget and dropped with the block.
  *
  * Scan-resistant: every get and set names the query using the block (`epoch`, increasing over
  * queries), and a new block only evicts blocks last used two or more queries ago — neither the
@@ -33,18 +34,26 @@ import type { RowGroupInfo, ScanSource } from '../source.js';
 import type { DecodeTarget, SegmentReader } from '../../storage/segment-reader.js';
 import { threadBuffer } from '../row-group.js';
 import { compactBytes, expandColumn, expandIds, minNarrowBytes, narrowBlock, type CompactBlock } from './compact-block.js';
+import type { DerivedHost } from '../block-derived.js';
 
 const MIB = 1024 * 1024;
 
+/** Share of the machine's memory the workers' caches take by default (see `defaultBlockCacheBytes`). */
+export const DEFAULT_CACHE_SHARE = 0.45;
+
 /**
- * The default cache budget per worker: a quarter of the machine's memory split over `workers`,
- * at least 256 MiB and at most 4 GiB each. Event analytics re-reads the same columns query after
- * query; at 100M events the suite's columns decode to a few GiB, and a 256 MiB cache made every
- * "hot" query decode them again.
+ * The default cache budget per worker: DEFAULT_CACHE_SHARE of the machine's memory split over
+ * `workers`, at least 256 MiB and at most 16 GiB each. Event analytics re-reads the same columns
+ * query after query; at 100M events the suite's columns decode to a few GiB, and a 256 MiB
+ * cache made every "hot" query decode them again. At a billion events on 24 GiB, the share
+ * taking 5.4 GiB a worker instead of a quarter's 3 GiB cut hot funnels from ~13 to ~7 s and
+ * a p99 by path from ~41 to ~22 s, with query processes' peak RSS ~12–14 GiB (a database's
+ * share: DuckDB takes 80% of memory by default). The rest is for query state, ingest
+ * (SHOAL_INGEST_MEMORY_MB) and the heaps.
  */
 export function defaultBlockCacheBytes(workers: number, totalMemoryBytes: number): number {
-  const share = Math.floor(totalMemoryBytes / 4 / Math.max(1, workers));
-  return Math.min(4096 * MIB, Math.max(256 * MIB, share));
+  const share = Math.floor((totalMemoryBytes * DEFAULT_CACHE_SHARE) / Math.max(1, workers));
+  return Math.min(16_384 * MIB, Math.max(256 * MIB, share));
 }
 
 interface Entry {
@@ -60,8 +69,10 @@ interface Entry {
 /** Most memos per block: a few queries' worth (each funnel's steps and sample name their own). */
 const MAX_MEMOS = 4;
 
-export class BlockCache {
+export class BlockCache implements DerivedHost {
   private readonly entries = new Map<string, Entry>();
+  /** The arrays handed out for cached blocks, with their blocks' keys (see `hand`). */
+  private readonly owners = new WeakMap<object, string>();
   /** The entries still held as decoded that narrowing would shrink, least recently used first. */
   private readonly wide = new Map<string, Entry>();
   bytes = 0;
@@ -151,6 +162,44 @@ export class BlockCache {
     (e.memos ??= new Map()).set(name, { value: make(), bytes });
     e.bytes += bytes;
     this.bytes += bytes;
+  }
+
+  /**
+   * Returns `array`, noted as handed out for the block under `key`, so values derived from it
+   * (block-derived.ts) become that block's memos.
+   */
+  hand<T extends object>(key: string, array: T): T {
+    this.owners.set(array, key);
+    return array;
+  }
+
+  owns(array: object): boolean {
+    return this.owners.has(array);
+  }
+
+  /** The memo `name` of the block `array` was handed out for; undefined when none (or the block is gone). */
+  derived(array: object, name: string): unknown {
+    const m = this.entries.get(this.owners.get(array)!)?.memos?.get(name);
+    if (m === undefined) return undefined;
+    this.memoHits++;
+    return m.value;
+  }
+
+  mayKeep(array: object, bytes: number): boolean {
+    return this.entries.has(this.owners.get(array)!) && this.bytes + bytes <= this.budgetBytes;
+  }
+
+  keepDerived(array: object, name: string, bytes: number, value: unknown): void {
+    this.keepMemo(this.owners.get(array)!, name, bytes, () => value);
+  }
+
+  blockName(array: object): string {
+    return this.owners.get(array)!;
+  }
+
+  /** True when a block is cached under `key`. */
+  has(key: string): boolean {
+    return this.entries.has(key);
   }
 
   private dropMemo(e: Entry, name: string, bytes: number): void {
@@ -270,12 +319,18 @@ export class CachedSegment implements ScanSource {
     this.touch(rowGroup);
     const key = this.columnKey(column, rowGroup);
     const cached = this.cache.get(key, this.epoch);
-    if (cached !== undefined) return expandColumn(cached, `c:${column}`);
+    if (cached !== undefined) return this.handColumn(key, expandColumn(cached, `c:${column}`));
     const stored = column === '$time' || this.columns.has(column);
     // A block the cache will not take is decoded into this thread's buffer for the column.
     if (!this.cache.mayAdmit(stored ? this.rowGroups[rowGroup].rowCount : 16, this.epoch)) return this.reader.readColumn(column, rowGroup, decodeTarget(`d:${column}`));
     const v = this.reader.readColumn(column, rowGroup);
     this.cache.set(key, { form: 'decoded', block: v }, this.epoch);
+    return this.cache.has(key) ? this.handColumn(key, v) : v;
+  }
+
+  /** `v`, its array noted as the cached block `key`'s (see BlockCache.hand). */
+  private handColumn(key: string, v: ColumnVector | null): ColumnVector | null {
+    if (v !== null) this.cache.hand(key, v.type === 'string' ? v.codes : v.values);
     return v;
   }
 
@@ -293,13 +348,13 @@ export class CachedSegment implements ScanSource {
     this.touch(rowGroup);
     const key = `${this.readerKey}\u0001${rowGroup}`;
     const cached = this.cache.get(key, this.epoch);
-    if (cached !== undefined) return expandIds(cached, 'a:');
+    if (cached !== undefined) return this.cache.hand(key, expandIds(cached, 'a:'));
     // A byte a row, though ids held as runs may take less: declining such a block only when less
     // room than that is left spares allocating blocks that would mostly be declined anyway.
     if (!this.cache.mayAdmit(this.rowGroups[rowGroup].rowCount, this.epoch)) return this.reader.readActorIds(rowGroup, decodeTarget('d:'));
     const ids = this.reader.readActorIds(rowGroup);
     this.cache.set(key, { form: 'decoded', block: ids }, this.epoch);
-    return ids;
+    return this.cache.has(key) ? this.cache.hand(key, ids) : ids;
   }
 }
 

@@ -42,7 +42,7 @@ import { workerEntryUrl } from './worker-script.js';
 export interface QueryPoolOptions {
   /** Worker threads (default: $SHOAL_QUERY_WORKERS or one per core). */
   workers?: number;
-  /** Decoded-block cache per worker, bytes (default: $SHOAL_BLOCK_CACHE_MB MiB, else a quarter of memory over the workers, 256 MiB–4 GiB each). */
+  /** Decoded-block cache per worker, bytes (default: $SHOAL_BLOCK_CACHE_MB MiB, else 45% of memory over the workers, 256 MiB–16 GiB each). */
   blockCacheBytes?: number;
   /** Queries over at most this many rows run on the calling thread (default 65,536; 0: never). */
   inlineMaxRows?: number;

@@ -15,6 +15,7 @@ import { allocValues, growBytes, growValues, nextCapacity } from '../../storage/
 import type { Scalar } from '../../types.js';
 import type { ActorFile, RowGroupInfo, ScanSource, ShardSnapshot } from '../source.js';
 import { BlockCache, CachedSegment } from './block-cache.js';
+import { setDerivedHost } from '../block-derived.js';
 import type { ShardTask, TailDelta } from './wire.js';
 
 /** Rows [0, capacity) of a tail as received so far; `rows` of them are valid. */
@@ -170,6 +171,8 @@ export class WorkerState {
 
   constructor(blockCacheBytes: number) {
     this.cache = new BlockCache(blockCacheBytes);
+    // Values derived from cached blocks' arrays count in the cache's budget (block-derived.ts).
+    setDerivedHost(this.cache);
   }
 
   /**
