@@ -70,6 +70,25 @@ describe('BlockCache memos', () => {
     expect(cache.memosDeclined).toBe(2);
   });
 
+  it('keeps a reserve blocks never fill, so memos are still made once blocks fill the rest', () => {
+    const cache = new BlockCache(5 * 1024, 1024);
+    for (let b = 0; b < 6; b++) cache.set(`b${b}`, block(), 1);
+    expect(cache.bytes).toBe(4 * 1024); // four blocks: the fifth would take the reserve
+    expect(cache.declined).toBe(2);
+    cache.keepMemo('b0', 'm', 200, () => 'x');
+    expect(cache.memoBytes).toBe(200);
+    cache.keepMemo('b1', 'm', 1000, unmade); // the whole budget, not just the reserve, bounds memos
+    expect(cache.memosDeclined).toBe(1);
+    // Query 2 may not evict query 1's blocks (the previous query's); query 3 evicts the least
+    // recently used, b0, and its memo goes with it.
+    cache.set('c', block(), 2);
+    expect(cache.declined).toBe(3);
+    cache.set('d', block(), 3);
+    expect(cache.memo('b0', 'm', 3)).toBeUndefined();
+    expect(cache.memoBytes).toBe(0);
+    expect(cache.bytes).toBe(4 * 1024);
+  });
+
   it('drops a memo with its block', () => {
     const cache = new BlockCache(2 * 1024 + 200);
     cache.set('a', block(), 1);

@@ -12,6 +12,9 @@
  * scan derived from it and would otherwise derive again on every run (the rows a funnel's steps
  * pick, step-mask.ts; the values block-derived.ts keeps beside an array the cache handed out:
  * percentile bins, actor runs, code histograms), counted in the budget and dropped with the block.
+ * Memos take only free room (see `keepMemo`); a worker's cache keeps a thirty-second of its
+ * budget from blocks (`memoReserveBytes`) so they are still made once blocks fill the rest: a
+ * code histogram of a 65,536-row block is ~100 bytes and saves a pass over its rows.
  *
  * Scan-resistant: every get and set names the query using the block (`epoch`, increasing over
  * queries), and a new block only evicts blocks last used two or more queries ago — neither the
@@ -90,7 +93,22 @@ export class BlockCache implements DerivedHost {
   private lastEpoch = -Infinity;
   private query = 0;
 
-  constructor(readonly budgetBytes: number) {}
+  /** Bytes of the memos held (part of `bytes`). */
+  memoBytes = 0;
+
+  /**
+   * @param memoReserveBytes room in the budget blocks never take, so memos (small, and worth
+   *   far more than the rows they stand for) are still made once blocks have filled the rest
+   */
+  constructor(
+    readonly budgetBytes: number,
+    readonly memoReserveBytes = 0,
+  ) {}
+
+  /** The room blocks may fill: the budget less the part of the memo reserve memos do not use. */
+  private blockBudget(): number {
+    return this.budgetBytes - Math.max(0, this.memoReserveBytes - this.memoBytes);
+  }
 
   /** The cache's number of the query with `epoch` (an epoch older than the latest counts as the previous query). */
   private queryOf(epoch: number): number {
@@ -162,6 +180,7 @@ export class BlockCache implements DerivedHost {
     (e.memos ??= new Map()).set(name, { value: make(), bytes });
     e.bytes += bytes;
     this.bytes += bytes;
+    this.memoBytes += bytes;
   }
 
   /**
@@ -206,6 +225,7 @@ export class BlockCache implements DerivedHost {
     e.memos!.delete(name);
     e.bytes -= bytes;
     this.bytes -= bytes;
+    this.memoBytes -= bytes;
   }
 
   /**
@@ -214,7 +234,8 @@ export class BlockCache implements DerivedHost {
    * the caller can skip preparing it for the cache.
    */
   mayAdmit(minBytes: number, epoch: number): boolean {
-    if (this.bytes + minBytes <= this.budgetBytes || this.wide.size > 0) return true;
+    const budget = this.blockBudget();
+    if (this.bytes + minBytes <= budget || this.wide.size > 0) return true;
     const oldest = this.entries.values().next().value;
     if (oldest !== undefined && oldest.query < this.queryOf(epoch) - 1) return true;
     this.declined++;
@@ -229,22 +250,23 @@ export class BlockCache implements DerivedHost {
    * nothing), and one that does not is held narrowed, more than twice the rows in the budget.
    */
   set(key: string, block: CompactBlock, epoch: number): void {
+    const budget = this.blockBudget();
     let bytes = compactBytes(block);
-    if (bytes > this.budgetBytes && block.form === 'decoded') {
+    if (bytes > budget && block.form === 'decoded') {
       block = narrowBlock(block);
       bytes = compactBytes(block);
     }
-    if (bytes > this.budgetBytes) {
+    if (bytes > budget) {
       this.declined++;
       return;
     }
     const q = this.queryOf(epoch);
     for (const [k, e] of this.entries) {
-      if (this.bytes + bytes <= this.budgetBytes || e.query >= q - 1) break;
+      if (this.bytes + bytes <= budget || e.query >= q - 1) break;
       this.remove(k, e);
     }
     for (const [k, e] of this.wide) {
-      if (this.bytes + bytes <= this.budgetBytes) break;
+      if (this.bytes + bytes <= budget) break;
       this.wide.delete(k);
       const narrow = narrowBlock(e.block);
       if (narrow === e.block) continue;
@@ -255,11 +277,11 @@ export class BlockCache implements DerivedHost {
       this.narrowed++;
     }
     // Still no room: narrow the new block itself, unless even a byte a row would not fit.
-    if (this.bytes + bytes > this.budgetBytes && block.form === 'decoded' && this.bytes + minNarrowBytes(block) <= this.budgetBytes) {
+    if (this.bytes + bytes > budget && block.form === 'decoded' && this.bytes + minNarrowBytes(block) <= budget) {
       block = narrowBlock(block);
       bytes = compactBytes(block);
     }
-    if (this.bytes + bytes > this.budgetBytes) {
+    if (this.bytes + bytes > budget) {
       this.declined++;
       return;
     }
@@ -273,6 +295,7 @@ export class BlockCache implements DerivedHost {
     this.entries.delete(key);
     this.wide.delete(key);
     this.bytes -= e.bytes;
+    if (e.memos !== null) for (const m of e.memos.values()) this.memoBytes -= m.bytes;
   }
 }
 

@@ -156,6 +156,9 @@ interface OpenSegment {
   shard: number;
 }
 
+/** A worker's block cache keeps 1/MEMO_RESERVE_DIVISOR of its budget for memos (BlockCache.memoReserveBytes). */
+const MEMO_RESERVE_DIVISOR = 32;
+
 export class WorkerState {
   readonly cache: BlockCache;
   private readonly actors = new Map<number, MirroredActors>();
@@ -170,7 +173,7 @@ export class WorkerState {
   private droppedLater: { tailId: number; seq: number }[] = [];
 
   constructor(blockCacheBytes: number) {
-    this.cache = new BlockCache(blockCacheBytes);
+    this.cache = new BlockCache(blockCacheBytes, Math.floor(blockCacheBytes / MEMO_RESERVE_DIVISOR));
     // Values derived from cached blocks' arrays count in the cache's budget (block-derived.ts).
     setDerivedHost(this.cache);
   }
