@@ -2,8 +2,8 @@
  * Row counts per dictionary code of a whole decoded block of codes, and per pair of codes of
  * two string columns of one row group (a group key and a one-leaf filter's column). Derived
  * once per decoded array and kept beside it by identity (block-derived.ts: a block cache hands
- * out the same array query after query, and counts these in its budget), so a repeated count by, or filtered on, a string column costs
- * O(dictionary) per row group instead of O(rows). Like the block cache, this relies on decoded
+ * out the same array query after query, and counts these in its budget), so a repeated count
+ * by, or filtered on, a string column costs O(dictionary) per row group instead of O(rows). Like the block cache, this relies on decoded
  * arrays never being rewritten (a column vector is an immutable snapshot); an array that is not
  * seen again (no block cache, the in-memory tail) costs one counting pass, as counting would.
  *

@@ -76,18 +76,16 @@ interface BlockBins {
 }
 
 /**
- * Bins per decoded value array: a block cache hands out the same array query after query, so
- * the bin of each value (the costly part of a percentile, ~a third of it) is computed once,
- * from the block's second use (the first bins only the rows it selects).
- * Costs 5 bytes per row beside the block's 8, kept as the cached block's memo (counted in the
- * cache's budget, block-derived.ts); null when the cache has no room for it (then only the
- * selected rows are binned, as on first use). Like the block
- * cache, this relies on decoded arrays never being rewritten (a column vector is an immutable
- * snapshot).
+ * Bins of a whole decoded value array, derived to be kept (the caller looks for kept ones
+ * first): a block cache hands out the same array query after query, so the bin of each value
+ * (the costly part of a percentile, ~a third of it) is computed once, from the block's second
+ * use (the first bins only the rows it selects). Costs 5 bytes per row beside the block's 8,
+ * kept as the cached block's memo (counted in the cache's budget, block-derived.ts); null when
+ * the cache has no room for it (then only the selected rows are binned, as on first use). Like
+ * the block cache, this relies on decoded arrays never being rewritten (a column vector is an
+ * immutable snapshot).
  */
 function binsOfBlock(v: Float64Array | Uint8Array): BlockBins | null {
-  const known = derivedOf<BlockBins>(v, 'bins');
-  if (known !== undefined) return known;
   const n = v.length;
   if (!mayKeepDerived(v, blockBinsBytes(n, 0))) return null;
   const bins = new Int32Array(n);
@@ -196,7 +194,8 @@ export class SketchAcc implements Accumulator {
     let sides: number;
     // A block's bins are cached from its second use (the first bins only the rows it reads);
     // for the whole block (rows ascending from 0 to its end) they are used as they are.
-    const block = n > 0 && v.length >= 1024 && n >= v.length >> 3 && (derivedOf(v, 'bins') !== undefined || reused(v)) ? binsOfBlock(v) : null;
+    const whole = n > 0 && v.length >= 1024 && n >= v.length >> 3;
+    const block = whole ? (derivedOf<BlockBins>(v, 'bins') ?? (reused(v) ? binsOfBlock(v) : null)) : null;
     if (block !== null) {
       if (n === v.length && rows[0] === 0 && rows[n - 1] === n - 1) {
         ({ bins, keep, sideAt, sides } = block);

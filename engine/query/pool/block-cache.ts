@@ -48,11 +48,10 @@ export const DEFAULT_CACHE_SHARE = 0.45;
  * The default cache budget per worker: DEFAULT_CACHE_SHARE of the machine's memory split over
  * `workers`, at least 256 MiB and at most 16 GiB each. Event analytics re-reads the same columns
  * query after query; at 100M events the suite's columns decode to a few GiB, and a 256 MiB
- * cache made every "hot" query decode them again. At a billion events on 24 GiB, the share
- * taking 5.4 GiB a worker instead of a quarter's 3 GiB cut hot funnels from ~13 to ~7 s and
- * a p99 by path from ~41 to ~22 s, with query processes' peak RSS ~12–14 GiB (a database's
- * share: DuckDB takes 80% of memory by default). The rest is for query state, ingest
- * (SHOAL_INGEST_MEMORY_MB) and the heaps.
+ * cache made every "hot" query decode them again. At a billion events on 24 GiB, 5.4 GiB a
+ * worker instead of a quarter's 3 GiB about halved a hot funnel (~13 → ~7 s, alternating
+ * builds) with query processes' peak RSS at 12–14 GiB (a database's share: DuckDB takes 80% of
+ * memory by default). The rest is for query state, ingest (SHOAL_INGEST_MEMORY_MB) and the heaps.
  */
 export function defaultBlockCacheBytes(workers: number, totalMemoryBytes: number): number {
   const share = Math.floor((totalMemoryBytes * DEFAULT_CACHE_SHARE) / Math.max(1, workers));
