@@ -63,6 +63,11 @@ export function keepDerived(array: object, name: string, bytes: number, value: u
   m.set(name, value);
 }
 
+/** True when the thread's block cache handed out `array` (its derived values are that block's memos). */
+export function derivedHeld(array: object): boolean {
+  return host !== null && host.owns(array);
+}
+
 /**
  * A name of `array` for the names of values derived from it and another array: its block's
  * while a host holds that block (the same for every array handed out for it), else its own.

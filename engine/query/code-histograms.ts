@@ -14,7 +14,7 @@
  *
  * Threading: per thread (module state); the caches hold no more than their arrays' lifetimes.
  */
-import { derivedName, derivedOf, keepDerived, mayKeepDerived } from './block-derived.js';
+import { derivedHeld, derivedName, derivedOf, keepDerived, mayKeepDerived } from './block-derived.js';
 
 const seen = new WeakSet<object>();
 
@@ -69,13 +69,16 @@ export function codeCounts(codes: Uint32Array, dictLength: number): Int32Array {
 export function pairCounts(aCodes: Uint32Array, aLength: number, bCodes: Uint32Array, bLength: number): Int32Array | null {
   const n = aCodes.length;
   if (bCodes.length !== n || aLength * bLength > MAX_PAIR_CELLS_PER_ROW * n + 256) return null;
+  // Kept with a's block only under a name b keeps while it lives: not when a cache holds a's block
+  // but not b's (b's array is new at every read, and a's block would collect tables never hit).
+  const keep = derivedHeld(aCodes) === derivedHeld(bCodes);
   const name = `pairs:${derivedName(bCodes)}`;
-  let counts = derivedOf<Int32Array>(aCodes, name);
+  let counts = keep ? derivedOf<Int32Array>(aCodes, name) : undefined;
   if (counts === undefined || counts.length < aLength * bLength) {
     counts = new Int32Array(aLength * bLength);
     // counts[aCodes[i] · bLength + bCodes[i]]++
     for (let i = 0; i < n; i++) counts[aCodes[i] * bLength + bCodes[i]]++;
-    keepDerived(aCodes, name, 4 * aLength * bLength + 64, counts);
+    if (keep) keepDerived(aCodes, name, 4 * aLength * bLength + 64, counts);
   }
   return counts;
 }

@@ -87,7 +87,8 @@ interface BlockBins {
  */
 function binsOfBlock(v: Float64Array | Uint8Array): BlockBins | null {
   const n = v.length;
-  if (!mayKeepDerived(v, blockBinsBytes(n, 0))) return null;
+  // Room for the most it can take (every row a side row): else it could be derived and declined at every call.
+  if (!mayKeepDerived(v, blockBinsBytes(n, n))) return null;
   const bins = new Int32Array(n);
   const keep = new Uint8Array(n);
   const all = new Int32Array(n);

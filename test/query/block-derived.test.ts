@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { derivedName, derivedOf, keepDerived, mayKeepDerived, setDerivedHost } from '../../engine/query/block-derived.js';
+import { pairCounts } from '../../engine/query/code-histograms.js';
 import { runQuery, type TableSnapshot } from '../../engine/query/index.js';
 import { BlockCache } from '../../engine/query/pool/block-cache.js';
 import type { CompactBlock } from '../../engine/query/pool/compact-block.js';
@@ -64,6 +65,22 @@ describe('derived values with a block cache as host', () => {
     keepDerived(values, 'bins', 1, 'y');
     expect(derivedOf(values, 'bins')).toBeUndefined();
     expect(cache.bytes).toBe(2 * 1024);
+  });
+
+  it('of two blocks (code pairs) are kept only when the cache holds both', () => {
+    const cache = new BlockCache(64 * 1024);
+    setDerivedHost(cache);
+    cache.set('a', block(), 1);
+    cache.set('b', block(), 1);
+    const a = cache.hand('a', Uint32Array.from({ length: 256 }, (_, i) => i % 4));
+    // b's block not cached: its array is new at every read, so a table kept under it would never be hit
+    for (let r = 0; r < 3; r++) expect(pairCounts(a, 4, Uint32Array.from({ length: 256 }, (_, i) => i % 2), 2)![1]).toBe(0);
+    expect(cache.memoBytes).toBe(0);
+    const b = cache.hand('b', Uint32Array.from({ length: 256 }, (_, i) => i % 2));
+    const first = pairCounts(a, 4, b, 2)!;
+    expect(Array.from(first)).toEqual([64, 0, 0, 64, 64, 0, 0, 64]);
+    expect(cache.memoBytes).toBe(4 * 8 + 64);
+    expect(pairCounts(a, 4, cache.hand('b', new Uint32Array(b)), 2)).toBe(first); // another array of block b
   });
 
   it('of an array no cache handed out live as long as the array, outside any budget', () => {

@@ -77,7 +77,7 @@ describe('BlockCache memos', () => {
     expect(cache.declined).toBe(2);
     cache.keepMemo('b0', 'm', 200, () => 'x');
     expect(cache.memoBytes).toBe(200);
-    cache.keepMemo('b1', 'm', 1000, unmade); // the whole budget, not just the reserve, bounds memos
+    cache.keepMemo('b1', 'm', 1000, unmade); // beyond the whole budget: declined
     expect(cache.memosDeclined).toBe(1);
     // Query 2 may not evict query 1's blocks (the previous query's); query 3 evicts the least
     // recently used, b0, and its memo goes with it.

@@ -197,8 +197,12 @@ export class BlockCache implements DerivedHost {
 
   /** The memo `name` of the block `array` was handed out for; undefined when none (or the block is gone). */
   derived(array: object, name: string): unknown {
-    const m = this.entries.get(this.owners.get(array)!)?.memos?.get(name);
+    const memos = this.entries.get(this.owners.get(array)!)?.memos;
+    const m = memos?.get(name);
     if (m === undefined) return undefined;
+    // Most recently used last, as in `memo` (the block itself was just read, and marked used).
+    memos!.delete(name);
+    memos!.set(name, m);
     this.memoHits++;
     return m.value;
   }
