@@ -40,7 +40,7 @@ export function setDerivedHost(h: DerivedHost | null): void {
 
 /** The value derived from `array` under `name`, undefined when none is kept. */
 export function derivedOf<T>(array: object, name: string): T | undefined {
-  if (host !== null && host.owns(array)) return host.derived(array, name) as T | undefined;
+  if (derivedHeld(array)) return host!.derived(array, name) as T | undefined;
   return local.get(array)?.get(name) as T | undefined;
 }
 
@@ -49,13 +49,13 @@ export function derivedOf<T>(array: object, name: string): T | undefined {
  * only what it needs now rather than a whole block's worth to throw away.
  */
 export function mayKeepDerived(array: object, bytes: number): boolean {
-  return host === null || !host.owns(array) || host.mayKeep(array, bytes);
+  return !derivedHeld(array) || host!.mayKeep(array, bytes);
 }
 
 /** Keeps `value` (about `bytes` bytes) derived from `array` under `name`; a cache may decline it. */
 export function keepDerived(array: object, name: string, bytes: number, value: unknown): void {
-  if (host !== null && host.owns(array)) {
-    host.keepDerived(array, name, bytes, value);
+  if (derivedHeld(array)) {
+    host!.keepDerived(array, name, bytes, value);
     return;
   }
   let m = local.get(array);
@@ -73,7 +73,7 @@ export function derivedHeld(array: object): boolean {
  * while a host holds that block (the same for every array handed out for it), else its own.
  */
 export function derivedName(array: object): string {
-  if (host !== null && host.owns(array)) return `b${host.blockName(array)}`;
+  if (derivedHeld(array)) return `b${host!.blockName(array)}`;
   let name = localNames.get(array);
   if (name === undefined) localNames.set(array, (name = `l${++named}`));
   return name;

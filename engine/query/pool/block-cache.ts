@@ -146,12 +146,17 @@ export class BlockCache implements DerivedHost {
    */
   memo(key: string, name: string, epoch: number): unknown {
     const e = this.entries.get(key);
-    const m = e?.memos?.get(name);
-    if (m === undefined) return undefined;
-    this.use(key, e!, epoch);
+    if (e?.memos?.has(name) !== true) return undefined;
+    this.use(key, e, epoch);
+    return this.hitMemo(e, name);
+  }
+
+  /** The value of memo `name` of `e` (which has it), made its most recently used. */
+  private hitMemo(e: Entry, name: string): unknown {
+    const m = e.memos!.get(name)!;
     // Most recently used last, as blocks are: MAX_MEMOS drops the one unused longest.
-    e!.memos!.delete(name);
-    e!.memos!.set(name, m);
+    e.memos!.delete(name);
+    e.memos!.set(name, m);
     this.memoHits++;
     return m.value;
   }
@@ -197,14 +202,9 @@ export class BlockCache implements DerivedHost {
 
   /** The memo `name` of the block `array` was handed out for; undefined when none (or the block is gone). */
   derived(array: object, name: string): unknown {
-    const memos = this.entries.get(this.owners.get(array)!)?.memos;
-    const m = memos?.get(name);
-    if (m === undefined) return undefined;
-    // Most recently used last, as in `memo` (the block itself was just read, and marked used).
-    memos!.delete(name);
-    memos!.set(name, m);
-    this.memoHits++;
-    return m.value;
+    // The block itself was just read (and marked used) to hand out `array`.
+    const e = this.entries.get(this.owners.get(array)!);
+    return e?.memos?.has(name) === true ? this.hitMemo(e, name) : undefined;
   }
 
   mayKeep(array: object, bytes: number): boolean {
@@ -253,7 +253,7 @@ export class BlockCache implements DerivedHost {
    * nothing), and one that does not is held narrowed, more than twice the rows in the budget.
    */
   set(key: string, block: CompactBlock, epoch: number): void {
-    const budget = this.blockBudget();
+    let budget = this.blockBudget();
     let bytes = compactBytes(block);
     if (bytes > budget && block.form === 'decoded') {
       block = narrowBlock(block);
@@ -267,6 +267,7 @@ export class BlockCache implements DerivedHost {
     for (const [k, e] of this.entries) {
       if (this.bytes + bytes <= budget || e.query >= q - 1) break;
       this.remove(k, e);
+      budget = this.blockBudget(); // memos evicted with the block return their part of the reserve
     }
     for (const [k, e] of this.wide) {
       if (this.bytes + bytes <= budget) break;
