@@ -295,12 +295,32 @@ export class BlockCache implements DerivedHost {
     this.bytes += bytes;
   }
 
+  /**
+   * Drops every block (and its memos) of the readers in `readerKeys` (CachedSegment's
+   * `readerKey`): their segments were compacted away or their table dropped, and a reader's key
+   * is never used again (a reopened file gets a new one), so the blocks could only wait for
+   * eviction while holding room live segments could use. One pass over the entries.
+   */
+  dropReaders(readerKeys: ReadonlySet<string>): void {
+    if (readerKeys.size === 0) return;
+    for (const [key, e] of this.entries) if (readerKeys.has(readerOf(key))) this.remove(key, e);
+  }
+
   private remove(key: string, e: Entry): void {
     this.entries.delete(key);
     this.wide.delete(key);
     this.bytes -= e.bytes;
     if (e.memos !== null) for (const m of e.memos.values()) this.memoBytes -= m.bytes;
   }
+}
+
+/** The reader key of a block key (CachedSegment: the reader key, then \u0000 or \u0001). */
+function readerOf(key: string): string {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c <= 1) return key.slice(0, i);
+  }
+  return key;
 }
 
 /** A segment reader seen through the worker's block cache; counts rows as row groups are first read. */

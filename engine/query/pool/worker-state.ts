@@ -229,12 +229,15 @@ export class WorkerState {
     });
     // Segments of this shard that the snapshot no longer lists were compacted away; an older
     // snapshot that still lists one reopens it (its file stays until that snapshot is released).
+    const closed = new Set<string>();
     for (const [key, seg] of this.segments) {
       if (closeStale && seg.dictId === t.dictId && seg.shard === t.shard && !live.has(key)) {
         seg.reader.close();
         this.segments.delete(key);
+        closed.add(seg.key);
       }
     }
+    this.cache.dropReaders(closed);
     return { shard: t.shard, actorCount: t.actorCount, actorValue: (id) => actors.value(id), actorDict: actors, sources };
   }
 
@@ -243,12 +246,15 @@ export class WorkerState {
     for (const dictId of dictIds) {
       this.actors.delete(dictId);
       for (const [id, m] of this.tails) if (m.dictId === dictId) this.tails.delete(id);
+      const closed = new Set<string>();
       for (const [key, seg] of this.segments) {
         if (seg.dictId === dictId) {
           seg.reader.close();
           this.segments.delete(key);
+          closed.add(seg.key);
         }
       }
+      this.cache.dropReaders(closed);
     }
   }
 }
