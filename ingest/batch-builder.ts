@@ -18,6 +18,7 @@
  */
 import type { Value } from '../engine/types.js';
 import type { EventBatch, Reject } from './batch.js';
+import { shelf, takeF64, takeI32 } from './batch-buffers.js';
 import { ColumnBuilder, fit } from './column-builder.js';
 import { MAX_RAW_BYTES, type ChunkOptions } from './options.js';
 import { parseTime } from './parse-time.js';
@@ -92,8 +93,8 @@ export class BatchBuilder {
     this.timeColumn = options.timeColumn;
     this.streams = streams ?? new DictStreams();
     this.cap = Math.max(1, rowsHint);
-    this.lines = new Int32Array(this.cap);
-    this.times = new Float64Array(this.cap);
+    this.lines = takeI32(this.cap);
+    this.times = takeF64(this.cap);
     this.actorStream = this.streams.stream(null);
     this.actorStream.begin();
     this.actors = new ColumnBuilder(this.actorColumn, this.actorStream, this.cap);
@@ -317,11 +318,13 @@ export class BatchBuilder {
 
   private grow(): void {
     this.cap *= 2;
-    const lines = new Int32Array(this.cap);
+    const lines = takeI32(this.cap);
     lines.set(this.lines);
+    shelf.put(this.lines.buffer);
     this.lines = lines;
-    const times = new Float64Array(this.cap);
+    const times = takeF64(this.cap);
     times.set(this.times);
+    shelf.put(this.times.buffer);
     this.times = times;
   }
 }

@@ -11,6 +11,7 @@
  */
 import type { Value } from '../engine/types.js';
 import type { BatchColumn } from './batch.js';
+import { shelf, takeF64, takeI32, takeU8 } from './batch-buffers.js';
 import type { StringStream } from './string-streams.js';
 
 const NONE = 0;
@@ -90,7 +91,7 @@ export class ColumnBuilder {
       case VALUES:
         return { t: 'v', values: this.vals! };
       default:
-        return { t: 'n', values: new Float64Array(count), nulls: count === 0 ? null : new Uint8Array(count).fill(1) };
+        return { t: 'n', values: takeF64(count), nulls: count === 0 ? null : takeU8(count).fill(1) };
     }
   }
 
@@ -98,7 +99,7 @@ export class ColumnBuilder {
   private gap(row: number): void {
     const from = this.len;
     if (this.kind === NUMBERS) {
-      const nulls = (this.nulls ??= new Uint8Array(this.cap));
+      const nulls = (this.nulls ??= takeU8(this.cap));
       for (let r = from; r < row; r++) nulls[r] = 1;
     } else if (this.kind === STRINGS) {
       const codes = this.codes!;
@@ -111,13 +112,13 @@ export class ColumnBuilder {
 
   private toNumbers(): void {
     this.kind = NUMBERS;
-    this.nums = new Float64Array(this.cap);
-    if (this.len > 0) this.nulls = new Uint8Array(this.cap).fill(1, 0, this.len);
+    this.nums = takeF64(this.cap);
+    if (this.len > 0) this.nulls = takeU8(this.cap).fill(1, 0, this.len);
   }
 
   private toStrings(): void {
     this.kind = STRINGS;
-    this.codes = new Int32Array(this.cap).fill(-1, 0, this.len);
+    this.codes = takeI32(this.cap).fill(-1, 0, this.len);
   }
 
   private toValues(): void {
@@ -142,19 +143,24 @@ export class ColumnBuilder {
 
   private grow(row: number): void {
     const cap = Math.max(row + 1, this.cap * 2);
-    if (this.nums !== null) this.nums = growTo(this.nums, new Float64Array(cap));
-    if (this.nulls !== null) this.nulls = growTo(this.nulls, new Uint8Array(cap));
-    if (this.codes !== null) this.codes = growTo(this.codes, new Int32Array(cap));
+    if (this.nums !== null) this.nums = growTo(this.nums, takeF64(cap));
+    if (this.nulls !== null) this.nulls = growTo(this.nulls, takeU8(cap));
+    if (this.codes !== null) this.codes = growTo(this.codes, takeI32(cap));
     this.cap = cap;
   }
 }
 
+/** Copies `from` into the larger `to`, and puts `from`'s buffer back on the shelf. */
 function growTo<T extends Float64Array | Uint8Array | Int32Array>(from: T, to: T): T {
   to.set(from);
+  shelf.put(from.buffer);
   return to;
 }
 
-/** The first `n` elements, without a copy when that is the whole array (so it transfers alone). */
+/**
+ * The first `n` elements, as a view of the same buffer (one array per buffer, so the buffer
+ * transfers alone and comes back for reuse, see batch-buffers.ts).
+ */
 export function fit<T extends Float64Array | Uint8Array | Int32Array>(a: T, n: number): T {
-  return (a.length === n ? a : a.slice(0, n)) as T;
+  return (a.length === n ? a : a.subarray(0, n)) as T;
 }

@@ -3,6 +3,7 @@
  * combined access logs; gzip detected) into EventBatches for engine/.
  */
 export type { EventBatch, Reject } from './batch.js';
+export { releaseBatch } from './batch-buffers.js';
 export { flatten } from './flatten.js';
 export { defaultActorColumn, detectFormat, FORMATS, isFormat, type Format, type ParseOptions, type ReadOptions, type ReadProgress } from './options.js';
 export { parseChunk } from './parse-chunk.js';

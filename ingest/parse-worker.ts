@@ -6,6 +6,7 @@
  * for the worker's lifetime.
  */
 import { parentPort } from 'node:worker_threads';
+import { shelf } from './batch-buffers.js';
 import { DictStreams, encodeBatch } from './batch-wire.js';
 import { parseTask } from './parse-chunk.js';
 import type { WorkerReply, WorkerRequest } from './worker-pool.js';
@@ -16,6 +17,8 @@ if (port === null) throw new Error('parse-worker.ts must run in a worker thread'
 const streams = new DictStreams();
 
 port.on('message', (msg: WorkerRequest) => {
+  // Buffers of batches the reading thread is done with: this thread builds its next batches in them.
+  if (msg.spare !== undefined) for (const ab of msg.spare) shelf.put(ab);
   let reply: WorkerReply;
   const input = msg.bytes.buffer as ArrayBuffer;
   const transfer: ArrayBuffer[] = [input];

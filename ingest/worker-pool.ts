@@ -14,6 +14,7 @@
  * which keeps each worker's dictionary mirrors in step (batch-wire.ts).
  */
 import { Worker } from 'node:worker_threads';
+import { noteBatchBuffers, type BufferReturn } from './batch-buffers.js';
 import { decodeBatch, DictMirrors, type WireBatch } from './batch-wire.js';
 import type { EventBatch } from './batch.js';
 import { chunkBuffers } from './chunker.js';
@@ -26,6 +27,8 @@ export interface WorkerRequest {
   items: Int32Array | null;
   ctx: ChunkContext;
   firstLine: number;
+  /** Buffers of released batches, for the worker's shelf (batch-buffers.ts). */
+  spare?: ArrayBuffer[];
 }
 
 /** A reply; `input` is the chunk's buffer, sent back for reuse (chunker.ts `chunkBuffers`). */
@@ -64,8 +67,16 @@ interface Slot {
   mirrors: DictMirrors;
 }
 
-export class WorkerPool {
+/** Most bytes of released batches' buffers the pool holds for its workers. */
+const MAX_SPARE_BYTES = 64 * 1024 * 1024;
+/** Most bytes of them sent with one chunk: about what a batch of a 4 MiB chunk is built in. */
+const SPARE_PER_CHUNK_BYTES = 8 * 1024 * 1024;
+
+export class WorkerPool implements BufferReturn {
   private readonly slots: Slot[] = [];
+  /** Buffers of released batches, going back to the workers with their next chunks. */
+  private spares: ArrayBuffer[] = [];
+  private spareBytes = 0;
   private readonly queue: Queued[] = [];
   private nextId = 0;
   private closed = false;
@@ -83,6 +94,21 @@ export class WorkerPool {
   /** Workers started (alive or not). */
   get size(): number {
     return this.slots.length;
+  }
+
+  /** Takes a released batch's buffers (see batch-buffers.ts); what is over the bound is dropped. */
+  giveBack(buffers: ArrayBuffer[]): void {
+    if (this.closed) return;
+    for (const ab of buffers) {
+      if (ab.byteLength === 0 || this.spareBytes + ab.byteLength > MAX_SPARE_BYTES) continue;
+      this.spares.push(ab);
+      this.spareBytes += ab.byteLength;
+    }
+  }
+
+  /** Bytes of released batches' buffers waiting to go back to the workers. */
+  get spareBytesHeld(): number {
+    return this.spareBytes;
   }
 
   /** Chunks waiting in the queue for a worker. */
@@ -149,6 +175,17 @@ export class WorkerPool {
     slot.pending.set(msg.id, p);
     const transfer: ArrayBuffer[] = [msg.bytes.buffer as ArrayBuffer];
     if (msg.items !== null) transfer.push(msg.items.buffer as ArrayBuffer);
+    if (this.spares.length > 0) {
+      const spare: ArrayBuffer[] = [];
+      for (let bytes = 0; this.spares.length > 0 && bytes < SPARE_PER_CHUNK_BYTES; ) {
+        const ab = this.spares.pop()!;
+        this.spareBytes -= ab.byteLength;
+        spare.push(ab);
+        bytes += ab.byteLength;
+      }
+      msg.spare = spare;
+      for (const ab of spare) transfer.push(ab);
+    }
     slot.worker.postMessage(msg, transfer);
   }
 
@@ -183,7 +220,10 @@ export class WorkerPool {
     slot.pending.delete(reply.id);
     if (slot.pending.size === 0) slot.worker.unref();
     if (error !== null) p.reject(error);
-    else p.resolve(batch!);
+    else {
+      noteBatchBuffers(batch!, this, wireBuffers((reply as { batch: WireBatch }).batch));
+      p.resolve(batch!);
+    }
     this.drain();
   }
 
@@ -198,4 +238,21 @@ export class WorkerPool {
     }
     this.drain();
   }
+}
+
+/** The ArrayBuffers a wire batch's typed arrays live in, each once. */
+function wireBuffers(w: WireBatch): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const add = (a: ArrayBufferView | null | undefined): void => {
+    if (a !== null && a !== undefined && a.buffer instanceof ArrayBuffer) out.add(a.buffer);
+  };
+  add(w.lines);
+  add(w.timeMs);
+  for (const col of [w.actors, ...w.columns.map(([, c]) => c)]) {
+    if (col.t === 'n') {
+      add(col.values);
+      add(col.nulls);
+    } else if (col.t === 's') add(col.codes);
+  }
+  return [...out];
 }

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Store, type IngestResult, type Table } from '../../engine/index.js';
-import { defaultActorColumn, detectFormat, isFormat, readEvents } from '../../ingest/index.js';
+import { defaultActorColumn, detectFormat, isFormat, readEvents, releaseBatch } from '../../ingest/index.js';
 import { formatCount, ProgressBar } from './progress.js';
 
 export interface IngestCommandOptions {
@@ -60,7 +60,13 @@ export async function ingestFile(
   });
   for await (const batch of events) {
     totals.lines += batch.lineCount;
-    inFlight.push(table.ingest(batch, { source }));
+    // Once the table holds the batch, its buffers go back to the parse workers (batch-buffers.ts).
+    inFlight.push(
+      table.ingest(batch, { source }).then((r) => {
+        releaseBatch(batch);
+        return r;
+      }),
+    );
     if (inFlight.length >= IN_FLIGHT) take(await inFlight.shift()!);
   }
   for (const p of inFlight) take(await p);

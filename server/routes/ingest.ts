@@ -14,7 +14,7 @@ import { Transform, type Readable } from 'node:stream';
 import { assertTableName, ShoalError, type IngestResult, type Store } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import type { WorkerPool } from '../../ingest/worker-pool.js';
-import { defaultActorColumn, FORMATS, isFormat, readEvents, type Format } from '../../ingest/index.js';
+import { defaultActorColumn, FORMATS, isFormat, readEvents, releaseBatch, type Format } from '../../ingest/index.js';
 import { toShoalError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { errorSchema, ingestResultSchema, tableParams } from './schemas.js';
@@ -155,6 +155,8 @@ async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Qu
   deps.metrics.ingestPhase.observe({ phase: 'parse' }, (parsedMs - startedMs) / 1000);
   const key = req.headers['idempotency-key'];
   const result = await table.ingest(batches, { source: 'http', idempotencyKey: typeof key === 'string' ? key : undefined, pace: deps.pace });
+  // The table holds them now: their buffers go back to the parse workers (batch-buffers.ts).
+  for (const batch of batches) releaseBatch(batch);
   deps.metrics.ingestPhase.observe({ phase: 'commit' }, (performance.now() - parsedMs) / 1000);
   if (!result.duplicate) {
     deps.metrics.ingestEvents.inc({ table: name }, result.accepted);
