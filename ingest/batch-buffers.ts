@@ -37,7 +37,7 @@ export class BufferShelf {
 
   constructor(readonly maxBytes = SHELF_BYTES) {}
 
-  /** A buffer of class sizeClass(bytes), and whether it was used before (then not zeroed). */
+  /** A buffer of class sizeClass(bytes): a kept one when there is one (not zeroed), else a new one. */
   take(bytes: number): ArrayBuffer {
     const c = sizeClass(bytes);
     const ab = this.byClass.get(c)?.pop();

@@ -75,7 +75,7 @@ const SPARE_PER_CHUNK_BYTES = 8 * 1024 * 1024;
 export class WorkerPool implements BufferReturn {
   private readonly slots: Slot[] = [];
   /** Buffers of released batches, going back to the workers with their next chunks. */
-  private spares: ArrayBuffer[] = [];
+  private spares: { ab: ArrayBuffer; bytes: number }[] = [];
   private spareBytes = 0;
   private readonly queue: Queued[] = [];
   private nextId = 0;
@@ -100,9 +100,10 @@ export class WorkerPool implements BufferReturn {
   giveBack(buffers: ArrayBuffer[]): void {
     if (this.closed) return;
     for (const ab of buffers) {
-      if (ab.byteLength === 0 || this.spareBytes + ab.byteLength > MAX_SPARE_BYTES) continue;
-      this.spares.push(ab);
-      this.spareBytes += ab.byteLength;
+      const bytes = ab.byteLength;
+      if (bytes === 0 || this.spareBytes + bytes > MAX_SPARE_BYTES) continue;
+      this.spares.push({ ab, bytes });
+      this.spareBytes += bytes;
     }
   }
 
@@ -178,10 +179,11 @@ export class WorkerPool implements BufferReturn {
     if (this.spares.length > 0) {
       const spare: ArrayBuffer[] = [];
       for (let bytes = 0; this.spares.length > 0 && bytes < SPARE_PER_CHUNK_BYTES; ) {
-        const ab = this.spares.pop()!;
-        this.spareBytes -= ab.byteLength;
+        const { ab, bytes: held } = this.spares.pop()!;
+        this.spareBytes -= held;
+        if (ab.byteLength === 0) continue; // detached since: it cannot be transferred
         spare.push(ab);
-        bytes += ab.byteLength;
+        bytes += held;
       }
       msg.spare = spare;
       for (const ab of spare) transfer.push(ab);
