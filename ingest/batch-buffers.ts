@@ -9,18 +9,19 @@
  * (`BufferReturn`) and ride back to a worker with its next chunk, where the worker's shelf
  * (`takeF64` …) builds the next batches in them.
  *
- * Buffers come in size classes (eight per power of two, so a class wastes at most an eighth),
- * so that arrays of about the same length — a column of one chunk's rows — reuse each other's.
- * A buffer from the shelf is zeroed before use: builders rely on new arrays reading as zero.
+ * The shelf is a BufferPool (engine/storage/buffer-pool.ts: smallest idle buffer that fits,
+ * zeroed, idle ones dropped after a quiet spell); new buffers come in size classes (eight per
+ * power of two, so a class wastes at most an eighth), so that arrays of about the same length —
+ * a column of one chunk's rows — reuse each other's.
  *
  * Threading: one shelf per thread (module state); the WeakMap of released buffers is per thread
  * too, and only the thread that decoded a batch releases it.
  */
 
+import { BufferPool } from '../engine/storage/buffer-pool.js';
+
 /** Smallest class: smaller arrays are not worth recycling. */
 const MIN_CLASS_BYTES = 4096;
-/** Most bytes a thread's shelf keeps (what is over this is left to the garbage collector). */
-const SHELF_BYTES = 48 * 1024 * 1024;
 
 /** The smallest size class of at least `bytes`: (8 + i) · 2^(k − 3) for some k ≥ 12, i in 0 … 7. */
 export function sizeClass(bytes: number): number {
@@ -30,47 +31,23 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(bytes / step) * step;
 }
 
-/** Spare ArrayBuffers by size class, bounded in bytes. */
-export class BufferShelf {
-  private readonly byClass = new Map<number, ArrayBuffer[]>();
-  bytes = 0;
-
-  constructor(readonly maxBytes = SHELF_BYTES) {}
-
-  /** A buffer of class sizeClass(bytes): a kept one when there is one (not zeroed), else a new one. */
-  take(bytes: number): ArrayBuffer {
-    const c = sizeClass(bytes);
-    const ab = this.byClass.get(c)?.pop();
-    if (ab === undefined) return new ArrayBuffer(c);
-    this.bytes -= c;
-    return ab;
-  }
-
-  /** Keeps `ab` when it is an ArrayBuffer of a size class, not detached, and the shelf has room. */
-  put(ab: ArrayBufferLike): void {
-    const c = ab.byteLength;
-    if (!(ab instanceof ArrayBuffer) || c === 0 || sizeClass(c) !== c || this.bytes + c > this.maxBytes) return;
-    let list = this.byClass.get(c);
-    if (list === undefined) this.byClass.set(c, (list = []));
-    list.push(ab);
-    this.bytes += c;
-  }
-}
-
-/** This thread's shelf: parse workers fill it from the buffers sent back with their chunks. */
-export const shelf = new BufferShelf();
+/**
+ * This thread's idle batch buffers (at most 48 MiB): parse workers fill it from the buffers sent
+ * back with their chunks, and builders put back the arrays they outgrow.
+ */
+export const shelf = new BufferPool(256, 48 * 2 ** 20);
 
 /** A zeroed Float64Array of length n, its buffer from this thread's shelf. */
 export function takeF64(n: number): Float64Array<ArrayBuffer> {
-  return new Float64Array(shelf.take(8 * n), 0, n).fill(0);
+  return new Float64Array(shelf.acquire(8 * n, true, sizeClass), 0, n);
 }
 
 export function takeI32(n: number): Int32Array<ArrayBuffer> {
-  return new Int32Array(shelf.take(4 * n), 0, n).fill(0);
+  return new Int32Array(shelf.acquire(4 * n, true, sizeClass), 0, n);
 }
 
 export function takeU8(n: number): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(shelf.take(n), 0, n).fill(0);
+  return new Uint8Array(shelf.acquire(n, true, sizeClass), 0, n);
 }
 
 /** Where a released batch's buffers go: the worker pool that decoded it. */

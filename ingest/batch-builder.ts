@@ -320,11 +320,11 @@ export class BatchBuilder {
     this.cap *= 2;
     const lines = takeI32(this.cap);
     lines.set(this.lines);
-    shelf.put(this.lines.buffer);
+    shelf.release(this.lines.buffer as ArrayBuffer);
     this.lines = lines;
     const times = takeF64(this.cap);
     times.set(this.times);
-    shelf.put(this.times.buffer);
+    shelf.release(this.times.buffer as ArrayBuffer);
     this.times = times;
   }
 }

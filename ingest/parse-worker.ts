@@ -18,7 +18,7 @@ const streams = new DictStreams();
 
 port.on('message', (msg: WorkerRequest) => {
   // Buffers of batches the reading thread is done with: this thread builds its next batches in them.
-  if (msg.spare !== undefined) for (const ab of msg.spare) shelf.put(ab);
+  if (msg.spare !== undefined) for (const ab of msg.spare) shelf.release(ab);
   let reply: WorkerReply;
   const input = msg.bytes.buffer as ArrayBuffer;
   const transfer: ArrayBuffer[] = [input];

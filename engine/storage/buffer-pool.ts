@@ -1,8 +1,9 @@
 /**
  * A small pool of reusable ArrayBuffers for the ingest path's short-lived bulk memory: the
  * per-batch buffer that shard parts are carved from (split-batch.ts), the one buffer a call's
- * WAL records are encoded into (table.ts), and the chunks of raw input sent to parse workers
- * and sent back (ingest/worker-pool.ts). Each lives from one step to a later one; allocating
+ * WAL records are encoded into (table.ts), the chunks of raw input sent to parse workers
+ * and sent back (ingest/worker-pool.ts), and on each parse worker the arrays it builds batches
+ * in (ingest/batch-buffers.ts). Each lives from one step to a later one; allocating
  * them fresh (megabytes per batch) made V8 collect garbage for "external memory pressure": it
  * starts a full marking every 64 MiB of new ArrayBuffer memory, and each marking walks every
  * live string of the tail dictionaries.
@@ -17,7 +18,7 @@
  * anyway. `release` may only be called once no view of the buffer is used any more, and only
  * once; the pool keeps at most `maxBuffers` idle buffers of at most `maxIdleBytes` in all.
  *
- * Threading: one per thread (main thread here).
+ * Threading: one per thread (the main thread's pools; a parse worker's batch shelf).
  */
 
 export class BufferPool {

@@ -1,14 +1,14 @@
 /**
  * Batch buffers recycled between the reading thread and the parse workers (batch-buffers.ts):
- * size classes waste at most an eighth; a shelf hands back what it was given, zeroed, and
- * keeps only class-sized, live ArrayBuffers up to its bound; and through a real worker pool, a
+ * size classes waste at most an eighth; the thread's shelf (a BufferPool) hands back what it was
+ * given, zeroed; and through a real worker pool, a
  * released batch's arrays go back (detached here), return to a worker with its next chunk, and
  * the batches built in them read exactly as inline parsing does — including sparse columns,
  * whose null bytes a stale buffer would corrupt.
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BufferShelf, releaseBatch, shelf, sizeClass, takeF64, takeU8 } from '../../ingest/batch-buffers.js';
+import { releaseBatch, shelf, sizeClass, takeF64, takeU8 } from '../../ingest/batch-buffers.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import { readEvents } from '../../ingest/index.js';
 import { WorkerPool } from '../../ingest/worker-pool.js';
@@ -25,39 +25,15 @@ describe('sizeClass', () => {
   });
 });
 
-describe('BufferShelf', () => {
-  it('hands back a buffer it was given, for a request of its class', () => {
-    const s = new BufferShelf(1 << 20);
-    const ab = new ArrayBuffer(sizeClass(50_000));
-    s.put(ab);
-    expect(s.bytes).toBe(ab.byteLength);
-    expect(s.take(49_500)).toBe(ab); // 49,500 and 50,000 bytes share a class
-    expect(s.bytes).toBe(0);
-    expect(s.take(49_500)).not.toBe(ab); // gone from the shelf: a new one
-  });
-
-  it('keeps only live, class-sized ArrayBuffers, up to its bound', () => {
-    const s = new BufferShelf(8192);
-    s.put(new ArrayBuffer(5000)); // not a class size
-    s.put(new SharedArrayBuffer(4096) as unknown as ArrayBuffer);
-    const detached = new ArrayBuffer(4096);
-    structuredClone(detached, { transfer: [detached] });
-    s.put(detached);
-    expect(s.bytes).toBe(0);
-    s.put(new ArrayBuffer(4096));
-    s.put(new ArrayBuffer(4096));
-    s.put(new ArrayBuffer(4096)); // over the bound
-    expect(s.bytes).toBe(8192);
-  });
-
+describe('the batch shelf', () => {
   it('zeroes a reused buffer', () => {
     const dirty = new ArrayBuffer(sizeClass(80_000));
     new Uint8Array(dirty).fill(0xff);
-    shelf.put(dirty);
+    shelf.release(dirty);
     const a = takeF64(10_000);
     expect(a.buffer).toBe(dirty);
     expect(a.every((x) => x === 0)).toBe(true);
-    shelf.put(dirty);
+    shelf.release(dirty);
     const b = takeU8(80_000);
     expect(b.buffer).toBe(dirty);
     expect(b.every((x) => x === 0)).toBe(true);
