@@ -15,6 +15,8 @@ export interface RowGroupInfo {
   rowCount: number;
   /** Zone maps by column name, including '$time'; a column absent from the source is absent here. */
   zones: ReadonlyMap<string, ZoneMap>;
+  /** Optional (segments): the largest dense actor id in the group, known without reading it. */
+  actorMax?: number;
 }
 
 export interface ScanSource {

@@ -93,7 +93,8 @@ export class SegmentReader implements ScanSource {
       const zones = new Map<string, ZoneMap>();
       zones.set('$time', zoneOf(footer.time[g], rowCount));
       for (const c of footer.columns) zones.set(c.name, zoneOf(c.blocks[g], rowCount));
-      const info: RowGroupInfo = { rowStart, rowCount, zones };
+      const actorMax = footer.actor[g].max;
+      const info: RowGroupInfo = { rowStart, rowCount, zones, ...(typeof actorMax === 'number' ? { actorMax } : {}) };
       rowStart += rowCount;
       return info;
     });

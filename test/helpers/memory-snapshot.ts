@@ -118,7 +118,9 @@ class MemorySource implements ScanSource {
         zones.set(name, zoneOf(vals));
         vecs.set(name, this.vector(type, vals, dicts.get(name) ?? [], rand));
       }
-      this.rowGroups.push({ rowStart: start, rowCount: size, zones });
+      // Segments know their groups' largest actor id (RowGroupInfo.actorMax): here every other group does, so both ways are read.
+      const actorMax = id.startsWith('seg') && this.rowGroups.length % 2 === 0 ? { actorMax: Math.max(...part.map((r) => r.actorId)) } : {};
+      this.rowGroups.push({ rowStart: start, rowCount: size, zones, ...actorMax });
       this.vectors.push(vecs);
       this.times.push(Float64Array.from(part.map((r) => r.timeMs)));
       this.actors.push(Uint32Array.from(part.map((r) => r.actorId)));

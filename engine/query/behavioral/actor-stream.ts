@@ -39,7 +39,8 @@ import { sourceInRange } from '../source.js';
 import type { ScanSource, ShardSnapshot } from '../source.js';
 import type { StreamNode } from './plan.js';
 import { Gathered, mergeByActor } from './gathered.js';
-import { StepMasker, type EntryRuns } from './step-mask.js';
+import { OverlapMerge, type PartRows } from './overlap-merge.js';
+import { collapseEntryRuns, StepMasker, type EntryRuns } from './step-mask.js';
 
 /**
  * A shard's events. Actor k (0 … actorCount−1, ascending ids) owns the row ranges
@@ -93,7 +94,11 @@ class StreamReader {
   private readonly whereScratch = new Scratch();
   private readonly filterScratch = new Scratch();
   private readonly where: FilterEvaluator;
-  private readonly masker: StepMasker;
+  /** The masker of the current source: `ownMasker`, or a plain one while merging overlapping sources. */
+  private masker: StepMasker;
+  private readonly ownMasker: StepMasker;
+  /** Without entry runs (collapsed after the merge instead), made on first use. */
+  private plainMasker: StepMasker | null = null;
   readonly encoders: KeyEncoder[];
   private readonly reader: RowGroupReader;
   /** The gathered rows (gathering mode only). */
@@ -108,10 +113,14 @@ class StreamReader {
   private atRows = new Uint32Array(64);
   /** A sampled shard's kept actors (keep[id] = 1): rows of other actors are dropped here (see ShardSnapshot.actorFilter). */
   private readonly keep: Uint8Array | null;
+  /** Streaming over overlapping sources: the merge, and the queue the current row group's rows go to. */
+  private merge: OverlapMerge | null = null;
+  private into: PartRows | null = null;
+  private mergedBatch: RowBatch | null = null;
 
-  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[], entryRuns: EntryRuns | null = null) {
+  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[], private readonly entryRuns: EntryRuns | null = null) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
-    this.masker = new StepMasker(stream.filters, this.filterScratch, shard.actorFilter?.threshold ?? null, entryRuns);
+    this.masker = this.ownMasker = new StepMasker(stream.filters, this.filterScratch, shard.actorFilter?.threshold ?? null, entryRuns);
     this.encoders = encoders ?? stream.extras.map((ref) => keyEncoder(ref));
     const buffers = rowBuffers ?? { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0) };
     this.pooled = rowBuffers !== null;
@@ -123,16 +132,28 @@ class StreamReader {
     this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
 
-  /** Reads `sources` (in this order; the rest of the shard's sources count as skipped); false when the sink stopped the pass. */
-  run(signal: AbortSignal | undefined, sources: readonly ScanSource[]): boolean {
-    const { stream, stats } = this;
-    stats.segmentsSkipped += readSources(this.shard).length - sources.length;
-    if (this.g !== null) {
-      // Room for every row in range when all are kept, else a quarter (grown as needed).
-      const total = sources.reduce((n, s) => n + s.rowCount, 0);
-      const fitting = Math.floor(this.budgetBytes / (16 + 4 * this.encoders.length));
-      this.g.reserve(Math.min(stream.keepAll ? total : total >> 2, fitting));
+  /** Gathers `sources` (in this order; the rest of the shard's sources count as skipped). */
+  gather(signal: AbortSignal | undefined, sources: readonly ScanSource[]): void {
+    this.stats.segmentsSkipped += readSources(this.shard).length - sources.length;
+    // Room for every row in range when all are kept, else a quarter (grown as needed).
+    const total = sources.reduce((n, s) => n + s.rowCount, 0);
+    const fitting = Math.floor(this.budgetBytes / (16 + 4 * this.encoders.length));
+    this.g!.reserve(Math.min(this.stream.keepAll ? total : total >> 2, fitting));
+    this.readInOrder(signal, sources);
+  }
+
+  /** Streams the units (see streamUnits) to the sink; false when the sink stopped the pass. */
+  streamUnits(signal: AbortSignal | undefined, units: readonly StreamUnit[]): boolean {
+    this.stats.segmentsSkipped += readSources(this.shard).length - units.reduce((n, u) => n + u.sources.length, 0);
+    for (const unit of units) {
+      if (!(unit.direct ? this.readInOrder(signal, unit.sources) : this.readMerged(signal, unit.sources))) return false;
     }
+    return true;
+  }
+
+  /** Reads `sources` one after another, each row group by row group; false when the sink stopped the pass. */
+  private readInOrder(signal: AbortSignal | undefined, sources: readonly ScanSource[]): boolean {
+    const stats = this.stats;
     for (const source of sources) {
       const before = stats.rowsScanned;
       for (let rg = 0; rg < source.rowGroups.length; rg++) {
@@ -146,6 +167,82 @@ class StreamReader {
       else stats.segmentsSkipped++;
     }
     return true;
+  }
+
+  /**
+   * Streams sources that overlap in time (in source order) through an OverlapMerge: a tail is
+   * read whole and sorted first; segments are read a row group at a time, always the one
+   * furthest behind in actor ids, and the actors complete in every source are handed on after
+   * each. False when the sink stopped the pass.
+   */
+  private readMerged(signal: AbortSignal | undefined, sources: readonly ScanSource[]): boolean {
+    const merge = (this.merge ??= new OverlapMerge(this.encoders.length));
+    const stats = this.stats;
+    merge.begin(sources.length);
+    // Collapsing entry runs per source would drop rows another source's rows fall between: collapsed after the merge.
+    this.masker = this.plainMasker ??= this.entryRuns === null ? this.ownMasker : new StepMasker(this.stream.filters, this.filterScratch, this.shard.actorFilter?.threshold ?? null, null);
+    const next = new Int32Array(sources.length);
+    const scanned = new Uint8Array(sources.length);
+    const read = (p: number, rg: number): void => {
+      signal?.throwIfAborted();
+      const before = stats.rowsScanned;
+      this.reader.reset(sources[p], rg);
+      this.into = merge.part(p);
+      this.rowGroup();
+      this.into = null;
+      if (stats.rowsScanned > before) scanned[p] = 1;
+    };
+    try {
+      sources.forEach((s, p) => {
+        if (!isTail(s)) return;
+        for (let rg = 0; rg < s.rowGroups.length; rg++) read(p, rg);
+        merge.part(p).sort();
+        merge.part(p).bound = Infinity;
+      });
+      for (let p = merge.next(); p >= 0; p = merge.next()) {
+        const s = sources[p];
+        const rg = next[p]++;
+        read(p, rg);
+        merge.part(p).bound = rg + 1 === s.rowGroups.length ? Infinity : lastActor(s, rg);
+        if (!this.handOn(merge.safe())) return false;
+      }
+      if (!this.handOn(Infinity)) return false;
+    } finally {
+      this.masker = this.ownMasker;
+      this.into = null;
+    }
+    for (let p = 0; p < sources.length; p++) {
+      if (scanned[p] === 1) stats.segmentsScanned++;
+      else stats.segmentsSkipped++;
+    }
+    return true;
+  }
+
+  /** Hands the merged rows of the actors below `safe` to the sink (entry runs collapsed now); false when it stopped the pass. */
+  private handOn(safe: number): boolean {
+    const merge = this.merge!;
+    let m = merge.take(safe);
+    if (m === 0) return true;
+    const e = this.entryRuns;
+    if (e !== null) m = collapseEntryRuns(merge.rows, m, merge.masks, merge.actors, e.fromMs > -Infinity || e.toMs < Infinity ? merge.times : null, e.fromMs, e.toMs);
+    const b = (this.mergedBatch ??= {
+      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks,
+      encode: (positions, n, out) => {
+        const rows = this.mergedBatch!.rows;
+        for (let j = 0; j < out.length; j++) for (let i = 0; i < n; i++) out[j][i] = merge.extras[j][rows[positions[i]]];
+      },
+      encodeAll: (out) => {
+        const { rows, m: count } = this.mergedBatch!;
+        for (let j = 0; j < out.length; j++) for (let i = 0; i < count; i++) out[j][i] = merge.extras[j][rows[i]];
+      },
+    });
+    // The merge's arrays may have grown since the last batch.
+    b.m = m;
+    b.rows = merge.rows;
+    b.actorIds = merge.actors;
+    b.times = merge.times;
+    b.bits = merge.masks;
+    return this.sink!(b);
   }
 
   private rowGroup(): void {
@@ -186,6 +283,7 @@ class StreamReader {
       if (!keepAll) m = this.masker.collapse(reader, rows, m, bits);
     }
     if (m === 0) return;
+    if (this.into !== null) return this.queue(this.into, rows, m);
     if (this.batch !== null) return this.emit(rows, m);
     const g = this.g!;
     const at = g.n;
@@ -201,6 +299,17 @@ class StreamReader {
   release(): void {
     // Kept buffers outlive the query: only modest ones (2^20 rows, 12 MB) are worth holding.
     if (this.pooled) rowBuffers = this.bits.length <= 1 << 20 ? { bits: this.bits, picked: this.picked, ids: this.ids } : { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0) };
+  }
+
+  /** Merging overlapping sources: appends rows[0 … m) of the current row group to the source's queue. */
+  private queue(q: PartRows, rows: Uint32Array, m: number): void {
+    const reader = this.reader;
+    const at = q.reserve(m);
+    q.append(at, rows, m, reader.actorIds(), (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values, this.bits);
+    for (let j = 0; j < this.encoders.length; j++) {
+      this.encoders[j].encode(reader, rows, m, this.ids);
+      q.extras[j].set(this.ids.subarray(0, m), at);
+    }
   }
 
   /** Streaming mode: hands rows[0 … m) to the sink. */
@@ -237,31 +346,59 @@ function readSources(shard: ShardSnapshot): readonly ScanSource[] {
 }
 
 /**
- * The sources of a shard that a stream reads, in an order in which every actor's events
- * come out in (time, arrival) order when each source is sorted by (actor, time) — or null
- * when there is no such order without merging: sources by first time, each starting after
- * the last time of those before it (at that time, only when it also comes later in source
- * order, so equal times keep arrival order). Day partitions and compacted segments qualify;
- * overlapping segments before compaction do not.
+ * Sources a stream reads together: `direct`, one source whose actors' events already come in
+ * time order (a segment, or a tail without late events), read as it lies; otherwise sources
+ * that overlap in time, in source order, merged by actor as they are read (overlap-merge.ts).
  */
-function streamOrder(shard: ShardSnapshot, stream: StreamNode): ScanSource[] | null {
+interface StreamUnit {
+  sources: ScanSource[];
+  direct: boolean;
+}
+
+/** A tail: in arrival order, not sorted by actor (segments are; see ScanSource.readActorIds). */
+function isTail(s: ScanSource): boolean {
+  return s.id.startsWith('tail:');
+}
+
+/**
+ * The sources of a shard that a stream reads, as units in time order: sources by first time,
+ * and a new unit wherever a source starts after the last time of all those before it (at that
+ * time, only when it also comes later in source order, so equal times keep arrival order).
+ * Reading the units one after another then yields every actor's events in (time, arrival)
+ * order. Day partitions and compacted segments make one unit each; the segments of a partition
+ * before compaction, or a tail holding late events, share one.
+ */
+function streamUnits(shard: ShardSnapshot, stream: StreamNode): StreamUnit[] {
   const inRange = readSources(shard).map((s, i) => ({ s, i })).filter(({ s }) => sourceInRange(s, stream.fromMs, stream.toMs));
   inRange.sort((x, y) => x.s.minTimeMs - y.s.minTimeMs || x.i - y.i);
+  const groups: { s: ScanSource; i: number }[][] = [];
   let maxTime = -Infinity;
   let maxIndex = -1;
-  for (const { s, i } of inRange) {
-    if (!(s.minTimeMs > maxTime || (s.minTimeMs === maxTime && i > maxIndex))) return null;
-    maxTime = Math.max(maxTime, s.maxTimeMs);
-    maxIndex = Math.max(maxIndex, i);
+  for (const x of inRange) {
+    if (x.s.minTimeMs > maxTime || (x.s.minTimeMs === maxTime && x.i > maxIndex)) groups.push([x]);
+    else groups[groups.length - 1].push(x);
+    maxTime = Math.max(maxTime, x.s.maxTimeMs);
+    maxIndex = Math.max(maxIndex, x.i);
   }
-  return inRange.map(({ s }) => s);
+  return groups.map((g) => {
+    const sources = g.sort((x, y) => x.i - y.i).map(({ s }) => s);
+    return { sources, direct: sources.length === 1 && (!isTail(sources[0]) || actorsInTimeOrder(sources[0], shard.actorCount)) };
+  });
+}
+
+/** The largest actor id in row group `rg` of a segment (its last row's: segments are sorted by actor). */
+function lastActor(s: ScanSource, rg: number): number {
+  const known = s.rowGroups[rg].actorMax;
+  if (known !== undefined) return known;
+  const ids = s.readActorIds(rg);
+  return ids[ids.length - 1];
 }
 
 /**
  * Whether every actor's rows of a source (the tail, in arrival order) come in time order — a
- * cheap pass over two columns of a small source, so that a tail with late events sends the
- * shard to gathering up front instead of stopping a streamed pass at its end. Conservative:
- * it checks all rows, not only those the stream keeps.
+ * cheap pass over two columns of a small source, so that a tail without late events streams as
+ * it lies, and one with late events is sorted first (see streamUnits). Conservative: it checks
+ * all rows, not only those the stream keeps.
  */
 function actorsInTimeOrder(source: ScanSource, actorCount: number): boolean {
   const lastT = new Float64Array(actorCount).fill(-Infinity);
@@ -279,26 +416,24 @@ function actorsInTimeOrder(source: ScanSource, actorCount: number): boolean {
 }
 
 /**
- * Streams a shard's events to `sink` row group by row group, without gathering them, when
- * every actor's events can be visited in (time, arrival) order that way (see streamOrder):
- * an operator keeps per-actor state in arrays indexed by actor id instead of per-actor
- * row lists. Every actor's rows arrive in (time, arrival) order: the sources are taken in
- * time order, segments are sorted by (actor, time), and a tail (in arrival order) is streamed
- * only after actorsInTimeOrder found its actors' events in time order. A sink may stop the
- * pass by returning false (sessions and retention still check the order as a safety net).
- * Returns the encoders of `stream.extras` (value ids as in collectActorRows; `encoders`
- * when given, else new ones), or null when the shard cannot be streamed: then `stats` is
- * untouched and the caller gathers (with new encoders). `entryRuns`: the sink is an ordered
- * funnel that a first step's rows between the first and last of an actor's run leave unchanged,
- * so they are not delivered (StepMasker, collapseEntryRuns).
+ * Streams a shard's events to `sink` in batches, without gathering them: an operator keeps
+ * per-actor state in arrays indexed by actor id instead of per-actor row lists. Every actor's
+ * rows arrive in (time, arrival) order (streamUnits): a unit of one segment, or of a tail whose
+ * actors' events actorsInTimeOrder found in time order, is delivered row group by row group as it
+ * lies; a unit of sources overlapping in time is merged by actor as it is read. A sink may stop
+ * the pass by returning false (sessions and retention still check the order as a safety net).
+ * Returns the encoders of `stream.extras` (value ids as in collectActorRows; `encoders` when
+ * given, else new ones), or null when the sink stopped the pass: then `stats` is untouched and
+ * the caller gathers (with new encoders). `entryRuns`: the sink is an ordered funnel that a first
+ * step's rows between the first and last of an actor's run leave unchanged, so they are not
+ * delivered (StepMasker, collapseEntryRuns).
  */
 export function streamActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, sink: BatchSink, signal?: AbortSignal, encoders?: KeyEncoder[], entryRuns: EntryRuns | null = null): KeyEncoder[] | null {
-  const sources = streamOrder(shard, stream);
-  if (sources === null || !sources.every((s) => !s.id.startsWith('tail:') || actorsInTimeOrder(s, shard.actorCount))) return null;
+  const units = streamUnits(shard, stream);
   const own: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
   const r = new StreamReader(shard, stream, own, 0, sink, encoders, entryRuns);
   try {
-    if (!r.run(signal, sources)) return null;
+    if (!r.streamUnits(signal, units)) return null;
   } finally {
     r.release();
   }
@@ -346,7 +481,7 @@ function pickMatchingKept(bits: Uint32Array, sel: Uint32Array | null, n: number,
 export function collectActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, budgetBytes: number, signal?: AbortSignal): ActorRows {
   const r = new StreamReader(shard, stream, stats, budgetBytes);
   try {
-    r.run(signal, readSources(shard).filter((s) => sourceInRange(s, stream.fromMs, stream.toMs)));
+    r.gather(signal, readSources(shard).filter((s) => sourceInRange(s, stream.fromMs, stream.toMs)));
   } finally {
     r.release();
   }

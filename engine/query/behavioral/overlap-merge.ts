@@ -1,0 +1,279 @@
+/**
+ * Streaming over sources that overlap in time (see actor-stream.ts): the segments of one
+ * partition before compaction (a backfill whose every load spans the whole time range), or a
+ * tail holding late events. Each such group of sources is merged by actor as it is read, so a
+ * streaming operator still receives every actor's events in (time, arrival) order, in batches,
+ * without the shard's events ever being gathered at once.
+ *
+ * How: a segment is sorted by (actor, time, arrival), so after reading its row groups up to
+ * one whose largest actor id is b, every actor below b has all its rows of that segment in
+ * hand. The reader keeps one queue of picked rows per source (PartRows) and always reads next
+ * from the source whose bound is lowest; the smallest bound over all sources (`safe`) then
+ * says which actors are complete everywhere. `take(safe)` moves those actors' rows out in one
+ * counting sort by actor (their ids are a contiguous range, and sources are visited in source
+ * order, so within an actor rows come source after source, each source's in time order), and
+ * merges by time, stably, only the actors whose sources interleave in time. A tail is in
+ * arrival order: it is read whole first and sorted (it is in memory anyway). Memory held: about
+ * one row group's picked rows per source, plus the tail's.
+ *
+ * Threading: one OverlapMerge per shard reader; owns its buffers.
+ */
+
+/** One source's picked rows not handed on yet: rows head … n−1, sorted by (actor, time, arrival). */
+export class PartRows {
+  n = 0;
+  head = 0;
+  actors = new Uint32Array(0);
+  times = new Float64Array(0);
+  masks = new Uint32Array(0);
+  extras: Int32Array[];
+  /**
+   * Every actor below this has all its rows of the source here (or handed on already): the
+   * largest actor id of the row groups read so far (−1 before any; Infinity once all are read).
+   */
+  bound = -1;
+
+  constructor(extraCount: number) {
+    this.extras = Array.from({ length: extraCount }, () => new Int32Array(0));
+  }
+
+  reset(): void {
+    this.n = 0;
+    this.head = 0;
+    this.bound = -1;
+  }
+
+  /** Makes room for `m` more rows (first dropping those handed on); returns where they go. */
+  reserve(m: number): number {
+    if (this.head > 0 && this.n + m > this.actors.length) {
+      const { head, n } = this;
+      this.actors.copyWithin(0, head, n);
+      this.times.copyWithin(0, head, n);
+      this.masks.copyWithin(0, head, n);
+      for (const e of this.extras) e.copyWithin(0, head, n);
+      this.n = n - head;
+      this.head = 0;
+    }
+    const need = this.n + m;
+    if (need > this.actors.length) {
+      const cap = Math.max(need, 2 * this.actors.length, 1024);
+      this.actors = grown(this.actors, new Uint32Array(cap), this.n);
+      this.times = grown(this.times, new Float64Array(cap), this.n);
+      this.masks = grown(this.masks, new Uint32Array(cap), this.n);
+      this.extras = this.extras.map((e) => grown(e, new Int32Array(cap), this.n));
+    }
+    return this.n;
+  }
+
+  /** Appends rows[0 … m) of a row group at `at` (from reserve); the caller fills the extras there. */
+  append(at: number, rows: Uint32Array, m: number, ids: Uint32Array, time: Float64Array, bits: Uint32Array): void {
+    const { actors, times, masks } = this;
+    for (let j = 0; j < m; j++) {
+      const r = rows[j];
+      actors[at + j] = ids[r];
+      times[at + j] = time[r];
+      masks[at + j] = bits[r];
+    }
+    this.n = at + m;
+  }
+
+  /** Sorts the rows (a tail's, in arrival order) by (actor, time), stably. */
+  sort(): void {
+    const { head, n, actors, times } = this;
+    const order = Array.from({ length: n - head }, (_, i) => head + i);
+    order.sort((x, y) => actors[x] - actors[y] || times[x] - times[y] || x - y);
+    permute(this, head, order);
+  }
+}
+
+function grown<T extends Uint32Array | Float64Array | Int32Array>(from: T, to: T, n: number): T {
+  to.set(from.subarray(0, n) as never);
+  return to;
+}
+
+/** Columns permuted together. */
+interface Columns {
+  times: Float64Array;
+  masks: Uint32Array;
+  actors: Uint32Array;
+  extras: Int32Array[];
+}
+
+/** Reorders rows lo … lo+order.length−1 of `c` by `order` (row numbers in that range, in their new order). */
+function permute(c: Columns, lo: number, order: ArrayLike<number>): void {
+  const n = order.length;
+  const a = c.actors.slice(lo, lo + n);
+  const t = c.times.slice(lo, lo + n);
+  const m = c.masks.slice(lo, lo + n);
+  const ex = c.extras.map((e) => e.slice(lo, lo + n));
+  for (let i = 0; i < n; i++) {
+    const p = order[i] - lo;
+    c.actors[lo + i] = a[p];
+    c.times[lo + i] = t[p];
+    c.masks[lo + i] = m[p];
+    for (let j = 0; j < ex.length; j++) c.extras[j][lo + i] = ex[j][p];
+  }
+}
+
+/** Longest actor run sorted by insertion; longer ones go through an index sort. */
+const INSERTION_MAX = 32;
+
+export class OverlapMerge {
+  /** The sources' queues, in source order (parts[0 … count)). */
+  private readonly parts: PartRows[] = [];
+  private count = 0;
+  /** The rows of the last `take`: rows 0 … n−1, every actor's in (time, arrival) order, actors ascending. */
+  n = 0;
+  actors = new Uint32Array(0);
+  times = new Float64Array(0);
+  masks = new Uint32Array(0);
+  extras: Int32Array[];
+  /** 0, 1, 2, … n−1 after each take: the row numbers of a batch over the taken rows (which may then be dropped from in place). */
+  rows = new Uint32Array(0);
+  private cuts = new Int32Array(0);
+  private starts = new Int32Array(0);
+
+  constructor(private readonly extraCount: number) {
+    this.extras = Array.from({ length: extraCount }, () => new Int32Array(0));
+  }
+
+  /** Starts a group of `count` sources (empty queues). */
+  begin(count: number): void {
+    while (this.parts.length < count) this.parts.push(new PartRows(this.extraCount));
+    for (let p = 0; p < count; p++) this.parts[p].reset();
+    this.count = count;
+    if (this.cuts.length < count) this.cuts = new Int32Array(count);
+  }
+
+  part(p: number): PartRows {
+    return this.parts[p];
+  }
+
+  /** The source to read next: the one with the lowest bound not yet fully read; −1 when all are read. */
+  next(): number {
+    let best = -1;
+    let bound = Infinity;
+    for (let p = 0; p < this.count; p++) {
+      if (this.parts[p].bound < bound) {
+        bound = this.parts[p].bound;
+        best = p;
+      }
+    }
+    return best;
+  }
+
+  /** Every actor below this has all its rows in the queues (or handed on): the lowest bound. */
+  safe(): number {
+    let s = Infinity;
+    for (let p = 0; p < this.count; p++) s = Math.min(s, this.parts[p].bound);
+    return s;
+  }
+
+  /**
+   * Moves the queued rows of actors below `safe` into rows 0 … n−1 of this object's arrays, by
+   * ascending actor, each actor's rows in (time, arrival) order; returns n (0: nothing to hand on).
+   */
+  take(safe: number): number {
+    const { parts, count } = this;
+    let total = 0;
+    let lo = Infinity;
+    let hi = -1;
+    for (let p = 0; p < count; p++) {
+      const q = parts[p];
+      const cut = lowerBound(q.actors, q.head, q.n, safe);
+      this.cuts[p] = cut;
+      if (cut === q.head) continue;
+      total += cut - q.head;
+      lo = Math.min(lo, q.actors[q.head]);
+      hi = Math.max(hi, q.actors[cut - 1]);
+    }
+    this.n = 0;
+    if (total === 0) return 0;
+    this.ensure(total);
+    // Counting sort by actor over the ids lo … hi: starts[k] = first row of actor lo + k.
+    const width = hi - lo + 1;
+    if (this.starts.length < width + 1) this.starts = new Int32Array(Math.max(width + 1, 2 * this.starts.length));
+    const starts = this.starts;
+    starts.fill(0, 0, width + 1);
+    for (let p = 0; p < count; p++) {
+      const q = parts[p];
+      for (let i = q.head; i < this.cuts[p]; i++) starts[q.actors[i] - lo + 1]++;
+    }
+    for (let k = 1; k <= width; k++) starts[k] += starts[k - 1];
+    // Source after source, so an actor's rows come in source order, each source's in time order.
+    const { actors, times, masks, extras, rows } = this;
+    const ex = extras.length;
+    for (let p = 0; p < count; p++) {
+      const q = parts[p];
+      const cut = this.cuts[p];
+      for (let i = q.head; i < cut; i++) {
+        const at = starts[q.actors[i] - lo]++;
+        actors[at] = q.actors[i];
+        times[at] = q.times[i];
+        masks[at] = q.masks[i];
+        for (let j = 0; j < ex; j++) extras[j][at] = q.extras[j][i];
+      }
+      q.head = cut;
+    }
+    for (let i = 0; i < total; i++) rows[i] = i;
+    // starts[k] is now the end of actor lo + k's rows. Merge by time where sources interleave.
+    for (let i = 1; i < total; i++) {
+      if (times[i] >= times[i - 1] || actors[i] !== actors[i - 1]) continue;
+      const k = actors[i] - lo;
+      const end = starts[k];
+      const start = k === 0 ? 0 : starts[k - 1];
+      this.sortByTime(start, end);
+      i = end - 1;
+    }
+    this.n = total;
+    return total;
+  }
+
+  /** Sorts rows start … end−1 (one actor's, a concatenation of time-sorted runs in source order) by time, stably. */
+  private sortByTime(start: number, end: number): void {
+    const { times, masks, extras } = this;
+    if (end - start > INSERTION_MAX) {
+      const order = Array.from({ length: end - start }, (_, i) => start + i);
+      order.sort((x, y) => times[x] - times[y] || x - y);
+      permute(this, start, order);
+      return;
+    }
+    for (let i = start + 1; i < end; i++) {
+      const t = times[i];
+      if (t >= times[i - 1]) continue;
+      const m = masks[i];
+      let j = i;
+      for (; j > start && times[j - 1] > t; j--) {
+        times[j] = times[j - 1];
+        masks[j] = masks[j - 1];
+      }
+      times[j] = t;
+      masks[j] = m;
+      for (const e of extras) {
+        const v = e[i];
+        e.copyWithin(j + 1, j, i);
+        e[j] = v;
+      }
+    }
+  }
+
+  private ensure(total: number): void {
+    if (this.actors.length >= total) return;
+    const cap = Math.max(total, 2 * this.actors.length);
+    this.actors = new Uint32Array(cap);
+    this.times = new Float64Array(cap);
+    this.masks = new Uint32Array(cap);
+    this.extras = this.extras.map(() => new Int32Array(cap));
+    this.rows = new Uint32Array(cap);
+  }
+}
+
+/** The first i in [lo, hi) with a[i] ≥ v (a sorted there), else hi. */
+function lowerBound(a: Uint32Array, lo: number, hi: number, v: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
