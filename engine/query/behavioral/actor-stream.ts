@@ -19,12 +19,15 @@
  * So an actor's events spread over segments, day partitions and the tail come out in one
  * (time, arrival) order in every compaction state. Steps 2 and 3 live in gathered.ts.
  *
- * Streaming (streamActorRows), the fast path of ordered funnels, sessions and retention: when
- * a shard's sources follow one another in time (day partitions, compacted segments; a tail
- * after them whose actors' events are in time order), reading them in time order already
- * yields every actor's events in (time, arrival) order, interleaved across actors. Row groups
- * then go straight to the operator, which keeps per-actor state in arrays indexed by actor id:
- * nothing is gathered, sorted or merged. Otherwise the operator gathers as above.
+ * Streaming (streamActorRows), the fast path of ordered funnels, sessions, retention and paths:
+ * where a shard's sources follow one another in time (day partitions, compacted segments; a
+ * tail after them whose actors' events are in time order), reading them in time order already
+ * yields every actor's events in (time, arrival) order, interleaved across actors: row groups
+ * go straight to the operator, which keeps per-actor state in arrays indexed by actor id, and
+ * nothing is gathered, sorted or merged. Sources that overlap in time (a partition's segments
+ * before compaction, a tail with late events) are read together and merged by actor as they
+ * are read (overlap-merge.ts), holding about a row group per source. Operators that cannot
+ * stream gather as above.
  *
  * Threading: runs on one thread per shard; owns everything it allocates.
  */

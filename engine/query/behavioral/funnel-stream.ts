@@ -107,8 +107,8 @@ export class FunnelStream {
    * step 1 (most rows of a typical funnel) takes the shortest path; others visit their steps
    * from the highest down, so step k reads step k−1's state before this event.
    *
-   * No per-actor time check: streamActorRows hands over an actor's rows in time order (the
-   * sources it streams are sorted segments in time order, and tails it checked first).
+   * No per-actor time check: streamActorRows hands over an actor's rows in time order (sorted
+   * segments in time order, tails it checked first, overlapping sources merged by time).
    */
   private add(b: RowBatch): boolean {
     const { m: n, rows, actorIds, times, bits } = b;
@@ -195,8 +195,8 @@ export class FunnelStream {
 }
 
 /**
- * Streams the shard through a FunnelStream; null when the shard cannot be streamed (see
- * streamActorRows) or its per-actor state would not fit the memory budget: the caller
+ * Streams the shard through a FunnelStream; null when its per-actor state would not fit
+ * the memory budget (or the pass was stopped, see streamActorRows): the caller
  * gathers instead, `stats` untouched.
  */
 export function streamFunnel(shard: ShardSnapshot, plan: FunnelPlan, stats: ScanStats, signal?: AbortSignal): { stream: FunnelStream; encoders: KeyEncoder[] } | null {

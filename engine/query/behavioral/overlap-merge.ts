@@ -115,9 +115,6 @@ function permute(c: Columns, lo: number, order: ArrayLike<number>): void {
   }
 }
 
-/** Longest actor run sorted by insertion; longer ones go through an index sort. */
-const INSERTION_MAX = 32;
-
 export class OverlapMerge {
   /** The sources' queues, in source order (parts[0 … count)). */
   private readonly parts: PartRows[] = [];
@@ -132,6 +129,13 @@ export class OverlapMerge {
   rows = new Uint32Array(0);
   private cuts = new Int32Array(0);
   private starts = new Int32Array(0);
+  /** sortByTime's scratch: row orders and their times, run bounds, reordered values. */
+  private order = new Int32Array(0);
+  private spare = new Int32Array(0);
+  private bounds = new Int32Array(0);
+  private keys = new Float64Array(0);
+  private spareKeys = new Float64Array(0);
+  private scratchU = new Uint32Array(0);
 
   constructor(private readonly extraCount: number) {
     this.extras = Array.from({ length: extraCount }, () => new Int32Array(0));
@@ -229,31 +233,85 @@ export class OverlapMerge {
     return total;
   }
 
-  /** Sorts rows start … end−1 (one actor's, a concatenation of time-sorted runs in source order) by time, stably. */
+  /**
+   * Sorts rows start … end−1 — one actor's: its rows of each source in turn, each source's in time
+   * order — by time, stably, as a natural merge sort: the ascending runs found there are merged
+   * pairwise (the left run first among equal times) until one is left, over row numbers in two
+   * scratch arrays, then every column is reordered once. Backfill segments interleave an actor's
+   * events across all of them, so this runs for most actors of such a store: it must not allocate.
+   */
   private sortByTime(start: number, end: number): void {
-    const { times, masks, extras } = this;
-    if (end - start > INSERTION_MAX) {
-      const order = Array.from({ length: end - start }, (_, i) => start + i);
-      order.sort((x, y) => times[x] - times[y] || x - y);
-      permute(this, start, order);
-      return;
+    const n = end - start;
+    if (this.order.length < n) {
+      const cap = Math.max(n, 2 * this.order.length);
+      this.order = new Int32Array(cap);
+      this.spare = new Int32Array(cap);
+      this.bounds = new Int32Array(cap + 1);
+      this.keys = new Float64Array(cap);
+      this.spareKeys = new Float64Array(cap);
+      this.scratchU = new Uint32Array(cap);
     }
-    for (let i = start + 1; i < end; i++) {
-      const t = times[i];
-      if (t >= times[i - 1]) continue;
-      const m = masks[i];
-      let j = i;
-      for (; j > start && times[j - 1] > t; j--) {
-        times[j] = times[j - 1];
-        masks[j] = masks[j - 1];
+    const times = this.times;
+    const bounds = this.bounds;
+    let runs = 0;
+    bounds[runs++] = 0;
+    for (let i = 1; i < n; i++) if (times[start + i] < times[start + i - 1]) bounds[runs++] = i;
+    bounds[runs] = n;
+    let from = this.order;
+    let to = this.spare;
+    let keysFrom = this.keys;
+    let keysTo = this.spareKeys;
+    for (let i = 0; i < n; i++) {
+      from[i] = start + i;
+      keysFrom[i] = times[start + i];
+    }
+    while (runs > 1) {
+      let merged = 0;
+      for (let k = 0; k < runs; k += 2) {
+        const lo = bounds[k];
+        const mid = bounds[k + 1];
+        const hi = k + 2 <= runs ? bounds[k + 2] : mid;
+        // to[lo … hi) = from[lo … mid) merged with from[mid … hi), left first on ties; without
+        // branches on the data (the runs interleave at random: a branch would mispredict half the time)
+        let i = lo;
+        let j = mid;
+        let o = lo;
+        while (i < mid && j < hi) {
+          const right = Number(keysFrom[j] < keysFrom[i]);
+          const x = i + (j - i) * right;
+          to[o] = from[x];
+          keysTo[o++] = keysFrom[x];
+          i += 1 - right;
+          j += right;
+        }
+        for (; i < mid; i++, o++) {
+          to[o] = from[i];
+          keysTo[o] = keysFrom[i];
+        }
+        for (; j < hi; j++, o++) {
+          to[o] = from[j];
+          keysTo[o] = keysFrom[j];
+        }
+        bounds[merged++] = lo;
       }
-      times[j] = t;
-      masks[j] = m;
-      for (const e of extras) {
-        const v = e[i];
-        e.copyWithin(j + 1, j, i);
-        e[j] = v;
-      }
+      bounds[merged] = n;
+      runs = merged;
+      const t = from;
+      from = to;
+      to = t;
+      const tk = keysFrom;
+      keysFrom = keysTo;
+      keysTo = tk;
+    }
+    // from[0 … n) is the order: reorder each column through the scratch arrays.
+    times.set(keysFrom.subarray(0, n), start);
+    const su = this.scratchU;
+    for (let i = 0; i < n; i++) su[i] = this.masks[from[i]];
+    this.masks.set(su.subarray(0, n), start);
+    const si = new Int32Array(su.buffer, su.byteOffset, su.length);
+    for (const e of this.extras) {
+      for (let i = 0; i < n; i++) si[i] = e[from[i]];
+      e.set(si.subarray(0, n), start);
     }
   }
 

@@ -176,8 +176,8 @@ export class PathsStream {
 }
 
 /**
- * Streams the shard through a PathsStream; null when the shard cannot be streamed (see
- * streamActorRows) or its per-actor state would not fit the memory budget: the caller
+ * Streams the shard through a PathsStream; null when its per-actor state would not fit
+ * the memory budget (or the pass was stopped, see streamActorRows): the caller
  * gathers instead, `stats` untouched (and the trie it passed must be discarded).
  */
 export function streamPaths(shard: ShardSnapshot, plan: PathsPlan, stats: ScanStats, trie: PathTrie, signal?: AbortSignal): { stream: PathsStream; encoder: KeyEncoder } | null {

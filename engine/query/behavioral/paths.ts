@@ -8,8 +8,8 @@
  *
  * Nodes are small integer codes into the partial's node list (code 0: null, which also marks
  * positions past the session's end), so paths are integer tuples per shard and in merges.
- * Sessions are counted in a trie of path prefixes (path-counter.ts); a shard whose sources
- * can be streamed in per-actor time order is counted without gathering (paths-stream.ts).
+ * Sessions are counted in a trie of path prefixes (path-counter.ts); a shard is counted
+ * without gathering (paths-stream.ts) when its per-actor state fits the memory budget.
  *
  * Threading: `pathsShard` runs on one thread and owns all its state.
  */

@@ -4,8 +4,8 @@
  * period n (0 … periods) when some `return` event lies in cohort period + n — before or
  * after the start event within period 0, and possibly after `to`. Groups are
  * (cohort start, groupBy values of the cohort-defining event); per group the cohort size and
- * the number of actors retained in each period are counted. A shard whose sources can be
- * streamed in per-actor time order is counted without gathering (retention-stream.ts).
+ * the number of actors retained in each period are counted. A shard is counted without
+ * gathering (retention-stream.ts) when its per-actor state fits the memory budget.
  *
  * Threading: `retentionShard` runs on one thread and owns all its state.
  */

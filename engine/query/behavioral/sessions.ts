@@ -4,9 +4,10 @@
  * would grow longer than `maxDuration` (time since the session's first event). Each session
  * (duration = last − first event time, events = count) is added to the aggregate group of
  * its first event (bucket of its start, groupBy values of that event), producing an
- * ordinary AggregatePartial that merges and finalizes like an aggregate query's. A shard
- * whose sources can be streamed in per-actor time order is cut into sessions without
- * gathering (sessions-stream.ts); otherwise its events are gathered per actor (actor-stream.ts).
+ * ordinary AggregatePartial that merges and finalizes like an aggregate query's. A shard is
+ * cut into sessions without gathering (sessions-stream.ts) when the measures allow it and its
+ * per-actor state fits the memory budget; otherwise its events are gathered per actor
+ * (actor-stream.ts).
  *
  * Threading: `sessionsShard` runs on one thread and owns all its state.
  */
