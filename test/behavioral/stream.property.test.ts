@@ -146,4 +146,18 @@ describe('streamed behavioral operators', () => {
     }
     expect(checked).toBeGreaterThan(0);
   });
+
+  it('count the rows held to merge overlapping sources against the query memory budget', async () => {
+    const T = Date.UTC(2024, 0, 1);
+    const rand = rng(7);
+    const events = Array.from({ length: 2000 }, (_, i) => ({ user_id: `u${i % 10}`, time: T + i * 1000, event: 'e' }));
+    const query = { table: 't', kind: 'sessions', gap: '30m', measures: ['count'] };
+    // Ten actors (one session each): their session state fits in 8 kB; 2,000 events held for a merge (16 B each) do not.
+    const budget = { memoryBudgetBytes: 8_000 };
+    const inOrder = memorySnapshot(events, { shards: 1, maxSources: 4, seed: 3 });
+    expect((await runQuery(inOrder, query, budget)).rows).toEqual([[10]]);
+    const shuffled = memorySnapshot(arrivalOrder(events, rand, 'shuffled'), { shards: 1, maxSources: 4, seed: 3 });
+    await expect(runQuery(shuffled, query, budget)).rejects.toMatchObject({ code: 'QUERY_MEMORY_EXCEEDED', message: expect.stringContaining('overlap in time') });
+    expect((await runQuery(shuffled, query)).rows).toEqual([[10]]);
+  });
 });

@@ -31,6 +31,7 @@
  *
  * Threading: runs on one thread per shard; owns everything it allocates.
  */
+import { ShoalError } from '../../errors.js';
 import type { ColumnVector } from '../../types.js';
 import { FilterEvaluator } from '../filter-eval.js';
 import { ALL, NONE } from '../filter-zone.js';
@@ -307,6 +308,9 @@ class StreamReader {
   /** Merging overlapping sources: appends rows[0 … m) of the current row group to the source's queue. */
   private queue(q: PartRows, rows: Uint32Array, m: number): void {
     const reader = this.reader;
+    const held = this.merge!.heldRows() + m;
+    const rowBytes = 16 + 4 * this.encoders.length;
+    if (held * rowBytes > this.budgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [this.budgetBytes, `${held} events of one shard held to merge sources that overlap in time`]);
     const at = q.reserve(m);
     q.append(at, rows, m, reader.actorIds(), (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values, this.bits);
     for (let j = 0; j < this.encoders.length; j++) {
@@ -418,6 +422,17 @@ function actorsInTimeOrder(source: ScanSource, actorCount: number): boolean {
   return true;
 }
 
+/** Options of streamActorRows. */
+export interface StreamOptions {
+  signal?: AbortSignal;
+  /** Encoders of `stream.extras` to use (else new ones). */
+  encoders?: KeyEncoder[];
+  /** The sink is a streamed ordered funnel with this entry range (see streamActorRows). */
+  entryRuns?: EntryRuns | null;
+  /** The query's memory budget, for the rows held while merging overlapping sources. */
+  budgetBytes?: number;
+}
+
 /**
  * Streams a shard's events to `sink` in batches, without gathering them: an operator keeps
  * per-actor state in arrays indexed by actor id instead of per-actor row lists. Every actor's
@@ -425,16 +440,18 @@ function actorsInTimeOrder(source: ScanSource, actorCount: number): boolean {
  * actors' events actorsInTimeOrder found in time order, is delivered row group by row group as it
  * lies; a unit of sources overlapping in time is merged by actor as it is read. A sink may stop
  * the pass by returning false (sessions and retention still check the order as a safety net).
- * Returns the encoders of `stream.extras` (value ids as in collectActorRows; `encoders` when
- * given, else new ones), or null when the sink stopped the pass: then `stats` is untouched and
- * the caller gathers (with new encoders). `entryRuns`: the sink is an ordered funnel that a first
- * step's rows between the first and last of an actor's run leave unchanged, so they are not
- * delivered (StepMasker, collapseEntryRuns).
+ * Returns the encoders of `stream.extras` (value ids as in collectActorRows; `options.encoders`
+ * when given, else new ones), or null when the sink stopped the pass: then `stats` is untouched
+ * and the caller gathers (with new encoders). `options.entryRuns`: the sink is an ordered funnel
+ * that a first step's rows between the first and last of an actor's run leave unchanged, so
+ * they are not delivered (StepMasker, collapseEntryRuns). Throws QUERY_MEMORY_EXCEEDED when the
+ * rows held to merge overlapping sources outgrow `options.budgetBytes`.
  */
-export function streamActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, sink: BatchSink, signal?: AbortSignal, encoders?: KeyEncoder[], entryRuns: EntryRuns | null = null): KeyEncoder[] | null {
+export function streamActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, sink: BatchSink, options: StreamOptions = {}): KeyEncoder[] | null {
+  const { signal, encoders, entryRuns = null, budgetBytes = Infinity } = options;
   const units = streamUnits(shard, stream);
   const own: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
-  const r = new StreamReader(shard, stream, own, 0, sink, encoders, entryRuns);
+  const r = new StreamReader(shard, stream, own, budgetBytes, sink, encoders, entryRuns);
   try {
     if (!r.streamUnits(signal, units)) return null;
   } finally {

@@ -204,6 +204,6 @@ export function streamFunnel(shard: ShardSnapshot, plan: FunnelPlan, stats: Scan
   if (shard.actorCount * actorBytes(plan.query.steps.length, plan.stream.extras.length, plan.bucket !== null) > plan.limits.memoryBudgetBytes) return null;
   const stream = new FunnelStream(plan, shard.actorCount);
   // Rows of a run of first-step-only rows between its first and last inside the entry range change nothing in `add`.
-  const encoders = streamActorRows(shard, plan.stream, stats, stream.sink, signal, undefined, { fromMs: plan.entryFromMs, toMs: plan.entryToMs });
+  const encoders = streamActorRows(shard, plan.stream, stats, stream.sink, { signal, entryRuns: { fromMs: plan.entryFromMs, toMs: plan.entryToMs }, budgetBytes: plan.limits.memoryBudgetBytes });
   return encoders === null ? null : { stream, encoders };
 }

@@ -166,6 +166,13 @@ export class OverlapMerge {
     return best;
   }
 
+  /** Rows queued and not handed on, over all sources. */
+  heldRows(): number {
+    let n = 0;
+    for (let p = 0; p < this.count; p++) n += this.parts[p].n - this.parts[p].head;
+    return n;
+  }
+
   /** Every actor below this has all its rows in the queues (or handed on): the lowest bound. */
   safe(): number {
     let s = Infinity;

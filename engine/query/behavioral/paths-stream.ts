@@ -185,7 +185,7 @@ export function streamPaths(shard: ShardSnapshot, plan: PathsPlan, stats: ScanSt
   const stream = new PathsStream(plan, shard.actorCount, trie);
   const encoder = keyEncoder(plan.stream.extras[0]);
   stream.useEncoder(encoder);
-  if (streamActorRows(shard, plan.stream, stats, stream.sink, signal, [encoder]) === null) return null;
+  if (streamActorRows(shard, plan.stream, stats, stream.sink, { signal, encoders: [encoder], budgetBytes: plan.limits.memoryBudgetBytes }) === null) return null;
   stream.finish();
   return { stream, encoder };
 }

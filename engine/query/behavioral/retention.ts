@@ -29,7 +29,7 @@ const RETURN = 2;
 function streamRetention(shard: ShardSnapshot, plan: RetentionPlan, stats: ScanStats, signal: AbortSignal | undefined): { stream: RetentionStream; encoders: KeyEncoder[] } | null {
   if (shard.actorCount * retentionActorBytes(plan.query.periods, plan.stream.extras.length) > plan.limits.memoryBudgetBytes) return null;
   const stream = new RetentionStream(plan, shard.actorCount, new BucketIndexer(plan.boundaries));
-  const encoders = streamActorRows(shard, plan.stream, stats, stream.sink, signal);
+  const encoders = streamActorRows(shard, plan.stream, stats, stream.sink, { signal, budgetBytes: plan.limits.memoryBudgetBytes });
   return encoders === null ? null : { stream, encoders };
 }
 

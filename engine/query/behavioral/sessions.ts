@@ -84,7 +84,7 @@ function streamSessions(shard: ShardSnapshot, plan: SessionsPlan, stats: ScanSta
   const encoders = plan.stream.extras.map((ref) => keyEncoder(ref));
   const groups = new SessionGroups(plan, encoders, actorBase);
   const stream = new SessionsStream(shard.actorCount, encoders.length, plan.query.gapMs, plan.query.maxDurationMs ?? Infinity, groups);
-  if (streamActorRows(shard, plan.stream, stats, stream.sink, signal, encoders) === null) return null;
+  if (streamActorRows(shard, plan.stream, stats, stream.sink, { signal, encoders, budgetBytes: plan.limits.memoryBudgetBytes }) === null) return null;
   stream.finish();
   return groups;
 }
