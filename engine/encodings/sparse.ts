@@ -43,33 +43,72 @@ function bitWords(values: Values, kind: PhysicalKind): Uint32Array | Values {
 function compact(values: Values, kind: PhysicalKind, validity: Uint8Array | null | undefined): Values | null {
   const n = values.length;
   if (validity === null || validity === undefined || validity.length < (n + 7) >> 3) return null;
-  const bits = bitWords(values, kind);
-  const stride = kind === 'f64' ? 2 : 1;
   let first = -1;
-  for (let i = 0; i < n; i++) {
-    if ((validity[i >> 3] & (1 << (i & 7))) !== 0) {
-      first = i;
-      break;
+  for (let b = 0; b < (n + 7) >> 3 && first < 0; b++) if (validity[b] !== 0) first = (b << 3) + 31 - Math.clz32(validity[b] & -validity[b]);
+  if (first < 0 || first >= n) return null;
+  const out = scratchOf(kind, SLOT_OUTER, n);
+  const k = kind === 'f64'
+    ? compactPairs(bitWords(values, kind) as Uint32Array, bitWords(out, kind) as Uint32Array, validity, n, first)
+    : compactSingles(values as Uint32Array | Uint8Array, out as Uint32Array | Uint8Array, validity, n, first);
+  return k < 0 || k === n ? null : out.subarray(0, k);
+}
+
+/**
+ * compact's loop for 32- and 8-bit values: writes the valid rows' values to `out` and returns
+ * how many, or −1 at a null row not holding the filler (the first valid value, then the latest).
+ * A bitmap byte at a time: all valid (copy eight), all null (compare eight), or mixed (by bit).
+ */
+function compactSingles(src: Uint32Array | Uint8Array, out: Uint32Array | Uint8Array, validity: Uint8Array, n: number, first: number): number {
+  let k = 0;
+  let fill = src[first];
+  const whole = n >> 3;
+  for (let b = 0; b < whole; b++) {
+    const v = validity[b];
+    const base = b << 3;
+    if (v === 0xff) {
+      for (let i = base; i < base + 8; i++) out[k++] = src[i];
+      fill = src[base + 7];
+    } else if (v === 0) {
+      for (let i = base; i < base + 8; i++) if (src[i] !== fill) return -1;
+    } else {
+      for (let i = base; i < base + 8; i++) {
+        if (((v >> (i & 7)) & 1) !== 0) out[k++] = fill = src[i];
+        else if (src[i] !== fill) return -1;
+      }
     }
   }
-  if (first < 0) return null;
-  const out = scratchOf(kind, SLOT_OUTER, n);
-  const outBits = bitWords(out, kind);
-  let k = 0;
-  // `filler` is the row whose bit pattern a null row must repeat: the first valid row, then the latest.
-  let filler = first;
-  for (let i = 0; i < n; i++) {
-    const valid = (validity[i >> 3] & (1 << (i & 7))) !== 0;
-    if (valid) filler = i;
-    const at = i * stride;
-    const from = filler * stride;
-    if (!valid && (bits[at] !== bits[from] || (stride === 2 && bits[at + 1] !== bits[from + 1]))) return null;
-    if (!valid) continue;
-    outBits[k * stride] = bits[at];
-    if (stride === 2) outBits[k * stride + 1] = bits[at + 1];
-    k++;
+  for (let i = whole << 3; i < n; i++) {
+    if (((validity[i >> 3] >> (i & 7)) & 1) !== 0) out[k++] = fill = src[i];
+    else if (src[i] !== fill) return -1;
   }
-  return k === n ? null : out.subarray(0, k);
+  return k;
+}
+
+/** compactSingles for float64 values as pairs of 32-bit words (equality by bit pattern). */
+function compactPairs(src: Uint32Array, out: Uint32Array, validity: Uint8Array, n: number, first: number): number {
+  let k = 0;
+  let lo = src[2 * first];
+  let hi = src[2 * first + 1];
+  for (let i = 0; i < n; i++) {
+    const v = validity[i >> 3];
+    if (v === 0xff && (i & 7) === 0 && i + 8 <= n) {
+      // A byte of valid rows: copy its eight values.
+      for (let w = 0; w < 16; w++) out[2 * k + w] = src[2 * i + w];
+      k += 8;
+      lo = src[2 * i + 14];
+      hi = src[2 * i + 15];
+      i += 7;
+      continue;
+    }
+    if (((v >> (i & 7)) & 1) !== 0) {
+      lo = out[2 * k] = src[2 * i];
+      hi = out[2 * k + 1] = src[2 * i + 1];
+      k++;
+    } else if (src[2 * i] !== lo || src[2 * i + 1] !== hi) {
+      return -1;
+    }
+  }
+  return k;
 }
 
 /** The smallest of `inner` for `values`, with its size. */
