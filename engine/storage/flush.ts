@@ -214,6 +214,8 @@ function commitFlush(table: Table, frozen: FrozenTails, handles: SegmentHandle[]
     table.actors.forEach((a, s) => a.committed(actorCounts[s], actorBytes[s]));
     for (const h of handles) table.segments.set(h.entry.file, h);
     table.frozen.shift();
+    // The rows are in committed segments: the tails' arrays go back to the pool once no snapshot holds them.
+    for (const tail of frozen.tails) tail.retire();
     for (let g = frozen.genMin; g <= frozen.genMax; g++) {
       for (const s of table.shardIndexes()) retireWal(walPath(table.dir, g, s));
     }

@@ -411,12 +411,15 @@ export class Table {
       bySegShard.set(h.entry.shard, list);
     }
     const acquired: SegmentHandle[] = [];
+    const pinned: Tail[] = [];
     const shards: ShardSnapshot[] = this.shardIndexes().map((s) => {
       const handles = (bySegShard.get(s) ?? []).sort((a, b) => a.entry.genMin - b.entry.genMin || a.entry.partition - b.entry.partition);
       for (const h of handles) h.acquire();
       acquired.push(...handles);
       const visible = (t: Tail): number => this.visibleRows.get(t) ?? t.rowCount;
       const tails = [...this.frozen.map((f) => f.tails[s]), this.tails[s]].filter((t) => visible(t) > 0);
+      for (const t of tails) t.pin();
+      pinned.push(...tails);
       const actors = this.actors[s];
       return {
         shard: s,
@@ -439,6 +442,7 @@ export class Table {
         if (released) return;
         released = true;
         for (const h of acquired) h.release();
+        for (const t of pinned) t.unpin();
       },
     };
   }

@@ -13,6 +13,11 @@
  * (which fixes a row count and views the arrays) stays valid while appends go on. The arrays are
  * SharedArrayBuffer-backed, so a flush worker reads a frozen tail's rows in place (flush-pool.ts)
  * rather than a copy of them.
+ *
+ * Recycling: once a tail's rows are in committed segments (`retire`) and no snapshot holds it
+ * (`pin`/`unpin`), its final arrays go back to the shared-buffer pool for the next generation's
+ * tails (typed-column.ts `sharedBuffers`), sparing fresh memory's page faults. Arrays replaced
+ * when the tail grew are left to the garbage collector: a snapshot taken before may still view them.
  */
 import type { ColumnType } from '../types.js';
 import { TailDicts } from './tail-dicts.js';
@@ -22,6 +27,7 @@ import {
   allocSharedValues,
   growShared,
   nextCapacity,
+  recycleShared,
   setValid,
   type StoredType,
   type TypedColumn,
@@ -73,12 +79,43 @@ export class Tail {
 
   /** Where the table flushes, as this tail's share (null: grow by doubling only). */
   private readonly flushPoint: FlushPoint | null;
+  /** Snapshots holding this tail, whether its rows are in committed segments, and whether its arrays went back to the pool. */
+  private pins = 0;
+  private retired = false;
+  private recycled = false;
 
   constructor(shard: number, generation: number, dicts: TailDicts = new TailDicts(), flushPoint: FlushPoint | null = null) {
     this.shard = shard;
     this.generation = generation;
     this.dicts = dicts;
     this.flushPoint = flushPoint;
+  }
+
+  /** A snapshot views this tail's arrays until the matching `unpin`. */
+  pin(): void {
+    this.pins++;
+  }
+
+  unpin(): void {
+    this.pins--;
+    this.recycleIfFree();
+  }
+
+  /** The tail's rows are in committed segments: nothing but pinned snapshots reads it any more. */
+  retire(): void {
+    this.retired = true;
+    this.recycleIfFree();
+  }
+
+  private recycleIfFree(): void {
+    if (!this.retired || this.pins > 0 || this.recycled) return;
+    this.recycled = true;
+    recycleShared(this.actorIds);
+    recycleShared(this.times);
+    for (const col of this.columns.values()) {
+      recycleShared(col.values);
+      recycleShared(col.validity);
+    }
   }
 
   private ensureCapacity(needed: number): void {

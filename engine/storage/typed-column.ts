@@ -8,6 +8,7 @@
  * A null row has its validity bit clear and an unspecified value slot.
  */
 import type { ColumnType } from '../types.js';
+import { BufferPool } from './buffer-pool.js';
 
 export type StoredType = Exclude<ColumnType, 'time'>;
 export type TypedValues = Float64Array | Uint8Array | Uint32Array;
@@ -28,11 +29,31 @@ export function allocValues(type: StoredType, length: number): TypedValues {
   return new Uint32Array(length);
 }
 
-type TypedCtor<T extends TypedValues> = { new (buffer: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
+type TypedCtor<T extends TypedValues> = { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): T; BYTES_PER_ELEMENT: number };
 
-/** A zero-filled typed array of `length` entries over a SharedArrayBuffer. */
+/** Smallest SharedArrayBuffer worth pooling: below it, first-touch faults are few. */
+const SHARED_POOL_MIN_BYTES = 256 * 2 ** 10;
+
+/**
+ * Retired tails' SharedArrayBuffers (Tail.unpin, see buffer-pool.ts), handed to the next ones:
+ * up to 512 MiB idle (about half a generation of tails at the default ingest budget), dropped
+ * after 10 s without use.
+ */
+export const sharedBuffers = new BufferPool<SharedArrayBuffer>(4096, 512 * 2 ** 20, 10_000, (bytes) => new SharedArrayBuffer(bytes), 1.5);
+
+/** A zero-filled typed array of `length` entries over a SharedArrayBuffer (a pooled one when big). */
 export function allocShared<T extends TypedValues>(ctor: TypedCtor<T>, length: number): T {
-  return new ctor(new SharedArrayBuffer(length * ctor.BYTES_PER_ELEMENT));
+  const bytes = length * ctor.BYTES_PER_ELEMENT;
+  if (bytes < SHARED_POOL_MIN_BYTES) return new ctor(new SharedArrayBuffer(bytes));
+  return new ctor(sharedBuffers.acquire(bytes), 0, length);
+}
+
+/**
+ * Gives the buffer under `array` (made by allocShared) to the pool: only once nothing reads or
+ * writes any view of it any more.
+ */
+export function recycleShared(array: TypedValues): void {
+  if (array.buffer instanceof SharedArrayBuffer && array.buffer.byteLength >= SHARED_POOL_MIN_BYTES) sharedBuffers.release(array.buffer);
 }
 
 /** `allocValues` over a SharedArrayBuffer. */

@@ -53,6 +53,17 @@ describe('BufferPool', () => {
     expect(new Uint8Array(b)[0]).toBe(9);
   });
 
+  it('makes its buffers with `make` (SharedArrayBuffers for the tails) and lends a big idle one only to a request near its size', () => {
+    const pool = new BufferPool<SharedArrayBuffer>(8, 10_000, 10_000, (bytes) => new SharedArrayBuffer(bytes), 1.5);
+    const a = pool.acquire(1000);
+    expect(a).toBeInstanceOf(SharedArrayBuffer);
+    pool.release(a);
+    const small = pool.acquire(600); // 1000 > 1.5 × 600: a new one, the idle buffer stays
+    expect(small).not.toBe(a);
+    expect(small.byteLength).toBe(600);
+    expect(pool.acquire(700)).toBe(a);
+  });
+
   it('drops its idle buffers once unused for its idle timeout', () => {
     vi.useFakeTimers();
     try {
