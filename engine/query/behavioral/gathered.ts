@@ -30,6 +30,30 @@ export function releaseActorRows(rows: ActorRows): void {
   if (rows.extras.length >= pool.extras.length) pool.extras = rows.extras.filter((e) => e.length >= pool.actors.length);
 }
 
+/** Row columns reordered together (Gathered, and the overlap merge's queues). */
+export interface RowColumns {
+  actors: Uint32Array;
+  times: Float64Array;
+  masks: Uint32Array;
+  extras: Int32Array[];
+}
+
+/** Reorders rows lo … lo+order.length−1 of `c` by `order` (row numbers in that range, in their new order). */
+export function permuteRows(c: RowColumns, lo: number, order: ArrayLike<number>): void {
+  const n = order.length;
+  const a = c.actors.slice(lo, lo + n);
+  const t = c.times.slice(lo, lo + n);
+  const m = c.masks.slice(lo, lo + n);
+  const ex = c.extras.map((e) => e.slice(lo, lo + n));
+  for (let i = 0; i < n; i++) {
+    const p = order[i] - lo;
+    c.actors[lo + i] = a[p];
+    c.times[lo + i] = t[p];
+    c.masks[lo + i] = m[p];
+    for (let j = 0; j < ex.length; j++) c.extras[j][lo + i] = ex[j][p];
+  }
+}
+
 /** Gathered rows, column-wise, with the part (source) boundaries. */
 export class Gathered {
   n = 0;
@@ -109,22 +133,6 @@ export class Gathered {
     this.sorted = sorted;
   }
 
-  /** Reorders rows lo … hi−1 by `order` (row numbers within [lo, hi), in their new order). */
-  private permute(lo: number, order: ArrayLike<number>): void {
-    const n = order.length;
-    const a = this.actors.slice(lo, lo + n);
-    const t = this.times.slice(lo, lo + n);
-    const m = this.masks.slice(lo, lo + n);
-    const ex = this.extras.map((e) => e.slice(lo, lo + n));
-    for (let i = 0; i < n; i++) {
-      const p = order[i] - lo;
-      this.actors[lo + i] = a[p];
-      this.times[lo + i] = t[p];
-      this.masks[lo + i] = m[p];
-      for (let j = 0; j < ex.length; j++) this.extras[j][lo + i] = ex[j][p];
-    }
-  }
-
   /** Sorts every unsorted part in place by (actor, time), stably (arrival order within ties). */
   sortParts(): void {
     for (let p = 0; p < this.partSorted.length; p++) {
@@ -134,7 +142,7 @@ export class Gathered {
       const order = Array.from({ length: hi - lo }, (_, i) => lo + i);
       const { actors, times } = this;
       order.sort((x, y) => actors[x] - actors[y] || times[x] - times[y] || x - y);
-      this.permute(lo, order);
+      permuteRows(this, lo, order);
       this.partSorted[p] = true;
     }
   }

@@ -18,6 +18,7 @@
  *
  * Threading: one OverlapMerge per shard reader; owns its buffers.
  */
+import { permuteRows } from './gathered.js';
 
 /** One source's picked rows not handed on yet: rows head … n−1, sorted by (actor, time, arrival). */
 export class PartRows {
@@ -82,37 +83,13 @@ export class PartRows {
     const { head, n, actors, times } = this;
     const order = Array.from({ length: n - head }, (_, i) => head + i);
     order.sort((x, y) => actors[x] - actors[y] || times[x] - times[y] || x - y);
-    permute(this, head, order);
+    permuteRows(this, head, order);
   }
 }
 
 function grown<T extends Uint32Array | Float64Array | Int32Array>(from: T, to: T, n: number): T {
   to.set(from.subarray(0, n) as never);
   return to;
-}
-
-/** Columns permuted together. */
-interface Columns {
-  times: Float64Array;
-  masks: Uint32Array;
-  actors: Uint32Array;
-  extras: Int32Array[];
-}
-
-/** Reorders rows lo … lo+order.length−1 of `c` by `order` (row numbers in that range, in their new order). */
-function permute(c: Columns, lo: number, order: ArrayLike<number>): void {
-  const n = order.length;
-  const a = c.actors.slice(lo, lo + n);
-  const t = c.times.slice(lo, lo + n);
-  const m = c.masks.slice(lo, lo + n);
-  const ex = c.extras.map((e) => e.slice(lo, lo + n));
-  for (let i = 0; i < n; i++) {
-    const p = order[i] - lo;
-    c.actors[lo + i] = a[p];
-    c.times[lo + i] = t[p];
-    c.masks[lo + i] = m[p];
-    for (let j = 0; j < ex.length; j++) c.extras[j][lo + i] = ex[j][p];
-  }
 }
 
 export class OverlapMerge {
