@@ -116,6 +116,13 @@ export class Tail {
       recycleShared(col.values);
       recycleShared(col.validity);
     }
+    // The buffers are another tail's now: a stale reader of this one finds no rows rather than those.
+    this.actorIds = new Uint32Array(0);
+    this.times = new Float64Array(0);
+    for (const col of this.columns.values()) {
+      col.values = new (col.values.constructor as new (n: number) => TypedValues)(0);
+      col.validity = new Uint8Array(0);
+    }
   }
 
   private ensureCapacity(needed: number): void {

@@ -152,7 +152,7 @@ describe('streamed behavioral operators', () => {
     const rand = rng(7);
     const events = Array.from({ length: 2000 }, (_, i) => ({ user_id: `u${i % 10}`, time: T + i * 1000, event: 'e' }));
     const query = { table: 't', kind: 'sessions', gap: '30m', measures: ['count'] };
-    // Ten actors (one session each): their session state fits in 8 kB; 2,000 events held for a merge (16 B each) do not.
+    // Ten actors (one session each): their session state fits in 8 kB; 2,000 events held for a merge (36 B each: queued, merged, row number) do not.
     const budget = { memoryBudgetBytes: 8_000 };
     const inOrder = memorySnapshot(events, { shards: 1, maxSources: 4, seed: 3 });
     expect((await runQuery(inOrder, query, budget)).rows).toEqual([[10]]);

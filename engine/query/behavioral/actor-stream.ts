@@ -309,7 +309,8 @@ class StreamReader {
   private queue(q: PartRows, rows: Uint32Array, m: number): void {
     const reader = this.reader;
     const held = this.merge!.heldRows() + m;
-    const rowBytes = 16 + 4 * this.encoders.length;
+    // A held row's bytes in its queue, again in the merged output, and its row number there.
+    const rowBytes = 2 * (16 + 4 * this.encoders.length) + 4;
     if (held * rowBytes > this.budgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [this.budgetBytes, `${held} events of one shard held to merge sources that overlap in time`]);
     const at = q.reserve(m);
     q.append(at, rows, m, reader.actorIds(), (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values, this.bits);
