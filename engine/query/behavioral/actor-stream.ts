@@ -200,7 +200,7 @@ class StreamReader {
       sources.forEach((s, p) => {
         if (!isTail(s)) return;
         for (let rg = 0; rg < s.rowGroups.length; rg++) read(p, rg);
-        merge.part(p).sort();
+        merge.sortPart(p);
         merge.part(p).bound = Infinity;
       });
       for (let p = merge.next(); p >= 0; p = merge.next()) {

@@ -30,7 +30,7 @@ export function releaseActorRows(rows: ActorRows): void {
   if (rows.extras.length >= pool.extras.length) pool.extras = rows.extras.filter((e) => e.length >= pool.actors.length);
 }
 
-/** Row columns reordered together (Gathered, and the overlap merge's queues). */
+/** Row columns reordered together. */
 export interface RowColumns {
   actors: Uint32Array;
   times: Float64Array;

@@ -13,13 +13,11 @@
  * counting sort by actor (their ids are a contiguous range, and sources are visited in source
  * order, so within an actor rows come source after source, each source's in time order), and
  * merges by time, stably, only the actors whose sources interleave in time. A tail is in
- * arrival order: it is read whole first and sorted (it is in memory anyway). Memory held: about
- * one row group's picked rows per source, plus the tail's.
+ * arrival order: it is read whole first and sorted the same way (`sortPart`; it is in memory
+ * anyway). Memory held: about one row group's picked rows per source, plus the tail's.
  *
  * Threading: one OverlapMerge per shard reader; owns its buffers.
  */
-import { permuteRows } from './gathered.js';
-
 /** One source's picked rows not handed on yet: rows head … n−1, sorted by (actor, time, arrival). */
 export class PartRows {
   n = 0;
@@ -76,14 +74,6 @@ export class PartRows {
       masks[at + j] = bits[r];
     }
     this.n = at + m;
-  }
-
-  /** Sorts the rows (a tail's, in arrival order) by (actor, time), stably. */
-  sort(): void {
-    const { head, n, actors, times } = this;
-    const order = Array.from({ length: n - head }, (_, i) => head + i);
-    order.sort((x, y) => actors[x] - actors[y] || times[x] - times[y] || x - y);
-    permuteRows(this, head, order);
   }
 }
 
@@ -162,18 +152,47 @@ export class OverlapMerge {
    * ascending actor, each actor's rows in (time, arrival) order; returns n (0: nothing to hand on).
    */
   take(safe: number): number {
-    const { parts, count } = this;
+    return this.collect(this.parts, this.count, safe, true);
+  }
+
+  /**
+   * Sorts source p's queue (a tail's, in arrival order) by (actor, time), stably, as `take` sorts
+   * what it takes: by actor, then a natural merge by time per actor (a tail's actors are mostly
+   * in time order already).
+   */
+  sortPart(p: number): void {
+    const q = this.parts[p];
+    const n = this.collect([q], 1, Infinity, false);
+    // The sorted rows become the queue, and the queue's arrays the next output's.
+    [q.actors, this.actors] = [this.actors, q.actors];
+    [q.times, this.times] = [this.times, q.times];
+    [q.masks, this.masks] = [this.masks, q.masks];
+    [q.extras, this.extras] = [this.extras, q.extras];
+    q.head = 0;
+    q.n = n;
+    this.n = 0;
+  }
+
+  /** take over parts[0 … count), whose queues are sorted by actor unless `sorted` is false. */
+  private collect(parts: PartRows[], count: number, safe: number, sorted: boolean): number {
     let total = 0;
     let lo = Infinity;
     let hi = -1;
     for (let p = 0; p < count; p++) {
       const q = parts[p];
-      const cut = lowerBound(q.actors, q.head, q.n, safe);
+      const cut = sorted ? lowerBound(q.actors, q.head, q.n, safe) : q.n;
       this.cuts[p] = cut;
       if (cut === q.head) continue;
       total += cut - q.head;
-      lo = Math.min(lo, q.actors[q.head]);
-      hi = Math.max(hi, q.actors[cut - 1]);
+      if (sorted) {
+        lo = Math.min(lo, q.actors[q.head]);
+        hi = Math.max(hi, q.actors[cut - 1]);
+      } else {
+        for (let i = q.head; i < cut; i++) {
+          lo = Math.min(lo, q.actors[i]);
+          hi = Math.max(hi, q.actors[i]);
+        }
+      }
     }
     this.n = 0;
     if (total === 0) return 0;
@@ -299,14 +318,15 @@ export class OverlapMerge {
     }
   }
 
+  /** Room for `total` output rows (the arrays may be a queue's, swapped in by sortPart; `rows` is grown on its own). */
   private ensure(total: number): void {
+    if (this.rows.length < total) this.rows = new Uint32Array(Math.max(total, 2 * this.rows.length));
     if (this.actors.length >= total) return;
     const cap = Math.max(total, 2 * this.actors.length);
     this.actors = new Uint32Array(cap);
     this.times = new Float64Array(cap);
     this.masks = new Uint32Array(cap);
     this.extras = this.extras.map(() => new Int32Array(cap));
-    this.rows = new Uint32Array(cap);
   }
 }
 
