@@ -26,7 +26,8 @@
  * go straight to the operator, which keeps per-actor state in arrays indexed by actor id, and
  * nothing is gathered, sorted or merged. Sources that overlap in time (a partition's segments
  * before compaction, a tail with late events) are read together and merged by actor as they
- * are read (overlap-merge.ts), holding about a row group per source. Operators that cannot
+ * are read (overlap-merge.ts), holding about a row group per source. Which sources form such a
+ * unit is decided in stream-units.ts. Operators that cannot
  * stream gather as above.
  *
  * Threading: runs on one thread per shard; owns everything it allocates.
@@ -44,7 +45,8 @@ import type { ScanSource, ShardSnapshot } from '../source.js';
 import type { StreamNode } from './plan.js';
 import { Gathered, mergeByActor } from './gathered.js';
 import { OverlapMerge, type PartRows } from './overlap-merge.js';
-import { collapseEntryRuns, StepMasker, type EntryRuns } from './step-mask.js';
+import { collapseEntryRuns, pickMatching, pickMatchingKept, StepMasker, type EntryRuns } from './step-mask.js';
+import { isTail, lastActor, readSources, streamUnits, type StreamUnit } from './stream-units.js';
 
 /**
  * A shard's events. Actor k (0 … actorCount−1, ascending ids) owns the row ranges
@@ -348,81 +350,6 @@ class StreamReader {
   }
 }
 
-/** The sources the behavioral reader reads: a sampled shard's unfiltered ones, whose rows it filters by actor itself. */
-function readSources(shard: ShardSnapshot): readonly ScanSource[] {
-  return shard.actorFilter?.sources ?? shard.sources;
-}
-
-/**
- * Sources a stream reads together: `direct`, one source whose actors' events already come in
- * time order (a segment, or a tail without late events), read as it lies; otherwise sources
- * that overlap in time, in source order, merged by actor as they are read (overlap-merge.ts).
- */
-interface StreamUnit {
-  sources: ScanSource[];
-  direct: boolean;
-}
-
-/** A tail: in arrival order, not sorted by actor (segments are; see ScanSource.readActorIds). */
-function isTail(s: ScanSource): boolean {
-  return s.id.startsWith('tail:');
-}
-
-/**
- * The sources of a shard that a stream reads, as units in time order: sources by first time,
- * and a new unit wherever a source starts after the last time of all those before it (at that
- * time, only when it also comes later in source order, so equal times keep arrival order).
- * Reading the units one after another then yields every actor's events in (time, arrival)
- * order. Day partitions and compacted segments make one unit each; the segments of a partition
- * before compaction, or a tail holding late events, share one.
- */
-function streamUnits(shard: ShardSnapshot, stream: StreamNode): StreamUnit[] {
-  const inRange = readSources(shard).map((s, i) => ({ s, i })).filter(({ s }) => sourceInRange(s, stream.fromMs, stream.toMs));
-  inRange.sort((x, y) => x.s.minTimeMs - y.s.minTimeMs || x.i - y.i);
-  const groups: { s: ScanSource; i: number }[][] = [];
-  let maxTime = -Infinity;
-  let maxIndex = -1;
-  for (const x of inRange) {
-    if (x.s.minTimeMs > maxTime || (x.s.minTimeMs === maxTime && x.i > maxIndex)) groups.push([x]);
-    else groups[groups.length - 1].push(x);
-    maxTime = Math.max(maxTime, x.s.maxTimeMs);
-    maxIndex = Math.max(maxIndex, x.i);
-  }
-  return groups.map((g) => {
-    const sources = g.sort((x, y) => x.i - y.i).map(({ s }) => s);
-    return { sources, direct: sources.length === 1 && (!isTail(sources[0]) || actorsInTimeOrder(sources[0], shard.actorCount)) };
-  });
-}
-
-/** The largest actor id in row group `rg` of a segment (its last row's: segments are sorted by actor). */
-function lastActor(s: ScanSource, rg: number): number {
-  const known = s.rowGroups[rg].actorMax;
-  if (known !== undefined) return known;
-  const ids = s.readActorIds(rg);
-  return ids[ids.length - 1];
-}
-
-/**
- * Whether every actor's rows of a source (the tail, in arrival order) come in time order — a
- * cheap pass over two columns of a small source, so that a tail without late events streams as
- * it lies, and one with late events is sorted first (see streamUnits). Conservative: it checks
- * all rows, not only those the stream keeps.
- */
-function actorsInTimeOrder(source: ScanSource, actorCount: number): boolean {
-  const lastT = new Float64Array(actorCount).fill(-Infinity);
-  for (let g = 0; g < source.rowGroups.length; g++) {
-    const ids = source.readActorIds(g);
-    const vec = source.readColumn('$time', g) as Extract<ColumnVector, { type: 'time' }>;
-    const times = vec.values;
-    for (let i = 0; i < ids.length; i++) {
-      const a = ids[i];
-      if (a >= actorCount || times[i] < lastT[a]) return false;
-      lastT[a] = times[i];
-    }
-  }
-  return true;
-}
-
 /** Options of streamActorRows. */
 export interface StreamOptions {
   signal?: AbortSignal;
@@ -462,36 +389,6 @@ export function streamActorRows(shard: ShardSnapshot, stream: StreamNode, stats:
   stats.segmentsScanned += own.segmentsScanned;
   stats.segmentsSkipped += own.segmentsSkipped;
   return r.encoders;
-}
-
-/** Writes the selected rows (all rows 0 … n−1 when `sel` is null) with some bit set into `out`; returns how many. */
-function pickMatching(bits: Uint32Array, sel: Uint32Array | null, n: number, out: Uint32Array): number {
-  let m = 0;
-  if (sel === null) {
-    // if (bits[i] !== 0) out[m++] = i
-    for (let i = 0; i < n; i++) {
-      out[m] = i;
-      m += bits[i] === 0 ? 0 : 1;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const r = sel[i];
-      out[m] = r;
-      m += bits[r] === 0 ? 0 : 1;
-    }
-  }
-  return m;
-}
-
-/** pickMatching restricted to the rows of kept actors. */
-function pickMatchingKept(bits: Uint32Array, sel: Uint32Array | null, n: number, ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
-  let m = 0;
-  for (let i = 0; i < n; i++) {
-    const r = sel === null ? i : sel[i];
-    out[m] = r;
-    m += bits[r] === 0 ? 0 : keep[ids[r]];
-  }
-  return m;
 }
 
 /**

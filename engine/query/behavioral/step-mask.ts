@@ -186,6 +186,36 @@ export class StepMasker {
   }
 }
 
+/** Writes the selected rows (all rows 0 … n−1 when `sel` is null) with some bit set into `out`; returns how many. */
+export function pickMatching(bits: Uint32Array, sel: Uint32Array | null, n: number, out: Uint32Array): number {
+  let m = 0;
+  if (sel === null) {
+    // if (bits[i] !== 0) out[m++] = i
+    for (let i = 0; i < n; i++) {
+      out[m] = i;
+      m += bits[i] === 0 ? 0 : 1;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const r = sel[i];
+      out[m] = r;
+      m += bits[r] === 0 ? 0 : 1;
+    }
+  }
+  return m;
+}
+
+/** pickMatching restricted to the rows of kept actors. */
+export function pickMatchingKept(bits: Uint32Array, sel: Uint32Array | null, n: number, ids: Uint32Array, keep: Uint8Array, out: Uint32Array): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const r = sel === null ? i : sel[i];
+    out[m] = r;
+    m += bits[r] === 0 ? 0 : keep[ids[r]];
+  }
+  return m;
+}
+
 /** pickFused's loop: a row is picked when some bit is set. */
 function pickFusedAll(table: Uint32Array, codes: Uint32Array, n: number, bits: Uint32Array, picked: Uint32Array): number {
   let k = 0;
