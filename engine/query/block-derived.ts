@@ -6,7 +6,8 @@
  *
  * Where they are kept: a worker's block cache registers itself as the host (`setDerivedHost`),
  * and an array it handed out keeps its values as memos of the cached block: counted in the
- * cache's byte budget, kept only while there is free room, dropped with the block. Uncounted,
+ * cache's byte budget, kept only while there is room (free, or freed by narrowing blocks: never by
+ * evicting one), dropped with the block. Uncounted,
  * they grew a query worker past its budget by up to 5 bytes a row (percentile bins beside 8-byte
  * values: a 1B-event p99 by path held ~4.5 GiB beyond two 3 GiB caches). Any other array (an
  * in-memory tail's, a block decoded without a cache) keeps them in a WeakMap for its own
@@ -20,9 +21,9 @@ export interface DerivedHost {
   /** True when `array` was handed out for a block the host holds (then the two calls below apply to it). */
   owns(array: object): boolean;
   derived(array: object, name: string): unknown;
-  /** False when a value of `bytes` derived from `array` would surely not be kept (no free room, or the block is gone). */
+  /** False when a value of `bytes` derived from `array` would surely not be kept (no room, none to free by narrowing, or the block is gone). */
   mayKeep(array: object, bytes: number): boolean;
-  /** Keeps `value` under `name` beside the block that handed out `array` when `bytes` fit in free room. */
+  /** Keeps `value` under `name` beside the block that handed out `array` when `bytes` fit (see BlockCache.keepMemo). */
   keepDerived(array: object, name: string, bytes: number, value: unknown): void;
   /** A name for the block behind `array`, stable while the host holds it (for values derived from two blocks). */
   blockName(array: object): string;

@@ -91,4 +91,24 @@ describe('BlockCache admission', () => {
     cache.set('z', block(), 50); // two queries on: room
     expect(cache.get('z', 50)).toBeDefined();
   });
+
+  it('makes room for a memo by narrowing blocks held as decoded, never by evicting', () => {
+    // 1 KiB decoded, 256 B narrowed (small ids): four fill an 4 KiB budget as decoded.
+    const narrowable = (): CompactBlock => ({ form: 'decoded', block: Uint32Array.from({ length: 256 }, (_, i) => i) });
+    const cache = new BlockCache(4 * 1024);
+    for (let b = 0; b < 4; b++) cache.set(`n${b}`, narrowable(), 1);
+    expect(cache.bytes).toBe(4 * 1024);
+    cache.keepMemo('n3', 'memo', 1500, () => 'kept');
+    expect(cache.memo('n3', 'memo', 1)).toBe('kept');
+    expect(cache.memosDeclined).toBe(0);
+    // The two least recently used blocks were narrowed (768 B each freed), none evicted.
+    expect(cache.narrowed).toBe(2);
+    for (let b = 0; b < 4; b++) expect(cache.get(`n${b}`, 1)).toBeDefined();
+    expect(cache.bytes).toBeLessThanOrEqual(cache.budgetBytes);
+    // A memo that does not fit even with every block narrowed is declined, and nothing is evicted.
+    cache.keepMemo('n2', 'big', 3000, () => 'too big');
+    expect(cache.memo('n2', 'big', 1)).toBeUndefined();
+    expect(cache.memosDeclined).toBe(1);
+    for (let b = 0; b < 4; b++) expect(cache.get(`n${b}`, 1)).toBeDefined();
+  });
 });

@@ -12,8 +12,9 @@
  * scan derived from it and would otherwise derive again on every run (the rows a funnel's steps
  * pick, step-mask.ts; the values block-derived.ts keeps beside an array the cache handed out:
  * percentile bins, actor runs, code histograms), counted in the budget and dropped with the block.
- * Memos take only free room (see `keepMemo`); a worker's cache keeps a thirty-second of its
- * budget from blocks (`memoReserveBytes`) so they are still made once blocks fill the rest: a
+ * Memos never evict a block: they take free room, or room that narrowing blocks still held as
+ * decoded frees (see `keepMemo`); a worker's cache keeps a thirty-second of its budget from
+ * blocks (`memoReserveBytes`) so they are still made once narrowed blocks fill the rest: a
  * code histogram of a 65,536-row block is ~100 bytes and saves a pass over its rows.
  *
  * Scan-resistant: every get and set names the query using the block (`epoch`, increasing over
@@ -164,11 +165,13 @@ export class BlockCache implements DerivedHost {
   /**
    * Keeps the value `make` returns, derived from the cached block `key`, with that block under
    * `name` (replacing a memo of that name, or else the least recently used one beyond MAX_MEMOS);
-   * it is dropped with the block. Its `bytes` count in the budget, and it takes only free room:
-   * making room here evicted the blocks of older queries, which for a query run again after
+   * it is dropped with the block. Its `bytes` count in the budget, and it never evicts a block:
+   * making room by eviction dropped the blocks of older queries, which for a query run again after
    * another are the very blocks its scan was about to reach, each miss then evicting the next —
-   * the thrash the policy above exists to prevent. So a working set that fills the cache gets
-   * no memos, and nothing is made when the block is not cached or the memo does not fit.
+   * the thrash the policy above exists to prevent. It takes free room, else room that narrowing
+   * blocks still held as decoded frees (least recently used first): a memo stands for a pass
+   * over a block's rows, widening a narrowed block costs a fraction of one. So nothing is made
+   * when the block is not cached, or when the memo does not fit even with every block narrowed.
    */
   keepMemo(key: string, name: string, bytes: number, make: () => unknown): void {
     const e = this.entries.get(key);
@@ -176,6 +179,7 @@ export class BlockCache implements DerivedHost {
     const memos = e.memos;
     const replaced = memos === null ? null : memos.has(name) ? name : memos.size >= MAX_MEMOS ? memos.keys().next().value! : null;
     const freed = replaced === null ? 0 : memos!.get(replaced)!.bytes;
+    if (this.bytes - freed + bytes > this.budgetBytes) this.narrowWide(this.budgetBytes - bytes + freed);
     if (this.bytes - freed + bytes > this.budgetBytes) {
       this.memosDeclined++;
       return;
@@ -185,6 +189,21 @@ export class BlockCache implements DerivedHost {
     e.bytes += bytes;
     this.bytes += bytes;
     this.memoBytes += bytes;
+  }
+
+  /** Narrows blocks held as decoded, least recently used first, until the cache holds at most `target` bytes or none is left. */
+  private narrowWide(target: number): void {
+    for (const [k, e] of this.wide) {
+      if (this.bytes <= target) break;
+      this.wide.delete(k);
+      const narrow = narrowBlock(e.block);
+      if (narrow === e.block) continue;
+      const saved = compactBytes(e.block) - compactBytes(narrow);
+      e.block = narrow;
+      e.bytes -= saved;
+      this.bytes -= saved;
+      this.narrowed++;
+    }
   }
 
   /**
@@ -208,7 +227,7 @@ export class BlockCache implements DerivedHost {
   }
 
   mayKeep(array: object, bytes: number): boolean {
-    return this.entries.has(this.owners.get(array)!) && this.bytes + bytes <= this.budgetBytes;
+    return this.entries.has(this.owners.get(array)!) && (this.bytes + bytes <= this.budgetBytes || this.wide.size > 0);
   }
 
   keepDerived(array: object, name: string, bytes: number, value: unknown): void {
@@ -269,17 +288,7 @@ export class BlockCache implements DerivedHost {
       this.remove(k, e);
       budget = this.blockBudget(); // memos evicted with the block return their part of the reserve
     }
-    for (const [k, e] of this.wide) {
-      if (this.bytes + bytes <= budget) break;
-      this.wide.delete(k);
-      const narrow = narrowBlock(e.block);
-      if (narrow === e.block) continue;
-      const saved = compactBytes(e.block) - compactBytes(narrow);
-      e.block = narrow;
-      e.bytes -= saved;
-      this.bytes -= saved;
-      this.narrowed++;
-    }
+    this.narrowWide(budget - bytes);
     // Still no room: narrow the new block itself, unless even a byte a row would not fit.
     if (this.bytes + bytes > budget && block.form === 'decoded' && this.bytes + minNarrowBytes(block) <= budget) {
       block = narrowBlock(block);

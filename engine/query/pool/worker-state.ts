@@ -157,7 +157,7 @@ interface OpenSegment {
 }
 
 /** A worker's block cache keeps 1/MEMO_RESERVE_DIVISOR of its budget for memos (BlockCache.memoReserveBytes). */
-const MEMO_RESERVE_DIVISOR = 32;
+export const MEMO_RESERVE_DIVISOR = 32;
 
 export class WorkerState {
   readonly cache: BlockCache;
