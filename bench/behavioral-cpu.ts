@@ -22,6 +22,7 @@ import { Store } from '../engine/index.js';
 import { createPlan, DEFAULT_LIMITS, runShardPartial, sampledShard, sampleShards, validateQuery } from '../engine/query/index.js';
 import type { ScanSource, ShardSnapshot } from '../engine/query/index.js';
 import { BlockCache, CachedSegment } from '../engine/query/pool/block-cache.js';
+import { setDerivedHost } from '../engine/query/block-derived.js';
 import { MEMO_RESERVE_DIVISOR } from '../engine/query/pool/worker-state.js';
 import { SegmentReader } from '../engine/storage/segment-reader.js';
 import { BEHAVIORAL_SUITE } from './peers/behavioral-suite.js';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     // As a query worker's (worker-state.ts): a part of the budget kept for memos.
     const cacheBytes = Number(values['cache-mb']) * 2 ** 20;
     const cache = new BlockCache(cacheBytes, Math.floor(cacheBytes / MEMO_RESERVE_DIVISOR));
+    setDerivedHost(cache); // values derived from cached blocks are its memos, as in a worker
     let epoch = 0;
     const cached = (shard: ShardSnapshot): ShardSnapshot => ({
       ...shard,

@@ -21,7 +21,7 @@ export interface DerivedHost {
   /** True when `array` was handed out for a block the host holds (then the two calls below apply to it). */
   owns(array: object): boolean;
   derived(array: object, name: string): unknown;
-  /** False when a value of `bytes` derived from `array` would surely not be kept (no room, none to free by narrowing, or the block is gone). */
+  /** False when a value of `bytes` derived from `array` would surely not be kept (no room, even with blocks narrowed to free some, or the block is gone). */
   mayKeep(array: object, bytes: number): boolean;
   /** Keeps `value` under `name` beside the block that handed out `array` when `bytes` fit (see BlockCache.keepMemo). */
   keepDerived(array: object, name: string, bytes: number, value: unknown): void;

@@ -16,6 +16,7 @@
 import type { MeasureNode } from '../plan.js';
 import type { RowBatch } from './actor-stream.js';
 import { PendingKeys } from './pending-keys.js';
+import { sessionRunsOf, type SessionRuns } from './session-runs.js';
 
 /** Per-actor state bytes: first and last time, count, one key id per extra and a pending index. */
 export function sessionActorBytes(extras: number): number {
@@ -111,13 +112,22 @@ export class SessionsStream {
     this.closed = new ClosedSessions(extras);
   }
 
+  /** One batch: run by run when the row group's session runs are at hand (session-runs.ts), else row by row. */
+  private add(b: RowBatch): boolean {
+    if (b.whole) {
+      const runs = sessionRunsOf(b.actorIds, b.times, b.m, this.gapMs);
+      if (runs !== null) return this.addRuns(b, runs);
+    }
+    return this.addRows(b);
+  }
+
   /**
    * One batch: sessions.ts's per-actor loop with the open session of the current actor in
    * locals (a segment's rows come in runs of one actor), saved at each change of actor. Long
    * because it is the hot loop. Sessions that close are held until the end of the batch,
    * where the first events of the batch's new sessions get their keys encoded.
    */
-  private add(b: RowBatch): boolean {
+  private addRows(b: RowBatch): boolean {
     const { m: n, rows, actorIds, times } = b;
     const { firstT, lastT, count, pendingOf } = this;
     const keyed = this.keys.length > 0;
@@ -156,6 +166,78 @@ export class SessionsStream {
       }
       c++;
       prev = t;
+    }
+    if (cur >= 0) {
+      firstT[cur] = first;
+      lastT[cur] = prev;
+      count[cur] = c;
+    }
+    return true;
+  }
+
+  /**
+   * addRows over a whole row group (b.whole: row j is rows[j]) a run at a time: only a run's
+   * first row may end the actor's open session or start one; the rest extend the session
+   * (count and last time) at once — unless the session would outgrow its maximum duration
+   * within the run, whose rows are then walked one by one.
+   */
+  private addRuns(b: RowBatch, runs: SessionRuns): boolean {
+    const { m: n, actorIds, times } = b;
+    const { starts, count: runCount } = runs;
+    const { firstT, lastT, count, pendingOf } = this;
+    const keyed = this.keys.length > 0;
+    const gap = this.gapMs;
+    const maxDur = this.maxDurationMs;
+    const A = this.actorCount;
+    let cur = -1;
+    let first = 0;
+    let prev = -Infinity;
+    let c = 0;
+    for (let i = 0; i < runCount; i++) {
+      const j0 = starts[i];
+      const j1 = i + 1 < runCount ? starts[i + 1] : n;
+      const a = actorIds[j0];
+      const t0 = times[j0];
+      if (a !== cur) {
+        if (cur >= 0) {
+          firstT[cur] = first;
+          lastT[cur] = prev;
+          count[cur] = c;
+        }
+        if (a >= A) return false; // an actor id beyond the snapshot's
+        cur = a;
+        first = firstT[a];
+        prev = lastT[a];
+        c = count[a];
+      }
+      if (t0 < prev) return false; // out of time order (a source not sorted by actor and time)
+      if (c > 0 && (t0 - prev > gap || t0 - first > maxDur)) {
+        this.closed.push(a, first, prev - first, c, keyed ? pendingOf[a] : -1);
+        c = 0;
+      }
+      if (c === 0) {
+        first = t0;
+        if (keyed) pendingOf[a] = this.pending.note(a, j0);
+      }
+      const tl = times[j1 - 1];
+      if (tl - first <= maxDur) {
+        c += j1 - j0;
+        prev = tl;
+        continue;
+      }
+      c++;
+      prev = t0;
+      for (let j = j0 + 1; j < j1; j++) {
+        const t = times[j];
+        if (t - first > maxDur) {
+          this.closed.push(a, first, prev - first, c, keyed ? pendingOf[a] : -1);
+          c = 0;
+          first = t;
+          if (keyed) pendingOf[a] = this.pending.note(a, j);
+        }
+        c++;
+        prev = t;
+      }
     }
     if (cur >= 0) {
       firstT[cur] = first;

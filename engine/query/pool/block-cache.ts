@@ -226,8 +226,11 @@ export class BlockCache implements DerivedHost {
     return e?.memos?.has(name) === true ? this.hitMemo(e, name) : undefined;
   }
 
+  /** As keepMemo decides, narrowing blocks held as decoded now when that makes the room (the value is about to be kept). */
   mayKeep(array: object, bytes: number): boolean {
-    return this.entries.has(this.owners.get(array)!) && (this.bytes + bytes <= this.budgetBytes || this.wide.size > 0);
+    if (!this.entries.has(this.owners.get(array)!)) return false;
+    if (this.bytes + bytes > this.budgetBytes) this.narrowWide(this.budgetBytes - bytes);
+    return this.bytes + bytes <= this.budgetBytes;
   }
 
   keepDerived(array: object, name: string, bytes: number, value: unknown): void {
