@@ -246,44 +246,55 @@ function pickFusedKept(table: Uint32Array, codes: Uint32Array, n: number, bits: 
  * Drops from the picked rows rows[0 … m) — in the order a stream delivers them, each actor's
  * rows in time order (a segment's by actor, a tail's with actors interleaved) — the rows that
  * cannot change a streamed ordered funnel's state; returns how many are left, in order, at the
- * front of `rows`. A row whose only bit is the first step's (bits
- * exactly 1) sets at most the actor's latest entry time, and only inside [fromMs, toMs), where
- * the first such row may also be the actor's entry. So of a run of such rows of one actor, with
- * no other picked row of that actor between them, only the first and the last inside the entry
- * range matter: the ones between (and those outside the range) are dropped. In the generator's
- * product events about a sixth of a 3-step funnel's picked rows go, and with them a share of
- * the per-actor loop's mispredicted branches (FunnelStream.add). `times` is needed only for a
+ * front of `rows`. A row whose only bit is the first step's (bits exactly 1) does one thing:
+ * inside [fromMs, toMs) it sets the actor's latest entry time, which only a row with the second
+ * step's bit reads (and the first such row may be the actor's entry). So within a stretch of
+ * one actor's consecutive rows, such a row is dropped when it lies outside the range, or when
+ * a later row of the stretch sets the entry time again (an in-range row with the first step's
+ * bit and not the second's) before any row reads it — unless it is the stretch's first in-range
+ * row with the first step's bit (a possible entry). The last one of a stretch stays: the
+ * actor's next rows (next row group, or later in a tail) may read it. In the generator's product
+ * events this leaves a 3-step funnel about two thirds of its picked rows, and with them a share
+ * of the per-actor loop's mispredicted branches (FunnelStream.add). `times` is needed only for a
  * finite range (null otherwise: every row is inside).
  */
 export function collapseEntryRuns(rows: Uint32Array, m: number, bits: Uint32Array, ids: Uint32Array, times: Float64Array | null, fromMs: number, toMs: number): number {
-  let out = 0;
-  let j = 0;
-  while (j < m) {
+  if (dropFlags.length < m) dropFlags = new Uint8Array(Math.max(m, 2 * dropFlags.length));
+  const drop = dropFlags;
+  // Backward, stretch by stretch: `read` — a later row of the stretch reads the entry time before another sets it.
+  let read = true;
+  for (let j = m - 1; j >= 0; j--) {
     const r = rows[j];
-    if (bits[r] !== 1) {
-      rows[out++] = r;
-      j++;
-      continue;
+    if (j === m - 1 || ids[rows[j + 1]] !== ids[r]) read = true; // the stretch's last row: what follows may read
+    const b = bits[r];
+    const inside = times === null || (times[r] >= fromMs && times[r] < toMs);
+    drop[j] = 0;
+    if (b === 1) {
+      drop[j] = inside && read ? 0 : 1;
+      if (inside) read = false;
+    } else if ((b & 2) !== 0) {
+      read = true; // read before the row's own first step (FunnelStream.add visits steps from the highest down)
+    } else if ((b & 1) !== 0 && inside) {
+      read = false;
     }
-    // A run of first-step-only rows of actor a: rows[j … end).
-    const a = ids[r];
-    let end = j + 1;
-    while (end < m && bits[rows[end]] === 1 && ids[rows[end]] === a) end++;
-    let first = -1;
-    let last = -1;
-    for (let i = j; i < end; i++) {
-      const t = times === null ? 0 : times[rows[i]];
-      if (times === null || (t >= fromMs && t < toMs)) {
-        if (first < 0) first = rows[i];
-        last = rows[i];
-      }
+  }
+  // Forward: keep each stretch's first in-range first-step row, and compact.
+  let out = 0;
+  let entered = false;
+  for (let j = 0; j < m; j++) {
+    const r = rows[j];
+    if (j === 0 || ids[rows[j - 1]] !== ids[r]) entered = false;
+    if (!entered && (bits[r] & 1) !== 0 && (times === null || (times[r] >= fromMs && times[r] < toMs))) {
+      entered = true;
+      drop[j] = 0;
     }
-    if (first >= 0) rows[out++] = first;
-    if (last !== first) rows[out++] = last;
-    j = end;
+    if (drop[j] === 0) rows[out++] = r;
   }
   return out;
 }
+
+/** collapseEntryRuns's per-row flags (this thread's, grown as needed). */
+let dropFlags = new Uint8Array(0);
 
 /** A row group's picked rows and every row's filter bits, as pickFused keeps them with the column's block. */
 interface PickMemo {
