@@ -109,6 +109,16 @@ describe('BlockCache admission', () => {
     cache.keepMemo('n2', 'big', 3000, () => 'too big');
     expect(cache.memo('n2', 'big', 1)).toBeUndefined();
     expect(cache.memosDeclined).toBe(1);
+    expect(cache.narrowed).toBe(2); // and it narrowed nothing more for it
     for (let b = 0; b < 4; b++) expect(cache.get(`n${b}`, 1)).toBeDefined();
+  });
+
+  it('narrows nothing for a memo that could not fit even with every block narrowed', () => {
+    const narrowable = (): CompactBlock => ({ form: 'decoded', block: Uint32Array.from({ length: 256 }, (_, i) => i) });
+    const cache = new BlockCache(4 * 1024);
+    for (let b = 0; b < 4; b++) cache.set(`n${b}`, narrowable(), 1);
+    cache.keepMemo('n0', 'big', 5000, () => 'too big');
+    expect(cache.memosDeclined).toBe(1);
+    expect(cache.narrowed).toBe(0);
   });
 });

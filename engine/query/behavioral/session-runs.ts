@@ -33,8 +33,9 @@ let scratch = new Uint16Array(0);
 
 /**
  * The runs for gap `gapMs` of a whole row group (rows 0 … n−1 in order, see RowBatch.whole)
- * whose times array a block cache handed out, derived now when the cache may keep them; null
- * when it will not, or when an actor's rows are out of time order (the caller's per-row walk
+ * whose times array a block cache handed out: the block's memo, else derived now and offered
+ * to the cache (used for this batch even when the cache declines them). Null for a row group
+ * no cache holds, or when an actor's rows are out of time order (the caller's per-row walk
  * then reports that).
  */
 export function sessionRunsOf(actorIds: Uint32Array, times: Float64Array, n: number, gapMs: number): SessionRuns | null {
@@ -42,18 +43,22 @@ export function sessionRunsOf(actorIds: Uint32Array, times: Float64Array, n: num
   const name = `sessionRuns\u0000${gapMs}`;
   const known = derivedOf<SessionRuns>(times, name);
   if (known !== undefined && known.n === n) return known;
-  if (!mayKeepDerived(times, 2 * n + OVERHEAD_BYTES)) return null;
   if (scratch.length < n) scratch = new Uint16Array(MAX_ROWS);
   const count = findRuns(actorIds, times, n, gapMs, scratch);
   if (count < 0) return null;
-  const runs: SessionRuns = { n, count, starts: scratch.slice(0, count) };
-  keepDerived(times, name, 2 * count + OVERHEAD_BYTES, runs);
+  const bytes = 2 * count + OVERHEAD_BYTES;
+  const runs: SessionRuns = { n, count, starts: scratch.subarray(0, count) };
+  if (mayKeepDerived(times, bytes)) {
+    runs.starts = scratch.slice(0, count);
+    keepDerived(times, name, bytes, runs);
+  }
   return runs;
 }
 
 /**
  * Writes the first row of each run of rows 0 … n−1 into `starts`; returns how many runs, or
- * −1 when a row is earlier than the row before it of the same actor.
+ * −1 when a row is not at or after the row before it of the same actor (earlier, or NaN:
+ * the row-by-row walk then decides).
  */
 export function findRuns(actorIds: Uint32Array, times: Float64Array, n: number, gapMs: number, starts: Uint16Array): number {
   if (n === 0) return 0;
@@ -67,7 +72,7 @@ export function findRuns(actorIds: Uint32Array, times: Float64Array, n: number, 
     const a = actorIds[j];
     const t = times[j];
     const same = +(a === pa);
-    disorder |= same & +(t < pt);
+    disorder |= same & +!(t >= pt);
     starts[count] = j;
     count += (same ^ 1) | +(t - pt > gapMs);
     pa = a;

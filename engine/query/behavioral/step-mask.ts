@@ -290,6 +290,8 @@ export function collapseEntryRuns(rows: Uint32Array, m: number, bits: Uint32Arra
     }
     if (drop[j] === 0) rows[out++] = r;
   }
+  // A merged batch may be millions of rows: only a row group's worth of flags is kept.
+  if (drop.length > 1 << 17) dropFlags = new Uint8Array(0);
   return out;
 }
 

@@ -78,6 +78,8 @@ export class BlockCache implements DerivedHost {
   private readonly owners = new WeakMap<object, string>();
   /** The entries still held as decoded that narrowing would shrink, least recently used first. */
   private readonly wide = new Map<string, Entry>();
+  /** The most narrowing the blocks in `wide` could free (each block's bytes less minNarrowBytes). */
+  private wideSaving = 0;
   bytes = 0;
   hits = 0;
   misses = 0;
@@ -179,8 +181,7 @@ export class BlockCache implements DerivedHost {
     const memos = e.memos;
     const replaced = memos === null ? null : memos.has(name) ? name : memos.size >= MAX_MEMOS ? memos.keys().next().value! : null;
     const freed = replaced === null ? 0 : memos!.get(replaced)!.bytes;
-    if (this.bytes - freed + bytes > this.budgetBytes) this.narrowWide(this.budgetBytes - bytes + freed);
-    if (this.bytes - freed + bytes > this.budgetBytes) {
+    if (this.lacksRoom(bytes - freed)) {
       this.memosDeclined++;
       return;
     }
@@ -191,11 +192,23 @@ export class BlockCache implements DerivedHost {
     this.memoBytes += bytes;
   }
 
+  /**
+   * True when `bytes` more would not fit the budget even with every block held as decoded
+   * narrowed (then nothing is narrowed: `wideSaving` bounds what narrowing could free); else
+   * false, once blocks held as decoded are narrowed, least recently used first, to make room.
+   */
+  private lacksRoom(bytes: number): boolean {
+    if (this.bytes + bytes <= this.budgetBytes) return false;
+    if (this.bytes - this.wideSaving + bytes > this.budgetBytes) return true;
+    this.narrowWide(this.budgetBytes - bytes);
+    return this.bytes + bytes > this.budgetBytes;
+  }
+
   /** Narrows blocks held as decoded, least recently used first, until the cache holds at most `target` bytes or none is left. */
   private narrowWide(target: number): void {
     for (const [k, e] of this.wide) {
       if (this.bytes <= target) break;
-      this.wide.delete(k);
+      this.unwide(k, e);
       const narrow = narrowBlock(e.block);
       if (narrow === e.block) continue;
       const saved = compactBytes(e.block) - compactBytes(narrow);
@@ -228,9 +241,13 @@ export class BlockCache implements DerivedHost {
 
   /** As keepMemo decides, narrowing blocks held as decoded now when that makes the room (the value is about to be kept). */
   mayKeep(array: object, bytes: number): boolean {
-    if (!this.entries.has(this.owners.get(array)!)) return false;
-    if (this.bytes + bytes > this.budgetBytes) this.narrowWide(this.budgetBytes - bytes);
-    return this.bytes + bytes <= this.budgetBytes;
+    return this.entries.has(this.owners.get(array)!) && !this.lacksRoom(bytes);
+  }
+
+  /** Takes entry `key` out of `wide` (it is being narrowed or dropped). */
+  private unwide(key: string, e: Entry): void {
+    if (!this.wide.delete(key)) return;
+    this.wideSaving -= compactBytes(e.block) - minNarrowBytes(e.block);
   }
 
   keepDerived(array: object, name: string, bytes: number, value: unknown): void {
@@ -303,7 +320,10 @@ export class BlockCache implements DerivedHost {
     }
     const e: Entry = { block, bytes, query: q, memos: null };
     this.entries.set(key, e);
-    if (block.form === 'decoded' && block.block !== null) this.wide.set(key, e);
+    if (block.form === 'decoded' && block.block !== null) {
+      this.wide.set(key, e);
+      this.wideSaving += bytes - minNarrowBytes(block);
+    }
     this.bytes += bytes;
   }
 
@@ -320,7 +340,7 @@ export class BlockCache implements DerivedHost {
 
   private remove(key: string, e: Entry): void {
     this.entries.delete(key);
-    this.wide.delete(key);
+    this.unwide(key, e);
     this.bytes -= e.bytes;
     if (e.memos !== null) for (const m of e.memos.values()) this.memoBytes -= m.bytes;
   }
