@@ -50,7 +50,7 @@ describe('BlockCache memos', () => {
     expect(cache.bytes).toBe(1024 + 40);
   });
 
-  it('takes only free room: never evicts a block for a memo, and makes none that does not fit', () => {
+  it('never evicts a block for a memo, and makes none that does not fit (blocks that cannot narrow)', () => {
     const cache = new BlockCache(2 * 1024 + 200);
     cache.set('a', block(), 1);
     cache.set('b', block(), 2);

@@ -70,8 +70,9 @@ export { releaseActorRows } from './gathered.js';
 /**
  * Rows rows[0 … m) of one row group, handed to a streaming operator (see streamActorRows):
  * actorIds, times and bits are indexed by row and hold the values of rows[0 … m) (other rows'
- * entries are unspecified unless `whole`: picks restored from a memo bring only theirs). The extra columns' value ids are encoded on
- * request, for the few positions that need them (an entry event, a session's first event).
+ * entries are unspecified unless `whole`: picks restored from a memo bring only theirs). The
+ * extra columns' value ids are encoded on request, for the few positions that need them (an
+ * entry event, a session's first event).
  */
 export interface RowBatch {
   m: number;
