@@ -69,10 +69,9 @@ export { releaseActorRows } from './gathered.js';
 
 /**
  * Rows rows[0 … m) of one row group, handed to a streaming operator (see streamActorRows):
- * actorIds, times and bits are indexed by row and hold the values of rows[0 … m) (other rows'
- * entries are unspecified unless `whole`: picks restored from a memo bring only theirs). The
- * extra columns' value ids are encoded on request, for the few positions that need them (an
- * entry event, a session's first event).
+ * actorIds, times and bits are indexed by row (bits hold the filter bits of rows[0 … m) only;
+ * other rows' entries are unspecified). The extra columns' value ids are encoded on
+ * request, for the few positions that need them (an entry event, a session's first event).
  */
 export interface RowBatch {
   m: number;
@@ -279,8 +278,6 @@ class StreamReader {
     const keep = this.keep;
     let rows: Uint32Array;
     let m = verdict === ALL && !keepAll ? this.masker.pickFused(reader, rowCount, bits, this.picked, keep) : -1;
-    // Picks from a memo may bring the picked rows' actor ids and times (pick-memo.ts): then the columns are not read.
-    const restored = m >= 0 ? this.masker.restored : null;
     if (m >= 0) {
       rows = this.picked;
     } else {
@@ -298,14 +295,12 @@ class StreamReader {
       if (!keepAll) m = this.masker.collapse(reader, rows, m, bits);
     }
     if (m === 0) return;
-    const ids = restored?.ids ?? reader.actorIds();
-    const times = restored?.times ?? (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
-    if (this.into !== null) return this.queue(this.into, rows, m, ids, times);
-    if (this.batch !== null) return this.emit(rows, m, ids, times);
+    if (this.into !== null) return this.queue(this.into, rows, m);
+    if (this.batch !== null) return this.emit(rows, m);
     const g = this.g!;
     const at = g.n;
     g.reserve(m);
-    g.append(rows, m, ids, times, bits);
+    g.append(rows, m, reader.actorIds(), (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values, bits);
     for (let j = 0; j < this.encoders.length; j++) {
       this.encoders[j].encode(reader, rows, m, this.ids);
       g.extras[j].set(this.ids.subarray(0, m), at);
@@ -318,31 +313,31 @@ class StreamReader {
     if (this.pooled) rowBuffers = this.bits.length <= 1 << 20 ? { bits: this.bits, picked: this.picked, ids: this.ids } : { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0) };
   }
 
-  /** Merging overlapping sources: appends rows[0 … m) of the current row group (actor ids and times by row) to the source's queue. */
-  private queue(q: PartRows, rows: Uint32Array, m: number, ids: Uint32Array, times: Float64Array): void {
+  /** Merging overlapping sources: appends rows[0 … m) of the current row group to the source's queue. */
+  private queue(q: PartRows, rows: Uint32Array, m: number): void {
     const reader = this.reader;
     const held = this.merge!.heldRows() + m;
     // A held row's bytes in its queue, again in the merged output, and its row number there.
     const rowBytes = 2 * (16 + 4 * this.encoders.length) + 4;
     if (held * rowBytes > this.budgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [this.budgetBytes, `${held} events of one shard held to merge sources that overlap in time`]);
     const at = q.reserve(m);
-    q.append(at, rows, m, ids, times, this.bits);
+    q.append(at, rows, m, reader.actorIds(), (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values, this.bits);
     for (let j = 0; j < this.encoders.length; j++) {
       this.encoders[j].encode(reader, rows, m, this.ids);
       q.extras[j].set(this.ids.subarray(0, m), at);
     }
   }
 
-  /** Streaming mode: hands rows[0 … m) (actor ids and times by row) to the sink. */
-  private emit(rows: Uint32Array, m: number, ids: Uint32Array, times: Float64Array): void {
+  /** Streaming mode: hands rows[0 … m) to the sink. */
+  private emit(rows: Uint32Array, m: number): void {
     const b = this.batch!;
     const reader = this.reader;
     b.m = m;
     b.rows = rows;
     b.bits = this.bits;
     b.whole = rows === this.whereScratch.iota && m === reader.rowCount && this.keep === null && !isTail(reader.source!);
-    b.actorIds = ids;
-    b.times = times;
+    b.actorIds = reader.actorIds();
+    b.times = (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
     if (!this.sink!(b)) this.stopped = true;
   }
 
