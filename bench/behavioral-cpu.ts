@@ -21,9 +21,8 @@ import { parseArgs } from 'node:util';
 import { Store } from '../engine/index.js';
 import { createPlan, DEFAULT_LIMITS, runShardPartial, sampledShard, sampleShards, validateQuery } from '../engine/query/index.js';
 import type { ScanSource, ShardSnapshot } from '../engine/query/index.js';
-import { BlockCache, CachedSegment } from '../engine/query/pool/block-cache.js';
-import { setDerivedHost } from '../engine/query/block-derived.js';
-import { MEMO_RESERVE_DIVISOR } from '../engine/query/pool/worker-state.js';
+import { CachedSegment } from '../engine/query/pool/block-cache.js';
+import { workerBlockCache } from '../engine/query/pool/worker-state.js';
 import { SegmentReader } from '../engine/storage/segment-reader.js';
 import { BEHAVIORAL_SUITE } from './peers/behavioral-suite.js';
 
@@ -42,10 +41,7 @@ async function main(): Promise<void> {
   const store = await Store.open(values.store!, { table: { autoCompact: false } });
   const snapshot = store.get('events').snapshot();
   try {
-    // As a query worker's (worker-state.ts): a part of the budget kept for memos.
-    const cacheBytes = Number(values['cache-mb']) * 2 ** 20;
-    const cache = new BlockCache(cacheBytes, Math.floor(cacheBytes / MEMO_RESERVE_DIVISOR));
-    setDerivedHost(cache); // values derived from cached blocks are its memos, as in a worker
+    const cache = workerBlockCache(Number(values['cache-mb']) * 2 ** 20);
     let epoch = 0;
     const cached = (shard: ShardSnapshot): ShardSnapshot => ({
       ...shard,

@@ -6,10 +6,10 @@
  *
  * Where they are kept: a worker's block cache registers itself as the host (`setDerivedHost`),
  * and an array it handed out keeps its values as memos of the cached block: counted in the
- * cache's byte budget, kept only while there is room (free, or freed by narrowing blocks: never by
- * evicting one), dropped with the block. Uncounted,
- * they grew a query worker past its budget by up to 5 bytes a row (percentile bins beside 8-byte
- * values: a 1B-event p99 by path held ~4.5 GiB beyond two 3 GiB caches). Any other array (an
+ * cache's byte budget, kept only while there is room (free, or freed by narrowing blocks: never
+ * by evicting one), dropped with the block. Uncounted, they grew a query worker past its budget
+ * by up to 5 bytes a row (percentile bins beside 8-byte values: a 1B-event p99 by path held
+ * ~4.5 GiB beyond two 3 GiB caches). Any other array (an
  * in-memory tail's, a block decoded without a cache) keeps them in a WeakMap for its own
  * lifetime, as every array did before.
  *

@@ -157,7 +157,18 @@ interface OpenSegment {
 }
 
 /** A worker's block cache keeps 1/MEMO_RESERVE_DIVISOR of its budget for memos (BlockCache.memoReserveBytes). */
-export const MEMO_RESERVE_DIVISOR = 32;
+const MEMO_RESERVE_DIVISOR = 32;
+
+/**
+ * A query worker's block cache of `bytes`: part of the budget kept for memos, and installed as
+ * this thread's host of values derived from cached blocks' arrays, which then count in its
+ * budget (block-derived.ts). Also what bench/behavioral-cpu.ts runs shards through.
+ */
+export function workerBlockCache(bytes: number): BlockCache {
+  const cache = new BlockCache(bytes, Math.floor(bytes / MEMO_RESERVE_DIVISOR));
+  setDerivedHost(cache);
+  return cache;
+}
 
 export class WorkerState {
   readonly cache: BlockCache;
@@ -173,9 +184,7 @@ export class WorkerState {
   private droppedLater: { tailId: number; seq: number }[] = [];
 
   constructor(blockCacheBytes: number) {
-    this.cache = new BlockCache(blockCacheBytes, Math.floor(blockCacheBytes / MEMO_RESERVE_DIVISOR));
-    // Values derived from cached blocks' arrays count in the cache's budget (block-derived.ts).
-    setDerivedHost(this.cache);
+    this.cache = workerBlockCache(blockCacheBytes);
   }
 
   /**
