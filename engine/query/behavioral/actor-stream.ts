@@ -85,6 +85,11 @@ export interface RowBatch {
    * that row group: what an operator derives from them may be kept beside the block (session-runs.ts).
    */
   whole: boolean;
+  /**
+   * The bits of a row that starts a chain carry the chain's length − 1 from bit CHAIN_SHIFT on
+   * (annotateChains: rows of a streamed funnel, read in order); false: no bits above the filters'.
+   */
+  chains: boolean;
   /** out[j][i] = value id of extra column j at row rows[positions[i]], for i in [0, count); valid during the sink call only. */
   encode(positions: Int32Array, count: number, out: Int32Array[]): void;
   /** out[j][i] = value id of extra column j at row rows[i], for every i in [0, m) (operators that need most rows' values: paths). */
@@ -141,7 +146,7 @@ class StreamReader {
     this.reader = new RowGroupReader(shard);
     this.keep = shard.actorFilter?.keep ?? null;
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
-    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
+    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, chains: false, encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
 
   /** Gathers `sources` (in this order; the rest of the shard's sources count as skipped). */
@@ -238,7 +243,7 @@ class StreamReader {
     const e = this.entryRuns;
     if (e !== null) m = collapseEntryRuns(merge.rows, m, merge.masks, merge.actors, e.fromMs > -Infinity || e.toMs < Infinity ? merge.times : null, e.fromMs, e.toMs);
     const b = (this.mergedBatch ??= {
-      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks, whole: false,
+      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks, whole: false, chains: false,
       encode: (positions, n, out) => {
         const rows = this.mergedBatch!.rows;
         for (let j = 0; j < out.length; j++) for (let i = 0; i < n; i++) out[j][i] = merge.extras[j][rows[positions[i]]];
@@ -336,6 +341,7 @@ class StreamReader {
     b.rows = rows;
     b.bits = this.bits;
     b.whole = rows === this.whereScratch.iota && m === reader.rowCount && this.keep === null && !isTail(reader.source!);
+    b.chains = this.masker.chains;
     b.actorIds = reader.actorIds();
     b.times = (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
     if (!this.sink!(b)) this.stopped = true;

@@ -23,6 +23,7 @@ import type { FunnelGroups } from './funnel-groups.js';
 import type { GroupTable } from './group-table.js';
 import { PendingKeys } from './pending-keys.js';
 import type { FunnelPlan } from './plan.js';
+import { CHAIN_SHIFT } from './step-mask.js';
 
 /** Whether the plan is one FunnelStream evaluates (ordered, no exclusions). */
 export function canStreamFunnel(plan: FunnelPlan): boolean {
@@ -105,13 +106,14 @@ export class FunnelStream {
    * One batch through funnel.ts's runOrdered, on the actors' records in place. Long because
    * it is the hot loop: one pass, no calls but at entries, no allocation. A row matching only
    * step 1 (most rows of a typical funnel) takes the shortest path; others visit their steps
-   * from the highest down, so step k reads step k−1's state before this event.
+   * from the highest down, so step k reads step k−1's state before this event. A row that
+   * starts a chain (b.chains, annotateChains) takes the chain's next rows right after it.
    *
    * No per-actor time check: streamActorRows hands over an actor's rows in time order (sorted
    * segments in time order, tails it checked first, overlapping sources merged by time).
    */
   private add(b: RowBatch): boolean {
-    const { m: n, rows, actorIds, times, bits } = b;
+    const { m: n, rows, actorIds, times, bits, chains } = b;
     const { rec, R, C, steps, stepMask } = this;
     const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
@@ -120,11 +122,11 @@ export class FunnelStream {
     for (let j = 0; j < n; j++) {
       const r = rows[j];
       const a = actorIds[r];
-      const t = times[r];
+      let t = times[r];
       if (a >= A) return false; // an actor id beyond the snapshot's
       const base = a * R;
-      let m = bits[r] & stepMask;
-      if (m === 1) {
+      const raw = bits[r];
+      if (raw === 1) {
         // Step 1 only: a chain begins here, inside the entry range (times only grow, so it is the latest).
         if (t >= ef && t < et) {
           if (rec[base] === -Infinity) this.enter(a, t, j);
@@ -132,6 +134,7 @@ export class FunnelStream {
         }
         continue;
       }
+      let m = raw & stepMask;
       while (m !== 0) {
         const k = 32 - Math.clz32(m);
         m ^= 1 << (k - 1);
@@ -146,6 +149,20 @@ export class FunnelStream {
         const d = t - s; // Infinity when step k−1 has no chain
         if (d <= W) {
           if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s; // the last step's chain is not kept
+          const at = base + C + k - 2;
+          if (-d > rec[at]) rec[at] = -d;
+        }
+      }
+      // The row starts a chain (annotateChains): the next rows are the same actor's, one step
+      // each, the steps after this row's in turn — the loop above for each, without asking.
+      const c = chains ? raw >>> CHAIN_SHIFT : 0;
+      for (let q = 0, k = 32 - Math.clz32(raw & stepMask); q < c; q++) {
+        k++;
+        t = times[rows[++j]];
+        const s = rec[base + k - 2];
+        const d = t - s;
+        if (d <= W) {
+          if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s;
           const at = base + C + k - 2;
           if (-d > rec[at]) rec[at] = -d;
         }
