@@ -151,7 +151,7 @@ export class StepMasker {
     let k = keep === null ? pickFusedAll(table, codes, n, bits, picked) : pickFusedKept(table, codes, n, bits, picked, keep, r.actorIds());
     k = this.collapse(r, picked, k, bits);
     if (name !== null && n <= MEMO_MAX_ROWS) {
-      // Marking chains costs about what the funnel then saves on one run: only picks kept for the runs after this one are marked.
+      // Marking chains costs about what the funnel then saves on one run: only picks kept for later runs are marked.
       if (this.chains) annotateChains(picked, k, bits, r.actorIds());
       source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + n + 2 * k, () => packPick(bits, picked, k, n));
     }
@@ -274,34 +274,41 @@ function pickFusedKept(table: Uint32Array, codes: Uint32Array, n: number, bits: 
 export function collapseEntryRuns(rows: Uint32Array, m: number, bits: Uint32Array, ids: Uint32Array, times: Float64Array | null, fromMs: number, toMs: number): number {
   if (dropFlags.length < m) dropFlags = new Uint8Array(Math.max(m, 2 * dropFlags.length));
   const drop = dropFlags;
-  // Backward, stretch by stretch: `read` — a later row of the stretch reads the entry time before another sets it.
-  let read = true;
+  // Both passes without branches on the data (0/1 integers for the conditions): whether a row
+  // matches only the first step, or also the second, is what a processor mispredicts here.
+  // Backward, stretch by stretch: `read` — a later row of the stretch reads the entry time
+  // before another sets it (the stretch's last row: what follows may read).
+  let read = 1;
+  let next = -1;
   for (let j = m - 1; j >= 0; j--) {
     const r = rows[j];
-    if (j === m - 1 || ids[rows[j + 1]] !== ids[r]) read = true; // the stretch's last row: what follows may read
+    const a = ids[r];
     const b = bits[r];
-    const inside = times === null || (times[r] >= fromMs && times[r] < toMs);
-    drop[j] = 0;
-    if (b === 1) {
-      drop[j] = inside && read ? 0 : 1;
-      if (inside) read = false;
-    } else if ((b & 2) !== 0) {
-      read = true; // read before the row's own first step (FunnelStream.add visits steps from the highest down)
-    } else if ((b & 1) !== 0 && inside) {
-      read = false;
-    }
+    const inside = times === null ? 1 : Number(times[r] >= fromMs) & Number(times[r] < toMs);
+    read |= Number(a !== next);
+    // Equivalent to:
+    //   if (b === 1) { drop = !(inside && read); if (inside) read = false }
+    //   else if (b has the second step) read = true  (read before the row's own first step:
+    //     FunnelStream.add visits steps from the highest down)
+    //   else if (b has the first step && inside) read = false
+    drop[j] = Number(b === 1) & ((inside & read) ^ 1);
+    read = ((b >>> 1) & 1) | (read & ((b & 1 & inside) ^ 1));
+    next = a;
   }
   // Forward: keep each stretch's first in-range first-step row, and compact.
   let out = 0;
-  let entered = false;
+  let entered = 0;
+  let prev = -1;
   for (let j = 0; j < m; j++) {
     const r = rows[j];
-    if (j === 0 || ids[rows[j - 1]] !== ids[r]) entered = false;
-    if (!entered && (bits[r] & 1) !== 0 && (times === null || (times[r] >= fromMs && times[r] < toMs))) {
-      entered = true;
-      drop[j] = 0;
-    }
-    if (drop[j] === 0) rows[out++] = r;
+    const a = ids[r];
+    const inside = times === null ? 1 : Number(times[r] >= fromMs) & Number(times[r] < toMs);
+    entered &= Number(a === prev);
+    const entry = (entered ^ 1) & bits[r] & 1 & inside;
+    entered |= entry;
+    rows[out] = r;
+    out += (drop[j] ^ 1) | entry;
+    prev = a;
   }
   // A merged batch may be millions of rows: only a row group's worth of flags is kept.
   if (drop.length > 1 << 17) dropFlags = new Uint8Array(0);
@@ -316,21 +323,29 @@ export function collapseEntryRuns(rows: Uint32Array, m: number, bits: Uint32Arra
  * chain's rows in one go rather than deciding row by row what each one is, a decision the
  * processor mispredicts often. Each row's own step bits stay as they are; a chain is cut
  * after MAX_CHAIN rows. For bits below 2^CHAIN_SHIFT (at most CHAIN_SHIFT steps), none annotated yet.
- * The marking costs a cold run about what the funnel saves on one run (~8 ns a row: its own
- * mispredicted branches), so only picks kept as a memo are marked (pickFused): hot runs get the
- * chains for nothing.
+ * The marking (~4 ns a row) costs about what the funnel then saves on one run, so only picks
+ * kept as a memo are marked (pickFused): the runs that are served the memo get the chains for
+ * nothing.
  */
 export function annotateChains(rows: Uint32Array, m: number, bits: Uint32Array, ids: Uint32Array): void {
-  for (let j = 0; j < m; ) {
+  // One pass without branches on the data (0/1 integers for the conditions): each row either
+  // takes the current chain one step on, adding one to the length its first row keeps, or
+  // starts a chain of its own.
+  let prevActor = -1;
+  let prevBits = 0;
+  let at = 0; // the row's position in its chain
+  let first = 0;
+  for (let j = 0; j < m; j++) {
     const r = rows[j];
     const b = bits[r];
-    let len = 1;
-    if (b !== 0 && (b & (b - 1)) === 0) {
-      const a = ids[r];
-      while (len < MAX_CHAIN && j + len < m && bits[rows[j + len]] === b << len && ids[rows[j + len]] === a) len++;
-    }
-    if (len > 1) bits[r] = b | ((len - 1) << CHAIN_SHIFT);
-    j += len;
+    const a = ids[r];
+    // Same actor, the previous row one step only, this row the next step only, room left.
+    const on = Number(a === prevActor) & Number(b === prevBits << 1) & Number((prevBits & (prevBits - 1)) === 0) & Number(at < MAX_CHAIN - 1);
+    bits[first] += on << CHAIN_SHIFT;
+    first += (r - first) * (1 - on);
+    at = (at + 1) * on;
+    prevActor = a;
+    prevBits = b;
   }
 }
 
