@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { Store } from '../engine/index.js';
 import { createPlan, DEFAULT_LIMITS, runShardPartial, sampledShard, sampleShards, validateQuery } from '../engine/query/index.js';
 import type { ScanSource, ShardSnapshot } from '../engine/query/index.js';
-import { CachedSegment } from '../engine/query/pool/block-cache.js';
+import { CachedSegment } from '../engine/query/pool/cached-segment.js';
 import { workerBlockCache } from '../engine/query/pool/worker-state.js';
 import { SegmentReader } from '../engine/storage/segment-reader.js';
 import { BEHAVIORAL_SUITE } from './peers/behavioral-suite.js';

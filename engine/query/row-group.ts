@@ -44,6 +44,16 @@ export class RowGroupReader {
     return v;
   }
 
+  /**
+   * The times of rows[0 … k) (ascending), indexed by row; other rows' entries are unspecified
+   * (ScanSource.readTimesAt), or the whole time column where the source has no such read.
+   */
+  timesAt(rows: Uint32Array, k: number): Float64Array {
+    const src = this.source!;
+    if (src.readTimesAt === undefined || this.columns.has('$time')) return (this.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
+    return src.readTimesAt(this.group, rows, k);
+  }
+
   actorIds(): Uint32Array {
     if (this.actors === null) this.actors = this.source!.readActorIds(this.group);
     return this.actors;

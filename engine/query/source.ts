@@ -40,6 +40,12 @@ export interface ScanSource {
   /** Dense per-shard actor ids of one row group: sorted (then by time) in a segment, arrival order in the tail (read-only; valid as readColumn's vectors are). */
   readActorIds(rowGroup: number): Uint32Array;
   /**
+   * Optional, on sources behind a query worker's block cache: the times of rows[0 … k) of a row
+   * group (ascending), in an array indexed by row whose other entries are unspecified — a block
+   * held narrowed is widened at those rows only. Valid as readColumn's vectors are.
+   */
+  readTimesAt?(rowGroup: number, rows: Uint32Array, k: number): Float64Array;
+  /**
    * Optional, on sources behind a query worker's block cache (pool/block-cache.ts): what a scan
    * derived from the block of `column` in `rowGroup` and kept with `keepMemo` under `name` (the
    * rows a funnel's steps pick, say), while that block stays cached; else undefined. A memo

@@ -204,6 +204,27 @@ describe('funnel picks kept with cached blocks', () => {
     expect(cache.bytes).toBeLessThanOrEqual(cache.budgetBytes);
   });
 
+  it('answer what runQuery answers when the cache holds their blocks narrowed', async () => {
+    // Chains marked in the kept picks (annotateChains), and times widened at the picked rows only
+    // (CachedSegment.readTimesAt), in a cache too small to hold the funnels' blocks decoded.
+    const queries = [
+      { kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'search'], ['event', '=', 'cart']], window: '1d' },
+      { kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'search'], ['event', '=', 'cart'], ['event', '=', 'buy']], window: '2h', groupBy: ['country'] },
+      { kind: 'funnel', steps: [['event', '=', 'search'], ['event', '=', 'cart']], window: '1d', from: DAY0 + DAY / 2, to: DAY0 + 2 * DAY },
+      { kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'cart']], window: '1d', sample: 0.1 },
+    ].map((q) => ({ table: 't', ...q }));
+    const expected = await Promise.all(queries.map(async (q) => (await runQuery(snapshot, q)).rows));
+    const sizing = new BlockCache(2 ** 30);
+    for (let i = 0; i < queries.length; i++) runThroughCache(snapshot, queries[i], sizing, i + 1);
+    const cache = new BlockCache(Math.floor(sizing.bytes * 0.6));
+    let epoch = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < queries.length; i++) expect(runThroughCache(snapshot, queries[i], cache, ++epoch), `round ${round}: ${JSON.stringify(queries[i])}`).toEqual(expected[i]);
+    }
+    expect(cache.narrowed).toBeGreaterThan(0);
+    expect(cache.memoHits).toBeGreaterThan(0);
+  });
+
   it('never cost a query that alternates with another its cached blocks', () => {
     const funnel = { table: 't', kind: 'funnel', steps: [['event', '=', 'view'], ['event', '=', 'buy']], window: '1d' };
     const other = { table: 't', groupBy: ['country'], measures: ['count'] };

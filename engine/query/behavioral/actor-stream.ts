@@ -69,8 +69,8 @@ export { releaseActorRows } from './gathered.js';
 
 /**
  * Rows rows[0 … m) of one row group, handed to a streaming operator (see streamActorRows):
- * actorIds, times and bits are indexed by row (bits hold the filter bits of rows[0 … m) only;
- * other rows' entries are unspecified). The extra columns' value ids are encoded on
+ * actorIds, times and bits are indexed by row (bits hold the filter bits of rows[0 … m) only, and
+ * so do a streamed funnel's times; other rows' entries are unspecified). The extra columns' value ids are encoded on
  * request, for the few positions that need them (an entry event, a session's first event).
  */
 export interface RowBatch {
@@ -343,7 +343,8 @@ class StreamReader {
     b.whole = rows === this.whereScratch.iota && m === reader.rowCount && this.keep === null && !isTail(reader.source!);
     b.chains = this.masker.chains;
     b.actorIds = reader.actorIds();
-    b.times = (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
+    // A streamed funnel reads the picked rows' times only (FunnelStream.add; the merged path and other operators read all).
+    b.times = this.entryRuns !== null ? reader.timesAt(rows, m) : (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
     if (!this.sink!(b)) this.stopped = true;
   }
 

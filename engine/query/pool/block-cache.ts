@@ -33,11 +33,7 @@
  * cached vector itself, shared by every query in that worker: executors treat vectors as
  * read-only and do not keep them past their row group (the ScanSource contract).
  */
-import type { ColumnType, ColumnVector } from '../../types.js';
-import type { RowGroupInfo, ScanSource } from '../source.js';
-import type { DecodeTarget, SegmentReader } from '../../storage/segment-reader.js';
-import { threadBuffer } from '../row-group.js';
-import { compactBytes, expandColumn, expandIds, minNarrowBytes, narrowBlock, type CompactBlock } from './compact-block.js';
+import { compactBytes, minNarrowBytes, narrowBlock, type CompactBlock } from './compact-block.js';
 import type { DerivedHost } from '../block-derived.js';
 
 const MIB = 1024 * 1024;
@@ -346,103 +342,11 @@ export class BlockCache implements DerivedHost {
   }
 }
 
-/** The reader key of a block key (CachedSegment: the reader key, then \u0000 or \u0001). */
+/** The reader key of a block key (CachedSegment, cached-segment.ts: the reader key, then \u0000 or \u0001). */
 function readerOf(key: string): string {
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     if (c <= 1) return key.slice(0, i);
   }
   return key;
-}
-
-/** A segment reader seen through the worker's block cache; counts rows as row groups are first read. */
-export class CachedSegment implements ScanSource {
-  readonly id: string;
-  readonly rowCount: number;
-  readonly minTimeMs: number;
-  readonly maxTimeMs: number;
-  readonly rowGroups: readonly RowGroupInfo[];
-  readonly columns: ReadonlyMap<string, ColumnType>;
-  private readonly touched: Uint8Array;
-
-  constructor(
-    private readonly reader: SegmentReader,
-    /** Unique per opened reader. */
-    private readonly readerKey: string,
-    private readonly cache: BlockCache,
-    private readonly onRows: (rows: number) => void,
-    /** The query reading through this view (see BlockCache: later queries may evict its blocks). */
-    private readonly epoch: number,
-  ) {
-    this.id = reader.id;
-    this.rowCount = reader.rowCount;
-    this.minTimeMs = reader.minTimeMs;
-    this.maxTimeMs = reader.maxTimeMs;
-    this.rowGroups = reader.rowGroups;
-    this.columns = reader.columns;
-    this.touched = new Uint8Array(reader.rowGroups.length);
-  }
-
-  private touch(g: number): void {
-    if (this.touched[g] === 0) {
-      this.touched[g] = 1;
-      this.onRows(this.rowGroups[g].rowCount);
-    }
-  }
-
-  private columnKey(column: string, rowGroup: number): string {
-    return `${this.readerKey}\u0000${rowGroup}\u0000${column}`;
-  }
-
-  readColumn(column: string, rowGroup: number): ColumnVector | null {
-    this.touch(rowGroup);
-    const key = this.columnKey(column, rowGroup);
-    const cached = this.cache.get(key, this.epoch);
-    if (cached !== undefined) return this.handColumn(key, expandColumn(cached, `c:${column}`));
-    const stored = column === '$time' || this.columns.has(column);
-    // A block the cache will not take is decoded into this thread's buffer for the column.
-    if (!this.cache.mayAdmit(stored ? this.rowGroups[rowGroup].rowCount : 16, this.epoch)) return this.reader.readColumn(column, rowGroup, decodeTarget(`d:${column}`));
-    const v = this.reader.readColumn(column, rowGroup);
-    this.cache.set(key, { form: 'decoded', block: v }, this.epoch);
-    return this.cache.has(key) ? this.handColumn(key, v) : v;
-  }
-
-  /** `v`, its array noted as the cached block `key`'s (see BlockCache.hand). */
-  private handColumn(key: string, v: ColumnVector | null): ColumnVector | null {
-    if (v !== null) this.cache.hand(key, v.type === 'string' ? v.codes : v.values);
-    return v;
-  }
-
-  memo(column: string, rowGroup: number, name: string): unknown {
-    const value = this.cache.memo(this.columnKey(column, rowGroup), name, this.epoch);
-    if (value !== undefined) this.touch(rowGroup);
-    return value;
-  }
-
-  keepMemo(column: string, rowGroup: number, name: string, bytes: number, make: () => unknown): void {
-    this.cache.keepMemo(this.columnKey(column, rowGroup), name, bytes, make);
-  }
-
-  readActorIds(rowGroup: number): Uint32Array {
-    this.touch(rowGroup);
-    const key = `${this.readerKey}\u0001${rowGroup}`;
-    const cached = this.cache.get(key, this.epoch);
-    if (cached !== undefined) return this.cache.hand(key, expandIds(cached, 'a:'));
-    // A byte a row, though ids held as runs may take less: declining such a block only when less
-    // room than that is left spares allocating blocks that would mostly be declined anyway.
-    if (!this.cache.mayAdmit(this.rowGroups[rowGroup].rowCount, this.epoch)) return this.reader.readActorIds(rowGroup, decodeTarget('d:'));
-    const ids = this.reader.readActorIds(rowGroup);
-    this.cache.set(key, { form: 'decoded', block: ids }, this.epoch);
-    return this.cache.has(key) ? this.cache.hand(key, ids) : ids;
-  }
-}
-
-/**
- * Decoding into this thread's buffer `key` (grow-only, reused: see threadBuffer) through a new
- * view per block, so a vector is valid until the next block of its column is read, as a widened
- * one is (ScanSource.readColumn), and per-block values derived by array identity
- * (code-histograms.ts) never take one block for another.
- */
-function decodeTarget(key: string): DecodeTarget {
-  return (kind, n) => (kind === 'f64' ? new Float64Array(threadBuffer(key, 8 * n), 0, n) : kind === 'u32' ? new Uint32Array(threadBuffer(key, 4 * n), 0, n) : new Uint8Array(threadBuffer(key, n), 0, n));
 }

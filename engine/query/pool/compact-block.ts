@@ -252,6 +252,27 @@ function widenU32(base: number, o: Uint8Array | Uint16Array, out: Uint32Array): 
 }
 
 /** The decoded column of a cached block; a narrowed one widens into scratch `key` (valid until its next use). */
+/**
+ * The values of a narrowed float block (form 'floats', no nulls) at rows[0 … k) only, into `out`
+ * (indexed by row; its other entries are left as they are): for a scan that reads only those
+ * rows, such as a streamed funnel its picked ones, at about half the cost of widening them all.
+ */
+export function widenFloatsAt(ints: NarrowInts, rows: Uint32Array, k: number, out: Float64Array): void {
+  const o = ints.offsets;
+  if (o instanceof Uint8Array) f64At8(ints.base, o, rows, k, out);
+  else if (o instanceof Uint16Array) f64At16(ints.base, o, rows, k, out);
+  else f64At32(ints.base, o, rows, k, out);
+}
+function f64At8(base: number, o: Uint8Array, rows: Uint32Array, k: number, out: Float64Array): void {
+  for (let j = 0; j < k; j++) out[rows[j]] = base + o[rows[j]];
+}
+function f64At16(base: number, o: Uint16Array, rows: Uint32Array, k: number, out: Float64Array): void {
+  for (let j = 0; j < k; j++) out[rows[j]] = base + o[rows[j]];
+}
+function f64At32(base: number, o: Uint32Array, rows: Uint32Array, k: number, out: Float64Array): void {
+  for (let j = 0; j < k; j++) out[rows[j]] = base + o[rows[j]];
+}
+
 export function expandColumn(b: CompactBlock, key: string): ColumnVector | null {
   if (b.form === 'floats') {
     const n = b.ints.offsets.length;

@@ -14,7 +14,8 @@ import { Tail, type TailColumn } from '../../storage/tail.js';
 import { allocValues, growBytes, growValues, nextCapacity } from '../../storage/typed-column.js';
 import type { Scalar } from '../../types.js';
 import type { ActorFile, RowGroupInfo, ScanSource, ShardSnapshot } from '../source.js';
-import { BlockCache, CachedSegment } from './block-cache.js';
+import { BlockCache } from './block-cache.js';
+import { CachedSegment } from './cached-segment.js';
 import { setDerivedHost } from '../block-derived.js';
 import type { ShardTask, TailDelta } from './wire.js';
 
