@@ -32,6 +32,9 @@ class SessionGroups {
   private readonly indexer: BucketIndexer | null;
   /** Group ids of the sessions of one emitMany call. */
   private gids = new Int32Array(256);
+  /** With one key and no buckets, each table's group of a key value id, plus one (0: not seen yet; see groupIdsOfKey). */
+  private readonly mainOfKey = { ids: new Int32Array(0) };
+  private readonly seriesOfKey = { ids: new Int32Array(0) };
 
   constructor(plan: SessionsPlan, encoders: KeyEncoder[], actorBase: number) {
     const agg = plan.aggregate;
@@ -49,11 +52,14 @@ class SessionGroups {
   emitMany(s: ClosedSessions): void {
     if (this.gids.length < s.n) this.gids = new Int32Array(Math.max(s.n, 2 * this.gids.length));
     const gids = this.gids;
-    groupIds(this.main, s, this.indexer, gids);
+    const oneKey = s.keys.length === 1;
+    if (oneKey && this.indexer === null) groupIdsOfKey(this.main, s.keys[0], s.n, this.mainOfKey, gids);
+    else groupIds(this.main, s, this.indexer, gids);
     this.states.ensure(this.main.size);
     this.states.addMany(gids, s.actor, s.durationMs, s.events, s.n);
     if (this.series !== null) {
-      groupIds(this.series, s, null, gids);
+      if (oneKey) groupIdsOfKey(this.series, s.keys[0], s.n, this.seriesOfKey, gids);
+      else groupIds(this.series, s, null, gids);
       this.seriesStates!.ensure(this.series.size);
       this.seriesStates!.addMany(gids, s.actor, s.durationMs, s.events, s.n);
     }
@@ -73,6 +79,31 @@ function groupIds(table: GroupTable, s: ClosedSessions, indexer: BucketIndexer |
     if (indexer !== null) tuple[0] = indexer.indexOf(s.firstMs[i]);
     for (let x = 0; x < width; x++) tuple[offset + x] = s.keys[x][i];
     out[i] = table.lookup();
+  }
+}
+
+/**
+ * groupIds for a table of one key (no bucket): a key value id's group is looked up in the table
+ * once and then read from `memo` (ids[key] = group + 1), instead of hashing each session's
+ * tuple — the key ids are small and dense (group-keys.ts), and a shard closes millions of sessions.
+ * Groups are still made in the order their keys first appear, as groupIds makes them.
+ */
+function groupIdsOfKey(table: GroupTable, keys: Int32Array, n: number, memo: { ids: Int32Array }, out: Int32Array): void {
+  let ids = memo.ids;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    if (k >= ids.length) {
+      const grown = new Int32Array(Math.max(k + 1, 2 * ids.length, 64));
+      grown.set(ids);
+      memo.ids = ids = grown;
+    }
+    let g = ids[k] - 1;
+    if (g < 0) {
+      table.tuple[0] = k;
+      g = table.lookup();
+      ids[k] = g + 1;
+    }
+    out[i] = g;
   }
 }
 
