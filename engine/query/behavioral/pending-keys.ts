@@ -29,14 +29,24 @@ export class PendingKeys {
 
   /** Notes actor a's event at batch position j; returns its index. */
   note(a: number, j: number): number {
+    return this.noteIf(a, j, 1);
+  }
+
+  /**
+   * Notes actor a's event at batch position j when `yes` is 1, not when it is 0 (for loops that
+   * avoid branching on it); returns the index it has or would have had.
+   */
+  noteIf(a: number, j: number, yes: number): number {
     if (this.count === this.actor.length) {
       this.actor = grow(this.actor);
       this.at = grow(this.at);
       this.encoded = this.encoded.map(grow);
     }
-    this.actor[this.count] = a;
-    this.at[this.count] = j;
-    return this.count++;
+    const i = this.count;
+    this.actor[i] = a;
+    this.at[i] = j;
+    this.count = i + yes;
+    return i;
   }
 
   /** Encodes the noted events of batch b (call before the sink returns). */

@@ -50,13 +50,19 @@ export class ClosedSessions {
   }
 
   push(a: number, firstMs: number, durationMs: number, events: number, ref: number): void {
+    this.pushIf(a, firstMs, durationMs, events, ref, 1);
+  }
+
+  /** Adds the session when `yes` is 1, not when it is 0 (for loops that avoid branching on it). */
+  pushIf(a: number, firstMs: number, durationMs: number, events: number, ref: number, yes: number): void {
     if (this.n === this.actor.length) this.grow();
-    const i = this.n++;
+    const i = this.n;
     this.actor[i] = a;
     this.firstMs[i] = firstMs;
     this.durationMs[i] = durationMs;
     this.events[i] = events;
     this.ref[i] = ref;
+    this.n = i + yes;
   }
 
   private grow(): void {
@@ -95,6 +101,8 @@ export class SessionsStream {
   private readonly pendingOf: Int32Array;
   /** Sessions closed in this batch, emitted at its end. */
   private readonly closed: ClosedSessions;
+  /** addRuns's two-way choice between floats (a select without a branch). */
+  private readonly pick = new Float64Array(2);
   readonly sink = (b: RowBatch): boolean => {
     if (!this.add(b)) return false;
     // Outside `add`, as in funnel-stream.ts: code after a loop compiled on stack has no type feedback.
@@ -184,41 +192,44 @@ export class SessionsStream {
   private addRuns(b: RowBatch, runs: SessionRuns): boolean {
     const { m: n, actorIds, times } = b;
     const { starts, count: runCount } = runs;
-    const { firstT, lastT, count, pendingOf } = this;
+    const { firstT, lastT, count, pendingOf, closed, pending, pick } = this;
     const keyed = this.keys.length > 0;
     const gap = this.gapMs;
     const maxDur = this.maxDurationMs;
     const A = this.actorCount;
-    let cur = -1;
-    let first = 0;
-    let prev = -Infinity;
-    let c = 0;
+    if (runCount === 0) return true;
+    let cur = actorIds[starts[0]];
+    if (cur >= A) return false;
+    let first = firstT[cur];
+    let prev = lastT[cur];
+    let c = count[cur];
+    // Whether a run starts another actor, and whether it ends the open session, follow no
+    // pattern a processor learns: both are 0/1 integers here, not branches (Number(…)).
     for (let i = 0; i < runCount; i++) {
       const j0 = starts[i];
       const j1 = i + 1 < runCount ? starts[i + 1] : n;
       const a = actorIds[j0];
       const t0 = times[j0];
-      if (a !== cur) {
-        if (cur >= 0) {
-          firstT[cur] = first;
-          lastT[cur] = prev;
-          count[cur] = c;
-        }
-        if (a >= A) return false; // an actor id beyond the snapshot's
-        cur = a;
-        first = firstT[a];
-        prev = lastT[a];
-        c = count[a];
-      }
+      if (a >= A) return false; // an actor id beyond the snapshot's
+      // The open session of the run's actor, saved and loaded whether or not the actor changed.
+      firstT[cur] = first;
+      lastT[cur] = prev;
+      count[cur] = c;
+      first = firstT[a];
+      prev = lastT[a];
+      c = count[a];
+      cur = a;
       if (t0 < prev) return false; // out of time order (a source not sorted by actor and time)
-      if (c > 0 && (t0 - prev > gap || t0 - first > maxDur)) {
-        this.closed.push(a, first, prev - first, c, keyed ? pendingOf[a] : -1);
-        c = 0;
-      }
-      if (c === 0) {
-        first = t0;
-        if (keyed) pendingOf[a] = this.pending.note(a, j0);
-      }
+      // The open session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
+      const ends = Number(c > 0) & (Number(t0 - prev > gap) | Number(t0 - first > maxDur));
+      closed.pushIf(a, first, prev - first, c, keyed ? pendingOf[a] : -1, ends);
+      c *= 1 - ends;
+      // A session starts at the run's first row: first = starting ? t0 : first.
+      const starting = Number(c === 0);
+      pick[0] = first;
+      pick[1] = t0;
+      first = pick[starting];
+      if (keyed) pendingOf[a] += (pending.noteIf(a, j0, starting) - pendingOf[a]) * starting;
       const tl = times[j1 - 1];
       if (tl - first <= maxDur) {
         c += j1 - j0;
@@ -230,22 +241,21 @@ export class SessionsStream {
       for (let j = j0 + 1; j < j1; j++) {
         const t = times[j];
         if (t - first > maxDur) {
-          this.closed.push(a, first, prev - first, c, keyed ? pendingOf[a] : -1);
+          closed.push(a, first, prev - first, c, keyed ? pendingOf[a] : -1);
           c = 0;
           first = t;
-          if (keyed) pendingOf[a] = this.pending.note(a, j);
+          if (keyed) pendingOf[a] = pending.note(a, j);
         }
         c++;
         prev = t;
       }
     }
-    if (cur >= 0) {
-      firstT[cur] = first;
-      lastT[cur] = prev;
-      count[cur] = c;
-    }
+    firstT[cur] = first;
+    lastT[cur] = prev;
+    count[cur] = c;
     return true;
   }
+
 
   /** End of a batch: encodes the new sessions' keys, emits the closed sessions, keeps the keys of the sessions still open. */
   private release(b: RowBatch): void {
