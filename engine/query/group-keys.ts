@@ -26,6 +26,32 @@ export interface KeyEncoder {
   /** The value behind a value id. */
   value(id: number): Value;
   bytes(): number;
+  /**
+   * Optional: the row group's column as codes with their value ids by code (−1: no id yet, see
+   * `idOfCode`), when every row holds a value; else null. For operators that want a few rows'
+   * ids at once, as they walk (a session's first event), instead of noting rows and encoding later.
+   */
+  codeIds?(r: RowGroupReader): CodeIds | null;
+}
+
+/** A row group's key column as dictionary codes, and the value id of each code so far (see KeyEncoder.codeIds). */
+export interface CodeIds {
+  codes: Uint32Array;
+  /** ids[code]: the code's value id, or −1 until `idOfCode` gives it one. */
+  ids: Int32Array;
+  /** The value id of `code` (of a row holding a value), recorded in `ids`. */
+  idOfCode(code: number): number;
+}
+
+/** Each encoder's KeyEncoder.codeIds of the row group, or null when one of them has none. */
+export function codeIdsOf(encoders: readonly KeyEncoder[], r: RowGroupReader): CodeIds[] | null {
+  const out: CodeIds[] = [];
+  for (const e of encoders) {
+    const c = e.codeIds?.(r) ?? null;
+    if (c === null) return null;
+    out.push(c);
+  }
+  return out;
 }
 
 /** Dense value ids: a value gets the next id the first time it is seen. */
@@ -114,11 +140,24 @@ export class StringKey implements KeyEncoder {
     return this.d.values.length;
   }
 
+  codeIds(r: RowGroupReader): CodeIds | null {
+    const vec = r.column(this.ref);
+    if (vec === null || vec.type !== 'string' || vec.validity !== null) return null;
+    const dict = vec.dict;
+    const ids = this.mapOf(dict);
+    return { codes: vec.codes, ids, idOfCode: (c) => (ids[c] = this.d.idOf(dict[c], dict[c])) };
+  }
+
+  private mapOf(dict: readonly string[]): Int32Array {
+    let map = this.codeMaps.get(dict);
+    if (map === undefined) this.codeMaps.set(dict, (map = new Int32Array(dict.length).fill(-1)));
+    return map;
+  }
+
   encode(r: RowGroupReader, rows: Uint32Array, n: number, out: Int32Array): void {
     const vec = r.column(this.ref);
     if (vec === null || vec.type !== 'string') return void out.fill(this.d.idOfNull(), 0, n);
-    let map = this.codeMaps.get(vec.dict);
-    if (map === undefined) this.codeMaps.set(vec.dict, (map = new Int32Array(vec.dict.length).fill(-1)));
+    const map = this.mapOf(vec.dict);
     const codes = vec.codes;
     const validity = vec.validity;
     // out[i] = id of dict[codes[rows[i]]]; a code's id is looked up once per dictionary

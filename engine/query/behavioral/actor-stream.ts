@@ -36,7 +36,7 @@ import { ShoalError } from '../../errors.js';
 import type { ColumnVector } from '../../types.js';
 import { FilterEvaluator } from '../filter-eval.js';
 import { ALL, NONE } from '../filter-zone.js';
-import { keyEncoder, type KeyEncoder } from '../group-keys.js';
+import { codeIdsOf, keyEncoder, type CodeIds, type KeyEncoder } from '../group-keys.js';
 import type { ScanStats } from '../partial.js';
 import { RowGroupReader, Scratch } from '../row-group.js';
 import { pickKept } from '../sample.js';
@@ -90,6 +90,11 @@ export interface RowBatch {
    * (annotateChains: rows of a streamed funnel, read in order); false: no bits above the filters'.
    */
   chains: boolean;
+  /**
+   * The extra columns of this row group as codes and value ids by code (KeyEncoder.codeIds), one
+   * per extra column, when each has them; else null. Valid during the sink call only.
+   */
+  codeIds(): CodeIds[] | null;
   /** out[j][i] = value id of extra column j at row rows[positions[i]], for i in [0, count); valid during the sink call only. */
   encode(positions: Int32Array, count: number, out: Int32Array[]): void;
   /** out[j][i] = value id of extra column j at row rows[i], for every i in [0, m) (operators that need most rows' values: paths). */
@@ -146,7 +151,7 @@ class StreamReader {
     this.reader = new RowGroupReader(shard);
     this.keep = shard.actorFilter?.keep ?? null;
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
-    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, chains: false, encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
+    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, chains: false, codeIds: () => codeIdsOf(this.encoders, this.reader), encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
 
   /** Gathers `sources` (in this order; the rest of the shard's sources count as skipped). */
@@ -243,7 +248,7 @@ class StreamReader {
     const e = this.entryRuns;
     if (e !== null) m = collapseEntryRuns(merge.rows, m, merge.masks, merge.actors, e.fromMs > -Infinity || e.toMs < Infinity ? merge.times : null, e.fromMs, e.toMs);
     const b = (this.mergedBatch ??= {
-      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks, whole: false, chains: false,
+      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks, whole: false, chains: false, codeIds: () => null,
       encode: (positions, n, out) => {
         const rows = this.mergedBatch!.rows;
         for (let j = 0; j < out.length; j++) for (let i = 0; i < n; i++) out[j][i] = merge.extras[j][rows[positions[i]]];

@@ -15,6 +15,7 @@
  */
 import type { MeasureNode } from '../plan.js';
 import type { RowBatch } from './actor-stream.js';
+import type { CodeIds } from '../group-keys.js';
 import { PendingKeys } from './pending-keys.js';
 import { sessionRunsOf, type SessionRuns } from './session-runs.js';
 
@@ -103,6 +104,11 @@ export class SessionsStream {
   private readonly closed: ClosedSessions;
   /** addRuns's two-way choice between floats (a select without a branch). */
   private readonly pick = new Float64Array(2);
+  /**
+   * The current batch's extra columns as codes with value ids (RowBatch.codeIds), when addRuns
+   * reads each session's keys as it starts instead of noting its first event (null: noted).
+   */
+  private direct: CodeIds[] | null = null;
   readonly sink = (b: RowBatch): boolean => {
     if (!this.add(b)) return false;
     // Outside `add`, as in funnel-stream.ts: code after a loop compiled on stack has no type feedback.
@@ -122,9 +128,14 @@ export class SessionsStream {
 
   /** One batch: run by run when the row group's session runs are at hand (session-runs.ts), else row by row. */
   private add(b: RowBatch): boolean {
+    this.direct = null;
     if (b.whole) {
       const runs = sessionRunsOf(b.actorIds, b.times, b.m, this.gapMs);
-      if (runs !== null) return this.addRuns(b, runs);
+      if (runs !== null) {
+        // Keys read as sessions start, when the extra columns are codes without nulls; else noted and encoded at the end.
+        if (this.keys.length > 0) this.direct = b.codeIds();
+        return this.addRuns(b, runs);
+      }
     }
     return this.addRows(b);
   }
@@ -192,7 +203,7 @@ export class SessionsStream {
   private addRuns(b: RowBatch, runs: SessionRuns): boolean {
     const { m: n, actorIds, times } = b;
     const { starts, count: runCount } = runs;
-    const { firstT, lastT, count, pendingOf, closed, pending, pick } = this;
+    const { firstT, lastT, count, pendingOf, closed, pending, pick, direct } = this;
     const keyed = this.keys.length > 0;
     const gap = this.gapMs;
     const maxDur = this.maxDurationMs;
@@ -222,14 +233,16 @@ export class SessionsStream {
       if (t0 < prev) return false; // out of time order (a source not sorted by actor and time)
       // The open session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
       const ends = Number(c > 0) & (Number(t0 - prev > gap) | Number(t0 - first > maxDur));
-      closed.pushIf(a, first, prev - first, c, keyed ? pendingOf[a] : -1, ends);
+      if (direct !== null) this.closeDirect(a, first, prev - first, c, ends);
+      else closed.pushIf(a, first, prev - first, c, keyed ? pendingOf[a] : -1, ends);
       c *= 1 - ends;
       // A session starts at the run's first row: first = starting ? t0 : first.
       const starting = Number(c === 0);
       pick[0] = first;
       pick[1] = t0;
       first = pick[starting];
-      if (keyed) pendingOf[a] += (pending.noteIf(a, j0, starting) - pendingOf[a]) * starting;
+      if (direct !== null) this.startDirect(a, j0, starting);
+      else if (keyed) pendingOf[a] += (pending.noteIf(a, j0, starting) - pendingOf[a]) * starting;
       const tl = times[j1 - 1];
       if (tl - first <= maxDur) {
         c += j1 - j0;
@@ -241,10 +254,12 @@ export class SessionsStream {
       for (let j = j0 + 1; j < j1; j++) {
         const t = times[j];
         if (t - first > maxDur) {
-          closed.push(a, first, prev - first, c, keyed ? pendingOf[a] : -1);
+          if (direct !== null) this.closeDirect(a, first, prev - first, c, 1);
+          else closed.push(a, first, prev - first, c, keyed ? pendingOf[a] : -1);
           c = 0;
           first = t;
-          if (keyed) pendingOf[a] = pending.note(a, j);
+          if (direct !== null) this.startDirect(a, j, 1);
+          else if (keyed) pendingOf[a] = pending.note(a, j);
         }
         c++;
         prev = t;
@@ -257,10 +272,36 @@ export class SessionsStream {
   }
 
 
+  /**
+   * With direct keys: adds actor a's open session to the closed ones, with its keys (its actor's
+   * open-session keys), when `yes` is 1 (ClosedSessions.pushIf).
+   */
+  private closeDirect(a: number, firstMs: number, durationMs: number, events: number, yes: number): void {
+    const closed = this.closed;
+    const i = closed.n;
+    closed.pushIf(a, firstMs, durationMs, events, -1, yes);
+    for (let x = 0; x < this.keys.length; x++) closed.keys[x][i] = this.keys[x][a];
+  }
+
+  /** With direct keys: when `yes` is 1, actor a's open session starts at batch row j, and takes that row's keys. */
+  private startDirect(a: number, j: number, yes: number): void {
+    const direct = this.direct!;
+    for (let x = 0; x < direct.length; x++) {
+      const { codes, ids } = direct[x];
+      const code = codes[j];
+      let id = ids[code];
+      // A value gets its id when a session first starts at it (as encoding the noted first events does).
+      if (id < 0 && yes === 1) id = direct[x].idOfCode(code);
+      const open = this.keys[x];
+      open[a] += (id - open[a]) * yes;
+    }
+  }
+
   /** End of a batch: encodes the new sessions' keys, emits the closed sessions, keeps the keys of the sessions still open. */
   private release(b: RowBatch): void {
     const p = this.pending;
-    if (this.keys.length > 0) {
+    // Direct keys (addRuns): the closed sessions have theirs, the open ones their actors'.
+    if (this.keys.length > 0 && this.direct === null) {
       p.encode(b);
       this.fillKeys(p.encoded);
       for (let i = 0; i < p.count; i++) this.pendingOf[p.actor[i]] = -1;
