@@ -271,7 +271,6 @@ export class SessionsStream {
     return true;
   }
 
-
   /**
    * With direct keys: adds actor a's open session to the closed ones, with its keys (its actor's
    * open-session keys), when `yes` is 1 (ClosedSessions.pushIf).
