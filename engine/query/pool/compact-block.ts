@@ -251,7 +251,6 @@ function widenU32(base: number, o: Uint8Array | Uint16Array, out: Uint32Array): 
   else u32From16(base, o, out);
 }
 
-/** The decoded column of a cached block; a narrowed one widens into scratch `key` (valid until its next use). */
 /**
  * The values of a narrowed float block (form 'floats', no nulls) at rows[0 … k) only, into `out`
  * (indexed by row; its other entries are left as they are): for a scan that reads only those
@@ -273,6 +272,7 @@ function f64At32(base: number, o: Uint32Array, rows: Uint32Array, k: number, out
   for (let j = 0; j < k; j++) out[rows[j]] = base + o[rows[j]];
 }
 
+/** The decoded column of a cached block; a narrowed one widens into scratch `key` (valid until its next use). */
 export function expandColumn(b: CompactBlock, key: string): ColumnVector | null {
   if (b.form === 'floats') {
     const n = b.ints.offsets.length;
