@@ -10,7 +10,7 @@ import type { RowGroupInfo, ScanSource } from '../source.js';
 import type { DecodeTarget, SegmentReader } from '../../storage/segment-reader.js';
 import { threadBuffer } from '../row-group.js';
 import type { BlockCache } from './block-cache.js';
-import { expandColumn, expandIds, widenFloatsAt, type CompactBlock } from './compact-block.js';
+import { expandColumn, expandFloatsAt, expandIds, type CompactBlock } from './compact-block.js';
 
 /** A segment reader seen through the worker's block cache; counts rows as row groups are first read. */
 export class CachedSegment implements ScanSource {
@@ -58,20 +58,16 @@ export class CachedSegment implements ScanSource {
   }
 
   /**
-   * ScanSource.readTimesAt: a time block held narrowed is widened at the rows asked for only,
-   * into this thread's buffer `p:$time` (not handed out as the block's array: values derived
-   * from it would see the other rows' stale entries); otherwise as readColumn.
+   * ScanSource.readTimesAt: a time block held narrowed is widened at the rows asked for only
+   * (expandFloatsAt; not handed out as the block's array: values derived from it would see the
+   * other rows' stale entries); otherwise as readColumn.
    */
   readTimesAt(rowGroup: number, rows: Uint32Array, k: number): Float64Array {
     this.touch(rowGroup);
     const key = this.columnKey('$time', rowGroup);
     const cached = this.cache.get(key, this.epoch);
-    if (cached !== undefined && cached.form === 'floats' && cached.validity === null) {
-      const n = cached.ints.offsets.length;
-      const out = new Float64Array(threadBuffer('p:$time', 8 * n), 0, n);
-      widenFloatsAt(cached.ints, rows, k, out);
-      return out;
-    }
+    const picked = cached === undefined ? null : expandFloatsAt(cached, rows, k, 'p:$time');
+    if (picked !== null) return picked;
     return (this.readFrom(key, '$time', rowGroup, cached) as Extract<ColumnVector, { type: 'time' }>).values;
   }
 

@@ -252,11 +252,20 @@ function widenU32(base: number, o: Uint8Array | Uint16Array, out: Uint32Array): 
 }
 
 /**
- * The values of a narrowed float block (form 'floats', no nulls) at rows[0 … k) only, into `out`
- * (indexed by row; its other entries are left as they are): for a scan that reads only those
- * rows, such as a streamed funnel its picked ones, at about half the cost of widening them all.
+ * The values of a narrowed float block (form 'floats', no nulls) at rows[0 … k) only, widened
+ * into scratch `key` (indexed by row; its other entries are unspecified; valid until its next
+ * use): for a scan that reads only those rows, such as a streamed funnel its picked ones, at
+ * about half the cost of widening them all. Null for a block of another form (use expandColumn).
  */
-export function widenFloatsAt(ints: NarrowInts, rows: Uint32Array, k: number, out: Float64Array): void {
+export function expandFloatsAt(b: CompactBlock, rows: Uint32Array, k: number, key: string): Float64Array | null {
+  if (b.form !== 'floats' || b.validity !== null) return null;
+  const n = b.ints.offsets.length;
+  const out = new Float64Array(bufferFor(key, 8 * n), 0, n);
+  widenFloatsAt(b.ints, rows, k, out);
+  return out;
+}
+
+function widenFloatsAt(ints: NarrowInts, rows: Uint32Array, k: number, out: Float64Array): void {
   const o = ints.offsets;
   if (o instanceof Uint8Array) f64At8(ints.base, o, rows, k, out);
   else if (o instanceof Uint16Array) f64At16(ints.base, o, rows, k, out);
