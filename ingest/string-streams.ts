@@ -12,7 +12,7 @@
  * `strings[sent..]`; `takeAdded` hands them over in order. A dictionary is started over
  * (`begin`, at a batch's start, never inside one) past `maxEntries` strings, which bounds its
  * memory on both sides; a started-over dictionary gets a new `strings` array, so batches made
- * earlier keep theirs.
+ * earlier keep theirs, and keeps its byte table, emptied.
  *
  * Threading: one DictStreams per parse thread; not thread-safe, not re-entrant.
  */
@@ -66,8 +66,10 @@ export class StringStream {
     this.index = null;
     this.sent = 0;
     this.resetPending = true;
-    this.slots = new Int32Array(SLOT * 64);
-    this.slotBytes = new Uint8Array(this.slots.buffer);
+    // The table keeps its size: it grows back to it within a few batches anyway, and fresh
+    // memory for the growth costs a page fault per 4 KiB (its first read maps the zero page,
+    // whose replacement on the first write flushes every thread's TLB).
+    this.slots.fill(0);
     this.used = 0;
     this.arenaLen = 0;
   }
