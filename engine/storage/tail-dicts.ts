@@ -17,15 +17,17 @@
  * out, keeps its string for the generation's lifetime; a new generation (after a flush froze the
  * tails) starts new dictionaries, which bounds their memory by the tails'.
  */
+import { hashString, StringIndex } from './string-index.js';
 
 /** One column's dictionary in one generation. */
 export interface TailDict {
   /** Strings by code; append-only. */
   readonly values: string[];
-  readonly index: Map<string, number>;
+  /** Codes of `values` by string (a typed index, not a Map: see string-index.ts). */
+  readonly index: StringIndex;
 }
 
-/** Heap bytes a dictionary entry costs besides its characters (array slot, map entry, header). */
+/** Heap bytes a dictionary entry costs besides its characters (array slot, index slots, header), rounded up. */
 const ENTRY_OVERHEAD_BYTES = 64;
 
 interface Remap {
@@ -44,17 +46,18 @@ export class TailDicts {
   /** The dictionary of `column`, created empty on first use. */
   get(column: string): TailDict {
     let d = this.byColumn.get(column);
-    if (d === undefined) this.byColumn.set(column, (d = { values: [], index: new Map() }));
+    if (d === undefined) this.byColumn.set(column, (d = { values: [], index: new StringIndex() }));
     return d;
   }
 
   /** The code of `s` in `dict`, adding it when new. */
   codeOf(dict: TailDict, s: string): number {
-    let code = dict.index.get(s);
-    if (code === undefined) {
+    const hash = hashString(s);
+    let code = dict.index.find(dict.values, s, hash);
+    if (code < 0) {
       code = dict.values.length;
       dict.values.push(s);
-      dict.index.set(s, code);
+      dict.index.add(hash, code);
       this.sizeBytes += 2 * s.length + ENTRY_OVERHEAD_BYTES;
     }
     return code;

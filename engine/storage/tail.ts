@@ -20,6 +20,7 @@
  * when the tail grew are left to the garbage collector: a snapshot taken before may still view them.
  */
 import type { ColumnType } from '../types.js';
+import type { StringIndex } from './string-index.js';
 import { TailDicts } from './tail-dicts.js';
 import type { ShardPart } from './wal-record.js';
 import {
@@ -41,7 +42,7 @@ export interface TailColumn {
   validity: Uint8Array;
   nullCount: number;
   dict?: string[];
-  index?: Map<string, number>;
+  index?: StringIndex;
 }
 
 /** A fixed-size view of the tail's rows, for flushing and for scans. */
