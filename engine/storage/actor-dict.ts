@@ -21,6 +21,7 @@ import { Packr } from 'msgpackr';
 import { existsSync } from 'node:fs';
 import { CorruptDataError } from '../errors.js';
 import { actorKey, hashKey } from './hash.js';
+import { CodeSlots, slotOf } from './string-index.js';
 import { frameRecord, readWal, WalWriter, WAL_HEADER_BYTES } from './wal.js';
 
 const packr = new Packr({ useRecords: false });
@@ -184,19 +185,10 @@ function fromStored(v: ActorValue | Uint8Array, path: string): ActorValue {
   throw new CorruptDataError(path, 'undecodable actor record');
 }
 
-/** Open addressing over ids: 2 ints a slot, the key's hash and id + 1 (0: empty); load ≤ 1/2. */
-class ActorIndex {
-  private slots: Int32Array;
-  private used = 0;
-
-  private constructor(capacity: number) {
-    this.slots = new Int32Array(2 * capacity);
-  }
-
+/** Actor ids by `hashKey` of their key (string-index.ts's slots, with the actors' equality). */
+class ActorIndex extends CodeSlots {
   static of(values: readonly ActorValue[]): ActorIndex {
-    let capacity = 1024;
-    while (capacity < 2 * values.length) capacity *= 2;
-    const index = new ActorIndex(capacity);
+    const index = new ActorIndex(Math.max(512, values.length));
     for (let id = 0; id < values.length; id++) index.add(hashKey(actorKey(values[id])), id);
     return index;
   }
@@ -205,7 +197,7 @@ class ActorIndex {
   find(values: readonly ActorValue[], value: ActorValue, key: string, hash: number): number {
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
-    for (let i = mix(hash) & mask; ; i = (i + 1) & mask) {
+    for (let i = slotOf(hash) & mask; ; i = (i + 1) & mask) {
       const id1 = slots[2 * i + 1];
       if (id1 === 0) return -1;
       if (slots[2 * i] !== (hash | 0)) continue;
@@ -215,31 +207,4 @@ class ActorIndex {
       if (v === value || actorKey(v) === key) return id1 - 1;
     }
   }
-
-  add(hash: number, id: number): void {
-    if (2 * (this.used + 1) > this.slots.length >> 1) this.grow();
-    this.put(this.slots, hash, id);
-    this.used++;
-  }
-
-  private put(slots: Int32Array, hash: number, id: number): void {
-    const mask = (slots.length >> 1) - 1;
-    let i = mix(hash) & mask;
-    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
-    slots[2 * i] = hash;
-    slots[2 * i + 1] = id + 1;
-  }
-
-  private grow(): void {
-    const old = this.slots;
-    const slots = new Int32Array(2 * old.length);
-    for (let s = 0; s < old.length; s += 2) if (old[s + 1] !== 0) this.put(slots, old[s], old[s + 1] - 1);
-    this.slots = slots;
-  }
-}
-
-/** Spreads FNV's low bits, which the shard choice (hash % shards) already made alike within a shard. */
-function mix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
-  return h ^ (h >>> 16);
 }

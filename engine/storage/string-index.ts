@@ -1,42 +1,35 @@
 /**
- * The codes of the strings in an array (`values[code]`), found by hash: open addressing over an
- * Int32Array, 2 ints a slot (the string's hash, and code + 1; 0: empty), load at most 1/2.
+ * Hash indexes of codes into an array of values, for dictionaries that grow to millions of
+ * entries on the main thread: open addressing over an Int32Array, 2 ints a slot (the value's
+ * hash, and code + 1; 0: empty), load at most 1/2. `CodeSlots` holds the slots; each index
+ * finds with its own equality (`StringIndex` here, the actor dictionary's in actor-dict.ts).
  *
- * Why not a Map from string to code: a generation's dictionaries hold every distinct value of
- * high-cardinality columns (millions of session ids under bulk ingest), and the main thread's
+ * Why not a Map from value to code: a generation's string dictionaries hold every distinct value
+ * of high-cardinality columns (millions of session ids under bulk ingest), and the main thread's
  * full garbage collections walk whatever they hold. A Map adds a heap object with three slots
  * an entry to every one of them (a full collection of 2M strings with a Map took 121–137 ms,
- * without one 96 ms); the typed slots here are not walked.
+ * without one 96 ms); typed slots are not walked.
  *
  * Threading: owned by one thread; not thread-safe.
  */
-export class StringIndex {
-  private slots: Int32Array;
+export class CodeSlots {
+  /** 2 ints a slot: hash, code + 1 (0: empty). */
+  protected slots: Int32Array;
   private used = 0;
 
-  constructor(capacity = 64) {
+  /** Room for `capacity` codes before the first growth. */
+  constructor(capacity = 32) {
     let slots = 64;
     while (slots < 2 * capacity) slots *= 2;
     this.slots = new Int32Array(2 * slots);
   }
 
-  /** Strings indexed. */
+  /** Codes indexed. */
   get size(): number {
     return this.used;
   }
 
-  /** The code of `s` (whose `hashString` is `hash`) among `values`, or -1 when it is not indexed. */
-  find(values: readonly string[], s: string, hash: number): number {
-    const slots = this.slots;
-    const mask = (slots.length >> 1) - 1;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const code1 = slots[2 * i + 1];
-      if (code1 === 0) return -1;
-      if (slots[2 * i] === hash && values[code1 - 1] === s) return code1 - 1;
-    }
-  }
-
-  /** Indexes `code`, whose string (not indexed yet) has `hashString` `hash`. */
+  /** Indexes `code`, whose value (not indexed yet) has hash `hash`. */
   add(hash: number, code: number): void {
     if (2 * (this.used + 1) > this.slots.length >> 1) this.grow();
     put(this.slots, hash, code);
@@ -54,18 +47,40 @@ export class StringIndex {
   }
 }
 
+/** Codes of the strings in `values` (`values[code]`), by `hashString`. */
+export class StringIndex extends CodeSlots {
+  /** The code of `s` (whose `hashString` is `hash`) among `values`, or -1 when it is not indexed. */
+  find(values: readonly string[], s: string, hash: number): number {
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    for (let i = slotOf(hash) & mask; ; i = (i + 1) & mask) {
+      const code1 = slots[2 * i + 1];
+      if (code1 === 0) return -1;
+      if (slots[2 * i] === hash && values[code1 - 1] === s) return code1 - 1;
+    }
+  }
+}
+
 function put(slots: Int32Array, hash: number, code: number): void {
   const mask = (slots.length >> 1) - 1;
-  let i = hash & mask;
+  let i = slotOf(hash) & mask;
   while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
   slots[2 * i] = hash;
   slots[2 * i + 1] = code + 1;
 }
 
-/** FNV-1a over the string's UTF-16 code units, its bits then spread (low bits pick the slot). */
+/**
+ * Where a hash's probe starts (before masking): its bits spread, since FNV's low bits are alike
+ * within a shard (the shard choice, hash % shards, already used them).
+ */
+export function slotOf(hash: number): number {
+  const h = Math.imul(hash ^ (hash >>> 16), 0x45d9f3b);
+  return h ^ (h >>> 16);
+}
+
+/** FNV-1a over the string's UTF-16 code units (a signed 32-bit int). */
 export function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
-  return h ^ (h >>> 16);
+  return h | 0; // the empty string's: the offset basis, as the slot stores it
 }
