@@ -93,6 +93,7 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
       if (batch.lineCount > 0) yield batch;
     }
   } finally {
+    chunker.close();
     await dispatcher.close();
     await it.return?.(); // a consumer that stops early must not leave the file open
   }
