@@ -320,11 +320,11 @@ export class BatchBuilder {
     this.cap *= 2;
     const lines = takeI32(this.cap);
     lines.set(this.lines);
-    shelf.release(this.lines.buffer as ArrayBuffer);
+    shelf.release(this.lines.buffer as SharedArrayBuffer);
     this.lines = lines;
     const times = takeF64(this.cap);
     times.set(this.times);
-    shelf.release(this.times.buffer as ArrayBuffer);
+    shelf.release(this.times.buffer as SharedArrayBuffer);
     this.times = times;
   }
 }

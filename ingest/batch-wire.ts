@@ -75,7 +75,8 @@ export interface WireBatch {
  * looked at again.
  */
 export function encodeBatch(batch: EventBatch, transfer: ArrayBuffer[], streams?: DictStreams): WireBatch {
-  transfer.push(batch.lines.buffer as ArrayBuffer, batch.timeMs.buffer as ArrayBuffer);
+  transferable(transfer, batch.lines.buffer);
+  transferable(transfer, batch.timeMs.buffer);
   const head = { count: batch.count, lines: batch.lines, timeMs: batch.timeMs, rejects: batch.rejects, lineCount: batch.lineCount };
   const typed = batch.typed;
   if (typed !== undefined && (streams === undefined || codedWith.get(batch) === streams)) {
@@ -102,15 +103,23 @@ export function decodeBatch(wire: WireBatch, mirrors?: DictMirrors): EventBatch 
 }
 
 /**
+ * Adds `buffer` to a transfer list unless it is shared: a worker's batches are built in
+ * SharedArrayBuffers (batch-buffers.ts), which go over as they are.
+ */
+function transferable(transfer: ArrayBuffer[], buffer: ArrayBufferLike): void {
+  if (!(buffer instanceof SharedArrayBuffer)) transfer.push(buffer as ArrayBuffer);
+}
+
+/**
  * A typed column on the wire; pushes its buffers onto `transfer`. With `stream` (the dictionary
  * its codes refer to), adds the strings the mirror does not have yet.
  */
 function wireOf(col: BatchColumn, transfer: ArrayBuffer[], stream: StringStream | undefined): WireColumn {
   if (col.t === 'n') {
-    transfer.push(col.values.buffer as ArrayBuffer);
-    if (col.nulls !== null) transfer.push(col.nulls.buffer as ArrayBuffer);
+    transferable(transfer, col.values.buffer);
+    if (col.nulls !== null) transferable(transfer, col.nulls.buffer);
   } else if (col.t === 's') {
-    transfer.push(col.codes.buffer as ArrayBuffer);
+    transferable(transfer, col.codes.buffer);
   }
   if (stream === undefined) return col;
   const added = stream.takeAdded();

@@ -38,12 +38,15 @@ interface Skip {
 
 /** Newlines in buf[start, end). A Buffer, not a plain Uint8Array: its indexOf is memchr, 3× faster. */
 /**
- * The buffers chunks are cut into. A chunk's buffer is transferred to a parse worker and sent
+ * The buffers chunks are cut into. A chunk's buffer is shared with a parse worker and handed
  * back with its batch (worker-pool.ts), or parsed here and given back (dispatcher.ts), then
  * reused: fresh ones, about the size of the input, were a third of the ArrayBuffer memory the
- * ingest path allocated, and V8 runs a full marking every 64 MiB of it.
+ * ingest path allocated, and V8 runs a full marking every 64 MiB of it. They are
+ * SharedArrayBuffers because V8 does not count those as external memory: a transferred
+ * ArrayBuffer left this thread's count when it went and rejoined it when it came back, and the
+ * count swinging by the chunks in flight set off full markings too (see batch-buffers.ts).
  */
-export const chunkBuffers = new BufferPool(64, 128 * 2 ** 20);
+export const chunkBuffers = new BufferPool<SharedArrayBuffer>(64, 128 * 2 ** 20, 10_000, (bytes) => new SharedArrayBuffer(bytes));
 
 /**
  * The chunkers' windows. A window lives as long as its input (an HTTP body: hundreds of

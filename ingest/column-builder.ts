@@ -153,7 +153,7 @@ export class ColumnBuilder {
 /** Copies `from` into the larger `to`, and puts `from`'s buffer back on the shelf. */
 function growTo<T extends Float64Array | Uint8Array | Int32Array>(from: T, to: T): T {
   to.set(from);
-  shelf.release(from.buffer as ArrayBuffer);
+  shelf.release(from.buffer as SharedArrayBuffer);
   return to;
 }
 

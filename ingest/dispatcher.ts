@@ -127,7 +127,7 @@ export class Dispatcher {
     } catch (err) {
       finish(slot, null, err as Error);
     }
-    chunkBuffers.release(task.bytes.buffer as ArrayBuffer); // the batch holds copies, no views
+    chunkBuffers.release(task.bytes.buffer as SharedArrayBuffer); // the batch holds copies, no views
   }
 }
 

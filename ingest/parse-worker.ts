@@ -1,7 +1,8 @@
 /**
- * Entry module of a parse worker thread: receives chunks (bytes transferred, not copied),
- * parses them with parseTask, and posts back the batch in wire form, transferring the chunk's
- * buffer back too for reuse (nothing parsed keeps a view of it: strings and values are copied).
+ * Entry module of a parse worker thread: receives chunks (bytes shared or transferred, not
+ * copied), parses them with parseTask, and posts back the batch in wire form, handing a shared
+ * chunk buffer back too for reuse (nothing parsed keeps a view of it: strings and values are
+ * copied).
  * One message at a time; per-thread parser state (fast-path layouts, string dictionaries) lives
  * for the worker's lifetime.
  */
@@ -20,8 +21,9 @@ port.on('message', (msg: WorkerRequest) => {
   // Buffers of batches the reading thread is done with: this thread builds its next batches in them.
   if (msg.spare !== undefined) for (const ab of msg.spare) shelf.release(ab);
   let reply: WorkerReply;
-  const input = msg.bytes.buffer as ArrayBuffer;
-  const transfer: ArrayBuffer[] = [input];
+  // A chunk the chunker cut is shared memory, handed back for reuse; any other was transferred here.
+  const input = msg.bytes.buffer instanceof SharedArrayBuffer ? msg.bytes.buffer : undefined;
+  const transfer: ArrayBuffer[] = [];
   try {
     // Built against this worker's stream dictionaries, so encoding adds only their new strings.
     const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine, streams);

@@ -28,11 +28,11 @@ export interface WorkerRequest {
   ctx: ChunkContext;
   firstLine: number;
   /** Buffers of released batches, for the worker's shelf (batch-buffers.ts). */
-  spare?: ArrayBuffer[];
+  spare?: SharedArrayBuffer[];
 }
 
 /** A reply; `input` is the chunk's buffer, sent back for reuse (chunker.ts `chunkBuffers`). */
-export type WorkerReply = ({ id: number; batch: WireBatch } | { id: number; error: string }) & { input?: ArrayBuffer };
+export type WorkerReply = ({ id: number; batch: WireBatch } | { id: number; error: string }) & { input?: SharedArrayBuffer };
 
 export interface WorkerPoolOptions {
   /** Chunks a worker holds at once before later ones queue in the pool (default: no queue, no limit). */
@@ -75,7 +75,7 @@ const SPARE_PER_CHUNK_BYTES = 8 * 1024 * 1024;
 export class WorkerPool implements BufferReturn {
   private readonly slots: Slot[] = [];
   /** Buffers of released batches, going back to the workers with their next chunks. */
-  private spares: { ab: ArrayBuffer; bytes: number }[] = [];
+  private spares: { ab: SharedArrayBuffer; bytes: number }[] = [];
   private spareBytes = 0;
   private readonly queue: Queued[] = [];
   private nextId = 0;
@@ -97,7 +97,7 @@ export class WorkerPool implements BufferReturn {
   }
 
   /** Takes a released batch's buffers (see batch-buffers.ts); what is over the bound is dropped. */
-  giveBack(buffers: ArrayBuffer[]): void {
+  giveBack(buffers: SharedArrayBuffer[]): void {
     if (this.closed) return;
     for (const ab of buffers) {
       const bytes = ab.byteLength;
@@ -119,7 +119,8 @@ export class WorkerPool implements BufferReturn {
 
   /**
    * Parses a chunk on the least busy worker, or queues it while every worker holds
-   * `maxPerWorker`; its bytes are transferred (unusable afterwards). `owner` tags the chunk so
+   * `maxPerWorker`; its bytes go to the worker (shared when they are a SharedArrayBuffer, else
+   * transferred: unusable afterwards either way until the reply). `owner` tags the chunk so
    * `dropQueued(owner)` can withdraw it while it still waits.
    */
   run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number, owner?: object): Promise<EventBatch> {
@@ -174,19 +175,19 @@ export class WorkerPool implements BufferReturn {
   private send(slot: Slot, msg: WorkerRequest, p: Pending): void {
     if (slot.pending.size === 0) slot.worker.ref();
     slot.pending.set(msg.id, p);
-    const transfer: ArrayBuffer[] = [msg.bytes.buffer as ArrayBuffer];
+    // Chunks the chunker cut and the spares are shared memory: they go over as they are.
+    const transfer: ArrayBuffer[] = [];
+    if (!(msg.bytes.buffer instanceof SharedArrayBuffer)) transfer.push(msg.bytes.buffer as ArrayBuffer);
     if (msg.items !== null) transfer.push(msg.items.buffer as ArrayBuffer);
     if (this.spares.length > 0) {
-      const spare: ArrayBuffer[] = [];
+      const spare: SharedArrayBuffer[] = [];
       for (let bytes = 0; this.spares.length > 0 && bytes < SPARE_PER_CHUNK_BYTES; ) {
         const { ab, bytes: held } = this.spares.pop()!;
         this.spareBytes -= held;
-        if (ab.byteLength === 0) continue; // detached since: it cannot be transferred
         spare.push(ab);
         bytes += held;
       }
       msg.spare = spare;
-      for (const ab of spare) transfer.push(ab);
     }
     slot.worker.postMessage(msg, transfer);
   }
@@ -243,10 +244,10 @@ export class WorkerPool implements BufferReturn {
 }
 
 /** The ArrayBuffers a wire batch's typed arrays live in, each once. */
-function wireBuffers(w: WireBatch): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>();
+function wireBuffers(w: WireBatch): SharedArrayBuffer[] {
+  const out = new Set<SharedArrayBuffer>();
   const add = (a: ArrayBufferView | null | undefined): void => {
-    if (a !== null && a !== undefined && a.buffer instanceof ArrayBuffer) out.add(a.buffer);
+    if (a !== null && a !== undefined && a.buffer instanceof SharedArrayBuffer) out.add(a.buffer);
   };
   add(w.lines);
   add(w.timeMs);

@@ -2,9 +2,9 @@
  * Batch buffers recycled between the reading thread and the parse workers (batch-buffers.ts):
  * size classes waste at most an eighth; the thread's shelf (a BufferPool) hands back what it was
  * given, zeroed; and through a real worker pool, a
- * released batch's arrays go back (detached here), return to a worker with its next chunk, and
- * the batches built in them read exactly as inline parsing does — including sparse columns,
- * whose null bytes a stale buffer would corrupt.
+ * released batch's arrays (shared memory) go back to a worker with its next chunk, and the
+ * batches built in them read exactly as inline parsing does — including sparse columns, whose
+ * null bytes a stale buffer would corrupt.
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ describe('sizeClass', () => {
 
 describe('the batch shelf', () => {
   it('zeroes a reused buffer', () => {
-    const dirty = new ArrayBuffer(sizeClass(80_000));
+    const dirty = new SharedArrayBuffer(sizeClass(80_000));
     new Uint8Array(dirty).fill(0xff);
     shelf.release(dirty);
     const a = takeF64(10_000);
@@ -80,8 +80,8 @@ describe('recycling through a worker pool', () => {
 
       const sparse = await read(ndjson(20_000, 20_000, true), pool);
       expect(pool.spareBytesHeld).toBeLessThan(held); // they went out with the chunks
-      // Gone from this thread: transferred to a worker (the first batches' buffers went first).
-      expect(dense.some((b) => b.timeMs.length === 0 && b.timeMs.byteOffset === 0)).toBe(true);
+      // Shared, not transferred: no ArrayBuffer of a batch comes and goes as external memory of this thread.
+      expect(dense.every((b) => b.timeMs.buffer instanceof SharedArrayBuffer && b.lines.buffer instanceof SharedArrayBuffer)).toBe(true);
       const sparseInline = await read(ndjson(20_000, 20_000, true), null);
       expect(sparse.map(plain)).toEqual(sparseInline.map(plain));
     } finally {
