@@ -5,7 +5,7 @@
  * sources) over a data directory loaded once from a generated NDJSON file and cached in
  * bench/out/. Writes bench/results/load.json and load.md; never asserts.
  *
- *   npm run bench:load -- [--events 10e6] [--duration 15] [--connections 4] [--server src|dist|DIR] [--skip heavy] [--rounds N]
+*   npm run bench:load -- [--events 10e6] [--duration 15] [--ingest-duration S] [--connections 4] [--server src|dist|DIR] [--skip heavy] [--rounds N]
  *     [--node-args='--cpu-prof ...'] [--out-name load]
  *   npm run bench:load -- --data bench/out/query-stores-100m/shoal [--table events] ...
  *
@@ -42,6 +42,8 @@ const HELP = `Usage: npm run bench:load -- [options]
   --data DIR         serve an existing data directory instead (bulk bodies from the 1M file)
   --table T          the table queried in DIR (default events)
   --duration S       seconds per phase (default 15)
+  --ingest-duration S  seconds of the HTTP-ingest-alone phase (default: --duration); e.g. 60
+                     for a sustained figure with several flushes inside it
   --connections N    concurrent small-query clients (default 4)
   --body-events N    events per bulk ingest request (default 200000)
   --bodies N         distinct bodies, cut one after another from the file and sent in turn
@@ -301,6 +303,7 @@ async function main(): Promise<void> {
       help: { type: 'boolean', short: 'h' },
       events: { type: 'string', default: '10e6' },
       duration: { type: 'string', default: '15' },
+      'ingest-duration': { type: 'string' },
       connections: { type: 'string', default: '4' },
       'body-events': { type: 'string', default: '200000' },
       bodies: { type: 'string', default: '1' },
@@ -321,6 +324,8 @@ async function main(): Promise<void> {
     return;
   }
   const durationS = Number(values.duration);
+  const ingestDurationS = Number(values['ingest-duration'] ?? values.duration);
+  if (!(durationS > 0) || !(ingestDurationS > 0)) throw new Error('--duration and --ingest-duration take a positive number of seconds');
   const connections = Number(values.connections);
   const table = values.table!;
   SMALL_QUERY.table = table;
@@ -377,7 +382,7 @@ async function main(): Promise<void> {
 
     const ingestBefore = await serverCounters(port);
     const alone = backgroundLoop(2, ingestOnce(port, 'bulk', body));
-    await new Promise((resolve) => setTimeout(resolve, durationS * 1000));
+    await new Promise((resolve) => setTimeout(resolve, ingestDurationS * 1000));
     const ingestStats = await alone.stop();
     const ingestAfter = await serverCounters(port);
     const cpuUsPerEvent = (ingestAfter.cpuSeconds - ingestBefore.cpuSeconds) * 1e6 / Math.max(1, ingestStats.events);
