@@ -243,7 +243,7 @@ export class WorkerPool implements BufferReturn {
   }
 }
 
-/** The ArrayBuffers a wire batch's typed arrays live in, each once. */
+/** The SharedArrayBuffers a wire batch's typed arrays live in (its recyclable ones), each once. */
 function wireBuffers(w: WireBatch): SharedArrayBuffer[] {
   const out = new Set<SharedArrayBuffer>();
   const add = (a: ArrayBufferView | null | undefined): void => {
