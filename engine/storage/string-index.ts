@@ -12,6 +12,8 @@
  *
  * Threading: owned by one thread; not thread-safe.
  */
+import { hashKey } from './hash.js';
+
 export class CodeSlots {
   /** 2 ints a slot: hash, code + 1 (0: empty). */
   protected slots: Int32Array;
@@ -78,9 +80,7 @@ export function slotOf(hash: number): number {
   return h ^ (h >>> 16);
 }
 
-/** FNV-1a over the string's UTF-16 code units (a signed 32-bit int). */
+/** `hashKey` (hash.ts: FNV-1a over UTF-16 code units) as the signed int a slot stores. */
 export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h | 0; // the empty string's: the offset basis, as the slot stores it
+  return hashKey(s) | 0;
 }
