@@ -43,7 +43,7 @@ export function sizeClass(bytes: number): number {
  * This thread's idle batch buffers (at most 48 MiB): parse workers fill it from the buffers sent
  * back with their chunks, and builders put back the arrays they outgrow.
  */
-export const shelf = new BufferPool<SharedArrayBuffer>(256, 48 * 2 ** 20, 10_000, (bytes) => new SharedArrayBuffer(bytes));
+export const shelf = BufferPool.shared(256, 48 * 2 ** 20);
 
 /** A zeroed Float64Array of length n, its buffer from this thread's shelf. */
 export function takeF64(n: number): Float64Array<SharedArrayBuffer> {

@@ -46,7 +46,7 @@ interface Skip {
  * ArrayBuffer left this thread's count when it went and rejoined it when it came back, and the
  * count swinging by the chunks in flight set off full markings too (see batch-buffers.ts).
  */
-export const chunkBuffers = new BufferPool<SharedArrayBuffer>(64, 128 * 2 ** 20, 10_000, (bytes) => new SharedArrayBuffer(bytes));
+export const chunkBuffers = BufferPool.shared(64, 128 * 2 ** 20);
 
 /**
  * The chunkers' windows. A window lives as long as its input (an HTTP body: hundreds of

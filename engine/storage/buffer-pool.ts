@@ -45,6 +45,14 @@ export class BufferPool<B extends ArrayBuffer | SharedArrayBuffer = ArrayBuffer>
   ) {}
 
   /**
+   * A pool of SharedArrayBuffers: memory handed between threads without transfers, which V8
+   * also leaves out of its external-memory count (see ingest/batch-buffers.ts).
+   */
+  static shared(maxBuffers: number, maxIdleBytes: number, fitRatio = Infinity): BufferPool<SharedArrayBuffer> {
+    return new BufferPool<SharedArrayBuffer>(maxBuffers, maxIdleBytes, undefined, (bytes) => new SharedArrayBuffer(bytes), fitRatio);
+  }
+
+  /**
    * A buffer of at least `bytes` (the smallest idle one that fits, else a new one of
    * `roundUp(bytes)`), zero-filled up to `bytes` unless `zero` is false.
    */

@@ -39,7 +39,7 @@ const SHARED_POOL_MIN_BYTES = 256 * 2 ** 10;
  * up to 512 MiB idle (about half a generation of tails at the default ingest budget), dropped
  * after 10 s without use.
  */
-export const sharedBuffers = new BufferPool<SharedArrayBuffer>(4096, 512 * 2 ** 20, 10_000, (bytes) => new SharedArrayBuffer(bytes), 1.5);
+export const sharedBuffers = BufferPool.shared(4096, 512 * 2 ** 20, 1.5);
 
 /** A zero-filled typed array of `length` entries over a SharedArrayBuffer (a pooled one when big). */
 export function allocShared<T extends TypedValues>(ctor: TypedCtor<T>, length: number): T {
