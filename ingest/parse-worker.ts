@@ -16,18 +16,6 @@ const port = parentPort;
 if (port === null) throw new Error('parse-worker.ts must run in a worker thread');
 /** This worker's stream dictionaries; the pool mirrors them per worker (batch-wire.ts). */
 const streams = new DictStreams();
-/**
- * A shared chunk is parsed from a copy in this thread's own memory: V8 reads a Buffer over a
- * SharedArrayBuffer more slowly (the NDJSON parse took 7–10% longer), and the copy costs ~1%.
- */
-let local = new Uint8Array(0);
-
-function ownBytes(bytes: Uint8Array): Uint8Array {
-  if (!(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
-  if (local.length < bytes.length) local = new Uint8Array(Math.max(bytes.length, 2 * local.length));
-  local.set(bytes);
-  return local.subarray(0, bytes.length);
-}
 
 port.on('message', (msg: WorkerRequest) => {
   // Buffers of batches the reading thread is done with: this thread builds its next batches in them.
@@ -38,7 +26,7 @@ port.on('message', (msg: WorkerRequest) => {
   const transfer: ArrayBuffer[] = [];
   try {
     // Built against this worker's stream dictionaries, so encoding adds only their new strings.
-    const batch = parseTask(ownBytes(msg.bytes), msg.items, msg.ctx, msg.firstLine, streams);
+    const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine, streams);
     reply = { id: msg.id, batch: encodeBatch(batch, transfer, streams), input };
   } catch (err) {
     reply = { id: msg.id, error: (err as Error).stack ?? String(err), input };
