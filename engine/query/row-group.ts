@@ -45,13 +45,13 @@ export class RowGroupReader {
   }
 
   /**
-   * The times of rows[0 … k) (ascending), indexed by row; other rows' entries are unspecified
-   * (ScanSource.readTimesAt), or the whole time column where the source has no such read.
+   * The times of rows[0 … k) (ascending) by position, row rows[j]'s at j (ScanSource.readTimesAt:
+   * a cached block narrowed is widened at those rows only), valid until the next such read on this thread.
    */
   timesAt(rows: Uint32Array, k: number): Float64Array {
     const src = this.source!;
-    if (src.readTimesAt === undefined || this.columns.has('$time')) return (this.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
-    return src.readTimesAt(this.group, rows, k);
+    if (src.readTimesAt !== undefined && !this.columns.has('$time')) return src.readTimesAt(this.group, rows, k);
+    return gatherTimes(rows, k, (this.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values);
   }
 
   actorIds(): Uint32Array {
@@ -87,6 +87,15 @@ export function threadBuffer(key: string, bytes: number): ArrayBuffer {
   let b = threadBuffers.get(key);
   if (b === undefined || b.byteLength < bytes) threadBuffers.set(key, (b = new ArrayBuffer(Math.max(bytes, 8192))));
   return b;
+}
+
+/**
+ * times[rows[j]] for j < k, by position, into `out`: by default a view of k entries of this
+ * thread's gather buffer, valid until the next default gather on this thread.
+ */
+export function gatherTimes(rows: Uint32Array, k: number, times: Float64Array, out: Float64Array = new Float64Array(threadBuffer('gather:$time', 8 * k), 0, k)): Float64Array {
+  for (let j = 0; j < k; j++) out[j] = times[rows[j]];
+  return out;
 }
 
 /** Grow-only scratch buffers sized to the largest row group seen; allocated when first used. */

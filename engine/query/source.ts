@@ -41,8 +41,8 @@ export interface ScanSource {
   readActorIds(rowGroup: number): Uint32Array;
   /**
    * Optional, on sources behind a query worker's block cache: the times of rows[0 … k) of a row
-   * group (ascending), in an array indexed by row whose other entries are unspecified — a block
-   * held narrowed is widened at those rows only. Valid as readColumn's vectors are.
+   * group (ascending) by position, row rows[j]'s at j — a block held narrowed is widened at those
+   * rows only. Valid as readColumn's vectors are.
    */
   readTimesAt?(rowGroup: number, rows: Uint32Array, k: number): Float64Array;
   /**

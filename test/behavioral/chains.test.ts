@@ -2,7 +2,7 @@
  * annotateChains (step-mask.ts): which rows a streamed funnel takes as one chain. A chain is 2 to
  * 4 consecutive delivered rows of one actor matching one step each, the steps k, k + 1, … in
  * turn; its first row's bits carry its length − 1 from CHAIN_SHIFT on, every other row's bits
- * are left alone. The funnel's answers with chains (marked in the picks kept with cached blocks)
+ * are left alone (rows are given packed by position, as pickDense packs them). The funnel's answers with chains (marked in the picks kept with cached blocks)
  * are checked against runQuery in test/query/pick-memo.test.ts, run after run; here the marking
  * itself is checked against a plain reading of that rule.
  */
@@ -30,12 +30,13 @@ function plainChains(order: number[], bits: number[], actors: number[]): number[
   return out;
 }
 
+/** The chain lengths annotateChains marks on the delivered rows, packed by position as a streamed funnel gets them (dense-rows.ts). */
 function annotate(order: number[], bits: number[], actors: number[]): number[] {
-  const b = Uint32Array.from(bits);
-  annotateChains(Uint32Array.from(order), order.length, b, Uint32Array.from(actors));
-  // Every row keeps its step bits; the delivered ones may gain a chain length.
-  for (let r = 0; r < bits.length; r++) expect(b[r] & ((1 << CHAIN_SHIFT) - 1)).toBe(bits[r]);
-  return order.map((r) => (b[r] >>> CHAIN_SHIFT) + 1);
+  const b = Uint32Array.from(order, (r) => bits[r]);
+  annotateChains(order.length, b, Uint32Array.from(order, (r) => actors[r]));
+  // Every row keeps its step bits; some may gain a chain length.
+  order.forEach((r, j) => expect(b[j] & ((1 << CHAIN_SHIFT) - 1)).toBe(bits[r]));
+  return Array.from(b, (x) => (x >>> CHAIN_SHIFT) + 1);
 }
 
 describe('annotateChains', () => {

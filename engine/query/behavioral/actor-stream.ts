@@ -36,7 +36,7 @@ import { ShoalError } from '../../errors.js';
 import type { ColumnVector } from '../../types.js';
 import { FilterEvaluator } from '../filter-eval.js';
 import { ALL, NONE } from '../filter-zone.js';
-import { codeIdsOf, keyEncoder, type CodeIds, type KeyEncoder } from '../group-keys.js';
+import { codeIdsOf, keyEncoder, type KeyEncoder } from '../group-keys.js';
 import type { ScanStats } from '../partial.js';
 import { RowGroupReader, Scratch } from '../row-group.js';
 import { pickKept } from '../sample.js';
@@ -46,6 +46,8 @@ import type { StreamNode } from './plan.js';
 import { Gathered, mergeByActor } from './gathered.js';
 import { OverlapMerge, type PartRows } from './overlap-merge.js';
 import { collapseEntryRuns, pickMatching, pickMatchingKept, StepMasker, type EntryRuns } from './step-mask.js';
+import { denseRowsFor, gatherDense, PackedRows, type DenseRows } from './dense-rows.js';
+import { emptyRowBuffers, returnRowBuffers, takeRowBuffers, type BatchSink, type RowBatch } from './row-batch.js';
 import { isTail, lastActor, readSources, streamUnits, type StreamUnit } from './stream-units.js';
 
 /**
@@ -67,49 +69,7 @@ export interface ActorRows {
 
 export { releaseActorRows } from './gathered.js';
 
-/**
- * Rows rows[0 … m) of one row group, handed to a streaming operator (see streamActorRows):
- * actorIds, times and bits are indexed by row (bits hold the filter bits of rows[0 … m) only, and
- * so do a streamed funnel's times; other rows' entries are unspecified). The extra columns' value ids are encoded on
- * request, for the few positions that need them (an entry event, a session's first event).
- */
-export interface RowBatch {
-  m: number;
-  rows: Uint32Array;
-  actorIds: Uint32Array;
-  times: Float64Array;
-  bits: Uint32Array;
-  /**
-   * Every row of one segment's row group, in order (rows[j] = j, m = its row count; not a
-   * tail, a merge or a sample), so actorIds and times are the arrays the source handed out for
-   * that row group: what an operator derives from them may be kept beside the block (session-runs.ts).
-   */
-  whole: boolean;
-  /**
-   * The bits of a row that starts a chain carry the chain's length − 1 from bit CHAIN_SHIFT on
-   * (annotateChains: rows of a streamed funnel, read in order); false: no bits above the filters'.
-   */
-  chains: boolean;
-  /**
-   * The extra columns of this row group as codes and value ids by code (KeyEncoder.codeIds), one
-   * per extra column, when each has them; else null. Valid during the sink call only.
-   */
-  codeIds(): CodeIds[] | null;
-  /** out[j][i] = value id of extra column j at row rows[positions[i]], for i in [0, count); valid during the sink call only. */
-  encode(positions: Int32Array, count: number, out: Int32Array[]): void;
-  /** out[j][i] = value id of extra column j at row rows[i], for every i in [0, m) (operators that need most rows' values: paths). */
-  encodeAll(out: Int32Array[]): void;
-}
-
-/** Consumes one batch; returns false when an actor's events came out of time order (the pass stops). */
-export type BatchSink = (batch: RowBatch) => boolean;
-
-/**
- * Per-row buffers (filter bits, picked rows, value ids) kept between shards on this thread:
- * shards run one after another per thread, and allocating ~1 MB of them per shard made the
- * garbage collector a tenth of a streamed query. Null while a reader holds them.
- */
-let rowBuffers: { bits: Uint32Array; picked: Uint32Array; ids: Int32Array } | null = { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0) };
+export type { BatchSink, RowBatch } from './row-batch.js';
 
 /** One shard's gathering pass (step 1): owns the evaluators, scratch buffers and the gathered rows. */
 class StreamReader {
@@ -128,6 +88,8 @@ class StreamReader {
   private bits: Uint32Array;
   private picked: Uint32Array;
   private ids: Int32Array;
+  /** Streamed funnel (entry runs): the picked rows' bits and actor ids by position, handed to the sink (dense-rows.ts). */
+  private dense: DenseRows;
   private readonly pooled: boolean;
   /** Streaming mode: batches go to the sink instead of being gathered. */
   private readonly batch: RowBatch | null;
@@ -139,19 +101,21 @@ class StreamReader {
   private merge: OverlapMerge | null = null;
   private into: PartRows | null = null;
   private mergedBatch: RowBatch | null = null;
+  /** A streamed funnel's merged rows by position (see handOn). */
+  private packedMerge: PackedRows | null = null;
 
   constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[], private readonly entryRuns: EntryRuns | null = null) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
     this.masker = this.ownMasker = new StepMasker(stream.filters, this.filterScratch, shard.actorFilter?.threshold ?? null, entryRuns);
     this.encoders = encoders ?? stream.extras.map((ref) => keyEncoder(ref));
-    const buffers = rowBuffers ?? { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0) };
-    this.pooled = rowBuffers !== null;
-    rowBuffers = null;
-    ({ bits: this.bits, picked: this.picked, ids: this.ids } = buffers);
+    const taken = takeRowBuffers();
+    const buffers = taken ?? emptyRowBuffers();
+    this.pooled = taken !== null;
+    ({ bits: this.bits, picked: this.picked, ids: this.ids, dense: this.dense } = buffers);
     this.reader = new RowGroupReader(shard);
     this.keep = shard.actorFilter?.keep ?? null;
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
-    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, chains: false, codeIds: () => codeIdsOf(this.encoders, this.reader), encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
+    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, dense: false, chains: false, codeIds: () => codeIdsOf(this.encoders, this.reader), encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
 
   /** Gathers `sources` (in this order; the rest of the shard's sources count as skipped). */
@@ -248,7 +212,7 @@ class StreamReader {
     const e = this.entryRuns;
     if (e !== null) m = collapseEntryRuns(merge.rows, m, merge.masks, merge.actors, e.fromMs > -Infinity || e.toMs < Infinity ? merge.times : null, e.fromMs, e.toMs);
     const b = (this.mergedBatch ??= {
-      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks, whole: false, chains: false, codeIds: () => null,
+      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks, whole: false, dense: false, chains: false, codeIds: () => null,
       encode: (positions, n, out) => {
         const rows = this.mergedBatch!.rows;
         for (let j = 0; j < out.length; j++) for (let i = 0; i < n; i++) out[j][i] = merge.extras[j][rows[positions[i]]];
@@ -264,6 +228,8 @@ class StreamReader {
     b.actorIds = merge.actors;
     b.times = merge.times;
     b.bits = merge.masks;
+    // A streamed funnel takes its rows by position (see emit).
+    if (e !== null) (this.packedMerge ??= new PackedRows()).pack(b);
     return this.sink!(b);
   }
 
@@ -287,7 +253,15 @@ class StreamReader {
     const bits = this.bits;
     const keep = this.keep;
     let rows: Uint32Array;
-    let m = verdict === ALL && !keepAll ? this.masker.pickFused(reader, rowCount, bits, this.picked, keep) : -1;
+    // A streamed funnel reading this row group directly (not merging) takes its rows by position.
+    const dense = this.entryRuns !== null && this.into === null;
+    if (dense) this.dense = denseRowsFor(this.dense, rowCount);
+    let packed = false;
+    let m = -1;
+    if (verdict === ALL && !keepAll) {
+      m = dense ? this.masker.pickDense(reader, rowCount, bits, this.picked, keep, this.dense) : this.masker.pickFused(reader, rowCount, bits, this.picked, keep);
+      packed = dense && m >= 0;
+    }
     if (m >= 0) {
       rows = this.picked;
     } else {
@@ -306,7 +280,7 @@ class StreamReader {
     }
     if (m === 0) return;
     if (this.into !== null) return this.queue(this.into, rows, m);
-    if (this.batch !== null) return this.emit(rows, m);
+    if (this.batch !== null) return this.emit(rows, m, packed);
     const g = this.g!;
     const at = g.n;
     g.reserve(m);
@@ -319,8 +293,7 @@ class StreamReader {
 
   /** Returns the per-row buffers to this thread's pool (call once, when done). */
   release(): void {
-    // Kept buffers outlive the query: only modest ones (2^20 rows, 12 MB) are worth holding.
-    if (this.pooled) rowBuffers = this.bits.length <= 1 << 20 ? { bits: this.bits, picked: this.picked, ids: this.ids } : { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0) };
+    if (this.pooled) returnRowBuffers({ bits: this.bits, picked: this.picked, ids: this.ids, dense: this.dense });
   }
 
   /** Merging overlapping sources: appends rows[0 … m) of the current row group to the source's queue. */
@@ -338,18 +311,27 @@ class StreamReader {
     }
   }
 
-  /** Streaming mode: hands rows[0 … m) to the sink. */
-  private emit(rows: Uint32Array, m: number): void {
+  /** Streaming mode: hands rows[0 … m) to the sink; `packed`: this.dense already holds them (pickDense). */
+  private emit(rows: Uint32Array, m: number, packed: boolean): void {
     const b = this.batch!;
     const reader = this.reader;
     b.m = m;
     b.rows = rows;
-    b.bits = this.bits;
-    b.whole = rows === this.whereScratch.iota && m === reader.rowCount && this.keep === null && !isTail(reader.source!);
     b.chains = this.masker.chains;
-    b.actorIds = reader.actorIds();
-    // A streamed funnel reads the picked rows' times only (FunnelStream.add; the merged path and other operators read all).
-    b.times = this.entryRuns !== null ? reader.timesAt(rows, m) : (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
+    if (this.entryRuns !== null) {
+      // A streamed funnel: bits, actor ids and times of the picked rows only, by position.
+      if (!packed) gatherDense(rows, m, this.bits, reader.actorIds(), this.dense);
+      b.dense = true;
+      b.whole = false;
+      b.bits = this.dense.bits;
+      b.actorIds = this.dense.actors;
+      b.times = reader.timesAt(rows, m);
+    } else {
+      b.bits = this.bits;
+      b.whole = rows === this.whereScratch.iota && m === reader.rowCount && this.keep === null && !isTail(reader.source!);
+      b.actorIds = reader.actorIds();
+      b.times = (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
+    }
     if (!this.sink!(b)) this.stopped = true;
   }
 

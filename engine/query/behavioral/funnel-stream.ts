@@ -76,6 +76,7 @@ export class FunnelStream {
   private readonly entryKeys: Int32Array[];
   private readonly pending: PendingKeys;
   readonly sink = (b: RowBatch): boolean => {
+    if (!b.dense) throw new ShoalError('INTERNAL', ['a streamed funnel was handed rows by row, not by position']);
     if (!this.add(b)) return false;
     // Outside `add`: V8 compiles its loop on stack before the code after the loop ever ran, and
     // that code, without type feedback, then deoptimized `add` at the end of every batch.
@@ -111,21 +112,21 @@ export class FunnelStream {
    *
    * No per-actor time check: streamActorRows hands over an actor's rows in time order (sorted
    * segments in time order, tails it checked first, overlapping sources merged by time).
+   * Its batches are dense (RowBatch.dense): row rows[j]'s bits, actor and time are at j.
    */
   private add(b: RowBatch): boolean {
-    const { m: n, rows, actorIds, times, bits, chains } = b;
+    const { m: n, actorIds, times, bits, chains } = b;
     const { rec, R, C, steps, stepMask } = this;
     const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
     const A = this.actorCount;
     for (let j = 0; j < n; j++) {
-      const r = rows[j];
-      const a = actorIds[r];
-      let t = times[r];
+      const a = actorIds[j];
+      let t = times[j];
       if (a >= A) return false; // an actor id beyond the snapshot's
       const base = a * R;
-      const raw = bits[r];
+      const raw = bits[j];
       if (raw === 1) {
         // Step 1 only: a chain begins here, inside the entry range (times only grow, so it is the latest).
         if (t >= ef && t < et) {
@@ -158,7 +159,7 @@ export class FunnelStream {
       const c = chains ? raw >>> CHAIN_SHIFT : 0;
       for (let q = 0, k = 32 - Math.clz32(raw & stepMask); q < c; q++) {
         k++;
-        t = times[rows[++j]];
+        t = times[++j];
         const s = rec[base + k - 2];
         const d = t - s;
         if (d <= W) {

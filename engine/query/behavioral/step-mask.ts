@@ -20,6 +20,7 @@ import { ALL, NONE, matchValue } from '../filter-zone.js';
 import type { FilterNode } from '../query-types.js';
 import type { ColumnVector } from '../../types.js';
 import type { RowGroupReader, Scratch } from '../row-group.js';
+import { densePickBytes, gatherDense, packDense, restoreDense, type DensePick, type DenseRows } from './dense-rows.js';
 
 type Leaf = Extract<FilterNode, { kind: 'leaf' }>;
 
@@ -144,18 +145,47 @@ export class StepMasker {
       const memo = source.memo!(col.ref.name, r.group, name) as PickMemo | undefined;
       if (memo !== undefined) return restorePick(memo, bits, picked);
     }
-    const vec = r.column(col.ref);
-    if (vec === null || vec.type !== 'string' || vec.validity !== null) return -1;
-    const table = this.table(col, vec.dict);
-    const codes = vec.codes;
-    let k = keep === null ? pickFusedAll(table, codes, n, bits, picked) : pickFusedKept(table, codes, n, bits, picked, keep, r.actorIds());
-    k = this.collapse(r, picked, k, bits);
+    const k = this.pickNow(r, n, bits, picked, keep);
+    if (k >= 0 && name !== null && n <= MEMO_MAX_ROWS) source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + n + 2 * k, () => packPick(bits, picked, k, n));
+    return k;
+  }
+
+  /**
+   * pickFused for a streamed funnel (a masker with entry runs): the picked rows into `picked`
+   * and their bits and actor ids by position into `out` (see DenseRows), chains marked
+   * (annotateChains). Behind a block cache the pick is kept as a DensePick with the column's
+   * block, so a repeated funnel reads neither the column nor the row group's actor ids.
+   * Returns how many rows were picked, or −1 (use `compute`, then gatherDense).
+   */
+  pickDense(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null, out: DenseRows): number {
+    if (this.columns.length !== 1 || this.general.length !== 0) return -1;
+    const col = this.columns[0];
+    const source = r.source!;
+    const name = source.memo === undefined ? null : this.memoName;
+    if (name !== null) {
+      const memo = source.memo!(col.ref.name, r.group, name) as DensePick | undefined;
+      if (memo !== undefined) return restoreDense(memo, picked, out);
+    }
+    const k = this.pickNow(r, n, bits, picked, keep);
+    if (k < 0) return -1;
+    const ids = r.actorIds();
+    gatherDense(picked, k, bits, ids, out);
     if (name !== null && n <= MEMO_MAX_ROWS) {
       // Marking chains costs about what the funnel then saves on one run: only picks kept for later runs are marked.
-      if (this.chains) annotateChains(picked, k, bits, r.actorIds());
-      source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + n + 2 * k, () => packPick(bits, picked, k, n));
+      if (this.chains) annotateChains(k, out.bits, out.actors);
+      source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + densePickBytes(out, k), () => packDense(picked, out, k));
     }
     return k;
+  }
+
+  /** The fused pick without memos (see pickFused): −1 when the filters are of another shape. */
+  private pickNow(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null): number {
+    const vec = r.column(this.columns[0].ref);
+    if (vec === null || vec.type !== 'string' || vec.validity !== null) return -1;
+    const table = this.table(this.columns[0], vec.dict);
+    const codes = vec.codes;
+    const k = keep === null ? pickFusedAll(table, codes, n, bits, picked) : pickFusedKept(table, codes, n, bits, picked, keep, r.actorIds());
+    return this.collapse(r, picked, k, bits);
   }
 
   /** With entry runs (see the constructor), collapses rows[0 … m) of the current row group in place (collapseEntryRuns); returns how many rows are left. */
@@ -316,18 +346,18 @@ export function collapseEntryRuns(rows: Uint32Array, m: number, bits: Uint32Arra
 }
 
 /**
- * Marks the chains among rows[0 … m) (in delivery order, as collapseEntryRuns leaves them): a
- * chain is 2 to MAX_CHAIN consecutive rows of one actor that each match one step, the steps
- * k, k + 1, … in turn — in product events a page view, then a search, then an item view. Its
- * first row's bits get the chain's length − 1 at CHAIN_SHIFT, so FunnelStream.add takes the
- * chain's rows in one go rather than deciding row by row what each one is, a decision the
- * processor mispredicts often. Each row's own step bits stay as they are; a chain is cut
- * after MAX_CHAIN rows. For bits below 2^CHAIN_SHIFT (at most CHAIN_SHIFT steps), none annotated yet.
- * The marking (~4 ns a row) costs about what the funnel then saves on one run, so only picks
- * kept as a memo are marked (pickFused): the runs that are served the memo get the chains for
- * nothing.
+ * Marks the chains among the first m picked rows, by position (DenseRows, in delivery order,
+ * as collapseEntryRuns leaves them): a chain is 2 to MAX_CHAIN consecutive rows of one actor
+ * that each match one step, the steps k, k + 1, … in turn — in product events a page view,
+ * then a search, then an item view. Its first row's bits get the chain's length − 1 at
+ * CHAIN_SHIFT, so FunnelStream.add takes the chain's rows in one go rather than deciding row by
+ * row what each one is, a decision the processor mispredicts often. Each row's own step bits
+ * stay as they are; a chain is cut after MAX_CHAIN rows. For bits below 2^CHAIN_SHIFT (at most
+ * CHAIN_SHIFT steps), none annotated yet. The marking (~4 ns a row) costs about what the
+ * funnel then saves on one run, so only picks kept as a memo are marked (pickDense): the runs
+ * that are served the memo get the chains for nothing.
  */
-export function annotateChains(rows: Uint32Array, m: number, bits: Uint32Array, ids: Uint32Array): void {
+export function annotateChains(m: number, bits: Uint32Array, ids: Uint32Array): void {
   // One pass without branches on the data (0/1 integers for the conditions): each row either
   // takes the current chain one step on, adding one to the length its first row keeps, or
   // starts a chain of its own.
@@ -336,13 +366,12 @@ export function annotateChains(rows: Uint32Array, m: number, bits: Uint32Array, 
   let at = 0; // the row's position in its chain
   let first = 0;
   for (let j = 0; j < m; j++) {
-    const r = rows[j];
-    const b = bits[r];
-    const a = ids[r];
+    const b = bits[j];
+    const a = ids[j];
     // Same actor, the previous row one step only, this row the next step only, room left.
     const on = Number(a === prevActor) & Number(b === prevBits << 1) & Number((prevBits & (prevBits - 1)) === 0) & Number(at < MAX_CHAIN - 1);
     bits[first] += on << CHAIN_SHIFT;
-    first += (r - first) * (1 - on);
+    first += (j - first) * (1 - on);
     at = (at + 1) * on;
     prevActor = a;
     prevBits = b;

@@ -8,7 +8,7 @@
 import type { ColumnType, ColumnVector } from '../../types.js';
 import type { RowGroupInfo, ScanSource } from '../source.js';
 import type { DecodeTarget, SegmentReader } from '../../storage/segment-reader.js';
-import { threadBuffer } from '../row-group.js';
+import { gatherTimes, threadBuffer } from '../row-group.js';
 import type { BlockCache } from './block-cache.js';
 import { expandColumn, expandFloatsAt, expandIds, type CompactBlock } from './compact-block.js';
 
@@ -60,7 +60,7 @@ export class CachedSegment implements ScanSource {
   /**
    * ScanSource.readTimesAt: a time block held narrowed is widened at the rows asked for only
    * (expandFloatsAt; not handed out as the block's array: values derived from it would see the
-   * other rows' stale entries); otherwise as readColumn.
+   * other rows' stale entries); otherwise read as readColumn and gathered.
    */
   readTimesAt(rowGroup: number, rows: Uint32Array, k: number): Float64Array {
     this.touch(rowGroup);
@@ -68,7 +68,7 @@ export class CachedSegment implements ScanSource {
     const cached = this.cache.get(key, this.epoch);
     const picked = cached === undefined ? null : expandFloatsAt(cached, rows, k, 'p:$time');
     if (picked !== null) return picked;
-    return (this.readFrom(key, '$time', rowGroup, cached) as Extract<ColumnVector, { type: 'time' }>).values;
+    return gatherTimes(rows, k, (this.readFrom(key, '$time', rowGroup, cached) as Extract<ColumnVector, { type: 'time' }>).values);
   }
 
   /** readColumn, given what the cache holds under `key` (from its `get`). */

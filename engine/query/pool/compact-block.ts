@@ -252,15 +252,14 @@ function widenU32(base: number, o: Uint8Array | Uint16Array, out: Uint32Array): 
 }
 
 /**
- * The values of a narrowed float block (form 'floats', no nulls) at rows[0 … k) only, widened
- * into scratch `key` (indexed by row; its other entries are unspecified; valid until its next
- * use): for a scan that reads only those rows, such as a streamed funnel its picked ones, at
- * about half the cost of widening them all. Null for a block of another form (use expandColumn).
+ * The values of a narrowed float block (form 'floats', no nulls) at rows[0 … k) only, by
+ * position (row rows[j]'s at j), widened into scratch `key` (valid until its next use): for a
+ * scan that reads only those rows, such as a streamed funnel its picked ones, at about half
+ * the cost of widening them all. Null for a block of another form (use expandColumn).
  */
 export function expandFloatsAt(b: CompactBlock, rows: Uint32Array, k: number, key: string): Float64Array | null {
   if (b.form !== 'floats' || b.validity !== null) return null;
-  const n = b.ints.offsets.length;
-  const out = new Float64Array(bufferFor(key, 8 * n), 0, n);
+  const out = new Float64Array(bufferFor(key, 8 * k), 0, k);
   widenFloatsAt(b.ints, rows, k, out);
   return out;
 }
@@ -272,13 +271,13 @@ function widenFloatsAt(ints: NarrowInts, rows: Uint32Array, k: number, out: Floa
   else f64At32(ints.base, o, rows, k, out);
 }
 function f64At8(base: number, o: Uint8Array, rows: Uint32Array, k: number, out: Float64Array): void {
-  for (let j = 0; j < k; j++) out[rows[j]] = base + o[rows[j]];
+  for (let j = 0; j < k; j++) out[j] = base + o[rows[j]];
 }
 function f64At16(base: number, o: Uint16Array, rows: Uint32Array, k: number, out: Float64Array): void {
-  for (let j = 0; j < k; j++) out[rows[j]] = base + o[rows[j]];
+  for (let j = 0; j < k; j++) out[j] = base + o[rows[j]];
 }
 function f64At32(base: number, o: Uint32Array, rows: Uint32Array, k: number, out: Float64Array): void {
-  for (let j = 0; j < k; j++) out[rows[j]] = base + o[rows[j]];
+  for (let j = 0; j < k; j++) out[j] = base + o[rows[j]];
 }
 
 /** The decoded column of a cached block; a narrowed one widens into scratch `key` (valid until its next use). */
