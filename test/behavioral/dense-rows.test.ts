@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { densePickBytes, denseRowsFor, gatherDense, packDense, restoreDense, type DenseRows } from '../../engine/query/behavioral/dense-rows.js';
+import { densePickBytes, denseRowsFor, gatherDense, narrowBase, packDense, restoreDense, type DenseRows } from '../../engine/query/behavioral/dense-rows.js';
 
 /** Picked rows (ascending, below 2^16) of a row group of n rows, with each row's bits and actor id. */
 const rowGroup = fc.integer({ min: 1, max: 300 }).chain((n) =>
@@ -33,11 +33,12 @@ describe('dense rows', () => {
         expect(Array.from(out.bits.subarray(0, k))).toEqual(picked.map((r) => bits[r]));
         expect(Array.from(out.actors.subarray(0, k))).toEqual(picked.map((r) => ids[r]));
 
-        const memo = packDense(rows, out, k);
+        const base = narrowBase(out, k);
+        const memo = packDense(rows, out, k, base);
         const span = k === 0 ? 0 : Math.max(...picked.map((r) => ids[r])) - Math.min(...picked.map((r) => ids[r]));
         // Actor ids narrow to 16-bit offsets exactly when the picked ones span less than 2^16.
         expect(memo.actors.BYTES_PER_ELEMENT).toBe(span < 65_536 ? 2 : 4);
-        expect(densePickBytes(out, k)).toBe(memo.rows.byteLength + memo.bits.byteLength + memo.actors.byteLength);
+        expect(densePickBytes(k, base)).toBe(memo.rows.byteLength + memo.bits.byteLength + memo.actors.byteLength);
 
         // Restored into buffers holding other rows' leftovers.
         const back: DenseRows = { bits: new Uint32Array(n).fill(7), actors: new Uint32Array(n).fill(9) };

@@ -65,8 +65,8 @@ export interface DensePick {
   actors: Uint16Array | Uint32Array;
 }
 
-/** The smallest of the first k actor ids of `out` when they span less than 2^16 (a sorted row group's usually do), else −1. */
-function narrowBase(out: DenseRows, k: number): number {
+/** The smallest of the first k actor ids of `out` when they span less than 2^16 (a sorted row group's usually do), else −1: the memo's actorBase (packDense). */
+export function narrowBase(out: DenseRows, k: number): number {
   const a = out.actors;
   let min = k === 0 ? 0 : a[0];
   let max = min;
@@ -78,17 +78,16 @@ function narrowBase(out: DenseRows, k: number): number {
   return max - min < 65_536 ? min : -1;
 }
 
-/** The bytes packDense keeps for k picked rows (without object overhead). */
-export function densePickBytes(out: DenseRows, k: number): number {
-  return k * (2 + 1 + (narrowBase(out, k) >= 0 ? 2 : 4));
+/** The bytes packDense keeps for k picked rows (without object overhead), given their narrowBase. */
+export function densePickBytes(k: number, base: number): number {
+  return k * (2 + 1 + (base >= 0 ? 2 : 4));
 }
 
-/** The memo of rows[0 … k) and out's first k bits and actor ids (row numbers below 2^16). */
-export function packDense(rows: Uint32Array, out: DenseRows, k: number): DensePick {
+/** The memo of rows[0 … k) (row numbers below 2^16) and out's first k bits and actor ids, given their narrowBase. */
+export function packDense(rows: Uint32Array, out: DenseRows, k: number, base: number): DensePick {
   const memo: DensePick = { rows: new Uint16Array(k), bits: new Uint8Array(k), actorBase: 0, actors: new Uint32Array(0) };
   memo.rows.set(rows.subarray(0, k));
   memo.bits.set(out.bits.subarray(0, k));
-  const base = narrowBase(out, k);
   if (base >= 0) {
     const offsets = new Uint16Array(k);
     for (let j = 0; j < k; j++) offsets[j] = out.actors[j] - base;

@@ -20,7 +20,7 @@ import { ALL, NONE, matchValue } from '../filter-zone.js';
 import type { FilterNode } from '../query-types.js';
 import type { ColumnVector } from '../../types.js';
 import type { RowGroupReader, Scratch } from '../row-group.js';
-import { densePickBytes, gatherDense, packDense, restoreDense, type DensePick, type DenseRows } from './dense-rows.js';
+import { densePickBytes, gatherDense, narrowBase, packDense, restoreDense, type DensePick, type DenseRows } from './dense-rows.js';
 
 type Leaf = Extract<FilterNode, { kind: 'leaf' }>;
 
@@ -173,7 +173,8 @@ export class StepMasker {
     if (name !== null && n <= MEMO_MAX_ROWS) {
       // Marking chains costs about what the funnel then saves on one run: only picks kept for later runs are marked.
       if (this.chains) annotateChains(k, out.bits, out.actors);
-      source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + densePickBytes(out, k), () => packDense(picked, out, k));
+      const base = narrowBase(out, k);
+      source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + densePickBytes(k, base), () => packDense(picked, out, k, base));
     }
     return k;
   }
