@@ -115,7 +115,7 @@ class StreamReader {
     this.reader = new RowGroupReader(shard);
     this.keep = shard.actorFilter?.keep ?? null;
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
-    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, dense: false, chains: false, codeIds: () => codeIdsOf(this.encoders, this.reader), encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
+    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, dense: false, units: null, chains: false, codeIds: () => codeIdsOf(this.encoders, this.reader), encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
 
   /** Gathers `sources` (in this order; the rest of the shard's sources count as skipped). */
@@ -212,7 +212,7 @@ class StreamReader {
     const e = this.entryRuns;
     if (e !== null) m = collapseEntryRuns(merge.rows, m, merge.masks, merge.actors, e.fromMs > -Infinity || e.toMs < Infinity ? merge.times : null, e.fromMs, e.toMs);
     const b = (this.mergedBatch ??= {
-      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks, whole: false, dense: false, chains: false, codeIds: () => null,
+      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks, whole: false, dense: false, units: null, chains: false, codeIds: () => null,
       encode: (positions, n, out) => {
         const rows = this.mergedBatch!.rows;
         for (let j = 0; j < out.length; j++) for (let i = 0; i < n; i++) out[j][i] = merge.extras[j][rows[positions[i]]];
@@ -322,6 +322,7 @@ class StreamReader {
       // A streamed funnel: bits, actor ids and times of the picked rows only, by position.
       if (!packed) gatherDense(rows, m, this.bits, reader.actorIds(), this.dense);
       b.dense = true;
+      b.units = this.dense.units;
       b.whole = false;
       b.bits = this.dense.bits;
       b.actorIds = this.dense.actors;

@@ -11,16 +11,18 @@
  */
 import { gatherTimes } from '../row-group.js';
 import type { RowBatch } from './row-batch.js';
+import type { UnitOrder } from './unit-order.js';
 
-/** Bits and actor ids of picked rows by position: row rows[j]'s at j. */
+/** Bits and actor ids of picked rows by position: row rows[j]'s at j; with their units' order when restored from a memo (else null). */
 export interface DenseRows {
   bits: Uint32Array;
   actors: Uint32Array;
+  units: UnitOrder | null;
 }
 
 /** A merged stream's batches packed by position (bits, actor ids and times), into buffers grown as needed. */
 export class PackedRows {
-  private rows: DenseRows = { bits: new Uint32Array(0), actors: new Uint32Array(0) };
+  private rows: DenseRows = { bits: new Uint32Array(0), actors: new Uint32Array(0), units: null };
   private times = new Float64Array(0);
 
   /** Repacks batch b (indexed by row) by position, in place: its arrays become this one's. */
@@ -30,6 +32,7 @@ export class PackedRows {
     if (this.times.length < b.m) this.times = new Float64Array(d.bits.length);
     gatherTimes(b.rows, b.m, b.times, this.times);
     b.dense = true;
+    b.units = null;
     b.bits = d.bits;
     b.actorIds = d.actors;
     b.times = this.times;
@@ -38,17 +41,28 @@ export class PackedRows {
 
 /** Dense rows with room for `n` rows (`rows` when it has, else new arrays). */
 export function denseRowsFor(rows: DenseRows, n: number): DenseRows {
-  return rows.bits.length >= n ? rows : { bits: new Uint32Array(n), actors: new Uint32Array(n) };
+  return rows.bits.length >= n ? rows : { bits: new Uint32Array(n), actors: new Uint32Array(n), units: null };
 }
 
-/** out.bits[j] = bits[rows[j]], out.actors[j] = ids[rows[j]] for j < k. */
-export function gatherDense(rows: Uint32Array, k: number, bits: Uint32Array, ids: Uint32Array, out: DenseRows): void {
+/**
+ * out.bits[j] = bits[rows[j]], out.actors[j] = ids[rows[j]] for j < k. Returns the smallest of
+ * those actor ids when they span less than 2^16 (a sorted row group's usually do), else −1: a
+ * memo's actorBase (packDense).
+ */
+export function gatherDense(rows: Uint32Array, k: number, bits: Uint32Array, ids: Uint32Array, out: DenseRows): number {
   const { bits: ob, actors: oa } = out;
+  out.units = null;
+  let min = k === 0 ? 0 : ids[rows[0]];
+  let max = min;
   for (let j = 0; j < k; j++) {
     const r = rows[j];
+    const a = ids[r];
     ob[j] = bits[r];
-    oa[j] = ids[r];
+    oa[j] = a;
+    min = Math.min(min, a);
+    max = Math.max(max, a);
   }
+  return max - min < 65_536 ? min : -1;
 }
 
 /**
@@ -63,29 +77,19 @@ export interface DensePick {
   bits: Uint8Array;
   actorBase: number;
   actors: Uint16Array | Uint32Array;
+  /** The units' order (unit-order.ts), when chains were marked. */
+  units: UnitOrder | null;
 }
 
-/** The smallest of the first k actor ids of `out` when they span less than 2^16 (a sorted row group's usually do), else −1: the memo's actorBase (packDense). */
-export function narrowBase(out: DenseRows, k: number): number {
-  const a = out.actors;
-  let min = k === 0 ? 0 : a[0];
-  let max = min;
-  for (let j = 1; j < k; j++) {
-    const v = a[j];
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return max - min < 65_536 ? min : -1;
-}
 
-/** The bytes packDense keeps for k picked rows (without object overhead), given their narrowBase. */
+/** The bytes packDense keeps for k picked rows (without object overhead), given their actor base (gatherDense). */
 export function densePickBytes(k: number, base: number): number {
   return k * (2 + 1 + (base >= 0 ? 2 : 4));
 }
 
-/** The memo of rows[0 … k) (row numbers below 2^16) and out's first k bits and actor ids, given their narrowBase. */
-export function packDense(rows: Uint32Array, out: DenseRows, k: number, base: number): DensePick {
-  const memo: DensePick = { rows: new Uint16Array(k), bits: new Uint8Array(k), actorBase: 0, actors: new Uint32Array(0) };
+/** The memo of rows[0 … k) (row numbers below 2^16) and out's first k bits and actor ids, given their actor base (gatherDense). */
+export function packDense(rows: Uint32Array, out: DenseRows, k: number, base: number, units: UnitOrder | null): DensePick {
+  const memo: DensePick = { rows: new Uint16Array(k), bits: new Uint8Array(k), actorBase: 0, actors: new Uint32Array(0), units };
   memo.rows.set(rows.subarray(0, k));
   memo.bits.set(out.bits.subarray(0, k));
   if (base >= 0) {
@@ -107,6 +111,7 @@ export function restoreDense(memo: DensePick, rows: Uint32Array, out: DenseRows)
   const a = memo.actors;
   if (a instanceof Uint32Array) out.actors.set(a);
   else widenOffsets(memo.actorBase, a, out.actors, k);
+  out.units = memo.units;
   return k;
 }
 

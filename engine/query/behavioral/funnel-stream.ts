@@ -23,7 +23,7 @@ import type { FunnelGroups } from './funnel-groups.js';
 import type { GroupTable } from './group-table.js';
 import { PendingKeys } from './pending-keys.js';
 import type { FunnelPlan } from './plan.js';
-import { CHAIN_SHIFT } from './step-mask.js';
+import { CHAIN_SHIFT, chainSlots, type UnitOrder } from './unit-order.js';
 
 /** Whether the plan is one FunnelStream evaluates (ordered, no exclusions). */
 export function canStreamFunnel(plan: FunnelPlan): boolean {
@@ -61,6 +61,8 @@ export class FunnelStream {
   /** Where the shortest times start in a record: C = max(1, steps − 1). */
   private readonly C: number;
   private readonly stepMask: number;
+  /** Unit types per pass of a UnitOrder made for this many steps (addUnits). */
+  private readonly types: number;
   /**
    * rec[a·R + …], actor a's record — funnel.ts's runOrdered state, cut to what is ever read:
    * [k − 1] for k in 1 … C the latest entry time of a chain that reached step k (−Infinity:
@@ -77,7 +79,7 @@ export class FunnelStream {
   private readonly pending: PendingKeys;
   readonly sink = (b: RowBatch): boolean => {
     if (!b.dense) throw new ShoalError('INTERNAL', ['a streamed funnel was handed rows by row, not by position']);
-    if (!this.add(b)) return false;
+    if (!(b.units !== null && b.units.types === this.types ? this.addUnits(b, b.units) : this.add(b))) return false;
     // Outside `add`: V8 compiles its loop on stack before the code after the loop ever ran, and
     // that code, without type feedback, then deoptimized `add` at the end of every batch.
     this.pending.encode(b);
@@ -92,6 +94,7 @@ export class FunnelStream {
     this.R = recordDoubles(steps);
     this.C = Math.max(1, steps - 1);
     this.stepMask = (1 << steps) - 1;
+    this.types = chainSlots(steps) + 2;
     // One fill: every field's "nothing yet" is −Infinity (shortest times are stored negated).
     const size = actorCount * this.R;
     const rec = spareRecords !== null && spareRecords.length >= size ? spareRecords : new Float64Array(size);
@@ -116,8 +119,7 @@ export class FunnelStream {
    */
   private add(b: RowBatch): boolean {
     const { m: n, actorIds, times, bits, chains } = b;
-    const { rec, R, C, steps, stepMask } = this;
-    const W = this.plan.query.windowMs;
+    const { rec, R } = this;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
     const A = this.actorCount;
@@ -135,41 +137,105 @@ export class FunnelStream {
         }
         continue;
       }
-      let m = raw & stepMask;
-      while (m !== 0) {
-        const k = 32 - Math.clz32(m);
-        m ^= 1 << (k - 1);
-        if (k === 1) {
+      j = this.general(j, a, base, t, raw, chains, times);
+    }
+    return true;
+  }
+
+  /**
+   * `add` in the order of the batch's units (unit-order.ts): pass by pass, and within a pass
+   * each type in a loop of its own, so the processor never guesses what the next unit is. The
+   * first `types − 1` lists hold units that start at step 1 with chains of 0, 1, … rows after
+   * the first; the last, OTHER, holds the rest, taken as `add` takes any row.
+   */
+  private addUnits(b: RowBatch, u: UnitOrder): boolean {
+    const { actorIds, times, bits } = b;
+    const { rec, R, C, steps } = this;
+    const { order, bounds, passes, types } = u;
+    const W = this.plan.query.windowMs;
+    const ef = this.plan.entryFromMs;
+    const et = this.plan.entryToMs;
+    const A = this.actorCount;
+    const other = types - 1;
+    for (let p = 0; p < passes; p++) {
+      const at0 = p * types;
+      for (let c = 0; c < other; c++) {
+        for (let i = bounds[at0 + c], end = bounds[at0 + c + 1]; i < end; i++) {
+          const j = order[i];
+          const a = actorIds[j];
+          let t = times[j];
+          if (a >= A) return false; // an actor id beyond the snapshot's
+          const base = a * R;
           if (t >= ef && t < et) {
             if (rec[base] === -Infinity) this.enter(a, t, j);
             rec[base] = t;
           }
-          continue;
-        }
-        const s = rec[base + k - 2]; // entry time of the latest chain at step k − 1
-        const d = t - s; // Infinity when step k−1 has no chain
-        if (d <= W) {
-          if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s; // the last step's chain is not kept
-          const at = base + C + k - 2;
-          if (-d > rec[at]) rec[at] = -d;
+          // The chain's rows, steps 2 … c + 1 (c is the same for the whole list).
+          for (let k = 2; k <= c + 1; k++) {
+            t = times[j + k - 1];
+            const s = rec[base + k - 2];
+            const d = t - s;
+            if (d <= W) {
+              if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s;
+              const at = base + C + k - 2;
+              if (-d > rec[at]) rec[at] = -d;
+            }
+          }
         }
       }
-      // The row starts a chain (annotateChains): the next rows are the same actor's, one step
-      // each, the steps after this row's in turn — the loop above for each, without asking.
-      const c = chains ? raw >>> CHAIN_SHIFT : 0;
-      for (let q = 0, k = 32 - Math.clz32(raw & stepMask); q < c; q++) {
-        k++;
-        t = times[++j];
-        const s = rec[base + k - 2];
-        const d = t - s;
-        if (d <= W) {
-          if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s;
-          const at = base + C + k - 2;
-          if (-d > rec[at]) rec[at] = -d;
-        }
+      for (let i = bounds[at0 + other], end = bounds[at0 + other + 1]; i < end; i++) {
+        let j = order[i];
+        const a = actorIds[j];
+        let t = times[j];
+        if (a >= A) return false;
+        const base = a * R;
+        j = this.general(j, a, base, t, bits[j], true, times);
       }
     }
     return true;
+  }
+
+  /**
+   * A unit other than a chain from the first step alone (`add`, addUnits' OTHER): each step of
+   * row j from the highest down, so step k reads step k−1's state before this event, then the
+   * chain the row starts (annotateChains), its rows one step each, the steps after this row's
+   * in turn. Returns the position of the unit's last row.
+   */
+  private general(j: number, a: number, base: number, t: number, raw: number, chains: boolean, times: Float64Array): number {
+    const { rec, C, steps, stepMask } = this;
+    const W = this.plan.query.windowMs;
+    let m = raw & stepMask;
+    while (m !== 0) {
+      const k = 32 - Math.clz32(m);
+      m ^= 1 << (k - 1);
+      if (k === 1) {
+        if (t >= this.plan.entryFromMs && t < this.plan.entryToMs) {
+          if (rec[base] === -Infinity) this.enter(a, t, j);
+          rec[base] = t;
+        }
+        continue;
+      }
+      const s = rec[base + k - 2]; // entry time of the latest chain at step k − 1
+      const d = t - s; // Infinity when step k−1 has no chain
+      if (d <= W) {
+        if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s; // the last step's chain is not kept
+        const at = base + C + k - 2;
+        if (-d > rec[at]) rec[at] = -d;
+      }
+    }
+    const c = chains ? raw >>> CHAIN_SHIFT : 0;
+    for (let q = 0, k = 32 - Math.clz32(raw & stepMask); q < c; q++) {
+      k++;
+      t = times[++j];
+      const s = rec[base + k - 2];
+      const d = t - s;
+      if (d <= W) {
+        if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s;
+        const at = base + C + k - 2;
+        if (-d > rec[at]) rec[at] = -d;
+      }
+    }
+    return j;
   }
 
   /** Actor a's entry event is at position j of the batch (its keys are encoded at the end of the batch). */

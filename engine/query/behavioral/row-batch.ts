@@ -6,6 +6,7 @@
  */
 import type { CodeIds } from '../group-keys.js';
 import type { DenseRows } from './dense-rows.js';
+import type { UnitOrder } from './unit-order.js';
 
 /**
  * Rows rows[0 … m) of one row group, handed to a streaming operator (see streamActorRows):
@@ -28,6 +29,8 @@ export interface RowBatch {
   whole: boolean;
   /** actorIds, times and bits hold rows[0 … m)'s by position (a streamed funnel's batches: see dense-rows.ts), not by row. */
   dense: boolean;
+  /** A dense batch's units by pass and type (unit-order.ts), when its pick came from a memo; else null. */
+  units: UnitOrder | null;
   /**
    * The bits of a row that starts a chain carry the chain's length − 1 from bit CHAIN_SHIFT on
    * (annotateChains: rows of a streamed funnel, read in order); false: no bits above the filters'.
@@ -56,7 +59,7 @@ export interface RowBuffers {
 }
 
 export function emptyRowBuffers(): RowBuffers {
-  return { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0), dense: { bits: new Uint32Array(0), actors: new Uint32Array(0) } };
+  return { bits: new Uint32Array(0), picked: new Uint32Array(0), ids: new Int32Array(0), dense: { bits: new Uint32Array(0), actors: new Uint32Array(0), units: null } };
 }
 
 /**

@@ -20,7 +20,8 @@ import { ALL, NONE, matchValue } from '../filter-zone.js';
 import type { FilterNode } from '../query-types.js';
 import type { ColumnVector } from '../../types.js';
 import type { RowGroupReader, Scratch } from '../row-group.js';
-import { densePickBytes, gatherDense, narrowBase, packDense, restoreDense, type DensePick, type DenseRows } from './dense-rows.js';
+import { densePickBytes, gatherDense, packDense, restoreDense, type DensePick, type DenseRows } from './dense-rows.js';
+import { CHAIN_SHIFT, MAX_CHAIN, orderUnits, unitOrderBytes } from './unit-order.js';
 
 type Leaf = Extract<FilterNode, { kind: 'leaf' }>;
 
@@ -44,13 +45,7 @@ export interface EntryRuns {
   toMs: number;
 }
 
-/**
- * Bits of a row's mask from which a chain's length − 1 is kept (annotateChains): funnels of at
- * most this many steps are annotated.
- */
-export const CHAIN_SHIFT = 6;
-/** Rows in one chain at most (its length − 1 takes the two bits above CHAIN_SHIFT). */
-const MAX_CHAIN = 4;
+export { CHAIN_SHIFT } from './unit-order.js';
 
 export class StepMasker {
   /** Whether the picks kept as memos mark chains in their bits (annotateChains): a streamed funnel of at most CHAIN_SHIFT steps. */
@@ -169,12 +164,13 @@ export class StepMasker {
     const k = this.pickNow(r, n, bits, picked, keep);
     if (k < 0) return -1;
     const ids = r.actorIds();
-    gatherDense(picked, k, bits, ids, out);
+    const base = gatherDense(picked, k, bits, ids, out);
     if (name !== null && n <= MEMO_MAX_ROWS) {
-      // Marking chains costs about what the funnel then saves on one run: only picks kept for later runs are marked.
-      if (this.chains) annotateChains(k, out.bits, out.actors);
-      const base = narrowBase(out, k);
-      source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + densePickBytes(k, base), () => packDense(picked, out, k, base));
+      // Marking chains and ordering units cost about what the funnel then saves on one run: only picks kept for later runs get them.
+      const units = this.chains ? (annotateChains(k, out.bits, out.actors), orderUnits(k, out.bits, out.actors, this.verdictOf.length)) : null;
+      const bytes = MEMO_OVERHEAD_BYTES + densePickBytes(k, base) + (units === null ? 0 : unitOrderBytes(units));
+      source.keepMemo!(col.ref.name, r.group, name, bytes, () => packDense(picked, out, k, base, units));
+      out.units = units;
     }
     return k;
   }
