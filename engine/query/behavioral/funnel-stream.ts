@@ -61,6 +61,7 @@ export class FunnelStream {
   /** Where the shortest times start in a record: C = max(1, steps − 1). */
   private readonly C: number;
   private readonly stepMask: number;
+  private readonly windowMs: number;
   /** Unit types per pass of a UnitOrder made for this many steps (addUnits). */
   private readonly types: number;
   /**
@@ -94,6 +95,7 @@ export class FunnelStream {
     this.R = recordDoubles(steps);
     this.C = Math.max(1, steps - 1);
     this.stepMask = (1 << steps) - 1;
+    this.windowMs = plan.query.windowMs;
     this.types = chainSlots(steps) + 2;
     // One fill: every field's "nothing yet" is −Infinity (shortest times are stored negated).
     const size = actorCount * this.R;
@@ -150,9 +152,8 @@ export class FunnelStream {
    */
   private addUnits(b: RowBatch, u: UnitOrder): boolean {
     const { actorIds, times, bits } = b;
-    const { rec, R, C, steps } = this;
+    const { rec, R } = this;
     const { order, bounds, passes, types } = u;
-    const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
     const A = this.actorCount;
@@ -171,16 +172,7 @@ export class FunnelStream {
             rec[base] = t;
           }
           // The chain's rows, steps 2 … c + 1 (c is the same for the whole list).
-          for (let k = 2; k <= c + 1; k++) {
-            t = times[j + k - 1];
-            const s = rec[base + k - 2];
-            const d = t - s;
-            if (d <= W) {
-              if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s;
-              const at = base + C + k - 2;
-              if (-d > rec[at]) rec[at] = -d;
-            }
-          }
+          for (let k = 2; k <= c + 1; k++) this.reach(base, k, times[j + k - 1]);
         }
       }
       for (let i = bounds[at0 + other], end = bounds[at0 + other + 1]; i < end; i++) {
@@ -202,8 +194,7 @@ export class FunnelStream {
    * in turn. Returns the position of the unit's last row.
    */
   private general(j: number, a: number, base: number, t: number, raw: number, chains: boolean, times: Float64Array): number {
-    const { rec, C, steps, stepMask } = this;
-    const W = this.plan.query.windowMs;
+    const { rec, stepMask } = this;
     let m = raw & stepMask;
     while (m !== 0) {
       const k = 32 - Math.clz32(m);
@@ -215,27 +206,23 @@ export class FunnelStream {
         }
         continue;
       }
-      const s = rec[base + k - 2]; // entry time of the latest chain at step k − 1
-      const d = t - s; // Infinity when step k−1 has no chain
-      if (d <= W) {
-        if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s; // the last step's chain is not kept
-        const at = base + C + k - 2;
-        if (-d > rec[at]) rec[at] = -d;
-      }
+      this.reach(base, k, t);
     }
     const c = chains ? raw >>> CHAIN_SHIFT : 0;
-    for (let q = 0, k = 32 - Math.clz32(raw & stepMask); q < c; q++) {
-      k++;
-      t = times[++j];
-      const s = rec[base + k - 2];
-      const d = t - s;
-      if (d <= W) {
-        if (k < steps && s > rec[base + k - 1]) rec[base + k - 1] = s;
-        const at = base + C + k - 2;
-        if (-d > rec[at]) rec[at] = -d;
-      }
-    }
+    for (let q = 0, k = 32 - Math.clz32(raw & stepMask); q < c; q++) this.reach(base, ++k, times[++j]);
     return j;
+  }
+
+  /** An event at time t of step k ≥ 2 of the actor whose record starts at `base`. */
+  private reach(base: number, k: number, t: number): void {
+    const rec = this.rec;
+    const s = rec[base + k - 2]; // entry time of the latest chain at step k − 1
+    const d = t - s; // Infinity when step k−1 has no chain
+    if (d <= this.windowMs) {
+      if (k < this.steps && s > rec[base + k - 1]) rec[base + k - 1] = s; // the last step's chain is not kept
+      const at = base + this.C + k - 2;
+      if (-d > rec[at]) rec[at] = -d;
+    }
   }
 
   /** Actor a's entry event is at position j of the batch (its keys are encoded at the end of the batch). */
