@@ -5,7 +5,7 @@
  * sources) over a data directory loaded once from a generated NDJSON file and cached in
  * bench/out/. Writes bench/results/load.json and load.md; never asserts.
  *
-*   npm run bench:load -- [--events 10e6] [--duration 15] [--ingest-duration S] [--connections 4] [--server src|dist|DIR] [--skip heavy] [--rounds N]
+*   npm run bench:load -- [--events 10e6] [--duration 15] [--ingest-duration S] [--connections 4] [--server dist|src|DIR] [--skip heavy] [--rounds N]
  *     [--node-args='--cpu-prof ...'] [--out-name load]
  *   npm run bench:load -- --data bench/out/query-stores-100m/shoal [--table events] ...
  *
@@ -13,8 +13,9 @@
  * loading one; bulk ingest bodies then come from the 1M-event file. The bench's own `bulk` table
  * is dropped before and after the run, so the directory is left as it was found.
  *
- * `--server dist` runs the compiled server (`npm run build` first), as `npm start` does; `src`
- * runs the sources through tsx, whose loader every worker thread also has to start; `--server DIR`
+ * `--server dist` (the default) runs the compiled server, as `npm start` does, built from the
+ * sources first (buildShoal); `src` runs the sources through tsx, whose loader every worker
+ * thread also has to start and whose output of the engine runs slower; `--server DIR`
  * runs another compiled tree (DIR/server/cli.js, e.g. `.build-x/dist` from
  * `npx tsc -p tsconfig.build.json --outDir .build-x/dist`).
  *
@@ -34,7 +35,7 @@ import { runIngestCommand } from '../server/cli/ingest-command.js';
 import { parseCount } from './gen-cli.js';
 import { DEFAULT_END_MS, writeEvents } from './generator.js';
 import { backgroundLoop, ingestOnce, percentile, queryOnce, send, startServer, type LoopStats } from './load-clients.js';
-import { REPO } from './peers/common.js';
+import { buildShoal, REPO } from './peers/common.js';
 
 const HELP = `Usage: npm run bench:load -- [options]
 
@@ -52,7 +53,8 @@ const HELP = `Usage: npm run bench:load -- [options]
   --bodies-from F    NDJSON file the bodies are cut from (default: the events file)
   --rounds N         also compare alone vs under ingest in N alternating windows
   --skip heavy       leave out the phase under a heavy group-by
-  --server src|dist|DIR   sources through tsx, dist/, or a compiled tree DIR (DIR/server/cli.js)
+  --server dist|src|DIR   dist/ built from the sources (default), the sources through tsx, or a
+                          compiled tree DIR (DIR/server/cli.js)
   --node-args='...'  extra node flags for the server (e.g. --cpu-prof --cpu-prof-dir=/tmp/p)
   --out-name NAME    results in bench/results/NAME.json and .md (or an absolute path)
 `;
@@ -309,7 +311,7 @@ async function main(): Promise<void> {
       bodies: { type: 'string', default: '1' },
       'bodies-from': { type: 'string' },
       'out-name': { type: 'string', default: 'load' },
-      server: { type: 'string', default: 'src' },
+      server: { type: 'string', default: 'dist' },
       data: { type: 'string' },
       table: { type: 'string', default: 'events' },
       skip: { type: 'string', default: '' },
@@ -339,6 +341,7 @@ async function main(): Promise<void> {
   const bodyEvents = body[0].toString('latin1').split('\n').length - 1;
   const loadBefore = loadavg()[0];
   const from = values.server!;
+  if (from === 'dist') buildShoal();
   const server = await startServer(dataDir, from, {}, values['node-args']!.split(' ').filter((a) => a !== ''));
   const { port } = server;
   try {

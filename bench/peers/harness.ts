@@ -15,7 +15,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseCount } from '../gen-cli.js';
 import { differences } from './agree.js';
-import { REPO, runNode } from './common.js';
+import { REPO, runNode, shoalScript } from './common.js';
 import { countLabel, defaultInputFile, ensureInput } from './input.js';
 import type { RunnerOutput } from './query-runner.js';
 import { markdownReport, type QueryReport, type SuiteReport } from './report.js';
@@ -42,9 +42,8 @@ function dropCaches(): boolean {
 }
 
 async function runOne(engine: Engine, target: string, suite: string, id: string, runs: number, pool: boolean): Promise<RunnerOutput> {
-  const runner = join(REPO, 'bench', 'peers', 'query-runner.ts');
   const env: Record<string, string> = pool ? {} : { SHOAL_BENCH_POOL: '0' };
-  const run = await runNode(['--import', 'tsx', runner, engine, target, suite, id, String(runs)], { env });
+  const run = await runNode([...shoalScript('bench/peers/query-runner.ts'), engine, target, suite, id, String(runs)], { env });
   const last = run.stdout.trim().split('\n').pop() ?? '';
   if (run.code !== 0 || !last.startsWith('{')) {
     const why = run.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 400);

@@ -15,7 +15,6 @@ import { pathToFileURL } from 'node:url';
 import { Store } from '../../engine/index.js';
 import { runQuery } from '../../engine/query/index.js';
 import type { TableSnapshot } from '../../engine/index.js';
-import { REPO } from './common.js';
 
 /** What a Shoal query answers: columns and rows as PRODUCT.md's result object. */
 export interface ShoalAnswer {
@@ -44,9 +43,11 @@ interface PoolLike {
  * `run(snapshot, json)` or `query(snapshot, json)`. Returns null when there is none.
  */
 async function loadPool(): Promise<{ name: string; run: Executor; close: () => Promise<void> } | null> {
-  const dir = join(REPO, 'engine', 'query', 'pool');
-  if (!existsSync(join(dir, 'index.ts'))) return null;
-  const mod = (await import(pathToFileURL(join(dir, 'index.ts')).href)) as Record<string, unknown>;
+  // The pool of the engine build this module belongs to: dist/ when compiled (as the harness runs it), the sources under tsx.
+  const dir = join(import.meta.dirname, '..', '..', 'engine', 'query', 'pool');
+  const entry = ['index.js', 'index.ts'].map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (entry === undefined) return null;
+  const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   let pool: PoolLike | null = null;
   for (const factory of ['createQueryPool', 'createPool', 'startQueryPool']) {
     if (typeof mod[factory] === 'function') {

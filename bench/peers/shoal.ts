@@ -6,9 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { directoryBytes, REPO, runNode, type LoadResult } from './common.js';
+import { directoryBytes, runNode, shoalScript, type LoadResult } from './common.js';
 
-const CLI = join(REPO, 'server', 'cli.ts');
 
 /** Bytes Shoal keeps for a table: every file under the table directory except WAL files. */
 export function shoalTableBytes(tableDir: string): number {
@@ -28,8 +27,7 @@ export function parseShoalSummary(text: string): { lines: number; accepted: numb
  * the Shoal CLI. Throws with the child's output when the CLI is missing or fails.
  */
 export async function loadIntoShoal(file: string, dataDir: string, opts: { echo?: boolean } = {}): Promise<LoadResult> {
-  if (!existsSync(CLI)) throw new Error(`Shoal CLI not found at ${CLI}`);
-  const run = await runNode(['--import', 'tsx', CLI, 'ingest', resolve(file), '--table', 'events', '--data', resolve(dataDir)], opts);
+  const run = await runNode([...shoalScript('server/cli.ts'), 'ingest', resolve(file), '--table', 'events', '--data', resolve(dataDir)], opts);
   const output = `${run.stdout}\n${run.stderr}`;
   if (run.code !== 0) {
     const lines = output.trim().split('\n');

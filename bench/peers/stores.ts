@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, runNode } from './common.js';
+import { runNode, shoalScript } from './common.js';
 import type { FileMeta } from './input.js';
 import { loadIntoShoal } from './shoal.js';
 
@@ -28,19 +28,19 @@ interface Marker {
 
 const sameInput = (m: Marker, meta: FileMeta): boolean => m.input.events === meta.events && m.input.seed === meta.seed && m.input.bytes === meta.bytes;
 
+/** Runs bench/peers/prepare-cli.ts (compiled, see shoalScript) with `args`; its last output line. */
 async function childJson(args: string[]): Promise<Record<string, unknown>> {
-  const run = await runNode(['--import', 'tsx', ...args]);
-  if (run.code !== 0) throw new Error(`${args[0]} exited with ${run.code ?? run.signal}:\n${run.stderr.trim().split('\n').slice(-10).join('\n')}`);
+  const run = await runNode([...shoalScript('bench/peers/prepare-cli.ts'), ...args]);
+  if (run.code !== 0) throw new Error(`prepare-cli ${args[0]} exited with ${run.code ?? run.signal}:\n${run.stderr.trim().split('\n').slice(-10).join('\n')}`);
   return { ...(JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, unknown>), wallSeconds: run.seconds, maxRssBytes: run.maxRssBytes };
 }
 
 async function prepare(engine: Engine, file: string, target: string): Promise<Record<string, unknown>> {
-  const cli = join(REPO, 'bench', 'peers', 'prepare-cli.ts');
-  if (engine !== 'shoal') return childJson([cli, engine, file, target]);
+  if (engine !== 'shoal') return childJson([engine, file, target]);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   const load = await loadIntoShoal(file, target);
-  const compact = await childJson([cli, 'shoal-compact', target]);
+  const compact = await childJson(['shoal-compact', target]);
   return { ...load, compact };
 }
 

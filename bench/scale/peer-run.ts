@@ -68,7 +68,7 @@ export function peerStateFor(saved: PeerRunState | undefined, sub: SubsetPlan, e
 function isLoadChild(pid: number): boolean {
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmd.includes('peer-child.ts') || cmd.includes('cli.ts');
+    return /peer-child\.[jt]s|cli\.[jt]s/.test(cmd);
   } catch {
     return false;
   }

@@ -7,8 +7,6 @@
  * through the same CLI ingest, compaction and query runner. Load steps throw an Error saying what
  * failed; a query's failure becomes its record's `error`.
  */
-import { join } from 'node:path';
-import { REPO } from '../peers/common.js';
 import type { RunnerOutput } from '../peers/query-runner.js';
 import { storeTarget } from '../peers/stores.js';
 import { findQuery } from '../peers/suites.js';
@@ -16,8 +14,8 @@ import type { ScaleQuery } from './queries.js';
 import type { SubsetEngine, SubsetLoadRecord, SubsetQueryRecord } from './state.js';
 import { compactTable, countRows, current, failure, ingestChunk, resultLine, timingsOf, watch } from './steps.js';
 
-const PEER_CHILD = join(REPO, 'bench', 'scale', 'peer-child.ts');
-const QUERY_RUNNER = join(REPO, 'bench', 'peers', 'query-runner.ts');
+const PEER_CHILD = 'bench/scale/peer-child.ts';
+const QUERY_RUNNER = 'bench/peers/query-runner.ts';
 /** Answers up to this many rows are kept in the state, for the agreement check. */
 const KEEP_ROWS = 5000;
 
@@ -46,7 +44,7 @@ export async function appendChunk(engine: SubsetEngine, target: string, file: st
     if (r.accepted !== chunkEvents) throw new Error(`shoal ingest accepted ${r.accepted} of ${chunkEvents} events (${r.rejected} rejected)`);
     return { seconds: r.seconds, wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, peakRssBytes: r.peakRssBytes };
   }
-  const running = watch([PEER_CHILD, 'append', engine, target, file], timeoutMs);
+  const running = watch(PEER_CHILD, ['append', engine, target, file], timeoutMs);
   onPid(current.child?.pid ?? null);
   const run = await running;
   const why = failure(`${engine} append`, run, timeoutMs);
@@ -62,7 +60,7 @@ export async function finishLoad(engine: SubsetEngine, target: string, timeoutMs
     const c = await compactTable(target, timeoutMs);
     return { seconds: c.seconds, wallSeconds: c.wallSeconds, cpuSeconds: c.cpuSeconds, peakRssBytes: c.peakRssBytes, events: await countRows(target, timeoutMs), bytesOnDisk: c.tableBytesAfter };
   }
-  const run = await watch([PEER_CHILD, 'finish', engine, target], timeoutMs);
+  const run = await watch(PEER_CHILD, ['finish', engine, target], timeoutMs);
   const why = failure(`${engine} finish`, run, timeoutMs);
   if (why !== null) throw new Error(why);
   const out = lastJson<{ seconds: number; events: number; bytesOnDisk: number }>(run.stdout);
@@ -72,7 +70,7 @@ export async function finishLoad(engine: SubsetEngine, target: string, timeoutMs
 /** The events in `engine`'s store at `target` (0 when it has no table yet). */
 export async function countLoaded(engine: SubsetEngine, target: string, timeoutMs: number): Promise<number> {
   if (engine === 'shoal') return countRows(target, timeoutMs);
-  const run = await watch([PEER_CHILD, 'count', engine, target], timeoutMs);
+  const run = await watch(PEER_CHILD, ['count', engine, target], timeoutMs);
   const why = failure(`${engine} count`, run, timeoutMs);
   if (why !== null) throw new Error(why);
   return lastJson<{ events: number }>(run.stdout).events;
@@ -82,7 +80,7 @@ export async function countLoaded(engine: SubsetEngine, target: string, timeoutM
 export async function runSubsetQuery(engine: SubsetEngine, target: string, q: ScaleQuery, hotRuns: number, timeoutMs: number): Promise<SubsetQueryRecord> {
   if (q.sample !== undefined) throw new Error(`${q.key}: sampled queries have no peer counterpart`);
   findQuery(q.suite, q.id);
-  const run = await watch([QUERY_RUNNER, engine, target, q.suite, q.id, String(hotRuns)], timeoutMs);
+  const run = await watch(QUERY_RUNNER, [engine, target, q.suite, q.id, String(hotRuns)], timeoutMs);
   const base = { peakRssBytes: run.peakRssBytes, wallSeconds: run.wallSeconds };
   const result = resultLine<RunnerOutput>(`${engine} query process`, run, timeoutMs);
   if ('error' in result) return { ...base, error: result.error };

@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO } from '../peers/common.js';
+import { REPO, shoalScript } from '../peers/common.js';
 import { parseShoalSummary, shoalTableBytes } from '../peers/shoal.js';
 import { rssProfile, runWatched, tail, type WatchedRun } from './proc-watch.js';
 import type { QueryChildOutput } from './query-child.js';
@@ -18,7 +18,6 @@ import { median } from './report.js';
 import type { CompactRecord, QueryRecord, QueryTimings } from './state.js';
 
 const TSX = ['--import', 'tsx'];
-const CLI = join(REPO, 'server', 'cli.ts');
 const TABLE = 'events';
 
 /** Where the current child is, so an interrupt can stop it. */
@@ -26,9 +25,9 @@ export const current: { child: ChildProcess | null } = { child: null };
 /** The generator children running now, for the same reason. */
 export const generators = new Set<ChildProcess>();
 
-/** Runs `node --import tsx ...args` under watch as the current child. */
-export function watch(args: string[], timeoutMs: number): Promise<WatchedRun> {
-  return runWatched([...TSX, ...args], {
+/** Runs Shoal's script `rel` (compiled, see shoalScript) with `args` under watch as the current child. */
+export function watch(rel: string, args: string[], timeoutMs: number): Promise<WatchedRun> {
+  return runWatched([...shoalScript(rel), ...args], {
     cwd: REPO,
     timeoutMs,
     onSpawn: (c) => (current.child = c),
@@ -89,7 +88,7 @@ export interface IngestOutcome {
 
 /** Ingests `file` into table `events` of `dataDir` through `shoal ingest`; `onPid` learns the child's pid. */
 export async function ingestChunk(file: string, dataDir: string, timeoutMs: number, onPid: (pid: number | null) => void): Promise<IngestOutcome> {
-  const running = watch([CLI, 'ingest', file, '--table', TABLE, '--data', dataDir, '--format', 'ndjson'], timeoutMs);
+  const running = watch('server/cli.ts', ['ingest', file, '--table', TABLE, '--data', dataDir, '--format', 'ndjson'], timeoutMs);
   onPid(current.child?.pid ?? null);
   const run = await running;
   const why = failure('shoal ingest', run, timeoutMs);
@@ -102,7 +101,7 @@ export async function ingestChunk(file: string, dataDir: string, timeoutMs: numb
 /** Flushes and fully compacts the table in a child process, then measures it. */
 export async function compactTable(dataDir: string, timeoutMs: number): Promise<CompactRecord> {
   const before = tableSize(dataDir);
-  const run = await watch([join(REPO, 'bench', 'peers', 'prepare-cli.ts'), 'shoal-compact', dataDir], timeoutMs);
+  const run = await watch('bench/peers/prepare-cli.ts', ['shoal-compact', dataDir], timeoutMs);
   const why = failure('compaction', run, timeoutMs);
   if (why !== null) throw new Error(why);
   const out = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { compactSeconds?: number };
@@ -145,7 +144,7 @@ export function timingsOf(out: { coldMs?: number; coldCpuMs?: number; hotMs?: nu
 
 /** Runs `q` in a fresh process: one cold run, then `hotRuns`. Failures become the record's `error`. */
 export async function runQuery(dataDir: string, q: ScaleQuery, hotRuns: number, timeoutMs: number): Promise<QueryRecord> {
-  const run = await watch([join(REPO, 'bench', 'scale', 'query-child.ts'), dataDir, q.suite, q.id, q.sample === undefined ? '-' : String(q.sample), String(hotRuns)], timeoutMs);
+  const run = await watch('bench/scale/query-child.ts', [dataDir, q.suite, q.id, q.sample === undefined ? '-' : String(q.sample), String(hotRuns)], timeoutMs);
   const base = { key: q.key, peakRssBytes: run.peakRssBytes, wallSeconds: run.wallSeconds };
   const result = resultLine<QueryChildOutput>('query process', run, timeoutMs);
   if ('error' in result) return { ...base, error: result.error };
