@@ -88,15 +88,29 @@ export function detectTimeFormat(file: string): TimeFormat {
   }
 }
 
-/** Sum of file sizes under `dir`, recursively, skipping files for which `skip(name)` is true. */
+/**
+ * Sum of file sizes under `dir`, recursively, skipping files for which `skip(name)` is true. A
+ * file or directory that goes while it is read counts 0: chDB's background merges remove parts
+ * while a load is measured (a 10M-event `--runs 3` lost chDB's third run to one).
+ */
 export function directoryBytes(dir: string, skip: (name: string) => boolean = () => false): number {
   let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  for (const entry of gone(() => readdirSync(dir, { withFileTypes: true }), [])) {
     const p = join(dir, entry.name);
     if (entry.isDirectory()) total += directoryBytes(p, skip);
-    else if (entry.isFile() && !skip(entry.name)) total += statSync(p).size;
+    else if (entry.isFile() && !skip(entry.name)) total += gone(() => statSync(p).size, 0);
   }
   return total;
+}
+
+/** `read()`, or `absent` when what it reads no longer exists (ENOENT). */
+function gone<T>(read: () => T, absent: T): T {
+  try {
+    return read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return absent;
+    throw err;
+  }
 }
 
 /** Size of a file, or 0 when it does not exist. */
