@@ -34,7 +34,8 @@ describe('orderUnits', () => {
           const bits = Uint32Array.from(rows, (r) => r.bits);
           const actors = Uint32Array.from(rows, (r) => r.actor);
           annotateChains(rows.length, bits, actors);
-          const u = orderUnits(rows.length, bits, actors, steps);
+          const u = orderUnits(rows.length, bits, actors, steps)!;
+          expect(u).not.toBeNull();
           expect(u.types).toBe(chainSlots(steps) + 2);
           expect(u.bounds.length).toBe(u.passes * u.types + 1);
           const expected = plainUnits(bits, steps);
@@ -67,10 +68,16 @@ describe('orderUnits', () => {
     const bits = Uint32Array.from([1, 1, 2, 4, 1, 1, 2, 2]);
     const actors = Uint32Array.from([0, 0, 0, 0, 0, 1, 1, 2]);
     annotateChains(bits.length, bits, actors);
-    const u = orderUnits(bits.length, bits, actors, 3);
+    const u = orderUnits(bits.length, bits, actors, 3)!;
     expect(u.passes).toBe(3);
     const lists = Array.from({ length: u.passes * u.types }, (_, b) => Array.from(u.order.subarray(u.bounds[b], u.bounds[b + 1])));
     // Pass 0: [lone 1], [1→2], [1→2→3], [other]; pass 1 and 2 likewise.
     expect(lists).toEqual([[0], [5], [], [7], [], [], [1], [], [4], [], [], []]);
+  });
+
+  it('orders nothing when the actor ids are not ascending (a pass could hold an actor twice)', () => {
+    const bits = Uint32Array.from([1, 1, 1]);
+    expect(orderUnits(3, bits, Uint32Array.from([0, 1, 0]), 3)).toBeNull();
+    expect(orderUnits(3, bits, Uint32Array.from([0, 0, 1]), 3)).not.toBeNull();
   });
 });

@@ -45,8 +45,12 @@ let unitType = new Uint8Array(0);
 let unitPass = new Int32Array(0);
 let unitStart = new Uint16Array(0);
 
-/** The units among picked rows 0 … k−1 (bits and actor ids by position, chains marked: at most CHAIN_SHIFT steps) of a funnel of `steps` steps. */
-export function orderUnits(k: number, bits: Uint32Array, actors: Uint32Array, steps: number): UnitOrder {
+/**
+ * The units among picked rows 0 … k−1 (k ≤ 2^16; bits and actor ids by position, chains marked:
+ * at most CHAIN_SHIFT steps) of a funnel of `steps` steps; null when the actor ids are not
+ * ascending (not a segment's row group), where a pass could hold an actor twice.
+ */
+export function orderUnits(k: number, bits: Uint32Array, actors: Uint32Array, steps: number): UnitOrder | null {
   if (unitType.length < k) {
     unitType = new Uint8Array(k);
     unitPass = new Int32Array(k);
@@ -60,11 +64,13 @@ export function orderUnits(k: number, bits: Uint32Array, actors: Uint32Array, st
   let passes = 0;
   let prev = -1;
   let pass = 0;
+  let disorder = 0;
   // Without branches on the data (0/1 integers for the conditions), as annotateChains.
   for (let j = 0; j < k; units++) {
     const raw = bits[j];
     const c = raw >>> CHAIN_SHIFT;
     const a = actors[j];
+    disorder |= Number(a < prev);
     pass = (pass + 1) * Number(a === prev);
     prev = a;
     passes = Math.max(passes, pass + 1);
@@ -73,6 +79,7 @@ export function orderUnits(k: number, bits: Uint32Array, actors: Uint32Array, st
     unitPass[units] = pass;
     j += c + 1;
   }
+  if (disorder !== 0) return null;
   // A counting sort by (pass, type), stable: each list keeps delivery order.
   const bounds = new Int32Array(passes * types + 1);
   for (let u = 0; u < units; u++) bounds[unitPass[u] * types + unitType[u] + 1]++;
@@ -83,7 +90,7 @@ export function orderUnits(k: number, bits: Uint32Array, actors: Uint32Array, st
   return { order, bounds, passes, types };
 }
 
-/** Bytes an order of `units` units in `passes` passes of `types` types takes. */
+/** Bytes an order's arrays take. */
 export function unitOrderBytes(o: UnitOrder): number {
   return o.order.byteLength + o.bounds.byteLength;
 }
