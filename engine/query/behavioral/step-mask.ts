@@ -133,15 +133,10 @@ export class StepMasker {
    */
   pickFused(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null): number {
     if (this.columns.length !== 1 || this.general.length !== 0) return -1;
-    const col = this.columns[0];
-    const source = r.source!;
-    const name = source.memo === undefined ? null : this.memoName;
-    if (name !== null) {
-      const memo = source.memo!(col.ref.name, r.group, name) as PickMemo | undefined;
-      if (memo !== undefined) return restorePick(memo, bits, picked);
-    }
+    const memo = this.keptPick(r) as PickMemo | undefined;
+    if (memo !== undefined) return restorePick(memo, bits, picked);
     const k = this.pickNow(r, n, bits, picked, keep);
-    if (k >= 0 && name !== null && n <= MEMO_MAX_ROWS) source.keepMemo!(col.ref.name, r.group, name, MEMO_OVERHEAD_BYTES + n + 2 * k, () => packPick(bits, picked, k, n));
+    if (k >= 0 && this.keepsPick(r, n)) this.keepPick(r, MEMO_OVERHEAD_BYTES + n + 2 * k, () => packPick(bits, picked, k, n));
     return k;
   }
 
@@ -154,25 +149,34 @@ export class StepMasker {
    */
   pickDense(r: RowGroupReader, n: number, bits: Uint32Array, picked: Uint32Array, keep: Uint8Array | null, out: DenseRows): number {
     if (this.columns.length !== 1 || this.general.length !== 0) return -1;
-    const col = this.columns[0];
-    const source = r.source!;
-    const name = source.memo === undefined ? null : this.memoName;
-    if (name !== null) {
-      const memo = source.memo!(col.ref.name, r.group, name) as DensePick | undefined;
-      if (memo !== undefined) return restoreDense(memo, picked, out);
-    }
+    const memo = this.keptPick(r) as DensePick | undefined;
+    if (memo !== undefined) return restoreDense(memo, picked, out);
     const k = this.pickNow(r, n, bits, picked, keep);
     if (k < 0) return -1;
-    const ids = r.actorIds();
-    const base = gatherDense(picked, k, bits, ids, out);
-    if (name !== null && n <= MEMO_MAX_ROWS) {
+    const base = gatherDense(picked, k, bits, r.actorIds(), out);
+    if (this.keepsPick(r, n)) {
       // Marking chains and ordering units cost about what the funnel then saves on one run: only picks kept for later runs get them.
       const units = this.chains ? (annotateChains(k, out.bits, out.actors), orderUnits(k, out.bits, out.actors, this.verdictOf.length)) : null;
-      const bytes = MEMO_OVERHEAD_BYTES + densePickBytes(k, base) + (units === null ? 0 : unitOrderBytes(units));
-      source.keepMemo!(col.ref.name, r.group, name, bytes, () => packDense(picked, out, k, base, units));
+      this.keepPick(r, MEMO_OVERHEAD_BYTES + densePickBytes(k, base) + (units === null ? 0 : unitOrderBytes(units)), () => packDense(picked, out, k, base, units));
       out.units = units;
     }
     return k;
+  }
+
+  /** The pick kept with the current row group's step column block under this masker's memo name, if any. */
+  private keptPick(r: RowGroupReader): unknown {
+    const source = r.source!;
+    return source.memo === undefined || this.memoName === null ? undefined : source.memo(this.columns[0].ref.name, r.group, this.memoName);
+  }
+
+  /** Whether a pick of the current row group (n rows) is kept as a memo: behind a block cache, picks named, row numbers in 16 bits. */
+  private keepsPick(r: RowGroupReader, n: number): boolean {
+    return r.source!.keepMemo !== undefined && this.memoName !== null && n <= MEMO_MAX_ROWS;
+  }
+
+  /** Offers the cache the pick `make` returns (about `bytes`) with the current row group's step column block (keepsPick). */
+  private keepPick(r: RowGroupReader, bytes: number, make: () => unknown): void {
+    r.source!.keepMemo!(this.columns[0].ref.name, r.group, this.memoName!, bytes, make);
   }
 
   /** The fused pick without memos (see pickFused): −1 when the filters are of another shape. */
