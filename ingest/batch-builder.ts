@@ -254,6 +254,11 @@ export class BatchBuilder {
 
   /** The finished batch, in typed form; the builder must not be used afterwards. */
   finish(): EventBatch {
+    // Deferred lookups get their codes now, while the input is at hand, in every column used
+    // (a column of rejected rows only, or of numbers after all, adds its strings too, as an
+    // immediate lookup would have).
+    this.actorStream.resolveAll();
+    for (const col of this.byName.values()) col.stream.resolveAll();
     const count = this.count;
     const typed = {
       actors: this.actors.finish(count),

@@ -50,10 +50,10 @@ export class ColumnBuilder {
     this.len = row + 1;
   }
 
-  /** Writes the string with code `code` in the column's stream. */
+  /** Writes the string with code `code` in the column's stream (or a placeholder of it, see StringStream.defer). */
   str(row: number, code: number): void {
     if (this.kind !== STRINGS) {
-      if (this.kind !== NONE) return this.value(row, this.stream.strings[code]);
+      if (this.kind !== NONE) return this.value(row, this.stream.strings[this.stream.settle(code)]);
       this.toStrings();
     }
     if (row >= this.cap) this.grow(row);
@@ -87,6 +87,7 @@ export class ColumnBuilder {
       case NUMBERS:
         return { t: 'n', values: fit(this.nums!, count), nulls: this.nulls === null ? null : fit(this.nulls, count) };
       case STRINGS:
+        this.stream.settleCodes(this.codes!, count);
         return { t: 's', dict: this.stream.strings, codes: fit(this.codes!, count) };
       case VALUES:
         return { t: 'v', values: this.vals! };
@@ -130,6 +131,7 @@ export class ColumnBuilder {
       for (let i = 0; i < n; i++) vals[i] = nulls !== null && nulls[i] === 1 ? null : nums[i];
     } else if (this.kind === STRINGS) {
       const codes = this.codes!;
+      this.stream.settleCodes(codes, n);
       const strings = this.stream.strings;
       for (let i = 0; i < n; i++) vals[i] = codes[i] < 0 ? null : strings[codes[i]];
     } else {

@@ -166,9 +166,11 @@ export class FastJsonScanner {
         // Strings become codes of their column's dictionary, straight from the bytes.
         if (role === 0) {
           const col = entry.colOf === b.id ? entry.col! : columnOf(entry, b);
-          b.stageStr(col, col.stream.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
+          const st = col.stream;
+          b.stageStr(col, st.deferring ? st.defer(buf, i + 1, len, this.hash, this.ascii) : st.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
         } else if (role === 1) {
-          b.setActorCode(b.actorStream.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
+          const st = b.actorStream;
+          b.setActorCode(st.deferring ? st.defer(buf, i + 1, len, this.hash, this.ascii) : st.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
         } else {
           b.setTime(this.ascii ? latin1Slice(buf, i + 1, i + 1 + len) : utf8Slice(buf, i + 1, i + 1 + len));
         }

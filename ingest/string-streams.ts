@@ -19,6 +19,13 @@
 
 /** A stream dictionary is started over past this many strings. */
 export const MAX_STREAM_DICT_ENTRIES = 1 << 20;
+/**
+ * A dictionary holding more strings than this at a batch's start defers its lookups from bytes
+ * (`defer`): its table (32 bytes a slot, at most half full) has outgrown a core's L2 cache.
+ */
+export const DEFER_PAST = 1 << 15;
+/** Deferred lookups are resolved this many at a time: their slots are read first, together. */
+const RESOLVE_BLOCK = 64;
 /** Longer values are coded through their string only (their bytes are not kept). */
 const BYTES_MAX = 64;
 /** Ints per byte-table slot (a power of two), and the bytes a slot holds itself after its 4 header ints. */
@@ -56,11 +63,40 @@ export class StringStream {
   private used = 0;
   private arena = new Uint8Array(1024);
   private arenaLen = 0;
+  /**
+   * Deferred lookups of this batch (see `defer`): the bytes of pending string p are
+   * pendBuf[pendStart[p], + pendLen[p]), with the scanner's hash and ASCII flag; its code, once
+   * resolved (p < resolved), is pendCode[p]. Placeholders −2 − p stand for them in the batch's
+   * column until `settleCodes` replaces them.
+   */
+  private pendBuf: Uint8Array | null = null;
+  private pendStart = new Int32Array(0);
+  private pendLen = new Int32Array(0);
+  private pendHash = new Int32Array(0);
+  private pendAscii = new Uint8Array(0);
+  private pendCode = new Int32Array(0);
+  private pending = 0;
+  private resolved = 0;
+  /** Reading a slot of each pending string before resolving any, kept so the reads stay. */
+  private touched = 0;
+  /** A view of the buffer last looked up in, for comparing four bytes at a time. */
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private viewOf: Uint8Array | null = null;
+  /** Lookups from bytes may be deferred in this batch (set by `begin`). */
+  deferring = false;
 
-  constructor(readonly maxEntries: number) {}
+  /** @param deferPast defer lookups in batches that start with more strings than this (tests use −1: always) */
+  constructor(
+    readonly maxEntries: number,
+    private readonly deferPast = DEFER_PAST,
+  ) {}
 
   /** Called before a batch first uses this dictionary: starts it over when it is full. */
   begin(): void {
+    // Placeholders left by a batch that was not finished are gone with it.
+    this.pending = this.resolved = 0;
+    this.pendBuf = null;
+    this.deferring = this.used > this.deferPast;
     if (this.strings.length < this.maxEntries) return;
     this.strings = [];
     this.index = null;
@@ -76,6 +112,11 @@ export class StringStream {
 
   /** The code of `s`, adding it when new. */
   codeOfString(s: string): number {
+    if (this.resolved < this.pending) this.resolvePending();
+    return this.codeOfStringNow(s);
+  }
+
+  private codeOfStringNow(s: string): number {
     const index = (this.index ??= new Map(this.strings.map((x, code) => [x, code])));
     let code = index.get(s);
     if (code === undefined) {
@@ -91,7 +132,91 @@ export class StringStream {
    * is any hash of the bytes alone (the scanner's, json-fast.ts); `ascii` says every byte is below 0x80.
    */
   codeOfBytes(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
-    if (len > BYTES_MAX) return this.codeOfString(decode(buf, start, len, ascii));
+    if (this.resolved < this.pending) this.resolvePending();
+    return this.lookup(buf, start, len, hash, ascii);
+  }
+
+  /**
+   * `codeOfBytes` deferred: a placeholder (−2 − p) for the string in buf[start, start + len),
+   * which must stay unchanged until the batch's column is finished (`settleCodes`). Strings get
+   * the same codes, in the same order, as if looked up at once: any other lookup resolves the
+   * pending ones first. Resolving many together lets the CPU wait for their table slots' cache
+   * misses at the same time (a large table misses on nearly every probe) instead of one by one
+   * inside the scanner's loop.
+   */
+  defer(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
+    if (buf !== this.pendBuf) {
+      if (this.resolved < this.pending) this.resolvePending();
+      this.pendBuf = buf;
+    }
+    const p = this.pending++;
+    if (p >= this.pendStart.length) this.growPending();
+    this.pendStart[p] = start;
+    this.pendLen[p] = len;
+    this.pendHash[p] = hash;
+    this.pendAscii[p] = ascii ? 1 : 0;
+    return -2 - p;
+  }
+
+  /** The code a column value stands for: itself, or the code of the pending string it is the placeholder of. */
+  settle(code: number): number {
+    if (code > -2) return code;
+    if (this.resolved < this.pending) this.resolvePending();
+    return this.pendCode[-2 - code];
+  }
+
+  /** Gives every deferred lookup its code (the input they are in must still be intact). */
+  resolveAll(): void {
+    if (this.resolved < this.pending) this.resolvePending();
+  }
+
+  /** Replaces the placeholders in codes[0, count) by their codes; the batch's pending strings are then done. */
+  settleCodes(codes: Int32Array, count: number): void {
+    if (this.pending === 0) return;
+    if (this.resolved < this.pending) this.resolvePending();
+    const pendCode = this.pendCode;
+    for (let r = 0; r < count; r++) {
+      const c = codes[r];
+      if (c < -1) codes[r] = pendCode[-2 - c];
+    }
+    this.pending = this.resolved = 0;
+  }
+
+  private resolvePending(): void {
+    const buf = this.pendBuf!;
+    const { pendStart, pendLen, pendHash, pendAscii, pendCode } = this;
+    for (let from = this.resolved; from < this.pending; from += RESOLVE_BLOCK) {
+      const to = Math.min(this.pending, from + RESOLVE_BLOCK);
+      const slots = this.slots;
+      const mask = (slots.length >> SLOT_SHIFT) - 1;
+      let t = 0;
+      for (let p = from; p < to; p++) t |= slots[(mix(pendHash[p]) & mask) << SLOT_SHIFT];
+      this.touched |= t;
+      for (let p = from; p < to; p++) pendCode[p] = this.lookup(buf, pendStart[p], pendLen[p], pendHash[p], pendAscii[p] === 1);
+      this.resolved = to;
+    }
+  }
+
+  private viewFor(buf: Uint8Array): DataView<ArrayBufferLike> {
+    this.viewOf = buf;
+    return (this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength));
+  }
+
+  private growPending(): void {
+    const size = Math.max(1024, 2 * this.pendStart.length);
+    const grow = <T extends Int32Array | Uint8Array>(a: T, fresh: T): T => {
+      fresh.set(a);
+      return fresh;
+    };
+    this.pendStart = grow(this.pendStart, new Int32Array(size));
+    this.pendLen = grow(this.pendLen, new Int32Array(size));
+    this.pendHash = grow(this.pendHash, new Int32Array(size));
+    this.pendAscii = grow(this.pendAscii, new Uint8Array(size));
+    this.pendCode = grow(this.pendCode, new Int32Array(size));
+  }
+
+  private lookup(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
+    if (len > BYTES_MAX) return this.codeOfStringNow(decode(buf, start, len, ascii));
     const slots = this.slots;
     const mask = (slots.length >> SLOT_SHIFT) - 1;
     let i = mix(hash) & mask;
@@ -103,9 +228,15 @@ export class StringStream {
         // Equivalent to: the kept bytes (in the slot, or in the arena at slots[at + 2]) equal buf[start, start + len)
         let j = 0;
         if (len <= INLINE_BYTES) {
-          const kept = this.slotBytes;
-          const from = (at + 4) << 2;
-          while (j < len && kept[from + j] === buf[start + j]) j++;
+          // Four bytes at a time, then the last few one by one.
+          const view = buf === this.viewOf ? this.view : this.viewFor(buf);
+          const words = at + 4;
+          while (j + 4 <= len && view.getInt32(start + j, true) === slots[words + (j >> 2)]) j += 4;
+          if (j + 4 > len) {
+            const kept = this.slotBytes;
+            const from = words << 2;
+            while (j < len && kept[from + j] === buf[start + j]) j++;
+          }
         } else {
           const arena = this.arena;
           const from = slots[at + 2];
@@ -118,7 +249,7 @@ export class StringStream {
     const s = decode(buf, start, len, ascii);
     let code: number;
     // Invalid UTF-8 decodes to U+FFFD, so other bytes may give a string already coded.
-    if (this.index !== null || !ascii) code = this.codeOfString(s);
+    if (this.index !== null || !ascii) code = this.codeOfStringNow(s);
     else code = this.strings.push(s) - 1;
     this.keepBytes(i, hash, code, buf, start, len);
     return code;
@@ -182,14 +313,20 @@ export class DictStreams {
   private readonly byColumn = new Map<string, StringStream>();
   private actor: StringStream | null = null;
 
-  /** @param maxEntries start a dictionary over past this many strings (tests use small ones) */
-  constructor(readonly maxEntries = MAX_STREAM_DICT_ENTRIES) {}
+  /**
+   * @param maxEntries start a dictionary over past this many strings (tests use small ones)
+   * @param deferPast defer lookups from bytes in dictionaries past this many strings (see StringStream.defer)
+   */
+  constructor(
+    readonly maxEntries = MAX_STREAM_DICT_ENTRIES,
+    readonly deferPast = DEFER_PAST,
+  ) {}
 
   /** The stream for a column (`null`: the actor column). */
   stream(column: string | null): StringStream {
-    if (column === null) return (this.actor ??= new StringStream(this.maxEntries));
+    if (column === null) return (this.actor ??= new StringStream(this.maxEntries, this.deferPast));
     let d = this.byColumn.get(column);
-    if (d === undefined) this.byColumn.set(column, (d = new StringStream(this.maxEntries)));
+    if (d === undefined) this.byColumn.set(column, (d = new StringStream(this.maxEntries, this.deferPast)));
     return d;
   }
 }

@@ -125,9 +125,17 @@ const line = fc.oneof(eventLine, plainLine, layoutLine, typicalLine);
 describe('typed batches', () => {
   it('hold what the reference parse gives, batch after batch, in the form their values call for', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(line, { maxLength: 25 }), { minLength: 1, maxLength: 6 }), fc.boolean(), fc.integer({ min: 1, max: 8 }), (chunks, fastPath, maxEntries) => {
+      fc.property(
+        fc.array(fc.array(line, { maxLength: 25 }), { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 8 }),
+        fc.constantFrom(-1, 0, 3),
+        (chunks, fastPath, maxEntries, deferPast) => {
         const ctx: ChunkContext = { format: 'ndjson', options: OPTIONS, csv: null, fastPath };
-        const streams = new DictStreams(maxEntries);
+        // Lookups deferred (from every batch on, or once a dictionary holds a few strings) and
+        // looked up at once must give the very same codes and dictionaries.
+        const streams = new DictStreams(maxEntries, deferPast);
+        const atOnce = new DictStreams(maxEntries, Infinity);
         const mirrors = new DictMirrors();
         let firstLine = 1;
         const got: [EventBatch, RefBatch][] = [];
@@ -135,12 +143,15 @@ describe('typed batches', () => {
           const text = lines.map((l) => `${l}\n`).join('');
           const batch = parseTask(Buffer.from(text), null, ctx, firstLine, streams);
           const transfer: ArrayBuffer[] = [];
-          got.push([decodeBatch(structuredClone(encodeBatch(batch, transfer, streams), { transfer }), mirrors), refBatch(lines, firstLine)]);
+          const wire = encodeBatch(batch, transfer, streams);
+          expect(wire).toEqual(encodeBatch(parseTask(Buffer.from(text), null, ctx, firstLine, atOnce), [], atOnce));
+          got.push([decodeBatch(structuredClone(wire, { transfer }), mirrors), refBatch(lines, firstLine)]);
           firstLine += lines.length;
         }
         // Read after all were decoded, as storage does: earlier batches keep their strings.
         for (const [batch, ref] of got) expectMatches(batch, ref);
-      }),
+        },
+      ),
       { seed: Number(process.env.SEED ?? Date.now()) % 2 ** 31, verbose: 1, numRuns: 300 },
     );
   });
