@@ -9,6 +9,7 @@
  * encodings copy what they keep. Threading: one thread per module instance (the flush workers
  * each load their own).
  */
+import { sortCodesByString } from './string-order.js';
 import type { TypedColumn } from './typed-column.js';
 
 export interface Gathered {
@@ -307,7 +308,7 @@ export function segmentDict(source: string[], groups: Gathered[]): SegmentDict {
     codes = ranks;
   } else {
     // By UTF-16 code units, as the default sort and `<` order strings.
-    codes = used.sort((a, b) => (source[a] < source[b] ? -1 : 1));
+    codes = sortCodesByString(used, source);
   }
   const dict: string[] = new Array(codes.length);
   for (let k = 0; k < codes.length; k++) {
