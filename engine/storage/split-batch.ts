@@ -231,15 +231,15 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
     const type = schema.types.get(name);
     if (type === undefined) continue;
     const coded = col.t === 's' && type === 'string';
-    const genCodes = coded && ctx !== null ? ctx.dicts.remapFor(name, col.dict, col.codes, batch.count) : null;
+    const remap = coded && ctx !== null ? ctx.dicts.remapFor(name, col.dict) : null;
     plans.push({
       name,
       type,
       col,
       hasNulls: hasNulls(col),
-      recoder: coded && genCodes === null ? new Recoder(col.dict.length) : null,
-      genCodes,
-      genDict: genCodes !== null ? ctx!.dicts.get(name).values : null,
+      recoder: coded && remap === null ? new Recoder(col.dict.length) : null,
+      remap,
+      genDict: remap !== null ? remap.dict.values : null,
     });
     rowBytes += valueWidth(type);
   }
@@ -255,7 +255,7 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   const times = scatterTimes(batch.timeMs, layout, arena);
   const scatteredActors =
     actorEntry !== null && typed.actors.t === 's' ? scatterActors(typed.actors.dict, typed.actors.codes, layout, actorEntry, ctx!.actors, arena, shardCount) : null;
-  const scattered: (Scattered | null)[] = plans.map((plan) => (scatters(plan) ? scatterColumn(plan, layout, arena, shardCount) : null));
+  const scattered: (Scattered | null)[] = plans.map((plan) => (scatters(plan) ? scatterColumn(plan, layout, arena, shardCount, ctx?.dicts ?? null) : null));
   const parts: SplitResult['parts'] = [];
   let typeErrors = new Map<string, number>();
   let current: ColumnPlan;

@@ -15,6 +15,7 @@ import type { BatchColumn } from '../../ingest/batch.js';
 import type { Value } from '../types.js';
 import { actorKey } from './hash.js';
 import { allocValues, type StoredType, type TypedColumn } from './typed-column.js';
+import type { Remap } from './tail-dicts.js';
 
 /**
  * One zero-filled buffer that a batch's part arrays are carved from, 8-byte aligned, up to
@@ -118,8 +119,8 @@ export interface ColumnPlan {
   /** Whether the batch column has any null (then parts get validity bitmaps). */
   hasNulls: boolean;
   recoder: Recoder | null;
-  /** With a split context: generation codes by batch code, and the generation dictionary. */
-  genCodes: Int32Array | null;
+  /** With a split context: generation codes by batch code (filled in by the scatter), and the generation dictionary. */
+  remap: Remap | null;
   genDict: string[] | null;
 }
 

@@ -15,6 +15,7 @@
  * Threading: main thread (the ingest path).
  */
 import type { ActorDict } from './actor-dict.js';
+import type { TailDicts } from './tail-dicts.js';
 import type { ActorCacheEntry, ColumnPlan, PartArena } from './split-columns.js';
 
 /** Where each row of a batch goes: its shard, and its place in shard order. */
@@ -92,11 +93,14 @@ export interface Scattered {
 
 /** Whether `scatterColumn` handles the plan's column. */
 export function scatters(plan: ColumnPlan): boolean {
-  return (plan.col.t === 'n' && plan.type === 'number') || (plan.col.t === 's' && plan.type === 'string' && plan.genCodes !== null);
+  return (plan.col.t === 'n' && plan.type === 'number') || (plan.col.t === 's' && plan.type === 'string' && plan.remap !== null);
 }
 
-/** Scatters a column `scatters` accepts into shard order. */
-export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartArena, shardCount: number): Scattered {
+/**
+ * Scatters a column `scatters` accepts into shard order. String codes become generation codes
+ * on the way, each source code mapped (`dicts.mapCode`) the first time a row holds it.
+ */
+export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartArena, shardCount: number, dicts: TailDicts | null): Scattered {
   const { count, rank } = layout;
   const col = plan.col;
   const validity = plan.hasNulls ? arena.u8(layout.bitmapStarts[shardCount]) : null;
@@ -122,18 +126,24 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
   }
   if (col.t !== 's') throw new Error('scatterColumn: unsupported column');
   const codes = col.codes;
-  const gen = plan.genCodes!;
+  const remap = plan.remap!;
+  const gen = remap.codes;
   const out = arena.u32(count);
   if (validity === null) {
     // Equivalent to: out[rank[i]] = generation code of dict[codes[i]].
-    for (let i = 0; i < count; i++) out[rank[i]] = gen[codes[i]];
+    for (let i = 0; i < count; i++) {
+      const c = codes[i];
+      const g = gen[c];
+      out[rank[i]] = g >= 0 ? g : dicts!.mapCode(remap, c);
+    }
     return { values: out, validity, validPerShard, dict: plan.genDict! };
   }
   const bits = bitsOf(layout);
   for (let i = 0; i < count; i++) {
     const c = codes[i];
     if (c < 0) continue;
-    out[rank[i]] = gen[c];
+    const g = gen[c];
+    out[rank[i]] = g >= 0 ? g : dicts!.mapCode(remap, c);
     const b = bits[i];
     validity[b >> 3] |= 1 << (b & 7);
   }

@@ -5,8 +5,9 @@
  * A batch's string column arrives as codes into a source dictionary: a parse worker's stream
  * dictionary (which lives as long as the worker and grows append-only, see
  * ingest/batch-wire.ts) or a dictionary of that batch alone. `remapFor` maps the source codes a
- * batch uses to generation codes, once each, and caches the mapping by the source array, so a
- * string costs one hash lookup per worker and generation instead of one per batch and shard. Only
+ * batch uses to generation codes, once each (as the scatter meets them, split-scatter.ts), and
+ * caches the mapping by the source array, so a string costs one hash lookup per worker and
+ * generation instead of one per batch and shard. Only
  * codes in use are mapped: a worker's dictionary holds up to a million strings from earlier
  * generations, and mapping all of them at each generation's first batch cost seconds per flush.
  * Parts built that way carry the generation dictionary itself (`values`), and a tail appends
@@ -30,8 +31,10 @@ export interface TailDict {
 /** Heap bytes a dictionary entry costs besides its characters (array slot, index slots, header), rounded up. */
 const ENTRY_OVERHEAD_BYTES = 64;
 
-interface Remap {
+/** Generation codes of a source dictionary's codes, filled in as batches meet them (see `remapFor`). */
+export interface Remap {
   dict: TailDict;
+  source: string[];
   /** Generation code by source code; -1 where not mapped yet. */
   codes: Int32Array;
 }
@@ -64,15 +67,14 @@ export class TailDicts {
   }
 
   /**
-   * Generation codes by code of `source` (a dictionary of column `column`), mapped at least for
-   * `used[0..count)`, the codes a batch's rows hold; -1 for codes not mapped yet. The array is
-   * cached per source and extended as the source grows; valid until the next call for the same
-   * source.
+   * The generation codes of `source` (a dictionary of column `column`), −1 where not mapped yet:
+   * the caller maps the codes its rows hold with `mapCode` as it meets them. Cached per source
+   * and grown with it; valid until the next call for the same source.
    */
-  remapFor(column: string, source: string[], used: Int32Array, count: number): Int32Array {
+  remapFor(column: string, source: string[]): Remap {
     let r = this.remaps.get(source);
     if (r === undefined) {
-      r = { dict: this.get(column), codes: new Int32Array(Math.max(16, source.length)).fill(-1) };
+      r = { dict: this.get(column), source, codes: new Int32Array(Math.max(16, source.length)).fill(-1) };
       this.remaps.set(source, r);
     }
     if (r.codes.length < source.length) {
@@ -80,12 +82,12 @@ export class TailDicts {
       grown.set(r.codes);
       r.codes = grown;
     }
-    const map = r.codes;
-    for (let i = 0; i < count; i++) {
-      const c = used[i];
-      if (c >= 0 && map[c] < 0) map[c] = this.codeOf(r.dict, source[c]); // -1: a null row
-    }
-    return map;
+    return r;
+  }
+
+  /** Maps source code `c` of `r` (not mapped yet) to its generation code, adding the string when new. */
+  mapCode(r: Remap, c: number): number {
+    return (r.codes[c] = this.codeOf(r.dict, r.source[c]));
   }
 
   /**
