@@ -92,6 +92,7 @@ export class BatchBuilder {
     this.actorColumn = options.actorColumn;
     this.timeColumn = options.timeColumn;
     this.streams = streams ?? new DictStreams();
+    this.streams.beginBatch();
     this.cap = Math.max(1, rowsHint);
     this.lines = takeI32(this.cap);
     this.times = takeF64(this.cap);

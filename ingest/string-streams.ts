@@ -91,11 +91,14 @@ export class StringStream {
     private readonly deferPast = DEFER_PAST,
   ) {}
 
-  /** Called before a batch first uses this dictionary: starts it over when it is full. */
-  begin(): void {
-    // Placeholders left by a batch that was not finished are gone with it.
+  /** Forgets deferred lookups of a batch that was never finished (its input is gone). */
+  dropPending(): void {
     this.pending = this.resolved = 0;
     this.pendBuf = null;
+  }
+
+  /** Called before a batch first uses this dictionary: starts it over when it is full. */
+  begin(): void {
     this.deferring = this.used > this.deferPast;
     if (this.strings.length < this.maxEntries) return;
     this.strings = [];
@@ -321,6 +324,15 @@ export class DictStreams {
     readonly maxEntries = MAX_STREAM_DICT_ENTRIES,
     readonly deferPast = DEFER_PAST,
   ) {}
+
+  /**
+   * Called when a batch starts: deferred lookups left by one that was abandoned (a parse that
+   * threw) are dropped, so no later lookup resolves them against input that is gone.
+   */
+  beginBatch(): void {
+    this.actor?.dropPending();
+    for (const stream of this.byColumn.values()) stream.dropPending();
+  }
 
   /** The stream for a column (`null`: the actor column). */
   stream(column: string | null): StringStream {

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StringStream } from '../../ingest/string-streams.js';
+import { DictStreams, StringStream } from '../../ingest/string-streams.js';
 
 /** A hash of a string's bytes (any function of the bytes alone will do; the scanner has its own). */
 function hashOf(bytes: Uint8Array): number {
@@ -57,5 +57,46 @@ describe('stream dictionary coded from bytes', () => {
       const b = Buffer.from(s);
       expect(stream.codeOfBytes(b, 0, b.length, hashOf(b), true)).toBe(first[i]);
     });
+  });
+
+  it('defers lookups: placeholders settle to the codes immediate lookups give, in the same order', () => {
+    fc.assert(
+      fc.property(fc.array(word, { maxLength: 200 }), (words) => {
+        const deferred = new DictStreams(1 << 20, -1).stream('c');
+        const atOnce = new StringStream(1 << 20);
+        deferred.begin();
+        expect(deferred.deferring).toBe(true);
+        const buf = Buffer.from(words.join(''), 'utf8');
+        const codes = new Int32Array(words.length);
+        const want = new Int32Array(words.length);
+        let at = 0;
+        for (const [i, w] of words.entries()) {
+          const len = Buffer.byteLength(w);
+          const ascii = buf.subarray(at, at + len).every((c) => c < 0x80);
+          const h = hashOf(buf.subarray(at, at + len));
+          // every seventh string arrives as a string: the pending ones are looked up first
+          codes[i] = i % 7 === 6 ? deferred.codeOfString(w) : deferred.defer(buf, at, len, h, ascii);
+          want[i] = i % 7 === 6 ? atOnce.codeOfString(w) : atOnce.codeOfBytes(buf, at, len, h, ascii);
+          at += len;
+        }
+        deferred.settleCodes(codes, codes.length);
+        expect(codes).toEqual(want);
+        expect(deferred.strings).toEqual(atOnce.strings);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('drops the deferred lookups of a batch that was never finished', () => {
+    const streams = new DictStreams(1 << 20, -1);
+    const stream = streams.stream('c');
+    stream.begin();
+    const input = Buffer.from('abandoned');
+    expect(stream.defer(input, 0, input.length, hashOf(input), true)).toBe(-2);
+    input.fill(0x21); // the abandoned chunk's memory is reused
+    streams.beginBatch();
+    stream.begin();
+    expect(stream.codeOfString('next')).toBe(0);
+    expect(stream.strings).toEqual(['next']);
   });
 });
