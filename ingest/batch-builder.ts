@@ -257,9 +257,9 @@ export class BatchBuilder {
   finish(): EventBatch {
     // Deferred lookups get their codes now, while the input is at hand, in every column used
     // (a column of rejected rows only, or of numbers after all, adds its strings too, as an
-    // immediate lookup would have).
-    this.actorStream.resolveAll();
-    for (const col of this.byName.values()) col.stream.resolveAll();
+    // immediate lookup would have); the streams then let go of the input.
+    this.actorStream.endInput();
+    for (const col of this.byName.values()) col.stream.endInput();
     const count = this.count;
     const typed = {
       actors: this.actors.finish(count),

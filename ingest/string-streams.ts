@@ -20,12 +20,14 @@
 /** A stream dictionary is started over past this many strings. */
 export const MAX_STREAM_DICT_ENTRIES = 1 << 20;
 /**
- * A dictionary holding more strings than this at a batch's start defers its lookups from bytes
- * (`defer`): its table (32 bytes a slot, at most half full) has outgrown a core's L2 cache.
+ * A dictionary whose byte table holds more strings than this at a batch's start defers its
+ * lookups from bytes (`defer`): the table (32 bytes a slot, at most half full) has outgrown a
+ * core's L2 cache.
  */
 export const DEFER_PAST = 1 << 15;
 /** Deferred lookups are resolved this many at a time: their slots are read first, together. */
 const RESOLVE_BLOCK = 64;
+const NO_VIEW: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 /** Longer values are coded through their string only (their bytes are not kept). */
 const BYTES_MAX = 64;
 /** Ints per byte-table slot (a power of two), and the bytes a slot holds itself after its 4 header ints. */
@@ -80,7 +82,7 @@ export class StringStream {
   /** Reading a slot of each pending string before resolving any, kept so the reads stay. */
   private touched = 0;
   /** A view of the buffer last looked up in, for comparing four bytes at a time. */
-  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private view: DataView<ArrayBufferLike> = NO_VIEW;
   private viewOf: Uint8Array | null = null;
   /** Lookups from bytes may be deferred in this batch (set by `begin`). */
   deferring = false;
@@ -99,8 +101,11 @@ export class StringStream {
 
   /** Called before a batch first uses this dictionary: starts it over when it is full. */
   begin(): void {
-    this.deferring = this.used > this.deferPast;
-    if (this.strings.length < this.maxEntries) return;
+    if (this.strings.length < this.maxEntries) {
+      this.deferring = this.used > this.deferPast;
+      return;
+    }
+    this.deferring = false; // the emptied table fits the cache again
     this.strings = [];
     this.index = null;
     this.sent = 0;
@@ -168,9 +173,15 @@ export class StringStream {
     return this.pendCode[-2 - code];
   }
 
-  /** Gives every deferred lookup its code (the input they are in must still be intact). */
-  resolveAll(): void {
+  /**
+   * Gives every deferred lookup its code (the input they are in must still be intact), then lets
+   * go of that input: called when a batch is finished.
+   */
+  endInput(): void {
     if (this.resolved < this.pending) this.resolvePending();
+    this.pendBuf = null;
+    this.viewOf = null;
+    this.view = NO_VIEW;
   }
 
   /** Replaces the placeholders in codes[0, count) by their codes; the batch's pending strings are then done. */

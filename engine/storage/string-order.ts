@@ -36,8 +36,8 @@ export function sortCodesByString(codes: number[], source: readonly string[]): A
   const m = codes.length;
   if (m < KEYED_MIN) return codes.sort(byString(source));
   const indexBits = 32 - Math.clz32(m - 1);
+  // At least three units: an array holds fewer than 2^32 codes.
   const units = Math.floor((EXACT_BITS - indexBits) / UNIT_BITS);
-  if (units < 2) return codes.sort(byString(source));
   const skip = sharedPrefix(codes, source);
   const indexScale = 2 ** indexBits;
   const keys = new Float64Array(m);

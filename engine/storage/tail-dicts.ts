@@ -4,10 +4,10 @@
  *
  * A batch's string column arrives as codes into a source dictionary: a parse worker's stream
  * dictionary (which lives as long as the worker and grows append-only, see
- * ingest/batch-wire.ts) or a dictionary of that batch alone. `remapFor` maps the source codes a
- * batch uses to generation codes, once each (as the scatter meets them, split-scatter.ts), and
- * caches the mapping by the source array, so a string costs one hash lookup per worker and
- * generation instead of one per batch and shard. Only
+ * ingest/batch-wire.ts) or a dictionary of that batch alone. The source codes a batch uses are
+ * mapped to generation codes once each (`mapCode`, as the scatter of split-scatter.ts meets
+ * them), and the mapping is cached by the source array (`remapFor`), so a string costs one hash
+ * lookup per worker and generation instead of one per batch and shard. Only
  * codes in use are mapped: a worker's dictionary holds up to a million strings from earlier
  * generations, and mapping all of them at each generation's first batch cost seconds per flush.
  * Parts built that way carry the generation dictionary itself (`values`), and a tail appends

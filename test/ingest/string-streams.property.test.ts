@@ -87,6 +87,29 @@ describe('stream dictionary coded from bytes', () => {
     );
   });
 
+  it('resolves long runs of deferred lookups in blocks, through table growth and colliding hashes', () => {
+    for (const collide of [false, true]) {
+      const deferred = new DictStreams(1 << 20, -1).stream('c');
+      const atOnce = new StringStream(1 << 20);
+      deferred.begin();
+      // 3,000 lookups, over 2,000 of them pending at once: many resolve blocks, and the pending arrays grow
+      const words = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? `id-${i % 1700}` : `w${(i * 7919) % 2300}`));
+      const buf = Buffer.from(words.join(''));
+      const codes = new Int32Array(words.length);
+      const want = new Int32Array(words.length);
+      let at = 0;
+      for (const [i, w] of words.entries()) {
+        const h = collide ? 7 : hashOf(buf.subarray(at, at + w.length));
+        codes[i] = i === 2100 ? deferred.codeOfString(w) : deferred.defer(buf, at, w.length, h, true);
+        want[i] = i === 2100 ? atOnce.codeOfString(w) : atOnce.codeOfBytes(buf, at, w.length, h, true);
+        at += w.length;
+      }
+      deferred.settleCodes(codes, codes.length);
+      expect(codes).toEqual(want);
+      expect(deferred.strings).toEqual(atOnce.strings);
+    }
+  });
+
   it('drops the deferred lookups of a batch that was never finished', () => {
     const streams = new DictStreams(1 << 20, -1);
     const stream = streams.stream('c');

@@ -142,4 +142,38 @@ describe('splitBatch', () => {
       { numRuns: 300, verbose: true },
     );
   });
+
+  it('maps a growing source dictionary shared by batches once per string, through one context', () => {
+    const ctx: SplitContext = { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache() };
+    const schema = { types: new Map<string, StoredType>(), maxColumns: 100 };
+    // A parse worker's stream dictionary: later batches add strings to the same array.
+    const source = ['a', 'b', 'c'];
+    const batch = (codes: number[]): EventBatch => {
+      const actors = codes.map((_, i) => `u${i}`);
+      return {
+        count: codes.length,
+        lines: Int32Array.from(codes, (_, i) => i + 1),
+        timeMs: Float64Array.from(codes, (_, i) => i),
+        actors,
+        columns: new Map([['s', codes.map((c) => (c < 0 ? null : source[c]))]]),
+        rejects: [],
+        lineCount: codes.length,
+        typed: { actors: typedColumnOf(actors) as BatchColumn, columns: [['s', { t: 's', dict: source, codes: Int32Array.from(codes) }]] },
+      };
+    };
+    const stored = (codes: number[]): Value[] => {
+      const { parts } = splitBatch(batch(codes), schema, SHARDS, ctx);
+      const byActor = new Map<string | number, Value>();
+      for (const p of parts) {
+        const col = p.columns.find((c) => c.name === 's');
+        for (let j = 0; j < p.rowCount; j++) byActor.set(p.actorValues[p.actorCodes[j]], col === undefined ? null : valueAt(col, j));
+      }
+      return codes.map((_, i) => byActor.get(`u${i}`)!);
+    };
+    expect(stored([2, 0, -1, 2])).toEqual(['c', 'a', null, 'c']);
+    source.push('d', 'e');
+    expect(stored([4, 2, 3, -1, 0, 4])).toEqual(['e', 'c', 'd', null, 'a', 'e']);
+    // Each string once in the generation's dictionary, in the order rows first held it.
+    expect(ctx.dicts.get('s').values).toEqual(['c', 'a', 'e', 'd']);
+  });
 });
