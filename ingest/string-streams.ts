@@ -6,7 +6,10 @@
  *    the scanner computes while it looks for the closing quote, confirmed by comparing the bytes
  *    with a copy kept in its table slot (short strings) or an arena; only a miss decodes the bytes;
  *  - from a string (`codeOfString`, every other parser): a Map lookup.
- * Both land in the same `strings` array, so a value has one code whichever way it came.
+ * Both land in the same `strings` array, so a value has one code whichever way it came. A table
+ * too large for the cache is looked up from bytes later (`defer`): the scanner gets a
+ * placeholder, and the batch's pending lookups are resolved together before it is finished,
+ * giving the codes immediate lookups would have given.
  *
  * Codes handed out but not yet sent to the reading thread's mirror (batch-wire.ts) are
  * `strings[sent..]`; `takeAdded` hands them over in order. A dictionary is started over
@@ -28,6 +31,8 @@ export const DEFER_PAST = 1 << 15;
 /** Deferred lookups are resolved this many at a time: their slots are read first, together. */
 const RESOLVE_BLOCK = 64;
 const NO_VIEW: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+/** Typed arrays use the platform's byte order; DataView reads must match it to compare words. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 /** Longer values are coded through their string only (their bytes are not kept). */
 const BYTES_MAX = 64;
 /** Ints per byte-table slot (a power of two), and the bytes a slot holds itself after its 4 header ints. */
@@ -245,7 +250,7 @@ export class StringStream {
           // Four bytes at a time, then the last few one by one.
           const view = buf === this.viewOf ? this.view : this.viewFor(buf);
           const words = at + 4;
-          while (j + 4 <= len && view.getInt32(start + j, true) === slots[words + (j >> 2)]) j += 4;
+          while (j + 4 <= len && view.getInt32(start + j, LITTLE_ENDIAN) === slots[words + (j >> 2)]) j += 4;
           if (j + 4 > len) {
             const kept = this.slotBytes;
             const from = words << 2;
