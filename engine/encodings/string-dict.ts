@@ -68,16 +68,27 @@ function writeVarint(out: Uint8Array, at: number, v: number): number {
   return at;
 }
 
-/** The code units of `suffixes` if there are at most 16 distinct ones, else null. */
+/**
+ * Scratch by UTF-16 code unit, all zero between calls: `alphabetOf` marks the units it has seen,
+ * and `encodeDict` keeps each alphabet unit's nibble + 1 there while it packs.
+ */
+const byUnit = new Uint8Array(0x10000);
+
+/** The code units of `suffixes` if there are at most 16 distinct ones (ascending), else null. */
 function alphabetOf(suffixes: string[]): number[] | null {
-  const seen = new Set<number>();
+  const seen: number[] = [];
   for (const s of suffixes) {
     for (let i = 0; i < s.length; i++) {
-      seen.add(s.charCodeAt(i));
-      if (seen.size > 16) return null;
+      const u = s.charCodeAt(i);
+      if (byUnit[u] !== 0) continue;
+      byUnit[u] = 1;
+      seen.push(u);
+      if (seen.length > 16) break;
     }
+    if (seen.length > 16) break;
   }
-  return [...seen].sort((a, b) => a - b);
+  for (const u of seen) byUnit[u] = 0;
+  return seen.length > 16 ? null : seen.sort((a, b) => a - b);
 }
 
 /** Length of the prefix every entry of `dict` shares (0 for fewer than two entries). */
@@ -104,15 +115,22 @@ export function encodeDict(dict: readonly string[]): Uint8Array {
   }
   const fixed = n > 0 && fixedLength >= 0;
   const alphabet = alphabetOf(suffixes);
-  const joined = suffixes.join('');
   let mode = UTF8;
   let suffixBytes: Uint8Array;
   if (alphabet !== null && alphabet.length > 0) {
     mode = NIBBLES;
-    const nibble = new Map(alphabet.map((ch, k) => [ch, k]));
-    suffixBytes = new Uint8Array((joined.length + 1) >> 1);
-    for (let i = 0; i < joined.length; i++) suffixBytes[i >> 1] |= nibble.get(joined.charCodeAt(i))! << ((i & 1) * 4);
+    // Equivalent to packing suffixes.join('') two units a byte, by each unit's index in the alphabet.
+    let units = 0;
+    for (const sfx of suffixes) units += sfx.length;
+    suffixBytes = new Uint8Array((units + 1) >> 1);
+    alphabet.forEach((u, k) => (byUnit[u] = k + 1));
+    let i = 0;
+    for (const sfx of suffixes) {
+      for (let j = 0; j < sfx.length; j++, i++) suffixBytes[i >> 1] |= (byUnit[sfx.charCodeAt(j)] - 1) << ((i & 1) * 4);
+    }
+    for (const u of alphabet) byUnit[u] = 0;
   } else {
+    const joined = suffixes.join('');
     suffixBytes = Buffer.from(joined, 'utf8');
     if (Buffer.from(suffixBytes).toString('utf8') !== joined) {
       mode = UTF16; // a lone surrogate: UTF-8 would replace it
