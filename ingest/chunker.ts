@@ -23,10 +23,19 @@ import { INFER_MAX_BYTES, INFER_RECORDS, inferCsvHead, type CsvHead } from './pa
 import { MsgpackSplitter } from './split-msgpack.js';
 import { CsvSplitter, JsonSplitter, LineSplitter, type Splitter } from './split-text.js';
 
+/**
+ * Chunk work for a parser: `records` is at least the records in it (its lines, newlines being
+ * counted here anyway, or its items), so the parser can size its columns without counting again.
+ */
+export interface ParseTask {
+  bytes: Uint8Array;
+  items: Int32Array | null;
+  firstLine: number;
+  records: number;
+}
+
 /** Work for a parser, or a record already judged (an oversize one); lines are global. */
-export type ChunkTask =
-  | { kind: 'parse'; bytes: Uint8Array; items: Int32Array | null; firstLine: number }
-  | { kind: 'reject'; line: number; message: string; raw: string };
+export type ChunkTask = ({ kind: 'parse' } & ParseTask) | { kind: 'reject'; line: number; message: string; raw: string };
 
 interface Skip {
   start: number;
@@ -240,9 +249,11 @@ export class Chunker {
     } else {
       this.line += countNewlines(this.window, this.start, this.start + n); // a cut follows a newline, except at the end
     }
+    // Lines: newlines, plus a last line without one.
+    const records = items !== null ? items.length / 2 : this.line - firstLine + (n > 0 && bytes[n - 1] !== 0x0a ? 1 : 0);
     this.start += n;
     this.base = at;
-    return { kind: 'parse', bytes, items, firstLine };
+    return { kind: 'parse', bytes, items, firstLine, records };
   }
 
   /** Starts skipping the open record at absolute `open`, keeping its first bytes. */

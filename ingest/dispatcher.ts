@@ -67,7 +67,7 @@ export class Dispatcher {
       return;
     }
     if (this.shared !== null) {
-      this.shared.run(task.bytes, task.items, this.ctx, task.firstLine, this).then(
+      this.shared.run(task.bytes, task.items, this.ctx, task.firstLine, this, task.records).then(
         (batch) => finish(slot, batch, null),
         (err: Error) => finish(slot, null, err),
       );
@@ -107,7 +107,7 @@ export class Dispatcher {
       const slot = this.backlog.shift()!;
       const task = slot.task!;
       slot.task = null;
-      pool.run(task.bytes, task.items, this.ctx, task.firstLine).then(
+      pool.run(task.bytes, task.items, this.ctx, task.firstLine, undefined, task.records).then(
         (batch) => {
           finish(slot, batch, null);
           this.pump();
@@ -123,7 +123,7 @@ export class Dispatcher {
     try {
       // Coded against this thread's own stream dictionaries, like a worker's batches, so storage
       // takes the same cheap path for it (its caches are keyed by those dictionaries).
-      finish(slot, parseTask(task.bytes, task.items, this.ctx, task.firstLine, this.streams), null);
+      finish(slot, parseTask(task.bytes, task.items, this.ctx, task.firstLine, this.streams, task.records), null);
     } catch (err) {
       finish(slot, null, err as Error);
     }

@@ -63,13 +63,14 @@ function ownBytes(bytes: Uint8Array): Uint8Array {
 /**
  * Parses a chunk cut at record boundaries; line numbers start at `firstLine`. String columns
  * are coded against `streams` (the thread's stream dictionaries) when given, else against
- * dictionaries of this batch.
+ * dictionaries of this batch. `records`, when the chunker counted them, is at least the records
+ * in the chunk.
  */
-export function parseTask(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number, streams?: DictStreams): EventBatch {
+export function parseTask(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number, streams?: DictStreams, records?: number): EventBatch {
   const own = ownBytes(bytes);
   const buf = Buffer.from(own.buffer, own.byteOffset, own.byteLength);
   // Columns sized for every record accepted, so they need neither growing nor trimming.
-  const b = new BatchBuilder(ctx.options, streams, items !== null ? items.length / 2 : countRecords(buf));
+  const b = new BatchBuilder(ctx.options, streams, records ?? (items !== null ? items.length / 2 : countRecords(buf)));
   switch (ctx.format) {
     case 'ndjson':
       parseNdjson(buf, firstLine, b, recordParser(ctx.options, ctx.fastPath !== false));

@@ -26,7 +26,7 @@ port.on('message', (msg: WorkerRequest) => {
   const transfer: ArrayBuffer[] = [];
   try {
     // Built against this worker's stream dictionaries, so encoding adds only their new strings.
-    const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine, streams);
+    const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine, streams, msg.records);
     reply = { id: msg.id, batch: encodeBatch(batch, transfer, streams), input };
   } catch (err) {
     reply = { id: msg.id, error: (err as Error).stack ?? String(err), input };

@@ -27,6 +27,8 @@ export interface WorkerRequest {
   items: Int32Array | null;
   ctx: ChunkContext;
   firstLine: number;
+  /** At least the records in the chunk, when the chunker counted them (see ParseTask). */
+  records?: number;
   /** Buffers of released batches, for the worker's shelf (batch-buffers.ts). */
   spare?: SharedArrayBuffer[];
 }
@@ -121,12 +123,13 @@ export class WorkerPool implements BufferReturn {
    * Parses a chunk on the least busy worker, or queues it while every worker holds
    * `maxPerWorker`; its bytes go to the worker (shared when they are a SharedArrayBuffer, else
    * transferred: unusable afterwards either way until the reply). `owner` tags the chunk so
-   * `dropQueued(owner)` can withdraw it while it still waits.
+   * `dropQueued(owner)` can withdraw it while it still waits. `records`, when known, is at least
+   * the records in the chunk (the parser then does not count them).
    */
-  run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number, owner?: object): Promise<EventBatch> {
+  run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number, owner?: object, records?: number): Promise<EventBatch> {
     const slot = this.leastBusy();
     if (this.closed || slot === null) return Promise.reject(new Error(this.closed ? 'the parse worker pool is closed' : 'every parse worker has died'));
-    const msg: WorkerRequest = { id: this.nextId++, bytes, items, ctx, firstLine };
+    const msg: WorkerRequest = { id: this.nextId++, bytes, items, ctx, firstLine, records };
     return new Promise<EventBatch>((resolve, reject) => {
       if (slot.pending.size < this.maxPerWorker) this.send(slot, msg, { resolve, reject });
       else this.queue.push({ msg, owner, resolve, reject });

@@ -9,6 +9,7 @@ import { pack } from 'msgpackr';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Format } from '../../ingest/index.js';
+import { Chunker } from '../../ingest/chunker.js';
 import { flat, readAll, type Flat } from './helpers.js';
 
 const T0 = Date.UTC(2026, 9, 1);
@@ -134,6 +135,27 @@ describe('chunk boundaries do not change the result', () => {
         const text = lines.join('\n') + (trailing && lines.length > 0 ? '\n' : '');
         await sameEitherWay(Buffer.from(text), 'combined', max, sizes, gz);
       }) as never,
+    );
+  });
+
+  it("hands each parse task its record count, so parsers need not count lines again", () => {
+    const line = fc.oneof(fc.string({ maxLength: 40 }).map((t) => t.replace(/\n/g, ' ')), long);
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 60 }), fc.boolean(), fc.integer({ min: 16, max: 300 }), fc.constantFrom<Format>('ndjson', 'combined'), (lines, lastNewline, chunkBytes, format) => {
+        const text = lines.join('\n') + (lastNewline && lines.length > 0 ? '\n' : '');
+        const chunker = new Chunker(format, { actorColumn: 'user_id', timeColumn: 'time', maxLineBytes: 1 << 20 }, chunkBytes);
+        const bytes = Buffer.from(text);
+        const tasks = [...chunker.push(bytes.subarray(0, bytes.length >> 1)), ...chunker.push(bytes.subarray(bytes.length >> 1)), ...chunker.end()];
+        chunker.close();
+        for (const task of tasks) {
+          if (task.kind !== 'parse') continue;
+          const b = Buffer.from(task.bytes);
+          let newlines = 0;
+          for (const c of b) if (c === 0x0a) newlines++;
+          expect(task.records).toBe(newlines + (b.length > 0 && b[b.length - 1] !== 0x0a ? 1 : 0));
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
