@@ -239,7 +239,6 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
       hasNulls: hasNulls(col),
       recoder: coded && remap === null ? new Recoder(col.dict.length) : null,
       remap,
-      genDict: remap !== null ? remap.dict.values : null,
     });
     rowBytes += valueWidth(type);
   }

@@ -119,9 +119,8 @@ export interface ColumnPlan {
   /** Whether the batch column has any null (then parts get validity bitmaps). */
   hasNulls: boolean;
   recoder: Recoder | null;
-  /** With a split context: generation codes by batch code (filled in by the scatter), and the generation dictionary. */
+  /** With a split context: generation codes by batch code (filled in by the scatter) and the generation dictionary. */
   remap: Remap | null;
-  genDict: string[] | null;
 }
 
 /** Whether a typed batch column holds any null. */

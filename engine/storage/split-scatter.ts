@@ -136,7 +136,7 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
       const g = gen[c];
       out[rank[i]] = g >= 0 ? g : dicts!.mapCode(remap, c);
     }
-    return { values: out, validity, validPerShard, dict: plan.genDict! };
+    return { values: out, validity, validPerShard, dict: remap.dict.values };
   }
   const bits = bitsOf(layout);
   for (let i = 0; i < count; i++) {
@@ -148,7 +148,7 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
     validity[b >> 3] |= 1 << (b & 7);
   }
   countValid(validity, layout.bitmapStarts, validPerShard!);
-  return { values: out, validity, validPerShard, dict: plan.genDict! };
+  return { values: out, validity, validPerShard, dict: remap.dict.values };
 }
 
 /** Times in shard order. */

@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { annotateChains, CHAIN_SHIFT } from '../../engine/query/behavioral/step-mask.js';
+import { annotateChains } from '../../engine/query/behavioral/step-mask.js';
+import { CHAIN_SHIFT } from '../../engine/query/behavioral/unit-order.js';
 
 /** The chain lengths the rule gives, by delivered position (1: not in a chain's first row). */
 function plainChains(order: number[], bits: number[], actors: number[]): number[] {

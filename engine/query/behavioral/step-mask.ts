@@ -45,8 +45,6 @@ export interface EntryRuns {
   toMs: number;
 }
 
-export { CHAIN_SHIFT } from './unit-order.js';
-
 export class StepMasker {
   /** Whether the picks kept as memos mark chains in their bits (annotateChains): a streamed funnel of at most CHAIN_SHIFT steps. */
   readonly chains: boolean;
