@@ -59,19 +59,22 @@ export function widthFor(count: number): 1 | 2 | 4 {
   return count <= 0x100 ? 1 : count <= 0x10000 ? 2 : 4;
 }
 
+/**
+ * Per source dictionary: `slots[2 * code] === epoch` marks a code seen in the current part, whose
+ * local code is `slots[2 * code + 1]`. Interleaved, so a code's two words share a cache line: a
+ * generation's session ids run to a million codes and more, and their rows hit them at random.
+ */
 interface DictScratch {
-  /** `stamp[code] === epoch`: code seen in the current part, at local code `local[code]`. */
-  stamp: Int32Array;
-  local: Uint32Array;
+  slots: Int32Array;
   epoch: number;
 }
 const scratchByDict = new WeakMap<string[], DictScratch>();
 
 function scratchFor(source: string[]): DictScratch {
   let s = scratchByDict.get(source);
-  if (s === undefined || s.stamp.length < source.length) {
-    const size = Math.max(source.length, (s?.stamp.length ?? 0) * 2, 64);
-    s = { stamp: new Int32Array(size), local: new Uint32Array(size), epoch: 0 };
+  if (s === undefined || s.slots.length < 2 * source.length) {
+    const size = Math.max(source.length, (s?.slots.length ?? 0), 64);
+    s = { slots: new Int32Array(2 * size), epoch: 0 };
     scratchByDict.set(source, s);
   }
   return s;
@@ -88,19 +91,19 @@ export function compactDict(c: TypedColumn, rowCount: number, out: CodeArray | n
   const codes = c.values as Uint32Array;
   const s = scratchFor(source);
   const epoch = ++s.epoch;
-  const { stamp, local } = s;
+  const slots = s.slots;
   const dict: string[] = [];
   const validity = c.validity;
   if (validity === null) {
     // Split from the loop below so rows without nulls pay no validity test.
     for (let j = 0; j < rowCount; j++) {
-      const code = codes[j];
-      if (stamp[code] !== epoch) {
-        stamp[code] = epoch;
-        local[code] = dict.length;
-        dict.push(source[code]);
+      const at = 2 * codes[j];
+      if (slots[at] !== epoch) {
+        slots[at] = epoch;
+        slots[at + 1] = dict.length;
+        dict.push(source[at >> 1]);
       }
-      if (out !== null) out[j] = local[code];
+      if (out !== null) out[j] = slots[at + 1];
     }
     return dict;
   }
@@ -109,13 +112,13 @@ export function compactDict(c: TypedColumn, rowCount: number, out: CodeArray | n
       if (out !== null) out[j] = 0;
       continue;
     }
-    const code = codes[j];
-    if (stamp[code] !== epoch) {
-      stamp[code] = epoch;
-      local[code] = dict.length;
-      dict.push(source[code]);
+    const at = 2 * codes[j];
+    if (slots[at] !== epoch) {
+      slots[at] = epoch;
+      slots[at + 1] = dict.length;
+      dict.push(source[at >> 1]);
     }
-    if (out !== null) out[j] = local[code];
+    if (out !== null) out[j] = slots[at + 1];
   }
   return dict;
 }

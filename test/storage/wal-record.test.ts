@@ -3,11 +3,12 @@
  * dictionaries cut to the strings its rows use (any string, including lone surrogates and NUL),
  * codes of any width, and records of the previous layouts (versions 1, 2 and 3) still decode.
  */
+import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readWal } from '../../engine/storage/wal.js';
-import { decodeShardPart, encodeShardPart, encodeShardRecord, type ShardPart } from '../../engine/storage/wal-record.js';
+import { compactDict, decodeShardPart, encodeShardPart, encodeShardRecord, type ShardPart } from '../../engine/storage/wal-record.js';
 import { encodeShardPartV2 } from '../../engine/storage/wal-record-v2.js';
 import { encodeShardRecordV3 } from '../../engine/storage/wal-record-v3.js';
 import { tempDir } from './helpers.js';
@@ -173,4 +174,44 @@ describe('WAL record payload', () => {
     bad[actorAt] = 9;
     expect(() => decodeShardPart(bad)).toThrow(/outside/);
   });
+
+  it('cuts part dictionaries from a shared, growing dictionary as a first-use reference does (property)', () => {
+    // Parts in a row over one source dictionary (its scratch marks reused by epoch, and regrown
+    // when the source grows past it), with and without nulls, against a plain Map.
+    const partArb = fc.record({
+      grow: fc.nat(300),
+      codes: fc.array(fc.nat(1_000_000), { maxLength: 200 }),
+      nulls: fc.option(fc.array(fc.boolean(), { minLength: 200, maxLength: 200 })),
+    });
+    fc.assert(
+      fc.property(fc.array(partArb, { minLength: 1, maxLength: 8 }), (parts) => {
+        const source: string[] = [];
+        for (const p of parts) {
+          for (let k = 0; k < p.grow || source.length === 0; k++) source.push(`v${source.length}`);
+          const n = p.codes.length;
+          const values = Uint32Array.from(p.codes, (c) => c % source.length);
+          let validity: Uint8Array | null = null;
+          if (p.nulls !== null) {
+            validity = new Uint8Array((n + 7) >> 3);
+            for (let j = 0; j < n; j++) if (!p.nulls[j]) validity[j >> 3] |= 1 << (j & 7);
+          }
+          const out = new Uint32Array(n);
+          const dict = compactDict({ name: 's', type: 'string', values, dict: source, validity }, n, out);
+          const first = new Map<number, number>();
+          for (let j = 0; j < n; j++) {
+            const valid = validity === null || ((validity[j >> 3] >> (j & 7)) & 1) === 1;
+            if (!valid) {
+              expect(out[j]).toBe(0);
+              continue;
+            }
+            if (!first.has(values[j])) first.set(values[j], first.size);
+            expect(out[j]).toBe(first.get(values[j]));
+          }
+          expect(dict).toEqual([...first.keys()].map((c) => source[c]));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
+
