@@ -161,11 +161,12 @@ export class WorkerPool implements BufferReturn {
 
   private startSlot(): Slot {
     const slot: Slot = { worker: new Worker(this.script.url, { execArgv: this.script.execArgv }), pending: new Map(), alive: true, online: false, mirrors: new DictMirrors() };
-    slot.worker.unref();
     slot.worker.on('online', () => (slot.online = true));
     slot.worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
     slot.worker.on('error', (err) => this.failSlot(slot, err));
     slot.worker.on('exit', (code) => this.failSlot(slot, new Error(`parse worker exited with code ${code}`)));
+    // After the listeners: a Worker's first 'message' listener refs its port.
+    slot.worker.unref();
     return slot;
   }
 

@@ -126,7 +126,6 @@ function flushWorkerUrl(): URL {
 
 function startSlot(index: number): Slot {
   const w = new Worker(flushWorkerUrl());
-  w.unref();
   const slot: Slot = { worker: w, pending: new Map() };
   w.on('message', (reply: FlushReply) => {
     const p = slot.pending.get(reply.id);
@@ -142,6 +141,9 @@ function startSlot(index: number): Slot {
   };
   w.on('error', (err) => gone(err));
   w.on('exit', (code) => gone(new Error(`flush worker exited with code ${code}`)));
+  // After the listeners: a Worker's first 'message' listener refs its port, so a worker started
+  // but never given a task (pickSlot starts them all) would hold the process open.
+  w.unref();
   slots[index] = slot;
   return slot;
 }

@@ -5,12 +5,15 @@
  */
 import type { SegmentReader } from './segment-reader.js';
 import type { RowSet } from './tail.js';
-import { setValid, type StoredType, type TypedColumn } from './typed-column.js';
+import { setValid, setValidRange, type StoredType, type TypedColumn } from './typed-column.js';
 
 interface MergeColumn {
   col: TypedColumn;
   index?: Map<string, number>;
   hasNull: boolean;
+  /** The merged codes of the last source dictionary met (its row groups share it), and that dictionary. */
+  remapOf: readonly string[] | null;
+  remap: Uint32Array | null;
 }
 
 /** Decodes every row of the readers, oldest first, into one row set. */
@@ -26,7 +29,7 @@ export function concatSegments(readers: SegmentReader[], schema: Map<string, Sto
       const stored = schema.get(name) ?? (type as StoredType);
       const values = stored === 'number' ? new Float64Array(rowCount) : stored === 'boolean' ? new Uint8Array(rowCount) : new Uint32Array(rowCount);
       const col: TypedColumn = { name, type: stored, values, validity: new Uint8Array((rowCount + 7) >> 3) };
-      const m: MergeColumn = { col, hasNull: false };
+      const m: MergeColumn = { col, hasNull: false, remapOf: null, remap: null };
       if (stored === 'string') {
         col.dict = [];
         m.index = new Map();
@@ -56,27 +59,78 @@ function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, ba
     return;
   }
   const validity = vec.validity;
-  let remap: Uint32Array | null = null;
-  if (vec.type === 'string') {
-    remap = new Uint32Array(vec.dict.length);
-    for (let k = 0; k < vec.dict.length; k++) {
-      const s = vec.dict[k];
-      let code = m.index!.get(s);
-      if (code === undefined) {
-        code = out.dict!.length;
-        out.dict!.push(s);
-        m.index!.set(s, code);
-      }
-      remap[k] = code;
+  let copied: boolean;
+  if (vec.type === 'string') copied = copyCodes(out.values as Uint32Array, vec.codes, remapFor(m, vec.dict), validity, base, n);
+  else if (vec.type === 'boolean' && out.values instanceof Uint8Array) copied = copyU8(out.values, vec.values, validity, base, n);
+  else if (vec.type !== 'boolean' && out.values instanceof Float64Array) copied = copyF64(out.values, vec.values, validity, base, n);
+  else throw new Error(`merge: column "${name}" is ${vec.type} in a segment, ${out.type} in the table`);
+  if (validity === null) setValidRange(out.validity!, base, base + n);
+  else for (let i = 0; i < n; i++) if ((validity[i >> 3] & (1 << (i & 7))) !== 0) setValid(out.validity!, base + i);
+  if (!copied) m.hasNull = true;
+}
+
+/**
+ * Merged codes of a source dictionary's codes, adding its strings to the merged dictionary:
+ * computed once per source dictionary, which every row group of one segment's column shares
+ * (a large segment's session ids would otherwise be looked up again for each of its row groups).
+ */
+function remapFor(m: MergeColumn, dict: readonly string[]): Uint32Array {
+  if (m.remapOf === dict) return m.remap!;
+  const out = m.col;
+  const remap = new Uint32Array(dict.length);
+  for (let k = 0; k < dict.length; k++) {
+    const s = dict[k];
+    let code = m.index!.get(s);
+    if (code === undefined) {
+      code = out.dict!.length;
+      out.dict!.push(s);
+      m.index!.set(s, code);
     }
+    remap[k] = code;
   }
-  const src = vec.type === 'string' ? vec.codes : vec.values;
+  m.remapOf = dict;
+  m.remap = remap;
+  return remap;
+}
+
+// The copies below, one per array type so each loop stays monomorphic, put src's valid rows at
+// out[base + i] (null rows stay 0) and return whether every row was valid.
+
+function copyCodes(out: Uint32Array, codes: Uint32Array, remap: Uint32Array, validity: Uint8Array | null, base: number, n: number): boolean {
+  if (validity === null) {
+    for (let i = 0; i < n; i++) out[base + i] = remap[codes[i]];
+    return true;
+  }
+  let all = true;
   for (let i = 0; i < n; i++) {
-    if (validity !== null && (validity[i >> 3] & (1 << (i & 7))) === 0) {
-      m.hasNull = true;
-      continue;
-    }
-    out.values[base + i] = remap !== null ? remap[src[i]] : src[i];
-    setValid(out.validity!, base + i);
+    if ((validity[i >> 3] & (1 << (i & 7))) === 0) all = false;
+    else out[base + i] = remap[codes[i]];
   }
+  return all;
+}
+
+function copyF64(out: Float64Array, src: Float64Array, validity: Uint8Array | null, base: number, n: number): boolean {
+  if (validity === null) {
+    out.set(src.subarray(0, n), base);
+    return true;
+  }
+  let all = true;
+  for (let i = 0; i < n; i++) {
+    if ((validity[i >> 3] & (1 << (i & 7))) === 0) all = false;
+    else out[base + i] = src[i];
+  }
+  return all;
+}
+
+function copyU8(out: Uint8Array, src: Uint8Array, validity: Uint8Array | null, base: number, n: number): boolean {
+  if (validity === null) {
+    out.set(src.subarray(0, n), base);
+    return true;
+  }
+  let all = true;
+  for (let i = 0; i < n; i++) {
+    if ((validity[i >> 3] & (1 << (i & 7))) === 0) all = false;
+    else out[base + i] = src[i];
+  }
+  return all;
 }

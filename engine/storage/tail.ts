@@ -29,7 +29,7 @@ import {
   growShared,
   nextCapacity,
   recycleShared,
-  setValid,
+  setValidRange,
   type StoredType,
   type TypedColumn,
   type TypedValues,
@@ -212,18 +212,6 @@ export class Tail {
     for (const [name, col] of this.columns) if (col.nullCount < this.rowCount) types.set(name, col.type);
     return types;
   }
-}
-
-/** Sets the validity bits of rows [from, to): whole bytes at once in the middle. */
-function setValidRange(validity: Uint8Array, from: number, to: number): void {
-  let r = from;
-  while (r < to && (r & 7) !== 0) setValid(validity, r++);
-  const wholeEnd = to & ~7;
-  if (r < wholeEnd) {
-    validity.fill(0xff, r >> 3, wholeEnd >> 3);
-    r = wholeEnd;
-  }
-  while (r < to) setValid(validity, r++);
 }
 
 /** Set bits per byte value. */

@@ -81,6 +81,18 @@ export function setValid(validity: Uint8Array, row: number): void {
   validity[row >> 3] |= 1 << (row & 7);
 }
 
+/** Sets the validity bits of rows [from, to): whole bytes at once in the middle. */
+export function setValidRange(validity: Uint8Array, from: number, to: number): void {
+  let r = from;
+  while (r < to && (r & 7) !== 0) setValid(validity, r++);
+  const wholeEnd = to & ~7;
+  if (r < wholeEnd) {
+    validity.fill(0xff, r >> 3, wholeEnd >> 3);
+    r = wholeEnd;
+  }
+  while (r < to) setValid(validity, r++);
+}
+
 export function isSet(validity: Uint8Array | null, row: number): boolean {
   return validity === null || (validity[row >> 3] & (1 << (row & 7))) !== 0;
 }

@@ -171,7 +171,6 @@ export class QueryPool {
     const resourceLimits = this.maxOldGenerationMb === undefined ? undefined : { maxOldGenerationSizeMb: this.maxOldGenerationMb };
     const urgentFlag = new SharedArrayBuffer(4);
     const worker = new Worker(this.url, { workerData: { blockCacheBytes: this.blockCacheBytes, urgentFlag }, resourceLimits });
-    worker.unref();
     const slot: Slot = {
       index,
       worker,
@@ -186,6 +185,9 @@ export class QueryPool {
       slot.crash = err.message;
     });
     worker.on('exit', (code) => this.onExit(slot, worker, code));
+    // After the listeners: a Worker's first 'message' listener refs its port, so an idle worker
+    // (one restarted after a crash, say) would hold the process open.
+    worker.unref();
     return slot;
   }
 
