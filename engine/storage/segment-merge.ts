@@ -59,11 +59,18 @@ function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, ba
     return;
   }
   const validity = vec.validity;
+  const mismatch = (): Error => new Error(`merge: column "${name}" is ${vec.type} in a segment, ${out.type} in the table`);
   let copied: boolean;
-  if (vec.type === 'string') copied = copyCodes(out.values as Uint32Array, vec.codes, remapFor(m, vec.dict), validity, base, n);
-  else if (vec.type === 'boolean' && out.values instanceof Uint8Array) copied = copyU8(out.values, vec.values, validity, base, n);
-  else if (vec.type !== 'boolean' && out.values instanceof Float64Array) copied = copyF64(out.values, vec.values, validity, base, n);
-  else throw new Error(`merge: column "${name}" is ${vec.type} in a segment, ${out.type} in the table`);
+  if (vec.type === 'string') {
+    if (out.type !== 'string') throw mismatch();
+    copied = copyCodes(out.values as Uint32Array, vec.codes, remapFor(m, vec.dict), validity, base, n);
+  } else if (vec.type === 'boolean') {
+    if (!(out.values instanceof Uint8Array) || out.type !== 'boolean') throw mismatch();
+    copied = copyU8(out.values, vec.values, validity, base, n);
+  } else {
+    if (!(out.values instanceof Float64Array)) throw mismatch();
+    copied = copyF64(out.values, vec.values, validity, base, n);
+  }
   if (validity === null) setValidRange(out.validity!, base, base + n);
   else for (let i = 0; i < n; i++) if ((validity[i >> 3] & (1 << (i & 7))) !== 0) setValid(out.validity!, base + i);
   if (!copied) m.hasNull = true;
