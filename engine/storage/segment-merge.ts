@@ -58,22 +58,34 @@ function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, ba
     m.hasNull = true;
     return;
   }
-  const validity = vec.validity;
-  const mismatch = (): Error => new Error(`merge: column "${name}" is ${vec.type} in a segment, ${out.type} in the table`);
-  let copied: boolean;
-  if (vec.type === 'string') {
-    if (out.type !== 'string') throw mismatch();
-    copied = copyCodes(out.values as Uint32Array, vec.codes, remapFor(m, vec.dict), validity, base, n);
-  } else if (vec.type === 'boolean') {
-    if (!(out.values instanceof Uint8Array) || out.type !== 'boolean') throw mismatch();
-    copied = copyU8(out.values, vec.values, validity, base, n);
-  } else {
-    if (!(out.values instanceof Float64Array)) throw mismatch();
-    copied = copyF64(out.values, vec.values, validity, base, n);
+  if (vec.type === 'string' ? out.type !== 'string' : vec.type === 'boolean' ? out.type !== 'boolean' : out.type !== 'number') {
+    throw new Error(`merge: column "${name}" is ${vec.type} in a segment, ${out.type} in the table`);
   }
-  if (validity === null) setValidRange(out.validity!, base, base + n);
-  else for (let i = 0; i < n; i++) if ((validity[i >> 3] & (1 << (i & 7))) !== 0) setValid(out.validity!, base + i);
-  if (!copied) m.hasNull = true;
+  // Values are copied for null rows too: what a null row holds is never read (the segment
+  // writer's gather takes the previous valid row's value), and a block then copies in one pass.
+  if (vec.type === 'string') {
+    const codes = vec.codes;
+    const remap = remapFor(m, vec.dict);
+    const values = out.values as Uint32Array;
+    for (let i = 0; i < n; i++) values[base + i] = remap[codes[i]];
+  } else {
+    (out.values as Float64Array | Uint8Array).set(vec.values.subarray(0, n), base);
+  }
+  if (!copyValidity(out.validity!, vec.validity, base, n)) m.hasNull = true;
+}
+
+/** Sets the validity bits of rows [base, base + n) from a block's bitmap (null: all valid); returns whether every row is valid. */
+function copyValidity(out: Uint8Array, validity: Uint8Array | null, base: number, n: number): boolean {
+  if (validity === null) {
+    setValidRange(out, base, base + n);
+    return true;
+  }
+  let all = true;
+  for (let i = 0; i < n; i++) {
+    if ((validity[i >> 3] & (1 << (i & 7))) !== 0) setValid(out, base + i);
+    else all = false;
+  }
+  return all;
 }
 
 /**
@@ -98,46 +110,4 @@ function remapFor(m: MergeColumn, dict: readonly string[]): Uint32Array {
   m.remapOf = dict;
   m.remap = remap;
   return remap;
-}
-
-// The copies below, one per array type so each loop stays monomorphic, put src's valid rows at
-// out[base + i] (null rows stay 0) and return whether every row was valid.
-
-function copyCodes(out: Uint32Array, codes: Uint32Array, remap: Uint32Array, validity: Uint8Array | null, base: number, n: number): boolean {
-  if (validity === null) {
-    for (let i = 0; i < n; i++) out[base + i] = remap[codes[i]];
-    return true;
-  }
-  let all = true;
-  for (let i = 0; i < n; i++) {
-    if ((validity[i >> 3] & (1 << (i & 7))) === 0) all = false;
-    else out[base + i] = remap[codes[i]];
-  }
-  return all;
-}
-
-function copyF64(out: Float64Array, src: Float64Array, validity: Uint8Array | null, base: number, n: number): boolean {
-  if (validity === null) {
-    out.set(src.subarray(0, n), base);
-    return true;
-  }
-  let all = true;
-  for (let i = 0; i < n; i++) {
-    if ((validity[i >> 3] & (1 << (i & 7))) === 0) all = false;
-    else out[base + i] = src[i];
-  }
-  return all;
-}
-
-function copyU8(out: Uint8Array, src: Uint8Array, validity: Uint8Array | null, base: number, n: number): boolean {
-  if (validity === null) {
-    out.set(src.subarray(0, n), base);
-    return true;
-  }
-  let all = true;
-  for (let i = 0; i < n; i++) {
-    if ((validity[i >> 3] & (1 << (i & 7))) === 0) all = false;
-    else out[base + i] = src[i];
-  }
-  return all;
 }
