@@ -35,35 +35,47 @@ function groups(table: Table): SegmentHandle[][] {
   return [...map.values()].map((list) => list.sort((a, b) => a.entry.genMin - b.entry.genMin));
 }
 
-/** Rows of the smallest tier; a segment's tier is log_compactAt(rows / TIER_BASE_ROWS). */
-const TIER_BASE_ROWS = 4096;
-
-function tierOf(rowCount: number, fanIn: number): number {
-  return rowCount <= TIER_BASE_ROWS ? 0 : Math.floor(Math.log(rowCount / TIER_BASE_ROWS) / Math.log(fanIn));
-}
+/** Segments of at most this many rows all count as the smallest size (the lowest level). */
+const LEVEL_BASE_ROWS = 4096;
+/**
+ * How far below the largest level a segment may be and still merge with it: 0.75 of a level, a
+ * factor of fanIn^0.75 in rows (2.8 for 4). A band rather than fixed tiers, so that sizes
+ * straddling a tier boundary still merge.
+ */
+const LEVEL_SPAN = 0.75;
 
 /**
- * Size-tiered choice of what to merge in one (shard, partition), oldest first: a run of at
- * least `fanIn` consecutive segments of one tier (merged, they move up a tier), so every row is
- * rewritten about log_fanIn(partition rows / TIER_BASE_ROWS) times in all rather than at every
- * merge. Only consecutive segments merge, so generation ranges never interleave and equal times
- * keep arrival order. `full` merges the whole partition.
+ * Size-tiered choice of what to merge in one (shard, partition), its segments oldest first, in
+ * the way of Lucene's LogMergePolicy. A segment's level is log_fanIn of its rows (floored at
+ * LEVEL_BASE_ROWS). From the oldest segment not yet placed, the band reaches down LEVEL_SPAN from
+ * the largest level left and ends at the newest segment within it; the band's segments, smaller
+ * ones between them included, merge fanIn at a time, oldest first, and the rest start the next
+ * band. Merged, fanIn segments move up about a level, so every row is rewritten about
+ * log_fanIn(partition rows / LEVEL_BASE_ROWS) times in all and a partition keeps a few
+ * segments a level. Only consecutive segments merge, so generation ranges never interleave and
+ * equal times keep arrival order. `full` merges the whole partition.
+ *
+ * Fixed tiers (the policy until 2026-12-06) merged only runs of fanIn consecutive segments of one
+ * tier: a chunked load whose flushes alternated 16,500 and 2,700 rows a partition (a memory-
+ * triggered flush, then the last one) alternated tiers 1 and 0 and never merged, so the
+ * billion-event table grew to ~200 segments a partition.
  */
 export function chooseMerges(segments: SegmentHandle[], fanIn: number, full: boolean): SegmentHandle[][] {
   if (full) return segments.length >= 2 ? [segments] : [];
+  const floor = Math.log(LEVEL_BASE_ROWS) / Math.log(fanIn);
+  const levels = segments.map((h) => Math.log(Math.max(h.entry.rowCount, LEVEL_BASE_ROWS)) / Math.log(fanIn));
   const merges: SegmentHandle[][] = [];
-  let run: SegmentHandle[] = [];
-  let runTier = -1;
-  for (const h of segments) {
-    const tier = tierOf(h.entry.rowCount, fanIn);
-    if (tier !== runTier) {
-      if (run.length >= fanIn) merges.push(run);
-      run = [];
-      runTier = tier;
-    }
-    run.push(h);
+  let start = 0;
+  while (start < segments.length) {
+    let top = levels[start];
+    for (let i = start + 1; i < levels.length; i++) top = Math.max(top, levels[i]);
+    // At the lowest level every segment left is in the band.
+    const bottom = top <= floor ? -Infinity : Math.max(top - LEVEL_SPAN, floor);
+    let upto = segments.length - 1;
+    while (upto > start && levels[upto] < bottom) upto--;
+    for (; start + fanIn <= upto + 1; start += fanIn) merges.push(segments.slice(start, start + fanIn));
+    start = upto + 1;
   }
-  if (run.length >= fanIn) merges.push(run);
   return merges;
 }
 

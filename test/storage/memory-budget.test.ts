@@ -1,8 +1,10 @@
 /**
  * Bounded ingest memory and size-tiered compaction: with a small tail budget the table flushes
  * on its own and ingest waits for flushes, so the tails never hold much more than the budget,
- * and nothing is lost; compaction merges only runs of consecutive segments of one size tier.
+ * and nothing is lost; compaction merges only consecutive segments of about one size, and keeps
+ * both a partition's segments and each row's rewrites logarithmic in its rows.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../engine/index.js';
 import type { Admission } from '../../engine/storage/admission.js';
@@ -88,8 +90,9 @@ describe('memory budget', () => {
 });
 
 describe('size-tiered compaction', () => {
-  it('merges runs of fanIn consecutive segments of one tier, and everything when full', () => {
-    const names = (merges: SegmentHandle[][]): string[][] => merges.map((m) => m.map((h) => h.entry.file));
+  const names = (merges: SegmentHandle[][]): string[][] => merges.map((m) => m.map((h) => h.entry.file));
+
+  it('merges fanIn consecutive segments of about one size, and everything when full', () => {
     // four small flushes: one merge of all four
     expect(names(chooseMerges(segs([1000, 2000, 1500, 900]), 4, false))).toEqual([['s0', 's1', 's2', 's3']]);
     // three small ones are not enough
@@ -102,5 +105,57 @@ describe('size-tiered compaction', () => {
     // full compaction merges the whole partition
     expect(names(chooseMerges(segs([60_000, 1000]), 4, true))).toEqual([['s0', 's1']]);
     expect(chooseMerges(segs([60_000]), 4, true)).toEqual([]);
+  });
+
+  it('merges sizes on both sides of a tier boundary (a chunked load: a big flush, then a small last one)', () => {
+    // 16,500 rows is just over 4 × 4096, 2,700 under 4096: fixed tiers alternated 1, 0, 1, 0 and
+    // never merged. In a band, the smaller ones between the big ones merge with them.
+    const alternating = [16_500, 2_700, 16_500, 2_700, 16_500, 2_700];
+    expect(names(chooseMerges(segs(alternating), 4, false))).toEqual([['s0', 's1', 's2', 's3']]);
+    expect(chooseMerges(segs(alternating.slice(0, 3)), 4, false)).toEqual([]);
+  });
+
+  it('keeps a partition at a few segments a level and rewrites each row about once a level (any flush sizes)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 10 }), fc.array(fc.integer({ min: 1, max: 300_000 }), { minLength: 1, maxLength: 200 }), (fanIn, flushes) => {
+        // Each flush adds a segment and one compaction pass follows, as flushTable runs them.
+        let sizes: number[] = [];
+        let total = 0;
+        let written = 0;
+        for (const rows of flushes) {
+          sizes.push(rows);
+          total += rows;
+          written += rows;
+          const segments = segs(sizes);
+          const merges = chooseMerges(segments, fanIn, false);
+          const merged = new Map<SegmentHandle, SegmentHandle[]>();
+          for (const m of merges) {
+            // fanIn segments, consecutive in the partition
+            expect(m.length).toBe(fanIn);
+            const at = segments.indexOf(m[0]);
+            expect(m).toEqual(segments.slice(at, at + fanIn));
+            for (const h of m) {
+              expect(merged.has(h)).toBe(false);
+              merged.set(h, m);
+            }
+          }
+          const next: number[] = [];
+          segments.forEach((h, i) => {
+            const m = merged.get(h);
+            if (m === undefined) next.push(sizes[i]);
+            else if (m[0] === h) {
+              const rows = m.reduce((n, x) => n + x.entry.rowCount, 0);
+              written += rows;
+              next.push(rows);
+            }
+          });
+          sizes = next;
+          const levels = 2 + Math.log(Math.max(total, 4096) / 4096) / Math.log(fanIn);
+          expect(sizes.length).toBeLessThanOrEqual(fanIn * levels);
+          expect(written / total).toBeLessThanOrEqual(levels);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
