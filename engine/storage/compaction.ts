@@ -87,6 +87,11 @@ export function chooseMerges(segments: SegmentHandle[], fanIn: number, full: boo
  * MERGES_PER_COMMIT merges swaps their inputs for their outputs. A merge that finds a damaged
  * input leaves its group alone (the damage is recorded, so later calls skip it) and fails its
  * round; rounds committed before stay. Returns how many segments were merged away.
+ *
+ * Encoding: a full compaction searches every block's best encoding, as the table's final form;
+ * the tiered merges, whose output is merged again as the partition grows, keep each column's
+ * encoding from block to block as a flush does (choice.ts), since the search cost about a third
+ * of a merge's CPU.
  */
 export async function compactTable(table: Table, opts: { full: boolean }): Promise<number> {
   const fanIn = Math.max(2, table.options.compactAt);
@@ -98,7 +103,7 @@ export async function compactTable(table: Table, opts: { full: boolean }): Promi
   if (merges.length > 0) mkdirSync(segmentsDir, { recursive: true });
   let merged = 0;
   for (let at = 0; at < merges.length && !table.closed; at += MERGES_PER_COMMIT) {
-    merged += await compactRound(table, merges.slice(at, at + MERGES_PER_COMMIT), segmentsDir);
+    merged += await compactRound(table, merges.slice(at, at + MERGES_PER_COMMIT), segmentsDir, opts.full);
   }
   return merged;
 }
@@ -111,7 +116,7 @@ export async function compactTable(table: Table, opts: { full: boolean }): Promi
 export const MERGES_PER_COMMIT = 64;
 
 /** Runs `merges` on the flush workers and commits them in one manifest write; returns the inputs merged away. */
-async function compactRound(table: Table, merges: SegmentHandle[][], segmentsDir: string): Promise<number> {
+async function compactRound(table: Table, merges: SegmentHandle[][], segmentsDir: string, full: boolean): Promise<number> {
   // By merge, so the manifest lists outputs in one order however the lanes interleave.
   const done: { inputs: SegmentHandle[]; outputs: SegmentHandle[] }[] = [];
   const inputs: SegmentHandle[] = [];
@@ -123,7 +128,7 @@ async function compactRound(table: Table, merges: SegmentHandle[][], segmentsDir
     while (next < merges.length && failure === null && !table.closed) {
       const k = next++;
       try {
-        done[k] = { inputs: merges[k], outputs: await mergeGroup(table, merges[k], segmentsDir) };
+        done[k] = { inputs: merges[k], outputs: await mergeGroup(table, merges[k], segmentsDir, full) };
       } catch (err) {
         failure ??= { err };
       }
@@ -159,9 +164,10 @@ async function compactRound(table: Table, merges: SegmentHandle[][], segmentsDir
 
 /**
  * Merges one group (consecutive segments of a shard and partition) on a flush worker into new
- * segment files under file numbers reserved here; a damaged input is recorded on its reader.
+ * segment files under file numbers reserved here, with the full encoding search when `full`; a
+ * damaged input is recorded on its reader.
  */
-async function mergeGroup(table: Table, group: SegmentHandle[], segmentsDir: string): Promise<SegmentHandle[]> {
+async function mergeGroup(table: Table, group: SegmentHandle[], segmentsDir: string, full: boolean): Promise<SegmentHandle[]> {
   const shard = group[0].entry.shard;
   const genMin = group[0].entry.genMin;
   const genMax = Math.max(...group.map((h) => h.entry.genMax));
@@ -172,7 +178,7 @@ async function mergeGroup(table: Table, group: SegmentHandle[], segmentsDir: str
   table.manifest.nextSegment += seqCount;
   const inputs = group.map((h) => ({ path: h.reader.path, footer: h.reader.footer, bytes: h.reader.fileBytes }));
   try {
-    const written = await mergeSegments(inputs, table.schema, { segmentsDir, shard, genMin, genMax, firstSeq, seqCount });
+    const written = await mergeSegments(inputs, table.schema, { segmentsDir, shard, genMin, genMax, firstSeq, seqCount }, full);
     return written.map((w) => new SegmentHandle(entryOf(w.file, w.footer, w.bytes), SegmentReader.written(join(segmentsDir, w.file), w.footer, w.bytes)));
   } catch (err) {
     if (err instanceof CorruptDataError) group.find((h) => h.reader.path === err.file)?.reader.recordDamage(err);

@@ -47,7 +47,7 @@ export type FlushRequest =
       rows: { rowCount: number; actorIds: Uint32Array; times: Float64Array; columns: WireColumn[] };
       diskBudgetBytes: number;
     } & Placement)
-  | ({ kind: 'merge'; id: number; inputs: MergeInput[]; schema: [string, StoredType][]; diskBudgetBytes: number } & Placement);
+  | ({ kind: 'merge'; id: number; inputs: MergeInput[]; schema: [string, StoredType][]; fullSearch: boolean; diskBudgetBytes: number } & Placement);
 
 /** Where a task's segments go: the shard, generation range and reserved file numbers. */
 export interface Placement {
@@ -224,10 +224,12 @@ export class FlushSession {
 
 /**
  * Merges segments of one shard and partition on a worker (compaction): the worker reads them,
- * concatenates their rows oldest first, sorts and writes the result. Resolves with what it wrote.
+ * concatenates their rows oldest first, sorts and writes the result, with the full encoding
+ * search on every block when `fullSearch`, else with the worker's sticky choices as a flush
+ * (see choice.ts). Resolves with what it wrote.
  */
-export function mergeSegments(inputs: MergeInput[], schema: ReadonlyMap<string, StoredType>, place: Placement): Promise<WrittenSegment[]> {
-  return ask(pickSlot(), { kind: 'merge', id: nextId++, inputs, schema: [...schema], ...place, diskBudgetBytes: getDiskBudget() });
+export function mergeSegments(inputs: MergeInput[], schema: ReadonlyMap<string, StoredType>, place: Placement, fullSearch: boolean): Promise<WrittenSegment[]> {
+  return ask(pickSlot(), { kind: 'merge', id: nextId++, inputs, schema: [...schema], fullSearch, ...place, diskBudgetBytes: getDiskBudget() });
 }
 
 /** Sends a task to `slot`'s worker; resolves with its segments, takes the disk it used off this thread's budget. */

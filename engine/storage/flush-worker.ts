@@ -3,8 +3,8 @@
  * as segment files (one per time partition), or reads and merges segments for compaction, so
  * the main thread, which owns ingest, spends no time on decoding, sorting, encoding or file
  * creation. See flush-pool.ts for the protocol. All segments of a task are encoded at once
- * (`encodeSegments`: a flush with this thread's sticky encoding choices, a merge with the full
- * search), then written several files at a time.
+ * (`encodeSegments`: a flush or a tiered merge with this thread's sticky encoding choices, a
+ * full compaction's merge with the full search), then written several files at a time.
  *
  * Durability: every file is fsynced before its reply; the main thread fsyncs the directory and
  * commits the manifest. On failure the files this task wrote are removed before the reply.
@@ -30,7 +30,7 @@ const WRITE_PARALLELISM = 4;
 
 const port = parentPort;
 if (port === null) throw new Error('flush-worker.ts must run in a worker thread');
-/** Sticky encoding choices, kept across shards and flushes (see choice.ts; compaction searches in full). */
+/** Sticky encoding choices, kept across shards, flushes and tiered merges (see choice.ts; a full compaction searches in full). */
 const choices = new EncodingChoices();
 const dictsByFlush = new Map<number, Map<number, string[]>>();
 
@@ -61,8 +61,8 @@ async function runShard(msg: Extract<FlushRequest, { kind: 'shard' }>): Promise<
 
 /**
  * Compaction's merge: reads the input segments (the file descriptors go back at once, since the
- * inputs are unlinked after the commit), concatenates them oldest first and writes the result
- * with a full encoding search.
+ * inputs are unlinked after the commit), concatenates them oldest first and writes the result,
+ * with a full encoding search when asked (a full compaction), else with the sticky choices.
  */
 function runMerge(msg: Extract<FlushRequest, { kind: 'merge' }>): Promise<FlushReply> {
   return writeTask(msg, () => {
@@ -72,7 +72,7 @@ function runMerge(msg: Extract<FlushRequest, { kind: 'merge' }>): Promise<FlushR
     } finally {
       for (const r of readers) r.close();
     }
-  });
+  }, msg.fullSearch ? undefined : choices);
 }
 
 /**
