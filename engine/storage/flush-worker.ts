@@ -17,6 +17,7 @@ import { EncodingChoices } from '../encodings/choice.js';
 import { getDiskBudget, setDiskBudget } from './file-io.js';
 import { CorruptDataError } from '../errors.js';
 import type { FlushReply, FlushRequest, WrittenSegment } from './flush-pool.js';
+import { mergeOrder } from './merge-order.js';
 import { sortRows } from './row-order.js';
 import { concatSegments } from './segment-merge.js';
 import { SegmentReader } from './segment-reader.js';
@@ -80,13 +81,14 @@ function runMerge(msg: Extract<FlushRequest, { kind: 'merge' }>): Promise<FlushR
  * the file numbers the main thread reserved; on failure removes what it wrote and replies with
  * the error (a damaged input named by its file).
  */
-async function writeTask(msg: Extract<FlushRequest, { id: number }>, load: () => RowSet, sticky?: EncodingChoices): Promise<FlushReply> {
+async function writeTask(msg: Extract<FlushRequest, { id: number }>, load: () => RowSet & { runStarts?: number[] }, sticky?: EncodingChoices): Promise<FlushReply> {
   setDiskBudget(msg.diskBudgetBytes);
   const written: string[] = [];
   const used = (): number => (msg.diskBudgetBytes === Infinity ? 0 : msg.diskBudgetBytes - getDiskBudget());
   try {
     const rows = load();
-    const { order, ranges } = sortRows(rows.actorIds, rows.times);
+    // A merge's inputs are each sorted already: merged as runs rather than sorted again.
+    const { order, ranges } = rows.runStarts === undefined ? sortRows(rows.actorIds, rows.times) : mergeOrder(rows.actorIds, rows.times, rows.runStarts);
     if (ranges.length > msg.seqCount) throw new Error(`${ranges.length} partitions where ${msg.seqCount} were reserved`);
     const encoded = encodeSegments(rows, order, ranges, { shard: msg.shard, genMin: msg.genMin, genMax: msg.genMax }, sticky);
     const segments: WrittenSegment[] = encoded.map(({ footer, bytes }, k) => ({

@@ -16,8 +16,11 @@ interface MergeColumn {
   remap: Uint32Array | null;
 }
 
-/** Decodes every row of the readers, oldest first, into one row set. */
-export function concatSegments(readers: SegmentReader[], schema: Map<string, StoredType>): RowSet {
+/**
+ * Decodes every row of the readers, oldest first, into one row set; `runStarts` are the first
+ * rows of each reader's, every one of them sorted as its segment was (see merge-order.ts).
+ */
+export function concatSegments(readers: SegmentReader[], schema: Map<string, StoredType>): RowSet & { runStarts: number[] } {
   let rowCount = 0;
   for (const r of readers) rowCount += r.rowCount;
   const actorIds = new Uint32Array(rowCount);
@@ -38,7 +41,9 @@ export function concatSegments(readers: SegmentReader[], schema: Map<string, Sto
     }
   }
   let base = 0;
+  const runStarts: number[] = [];
   for (const r of readers) {
+    runStarts.push(base);
     for (let g = 0; g < r.rowGroups.length; g++) {
       const n = r.rowGroups[g].rowCount;
       actorIds.set(r.readActorIds(g), base);
@@ -48,7 +53,7 @@ export function concatSegments(readers: SegmentReader[], schema: Map<string, Sto
     }
   }
   const columns = [...merged.values()].map((m) => ({ ...m.col, validity: m.hasNull ? m.col.validity : null }));
-  return { rowCount, actorIds, times, columns };
+  return { rowCount, actorIds, times, columns, runStarts };
 }
 
 function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, base: number, n: number): void {
