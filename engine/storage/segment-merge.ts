@@ -3,7 +3,7 @@
  * set with the table's column types, strings re-coded into one dictionary per column. Used by
  * compaction's merges, which run on the flush worker threads (flush-worker.ts).
  */
-import type { SegmentReader } from './segment-reader.js';
+import type { DecodeTarget, SegmentReader } from './segment-reader.js';
 import type { RowSet } from './tail.js';
 import { setValid, setValidRange, type StoredType, type TypedColumn } from './typed-column.js';
 
@@ -46,8 +46,8 @@ export function concatSegments(readers: SegmentReader[], schema: Map<string, Sto
     runStarts.push(base);
     for (let g = 0; g < r.rowGroups.length; g++) {
       const n = r.rowGroups[g].rowCount;
-      actorIds.set(r.readActorIds(g), base);
-      times.set((r.readColumn('$time', g) as { values: Float64Array }).values, base);
+      place(actorIds, r.readActorIds(g, slot(actorIds, base, n)), base, n);
+      place(times, (r.readColumn('$time', g, slot(times, base, n)) as { values: Float64Array }).values, base, n);
       for (const [name, m] of merged) copyGroup(m, r, name, g, base, n);
       base += n;
     }
@@ -56,9 +56,26 @@ export function concatSegments(readers: SegmentReader[], schema: Map<string, Sto
   return { rowCount, actorIds, times, columns, runStarts };
 }
 
+/**
+ * A decode target of rows [base, base + n) of `out`, so a block is decoded in place; a block of
+ * another physical kind (a segment whose type differs from the table's, which the caller then
+ * reports) gets a new array.
+ */
+function slot(out: Float64Array | Uint32Array | Uint8Array, base: number, n: number): DecodeTarget {
+  const kind = out instanceof Float64Array ? 'f64' : out instanceof Uint32Array ? 'u32' : 'u8';
+  return (k, rowCount) => (k === kind ? out.subarray(base, base + n) : k === 'f64' ? new Float64Array(rowCount) : k === 'u32' ? new Uint32Array(rowCount) : new Uint8Array(rowCount));
+}
+
+/** Copies decoded `values` to rows [base, base + n) of `out`, unless they were decoded there. */
+function place(out: Float64Array | Uint32Array | Uint8Array, values: Float64Array | Uint32Array | Uint8Array, base: number, n: number): void {
+  if (values.buffer === out.buffer && values.byteOffset === out.byteOffset + base * out.BYTES_PER_ELEMENT) return;
+  out.set(values.subarray(0, n), base);
+}
+
 function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, base: number, n: number): void {
-  const vec = r.readColumn(name, g);
   const out = m.col;
+  // Numbers and booleans are decoded straight into the merged column; string codes are re-coded.
+  const vec = r.readColumn(name, g, out.type === 'string' ? undefined : slot(out.values, base, n));
   if (vec === null) {
     m.hasNull = true;
     return;
@@ -74,7 +91,7 @@ function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, ba
     const values = out.values as Uint32Array;
     for (let i = 0; i < n; i++) values[base + i] = remap[codes[i]];
   } else {
-    (out.values as Float64Array | Uint8Array).set(vec.values.subarray(0, n), base);
+    place(out.values, vec.values, base, n);
   }
   if (!copyValidity(out.validity!, vec.validity, base, n)) m.hasNull = true;
 }
