@@ -58,7 +58,7 @@ const LEVEL_SPAN = 0.75;
  * Fixed tiers (the policy until 2026-12-06) merged only runs of fanIn consecutive segments of one
  * tier: a chunked load whose flushes alternated 16,500 and 2,700 rows a partition (a memory-
  * triggered flush, then the last one) alternated tiers 1 and 0 and never merged, so the
- * billion-event table grew to ~200 segments a partition.
+ * billion-event table grew to ~150 segments a partition.
  */
 export function chooseMerges(segments: SegmentHandle[], fanIn: number, full: boolean): SegmentHandle[][] {
   if (full) return segments.length >= 2 ? [segments] : [];
