@@ -3,6 +3,7 @@
  * set with the table's column types, strings re-coded into one dictionary per column. Used by
  * compaction's merges, which run on the flush worker threads (flush-worker.ts).
  */
+import { outputFor } from '../encodings/block-io.js';
 import type { DecodeTarget, SegmentReader } from './segment-reader.js';
 import type { RowSet } from './tail.js';
 import { setValid, setValidRange, type StoredType, type TypedColumn } from './typed-column.js';
@@ -63,7 +64,7 @@ export function concatSegments(readers: SegmentReader[], schema: Map<string, Sto
  */
 function slot(out: Float64Array | Uint32Array | Uint8Array, base: number, n: number): DecodeTarget {
   const kind = out instanceof Float64Array ? 'f64' : out instanceof Uint32Array ? 'u32' : 'u8';
-  return (k, rowCount) => (k === kind ? out.subarray(base, base + n) : k === 'f64' ? new Float64Array(rowCount) : k === 'u32' ? new Uint32Array(rowCount) : new Uint8Array(rowCount));
+  return (k, rowCount) => (k === kind ? out.subarray(base, base + n) : outputFor(k, rowCount, undefined));
 }
 
 /** Copies decoded `values` to rows [base, base + n) of `out`, unless they were decoded there. */

@@ -1,14 +1,17 @@
 /**
  * Compaction's merges run on the flush workers: the main thread reads no block of a merged
  * segment, the stored rows are unchanged, and a damaged input found by a worker is recorded
- * (named in the table's damage list) and left alone by later rounds, which merge everything else.
+ * (named in the table's damage list) and left alone by later rounds, which merge everything else;
+ * a segment column of another type than the table's is reported as that, not as damage.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../engine/index.js';
 import { CorruptDataError } from '../../engine/errors.js';
 import { MERGES_PER_COMMIT } from '../../engine/storage/compaction.js';
+import { concatSegments } from '../../engine/storage/segment-merge.js';
 import { SegmentReader } from '../../engine/storage/segment-reader.js';
+import { writeSegment } from '../../engine/storage/segment-writer.js';
 import type { SegmentHandle } from '../../engine/storage/segment-handle.js';
 import type { Table } from '../../engine/storage/table.js';
 import { batchOf, canonical, dumpTable, tempDir, type PlainEvent } from './helpers.js';
@@ -157,5 +160,29 @@ describe('compaction on the flush workers', () => {
     expect(first === -1 ? null : { at: first, got: after[first], want: before[first] }).toBeNull();
     await store.close();
   });
-});
 
+  it('reports a segment column of another type than the table\'s as such, not as damage', () => {
+    // Blocks are decoded in place into the merged columns; a block of another kind must still
+    // decode (into its own array) so the type error, not a decode failure, is what is reported.
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const path = `${t.dir}/x.seg`;
+    const rows = {
+      rowCount: 3,
+      actorIds: Uint32Array.of(0, 0, 1),
+      times: Float64Array.of(START, START + 1, START + 2),
+      columns: [
+        { name: 's', type: 'string' as const, values: Uint32Array.of(0, 1, 0), validity: null, dict: ['a', 'b'] },
+        { name: 'v', type: 'number' as const, values: Float64Array.of(1, 2, 3), validity: null },
+      ],
+    };
+    writeSegment(path, rows, Uint32Array.of(0, 1, 2), { shard: 0, partition: Math.floor(START / DAY), genMin: 1, genMax: 1 });
+    const reader = SegmentReader.open(path);
+    expect(() => concatSegments([reader], new Map([['s', 'number'], ['v', 'number']]))).toThrow('column "s" is string in a segment, number in the table');
+    expect(() => concatSegments([reader], new Map([['s', 'string'], ['v', 'boolean']]))).toThrow('column "v" is number in a segment, boolean in the table');
+    expect(reader.damage).toBeNull();
+    const merged = concatSegments([reader], new Map([['s', 'string'], ['v', 'number']]));
+    expect([...merged.columns.find((c) => c.name === 'v')!.values]).toEqual([1, 2, 3]);
+    reader.close();
+  });
+});
