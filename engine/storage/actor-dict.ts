@@ -16,10 +16,14 @@
  * query workers read the committed prefix from the file themselves (`readActorValues`) instead
  * of being sent it. The index is an open-addressing table of ids by the FNV hash of the actor
  * key (hash.ts), 8 bytes a slot, which builds several times faster than a Map of strings.
+ * Built before the values are loaded, it reads the committed actors as the file's bytes
+ * (actor-bytes.ts) and keeps only the actors added since as values, so an ingest into a table
+ * of millions of actors makes a string of none of them.
  */
 import { Packr } from 'msgpackr';
 import { existsSync } from 'node:fs';
 import { CorruptDataError } from '../errors.js';
+import { StoredActors } from './actor-bytes.js';
 import { actorKey, hashKey } from './hash.js';
 import { CodeSlots, slotOf } from './string-index.js';
 import { frameRecord, readWal, WalWriter, WAL_HEADER_BYTES } from './wal.js';
@@ -31,6 +35,12 @@ export type ActorValue = string | number;
 export class ActorDict {
   /** Values by id once loaded; null while only the file holds them. */
   private loaded: ActorValue[] | null;
+  /**
+   * While `loaded` is null and the index is built: ids [0, stored.count) as the file's bytes,
+   * and the values of the ids after them.
+   */
+  private stored: StoredActors | null = null;
+  private added: ActorValue[] = [];
   private index: ActorIndex | null = null;
   /** How many ids the committed manifest counts, and the file length that holds them. */
   persistedCount = 0;
@@ -53,7 +63,8 @@ export class ActorDict {
   }
 
   get size(): number {
-    return this.loaded === null ? this.persistedCount : this.loaded.length;
+    if (this.loaded !== null) return this.loaded.length;
+    return this.stored !== null ? this.stored.count + this.added.length : this.persistedCount;
   }
 
   /** Whether the values are in memory (else `file` names where the workers read them). */
@@ -68,19 +79,60 @@ export class ActorDict {
 
   /** Values by id (loads them on first use). Append-only: ids never change. */
   get values(): readonly ActorValue[] {
-    return (this.loaded ??= readActorValues(this.path!, this.persistedCount));
+    if (this.loaded === null) {
+      const stored = this.stored;
+      const values = readActorValues(this.path!, stored !== null ? stored.count : this.persistedCount);
+      for (const v of this.added) values.push(v);
+      this.loaded = values;
+      this.stored = null;
+      this.added = [];
+    }
+    return this.loaded;
+  }
+
+  /** Value `id` (< size), without loading the others. */
+  private valueAt(id: number): ActorValue {
+    if (this.loaded !== null) return this.loaded[id];
+    const stored = this.stored!;
+    return id < stored.count ? fromStored(stored.decoded(id) as ActorValue | Uint8Array, this.path!) : this.added[id - stored.count];
+  }
+
+  /** Whether id `id` is the actor with key `key` (equal keys are one actor: 0 and -0, 7 and "7"). */
+  hasKey(id: number, value: ActorValue, key: string): boolean {
+    if (this.stored !== null && id < this.stored.count) {
+      const ascii = this.stored.asciiEquals(id, key);
+      if (ascii !== null) return ascii;
+    }
+    const v = this.valueAt(id);
+    // The key is made only when the values differ, which is rare.
+    return v === value || actorKey(v) === key;
+  }
+
+  /** The index of ids: over the loaded values, or over the file's bytes and the values added since. */
+  private buildIndex(): ActorIndex {
+    if (this.loaded === null && this.path !== null && this.persistedCount > 0) {
+      const stored = StoredActors.of(scanActorFile(this.path, this.persistedCount).records, this.persistedCount);
+      if (stored !== null) {
+        this.stored = stored;
+        return ActorIndex.of(stored.hashes((id) => actorKey(this.valueAt(id))));
+      }
+    }
+    const values = this.values;
+    const hashes = new Int32Array(values.length);
+    for (let id = 0; id < values.length; id++) hashes[id] = hashKey(actorKey(values[id])) | 0;
+    return ActorIndex.of(hashes);
   }
 
   /** The dense id of an actor value, assigning the next id to a new actor. */
   idOf(value: ActorValue): number {
-    const values = this.values as ActorValue[];
-    const index = (this.index ??= ActorIndex.of(values));
+    const index = (this.index ??= this.buildIndex());
     const key = actorKey(value);
     const hash = hashKey(key);
-    const found = index.find(values, value, key, hash);
+    const found = index.find(this, value, key, hash);
     if (found >= 0) return found;
-    const id = values.length;
-    values.push(value);
+    const id = this.size;
+    if (this.loaded !== null) this.loaded.push(value);
+    else this.added.push(value);
     index.add(hash, id);
     return id;
   }
@@ -117,7 +169,9 @@ export class ActorDict {
     if (upTo <= this.persistedCount) return this.persistedBytes;
     const writer = WalWriter.open(path, this.persistedBytes);
     try {
-      writer.append(frameRecord(packr.pack(this.values.slice(this.persistedCount, upTo).map(toStored))));
+      const values: (ActorValue | Uint8Array)[] = [];
+      for (let id = this.persistedCount; id < upTo; id++) values.push(toStored(this.valueAt(id)));
+      writer.append(frameRecord(packr.pack(values)));
       await writer.sync();
       return writer.bytes;
     } finally {
@@ -185,26 +239,23 @@ function fromStored(v: ActorValue | Uint8Array, path: string): ActorValue {
   throw new CorruptDataError(path, 'undecodable actor record');
 }
 
-/** Actor ids by `hashKey` of their key (string-index.ts's slots, with the actors' equality). */
+/** Actor ids by `hashKey` of their key (string-index.ts's slots, with the actors' equality: `ActorDict.hasKey`). */
 class ActorIndex extends CodeSlots {
-  static of(values: readonly ActorValue[]): ActorIndex {
-    const index = new ActorIndex(Math.max(512, values.length));
-    for (let id = 0; id < values.length; id++) index.add(hashKey(actorKey(values[id])), id);
+  /** An index of ids 0 … hashes.length − 1, id `id`'s key having hash `hashes[id]`. */
+  static of(hashes: Int32Array): ActorIndex {
+    const index = new ActorIndex(Math.max(512, hashes.length));
+    for (let id = 0; id < hashes.length; id++) index.add(hashes[id], id);
     return index;
   }
 
   /** The id of the actor `value` (whose key and its hash are given), or -1. */
-  find(values: readonly ActorValue[], value: ActorValue, key: string, hash: number): number {
+  find(dict: ActorDict, value: ActorValue, key: string, hash: number): number {
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
     for (let i = slotOf(hash) & mask; ; i = (i + 1) & mask) {
       const id1 = slots[2 * i + 1];
       if (id1 === 0) return -1;
-      if (slots[2 * i] !== (hash | 0)) continue;
-      const v = values[id1 - 1];
-      // Equal keys are one actor: 0 and -0, NaN and NaN, 7 and "7". The key is made only
-      // when the hashes match and the values differ, which is rare.
-      if (v === value || actorKey(v) === key) return id1 - 1;
+      if (slots[2 * i] === (hash | 0) && dict.hasKey(id1 - 1, value, key)) return id1 - 1;
     }
   }
 }

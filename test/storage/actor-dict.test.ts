@@ -5,11 +5,13 @@
  * decoding a value, and a file that holds fewer actors than the manifest says is named.
  */
 import fc from 'fast-check';
+import { Packr } from 'msgpackr';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ActorDict, readActorValues, type ActorValue } from '../../engine/storage/actor-dict.js';
-import { actorKey } from '../../engine/storage/hash.js';
+import { StoredActors } from '../../engine/storage/actor-bytes.js';
+import { actorKey, hashKey } from '../../engine/storage/hash.js';
 import { tempDir } from './helpers.js';
 
 const actor = fc.oneof(
@@ -60,14 +62,45 @@ describe('actor dictionary', () => {
           expect(back.isLoaded).toBe(firsts.length === 0);
           // msgpack writes -0 as 0: the same actor (one key), shown as 0 after a reopen.
           expect(readActorValues(path, firsts.length)).toEqual(firsts.map((v) => (Object.is(v, -0) ? 0 : v)));
+          // Looked up in the file's bytes: no value is decoded into the dictionary.
           expect(values.map((v) => back.idOf(v))).toEqual(ids);
+          expect(back.isLoaded).toBe(firsts.length === 0);
           expect(back.idOf('never seen before \u0000')).toBe(firsts.length);
+          expect(back.idOf(values.length > 0 ? values[0] : 'never seen before \u0000')).toBe(values.length > 0 ? 0 : firsts.length);
+          // Actors added over the bytes persist after the file's, and the values come back in id order.
+          back.committed(back.size, await back.persist(path, back.size));
+          const again = ActorDict.load(path, firsts.length + 1);
+          expect(again.idOf('never seen before \u0000')).toBe(firsts.length);
+          expect(back.values).toEqual([...firsts.map((v) => (Object.is(v, -0) ? 0 : v)), 'never seen before \u0000']);
+          expect(back.isLoaded).toBe(true);
+          expect(values.map((v) => back.idOf(v))).toEqual(ids);
+          // Values loaded before the first lookup: the index is built over them instead.
+          const viaValues = ActorDict.load(path, firsts.length);
+          expect(viaValues.values.length).toBe(firsts.length);
+          expect(values.map((v) => viaValues.idOf(v))).toEqual(ids);
         }),
         { numRuns: 60 },
       );
     } finally {
       cleanup();
     }
+  });
+
+  it('reads stored actors from msgpack bytes, and declines kinds it does not read', () => {
+    const packr = new Packr({ useRecords: false });
+    const stored = StoredActors.of([packr.pack(['u1', 7, 'é']), packr.pack([-1.5, 'x'.repeat(300)])], 5);
+    expect(stored).not.toBeNull();
+    expect([0, 1, 2, 3, 4].map((id) => stored!.decoded(id))).toEqual(['u1', 7, 'é', -1.5, 'x'.repeat(300)]);
+    expect(stored!.asciiEquals(0, 'u1')).toBe(true);
+    expect(stored!.asciiEquals(0, 'u2')).toBe(false);
+    expect(stored!.asciiEquals(1, '7')).toBeNull(); // a number: compared decoded
+    expect(stored!.asciiEquals(2, 'é')).toBeNull(); // not ASCII: compared decoded
+    expect([...stored!.hashes((id) => String(stored!.decoded(id)))]).toEqual(['u1', '7', 'é', '-1.5', 'x'.repeat(300)].map((k) => hashKey(k) | 0));
+    // An extension type, an array inside, and records that end short of the count: null.
+    expect(StoredActors.of([packr.pack([new Date(0)])], 1)).toBeNull();
+    expect(StoredActors.of([packr.pack([['a']])], 1)).toBeNull();
+    expect(StoredActors.of([packr.pack(['a', 'b'])], 3)).toBeNull();
+    expect(StoredActors.of([packr.pack(['a', 'b']).subarray(0, 3)], 2)).toBeNull();
   });
 
   it('cuts off an uncommitted record and names a file that holds too few actors', async () => {

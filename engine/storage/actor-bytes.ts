@@ -1,0 +1,164 @@
+/**
+ * A shard's committed actors read as the bytes of their file, for the ingest path's index
+ * (actor-dict.ts): where each value lies among the records' msgpack bytes, with no value made
+ * into a JS string until it is asked for.
+ *
+ * Why: ingesting into a table of millions of actors used to decode all of them first, to build
+ * the index of ids a new batch's actors are looked up in. On the billion-event table (10M
+ * actors) that cost each `shoal ingest` about 4 s of main-thread time: the decoding, the hashing,
+ * and the garbage collections of the 600 MB of strings and arrays it left on the heap. Here the
+ * hashes come from the bytes (FNV-1a over UTF-16 code units is FNV-1a over the bytes when they
+ * are ASCII), and a hash match is confirmed against the bytes too.
+ *
+ * Reads the scalar kinds msgpackr writes for actor values (strings, numbers, and bins for
+ * strings that are not well-formed UTF-16); anything else makes `of` return null, and the
+ * caller decodes the values instead.
+ *
+ * Threading: main thread (the ingest path), or any thread that owns it.
+ */
+import { Packr } from 'msgpackr';
+import { hashKey } from './hash.js';
+
+const packr = new Packr({ useRecords: false });
+
+export class StoredActors {
+  private constructor(
+    /** The records' bytes. */
+    private readonly bytes: Uint8Array,
+    /** Value `id` is the msgpack element at bytes [starts[id], ends[id]). */
+    private readonly starts: Float64Array,
+    private readonly ends: Float64Array,
+    readonly count: number,
+  ) {}
+
+  /**
+   * The first `count` values of `records` (each a msgpack array), or null when an element is of
+   * a kind this does not read or the records end short of them.
+   */
+  static of(records: readonly Uint8Array[], count: number): StoredActors | null {
+    const shared = records.length > 0 && records.every((r) => r.buffer === records[0].buffer);
+    const bytes = shared ? new Uint8Array(records[0].buffer) : Buffer.concat(records);
+    const starts = new Float64Array(count);
+    const ends = new Float64Array(count);
+    let id = 0;
+    let base = 0;
+    for (const record of records) {
+      if (id === count) break;
+      const from = shared ? record.byteOffset : base;
+      base += record.length;
+      const end = from + record.length;
+      const head = arrayHeader(bytes, from, end);
+      if (head === null) return null;
+      let at = head.first;
+      for (let k = 0; k < head.length && id < count; k++, id++) {
+        starts[id] = at;
+        at = elementEnd(bytes, at);
+        if (at < 0 || at > end) return null;
+        ends[id] = at;
+      }
+    }
+    return id === count ? new StoredActors(bytes, starts, ends, count) : null;
+  }
+
+  /** The msgpack-decoded element of value `id`: a string, a number, or a bin (a Uint8Array). */
+  decoded(id: number): unknown {
+    return packr.unpack(this.bytes.subarray(this.starts[id], this.ends[id]));
+  }
+
+  /** Where value `id`'s characters start when it is a string, else -1 (they end at ends[id]). */
+  private textStart(id: number): number {
+    const at = this.starts[id];
+    const t = this.bytes[at];
+    if (t >= 0xa0 && t <= 0xbf) return at + 1;
+    if (t === 0xd9) return at + 2;
+    if (t === 0xda) return at + 3;
+    if (t === 0xdb) return at + 5;
+    return -1;
+  }
+
+  /**
+   * `hashKey` of each value's key, by id; `keyOf` makes the key of a value that is not an ASCII
+   * string from its decoded form (rare).
+   */
+  hashes(keyOf: (id: number) => string): Int32Array {
+    const out = new Int32Array(this.count);
+    const b = this.bytes;
+    for (let id = 0; id < this.count; id++) {
+      const from = this.textStart(id);
+      const end = this.ends[id];
+      let h = 0x811c9dc5;
+      let high = from < 0 ? 0x80 : 0;
+      for (let i = from; i >= 0 && i < end; i++) {
+        high |= b[i];
+        h = Math.imul(h ^ b[i], 0x01000193);
+      }
+      out[id] = high >= 0x80 ? hashKey(keyOf(id)) | 0 : h;
+    }
+    return out;
+  }
+
+  /**
+   * Whether value `id` is the string `key`, when it is a string of ASCII only; null when it is
+   * not one (the caller compares its decoded form).
+   */
+  asciiEquals(id: number, key: string): boolean | null {
+    const from = this.textStart(id);
+    if (from < 0) return null;
+    const b = this.bytes;
+    const len = this.ends[id] - from;
+    let high = 0;
+    let same = len === key.length;
+    for (let i = 0; i < len; i++) {
+      high |= b[from + i];
+      if (same && b[from + i] !== key.charCodeAt(i)) same = false;
+    }
+    return high >= 0x80 ? null : same;
+  }
+}
+
+/** Element count and first element of the msgpack array at [at, end), or null. */
+function arrayHeader(b: Uint8Array, at: number, end: number): { length: number; first: number } | null {
+  const t = b[at];
+  if (t >= 0x90 && t <= 0x9f) return { length: t & 0x0f, first: at + 1 };
+  if (t === 0xdc && at + 3 <= end) return { length: (b[at + 1] << 8) | b[at + 2], first: at + 3 };
+  if (t === 0xdd && at + 5 <= end) return { length: u32(b, at + 1), first: at + 5 };
+  return null;
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
+
+/** End of the scalar msgpack element at `at` (a string, bin or number), or -1 for any other kind. */
+function elementEnd(b: Uint8Array, at: number): number {
+  const t = b[at];
+  if (t <= 0x7f || t >= 0xe0) return at + 1; // fixints
+  if (t >= 0xa0 && t <= 0xbf) return at + 1 + (t & 0x1f); // fixstr
+  switch (t) {
+    case 0xcc:
+    case 0xd0:
+      return at + 2;
+    case 0xcd:
+    case 0xd1:
+      return at + 3;
+    case 0xce:
+    case 0xd2:
+    case 0xca:
+      return at + 5;
+    case 0xcf:
+    case 0xd3:
+    case 0xcb:
+      return at + 9;
+    case 0xd9:
+    case 0xc4:
+      return at + 2 + b[at + 1];
+    case 0xda:
+    case 0xc5:
+      return at + 3 + ((b[at + 1] << 8) | b[at + 2]);
+    case 0xdb:
+    case 0xc6:
+      return at + 5 + u32(b, at + 1);
+    default:
+      return -1;
+  }
+}
