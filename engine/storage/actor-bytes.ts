@@ -8,7 +8,9 @@
  * actors) that cost each `shoal ingest` about 4 s of main-thread time: the decoding, the hashing,
  * and the garbage collections of the 600 MB of strings and arrays it left on the heap. Here the
  * hashes come from the bytes (FNV-1a over UTF-16 code units is FNV-1a over the bytes when they
- * are ASCII), and a hash match is confirmed against the bytes too.
+ * are ASCII), and a hash match is confirmed against the bytes too. The index is the hashes
+ * sorted (two radix passes) with their ids, searched by bisection: built in a few sequential
+ * passes, where putting 10M ids into hash tables at random took ~0.5 s of cache misses.
  *
  * Reads the scalar kinds msgpackr writes for actor values (strings, numbers, and bins for
  * strings that are not well-formed UTF-16); anything else makes `of` return null, and the
@@ -30,6 +32,10 @@ export class StoredActors {
     private readonly ends: Float64Array,
     readonly count: number,
   ) {}
+
+  /** The hashes of the values' keys in ascending order (unsigned), and the id of each; built by `index`. */
+  private sortedHashes: Uint32Array = new Uint32Array(0);
+  private sortedIds: Uint32Array = new Uint32Array(0);
 
   /**
    * The first `count` values of `records` (each a msgpack array), or null when an element is of
@@ -77,11 +83,53 @@ export class StoredActors {
   }
 
   /**
-   * `hashKey` of each value's key, by id; `keyOf` makes the key of a value that is not an ASCII
-   * string from its decoded form (rare).
+   * Builds the index of ids by `hashKey` of their key; `keyOf` makes the key of a value that is
+   * not an ASCII string from its decoded form (rare).
    */
-  hashes(keyOf: (id: number) => string): Int32Array {
-    const out = new Int32Array(this.count);
+  index(keyOf: (id: number) => string): void {
+    let hashes: Uint32Array = this.hashes(keyOf);
+    let ids: Uint32Array = new Uint32Array(this.count);
+    for (let id = 0; id < this.count; id++) ids[id] = id;
+    // LSD radix sort by 16 bits at a time; stable, so equal hashes keep their ids in order.
+    let nextHashes: Uint32Array = new Uint32Array(this.count);
+    let nextIds: Uint32Array = new Uint32Array(this.count);
+    const starts = new Int32Array(0x10001);
+    for (const shift of [0, 16]) {
+      starts.fill(0);
+      for (let k = 0; k < this.count; k++) starts[((hashes[k] >>> shift) & 0xffff) + 1]++;
+      for (let b = 1; b <= 0x10000; b++) starts[b] += starts[b - 1];
+      for (let k = 0; k < this.count; k++) {
+        const at = starts[(hashes[k] >>> shift) & 0xffff]++;
+        nextHashes[at] = hashes[k];
+        nextIds[at] = ids[k];
+      }
+      [hashes, nextHashes] = [nextHashes, hashes];
+      [ids, nextIds] = [nextIds, ids];
+    }
+    this.sortedHashes = hashes;
+    this.sortedIds = ids;
+  }
+
+  /**
+   * Ids whose key has hash `hash` (unsigned), in increasing order: calls `isIt` on each until it
+   * returns true, and returns that id, or -1.
+   */
+  find(hash: number, isIt: (id: number) => boolean): number {
+    const hashes = this.sortedHashes;
+    let lo = 0;
+    let hi = hashes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (hashes[mid] < hash) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < hashes.length && hashes[k] === hash; k++) if (isIt(this.sortedIds[k])) return this.sortedIds[k];
+    return -1;
+  }
+
+  /** `hashKey` of each value's key (unsigned), by id. */
+  private hashes(keyOf: (id: number) => string): Uint32Array {
+    const out = new Uint32Array(this.count);
     const b = this.bytes;
     for (let id = 0; id < this.count; id++) {
       const from = this.textStart(id);
@@ -92,7 +140,7 @@ export class StoredActors {
         high |= b[i];
         h = Math.imul(h ^ b[i], 0x01000193);
       }
-      out[id] = high >= 0x80 ? hashKey(keyOf(id)) | 0 : h;
+      out[id] = high >= 0x80 ? hashKey(keyOf(id)) : h;
     }
     return out;
   }

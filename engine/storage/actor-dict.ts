@@ -36,8 +36,9 @@ export class ActorDict {
   /** Values by id once loaded; null while only the file holds them. */
   private loaded: ActorValue[] | null;
   /**
-   * While `loaded` is null and the index is built: ids [0, stored.count) as the file's bytes,
-   * and the values of the ids after them.
+   * When the index was built before the values were loaded: ids [0, stored.count) as the
+   * file's bytes, with their own index (`index` then holds only the ids after them), and, until
+   * the values are loaded, the values of the ids after them.
    */
   private stored: StoredActors | null = null;
   private added: ActorValue[] = [];
@@ -80,11 +81,9 @@ export class ActorDict {
   /** Values by id (loads them on first use). Append-only: ids never change. */
   get values(): readonly ActorValue[] {
     if (this.loaded === null) {
-      const stored = this.stored;
-      const values = readActorValues(this.path!, stored !== null ? stored.count : this.persistedCount);
+      const values = readActorValues(this.path!, this.stored !== null ? this.stored.count : this.persistedCount);
       for (const v of this.added) values.push(v);
       this.loaded = values;
-      this.stored = null;
       this.added = [];
     }
     return this.loaded;
@@ -108,13 +107,17 @@ export class ActorDict {
     return v === value || actorKey(v) === key;
   }
 
-  /** The index of ids: over the loaded values, or over the file's bytes and the values added since. */
+  /**
+   * The index of ids: of all of them over the loaded values, or, with the committed ones indexed
+   * in the file's bytes (`stored`), of those added after them.
+   */
   private buildIndex(): ActorIndex {
     if (this.loaded === null && this.path !== null && this.persistedCount > 0) {
       const stored = StoredActors.of(scanActorFile(this.path, this.persistedCount).records, this.persistedCount);
       if (stored !== null) {
         this.stored = stored;
-        return ActorIndex.of(stored.hashes((id) => actorKey(this.valueAt(id))));
+        stored.index((id) => actorKey(this.valueAt(id)));
+        return ActorIndex.of(new Int32Array(0));
       }
     }
     const values = this.values;
@@ -128,8 +131,10 @@ export class ActorDict {
     const index = (this.index ??= this.buildIndex());
     const key = actorKey(value);
     const hash = hashKey(key);
-    const found = index.find(this, value, key, hash);
+    const found = this.stored !== null ? this.stored.find(hash, (id) => this.hasKey(id, value, key)) : -1;
     if (found >= 0) return found;
+    const added = index.find(this, value, key, hash);
+    if (added >= 0) return added;
     const id = this.size;
     if (this.loaded !== null) this.loaded.push(value);
     else this.added.push(value);

@@ -95,7 +95,12 @@ describe('actor dictionary', () => {
     expect(stored!.asciiEquals(0, 'u2')).toBe(false);
     expect(stored!.asciiEquals(1, '7')).toBeNull(); // a number: compared decoded
     expect(stored!.asciiEquals(2, 'é')).toBeNull(); // not ASCII: compared decoded
-    expect([...stored!.hashes((id) => String(stored!.decoded(id)))]).toEqual(['u1', '7', 'é', '-1.5', 'x'.repeat(300)].map((k) => hashKey(k) | 0));
+    // Indexed by the hashes of their keys: each id is found by its key's hash, and no other.
+    const keys = ['u1', '7', 'é', '-1.5', 'x'.repeat(300)];
+    stored!.index((id) => String(stored!.decoded(id)));
+    keys.forEach((k, id) => expect(stored!.find(hashKey(k), (at) => at === id)).toBe(id));
+    expect(stored!.find(hashKey('u1'), () => true)).toBe(0);
+    expect(stored!.find(hashKey('u3'), () => true)).toBe(-1);
     // An extension type, an array inside, and records that end short of the count: null.
     expect(StoredActors.of([packr.pack([new Date(0)])], 1)).toBeNull();
     expect(StoredActors.of([packr.pack([['a']])], 1)).toBeNull();
