@@ -16,9 +16,9 @@
  * query workers read the committed prefix from the file themselves (`readActorValues`) instead
  * of being sent it. The index is an open-addressing table of ids by the FNV hash of the actor
  * key (hash.ts), 8 bytes a slot, which builds several times faster than a Map of strings.
- * Built before the values are loaded, it reads the committed actors as the file's bytes
- * (actor-bytes.ts) and keeps only the actors added since as values, so an ingest into a table
- * of millions of actors makes a string of none of them.
+ * Built before the values are loaded (an ingest), it leaves the committed actors in the file's
+ * bytes, indexed there by their hashes sorted (actor-bytes.ts), and holds only the actors added
+ * since, as values: an ingest into a table of millions of actors makes a string of none of them.
  */
 import { Packr } from 'msgpackr';
 import { existsSync } from 'node:fs';
