@@ -49,7 +49,7 @@ export const shelf = BufferPool.shared(256, 48 * 2 ** 20);
  * A Float64Array of length n, its buffer from this thread's shelf, holding whatever its last
  * batch left: the builders write every row of their values, codes, lines and times (a null row
  * is marked in its null bytes or by code -1, its value slot never read), so zeroing them cost
- * the parse workers ~6% of their time for nothing.
+ * the parse workers ~3% of their CPU for nothing (10M events: 10.4 → 10.1 s).
  */
 export function takeF64(n: number): Float64Array<SharedArrayBuffer> {
   return new Float64Array(shelf.acquire(8 * n, false, sizeClass), 0, n);
