@@ -18,9 +18,9 @@
  * next batch's values instead of failing.
  *
  * The shelf is a BufferPool (engine/storage/buffer-pool.ts: smallest idle buffer that fits,
- * zeroed only for null bytes, idle ones dropped after a quiet spell); new buffers come in size classes (eight per
- * power of two, so a class wastes at most an eighth), so that arrays of about the same length —
- * a column of one chunk's rows — reuse each other's.
+ * zeroed only for null bytes, idle ones dropped after a quiet spell); new buffers come in size
+ * classes (eight per power of two, so a class wastes at most an eighth), so that arrays of about
+ * the same length — a column of one chunk's rows — reuse each other's.
  *
  * Threading: one shelf per thread (module state); the WeakMap of released buffers is per thread
  * too, and only the thread that decoded a batch releases it.
