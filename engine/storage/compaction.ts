@@ -36,7 +36,7 @@ function groups(table: Table): SegmentHandle[][] {
 }
 
 /** Segments of at most this many rows all count as the smallest size (the lowest level). */
-const LEVEL_BASE_ROWS = 4096;
+export const LEVEL_BASE_ROWS = 4096;
 /**
  * How far below the largest level a segment may be and still merge with it: 0.75 of a level, a
  * factor of fanIn^0.75 in rows (2.8 for 4). A band rather than fixed tiers, so that sizes
