@@ -19,7 +19,7 @@
  * Threading: main thread (the ingest path), or any thread that owns it.
  */
 import { Packr } from 'msgpackr';
-import { hashKey } from './hash.js';
+import { hashAsciiBytes, hashKey } from './hash.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -71,15 +71,18 @@ export class StoredActors {
     return packr.unpack(this.bytes.subarray(this.starts[id], this.ends[id]));
   }
 
-  /** Where value `id`'s characters start when it is a string, else -1 (they end at ends[id]). */
-  private textStart(id: number): number {
+  /**
+   * Where value `id`'s characters start when it is a string of ASCII only (they end at
+   * ends[id]), else -1.
+   */
+  private asciiStart(id: number): number {
     const at = this.starts[id];
-    const t = this.bytes[at];
-    if (t >= 0xa0 && t <= 0xbf) return at + 1;
-    if (t === 0xd9) return at + 2;
-    if (t === 0xda) return at + 3;
-    if (t === 0xdb) return at + 5;
-    return -1;
+    const b = this.bytes;
+    const t = b[at];
+    const from = t >= 0xa0 && t <= 0xbf ? at + 1 : t === 0xd9 ? at + 2 : t === 0xda ? at + 3 : t === 0xdb ? at + 5 : -1;
+    if (from < 0) return -1;
+    for (let i = from; i < this.ends[id]; i++) if (b[i] >= 0x80) return -1;
+    return from;
   }
 
   /**
@@ -130,17 +133,9 @@ export class StoredActors {
   /** `hashKey` of each value's key (unsigned), by id. */
   private hashes(keyOf: (id: number) => string): Uint32Array {
     const out = new Uint32Array(this.count);
-    const b = this.bytes;
     for (let id = 0; id < this.count; id++) {
-      const from = this.textStart(id);
-      const end = this.ends[id];
-      let h = 0x811c9dc5;
-      let high = from < 0 ? 0x80 : 0;
-      for (let i = from; i >= 0 && i < end; i++) {
-        high |= b[i];
-        h = Math.imul(h ^ b[i], 0x01000193);
-      }
-      out[id] = high >= 0x80 ? hashKey(keyOf(id)) : h;
+      const from = this.asciiStart(id);
+      out[id] = from < 0 ? hashKey(keyOf(id)) : hashAsciiBytes(this.bytes, from, this.ends[id]);
     }
     return out;
   }
@@ -150,17 +145,12 @@ export class StoredActors {
    * not one (the caller compares its decoded form).
    */
   asciiEquals(id: number, key: string): boolean | null {
-    const from = this.textStart(id);
+    const from = this.asciiStart(id);
     if (from < 0) return null;
     const b = this.bytes;
-    const len = this.ends[id] - from;
-    let high = 0;
-    let same = len === key.length;
-    for (let i = 0; i < len; i++) {
-      high |= b[from + i];
-      if (same && b[from + i] !== key.charCodeAt(i)) same = false;
-    }
-    return high >= 0x80 ? null : same;
+    if (this.ends[id] - from !== key.length) return false;
+    for (let i = 0; i < key.length; i++) if (b[from + i] !== key.charCodeAt(i)) return false;
+    return true;
   }
 }
 
