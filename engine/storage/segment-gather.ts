@@ -1,7 +1,8 @@
 /**
  * The segment writer's gathers: copying one column's rows into sorted order, block by block,
- * with the statistics a block needs (validity bitmap, null count, min, max), and the sorted
- * per-segment string dictionaries. Pure CPU; no file format lives here (see segment-format.ts).
+ * with the statistics a block needs (validity bitmap, null count, min, max). The sorted
+ * per-segment string dictionaries built from the gathered codes are in segment-dict.ts. Pure
+ * CPU; no file format lives here (see segment-format.ts).
  *
  * Gathered values live in scratch arrays owned by this module and reused for every column and
  * segment (a flush gathers millions of values; fresh arrays per block cost as much in allocation
@@ -9,7 +10,6 @@
  * encodings copy what they keep. Threading: one thread per module instance (the flush workers
  * each load their own).
  */
-import { sortCodesByString } from './string-order.js';
 import type { TypedColumn } from './typed-column.js';
 
 export interface Gathered {
@@ -18,6 +18,11 @@ export interface Gathered {
   nc: number;
   min: number | string | null;
   max: number | string | null;
+  /**
+   * From `gatherSparse` only: the block's valid rows, ascending. Every other row holds a copy of
+   * the latest valid row's value before it (the first one's before the first).
+   */
+  valid?: Uint32Array;
 }
 
 let f64Scratch = new Float64Array(0);
@@ -205,143 +210,119 @@ function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | nu
 }
 
 /**
- * Scratch per source dictionary, reused across the segments of one flush (a generation's tails
- * share their dictionaries, and each tail is cut into one segment per partition):
- * `stamp[code] === epoch` marks a code used by the current segment, so finding the used codes
- * costs the segment's rows, not the dictionary's length. A small dictionary is ranked once
- * (`rank`), so each segment sorts integers rather than strings; a large one (session ids) is
- * not: ranking it costs ~2 µs a string, while each segment sorts only the strings it uses,
- * and most strings of a large dictionary are used by one segment or two.
+ * A column sparse enough for `gatherSparse`: at most one row in SPARSE_RATIO valid. Its gather
+ * then follows the valid rows, instead of reading the validity of every row at random.
  */
-interface DictScratch {
-  stamp: Int32Array;
-  remap: Uint32Array;
-  epoch: number;
-  /** rank[code]: position of the string in sorted order; codeAt[rank] inverts it. Small dictionaries only. */
-  rank: Uint32Array | null;
-  codeAt: Uint32Array | null;
-  /** The previous segment's sorted used codes and its stored dictionary blob (see `StoredDict`). */
-  lastCodes: ArrayLike<number> | null;
-  lastStored: StoredDict | null;
-}
+const SPARSE_RATIO = 8;
 
-/** A segment dictionary as stored: its blob's bytes (LZ4 or not), raw length and crc32. */
-export interface StoredDict {
-  compressed: boolean;
-  bytes: Uint8Array;
-  rawLength: number;
-  crc: number;
-}
-const dictScratch = new WeakMap<string[], DictScratch>();
-/** Dictionaries longer than this are not ranked as a whole. */
-const RANKED_MAX = 4096;
+let rankScratch = new Int32Array(0);
 
-function scratchFor(source: string[]): DictScratch {
-  const s = dictScratch.get(source);
-  if (s !== undefined && s.stamp.length === source.length) return s;
-  const fresh: DictScratch = {
-    stamp: new Int32Array(source.length),
-    remap: new Uint32Array(source.length),
-    epoch: 0,
-    rank: null,
-    codeAt: null,
-    lastCodes: null,
-    lastStored: null,
-  };
-  if (source.length <= RANKED_MAX) {
-    // The default sort orders strings by UTF-16 code units, as `<` does, natively and much faster
-    // than a comparator over indices; the entries are distinct, so a map gives each its rank.
-    const sorted = source.slice().sort();
-    const rankOf = new Map<string, number>();
-    for (let r = 0; r < sorted.length; r++) rankOf.set(sorted[r], r);
-    fresh.rank = new Uint32Array(source.length);
-    fresh.codeAt = new Uint32Array(source.length);
-    for (let c = 0; c < source.length; c++) {
-      const r = rankOf.get(source[c])!;
-      fresh.rank[c] = r;
-      fresh.codeAt[r] = c;
-    }
-  }
-  dictScratch.set(source, fresh);
-  return fresh;
-}
-
-/** A segment's dictionary, its code map, and its stored form when the previous segment's was the same. */
-export interface SegmentDict {
-  dict: string[];
-  remap: Uint32Array;
-  /** The stored blob of the same dictionary, from the previous segment of this source (or null). */
-  stored: StoredDict | null;
-  /** Keeps the stored blob of this dictionary, for the next segment. */
-  remember(stored: StoredDict): void;
+/**
+ * Each row's position in `order` (its inverse permutation), for `positionsOfValid`; valid until
+ * the next call. `order` must hold every row of 0..rowCount-1 once.
+ */
+export function rankRows(order: Uint32Array): Int32Array {
+  const n = order.length;
+  if (rankScratch.length < n) rankScratch = new Int32Array(Math.max(n, rankScratch.length * 2));
+  const rank = rankScratch;
+  for (let p = 0; p < n; p++) rank[order[p]] = p;
+  return rank;
 }
 
 /**
- * Sorted segment dictionary for the codes used by already gathered blocks (sequential reads;
- * gathering did the random ones), and the old-code → new-code map. Consecutive segments often
- * use the same strings of a small dictionary (event names, countries), so the previous
- * segment's stored dictionary is offered for reuse when the codes are the same.
+ * The positions in sorted order of a column's valid rows, ascending, when at most one row in
+ * SPARSE_RATIO is valid; otherwise null (gather it row by row). `rank` is `rankRows(order)`,
+ * made by the caller only once some column needs it (`rank()`).
  */
-export function segmentDict(source: string[], groups: Gathered[]): SegmentDict {
-  const scratch = scratchFor(source);
-  const epoch = ++scratch.epoch;
-  const { stamp, remap, rank, codeAt } = scratch;
-  const used: number[] = [];
-  for (const g of groups) {
-    if (g.min === null) continue; // every row null
-    const values = g.values as Uint32Array;
-    // Null rows hold a neighbour's code (see gatherRange), which is used, so no bitmap test.
-    for (let i = 0; i < values.length; i++) {
-      const c = values[i];
-      if (stamp[c] !== epoch) {
-        stamp[c] = epoch;
-        used.push(c);
-      }
+export function positionsOfValid(col: TypedColumn, rowCount: number, rank: () => Int32Array): Uint32Array | null {
+  const validity = col.validity;
+  if (validity === null || rowCount < SPARSE_RATIO) return null;
+  const whole = rowCount >> 3;
+  let valid = 0;
+  for (let k = 0; k < whole; k++) valid += POPCOUNT[validity[k]];
+  // Bits past rowCount in the last byte are not rows.
+  const tail = (rowCount & 7) === 0 ? 0 : validity[whole] & ((1 << (rowCount & 7)) - 1);
+  valid += POPCOUNT[tail];
+  if (valid * SPARSE_RATIO > rowCount) return null;
+  const ranks = rank();
+  const positions = new Uint32Array(valid);
+  let at = 0;
+  for (let k = 0; k <= whole; k++) {
+    let b = k < whole ? validity[k] : tail;
+    while (b !== 0) {
+      const low = b & -b;
+      positions[at++] = ranks[(k << 3) + 31 - Math.clz32(low)];
+      b ^= low;
     }
   }
-  let codes: ArrayLike<number>;
-  if (rank !== null && codeAt !== null) {
-    const ranks = new Uint32Array(used.length);
-    for (let k = 0; k < used.length; k++) ranks[k] = rank[used[k]];
-    ranks.sort();
-    for (let k = 0; k < ranks.length; k++) ranks[k] = codeAt[ranks[k]];
-    codes = ranks;
-  } else {
-    // By UTF-16 code units, as the default sort and `<` order strings.
-    codes = sortCodesByString(used, source);
-  }
-  const dict: string[] = new Array(codes.length);
-  for (let k = 0; k < codes.length; k++) {
-    dict[k] = source[codes[k]];
-    remap[codes[k]] = k;
-  }
-  const last = scratch.lastCodes;
-  let same = last !== null && last.length === codes.length;
-  for (let k = 0; same && k < codes.length; k++) same = last![k] === codes[k];
-  if (!same) {
-    scratch.lastCodes = codes;
-    scratch.lastStored = null;
-  }
-  const remember = (stored: StoredDict): void => {
-    if (scratch.lastCodes === codes || same) scratch.lastStored = stored;
-  };
-  return { dict, remap, stored: same ? scratch.lastStored : null, remember };
+  return positions.sort();
 }
 
-/** Rewrites a gathered block's codes through `remap`; its zone map becomes the first and last strings. */
-export function remapGathered(g: Gathered, remap: Uint32Array, dict: string[]): void {
-  if (g.min === null) return; // every row null: nothing to map, no zone
-  const values = g.values as Uint32Array;
-  let min = Infinity;
-  let max = -Infinity;
-  // Null rows hold a valid row's code of the same block (see gatherRange), so they can be
-  // included: min and max over every row are those over the valid rows.
-  for (let i = 0; i < values.length; i++) {
-    const v = remap[values[i]];
-    values[i] = v;
-    if (v < min) min = v;
-    if (v > max) max = v;
+/** Set bits per byte value. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let c = 0;
+  for (let x = b; x !== 0; x >>= 1) c += x & 1;
+  return c;
+});
+
+/** First index of ascending `a` whose value is at least `v`. */
+function lowerBound(a: Uint32Array, v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
   }
-  g.min = dict[min];
-  g.max = dict[max];
+  return lo;
+}
+
+/**
+ * `gatherRange(col, order.subarray(start, end), blockRows)`, value for value, for a sparse
+ * column from `positions` (`positionsOfValid`): each valid row is read and placed, and the rows
+ * between take its value in one fill, as the filler rule of `gatherRange` has it.
+ */
+export function gatherSparse(col: TypedColumn, order: Uint32Array, start: number, end: number, positions: Uint32Array, blockRows: number): Gathered[] {
+  const n = end - start;
+  reserve(col.type, n);
+  const scratch = col.type === 'number' ? f64Scratch : col.type === 'boolean' ? u8Scratch : u32Scratch;
+  const src = col.values;
+  const out: Gathered[] = [];
+  let k = lowerBound(positions, start);
+  for (let bs = 0; bs < n; bs += blockRows) {
+    const be = Math.min(n, bs + blockRows);
+    const values = scratch.subarray(bs, be);
+    const validity = validityScratch.subarray(bs >> 3, (be + 7) >> 3);
+    validity.fill(0);
+    const first = start + bs;
+    const stop = lowerBound(positions, start + be);
+    if (k === stop) {
+      values.fill(0);
+      out.push(finishGather({ values, nc: be - bs, min: Infinity, max: -Infinity }, validity));
+      continue;
+    }
+    let min = Infinity;
+    let max = -Infinity;
+    // Leading nulls take the first valid value; later nulls the latest one.
+    let last = src[order[positions[k]]];
+    let from = 0;
+    const valid = stop - k;
+    for (; k < stop; k++) {
+      const i = positions[k] - first;
+      const v = src[order[positions[k]]];
+      if (i > from) values.fill(last, from, i);
+      values[i] = v;
+      validity[i >> 3] |= 1 << (i & 7);
+      if (v < min) min = v;
+      if (v > max) max = v;
+      last = v;
+      from = i + 1;
+    }
+    if (from < be - bs) values.fill(last, from, be - bs);
+    const g = finishGather({ values, nc: be - bs - valid, min, max }, validity);
+    g.valid = positions.slice(stop - valid, stop);
+    for (let j = 0; j < valid; j++) g.valid[j] -= first;
+    out.push(g);
+  }
+  return out;
 }

@@ -28,7 +28,8 @@ import {
   type ColumnMeta,
   type SegmentFooter,
 } from './segment-format.js';
-import { gatherRange, remapGathered, segmentDict, type StoredDict } from './segment-gather.js';
+import { remapGathered, segmentDict, type StoredDict } from './segment-dict.js';
+import { gatherRange, gatherSparse, positionsOfValid, rankRows, type Gathered } from './segment-gather.js';
 import type { RowSet } from './tail.js';
 import type { TypedColumn } from './typed-column.js';
 
@@ -180,19 +181,27 @@ export function encodeSegments(
       part.time.push(writeBlock(part.file, g.values, 'f64', null, { min: g.min, max: g.max, nc: 0 }, timeCol.name, choices));
     }
   });
+  // Mostly-null columns are gathered from their valid rows' positions (`gatherSparse`), found
+  // through the rows' ranks in `order`, computed once for all of them.
+  let ranks: Int32Array | null = null;
+  const rank = (): Int32Array => (ranks ??= rankRows(order));
+  const permutes = order.length === rows.rowCount;
   for (const col of rows.columns) {
+    const positions = permutes ? positionsOfValid(col, rows.rowCount, rank) : null;
     ranges.forEach((r, k) => {
-      const meta = encodeColumn(parts[k].file, col, order.subarray(r.start, r.end), choices);
+      const groups = positions === null ? gatherRange(col, order.subarray(r.start, r.end), ROW_GROUP_ROWS) : gatherSparse(col, order, r.start, r.end, positions, ROW_GROUP_ROWS);
+      const meta = encodeColumn(parts[k].file, col, groups, r.end - r.start, choices);
       if (meta !== null) parts[k].columns.push(meta);
     });
   }
   return parts.map((part, k) => finishSegment(part, { shard: shard.shard, partition: ranges[k].partition, genMin: shard.genMin, genMax: shard.genMax }, ranges[k].end - ranges[k].start));
 }
 
-/** Gathers and writes one column's blocks of one segment; null when the segment holds no value of it. */
-function encodeColumn(file: FileBuffer, col: TypedColumn, order: Uint32Array, choices: EncodingChoices | undefined): ColumnMeta | null {
-  // Gather every block first (the random reads), then code strings from the gathered copies.
-  const groups = gatherRange(col, order, ROW_GROUP_ROWS);
+/**
+ * Writes one column's blocks of one segment of `rowCount` rows, gathered first (the random
+ * reads), strings then coded from the gathered copies; null when the segment holds no value of it.
+ */
+function encodeColumn(file: FileBuffer, col: TypedColumn, groups: Gathered[], rowCount: number, choices: EncodingChoices | undefined): ColumnMeta | null {
   const sd = col.type === 'string' ? segmentDict(col.dict!, groups) : null;
   if (sd !== null && sd.dict.length === 0) return null; // no value of this column in these rows
   if (sd !== null) for (const gathered of groups) remapGathered(gathered, sd.remap, sd.dict);
@@ -205,7 +214,7 @@ function encodeColumn(file: FileBuffer, col: TypedColumn, order: Uint32Array, ch
         : writeBlock(file, gathered.values, kindOf(col), gathered.validity, { min: gathered.min, max: gathered.max, nc: gathered.nc }, col.name, choices),
     );
   }
-  if (meta.nullCount === order.length) return null;
+  if (meta.nullCount === rowCount) return null;
   if (sd !== null) {
     let stored = sd.stored;
     if (stored === null) {

@@ -5,7 +5,8 @@
  * `encodeSegments` — several segments of a shard at once, with the full encoding search or with
  * sticky choices (`EncodingChoices`) whose shape changes mid-column — writes files that read back
  * row for row, with the zone maps, null counts and time bounds of the rows they hold, and are
- * byte for byte what `encodeSegment` writes for each segment alone.
+ * byte for byte what `encodeSegment` writes for each segment alone (which gathers sparse columns
+ * row by row, where a shard's several segments gather them from their valid rows).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,7 +80,7 @@ describe('sortRows', () => {
   });
 });
 
-/** A shard's rows in arrival order: a number column with nulls, a string column with nulls, a boolean. */
+/** A shard's rows in arrival order: number and string columns with nulls (two of them sparse), a boolean. */
 function shardRows(r: Rand, n: number, days: number, numberShape: 'int' | 'fraction'): RowSet {
   const { actorIds, times } = rowsOf({ rows: n, actors: 1 + below(r, 300), days, fractional: false, seed: below(r, 2 ** 30) });
   // Code order is not string order (code 0 is "s05"), as in a tail's dictionary.
@@ -97,6 +98,10 @@ function shardRows(r: Rand, n: number, days: number, numberShape: 'int' | 'fract
     { name: 'ok', type: 'boolean', values: Uint8Array.from({ length: n }, () => below(r, 2)), validity: null },
     // Large enough that segments sort the strings they use rather than ranking the dictionary.
     { name: 'sid', type: 'string', values: Uint32Array.from({ length: n }, () => below(r, sessions.length)), validity: bitmap(0.9), dict: sessions },
+    // Sparse enough that encodeSegments gathers them from their valid rows' positions (a shard
+    // with several segments is compared with encodeSegment's row-by-row gathers below).
+    { name: 'rare', type: 'string', values: Uint32Array.from({ length: n }, () => below(r, dict.length)), validity: bitmap(0.02), dict },
+    { name: 'rare_ms', type: 'number', values: Float64Array.from({ length: n }, () => below(r, 50)), validity: bitmap(0.06) },
   ];
   return { rowCount: n, actorIds, times, columns };
 }
