@@ -28,9 +28,9 @@ import {
   type ActorCacheEntry,
   type ColumnPlan,
 } from './split-columns.js';
-import { layoutRows, scatterActors, scatterColumn, scatters, scatterTimes, type Scattered } from './split-scatter.js';
+import { layoutRows, scatterActors, scatterColumn, scatters, scatterSparse, scatterTimes, type Scattered, type SparseScattered } from './split-scatter.js';
 import type { TailDicts } from './tail-dicts.js';
-import type { StoredType, TypedColumn } from './typed-column.js';
+import type { PartColumn, SparseColumn, StoredType, TypedColumn } from './typed-column.js';
 import type { ShardPart } from './wal-record.js';
 
 export interface SchemaView {
@@ -254,7 +254,11 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   const times = scatterTimes(batch.timeMs, layout, arena);
   const scatteredActors =
     actorEntry !== null && typed.actors.t === 's' ? scatterActors(typed.actors.dict, typed.actors.codes, layout, actorEntry, ctx!.actors, arena, shardCount) : null;
-  const scattered: (Scattered | null)[] = plans.map((plan) => (scatters(plan) ? scatterColumn(plan, layout, arena, shardCount, ctx?.dicts ?? null) : null));
+  const scattered: (Scattered | SparseScattered | null)[] = plans.map((plan) => {
+    if (!scatters(plan)) return null;
+    const dicts = ctx?.dicts ?? null;
+    return (plan.hasNulls ? scatterSparse(plan, layout, arena, shardCount, dicts) : null) ?? scatterColumn(plan, layout, arena, shardCount, dicts);
+  });
   const parts: SplitResult['parts'] = [];
   let typeErrors = new Map<string, number>();
   let current: ColumnPlan;
@@ -267,7 +271,7 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
     const end = starts[s + 1];
     if (end === start) continue;
     const n = end - start;
-    const columns: TypedColumn[] = [];
+    const columns: PartColumn[] = [];
     typeErrors = new Map();
     for (let k = 0; k < plans.length; k++) {
       const plan = plans[k];
@@ -276,6 +280,14 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
         current = plan;
         const col = buildColumn(plan, order, start, end, onConflict);
         if (col !== null) columns.push(col);
+        continue;
+      }
+      if ('rows' in sc) {
+        const [from, to] = [sc.starts[s], sc.starts[s + 1]];
+        if (from === to) continue;
+        const col: SparseColumn = { name: plan.name, type: plan.type, rows: sc.rows.subarray(from, to), values: sc.values.subarray(from, to) };
+        if (sc.dict !== undefined) col.dict = sc.dict;
+        columns.push(col);
         continue;
       }
       const valid = sc.validPerShard === null ? n : sc.validPerShard[s];

@@ -151,6 +151,93 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
   return { values: out, validity, validPerShard, dict: remap.dict.values };
 }
 
+/**
+ * A sparse column in shard order (see `scatterSparse`): shard s's valid rows are entries
+ * [starts[s], starts[s + 1]) of `rows` (each one's row within its part, ascending) and `values`.
+ */
+export interface SparseScattered {
+  rows: Uint32Array;
+  values: Float64Array | Uint32Array;
+  starts: Int32Array;
+  dict?: string[];
+}
+
+/**
+ * Columns with at most one row in SPARSE_RATIO valid go into parts in sparse form: optional
+ * fields present on few events (a nested `props.*` field of some event types) then cost the
+ * scatter, the WAL record and the tail append their valid rows, not every row.
+ */
+const SPARSE_RATIO = 8;
+
+/** Valid rows of the column being scattered sparsely (grown as needed, never shrunk). */
+let validScratch = new Int32Array(0);
+
+/**
+ * Scatters a column `scatters` accepts that has nulls into sparse shard parts
+ * (typed-column.ts `SparseColumn`), strings mapped to generation codes as `scatterColumn` maps
+ * them; or returns null, having read no more than its first count / SPARSE_RATIO + 1 valid rows,
+ * when it is denser than that.
+ */
+export function scatterSparse(plan: ColumnPlan, layout: RowLayout, arena: PartArena, shardCount: number, dicts: TailDicts | null): SparseScattered | null {
+  const { count, rank, shardOfRow } = layout;
+  const col = plan.col;
+  const limit = Math.floor(count / SPARSE_RATIO);
+  if (validScratch.length < limit) validScratch = new Int32Array(Math.max(limit, 2 * validScratch.length));
+  const valid = validScratch;
+  let k = 0;
+  if (col.t === 'n') {
+    const nulls = col.nulls;
+    if (nulls === null) return null;
+    for (let i = 0; i < count; i++) {
+      if (nulls[i] === 1) continue;
+      if (k === limit) return null;
+      valid[k++] = i;
+    }
+  } else if (col.t === 's') {
+    const codes = col.codes;
+    for (let i = 0; i < count; i++) {
+      if (codes[i] < 0) continue;
+      if (k === limit) return null;
+      valid[k++] = i;
+    }
+  } else {
+    return null;
+  }
+  const starts = new Int32Array(shardCount + 1);
+  for (let j = 0; j < k; j++) starts[shardOfRow[valid[j]] + 1]++;
+  for (let s = 0; s < shardCount; s++) starts[s + 1] += starts[s];
+  const next = starts.slice(0, shardCount);
+  const partStarts = layout.starts;
+  const rows = arena.u32(k);
+  // Rows are read in batch order, so each shard's rows come out ascending.
+  if (col.t === 'n') {
+    const values = arena.f64(k);
+    const src = col.values;
+    for (let j = 0; j < k; j++) {
+      const i = valid[j];
+      const s = shardOfRow[i];
+      const at = next[s]++;
+      rows[at] = rank[i] - partStarts[s];
+      values[at] = src[i];
+    }
+    return { rows, values, starts };
+  }
+  const codes = col.codes;
+  const remap = plan.remap!;
+  const gen = remap.codes;
+  const values = arena.u32(k);
+  for (let j = 0; j < k; j++) {
+    const i = valid[j];
+    const s = shardOfRow[i];
+    const at = next[s]++;
+    rows[at] = rank[i] - partStarts[s];
+    const c = codes[i];
+    const g = gen[c];
+    values[at] = g >= 0 ? g : dicts!.mapCode(remap, c);
+  }
+  return { rows, values, starts, dict: remap.dict.values };
+}
+
 /** Times in shard order. */
 export function scatterTimes(timeMs: Float64Array, layout: RowLayout, arena: PartArena): Float64Array {
   const { count, rank } = layout;

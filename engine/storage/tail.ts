@@ -27,9 +27,11 @@ import {
   allocShared,
   allocSharedValues,
   growShared,
+  isSparse,
   nextCapacity,
   recycleShared,
   setValidRange,
+  type SparseColumn,
   type StoredType,
   type TypedColumn,
   type TypedValues,
@@ -168,7 +170,8 @@ export class Tail {
       seen.add(src.name);
       const col = this.column(src.name, src.type);
       if (col.type !== src.type) throw new Error(`column "${src.name}" changed type in the WAL`);
-      appendColumn(col, src, base, n, this.dicts);
+      if (isSparse(src)) appendSparse(col, src, base, n, this.dicts);
+      else appendColumn(col, src, base, n, this.dicts);
     }
     for (const [name, col] of this.columns) if (!seen.has(name)) col.nullCount += n;
     for (const [name, count] of part.typeErrors) this.typeErrors.set(name, (this.typeErrors.get(name) ?? 0) + count);
@@ -220,6 +223,38 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
   for (let x = b; x !== 0; x >>= 1) c += x & 1;
   return c;
 });
+
+/**
+ * Writes a sparse part column's valid rows into the tail column at rows [base, base+n); the
+ * value slots of its null rows are left as they are (a null row's slot is unspecified).
+ */
+function appendSparse(col: TailColumn, src: SparseColumn, base: number, n: number, dicts: TailDicts): void {
+  const out = col.values;
+  const validity = col.validity;
+  const { rows, values } = src;
+  const k = rows.length;
+  if (col.type === 'string' && src.dict !== col.dict) {
+    // As in appendColumn: coded against another dictionary, looked up code by code.
+    const source = src.dict!;
+    const remap = dicts.lazyRemapFor(source);
+    const dict = { values: col.dict!, index: col.index! };
+    for (let j = 0; j < k; j++) {
+      const c = values[j];
+      let code = remap[c];
+      if (code < 0) code = remap[c] = dicts.codeOf(dict, source[c]);
+      const r = base + rows[j];
+      out[r] = code;
+      validity[r >> 3] |= 1 << (r & 7);
+    }
+  } else {
+    for (let j = 0; j < k; j++) {
+      const r = base + rows[j];
+      out[r] = values[j];
+      validity[r >> 3] |= 1 << (r & 7);
+    }
+  }
+  col.nullCount += n - k;
+}
 
 /** Copies one part column into the tail column at rows [base, base+n). */
 function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number, dicts: TailDicts): void {

@@ -23,6 +23,42 @@ export interface TypedColumn {
   validity: Uint8Array | null;
 }
 
+/**
+ * A shard part's column with few valid rows (see split-scatter.ts `scatterSparse`): row
+ * `rows[k]` (ascending) holds `values[k]`, every other row is null. Only shard parts (the WAL
+ * record and the tail's append) carry this form; it has no validity, so code written for
+ * `TypedColumn` cannot take it by mistake.
+ */
+export interface SparseColumn {
+  name: string;
+  type: StoredType;
+  rows: Uint32Array;
+  values: TypedValues;
+  /** String columns only: the dictionary the codes point into. */
+  dict?: string[];
+}
+
+/** A shard part's column: dense, or sparse. */
+export type PartColumn = TypedColumn | SparseColumn;
+
+export function isSparse(c: PartColumn): c is SparseColumn {
+  return 'rows' in c;
+}
+
+/** A part column of `rowCount` rows in dense form (a sparse one's null rows hold 0). */
+export function densePart(c: PartColumn, rowCount: number): TypedColumn {
+  if (!isSparse(c)) return c;
+  const values = allocValues(c.type, rowCount);
+  const validity = new Uint8Array((rowCount + 7) >> 3);
+  for (let k = 0; k < c.rows.length; k++) {
+    values[c.rows[k]] = c.values[k];
+    setValid(validity, c.rows[k]);
+  }
+  const out: TypedColumn = { name: c.name, type: c.type, values, validity };
+  if (c.dict !== undefined) out.dict = c.dict;
+  return out;
+}
+
 export function allocValues(type: StoredType, length: number): TypedValues {
   if (type === 'number') return new Float64Array(length);
   if (type === 'boolean') return new Uint8Array(length);

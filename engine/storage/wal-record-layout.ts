@@ -7,7 +7,7 @@
  * Binary sections start at multiples of 8 bytes from the payload start, so they can be read
  * through typed views (after a copy when the payload itself is not aligned).
  */
-import type { StoredType, TypedColumn } from './typed-column.js';
+import type { PartColumn, StoredType, TypedColumn } from './typed-column.js';
 
 export const TYPE_TAGS: readonly StoredType[] = ['number', 'boolean', 'string'];
 /** wal.ts record framing: u32 payload length, u32 crc32(payload). */
@@ -23,7 +23,7 @@ export interface ShardPart {
   /** Distinct actor values of this part; `actorCodes` index into it. */
   actorValues: (string | number)[];
   actorCodes: Uint32Array;
-  columns: TypedColumn[];
+  columns: PartColumn[];
   typeErrors: [string, number][];
   /** On one part of a keyed request: the key and the result to replay to a retry. */
   idempotency?: IdempotencyEntry;

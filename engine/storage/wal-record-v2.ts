@@ -11,7 +11,7 @@
  * msgpack array.
  */
 import { Packr } from 'msgpackr';
-import type { StoredType, TypedColumn } from './typed-column.js';
+import { densePart, type StoredType, type TypedColumn } from './typed-column.js';
 import { compactDict, TYPE_TAGS, viewAs, type IdempotencyEntry, type ShardPart } from './wal-record-layout.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: false });
@@ -22,7 +22,8 @@ function bytesOf(a: Float64Array | Uint32Array | Uint8Array): Uint8Array {
 
 /** Encodes a part in layout version 2. */
 export function encodeShardPartV2(p: ShardPart): Uint8Array {
-  const columns = p.columns.map((c) => {
+  const columns = p.columns.map((part) => {
+    const c = densePart(part, p.rowCount);
     if (c.type !== 'string') return [c.name, TYPE_TAGS.indexOf(c.type), bytesOf(c.values), null, c.validity];
     const codes = new Uint32Array(p.rowCount);
     const dict = compactDict(c, p.rowCount, codes);

@@ -13,7 +13,7 @@
  * are codes into its `dict` (the strings the part's rows use, in first-use order).
  */
 import { crc32 } from 'node:zlib';
-import type { TypedColumn } from './typed-column.js';
+import { densePart, type TypedColumn } from './typed-column.js';
 import {
   align8,
   compactDict,
@@ -46,7 +46,8 @@ export function encodeShardRecordV3(p: ShardPart): Uint8Array {
   const actorWidth = widthFor(p.actorValues.length);
   const sections: Section[] = [p.times.subarray(0, n), narrow(p.actorCodes.subarray(0, n), actorWidth)];
   const columnHeads: [string, number, number, number, string[] | null][] = [];
-  for (const c of p.columns) {
+  for (const part of p.columns) {
+    const c = densePart(part, n);
     const tag = TYPE_TAGS.indexOf(c.type);
     if (c.validity !== null) sections.push(c.validity.subarray(0, (n + 7) >> 3));
     if (c.type === 'string') {

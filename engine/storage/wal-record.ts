@@ -5,17 +5,21 @@
  * batch id and k. On replay a batch counts only when all k parts are found, so a crash in the
  * middle of a group commit leaves an unacknowledged batch wholly present or wholly absent.
  *
- * Payload layout version 4 (binary, little-endian; every array section starts at a multiple of
+ * Payload layout version 5 (binary, little-endian; every array section starts at a multiple of
  * 8 bytes from the payload start, so it is written through a typed view):
- *   u8 4 | u8 actor code width (1, 2 or 4) | u8 text encoding (0 latin1, 1 UTF-16LE) | u8 0
+ *   u8 5 | u8 actor code width (1, 2 or 4) | u8 text encoding (0 latin1, 1 UTF-16LE) | u8 0
  *   u32 batchId | u32 parts | u32 shard | u32 rowCount | u32 header length
  *   u32 string count | u32 text bytes | header (UTF-8 JSON) | pad
  *   string lengths (u32 × string count, in UTF-16 code units) | pad | text | pad
  *   times (f64 × rowCount) | pad | actor codes (width × rowCount) | pad
- *   per column, in header order: [validity bitmap, ⌈rowCount/8⌉ bytes | pad] values | pad
+ *   per column, in header order: [validity bitmap, ⌈rowCount/8⌉ bytes | pad] values | pad,
+ *   or for a sparse column (form 2, see typed-column.ts `SparseColumn`) of k valid rows:
+ *   rows (ascending, 1, 2 or 4 bytes each as rowCount needs × k) | pad | values (× k) | pad
  * The header is {"a": actor values, or how many of the strings are the actor values,
- * "c": [[name, type tag, value width, has validity, dict size | null]], "t": type errors
- * [[column, count]], "i": idempotency entry | null}. The strings are, in order, the actor values
+ * "c": [[name, type tag, value width, form (0 no nulls, 1 validity bitmap, 2 sparse),
+ * dict size | null, k (sparse only)]], "t": type errors
+ * [[column, count]], "i": idempotency entry | null}. Version 4 is this layout without sparse
+ * columns, and is read by the same code. The strings are, in order, the actor values
  * (when they are all strings) and each string column's dictionary (the strings the part's rows
  * use, in first-use order, so codes usually fit one byte), concatenated into one text: latin1
  * when it is all ASCII, else UTF-16LE, which keeps any string exactly (lone surrogates too).
@@ -31,7 +35,7 @@
  * buffer), so the bytes are copied once on their way to the file.
  */
 import { crc32 } from 'node:zlib';
-import type { TypedColumn } from './typed-column.js';
+import { isSparse, type PartColumn, type SparseColumn, type StoredType } from './typed-column.js';
 import { decodeShardPartV2, encodeShardPartV2 } from './wal-record-v2.js';
 import { decodeShardPartV3 } from './wal-record-v3.js';
 import {
@@ -51,7 +55,13 @@ import { frameRecord } from './wal.js';
 
 export { compactDict, TYPE_TAGS, viewAs, type IdempotencyEntry, type ShardPart } from './wal-record-layout.js';
 
-const VERSION = 4;
+const VERSION = 5;
+/** Version 4: version 5 without sparse columns. */
+const VERSION_4 = 4;
+/** A column's form in the header: no nulls, a validity bitmap, or sparse. */
+const FORM_DENSE = 0;
+const FORM_VALIDITY = 1;
+const FORM_SPARSE = 2;
 const FIXED_BYTES = 32;
 const TEXT_LATIN1 = 0;
 const TEXT_UTF16 = 1;
@@ -129,14 +139,33 @@ export function planShardRecord(p: ShardPart): RecordPlan {
     // Setting a narrower array from a u32 one keeps the values: they fit the width.
     { bytes: n * actorWidth, write: (ab, at) => codeView(ab, at, actorWidth, n).set(actorCodes.subarray(0, n)) },
   ];
-  const columnHeads: [string, number, number, number, number | null][] = [];
-  // Local codes of the string columns, n per column, computed once here and narrowed by `write`.
-  let stringColumns = 0;
-  for (const c of p.columns) if (c.type === 'string') stringColumns++;
-  const scratch = stringColumns > 0 ? new Uint32Array(ingestBuffers.acquire(4 * n * stringColumns), 0, n * stringColumns) : null;
+  const columnHeads: ([string, number, number, number, number | null] | [string, number, number, number, number | null, number])[] = [];
+  // Local codes of the string columns, a code per value, computed once here and narrowed by `write`.
+  let codeCount = 0;
+  for (const c of p.columns) if (c.type === 'string') codeCount += isSparse(c) ? c.rows.length : n;
+  const scratch = codeCount > 0 ? new Uint32Array(ingestBuffers.acquire(4 * codeCount), 0, codeCount) : null;
   let scratchAt = 0;
   for (const c of p.columns) {
     const tag = TYPE_TAGS.indexOf(c.type);
+    if (isSparse(c)) {
+      const k = c.rows.length;
+      const rowWidth = widthFor(n);
+      const rows = c.rows;
+      sections.push({ bytes: k * rowWidth, write: (ab, at) => codeView(ab, at, rowWidth, k).set(rows) });
+      if (c.type === 'string') {
+        const codes = scratch!.subarray(scratchAt, scratchAt + k);
+        scratchAt += k;
+        const dict = compactDict({ name: c.name, type: c.type, values: c.values, validity: null, dict: c.dict }, k, codes);
+        lists.push(dict);
+        const width = widthFor(dict.length);
+        sections.push({ bytes: k * width, write: (ab, at) => codeView(ab, at, width, k).set(codes) });
+        columnHeads.push([c.name, tag, width, FORM_SPARSE, dict.length, k]);
+      } else {
+        sections.push(copySection(c.values.subarray(0, k) as Float64Array | Uint8Array));
+        columnHeads.push([c.name, tag, c.values.BYTES_PER_ELEMENT, FORM_SPARSE, null, k]);
+      }
+      continue;
+    }
     const validity = c.validity;
     if (validity !== null) sections.push(copySection(validity.subarray(0, (n + 7) >> 3)));
     if (c.type === 'string') {
@@ -147,10 +176,10 @@ export function planShardRecord(p: ShardPart): RecordPlan {
       const width = widthFor(dict.length);
       // Setting a narrower array from a u32 one keeps the values: they fit the width.
       sections.push({ bytes: n * width, write: (ab, at) => codeView(ab, at, width, n).set(codes) });
-      columnHeads.push([c.name, tag, width, validity === null ? 0 : 1, dict.length]);
+      columnHeads.push([c.name, tag, width, validity === null ? FORM_DENSE : FORM_VALIDITY, dict.length]);
     } else {
       sections.push(copySection(c.values.subarray(0, n) as Float64Array | Uint8Array));
-      columnHeads.push([c.name, tag, c.values.BYTES_PER_ELEMENT, validity === null ? 0 : 1, null]);
+      columnHeads.push([c.name, tag, c.values.BYTES_PER_ELEMENT, validity === null ? FORM_DENSE : FORM_VALIDITY, null]);
     }
   }
   const { text, count: stringCount } = joinLists(lists);
@@ -234,10 +263,25 @@ class StringReader {
   }
 }
 
+/** Reads a sparse column's sections: k ascending rows below n, then k values. */
+function sparseColumn(r: SectionReader, strs: StringReader, name: string, type: StoredType, width: number, n: number, dictSize: unknown, k: unknown): SparseColumn {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > n) throw new Error('malformed sparse column');
+  const rows = r.codes(k, widthFor(n), n);
+  for (let j = 1; j < k; j++) if (rows[j] <= rows[j - 1]) throw new Error('sparse column rows out of order');
+  if (type === 'string') {
+    if (typeof dictSize !== 'number') throw new Error('malformed string dictionary');
+    const dict = strs.take(dictSize);
+    return { name, type, rows, values: r.codes(k, width, Math.max(dict.length, 1)), dict };
+  }
+  const values = type === 'number' ? viewAs(r.take(8 * k), Float64Array) : viewAs(r.take(k), Uint8Array);
+  return { name, type, rows, values };
+}
+
 /** Decodes a payload (any layout version); throws on anything malformed (the caller treats that as corruption). */
 export function decodeShardPart(payload: Uint8Array): ShardPart {
   if (payload[0] === 3) return decodeShardPartV3(payload);
-  if (payload[0] !== VERSION) return decodeShardPartV2(payload);
+  const version = payload[0];
+  if (version !== VERSION && version !== VERSION_4) return decodeShardPartV2(payload);
   if (payload.length < FIXED_BYTES) throw new Error('WAL record too short');
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const n = buf.readUInt32LE(16);
@@ -260,12 +304,14 @@ export function decodeShardPart(payload: Uint8Array): ShardPart {
   else throw new Error('malformed actor values');
   const times = viewAs(r.take(8 * n), Float64Array);
   const actorCodes = r.codes(n, payload[1], actorValues.length);
-  const columns: TypedColumn[] = (head.c as unknown[]).map((entry) => {
-    if (!Array.isArray(entry) || entry.length !== 5 || typeof entry[0] !== 'string') throw new Error('malformed column entry');
-    const [name, tag, width, hasValidity, dictSize] = entry as [string, number, number, number, unknown];
+  const columns: PartColumn[] = (head.c as unknown[]).map((entry) => {
+    if (!Array.isArray(entry) || (entry.length !== 5 && entry.length !== 6) || typeof entry[0] !== 'string') throw new Error('malformed column entry');
+    const [name, tag, width, form, dictSize, k] = entry as [string, number, number, number, unknown, unknown];
     const type = TYPE_TAGS[tag];
     if (type === undefined) throw new Error(`unknown column type tag ${tag}`);
-    const validity = hasValidity === 1 ? viewAs(r.take((n + 7) >> 3), Uint8Array) : null;
+    if ((form === FORM_SPARSE) !== (entry.length === 6) || (form === FORM_SPARSE && version === VERSION_4)) throw new Error('malformed column entry');
+    if (form === FORM_SPARSE) return sparseColumn(r, strs, name, type, width, n, dictSize, k);
+    const validity = form === FORM_VALIDITY ? viewAs(r.take((n + 7) >> 3), Uint8Array) : null;
     if (type === 'string') {
       if (typeof dictSize !== 'number') throw new Error('malformed string dictionary');
       const dict = strs.take(dictSize);

@@ -11,7 +11,7 @@ import { ActorDict } from '../../engine/storage/actor-dict.js';
 import { actorKey, shardOf } from '../../engine/storage/hash.js';
 import { ActorCache, splitBatch, typedColumnOf, type SplitContext } from '../../engine/storage/split-batch.js';
 import { TailDicts } from '../../engine/storage/tail-dicts.js';
-import type { StoredType, TypedColumn } from '../../engine/storage/typed-column.js';
+import { densePart, type StoredType, type TypedColumn } from '../../engine/storage/typed-column.js';
 import type { Value } from '../../engine/types.js';
 
 const SHARDS = 4;
@@ -28,7 +28,7 @@ const valueArb = fc.oneof(
   { weight: 3, arbitrary: fc.constant(null) },
 );
 
-/** Batches of 1–300 rows: a column is all strings, all numbers, or mixed, with or without nulls. */
+/** Batches of 1–300 rows: a column is all strings, all numbers, or mixed, with or without nulls, or rare. */
 const inputArb = fc.integer({ min: 1, max: 300 }).chain((n) =>
   fc.record({
     actors: fc.oneof(
@@ -40,15 +40,17 @@ const inputArb = fc.integer({ min: 1, max: 300 }).chain((n) =>
         fc.constantFrom('s', 'n', 'm'),
         fc.array(valueArb, { minLength: n, maxLength: n }),
         fc.boolean(),
+        // Rare: about one row in 16 has a value, so the scatter path splits the column sparse.
+        fc.boolean(),
       ),
       { maxLength: 4 },
     ),
   }).map(({ actors, columns }): Input => ({
     actors,
-    columns: columns.map(([kind, values, nullable], k): [string, Value[]] => [
+    columns: columns.map(([kind, values, nullable, rare], k): [string, Value[]] => [
       `c${k}${kind}`,
       values
-        .map((v) => (v === null && !nullable ? 'z' : v))
+        .map((v, i) => (rare && i % 16 !== 5 ? null : v === null && !nullable ? 'z' : v))
         .map((v) => (v === null || kind === 'm' ? v : kind === 's' ? (typeof v === 'string' ? v : String(v)) : typeof v === 'number' ? v : 1)),
     ]),
   })),
@@ -109,6 +111,7 @@ function valueAt(c: TypedColumn, j: number): Value {
 
 describe('splitBatch', () => {
   it('puts every row in its shard with its values, on both paths', () => {
+    let sparseParts = 0;
     fc.assert(
       fc.property(inputArb, fc.boolean(), (input, withContext) => {
         const ctx: SplitContext | null = withContext ? { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache() } : null;
@@ -123,7 +126,8 @@ describe('splitBatch', () => {
           for (let j = 0; j < p.rowCount; j++) {
             const values: Record<string, Value> = {};
             for (const c of p.columns) {
-              const v = valueAt(c, j);
+              if (j === 0 && 'rows' in c) sparseParts++;
+              const v = valueAt(densePart(c, p.rowCount), j);
               if (v !== null) values[c.name] = v;
             }
             rows.push([p.times[j], p.actorValues[p.actorCodes[j]], values]);
@@ -141,6 +145,7 @@ describe('splitBatch', () => {
       }),
       { numRuns: 300, verbose: true },
     );
+    expect(sparseParts).toBeGreaterThan(0);
   });
 
   it('maps a growing source dictionary shared by batches once per string, through one context', () => {
@@ -166,7 +171,7 @@ describe('splitBatch', () => {
       const byActor = new Map<string | number, Value>();
       for (const p of parts) {
         const col = p.columns.find((c) => c.name === 's');
-        for (let j = 0; j < p.rowCount; j++) byActor.set(p.actorValues[p.actorCodes[j]], col === undefined ? null : valueAt(col, j));
+        for (let j = 0; j < p.rowCount; j++) byActor.set(p.actorValues[p.actorCodes[j]], col === undefined ? null : valueAt(densePart(col, p.rowCount), j));
       }
       return codes.map((_, i) => byActor.get(`u${i}`)!);
     };

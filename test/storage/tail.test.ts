@@ -1,13 +1,13 @@
 /**
  * Tail appends: parts of any length, at any row offset (byte-aligned or not), with and without
- * validity bitmaps, leave every row's value and null state and each column's null count as a
- * per-row reference says, including columns missing from some parts.
+ * validity bitmaps or in sparse form, leave every row's value and null state and each column's
+ * null count as a per-row reference says, including columns missing from some parts.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Tail } from '../../engine/storage/tail.js';
 import { TailDicts } from '../../engine/storage/tail-dicts.js';
-import { isSet, type TypedColumn } from '../../engine/storage/typed-column.js';
+import { isSet, type PartColumn } from '../../engine/storage/typed-column.js';
 import type { ShardPart } from '../../engine/storage/wal-record.js';
 
 /** A part's rows: per row, a number, null, or absent column (undefined). */
@@ -15,12 +15,16 @@ const partArb = fc.record({
   rows: fc.array(fc.oneof(fc.double({ noNaN: true }), fc.constant(null)), { minLength: 1, maxLength: 40 }),
   hasColumn: fc.boolean(),
   allValidAsNull: fc.boolean(),
+  sparse: fc.boolean(),
 });
 
-function partOf(rows: (number | null)[], hasColumn: boolean, allValidAsNull: boolean): ShardPart {
+function partOf(rows: (number | null)[], hasColumn: boolean, allValidAsNull: boolean, sparse: boolean): ShardPart {
   const n = rows.length;
-  const columns: TypedColumn[] = [];
-  if (hasColumn) {
+  const columns: PartColumn[] = [];
+  if (hasColumn && sparse) {
+    const valid = rows.flatMap((v, j) => (v === null ? [] : [j]));
+    columns.push({ name: 'x', type: 'number', rows: Uint32Array.from(valid), values: Float64Array.from(valid, (j) => rows[j]!) });
+  } else if (hasColumn) {
     const validity = new Uint8Array((n + 7) >> 3);
     rows.forEach((v, j) => {
       if (v !== null) validity[j >> 3] |= 1 << (j & 7);
@@ -38,7 +42,7 @@ describe('Tail.append', () => {
         const tail = new Tail(0, 1);
         const want: (number | null)[] = [];
         for (const p of parts) {
-          tail.append(partOf(p.rows, p.hasColumn, p.allValidAsNull), Uint32Array.of(0));
+          tail.append(partOf(p.rows, p.hasColumn, p.allValidAsNull, p.sparse), Uint32Array.of(0));
           for (const v of p.rows) want.push(p.hasColumn ? v : null);
         }
         const col = tail.columns.get('x');
@@ -64,7 +68,7 @@ describe('Tail growth', () => {
     let written = 0;
     while (written < 300_000) {
       const rows = Array.from({ length: 10_000 }, (_, j) => written + j);
-      tail.append(partOf(rows, true, true), Uint32Array.of(0));
+      tail.append(partOf(rows, true, true, false), Uint32Array.of(0));
       written += rows.length;
       capacities.add(tail.times.length);
     }
@@ -77,7 +81,7 @@ describe('Tail growth', () => {
 
   it('counts the rows held, not the capacity reserved ahead', () => {
     const tail = new Tail(0, 1);
-    tail.append(partOf([1, 2, 3], true, true), Uint32Array.of(0));
+    tail.append(partOf([1, 2, 3], true, true, false), Uint32Array.of(0));
     expect(tail.times.length).toBe(1024);
     expect(tail.sizeBytes()).toBe(3 * 20 + 1);
   });
@@ -93,9 +97,12 @@ describe('Tail.append of a part coded against another dictionary', () => {
     });
     tail.append(part([7, 99_999, 7]), Uint32Array.of(0));
     tail.append(part([42, 99_999]), Uint32Array.of(0));
+    // A sparse part: rows 1 and 3 of four.
+    tail.append({ ...part([0, 0, 0, 0]), columns: [{ name: 'session', type: 'string', rows: Uint32Array.of(1, 3), values: Uint32Array.of(5, 42), dict: previous }] }, Uint32Array.of(0));
     const col = tail.columns.get('session')!;
-    expect(col.dict).toEqual(['s7', 's99999', 's42']);
-    expect(Array.from(col.values.subarray(0, 5), (c) => col.dict![c])).toEqual(['s7', 's99999', 's7', 's42', 's99999']);
+    expect(col.dict).toEqual(['s7', 's99999', 's42', 's5']);
+    expect(Array.from(col.values.subarray(0, 9), (c, r) => (isSet(col.validity, r) ? col.dict![c] : null))).toEqual(['s7', 's99999', 's7', 's42', 's99999', null, 's5', null, 's42']);
+    expect(col.nullCount).toBe(2);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * WAL record payloads: a shard part decodes to the rows it was encoded from, with string
  * dictionaries cut to the strings its rows use (any string, including lone surrogates and NUL),
- * codes of any width, and records of the previous layouts (versions 1, 2 and 3) still decode.
+ * codes of any width, sparse columns (their rows and values, in rows of any width; versions 1–3
+ * write them dense), and records of the previous layouts (versions 1, 2 and 3) still decode.
  */
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
@@ -11,6 +12,7 @@ import { readWal } from '../../engine/storage/wal.js';
 import { compactDict, decodeShardPart, encodeShardPart, encodeShardRecord, type ShardPart } from '../../engine/storage/wal-record.js';
 import { encodeShardPartV2 } from '../../engine/storage/wal-record-v2.js';
 import { encodeShardRecordV3 } from '../../engine/storage/wal-record-v3.js';
+import { densePart, type SparseColumn } from '../../engine/storage/typed-column.js';
 import { tempDir } from './helpers.js';
 
 const ODD = ['plain', '', '\u0000nul', '\ud800 lone', 'é', '😀', '"quoted"\\', '__proto__'];
@@ -29,13 +31,15 @@ function part(): ShardPart {
     columns: [
       { name: 's', type: 'string', values: Uint32Array.from([1, 3, 4, 0, 8]), dict: shared, validity: Uint8Array.from([0b10111]) },
       { name: 'n', type: 'number', values: Float64Array.from([0.5, -0, 3, 4, 5]), validity: null },
+      { name: 'rare', type: 'string', rows: Uint32Array.from([1, 4]), values: Uint32Array.from([5, 2]), dict: shared },
+      { name: 'rare_n', type: 'number', rows: Uint32Array.from([3]), values: Float64Array.from([-0]) },
     ],
     typeErrors: [['s', 1]],
   };
 }
 
 function strings(p: ShardPart, name: string): (string | null)[] {
-  const c = p.columns.find((x) => x.name === name)!;
+  const c = densePart(p.columns.find((x) => x.name === name)!, p.rowCount);
   return Array.from(c.values as Uint32Array, (code, j) => (c.validity === null || (c.validity[j >> 3] >> (j & 7)) & 1 ? c.dict![code] : null));
 }
 
@@ -47,6 +51,12 @@ describe('WAL record payload', () => {
     expect(back.columns.find((c) => c.name === 's')!.dict).toEqual(['plain', '\u0000nul', '\ud800 lone', '__proto__']);
     expect(Array.from(back.columns[1].values)).toEqual(Array.from(p.columns[1].values));
     expect(Object.is(back.columns[1].values[1], -0)).toBe(true);
+    // Sparse columns come back sparse, their dictionaries cut to the strings they use.
+    expect(strings(back, 'rare')).toEqual([null, 'é', null, null, '']);
+    const rare = back.columns.find((c) => c.name === 'rare') as SparseColumn;
+    expect([Array.from(rare.rows), rare.dict]).toEqual([[1, 4], ['é', '']]);
+    const rareN = back.columns.find((c) => c.name === 'rare_n') as SparseColumn;
+    expect([Array.from(rareN.rows), Object.is(rareN.values[0], -0)]).toEqual([[3], true]);
     expect([back.batchId, back.parts, back.shard, back.rowCount, back.actorValues, Array.from(back.actorCodes)]).toEqual([7, 2, 3, 5, ['a', 42], [0, 1, 0, 1, 0]]);
   });
 
@@ -69,6 +79,7 @@ describe('WAL record payload', () => {
     const p = part();
     const back = decodeShardPart(encodeShardPartV2(p));
     expect(strings(back, 's')).toEqual(strings(p, 's'));
+    expect(strings(back, 'rare')).toEqual(strings(p, 'rare'));
     expect(Array.from(back.times)).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -91,6 +102,9 @@ describe('WAL record payload', () => {
         { name: 'wide', type: 'string', values: codes, dict: shared, validity: null },
         { name: 'mid', type: 'string', values: few, dict: shared, validity },
         { name: 'flag', type: 'boolean', values: Uint8Array.from({ length: rows }, (_, j) => j & 1), validity },
+        // Rows past 65,536 take four bytes each.
+        { name: 'rare', type: 'string', rows: Uint32Array.from([0, 65_000, rows - 1]), values: Uint32Array.from([rows - 1, 3, 3]), dict: shared },
+        { name: 'rare_flag', type: 'boolean', rows: Uint32Array.from([2, 66_000]), values: Uint8Array.from([1, 0]) },
       ],
       typeErrors: [['flag', 2]],
       idempotency: { key: 'k-1', atMs: 5, result: { accepted: rows, rejected: 0, typeErrors: 2, errors: [{ line: 3, message: 'm' }] } },
@@ -99,7 +113,10 @@ describe('WAL record payload', () => {
     expect(strings(back, 'wide')).toEqual(strings(p, 'wide'));
     expect(strings(back, 'mid')).toEqual(strings(p, 'mid'));
     expect(Array.from(back.columns[2].values)).toEqual(Array.from(p.columns[2].values));
-    expect(Array.from(back.columns[2].validity!)).toEqual(Array.from(validity));
+    expect(Array.from(densePart(back.columns[2], rows).validity!)).toEqual(Array.from(validity));
+    expect(strings(back, 'rare')).toEqual(strings(p, 'rare'));
+    const flag = back.columns[4] as SparseColumn;
+    expect([Array.from(flag.rows), Array.from(flag.values)]).toEqual([[2, 66_000], [1, 0]]);
     expect(Array.from(back.actorCodes, (c) => back.actorValues[c])).toEqual(Array.from(few, (c) => p.actorValues[c]));
     expect([back.typeErrors, back.idempotency]).toEqual([p.typeErrors, p.idempotency]);
   });
@@ -157,7 +174,22 @@ describe('WAL record payload', () => {
     expect(() => decodeShardPart(bad)).toThrow(/outside/);
   });
 
-  it('refuses a version 4 record whose sections, strings or codes do not fit', () => {
+  it('reads version 4 records (no sparse columns) and refuses sparse columns that do not fit', () => {
+    const dense = { ...part(), columns: part().columns.filter((c) => !('rows' in c)) };
+    const v4 = Uint8Array.from(encodeShardPart(dense));
+    v4[0] = 4;
+    expect(strings(decodeShardPart(v4), 's')).toEqual(strings(dense, 's'));
+    const sparse = Uint8Array.from(encodeShardPart(part()));
+    sparse[0] = 4;
+    expect(() => decodeShardPart(sparse)).toThrow(/malformed column entry/);
+    const withRows = (rows: number[]): ShardPart => ({ ...part(), columns: [{ name: 'r', type: 'number', rows: Uint32Array.from(rows), values: new Float64Array(rows.length) }] });
+    expect(() => decodeShardPart(encodeShardPart(withRows([3, 1])))).toThrow(/out of order/);
+    expect(() => decodeShardPart(encodeShardPart(withRows([2, 2])))).toThrow(/out of order/);
+    expect(() => decodeShardPart(encodeShardPart(withRows([1, 5])))).toThrow(/outside/);
+    expect(Array.from((decodeShardPart(encodeShardPart(withRows([0, 4]))).columns[0] as SparseColumn).rows)).toEqual([0, 4]);
+  });
+
+  it('refuses a version 5 record whose sections, strings or codes do not fit', () => {
     const p = { ...part(), actorValues: ['a', 'b'] };
     const payload = encodeShardPart(p);
     expect(() => decodeShardPart(payload.subarray(0, payload.length - 8))).toThrow(/shorter/);
