@@ -15,7 +15,7 @@
  * Threading: main thread (the ingest path).
  */
 import type { ActorDict } from './actor-dict.js';
-import type { TailDicts } from './tail-dicts.js';
+import type { Remap, TailDicts } from './tail-dicts.js';
 import type { ActorCacheEntry, ColumnPlan, PartArena } from './split-columns.js';
 
 /** Where each row of a batch goes: its shard, and its place in shard order. */
@@ -97,8 +97,44 @@ export function scatters(plan: ColumnPlan): boolean {
 }
 
 /**
+ * `Remap.codes` of a source code met by the current scatter and queued for `settle`: each is
+ * looked up once, after the pass, together with the others (`TailDicts.mapCodes`).
+ */
+const QUEUED = -2;
+/** Positions of the output holding a queued source code, to rewrite by `settle`. */
+let queuedAt = new Int32Array(0);
+/** The distinct queued source codes, in the order met. */
+let queuedCodes = new Int32Array(0);
+
+function reserveQueue(n: number): void {
+  if (queuedAt.length >= n) return;
+  queuedAt = new Int32Array(Math.max(n, 2 * queuedAt.length));
+  queuedCodes = new Int32Array(queuedAt.length);
+}
+
+/**
+ * Maps the `distinct` queued source codes, in the order met (so new strings get the codes the
+ * row-by-row lookups gave them), and rewrites the first `at` queued positions of `out` from
+ * source codes to generation codes.
+ */
+function settle(out: Uint32Array, at: number, distinct: number, remap: Remap, dicts: TailDicts): void {
+  const gen = remap.codes;
+  try {
+    if (distinct > 0) dicts.mapCodes(remap, queuedCodes, distinct);
+  } finally {
+    // Should the lookups fail, no code stays marked queued for later batches.
+    for (let k = 0; k < distinct; k++) if (gen[queuedCodes[k]] === QUEUED) gen[queuedCodes[k]] = -1;
+  }
+  for (let k = 0; k < at; k++) {
+    const p = queuedAt[k];
+    out[p] = gen[out[p]];
+  }
+}
+
+/**
  * Scatters a column `scatters` accepts into shard order. String codes become generation codes
- * on the way, each source code mapped (`dicts.mapCode`) the first time a row holds it.
+ * on the way: a source code not mapped yet is written as is and queued, and the queued codes are
+ * mapped together once the pass is done (`settle`).
  */
 export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartArena, shardCount: number, dicts: TailDicts | null): Scattered {
   const { count, rank } = layout;
@@ -129,13 +165,27 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
   const remap = plan.remap!;
   const gen = remap.codes;
   const out = arena.u32(count);
+  reserveQueue(count);
+  let at = 0;
+  let distinct = 0;
   if (validity === null) {
     // Equivalent to: out[rank[i]] = generation code of dict[codes[i]].
     for (let i = 0; i < count; i++) {
       const c = codes[i];
       const g = gen[c];
-      out[rank[i]] = g >= 0 ? g : dicts!.mapCode(remap, c);
+      const p = rank[i];
+      if (g >= 0) {
+        out[p] = g;
+        continue;
+      }
+      if (g !== QUEUED) {
+        gen[c] = QUEUED;
+        queuedCodes[distinct++] = c;
+      }
+      out[p] = c;
+      queuedAt[at++] = p;
     }
+    settle(out, at, distinct, remap, dicts!);
     return { values: out, validity, validPerShard, dict: remap.dict.values };
   }
   const bits = bitsOf(layout);
@@ -143,10 +193,20 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
     const c = codes[i];
     if (c < 0) continue;
     const g = gen[c];
-    out[rank[i]] = g >= 0 ? g : dicts!.mapCode(remap, c);
+    const p = rank[i];
+    if (g >= 0) out[p] = g;
+    else {
+      if (g !== QUEUED) {
+        gen[c] = QUEUED;
+        queuedCodes[distinct++] = c;
+      }
+      out[p] = c;
+      queuedAt[at++] = p;
+    }
     const b = bits[i];
     validity[b >> 3] |= 1 << (b & 7);
   }
+  settle(out, at, distinct, remap, dicts!);
   countValid(validity, layout.bitmapStarts, validPerShard!);
   return { values: out, validity, validPerShard, dict: remap.dict.values };
 }
@@ -226,6 +286,9 @@ export function scatterSparse(plan: ColumnPlan, layout: RowLayout, arena: PartAr
   const remap = plan.remap!;
   const gen = remap.codes;
   const values = arena.u32(k);
+  reserveQueue(k);
+  let queued = 0;
+  let distinct = 0;
   for (let j = 0; j < k; j++) {
     const i = valid[j];
     const s = shardOfRow[i];
@@ -233,8 +296,18 @@ export function scatterSparse(plan: ColumnPlan, layout: RowLayout, arena: PartAr
     rows[at] = rank[i] - partStarts[s];
     const c = codes[i];
     const g = gen[c];
-    values[at] = g >= 0 ? g : dicts!.mapCode(remap, c);
+    if (g >= 0) {
+      values[at] = g;
+      continue;
+    }
+    if (g !== QUEUED) {
+      gen[c] = QUEUED;
+      queuedCodes[distinct++] = c;
+    }
+    values[at] = c;
+    queuedAt[queued++] = at;
   }
+  settle(values, queued, distinct, remap, dicts!);
   return { rows, values, starts, dict: remap.dict.values };
 }
 

@@ -61,6 +61,24 @@ export class StringIndex extends CodeSlots {
       if (slots[2 * i] === hash && values[code1 - 1] === s) return code1 - 1;
     }
   }
+
+  /**
+   * Reads, for each of `hashes[0, count)`, its first probe slot, then the value a slot holding
+   * the same hash names: a batch of lookups' cache misses issued together before `find` runs
+   * them one by one (see TailDicts.mapCodes). Returns a sum of what it read, for the caller to keep.
+   */
+  touch(values: readonly string[], hashes: Int32Array, count: number): number {
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    let sum = 0;
+    for (let k = 0; k < count; k++) sum += slots[2 * (slotOf(hashes[k]) & mask) + 1];
+    for (let k = 0; k < count; k++) {
+      const i = slotOf(hashes[k]) & mask;
+      const code1 = slots[2 * i + 1];
+      if (code1 !== 0 && slots[2 * i] === hashes[k]) sum += values[code1 - 1].length;
+    }
+    return sum;
+  }
 }
 
 function put(slots: Int32Array, hash: number, code: number): void {

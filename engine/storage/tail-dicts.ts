@@ -5,8 +5,8 @@
  * A batch's string column arrives as codes into a source dictionary: a parse worker's stream
  * dictionary (which lives as long as the worker and grows append-only, see
  * ingest/batch-wire.ts) or a dictionary of that batch alone. The source codes a batch uses are
- * mapped to generation codes once each (`mapCode`, as the scatter of split-scatter.ts meets
- * them), and the mapping is cached by the source array (`remapFor`), so a string costs one hash
+ * mapped to generation codes once each (`mapCodes`, the codes the scatter of split-scatter.ts
+ * meets, together after its pass), and the mapping is cached by the source array (`remapFor`), so a string costs one hash
  * lookup per worker and generation instead of one per batch and shard. Only
  * codes in use are mapped: a worker's dictionary holds up to a million strings from earlier
  * generations, and mapping all of them at each generation's first batch cost seconds per flush.
@@ -28,6 +28,11 @@ export interface TailDict {
   readonly index: StringIndex;
 }
 
+/** Lookups whose reads `mapCodes` issues together. */
+const MAP_BLOCK = 64;
+const blockStrings: string[] = new Array<string>(MAP_BLOCK).fill('');
+const blockHashes = new Int32Array(MAP_BLOCK);
+
 /** Heap bytes a dictionary entry costs besides its characters (array slot, index slots, header), rounded up. */
 const ENTRY_OVERHEAD_BYTES = 64;
 
@@ -45,6 +50,8 @@ export class TailDicts {
   private readonly lazyRemaps = new WeakMap<string[], Int32Array>();
   /** Estimated heap bytes of all dictionaries (what the memory budget counts). */
   sizeBytes = 0;
+  /** A sum of what `mapCodes` read ahead, kept so the reads are not optimized away. */
+  touched = 0;
 
   /** The dictionary of `column`, created empty on first use. */
   get(column: string): TailDict {
@@ -55,7 +62,10 @@ export class TailDicts {
 
   /** The code of `s` in `dict`, adding it when new. */
   codeOf(dict: TailDict, s: string): number {
-    const hash = hashString(s);
+    return this.codeOfHashed(dict, s, hashString(s));
+  }
+
+  private codeOfHashed(dict: TailDict, s: string, hash: number): number {
     let code = dict.index.find(dict.values, s, hash);
     if (code < 0) {
       code = dict.values.length;
@@ -68,7 +78,7 @@ export class TailDicts {
 
   /**
    * The generation codes of `source` (a dictionary of column `column`), −1 where not mapped yet:
-   * the caller maps the codes its rows hold with `mapCode` as it meets them. Cached per source
+   * the caller maps the codes its rows hold with `mapCodes`. Cached per source
    * and grown with it; valid until the next call for the same source.
    */
   remapFor(column: string, source: string[]): Remap {
@@ -85,9 +95,31 @@ export class TailDicts {
     return r;
   }
 
-  /** Maps source code `c` of `r` (not mapped yet) to its generation code, adding the string when new. */
-  mapCode(r: Remap, c: number): number {
-    return (r.codes[c] = this.codeOf(r.dict, r.source[c]));
+  /**
+   * Maps each of the distinct, not yet mapped source codes `codes[0, count)` of `r` to its
+   * generation code, adding strings that are new, in that order (so new strings get the codes
+   * lookups one by one would give them, `codeOf`). Done in blocks whose
+   * memory reads are issued together — the strings, then each hash's first index slot and the
+   * string a matching slot names — so their cache misses overlap: one at a time, a lookup of a
+   * session id waited on four or five of them in a row (~1 µs each on the ingest path).
+   */
+  mapCodes(r: Remap, codes: Int32Array, count: number): void {
+    const { source, dict } = r;
+    const strs = blockStrings;
+    const hashes = blockHashes;
+    let touched = 0;
+    for (let b = 0; b < count; b += MAP_BLOCK) {
+      const n = Math.min(MAP_BLOCK, count - b);
+      for (let k = 0; k < n; k++) {
+        const str = source[codes[b + k]];
+        strs[k] = str;
+        touched += str.length;
+      }
+      for (let k = 0; k < n; k++) hashes[k] = hashString(strs[k]);
+      touched += dict.index.touch(dict.values, hashes, n);
+      for (let k = 0; k < n; k++) r.codes[codes[b + k]] = this.codeOfHashed(dict, strs[k], hashes[k]);
+    }
+    this.touched = touched;
   }
 
   /**

@@ -111,15 +111,43 @@ describe('TailDicts.remapFor', () => {
     const dicts = new TailDicts();
     const worker = Array.from({ length: 100_000 }, (_, k) => `s${k}`); // a parse worker's stream dictionary
     const first = dicts.remapFor('session', worker);
-    for (const c of [5, 5, 9]) if (first.codes[c] < 0) dicts.mapCode(first, c);
+    dicts.mapCodes(first, Int32Array.of(5, 9), 2);
     expect(dicts.get('session').values).toEqual(['s5', 's9']);
     expect([first.codes[5], first.codes[9], first.codes[0]]).toEqual([0, 1, -1]);
     worker.push('new');
     const second = dicts.remapFor('session', worker);
     expect(second).toBe(first);
     expect(second.codes.length).toBeGreaterThanOrEqual(worker.length);
-    expect(dicts.mapCode(second, 100_000)).toBe(2);
+    dicts.mapCodes(second, Int32Array.of(100_000), 1);
     expect(dicts.get('session').values).toEqual(['s5', 's9', 'new']);
     expect([second.codes[100_000], second.codes[9], second.codes[5]]).toEqual([2, 1, 0]);
+  });
+
+  it('maps codes in blocks as one lookup at a time does, across sources sharing strings (property)', () => {
+    // Two parse workers' dictionaries drawing from one pool of strings, so a string one worker
+    // added is found, not added again, when the other maps it; batches of codes span several blocks.
+    const pool = Array.from({ length: 400 }, (_, k) => `s${(k * 7919) % 400}`);
+    const batchArb = fc.record({ worker: fc.nat(1), picks: fc.uniqueArray(fc.nat(399), { minLength: 0, maxLength: 300, size: 'max' }) });
+    fc.assert(
+      fc.property(fc.array(batchArb, { maxLength: 6 }), fc.integer(), (batches, seed) => {
+        let x = seed | 0;
+        const workers = [0, 1].map(() => pool.filter(() => ((x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 1) & 1) === 0));
+        const blocked = new TailDicts();
+        const single = new TailDicts();
+        for (const b of batches) {
+          const source = workers[b.worker];
+          const codes = Int32Array.from(b.picks.filter((c) => c < source.length));
+          const r = blocked.remapFor('s', source);
+          const fresh = Array.from(codes).filter((c) => r.codes[c] < 0);
+          blocked.mapCodes(r, Int32Array.from(fresh), fresh.length);
+          const one = single.remapFor('s', source);
+          for (const c of codes) if (one.codes[c] < 0) one.codes[c] = single.codeOf(single.get('s'), source[c]);
+          expect(Array.from(codes, (c) => r.codes[c])).toEqual(Array.from(codes, (c) => one.codes[c]));
+        }
+        expect(blocked.get('s').values).toEqual(single.get('s').values);
+        expect(new Set(blocked.get('s').values).size).toBe(blocked.get('s').values.length);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
