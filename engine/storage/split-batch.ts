@@ -64,13 +64,13 @@ export class ActorCache {
   private readonly bySource = new WeakMap<string[], ActorCacheEntry>();
 
   /**
-   * Shards and ids (-1: not yet assigned) by source code, extended to the source's length, and
-   * `local`, all -1, scratch for per-shard coding (left all -1 after use).
+   * Shards by source code and the slots of `ActorCacheEntry` (ids, -1 where not yet assigned),
+   * extended to the source's length.
    */
   entry(source: string[], shardCount: number): ActorCacheEntry {
     let e = this.bySource.get(source);
     if (e === undefined) {
-      e = { shard: new Uint16Array(0), ids: new Int32Array(0), local: new Int32Array(0), mapped: 0 };
+      e = { shard: new Uint16Array(0), slots: new Int32Array(0), mapped: 0 };
       this.bySource.set(source, e);
     }
     if (e.mapped < source.length) {
@@ -78,11 +78,11 @@ export class ActorCache {
         const size = Math.max(source.length, e.shard.length * 2);
         const shard = new Uint16Array(size);
         shard.set(e.shard.subarray(0, e.mapped));
-        const ids = new Int32Array(size).fill(-1);
-        ids.set(e.ids.subarray(0, e.mapped));
+        const slots = new Int32Array(2 * size).fill(-1);
+        // Ids carry over; part-local codes are all -1 between batches.
+        for (let c = 0; c < e.mapped; c++) slots[2 * c + 1] = e.slots[2 * c + 1];
         e.shard = shard;
-        e.ids = ids;
-        e.local = new Int32Array(size).fill(-1);
+        e.slots = slots;
       }
       for (let k = e.mapped; k < source.length; k++) e.shard[k] = hashKey(source[k]) % shardCount;
       e.mapped = source.length;
@@ -225,8 +225,8 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   const actorEntry = actorCache !== null ? actorCache.entry((typed.actors as { dict: string[] }).dict, shardCount) : null;
   const actorRecoder = typed.actors.t === 's' && actorEntry === null ? new Recoder(typed.actors.dict.length) : null;
   const plans: ColumnPlan[] = [];
-  // Per row: times, actor codes and ids (16 bytes), and each column's values.
-  let rowBytes = 16;
+  // Per row: times, actor codes, ids and first-seen actors (20 bytes), and each column's values.
+  let rowBytes = 20;
   for (const [name, col] of typed.columns) {
     const type = schema.types.get(name);
     if (type === undefined) continue;
@@ -303,7 +303,7 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
     }
     const actors =
       scatteredActors !== null
-        ? { values: scatteredActors.values[s], codes: scatteredActors.codes.subarray(start, end), ids: Uint32Array.from(scatteredActors.ids[s]) }
+        ? { values: scatteredActors.values[s], codes: scatteredActors.codes.subarray(start, end), ids: scatteredActors.ids.subarray(start, start + scatteredActors.values[s].length) }
         : shardActors(typed.actors, actorRecoder, order, start, end, arena);
     const part: SplitResult['parts'][number] = { shard: s, rowCount: n, times: times.subarray(start, end), actorValues: actors.values, actorCodes: actors.codes, columns, typeErrors: [...typeErrors] };
     if (actors.ids !== undefined) part.actorIds = actors.ids;

@@ -73,8 +73,12 @@ export function valueWidth(type: StoredType): number {
 /** Per source dictionary of actor values: each entry's shard, dense id once assigned, and scratch. */
 export interface ActorCacheEntry {
   shard: Uint16Array;
-  ids: Int32Array;
-  local: Int32Array;
+  /**
+   * Two ints per source code, side by side so a row's lookups share a cache line: its code in
+   * the part being built (-1: not in this batch yet; scratch for split-scatter.ts
+   * `scatterActors`, left all -1 after use), and its dense id (-1: not yet assigned).
+   */
+  slots: Int32Array;
   mapped: number;
 }
 

@@ -324,13 +324,17 @@ export interface ScatteredActors {
   /** Each row's index into its shard's `values`, in shard order. */
   codes: Uint32Array;
   values: string[][];
-  ids: number[][];
+  /** Shard s's ids are entries [layout.starts[s], layout.starts[s] + values[s].length). */
+  ids: Uint32Array;
 }
 
 /**
  * Dictionary-coded actors in shard order, with part-local codes and dense ids. An actor value
  * belongs to exactly one shard, so one scratch array over source codes serves every shard, and
- * reading rows in order sees each shard's actors in that shard's first-seen order.
+ * reading rows in order sees each shard's actors in that shard's first-seen order. A shard's
+ * first-seen source codes and ids go to typed arrays, in the shard's range of rows (it cannot
+ * have more actors than rows); its values are read from them in a second pass, whose reads of
+ * the source dictionary do not wait on each other.
  */
 export function scatterActors(
   source: string[],
@@ -341,31 +345,37 @@ export function scatterActors(
   arena: PartArena,
   shardCount: number,
 ): ScatteredActors {
-  const { count, rank, shardOfRow } = layout;
+  const { count, rank, shardOfRow, starts } = layout;
   const codes = arena.u32(count);
-  const values: string[][] = [];
-  const ids: number[][] = [];
-  for (let s = 0; s < shardCount; s++) {
-    values.push([]);
-    ids.push([]);
-  }
-  const { local, ids: idOfCode } = cache;
-  const touched: number[] = [];
+  const firsts = arena.i32(count);
+  const ids = arena.u32(count);
+  const next = starts.slice(0, shardCount);
+  // slots[2c]: part-local code of source code c (-1: not in this batch yet); slots[2c + 1]: its id (-1: none yet).
+  const slots = cache.slots;
   for (let i = 0; i < count; i++) {
     const c = batchCodes[i];
-    let l = local[c];
+    let l = slots[2 * c];
     if (l < 0) {
       const s = shardOfRow[i];
-      const shardValues = values[s];
-      l = local[c] = shardValues.length;
-      shardValues.push(source[c]);
-      touched.push(c);
-      let id = idOfCode[c];
-      if (id < 0) id = idOfCode[c] = dicts[s].idOf(source[c]);
-      ids[s].push(id);
+      const at = next[s]++;
+      l = slots[2 * c] = at - starts[s];
+      firsts[at] = c;
+      let id = slots[2 * c + 1];
+      if (id < 0) id = slots[2 * c + 1] = dicts[s].idOf(source[c]);
+      ids[at] = id;
     }
     codes[rank[i]] = l;
   }
-  for (let k = 0; k < touched.length; k++) local[touched[k]] = -1;
+  const values: string[][] = [];
+  for (let s = 0; s < shardCount; s++) {
+    const from = starts[s];
+    const shardValues = new Array<string>(next[s] - from);
+    for (let at = from; at < next[s]; at++) {
+      const c = firsts[at];
+      shardValues[at - from] = source[c];
+      slots[2 * c] = -1;
+    }
+    values.push(shardValues);
+  }
   return { codes, values, ids };
 }

@@ -119,7 +119,8 @@ describe('splitBatch', () => {
         // codes differ from the batch's own codes.
         for (const [name] of input.columns) ctx?.dicts.codeOf(ctx.dicts.get(name), '\u0000unused');
         const schema = { types: new Map<string, StoredType>(), maxColumns: 100 };
-        const { parts, conflicts } = splitBatch(batchOf(input, withContext), schema, SHARDS, ctx);
+        const batch = batchOf(input, withContext);
+        const { parts, conflicts } = splitBatch(batch, schema, SHARDS, ctx);
         const types = typesOf(input);
         expect(schema.types).toEqual(types);
         const want = reference(input, types);
@@ -142,6 +143,11 @@ describe('splitBatch', () => {
         }
         expect(got).toEqual(want.shards);
         expect(conflicts.map((c) => c.line)).toEqual(want.conflictLines);
+        // The same source dictionaries again (as a parse worker's next batch uses them): its
+        // scratch left clean, the cached ids reused.
+        const plain = (ps: typeof parts): unknown[] =>
+          ps.map((p) => [p.shard, p.actorValues, Array.from(p.actorCodes), p.actorIds && Array.from(p.actorIds), p.columns.map((c) => Array.from({ length: p.rowCount }, (_, j) => valueAt(densePart(c, p.rowCount), j)))]);
+        expect(plain(splitBatch(batch, schema, SHARDS, ctx).parts)).toEqual(plain(parts));
         const typeErrors = parts.reduce((n, p) => n + p.typeErrors.reduce((m, [, k]) => m + k, 0), 0);
         const expectedErrors = input.columns.reduce((n, [name, col]) => n + col.filter((v) => v !== null && typeof v !== types.get(name)).length, 0);
         expect(typeErrors).toBe(expectedErrors);
