@@ -81,6 +81,17 @@ function scratchFor(source: string[]): DictScratch {
 }
 
 /**
+ * Source dictionaries longer than this find a part's codes through a small hash table of the
+ * part's own (`compactLarge`): marks by source code would be spread over megabytes (a
+ * generation's session ids), a cache miss for most rows.
+ */
+const MARKED_MAX = 1 << 16;
+
+/** `compactLarge`'s table: source code + 1 (0: empty) and its local code, by slot. */
+let localKeys = new Int32Array(0);
+let localCodes = new Int32Array(0);
+
+/**
  * The part's own dictionary for a string column, which in memory may point into a large shared
  * dictionary (the generation's, see tail-dicts.ts): only the strings its rows use, in first-use
  * order. With `out`, also writes each row's local code there (null rows get 0); the result is the
@@ -89,6 +100,7 @@ function scratchFor(source: string[]): DictScratch {
 export function compactDict(c: TypedColumn, rowCount: number, out: CodeArray | null = null): string[] {
   const source = c.dict!;
   const codes = c.values as Uint32Array;
+  if (source.length > MARKED_MAX) return compactLarge(source, codes, c.validity, rowCount, out);
   const s = scratchFor(source);
   const epoch = ++s.epoch;
   const slots = s.slots;
@@ -119,6 +131,52 @@ export function compactDict(c: TypedColumn, rowCount: number, out: CodeArray | n
       dict.push(source[at >> 1]);
     }
     if (out !== null) out[j] = slots[at + 1];
+  }
+  return dict;
+}
+
+/**
+ * `compactDict` for a large source dictionary: the part's distinct codes in an open-addressing
+ * table of at least twice the part's rows (cleared per part, small enough to stay in cache).
+ */
+function compactLarge(source: string[], codes: Uint32Array, validity: Uint8Array | null, rowCount: number, out: CodeArray | null): string[] {
+  let size = 64;
+  while (size < 2 * rowCount) size *= 2;
+  if (localKeys.length < size) {
+    localKeys = new Int32Array(size);
+    localCodes = new Int32Array(size);
+  } else {
+    localKeys.fill(0, 0, size);
+  }
+  const keys = localKeys;
+  const locals = localCodes;
+  const mask = size - 1;
+  const shift = 32 - (31 - Math.clz32(size));
+  const dict: string[] = [];
+  for (let j = 0; j < rowCount; j++) {
+    if (validity !== null && (validity[j >> 3] & (1 << (j & 7))) === 0) {
+      if (out !== null) out[j] = 0;
+      continue;
+    }
+    const key = codes[j] + 1;
+    // Fibonacci hashing: the top bits of key × 2^32/φ.
+    let i = Math.imul(key, 0x9e3779b1) >>> shift;
+    let local: number;
+    for (;;) {
+      const k = keys[i];
+      if (k === key) {
+        local = locals[i];
+        break;
+      }
+      if (k === 0) {
+        keys[i] = key;
+        local = locals[i] = dict.length;
+        dict.push(source[key - 1]);
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    if (out !== null) out[j] = local;
   }
   return dict;
 }

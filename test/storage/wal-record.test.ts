@@ -209,10 +209,12 @@ describe('WAL record payload', () => {
 
   it('cuts part dictionaries from a shared, growing dictionary as a first-use reference does (property)', () => {
     // Parts in a row over one source dictionary (its scratch marks reused by epoch, and regrown
-    // when the source grows past it), with and without nulls, against a plain Map.
+    // when the source grows past it; past 65,536 strings, a small table per part), with and
+    // without nulls, against a plain Map.
     const partArb = fc.record({
-      grow: fc.nat(300),
-      codes: fc.array(fc.nat(1_000_000), { maxLength: 200 }),
+      grow: fc.oneof(fc.nat(300), fc.constant(70_000)),
+      // Repeats as well as distinct codes.
+      codes: fc.array(fc.oneof(fc.nat(1_000_000), fc.nat(5)), { maxLength: 200, size: 'max' }),
       nulls: fc.option(fc.array(fc.boolean(), { minLength: 200, maxLength: 200 })),
     });
     fc.assert(
