@@ -101,34 +101,50 @@ export function scatters(plan: ColumnPlan): boolean {
  * looked up once, after the pass, together with the others (`TailDicts.mapCodes`).
  */
 const QUEUED = -2;
-/** Positions of the output holding a queued source code, to rewrite by `settle`. */
+/** Positions of the output holding a queued source code (`queued` of them), to rewrite by `settle`. */
 let queuedAt = new Int32Array(0);
-/** The distinct queued source codes, in the order met. */
+let queued = 0;
+/** The distinct queued source codes (`distinct` of them), in the order met. */
 let queuedCodes = new Int32Array(0);
+let distinct = 0;
 
+/** Room to queue `n` positions. */
 function reserveQueue(n: number): void {
   if (queuedAt.length >= n) return;
   queuedAt = new Int32Array(Math.max(n, 2 * queuedAt.length));
   queuedCodes = new Int32Array(queuedAt.length);
 }
 
+/** Writes source code `c` at position `p` of `out` and queues both for `settle`. */
+function enqueue(out: Uint32Array, p: number, gen: Int32Array, c: number): void {
+  if (gen[c] !== QUEUED) {
+    gen[c] = QUEUED;
+    queuedCodes[distinct++] = c;
+  }
+  out[p] = c;
+  queuedAt[queued++] = p;
+}
+
 /**
- * Maps the `distinct` queued source codes, in the order met (so new strings get the codes the
- * row-by-row lookups gave them), and rewrites the first `at` queued positions of `out` from
- * source codes to generation codes.
+ * Maps the queued source codes, in the order met (so new strings get the codes the row-by-row
+ * lookups gave them), rewrites the queued positions of `out` from source codes to generation
+ * codes, and empties the queue.
  */
-function settle(out: Uint32Array, at: number, distinct: number, remap: Remap, dicts: TailDicts): void {
+function settle(out: Uint32Array, remap: Remap, dicts: TailDicts): void {
   const gen = remap.codes;
+  const count = distinct;
   try {
-    if (distinct > 0) dicts.mapCodes(remap, queuedCodes, distinct);
+    if (count > 0) dicts.mapCodes(remap, queuedCodes, count);
   } finally {
     // Should the lookups fail, no code stays marked queued for later batches.
-    for (let k = 0; k < distinct; k++) if (gen[queuedCodes[k]] === QUEUED) gen[queuedCodes[k]] = -1;
+    for (let k = 0; k < count; k++) if (gen[queuedCodes[k]] === QUEUED) gen[queuedCodes[k]] = -1;
+    distinct = 0;
   }
-  for (let k = 0; k < at; k++) {
+  for (let k = 0; k < queued; k++) {
     const p = queuedAt[k];
     out[p] = gen[out[p]];
   }
+  queued = 0;
 }
 
 /**
@@ -166,26 +182,15 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
   const gen = remap.codes;
   const out = arena.u32(count);
   reserveQueue(count);
-  let at = 0;
-  let distinct = 0;
   if (validity === null) {
     // Equivalent to: out[rank[i]] = generation code of dict[codes[i]].
     for (let i = 0; i < count; i++) {
       const c = codes[i];
       const g = gen[c];
-      const p = rank[i];
-      if (g >= 0) {
-        out[p] = g;
-        continue;
-      }
-      if (g !== QUEUED) {
-        gen[c] = QUEUED;
-        queuedCodes[distinct++] = c;
-      }
-      out[p] = c;
-      queuedAt[at++] = p;
+      if (g >= 0) out[rank[i]] = g;
+      else enqueue(out, rank[i], gen, c);
     }
-    settle(out, at, distinct, remap, dicts!);
+    settle(out, remap, dicts!);
     return { values: out, validity, validPerShard, dict: remap.dict.values };
   }
   const bits = bitsOf(layout);
@@ -193,20 +198,12 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
     const c = codes[i];
     if (c < 0) continue;
     const g = gen[c];
-    const p = rank[i];
-    if (g >= 0) out[p] = g;
-    else {
-      if (g !== QUEUED) {
-        gen[c] = QUEUED;
-        queuedCodes[distinct++] = c;
-      }
-      out[p] = c;
-      queuedAt[at++] = p;
-    }
+    if (g >= 0) out[rank[i]] = g;
+    else enqueue(out, rank[i], gen, c);
     const b = bits[i];
     validity[b >> 3] |= 1 << (b & 7);
   }
-  settle(out, at, distinct, remap, dicts!);
+  settle(out, remap, dicts!);
   countValid(validity, layout.bitmapStarts, validPerShard!);
   return { values: out, validity, validPerShard, dict: remap.dict.values };
 }
@@ -287,8 +284,6 @@ export function scatterSparse(plan: ColumnPlan, layout: RowLayout, arena: PartAr
   const gen = remap.codes;
   const values = arena.u32(k);
   reserveQueue(k);
-  let queued = 0;
-  let distinct = 0;
   for (let j = 0; j < k; j++) {
     const i = valid[j];
     const s = shardOfRow[i];
@@ -296,18 +291,10 @@ export function scatterSparse(plan: ColumnPlan, layout: RowLayout, arena: PartAr
     rows[at] = rank[i] - partStarts[s];
     const c = codes[i];
     const g = gen[c];
-    if (g >= 0) {
-      values[at] = g;
-      continue;
-    }
-    if (g !== QUEUED) {
-      gen[c] = QUEUED;
-      queuedCodes[distinct++] = c;
-    }
-    values[at] = c;
-    queuedAt[queued++] = at;
+    if (g >= 0) values[at] = g;
+    else enqueue(values, at, gen, c);
   }
-  settle(values, queued, distinct, remap, dicts!);
+  settle(values, remap, dicts!);
   return { rows, values, starts, dict: remap.dict.values };
 }
 
