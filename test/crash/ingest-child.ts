@@ -16,7 +16,11 @@ for (let batch = Number(firstBatchArg); ; batch++) {
   const size = 1 + Math.floor(r() * 300);
   const events: PlainEvent[] = [];
   for (let i = 0; i < size; i++) {
-    events.push({ user: `u${Math.floor(r() * 500)}`, timeMs: Date.UTC(2026, 0, 1) + Math.floor(r() * 10 * 86_400_000), batch, i, size });
+    const event: PlainEvent = { user: `u${Math.floor(r() * 500)}`, timeMs: Date.UTC(2026, 0, 1) + Math.floor(r() * 10 * 86_400_000), batch, i, size };
+    // Rare fields (one row in 16 or 20), which go into the WAL and the tails as sparse columns.
+    if (i % 16 === 3) event.note = `n${batch}`;
+    if (i % 20 === 7) event.amount = batch + i / 2;
+    events.push(event);
   }
   // Several batches in flight at once, so kills land inside shared group commits.
   inFlight.push(table.ingest(batchOf(events)).then(() => void process.stdout.write(`ACK ${batch}\n`)));

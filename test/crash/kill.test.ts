@@ -1,7 +1,8 @@
 /**
  * Crash safety: a child ingests numbered batches and reports each acknowledged one; it is
  * SIGKILLed at random moments, 20 times. After each kill the store must open cleanly and hold
- * every acknowledged batch exactly once, and every other batch wholly or not at all.
+ * every acknowledged batch exactly once, and every other batch wholly or not at all, each row
+ * with its values (rare fields too, which the WAL and the tails hold as sparse columns).
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +55,8 @@ describe('crash safety', () => {
         let maxBatch = nextBatch - 1;
         for (const row of rows) {
           const b = row.values.batch as number;
+          const i = row.values.i as number;
+          expect([row.values.note ?? null, row.values.amount ?? null], `round ${round}: batch ${b} row ${i}`).toEqual([i % 16 === 3 ? `n${b}` : null, i % 20 === 7 ? b + i / 2 : null]);
           const entry = byBatch.get(b) ?? { size: row.values.size as number, seen: new Set<number>(), rows: 0 };
           entry.seen.add(row.values.i as number);
           entry.rows++;
