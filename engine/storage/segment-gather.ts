@@ -10,6 +10,7 @@
  * encodings copy what they keep. Threading: one thread per module instance (the flush workers
  * each load their own).
  */
+import { countNulls } from '../encodings/validity.js';
 import type { TypedColumn } from './typed-column.js';
 
 export interface Gathered {
@@ -237,13 +238,11 @@ export function rankRows(order: Uint32Array): Int32Array {
 export function positionsOfValid(col: TypedColumn, rowCount: number, rank: () => Int32Array): Uint32Array | null {
   const validity = col.validity;
   if (validity === null || rowCount < SPARSE_RATIO) return null;
+  const valid = rowCount - countNulls(validity, rowCount);
+  if (valid * SPARSE_RATIO > rowCount) return null;
   const whole = rowCount >> 3;
-  let valid = 0;
-  for (let k = 0; k < whole; k++) valid += POPCOUNT[validity[k]];
   // Bits past rowCount in the last byte are not rows.
   const tail = (rowCount & 7) === 0 ? 0 : validity[whole] & ((1 << (rowCount & 7)) - 1);
-  valid += POPCOUNT[tail];
-  if (valid * SPARSE_RATIO > rowCount) return null;
   const ranks = rank();
   const positions = new Uint32Array(valid);
   let at = 0;
@@ -257,13 +256,6 @@ export function positionsOfValid(col: TypedColumn, rowCount: number, rank: () =>
   }
   return positions.sort();
 }
-
-/** Set bits per byte value. */
-const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
-  let c = 0;
-  for (let x = b; x !== 0; x >>= 1) c += x & 1;
-  return c;
-});
 
 /** First index of ascending `a` whose value is at least `v`. */
 function lowerBound(a: Uint32Array, v: number): number {
