@@ -5,9 +5,10 @@
  * A batch's string column arrives as codes into a source dictionary: a parse worker's stream
  * dictionary (which lives as long as the worker and grows append-only, see
  * ingest/batch-wire.ts) or a dictionary of that batch alone. The source codes a batch uses are
- * mapped to generation codes once each (`mapCodes`, the codes the scatter of split-scatter.ts
- * meets, together after its pass), and the mapping is cached by the source array (`remapFor`), so a string costs one hash
- * lookup per worker and generation instead of one per batch and shard. Only
+ * mapped to generation codes once each (`mapCodes`: the codes the scatter of split-scatter.ts
+ * meets, together after its pass), and the mapping is cached by the source array
+ * (`remapFor`), so a string costs one hash lookup per worker and generation instead of one per
+ * batch and shard. Only
  * codes in use are mapped: a worker's dictionary holds up to a million strings from earlier
  * generations, and mapping all of them at each generation's first batch cost seconds per flush.
  * Parts built that way carry the generation dictionary itself (`values`), and a tail appends
@@ -98,10 +99,10 @@ export class TailDicts {
   /**
    * Maps each of the distinct, not yet mapped source codes `codes[0, count)` of `r` to its
    * generation code, adding strings that are new, in that order (so new strings get the codes
-   * lookups one by one would give them, `codeOf`). Done in blocks whose
-   * memory reads are issued together — the strings, then each hash's first index slot and the
-   * string a matching slot names — so their cache misses overlap: one at a time, a lookup of a
-   * session id waited on four or five of them in a row (~1 µs each on the ingest path).
+   * lookups one by one would give them, `codeOf`). Done in blocks whose memory reads are issued
+   * together — the strings, then each hash's first index slot and the string a matching slot
+   * names — so their cache misses overlap: one at a time, a lookup of a session id waited on four
+   * or five of them in a row, ~1 µs a lookup on the ingest path.
    */
   mapCodes(r: Remap, codes: Int32Array, count: number): void {
     const { source, dict } = r;
