@@ -50,7 +50,8 @@ export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
  * Every chunk becomes a batch, split into a part per shard, each part a WAL record and a tail
  * append per column: halving their number cut the main thread's CPU by ~12% (10M events, 4 MiB
  * chunks against 8, three alternating rounds: 8.3 → 7.3 s). 16 MiB was slower again (7.4 s on
- * the main thread, 30.3 s in all against 28.6).
+ * the main thread, 30.3 s in all against 28.6). The HTTP route cuts request bodies at 4 MiB
+ * (server/routes/ingest.ts), where queries wait on the batches between their yields.
  */
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Rejects keep at most this much of the raw input. */
