@@ -3,7 +3,7 @@
  * use (segment-gather.ts), sorted, with the map from the source dictionary's codes to the
  * segment's. Pure CPU; one thread per module instance (the flush workers each load their own).
  */
-import type { Gathered } from './segment-gather.js';
+import { fillNulls, type Gathered } from './segment-gather.js';
 import { sortCodesByString } from './string-order.js';
 
 /**
@@ -150,21 +150,14 @@ export function remapGathered(g: Gathered, remap: Uint32Array, dict: string[]): 
   let max = -Infinity;
   const valid = g.valid;
   if (valid !== undefined) {
-    // Sparse: map the valid rows and fill the rows after each with its new code (leading rows
-    // with the first one's), as the gather filled them with its old one.
-    let from = 0;
-    let last = remap[values[valid[0]]];
+    // Sparse: map the valid rows, then refill the null rows from them, as the gather did.
     for (let j = 0; j < valid.length; j++) {
-      const i = valid[j];
-      const v = remap[values[i]];
-      if (i > from) values.fill(last, from, i);
-      values[i] = v;
+      const v = remap[values[valid[j]]];
+      values[valid[j]] = v;
       if (v < min) min = v;
       if (v > max) max = v;
-      last = v;
-      from = i + 1;
     }
-    if (from < values.length) values.fill(last, from);
+    fillNulls(values, valid);
     g.min = dict[min];
     g.max = dict[max];
     return;

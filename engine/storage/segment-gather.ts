@@ -270,9 +270,26 @@ function lowerBound(a: Uint32Array, v: number): number {
 }
 
 /**
+ * Gives a block's null rows the filler of `gatherRange` — the value of the latest valid row
+ * before them, leading rows the first valid row's — once its valid rows `valid` (ascending, at
+ * least one) hold their values: one fill per run of null rows.
+ */
+export function fillNulls(values: Float64Array | Uint32Array | Uint8Array, valid: Uint32Array): void {
+  let from = 0;
+  let last = values[valid[0]];
+  for (let j = 0; j < valid.length; j++) {
+    const i = valid[j];
+    if (i > from) values.fill(last, from, i);
+    last = values[i];
+    from = i + 1;
+  }
+  if (from < values.length) values.fill(last, from);
+}
+
+/**
  * `gatherRange(col, order.subarray(start, end), blockRows)`, value for value, for a sparse
- * column from `positions` (`positionsOfValid`): each valid row is read and placed, and the rows
- * between take its value in one fill, as the filler rule of `gatherRange` has it.
+ * column from `positions` (`positionsOfValid`): each valid row is read and placed, then the rows
+ * between take the filler (`fillNulls`).
  */
 export function gatherSparse(col: TypedColumn, order: Uint32Array, start: number, end: number, positions: Uint32Array, blockRows: number): Gathered[] {
   const n = end - start;
@@ -293,27 +310,20 @@ export function gatherSparse(col: TypedColumn, order: Uint32Array, start: number
       out.push(finishGather({ values, nc: be - bs, min: Infinity, max: -Infinity }, validity));
       continue;
     }
+    const valid = positions.slice(k, stop);
     let min = Infinity;
     let max = -Infinity;
-    // Leading nulls take the first valid value; later nulls the latest one.
-    let last = src[order[positions[k]]];
-    let from = 0;
-    const valid = stop - k;
-    for (; k < stop; k++) {
-      const i = positions[k] - first;
+    for (let j = 0; j < valid.length; j++, k++) {
+      const i = (valid[j] -= first);
       const v = src[order[positions[k]]];
-      if (i > from) values.fill(last, from, i);
       values[i] = v;
       validity[i >> 3] |= 1 << (i & 7);
       if (v < min) min = v;
       if (v > max) max = v;
-      last = v;
-      from = i + 1;
     }
-    if (from < be - bs) values.fill(last, from, be - bs);
-    const g = finishGather({ values, nc: be - bs - valid, min, max }, validity);
-    g.valid = positions.slice(stop - valid, stop);
-    for (let j = 0; j < valid; j++) g.valid[j] -= first;
+    fillNulls(values, valid);
+    const g = finishGather({ values, nc: be - bs - valid.length, min, max }, validity);
+    g.valid = valid;
     out.push(g);
   }
   return out;
