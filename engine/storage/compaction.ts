@@ -39,7 +39,7 @@ function groups(table: Table): SegmentHandle[][] {
 export const LEVEL_BASE_ROWS = 4096;
 /**
  * How far below the largest level a segment may be and still merge with it: 0.75 of a level, a
- * factor of fanIn^0.75 in rows (2.8 for 4). A band rather than fixed tiers, so that sizes
+ * factor of fanIn^0.75 in rows (5.6 for 10). A band rather than fixed tiers, so that sizes
  * straddling a tier boundary still merge.
  */
 const LEVEL_SPAN = 0.75;

@@ -11,7 +11,11 @@ export interface TableOptions {
    * frozen tails exceed all of it, until a flush frees them.
    */
   memoryBudgetBytes: number;
-  /** Size-tiered compaction fan-in: merge this many consecutive segments of one size tier (default 4). */
+  /**
+   * Size-tiered compaction fan-in: merge this many consecutive segments of about one size
+   * (default 10, Lucene's mergeFactor). A row is rewritten about log_compactAt(partition rows /
+   * flush rows) times; a partition keeps up to ~2 × compactAt segments until a full compaction.
+   */
   compactAt: number;
   /** Run compaction in the background after flushes (default true). */
   autoCompact: boolean;
@@ -33,7 +37,7 @@ function defaultMemoryBudgetBytes(): number {
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   flushRows: 16_000_000,
   memoryBudgetBytes: defaultMemoryBudgetBytes(),
-  compactAt: 4,
+  compactAt: 10,
   autoCompact: true,
   flushWorkerMinRows: 16_384,
   maxColumns: 1000,
