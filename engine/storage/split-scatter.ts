@@ -135,16 +135,17 @@ function settle(out: Uint32Array, remap: Remap, dicts: TailDicts): void {
   const count = distinct;
   try {
     if (count > 0) dicts.mapCodes(remap, queuedCodes, count);
+    for (let k = 0; k < queued; k++) {
+      const p = queuedAt[k];
+      out[p] = gen[out[p]];
+    }
   } finally {
-    // Should the lookups fail, no code stays marked queued for later batches.
+    // Should the lookups fail, the queue is empty and no code stays marked queued for the next
+    // scatter (whose positions would otherwise follow this one's and be rewritten with them).
     for (let k = 0; k < count; k++) if (gen[queuedCodes[k]] === QUEUED) gen[queuedCodes[k]] = -1;
     distinct = 0;
+    queued = 0;
   }
-  for (let k = 0; k < queued; k++) {
-    const p = queuedAt[k];
-    out[p] = gen[out[p]];
-  }
-  queued = 0;
 }
 
 /**

@@ -19,7 +19,8 @@
  * "c": [[name, type tag, value width, form (0 no nulls, 1 validity bitmap, 2 sparse),
  * dict size | null, k (sparse only)]], "t": type errors
  * [[column, count]], "i": idempotency entry | null}. Version 4 is this layout without sparse
- * columns, and is read by the same code. The strings are, in order, the actor values
+ * columns: a part with none is written as version 4 (so builds from before version 5 still
+ * replay it), and both are read by the same code. The strings are, in order, the actor values
  * (when they are all strings) and each string column's dictionary (the strings the part's rows
  * use, in first-use order, so codes usually fit one byte), concatenated into one text: latin1
  * when it is all ASCII, else UTF-16LE, which keeps any string exactly (lone surrogates too).
@@ -145,9 +146,11 @@ export function planShardRecord(p: ShardPart): RecordPlan {
   for (const c of p.columns) if (c.type === 'string') codeCount += isSparse(c) ? c.rows.length : n;
   const scratch = codeCount > 0 ? new Uint32Array(ingestBuffers.acquire(4 * codeCount), 0, codeCount) : null;
   let scratchAt = 0;
+  let anySparse = false;
   for (const c of p.columns) {
     const tag = TYPE_TAGS.indexOf(c.type);
     if (isSparse(c)) {
+      anySparse = true;
       const k = c.rows.length;
       const rowWidth = widthFor(n);
       const rows = c.rows;
@@ -196,7 +199,8 @@ export function planShardRecord(p: ShardPart): RecordPlan {
     const ab = out.buffer as ArrayBuffer;
     const base = out.byteOffset;
     const buf = Buffer.from(ab, base, size);
-    buf[FRAME_BYTES] = VERSION;
+    // Version 4 when no column is sparse: the same bytes, and builds before version 5 replay it.
+    buf[FRAME_BYTES] = anySparse ? VERSION : VERSION_4;
     buf[FRAME_BYTES + 1] = actorWidth;
     buf[FRAME_BYTES + 2] = textEncoding;
     buf.writeUInt32LE(p.batchId, FRAME_BYTES + 4);

@@ -5,7 +5,7 @@
  * scatter path (typed batch and a split context, as the table uses) and the per-shard path alike.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { BatchColumn, EventBatch } from '../../ingest/batch.js';
 import { ActorDict } from '../../engine/storage/actor-dict.js';
 import { actorKey, shardOf } from '../../engine/storage/hash.js';
@@ -189,5 +189,41 @@ describe('splitBatch', () => {
     expect(stored([4, 2, 3, -1, 0, 4])).toEqual(['e', 'c', 'd', null, 'a', 'e']);
     // Each string once in the generation's dictionary, in the order rows first held it.
     expect(ctx.dicts.get('s').values).toEqual(['c', 'a', 'e', 'd']);
+  });
+
+  it('leaves no queued code behind when the generation lookups fail', () => {
+    const ctx: SplitContext = { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache() };
+    const schema = { types: new Map<string, StoredType>(), maxColumns: 100 };
+    const batch = (strings: (string | null)[]): EventBatch => {
+      const actors = strings.map((_, i) => `u${i}`);
+      const dict = [...new Set(strings.filter((v) => v !== null))];
+      return {
+        count: strings.length,
+        lines: Int32Array.from(strings, (_, i) => i + 1),
+        timeMs: Float64Array.from(strings, (_, i) => i),
+        actors,
+        columns: new Map([['s', strings]]),
+        rejects: [],
+        lineCount: strings.length,
+        typed: { actors: typedColumnOf(actors) as BatchColumn, columns: [['s', { t: 's', dict, codes: Int32Array.from(strings, (v) => (v === null ? -1 : dict.indexOf(v))) }]] },
+      };
+    };
+    // Generation codes differ from source codes, so a code mapped twice reads another string.
+    ctx.dicts.codeOf(ctx.dicts.get('s'), '\u0000unused');
+    const lookups = vi.spyOn(ctx.dicts, 'mapCodes').mockImplementationOnce(() => {
+      throw new RangeError('out of memory');
+    });
+    expect(() => splitBatch(batch(['a', 'b', 'a', 'c']), schema, SHARDS, ctx)).toThrow('out of memory');
+    // The next batch (new source dictionaries, as the next call has) gets its own strings, and
+    // rows of the failed one are not rewritten into it.
+    const strings = ['x', 'y', null, 'x', 'z', 'y'];
+    const { parts } = splitBatch(batch(strings), schema, SHARDS, ctx);
+    expect(lookups).toHaveBeenCalledTimes(2);
+    const byActor = new Map<string | number, Value>();
+    for (const p of parts) {
+      const col = p.columns.find((c) => c.name === 's');
+      for (let j = 0; j < p.rowCount; j++) byActor.set(p.actorValues[p.actorCodes[j]], col === undefined ? null : valueAt(densePart(col, p.rowCount), j));
+    }
+    expect(strings.map((_, i) => byActor.get(`u${i}`))).toEqual(strings);
   });
 });
