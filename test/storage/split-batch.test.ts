@@ -191,6 +191,45 @@ describe('splitBatch', () => {
     expect(ctx.dicts.get('s').values).toEqual(['c', 'a', 'e', 'd']);
   });
 
+  it('keeps the id of each actor across batches that share a growing actor source array', () => {
+    const ctx: SplitContext = { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache() };
+    const schema = { types: new Map<string, StoredType>(), maxColumns: 100 };
+    // A parse worker's actor stream dictionary: later batches add actors to the same array,
+    // past twice its length, so the cache's arrays grow with ids already assigned.
+    const source = ['u0', 'u1', 'u2'];
+    const idOf = new Map<string, [number, number]>();
+    const split = (codes: number[]): void => {
+      const actors = codes.map((c) => source[c]);
+      const batch: EventBatch = {
+        count: codes.length,
+        lines: Int32Array.from(codes, (_, i) => i + 1),
+        timeMs: Float64Array.from(codes, (_, i) => i),
+        actors,
+        columns: new Map(),
+        rejects: [],
+        lineCount: codes.length,
+        typed: { actors: { t: 's', dict: source, codes: Int32Array.from(codes) }, columns: [] },
+      };
+      for (const p of splitBatch(batch, schema, SHARDS, ctx).parts) {
+        expect(p.actorIds).toBeDefined();
+        p.actorValues.forEach((v, k) => {
+          const id: [number, number] = [p.shard, p.actorIds![k]];
+          expect(ctx.actors[p.shard].values[id[1]]).toBe(v);
+          // An actor met before keeps its shard and id.
+          expect(idOf.get(v as string) ?? id).toEqual(id);
+          idOf.set(v as string, id);
+        });
+      }
+    };
+    split([2, 0, 1, 0]);
+    source.push(...Array.from({ length: 10 }, (_, i) => `v${i}`));
+    split([5, 1, 12, 2, 3, 0]);
+    split([12, 0, 7]);
+    // Each actor once in its shard's dictionary.
+    expect(ctx.actors.reduce((n, d) => n + d.size, 0)).toBe(idOf.size);
+    expect(idOf.size).toBe(7);
+  });
+
   it('leaves no queued code behind when the generation lookups fail', () => {
     const ctx: SplitContext = { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache() };
     const schema = { types: new Map<string, StoredType>(), maxColumns: 100 };

@@ -103,6 +103,11 @@ describe('Tail.append of a part coded against another dictionary', () => {
     expect(col.dict).toEqual(['s7', 's99999', 's42', 's5']);
     expect(Array.from(col.values.subarray(0, 9), (c, r) => (isSet(col.validity, r) ? col.dict![c] : null))).toEqual(['s7', 's99999', 's7', 's42', 's99999', null, 's5', null, 's42']);
     expect(col.nullCount).toBe(2);
+    // A sparse part coded against the generation's own dictionary (as splits are): rows 0 and 2 of three.
+    tail.append({ ...part([0, 0, 0]), columns: [{ name: 'session', type: 'string', rows: Uint32Array.of(0, 2), values: Uint32Array.of(1, 3), dict: col.dict }] }, Uint32Array.of(0));
+    expect(col.dict).toEqual(['s7', 's99999', 's42', 's5']);
+    expect(Array.from(col.values.subarray(9, 12), (c, r) => (isSet(col.validity, 9 + r) ? col.dict![c] : null))).toEqual(['s99999', null, 's5']);
+    expect(col.nullCount).toBe(3);
   });
 });
 
