@@ -18,6 +18,8 @@ const MAX_MERGE_RUNS = 16;
  * The order of rows [0, n) sorted by (partition, actor, time, row) — exactly `sortRows`'s —
  * where run r is rows [runStarts[r], runStarts[r + 1]) (the last ending at n), each already
  * sorted. Falls back to `sortRows` for many runs, several partitions or a run out of order.
+ * Each stretch of rows from one run costs O(log k) comparisons of heads, so inputs that
+ * interleave row by row (the same actors in every input) cost little more than a few.
  */
 export function mergeOrder(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[]): { order: Uint32Array; ranges: PartitionRange[] } {
   const n = times.length;
@@ -25,25 +27,40 @@ export function mergeOrder(actorIds: Uint32Array, times: Float64Array, runStarts
   if (n === 0 || k > MAX_MERGE_RUNS || !presorted(actorIds, times, runStarts)) return sortRows(actorIds, times);
   const ends = new Int32Array(k);
   const heads = new Int32Array(k);
+  // The runs with rows left, as a binary min-heap by head (`less`): the best run is the root,
+  // and the run whose head comes next is one of the root's children.
+  const heap = new Int32Array(k);
+  let size = 0;
   for (let r = 0; r < k; r++) {
     heads[r] = runStarts[r];
     ends[r] = r + 1 < k ? runStarts[r + 1] : n;
+    if (heads[r] < ends[r]) heap[size++] = r;
   }
+  // Run a's head before run b's by (actor, time), the earlier run on ties.
+  const less = (a: number, b: number): boolean => {
+    const i = heads[a];
+    const j = heads[b];
+    if (actorIds[i] !== actorIds[j]) return actorIds[i] < actorIds[j];
+    return times[i] < times[j] || (times[i] === times[j] && a < b);
+  };
+  const siftDown = (at: number): void => {
+    const r = heap[at];
+    for (;;) {
+      let child = 2 * at + 1;
+      if (child >= size) break;
+      if (child + 1 < size && less(heap[child + 1], heap[child])) child++;
+      if (!less(heap[child], r)) break;
+      heap[at] = heap[child];
+      at = child;
+    }
+    heap[at] = r;
+  };
+  for (let at = (size >> 1) - 1; at >= 0; at--) siftDown(at);
   const order = new Uint32Array(n);
   let out = 0;
-  while (out < n) {
-    // The run whose head comes first (the earliest run on ties), and the head that comes next.
-    let best = -1;
-    let second = -1;
-    for (let r = 0; r < k; r++) {
-      if (heads[r] >= ends[r]) continue;
-      if (best < 0 || before(actorIds, times, heads[r], heads[best])) {
-        second = best;
-        best = r;
-      } else if (second < 0 || before(actorIds, times, heads[r], heads[second])) {
-        second = r;
-      }
-    }
+  while (size > 0) {
+    const best = heap[0];
+    const second = size === 1 ? -1 : size === 2 || less(heap[1], heap[2]) ? heap[1] : heap[2];
     // Take the best run's rows while they come before the next head (or tie with it from an
     // earlier run): long stretches of one input go in one loop.
     const end = ends[best];
@@ -60,14 +77,11 @@ export function mergeOrder(actorIds: Uint32Array, times: Float64Array, runStarts
       } while (at < end && (actorIds[at] < a || (actorIds[at] === a && (times[at] < t || (times[at] === t && tieOk)))));
     }
     heads[best] = at;
+    if (at >= end) heap[0] = heap[--size];
+    if (size > 0) siftDown(0);
   }
   const partition = partitionOf(times[0]);
   return { order, ranges: [{ partition, start: 0, end: n }] };
-}
-
-/** Row i before row j by (actor, time); rows of different runs never tie as far as this goes. */
-function before(actorIds: Uint32Array, times: Float64Array, i: number, j: number): boolean {
-  return actorIds[i] < actorIds[j] || (actorIds[i] === actorIds[j] && times[i] < times[j]);
 }
 
 /** Whether every run is sorted by (actor, time) and every row lies in the first row's partition. */

@@ -98,13 +98,28 @@ function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, ba
 }
 
 /** Sets the validity bits of rows [base, base + n) from a block's bitmap (null: all valid); returns whether every row is valid. */
-function copyValidity(out: Uint8Array, validity: Uint8Array | null, base: number, n: number): boolean {
+export function copyValidity(out: Uint8Array, validity: Uint8Array | null, base: number, n: number): boolean {
   if (validity === null) {
     setValidRange(out, base, base + n);
     return true;
   }
+  // Whole bytes of the block's bitmap, shifted into place (the merged bitmap is all zeros where
+  // they go, so OR sets their bits); then the rows of its last, partial byte one by one.
   let all = true;
-  for (let i = 0; i < n; i++) {
+  const whole = n >> 3;
+  const at = base >> 3;
+  const shift = base & 7;
+  for (let b = 0; b < whole; b++) {
+    const v = validity[b];
+    if (v !== 0xff) all = false;
+    if (shift === 0) {
+      out[at + b] = v;
+    } else {
+      out[at + b] |= (v << shift) & 0xff;
+      out[at + b + 1] |= v >> (8 - shift);
+    }
+  }
+  for (let i = whole << 3; i < n; i++) {
     if ((validity[i >> 3] & (1 << (i & 7))) !== 0) setValid(out, base + i);
     else all = false;
   }
