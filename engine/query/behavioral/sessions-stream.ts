@@ -208,6 +208,11 @@ export class SessionsStream {
     const gap = this.gapMs;
     const maxDur = this.maxDurationMs;
     const A = this.actorCount;
+    // One key column (the usual group-by): its codes, ids and open keys in locals.
+    const one = direct !== null && direct.length === 1 ? direct[0] : null;
+    const oneCodes = one === null ? null : one.codes;
+    const oneIds = one === null ? null : one.ids;
+    const openKey = one === null ? null : this.keys[0];
     if (runCount === 0) return true;
     let cur = actorIds[starts[0]];
     if (cur >= A) return false;
@@ -233,7 +238,11 @@ export class SessionsStream {
       if (t0 < prev) return false; // out of time order (a source not sorted by actor and time)
       // The open session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
       const ends = Number(c > 0) & (Number(t0 - prev > gap) | Number(t0 - first > maxDur));
-      if (direct !== null) this.closeDirect(a, first, prev - first, c, ends);
+      if (openKey !== null) {
+        const at = closed.n;
+        closed.pushIf(a, first, prev - first, c, -1, ends);
+        closed.keys[0][at] = openKey[a];
+      } else if (direct !== null) this.closeDirect(a, first, prev - first, c, ends);
       else closed.pushIf(a, first, prev - first, c, keyed ? pendingOf[a] : -1, ends);
       c *= 1 - ends;
       // A session starts at the run's first row: first = starting ? t0 : first.
@@ -241,7 +250,13 @@ export class SessionsStream {
       pick[0] = first;
       pick[1] = t0;
       first = pick[starting];
-      if (direct !== null) this.startDirect(a, j0, starting);
+      if (openKey !== null) {
+        // startDirect for the one key column.
+        const code = oneCodes![j0];
+        let id = oneIds![code];
+        if (id < 0 && starting === 1) id = one!.idOfCode(code);
+        openKey[a] += (id - openKey[a]) * starting;
+      } else if (direct !== null) this.startDirect(a, j0, starting);
       else if (keyed) pendingOf[a] += (pending.noteIf(a, j0, starting) - pendingOf[a]) * starting;
       const tl = times[j1 - 1];
       if (tl - first <= maxDur) {
