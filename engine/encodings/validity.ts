@@ -23,7 +23,7 @@ export function buildValidity(rowCount: number, isNull: (row: number) => boolean
 }
 
 /** Bits set in each byte value. */
-const POPCOUNT = new Uint8Array(256);
+export const POPCOUNT = new Uint8Array(256);
 for (let b = 1; b < 256; b++) POPCOUNT[b] = (b & 1) + POPCOUNT[b >> 1];
 
 /** Null rows among the first `rowCount` rows (0 for a null bitmap). */

@@ -14,6 +14,7 @@
  *
  * Threading: main thread (the ingest path).
  */
+import { POPCOUNT } from '../encodings/validity.js';
 import type { ActorDict } from './actor-dict.js';
 import type { Remap, TailDicts } from './tail-dicts.js';
 import type { ActorCacheEntry, ColumnPlan, PartArena } from './split-columns.js';
@@ -66,13 +67,6 @@ function bitsOf(layout: RowLayout): Int32Array {
   }
   return (layout.bitOfRow = bits);
 }
-
-/** Set bits per byte value. */
-const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
-  let c = 0;
-  for (let x = b; x !== 0; x >>= 1) c += x & 1;
-  return c;
-});
 
 /** Valid rows of each shard: the set bits of its bitmap (bits past its rows are clear). */
 function countValid(validity: Uint8Array, bitmapStarts: Int32Array, out: Int32Array): void {

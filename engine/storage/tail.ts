@@ -19,6 +19,7 @@
  * tails (typed-column.ts `sharedBuffers`), sparing fresh memory's page faults. Arrays replaced
  * when the tail grew are left to the garbage collector: a snapshot taken before may still view them.
  */
+import { POPCOUNT } from '../encodings/validity.js';
 import type { ColumnType } from '../types.js';
 import type { StringIndex } from './string-index.js';
 import { TailDicts } from './tail-dicts.js';
@@ -216,13 +217,6 @@ export class Tail {
     return types;
   }
 }
-
-/** Set bits per byte value. */
-const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
-  let c = 0;
-  for (let x = b; x !== 0; x >>= 1) c += x & 1;
-  return c;
-});
 
 /**
  * Writes a sparse part column's valid rows into the tail column at rows [base, base+n); the
