@@ -350,7 +350,8 @@ export function describe(v: unknown): string {
   try {
     text = v instanceof Map ? JSON.stringify(Object.fromEntries(v)) : (JSON.stringify(v) ?? String(v));
   } catch {
-    text = String(v);
+    // Too deeply nested to write out (String(v) would overflow the stack the same way).
+    text = kindOf(v);
   }
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -124,7 +124,7 @@ function parseMsgpackItems(buf: Buffer, items: Int32Array, firstLine: number, b:
       continue;
     }
     if (!(value instanceof Map)) {
-      b.reject(line, `expected a map, got ${kindOf(value)}`, truncateText(jsonText(value)));
+      b.reject(line, `expected a map, got ${kindOf(value)}`, itemText(value, buf, s, e));
       continue;
     }
     b.beginRow();
@@ -136,9 +136,19 @@ function parseMsgpackItems(buf: Buffer, items: Int32Array, firstLine: number, b:
       continue;
     }
     const reason = b.endRow(line);
-    if (reason !== null) b.reject(line, reason, truncateText(jsonText(value)));
+    if (reason !== null) b.reject(line, reason, itemText(value, buf, s, e));
   }
   return items.length / 2;
+}
+
+/** A rejected MessagePack item as JSON text; base64 of its bytes when too deeply nested to write out. */
+function itemText(value: unknown, buf: Buffer, start: number, end: number): string {
+  try {
+    return truncateText(jsonText(value));
+  } catch (err) {
+    if (err instanceof RangeError) return msgpackRaw(buf, start, end);
+    throw err;
+  }
 }
 
 /** Item ranges of a whole JSON or MessagePack document. */

@@ -63,6 +63,16 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
       bytes += r.value.length;
     }
   }
+  // A byte order mark may arrive split over the first pieces (an HTTP body, a pipe): the first
+  // piece the chunker gets holds at least its three bytes, or all the input there is.
+  let headBytes = head.reduce((n, b) => n + b.length, 0);
+  while (headBytes < 3) {
+    const r = await it.next();
+    if (r.done === true) break;
+    head.push(r.value);
+    headBytes += r.value.length;
+  }
+  if (head.length > 1 && head[0].length < 3) head.splice(0, head.length, Buffer.concat(head));
   const format = chooseFormat(options, input.name, head.length === 0 ? undefined : Buffer.concat(head));
   const chunkOptions = resolveChunkOptions(format, options);
   const ctx: ChunkContext = { format, options: chunkOptions, csv: null, fastPath: options.fastPath };
