@@ -28,6 +28,8 @@ export class DeadLetterLog {
   readonly path: string;
   private fd: number | null = null;
   count: number;
+  /** The log's size and count before the last append (see undoLast). */
+  private last: { bytes: number; count: number } | null = null;
 
   constructor(path: string, count: number) {
     this.path = path;
@@ -53,6 +55,7 @@ export class DeadLetterLog {
       if (this.fd === null) this.fd = openSync(this.path, 'a');
       sizeBefore = fstatSync(this.fd).size;
       writeAll(this.fd, Buffer.from(text, 'utf8'));
+      this.last = { bytes: sizeBefore, count: this.count };
     } catch (err) {
       if (this.fd !== null && sizeBefore >= 0) {
         try {
@@ -64,6 +67,23 @@ export class DeadLetterLog {
       throw ioError(err, this.path);
     }
     this.count += entries;
+  }
+
+  /**
+   * Takes back the last append (its group commit failed after it: its calls are rejected, and a
+   * retry would log the same lines again). Best effort: a line left behind is a duplicate, never
+   * a loss.
+   */
+  undoLast(): void {
+    const last = this.last;
+    this.last = null;
+    if (last === null || this.fd === null) return;
+    try {
+      ftruncateSync(this.fd, last.bytes);
+      this.count = last.count;
+    } catch {
+      // the lines stay, and so does their count
+    }
   }
 
   sync(): Promise<void> {

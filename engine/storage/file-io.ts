@@ -80,7 +80,9 @@ export function writeAll(fd: number, data: Uint8Array, position?: number): void 
 /**
  * Appends `chunks` in order to `fd` (opened for appending) on the I/O thread pool, so the calling
  * thread never waits for the file system; the same injected byte budget applies as in `writeAll`.
- * libuv completes short writes of a file itself, so one callback means all bytes were written.
+ * A write the file system cuts short without an error (libuv stops at the first failing write of
+ * its loop and reports the bytes written before it, as at a file size limit) is continued from
+ * where it stopped, so the file system's error surfaces; one that makes no progress fails.
  */
 export function writeAllAsync(fd: number, chunks: readonly Uint8Array[]): Promise<void> {
   let total = 0;
@@ -102,9 +104,33 @@ export function writeAllAsync(fd: number, chunks: readonly Uint8Array[]): Promis
   if (diskBudgetBytes !== Infinity) diskBudgetBytes = Math.max(0, diskBudgetBytes - total);
   return new Promise((resolve, reject) => {
     const done = (err: NodeJS.ErrnoException | null): void => (err !== null ? reject(err) : full ? reject(diskFullError()) : resolve());
-    if (list.length === 0) return done(null);
-    writev(fd, list as Uint8Array[], (err) => done(err));
+    const write = (rest: Uint8Array[], left: number): void => {
+      if (left === 0) return done(null);
+      writev(fd, rest, (err, written) => {
+        if (err !== null) return done(err);
+        if (written === 0) return done(shortWriteError());
+        write(after(rest, written), left - written);
+      });
+    };
+    let bytes = 0;
+    for (const c of list) bytes += c.length;
+    write(list as Uint8Array[], bytes);
   });
+}
+
+/** `chunks` without their first `n` bytes. */
+function after(chunks: Uint8Array[], n: number): Uint8Array[] {
+  let k = 0;
+  while (k < chunks.length && n >= chunks[k].length) n -= chunks[k++].length;
+  if (k === chunks.length) return [];
+  return [chunks[k].subarray(n), ...chunks.slice(k + 1)];
+}
+
+function shortWriteError(): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error('EIO: the file system took none of a write');
+  err.code = 'EIO';
+  err.syscall = 'write';
+  return err;
 }
 
 /** Replaces `path` atomically and durably with `data`. */

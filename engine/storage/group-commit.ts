@@ -1,7 +1,7 @@
 /**
  * The durable half of a table's group commit: every queued call's WAL records are appended,
  * shard by shard, each touched WAL and the dead-letter log fsynced once, and a failure cuts every
- * touched WAL back to its size before the group (replay would drop the torn batches anyway).
+ * touched WAL and the dead-letter log back to their sizes before the group.
  * Table.commitGroup then applies the durable group to the tails and acknowledges its calls.
  */
 import { ingestBuffers } from './buffer-pool.js';
@@ -32,6 +32,7 @@ export interface PendingCommit {
  */
 export async function writeGroup(group: PendingCommit[], wals: WalWriter[], deadLetters: DeadLetterLog): Promise<void> {
   const touched = new Map<number, number>(); // shard → WAL size before the group
+  let appended = false; // dead letters of the group are in the log
   try {
     let dlText = '';
     let dlCount = 0;
@@ -56,13 +57,15 @@ export async function writeGroup(group: PendingCommit[], wals: WalWriter[], dead
     for (const item of group) ingestBuffers.release(item.recordBuffer);
     for (const r of written) if (r.status === 'rejected') throw r.reason;
     deadLetters.append(dlText, dlCount);
+    appended = dlText.length > 0;
     await Promise.all([...[...byShard.keys()].map((s) => wals[s].sync()), deadLetters.sync()]);
   } catch (err) {
+    if (appended) deadLetters.undoLast();
     for (const [s, size] of touched) {
       try {
         wals[s].truncateTo(size);
       } catch {
-        // replay drops the incomplete batches anyway
+        // The writer cuts the file back before its next append, or fails that append.
       }
     }
     throw err;

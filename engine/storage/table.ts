@@ -268,9 +268,16 @@ export class Table {
       }
       return;
     }
-    await this.applyGroup(group);
-    // The tails copied the parts: their buffers can serve the next batches.
-    for (const item of group) for (const b of item.partBuffers) ingestBuffers.release(b);
+    try {
+      await this.applyGroup(group);
+    } catch (err) {
+      // Never expected (the group is durable and comes back on replay), but no call may hang on it.
+      for (const item of group) item.reject(err);
+      return;
+    } finally {
+      // The tails copied the parts: their buffers can serve the next batches.
+      for (const item of group) for (const b of item.partBuffers) ingestBuffers.release(b);
+    }
     this.lastIngestMs = Date.now();
     for (const item of group) item.resolve();
   }
@@ -280,7 +287,7 @@ export class Table {
    * about PACE_ROWS rows with snapshots held at the rows before the group until all are in.
    */
   private async applyGroup(group: PendingCommit[]): Promise<void> {
-    const pace = group.find((item) => item.pace !== undefined)?.pace;
+    let pace = group.find((item) => item.pace !== undefined)?.pace;
     if (pace === undefined) {
       for (const item of group) for (const part of item.parts) this.applyPart(this.tails[part.shard], part);
       return;
@@ -292,9 +299,14 @@ export class Table {
         for (const part of item.parts) {
           this.applyPart(this.tails[part.shard], part);
           rows += part.rowCount;
-          if (rows >= PACE_ROWS) {
+          if (rows >= PACE_ROWS && pace !== undefined) {
             rows = 0;
-            await pace();
+            try {
+              await pace();
+            } catch {
+              // The group is durable: it is applied whole all the same, now without yielding.
+              pace = undefined;
+            }
           }
         }
       }

@@ -87,6 +87,8 @@ export class WalWriter {
   readonly path: string;
   private fd: number;
   private sizeBytes: number;
+  /** A write failed and the file may hold a partial record past `sizeBytes` until a cut-back succeeds. */
+  private torn = false;
 
   private constructor(path: string, fd: number, sizeBytes: number) {
     this.path = path;
@@ -126,19 +128,33 @@ export class WalWriter {
     return this.sizeBytes;
   }
 
-  /** Appends framed records; on a failed write the file is cut back so no partial record stays. */
+  /**
+   * Appends framed records; on a failed write the file is cut back so no partial record stays
+   * (should the cut fail too, the next append makes it first).
+   */
   append(framed: Uint8Array): void {
+    this.cutTorn();
     try {
       writeAll(this.fd, framed);
       this.sizeBytes += framed.length;
     } catch (err) {
+      this.torn = true;
       try {
-        ftruncateSync(this.fd, this.sizeBytes);
+        this.truncateTo(this.sizeBytes);
       } catch {
-        // the cut is best effort; replay stops at a torn record anyway
+        // torn stays set: the next append cuts the file back before it writes
       }
       throw ioError(err, this.path);
     }
+  }
+
+  /**
+   * Before an append: when a cut-back failed, the file may hold a partial record past
+   * `sizeBytes`, at which replay would stop, losing every record appended after it; it is cut
+   * off now, or the append fails (nothing after it could be replayed).
+   */
+  private cutTorn(): void {
+    if (this.torn) this.truncateTo(this.sizeBytes);
   }
 
   /**
@@ -148,11 +164,13 @@ export class WalWriter {
    * failure the caller cuts the file back with `truncateTo`.
    */
   async appendAsync(framed: readonly Uint8Array[]): Promise<void> {
+    this.cutTorn();
     let bytes = 0;
     for (const f of framed) bytes += f.length;
     try {
       await writeAllAsync(this.fd, framed);
     } catch (err) {
+      this.torn = true;
       throw ioError(err, this.path);
     }
     this.sizeBytes += bytes;
@@ -163,7 +181,10 @@ export class WalWriter {
     try {
       ftruncateSync(this.fd, sizeBytes);
       this.sizeBytes = sizeBytes;
+      this.torn = false;
     } catch (err) {
+      this.sizeBytes = sizeBytes;
+      this.torn = true;
       throw ioError(err, this.path);
     }
   }
