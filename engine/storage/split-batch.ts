@@ -168,18 +168,26 @@ function firstValue(col: BatchColumn): number {
   return -1;
 }
 
-/** Registers columns first seen in this batch; returns those accepted and notes any over the limit. */
+/**
+ * The names segments and queries give the actor and time columns: an event field of either
+ * name cannot be stored as a column of its own (its values would be read as the event's times
+ * or actors), so it is dropped with a note, and the event goes on to the dead-letter log.
+ */
+const RESERVED = new Set(['$actor', '$time']);
+
+/** Registers columns first seen in this batch; returns those accepted and notes any over the limit or reserved. */
 function admitColumns(columns: [string, BatchColumn][], schema: SchemaView, notes: Map<number, string[]>): [string, StoredType][] {
   const added: [string, StoredType][] = [];
   for (const [name, col] of columns) {
+    if (RESERVED.has(name)) {
+      noteValues(col, notes, `column "${name}" dropped: ${name} names the event's ${name === '$time' ? 'time' : 'actor'}`);
+      continue;
+    }
     if (schema.types.has(name)) continue;
     const first = firstValue(col);
     if (first < 0) continue; // only nulls so far: the column has no type yet
     if (schema.types.size >= schema.maxColumns) {
-      const rows = col.t === 'n' ? col.values.length : col.t === 's' ? col.codes.length : col.values.length;
-      for (let i = 0; i < rows; i++) {
-        if (!isNull(col, i)) addNote(notes, i, `column "${name}" dropped: the table already has ${schema.maxColumns} columns`);
-      }
+      noteValues(col, notes, `column "${name}" dropped: the table already has ${schema.maxColumns} columns`);
       continue;
     }
     const type = col.t === 'n' ? 'number' : col.t === 's' ? 'string' : typeOfValue(col.values[first])!;
@@ -187,6 +195,12 @@ function admitColumns(columns: [string, BatchColumn][], schema: SchemaView, note
     added.push([name, type]);
   }
   return added;
+}
+
+/** Notes `note` on every row where `col` has a value. */
+function noteValues(col: BatchColumn, notes: Map<number, string[]>, note: string): void {
+  const rows = col.t === 'n' ? col.values.length : col.t === 's' ? col.codes.length : col.values.length;
+  for (let i = 0; i < rows; i++) if (!isNull(col, i)) addNote(notes, i, note);
 }
 
 function addNote(notes: Map<number, string[]>, row: number, note: string): void {
@@ -229,7 +243,7 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   let rowBytes = 20;
   for (const [name, col] of typed.columns) {
     const type = schema.types.get(name);
-    if (type === undefined) continue;
+    if (type === undefined || RESERVED.has(name)) continue;
     const coded = col.t === 's' && type === 'string';
     const remap = coded && ctx !== null ? ctx.dicts.remapFor(name, col.dict) : null;
     plans.push({
