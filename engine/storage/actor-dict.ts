@@ -27,6 +27,7 @@ import { StoredActors } from './actor-bytes.js';
 import { actorKey, hashKey } from './hash.js';
 import { CodeSlots, slotOf } from './string-index.js';
 import { frameRecord, readWal, WalWriter, WAL_HEADER_BYTES } from './wal.js';
+import { fromStoredBytes, toStoredString } from './stored-string.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -235,13 +236,14 @@ export function readActorValues(path: string, count: number): ActorValue[] {
 
 /** How an actor value is stored: a string with a lone surrogate as its UTF-16LE code units. */
 function toStored(v: ActorValue): ActorValue | Uint8Array {
-  return typeof v === 'string' && !(v as unknown as { isWellFormed(): boolean }).isWellFormed() ? Buffer.from(v, 'utf16le') : v;
+  return typeof v === 'string' ? toStoredString(v) : v;
 }
 
 function fromStored(v: ActorValue | Uint8Array, path: string): ActorValue {
   if (typeof v === 'string' || typeof v === 'number') return v;
-  if (v instanceof Uint8Array && v.length % 2 === 0) return Buffer.from(v.buffer, v.byteOffset, v.length).toString('utf16le');
-  throw new CorruptDataError(path, 'undecodable actor record');
+  const s = v instanceof Uint8Array ? fromStoredBytes(v) : null;
+  if (s === null) throw new CorruptDataError(path, 'undecodable actor record');
+  return s;
 }
 
 /** Actor ids by `hashKey` of their key (string-index.ts's slots, with the actors' equality: `ActorDict.hasKey`). */

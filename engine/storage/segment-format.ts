@@ -13,8 +13,10 @@
  * string order) as a blob in the compact form of engine/encodings/string-dict.ts (segments written
  * before it: a msgpack array); their blocks hold u32 codes into it.
  * The actor column is stored as dense per-shard actor ids (`actor` blocks, u32) and the time
- * column as epoch ms (`time` blocks, f64); neither appears in `columns`.
+ * column as epoch ms (`time` blocks, f64); neither appears in `columns`. A column name or string
+ * zone bound holding a lone surrogate is stored as its UTF-16LE bytes (stored-string.ts).
  */
+import { fromStoredBytes, isWellFormed, toStoredString } from './stored-string.js';
 import type { StoredType } from './typed-column.js';
 
 export const SEGMENT_MAGIC = 'SHOALSG1';
@@ -99,4 +101,39 @@ export function footerProblem(footer: unknown): string | null {
     if (c.type === 'string' && !isBlock(c.dict)) return `dictionary of column ${c.name} missing`;
   }
   return null;
+}
+
+/** Whether `v` (a name or a zone bound) must be stored as bytes. */
+function illFormed(v: unknown): boolean {
+  return typeof v === 'string' && !isWellFormed(v);
+}
+
+/** The footer as written: `footer` itself unless a column name or string zone bound holds a lone surrogate. */
+export function storedFooter(footer: SegmentFooter): SegmentFooter {
+  const odd = footer.columns.some((c) => illFormed(c.name) || c.blocks.some((b) => b !== null && (illFormed(b.min) || illFormed(b.max))));
+  if (!odd) return footer;
+  const stored = (v: string | number | null): unknown => (typeof v === 'string' ? toStoredString(v) : v);
+  const columns = footer.columns.map((c) => ({
+    ...c,
+    name: stored(c.name),
+    blocks: c.blocks.map((b) => (b === null ? null : { ...b, min: stored(b.min), max: stored(b.max) })),
+  }));
+  return { ...footer, columns } as unknown as SegmentFooter;
+}
+
+/** Undoes `storedFooter` on a decoded footer, in place (bytes of another shape are left for footerProblem). */
+export function restoreFooter(footer: unknown): void {
+  const columns = (footer as Partial<SegmentFooter> | null)?.columns;
+  if (!Array.isArray(columns)) return;
+  const restored = (v: unknown): unknown => (v instanceof Uint8Array ? (fromStoredBytes(v) ?? v) : v);
+  for (const c of columns as unknown[] as Record<string, unknown>[]) {
+    if (typeof c !== 'object' || c === null) continue;
+    c.name = restored(c.name);
+    if (!Array.isArray(c.blocks)) continue;
+    for (const b of c.blocks as (Record<string, unknown> | null)[]) {
+      if (typeof b !== 'object' || b === null) continue;
+      if (b.min instanceof Uint8Array) b.min = restored(b.min);
+      if (b.max instanceof Uint8Array) b.max = restored(b.max);
+    }
+  }
 }

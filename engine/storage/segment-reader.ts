@@ -28,6 +28,7 @@ import { ioError } from './file-io.js';
 import type { SegmentEntry } from './manifest.js';
 import {
   footerProblem,
+  restoreFooter,
   SEGMENT_MAGIC,
   SEGMENT_TRAILER_BYTES,
   SEGMENT_TRAILER_MAGIC,
@@ -125,6 +126,7 @@ export class SegmentReader implements ScanSource {
       let footer: SegmentFooter;
       try {
         footer = packr.unpack(footerBytes) as SegmentFooter;
+        restoreFooter(footer);
       } catch {
         throw new CorruptDataError(path, 'undecodable footer');
       }

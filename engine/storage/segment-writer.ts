@@ -23,6 +23,7 @@ import {
   ROW_GROUP_ROWS,
   SEGMENT_MAGIC,
   SEGMENT_TRAILER_MAGIC,
+  storedFooter,
   type BlobRef,
   type BlockRef,
   type ColumnMeta,
@@ -242,7 +243,7 @@ function finishSegment(part: SegmentParts, placement: SegmentPlacement, rowCount
     time: part.time,
     columns: part.columns,
   };
-  const footerBytes = packr.pack(footer);
+  const footerBytes = packr.pack(storedFooter(footer));
   file.push(footerBytes);
   const trailer = Buffer.alloc(16);
   trailer.writeUInt32LE(footerBytes.length, 0);
