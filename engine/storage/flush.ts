@@ -202,7 +202,7 @@ function commitFlush(table: Table, frozen: FrozenTails, handles: SegmentHandle[]
     for (const tail of frozen.tails) for (const [name, n] of tail.typeErrors) typeErrors[name] = (typeErrors[name] ?? 0) + n;
     const next = {
       ...table.manifest,
-      schema: [...table.schema],
+      schema: table.pendingColumns.durable(table.schema),
       actorCounts,
       walGeneration: frozen.genMax + 1,
       segments: [...table.manifest.segments, ...handles.map((h) => h.entry)],

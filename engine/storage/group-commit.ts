@@ -11,6 +11,8 @@ import type { ShardPart } from './wal-record.js';
 
 /** One ingest call, split and encoded, waiting in a table's commit queue. */
 export interface PendingCommit {
+  /** The call's number (PendingColumns). */
+  seq: number;
   records: { shard: number; bytes: Uint8Array }[];
   /** The pooled buffer the records view: released once they are written. */
   recordBuffer: ArrayBuffer;

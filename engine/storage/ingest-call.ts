@@ -38,7 +38,7 @@ export interface CallContext {
 
 /** A call encoded: its commit (without the callbacks) and the result it acknowledges. */
 export interface EncodedCall {
-  pending: Omit<PendingCommit, 'resolve' | 'reject'>;
+  pending: Omit<PendingCommit, 'seq' | 'resolve' | 'reject'>;
   result: IngestResult;
 }
 

@@ -22,6 +22,7 @@ import { DeadLetterLog } from './dead-letter.js';
 import { writeGroup, type PendingCommit } from './group-commit.js';
 import type { IdempotencyIndex } from './idempotency.js';
 import { encodeCall, PACE_ROWS, type CallContext } from './ingest-call.js';
+import { PendingColumns } from './pending-columns.js';
 import type { ManifestBody } from './manifest.js';
 import { SegmentHandle } from './segment-handle.js';
 import { ActorCache } from './split-batch.js';
@@ -66,6 +67,8 @@ export class Table {
   readonly options: TableOptions;
   manifest: ManifestBody;
   readonly schema: Map<string, StoredType>;
+  /** Columns of `schema` that only calls not yet committed have used. */
+  readonly pendingColumns = new PendingColumns();
   readonly actors: ActorDict[];
   tails: Tail[];
   frozen: FrozenTails[] = [];
@@ -234,9 +237,20 @@ export class Table {
       timeColumn: this.timeColumn,
       takeBatchId: () => this.nextBatchId++,
     };
-    const { pending, result } = await encodeCall(batches, call, source, key, pace);
+    const seq = this.pendingColumns.begin(batches);
+    const before = new Set(this.schema.keys());
+    let encoded: Awaited<ReturnType<typeof encodeCall>>;
+    try {
+      encoded = await encodeCall(batches, call, source, key, pace);
+    } catch (err) {
+      this.pendingColumns.added(seq, this.schema, before);
+      this.pendingColumns.failed([seq], this.schema);
+      throw err;
+    }
+    this.pendingColumns.added(seq, this.schema, before);
+    const { pending, result } = encoded;
     const committed = new Promise<void>((resolve, reject) => {
-      this.queue.push({ ...pending, resolve, reject });
+      this.queue.push({ ...pending, seq, resolve, reject });
       void this.commitLoop();
     });
     return [committed, result];
@@ -262,12 +276,14 @@ export class Table {
     try {
       await writeGroup(group, this.wals, this.deadLetters);
     } catch (err) {
+      this.pendingColumns.failed(group.map((item) => item.seq), this.schema);
       for (const item of group) {
         for (const b of item.partBuffers) ingestBuffers.release(b);
         item.reject(err);
       }
       return;
     }
+    this.pendingColumns.committed(group.map((item) => item.seq));
     try {
       await this.applyGroup(group);
     } catch (err) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../engine/index.js';
 import { setDiskBudget } from '../../engine/storage/file-io.js';
+import { PendingColumns } from '../../engine/storage/pending-columns.js';
 import { WalWriter } from '../../engine/storage/wal.js';
 import { batchOf, dumpTable, tempDir } from '../storage/helpers.js';
 
@@ -20,6 +21,27 @@ afterEach(() => {
 });
 
 describe('a failed group commit', () => {
+  it('a failed (unacknowledged) ingest does not fix the type of a column it introduced', async () => {
+    const { dir, cleanup } = tempDir('shoal-commit-');
+    try {
+      const store = await Store.open(dir, { table: { autoCompact: false } });
+      const table = await store.getOrCreate('t');
+      await table.ingest(batchOf([{ user: 'a', timeMs: BASE, k: 1 }]));
+      setDiskBudget(0);
+      await expect(table.ingest(batchOf([{ user: 'b', timeMs: BASE + 1, x: 5 }]))).rejects.toMatchObject({ code: 'DISK_FULL' });
+      setDiskBudget(Infinity);
+      // The failed call is wholly absent: x's first stored value is this string.
+      const r = await table.ingest(batchOf([{ user: 'c', timeMs: BASE + 2, x: 'hello' }]));
+      expect(r.typeErrors).toBe(0);
+      const rows = dumpTable(table).filter((row) => row.actor === 'c');
+      expect(rows).toHaveLength(1);
+      expect(rows[0].values.x).toBe('hello');
+      await store.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('a group commit whose fsync fails leaves no dead letters of the rejected call behind', async () => {
     const { dir, cleanup } = tempDir('shoal-commit-');
     try {
@@ -153,4 +175,39 @@ describe('short WAL writes', () => {
       cleanup();
     }
   }, 90_000);
+});
+
+describe('pending columns', () => {
+  const batch = (...names: string[]) => batchOf([Object.fromEntries([['user', 'a'], ['timeMs', BASE], ...names.map((n) => [n, 1])]) as never]);
+  const added = (p: PendingColumns, seq: number, schema: Map<string, 'number'>, ...names: string[]): void => {
+    const before = new Set(schema.keys());
+    for (const n of names) schema.set(n, 'number');
+    p.added(seq, schema, before);
+  };
+
+  it('leave the schema when every call that used them failed, and stay while one is in flight', () => {
+    const p = new PendingColumns();
+    const schema = new Map<string, 'number'>([['k', 'number']]);
+    const a = p.begin([batch('x')]);
+    added(p, a, schema, 'x', 'y');
+    const b = p.begin([batch('x')]); // a later call in flight relies on x's type
+    expect(p.durable(schema).map(([n]) => n)).toEqual(['k']);
+    p.failed([a], schema);
+    expect([...schema.keys()]).toEqual(['k', 'x']);
+    p.failed([b], schema);
+    expect([...schema.keys()]).toEqual(['k']);
+  });
+
+  it('become durable when any call that used them commits', () => {
+    const p = new PendingColumns();
+    const schema = new Map<string, 'number'>();
+    const a = p.begin([batch('x')]);
+    added(p, a, schema, 'x');
+    const b = p.begin([batch('x')]);
+    p.failed([a], schema);
+    p.committed([b]);
+    expect(p.durable(schema).map(([n]) => n)).toEqual(['x']);
+    p.failed([b], schema); // too late: b is durable
+    expect([...schema.keys()]).toEqual(['x']);
+  });
 });
