@@ -334,19 +334,26 @@ export function scatterActors(
   const next = starts.slice(0, shardCount);
   // slots[2c]: part-local code of source code c (-1: not in this batch yet); slots[2c + 1]: its id (-1: none yet).
   const slots = cache.slots;
-  for (let i = 0; i < count; i++) {
-    const c = batchCodes[i];
-    let l = slots[2 * c];
-    if (l < 0) {
-      const s = shardOfRow[i];
-      const at = next[s]++;
-      l = slots[2 * c] = at - starts[s];
-      firsts[at] = c;
-      let id = slots[2 * c + 1];
-      if (id < 0) id = slots[2 * c + 1] = dicts[s].idOf(source[c]);
-      ids[at] = id;
+  try {
+    for (let i = 0; i < count; i++) {
+      const c = batchCodes[i];
+      let l = slots[2 * c];
+      if (l < 0) {
+        const s = shardOfRow[i];
+        const at = next[s]++;
+        l = slots[2 * c] = at - starts[s];
+        firsts[at] = c;
+        let id = slots[2 * c + 1];
+        if (id < 0) id = slots[2 * c + 1] = dicts[s].idOf(source[c]);
+        ids[at] = id;
+      }
+      codes[rank[i]] = l;
     }
-    codes[rank[i]] = l;
+  } catch (err) {
+    // An id lookup failed (a damaged actor file): the part-local codes met so far must not
+    // outlive this batch, or the next batch of the same source would take them as its own.
+    for (let s = 0; s < shardCount; s++) for (let at = starts[s]; at < next[s]; at++) slots[2 * firsts[at]] = -1;
+    throw err;
   }
   const values: string[][] = [];
   for (let s = 0; s < shardCount; s++) {

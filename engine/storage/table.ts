@@ -106,6 +106,10 @@ export class Table {
   /** Flushes and compactions run one after another on this chain. */
   maintenance: Promise<void> = Promise.resolve();
   closed = false;
+  /** close() has begun: ingest calls are refused. */
+  private closing = false;
+  /** Ingest calls under way (admitted, splitting, queued or committing). */
+  private inFlight = 0;
   /** Called when a background flush or compaction fails (logged by the owner). */
   onBackgroundError: (err: unknown) => void = () => {};
 
@@ -177,7 +181,17 @@ export class Table {
    * stores nothing and returns the first call's result.
    */
   async ingest(input: EventBatch | EventBatch[], opts: IngestOptions = {}): Promise<IngestResult> {
-    if (this.closed) throw new ShoalError('STORE_CLOSED');
+    if (this.closed || this.closing) throw new ShoalError('STORE_CLOSED');
+    this.inFlight++;
+    try {
+      return await this.ingestOpen(input, opts);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** `ingest`, counted as under way (close waits for it). */
+  private async ingestOpen(input: EventBatch | EventBatch[], opts: IngestOptions): Promise<IngestResult> {
     const key = opts.idempotencyKey;
     if (key !== undefined) {
       const known = this.idempotency.lookup(key);
@@ -421,7 +435,10 @@ export class Table {
   /** Waits for in-flight commits and maintenance, optionally flushes, and closes every file. */
   async close(flush = true): Promise<void> {
     if (this.closed) return;
-    while (this.committing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+    // New calls are refused; those under way (splitting, queued, committing) finish first, so
+    // none writes to a WAL file descriptor closed here (or since reused by another file).
+    this.closing = true;
+    while (this.inFlight > 0 || this.committing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
     if (flush) await this.flush().catch((err) => this.onBackgroundError(err));
     await this.maintenance;
     this.closed = true;

@@ -211,3 +211,28 @@ describe('pending columns', () => {
     expect([...schema.keys()]).toEqual(['x']);
   });
 });
+
+describe('closing a table', () => {
+  it('lets a call under way finish whole and refuses new ones', async () => {
+    const { dir, cleanup } = tempDir('shoal-commit-');
+    try {
+      let store = await Store.open(dir, { table: { autoCompact: false } });
+      let table = await store.getOrCreate('t');
+      const events = Array.from({ length: 40_000 }, (_, i) => ({ user: `u${i % 5000}`, timeMs: BASE + i, n: i }));
+      // A paced call yields while it splits: close() starts meanwhile.
+      const pace = (): Promise<void> => new Promise<void>((res) => setImmediate(res));
+      const running = table.ingest(batchOf(events), { pace });
+      await pace();
+      const closing = store.close(false);
+      await expect(table.ingest(batchOf([{ user: 'late', timeMs: BASE, n: -1 }]))).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+      await expect(running).resolves.toMatchObject({ accepted: events.length });
+      await closing;
+      store = await Store.open(dir, { table: { autoCompact: false } });
+      table = store.get('t')!;
+      expect(dumpTable(table)).toHaveLength(events.length);
+      await store.close();
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -230,6 +230,41 @@ describe('splitBatch', () => {
     expect(idOf.size).toBe(7);
   });
 
+  it('leaves no part-local actor code behind when an actor id lookup fails', () => {
+    const ctx: SplitContext = { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache() };
+    const schema = { types: new Map<string, StoredType>(), maxColumns: 100 };
+    const source = Array.from({ length: 12 }, (_, i) => `u${i}`);
+    const batch = (codes: number[]): EventBatch => ({
+      count: codes.length,
+      lines: Int32Array.from(codes, (_, i) => i + 1),
+      timeMs: Float64Array.from(codes, (_, i) => i),
+      actors: codes.map((c) => source[c]),
+      columns: new Map(),
+      rejects: [],
+      lineCount: codes.length,
+      typed: { actors: { t: 's', dict: source, codes: Int32Array.from(codes) }, columns: [] },
+    });
+    // Every shard's id lookup fails once, after the first actors of the batch were placed.
+    let calls = 0;
+    const spies = ctx.actors.map((d) => {
+      const idOf = d.idOf.bind(d);
+      return vi.spyOn(d, 'idOf').mockImplementation((v) => {
+        if (++calls === 4) throw new Error('damaged actor file');
+        return idOf(v);
+      });
+    });
+    const codes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    expect(() => splitBatch(batch(codes), schema, SHARDS, ctx)).toThrow('damaged actor file');
+    // The next batch of the same source: each row keeps its own actor.
+    const again = [11, 3, 0, 7, 3, 1];
+    const seen: string[] = [];
+    for (const p of splitBatch(batch(again), schema, SHARDS, ctx).parts) {
+      for (let j = 0; j < p.rowCount; j++) seen.push(p.actorValues[p.actorCodes[j]] as string);
+    }
+    expect(seen.sort()).toEqual(again.map((c) => source[c]).sort());
+    for (const spy of spies) spy.mockRestore();
+  });
+
   it('leaves no queued code behind when the generation lookups fail', () => {
     const ctx: SplitContext = { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache() };
     const schema = { types: new Map<string, StoredType>(), maxColumns: 100 };
