@@ -13,8 +13,7 @@
  */
 import type { EventBatch } from '../../ingest/batch.js';
 import { ShoalError } from '../errors.js';
-import type { ShardSnapshot, TableSnapshot } from '../query/source.js';
-import type { ColumnType } from '../types.js';
+import type { TableSnapshot } from '../query/source.js';
 import type { ActorDict } from './actor-dict.js';
 import { Admission } from './admission.js';
 import { ingestBuffers } from './buffer-pool.js';
@@ -28,7 +27,7 @@ import { SegmentHandle } from './segment-handle.js';
 import { ActorCache } from './split-batch.js';
 import { Tail } from './tail.js';
 import { TailDicts } from './tail-dicts.js';
-import { TailSource } from './tail-source.js';
+import { takeSnapshot } from './table-snapshot.js';
 import type { StoredType } from './typed-column.js';
 import { walPath } from './table-files.js';
 import { WalWriter } from './wal.js';
@@ -449,46 +448,15 @@ export class Table {
 
   /** A consistent view of the table for a query; call `release()` when done. */
   snapshot(): TableSnapshot {
-    const bySegShard = new Map<number, SegmentHandle[]>();
-    for (const h of this.segments.values()) {
-      const list = bySegShard.get(h.entry.shard) ?? [];
-      list.push(h);
-      bySegShard.set(h.entry.shard, list);
-    }
-    const acquired: SegmentHandle[] = [];
-    const pinned: Tail[] = [];
-    const shards: ShardSnapshot[] = this.shardIndexes().map((s) => {
-      const handles = (bySegShard.get(s) ?? []).sort((a, b) => a.entry.genMin - b.entry.genMin || a.entry.partition - b.entry.partition);
-      for (const h of handles) h.acquire();
-      acquired.push(...handles);
-      const visible = (t: Tail): number => this.visibleRows.get(t) ?? t.rowCount;
-      const tails = [...this.frozen.map((f) => f.tails[s]), this.tails[s]].filter((t) => visible(t) > 0);
-      for (const t of tails) t.pin();
-      pinned.push(...tails);
-      const actors = this.actors[s];
-      return {
-        shard: s,
-        actorCount: actors.size,
-        actorValue: (id: number) => actors.values[id],
-        actorDict: actors,
-        actorFile: actors.file === null ? null : { path: actors.file, count: actors.persistedCount },
-        sources: [...handles.map((h) => h.reader), ...tails.map((t) => new TailSource(t, visible(t)))],
-      };
-    });
-    let released = false;
-    const schema = new Map<string, ColumnType>(this.schema);
-    return {
+    return takeSnapshot({
       table: this.name,
       actorColumn: this.actorColumn,
       timeColumn: this.timeColumn,
-      schema,
-      shards,
-      release: () => {
-        if (released) return;
-        released = true;
-        for (const h of acquired) h.release();
-        for (const t of pinned) t.unpin();
-      },
-    };
+      schema: this.schema,
+      segments: this.segments.values(),
+      actors: this.actors,
+      tailsOf: (s) => [...this.frozen.map((f) => f.tails[s]), this.tails[s]],
+      visible: (t) => this.visibleRows.get(t) ?? t.rowCount,
+    });
   }
 }
