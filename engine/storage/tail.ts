@@ -277,11 +277,14 @@ function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number
   if (src.validity === null) {
     setValidRange(col.validity, base, base + n);
   } else if ((base & 7) === 0) {
-    // Byte-aligned: copy the bitmap (bits past n are clear in a part's bitmap) and count.
+    // Byte-aligned: copy the bitmap and count. Bits past n in its last byte are not the part's
+    // (later appends OR theirs in there): cleared, as the unaligned path masks them.
     const bytes = (n + 7) >> 3;
-    col.validity.set(src.validity.subarray(0, bytes), base >> 3);
+    const at = base >> 3;
+    col.validity.set(src.validity.subarray(0, bytes), at);
+    if ((n & 7) !== 0) col.validity[at + bytes - 1] &= (1 << (n & 7)) - 1;
     let valid = 0;
-    for (let k = 0; k < bytes; k++) valid += POPCOUNT[src.validity[k]];
+    for (let k = 0; k < bytes; k++) valid += POPCOUNT[col.validity[at + k]];
     nulls = n - valid;
   } else {
     // Unaligned: each source byte straddles two tail bytes. The tail's bits from `base` on are

@@ -1,7 +1,8 @@
 /**
  * Tail appends: parts of any length, at any row offset (byte-aligned or not), with and without
  * validity bitmaps or in sparse form, leave every row's value and null state and each column's
- * null count as a per-row reference says, including columns missing from some parts.
+ * null count as a per-row reference says, including columns missing from some parts and bitmaps
+ * with bits set past their part's rows.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -16,9 +17,11 @@ const partArb = fc.record({
   hasColumn: fc.boolean(),
   allValidAsNull: fc.boolean(),
   sparse: fc.boolean(),
+  /** The bitmap's bits past the part's rows are set (a bitmap cut from a longer one). */
+  dirtyPad: fc.boolean(),
 });
 
-function partOf(rows: (number | null)[], hasColumn: boolean, allValidAsNull: boolean, sparse: boolean): ShardPart {
+function partOf(rows: (number | null)[], hasColumn: boolean, allValidAsNull: boolean, sparse: boolean, dirtyPad = false): ShardPart {
   const n = rows.length;
   const columns: PartColumn[] = [];
   if (hasColumn && sparse) {
@@ -29,6 +32,7 @@ function partOf(rows: (number | null)[], hasColumn: boolean, allValidAsNull: boo
     rows.forEach((v, j) => {
       if (v !== null) validity[j >> 3] |= 1 << (j & 7);
     });
+    if (dirtyPad && (n & 7) !== 0) validity[validity.length - 1] |= 0xff << (n & 7);
     const allValid = rows.every((v) => v !== null);
     columns.push({ name: 'x', type: 'number', values: Float64Array.from(rows, (v) => v ?? 0), validity: allValid && allValidAsNull ? null : validity });
   }
@@ -42,7 +46,7 @@ describe('Tail.append', () => {
         const tail = new Tail(0, 1);
         const want: (number | null)[] = [];
         for (const p of parts) {
-          tail.append(partOf(p.rows, p.hasColumn, p.allValidAsNull, p.sparse), Uint32Array.of(0));
+          tail.append(partOf(p.rows, p.hasColumn, p.allValidAsNull, p.sparse, p.dirtyPad), Uint32Array.of(0));
           for (const v of p.rows) want.push(p.hasColumn ? v : null);
         }
         const col = tail.columns.get('x');
