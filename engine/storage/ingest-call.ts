@@ -8,12 +8,14 @@
  * actor ids and column types are assigned in the order the WAL replays them.
  */
 import type { EventBatch } from '../../ingest/batch.js';
+import { ShoalError } from '../errors.js';
 import { ingestBuffers } from './buffer-pool.js';
 import { formatDeadLetter, type DeadLetterEntry } from './dead-letter.js';
 import type { PendingCommit } from './group-commit.js';
 import { splitBatch, type SplitContext } from './split-batch.js';
 import type { IngestResult } from './table-options.js';
 import type { StoredType } from './typed-column.js';
+import { maxWalRecordBytes } from './wal.js';
 import { planShardRecord, type RecordPlan, type ShardPart } from './wal-record.js';
 
 const MAX_REPORTED_ERRORS = 100;
@@ -76,6 +78,10 @@ export async function encodeCall(batches: EventBatch[], ctx: CallContext, source
   let encodedRows = 0;
   for (const p of parts) {
     const plan = planShardRecord(p);
+    // Replay takes a longer record for garbage: it, and everything after it, would be lost.
+    if (plan.bytes > maxWalRecordBytes()) {
+      throw new ShoalError('BAD_REQUEST', [`the call's rows for one shard make a ${plan.bytes}-byte WAL record, over the ${maxWalRecordBytes()}-byte limit; ingest them in smaller batches`]);
+    }
     plans.push(plan);
     recordBytes += (plan.bytes + 7) & ~7; // each record starts 8-byte aligned (typed sections)
     encodedRows += p.rowCount;

@@ -18,8 +18,18 @@ const MAGIC = Buffer.from('SHOALWAL', 'latin1');
 const VERSION = 1;
 export const WAL_HEADER_BYTES = 12;
 const RECORD_HEADER_BYTES = 8;
-/** A length beyond this is treated as garbage, not as a huge record. */
-const MAX_RECORD_BYTES = 1 << 30;
+/** A length beyond this is treated as garbage, not as a huge record (so no larger record is ever written). */
+let maxRecordBytes = 1 << 30;
+
+/** The largest record payload, in bytes: a call whose record would be larger is refused. */
+export function maxWalRecordBytes(): number {
+  return maxRecordBytes;
+}
+
+/** Test hook: another record size limit (for writing and reading alike). */
+export function setMaxWalRecordBytes(bytes: number): void {
+  maxRecordBytes = bytes;
+}
 
 export interface WalReadResult {
   records: Uint8Array[];
@@ -66,7 +76,7 @@ export function readWal(path: string): WalReadResult {
     }
     const len = buf.readUInt32LE(pos);
     const crc = buf.readUInt32LE(pos + 4);
-    if (len > MAX_RECORD_BYTES || pos + RECORD_HEADER_BYTES + len > buf.length) {
+    if (len > maxRecordBytes || pos + RECORD_HEADER_BYTES + len > buf.length) {
       damage = `torn record at byte ${pos}`;
       break;
     }

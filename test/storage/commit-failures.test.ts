@@ -10,13 +10,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../engine/index.js';
 import { setDiskBudget } from '../../engine/storage/file-io.js';
 import { PendingColumns } from '../../engine/storage/pending-columns.js';
-import { WalWriter } from '../../engine/storage/wal.js';
+import { setMaxWalRecordBytes, WalWriter } from '../../engine/storage/wal.js';
 import { batchOf, dumpTable, tempDir } from '../storage/helpers.js';
 
 const BASE = Date.UTC(2026, 9, 1);
 
 afterEach(() => {
   setDiskBudget(Infinity);
+  setMaxWalRecordBytes(2 ** 30);
   vi.restoreAllMocks();
 });
 
@@ -231,6 +232,26 @@ describe('closing a table', () => {
       table = store.get('t')!;
       expect(dumpTable(table)).toHaveLength(events.length);
       await store.close();
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('WAL record size', () => {
+  it('refuses a call whose record for one shard would pass the limit replay reads, storing nothing', async () => {
+    const { dir, cleanup } = tempDir('shoal-commit-');
+    try {
+      const store = await Store.open(dir, { table: { autoCompact: false }, shardCount: 1 });
+      const table = await store.getOrCreate('t');
+      setMaxWalRecordBytes(4096);
+      const big = Array.from({ length: 1000 }, (_, i) => ({ user: `u${i}`, timeMs: BASE + i, n: i }));
+      await expect(table.ingest(batchOf(big))).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await table.ingest(batchOf([{ user: 'a', timeMs: BASE, n: 1 }]));
+      await store.close(false);
+      const again = await Store.open(dir, { table: { autoCompact: false }, shardCount: 1 });
+      expect(dumpTable(again.get('t')!).map((r) => r.actor)).toEqual(['a']);
+      await again.close();
     } finally {
       cleanup();
     }
