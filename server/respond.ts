@@ -3,7 +3,7 @@
  * application/msgpack`, the same object), or an Arrow IPC stream (`Accept:
  * application/vnd.apache.arrow.stream`: the rows as a record batch, stats in `Shoal-Stats`).
  */
-import { Float64, TimestampMillisecond, Utf8, Bool, tableToIPC, vectorFromArray, Table as ArrowTable, type Vector } from 'apache-arrow';
+import { Bool, Field, Float64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, TimestampMillisecond, Utf8, tableToIPC, vectorFromArray, type Data } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Packr } from 'msgpackr';
 
@@ -28,16 +28,27 @@ export function wantsMsgpack(req: FastifyRequest): boolean {
   return accept.includes(MSGPACK) || accept.includes('application/x-msgpack');
 }
 
-/** Rows as an Arrow table: numbers Float64, time TimestampMillisecond, strings Utf8, booleans Bool. */
+/**
+ * Rows as an Arrow table: numbers Float64, time TimestampMillisecond, strings Utf8, booleans Bool,
+ * columns by position (names may repeat: a group column and a measure may share one). A column
+ * holding a value of another kind (the "$other" row of a number, time or boolean group column)
+ * is sent as Utf8, each value as its text, so that row stays distinct from a real group value.
+ */
 export function toArrow(result: ResultLike): ArrowTable {
-  const vectors: Record<string, Vector> = {};
+  const fields: Field[] = [];
+  const children: Data[] = [];
   result.columns.forEach((c, i) => {
-    const values = result.rows.map((r) => (r[i] === undefined ? null : r[i]));
-    const type = c.type === 'time' ? new TimestampMillisecond() : c.type === 'number' ? new Float64() : c.type === 'boolean' ? new Bool() : new Utf8();
-    const cast = c.type === 'string' ? values.map((v) => (v === null ? null : String(v))) : values;
-    vectors[c.name] = vectorFromArray(cast as never[], type as never);
+    let values: unknown[] = result.rows.map((r) => (r[i] === undefined ? null : r[i]));
+    const jsType = c.type === 'boolean' ? 'boolean' : c.type === 'string' ? 'string' : 'number';
+    const text = c.type === 'string' || values.some((v) => v !== null && typeof v !== jsType);
+    const type = text ? new Utf8() : c.type === 'time' ? new TimestampMillisecond() : c.type === 'number' ? new Float64() : new Bool();
+    if (text) values = values.map((v) => (v === null ? null : String(v)));
+    const vector = vectorFromArray(values as never[], type as never);
+    fields.push(new Field(c.name, vector.type, true));
+    children.push(vector.data.length === 1 ? vector.data[0] : vectorFromArray([...vector] as never[], type as never).data[0]);
   });
-  return new ArrowTable(vectors);
+  const data = makeData({ type: new Struct(fields), length: result.rows.length, nullCount: 0, children });
+  return new ArrowTable(new RecordBatch(new Schema(fields), data));
 }
 
 /** Sends a result in the format the client asked for. */
