@@ -35,10 +35,13 @@ Run "shoal <command> --help" for a command's options.
   --actor C         actor column, fixed when the table is created (default user_id; host for access logs)
   --time C          time column, fixed when the table is created (default time)
   --format F        ndjson | json | csv | msgpack | combined (default: from the file extension)
-  --idempotency-key K   with --url: a retried run with the same key stores nothing twice (24 h)
+  --idempotency-key K   a run again with the same key (within 24 h) stores nothing twice
 ${DATA_HELP}
 
 Bad lines are skipped, reported, and kept in the table's dead-letter log; the command exits 0.
+A file is committed in parts of about 8 MiB (32 MiB with --url), each durable when stored: a run
+that fails midway (a truncated .gz, a full disk) keeps the parts before the failure. Run it again
+with the same --idempotency-key to store the rest without storing any part twice.
 `,
   query: `Usage: shoal query JSON|@FILE [options]
 
@@ -107,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.url !== undefined) return runRemote(command, values, positionals);
-  if (values['idempotency-key'] !== undefined) throw new UsageError('--idempotency-key needs --url');
+  if (values['idempotency-key'] !== undefined && command !== 'ingest') throw new UsageError('--idempotency-key is an ingest option');
   switch (command) {
     case 'ingest': {
       if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
@@ -119,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
         actor: values.actor as string | undefined,
         time: values.time as string | undefined,
         format: values.format as string | undefined,
+        idempotencyKey: values['idempotency-key'] as string | undefined,
       });
       return 0;
     }

@@ -17,6 +17,8 @@ export interface IngestCommandOptions {
   time?: string;
   format?: string;
   out?: NodeJS.WritableStream;
+  /** Part n of the run (a parsed batch, in input order) is stored under key K, then K:1, K:2, …, as with --url. */
+  idempotencyKey?: string;
 }
 
 export interface IngestTotals {
@@ -28,6 +30,21 @@ export interface IngestTotals {
   errors: { file: string; line: number; message: string }[];
 }
 
+/**
+ * `p`, marked handled: a call that fails while the loop awaits something else must not count as
+ * an unhandled rejection (which ends the process); it is awaited, and thrown, in its turn.
+ */
+export function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+/** Waits for every promise; throws the first rejection, if any, once all have settled. */
+export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+}
+
 /** How many batches may wait for their group commit at once (they share fsyncs). */
 const IN_FLIGHT = 4;
 
@@ -35,7 +52,7 @@ const IN_FLIGHT = 4;
 export async function ingestFile(
   table: Table,
   file: string,
-  opts: { format?: string; onProgress?: (events: number, bytes: number, total: number | null) => void },
+  opts: { format?: string; onProgress?: (events: number, bytes: number, total: number | null) => void; partKey?: () => string | undefined },
 ): Promise<Omit<IngestTotals, 'seconds'>> {
   const totals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, errors: [] as IngestTotals['errors'] };
   const source = basename(file);
@@ -58,17 +75,26 @@ export async function ingestFile(
       total = p.totalBytes;
     },
   });
-  for await (const batch of events) {
-    totals.lines += batch.lineCount;
-    // Once the table holds the batch, its buffers go back to the parse workers (batch-buffers.ts).
-    inFlight.push(
-      table.ingest(batch, { source }).then((r) => {
-        releaseBatch(batch);
-        return r;
-      }),
-    );
-    if (inFlight.length >= IN_FLIGHT) take(await inFlight.shift()!);
+  try {
+    for await (const batch of events) {
+      totals.lines += batch.lineCount;
+      // Once the table holds the batch, its buffers go back to the parse workers (batch-buffers.ts).
+      inFlight.push(
+        handled(
+          table.ingest(batch, { source, idempotencyKey: opts.partKey?.() }).then((r) => {
+            releaseBatch(batch);
+            return r;
+          }),
+        ),
+      );
+      if (inFlight.length >= IN_FLIGHT) take(await inFlight.shift()!);
+    }
+  } catch (err) {
+    // Every call in flight settles before the error propagates: none rejects unhandled.
+    await Promise.allSettled(inFlight);
+    throw err;
   }
+  await settleAll(inFlight);
   for (const p of inFlight) take(await p);
   return totals;
 }
@@ -86,9 +112,13 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       timeColumn: opts.time,
     });
     const bar = new ProgressBar();
+    let partNo = 0;
+    const key = opts.idempotencyKey;
+    const partKey = key === undefined ? undefined : (): string => `${key}${partNo++ === 0 ? '' : `:${partNo - 1}`}`;
     for (const file of opts.files) {
       const t = await ingestFile(table, file, {
         format: opts.format,
+        partKey,
         onProgress: (events, bytes, total) => bar.update({ events, bytes, totalBytes: total, label: basename(file) }),
       });
       bar.done();

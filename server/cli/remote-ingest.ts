@@ -14,7 +14,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { detectFormat, isFormat, type Format } from '../../ingest/index.js';
 import { sendJson, type RemoteOptions } from './http-client.js';
-import type { IngestTotals } from './ingest-command.js';
+import { handled, settleAll, type IngestTotals } from './ingest-command.js';
 import { formatCount, ProgressBar } from './progress.js';
 
 export interface RemoteIngestOptions extends RemoteOptions {
@@ -185,11 +185,17 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
         await post(counted(createReadStream(file), (n) => (rawBytes += n)), 0);
       } else {
         const inFlight: Promise<void>[] = [];
-        for await (const part of lineParts(decompressed(file, (n) => (rawBytes += n)), format, opts.partBytes ?? DEFAULT_PART_BYTES)) {
-          inFlight.push(post(part.body, part.lineOffset));
-          if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+        try {
+          for await (const part of lineParts(decompressed(file, (n) => (rawBytes += n)), format, opts.partBytes ?? DEFAULT_PART_BYTES)) {
+            inFlight.push(handled(post(part.body, part.lineOffset)));
+            if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+          }
+        } catch (err) {
+          // Every request in flight settles before the error propagates: none rejects unhandled.
+          await Promise.allSettled(inFlight);
+          throw err;
         }
-        await Promise.all(inFlight);
+        await settleAll(inFlight);
       }
     };
     // Redraw while bytes go out, not only when a request is answered.

@@ -1,0 +1,84 @@
+/**
+ * The CLI ingest when a file fails midway: the error is reported as "shoal: CODE: message" (no
+ * crash trace, even with several requests failing at once), the parts committed before the
+ * failure stay, and running again with the same --idempotency-key stores the rest exactly once.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Store, tableStats } from '../../engine/index.js';
+import { runIngestCommand } from '../../server/cli/ingest-command.js';
+import { tempDir } from '../storage/helpers.js';
+import { testServer, type TestServer } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
+const T0 = Date.UTC(2026, 9, 1);
+let s: TestServer | undefined;
+
+afterEach(async () => {
+  await s?.close();
+  s = undefined;
+});
+
+function runCli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
+      resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+const quiet = (): Writable => new Writable({ write: (_chunk, _enc, done) => done() });
+
+describe('CLI ingest failing midway', () => {
+  it('with --url and several requests refused at once: prints "shoal: CODE: message" and exits 1', async () => {
+    s = await testServer({ maxBodyBytes: 1024 * 1024 });
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+    // Over 64 MiB of NDJSON (small on disk): at least two 32 MiB requests in flight, both refused.
+    const line = `${JSON.stringify({ user_id: 'u', time: T0, pad: 'x'.repeat(200) })}\n`;
+    const file = join(s.dir, 'big.ndjson.gz');
+    writeFileSync(file, gzipSync(Buffer.from(line.repeat(Math.ceil((70 * 2 ** 20) / line.length)))));
+    const r = await runCli(['ingest', file, '--table', 't', '--url', url]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^shoal: BODY_TOO_LARGE: [^\n]*\n$/);
+  }, 120_000);
+
+  it('keeps the parts committed before a truncated .gz fails; the same key then stores the rest once', async () => {
+    const { dir, cleanup } = tempDir('shoal-cli-');
+    try {
+      const n = 1_000_000;
+      const lines: string[] = [];
+      for (let i = 0; i < n; i++) lines.push(JSON.stringify({ user_id: `u${i % 1000}`, time: T0 + i, n: i, pad: (i * 7919).toString(36).repeat(8) }));
+      const gz = gzipSync(Buffer.from(`${lines.join('\n')}\n`), { level: 1 });
+      const cut = join(dir, 'cut.ndjson.gz');
+      const whole = join(dir, 'whole.ndjson.gz');
+      writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.8)));
+      writeFileSync(whole, gz);
+      const data = join(dir, 'data');
+      const run = (file: string) => runIngestCommand({ files: [file], table: 't', dataDir: data, out: quiet(), idempotencyKey: 'load-1' });
+      await expect(run(cut)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      const rows = async (): Promise<number> => {
+        const store = await Store.open(data, { log: () => {} });
+        try {
+          return tableStats(store.get('t')).rowCount;
+        } finally {
+          await store.close(false);
+        }
+      };
+      const kept = await rows();
+      expect(kept).toBeGreaterThan(0); // parts before the failure are durable
+      expect(kept).toBeLessThan(n);
+      await run(whole);
+      expect(await rows()).toBe(n);
+      await run(whole); // the same run again: nothing twice
+      expect(await rows()).toBe(n);
+    } finally {
+      cleanup();
+    }
+  }, 180_000);
+});
