@@ -33,6 +33,11 @@ export class SegmentHandle {
     if (this.refs === 0 && this.retired) this.remove();
   }
 
+  /** Whether a snapshot holds the segment. */
+  get inUse(): boolean {
+    return this.refs > 0;
+  }
+
   /** Marks the segment dead; closes and unlinks it now, or when the last snapshot lets go. */
   retire(): void {
     this.retired = true;

@@ -39,10 +39,15 @@ export function assertTableName(name: string): void {
   if (typeof name !== 'string' || !TABLE_NAME.test(name)) throw new ShoalError('BAD_TABLE_NAME', [String(name).slice(0, 100)]);
 }
 
+/** How long a drop waits for queries still reading the table. */
+const DROP_WAIT_MS = 30_000;
+
 export class Store {
   readonly dir: string;
   private readonly tables = new Map<string, Table>();
   private readonly opening = new Map<string, Promise<Table>>();
+  /** Tables being dropped: a new table of the same name waits until the old one's files are gone. */
+  private readonly dropping = new Map<string, Promise<void>>();
   /** Tables that could not be opened, with the reason (e.g. a corrupt manifest). */
   readonly unopenable = new Map<string, string>();
   /** The file that kept each unopenable table closed (the table directory when unknown). */
@@ -160,6 +165,8 @@ export class Store {
       checkConfig(existing, config);
       return existing;
     }
+    await this.dropping.get(name)?.catch(() => {});
+    if (this.tables.has(name)) return this.getOrCreate(name, config);
     let pending = this.opening.get(name);
     if (pending === undefined) {
       pending = openTable(join(this.dir, name), name, this.options, {
@@ -189,8 +196,21 @@ export class Store {
     }
     const table = this.get(name);
     this.tables.delete(name);
-    await table.close(false);
-    rmSync(table.dir, { recursive: true, force: true });
+    table.dropped = true;
+    const done = (async () => {
+      // Queries that took a snapshot before the drop finish on it (workers open its segments by
+      // path): the files go once none holds them, or after DROP_WAIT_MS at most.
+      for (const until = Date.now() + DROP_WAIT_MS; table.segmentsInUse() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+      await table.close(false);
+      rmSync(table.dir, { recursive: true, force: true });
+    })();
+    // A table of the same name is created only once the old one's files are gone.
+    this.dropping.set(name, done);
+    try {
+      await done;
+    } finally {
+      this.dropping.delete(name);
+    }
   }
 
   /** Closes every table, flushing tails to segments unless `flush` is false. */

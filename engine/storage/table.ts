@@ -107,6 +107,8 @@ export class Table {
   closed = false;
   /** close() has begun: ingest calls are refused. */
   private closing = false;
+  /** The store is dropping the table: ingest calls are refused as for an unknown table. */
+  dropped = false;
   /** Ingest calls under way (admitted, splitting, queued or committing). */
   private inFlight = 0;
   /** Called when a background flush or compaction fails (logged by the owner). */
@@ -180,6 +182,7 @@ export class Table {
    * stores nothing and returns the first call's result.
    */
   async ingest(input: EventBatch | EventBatch[], opts: IngestOptions = {}): Promise<IngestResult> {
+    if (this.dropped) throw new ShoalError('UNKNOWN_TABLE', [this.name]);
     if (this.closed || this.closing) throw new ShoalError('STORE_CLOSED');
     this.inFlight++;
     try {
@@ -199,6 +202,9 @@ export class Table {
     const batches = Array.isArray(input) ? input : [input];
     const admitted = await this.admission.admit(batches.reduce((n, b) => n + b.count, 0));
     try {
+      // A call with the same key may have been admitted while this one waited for memory.
+      const known = key === undefined ? undefined : this.idempotency.lookup(key);
+      if (known !== undefined) return { ...(await known), duplicate: true };
       const run = this.ingestNow(batches, opts.source ?? 'input', key, opts.pace);
       if (key !== undefined) this.idempotency.pending(key, run);
       const result = await run;
@@ -444,6 +450,12 @@ export class Table {
     for (const w of this.wals) w.close();
     this.deadLetters.close();
     for (const h of this.segments.values()) h.reader.close();
+  }
+
+  /** Whether a snapshot still holds one of the table's segments. */
+  segmentsInUse(): boolean {
+    for (const h of this.segments.values()) if (h.inUse) return true;
+    return false;
   }
 
   /** A consistent view of the table for a query; call `release()` when done. */
