@@ -36,6 +36,8 @@ export interface ReadOptions extends ParseOptions {
   /** Parse workers (default `os.availableParallelism()`; 0 parses on the calling thread). */
   workers?: number;
   onProgress?: (p: ReadProgress) => void;
+  /** Most bytes the input may hold once decompressed: more fails the read with BODY_TOO_LARGE (default: no limit). */
+  maxBytes?: number;
 }
 
 /** Resolved per-chunk options, safe to post to a worker. */

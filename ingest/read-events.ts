@@ -10,6 +10,7 @@
  * (back-pressure). An input smaller than one chunk is parsed here, without starting workers.
  */
 import type { Readable } from 'node:stream';
+import { ShoalError } from '../engine/errors.js';
 import type { EventBatch } from './batch.js';
 import { Chunker, type ChunkTask } from './chunker.js';
 import { bufferInput, openInput, type Input } from './input.js';
@@ -84,11 +85,15 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
     if (ctx.csv === null && chunker.csvHead !== null) ctx.csv = chunker.csvHead.schema;
     for (const task of tasks) dispatcher.submit(task);
   };
+  const maxBytes = options.maxBytes ?? Infinity;
+  let inputBytes = 0;
   try {
     for (;;) {
       const r = head.length > 0 ? { done: false as const, value: head.shift()! } : await it.next();
       if (r.done === true) break;
       let buf: Uint8Array = r.value;
+      // Counted as decompressed: a small gzip body may expand far past the body limit.
+      if ((inputBytes += buf.length) > maxBytes) throw new ShoalError('BODY_TOO_LARGE', [maxBytes]);
       if (first && format !== 'msgpack') buf = stripBom(buf);
       first = false;
       submitAll(chunker.push(buf));

@@ -141,10 +141,9 @@ async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Qu
   const declared = Number(req.headers['content-length']);
   if (declared > deps.maxBodyBytes) throw new ShoalError('BODY_TOO_LARGE', [deps.maxBodyBytes]);
   const format = formatOf(req.headers['content-type'], req.query.format);
-  const table = await deps.store.getOrCreate(name, {
-    actorColumn: req.query.actor ?? defaultActorColumn(format),
-    timeColumn: req.query.time,
-  });
+  const config = { actorColumn: req.query.actor ?? defaultActorColumn(format), timeColumn: req.query.time };
+  // A new table is created only once its first body parsed: a refused request leaves none behind.
+  let table = deps.store.has(name) ? await deps.store.getOrCreate(name, config) : null;
   const body = req.body as Readable;
   const counted = body.pipe(limitBytes(deps.maxBodyBytes, (n) => deps.metrics.ingestBytes.inc({ table: name }, n)));
   body.on('error', (err) => counted.destroy(err));
@@ -152,13 +151,15 @@ async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Qu
   const batches: EventBatch[] = [];
   for await (const batch of readEvents(counted, {
     format,
-    actorColumn: table.actorColumn,
-    timeColumn: table.timeColumn,
+    actorColumn: table?.actorColumn ?? config.actorColumn,
+    timeColumn: table?.timeColumn ?? config.timeColumn,
     pool: deps.parsePool(),
     chunkBytes: BODY_CHUNK_BYTES,
+    maxBytes: deps.maxBodyBytes,
   })) {
     batches.push(batch);
   }
+  table ??= await deps.store.getOrCreate(name, config);
   const parsedMs = performance.now();
   deps.metrics.ingestPhase.observe({ phase: 'parse' }, (parsedMs - startedMs) / 1000);
   const key = req.headers['idempotency-key'];
