@@ -125,7 +125,7 @@ export async function runQuery(snapshot: TableSnapshot, json: unknown, options: 
   signal?.throwIfAborted();
   const merged = partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups });
   const result = finalize(merged, plan);
-  if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
+  if (sample !== null) scaleSampled(result, sample, plan, snapshot.actorColumn);
   result.stats.elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
   return result;
 }

@@ -28,8 +28,9 @@
 import { ShoalError } from '../errors.js';
 import { actorKey, hashKey } from '../storage/hash.js';
 import type { ColumnType, ColumnVector, Scalar, Value, ZoneMap } from '../types.js';
-import type { Query } from './query-types.js';
-import type { QueryResult, QueryStats } from './result.js';
+import type { Plan } from './plan.js';
+import type { MeasureSpec, Query } from './query-types.js';
+import type { QueryResult, QueryStats, ResultColumn } from './result.js';
 import { threadBuffer } from './row-group.js';
 import type { RowGroupInfo, ScanSource, ShardSnapshot } from './source.js';
 
@@ -290,15 +291,41 @@ function gatherBits(src: Uint8Array, sel: Uint32Array): Uint8Array {
 const COUNT_LIKE = [/^count$/, /^count\(.*\)$/, /^uniq\(\$actor\)$/, /^step\d+$/, /^period\d+$/, /^cohort_size$/, /^sessions$/];
 const SUM_LIKE = [/^sum\(.*\)$/];
 
-/** How a result column scales under sampling: 'count' (÷f, rounded), 'sum' (÷f) or null. */
-export function scaleKind(name: string, actorColumn: string): 'count' | 'sum' | null {
-  if (name === `uniq(${actorColumn})` || COUNT_LIKE.some((re) => re.test(name))) return 'count';
-  return SUM_LIKE.some((re) => re.test(name)) ? 'sum' : null;
+type ScaleKind = 'count' | 'sum' | null;
+
+/** How a behavioral result's count column scales under sampling, by its name: 'count' (÷f, rounded), 'sum' (÷f) or null. */
+export function scaleKind(name: string, actorColumn: string): ScaleKind {
+  const n = name.replace(/\s+/g, '');
+  if (n === `uniq(${actorColumn})` || COUNT_LIKE.some((re) => re.test(n))) return 'count';
+  return SUM_LIKE.some((re) => re.test(n)) ? 'sum' : null;
+}
+
+/** A measure's scaling: counts and distinct actors ÷f rounded, sums ÷f, the rest (averages, extremes, quantiles, other distincts) as they are. */
+function measureKind(m: MeasureSpec): ScaleKind {
+  if (m.fn === 'count' || (m.fn === 'uniq' && m.column?.kind === 'actor')) return 'count';
+  return m.fn === 'sum' ? 'sum' : null;
+}
+
+/**
+ * How each result column of `plan` scales: its group columns ($bucket, $cohort and groupBy
+ * columns, whatever they are called) never; an aggregate's (or sessions') measures by their
+ * function; other behavioral columns (stepN, periodN, cohort_size, sessions) by their name;
+ * sample rows not at all.
+ */
+export function scaleKinds(plan: Plan, columns: readonly ResultColumn[], actorColumn: string): ScaleKind[] {
+  if (plan.kind === 'samples') return columns.map(() => null);
+  const q = plan.kind === 'sessions' ? plan.aggregate.query : plan.query;
+  const keys = ('bucket' in q && q.bucket !== null ? 1 : 0) + (plan.kind === 'retention' ? 1 : 0) + ('groupBy' in q ? q.groupBy.length : 0);
+  const measures = plan.kind === 'aggregate' ? plan.query.measures : plan.kind === 'sessions' ? plan.aggregate.query.measures : null;
+  return columns.map((c, j) => {
+    if (j < keys || c.type !== 'number') return null;
+    return measures !== null ? (measures[j - keys] === undefined ? null : measureKind(measures[j - keys])) : scaleKind(c.name, actorColumn);
+  });
 }
 
 /** Scales a result computed on a sample in place and marks it sampled. */
-export function scaleSampled(result: QueryResult, fraction: number, actorColumn: string): SampledResult {
-  const kinds = result.columns.map((c) => (c.type === 'number' ? scaleKind(c.name, actorColumn) : null));
+export function scaleSampled(result: QueryResult, fraction: number, plan: Plan, actorColumn: string): SampledResult {
+  const kinds = scaleKinds(plan, result.columns, actorColumn);
   for (const row of result.rows) {
     kinds.forEach((kind, j) => {
       const v: Value = row[j];

@@ -130,6 +130,6 @@ export function runThroughCache(snapshot: TableSnapshot, q: unknown, cache: Bloc
   const shards = snapshot.shards.filter((s) => thresholds.has(s.shard));
   const partials = shards.map((s) => runShardPartial(sampledShard(cached(s), thresholds.get(s.shard)!), plan));
   const result = finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: plan.limits.maxGroups }), plan);
-  if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
+  if (sample !== null) scaleSampled(result, sample, plan, snapshot.actorColumn);
   return result.rows;
 }

@@ -226,6 +226,7 @@ export class QueryPool {
         this.metadataQueries++;
         const partials = counted;
         const result = finalize(partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: all.maxGroups }), plan);
+        if (sample !== null) scaleSampled(result, sample, plan, snapshot.actorColumn);
         progress?.rowsScanned(result.stats.rowsScanned);
         result.stats.elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
         return result;
@@ -241,7 +242,7 @@ export class QueryPool {
       const partials = await this.scatter(shards, thresholds, plan, all, controller.signal, counting, urgent);
       const merged = partials.length === 0 ? emptyPartial(plan) : mergePartials(partials, { maxGroups: all.maxGroups });
       const result = finalize(merged, plan);
-      if (sample !== null) scaleSampled(result, sample, snapshot.actorColumn);
+      if (sample !== null) scaleSampled(result, sample, plan, snapshot.actorColumn);
       // Row groups answered from zone maps alone decode nothing; count them as the stats do.
       if (progress !== undefined && result.stats.rowsScanned > metered) progress.rowsScanned(result.stats.rowsScanned - metered);
       result.stats.elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
