@@ -10,7 +10,9 @@
  * - sub-day units (`1m` … `12h`): boundaries are the instants whose local wall-clock time is a
  *   multiple of the unit since local midnight. For `1h` and shorter in whole-hour zones this is
  *   the same grid as UTC; in Asia/Kolkata (+05:30) hours start at :30 UTC; `6h` buckets start at
- *   local 00:00, 06:00, 12:00 and 18:00, so on DST days one of them is 5 h or 7 h long.
+ *   local 00:00, 06:00, 12:00 and 18:00, so on DST days one of them is 5 h or 7 h long. When
+ *   a forward jump skips a grid time (Santiago's midnight, 00:00 → 01:00), a bucket starts at the
+ *   jump, where the local day starts.
  */
 import { ShoalError } from '../errors.js';
 import type { BucketUnit } from './query-types.js';
@@ -26,11 +28,12 @@ const SUB_DAY_MS: Partial<Record<BucketUnit, number>> = {
   '1h': HOUR_MS, '3h': 3 * HOUR_MS, '6h': 6 * HOUR_MS, '12h': 12 * HOUR_MS,
 };
 
-/** Shortest possible length of one bucket of a unit (for bounding the bucket count up front). */
-function minWidthMs(unit: BucketUnit): number {
-  const w = SUB_DAY_MS[unit];
-  if (w !== undefined) return w / 2;
-  return unit === '1d' ? 22 * HOUR_MS : unit === '1w' ? 6 * DAY_MS : 27 * DAY_MS;
+/**
+ * About the length of one bucket of a unit, for refusing ranges of far too many buckets before
+ * computing any: the boundaries are then counted exactly (DST days make some buckets shorter).
+ */
+function typicalWidthMs(unit: BucketUnit): number {
+  return SUB_DAY_MS[unit] ?? (unit === '1d' ? DAY_MS : unit === '1w' ? 7 * DAY_MS : 28 * DAY_MS);
 }
 
 /** First instant whose local wall-clock time is ≥ `wallMs` (a local date-time written as UTC). */
@@ -67,6 +70,13 @@ function nextPeriodDate(unit: BucketUnit, dateMs: number): number {
 function subDayBoundaries(rules: TimeZoneRules, w: number, loMs: number, hiMs: number, out: number[], max: number): void {
   for (const iv of rules.intervals(loMs, hiMs)) {
     const o = iv.offsetMs;
+    // A forward jump over a grid time (a skipped local midnight, say) starts a bucket at the
+    // jump, as it starts the day: otherwise one bucket would span both local days.
+    const before = rules.offsetAt(iv.startMs - 1);
+    if (before < o && Math.ceil((iv.startMs + before) / w) * w < iv.startMs + o && (iv.startMs + o) % w !== 0) {
+      out.push(iv.startMs);
+      if (out.length > max) return;
+    }
     for (let b = Math.ceil((iv.startMs + o) / w) * w - o; b < iv.endMs; b += w) {
       out.push(b);
       if (out.length > max) return;
@@ -93,7 +103,7 @@ export function bucketBoundaries(unit: BucketUnit, tz: string, loMs: number, hiM
   if (!(hiMs > loMs)) return new Float64Array(0);
   const tooMany = (): ShoalError =>
     new ShoalError('BAD_BUCKET', [`bucket ${unit} over this time range makes more than ${maxBuckets} buckets; use a larger bucket or a narrower range`], 'bucket');
-  if ((hiMs - loMs) / minWidthMs(unit) > maxBuckets + 2) throw tooMany();
+  if ((hiMs - loMs) / typicalWidthMs(unit) > 2 * maxBuckets + 2) throw tooMany();
   const rules = timeZoneRules(tz);
   const out: number[] = [bucketStartMs(unit, tz, loMs)];
   const w = SUB_DAY_MS[unit];

@@ -27,12 +27,16 @@ export function parseIsoMs(text: string): number {
   return utc - sign * offMin * 60_000;
 }
 
-/** A `from`/`to` bound or a time filter value as epoch ms; NaN when it is neither form. */
+/** Epoch ms a Date can hold (±100,000,000 days): beyond it no calendar, zone or bucket applies. */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * A `from`/`to` bound or a time filter value as epoch ms; NaN when it is neither form or lies
+ * outside the range a Date can hold.
+ */
 export function parseTimeBound(v: unknown): number {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
-  if (typeof v === 'string') {
-    if (/^-?\d+(\.\d+)?$/.test(v.trim())) return Number(v);
-    return parseIsoMs(v);
-  }
-  return NaN;
+  let ms = NaN;
+  if (typeof v === 'number') ms = v;
+  else if (typeof v === 'string') ms = /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : parseIsoMs(v);
+  return Math.abs(ms) <= MAX_TIME_MS ? ms : NaN;
 }

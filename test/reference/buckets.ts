@@ -3,8 +3,9 @@
  * no transition tables): local wall-clock fields of an instant come straight from
  * Intl.DateTimeFormat; a day starts at the first instant whose local date is that day (found
  * by bisection on the local date); a sub-day bucket starts at the latest whole minute at or
- * before the instant whose local time of day is a multiple of the unit. Assumes zones whose
- * offsets are whole minutes (every zone since 1972).
+ * before the instant whose local time of day is a multiple of the unit, or at which the clock
+ * jumped forward over such a time. Assumes zones whose offsets are whole minutes (every zone
+ * since 1972).
  */
 
 const MIN = 60_000;
@@ -64,9 +65,21 @@ function periodStartDate(unit: string, y: number, m: number, d: number): number 
   return date - ((weekday + 6) % 7) * DAY;
 }
 
+/** Local wall-clock time of t in whole minutes (as if the wall clock were UTC). */
+function wallMinutes(tz: string, t: number): number {
+  const [y, m, d, h, mi] = wallFields(tz, t);
+  return Date.UTC(y, m - 1, d, h, mi) / MIN;
+}
+
+/**
+ * Whether a sub-day bucket starts at minute s: its local time of day is a multiple of the unit,
+ * or the clock jumped forward at s over such a time (which then does not exist).
+ */
 function isSubDayBoundary(tz: string, s: number, unitMin: number): boolean {
-  const [, , , h, mi] = wallFields(tz, s);
-  return (h * 60 + mi) % unitMin === 0;
+  const now = wallMinutes(tz, s);
+  if (now % unitMin === 0) return true;
+  const unjumped = wallMinutes(tz, s - MIN) + 1;
+  return now > unjumped && Math.ceil(unjumped / unitMin) * unitMin < now;
 }
 
 /** Start of the bucket containing t. */

@@ -1,0 +1,69 @@
+/**
+ * Time bucket edges: a series just under the bucket limit is answered, a clock jump over a
+ * skipped local midnight starts a sub-day bucket as it starts the day, and a bound outside the
+ * range a Date can hold is refused with a code (it used to loop until the heap ran out).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runQuery } from '../../engine/query/index.js';
+import { memorySnapshot, type Event } from '../helpers/memory-snapshot.js';
+
+describe('time buckets', () => {
+  it('a 1m series over 60 days (86,400 buckets, under the 100,000 limit) is answered, not refused', async () => {
+    const from = Date.UTC(2024, 0, 1);
+    const to = from + 60 * 86_400_000;
+    const evs: Event[] = [{ user_id: 'a', time: from + 5 }, { user_id: 'b', time: to - 1 }];
+    const r = await runQuery(memorySnapshot(evs), { table: 't', from, to, bucket: '1m' });
+    expect(r.rows.length).toBe(86_400);
+    expect(r.rows[0]).toEqual([from, 1]);
+    expect(r.rows[86_399]).toEqual([to - 60_000, 1]);
+  });
+
+  it('12h buckets never join two local calendar days (America/Santiago, midnight skipped on 2024-09-08)', async () => {
+    const tz = 'America/Santiago';
+    // 2024-09-07 20:00 local (UTC−4) and 2024-09-08 10:00 local (UTC−3, after the jump 00:00 → 01:00)
+    const sat = Date.parse('2024-09-08T00:00:00Z');
+    const sun = Date.parse('2024-09-08T13:00:00Z');
+    const evs: Event[] = [{ user_id: 'a', time: sat }, { user_id: 'b', time: sun }];
+    const r = await runQuery(memorySnapshot(evs), { table: 't', bucket: '12h', tz });
+    const days = await runQuery(memorySnapshot(evs), { table: 't', bucket: '1d', tz });
+    // the 1d buckets separate the two days, so must the 12h buckets
+    expect(days.rows.map((row) => row[1])).toEqual([1, 1]);
+    const nonEmpty = r.rows.filter((row) => row[1] !== 0);
+    expect(nonEmpty.length).toBe(2);
+    // Sunday's first 12h bucket starts where its day does (the jump, 2024-09-08T04:00Z), as the 1d bucket does
+    expect(nonEmpty[1][0]).toBe(days.rows[1][0]);
+  });
+});
+
+describe('time range validation', () => {
+  /** Runs `query` with runQuery in a child process (256 MiB heap, 60 s): a crash or hang there cannot take the test runner down. */
+  function runIsolated(query: unknown): { status: number | null; signal: string | null; out: string } {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-bucket-'));
+    try {
+      const script = join(dir, 'q.ts');
+      writeFileSync(script, [
+        `import { runQuery } from ${JSON.stringify(pathToFileURL(join(root, 'engine/query/index.ts')).href)};`,
+        `import { memorySnapshot } from ${JSON.stringify(pathToFileURL(join(root, 'test/helpers/memory-snapshot.ts')).href)};`,
+        `const snap = memorySnapshot([{ user_id: 'a', time: 1.7e12 }]);`,
+        `runQuery(snap, ${JSON.stringify(query)}).then((r) => console.log('answered', r.rows.length), (e) => console.log('refused', e.code));`,
+      ].join('\n'));
+      const r = spawnSync(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', script], { cwd: root, timeout: 60_000, encoding: 'utf8' });
+      return { status: r.status, signal: r.signal, out: `${r.stdout}${r.stderr}`.slice(-400) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('a huge epoch-ms "from" is answered or refused with a 400 code, never crashes the process', () => {
+    const r = runIsolated({ table: 't', from: 1e22, to: 1e22 + 1e9, bucket: '5m' });
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/answered|refused BAD_/);
+  }, 90_000);
+});
