@@ -101,10 +101,14 @@ function leafValue(v: unknown): Value {
 
 /** JSON text of a decoded value that may hold Maps, byte arrays or bigints. */
 export function jsonText(v: unknown): string {
-  return JSON.stringify(v, (_key, x: unknown) => {
-    if (x instanceof Map) return Object.fromEntries([...x].map(([k, y]) => [typeof k === 'string' ? k : String(k), y]));
-    if (x instanceof Uint8Array) return Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
-    if (typeof x === 'bigint') return Number(x);
-    return x;
-  }) ?? 'null';
+  return (
+    JSON.stringify(v, function (this: Record<string, unknown>, key: string, x: unknown) {
+      // The holder's own value: a Buffer has become {type, data} through its toJSON already.
+      const own = this[key];
+      if (own instanceof Uint8Array) return Buffer.from(own.buffer, own.byteOffset, own.byteLength).toString('base64');
+      if (x instanceof Map) return Object.fromEntries([...x].map(([k, y]) => [typeof k === 'string' ? k : String(k), y]));
+      if (typeof x === 'bigint') return Number(x);
+      return x;
+    }) ?? 'null'
+  );
 }

@@ -8,6 +8,7 @@
  * what was wrong; quoted fields unescape `\"` and `\\`.
  */
 import type { BatchBuilder } from './batch-builder.js';
+import { parseTime } from './parse-time.js';
 
 const MONTHS: Record<string, string> = {
   jan: '01', feb: '02', mar: '03', apr: '04', may: '05', jun: '06',
@@ -81,7 +82,10 @@ export function parseCombinedLine(text: string, line: number, b: BatchBuilder): 
   if (user === '' || text[cur.i] !== '[') return broken('expected host, ident, user and then "[time]"');
   const close = text.indexOf(']', cur.i);
   if (close < 0) return broken('unterminated "[time]"');
-  const time = clfTimeToIso(text.slice(cur.i + 1, close));
+  const written = text.slice(cur.i + 1, close);
+  const iso = clfTimeToIso(written);
+  // A time that does not parse is reported as the log wrote it, not as its ISO rewriting.
+  const time = iso === written || parseTime(iso) !== null ? iso : written;
   cur.i = close + 1;
   cur.skipSpaces();
   if (text[cur.i] !== '"') return broken('expected a quoted request after the time');

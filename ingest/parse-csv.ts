@@ -170,11 +170,20 @@ function headerNames(r: RecordReader, buf: Buffer): string[] {
 export function inferCsvHead(buf: Buffer, end: number, final: boolean, maxLineBytes: number): CsvHead | null {
   const r = new RecordReader();
   if (end === 0) return final ? { schema: { names: [], types: [] }, dataStart: 0, headerLines: 0 } : null;
+  // Blank lines before the header are skipped, as blank lines are everywhere (counted as lines).
+  let headStart = 0;
+  let blankLines = 0;
   r.read(buf, 0, end);
-  if (r.end > maxLineBytes) throw new ShoalError('BAD_REQUEST', [`the CSV header is longer than ${maxLineBytes} bytes`]);
+  while (r.blank(headStart) && !r.unterminated && r.next < end) {
+    blankLines += r.newlines + 1;
+    headStart = r.next;
+    r.read(buf, headStart, end);
+  }
+  if (!final && r.blank(headStart)) return null;
+  if (r.end - headStart > maxLineBytes) throw new ShoalError('BAD_REQUEST', [`the CSV header is longer than ${maxLineBytes} bytes`]);
   const names = headerNames(r, buf);
   const dataStart = r.next;
-  const headerLines = r.newlines + 1;
+  const headerLines = blankLines + r.newlines + 1;
   const width = names.length;
   const seen = new Uint8Array(width);
   const notNumber = new Uint8Array(width);
