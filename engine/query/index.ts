@@ -89,9 +89,17 @@ export function emptyPartial(plan: Plan): PartialResult {
 /** Turns the merged partial of all shards into the query result. */
 export function finalize(partial: PartialResult, plan: Plan): QueryResult {
   if (partial.kind !== plan.kind) throw new ShoalError('INTERNAL', [`a ${partial.kind} partial cannot finalize a ${plan.kind} plan`]);
-  if (plan.kind === 'aggregate') return finalizeAggregate(partial as never, plan);
   if (plan.kind === 'samples') return finalizeSamples(partial as never, plan);
-  return finalizeBehavioral(partial as never, plan);
+  return positiveZeros(plan.kind === 'aggregate' ? finalizeAggregate(partial as never, plan) : finalizeBehavioral(partial as never, plan));
+}
+
+/**
+ * -0 reported as 0: 0 and -0 are one group value and tie in min and max, so which of them an
+ * aggregate met first (which depends on how shards were merged) must not show in its answer.
+ */
+function positiveZeros(result: QueryResult): QueryResult {
+  for (const row of result.rows) for (let j = 0; j < row.length; j++) if (row[j] === 0) row[j] = 0;
+  return result;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
