@@ -100,8 +100,8 @@ export function registerIngestRoute(app: FastifyInstance, deps: IngestDeps): voi
           querystring: {
             type: 'object',
             properties: {
-              actor: { type: 'string', maxLength: 256, description: 'actor column, on first ingest' },
-              time: { type: 'string', maxLength: 256, description: 'time column, on first ingest' },
+              actor: { type: 'string', minLength: 1, maxLength: 256, description: 'actor column, on first ingest' },
+              time: { type: 'string', minLength: 1, maxLength: 256, description: 'time column, on first ingest' },
               format: { type: 'string', maxLength: 32, description: `input format, overriding Content-Type: ${FORMATS.join(', ')}` },
             },
             additionalProperties: false,

@@ -43,4 +43,14 @@ describe('ingest requests refused', () => {
     expect(bad.statusCode, bad.body).toBe(400);
     expect(s.store.has('z')).toBe(false);
   });
+
+  it('refuses an empty actor or time column name, creating no table', async () => {
+    s = await testServer();
+    for (const q of ['actor=', 'time=']) {
+      const bad = await s.app.inject({ method: 'POST', url: `/v1/tables/e/events?${q}`, headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson([{ user_id: 'a', time: T0 }]) });
+      expect(bad.statusCode, bad.body).toBe(400);
+      expect(bad.json().error.code).toBe('BAD_REQUEST');
+    }
+    expect(s.store.has('e')).toBe(false);
+  });
 });
