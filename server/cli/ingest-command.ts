@@ -28,6 +28,8 @@ export interface IngestTotals {
   lines: number;
   seconds: number;
   errors: { file: string; line: number; message: string }[];
+  /** Events of parts an earlier run with the same idempotency key had stored (counted in accepted, not stored again). */
+  already?: number;
 }
 
 /**
@@ -54,12 +56,13 @@ export async function ingestFile(
   file: string,
   opts: { format?: string; onProgress?: (events: number, bytes: number, total: number | null) => void; partKey?: () => string | undefined },
 ): Promise<Omit<IngestTotals, 'seconds'>> {
-  const totals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, errors: [] as IngestTotals['errors'] };
+  const totals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, already: 0, errors: [] as IngestTotals['errors'] };
   const source = basename(file);
   const inFlight: Promise<IngestResult>[] = [];
   let bytes = 0;
   let total: number | null = null;
   const take = (r: IngestResult): void => {
+    if (r.duplicate === true) totals.already += r.accepted;
     totals.accepted += r.accepted;
     totals.rejected += r.rejected;
     totals.typeErrors += r.typeErrors;
@@ -104,7 +107,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   for (const f of opts.files) statSync(f); // fail early, naming a missing file
   const started = performance.now();
   const store = await Store.open(opts.dataDir);
-  const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [] };
+  const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [], already: 0 };
   try {
     const firstFormat = isFormat(opts.format) ? opts.format : detectFormat(opts.files[0] ?? null);
     const table = await store.getOrCreate(opts.table, {
@@ -126,6 +129,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       all.rejected += t.rejected;
       all.typeErrors += t.typeErrors;
       all.lines += t.lines;
+      all.already = (all.already ?? 0) + (t.already ?? 0);
       all.errors.push(...t.errors.slice(0, 100 - all.errors.length));
     }
   } finally {
@@ -137,7 +141,12 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   out.write(
     `ingested ${formatCount(all.lines)} lines into "${opts.table}": ${formatCount(all.accepted)} accepted, ` +
       `${formatCount(all.rejected)} rejected, ${formatCount(all.typeErrors)} type errors in ${all.seconds.toFixed(2)} s ` +
-      `(${formatCount(all.accepted / Math.max(all.seconds, 1e-9))} events/s)\n`,
+      `(${formatCount(all.accepted / Math.max(all.seconds, 1e-9))} events/s)${alreadyNote(all)}\n`,
   );
   return all;
+}
+
+/** The summary's note on parts an earlier run with the same idempotency key had stored. */
+export function alreadyNote(t: IngestTotals): string {
+  return (t.already ?? 0) > 0 ? `; ${formatCount(t.already!)} of the accepted were stored by an earlier run with this idempotency key` : '';
 }

@@ -14,7 +14,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { detectFormat, isFormat, type Format } from '../../ingest/index.js';
 import { sendJson, type RemoteOptions } from './http-client.js';
-import { handled, settleAll, type IngestTotals } from './ingest-command.js';
+import { alreadyNote, handled, settleAll, type IngestTotals } from './ingest-command.js';
 import { formatCount, ProgressBar } from './progress.js';
 
 export interface RemoteIngestOptions extends RemoteOptions {
@@ -174,6 +174,7 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
       if (opts.idempotencyKey !== undefined) headers['idempotency-key'] = `${opts.idempotencyKey}${partNo === 0 ? '' : `:${partNo}`}`;
       partNo++;
       const r = await sendJson<IngestAnswer>(opts, 'POST', path, headers, body);
+      if (r.duplicate === true) all.already = (all.already ?? 0) + r.accepted;
       all.accepted += r.accepted;
       all.rejected += r.rejected;
       all.typeErrors += r.typeErrors ?? 0;
@@ -215,7 +216,7 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
   out.write(
     `ingested ${formatCount(all.lines)} lines into "${opts.table}" at ${opts.url}: ${formatCount(all.accepted)} accepted, ` +
       `${formatCount(all.rejected)} rejected, ${formatCount(all.typeErrors)} type errors in ${all.seconds.toFixed(2)} s ` +
-      `(${formatCount(all.accepted / Math.max(all.seconds, 1e-9))} events/s)\n`,
+      `(${formatCount(all.accepted / Math.max(all.seconds, 1e-9))} events/s)${alreadyNote(all)}\n`,
   );
   return all;
 }

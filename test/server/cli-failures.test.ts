@@ -60,7 +60,9 @@ describe('CLI ingest failing midway', () => {
       writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.8)));
       writeFileSync(whole, gz);
       const data = join(dir, 'data');
-      const run = (file: string) => runIngestCommand({ files: [file], table: 't', dataDir: data, out: quiet(), idempotencyKey: 'load-1' });
+      let said = '';
+      const capture = new Writable({ write: (chunk, _enc, done) => ((said += String(chunk)), done()) });
+      const run = (file: string, out: Writable = quiet()) => runIngestCommand({ files: [file], table: 't', dataDir: data, out, idempotencyKey: 'load-1' });
       await expect(run(cut)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
       const rows = async (): Promise<number> => {
         const store = await Store.open(data, { log: () => {} });
@@ -75,8 +77,10 @@ describe('CLI ingest failing midway', () => {
       expect(kept).toBeLessThan(n);
       await run(whole);
       expect(await rows()).toBe(n);
-      await run(whole); // the same run again: nothing twice
+      await run(whole, capture); // the same run again: nothing twice, and the summary says so
       expect(await rows()).toBe(n);
+      expect(said).toContain('1,000,000 accepted');
+      expect(said).toContain('1,000,000 of the accepted were stored by an earlier run with this idempotency key');
     } finally {
       cleanup();
     }

@@ -109,9 +109,12 @@ describe('ingest --url', () => {
     const url = await serve();
     const file = join(s.dir, 'once.ndjson');
     writeFileSync(file, Array.from({ length: 500 }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: T0 + i, pad: 'y'.repeat(30) })).join('\n'));
-    const { out } = sink();
-    for (let run = 0; run < 2; run++) await runRemoteIngest({ url, files: [file], table: 'once', idempotencyKey: 'load-1', partBytes: 4096, out });
+    const runs = [sink(), sink()];
+    for (const { out } of runs) await runRemoteIngest({ url, files: [file], table: 'once', idempotencyKey: 'load-1', partBytes: 4096, out });
     expect((await s.app.inject({ url: '/v1/tables/once' })).json().rowCount).toBe(500);
+    // The rerun's summary says its events were stored by the first run.
+    expect(runs[0].text()).not.toContain('earlier run');
+    expect(runs[1].text()).toContain('500 of the accepted were stored by an earlier run with this idempotency key');
   });
 });
 
