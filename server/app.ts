@@ -185,7 +185,7 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
 
   registerQueryRoute(app, { scheduler, metrics });
   registerIngestRoute(app, { store: opts.store, metrics, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, parsePool: () => ingestPool.get(), pace: () => scheduler.backgroundTurn() });
-  registerTableRoutes(app, { store: opts.store });
+  registerTableRoutes(app, { store: opts.store, forgetTable: (t) => metrics.forgetTable(t) });
   registerSystemRoutes(app, { metrics, isClosing: () => closing });
 
   const webDir = opts.webDir ?? DEFAULT_WEB_DIR;

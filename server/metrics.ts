@@ -25,6 +25,8 @@ export interface Metrics {
    * counter whose running total the source keeps.
    */
   addCollected(type: 'gauge' | 'counter', name: string, help: string, labelNames: string[], read: () => Sample[]): void;
+  /** Forgets a dropped table's series (create-and-drop churn must not grow /metrics without bound). */
+  forgetTable(table: string): void;
 }
 
 export interface Sample {
@@ -68,11 +70,18 @@ export function createMetrics(store: Store): Metrics {
   perTable('shoal_table_last_ingest_seconds', 'When the table last took an ingest (epoch seconds)', (s) => (s.lastIngestMs === null ? null : s.lastIngestMs / 1000));
   perTable('shoal_table_damaged_files', 'Files found damaged (corrupt or torn) per table', (s) => s.damaged.length);
   perTable('shoal_table_dead_letters', 'Dead-letter entries per table', (s) => s.deadLetterCount);
+  const ingestEvents = new Counter({ name: 'shoal_ingest_events_total', help: 'Events accepted', labelNames: ['table'], registers: [registry] });
+  const ingestBytes = new Counter({ name: 'shoal_ingest_bytes_total', help: 'Request body bytes received for ingest', labelNames: ['table'], registers: [registry] });
+  const ingestRejected = new Counter({ name: 'shoal_ingest_rejected_total', help: 'Lines rejected', labelNames: ['table'], registers: [registry] });
   return {
     registry,
-    ingestEvents: new Counter({ name: 'shoal_ingest_events_total', help: 'Events accepted', labelNames: ['table'], registers: [registry] }),
-    ingestBytes: new Counter({ name: 'shoal_ingest_bytes_total', help: 'Request body bytes received for ingest', labelNames: ['table'], registers: [registry] }),
-    ingestRejected: new Counter({ name: 'shoal_ingest_rejected_total', help: 'Lines rejected', labelNames: ['table'], registers: [registry] }),
+    ingestEvents,
+    ingestBytes,
+    ingestRejected,
+    forgetTable(table) {
+      for (const c of [ingestEvents, ingestBytes, ingestRejected]) c.remove({ table });
+      cached = { atMs: -Infinity, stats: [] }; // the per-table gauges read the store again
+    },
     ingestRequests: new Counter({ name: 'shoal_ingest_requests_total', help: 'Ingest requests by outcome (ok, duplicate, or an error code)', labelNames: ['status'], registers: [registry] }),
     ingestPhase: new Histogram({
       name: 'shoal_ingest_phase_seconds',

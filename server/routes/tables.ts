@@ -32,7 +32,7 @@ function summary(store: Store, name: string, nowMs: number): Record<string, unkn
   };
 }
 
-export function registerTableRoutes(app: FastifyInstance, deps: { store: Store }): void {
+export function registerTableRoutes(app: FastifyInstance, deps: { store: Store; forgetTable?: (table: string) => void }): void {
   app.get(
     '/v1/tables',
     {
@@ -74,6 +74,7 @@ export function registerTableRoutes(app: FastifyInstance, deps: { store: Store }
     },
     async (req) => {
       await deps.store.drop(req.params.table);
+      deps.forgetTable?.(req.params.table);
       return { dropped: req.params.table };
     },
   );

@@ -59,6 +59,16 @@ describe('requests racing on one table', () => {
     expect(res.statusCode, res.body).toBeLessThan(500);
   }, 60_000);
 
+  it('forgets a dropped table in /metrics', async () => {
+    s = await testServer();
+    expect((await ingest(s, 'm', [{ user_id: 'a', time: T0 }])).statusCode).toBe(200);
+    const before = (await s.app.inject({ url: '/metrics' })).body;
+    expect(before).toMatch(/shoal_ingest_events_total\{table="m"\} 1\n/);
+    expect((await s.app.inject({ method: 'DELETE', url: '/v1/tables/m' })).statusCode).toBe(200);
+    const after = (await s.app.inject({ url: '/metrics' })).body;
+    expect(after).not.toContain('table="m"');
+  });
+
   it("re-creates a dropped table only once the old one's files are gone", async () => {
     const { dir, cleanup } = tempDir('shoal-drop-');
     try {
