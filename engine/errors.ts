@@ -37,6 +37,7 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, message: 'a %s key cannot do this; it needs the %s role' },
   NOT_FOUND: { status: 404, message: 'no route %s' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported Content-Type "%s"; use application/x-ndjson, application/json, text/csv, application/msgpack or text/plain with ?format=combined' },
+  UNSUPPORTED_ENCODING: { status: 415, message: 'unsupported Content-Encoding "%s"; send the body as it is or with gzip, deflate or br' },
   RATE_LIMITED: { status: 429, message: 'too many requests from this client (limit %s per %s s); retry after %s s' },
   OVERLOADED: { status: 429, message: 'too many queries waiting (%s); retry later' },
   SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },

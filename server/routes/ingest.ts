@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Transform, type Readable } from 'node:stream';
+import { createBrotliDecompress, createInflate } from 'node:zlib';
 import { assertTableName, ShoalError, type IngestResult, type Store } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import type { WorkerPool } from '../../ingest/worker-pool.js';
@@ -134,6 +135,15 @@ export function registerIngestRoute(app: FastifyInstance, deps: IngestDeps): voi
   });
 }
 
+/** The decoder of a Content-Encoding other than gzip and identity; UNSUPPORTED_ENCODING for one it does not know. */
+function decoderOf(header: string | string[] | undefined): Transform | null {
+  const encoding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity' || encoding === 'gzip' || encoding === 'x-gzip') return null;
+  if (encoding === 'deflate') return createInflate();
+  if (encoding === 'br') return createBrotliDecompress();
+  throw new ShoalError('UNSUPPORTED_ENCODING', [encoding.slice(0, 50)]);
+}
+
 /** Parses the streamed body and stores it as one transaction. */
 async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Querystring: IngestQuery }>, deps: IngestDeps): Promise<IngestResult> {
   const name = req.params.table;
@@ -144,9 +154,13 @@ async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Qu
   const config = { actorColumn: req.query.actor ?? defaultActorColumn(format), timeColumn: req.query.time };
   // A new table is created only once its first body parsed: a refused request leaves none behind.
   let table = deps.store.has(name) ? await deps.store.getOrCreate(name, config) : null;
+  const decode = decoderOf(req.headers['content-encoding']);
   const body = req.body as Readable;
-  const counted = body.pipe(limitBytes(deps.maxBodyBytes, (n) => deps.metrics.ingestBytes.inc({ table: name }, n)));
-  body.on('error', (err) => counted.destroy(err));
+  const limited = body.pipe(limitBytes(deps.maxBodyBytes, (n) => deps.metrics.ingestBytes.inc({ table: name }, n)));
+  body.on('error', (err) => limited.destroy(err));
+  // gzip needs no decoder: the readers recognise its bytes (also without Content-Encoding).
+  const counted = decode === null ? limited : limited.pipe(decode);
+  if (decode !== null) limited.on('error', (err) => decode.destroy(err));
   const startedMs = performance.now();
   const batches: EventBatch[] = [];
   for await (const batch of readEvents(counted, {

@@ -2,7 +2,7 @@
  * A refused first request leaves no table behind, and the body limit counts a gzip body's
  * bytes as decompressed (a small body that expands past it is refused, not held in memory).
  */
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ingest, ndjson, testServer, type TestServer } from './helpers.js';
 
@@ -52,5 +52,18 @@ describe('ingest requests refused', () => {
       expect(bad.json().error.code).toBe('BAD_REQUEST');
     }
     expect(s.store.has('e')).toBe(false);
+  });
+
+  it('decodes a deflate or br Content-Encoding and refuses one it does not know with 415', async () => {
+    s = await testServer();
+    const body = Buffer.from(ndjson(Array.from({ length: 50 }, (_, i) => ({ user_id: `u${i}`, time: T0 + i }))));
+    for (const [encoding, payload] of [['deflate', deflateSync(body)], ['br', brotliCompressSync(body)], ['gzip', gzipSync(body)]] as const) {
+      const r = await s.app.inject({ method: 'POST', url: '/v1/tables/c/events', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': encoding }, payload });
+      expect(r.statusCode, `${encoding}: ${r.body}`).toBe(200);
+      expect(r.json()).toMatchObject({ accepted: 50, rejected: 0 });
+    }
+    const bad = await s.app.inject({ method: 'POST', url: '/v1/tables/c/events', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'zstd' }, payload: body });
+    expect(bad.statusCode, bad.body).toBe(415);
+    expect(bad.json().error.code).toBe('UNSUPPORTED_ENCODING');
   });
 });
