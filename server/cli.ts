@@ -97,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
       throw err;
     }
   }
-  if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command "${command}"`);
+  if (!Object.hasOwn(HELP, command) || command === 'main') throw new UsageError(`unknown command "${command}"`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });

@@ -21,7 +21,7 @@ export function parseMeasure(raw: unknown, info: SchemaInfo, path: string): Meas
   if (m === null) throw new ShoalError('BAD_MEASURE', [raw, HINT], path);
   const fnName = m[1];
   const colName = m[2].trim();
-  let fn: MeasureFn | undefined = PLAIN[fnName];
+  let fn: MeasureFn | undefined = Object.hasOwn(PLAIN, fnName) ? PLAIN[fnName] : undefined; // not Object.prototype's members
   let q: number | null = null;
   if (fn === undefined) {
     const p = fnName === 'median' ? ['', '50'] : PERCENTILE.exec(fnName);

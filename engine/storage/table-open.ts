@@ -14,7 +14,7 @@
  * removes them. A table directory with segment or WAL files but no manifest is refused rather
  * than recreated empty (which would delete those files as orphans).
  */
-import { copyFileSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CorruptDataError, ShoalError } from '../errors.js';
 import { ActorDict } from './actor-dict.js';
@@ -45,11 +45,13 @@ interface Replay {
   genMax: number;
   maxBatchId: number;
   damage: Damage[];
+  /** When the newest WAL file holding records was last written: the table's last ingest, at the latest. */
+  lastWriteMs: number | null;
 }
 
 /** Reads the WAL generations at or after `fromGeneration`; deletes older ones. */
 function replayWal(dir: string, fromGeneration: number): Replay {
-  const replay: Replay = { parts: [], genMin: Infinity, genMax: -Infinity, maxBatchId: 0, damage: [] };
+  const replay: Replay = { parts: [], genMin: Infinity, genMax: -Infinity, maxBatchId: 0, damage: [], lastWriteMs: null };
   const seen = new Map<number, number>();
   for (const wal of listWalFiles(dir)) {
     if (wal.generation < fromGeneration) {
@@ -59,6 +61,7 @@ function replayWal(dir: string, fromGeneration: number): Replay {
     replay.genMin = Math.min(replay.genMin, wal.generation);
     replay.genMax = Math.max(replay.genMax, wal.generation);
     const { records, damage, validBytes, fileBytes } = readWal(wal.path);
+    if (records.length > 0) replay.lastWriteMs = Math.max(replay.lastWriteMs ?? -Infinity, statSync(wal.path).mtimeMs);
     // A torn last record is what a crash leaves; anything else is damage worth reporting.
     if (damage !== null && !damage.startsWith('torn')) {
       const kept = quarantineCopy(dir, wal.path);
@@ -169,6 +172,8 @@ export async function openTable(dir: string, name: string, options: TableOptions
   table.damaged.push(...earlier, ...replay.damage);
   openSegments(table);
   if (replay.parts.length > 0) {
+    // The manifest's last-ingest time predates the replayed calls (they were never flushed).
+    if (replay.lastWriteMs !== null && replay.lastWriteMs > (table.lastIngestMs ?? -Infinity)) table.lastIngestMs = Math.round(replay.lastWriteMs);
     const tails = table.shardIndexes().map((s) => new Tail(s, replay.genMax));
     for (const part of replay.parts) {
       for (const [col, type] of part.columns.map((c) => [c.name, c.type] as const)) {

@@ -1,10 +1,19 @@
 /** Plain-text tables for terminal output: columns padded to width, numbers right-aligned. */
 
-export function textTable(header: string[], rows: (string | number | null)[][]): string {
-  const cells = rows.map((r) => r.map((c) => (c === null ? '' : typeof c === 'number' ? c.toLocaleString('en-US', { maximumFractionDigits: 3 }) : c)));
+export function textTable(header: string[], rows: (string | number | boolean | null)[][]): string {
+  const cells = rows.map((r) => r.map((c) => (c === null ? '' : typeof c === 'number' ? numberText(c) : String(c))));
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null));
   const line = (r: string[]): string =>
     r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
+}
+
+/**
+ * A number for reading: grouped, with three decimals, or three significant digits below 1 so a
+ * small value (a rate, seconds) does not read as 0.
+ */
+function numberText(v: number): string {
+  const small = v !== 0 && Math.abs(v) < 1;
+  return v.toLocaleString('en-US', small ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 3 });
 }

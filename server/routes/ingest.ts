@@ -48,7 +48,7 @@ export function formatOf(contentType: string | undefined, format: string | undef
   }
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/octet-stream') return undefined;
-  const found = FORMAT_BY_TYPE[type];
+  const found = Object.hasOwn(FORMAT_BY_TYPE, type) ? FORMAT_BY_TYPE[type] : undefined;
   if (found === undefined) throw new ShoalError('UNSUPPORTED_MEDIA_TYPE', [type.slice(0, 100)]);
   return found;
 }
