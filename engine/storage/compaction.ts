@@ -13,7 +13,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorruptDataError } from '../errors.js';
-import { fsyncDir, getDiskBudget } from './file-io.js';
+import { fsyncDir, getDiskBudget, renamedBeforeFailure } from './file-io.js';
 import { entryOf } from './flush.js';
 import { FLUSH_WORKERS, mergeSegments } from './flush-pool.js';
 import { writeManifest } from './manifest.js';
@@ -123,6 +123,7 @@ async function compactRound(table: Table, merges: SegmentHandle[][], segmentsDir
   const outputs: SegmentHandle[] = [];
   for (const group of merges) for (const h of group) h.acquire();
   let failure: { err: unknown } | null = null;
+  let unsynced: unknown = null;
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < merges.length && failure === null && !table.closed) {
@@ -146,7 +147,14 @@ async function compactRound(table: Table, merges: SegmentHandle[][], segmentsDir
       ...table.manifest,
       segments: [...table.manifest.segments.filter((e) => !gone.has(e.file)), ...outputs.map((h) => h.entry)],
     };
-    writeManifest(table.dir, nextManifest);
+    try {
+      writeManifest(table.dir, nextManifest);
+    } catch (err) {
+      // Renamed but not known durable: the merges are done (readers and a restart see the new
+      // manifest), but the inputs' files stay, should a power loss bring the old one back.
+      if (!renamedBeforeFailure(err)) throw err;
+      unsynced = err;
+    }
     table.manifest = nextManifest;
   } catch (err) {
     for (const h of outputs) h.retire();
@@ -157,8 +165,9 @@ async function compactRound(table: Table, merges: SegmentHandle[][], segmentsDir
   for (const h of outputs) table.segments.set(h.entry.file, h);
   for (const h of inputs) {
     table.segments.delete(h.entry.file);
-    h.retire();
+    h.retire(unsynced === null);
   }
+  if (unsynced !== null) table.onBackgroundError(unsynced);
   return inputs.length;
 }
 

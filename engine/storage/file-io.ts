@@ -145,7 +145,6 @@ export function writeFileAtomic(path: string, data: Uint8Array, dir: string): vo
       closeSync(fd);
     }
     renameSync(tmp, path);
-    fsyncDir(dir);
   } catch (err) {
     try {
       unlinkSync(tmp);
@@ -154,4 +153,18 @@ export function writeFileAtomic(path: string, data: Uint8Array, dir: string): vo
     }
     throw ioError(err, path);
   }
+  try {
+    fsyncDir(dir);
+  } catch (err) {
+    // The new content is in place, but may not survive a power loss: the caller must treat the
+    // write as done (a reader sees it now) and keep what the old content still needs.
+    const e = ioError(err, path);
+    (e as { renamed?: boolean }).renamed = true;
+    throw e;
+  }
+}
+
+/** Whether `err` came from writeFileAtomic after the new content was renamed into place. */
+export function renamedBeforeFailure(err: unknown): boolean {
+  return (err as { renamed?: boolean } | null)?.renamed === true;
 }

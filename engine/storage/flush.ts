@@ -15,7 +15,7 @@
 import { mkdirSync, readdirSync, renameSync, unlink } from 'node:fs';
 import { join } from 'node:path';
 import { EncodingChoices } from '../encodings/choice.js';
-import { fsyncDir, getDiskBudget } from './file-io.js';
+import { fsyncDir, getDiskBudget, renamedBeforeFailure } from './file-io.js';
 import { writeManifest, type SegmentEntry } from './manifest.js';
 import { FLUSH_WORKERS, FlushSession, partitionSpan } from './flush-pool.js';
 import { PARTITION_MS, sortRows } from './row-order.js';
@@ -209,13 +209,22 @@ function commitFlush(table: Table, frozen: FrozenTails, handles: SegmentHandle[]
       typeErrors,
       lastIngestMs: table.lastIngestMs,
     };
-    writeManifest(table.dir, next);
+    let unsynced: unknown = null;
+    try {
+      writeManifest(table.dir, next);
+    } catch (err) {
+      // Renamed but not known durable: readers (and a restart) see the new manifest, so the flush
+      // is done; the WAL files stay for the old one, should a power loss bring it back.
+      if (!renamedBeforeFailure(err)) throw err;
+      unsynced = err;
+    }
     table.manifest = next;
     table.actors.forEach((a, s) => a.committed(actorCounts[s], actorBytes[s]));
     for (const h of handles) table.segments.set(h.entry.file, h);
     table.frozen.shift();
     // The rows are in committed segments: the tails' arrays go back to the pool once no snapshot holds them.
     for (const tail of frozen.tails) tail.retire();
+    if (unsynced !== null) return table.onBackgroundError(unsynced);
     for (let g = frozen.genMin; g <= frozen.genMax; g++) {
       for (const s of table.shardIndexes()) retireWal(walPath(table.dir, g, s));
     }

@@ -5,7 +5,7 @@
  * `idempotency.ndjson` before the manifest commit, and the file is rewritten without expired keys
  * once they outnumber the live ones.
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ioError, writeFileAtomic } from './file-io.js';
 import type { IngestResult } from './table-options.js';
@@ -92,7 +92,10 @@ export class IdempotencyIndex {
         writeFileAtomic(this.path, Buffer.from(lines.map((l) => `${l}\n`).join('')), dirname(this.path));
         this.fileEntries = lines.length;
       } else if (fresh.length > 0) {
-        appendFileSync(this.path, fresh.map((k) => `${JSON.stringify(k.entry)}\n`).join(''));
+        // A torn last line (a crash or a full disk mid-append) must stay a line of its own: the
+        // entries appended after it would otherwise be glued to it and never parse again.
+        const lead = endsTorn(this.path) ? '\n' : '';
+        appendFileSync(this.path, lead + fresh.map((k) => `${JSON.stringify(k.entry)}\n`).join(''));
         const fd = openSync(this.path, 'r');
         try {
           fsyncSync(fd);
@@ -106,5 +109,20 @@ export class IdempotencyIndex {
     }
     for (const k of fresh) k.generation = 0;
     for (const [key, k] of this.known) if (nowMs - k.entry.atMs >= IDEMPOTENCY_TTL_MS) this.known.delete(key);
+  }
+}
+
+/** Whether the file exists with a last line not ended by a newline. */
+function endsTorn(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }

@@ -18,6 +18,7 @@ export class SegmentHandle {
   private refs = 0;
   private retired = false;
   private removed = false;
+  private unlink = true;
 
   constructor(entry: SegmentEntry, reader: SegmentReader) {
     this.entry = entry;
@@ -38,9 +39,14 @@ export class SegmentHandle {
     return this.refs > 0;
   }
 
-  /** Marks the segment dead; closes and unlinks it now, or when the last snapshot lets go. */
-  retire(): void {
+  /**
+   * Marks the segment dead; closes and unlinks it now, or when the last snapshot lets go. With
+   * `unlink` false the file stays (a manifest that may not be durable yet could still name it;
+   * the next open deletes it if the one on disk does not).
+   */
+  retire(unlink = true): void {
     this.retired = true;
+    this.unlink = unlink;
     if (this.refs === 0) this.remove();
   }
 
@@ -53,6 +59,7 @@ export class SegmentHandle {
     if (this.removed) return;
     this.removed = true;
     this.reader.close();
+    if (!this.unlink) return;
     try {
       unlinkSync(this.reader.path);
     } catch {

@@ -58,9 +58,15 @@ function replayWal(dir: string, fromGeneration: number): Replay {
       unlinkSync(wal.path);
       continue;
     }
+    const { records, damage, validBytes, fileBytes } = readWal(wal.path);
+    if (records.length === 0 && damage === null) {
+      // A generation's files as created, never written to: nothing to replay, and counting them
+      // would start a new generation (and a new set of such files) at every open.
+      unlinkSync(wal.path);
+      continue;
+    }
     replay.genMin = Math.min(replay.genMin, wal.generation);
     replay.genMax = Math.max(replay.genMax, wal.generation);
-    const { records, damage, validBytes, fileBytes } = readWal(wal.path);
     if (records.length > 0) replay.lastWriteMs = Math.max(replay.lastWriteMs ?? -Infinity, statSync(wal.path).mtimeMs);
     // A torn last record is what a crash leaves; anything else is damage worth reporting.
     if (damage !== null && !damage.startsWith('torn')) {
