@@ -6,10 +6,11 @@
  * files; an admin may drop it); the rest of the store keeps working. Damage found later while
  * reading a segment is added to its table's damage list and logged.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { CorruptDataError, ShoalError } from '../errors.js';
 import { DirLock } from './dir-lock.js';
+import { fsyncDir } from './file-io.js';
 import { SegmentReader, type DamageListener } from './segment-reader.js';
 import { listSegmentFiles, listWalFiles } from './table-files.js';
 import { openTable } from './table-open.js';
@@ -38,6 +39,9 @@ export interface TableConfig {
 export function assertTableName(name: string): void {
   if (typeof name !== 'string' || !TABLE_NAME.test(name)) throw new ShoalError('BAD_TABLE_NAME', [String(name).slice(0, 100)]);
 }
+
+/** Directories of dropped tables not yet deleted (a crash came between the rename and the delete). */
+const DROPPED_PREFIX = '.dropped-';
 
 /** How long a drop waits for queries still reading the table. */
 const DROP_WAIT_MS = 30_000;
@@ -91,6 +95,8 @@ export class Store {
     store.lock = DirLock.acquire(dir);
     SegmentReader.damageListeners.add(store.onDamage);
     for (const name of readdirSync(dir)) {
+      // A drop that a crash interrupted: the table was already out of the way, its files not yet gone.
+      if (name.startsWith(DROPPED_PREFIX)) rmSync(join(dir, name), { recursive: true, force: true });
       if (!TABLE_NAME.test(name)) continue;
       const tableDir = join(dir, name);
       if (!existsSync(join(tableDir, 'manifest.json'))) {
@@ -189,7 +195,7 @@ export class Store {
   async drop(name: string): Promise<void> {
     if (this.unopenable.has(name) && !this.tables.has(name)) {
       assertTableName(name);
-      rmSync(join(this.dir, name), { recursive: true, force: true });
+      this.removeTableDir(name);
       this.unopenable.delete(name);
       this.unopenableFiles.delete(name);
       return;
@@ -202,7 +208,7 @@ export class Store {
       // path): the files go once none holds them, or after DROP_WAIT_MS at most.
       for (const until = Date.now() + DROP_WAIT_MS; table.segmentsInUse() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
       await table.close(false);
-      rmSync(table.dir, { recursive: true, force: true });
+      this.removeTableDir(name);
     })();
     // A table of the same name is created only once the old one's files are gone.
     this.dropping.set(name, done);
@@ -211,6 +217,24 @@ export class Store {
     } finally {
       this.dropping.delete(name);
     }
+  }
+
+  /**
+   * Deletes a table's directory: first renamed out of the way in one step, so a crash midway
+   * leaves either the whole table or a leftover the next open removes, never half a table
+   * (which would open with its segments missing).
+   */
+  private removeTableDir(name: string): void {
+    const trash = join(this.dir, `${DROPPED_PREFIX}${name}-${process.pid}-${Date.now()}`);
+    let target = join(this.dir, name);
+    try {
+      renameSync(target, trash);
+      fsyncDir(this.dir); // the rename is on disk before any file inside goes
+      target = trash;
+    } catch {
+      // nothing to rename (a table never written), or renaming refused: delete in place
+    }
+    rmSync(target, { recursive: true, force: true });
   }
 
   /** Closes every table, flushing tails to segments unless `flush` is false. */

@@ -2,6 +2,8 @@
  * Ingest and queries racing other requests on one table: two calls with one Idempotency-Key
  * that both wait for memory, and an ingest or a query racing the table's drop.
  */
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../engine/index.js';
 import { batchOf, dumpTable, tempDir } from '../storage/helpers.js';
@@ -91,6 +93,34 @@ describe('requests racing on one table', () => {
       await again.get('t').ingest(batchOf([{ user: 'newer', timeMs: T0 + 1, n: 3 }]));
       expect(dumpTable(again.get('t')).map((x) => x.actor).sort()).toEqual(['new', 'newer']);
       await again.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('drops a table by renaming it out of the way first; a leftover of a crash mid-drop goes at the next open', async () => {
+    const { dir, cleanup } = tempDir('shoal-drop-');
+    try {
+      let store = await Store.open(dir, { table: { autoCompact: false } });
+      const t = await store.getOrCreate('gone');
+      await t.ingest(batchOf([{ user: 'a', timeMs: T0, n: 1 }]));
+      await t.flush();
+      // What a crash right after the rename leaves: the table's files under a .dropped- name.
+      await store.close();
+      cpSync(join(dir, 'gone'), join(dir, '.dropped-gone-1-2'), { recursive: true });
+      store = await Store.open(dir, { table: { autoCompact: false } });
+      expect(existsSync(join(dir, '.dropped-gone-1-2'))).toBe(false);
+      expect(store.damage()).toEqual([]);
+      await store.drop('gone');
+      expect(readdirSync(dir).filter((f) => f.includes('gone'))).toEqual([]);
+      expect(store.has('gone')).toBe(false);
+      await store.close();
+      // A directory that merely looks like a leftover but is not ours is never a table.
+      mkdirSync(join(dir, '.dropped-x'));
+      writeFileSync(join(dir, '.dropped-x', 'f'), 'x');
+      store = await Store.open(dir);
+      expect(store.tableNames()).toEqual([]);
+      await store.close();
     } finally {
       cleanup();
     }
