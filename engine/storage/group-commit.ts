@@ -2,10 +2,12 @@
  * The durable half of a table's group commit: every queued call's WAL records are appended,
  * shard by shard, each touched WAL and the dead-letter log fsynced once, and a failure cuts every
  * touched WAL and the dead-letter log back to their sizes before the group.
- * Table.commitGroup then applies the durable group to the tails and acknowledges its calls.
+ * Table.commitGroup then applies the durable group to the tails (`applyGroup`) and acknowledges
+ * its calls.
  */
 import { ingestBuffers } from './buffer-pool.js';
 import type { DeadLetterLog } from './dead-letter.js';
+import { PACE_ROWS } from './ingest-call.js';
 import type { WalWriter } from './wal.js';
 import type { ShardPart } from './wal-record.js';
 
@@ -71,5 +73,39 @@ export async function writeGroup(group: PendingCommit[], wals: WalWriter[], dead
       }
     }
     throw err;
+  }
+}
+
+/**
+ * Appends a durable group's parts with `apply`: at once, or, when a call in it is paced, in
+ * slices of about PACE_ROWS rows, between `hold` and `release` (snapshots then see the rows
+ * before the group until all are in). A pace that throws (its client went away) ends the
+ * yielding, not the appending: the group is durable and is applied whole.
+ */
+export async function applyGroup(group: PendingCommit[], apply: (part: ShardPart) => void, hold: () => void, release: () => void): Promise<void> {
+  let pace = group.find((item) => item.pace !== undefined)?.pace;
+  if (pace === undefined) {
+    for (const item of group) for (const part of item.parts) apply(part);
+    return;
+  }
+  hold();
+  try {
+    let rows = 0;
+    for (const item of group) {
+      for (const part of item.parts) {
+        apply(part);
+        rows += part.rowCount;
+        if (rows >= PACE_ROWS && pace !== undefined) {
+          rows = 0;
+          try {
+            await pace();
+          } catch {
+            pace = undefined;
+          }
+        }
+      }
+    }
+  } finally {
+    release();
   }
 }

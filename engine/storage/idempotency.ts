@@ -5,7 +5,7 @@
  * `idempotency.ndjson` before the manifest commit, and the file is rewritten without expired keys
  * once they outnumber the live ones.
  */
-import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ioError, writeFileAtomic } from './file-io.js';
 import type { IngestResult } from './table-options.js';
@@ -25,6 +25,11 @@ export class IdempotencyIndex {
   private readonly known = new Map<string, Known>();
   private readonly inFlight = new Map<string, Promise<IngestResult>>();
   private fileEntries = 0;
+  /**
+   * The file may end in a torn line (a crash or a full disk mid-append): the next append starts
+   * a line of its own, or its first entry would be glued to the torn text and never parse again.
+   */
+  private mayEndTorn = false;
 
   constructor(path: string) {
     this.path = path;
@@ -40,6 +45,7 @@ export class IdempotencyIndex {
     } catch (err) {
       throw ioError(err, path);
     }
+    index.mayEndTorn = text.length > 0 && !text.endsWith('\n');
     for (const line of text.split('\n')) {
       if (line.length === 0) continue;
       let entry: IdempotencyEntry;
@@ -91,11 +97,12 @@ export class IdempotencyIndex {
         }
         writeFileAtomic(this.path, Buffer.from(lines.map((l) => `${l}\n`).join('')), dirname(this.path));
         this.fileEntries = lines.length;
+        this.mayEndTorn = false;
       } else if (fresh.length > 0) {
-        // A torn last line (a crash or a full disk mid-append) must stay a line of its own: the
-        // entries appended after it would otherwise be glued to it and never parse again.
-        const lead = endsTorn(this.path) ? '\n' : '';
+        const lead = this.mayEndTorn ? '\n' : '';
+        this.mayEndTorn = true; // until the append is whole
         appendFileSync(this.path, lead + fresh.map((k) => `${JSON.stringify(k.entry)}\n`).join(''));
+        this.mayEndTorn = false;
         const fd = openSync(this.path, 'r');
         try {
           fsyncSync(fd);
@@ -109,20 +116,5 @@ export class IdempotencyIndex {
     }
     for (const k of fresh) k.generation = 0;
     for (const [key, k] of this.known) if (nowMs - k.entry.atMs >= IDEMPOTENCY_TTL_MS) this.known.delete(key);
-  }
-}
-
-/** Whether the file exists with a last line not ended by a newline. */
-function endsTorn(path: string): boolean {
-  if (!existsSync(path)) return false;
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return false;
-    const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    return last[0] !== 0x0a;
-  } finally {
-    closeSync(fd);
   }
 }

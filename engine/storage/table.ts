@@ -18,9 +18,9 @@ import type { ActorDict } from './actor-dict.js';
 import { Admission } from './admission.js';
 import { ingestBuffers } from './buffer-pool.js';
 import { DeadLetterLog } from './dead-letter.js';
-import { writeGroup, type PendingCommit } from './group-commit.js';
+import { applyGroup, writeGroup, type PendingCommit } from './group-commit.js';
 import type { IdempotencyIndex } from './idempotency.js';
-import { encodeCall, PACE_ROWS, type CallContext } from './ingest-call.js';
+import { encodeCall, type CallContext } from './ingest-call.js';
 import { PendingColumns } from './pending-columns.js';
 import type { ManifestBody } from './manifest.js';
 import { SegmentHandle } from './segment-handle.js';
@@ -304,7 +304,14 @@ export class Table {
     }
     this.pendingColumns.committed(group.map((item) => item.seq));
     try {
-      await this.applyGroup(group);
+      await applyGroup(
+        group,
+        (part) => this.applyPart(this.tails[part.shard], part),
+        () => {
+          for (const t of this.tails) this.visibleRows.set(t, t.rowCount);
+        },
+        () => this.visibleRows.clear(),
+      );
     } catch (err) {
       // Never expected (the group is durable and comes back on replay), but no call may hang on it.
       for (const item of group) item.reject(err);
@@ -315,39 +322,6 @@ export class Table {
     }
     this.lastIngestMs = Date.now();
     for (const item of group) item.resolve();
-  }
-
-  /**
-   * Appends a durable group to the tails: at once, or, when a call in it is paced, in slices of
-   * about PACE_ROWS rows with snapshots held at the rows before the group until all are in.
-   */
-  private async applyGroup(group: PendingCommit[]): Promise<void> {
-    let pace = group.find((item) => item.pace !== undefined)?.pace;
-    if (pace === undefined) {
-      for (const item of group) for (const part of item.parts) this.applyPart(this.tails[part.shard], part);
-      return;
-    }
-    for (const t of this.tails) this.visibleRows.set(t, t.rowCount);
-    try {
-      let rows = 0;
-      for (const item of group) {
-        for (const part of item.parts) {
-          this.applyPart(this.tails[part.shard], part);
-          rows += part.rowCount;
-          if (rows >= PACE_ROWS && pace !== undefined) {
-            rows = 0;
-            try {
-              await pace();
-            } catch {
-              // The group is durable: it is applied whole all the same, now without yielding.
-              pace = undefined;
-            }
-          }
-        }
-      }
-    } finally {
-      this.visibleRows.clear();
-    }
   }
 
   applyPart(tail: Tail, part: ShardPart): void {
