@@ -78,3 +78,36 @@ describe('Arrow results', () => {
     expect(arrow.rows).toEqual(json.rows);
   });
 });
+
+describe('Arrow results beyond the rows', () => {
+  it('carry the top-level fields of the JSON answer (a paths query\'s edges) in the schema metadata', async () => {
+    s = await testServer();
+    const events = Array.from({ length: 30 }, (_, i) => ({ user_id: `u${i % 5}`, time: T0 + i * 60_000, event: ['a', 'b', 'c'][i % 3] }));
+    const r = await s.app.inject({ method: 'POST', url: '/v1/tables/p/events', headers: { 'content-type': 'application/x-ndjson' }, payload: events.map((e) => JSON.stringify(e)).join('\n') });
+    expect(r.statusCode, r.body).toBe(200);
+    const q = { table: 'p', kind: 'paths', node: 'event', depth: 2 };
+    const json = (await postQuery(s, q)).json();
+    expect(json.edges.length).toBeGreaterThan(0);
+    const arrow = await postQuery(s, q, ARROW);
+    expect(arrow.statusCode).toBe(200);
+    const metadata = tableFromIPC(arrow.rawPayload).schema.metadata;
+    expect(JSON.parse(metadata.get('edges') ?? 'null')).toEqual(json.edges);
+  });
+});
+
+describe('content negotiation', () => {
+  it('follows the quality values of Accept: q=0 refuses a type, and the highest q wins', async () => {
+    s = await oddColumnsServer();
+    const q = { table: 'u', measures: ['count'] };
+    const type = async (accept: string): Promise<string> => String((await postQuery(s!, q, { accept })).headers['content-type']);
+    expect(await type('application/vnd.apache.arrow.stream;q=0, application/json')).toMatch(/^application\/json/);
+    expect(await type('application/json;q=1, application/msgpack;q=0.1')).toMatch(/^application\/json/);
+    expect(await type('application/json;q=0.5, application/msgpack')).toMatch(/^application\/msgpack/);
+    expect(await type('application/msgpack;q=0.2, application/vnd.apache.arrow.stream;q=0.9')).toMatch(/^application\/vnd\.apache\.arrow\.stream/);
+    expect(await type('application/msgpack, */*;q=0.1')).toMatch(/^application\/msgpack/);
+    expect(await type('*/*')).toMatch(/^application\/json/);
+    expect(await type('text/html, application/xhtml+xml, */*;q=0.8')).toMatch(/^application\/json/);
+    expect(await type('application/vnd.apache.arrow.stream')).toMatch(/^application\/vnd\.apache\.arrow\.stream/);
+    expect(await type('application/x-msgpack')).toMatch(/^application\/msgpack/);
+  });
+});
