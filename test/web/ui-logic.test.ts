@@ -55,6 +55,11 @@ describe('view state in the URL', () => {
     expect(wrongTypes.funnel.window).toBe('1d');
     expect(wrongTypes.funnel.mode).toBe('strict');
   });
+
+  it('falls back to UTC on a time zone the browser does not know (the page would not draw)', () => {
+    expect(state.searchToState('?tz=Foo%2FBar').tz).toBe('UTC');
+    expect(state.searchToState('?tz=Europe%2FBerlin').tz).toBe('Europe/Berlin');
+  });
 });
 
 describe('time ranges', () => {

@@ -98,7 +98,8 @@ export function searchToState(search) {
   state.from = parseTime(p.get('from'));
   state.to = parseTime(p.get('to'));
   if (state.range === 'custom' && (state.from === null || state.to === null)) state.range = '7d';
-  state.tz = p.get('tz') || 'UTC';
+  const tz = p.get('tz');
+  if (tz && isTimeZone(tz)) state.tz = tz;
   const q = p.get('q');
   if (q) {
     try {
@@ -114,6 +115,16 @@ export function searchToState(search) {
     }
   }
   return state;
+}
+
+/** Whether the browser knows a zone (an unknown one makes every date format throw). @param {string} tz */
+function isTimeZone(tz) {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** @param {string | null} text @returns {number | null} */
