@@ -3,7 +3,41 @@
  * The page's only way to the server: the public HTTP API (GET /v1/tables, GET /v1/tables/:table,
  * POST /v1/query). Failures become ApiError with the server's error code, message and path, or
  * NETWORK when the server cannot be reached.
+ *
+ * A server with API keys (any server not on loopback) answers 401 without one: the page asks for
+ * a key once and keeps it in this browser's localStorage (never in the URL, which is shared), and
+ * sends it as `Authorization: Bearer KEY` on every request.
  */
+
+const KEY_ITEM = 'shoal.apiKey';
+/** The key when localStorage is unavailable (private modes, storage turned off). */
+let memoryKey = '';
+
+/** The API key this browser sends, or "" for none. */
+export function apiKey() {
+  try {
+    return localStorage.getItem(KEY_ITEM) ?? memoryKey;
+  } catch {
+    return memoryKey;
+  }
+}
+
+/** Remembers the key to send (or forgets it, given ""). @param {string} key */
+export function setApiKey(key) {
+  try {
+    if (key) localStorage.setItem(KEY_ITEM, key);
+    else localStorage.removeItem(KEY_ITEM);
+  } catch {
+    // Storage disabled: the key lasts until the page is reloaded.
+  }
+  memoryKey = key;
+}
+
+/** @returns {Record<string, string>} */
+function authHeaders() {
+  const key = apiKey();
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
 
 export class ApiError extends Error {
   /**
@@ -22,13 +56,13 @@ export class ApiError extends Error {
 
 /**
  * @param {string} url
- * @param {RequestInit} [init]
+ * @param {RequestInit & { headers?: Record<string, string> }} [init]
  * @returns {Promise<any>}
  */
 async function request(url, init) {
   let res;
   try {
-    res = await fetch(url, init);
+    res = await fetch(url, { ...init, headers: { ...init?.headers, ...authHeaders() } });
   } catch (err) {
     if (/** @type {Error} */ (err).name === 'AbortError') throw err;
     throw new ApiError('NETWORK', 'the server could not be reached; is it running?', 0, undefined);

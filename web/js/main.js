@@ -7,12 +7,13 @@
  * `#results[data-status]` is "loading", "ready", "empty", "error" or "incomplete", so tests and
  * people can tell what the page is doing.
  */
-import { ApiError, getTable, listTables, runQuery } from './api.js';
+import { ApiError, apiKey, getTable, listTables, runQuery } from './api.js';
 import { clear, h } from './dom.js';
 import { formatNumber } from './format.js';
 import { searchToState, stateToSearch } from './state.js';
 import { resolveRange } from './time-range.js';
 import { applyDefaults } from './view-defaults.js';
+import { apiKeyForm } from './ui/api-key.js';
 import { headerBar, rangeText, tzPicker } from './ui/header.js';
 import { queryPanel } from './ui/query-panel.js';
 import { emptyBox, errorBox, loading } from './ui/status.js';
@@ -134,7 +135,7 @@ async function run(view, ctx) {
     ctx = { ...ctx, range: reuse.range, rangeText: reuse.rangeText };
     requests = reuse.requests;
   }
-  clear(el.query).append(queryPanel(requests, location.origin));
+  clear(el.query).append(queryPanel(requests, location.origin, apiKey() !== ''));
   clear(el.summary).append(h('span', {}, `${view.title} · ${ctx.rangeText} · ${state.tz}`));
   if (ctx.range.notice === 'anchored') {
     el.summary.append(h('span', { class: 'notice', 'data-testid': 'anchored-notice' }, 'No events this recent: the range ends at the newest event.'));
@@ -163,7 +164,7 @@ async function run(view, ctx) {
     if (controller.signal.aborted) return;
     last = null;
     const e = err instanceof ApiError ? err : new ApiError('UI_ERROR', String(/** @type {Error} */ (err)?.message ?? err), 0, undefined);
-    setResults('error', errorBox(e));
+    setResults('error', e.status === 401 ? apiKeyForm(e.message) : errorBox(e));
   }
 }
 
@@ -219,7 +220,8 @@ async function boot() {
   try {
     tables = await listTables();
   } catch (err) {
-    bare('error', errorBox(err instanceof ApiError ? err : new ApiError('UI_ERROR', String(err), 0, undefined)));
+    const e = err instanceof ApiError ? err : new ApiError('UI_ERROR', String(err), 0, undefined);
+    bare('error', e.status === 401 ? apiKeyForm(e.message) : errorBox(e));
     return;
   }
   if (tables.length === 0) {

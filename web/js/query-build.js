@@ -243,10 +243,12 @@ function oneLineJson(value) {
  * A curl command that sends a request from a shell (single quotes escaped for POSIX shells).
  * @param {string} origin  e.g. "http://127.0.0.1:8080"
  * @param {object} body
+ * @param {boolean} [withKey]  send the key in $SHOAL_API_KEY (the page's own key stays out of copied text)
  */
-export function curlCommand(origin, body) {
+export function curlCommand(origin, body, withKey = false) {
   const json = JSON.stringify(body).replace(/'/g, "'\\''");
-  return `curl -s -X POST '${origin}/v1/query' -H 'Content-Type: application/json' -d '${json}'`;
+  const auth = withKey ? ` -H "Authorization: Bearer $SHOAL_API_KEY"` : '';
+  return `curl -s -X POST '${origin}/v1/query' -H 'Content-Type: application/json'${auth} -d '${json}'`;
 }
 
 /**

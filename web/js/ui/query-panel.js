@@ -9,13 +9,14 @@ import { curlCommand, prettyJson } from '../query-build.js';
 /**
  * @param {{ label: string, body: object }[]} requests
  * @param {string} origin  the server's origin, for curl
+ * @param {boolean} [withKey]  the server wants an API key: curl sends $SHOAL_API_KEY
  */
-export function queryPanel(requests, origin) {
+export function queryPanel(requests, origin, withKey = false) {
   const details = h('details', { class: 'query-panel', 'data-testid': 'query-panel' }, h('summary', {}, `Query JSON and curl (${requests.length} ${requests.length === 1 ? 'request' : 'requests'})`));
   if (requests.length === 0) details.append(h('p', { class: 'muted' }, 'The view is not complete yet, so nothing is sent.'));
   for (const r of requests) {
     const json = prettyJson(r.body);
-    const curl = curlCommand(origin, r.body);
+    const curl = curlCommand(origin, r.body, withKey);
     details.append(
       h('div', { class: 'query-block' },
         h('div', { class: 'query-head' }, h('strong', {}, `${r.label}: POST /v1/query`), copyButton('Copy JSON', json), copyButton('Copy curl', curl)),

@@ -1,0 +1,96 @@
+/**
+ * The exploration UI beyond the happy path, in real headless Chromium: a server with API keys,
+ * hand-edited links, keyboard use, and windows narrower than a laptop screen. Each test starts
+ * from what a user would meet and checks what the page does about it.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../../engine/index.js';
+import { buildApp, type ShoalApp } from '../../server/app.js';
+import { parseApiKeys } from '../../server/auth.js';
+import { loadDemo } from '../../server/cli/demo-command.js';
+import { tempDir } from '../storage/helpers.js';
+import { launchChromium, waitForStatus, type Browser } from './browser.js';
+import { panelQuery } from './page-helpers.js';
+
+const DEMO_EVENTS = 3_000;
+
+interface Served {
+  base: string;
+  close(): Promise<void>;
+}
+
+let browser: Browser;
+let demo: Served;
+
+/** A server on a free port over a fresh store that `fill` loads. */
+async function serve(fill: (store: Store, dir: string) => Promise<void>, apiKeys = ''): Promise<Served> {
+  const dir = tempDir('shoal-ui-use-');
+  const store = await Store.open(dir.dir, { log: () => {} });
+  await fill(store, dir.dir);
+  const shoal: ShoalApp = await buildApp({ store, apiKeys: apiKeys ? parseApiKeys(apiKeys) : [] });
+  await shoal.app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = shoal.app.server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no port');
+  return {
+    base: `http://127.0.0.1:${addr.port}`,
+    async close() {
+      await shoal.shutdown();
+      await store.close(false);
+      dir.cleanup();
+    },
+  };
+}
+
+const demoData = async (store: Store, dir: string): Promise<void> => {
+  await loadDemo({ dataDir: dir, store, events: DEMO_EVENTS, out: { write: () => true } as unknown as NodeJS.WritableStream });
+};
+
+beforeAll(async () => {
+  const launching = launchChromium().then((b) => { browser = b; });
+  await Promise.all([launching, serve(demoData).then((s) => { demo = s; })]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+async function open(url: string, statuses = ['ready']): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(url);
+  await waitForStatus(page, statuses);
+  return page;
+}
+
+describe('exploration UI: keys, links, keyboard, narrow windows', () => {
+  it('asks for an API key when the server has keys, then shows the view with it (and remembers it)', async () => {
+    const keyed = await serve(demoData, 'reader-key-1:read');
+    try {
+      const page = await open(`${keyed.base}/?view=aggregate&range=all`, ['error', 'ready']);
+      const form = page.locator('[data-testid="api-key"]');
+      expect(await form.textContent()).toContain('needs an API key');
+      // A wrong key is refused in words, and the form stays.
+      await page.getByLabel('API key').fill('wrong-key');
+      await page.getByLabel('API key').press('Enter');
+      await page.waitForLoadState('load');
+      await waitForStatus(page, ['error']);
+      expect(await page.locator('[data-testid="api-key"]').textContent()).toContain('unknown API key');
+      await page.getByLabel('API key').fill('reader-key-1');
+      await page.getByLabel('API key').press('Enter');
+      await page.waitForLoadState('load');
+      await waitForStatus(page, ['ready']);
+      expect(await page.locator('[data-testid="results-table"] tbody tr').count()).toBeGreaterThan(0);
+      expect(page.url()).not.toContain('reader-key-1');
+      // The curl the page offers works on this server too, with the key from the environment.
+      expect(await page.locator('pre.curl').first().textContent()).toContain('Authorization: Bearer $SHOAL_API_KEY');
+      // A new tab on the same link needs no key again.
+      const again = await open(page.url());
+      expect(await again.locator('[data-testid="results-table"] tbody tr').count()).toBeGreaterThan(0);
+      await again.close();
+      await page.close();
+    } finally {
+      await keyed.close();
+    }
+  });
+});
