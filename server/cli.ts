@@ -10,6 +10,7 @@ import { runIngestCommand } from './cli/ingest-command.js';
 import { runQueryCommand, type OutputFormat } from './cli/query-command.js';
 import { runTablesCommand } from './cli/tables-command.js';
 import { RemoteError } from './cli/http-client.js';
+import { dataDirOf } from './cli/data-dir.js';
 
 const DATA_HELP = `  --data DIR        data directory (default $SHOAL_DATA or ./data)
   --url URL         send to a running server instead (e.g. http://127.0.0.1:8080);
@@ -76,10 +77,18 @@ const OPTIONS = {
   'idempotency-key': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
+/** The options each command takes (beyond --help): any other is a usage error, not ignored. */
+const COMMAND_OPTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
+  ingest: ['data', 'url', 'table', 'actor', 'time', 'format', 'idempotency-key'],
+  query: ['data', 'url', 'format'],
+  tables: ['data', 'url', 'json'],
+  demo: ['data', 'table', 'events'],
+};
+
 class UsageError extends Error {}
 
 function dataDir(values: Record<string, unknown>): string {
-  return (values.data as string | undefined) ?? process.env.SHOAL_DATA ?? './data';
+  return dataDirOf(values.data as string | undefined);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -89,11 +98,11 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'serve') {
-    const { runServeCommand } = await import('./serve-command.js');
+    const { runServeCommand, ServeUsageError } = await import('./serve-command.js');
     try {
       return await runServeCommand(rest);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+      if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') || err instanceof ServeUsageError) throw new UsageError((err as Error).message);
       throw err;
     }
   }
@@ -109,8 +118,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP[command]);
     return 0;
   }
+  for (const name of Object.keys(values)) {
+    if (name !== 'help' && !COMMAND_OPTIONS[command].includes(name as keyof typeof OPTIONS)) throw new UsageError(`--${name} is not an option of "${command}"`);
+  }
   if (values.url !== undefined) return runRemote(command, values, positionals);
-  if (values['idempotency-key'] !== undefined && command !== 'ingest') throw new UsageError('--idempotency-key is an ingest option');
   switch (command) {
     case 'ingest': {
       if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
@@ -192,7 +203,10 @@ main(process.argv.slice(2)).then(
       process.exitCode = 1;
     } else {
       const e = err as NodeJS.ErrnoException;
-      process.stderr.write(`shoal: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+      const message = e.message ?? String(err);
+      // Node's own messages often start with their code already ("EACCES: permission denied, …").
+      const code = e.code && !message.startsWith(`${e.code}:`) ? `${e.code}: ` : '';
+      process.stderr.write(`shoal: ${code}${message}\n`);
       process.exitCode = 1;
     }
   },

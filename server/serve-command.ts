@@ -9,6 +9,7 @@ import { QueryPool, Store } from '../engine/index.js';
 import { lowerFlushThreadPriority } from '../engine/storage/flush-pool.js';
 import { buildApp, type QueryLimitOptions } from './app.js';
 import { apiKeysFromEnv } from './auth.js';
+import { checkDataDir, dataDirOf } from './cli/data-dir.js';
 import { loadDemo } from './cli/demo-command.js';
 
 export const SERVE_HELP = `Usage: shoal serve [options]
@@ -41,6 +42,15 @@ export function queryLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): QueryL
   return limits;
 }
 
+/** A usage error in `shoal serve`'s arguments (the CLI prints it and exits 2). */
+export class ServeUsageError extends Error {}
+
+function integerArg(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) throw new ServeUsageError(`${name} must be an integer from ${min} to ${max}, got "${text.slice(0, 40)}"`);
+  return n;
+}
+
 export async function runServeCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -58,18 +68,22 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_HELP);
     return 0;
   }
+  // Every argument is checked before the data directory is touched (a failed demo load would
+  // leave an empty table behind, and --demo-if-empty would never load it again).
+  const port = values.port !== undefined ? integerArg('--port', values.port, 0, 65535) : process.env.PORT ? integerArg('$PORT', process.env.PORT, 0, 65535) : 8080;
+  const demoEvents = values['demo-events'] === undefined ? 300_000 : integerArg('--demo-events', values['demo-events'], 1, Number.MAX_SAFE_INTEGER);
   const keys = apiKeysFromEnv();
   const host = values.host ?? '127.0.0.1';
   if (keys.length === 0 && !LOOPBACK.has(host)) {
     process.stderr.write(`shoal: refusing to listen on ${host} without API keys; set SHOAL_API_KEYS or use --host 127.0.0.1\n`);
     return 2;
   }
-  const port = Number(values.port ?? process.env.PORT ?? 8080);
-  const dataDir = values.data ?? process.env.SHOAL_DATA ?? './data';
+  const dataDir = dataDirOf(values.data);
+  checkDataDir(dataDir, false);
   lowerFlushThreadPriority(FLUSH_NICENESS);
   const store = await Store.open(dataDir);
   if (values['demo-if-empty'] && store.tableNames().length === 0) {
-    await loadDemo({ dataDir, store, events: Number(values['demo-events'] ?? 300_000) });
+    await loadDemo({ dataDir, store, events: demoEvents });
   }
   // Queries run on worker threads that own shards (engine/query/pool); small ones inline.
   const pool = new QueryPool();

@@ -6,6 +6,7 @@ import { Store } from '../../engine/index.js';
 import { generateEvents } from '../../bench/generator.js';
 import { parseBuffer } from '../../ingest/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
+import { checkDataDir } from './data-dir.js';
 import { formatCount, ProgressBar } from './progress.js';
 
 const CHUNK_EVENTS = 50_000;
@@ -22,6 +23,7 @@ export interface DemoOptions {
 }
 
 export async function loadDemo(opts: DemoOptions): Promise<number> {
+  if (opts.store === undefined) checkDataDir(opts.dataDir, false);
   const store = opts.store ?? (await Store.open(opts.dataDir));
   const name = opts.table ?? 'events';
   const bar = new ProgressBar();

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { QueryPool, ShoalError, Store } from '../../engine/index.js';
 import type { QueryResult } from '../../engine/query/index.js';
+import { checkDataDir } from './data-dir.js';
 import { textTable } from './text-table.js';
 
 export type OutputFormat = 'json' | 'table' | 'csv';
@@ -39,6 +40,7 @@ export async function runQueryCommand(opts: { query: string; dataDir: string; fo
   const json = readQueryArg(opts.query);
   const table = (json as { table?: unknown } | null)?.table;
   if (typeof table !== 'string') throw new ShoalError('BAD_QUERY', ['"table" is required'], 'table');
+  checkDataDir(opts.dataDir, true);
   const store = await Store.open(opts.dataDir);
   try {
     const snapshot = store.get(table).snapshot();

@@ -1,5 +1,6 @@
 /** `shoal tables`: every table with rows, bytes, time range, dead letters and its columns. */
 import { Store, tableStats, type TableStats } from '../../engine/index.js';
+import { checkDataDir } from './data-dir.js';
 import { formatBytes } from './progress.js';
 import { textTable } from './text-table.js';
 
@@ -25,6 +26,7 @@ export function renderTables(stats: TableStats[], unopenable: Map<string, string
 
 export async function runTablesCommand(opts: { dataDir: string; json: boolean; out?: NodeJS.WritableStream }): Promise<void> {
   const out = opts.out ?? process.stdout;
+  checkDataDir(opts.dataDir, true);
   const store = await Store.open(opts.dataDir);
   try {
     const stats = store.tableNames().map((n) => tableStats(store.get(n)));

@@ -1,0 +1,30 @@
+/**
+ * The data directory a command works on: `--data`, else $SHOAL_DATA, else ./data. Commands that
+ * only read (query, tables) need it to exist, so a mistyped path is an error naming it rather
+ * than a new empty directory and "no tables"; commands that write create it.
+ */
+import { statSync } from 'node:fs';
+import { ShoalError } from '../../engine/index.js';
+
+const HINT = '(give --data DIR or set SHOAL_DATA)';
+
+/** The data directory from `--data`, $SHOAL_DATA or the default. */
+export function dataDirOf(data: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return data ?? env.SHOAL_DATA ?? './data';
+}
+
+/**
+ * Throws IO_ERROR naming `dir` when it is not a directory; with `mustExist`, also when it is
+ * missing (a command that writes creates it).
+ */
+export function checkDataDir(dir: string, mustExist: boolean): void {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (mustExist) throw new ShoalError('IO_ERROR', [dir, `no data directory there ${HINT}`]);
+    return;
+  }
+  if (!isDirectory) throw new ShoalError('IO_ERROR', [dir, `not a directory ${HINT}`]);
+}

@@ -1,0 +1,97 @@
+/**
+ * The CLI's answers to mistakes in its arguments: an option another command owns, a bad port or
+ * demo size, and a --data that points at nothing are usage errors (exit 2) or one-line errors
+ * (exit 1) before anything is written; read commands never create a data directory.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../storage/helpers.js';
+
+const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
+let cleanups: (() => void)[] = [];
+
+afterEach(() => {
+  for (const c of cleanups) c();
+  cleanups = [];
+});
+
+function scratch(): string {
+  const { dir, cleanup } = tempDir('shoal-cli-usage-');
+  cleanups.push(cleanup);
+  return dir;
+}
+
+function shoal(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('CLI usage errors', () => {
+  it('refuses an option the command does not take, instead of ignoring it', () => {
+    const data = scratch();
+    for (const args of [
+      ['tables', '--format', 'csv'],
+      ['query', '{"table":"t"}', '--table', 't'],
+      ['demo', '--format', 'json', '--events', '10'],
+      ['tables', '--events', '5'],
+    ]) {
+      const r = shoal([...args, '--data', join(data, 'd')]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^shoal: --${args.find((a, i) => i > 0 && a.startsWith('--'))!.slice(2)} is not an option of "${args[0]}"`));
+    }
+    expect(existsSync(join(data, 'd'))).toBe(false);
+  }, 120_000);
+
+  it('refuses a bad --port or --demo-events before opening the data directory', () => {
+    const data = join(scratch(), 'd');
+    for (const args of [
+      ['--port', 'abc'],
+      ['--port', '99999'],
+      ['--port', '80.5'],
+      ['--demo-if-empty', '--demo-events', 'abc'],
+      ['--demo-if-empty', '--demo-events', '0'],
+    ]) {
+      const r = shoal(['serve', '--data', data, ...args]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^shoal: ${args.at(-2)} must be`));
+      // Nothing written: an empty "events" table left behind would stop --demo-if-empty for good.
+      expect(existsSync(data), args.join(' ')).toBe(false);
+    }
+    const r = shoal(['serve', '--data', data], { PORT: 'http' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^shoal: \$PORT must be/);
+  }, 120_000);
+});
+
+describe('CLI read commands and a --data that points at nothing', () => {
+  it('query and tables say the directory does not exist, exit 1, and create nothing', () => {
+    const missing = join(scratch(), 'no-such-dir');
+    for (const args of [['tables'], ['tables', '--json'], ['query', '{"table":"events"}']]) {
+      const r = shoal([...args, '--data', missing]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toBe(`shoal: IO_ERROR: I/O error on ${missing}: no data directory there (give --data DIR or set SHOAL_DATA)\n`);
+      expect(r.stdout).toBe('');
+      expect(existsSync(missing)).toBe(false);
+    }
+  }, 120_000);
+
+  it('name a --data that is a file once, without repeating the error code', () => {
+    const dir = scratch();
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, '{}\n');
+    mkdirSync(join(dir, 'ok'));
+    const r = shoal(['tables', '--data', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`shoal: IO_ERROR: I/O error on ${file}: not a directory (give --data DIR or set SHOAL_DATA)\n`);
+    const served = shoal(['serve', '--data', file, '--port', '0']);
+    expect(served.status).toBe(1);
+    expect(served.stderr).toBe(`shoal: IO_ERROR: I/O error on ${file}: not a directory (give --data DIR or set SHOAL_DATA)\n`);
+    // An empty directory is a store with no tables.
+    const empty = shoal(['tables', '--data', join(dir, 'ok')]);
+    expect(empty.status, empty.stderr).toBe(0);
+    expect(empty.stdout).toBe('no tables\n');
+  }, 120_000);
+});
