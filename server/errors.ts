@@ -5,13 +5,23 @@
 import type { FastifyError } from 'fastify';
 import { ShoalError } from '../engine/index.js';
 
+/** One schema validation failure, as ajv reports it. */
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  params?: { additionalProperty?: unknown };
+}
+
 /** Maps any error to the one JSON error shape and its status. */
 export function toShoalError(err: unknown): ShoalError {
   if (err instanceof ShoalError) return err;
-  const e = err as FastifyError & { validation?: { instancePath?: string; message?: string }[]; validationContext?: string };
+  const e = err as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (e?.validation) {
     const first = e.validation[0];
     const path = `${e.validationContext ?? 'body'}${(first?.instancePath ?? '').replace(/\//g, '.')}`;
+    // An unknown parameter is named in the path, not only "must NOT have additional properties".
+    const extra = first?.params?.additionalProperty;
+    if (typeof extra === 'string') return new ShoalError('BAD_REQUEST', [`${path}.${extra} is not a parameter here`], `${path}.${extra}`);
     return new ShoalError('BAD_REQUEST', [`${path} ${first?.message ?? 'is invalid'}`], path);
   }
   switch (e?.code) {

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
 import type { ExecutorProgress, QueryScheduler } from '../query-scheduler.js';
 import { sendResult } from '../respond.js';
-import { errorSchema, queryBodySchema, resultSchema } from './schemas.js';
+import { errorSchema, noQueryString, queryBodySchema, resultSchema } from './schemas.js';
 
 const CANCEL_CODES = new Set(['QUERY_TIMEOUT', 'QUERY_CANCELLED', 'SHUTTING_DOWN']);
 
@@ -23,6 +23,7 @@ export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: Quer
           'Answers JSON by default, MessagePack with `Accept: application/msgpack`, or an Arrow IPC stream with ' +
           '`Accept: application/vnd.apache.arrow.stream` (stats then in the `Shoal-Stats` header as JSON).',
         body: queryBodySchema,
+        querystring: noQueryString,
         response: { 200: resultSchema, '4xx': errorSchema, '5xx': errorSchema },
       },
     },

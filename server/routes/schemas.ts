@@ -17,6 +17,9 @@ export const errorSchema = {
   required: ['error'],
 } as const;
 
+/** For routes that take no query-string parameters: any one is a 400, never silently ignored. */
+export const noQueryString = { type: 'object', properties: {}, additionalProperties: false } as const;
+
 export const tableParams = {
   type: 'object',
   properties: { table: { type: 'string', maxLength: 100, description: 'table name, [a-z][a-z0-9_]{0,62}' } },

@@ -1,14 +1,14 @@
 /** GET /healthz, GET /metrics, GET /docs (OpenAPI generated from the route schemas). */
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
-import { errorSchema } from './schemas.js';
+import { errorSchema, noQueryString } from './schemas.js';
 
 const healthSchema = { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'shutting down'] } }, required: ['status'] } as const;
 
 export function registerSystemRoutes(app: FastifyInstance, deps: { metrics: Metrics; isClosing: () => boolean }): void {
   app.get(
     '/healthz',
-    { config: { access: 'public' }, schema: { summary: 'Liveness (503 while shutting down)', response: { 200: healthSchema, 503: healthSchema } } },
+    { config: { access: 'public' }, schema: { summary: 'Liveness (503 while shutting down)', querystring: noQueryString, response: { 200: healthSchema, 503: healthSchema } } },
     async (_req, reply) => {
       if (deps.isClosing()) return reply.code(503).send({ status: 'shutting down' });
       return { status: 'ok' };
@@ -20,6 +20,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: { metrics: Metr
       config: { access: 'read' },
       schema: {
         summary: 'Prometheus metrics (text exposition format)',
+        querystring: noQueryString,
         response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4' }, '4xx': errorSchema },
       },
     },
@@ -32,7 +33,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: { metrics: Metr
     '/docs',
     {
       config: { access: 'public' },
-      schema: { summary: 'This OpenAPI description', response: { 200: { type: 'object', additionalProperties: true } } },
+      schema: { summary: 'This OpenAPI description', querystring: noQueryString, response: { 200: { type: 'object', additionalProperties: true } } },
     },
     async () => app.swagger(),
   );

@@ -1,7 +1,7 @@
 /** GET /v1/tables, GET /v1/tables/:table, DELETE /v1/tables/:table. */
 import type { FastifyInstance } from 'fastify';
 import { tableStats, type Store, type TableStats } from '../../engine/index.js';
-import { errorSchema, tableDetailSchema, tableListSchema, tableParams } from './schemas.js';
+import { errorSchema, noQueryString, tableDetailSchema, tableListSchema, tableParams } from './schemas.js';
 
 /** Table stats with freshness: newest event time and seconds since the last ingest. */
 function summaryOf(s: TableStats, nowMs: number): TableStats & { newestEventMs: number | null; secondsSinceLastIngest: number | null; damagedFiles: number } {
@@ -39,6 +39,7 @@ export function registerTableRoutes(app: FastifyInstance, deps: { store: Store; 
       config: { access: 'read' },
       schema: {
         summary: 'List tables with row counts, size, time range and freshness',
+        querystring: noQueryString,
         response: { 200: tableListSchema, '4xx': errorSchema, '5xx': errorSchema },
       },
     },
@@ -54,6 +55,7 @@ export function registerTableRoutes(app: FastifyInstance, deps: { store: Store; 
       schema: {
         summary: 'Schema, shards, segments and dead-letter count of a table',
         params: tableParams,
+        querystring: noQueryString,
         response: { 200: tableDetailSchema, '4xx': errorSchema, '5xx': errorSchema },
       },
     },
@@ -69,6 +71,7 @@ export function registerTableRoutes(app: FastifyInstance, deps: { store: Store; 
       schema: {
         summary: 'Drop a table and its files (admin)',
         params: tableParams,
+        querystring: noQueryString,
         response: { 200: { type: 'object', properties: { dropped: { type: 'string' } }, required: ['dropped'] }, '4xx': errorSchema, '5xx': errorSchema },
       },
     },

@@ -184,3 +184,33 @@ describe('internal errors', () => {
     expect(res.body).not.toMatch(/at .*\.ts:\d+/);
   });
 });
+
+describe('query-string parameters', () => {
+  beforeEach(async () => {
+    s = await testServer();
+    expect((await ingest(s, 'events', EVENTS)).statusCode).toBe(200);
+  });
+
+  it('are a 400 naming the parameter on every API route that takes none', async () => {
+    const calls: [string, string][] = [
+      ['GET', '/v1/tables?verbose=1'],
+      ['GET', '/v1/tables/events?verbose=1'],
+      ['POST', '/v1/query?verbose=1'],
+      ['GET', '/metrics?verbose=1'],
+      ['GET', '/docs?verbose=1'],
+      ['GET', '/healthz?verbose=1'],
+      ['DELETE', '/v1/tables/events?verbose=1'],
+    ];
+    for (const [method, url] of calls) {
+      const res = await s.app.inject({ method: method as 'GET', url, ...(method === 'POST' ? { payload: { table: 'events' } } : {}) });
+      expectError(res, 'BAD_REQUEST', 'querystring.verbose');
+      expect(res.json().error.message, url).toContain('verbose');
+    }
+    expect(s.store.has('events')).toBe(true);
+  });
+
+  it('name the unknown parameter of the ingest route too', async () => {
+    const res = await s.app.inject({ method: 'POST', url: '/v1/tables/events/events?colour=red', headers: { 'content-type': 'application/x-ndjson' }, payload: '{}' });
+    expectError(res, 'BAD_REQUEST', 'querystring.colour');
+  });
+});
