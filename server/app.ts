@@ -171,7 +171,10 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     return payload;
   });
   app.setErrorHandler((err, req, reply) => {
-    const se = toShoalError(err);
+    // A refused Content-Type is named as sent (toShoalError has no request to read it from).
+    const se = (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+      ? new ShoalError('UNSUPPORTED_MEDIA_TYPE', [String(req.headers['content-type'] ?? '(none)').slice(0, 100)])
+      : toShoalError(err);
     if (se.code === 'INTERNAL') req.log.error(err);
     // Damage met by a query (wherever it ran) is listed in table stats and /metrics from now on.
     const file = (err as { file?: unknown }).file;

@@ -5,6 +5,7 @@
  * A client that disconnects before the answer aborts the query, and the scan stops.
  */
 import type { FastifyInstance } from 'fastify';
+import { ShoalError } from '../../engine/index.js';
 import type { Metrics } from '../metrics.js';
 import type { ExecutorProgress, QueryScheduler } from '../query-scheduler.js';
 import { sendResult } from '../respond.js';
@@ -12,11 +13,42 @@ import { errorSchema, noQueryString, queryBodySchema, resultSchema } from './sch
 
 const CANCEL_CODES = new Set(['QUERY_TIMEOUT', 'QUERY_CANCELLED', 'SHUTTING_DOWN']);
 
+interface SchemaError extends Error {
+  validationContext?: string;
+  validation?: { keyword?: string; instancePath?: string; message?: string; params?: { missingProperty?: string; allowedValues?: unknown[] } }[];
+}
+
+/** "/where/1/0" → "where[1][0]": the path notation of the engine's query errors. */
+function queryPath(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .filter((p) => p.length > 0)
+    .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join('');
+}
+
+/**
+ * A query body the schema refuses is a bad query (BAD_QUERY, its path inside the query), named
+ * as the engine names it, so the HTTP API and `shoal query` report the same code and path.
+ */
+function badQuery(err: SchemaError): ShoalError {
+  const issue = err.validation?.[0];
+  const missing = issue?.params?.missingProperty;
+  if (issue?.keyword === 'required' && missing !== undefined) return new ShoalError('BAD_QUERY', [`"${missing}" is required`], missing);
+  const path = queryPath(issue?.instancePath ?? '');
+  if (path === '') return new ShoalError('BAD_QUERY', ['the query must be a JSON object']);
+  const allowed = issue?.params?.allowedValues;
+  const detail = allowed !== undefined ? `must be one of ${allowed.join(', ')}` : (issue?.message ?? 'is invalid');
+  return new ShoalError('BAD_QUERY', [`${path} ${detail}`], path);
+}
+
 export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: QueryScheduler; metrics: Metrics }): void {
   app.post(
     '/v1/query',
     {
       config: { access: 'read' },
+      // Body schema errors become BAD_QUERY in the handler (badQuery); others are thrown as they are.
+      attachValidation: true,
       schema: {
         summary: 'Run a query (aggregate, funnel, sessions, retention, paths, samples)',
         description:
@@ -28,6 +60,8 @@ export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: Quer
       },
     },
     async (req, reply) => {
+      const invalid = req.validationError as SchemaError | undefined;
+      if (invalid !== undefined) throw invalid.validationContext === 'body' ? badQuery(invalid) : invalid;
       const kind = String((req.body as { kind?: unknown }).kind ?? 'aggregate');
       const started = performance.now();
       // Abort the scan when the client goes away before the answer is sent.

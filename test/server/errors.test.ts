@@ -51,10 +51,29 @@ describe('query errors', () => {
       [{ table: 'events', limit: 0 }, 'LIMIT_OUT_OF_RANGE', 'limit'],
       [{ table: 'events', groupBy: ['event', 'name'] }, 'TOO_MANY_GROUPS', undefined],
       [{ table: 'wide', measures: ['uniq(name)'] }, 'QUERY_MEMORY_EXCEEDED', undefined],
-      [{ table: 'events', kind: 'histogram' }, 'BAD_REQUEST', 'body.kind'],
-      [{ measures: ['count'] }, 'BAD_REQUEST', 'body'],
+      [{ table: 'events', kind: 'histogram' }, 'BAD_QUERY', 'kind'],
+      [{ measures: ['count'] }, 'BAD_QUERY', 'table'],
+      [{ table: 5 }, 'BAD_QUERY', 'table'],
     ];
     for (const [query, code, path] of cases) expectError(await postQuery(s, query), code, path);
+  });
+
+  it('reports a query the body schema refuses as BAD_QUERY with the path in the query, as `shoal query` does', async () => {
+    const kind = await postQuery(s, { table: 'events', kind: 'histogram' });
+    expect(kind.json().error.message).toContain('aggregate, funnel, sessions, retention, paths, samples');
+    expect((await postQuery(s, { measures: ['count'] })).json().error.message).toBe('invalid query: "table" is required');
+    for (const body of ['null', '[1]', '"events"']) {
+      const r = await s.app.inject({ method: 'POST', url: '/v1/query', headers: { 'content-type': 'application/json' }, payload: body });
+      expectError(r, 'BAD_QUERY');
+    }
+    // Query-string parameters are still checked when the body is fine.
+    expectError(await s.app.inject({ method: 'POST', url: '/v1/query?x=1', payload: { table: 'events' } }), 'BAD_REQUEST', 'querystring.x');
+  });
+
+  it('names the Content-Type it refuses on the query route', async () => {
+    const r = await s.app.inject({ method: 'POST', url: '/v1/query', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '{"table":"events"}' });
+    expectError(r, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(r.json().error.message).toContain('"application/x-www-form-urlencoded"');
   });
 
   it('answers 400 for a body that is not JSON, and 404 for an unknown table', async () => {
