@@ -11,7 +11,7 @@ import { parseApiKeys } from '../../server/auth.js';
 import { loadDemo } from '../../server/cli/demo-command.js';
 import { tempDir } from '../storage/helpers.js';
 import { launchChromium, waitForStatus, type Browser } from './browser.js';
-import { panelQuery } from './page-helpers.js';
+import { act, panelQuery } from './page-helpers.js';
 
 const DEMO_EVENTS = 3_000;
 
@@ -92,5 +92,47 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     } finally {
       await keyed.close();
     }
+  });
+
+  it('keeps keyboard focus on the control just used, and Tab out of a value box goes on to the next control', async () => {
+    const q = encodeURIComponent(JSON.stringify({ where: [['event', '=', '']], groupBy: ['os'] }));
+    const page = await open(`${demo.base}/?view=aggregate&range=all&q=${q}`, ['ready']);
+    const focused = () => page.evaluate(() => {
+      const a = document.activeElement;
+      return `${a?.tagName} ${a?.getAttribute('aria-label') ?? a?.textContent}`;
+    });
+    await page.locator('select[aria-label="bucket"]').focus();
+    await act(page, () => page.keyboard.press('ArrowDown'));
+    expect(await focused()).toBe('SELECT bucket');
+    await page.locator('[data-testid="range-presets"] button[data-value="30d"]').focus();
+    await act(page, () => page.keyboard.press('Enter'));
+    expect(await focused()).toBe('BUTTON 30d');
+    await page.locator('input.f-val').focus();
+    await page.keyboard.type('search');
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(() => document.querySelector('[data-testid="query-json-table"]')?.textContent?.includes('search'));
+    await waitForStatus(page);
+    expect(await focused()).toBe('BUTTON remove condition');
+    // Removing the row moves focus to what took its place, not to the top of the page.
+    await act(page, () => page.keyboard.press('Enter'));
+    expect(await page.locator('.filter-row').count()).toBe(0);
+    expect(await focused()).toBe('BUTTON + Filter');
+    await page.close();
+  });
+
+  it('does not lose a click that comes right after typing a value (the typed value counts too)', async () => {
+    const page = await open(`${demo.base}/?view=funnel&range=all`, ['ready', 'incomplete']);
+    const steps = await page.locator('.step-card').count();
+    await page.locator('[data-testid="step-2"] input.f-val').first().fill('search');
+    await act(page, () => page.click('[data-testid="add-step"]'), ['ready', 'incomplete']);
+    expect(await page.locator('.step-card').count()).toBe(steps + 1);
+    expect((await panelQuery(page, 'funnel')).steps).toContainEqual(['event', '=', 'search']);
+    expect(await page.locator('[data-testid="step-2"] .step-title').textContent()).toBe('search');
+    await page.locator('[data-testid="step-1"] input.f-val').first().fill('signup');
+    await act(page, () => page.click('button[data-view="retention"]'));
+    expect(new URL(page.url()).searchParams.get('view')).toBe('retention');
+    await act(page, () => page.click('button[data-view="funnel"]'), ['ready', 'incomplete']);
+    expect(await page.locator('[data-testid="step-1"] .step-title').textContent()).toBe('signup');
+    await page.close();
   });
 });

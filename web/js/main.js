@@ -57,6 +57,7 @@ const currentTable = () => tables.find((t) => t.name === state.table) ?? null;
 function context() {
   const table = currentTable();
   const range = resolveRange(state, table, Date.now());
+  const view = state.view;
   return {
     state,
     table,
@@ -64,7 +65,8 @@ function context() {
     range,
     rangeText: rangeText(range, state.range, state.tz),
     actorWord: /user|member|customer|account/i.test(table?.actorColumn ?? '') ? 'users' : 'actors',
-    update: (fn) => commit((s) => fn(/** @type {any} */ (s)[s.view])),
+    // The builder's own view, even if a late commit (see commit) lands after a switch of view.
+    update: (fn) => commit((s) => fn(/** @type {any} */ (s)[view])),
     suggest,
   };
 }
@@ -78,8 +80,36 @@ function commit(fn) {
   fn(next);
   state = next;
   history.pushState(null, '', stateToSearch(state));
-  void render();
+  // A text box commits when focus leaves it. Redrawing at once would remove the control focus
+  // is moving to (Tab lands nowhere) or the one under the pointer (its click is lost), so the
+  // redraw waits until focus has moved and any click has been handled.
+  if (pointerDown || leavingTextBox) {
+    renderPending = true;
+    if (!pointerDown) setTimeout(renderIfPending, 0);
+  } else void render();
 }
+
+/** A mouse button or finger is down on a control other than a select (see commit). */
+let pointerDown = false;
+/** A text box's change event is being dispatched: focus is leaving it (or Enter was pressed). */
+let leavingTextBox = false;
+/** A commit happened while either was so: render when they are over. */
+let renderPending = false;
+const renderIfPending = () => { if (renderPending) void render(); };
+window.addEventListener('pointerdown', (e) => {
+  // A select's own popup takes the pointerup, which the page would never see.
+  pointerDown = !(e.target instanceof HTMLSelectElement || e.target instanceof HTMLOptionElement);
+}, true);
+for (const type of ['pointerup', 'pointercancel', 'blur']) {
+  window.addEventListener(type, (e) => {
+    if (type === 'blur' && e.target !== window) return; // an element's blur; the window's means the pointer is gone
+    pointerDown = false;
+    // After this task: the click (dispatched with the pointerup) runs its handler first.
+    if (renderPending) setTimeout(renderIfPending, 0);
+  }, true);
+}
+window.addEventListener('change', (e) => { leavingTextBox = e.target instanceof HTMLInputElement && e.target.type === 'text'; }, true);
+window.addEventListener('change', () => { leavingTextBox = false; });
 
 /** The top values of a column in the current range (value suggestions for filters). @param {string} column */
 function suggest(column) {
@@ -103,6 +133,8 @@ async function loadTable() {
 
 /** Renders everything from the state, then runs the view's queries. */
 async function render() {
+  renderPending = false;
+  const spot = focusSpot();
   const ctx = context();
   const view = VIEWS[state.view] ?? VIEWS.aggregate;
   clear(el.header).append(headerBar({
@@ -117,7 +149,45 @@ async function render() {
     onclick: () => void switchView(v.id),
   }, v.title)));
   clear(el.builder).append(view.builder(ctx));
+  restoreFocus(spot);
   await run(view, ctx);
+}
+
+/** The controls of a part of the page, in tab order. @param {HTMLElement} region */
+const focusables = (region) => /** @type {HTMLElement[]} */ ([...region.querySelectorAll('button, select, input')]);
+
+/** What a control is, to find it again after a re-render. @param {Element} e */
+const signature = (e) => `${e.tagName}|${e.getAttribute('aria-label') ?? ''}|${e.tagName === 'BUTTON' ? e.textContent : ''}`;
+
+/** A control as the k-th control like it in a list. @param {HTMLElement[]} list @param {HTMLElement | undefined} e */
+const mark = (list, e) => (e ? { sig: signature(e), nth: list.filter((x) => signature(x) === signature(e)).indexOf(e) } : null);
+
+/**
+ * Where the keyboard focus is: the control, and its neighbours in tab order (for when it goes
+ * away, as a removed row's button does). Every change re-renders the controls; without this a
+ * keyboard user would be sent back to the top of the page after each one.
+ */
+function focusSpot() {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement)) return null;
+  const region = [el.header, el.tz, el.tabs, el.builder].find((r) => r.contains(active));
+  if (!region) return null;
+  const list = focusables(region);
+  const i = list.indexOf(active);
+  if (i < 0) return null;
+  return { region, index: i, marks: [mark(list, active), mark(list, list[i + 1]), mark(list, list[i - 1])] };
+}
+
+/**
+ * Focuses the same control again, else the one that followed it, else the one before it.
+ * @param {ReturnType<typeof focusSpot>} spot
+ */
+function restoreFocus(spot) {
+  if (!spot || spot.region.contains(document.activeElement)) return;
+  const list = focusables(spot.region);
+  if (list.length === 0) return;
+  const find = (/** @type {{ sig: string, nth: number } | null} */ m) => (m ? list.filter((e) => signature(e) === m.sig)[m.nth] : undefined);
+  (find(spot.marks[0]) ?? find(spot.marks[1]) ?? find(spot.marks[2]) ?? list[Math.min(spot.index, list.length - 1)]).focus();
 }
 
 /**

@@ -33,11 +33,15 @@ export function filterEditor(opts) {
   const { conditions, columns, onChange, suggest } = opts;
   const wrap = h('div', { class: 'filters', 'data-testid': opts.testId });
   const typeOf = (/** @type {string} */ name) => columns.find((c) => c.name === name)?.type ?? 'string';
+  // The rows as last changed here: a value committed as focus left its box, and then a click
+  // on this editor before the page redraws (main.js commit), build on each other.
+  let current = conditions;
   /** @param {number} i @param {Condition | null} next */
   const replace = (i, next) => {
-    const copy = conditions.slice();
+    const copy = current.slice();
     if (next === null) copy.splice(i, 1);
     else copy[i] = next;
+    current = copy;
     onChange(copy);
   };
   conditions.forEach((cond, i) => {
@@ -97,7 +101,7 @@ export function filterEditor(opts) {
     wrap.append(row);
   });
   wrap.append(
-    h('button', { class: 'link-btn', type: 'button', onclick: () => onChange([...conditions, ['', '=', '']]) }, opts.addLabel ?? '+ Filter'),
+    h('button', { class: 'link-btn', type: 'button', onclick: () => onChange([...current, ['', '=', '']]) }, opts.addLabel ?? '+ Filter'),
   );
   return wrap;
 }
