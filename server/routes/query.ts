@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { ShoalError } from '../../engine/index.js';
 import type { Metrics } from '../metrics.js';
 import type { ExecutorProgress, QueryScheduler } from '../query-scheduler.js';
-import { sendResult } from '../respond.js';
+import { ARROW_STREAM, MSGPACK, sendResult } from '../respond.js';
 import { errorSchema, noQueryString, queryBodySchema, resultSchema } from './schemas.js';
 
 const CANCEL_CODES = new Set(['QUERY_TIMEOUT', 'QUERY_CANCELLED', 'SHUTTING_DOWN']);
@@ -56,7 +56,18 @@ export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: Quer
           '`Accept: application/vnd.apache.arrow.stream` (stats then in the `Shoal-Stats` header as JSON).',
         body: queryBodySchema,
         querystring: noQueryString,
-        response: { 200: resultSchema, '4xx': errorSchema, '5xx': errorSchema },
+        response: {
+          200: {
+            description: 'the result, in the format Accept prefers',
+            content: {
+              'application/json': { schema: resultSchema },
+              [MSGPACK]: { schema: { description: 'the same object as the JSON answer, in MessagePack' } },
+              [ARROW_STREAM]: { schema: { description: 'the rows as an Arrow IPC stream; stats in the Shoal-Stats header, other top-level fields in the schema metadata' } },
+            },
+          },
+          '4xx': errorSchema,
+          '5xx': errorSchema,
+        },
       },
     },
     async (req, reply) => {

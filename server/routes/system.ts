@@ -8,7 +8,7 @@ const healthSchema = { type: 'object', properties: { status: { type: 'string', e
 export function registerSystemRoutes(app: FastifyInstance, deps: { metrics: Metrics; isClosing: () => boolean }): void {
   app.get(
     '/healthz',
-    { config: { access: 'public' }, schema: { summary: 'Liveness (503 while shutting down)', querystring: noQueryString, response: { 200: healthSchema, 503: healthSchema } } },
+    { config: { access: 'public' }, schema: { summary: 'Liveness (503 while shutting down)', security: [], querystring: noQueryString, response: { 200: healthSchema, 503: healthSchema } } },
     async (_req, reply) => {
       if (deps.isClosing()) return reply.code(503).send({ status: 'shutting down' });
       return { status: 'ok' };
@@ -21,7 +21,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: { metrics: Metr
       schema: {
         summary: 'Prometheus metrics (text exposition format)',
         querystring: noQueryString,
-        response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4' }, '4xx': errorSchema },
+        response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }, '4xx': errorSchema },
       },
     },
     async (_req, reply) => {
@@ -33,7 +33,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: { metrics: Metr
     '/docs',
     {
       config: { access: 'public' },
-      schema: { summary: 'This OpenAPI description', querystring: noQueryString, response: { 200: { type: 'object', additionalProperties: true } } },
+      schema: { summary: 'This OpenAPI description', security: [], querystring: noQueryString, response: { 200: { type: 'object', additionalProperties: true } } },
     },
     async () => app.swagger(),
   );

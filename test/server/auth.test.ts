@@ -84,6 +84,13 @@ describe('roles', () => {
     const docs = (await s.app.inject({ url: '/docs' })).json();
     expect(docs.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
+
+  it('marks the public routes public in the OpenAPI document, and only them', async () => {
+    const docs = (await s.app.inject({ url: '/docs' })).json();
+    expect(docs.security).toEqual([{ bearer: [] }]);
+    for (const path of ['/healthz', '/docs']) expect(docs.paths[path].get.security, path).toEqual([]);
+    for (const [path, method] of [['/metrics', 'get'], ['/v1/tables', 'get'], ['/v1/query', 'post']]) expect(docs.paths[path][method].security, path).toBeUndefined();
+  });
 });
 
 describe('keys', () => {

@@ -180,6 +180,19 @@ describe('system routes', () => {
     for (const field of ['from', 'to', 'where', 'groupBy', 'bucket', 'tz', 'measures', 'orderBy', 'limit', 'steps', 'window']) expect(queryBody.properties, field).toHaveProperty(field);
   });
 
+  it('describes the media types the routes really answer with', async () => {
+    const docs = (await s.app.inject({ url: '/docs' })).json();
+    expect(Object.keys(docs.paths['/metrics'].get.responses['200'].content)).toEqual(['text/plain']);
+    expect(Object.keys(docs.paths['/v1/query'].post.responses['200'].content).sort()).toEqual(['application/json', 'application/msgpack', 'application/vnd.apache.arrow.stream']);
+    // The JSON answer keeps its schema, and serialization still follows it.
+    expect(docs.paths['/v1/query'].post.responses['200'].content['application/json'].schema.properties).toHaveProperty('rows');
+    await s.app.inject({ method: 'POST', url: '/v1/tables/t/events', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson([{ user_id: 'a', time: T }]) });
+    const json = await s.app.inject({ method: 'POST', url: '/v1/query', payload: { table: 't', measures: ['count'] } });
+    expect(json.json()).toMatchObject({ columns: [{ name: 'count', type: 'number' }], rows: [[1]] });
+    const metrics = await s.app.inject({ url: '/metrics' });
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+  });
+
   it('exports every metric the operations contract lists', async () => {
     await s.app.inject({ method: 'POST', url: '/v1/tables/t/events', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson([{ user_id: 'a', time: T }]) + 'bad\n' });
     await s.app.inject({ method: 'POST', url: '/v1/query', payload: { table: 't', measures: ['count'] } });
