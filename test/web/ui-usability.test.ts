@@ -135,4 +135,22 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await page.locator('[data-testid="step-1"] .step-title').textContent()).toBe('signup');
     await page.close();
   });
+
+  it('fits a narrow window: every view in one column, nothing off to the side', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${demo.base}/?range=all`);
+    await waitForStatus(page);
+    for (const view of ['aggregate', 'funnel', 'sessions', 'retention', 'paths']) {
+      await act(page, () => page.click(`button[data-view="${view}"]`));
+      const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, window: window.innerWidth }));
+      expect(widths.page, view).toBeLessThanOrEqual(widths.window);
+      for (const part of ['#builder', '#results', '[role="tablist"]', '[data-testid="range-presets"]']) {
+        const box = await page.locator(part).boundingBox();
+        expect(box!.x, `${view} ${part}`).toBeGreaterThanOrEqual(0);
+        expect(box!.x + box!.width, `${view} ${part}`).toBeLessThanOrEqual(390);
+      }
+    }
+    await page.close();
+  });
 });
