@@ -46,7 +46,8 @@ describe('behavioral query validation', () => {
     ['retention hourly', { kind: 'retention', start: STEPS[0], period: '1h' }, 'BAD_QUERY', 'period'],
     ['retention bad return', { kind: 'retention', start: STEPS[0], return: ['event', 'in', 'a'] }, 'BAD_FILTER', 'return[2]'],
     ['paths without node', { kind: 'paths' }, 'BAD_QUERY', 'node'],
-    ['paths unknown node', { kind: 'paths', node: 'nope' }, 'UNKNOWN_COLUMN', undefined],
+    ['paths unknown node', { kind: 'paths', node: 'nope' }, 'UNKNOWN_COLUMN', 'node'],
+    ['paths empty node', { kind: 'paths', node: '' }, 'BAD_QUERY', 'node'],
     ['paths depth 11', { kind: 'paths', node: 'event', depth: 11 }, 'BAD_QUERY', 'depth'],
     ['paths direction', { kind: 'paths', node: 'event', direction: 'sideways' }, 'BAD_QUERY', 'direction'],
   ];

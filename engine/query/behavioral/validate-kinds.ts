@@ -4,7 +4,7 @@
  * part (`steps[2][1]`, `exclude[0].after`, `measures[1]`, …). Unknown fields are errors.
  */
 import { ShoalError } from '../../errors.js';
-import { DEFAULT_LIMIT, MAX_LIMIT, type FilterNode, type MeasureSpec, type SchemaInfo } from '../query-types.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, type FilterNode, type GroupKey, type MeasureSpec, type SchemaInfo } from '../query-types.js';
 import { bad, bucketOf, checkFields, columnList, limitOf, orderByOf, timeRange, tzOf } from '../validate.js';
 import { resolveColumn, validateWhere } from '../validate-filter.js';
 import {
@@ -124,12 +124,18 @@ function validateRetention(q: Raw, info: SchemaInfo): RetentionQuery {
   };
 }
 
+/** The `node` column: one name (errors name the path `node`, not a list position). */
+function pathNode(raw: unknown, info: SchemaInfo): GroupKey {
+  if (typeof raw !== 'string' || raw.length === 0 || raw === '$bucket') throw bad('"node" names the column whose values are path steps, e.g. "event"', 'node');
+  const column = resolveColumn(raw, info);
+  if (column.kind === 'column' && column.type === null) throw new ShoalError('UNKNOWN_COLUMN', [raw], 'node');
+  return { name: raw, column };
+}
+
 function validatePaths(q: Raw, info: SchemaInfo): PathsQuery {
   checkFields(q, FIELDS.paths, 'paths');
-  if (typeof q.node !== 'string') throw bad('"node" names the column whose values are path steps, e.g. "event"', 'node');
-  const [node] = columnList([q.node], info, 'node');
   return {
-    kind: 'paths', ...base(q, info), node,
+    kind: 'paths', ...base(q, info), node: pathNode(q.node, info),
     start: q.start === undefined || q.start === null ? null : filterAt(q.start, info, 'start'),
     direction: oneOf(q.direction, ['after', 'before'] as const, 'after', 'direction'),
     depth: intIn(q.depth, 1, MAX_PATH_DEPTH, 3, 'depth'),
