@@ -1,5 +1,6 @@
 /** `shoal tables`: every table with rows, bytes, time range, dead letters and its columns. */
 import { Store, tableStats, type TableStats } from '../../engine/index.js';
+import { summaryOf } from '../routes/tables.js';
 import { checkDataDir } from './data-dir.js';
 import { formatBytes } from './progress.js';
 import { textTable } from './text-table.js';
@@ -8,7 +9,7 @@ const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toI
 
 export function renderTables(stats: TableStats[], unopenable: Map<string, string>): string {
   if (stats.length === 0 && unopenable.size === 0) return 'no tables\n';
-  let out = textTable(
+  let out = stats.length === 0 ? '' : textTable(
     ['table', 'rows', 'actors', 'on disk', 'from', 'to', 'dead letters', 'segments'],
     stats.map((s) => [s.name, s.rowCount, s.actorCount, formatBytes(s.bytesOnDisk), iso(s.minTimeMs), iso(s.maxTimeMs), s.deadLetterCount, s.segmentCount]),
   );
@@ -20,8 +21,13 @@ export function renderTables(stats: TableStats[], unopenable: Map<string, string
     );
     for (const d of s.damaged) out += `  DAMAGED ${d.file}: ${d.reason}\n`;
   }
-  for (const [name, why] of unopenable) out += `\n${name}: cannot be opened: ${why}\n`;
+  for (const [name, why] of unopenable) out += `${out === '' ? '' : '\n'}${name}: cannot be opened: ${why}\n`;
   return out;
+}
+
+/** The JSON of `shoal tables --json`: each table as GET /v1/tables/:table answers it, so local and --url print the same fields. */
+export function renderTablesJson(stats: TableStats[], unopenable: Map<string, string>, nowMs: number): string {
+  return `${JSON.stringify({ tables: stats.map((s) => summaryOf(s, nowMs)), unopenable: Object.fromEntries(unopenable) }, null, 2)}\n`;
 }
 
 export async function runTablesCommand(opts: { dataDir: string; json: boolean; out?: NodeJS.WritableStream }): Promise<void> {
@@ -31,8 +37,7 @@ export async function runTablesCommand(opts: { dataDir: string; json: boolean; o
   try {
     const stats = store.tableNames().map((n) => tableStats(store.get(n)));
     if (opts.json) {
-      const unopenable = Object.fromEntries(store.unopenable);
-      out.write(`${JSON.stringify({ tables: stats, unopenable }, null, 2)}\n`);
+      out.write(renderTablesJson(stats, store.unopenable, Date.now()));
     } else {
       out.write(renderTables(stats, store.unopenable));
     }

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { tableStats, type Store, type TableStats } from '../../engine/index.js';
 import { errorSchema, noQueryString, tableDetailSchema, tableListSchema, tableParams } from './schemas.js';
 
-/** Table stats with freshness: newest event time and seconds since the last ingest. */
-function summaryOf(s: TableStats, nowMs: number): TableStats & { newestEventMs: number | null; secondsSinceLastIngest: number | null; damagedFiles: number } {
+/** Table stats with freshness: newest event time and seconds since the last ingest (also `shoal tables --json`). */
+export function summaryOf(s: TableStats, nowMs: number): TableStats & { newestEventMs: number | null; secondsSinceLastIngest: number | null; damagedFiles: number } {
   return {
     ...s,
     newestEventMs: s.maxTimeMs,

@@ -95,3 +95,12 @@ describe('CLI read commands and a --data that points at nothing', () => {
     expect(empty.stdout).toBe('no tables\n');
   }, 120_000);
 });
+
+describe('shoal tables output', () => {
+  it('prints no empty table header when every table failed to open', async () => {
+    const { renderTables } = await import('../../server/cli/tables-command.js');
+    expect(renderTables([], new Map([['events', 'corrupt or torn file events/manifest.json: not valid JSON']]))).toBe(
+      'events: cannot be opened: corrupt or torn file events/manifest.json: not valid JSON\n',
+    );
+  });
+});

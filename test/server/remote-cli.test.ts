@@ -17,7 +17,7 @@ import { tableStats } from '../../engine/index.js';
 import { parseApiKeys } from '../../server/auth.js';
 import { RemoteError } from '../../server/cli/http-client.js';
 import { runRemoteIngest, runRemoteQuery, runRemoteTables } from '../../server/cli/remote.js';
-import { renderTables } from '../../server/cli/tables-command.js';
+import { renderTables, renderTablesJson } from '../../server/cli/tables-command.js';
 import { postQuery, testServer, type TestServer } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
@@ -139,6 +139,22 @@ describe('query and tables --url', () => {
     const tablesJson = sink();
     await runRemoteTables({ url, json: true, out: tablesJson.out });
     expect(JSON.parse(tablesJson.text()).tables[0]).toMatchObject({ name: 'events', rowCount: 90, columns: [{ name: 'country', type: 'string' }] });
+  });
+
+  it('prints the same JSON fields for tables --json as the local command', async () => {
+    const url = await serve();
+    const file = join(s.dir, 'e.ndjson');
+    writeFileSync(file, Array.from({ length: 9 }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: T0 + i })).join('\n'));
+    await runRemoteIngest({ url, files: [file], table: 'events', out: sink().out });
+    const remote = sink();
+    await runRemoteTables({ url, json: true, out: remote.out });
+    await s.app.close();
+    const stats = tableStats(s.store.get('events'));
+    const local = JSON.parse(renderTablesJson([stats], new Map(), Date.now()));
+    const fromServer = JSON.parse(remote.text());
+    expect(Object.keys(local.tables[0]).sort()).toEqual(Object.keys(fromServer.tables[0]).sort());
+    expect(local.tables[0]).toMatchObject({ newestEventMs: T0 + 8, damagedFiles: 0, rowCount: 9 });
+    expect(typeof local.tables[0].secondsSinceLastIngest).toBe('number');
   });
 
   it('sends the key from SHOAL_API_KEY and reports the server error code', async () => {
