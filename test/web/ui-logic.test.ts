@@ -89,6 +89,14 @@ describe('time ranges', () => {
     expect(time.resolveBucket('1d', 0, DAY, null)).toBe('1d');
     expect(time.resolveBucket('auto', 0, 30 * DAY, null, 31)).toBe('1d');
   });
+  it('counts retention periods by the calendar in the zone: months of 28-31 days, 23-hour days', () => {
+    expect(time.periodStartMs(Date.UTC(2026, 1, 1), '1mo', 1, 'UTC')).toBe(Date.UTC(2026, 2, 1));
+    expect(time.periodStartMs(Date.UTC(2026, 0, 1), '1mo', 2, 'UTC')).toBe(Date.UTC(2026, 2, 1));
+    expect(time.periodStartMs(Date.UTC(2026, 10, 30), '1w', 2, 'UTC')).toBe(Date.UTC(2026, 11, 14));
+    // New York springs forward on March 8, 2026: midnight two days after March 7 is 04:00Z, not 05:00Z.
+    expect(time.periodStartMs(Date.UTC(2026, 2, 7, 5), '1d', 2, 'America/New_York')).toBe(Date.UTC(2026, 2, 9, 4));
+  });
+
   it('converts wall times in a zone, across DST', () => {
     // Berlin: CET (+1) in winter, CEST (+2) from 2026-03-29 01:00 UTC; 02:00–03:00 local is skipped.
     expect(time.wallTimeToEpochMs('2026-01-15T09:30', 'Europe/Berlin')).toBe(Date.UTC(2026, 0, 15, 8, 30));

@@ -153,4 +153,39 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     }
     await page.close();
   });
+
+  it('marks monthly retention cells by calendar months: a month that has begun shows its count', async () => {
+    // Newest event on March 2: the February cohort's month 1 (March) has begun, two days in.
+    const served = await serve(async () => {});
+    try {
+      const at = (iso: string, user: string) => ({ user_id: user, time: iso, event: 'visit' });
+      const events = [
+        at('2026-01-05T10:00:00Z', 'a'), at('2026-02-03T10:00:00Z', 'a'),
+        at('2026-02-02T10:00:00Z', 'b'), at('2026-02-10T10:00:00Z', 'c'),
+        at('2026-03-01T09:00:00Z', 'b'), at('2026-03-02T12:00:00Z', 'c'),
+      ];
+      const res = await fetch(`${served.base}/v1/tables/visits/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: events.map((e) => JSON.stringify(e)).join('\n') });
+      expect(res.status).toBe(200);
+      const q = encodeURIComponent(JSON.stringify({ period: '1mo', periods: 4 }));
+      const page = await open(`${served.base}/?view=retention&table=visits&range=all&q=${q}`);
+      const query = await panelQuery(page, 'retention');
+      const api = await (await fetch(`${served.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
+      const names = api.columns.map((c: { name: string }) => c.name);
+      const feb = api.rows.find((r: unknown[]) => r[0] === Date.UTC(2026, 1, 1));
+      expect(feb[names.indexOf('period1')]).toBe(2);
+      const rows = await page.locator('[data-testid="retention-grid"] tbody tr').evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => ({ text: td.textContent, count: td.getAttribute('data-count'), future: td.classList.contains('cell-future') }))));
+      const febRow = rows.find((r) => r[0].text === 'Feb 2026')!;
+      // Cohort, users, month 0, month 1 (in progress: March has begun), month 2 (not yet).
+      expect(febRow[3]).toMatchObject({ count: '2', future: false });
+      expect(febRow[4].future).toBe(true);
+      // January's month 2 is March too: begun, though nobody from January came back in it.
+      const janRow = rows.find((r) => r[0].text === 'Jan 2026')!;
+      expect(janRow[4]).toMatchObject({ count: '0', future: false });
+      expect(janRow[5].future).toBe(true);
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
 });

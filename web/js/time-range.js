@@ -140,3 +140,20 @@ export function epochMsToWallTime(epochMs, tz) {
   const d = new Date(epochMs + zoneOffsetMs(epochMs, tz));
   return d.toISOString().slice(0, 16);
 }
+
+/**
+ * The start of the n-th calendar period after a period start in a zone: days and weeks by the
+ * wall clock (a DST day is 23 or 25 hours), months by the calendar (28 to 31 days), as the API
+ * counts retention periods.
+ * @param {number} startMs  a period start (a local midnight)
+ * @param {string} period  "1d", "1w" or "1mo"
+ * @param {number} n
+ * @param {string} tz
+ */
+export function periodStartMs(startMs, period, n, tz) {
+  const wall = epochMsToWallTime(startMs, tz);
+  const [y, m, d] = wall.slice(0, 10).split('-').map(Number);
+  const days = period === '1w' ? 7 * n : period === '1mo' ? 0 : n;
+  const next = new Date(Date.UTC(y, m - 1 + (period === '1mo' ? n : 0), d + days));
+  return wallTimeToEpochMs(`${next.toISOString().slice(0, 10)}${wall.slice(10)}`, tz) ?? startMs;
+}

@@ -8,6 +8,7 @@ import { parseRetention, retentionCurve } from '../behavioral.js';
 import { h, select } from '../dom.js';
 import { formatBucket, formatNumber, formatPercent } from '../format.js';
 import { retentionRequests } from '../query-build.js';
+import { periodStartMs } from '../time-range.js';
 import { groupValueLabel } from '../series.js';
 import { field } from '../ui/controls.js';
 import { curveChart } from '../ui/curve-chart.js';
@@ -17,7 +18,6 @@ import { emptyBox } from '../ui/status.js';
 /** Breakdown groups drawn as curves (the grid lists them all). */
 const MAX_CURVES = 6;
 const PERIOD_WORDS = /** @type {Record<string, string>} */ ({ '1d': 'Day', '1w': 'Week', '1mo': 'Month' });
-const PERIOD_MS = /** @type {Record<string, number>} */ ({ '1d': 86_400_000, '1w': 604_800_000, '1mo': 2_629_746_000 });
 
 /** @type {import('./view-types.js').View} */
 export const retentionView = {
@@ -45,7 +45,8 @@ export const retentionView = {
     if (rows.length === 0) return emptyBox('No cohorts in this range', `No ${ctx.actorWord} did the cohort event in ${ctx.rangeText}. Pick another event or a longer range.`);
     const word = PERIOD_WORDS[s.period] ?? 'Period';
     const lastMs = ctx.table?.maxTimeMs ?? Date.now();
-    const startOf = (/** @type {number} */ cohortMs, /** @type {number} */ n) => cohortMs + n * (PERIOD_MS[s.period] ?? 86_400_000);
+    // Calendar periods in the zone, as the API counts them (months are not all 30.4 days).
+    const startOf = (/** @type {number} */ cohortMs, /** @type {number} */ n) => periodStartMs(cohortMs, s.period, n, ctx.state.tz);
     const curve = retentionCurve(rows, startOf, lastMs);
     const head = h('tr', {}, h('th', {}, grid.groupColumns.length > 0 ? grid.groupColumns.join(', ') : 'Cohort'), h('th', { class: 'num' }, capital(ctx.actorWord)),
       Array.from({ length: grid.periods }, (_, n) => h('th', { class: 'num' }, `${word} ${n}`)));
