@@ -117,6 +117,12 @@ describe('retention', () => {
     expect(r.columns).toEqual(['$cohort', 'plan', 'cohort_size', 'period0', 'period1']);
     expect(r.rows).toEqual([[d0, 'free', 1, 0, 0], [d0, 'pro', 1, 1, 1]]);
   });
+
+  it('names "period" when the range holds too many cohort periods (retention has no "bucket")', async () => {
+    const snapshot = memorySnapshot([ev('a', '2024-05-01T00:00:00Z', 'signup')]);
+    const q = { table: 't', kind: 'retention', start: ['event', '=', 'signup'], period: '1d', from: '2024-01-01', to: '2024-12-31' };
+    await expect(runQuery(snapshot, q, { maxBuckets: 100 })).rejects.toMatchObject({ code: 'BAD_QUERY', path: 'period', message: expect.stringContaining('cohort periods') });
+  });
 });
 
 describe('paths', () => {

@@ -8,10 +8,12 @@
  *   retention: stream [cohort start, last cohort + periods) → per actor cohort and periods
  *   paths:     stream [from, to) → sessions → path from the start event → path and edge counts
  */
+import { ShoalError } from '../../errors.js';
 import type { TableSnapshot } from '../source.js';
 import { bucketBoundaries } from '../buckets.js';
 import { createPlan, dataTimeRange, type AggregatePlan, type BucketNode, type QueryLimits } from '../plan.js';
 import type { AggregateQuery, ColumnRef, FilterNode } from '../query-types.js';
+import { bad } from '../validate.js';
 import { andFilters } from '../validate-filter.js';
 import type { BehavioralQuery, FunnelQuery, PathsQuery, RetentionQuery, SessionField, SessionsQuery } from './query-types.js';
 
@@ -130,11 +132,21 @@ function sessionsPlan(q: SessionsQuery, snapshot: TableSnapshot, limits: QueryLi
 
 const LONGEST_PERIOD_MS = { '1d': 25 * 3_600_000, '1w': 7 * 86_400_000 + 3_600_000, '1mo': 31 * 86_400_000 + 3_600_000 };
 
+/** Cohort period starts over [lo, hi); too many is an error about `period` (a retention query has no `bucket`). */
+function cohortBoundaries(q: RetentionQuery, lo: number, hi: number, maxBuckets: number): Float64Array {
+  try {
+    return bucketBoundaries(q.period, q.tz, lo, hi, maxBuckets);
+  } catch (e) {
+    if (!(e instanceof ShoalError) || e.code !== 'BAD_BUCKET') throw e;
+    throw bad(`"period" ${q.period} over this time range makes more than ${maxBuckets} cohort periods; use a longer period or a narrower range`, 'period');
+  }
+}
+
 function retentionPlan(q: RetentionQuery, snapshot: TableSnapshot, limits: QueryLimits): RetentionPlan {
   const data = dataTimeRange(snapshot);
   const lo = q.fromMs ?? data?.minMs ?? q.toMs ?? 0;
   const hi = q.toMs ?? (data === null ? lo : data.maxMs + 1);
-  const cohortBounds = bucketBoundaries(q.period, q.tz, lo, hi, limits.maxBuckets);
+  const cohortBounds = cohortBoundaries(q, lo, hi, limits.maxBuckets);
   const cohorts = Math.max(0, cohortBounds.length - 1);
   let boundaries = cohortBounds;
   if (cohorts > 0) {
