@@ -190,6 +190,13 @@ async function runRemote(command: string, values: Record<string, unknown>, posit
   throw new UsageError(`--url works with ingest, query and tables, not ${command}`);
 }
 
+// A reader that stops early (`shoal query … | head -1`) is not a failure: the rest of the output
+// is dropped and the command finishes as usual (an ingest keeps going), instead of dying with a
+// stack trace from the unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -3,7 +3,7 @@
  * demo size, and a --data that points at nothing are usage errors (exit 2) or one-line errors
  * (exit 1) before anything is written; read commands never create a data directory.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,4 +103,20 @@ describe('shoal tables output', () => {
       'events: cannot be opened: corrupt or torn file events/manifest.json: not valid JSON\n',
     );
   });
+});
+
+describe('CLI output into a pipe that closes early', () => {
+  it('stops quietly, without a stack trace, as `shoal query ... | head -1` expects', async () => {
+    const data = join(scratch(), 'd');
+    expect(shoal(['demo', '--events', '5000', '--data', data]).status).toBe(0);
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'query', '{"table":"events","kind":"samples","limit":10000}', '--format', 'csv', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    // Read the first chunk (the header), then close the reading end, as `head -1` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+  }, 120_000);
 });
