@@ -188,4 +188,15 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
       await served.close();
     }
   });
+
+  it('keeps charting the chosen measure when another measure above it is removed', async () => {
+    const q = encodeURIComponent(JSON.stringify({ measures: ['count', 'uniq($actor)', 'p99(latency_ms)'], chart: 1 }));
+    const page = await open(`${demo.base}/?view=aggregate&range=all&q=${q}`);
+    expect(await page.locator('.chart-title').first().textContent()).toMatch(/^Unique users/);
+    await act(page, () => page.locator('[data-testid="measures"] button[aria-label="remove measure"]').first().click());
+    expect((await panelQuery(page, 'table')).measures).toEqual(['uniq($actor)', 'p99(latency_ms)']);
+    expect(await page.locator('.chart-title').first().textContent()).toMatch(/^Unique users/);
+    expect(await page.locator('select[aria-label="chart measure"]').inputValue()).toBe('0');
+    await page.close();
+  });
 });

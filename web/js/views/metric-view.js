@@ -38,7 +38,7 @@ export function metricView(kind) {
       return h('div', { class: 'builder' },
         sessions ? field('Session ends after a gap of', select(['5m', '10m', '15m', '30m', '1h', '2h'], s.gap ?? '30m', (v) => set((d) => { d.gap = v; }), { 'aria-label': 'session gap' })) : null,
         sessions ? field('…or once it has lasted', select(MAX_DURATIONS, s.maxDuration ?? '', (v) => set((d) => { d.maxDuration = v; }), { 'aria-label': 'session max duration' })) : null,
-        field(sessions ? 'Measure sessions by' : 'Measure', measureEditor({ measures: s.measures, columns: ctx.columns, sessions, onChange: (m) => set((d) => { d.measures = m; d.chart = Math.min(d.chart, m.length - 1); }) })),
+        field(sessions ? 'Measure sessions by' : 'Measure', measureEditor({ measures: s.measures, columns: ctx.columns, sessions, onChange: (m) => set((d) => { d.chart = chartIndexAfter(d.measures, d.chart, m); d.measures = m; }) })),
         field(sessions ? 'Only events where' : 'Where', filterEditor({ conditions: s.where, columns: ctx.columns, suggest: ctx.suggest, testId: 'where', onChange: (w) => set((d) => { d.where = w; }) })),
         field(sessions ? 'Group sessions by (first event)' : 'Group by', groupByEditor({ groupBy: s.groupBy, columns: ctx.columns, onChange: (g) => set((d) => { d.groupBy = g; }) })),
         s.groupBy.length > 0
@@ -85,6 +85,22 @@ export function metricView(kind) {
       return out;
     },
   };
+}
+
+/**
+ * Which measure to chart after the list changes: the same one when a row above it is removed,
+ * else the row in the same place (its function or column changed, or it was removed itself).
+ * @param {string[]} before
+ * @param {number} chart
+ * @param {string[]} after
+ */
+function chartIndexAfter(before, chart, after) {
+  let removed = after.length;
+  if (after.length === before.length - 1) removed = after.findIndex((m, i) => m !== before[i]);
+  if (removed === -1) removed = after.length;
+  // Removing one of two equal rows reads the same either way: keep the measure that was charted.
+  const shifted = removed < chart || (removed === chart && after[chart - 1] === before[chart]) ? chart - 1 : chart;
+  return Math.max(0, Math.min(shifted, after.length - 1));
 }
 
 /**
