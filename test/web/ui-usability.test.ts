@@ -199,4 +199,15 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await page.locator('select[aria-label="chart measure"]').inputValue()).toBe('0');
     await page.close();
   });
+
+  it('shows every step of a long funnel at 1280 px, none hidden past the edge of the chart', async () => {
+    const names = ['signup', 'page_view', 'search', 'view_item', 'add_to_cart', 'view_cart', 'checkout', 'apply_coupon', 'purchase', 'share'];
+    const q = encodeURIComponent(JSON.stringify({ steps: names.map((v) => [['event', '=', v]]), window: '7d' }));
+    const page = await open(`${demo.base}/?view=funnel&range=all&q=${q}`);
+    const chart = (await page.locator('[data-testid="funnel-chart"]').boundingBox())!;
+    const steps = await page.locator('[data-testid="funnel-chart"] .funnel-step').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
+    expect(steps.length).toBe(names.length);
+    for (const right of steps) expect(right).toBeLessThanOrEqual(chart.x + chart.width + 0.5);
+    await page.close();
+  });
 });

@@ -190,7 +190,9 @@ function funnelBars(rows, all, names, stepCount, grouped, actorWord, overall) {
   const max = Math.max(1, ...rows.map((r) => r.steps[0]?.actors ?? 0));
   const totals = Array.from({ length: stepCount }, (_, k) => all.reduce((n, r) => n + (r.steps[k]?.actors ?? 0), 0));
   // Counts on the bars while they are wide enough to hold them.
-  const chart = h('div', { class: `funnel-chart${rows.length * stepCount > 20 ? ' no-counts' : ''}`, 'data-testid': 'funnel-chart' });
+  // Long funnels get narrower steps (and past 12, rows of them) so none hides past the chart's edge.
+  const size = stepCount > 12 ? ' many wrap' : stepCount > 6 ? ' many' : '';
+  const chart = h('div', { class: `funnel-chart${size}${rows.length * stepCount > 20 ? ' no-counts' : ''}`, 'data-testid': 'funnel-chart' });
   for (let k = 0; k < stepCount; k++) {
     const bars = h('div', { class: 'funnel-bars' });
     rows.forEach((r, gi) => {
