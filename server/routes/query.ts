@@ -5,6 +5,8 @@
  * A client that disconnects before the answer aborts the query, and the scan stops.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { ShoalError } from '../../engine/index.js';
 import type { Metrics } from '../metrics.js';
 import type { ExecutorProgress, QueryScheduler } from '../query-scheduler.js';
@@ -16,6 +18,26 @@ const CANCEL_CODES = new Set(['QUERY_TIMEOUT', 'QUERY_CANCELLED', 'SHUTTING_DOWN
 interface SchemaError extends Error {
   validationContext?: string;
   validation?: { keyword?: string; instancePath?: string; message?: string; params?: { missingProperty?: string; allowedValues?: unknown[] } }[];
+}
+
+/**
+ * The body decoded by its Content-Encoding (gzip, deflate, br; identity passes through), as the
+ * ingest route reads it; another encoding is UNSUPPORTED_ENCODING. The decoded stream reports
+ * the bytes received (`receivedEncodedLength`), which fastify checks against Content-Length,
+ * while the body limit applies to the decoded bytes.
+ */
+function decodeBody(header: string | string[] | undefined, payload: Readable): Readable {
+  const encoding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return payload;
+  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
+  if (decoder === null) throw new ShoalError('UNSUPPORTED_ENCODING', [encoding.slice(0, 50)]);
+  const decoded = decoder as unknown as Transform & { receivedEncodedLength: number };
+  decoded.receivedEncodedLength = 0;
+  payload.on('data', (chunk: Buffer) => (decoded.receivedEncodedLength += chunk.length));
+  payload.on('error', (err) => decoder.destroy(err));
+  // A body that does not decode is the client's mistake (400), not a server failure.
+  decoder.on('error', (err: Error & { statusCode?: number }) => (err.statusCode = 400));
+  return payload.pipe(decoder);
 }
 
 /** "/where/1/0" → "where[1][0]": the path notation of the engine's query errors. */
@@ -49,6 +71,7 @@ export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: Quer
       config: { access: 'read' },
       // Body schema errors become BAD_QUERY in the handler (badQuery); others are thrown as they are.
       attachValidation: true,
+      preParsing: async (req, _reply, payload) => decodeBody(req.headers['content-encoding'], payload),
       schema: {
         summary: 'Run a query (aggregate, funnel, sessions, retention, paths, samples)',
         description:

@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { pack } from 'msgpackr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ndjson, testServer, type TestServer } from './helpers.js';
@@ -82,6 +82,27 @@ describe('ingest route', () => {
     });
     expect(out.rows).toEqual(expected);
     expect(out.stats).toMatchObject({ rowsScanned: 30, lane: 'interactive' });
+  });
+
+  it('reads a query body sent with Content-Encoding gzip, deflate or br, and refuses others with 415', async () => {
+    await s.app.inject({ method: 'POST', url: '/v1/tables/t/events', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson([{ user_id: 'a', time: T }, { user_id: 'b', time: T }]) });
+    const body = Buffer.from(JSON.stringify({ table: 't', measures: ['count'] }));
+    const post = (encoding: string, payload: Buffer) => s.app.inject({ method: 'POST', url: '/v1/query', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, payload });
+    for (const [encoding, encoded] of [['gzip', gzipSync(body)], ['deflate', deflateSync(body)], ['br', brotliCompressSync(body)], ['identity', body]] as const) {
+      const r = await post(encoding, encoded);
+      expect(r.statusCode, `${encoding}: ${r.body}`).toBe(200);
+      expect(r.json().rows).toEqual([[2]]);
+    }
+    const unknown = await post('compress', body);
+    expect(unknown.statusCode).toBe(415);
+    expect(unknown.json().error.code).toBe('UNSUPPORTED_ENCODING');
+    // The body limit (8 MiB) holds for the decoded bytes: a small gzip of a huge body is refused.
+    const bomb = await post('gzip', gzipSync(Buffer.alloc(16 * 2 ** 20, 32)));
+    expect(bomb.statusCode, bomb.body).toBe(413);
+    expect(bomb.json().error.code).toBe('BODY_TOO_LARGE');
+    const torn = await post('gzip', gzipSync(body).subarray(0, 10));
+    expect(torn.statusCode).toBe(400);
+    expect(torn.json().error.code).toBe('BAD_REQUEST');
   });
 
   it('detects the format of an application/octet-stream body from its bytes', async () => {
