@@ -210,4 +210,17 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     for (const right of steps) expect(right).toBeLessThanOrEqual(chart.x + chart.width + 0.5);
     await page.close();
   });
+
+  it('says why a custom range is not applied when its end is not after its start', async () => {
+    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    await act(page, () => page.click('[data-testid="range-presets"] button[data-value="custom"]'));
+    const before = page.url();
+    await page.locator('input[aria-label="from"]').fill('2026-03-10T12:00');
+    await page.locator('input[aria-label="to"]').fill('2026-03-01T12:00');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    expect(await page.getByRole('alert').filter({ hasText: 'end must be after the start' }).count()).toBe(1);
+    expect(await page.locator('input[aria-label="to"]').getAttribute('aria-invalid')).toBe('true');
+    expect(page.url()).toBe(before);
+    await page.close();
+  });
 });

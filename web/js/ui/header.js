@@ -46,13 +46,19 @@ export function headerBar(opts) {
   if (state.range === 'custom') {
     const fromIn = h('input', { type: 'datetime-local', value: state.from === null ? '' : epochMsToWallTime(state.from, state.tz), 'aria-label': 'from' });
     const toIn = h('input', { type: 'datetime-local', value: state.to === null ? '' : epochMsToWallTime(state.to, state.tz), 'aria-label': 'to' });
+    const problem = h('div', { class: 'range-problem', role: 'alert', 'data-testid': 'range-problem' });
     const apply = () => {
       const from = wallTimeToEpochMs(fromIn.value, state.tz);
       const to = wallTimeToEpochMs(toIn.value, state.tz);
-      if (from !== null && to !== null && from < to) opts.onRange('custom', from, to);
+      // Say why nothing changes, rather than ignoring the click.
+      const why = from === null || to === null ? 'Pick both a start and an end.' : from >= to ? 'The end must be after the start.' : '';
+      problem.textContent = why;
+      fromIn.setAttribute('aria-invalid', String(why !== '' && (from === null || (to !== null && from >= to))));
+      toIn.setAttribute('aria-invalid', String(why !== '' && (to === null || (from !== null && from >= to))));
+      if (!why) opts.onRange('custom', /** @type {number} */ (from), /** @type {number} */ (to));
     };
     for (const input of [fromIn, toIn]) input.addEventListener('keydown', (e) => { if (e.key === 'Enter') apply(); });
-    rangeBlock.append(h('div', { class: 'custom-range' }, fromIn, '→', toIn, h('button', { type: 'button', class: 'small-btn', onclick: apply }, 'Apply')));
+    rangeBlock.append(h('div', { class: 'custom-range' }, fromIn, '→', toIn, h('button', { type: 'button', class: 'small-btn', onclick: apply }, 'Apply'), problem));
   }
   return h('header', { class: 'topbar' },
     h('div', { class: 'brand' }, 'Shoal'),
