@@ -32,7 +32,12 @@ export function renderResult(result: QueryResult, format: OutputFormat): string 
   const timeCols = result.columns.map((c) => c.type === 'time');
   const rows = result.rows.map((r) => r.map((v, i) => (timeCols[i] && typeof v === 'number' ? new Date(v).toISOString() : v)));
   if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
-  return textTable(header, rows as (string | number | null)[][]);
+  let text = textTable(header, rows as (string | number | null)[][]);
+  // What the JSON answer holds beyond its rows: a paths query's edges, and whether it was sampled.
+  const extra = result as QueryResult & { edges?: unknown[][]; sampled?: boolean; stats: { sample?: number } };
+  if (Array.isArray(extra.edges)) text += `\nedges\n${textTable(['depth', 'from', 'to', 'sessions'], extra.edges as (string | number | null)[][])}`;
+  if (extra.sampled === true) text += `\nsampled: read ${Number(((extra.stats.sample ?? 0) * 100).toPrecision(6))}% of the actors; counts are scaled up\n`;
+  return text;
 }
 
 export async function runQueryCommand(opts: { query: string; dataDir: string; format: OutputFormat; out?: NodeJS.WritableStream }): Promise<void> {

@@ -120,3 +120,22 @@ describe('CLI output into a pipe that closes early', () => {
     expect(status).toBe(0);
   }, 120_000);
 });
+
+describe('shoal query --format table beyond the rows', () => {
+  it('prints a paths query\'s edges and says when a result is sampled', async () => {
+    const { renderResult } = await import('../../server/cli/query-command.js');
+    const result = {
+      columns: [{ name: 'node0', type: 'string' }, { name: 'node1', type: 'string' }, { name: 'sessions', type: 'number' }],
+      rows: [['a', 'b', 20]],
+      stats: { rowsScanned: 9, segmentsScanned: 1, segmentsSkipped: 0, elapsedMs: 1, sample: 0.1 },
+      edges: [[1, 'a', 'b', 20], [1, 'a', null, 10]],
+      sampled: true,
+    };
+    const text = renderResult(result as never, 'table');
+    expect(text).toContain('depth  from  to  sessions');
+    expect(text).toMatch(/\n {4}1  a     b         20\n/);
+    expect(text).toContain('sampled: read 10% of the actors');
+    // CSV stays one table of the rows, for other programs.
+    expect(renderResult(result as never, 'csv')).toBe('node0,node1,sessions\na,b,20\n');
+  });
+});
