@@ -1,7 +1,8 @@
 /**
  * Time bucket edges: a series just under the bucket limit is answered, a clock jump over a
  * skipped local midnight starts a sub-day bucket as it starts the day, and a bound outside the
- * range a Date can hold is refused with a code (it used to loop until the heap ran out).
+ * range a Date can hold is refused with a code (it used to loop until the heap ran out), and so are
+ * kept series times buckets beyond the group limit (every empty bucket was built as a row).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,25 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runQuery } from '../../engine/query/index.js';
 import { memorySnapshot, type Event } from '../helpers/memory-snapshot.js';
+
+/** Runs `query` with runQuery in a child process (256 MiB heap, 60 s): a crash or hang there cannot take the test runner down. */
+function runIsolated(query: unknown, events: Event[] = [{ user_id: 'a', time: 1.7e12 }]): { status: number | null; signal: string | null; out: string } {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-bucket-'));
+  try {
+    const script = join(dir, 'q.ts');
+    writeFileSync(script, [
+      `import { runQuery } from ${JSON.stringify(pathToFileURL(join(root, 'engine/query/index.ts')).href)};`,
+      `import { memorySnapshot } from ${JSON.stringify(pathToFileURL(join(root, 'test/helpers/memory-snapshot.ts')).href)};`,
+      `const snap = memorySnapshot(${JSON.stringify(events)});`,
+      `runQuery(snap, ${JSON.stringify(query)}).then((r) => console.log('answered', r.rows.length), (e) => console.log('refused', e.code));`,
+    ].join('\n'));
+    const r = spawnSync(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', script], { cwd: root, timeout: 60_000, encoding: 'utf8' });
+    return { status: r.status, signal: r.signal, out: `${r.stdout}${r.stderr}`.slice(-400) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('time buckets', () => {
   it('a 1m series over 60 days (86,400 buckets, under the 100,000 limit) is answered, not refused', async () => {
@@ -40,26 +60,37 @@ describe('time buckets', () => {
   });
 });
 
-describe('time range validation', () => {
-  /** Runs `query` with runQuery in a child process (256 MiB heap, 60 s): a crash or hang there cannot take the test runner down. */
-  function runIsolated(query: unknown): { status: number | null; signal: string | null; out: string } {
-    const root = fileURLToPath(new URL('../../', import.meta.url));
-    const dir = mkdtempSync(join(tmpdir(), 'shoal-bucket-'));
-    try {
-      const script = join(dir, 'q.ts');
-      writeFileSync(script, [
-        `import { runQuery } from ${JSON.stringify(pathToFileURL(join(root, 'engine/query/index.ts')).href)};`,
-        `import { memorySnapshot } from ${JSON.stringify(pathToFileURL(join(root, 'test/helpers/memory-snapshot.ts')).href)};`,
-        `const snap = memorySnapshot([{ user_id: 'a', time: 1.7e12 }]);`,
-        `runQuery(snap, ${JSON.stringify(query)}).then((r) => console.log('answered', r.rows.length), (e) => console.log('refused', e.code));`,
-      ].join('\n'));
-      const r = spawnSync(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', script], { cwd: root, timeout: 60_000, encoding: 'utf8' });
-      return { status: r.status, signal: r.signal, out: `${r.stdout}${r.stderr}`.slice(-400) };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+describe('series times buckets', () => {
+  /** `series` paths, each with one event at each end of [from, to): every other bucket is filled. */
+  function sparseSeries(series: number, from: number, to: number): Event[] {
+    const evs: Event[] = [];
+    for (let i = 0; i < series; i++) evs.push({ user_id: `u${i}`, time: from + i, path: `/p${i}` }, { user_id: `u${i}`, time: to - 1 - i, path: `/p${i}` });
+    return evs;
   }
 
+  it('kept series times buckets beyond the group limit are refused, naming the bucket, before any row is built', async () => {
+    const from = Date.UTC(2024, 0, 1);
+    const to = from + 100 * 3_600_000; // 100 1h buckets
+    const snap = memorySnapshot(sparseSeries(60, from, to));
+    const q = { table: 't', from, to, bucket: '1h', groupBy: ['path'] };
+    // 50 series x 100 buckets = 5,000 rows: answered
+    expect((await runQuery(snap, { ...q, limit: 50 }, { maxGroups: 5000 })).rows.length).toBe(5000);
+    // 50 series and $other x 100 buckets = 5,100 rows: refused
+    await expect(runQuery(snap, { ...q, limit: 50, other: true }, { maxGroups: 5000 })).rejects.toMatchObject({ code: 'BAD_BUCKET', path: 'bucket' });
+    await expect(runQuery(snap, { ...q, limit: 60 }, { maxGroups: 5000 })).rejects.toThrow(/60 series.*limit/);
+  });
+
+  it('1,000 series of 1m buckets over 60 days (86.4M filled rows) are refused, not built until the heap runs out', () => {
+    const from = Date.UTC(2024, 0, 1);
+    const to = from + 60 * 86_400_000;
+    const r = runIsolated({ table: 't', from, to, bucket: '1m', groupBy: ['path'] }, sparseSeries(1000, from, to));
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/refused BAD_BUCKET/);
+  }, 90_000);
+});
+
+describe('time range validation', () => {
   it('a huge epoch-ms "from" is answered or refused with a 400 code, never crashes the process', () => {
     const r = runIsolated({ table: 't', from: 1e22, to: 1e22 + 1e9, bucket: '5m' });
     expect(r.signal).toBe(null);
