@@ -82,7 +82,9 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   checkDataDir(dataDir, false);
   lowerFlushThreadPriority(FLUSH_NICENESS);
   const store = await Store.open(dataDir);
-  if (values['demo-if-empty'] && store.tableNames().length === 0) {
+  // A table that failed to open still makes the store non-empty: the demo would try to create
+  // "events" over a damaged one, and the server would not start at all.
+  if (values['demo-if-empty'] && store.tableNames().length === 0 && store.unopenable.size === 0) {
     await loadDemo({ dataDir, store, events: demoEvents });
   }
   // Queries run on worker threads that own shards (engine/query/pool); small ones inline.

@@ -139,3 +139,32 @@ describe('shoal query --format table beyond the rows', () => {
     expect(renderResult(result as never, 'csv')).toBe('node0,node1,sessions\na,b,20\n');
   });
 });
+
+describe('shoal serve --demo-if-empty over a damaged store', () => {
+  it('starts (a table that failed to open is not an empty store) and lists the table as unopenable', async () => {
+    const data = join(scratch(), 'd');
+    expect(shoal(['demo', '--events', '200', '--data', data]).status).toBe(0);
+    writeFileSync(join(data, 'events', 'manifest.json'), 'garbage');
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--data', data, '--port', '0', '--demo-if-empty', '--demo-events', '100'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const port = await Promise.race([
+        new Promise<number>((resolve) => child.stdout.on('data', (d) => {
+          out += String(d);
+          const m = /serving .* on http:\/\/[^:]+:(\d+)\//.exec(out);
+          if (m) resolve(Number(m[1]));
+        })),
+        exited.then((code) => { throw new Error(`serve exited (${code}) before listening: ${err}`); }),
+      ]);
+      const list = await (await fetch(`http://127.0.0.1:${port}/v1/tables`)).json();
+      expect(list.tables).toEqual([]);
+      expect(Object.keys(list.unopenable)).toEqual(['events']);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 120_000);
+});
