@@ -223,4 +223,22 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(page.url()).toBe(before);
     await page.close();
   });
+
+  it('keeps a custom range when another table is picked', async () => {
+    const served = await serve(demoData);
+    try {
+      const rows = ['a', 'b'].map((u, i) => JSON.stringify({ user_id: u, time: `2026-03-0${i + 2}T10:00:00Z`, event: 'x' })).join('\n');
+      expect((await fetch(`${served.base}/v1/tables/other/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: rows })).status).toBe(200);
+      const from = '2026-03-01T00:00:00.000Z';
+      const to = '2026-03-08T00:00:00.000Z';
+      const page = await open(`${served.base}/?view=aggregate&table=events&range=custom&from=${from}&to=${to}`, ['ready', 'empty']);
+      await act(page, () => page.locator('[data-testid="table-picker"]').selectOption('other'), ['ready', 'empty']);
+      const query = await panelQuery(page, 'table');
+      expect(query).toMatchObject({ table: 'other', from, to });
+      expect(new URL(page.url()).searchParams.get('range')).toBe('custom');
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
 });

@@ -10,7 +10,7 @@
 import { ApiError, apiKey, getTable, listTables, runQuery } from './api.js';
 import { clear, h } from './dom.js';
 import { formatNumber } from './format.js';
-import { searchToState, stateToSearch } from './state.js';
+import { defaultState, searchToState, stateToSearch } from './state.js';
 import { resolveRange } from './time-range.js';
 import { applyDefaults } from './view-defaults.js';
 import { apiKeyForm } from './ui/api-key.js';
@@ -270,8 +270,9 @@ async function switchView(view) {
 /** @param {string} name */
 async function switchTable(name) {
   el.results.dataset.status = 'loading';
-  const view = state.view;
-  state = searchToState(`?view=${view}&table=${encodeURIComponent(name)}&range=${state.range}&tz=${encodeURIComponent(state.tz)}`);
+  // A new table starts its builders afresh; the time range (custom dates too) and zone stay.
+  const { view, range, from, to, tz } = state;
+  state = { ...defaultState(), view, table: name, range, from, to, tz };
   await loadTable();
   await applyDefaults(state, columns, suggest);
   history.pushState(null, '', stateToSearch(state));
