@@ -2,7 +2,7 @@
  * `shoal demo`: fills a table (default "events") with generated product events ending now, from
  * bench/'s generator, through the normal parse → ingest path.
  */
-import { Store } from '../../engine/index.js';
+import { ShoalError, Store, tableStats } from '../../engine/index.js';
 import { generateEvents } from '../../bench/generator.js';
 import { parseBuffer } from '../../ingest/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
@@ -29,6 +29,9 @@ export async function loadDemo(opts: DemoOptions): Promise<number> {
   const bar = new ProgressBar();
   let accepted = 0;
   try {
+    // A second run would add a second copy of the same generated events (same seed and actors).
+    const existing = store.has(name) ? tableStats(store.get(name)).rowCount : 0;
+    if (existing > 0) throw new ShoalError('BAD_REQUEST', [`table "${name}" already has ${formatCount(existing)} events; give another --table or drop it first`]);
     const table = await store.getOrCreate(name, { actorColumn: 'user_id', timeColumn: 'time' });
     let lines: string[] = [];
     const flushChunk = async (): Promise<void> => {

@@ -168,3 +168,16 @@ describe('shoal serve --demo-if-empty over a damaged store', () => {
     }
   }, 120_000);
 });
+
+describe('shoal demo into a table that has events', () => {
+  it('refuses instead of doubling the table with a second copy of the same generated events', () => {
+    const data = join(scratch(), 'd');
+    expect(shoal(['demo', '--events', '300', '--data', data]).status).toBe(0);
+    const again = shoal(['demo', '--events', '300', '--data', data]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toBe('shoal: BAD_REQUEST: bad request: table "events" already has 300 events; give another --table or drop it first\n');
+    const listed = JSON.parse(shoal(['tables', '--json', '--data', data]).stdout);
+    expect(listed.tables[0].rowCount).toBe(300);
+    expect(shoal(['demo', '--events', '300', '--table', 'events2', '--data', data]).status).toBe(0);
+  }, 120_000);
+});
