@@ -241,4 +241,21 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
       await served.close();
     }
   });
+
+  it('tells a user to retry, not to change the query, when the server is busy', async () => {
+    const page = await browser.context.newPage();
+    await page.route('**/v1/query', (route) => route.fulfill({
+      status: 429, contentType: 'application/json', body: JSON.stringify({ error: { code: 'OVERLOADED', message: 'too many queries are waiting; retry later' } }),
+    }));
+    await page.goto(`${demo.base}/?view=aggregate&range=all`);
+    await waitForStatus(page, ['error']);
+    const text = await page.locator('[data-testid="error"]').textContent();
+    expect(text).toContain('OVERLOADED');
+    expect(text).toContain('busy');
+    expect(text).not.toContain('Change the part of the query');
+    await page.unroute('**/v1/query');
+    await act(page, () => page.getByRole('button', { name: 'Try again' }).click());
+    expect(await page.locator('[data-testid="results-table"] tbody tr').count()).toBeGreaterThan(0);
+    await page.close();
+  });
 });

@@ -234,7 +234,7 @@ async function run(view, ctx) {
     if (controller.signal.aborted) return;
     last = null;
     const e = err instanceof ApiError ? err : new ApiError('UI_ERROR', String(/** @type {Error} */ (err)?.message ?? err), 0, undefined);
-    setResults('error', e.status === 401 ? apiKeyForm(e.message) : errorBox(e));
+    setResults('error', e.status === 401 ? apiKeyForm(e.message) : errorBox(e, () => void render()));
   }
 }
 

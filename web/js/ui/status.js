@@ -12,18 +12,25 @@ export function loading(what = 'Running the query…') {
 
 /**
  * @param {{ code?: string, message: string, path?: string, status?: number }} err
+ * @param {() => void} [retry]  runs the view again; offered when waiting may help (busy, timeout, unreachable)
  */
-export function errorBox(err) {
+export function errorBox(err, retry) {
   const hint = err.code === 'NETWORK' ? 'Check that the Shoal server is running, then reload.'
     : err.status === 401 || err.status === 403 ? 'This server needs an API key with the read role.'
       : err.code === 'QUERY_TIMEOUT' ? 'Try a shorter time range or more filters.'
-        : err.status && err.status >= 500 ? 'This is a server problem; the server log has details.'
-          : 'Change the part of the query named above and the view runs again.';
+        // Busy or restarting: nothing in the query is wrong, so asking to change it would mislead.
+        : err.status === 429 ? 'The server is busy right now. Try again in a moment.'
+          : err.status === 503 ? 'The server is restarting or cannot read this table now. Reload in a moment; if it stays, the server log has details.'
+            : err.status && err.status >= 500 ? 'This is a server problem; the server log has details.'
+              : 'Change the part of the query named above and the view runs again.';
   return h('div', { class: 'status error', role: 'alert', 'data-testid': 'error' },
     h('div', { class: 'error-title' }, 'The query failed'),
     h('div', { class: 'error-message' }, err.message),
     h('div', { class: 'error-meta' }, 'Error code ', h('code', {}, err.code ?? 'UNKNOWN'), err.path ? [' · at ', h('code', {}, err.path)] : null),
-    h('div', { class: 'muted' }, hint));
+    h('div', { class: 'muted' }, hint),
+    retry && (err.code === 'NETWORK' || err.status === 429 || err.status === 503 || err.status === 504)
+      ? h('button', { type: 'button', class: 'small-btn retry', onclick: retry }, 'Try again')
+      : null);
 }
 
 /**
