@@ -258,4 +258,15 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await page.locator('[data-testid="results-table"] tbody tr').count()).toBeGreaterThan(0);
     await page.close();
   });
+
+  it('says under each funnel step that its median time is counted from step 1', async () => {
+    const q = encodeURIComponent(JSON.stringify({ steps: ['page_view', 'search', 'view_item'].map((v) => [['event', '=', v]]) }));
+    const page = await open(`${demo.base}/?view=funnel&range=all&q=${q}`);
+    const query = await panelQuery(page, 'funnel');
+    const api = await (await fetch(`${demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
+    expect(api.rows[0][api.columns.findIndex((c: { name: string }) => c.name === 'step3_median_ms')]).not.toBeNull();
+    // Beside "x% of step 2", a bare "median" reads as the time from step 2; the API's is from step 1.
+    expect(await page.locator('.funnel-step[data-step="3"] .funnel-meta').textContent()).toMatch(/median [\d.,]+ \S+ from step 1/);
+    await page.close();
+  });
 });

@@ -222,7 +222,7 @@ function funnelBars(rows, all, names, stepCount, grouped, actorWord, overall) {
       h('div', { class: 'funnel-meta' },
         h('div', { class: 'funnel-conv', 'data-testid': `conversion-${k + 1}` }, k === 0 ? '100%' : formatPercent(only ? only.conversion : ofFirst),
           h('span', { class: 'funnel-total' }, ` · ${formatNumber(totals[k])} ${actorWord}`)),
-        k > 0 ? h('div', { class: 'muted small' }, `${formatPercent(ofPrev)} of step ${k}${medianMs !== null ? ` · median ${formatDuration(medianMs)}` : ''}`) : h('div', { class: 'muted small' }, grouped ? 'all groups' : 'entered the funnel'))));
+        k > 0 ? h('div', { class: 'muted small' }, `${formatPercent(ofPrev)} of step ${k}${medianMs !== null ? ` · median ${formatDuration(medianMs)} from step 1` : ''}`) : h('div', { class: 'muted small' }, grouped ? 'all groups' : 'entered the funnel'))));
   }
   return h('div', {}, chart, grouped ? legend(rows.map((r) => ({ label: r.group.map(groupValueLabel).join(' · '), isOther: isOther(r.group) }))) : null);
 }
