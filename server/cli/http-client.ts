@@ -7,6 +7,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
+import { ShoalError } from '../../engine/index.js';
 
 /** An error answered by the server, with its catalog code. */
 export class RemoteError extends Error {
@@ -40,9 +41,9 @@ export function endpoint(base: string, path: string): URL {
   try {
     u = new URL(base);
   } catch {
-    throw new Error(`--url is not a URL: ${base}`);
+    throw new ShoalError('BAD_REQUEST', [`--url is not a URL: ${base}`]);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--url must be http:// or https://, got ${base}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ShoalError('BAD_REQUEST', [`--url must be http:// or https://, got ${base}`]);
   const prefix = u.pathname.replace(/\/+$/, '');
   return new URL(`${prefix}${path}`, u);
 }
@@ -69,7 +70,10 @@ export function send(
       res.on('error', reject);
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'ECONNREFUSED' ? new Error(`no server answers at ${opts.url} (connection refused)`) : err);
+      // The server could not be reached or went away: an I/O failure naming the URL (a failing
+      // body stream keeps its own error).
+      const reached = err.code === 'ECONNREFUSED' ? 'no server answers there (connection refused)' : err.code === 'ENOTFOUND' ? 'no such host' : null;
+      reject(reached !== null ? new ShoalError('IO_ERROR', [opts.url, reached]) : err);
     });
     if (body === undefined) req.end();
     else if (Buffer.isBuffer(body)) req.end(body);

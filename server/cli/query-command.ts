@@ -10,9 +10,19 @@ import { textTable } from './text-table.js';
 
 export type OutputFormat = 'json' | 'table' | 'csv';
 
+/** The text of a query file; a file that cannot be read is IO_ERROR naming it. */
+function readQueryFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ShoalError('IO_ERROR', [path, e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'a directory, not a file' : e.message]);
+  }
+}
+
 /** Parses the query argument: inline JSON, or @path to a file holding it. */
 export function readQueryArg(arg: string): unknown {
-  const text = arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg;
+  const text = arg.startsWith('@') ? readQueryFile(arg.slice(1)) : arg;
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -181,3 +181,19 @@ describe('shoal demo into a table that has events', () => {
     expect(shoal(['demo', '--events', '300', '--table', 'events2', '--data', data]).status).toBe(0);
   }, 120_000);
 });
+
+describe('CLI errors carry catalog codes', () => {
+  it('a missing @FILE, a server that does not answer and a --url that is not http', () => {
+    const dir = scratch();
+    const missing = join(dir, 'nope.json');
+    const r = shoal(['query', `@${missing}`, '--data', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`shoal: IO_ERROR: I/O error on ${missing}: no such file\n`);
+    const refused = shoal(['query', '{"table":"t"}', '--url', 'http://127.0.0.1:1']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe('shoal: IO_ERROR: I/O error on http://127.0.0.1:1: no server answers there (connection refused)\n');
+    const ftp = shoal(['tables', '--url', 'ftp://example.com']);
+    expect(ftp.status).toBe(1);
+    expect(ftp.stderr).toBe('shoal: BAD_REQUEST: bad request: --url must be http:// or https://, got ftp://example.com\n');
+  }, 120_000);
+});
