@@ -39,7 +39,7 @@ export function parseApiKeys(spec: string): ApiKey[] {
     const at = item.lastIndexOf(':');
     const key = item.slice(0, at);
     const role = item.slice(at + 1) as Role;
-    if (at <= 0 || !(role in RANK)) throw new Error(`bad API key entry (want KEY:read|ingest|admin): ${item.slice(0, 4)}…`);
+    if (at <= 0 || !Object.hasOwn(RANK, role)) throw new ShoalError('BAD_REQUEST', [`bad API key entry (want KEY:read|ingest|admin): ${item.slice(0, 4)}…`]);
     keys.push({ digest: digest(key), role });
   }
   return keys;
@@ -48,7 +48,17 @@ export function parseApiKeys(spec: string): ApiKey[] {
 /** Keys from SHOAL_API_KEYS and/or SHOAL_API_KEYS_FILE. */
 export function apiKeysFromEnv(env: NodeJS.ProcessEnv = process.env): ApiKey[] {
   const keys = env.SHOAL_API_KEYS ? parseApiKeys(env.SHOAL_API_KEYS) : [];
-  if (env.SHOAL_API_KEYS_FILE) keys.push(...parseApiKeys(readFileSync(env.SHOAL_API_KEYS_FILE, 'utf8')));
+  const file = env.SHOAL_API_KEYS_FILE;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new ShoalError('IO_ERROR', [file, e.code === 'ENOENT' ? 'no such file' : e.message]);
+    }
+    keys.push(...parseApiKeys(text));
+  }
   return keys;
 }
 
@@ -85,7 +95,7 @@ export function rateLimitFromEnv(env: NodeJS.ProcessEnv = process.env): RateLimi
   const pick = (value: string | undefined, fallback: number, name: string): number => {
     if (value === undefined || value === '') return fallback;
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value.slice(0, 20)}"`);
+    if (!Number.isInteger(n) || n < 0) throw new ShoalError('BAD_REQUEST', [`${name} must be a non-negative integer, got "${value.slice(0, 20)}"`]);
     return n;
   };
   return {

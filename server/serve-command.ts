@@ -5,10 +5,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { QueryPool, Store } from '../engine/index.js';
+import { QueryPool, ShoalError, Store } from '../engine/index.js';
 import { lowerFlushThreadPriority } from '../engine/storage/flush-pool.js';
 import { buildApp, type QueryLimitOptions } from './app.js';
-import { apiKeysFromEnv } from './auth.js';
+import { apiKeysFromEnv, rateLimitFromEnv } from './auth.js';
 import { checkDataDir, dataDirOf } from './cli/data-dir.js';
 import { loadDemo } from './cli/demo-command.js';
 
@@ -51,6 +51,16 @@ function integerArg(name: string, text: string, min: number, max: number): numbe
   return n;
 }
 
+/** A failure to listen, as IO_ERROR naming the address (a busy port is the usual one). */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (code === 'EADDRINUSE') return new ShoalError('IO_ERROR', [address, 'the address is in use (is another server running? pick another --port)']);
+  if (code === 'EACCES') return new ShoalError('IO_ERROR', [address, 'permission denied (ports below 1024 need privileges; pick another --port)']);
+  if (code === 'EADDRNOTAVAIL') return new ShoalError('IO_ERROR', [address, 'no such address on this machine (check --host)']);
+  return err;
+}
+
 export async function runServeCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -73,6 +83,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   const port = values.port !== undefined ? integerArg('--port', values.port, 0, 65535) : process.env.PORT ? integerArg('$PORT', process.env.PORT, 0, 65535) : 8080;
   const demoEvents = values['demo-events'] === undefined ? 300_000 : integerArg('--demo-events', values['demo-events'], 1, Number.MAX_SAFE_INTEGER);
   const keys = apiKeysFromEnv();
+  const rateLimit = rateLimitFromEnv();
   const host = values.host ?? '127.0.0.1';
   if (keys.length === 0 && !LOOPBACK.has(host)) {
     process.stderr.write(`shoal: refusing to listen on ${host} without API keys; set SHOAL_API_KEYS or use --host 127.0.0.1\n`);
@@ -92,11 +103,20 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   const shoal = await buildApp({
     store,
     apiKeys: keys,
+    rateLimit,
     queryLimits: queryLimitsFromEnv(),
     executor: (snapshot, query, signal, progress, limits) => pool.run(snapshot, query, { ...limits, signal, progress }) as never,
     poolStats: () => pool.stats(),
   });
-  await shoal.app.listen({ port, host });
+  try {
+    await shoal.app.listen({ port, host });
+  } catch (err) {
+    // Nothing served yet: close what was opened (the data directory's lock included) and say why.
+    await shoal.shutdown();
+    await pool.close();
+    await store.close(false);
+    throw listenError(err, host, port);
+  }
   // The bound port (differs from --port 0), so scripts and tests can find the server.
   const bound = (shoal.app.server.address() as AddressInfo | null)?.port ?? port;
   process.stdout.write(`shoal: serving ${dataDir} on http://${host.includes(':') ? `[${host}]` : host}:${bound}/ (${keys.length > 0 ? `${keys.length} API keys` : 'no API keys: loopback only'})\n`);

@@ -197,3 +197,31 @@ describe('CLI errors carry catalog codes', () => {
     expect(ftp.stderr).toBe('shoal: BAD_REQUEST: bad request: --url must be http:// or https://, got ftp://example.com\n');
   }, 120_000);
 });
+
+describe('shoal serve configuration errors', () => {
+  it('a port in use, bad API keys or a bad rate limit: one line with a catalog code, exit 1', async () => {
+    const { createServer } = await import('node:net');
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const data = join(scratch(), 'd');
+      const inUse = shoal(['serve', '--data', data, '--port', String(port)]);
+      expect(inUse.status).toBe(1);
+      expect(inUse.stderr).toBe(`shoal: IO_ERROR: I/O error on 127.0.0.1:${port}: the address is in use (is another server running? pick another --port)\n`);
+      const other = join(scratch(), 'd');
+      for (const [env, message] of [
+        [{ SHOAL_API_KEYS: 'justakey' }, 'shoal: BAD_REQUEST: bad request: bad API key entry (want KEY:read|ingest|admin): just…\n'],
+        [{ SHOAL_RATE_LIMIT_MAX: 'lots' }, 'shoal: BAD_REQUEST: bad request: SHOAL_RATE_LIMIT_MAX must be a non-negative integer, got "lots"\n'],
+        [{ SHOAL_API_KEYS_FILE: join(other, 'keys.txt') }, `shoal: IO_ERROR: I/O error on ${join(other, 'keys.txt')}: no such file\n`],
+      ] as const) {
+        const r = shoal(['serve', '--data', other, '--port', '0'], env);
+        expect(r.status, JSON.stringify(env)).toBe(1);
+        expect(r.stderr).toBe(message);
+        expect(existsSync(other)).toBe(false);
+      }
+    } finally {
+      busy.close();
+    }
+  }, 120_000);
+});
