@@ -269,4 +269,19 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await page.locator('.funnel-step[data-step="3"] .funnel-meta').textContent()).toMatch(/median [\d.,]+ \S+ from step 1/);
     await page.close();
   });
+
+  it('shows why a table cannot be read (with a retry) instead of loading forever', async () => {
+    const page = await browser.context.newPage();
+    await page.route('**/v1/tables/events', (route) => route.fulfill({
+      status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'TABLE_UNAVAILABLE', message: 'table "events" cannot be opened' } }),
+    }));
+    await page.goto(`${demo.base}/?view=aggregate&table=events&range=all`);
+    await waitForStatus(page, ['error']);
+    expect(await page.locator('[data-testid="error"]').textContent()).toContain('TABLE_UNAVAILABLE');
+    expect(await page.locator('[data-testid="table-picker"]').isVisible()).toBe(true);
+    await page.unroute('**/v1/tables/events');
+    await act(page, () => page.getByRole('button', { name: 'Try again' }).click());
+    expect(await page.locator('[data-testid="results-table"] tbody tr').count()).toBeGreaterThan(0);
+    await page.close();
+  });
 });

@@ -125,10 +125,34 @@ function suggest(column) {
   return p;
 }
 
+/** Why the current table's schema could not be read (shown instead of its views), or null. */
+/** @type {ApiError | null} */
+let tableError = null;
+
 async function loadTable() {
-  const info = await getTable(state.table);
-  columns = (info.columns ?? []).map((/** @type {any} */ c) => ({ name: c.name, type: c.type }));
   suggestions.clear();
+  try {
+    const info = await getTable(state.table);
+    columns = (info.columns ?? []).map((/** @type {any} */ c) => ({ name: c.name, type: c.type }));
+    tableError = null;
+  } catch (err) {
+    columns = [];
+    tableError = asApiError(err);
+  }
+}
+
+/** @param {unknown} err */
+function asApiError(err) {
+  return err instanceof ApiError ? err : new ApiError('UI_ERROR', String(/** @type {Error} */ (err)?.message ?? err), 0, undefined);
+}
+
+/** The view's place when its table cannot be read: the error (with a retry), the bars still usable. */
+function showTableError() {
+  const e = /** @type {ApiError} */ (tableError);
+  clear(el.builder);
+  clear(el.query);
+  clear(el.summary);
+  setResults('error', e.status === 401 ? apiKeyForm(e.message) : errorBox(e, () => void loadTable().then(render)));
 }
 
 /** Renders everything from the state, then runs the view's queries. */
@@ -148,6 +172,12 @@ async function render() {
     type: 'button', role: 'tab', class: 'tab', 'aria-selected': String(v.id === state.view), 'data-view': v.id,
     onclick: () => void switchView(v.id),
   }, v.title)));
+  if (tableError) {
+    inflight?.abort();
+    showTableError();
+    restoreFocus(spot);
+    return;
+  }
   clear(el.builder).append(view.builder(ctx));
   restoreFocus(spot);
   await run(view, ctx);
@@ -233,7 +263,7 @@ async function run(view, ctx) {
   } catch (err) {
     if (controller.signal.aborted) return;
     last = null;
-    const e = err instanceof ApiError ? err : new ApiError('UI_ERROR', String(/** @type {Error} */ (err)?.message ?? err), 0, undefined);
+    const e = asApiError(err);
     setResults('error', e.status === 401 ? apiKeyForm(e.message) : errorBox(e, () => void render()));
   }
 }
@@ -291,7 +321,7 @@ async function boot() {
   try {
     tables = await listTables();
   } catch (err) {
-    const e = err instanceof ApiError ? err : new ApiError('UI_ERROR', String(err), 0, undefined);
+    const e = asApiError(err);
     bare('error', e.status === 401 ? apiKeyForm(e.message) : errorBox(e));
     return;
   }
