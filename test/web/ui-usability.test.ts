@@ -284,4 +284,22 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await page.locator('[data-testid="results-table"] tbody tr').count()).toBeGreaterThan(0);
     await page.close();
   });
+
+  it('shows keyboard focus on the dark top bar in a light colour', async () => {
+    const page = await open(`${demo.base}/?view=aggregate&range=7d`);
+    const ring = () => page.evaluate(() => {
+      const c = getComputedStyle(document.activeElement!);
+      const [r, g, b] = (c.outlineColor.match(/\d+/g) ?? ['0', '0', '0']).map(Number);
+      return { style: c.outlineStyle, width: parseFloat(c.outlineWidth), light: (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 > 0.6 };
+    });
+    await page.locator('[data-testid="range-presets"] button[data-value="24h"]').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await ring()).toEqual({ style: 'solid', width: 2, light: true });
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('table-picker');
+    expect(await ring()).toEqual({ style: 'solid', width: 2, light: true });
+    await page.close();
+  });
 });
