@@ -302,4 +302,17 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await ring()).toEqual({ style: 'solid', width: 2, light: true });
     await page.close();
   });
+
+  it('shows a linked value that is not one of a picker\'s choices, as the query uses it', async () => {
+    const funnel = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'search']], [['event', '=', 'purchase']]], window: '2d' }));
+    const page = await open(`${demo.base}/?view=funnel&range=all&q=${funnel}`);
+    expect((await panelQuery(page, 'funnel')).window).toBe('2d');
+    expect(await page.locator('select[aria-label="window"]').inputValue()).toBe('2d');
+    const paths = encodeURIComponent(JSON.stringify({ node: 'event', depth: 7, gap: '45m' }));
+    await page.goto(`${demo.base}/?view=paths&range=all&q=${paths}`);
+    await waitForStatus(page);
+    expect(await page.locator('select[aria-label="depth"]').inputValue()).toBe('7');
+    expect(await page.locator('select[aria-label="session gap"]').inputValue()).toBe('45m');
+    await page.close();
+  });
 });

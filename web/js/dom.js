@@ -60,10 +60,11 @@ export function clear(el) {
  */
 export function select(options, value, onChange, props = {}) {
   const el = h('select', { ...props, onchange: () => onChange(el.value) });
-  for (const o of options) {
-    const [v, label] = Array.isArray(o) ? o : [o, o];
-    el.appendChild(h('option', { value: v, text: label, selected: v === value }));
-  }
+  const pairs = options.map((o) => (Array.isArray(o) ? o : [o, o]));
+  // A value from a link that is not one of the choices (a "2d" window, a depth of 7) is still the
+  // value the query uses: list it, rather than show a blank box.
+  if (value !== '' && !pairs.some(([v]) => v === value)) pairs.push([value, value]);
+  for (const [v, label] of pairs) el.appendChild(h('option', { value: v, text: label, selected: v === value }));
   el.value = value;
   return el;
 }
