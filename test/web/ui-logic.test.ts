@@ -9,10 +9,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { webModule } from './web-modules.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-let state: any, time: any, build: any, series: any, behavioral: any, format: any;
+let state: any, time: any, build: any, series: any, behavioral: any, format: any, errorPath: any;
 beforeAll(async () => {
-  [state, time, build, series, behavioral, format] = await Promise.all(
-    ['state', 'time-range', 'query-build', 'series', 'behavioral', 'format'].map((m) => webModule(m)),
+  [state, time, build, series, behavioral, format, errorPath] = await Promise.all(
+    ['state', 'time-range', 'query-build', 'series', 'behavioral', 'format', 'error-path'].map((m) => webModule(m)),
   );
 });
 
@@ -293,6 +293,21 @@ describe('result shaping', () => {
     // Period 2 of the second cohort starts at day 3, after the newest event: left out.
     expect(curve).toEqual([1, 11 / 40, 2 / 10]);
   });
+  it('says an error\'s query path in the builder\'s words, counting only the rows that were sent', () => {
+    const s = state.defaultState();
+    s.view = 'funnel';
+    s.funnel.steps = [[['event', '=', 'a']], [['event', '=', '']], [['event', '=', 'b'], ['status', '=', 'x']]];
+    // Step 2 is incomplete, so the request's steps[1] is the third step on the page.
+    expect(errorPath.pathInWords('steps[1].and[1][2]', s)).toBe('step 3, condition 2 (its value)');
+    expect(errorPath.pathInWords('steps[0][0]', s)).toBe('step 1, condition 1 (its column)');
+    s.view = 'aggregate';
+    s.aggregate.where = [['', '=', ''], ['country', '=', 'US'], ['status', '>', 'x']];
+    expect(errorPath.pathInWords('where.and[1][2]', s)).toBe('“Where”, condition 3 (its value)');
+    expect(errorPath.pathInWords('measures[1]', s)).toBe('measure 2');
+    expect(errorPath.pathInWords('limit', s)).toBe('');
+    expect(errorPath.pathInWords(undefined, s)).toBe('');
+  });
+
   it('names steps for people', () => {
     expect(behavioral.stepName([['event', '=', 'purchase']], 0)).toBe('purchase');
     expect(behavioral.stepName([['country', 'in', ['US', 'DE']], ['status', 'exists']], 1)).toBe('country is one of US, DE and status is set');

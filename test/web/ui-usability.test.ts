@@ -315,4 +315,14 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await page.locator('select[aria-label="session gap"]').inputValue()).toBe('45m');
     await page.close();
   });
+
+  it('names the step and condition at fault when the API rejects a funnel step, counting as the page does', async () => {
+    const q = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'search']], [['status', '=', 'abc']]] }));
+    const page = await open(`${demo.base}/?view=funnel&range=all&q=${q}`, ['error']);
+    const text = await page.locator('[data-testid="error"]').textContent();
+    expect(text).toContain('TYPE_MISMATCH');
+    // The API's path is steps[1][2] (0-based JSON); the page calls that step 2.
+    expect(await page.locator('[data-testid="error-place"]').textContent()).toContain('step 2, condition 1 (its value)');
+    await page.close();
+  });
 });

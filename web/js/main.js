@@ -9,6 +9,7 @@
  */
 import { ApiError, apiKey, getTable, listTables, runQuery } from './api.js';
 import { clear, h } from './dom.js';
+import { pathInWords } from './error-path.js';
 import { formatNumber } from './format.js';
 import { defaultState, searchToState, stateToSearch } from './state.js';
 import { resolveRange } from './time-range.js';
@@ -264,7 +265,7 @@ async function run(view, ctx) {
     if (controller.signal.aborted) return;
     last = null;
     const e = asApiError(err);
-    setResults('error', e.status === 401 ? apiKeyForm(e.message) : errorBox(e, () => void render()));
+    setResults('error', e.status === 401 ? apiKeyForm(e.message) : errorBox(e, () => void render(), pathInWords(e.path, state)));
   }
 }
 

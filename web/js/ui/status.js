@@ -13,8 +13,9 @@ export function loading(what = 'Running the query…') {
 /**
  * @param {{ code?: string, message: string, path?: string, status?: number }} err
  * @param {() => void} [retry]  runs the view again; offered when waiting may help (busy, timeout, unreachable)
+ * @param {string} [place]  the path in the builder's words ("step 2, condition 1 (its value)")
  */
-export function errorBox(err, retry) {
+export function errorBox(err, retry, place = '') {
   const hint = err.code === 'NETWORK' ? 'Check that the Shoal server is running, then reload.'
     : err.status === 401 || err.status === 403 ? 'This server needs an API key with the read role.'
       : err.code === 'QUERY_TIMEOUT' ? 'Try a shorter time range or more filters.'
@@ -26,6 +27,7 @@ export function errorBox(err, retry) {
   return h('div', { class: 'status error', role: 'alert', 'data-testid': 'error' },
     h('div', { class: 'error-title' }, 'The query failed'),
     h('div', { class: 'error-message' }, err.message),
+    place ? h('div', { class: 'error-place', 'data-testid': 'error-place' }, `In the query on the left: ${place}.`) : null,
     h('div', { class: 'error-meta' }, 'Error code ', h('code', {}, err.code ?? 'UNKNOWN'), err.path ? [' · at ', h('code', {}, err.path)] : null),
     h('div', { class: 'muted' }, hint),
     retry && (err.code === 'NETWORK' || err.status === 429 || err.status === 503 || err.status === 504)
