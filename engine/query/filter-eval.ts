@@ -13,7 +13,7 @@
  */
 import type { ColumnVector, Scalar } from '../types.js';
 import { codeCountsIfReused } from './code-histograms.js';
-import { ALL, NONE, matchActor, matchValue, storedForm, zoneVerdict } from './filter-zone.js';
+import { ALL, NONE, inList, matchActor, matchValue, storedForm, zoneVerdict } from './filter-zone.js';
 import type { FilterNode } from './query-types.js';
 import type { RowGroupReader, Scratch } from './row-group.js';
 
@@ -27,7 +27,7 @@ function andValidity(out: Uint8Array, validity: Uint8Array, n: number): void {
 
 function numericKernel(op: Leaf['op'], value: Leaf['value'], v: Float64Array | Uint8Array, out: Uint8Array, n: number): void {
   if (op === 'in' || op === '!in') {
-    const set = new Set((value as Scalar[]).map(storedForm));
+    const set = inList(value as Scalar[]).set; // stored forms, prepared once per query
     const hit = op === 'in' ? 1 : 0;
     // out[i] = set.has(v[i]) === (op === 'in')
     for (let i = 0; i < n; i++) out[i] = set.has(v[i]) ? hit : 1 - hit;
