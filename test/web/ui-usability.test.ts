@@ -325,4 +325,30 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await page.locator('[data-testid="error-place"]').textContent()).toContain('step 2, condition 1 (its value)');
     await page.close();
   });
+
+  it('keeps text readable (WCAG AA contrast) on shaded retention cells and links in step cards', async () => {
+    const page = await open(`${demo.base}/?view=retention&range=all`);
+    // Text colour against the background it sits on (translucent shades blended over their parents).
+    const worst = (selector: string) => page.locator(selector).evaluateAll((els) => {
+      const rgba = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const lum = ([r, g, b]: number[]) => [r, g, b].map((v) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; })
+        .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+      const background = (el: Element | null): number[] => {
+        if (!el) return [255, 255, 255];
+        const [r, g, b, a = 1] = rgba(getComputedStyle(el).backgroundColor);
+        if (a === 0) return background(el.parentElement);
+        const under = background(el.parentElement);
+        return [r, g, b].map((v, i) => v * a + under[i] * (1 - a));
+      };
+      return Math.min(...els.map((el) => {
+        const [x, y] = [lum(rgba(getComputedStyle(el).color)), lum(background(el))];
+        return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+      }));
+    });
+    expect(await page.locator('[data-testid="retention-grid"] td.cell-shaded').count()).toBeGreaterThan(10);
+    expect(await worst('[data-testid="retention-grid"] td.cell-shaded')).toBeGreaterThanOrEqual(4.5);
+    await act(page, () => page.click('button[data-view="funnel"]'));
+    expect(await worst('.step-card .link-btn')).toBeGreaterThanOrEqual(4.5);
+    await page.close();
+  });
 });
