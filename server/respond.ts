@@ -59,7 +59,7 @@ export function preferredFormat(accept: string | undefined): ResultFormat {
 }
 
 /**
- * Rows as an Arrow table: numbers Float64, time TimestampMillisecond, strings Utf8, booleans Bool,
+ * Rows as an Arrow table: numbers Float64, time TimestampMillisecond (UTC), strings Utf8, booleans Bool,
  * columns by position (names may repeat: a group column and a measure may share one). A column
  * holding a value of another kind (the "$other" row of a number, time or boolean group column)
  * is sent as Utf8, each value as its text, so that row stays distinct from a real group value.
@@ -71,7 +71,9 @@ export function toArrow(result: ResultLike, metadata = new Map<string, string>()
     let values: unknown[] = result.rows.map((r) => (r[i] === undefined ? null : r[i]));
     const jsType = c.type === 'boolean' ? 'boolean' : c.type === 'string' ? 'string' : 'number';
     const text = c.type === 'string' || values.some((v) => v !== null && typeof v !== jsType);
-    const type = text ? new Utf8() : c.type === 'time' ? new TimestampMillisecond() : c.type === 'number' ? new Float64() : new Bool();
+    // Times are instants (epoch ms), so their Arrow type names UTC: without a zone Arrow readers
+    // (pandas, Polars, DuckDB) take them as naive wall-clock times.
+    const type = text ? new Utf8() : c.type === 'time' ? new TimestampMillisecond('UTC') : c.type === 'number' ? new Float64() : new Bool();
     if (text) values = values.map((v) => (v === null ? null : String(v)));
     const vector = vectorFromArray(values as never[], type as never);
     fields.push(new Field(c.name, vector.type, true));

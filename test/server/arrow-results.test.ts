@@ -111,3 +111,18 @@ describe('content negotiation', () => {
     expect(await type('application/x-msgpack')).toMatch(/^application\/msgpack/);
   });
 });
+
+describe('Arrow time columns', () => {
+  it('are UTC instants (timestamp with time zone "UTC"), not naive wall-clock times', async () => {
+    s = await oddColumnsServer();
+    const arrow = await postQuery(s, { table: 'u', measures: ['count', 'max(time)'], bucket: '1h', tz: 'America/New_York' }, ARROW);
+    expect(arrow.statusCode, arrow.body).toBe(200);
+    const table = tableFromIPC(arrow.rawPayload);
+    for (const i of [0, 2]) {
+      const type = table.schema.fields[i].type as { unit: number; timezone?: string | null };
+      expect(String(table.schema.fields[i].type), table.schema.fields[i].name).toBe('Timestamp<MILLISECOND, UTC>');
+      expect(type.timezone).toBe('UTC');
+    }
+    expect(Number(table.getChildAt(0)!.get(0))).toBe(T0);
+  });
+});
