@@ -7,6 +7,7 @@ import { QueryPool, ShoalError, Store } from '../../engine/index.js';
 import type { QueryResult } from '../../engine/query/index.js';
 import { checkDataDir } from './data-dir.js';
 import { textTable } from './text-table.js';
+import { isoInZone } from './zoned-time.js';
 
 export type OutputFormat = 'json' | 'table' | 'csv';
 
@@ -30,17 +31,27 @@ export function readQueryArg(arg: string): unknown {
   }
 }
 
+/** The query's `tz`, if it names one. */
+export function queryTz(query: unknown): string | undefined {
+  const tz = (query as { tz?: unknown } | null)?.tz;
+  return typeof tz === 'string' ? tz : undefined;
+}
+
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   const s = typeof v === 'string' ? v : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function renderResult(result: QueryResult, format: OutputFormat): string {
+/**
+ * A result as the HTTP response object (json), CSV or a text table; times in the latter two as
+ * ISO-8601 in the query's time zone `tz` (default UTC).
+ */
+export function renderResult(result: QueryResult, format: OutputFormat, tz?: string): string {
   if (format === 'json') return `${JSON.stringify(result)}\n`;
   const header = result.columns.map((c) => c.name);
   const timeCols = result.columns.map((c) => c.type === 'time');
-  const rows = result.rows.map((r) => r.map((v, i) => (timeCols[i] && typeof v === 'number' ? new Date(v).toISOString() : v)));
+  const rows = result.rows.map((r) => r.map((v, i) => (timeCols[i] && typeof v === 'number' ? isoInZone(v, tz) : v)));
   if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
   let text = textTable(header, rows as (string | number | null)[][]);
   // What the JSON answer holds beyond its rows: a paths query's edges, and whether it was sampled.
@@ -62,7 +73,7 @@ export async function runQueryCommand(opts: { query: string; dataDir: string; fo
     // Worker threads start only if the query is big enough to need them.
     const pool = new QueryPool();
     try {
-      out.write(renderResult(await pool.run(snapshot, json), opts.format));
+      out.write(renderResult(await pool.run(snapshot, json), opts.format, queryTz(json)));
     } finally {
       snapshot.release();
       await pool.close();

@@ -5,7 +5,7 @@
 import type { QueryResult } from '../../engine/query/index.js';
 import type { TableStats } from '../../engine/index.js';
 import { sendJson, type RemoteOptions } from './http-client.js';
-import { readQueryArg, renderResult, type OutputFormat } from './query-command.js';
+import { queryTz, readQueryArg, renderResult, type OutputFormat } from './query-command.js';
 import { renderTables } from './tables-command.js';
 
 export { runRemoteIngest } from './remote-ingest.js';
@@ -13,10 +13,11 @@ export { runRemoteIngest } from './remote-ingest.js';
 /** Runs a query on the server and prints it like the local `shoal query`. */
 export async function runRemoteQuery(opts: RemoteOptions & { query: string; format: OutputFormat; out?: NodeJS.WritableStream }): Promise<void> {
   const out = opts.out ?? process.stdout;
-  const body = Buffer.from(JSON.stringify(readQueryArg(opts.query)), 'utf8');
+  const query = readQueryArg(opts.query);
+  const body = Buffer.from(JSON.stringify(query), 'utf8');
   const result = await sendJson<QueryResult & { lane?: string }>(opts, 'POST', '/v1/query', { 'content-type': 'application/json' }, body);
   delete result.lane;
-  out.write(renderResult(result, opts.format));
+  out.write(renderResult(result, opts.format, queryTz(query)));
 }
 
 /** Lists the server's tables like the local `shoal tables` (one request per table for its columns). */

@@ -225,3 +225,19 @@ describe('shoal serve configuration errors', () => {
     }
   }, 120_000);
 });
+
+describe('shoal query times in the query time zone', () => {
+  it('prints time columns as ISO-8601 in the query\'s tz, with its offset (UTC keeps Z)', async () => {
+    const { renderResult } = await import('../../server/cli/query-command.js');
+    // Local midnights in New York: 1 Nov 2026 (EDT, -04:00) and 2 Nov 2026 (EST, -05:00).
+    const result = {
+      columns: [{ name: '$bucket', type: 'time' }, { name: 'count', type: 'number' }],
+      rows: [[Date.UTC(2026, 10, 1, 4), 3], [Date.UTC(2026, 10, 2, 5), 4], [null, 0]],
+      stats: { rowsScanned: 7, segmentsScanned: 1, segmentsSkipped: 0, elapsedMs: 1 },
+    };
+    expect(renderResult(result as never, 'csv', 'America/New_York')).toBe('$bucket,count\n2026-11-01T00:00:00.000-04:00,3\n2026-11-02T00:00:00.000-05:00,4\n,0\n');
+    expect(renderResult(result as never, 'csv', 'Asia/Kolkata')).toContain('2026-11-01T09:30:00.000+05:30,3\n');
+    expect(renderResult(result as never, 'csv', 'UTC')).toContain('2026-11-01T04:00:00.000Z,3\n');
+    expect(renderResult(result as never, 'csv')).toContain('2026-11-01T04:00:00.000Z,3\n');
+  });
+});
