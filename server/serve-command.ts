@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { QueryPool, ShoalError, Store } from '../engine/index.js';
 import { lowerFlushThreadPriority } from '../engine/storage/flush-pool.js';
 import { buildApp, type QueryLimitOptions } from './app.js';
+import { DEFAULT_SCHEDULER_OPTIONS } from './query-scheduler.js';
 import { apiKeysFromEnv, rateLimitFromEnv } from './auth.js';
 import { checkDataDir, dataDirOf } from './cli/data-dir.js';
 import { loadDemo } from './cli/demo-command.js';
@@ -21,7 +22,10 @@ export const SERVE_HELP = `Usage: shoal serve [options]
   --demo-events N   size of that demo table (default 300000)
 
 API keys: SHOAL_API_KEYS="key1:read,key2:ingest,key3:admin" or SHOAL_API_KEYS_FILE=path.
-Query limits: SHOAL_QUERY_MAX_GROUPS (default 1000000), SHOAL_QUERY_MEMORY_MB (default 1024).
+Query limits: SHOAL_QUERY_TIMEOUT_MS (default 30000), SHOAL_QUERY_MAX_GROUPS (default 1000000),
+SHOAL_QUERY_MEMORY_MB (default 1024).
+Rate limit per client: SHOAL_RATE_LIMIT_MAX requests (default 6000, 0 turns it off) per
+SHOAL_RATE_LIMIT_WINDOW_MS (default 60000).
 `;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -31,6 +35,15 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  * (parse-worker-entry.ts): background work gives way to queries and commits.
  */
 const FLUSH_NICENESS = 5;
+
+/** The per-query timeout from SHOAL_QUERY_TIMEOUT_MS (default 30 s); a bad value is BAD_REQUEST. */
+export function queryTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.SHOAL_QUERY_TIMEOUT_MS;
+  if (text === undefined || text === '') return DEFAULT_SCHEDULER_OPTIONS.timeoutMs;
+  const ms = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || ms < 1 || ms > 86_400_000) throw new ShoalError('BAD_REQUEST', [`SHOAL_QUERY_TIMEOUT_MS must be an integer from 1 to 86400000 (milliseconds), got "${text.slice(0, 20)}"`]);
+  return ms;
+}
 
 /** Query limits from SHOAL_QUERY_MAX_GROUPS and SHOAL_QUERY_MEMORY_MB (unset or invalid: the engine's defaults). */
 export function queryLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): QueryLimitOptions {
@@ -84,6 +97,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   const demoEvents = values['demo-events'] === undefined ? 300_000 : integerArg('--demo-events', values['demo-events'], 1, Number.MAX_SAFE_INTEGER);
   const keys = apiKeysFromEnv();
   const rateLimit = rateLimitFromEnv();
+  const timeoutMs = queryTimeoutFromEnv();
   const host = values.host ?? '127.0.0.1';
   if (keys.length === 0 && !LOOPBACK.has(host)) {
     process.stderr.write(`shoal: refusing to listen on ${host} without API keys; set SHOAL_API_KEYS or use --host 127.0.0.1\n`);
@@ -105,6 +119,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     apiKeys: keys,
     rateLimit,
     queryLimits: queryLimitsFromEnv(),
+    scheduler: { timeoutMs },
     executor: (snapshot, query, signal, progress, limits) => pool.run(snapshot, query, { ...limits, signal, progress }) as never,
     poolStats: () => pool.stats(),
   });

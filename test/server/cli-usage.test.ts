@@ -241,3 +241,17 @@ describe('shoal query times in the query time zone', () => {
     expect(renderResult(result as never, 'csv')).toContain('2026-11-01T04:00:00.000Z,3\n');
   });
 });
+
+describe('the query timeout of shoal serve', () => {
+  it('defaults to 30 s and is set by SHOAL_QUERY_TIMEOUT_MS; a bad value refuses to start', async () => {
+    const { queryTimeoutFromEnv } = await import('../../server/serve-command.js');
+    expect(queryTimeoutFromEnv({})).toBe(30_000);
+    expect(queryTimeoutFromEnv({ SHOAL_QUERY_TIMEOUT_MS: '120000' })).toBe(120_000);
+    expect(() => queryTimeoutFromEnv({ SHOAL_QUERY_TIMEOUT_MS: '0' })).toThrow(/SHOAL_QUERY_TIMEOUT_MS must be/);
+    const data = join(scratch(), 'd');
+    const r = shoal(['serve', '--data', data, '--port', '0'], { SHOAL_QUERY_TIMEOUT_MS: 'soon' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('shoal: BAD_REQUEST: bad request: SHOAL_QUERY_TIMEOUT_MS must be an integer from 1 to 86400000 (milliseconds), got "soon"\n');
+    expect(existsSync(data)).toBe(false);
+  }, 60_000);
+});
