@@ -351,4 +351,19 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await worst('.step-card .link-btn')).toBeGreaterThanOrEqual(4.5);
     await page.close();
   });
+
+  it('gives screen readers a page heading and puts every part of the page in a landmark', async () => {
+    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    expect(await page.locator('h1').allTextContents()).toEqual(['Shoal']);
+    const outside = await page.evaluate(() => {
+      const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      const out: string[] = [];
+      for (let n = texts.nextNode(); n; n = texts.nextNode()) {
+        if (n.textContent?.trim() && !n.parentElement?.closest('header, nav, main, aside, footer, noscript, option')) out.push(n.textContent.trim());
+      }
+      return out;
+    });
+    expect(outside).toEqual([]);
+    await page.close();
+  });
 });

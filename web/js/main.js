@@ -312,7 +312,7 @@ async function switchTable(name) {
 
 /** The page without a table to explore: the brand, no builder, and what to do in words. @param {string} status @param {Node} box */
 function bare(status, box) {
-  clear(el.header).append(h('header', { class: 'topbar' }, h('div', { class: 'brand' }, 'Shoal')));
+  clear(el.header).append(h('header', { class: 'topbar' }, h('h1', { class: 'brand' }, 'Shoal')));
   el.builder.hidden = true;
   el.builder.parentElement?.classList.add('no-builder');
   setResults(status, box);

@@ -61,7 +61,7 @@ export function headerBar(opts) {
     rangeBlock.append(h('div', { class: 'custom-range' }, fromIn, '→', toIn, h('button', { type: 'button', class: 'small-btn', onclick: apply }, 'Apply'), problem));
   }
   return h('header', { class: 'topbar' },
-    h('div', { class: 'brand' }, 'Shoal'),
+    h('h1', { class: 'brand' }, 'Shoal'),
     h('div', { class: 'table-pick' }, tablePick, fresh),
     rangeBlock);
 }
