@@ -179,6 +179,8 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     // Damage met by a query (wherever it ran) is listed in table stats and /metrics from now on.
     const file = (err as { file?: unknown }).file;
     if (se.code === 'CORRUPT_DATA' && typeof file === 'string') opts.store.reportDamage(file, se.message);
+    // A full queue drains within about a query's time: tell retrying clients to wait that long.
+    if (se.code === 'OVERLOADED') void reply.header('Retry-After', '1');
     return reply.code(se.status).type('application/json; charset=utf-8').send({ error: se.toJSON() });
   });
   app.setNotFoundHandler((req, reply) => {

@@ -51,6 +51,8 @@ describe('query lanes', () => {
     await until(() => gate.started() === 1, 'the query to start');
     const refused = await postQuery(s, { table: 'small' });
     expect(refused.statusCode).toBe(429);
+    // Like RATE_LIMITED, the 429 says when to come back, so HTTP clients' retry logic waits.
+    expect(refused.headers['retry-after']).toBe('1');
     gate.release();
     expect((await held).statusCode).toBe(200);
     expect((await postQuery(s, { table: 'small' })).statusCode).toBe(200);
