@@ -44,9 +44,9 @@ export function parseMeasure(raw: unknown, info: SchemaInfo, path: string): Meas
   return { name: raw, fn, column, q };
 }
 
-/** Validates `measures` (default `["count"]`). */
+/** Validates `measures` (default `["count"]`; null is absent, as for every field). */
 export function validateMeasures(raw: unknown, info: SchemaInfo): MeasureSpec[] {
-  if (raw === undefined) return [{ name: 'count', fn: 'count', column: null, q: null }];
+  if (raw === undefined || raw === null) return [{ name: 'count', fn: 'count', column: null, q: null }];
   if (!Array.isArray(raw) || raw.length === 0) throw new ShoalError('BAD_MEASURE', [String(JSON.stringify(raw)), 'measures is a non-empty list'], 'measures');
   if (raw.length > 100) throw new ShoalError('BAD_MEASURE', ['measures', 'at most 100 measures'], 'measures');
   return raw.map((m, i) => parseMeasure(m, info, `measures[${i}]`));

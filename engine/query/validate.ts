@@ -112,7 +112,7 @@ function validateAggregate(q: Record<string, unknown>, info: SchemaInfo): Aggreg
   const names = new Set<string>([...(bucket !== null ? ['$bucket'] : []), ...groupBy.map((g) => g.name), ...measures.map((m) => m.name)]);
   const orderBy = orderByOf(q.orderBy, names, measures, bucket !== null);
   const limit = limitOf(q.limit, DEFAULT_LIMIT, MAX_LIMIT);
-  if (q.other !== undefined && typeof q.other !== 'boolean') throw bad('"other" is true or false', 'other');
+  if (q.other !== undefined && q.other !== null && typeof q.other !== 'boolean') throw bad('"other" is true or false', 'other');
   return { kind: 'aggregate', table: q.table as string, fromMs, toMs, where, groupBy, bucket, tz, measures, orderBy, limit, other: q.other === true };
 }
 

@@ -107,6 +107,14 @@ describe('validateQuery accepts', () => {
     expect(q.orderBy).toEqual([{ name: 'count', desc: true }]);
   });
 
+  it('a field given as null is absent, for every field (clients that write unset fields as null)', () => {
+    const fields = ['from', 'to', 'where', 'groupBy', 'bucket', 'tz', 'measures', 'orderBy', 'limit', 'other'];
+    const q = validateQuery({ table: 't', ...Object.fromEntries(fields.map((f) => [f, null])) }, info);
+    expect(q).toEqual(validateQuery({ table: 't' }, info));
+    const s = validateQuery({ table: 't', kind: 'samples', from: null, to: null, where: null, limit: null, columns: null }, info);
+    expect(s).toEqual(validateQuery({ table: 't', kind: 'samples' }, info));
+  });
+
   it('other: true with every kind of measure (partials fold exactly)', () => {
     expect(() => validateQuery({ table: 't', groupBy: ['country'], limit: 2, other: true, measures: ['uniq($actor)', 'p99(latency)', 'avg(latency)', 'min(country)', 'uniq(country)'] }, info)).not.toThrow();
   });
