@@ -115,6 +115,22 @@ describe('funnel', () => {
     expect([col(ordered, 'step1'), col(ordered, 'step2')]).toEqual([2, 0]);
   });
 
+  it('any mode over an actor with a hundred thousand events stays linear in its events', async () => {
+    // A bot: 100,000 views a millisecond apart, one cart at the end, never a buy. Every view is
+    // an entry whose window holds all the others; only the cart can grow a matching.
+    const n = 100_000;
+    const events: Event[] = Array.from({ length: n }, (_, i) => ev('bot', T + i, 'view'));
+    events.push(ev('bot', T + n + 5, 'cart'), ev('p', T, 'view'), ev('p', T + 1, 'view'), ev('p', T + 2, 'view'));
+    const both = ['event', 'in', ['view', 'cart']];
+    const r = await funnel(events, { steps: [VIEW, CART, BUY], mode: 'any' }, [1]);
+    expect([col(r, 'step1'), col(r, 'step2'), col(r, 'step3')]).toEqual([2, 1, 0]);
+    expect(col(r, 'step2_median_ms')).toBe(6); // from the last view
+    // Events matching two steps: two views fill both, a third adds nothing.
+    const r2 = await funnel(events, { steps: [VIEW, both, BUY], mode: 'any' }, [1]);
+    expect([col(r2, 'step1'), col(r2, 'step2'), col(r2, 'step3')]).toEqual([2, 2, 0]);
+    expect(col(r2, 'step2_median_ms')).toBe(1);
+  });
+
   it('voids a chain with an excluded event strictly between the two steps', async () => {
     const exclude = [{ filter: ['event', '=', 'remove'], after: 1, before: 2 }];
     const between = [ev('a', T, 'view'), ev('a', T + 1, 'remove'), ev('a', T + 2, 'cart')];

@@ -16,7 +16,8 @@
  *   step-b event. States are kept per taint mask, so exclusions are limited to 4.
  * - any: per entry event e1, events are added in order while within the window, keeping a
  *   maximum matching of events to distinct steps that includes e1 (augmenting paths); the
- *   matching size when event q joins is the level reached with span time(q) − time(e1).
+ *   matching size when event q joins is the level reached with span time(q) − time(e1). Only
+ *   events that can grow the matching are added, so a heavy actor costs linear time.
  *
  * The actor is counted in the group of its first entry event in range (bucket and groupBy
  * values of that event): the first step-1 event (in `any` mode, the first event matching
@@ -35,6 +36,9 @@ import { GroupTable, keyDecoders } from './group-table.js';
 import type { FunnelPartial } from './partial.js';
 import type { FunnelPlan } from './plan.js';
 
+/** Mode any: an entry whose window holds at most this many events tries each of them (see runAny). */
+const DIRECT_WINDOW = 32;
+
 /** Per-actor funnel evaluation; reused across the actors of a shard (no per-actor allocation). */
 class FunnelMachine {
   readonly steps: number;
@@ -47,6 +51,14 @@ class FunnelMachine {
   private readonly matchOf: Int32Array;
   private readonly visited: Uint8Array;
   private rowList: Int32Array = new Int32Array(64);
+  /** Mode any (see groupByMask): the actor's positions by step mask, and the events an entry tries. */
+  private readonly slotOf = new Map<number, number>();
+  private slotOfPos: Int32Array = new Int32Array(64);
+  private slotPos: Int32Array = new Int32Array(64);
+  private slotStart: Int32Array = new Int32Array(16);
+  private slotPtr: Int32Array = new Int32Array(16);
+  private slotTake: Int32Array = new Int32Array(16);
+  private cand: Int32Array = new Int32Array(DIRECT_WINDOW + 1);
   /** Exclusion taint masks (2^exclusions) and the per (step, mask) states of runGeneral. */
   private readonly taintStates: number;
   private readonly state: Float64Array;
@@ -197,6 +209,16 @@ class FunnelMachine {
     return false;
   }
 
+  /**
+   * Mode any. Per entry p, the actor's events from p on within the window join a matching in
+   * order (the level reached is its size when event q joins, with span time(q) − time(p)).
+   * Only events that can grow it matter: of the events sharing one step mask m, at most
+   * popcount(m) can be matched at once (they compete for the same steps), so from p on only the
+   * first popcount(m) of each mask can change the matching's size. An entry whose window holds
+   * more than DIRECT_WINDOW events tries just those (at most masks × steps events, see
+   * groupByMask) instead of its whole window: an actor with many events (a bot with 100k page
+   * views in a day) then costs time linear in its events rather than quadratic.
+   */
   private runAny(rows: ActorRows, k: number): void {
     const { masks, times } = rows;
     const [idx, n] = actorRowList(rows, k, this.rowList);
@@ -204,23 +226,119 @@ class FunnelMachine {
     const W = this.plan.query.windowMs;
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
+    let slots = -1; // the actor's events are grouped by mask on the first long window
+    let end = 0; // first position after p's window
     for (let p = 0; p < n; p++) {
       const tp = times[idx[p]];
       if ((masks[idx[p]] & this.stepMask) === 0 || tp < ef || tp >= et) continue;
       if (this.entryRow < 0) this.entryRow = idx[p];
       if (this.deepest === this.steps && this.best[this.steps] === 0) break; // nothing can improve
-      for (let x = 0; x < this.steps; x++) this.matchOf[x] = -1;
-      let size = 0;
-      for (let q = p; q < n && times[idx[q]] - tp <= W; q++) {
-        if ((masks[idx[q]] & this.stepMask) === 0) continue;
-        for (let x = 0; x < this.steps; x++) this.visited[x] = 0;
-        if (!this.augment(masks, idx[q])) continue;
-        size++;
-        if (size > this.deepest) this.deepest = size;
-        if (times[idx[q]] - tp < this.best[size]) this.best[size] = times[idx[q]] - tp;
-        if (size === this.steps) break;
+      while (end < n && times[idx[end]] - tp <= W) end++;
+      let c = 0;
+      if (end - p <= DIRECT_WINDOW) {
+        for (let q = p; q < end; q++) if ((masks[idx[q]] & this.stepMask) !== 0) this.cand[c++] = q;
+      } else {
+        if (slots < 0) slots = this.groupByMask(masks, idx, n);
+        c = this.candidates(p, end, slots);
       }
+      this.matchFrom(masks, times, idx, tp, c);
     }
+  }
+
+  /** Grows a matching with the events at positions cand[0 … c−1] (in order, the entry first), recording levels and spans. */
+  private matchFrom(masks: Uint32Array, times: Float64Array, idx: Int32Array, tp: number, c: number): void {
+    for (let x = 0; x < this.steps; x++) this.matchOf[x] = -1;
+    let size = 0;
+    for (let x = 0; x < c; x++) {
+      const q = idx[this.cand[x]];
+      for (let y = 0; y < this.steps; y++) this.visited[y] = 0;
+      if (!this.augment(masks, q)) continue;
+      size++;
+      if (size > this.deepest) this.deepest = size;
+      if (times[q] - tp < this.best[size]) this.best[size] = times[q] - tp;
+      if (size === this.steps) break;
+    }
+  }
+
+  /** Into cand, in position order: per mask, its first popcount(mask) positions in [p, end). Returns their number. */
+  private candidates(p: number, end: number, slots: number): number {
+    const { slotStart, slotPtr, slotPos, slotTake, cand } = this;
+    let c = 0;
+    for (let s = 0; s < slots; s++) {
+      let at = slotPtr[s];
+      const last = slotStart[s + 1];
+      while (at < last && slotPos[at] < p) at++;
+      slotPtr[s] = at;
+      for (let j = 0; j < slotTake[s] && at + j < last && slotPos[at + j] < end; j++) cand[c++] = slotPos[at + j];
+    }
+    // Insertion sort: c is small, and a native sort costs a call and a view per entry.
+    for (let x = 1; x < c; x++) {
+      const v = cand[x];
+      let y = x - 1;
+      for (; y >= 0 && cand[y] > v; y--) cand[y + 1] = cand[y];
+      cand[y + 1] = v;
+    }
+    return c;
+  }
+
+  /**
+   * Groups the actor's positions 0 … n−1 by step mask (positions matching no step get slot −1):
+   * slot s holds slotPos[slotStart[s] … slotStart[s+1]), in order, and slotTake[s] is the
+   * popcount of its mask. Returns the number of slots; sizes cand for runAny.
+   */
+  private groupByMask(masks: Uint32Array, idx: Int32Array, n: number): number {
+    const slotOf = this.slotOf;
+    slotOf.clear();
+    if (this.slotOfPos.length < n) {
+      this.slotOfPos = new Int32Array(Math.max(n, 2 * this.slotOfPos.length));
+      this.slotPos = new Int32Array(this.slotOfPos.length);
+    }
+    const slotOfPos = this.slotOfPos;
+    let slots = 0;
+    let take = 0;
+    for (let p = 0; p < n; p++) {
+      const m = masks[idx[p]] & this.stepMask;
+      if (m === 0) {
+        slotOfPos[p] = -1;
+        continue;
+      }
+      let s = slotOf.get(m);
+      if (s === undefined) {
+        s = slots++;
+        slotOf.set(m, s);
+        if (slots >= this.slotStart.length) {
+          const grown = (a: Int32Array): Int32Array => {
+            const b = new Int32Array(2 * a.length);
+            b.set(a);
+            return b;
+          };
+          this.slotStart = grown(this.slotStart);
+          this.slotPtr = grown(this.slotPtr);
+          this.slotTake = grown(this.slotTake);
+        }
+        this.slotStart[s] = 0;
+        let bits = 0;
+        for (let x = m; x !== 0; x &= x - 1) bits++;
+        this.slotTake[s] = bits;
+        take += bits;
+      }
+      slotOfPos[p] = s;
+      this.slotStart[s]++;
+    }
+    // Counts to starts, then positions into their slots (in order).
+    const { slotStart, slotPtr, slotPos } = this;
+    let at = 0;
+    for (let s = 0; s < slots; s++) {
+      const count = slotStart[s];
+      slotStart[s] = at;
+      slotPtr[s] = at;
+      at += count;
+    }
+    slotStart[slots] = at;
+    for (let p = 0; p < n; p++) if (slotOfPos[p] >= 0) slotPos[slotPtr[slotOfPos[p]]++] = p;
+    for (let s = 0; s < slots; s++) slotPtr[s] = slotStart[s];
+    if (this.cand.length < take) this.cand = new Int32Array(Math.max(take, 2 * this.cand.length));
+    return slots;
   }
 }
 
