@@ -9,6 +9,9 @@ import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { ShoalError } from '../../engine/index.js';
 
+/** Failures of the connection itself (reported as IO_ERROR naming the URL). */
+const NETWORK_ERRORS = new Set(['ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
+
 /** An error answered by the server, with its catalog code. */
 export class RemoteError extends Error {
   constructor(
@@ -72,7 +75,7 @@ export function send(
     req.on('error', (err: NodeJS.ErrnoException) => {
       // The server could not be reached or went away: an I/O failure naming the URL (a failing
       // body stream keeps its own error).
-      const reached = err.code === 'ECONNREFUSED' ? 'no server answers there (connection refused)' : err.code === 'ENOTFOUND' ? 'no such host' : null;
+      const reached = err.code === 'ECONNREFUSED' ? 'no server answers there (connection refused)' : err.code === 'ENOTFOUND' ? 'no such host' : NETWORK_ERRORS.has(err.code ?? '') ? err.message : null;
       reject(reached !== null ? new ShoalError('IO_ERROR', [opts.url, reached]) : err);
     });
     if (body === undefined) req.end();
@@ -91,7 +94,7 @@ export async function sendJson<T>(opts: RemoteOptions, method: string, path: str
   try {
     parsed = JSON.parse(res.body.toString('utf8'));
   } catch {
-    throw new Error(`HTTP ${res.status} from ${opts.url} with a body that is not JSON`);
+    throw new ShoalError('IO_ERROR', [opts.url, `HTTP ${res.status} with a body that is not JSON`]);
   }
   if (res.status < 200 || res.status > 299) {
     const e = (parsed as { error?: { code?: string; message?: string; path?: string } }).error;

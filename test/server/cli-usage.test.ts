@@ -255,3 +255,18 @@ describe('the query timeout of shoal serve', () => {
     expect(existsSync(data)).toBe(false);
   }, 60_000);
 });
+
+describe('CLI --url and a reply that is not the API', () => {
+  it('a proxy\'s HTML error page is IO_ERROR naming the URL and the status', async () => {
+    const { createServer } = await import('node:http');
+    const proxy = createServer((_req, res) => res.writeHead(502, { 'content-type': 'text/html' }).end('<html>Bad Gateway</html>'));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const { runRemoteTables } = await import('../../server/cli/remote.js');
+      await expect(runRemoteTables({ url, json: true })).rejects.toMatchObject({ code: 'IO_ERROR', message: `I/O error on ${url}: HTTP 502 with a body that is not JSON` });
+    } finally {
+      proxy.close();
+    }
+  });
+});
