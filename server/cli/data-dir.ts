@@ -28,3 +28,26 @@ export function checkDataDir(dir: string, mustExist: boolean): void {
   }
   if (!isDirectory) throw new ShoalError('IO_ERROR', [dir, `not a directory ${HINT}`]);
 }
+
+/**
+ * The store's log for a command that reads: damage reports (one per damaged file, so hundreds on
+ * a badly damaged store) are cut to the first `keep` and a count, or left out entirely when the
+ * command lists them itself (`shoal tables`); other messages pass through.
+ */
+export function readerLog(keep: number, err: NodeJS.WritableStream = process.stderr): { log: (message: string) => void; finish: () => void } {
+  let shown = 0;
+  let hidden = 0;
+  return {
+    log(message) {
+      const damage = message.includes(': damaged file ') || message.includes(' could not be opened: ');
+      if (damage && shown >= keep) hidden++;
+      else {
+        if (damage) shown++;
+        err.write(`shoal: ${message}\n`);
+      }
+    },
+    finish() {
+      if (hidden > 0 && keep > 0) err.write(`shoal: … and ${hidden} more damaged files (shoal tables lists them all)\n`);
+    },
+  };
+}

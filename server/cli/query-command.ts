@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { QueryPool, ShoalError, Store } from '../../engine/index.js';
 import type { QueryResult } from '../../engine/query/index.js';
-import { checkDataDir } from './data-dir.js';
+import { checkDataDir, readerLog } from './data-dir.js';
 import { textTable } from './text-table.js';
 import { isoInZone } from './zoned-time.js';
 
@@ -67,7 +67,8 @@ export async function runQueryCommand(opts: { query: string; dataDir: string; fo
   const table = (json as { table?: unknown } | null)?.table;
   if (typeof table !== 'string') throw new ShoalError('BAD_QUERY', ['"table" is required'], 'table');
   checkDataDir(opts.dataDir, true);
-  const store = await Store.open(opts.dataDir);
+  const log = readerLog(5);
+  const store = await Store.open(opts.dataDir, { log: log.log });
   try {
     const snapshot = store.get(table).snapshot();
     // Worker threads start only if the query is big enough to need them.
@@ -79,6 +80,7 @@ export async function runQueryCommand(opts: { query: string; dataDir: string; fo
       await pool.close();
     }
   } finally {
+    log.finish();
     await store.close(false);
   }
 }

@@ -1,7 +1,7 @@
 /** `shoal tables`: every table with rows, bytes, time range, dead letters and its columns. */
 import { Store, tableStats, type TableStats } from '../../engine/index.js';
 import { summaryOf } from '../routes/tables.js';
-import { checkDataDir } from './data-dir.js';
+import { checkDataDir, readerLog } from './data-dir.js';
 import { formatBytes } from './progress.js';
 import { textTable } from './text-table.js';
 
@@ -33,7 +33,8 @@ export function renderTablesJson(stats: TableStats[], unopenable: Map<string, st
 export async function runTablesCommand(opts: { dataDir: string; json: boolean; out?: NodeJS.WritableStream }): Promise<void> {
   const out = opts.out ?? process.stdout;
   checkDataDir(opts.dataDir, true);
-  const store = await Store.open(opts.dataDir);
+  // Every damaged file and unopenable table is in the listing itself.
+  const store = await Store.open(opts.dataDir, { log: readerLog(0).log });
   try {
     const stats = store.tableNames().map((n) => tableStats(store.get(n)));
     if (opts.json) {

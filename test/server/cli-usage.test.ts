@@ -4,7 +4,7 @@
  * (exit 1) before anything is written; read commands never create a data directory.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -269,4 +269,29 @@ describe('CLI --url and a reply that is not the API', () => {
       proxy.close();
     }
   });
+});
+
+describe('CLI read commands over a damaged store', () => {
+  it('tables lists the damage once (no copy of every line on stderr); query reports at most five damaged files before its error', () => {
+    const data = join(scratch(), 'd');
+    expect(shoal(['demo', '--events', '2000', '--data', data]).status).toBe(0);
+    const segments = readdirSync(join(data, 'events', 'segments'));
+    expect(segments.length).toBeGreaterThan(20);
+    for (const f of segments) {
+      const path = join(data, 'events', 'segments', f);
+      const bytes = readFileSync(path);
+      bytes.fill(0x55, bytes.length >> 2, (bytes.length * 3) >> 2);
+      writeFileSync(path, bytes);
+    }
+    const tables = shoal(['tables', '--data', data]);
+    expect(tables.status).toBe(0);
+    expect(tables.stderr).toBe('');
+    expect(tables.stdout.match(/DAMAGED /g)?.length).toBe(segments.length);
+    const query = shoal(['query', '{"table":"events","measures":["count"],"groupBy":["country"]}', '--data', data]);
+    expect(query.status).toBe(1);
+    const lines = query.stderr.trimEnd().split('\n');
+    expect(lines.filter((l) => l.includes(': damaged file '))).toHaveLength(5);
+    expect(lines).toContain(`shoal: … and ${segments.length - 5} more damaged files (shoal tables lists them all)`);
+    expect(lines.at(-1)).toMatch(/^shoal: CORRUPT_DATA: /);
+  }, 120_000);
 });
