@@ -366,4 +366,14 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(outside).toEqual([]);
     await page.close();
   });
+
+  it('does not count the events twice when a view sends two queries over the same range', async () => {
+    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    const query = await panelQuery(page, 'table');
+    const api = await (await fetch(`${demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
+    const stats = (await page.locator('[data-testid="stats"]').textContent()) ?? '';
+    expect(stats).toContain(`${api.stats.rowsScanned.toLocaleString('en-US')} events scanned`);
+    expect(stats).not.toContain((api.stats.rowsScanned * 2).toLocaleString('en-US'));
+    await page.close();
+  });
 });

@@ -257,10 +257,14 @@ async function run(view, ctx) {
     if (controller.signal.aborted) return;
     last = { key, range: ctx.range, rangeText: ctx.rangeText, requests, results };
     const body = view.results(ctx, requests, results);
-    const scanned = results.reduce((n, r) => n + (r.stats?.rowsScanned ?? 0), 0);
+    // The chart and the totals read the same events: say so, rather than add them up twice.
+    const counts = results.map((r) => r.stats?.rowsScanned ?? 0);
+    const same = counts.every((c) => c === counts[0]);
+    const scanned = same ? `${formatNumber(counts[0] ?? 0)} events scanned${counts.length > 1 ? ` (by each of ${counts.length} queries)` : ''}`
+      : `${formatNumber(counts.reduce((a, b) => a + b, 0))} events scanned by ${counts.length} queries`;
     const elapsed = results.reduce((n, r) => Math.max(n, r.stats?.elapsedMs ?? 0), 0);
     setResults(body.dataset.testid === 'empty' ? 'empty' : 'ready', body,
-      h('div', { class: 'muted small stats', 'data-testid': 'stats' }, `${formatNumber(scanned)} events scanned in ${formatNumber(Math.round(elapsed))} ms`));
+      h('div', { class: 'muted small stats', 'data-testid': 'stats' }, `${scanned} in ${formatNumber(Math.round(elapsed))} ms`));
   } catch (err) {
     if (controller.signal.aborted) return;
     last = null;
