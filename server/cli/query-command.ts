@@ -14,7 +14,8 @@ export type OutputFormat = 'json' | 'table' | 'csv';
 /** The text of a query file; a file that cannot be read is IO_ERROR naming it. */
 function readQueryFile(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    // Editors on Windows often save UTF-8 with a byte-order mark; JSON.parse refuses it.
+    return readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new ShoalError('IO_ERROR', [path, e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'a directory, not a file' : e.message]);

@@ -295,3 +295,12 @@ describe('CLI read commands over a damaged store', () => {
     expect(lines.at(-1)).toMatch(/^shoal: CORRUPT_DATA: /);
   }, 120_000);
 });
+
+describe('shoal query @FILE', () => {
+  it('reads a file saved with a UTF-8 byte-order mark, as the HTTP API reads such a body', async () => {
+    const { readQueryArg } = await import('../../server/cli/query-command.js');
+    const file = join(scratch(), 'q.json');
+    writeFileSync(file, '\uFEFF{"table":"events","measures":["count"]}\n');
+    expect(readQueryArg(`@${file}`)).toEqual({ table: 'events', measures: ['count'] });
+  });
+});
