@@ -13,6 +13,7 @@
  * every such yield would let a whole ingest slice run in the middle of the query.
  */
 import { ShoalError, type Store, type TableSnapshot } from '../engine/index.js';
+import { parseTimeBound } from '../engine/query/time-parse.js';
 import type { ResultLike } from './respond.js';
 
 /** What an executor reports while it runs (for metrics); both are optional to call. */
@@ -113,20 +114,18 @@ class Lane {
   }
 }
 
-function parseTimeBound(v: unknown): number | null {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') {
-    const ms = Date.parse(v);
-    return Number.isNaN(ms) ? null : ms;
-  }
-  return null;
-}
-
-/** Rows of the snapshot whose sources overlap the query's [from, to). */
+/**
+ * Rows of the snapshot whose sources overlap the query's [from, to), the bounds read as the
+ * engine reads them (a digit string is epoch ms; ISO without an offset is UTC, never local time).
+ */
 export function estimateRows(snapshot: TableSnapshot, query: unknown): number {
   const q = (query ?? {}) as { from?: unknown; to?: unknown };
-  const from = parseTimeBound(q.from) ?? -Infinity;
-  const to = parseTimeBound(q.to) ?? Infinity;
+  const bound = (v: unknown, fallback: number): number => {
+    const ms = parseTimeBound(v);
+    return Number.isNaN(ms) ? fallback : ms;
+  };
+  const from = bound(q.from, -Infinity);
+  const to = bound(q.to, Infinity);
   let rows = 0;
   for (const shard of snapshot.shards) {
     for (const s of shard.sources) if (!(s.maxTimeMs < from || s.minTimeMs >= to)) rows += s.rowCount;

@@ -94,3 +94,27 @@ describe('inline small queries', () => {
     expect((await held).json().rows).toEqual([[1]]);
   });
 });
+
+describe('query sizing', () => {
+  it('reads from/to as the engine does: epoch ms as a digit string, ISO without an offset as UTC', async () => {
+    const { estimateRows } = await import('../../server/query-scheduler.js');
+    s = await testServer();
+    // One event a day for 10 days: each day its own segment after a flush.
+    await ingest(s, 'days', Array.from({ length: 10 }, (_, i) => ({ user_id: `u${i}`, time: T0 + i * 86_400_000 })));
+    await s.store.get('days').flush();
+    const snapshot = s.store.get('days').snapshot();
+    const before = process.env.TZ;
+    try {
+      const from = T0 + 8 * 86_400_000;
+      const byNumber = estimateRows(snapshot, { from });
+      expect(byNumber).toBeLessThan(10);
+      expect(estimateRows(snapshot, { from: String(from) })).toBe(byNumber);
+      process.env.TZ = 'America/New_York';
+      expect(estimateRows(snapshot, { from: new Date(from).toISOString().slice(0, 19) })).toBe(byNumber);
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+      snapshot.release();
+    }
+  });
+});
