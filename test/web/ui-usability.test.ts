@@ -376,4 +376,11 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(stats).not.toContain((api.stats.rowsScanned * 2).toLocaleString('en-US'));
     await page.close();
   });
+
+  it('says so when a link names a table that does not exist, instead of silently showing another', async () => {
+    const page = await open(`${demo.base}/?view=aggregate&table=signups_old&range=all`);
+    expect(await page.locator('[data-testid="table-notice"]').textContent()).toContain('signups_old');
+    expect(await page.locator('[data-testid="table-picker"]').inputValue()).toBe('events');
+    await page.close();
+  });
 });

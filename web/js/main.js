@@ -126,6 +126,9 @@ function suggest(column) {
   return p;
 }
 
+/** A table the page's link named that does not exist (another is shown), or "". */
+let missingTable = '';
+
 /** Why the current table's schema could not be read (shown instead of its views), or null. */
 /** @type {ApiError | null} */
 let tableError = null;
@@ -238,6 +241,9 @@ async function run(view, ctx) {
   }
   clear(el.query).append(queryPanel(requests, location.origin, apiKey() !== ''));
   clear(el.summary).append(h('span', {}, `${view.title} · ${ctx.rangeText} · ${state.tz}`));
+  if (missingTable) {
+    el.summary.append(h('span', { class: 'notice', 'data-testid': 'table-notice' }, `There is no table “${missingTable}” (the link named it); showing “${state.table}”.`));
+  }
   if (ctx.range.notice === 'anchored') {
     el.summary.append(h('span', { class: 'notice', 'data-testid': 'anchored-notice' }, 'No events this recent: the range ends at the newest event.'));
   }
@@ -305,6 +311,7 @@ async function switchView(view) {
 /** @param {string} name */
 async function switchTable(name) {
   el.results.dataset.status = 'loading';
+  missingTable = '';
   // A new table starts its builders afresh; the time range (custom dates too) and zone stay.
   const { view, range, from, to, tz } = state;
   state = { ...defaultState(), view, table: name, range, from, to, tz };
@@ -341,7 +348,11 @@ async function boot() {
       h('p', { class: 'muted' }, 'Or restart the server with generated demo data: npx shoal serve --demo-if-empty')));
     return;
   }
-  if (!currentTable()) state.table = [...tables].sort((a, b) => b.rowCount - a.rowCount)[0].name;
+  if (!currentTable()) {
+    // A link to a dropped or misspelt table: show the largest one, and say so.
+    if (state.table) missingTable = state.table;
+    state.table = [...tables].sort((a, b) => b.rowCount - a.rowCount)[0].name;
+  }
   await loadTable();
   const hadQuery = new URLSearchParams(location.search).has('q');
   if (!hadQuery) await applyDefaults(state, columns, suggest);
