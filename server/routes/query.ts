@@ -95,7 +95,9 @@ export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: Quer
     },
     async (req, reply) => {
       const invalid = req.validationError as SchemaError | undefined;
-      if (invalid !== undefined) throw invalid.validationContext === 'body' ? badQuery(invalid) : invalid;
+      // An unknown field is left to the engine, whose message lists the fields of the query's kind.
+      const unknownField = invalid?.validationContext === 'body' && invalid.validation?.[0]?.keyword === 'additionalProperties';
+      if (invalid !== undefined && !unknownField) throw invalid.validationContext === 'body' ? badQuery(invalid) : invalid;
       const kind = String((req.body as { kind?: unknown }).kind ?? 'aggregate');
       const started = performance.now();
       // Abort the scan when the client goes away before the answer is sent.

@@ -58,8 +58,10 @@ export const queryBodySchema = {
     node: described('paths: the column naming a step'),
     direction: described('paths: after (default) or before'),
     depth: described('paths: 1 to 10'),
+    sample: described('any kind: read about this fraction (0 < f <= 1) of the actors, the same ones every time'),
   },
-  additionalProperties: true,
+  // Unknown fields are refused (BAD_QUERY, by the engine, which lists the fields of the kind).
+  additionalProperties: false,
 } as const;
 
 export const resultSchema = {

@@ -66,6 +66,10 @@ describe('query errors', () => {
       const r = await s.app.inject({ method: 'POST', url: '/v1/query', headers: { 'content-type': 'application/json' }, payload: body });
       expectError(r, 'BAD_QUERY');
     }
+    // An unknown field gets the engine's message, which lists the fields of the query's kind.
+    const unknown = await postQuery(s, { table: 'events', kind: 'funnel', steps: [['event', '=', 'e1'], ['event', '=', 'e2']], bogus: 1 });
+    expectError(unknown, 'BAD_QUERY', 'bogus');
+    expect(unknown.json().error.message).toContain('fields are table, kind, from, to, where, tz, steps');
     // Query-string parameters are still checked when the body is fine.
     expectError(await s.app.inject({ method: 'POST', url: '/v1/query?x=1', payload: { table: 'events' } }), 'BAD_REQUEST', 'querystring.x');
   });

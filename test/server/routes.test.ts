@@ -198,6 +198,9 @@ describe('system routes', () => {
     }
     const queryBody = docs.paths['/v1/query'].post.requestBody.content['application/json'].schema;
     expect(queryBody.required).toEqual(['table']);
+    // The route refuses unknown fields, and the description says so; every field it takes is listed.
+    expect(queryBody.additionalProperties).toBe(false);
+    expect(queryBody.properties).toHaveProperty('sample');
     for (const field of ['from', 'to', 'where', 'groupBy', 'bucket', 'tz', 'measures', 'orderBy', 'limit', 'steps', 'window']) expect(queryBody.properties, field).toHaveProperty(field);
   });
 
