@@ -8,7 +8,7 @@ const healthSchema = { type: 'object', properties: { status: { type: 'string', e
 export function registerSystemRoutes(app: FastifyInstance, deps: { metrics: Metrics; isClosing: () => boolean }): void {
   app.get(
     '/healthz',
-    { config: { access: 'public' }, schema: { summary: 'Liveness (503 while shutting down)', security: [], querystring: noQueryString, response: { 200: healthSchema, 503: healthSchema } } },
+    { config: { access: 'public' }, schema: { summary: 'Liveness (503 while shutting down)', security: [], querystring: noQueryString, response: { 200: healthSchema, '4xx': errorSchema, 503: healthSchema } } },
     async (_req, reply) => {
       if (deps.isClosing()) return reply.code(503).send({ status: 'shutting down' });
       return { status: 'ok' };
@@ -33,7 +33,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: { metrics: Metr
     '/docs',
     {
       config: { access: 'public' },
-      schema: { summary: 'This OpenAPI description', security: [], querystring: noQueryString, response: { 200: { type: 'object', additionalProperties: true } } },
+      schema: { summary: 'This OpenAPI description', security: [], querystring: noQueryString, response: { 200: { type: 'object', additionalProperties: true }, '4xx': errorSchema } },
     },
     async () => app.swagger(),
   );

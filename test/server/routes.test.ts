@@ -193,7 +193,7 @@ describe('system routes', () => {
       expect(op.summary, `${method} ${path}`).toBeTruthy();
       expect(Object.keys(op.responses), `${method} ${path}`).toContain('200');
     }
-    for (const [path, method] of operations.slice(0, 5)) {
+    for (const [path, method] of operations) {
       expect(docs.paths[path][method].responses['4XX'] ?? docs.paths[path][method].responses['4xx'], `${method} ${path} errors`).toBeDefined();
     }
     const queryBody = docs.paths['/v1/query'].post.requestBody.content['application/json'].schema;
