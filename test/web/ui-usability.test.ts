@@ -383,4 +383,21 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await page.locator('[data-testid="table-picker"]').inputValue()).toBe('events');
     await page.close();
   });
+
+  it('lists the path steps the flow leaves out, with their sessions, rather than pointing at a table that may not have them', async () => {
+    const q = encodeURIComponent(JSON.stringify({ node: 'event', depth: 3, limit: 10 }));
+    const page = await open(`${demo.base}/?view=paths&range=all&q=${q}`);
+    const query = await panelQuery(page, 'paths');
+    const api = await (await fetch(`${demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
+    // Step +1's values by sessions, as the flow counts them (the edges into that column).
+    const col1 = new Map<string, number>();
+    for (const [depth, , to, n] of api.edges as [number, string, string, number][]) if (depth === 1) col1.set(to, (col1.get(to) ?? 0) + n);
+    const sorted = [...col1].sort((a, b) => b[1] - a[1]);
+    expect(sorted.length).toBeGreaterThan(7);
+    const [value, sessions] = sorted[7];
+    const note = (await page.locator('[data-testid="flow-hidden"]').textContent()) ?? '';
+    expect(note).not.toContain('in the table below');
+    expect(note).toContain(`${value} (${sessions.toLocaleString('en-US')})`);
+    await page.close();
+  });
 });

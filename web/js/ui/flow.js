@@ -126,13 +126,19 @@ function drawFlow(opts, W) {
       labels.append(svg('text', { x: tx + 1, y: ty + 4, class: 'node-label', text }));
     }
   });
+  const headName = (/** @type {number} */ c) => (c === 0 ? 'Start' : `${opts.direction === 'before' ? 'Step −' : 'Step +'}${c}`);
   const heads = h('div', { class: 'flow-heads' }, Array.from({ length: depth + 1 }, (_, c) => {
-    const el = h('div', { class: 'flow-head' }, c === 0 ? 'Start' : `${opts.direction === 'before' ? 'Step −' : 'Step +'}${c}`);
+    const el = h('div', { class: 'flow-head' }, headName(c));
     el.style.left = `${colX(c)}px`;
     return el;
   }));
+  // The steps left out, by column with their sessions (the top-paths table need not have them).
+  const left = columns.map((m, c) => [...m].sort((a, b) => b[1] - a[1]).slice(MAX_NODES_PER_COLUMN)
+    .map(([k, n]) => `${groupValueLabel(JSON.parse(k))} (${formatNumber(n)})`)).map((items, c) => (items.length > 0 ? `${headName(c)}: ${items.join(', ')}` : ''));
   return [heads, root,
-    ...(hidden > 0 ? [h('div', { class: 'muted small' }, `The ${MAX_NODES_PER_COLUMN} largest steps of each column are drawn; ${hidden} smaller ones are in the table below.`)] : [])];
+    ...(hidden > 0 ? [h('details', { class: 'muted small flow-hidden', 'data-testid': 'flow-hidden' },
+      h('summary', {}, `The ${MAX_NODES_PER_COLUMN} largest steps of each column are drawn; ${hidden} smaller ones are not`),
+      left.filter(Boolean).map((line) => h('div', {}, line)))] : [])];
 }
 
 /** @param {any} v */
