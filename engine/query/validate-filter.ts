@@ -133,9 +133,43 @@ function simplify(kind: 'and' | 'or', children: FilterNode[]): FilterNode {
     if (c.kind === kind) out.push(...c.children);
     else out.push(c);
   }
-  if (out.length === 0) return { kind: 'const', value: identity };
-  if (out.length === 1) return out[0];
-  return { kind, children: out };
+  const merged = mergeLists(kind, out);
+  if (merged.length === 0) return { kind: 'const', value: identity };
+  if (merged.length === 1) return merged[0];
+  return { kind, children: merged };
+}
+
+type Leaf = Extract<FilterNode, { kind: 'leaf' }>;
+
+/**
+ * Under `or`, the `=` and `in` leaves on one column become one `in` leaf; under `and`, the `!=`
+ * and `!in` leaves one `!in` (equal in three-valued logic, and `not` is already pushed down).
+ * A client that spells a list as a thousand `or`ed equalities then costs one set lookup per
+ * row, not a thousand passes (and, on the actor, not a thousand per-actor tables).
+ */
+function mergeLists(kind: 'and' | 'or', children: FilterNode[]): FilterNode[] {
+  const [one, list] = kind === 'or' ? ['=', 'in'] : ['!=', '!in'];
+  // per column: the position of its first such leaf in `out`, and the values of all of them
+  const byColumn = new Map<string, { at: number; values: Scalar[]; leaves: number }>();
+  const out: FilterNode[] = [];
+  for (const c of children) {
+    if (c.kind !== 'leaf' || (c.op !== one && c.op !== list)) {
+      out.push(c);
+      continue;
+    }
+    const key = JSON.stringify(c.column);
+    let m = byColumn.get(key);
+    if (m === undefined) {
+      byColumn.set(key, (m = { at: out.length, values: [], leaves: 0 }));
+      out.push(c);
+    }
+    if (c.op === list) for (const v of c.value as Scalar[]) m.values.push(v);
+    else m.values.push(c.value as Scalar);
+    m.leaves++;
+  }
+  // New leaf objects: the old ones may belong to filters used elsewhere (andFilters' operands).
+  for (const m of byColumn.values()) if (m.leaves > 1) out[m.at] = { ...(out[m.at] as Leaf), op: list as Leaf['op'], value: m.values };
+  return out;
 }
 
 /**

@@ -98,6 +98,23 @@ describe('validateQuery accepts', () => {
     expect(q.where).toMatchObject({ kind: 'and', children: [{ op: '>=', value: 5 }, { op: '!startsWith', value: 'U' }] });
   });
 
+  it('an or of equalities on one column is one in list (and an and of inequalities one !in), so each row tests it once', () => {
+    const q = validateQuery({ table: 't', where: { or: [['country', '=', 'US'], ['latency', '=', 1], ['country', 'in', ['GB', 'FR']], ['$actor', '=', 'a'], ['user_id', '=', 7]] } }, info);
+    expect(q.where).toMatchObject({ kind: 'or', children: [
+      { kind: 'leaf', column: { kind: 'column', name: 'country' }, op: 'in', value: ['US', 'GB', 'FR'] },
+      { kind: 'leaf', column: { kind: 'column', name: 'latency' }, op: '=', value: 1 },
+      { kind: 'leaf', column: { kind: 'actor' }, op: 'in', value: ['a', 7] },
+    ] });
+    const n = validateQuery({ table: 't', where: { not: { or: [['country', '=', 'US'], ['country', '=', 'GB'], ['ok', '=', true]] } } }, info);
+    expect(n.where).toMatchObject({ kind: 'and', children: [
+      { kind: 'leaf', column: { name: 'country' }, op: '!in', value: ['US', 'GB'] },
+      { kind: 'leaf', column: { name: 'ok' }, op: '!=', value: true },
+    ] });
+    // an and of equalities is not a list (it is a contradiction or one value), left as it is
+    const a = validateQuery({ table: 't', where: [['country', '=', 'US'], ['country', '=', 'GB']] }, info);
+    expect(a.where).toMatchObject({ kind: 'and', children: [{ op: '=' }, { op: '=' }] });
+  });
+
   it('ISO and epoch-ms bounds, time filter values, defaults', () => {
     const q = validateQuery({ table: 't', from: '2024-03-10T00:00:00-05:00', to: 1710100000000, where: ['time', '<', '2024-03-10'] }, info);
     expect(q).toMatchObject({ kind: 'aggregate', fromMs: Date.parse('2024-03-10T05:00:00Z'), toMs: 1710100000000, tz: 'UTC', limit: 1000, other: false });
