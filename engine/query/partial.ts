@@ -48,7 +48,7 @@ export interface AggregatePartial {
 
 export interface SampleRow {
   timeMs: number;
-  /** Tie-break among equal times: later arrival first (shard, then source, then row). */
+  /** Tie-break among equal times (shard, then source, then row, latest first): one actor's later arrival first. */
   order: [number, number, number];
   values: Value[];
 }
@@ -151,7 +151,7 @@ function mergeSamples(parts: SamplesPartial[]): SamplesPartial {
   };
 }
 
-/** Newest first; among equal times, later arrival first. */
+/** Newest first; among equal times, later (shard, source, row) first: an actor's later arrival first. */
 export function compareSampleRows(a: SampleRow, b: SampleRow): number {
   if (a.timeMs !== b.timeMs) return b.timeMs - a.timeMs;
   for (let i = 0; i < 3; i++) if (a.order[i] !== b.order[i]) return b.order[i] - a.order[i];

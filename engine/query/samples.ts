@@ -7,7 +7,8 @@
  *
  * Output columns are named as requested; by default the table's own actor and time column
  * names (e.g. `user_id`, `time`), then every schema column in first-seen order. Among equal
- * times, the later arrival comes first.
+ * times, an actor's later arrival comes first; segments order rows by actor, so arrival order
+ * across actors is not known and their ties fall by (shard, source, row).
  *
  * Threading: `samplesShard` runs on one thread per shard, like the aggregate scan.
  */
