@@ -4,7 +4,7 @@
  * measures, ranges) is checked by the engine, which names the bad part in `error.path`.
  * A client that disconnects before the answer aborts the query, and the scan stops.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBodyParser, FastifyInstance } from 'fastify';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { ShoalError } from '../../engine/index.js';
@@ -64,7 +64,37 @@ function badQuery(err: SchemaError): ShoalError {
   return new ShoalError('BAD_QUERY', [`${path} ${detail}`], path);
 }
 
+/**
+ * The JSON body parser of the query route: fastify's own (which refuses `__proto__` and
+ * `constructor.prototype` keys), but a body that is not JSON is answered with where it breaks,
+ * as `shoal query` says it, rather than only "Body is not valid JSON".
+ */
+function jsonWithPosition(app: FastifyInstance): FastifyBodyParser<string> {
+  const secure = app.getDefaultJsonParser('error', 'error');
+  return (req, body, done) => {
+    secure(req, body, (err, value) => {
+      if (!err) return done(null, value);
+      let detail: string | null = null;
+      try {
+        JSON.parse(body);
+      } catch (syntax) {
+        detail = (syntax as Error).message.slice(0, 300);
+      }
+      // A body that parses is refused for a forbidden key: fastify's error says which.
+      done(detail === null ? err : new ShoalError('BAD_REQUEST', [`body is not valid JSON: ${detail}`]), undefined);
+    });
+  };
+}
+
 export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: QueryScheduler; metrics: Metrics }): void {
+  app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonWithPosition(scope));
+    routeQuery(scope, deps);
+  });
+}
+
+function routeQuery(app: FastifyInstance, deps: { scheduler: QueryScheduler; metrics: Metrics }): void {
   app.post(
     '/v1/query',
     {

@@ -74,6 +74,16 @@ describe('query errors', () => {
     expectError(await s.app.inject({ method: 'POST', url: '/v1/query?x=1', payload: { table: 'events' } }), 'BAD_REQUEST', 'querystring.x');
   });
 
+  it('says where a query body stops being JSON, and still refuses a __proto__ key', async () => {
+    const post = (payload: string) => s.app.inject({ method: 'POST', url: '/v1/query', headers: { 'content-type': 'application/json' }, payload });
+    const r = await post('{"table": "events", "measures": ["count"],}');
+    expectError(r, 'BAD_REQUEST');
+    expect(r.json().error.message).toMatch(/^bad request: body is not valid JSON: .*position 42/);
+    const poisoned = await post('{"table":"events","__proto__":{"x":1}}');
+    expect(poisoned.statusCode).toBe(400);
+    expect(({} as { x?: unknown }).x).toBeUndefined();
+  });
+
   it('names the Content-Type it refuses on the query route', async () => {
     const r = await s.app.inject({ method: 'POST', url: '/v1/query', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '{"table":"events"}' });
     expectError(r, 'UNSUPPORTED_MEDIA_TYPE');
