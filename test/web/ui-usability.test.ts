@@ -400,4 +400,20 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(note).toContain(`${value} (${sessions.toLocaleString('en-US')})`);
     await page.close();
   });
+
+  it('draws funnel conversion dashed where users have not had the whole window to convert yet', async () => {
+    const q = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'view_item']], [['event', '=', 'purchase']]], window: '7d', bucket: '1d' }));
+    const page = await open(`${demo.base}/?view=funnel&range=30d&q=${q}`);
+    const chart = page.locator('[data-testid="conversion-chart"]');
+    const over = await panelQuery(page, 'over-time');
+    const api = await (await fetch(`${demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(over) })).json();
+    const { tables } = await (await fetch(`${demo.base}/v1/tables`)).json();
+    const newest = tables.find((t: { name: string }) => t.name === 'events').maxTimeMs;
+    // A bucket is final once its last entrant's 7 days have passed by the newest event.
+    const unfinished = api.rows.filter((r: number[]) => r[0] + 86_400_000 + 7 * 86_400_000 > newest).length;
+    expect(unfinished).toBeGreaterThanOrEqual(7);
+    expect(Number(await chart.getAttribute('data-dashed-points'))).toBeGreaterThanOrEqual(unfinished);
+    expect(await chart.locator('.chart-note').textContent()).toContain('7d to convert');
+    await page.close();
+  });
 });

@@ -54,7 +54,10 @@ function tickLabels(ticks, unit) {
  *   height?: number,
  *   testId?: string,
  *   range?: { fromMs: number | null, toMs: number | null },
- * }} opts  range: the query's bounds, to mark partial buckets
+ *   incompleteFromMs?: number,
+ *   incompleteNote?: string,
+ * }} opts  range: the query's bounds, to mark partial buckets; incompleteFromMs: points from this
+ *   time on are not final yet for another reason (incompleteNote says which), drawn dashed too
  * @returns {HTMLElement}
  */
 export function timeChart(opts) {
@@ -64,10 +67,14 @@ export function timeChart(opts) {
   const partial = partialBuckets(opts.xs, opts.range);
   const n = opts.xs.length;
   const count = opts.series.length;
+  // The dashed tail starts at the last bucket when the range ends inside it, or earlier when
+  // later points are not final yet (incompleteFromMs).
+  const lateIdx = opts.incompleteFromMs === undefined ? -1 : opts.xs.findIndex((x) => x >= /** @type {number} */ (opts.incompleteFromMs));
+  const tailStart = Math.min(partial.last ? n - 1 : n, lateIdx < 0 ? n : lateIdx);
   /** @param {number} i */
-  const isPartial = (i) => (partial.first && i === 0) || (partial.last && i === n - 1);
+  const isPartial = (i) => (partial.first && i === 0) || i >= tailStart;
   /** @param {number} i */
-  const inTail = (i) => (partial.first && i <= 1) || (partial.last && i >= n - 2);
+  const inTail = (i) => (partial.first && i <= 1) || i >= tailStart - 1;
   const fmtTime = new Intl.DateTimeFormat('en-US', { timeZone: opts.tz, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   /** @type {uPlot.Series[]} */
   const mains = opts.series.map((s, i) => ({
@@ -81,7 +88,7 @@ export function timeChart(opts) {
   }));
   /** @type {uPlot.Series[]} */
   const tails = opts.series.map((s, i) => ({ label: `${s.label} (partial)`, stroke: seriesColor(i, s.isOther), width: 2, dash: [5, 4], spanGaps: false, points: { show: !dense, size: 5 } }));
-  const withTails = partial.first || partial.last;
+  const withTails = partial.first || tailStart < n;
   /** @type {uPlot.Options} */
   const options = {
     width: 800,
@@ -124,7 +131,11 @@ export function timeChart(opts) {
   const plot = new uPlot(options, data, el);
   // The tails are drawing aids, not series of their own: out of the legend.
   if (withTails) for (const row of [...plot.root.querySelectorAll('.u-legend .u-series')].slice(1 + count)) row.remove();
-  if (withTails) el.append(h('div', { class: 'muted small chart-note' }, 'Dashed: a bucket the time range covers only in part.'));
+  if (withTails) {
+    el.dataset.dashedPoints = String(opts.xs.filter((_x, i) => isPartial(i)).length);
+    const late = tailStart < n && (lateIdx >= 0 && lateIdx < n - (partial.last ? 1 : 0)) ? opts.incompleteNote ?? '' : '';
+    el.append(h('div', { class: 'muted small chart-note' }, `Dashed: a bucket the time range covers only in part${late ? `, or ${late}` : ''}.`));
+  }
   const fit = () => {
     const width = Math.max(320, Math.floor(el.clientWidth));
     if (width !== plot.width) plot.setSize({ width, height });

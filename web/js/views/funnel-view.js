@@ -164,6 +164,13 @@ function filterWords(filter) {
   return stepName(leaves, 0);
 }
 
+/** A window such as "30m", "1d", "2w" in ms (0 when unreadable). @param {string} text */
+function durationMs(text) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text);
+  if (!m) return 0;
+  return Number(m[1]) * /** @type {Record<string, number>} */ ({ ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 })[m[2]];
+}
+
 /** @param {any[]} group */
 function isOther(group) {
   return group.length > 0 && group.every((v) => v === OTHER);
@@ -284,5 +291,11 @@ function conversionOverTime(result, bucket, ctx) {
   const series = [...byGroup.values()].sort((a, b) => Number(a.isOther) - Number(b.isOther) || b.total - a.total).slice(0, MAX_GROUP_BARS);
   return h('div', {},
     h('div', { class: 'chart-title table-title' }, `Conversion from step 1 to step ${last + 1} over time, by ${bucketWords(bucket)} of the first step (${ctx.state.tz})`),
-    timeChart({ xs, series, unit: 'fraction', yLabel: 'Conversion (%)', tz: ctx.state.tz, height: 220, testId: 'conversion-chart', range: ctx.range }));
+    timeChart({
+      xs, series, unit: 'fraction', yLabel: 'Conversion (%)', tz: ctx.state.tz, height: 220, testId: 'conversion-chart', range: ctx.range,
+      // Users who entered less than a window before the newest event may still convert: their
+      // buckets' conversion is not final, and a fall there is not a real drop.
+      incompleteFromMs: (ctx.table?.maxTimeMs ?? Date.now()) - durationMs(ctx.state.funnel.window) - (BUCKETS.find(([b]) => b === bucket)?.[1] ?? 0) + 1,
+      incompleteNote: `whose ${ctx.actorWord} have not all had the ${ctx.state.funnel.window} to convert yet`,
+    }));
 }
