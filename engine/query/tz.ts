@@ -75,6 +75,13 @@ export function intlOffsetMs(tz: string, t: number): number {
   return fixed.getTime() - whole;
 }
 
+/** The first instant of UTC year y (Date.UTC reads years 0-99 as 1900-1999). */
+function yearStartMs(y: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(y, 0, 1);
+  return d.getTime();
+}
+
 const FIXED_ZERO = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu', 'Etc/Greenwich']);
 
 /** Offsets and transitions of one zone, cached per UTC year. */
@@ -97,8 +104,8 @@ export class TimeZoneRules {
   }
 
   private scanYear(y: number): YearRules {
-    const start = Date.UTC(y, 0, 1);
-    const end = Date.UTC(y + 1, 0, 1);
+    const start = yearStartMs(y);
+    const end = yearStartMs(y + 1);
     const initial = intlOffsetMs(this.tz, start);
     const atMs: number[] = [];
     const offsetMs: number[] = [];
@@ -142,6 +149,13 @@ export class TimeZoneRules {
     const y1 = new Date(hiMs - 1).getUTCFullYear();
     for (let y = y0; y <= y1; y++) {
       const r = this.year(y);
+      // A change at the very start of the year (Lisbon, 1912) is its initial offset, not in atMs.
+      const yearStart = yearStartMs(y);
+      if (r.initialOffsetMs !== off && yearStart > cur && yearStart < hiMs) {
+        out.push({ startMs: cur, endMs: yearStart, offsetMs: off });
+        cur = yearStart;
+        off = r.initialOffsetMs;
+      }
       for (let i = 0; i < r.atMs.length; i++) {
         const at = r.atMs[i];
         if (at <= cur) continue;

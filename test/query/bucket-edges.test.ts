@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runQuery } from '../../engine/query/index.js';
+import { bucketBoundaries, bucketStartMs, runQuery } from '../../engine/query/index.js';
 import { memorySnapshot, type Event } from '../helpers/memory-snapshot.js';
 
 /** Runs `query` with runQuery in a child process (256 MiB heap, 60 s): a crash or hang there cannot take the test runner down. */
@@ -57,6 +57,28 @@ describe('time buckets', () => {
     expect(nonEmpty.length).toBe(2);
     // Sunday's first 12h bucket starts where its day does (the jump, 2024-09-08T04:00Z), as the 1d bucket does
     expect(nonEmpty[1][0]).toBe(days.rows[1][0]);
+  });
+});
+
+describe('offset changes at a UTC new year', () => {
+  it('Lisbon leaves LMT at 1912-01-01T00:00Z: that day and the next start at 00:00Z, not 00:36:45Z', () => {
+    const lo = Date.UTC(1911, 11, 30);
+    const hi = Date.UTC(1912, 0, 3);
+    expect(Array.from(bucketBoundaries('1d', 'Europe/Lisbon', lo, hi, 100)).map((t) => new Date(t).toISOString())).toEqual([
+      '1911-12-29T00:36:45.000Z', '1911-12-30T00:36:45.000Z', '1911-12-31T00:36:45.000Z',
+      '1912-01-01T00:00:00.000Z', '1912-01-02T00:00:00.000Z', '1912-01-03T00:00:00.000Z',
+    ]);
+    expect(bucketStartMs('6h', 'Europe/Lisbon', Date.UTC(1912, 0, 1, 5))).toBe(Date.UTC(1912, 0, 1));
+  });
+
+  it('years 0-99 have their own offsets (local mean time), not those of 1900-1999', () => {
+    // Berlin's LMT is +00:53:28; in 1950 it was +01:00
+    const t = new Date(Date.UTC(2000, 5, 1, 12));
+    t.setUTCFullYear(50);
+    const day = bucketStartMs('1d', 'Europe/Berlin', t.getTime());
+    const expected = new Date(Date.UTC(2000, 5, 1));
+    expected.setUTCFullYear(50);
+    expect(day).toBe(expected.getTime() - (53 * 60 + 28) * 1000);
   });
 });
 
