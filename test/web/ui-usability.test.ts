@@ -416,4 +416,16 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await chart.locator('.chart-note').textContent()).toContain('7d to convert');
     await page.close();
   });
+
+  it('moves between view tabs with the arrow keys, as a tab list does', async () => {
+    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    await page.locator('button[data-view="aggregate"]').focus();
+    await act(page, () => page.keyboard.press('ArrowRight'), ['ready', 'incomplete']);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-view'))).toBe('funnel');
+    expect(new URL(page.url()).searchParams.get('view')).toBe('funnel');
+    await act(page, () => page.keyboard.press('ArrowLeft'));
+    await act(page, () => page.keyboard.press('ArrowLeft'));
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-view'))).toBe('paths');
+    await page.close();
+  });
 });

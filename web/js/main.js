@@ -172,9 +172,19 @@ async function render() {
     onRange: (range, from, to) => { last = null; commit((s) => { s.range = range; s.from = from ?? null; s.to = to ?? null; }); },
   }));
   clear(el.tz).append(tzPicker(state.tz, (tz) => commit((s) => { s.tz = tz; })));
-  clear(el.tabs).append(...Object.values(VIEWS).map((v) => h('button', {
+  const ids = Object.keys(VIEWS);
+  clear(el.tabs).append(...Object.values(VIEWS).map((v, i) => h('button', {
     type: 'button', role: 'tab', class: 'tab', 'aria-selected': String(v.id === state.view), 'data-view': v.id,
     onclick: () => void switchView(v.id),
+    // A tab list's keys: arrows go to the previous or next view (wrapping), Home and End to the ends.
+    onkeydown: (/** @type {KeyboardEvent} */ e) => {
+      const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: ids.length - 1 }[e.key];
+      if (to === undefined) return;
+      e.preventDefault();
+      const next = ids[(to + ids.length) % ids.length];
+      /** @type {HTMLElement | null} */ (el.tabs.querySelector(`[data-view="${next}"]`))?.focus();
+      void switchView(next);
+    },
   }, v.title)));
   if (tableError) {
     inflight?.abort();
