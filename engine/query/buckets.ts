@@ -51,19 +51,26 @@ function localDateMs(rules: TimeZoneRules, t: number): number {
   return Math.floor(wall / DAY_MS) * DAY_MS;
 }
 
+/** UTC midnight of year y, month m (0-based, may overflow), day 1 (Date.UTC reads years 0-99 as 1900-1999). */
+function monthStartMs(y: number, m: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(y, m, 1);
+  return d.getTime();
+}
+
 /** Start of the calendar period (as a local date, UTC-midnight ms) containing local date `dateMs`. */
 function periodDate(unit: BucketUnit, dateMs: number): number {
   if (unit === '1d') return dateMs;
   const d = new Date(dateMs);
   if (unit === '1w') return dateMs - ((d.getUTCDay() + 6) % 7) * DAY_MS;
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  return monthStartMs(d.getUTCFullYear(), d.getUTCMonth());
 }
 
 function nextPeriodDate(unit: BucketUnit, dateMs: number): number {
   if (unit === '1d') return dateMs + DAY_MS;
   if (unit === '1w') return dateMs + 7 * DAY_MS;
   const d = new Date(dateMs);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  return monthStartMs(d.getUTCFullYear(), d.getUTCMonth() + 1);
 }
 
 /** Sub-day boundaries in [loMs, hiMs): instants whose wall time is a multiple of w. */

@@ -79,6 +79,13 @@ describe('offset changes at a UTC new year', () => {
     const expected = new Date(Date.UTC(2000, 5, 1));
     expected.setUTCFullYear(50);
     expect(day).toBe(expected.getTime() - (53 * 60 + 28) * 1000);
+    // months too: the month of year 50 ends at the start of its next month, not in 1950
+    const month = (y: number, m: number): number => {
+      const d = new Date(0);
+      d.setUTCFullYear(y, m, 1);
+      return d.getTime();
+    };
+    expect(Array.from(bucketBoundaries('1mo', 'UTC', month(50, 5) + 5, month(50, 6) + 5, 100))).toEqual([month(50, 5), month(50, 6), month(50, 7)]);
   });
 });
 
