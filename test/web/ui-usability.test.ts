@@ -428,4 +428,14 @@ describe('exploration UI: keys, links, keyboard, narrow windows', () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-view'))).toBe('paths');
     await page.close();
   });
+
+  it('names each builder picker by its visible label, so voice control and screen readers find it', async () => {
+    const page = await open(`${demo.base}/?view=funnel&range=all`);
+    for (const name of ['Completed within', 'Steps happen', 'Conversion over time, per']) {
+      expect(await page.getByRole('combobox', { name, exact: true }).count(), name).toBe(1);
+    }
+    await act(page, () => page.click('button[data-view="aggregate"]'));
+    expect(await page.getByRole('combobox', { name: 'Time buckets', exact: true }).count()).toBe(1);
+    await page.close();
+  });
 });

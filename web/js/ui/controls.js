@@ -7,13 +7,20 @@ import { h, select } from '../dom.js';
 
 /** @typedef {{ name: string, type: string }} Column */
 
+let fieldSeq = 0;
+
 /**
- * A labelled block in the builder panel.
+ * A labelled block in the builder panel. A lone select or input is named by the visible label
+ * (aria-labelledby), so a screen reader or voice control says "Completed within", not "window".
  * @param {string} label
  * @param {...(Node | null)} children
  */
 export function field(label, ...children) {
-  return h('div', { class: 'field' }, h('div', { class: 'field-label' }, label), ...children);
+  const id = `field-${++fieldSeq}`;
+  for (const c of children) {
+    if (c instanceof HTMLSelectElement || c instanceof HTMLInputElement) c.setAttribute('aria-labelledby', id);
+  }
+  return h('div', { class: 'field' }, h('div', { class: 'field-label', id }, label), ...children);
 }
 
 /** Aggregate measure functions: [value, label, needs a column ('number' | 'any' | null)]. */
