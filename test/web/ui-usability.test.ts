@@ -274,4 +274,24 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
     expect(await chart.locator('.chart-note').textContent()).toContain('7d to convert');
     await page.close();
   });
+
+  it('does not draw a one-point "time series" when the range falls in a single bucket', async () => {
+    const { tables } = await (await fetch(`${demo.base}/v1/tables`)).json();
+    const newest = tables[0].maxTimeMs as number;
+    // Up to the newest event from at most an hour before it, within its UTC day: one 1d bucket.
+    const from = new Date(Math.max(newest - 3_600_000, Math.floor(newest / 86_400_000) * 86_400_000)).toISOString();
+    const to = new Date(newest + 1).toISOString();
+    const q = encodeURIComponent(JSON.stringify({ bucket: '1d', groupBy: ['event'] }));
+    const page = await open(`${demo.base}/?view=aggregate&range=custom&from=${from}&to=${to}&q=${q}`);
+    expect(await page.locator('.chart canvas').count()).toBe(0);
+    expect(await page.locator('[data-testid="one-bucket"]').textContent()).toContain('smaller time bucket');
+    // The groups still get their bars.
+    expect(await page.locator('[data-testid="hbars"] .hbar-row').count()).toBeGreaterThan(0);
+    const funnel = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'page_view']], [['event', '=', 'search']]], bucket: '1d' }));
+    await page.goto(`${demo.base}/?view=funnel&range=custom&from=${from}&to=${to}&q=${funnel}`);
+    await waitForStatus(page);
+    expect(await page.locator('[data-testid="conversion-chart"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="one-bucket"]').textContent()).toContain('smaller bucket');
+    await page.close();
+  });
 });

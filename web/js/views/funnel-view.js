@@ -274,6 +274,9 @@ function conversionOverTime(result, bucket, ctx) {
   const funnel = parseFunnel(result);
   const last = funnel.stepCount - 1;
   const xs = [...new Set(funnel.rows.map((r) => Number(r.bucket)))].sort((a, b) => a - b);
+  if (xs.length < 2) {
+    return h('div', { class: 'muted small table-title', 'data-testid': 'one-bucket' }, `Conversion over time: the whole range falls in one ${bucketWords(bucket)}; pick a smaller bucket to see a trend.`);
+  }
   const xi = new Map(xs.map((x, i) => [x, i]));
   /** @type {Map<string, { label: string, isOther: boolean, values: (number | null)[], total: number }>} */
   const byGroup = new Map();

@@ -66,9 +66,13 @@ export function metricView(kind) {
       const what = measureLabel(chartMeasure, ctx.actorWord, sessions ? 'Sessions' : 'Events');
       const by = s.groupBy.length > 0 ? ` by ${s.groupBy.join(', ')}` : '';
       const out = h('div', { class: 'results-body' });
-      if (requests.length > 1) {
-        const bucket = /** @type {string} */ (requests[0].body.bucket);
-        const { xs, series } = toTimeSeries(results[0], chartMeasure, measures[0]);
+      const bucket = requests.length > 1 ? /** @type {string} */ (requests[0].body.bucket) : '';
+      const { xs, series } = bucket ? toTimeSeries(results[0], chartMeasure, measures[0]) : { xs: [], series: [] };
+      if (bucket && xs.length < 2) {
+        // One point is no trend, and its axis would run in seconds: say what to do instead.
+        out.append(h('div', { class: 'muted small', 'data-testid': 'one-bucket' }, `The whole range falls in one ${bucketWords(bucket)}: pick a smaller time bucket to see a trend.`));
+      }
+      if (xs.length >= 2) {
         if (s.groupBy.length === 0 && series[0]) series[0].label = what;
         out.append(
           h('div', { class: 'chart-title' }, `${what}${by}, per ${bucketWords(bucket)} (${ctx.state.tz})`),
