@@ -294,4 +294,14 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
     expect(await page.locator('[data-testid="one-bucket"]').textContent()).toContain('smaller bucket');
     await page.close();
   });
+
+  it('puts time ticks no finer than the buckets: a daily chart has no 12 pm ticks between its days', async () => {
+    const q = encodeURIComponent(JSON.stringify({ bucket: '1d', groupBy: [] }));
+    const page = await open(`${demo.base}/?view=aggregate&range=7d&tz=America%2FNew_York&q=${q}`);
+    await page.waitForFunction(() => document.querySelector('.chart')?.getAttribute('data-x-ticks'));
+    const ticks = (await page.locator('.chart').first().getAttribute('data-x-ticks'))!.split('|');
+    expect(ticks.length).toBeGreaterThanOrEqual(5);
+    for (const t of ticks) expect(t).not.toMatch(/am|pm/);
+    await page.close();
+  });
 });

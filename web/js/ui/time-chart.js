@@ -25,6 +25,21 @@ const DURATION_INCRS_MS = [
   86400e3, 172800e3, 604800e3,
 ];
 
+const SEC = 1e3;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+/** uPlot's own time-axis steps (ms); a chart keeps those no finer than its buckets (see timeChart). */
+const TIME_INCRS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500,
+  SEC, 5 * SEC, 10 * SEC, 15 * SEC, 30 * SEC,
+  MIN, 5 * MIN, 10 * MIN, 15 * MIN, 30 * MIN,
+  HOUR, 2 * HOUR, 3 * HOUR, 4 * HOUR, 6 * HOUR, 8 * HOUR, 12 * HOUR,
+  DAY, 2 * DAY, 3 * DAY, 4 * DAY, 5 * DAY, 6 * DAY, 7 * DAY, 8 * DAY, 9 * DAY, 10 * DAY, 15 * DAY,
+  30 * DAY, 60 * DAY, 90 * DAY, 120 * DAY, 180 * DAY,
+  365 * DAY, 730 * DAY, 1825 * DAY, 3650 * DAY,
+];
+
 /** Tick steps for counts: whole numbers only (no "2.5 events"). */
 const COUNT_INCRS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
 
@@ -67,6 +82,7 @@ export function timeChart(opts) {
   const partial = partialBuckets(opts.xs, opts.range);
   const n = opts.xs.length;
   const count = opts.series.length;
+  const stepMs = Math.min(...opts.xs.slice(1).map((x, i) => x - opts.xs[i]));
   // The dashed tail starts at the last bucket when the range ends inside it, or earlier when
   // later points are not final yet (incompleteFromMs).
   const lateIdx = opts.incompleteFromMs === undefined ? -1 : opts.xs.findIndex((x) => x >= /** @type {number} */ (opts.incompleteFromMs));
@@ -99,12 +115,16 @@ export function timeChart(opts) {
     legend: { live: true },
     hooks: {
       setLegend: [(u) => { el.classList.toggle('hovering', u.cursor.idx != null); }],
+      // The x tick labels as drawn (uPlot keeps them on the axis), for people's tools and tests.
+      draw: [(u) => { el.dataset.xTicks = (/** @type {any} */ (u.axes[0])._values ?? []).join('|'); }],
       // A line hidden from the legend hides its dashed tail too.
       setSeries: [(u, i, s) => { if (withTails && i !== null && i >= 1 && i <= count && s.show !== undefined) u.setSeries(i + count, { show: s.show }, false); }],
     },
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] } },
     axes: [
-      { stroke: '#555', font: '12px system-ui, sans-serif', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
+      // Ticks no finer than the buckets: a daily series gets no "12pm" ticks between its days,
+      // a per-minute one no ":30" (a month is 28 to 31 days, hence the 0.9).
+      { stroke: '#555', font: '12px system-ui, sans-serif', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' }, incrs: Number.isFinite(stepMs) ? TIME_INCRS_MS.filter((v) => v >= stepMs * 0.9) : TIME_INCRS_MS },
       {
         label: opts.yLabel,
         labelSize: 22,
