@@ -148,4 +148,16 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
     expect(await page.getByRole('combobox', { name: 'Time buckets', exact: true }).count()).toBe(1);
     await page.close();
   });
+
+  it('announces a short status when results change, not every cell of the new tables', async () => {
+    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    await act(page, () => page.locator('select[aria-label="bucket"]').selectOption('1d'));
+    const live = await page.evaluate(() => [...document.querySelectorAll('[aria-live], [role="status"], [role="alert"]')]
+      .filter((e) => e.getAttribute('aria-live') !== 'off')
+      .map((e) => (e.textContent ?? '').trim().length));
+    expect(live.length).toBeGreaterThan(0);
+    for (const n of live) expect(n).toBeLessThan(200);
+    expect(await page.locator('#announce').textContent()).toContain('Events updated');
+    await page.close();
+  });
 });

@@ -34,6 +34,7 @@ const el = {
   summary: /** @type {HTMLElement} */ (document.getElementById('summary')),
   results: /** @type {HTMLElement} */ (document.getElementById('results')),
   query: /** @type {HTMLElement} */ (document.getElementById('query')),
+  announce: /** @type {HTMLElement} */ (document.getElementById('announce')),
 };
 
 let state = searchToState(location.search);
@@ -281,6 +282,8 @@ async function run(view, ctx) {
     const elapsed = results.reduce((n, r) => Math.max(n, r.stats?.elapsedMs ?? 0), 0);
     setResults(body.dataset.testid === 'empty' ? 'empty' : 'ready', body,
       h('div', { class: 'muted small stats', 'data-testid': 'stats' }, `${scanned} in ${formatNumber(Math.round(elapsed))} ms`));
+    // What a screen reader hears when results change (the tables are there to browse, not to be read out).
+    el.announce.textContent = body.dataset.testid === 'empty' ? `${view.title}: no results.` : `${view.title} updated: ${scanned}.`;
   } catch (err) {
     if (controller.signal.aborted) return;
     last = null;
