@@ -22,7 +22,9 @@ export function checkDataDir(dir: string, mustExist: boolean): void {
   try {
     isDirectory = statSync(dir).isDirectory();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new ShoalError('IO_ERROR', [dir, `a part of the path is a file, not a directory ${HINT}`]);
+    if (code !== 'ENOENT') throw new ShoalError('IO_ERROR', [dir, (err as Error).message]);
     if (mustExist) throw new ShoalError('IO_ERROR', [dir, `no data directory there ${HINT}`]);
     return;
   }

@@ -89,6 +89,12 @@ describe('CLI read commands and a --data that points at nothing', () => {
     const served = shoal(['serve', '--data', file, '--port', '0']);
     expect(served.status).toBe(1);
     expect(served.stderr).toBe(`shoal: IO_ERROR: I/O error on ${file}: not a directory (give --data DIR or set SHOAL_DATA)\n`);
+    // A path through a file, for a command that creates the directory too.
+    for (const args of [['tables'], ['demo', '--events', '10']]) {
+      const through = shoal([...args, '--data', join(file, 'sub')]);
+      expect(through.status, args[0]).toBe(1);
+      expect(through.stderr).toBe(`shoal: IO_ERROR: I/O error on ${join(file, 'sub')}: a part of the path is a file, not a directory (give --data DIR or set SHOAL_DATA)\n`);
+    }
     // An empty directory is a store with no tables.
     const empty = shoal(['tables', '--data', join(dir, 'ok')]);
     expect(empty.status, empty.stderr).toBe(0);
