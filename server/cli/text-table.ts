@@ -1,12 +1,23 @@
-/** Plain-text tables for terminal output: columns padded to width, numbers right-aligned. */
+/** Plain-text tables for terminal output: columns padded to width, numbers right-aligned, control characters escaped. */
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Control characters as escapes: a newline would break the table's rows, and an escape sequence
+ * stored in an event (ESC [2J) would act on the user's terminal instead of being shown.
+ */
+function visible(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
 
 export function textTable(header: string[], rows: (string | number | boolean | null)[][]): string {
-  const cells = rows.map((r) => r.map((c) => (c === null ? '' : typeof c === 'number' ? numberText(c) : String(c))));
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null));
+  const cells = rows.map((r) => r.map((c) => (c === null ? '' : typeof c === 'number' ? numberText(c) : visible(String(c)))));
+  const head = header.map(visible);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
+  const numeric = head.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null));
   const line = (r: string[]): string =>
     r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
 }
 
 /**

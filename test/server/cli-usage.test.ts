@@ -310,3 +310,20 @@ describe('shoal query @FILE', () => {
     expect(readQueryArg(`@${file}`)).toEqual({ table: 'events', measures: ['count'] });
   });
 });
+
+describe('shoal query --format table and control characters', () => {
+  it('shows newlines, tabs and terminal escapes in values as escapes, one line per row', async () => {
+    const { renderResult } = await import('../../server/cli/query-command.js');
+    const result = {
+      columns: [{ name: 'agent', type: 'string' }, { name: 'count', type: 'number' }],
+      rows: [['line1\nline2', 1], ['\u001b[2Jcleared', 2], ['tab\there', 3]],
+      stats: { rowsScanned: 6, segmentsScanned: 1, segmentsSkipped: 0, elapsedMs: 1 },
+    };
+    const text = renderResult(result as never, 'table');
+    expect(text.split('\n')).toHaveLength(2 + 3 + 1);
+    expect(text).not.toContain('\u001b');
+    expect(text).toContain('line1\\nline2');
+    expect(text).toContain('\\x1b[2Jcleared');
+    expect(text).toContain('tab\\there');
+  });
+});
