@@ -304,4 +304,13 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
     for (const t of ticks) expect(t).not.toMatch(/am|pm/);
     await page.close();
   });
+
+  it('keeps a custom bound exact when Apply is pressed with its box unchanged (the boxes show minutes)', async () => {
+    const from = '2026-03-01T10:00:42.500Z';
+    const page = await open(`${demo.base}/?view=aggregate&range=custom&from=${from}&to=2026-03-08T00:00:00.000Z`, ['ready', 'empty']);
+    await page.locator('input[aria-label="to"]').fill('2026-03-09T00:00');
+    await act(page, () => page.getByRole('button', { name: 'Apply' }).click(), ['ready', 'empty']);
+    expect(await panelQuery(page, 'table')).toMatchObject({ from, to: '2026-03-09T00:00:00.000Z' });
+    await page.close();
+  });
 });

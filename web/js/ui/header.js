@@ -47,9 +47,12 @@ export function headerBar(opts) {
     const fromIn = h('input', { type: 'datetime-local', value: state.from === null ? '' : epochMsToWallTime(state.from, state.tz), 'aria-label': 'from' });
     const toIn = h('input', { type: 'datetime-local', value: state.to === null ? '' : epochMsToWallTime(state.to, state.tz), 'aria-label': 'to' });
     const problem = h('div', { class: 'range-problem', role: 'alert', 'data-testid': 'range-problem' });
+    // The boxes show minutes: a box left as it was keeps its exact bound (seconds included).
+    const shownFrom = fromIn.value;
+    const shownTo = toIn.value;
     const apply = () => {
-      const from = wallTimeToEpochMs(fromIn.value, state.tz);
-      const to = wallTimeToEpochMs(toIn.value, state.tz);
+      const from = fromIn.value === shownFrom && state.from !== null ? state.from : wallTimeToEpochMs(fromIn.value, state.tz);
+      const to = toIn.value === shownTo && state.to !== null ? state.to : wallTimeToEpochMs(toIn.value, state.tz);
       // Say why nothing changes, rather than ignoring the click.
       const why = from === null || to === null ? 'Pick both a start and an end.' : from >= to ? 'The end must be after the start.' : '';
       problem.textContent = why;
