@@ -313,4 +313,30 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
     expect(await panelQuery(page, 'table')).toMatchObject({ from, to: '2026-03-09T00:00:00.000Z' });
     await page.close();
   });
+
+  it('suggests filter values from the range shown, also after the range changes', async () => {
+    const served = await serve(async () => {});
+    try {
+      const rows = [['u1', '2026-01-10T10:00:00Z', 'january_only'], ['u2', '2026-03-10T10:00:00Z', 'march_only']]
+        .map(([user_id, time, event]) => JSON.stringify({ user_id, time, event })).join('\n');
+      expect((await fetch(`${served.base}/v1/tables/seasons/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: rows })).status).toBe(200);
+      const q = encodeURIComponent(JSON.stringify({ where: [['event', '=', '']], groupBy: [] }));
+      const page = await open(`${served.base}/?view=aggregate&table=seasons&range=custom&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&q=${q}`);
+      const suggested = async () => {
+        await page.locator('input.f-val').focus();
+        await page.waitForFunction(() => document.querySelectorAll('.filter-row datalist option').length > 0);
+        const values = await page.locator('.filter-row datalist option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+        await page.locator('select[aria-label="bucket"]').focus();
+        return values;
+      };
+      expect(await suggested()).toEqual(['january_only']);
+      await page.locator('input[aria-label="from"]').fill('2026-03-01T00:00');
+      await page.locator('input[aria-label="to"]').fill('2026-04-01T00:00');
+      await act(page, () => page.getByRole('button', { name: 'Apply' }).click());
+      expect(await suggested()).toEqual(['march_only']);
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
 });

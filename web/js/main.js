@@ -116,7 +116,8 @@ window.addEventListener('change', () => { leavingTextBox = false; });
 /** The top values of a column in the current range (value suggestions for filters). @param {string} column */
 function suggest(column) {
   const ctx = context();
-  const key = `${state.table}\u0000${column}`;
+  // Per range as chosen (a preset, not its moving "now"), so a new range gets its own values.
+  const key = JSON.stringify([state.table, column, state.range, state.from, state.to]);
   let p = suggestions.get(key);
   if (!p) {
     const body = { table: state.table, measures: ['count'], groupBy: [column], limit: 50, ...(ctx.range.fromMs !== null ? { from: new Date(ctx.range.fromMs).toISOString(), to: new Date(/** @type {number} */ (ctx.range.toMs)).toISOString() } : {}) };
