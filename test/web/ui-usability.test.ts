@@ -339,4 +339,16 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
       await served.close();
     }
   });
+
+  it('gives each step value in the paths flow its own colour, also past ten values', async () => {
+    const q = encodeURIComponent(JSON.stringify({ node: 'event', depth: 6 }));
+    const page = await open(`${demo.base}/?view=paths&range=all&q=${q}`);
+    const nodes = await page.locator('svg.flow rect.node').evaluateAll((rects) => rects.map((r) => ({
+      value: (r.querySelector('title')?.textContent ?? '').split(':')[0], fill: r.getAttribute('fill'),
+    })));
+    const fillOf = new Map(nodes.map((n) => [n.value, n.fill]));
+    expect(fillOf.size).toBeGreaterThan(10);
+    expect(new Set(fillOf.values()).size).toBe(fillOf.size);
+    await page.close();
+  });
 });

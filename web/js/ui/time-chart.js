@@ -12,8 +12,14 @@ import { formatCompact, formatDuration, formatValue } from '../format.js';
 import { h } from '../dom.js';
 import { partialBuckets } from '../series.js';
 
-/** Distinct, colour-blind-friendlier palette (Tableau 10); "Other" is grey. */
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#2f4b7c'];
+/**
+ * Distinct, colour-blind-friendlier palette (Tableau 10, then ten darker ones from ColorBrewer
+ * Dark2 and others, so top-20 series and path flows do not repeat colours); "Other" is grey.
+ */
+export const PALETTE = [
+  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#2f4b7c',
+  '#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#a6761d', '#17becf', '#8c564b', '#bcbd22', '#5e3c99',
+];
 export const OTHER_COLOR = '#9aa0a6';
 
 /** Tick steps for durations, so ticks land on round times (30 s, 1 min, 1.5 min), not 1.67 min. */
