@@ -160,4 +160,18 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
     expect(await page.locator('#announce').textContent()).toContain('Events updated');
     await page.close();
   });
+
+  it('lets keyboard users hide and show a chart line from the legend', async () => {
+    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    const item = page.locator('.chart .u-legend .u-series').nth(1);
+    await item.focus();
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('u-series'))).toBe(true);
+    expect(await item.getAttribute('aria-pressed')).toBe('true');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => item.getAttribute('class')).toContain('u-off');
+    expect(await item.getAttribute('aria-pressed')).toBe('false');
+    await page.keyboard.press(' ');
+    await expect.poll(() => item.getAttribute('class')).not.toContain('u-off');
+    await page.close();
+  });
 });

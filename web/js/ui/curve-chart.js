@@ -7,7 +7,7 @@
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { h } from '../dom.js';
 import { formatPercent } from '../format.js';
-import { seriesColor } from './time-chart.js';
+import { legendKeys, seriesColor } from './time-chart.js';
 
 /**
  * @param {{
@@ -59,6 +59,7 @@ export function curveChart(opts) {
   };
   const data = /** @type {uPlot.AlignedData} */ ([xs, ...opts.series.map((s) => s.values)]);
   const plot = new uPlot(options, data, el);
+  legendKeys(plot);
   const fit = () => {
     const width = Math.max(320, Math.floor(el.clientWidth));
     if (width !== plot.width) plot.setSize({ width, height });

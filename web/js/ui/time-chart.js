@@ -65,6 +65,30 @@ function tickLabels(ticks, unit) {
 }
 
 /**
+ * Makes the legend's series toggles (uPlot hides a line when its name is clicked) reachable and
+ * usable from the keyboard: each is a focusable toggle button, Enter or Space flips it.
+ * @param {uPlot} plot
+ */
+export function legendKeys(plot) {
+  for (const row of [...plot.root.querySelectorAll('.u-legend .u-series')].slice(1)) {
+    const label = row.querySelector('.u-label')?.textContent ?? '';
+    Object.assign(row, { tabIndex: 0 });
+    row.setAttribute('role', 'button');
+    row.setAttribute('aria-label', `Show ${label}`);
+    const sync = () => row.setAttribute('aria-pressed', String(!row.classList.contains('u-off')));
+    sync();
+    row.addEventListener('click', () => setTimeout(sync, 0));
+    row.addEventListener('keydown', (e) => {
+      const key = /** @type {KeyboardEvent} */ (e).key;
+      if (key !== 'Enter' && key !== ' ') return;
+      e.preventDefault();
+      // uPlot listens on the name's cell.
+      (row.querySelector('th') ?? row).dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    });
+  }
+}
+
+/**
  * Draws a time-series chart into a new element and keeps it sized to its container.
  * @param {{
  *   xs: number[],
@@ -157,6 +181,7 @@ export function timeChart(opts) {
   const plot = new uPlot(options, data, el);
   // The tails are drawing aids, not series of their own: out of the legend.
   if (withTails) for (const row of [...plot.root.querySelectorAll('.u-legend .u-series')].slice(1 + count)) row.remove();
+  legendKeys(plot);
   if (withTails) {
     el.dataset.dashedPoints = String(opts.xs.filter((_x, i) => isPartial(i)).length);
     const late = tailStart < n && (lateIdx >= 0 && lateIdx < n - (partial.last ? 1 : 0)) ? opts.incompleteNote ?? '' : '';
