@@ -26,9 +26,10 @@
  * go straight to the operator, which keeps per-actor state in arrays indexed by actor id, and
  * nothing is gathered, sorted or merged. Sources that overlap in time (a partition's segments
  * before compaction, a tail with late events) are read together and merged by actor as they
- * are read (overlap-merge.ts), holding about a row group per source. Which sources form such a
- * unit is decided in stream-units.ts. Operators that cannot
- * stream gather as above.
+ * are read (merged-stream.ts, overlap-merge.ts), holding about a row group per source. Which
+ * sources form such a unit is decided in stream-units.ts. A streamed ordered funnel reads
+ * consecutive day partitions by ranges of actors across them instead (tiled-stream.ts), so its
+ * per-actor records stay in cache. Operators that cannot stream gather as above.
  *
  * Threading: runs on one thread per shard; owns everything it allocates.
  */
@@ -43,36 +44,21 @@ import { pickKept } from '../sample.js';
 import { sourceInRange } from '../source.js';
 import type { ScanSource, ShardSnapshot } from '../source.js';
 import type { StreamNode } from './plan.js';
-import { Gathered, mergeByActor } from './gathered.js';
-import { OverlapMerge, type PartRows } from './overlap-merge.js';
-import { collapseEntryRuns, pickMatching, pickMatchingKept, StepMasker, type EntryRuns } from './step-mask.js';
-import { denseRowsFor, gatherDense, PackedRows, type DenseRows } from './dense-rows.js';
+import { Gathered, mergeByActor, type ActorRows } from './gathered.js';
+import { MergedStream, type MergeReader } from './merged-stream.js';
+import type { PartRows } from './overlap-merge.js';
+import { pickMatching, pickMatchingKept, StepMasker, type EntryRuns } from './step-mask.js';
+import { denseRowsFor, gatherDense, type DenseRows } from './dense-rows.js';
 import { emptyRowBuffers, returnRowBuffers, takeRowBuffers, type BatchSink, type RowBatch } from './row-batch.js';
-import { isTail, lastActor, readSources, streamUnits, type StreamUnit } from './stream-units.js';
+import { isTail, readSources, streamUnits, tileableRun, type StreamUnit } from './stream-units.js';
+import { readTiles, releaseLanes, takeLanes, type Lane, type LaneReader } from './tiled-stream.js';
 
-/**
- * A shard's events. Actor k (0 … actorCount−1, ascending ids) owns the row ranges
- * [ranges[2j], ranges[2j+1]) for j in rangeStart[k] … rangeStart[k+1]−1; its rows, range
- * after range, are in (time, arrival) order.
- */
-export interface ActorRows {
-  actorCount: number;
-  rangeStart: Int32Array;
-  ranges: Int32Array;
-  actors: Uint32Array;
-  times: Float64Array;
-  masks: Uint32Array;
-  /** extras[j][i]: value id of extra column j at row i (decode with encoders[j].value). */
-  extras: Int32Array[];
-  encoders: KeyEncoder[];
-}
-
-export { releaseActorRows } from './gathered.js';
+export { actorRowList, releaseActorRows, type ActorRows } from './gathered.js';
 
 export type { BatchSink, RowBatch } from './row-batch.js';
 
 /** One shard's gathering pass (step 1): owns the evaluators, scratch buffers and the gathered rows. */
-class StreamReader {
+class StreamReader implements LaneReader, MergeReader {
   private readonly whereScratch = new Scratch();
   private readonly filterScratch = new Scratch();
   private readonly where: FilterEvaluator;
@@ -82,7 +68,8 @@ class StreamReader {
   /** Without entry runs (collapsed after the merge instead), made on first use. */
   private plainMasker: StepMasker | null = null;
   readonly encoders: KeyEncoder[];
-  private readonly reader: RowGroupReader;
+  /** The row group being read (in a tiled run, the current lane's reader). */
+  private reader: RowGroupReader;
   /** The gathered rows (gathering mode only). */
   readonly g: Gathered | null;
   private bits: Uint32Array;
@@ -98,13 +85,12 @@ class StreamReader {
   /** A sampled shard's kept actors (keep[id] = 1): rows of other actors are dropped here (see ShardSnapshot.actorFilter). */
   private readonly keep: Uint8Array | null;
   /** Streaming over overlapping sources: the merge, and the queue the current row group's rows go to. */
-  private merge: OverlapMerge | null = null;
+  private merged: MergedStream | null = null;
   private into: PartRows | null = null;
-  private mergedBatch: RowBatch | null = null;
-  /** A streamed funnel's merged rows by position (see handOn). */
-  private packedMerge: PackedRows | null = null;
+  /** A tiled run (tiled-stream.ts): the lane whose row group is being read, its rows held rather than handed on. */
+  private holding: Lane | null = null;
 
-  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[], private readonly entryRuns: EntryRuns | null = null) {
+  constructor(private readonly shard: ShardSnapshot, private readonly stream: StreamNode, private readonly stats: ScanStats, private readonly budgetBytes: number, private readonly sink: BatchSink | null = null, encoders?: KeyEncoder[], private readonly entryRuns: EntryRuns | null = null, private readonly tileActors = 0) {
     this.where = new FilterEvaluator(stream.where, this.whereScratch);
     this.masker = this.ownMasker = new StepMasker(stream.filters, this.filterScratch, shard.actorFilter?.threshold ?? null, entryRuns);
     this.encoders = encoders ?? stream.extras.map((ref) => keyEncoder(ref));
@@ -115,7 +101,7 @@ class StreamReader {
     this.reader = new RowGroupReader(shard);
     this.keep = shard.actorFilter?.keep ?? null;
     this.g = sink === null ? new Gathered(this.encoders.length, budgetBytes) : null;
-    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, dense: false, units: null, chains: false, codeIds: () => codeIdsOf(this.encoders, this.reader), encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
+    this.batch = sink === null ? null : { m: 0, rows: this.picked, actorIds: new Uint32Array(0), times: new Float64Array(0), bits: this.bits, whole: false, dense: false, from: 0, units: null, chains: false, codeIds: () => codeIdsOf(this.encoders, this.reader), encode: (p, n, out) => this.encodeAt(p, n, out), encodeAll: (out) => this.encodeAll(out) };
   }
 
   /** Gathers `sources` (in this order; the rest of the shard's sources count as skipped). */
@@ -131,10 +117,77 @@ class StreamReader {
   /** Streams the units (see streamUnits) to the sink; false when the sink stopped the pass. */
   streamUnits(signal: AbortSignal | undefined, units: readonly StreamUnit[]): boolean {
     this.stats.segmentsSkipped += readSources(this.shard).length - units.reduce((n, u) => n + u.sources.length, 0);
-    for (const unit of units) {
+    for (let u = 0; u < units.length; ) {
+      // A streamed funnel reads consecutive segments that each stream as they lie (day partitions) by tiles.
+      const run = this.entryRuns === null || this.tileActors <= 0 ? [] : tileableRun(units, u);
+      if (run.length > 1) {
+        if (!this.readTiled(signal, run)) return false;
+        u += run.length;
+        continue;
+      }
+      const unit = units[u++];
       if (!(unit.direct ? this.readInOrder(signal, unit.sources) : this.readMerged(signal, unit.sources))) return false;
     }
     return true;
+  }
+
+  /** Reads segments that follow one another in time by tiles of actors (tiled-stream.ts); false when the sink stopped the pass. */
+  private readTiled(signal: AbortSignal | undefined, sources: readonly ScanSource[]): boolean {
+    const own = { reader: this.reader, bits: this.bits, picked: this.picked, ids: this.ids, dense: this.dense };
+    const lanes = takeLanes(this.shard, sources);
+    try {
+      if (!readTiles(this, lanes, this.tileActors, signal)) return false;
+    } finally {
+      ({ reader: this.reader, bits: this.bits, picked: this.picked, ids: this.ids, dense: this.dense } = own);
+      releaseLanes(lanes);
+    }
+    for (const lane of lanes) {
+      if (lane.scanned) this.stats.segmentsScanned++;
+      else this.stats.segmentsSkipped++;
+    }
+    return true;
+  }
+
+  /** LaneReader.hold: the lane's buffers become the reader's while its row group is read, and emit keeps the picked rows there. */
+  hold(lane: Lane, rg: number): void {
+    this.useLane(lane);
+    lane.reader.reset(lane.source, rg);
+    lane.m = lane.at = 0;
+    const before = this.stats.rowsScanned;
+    this.holding = lane;
+    try {
+      this.rowGroup();
+    } finally {
+      this.holding = null;
+      // rowGroup may have grown the buffers.
+      lane.buffers = { bits: this.bits, picked: this.picked, ids: this.ids, dense: this.dense };
+    }
+    if (this.stats.rowsScanned > before) lane.scanned = true;
+  }
+
+  /** LaneReader.handOnHeld. */
+  handOnHeld(lane: Lane, to: number): boolean {
+    this.useLane(lane);
+    // Columns another lane read since may have been decoded into this thread's shared buffers: extras are read anew.
+    if (this.encoders.length > 0) lane.reader.reset(lane.source, lane.reader.group);
+    const b = this.batch!;
+    const d = lane.buffers.dense;
+    b.m = to;
+    b.from = lane.at;
+    b.rows = lane.buffers.picked;
+    b.chains = this.masker.chains;
+    b.dense = true;
+    b.units = lane.units;
+    b.whole = false;
+    b.bits = d.bits;
+    b.actorIds = d.actors;
+    b.times = lane.times;
+    return this.sink!(b);
+  }
+
+  private useLane(lane: Lane): void {
+    this.reader = lane.reader;
+    ({ bits: this.bits, picked: this.picked, ids: this.ids, dense: this.dense } = lane.buffers);
   }
 
   /** Reads `sources` one after another, each row group by row group; false when the sink stopped the pass. */
@@ -155,82 +208,36 @@ class StreamReader {
     return true;
   }
 
-  /**
-   * Streams sources that overlap in time (in source order) through an OverlapMerge: a tail is
-   * read whole and sorted first; segments are read a row group at a time, always the one
-   * furthest behind in actor ids, and the actors complete in every source are handed on after
-   * each. False when the sink stopped the pass.
-   */
+  /** Streams sources that overlap in time (merged-stream.ts); false when the sink stopped the pass. */
   private readMerged(signal: AbortSignal | undefined, sources: readonly ScanSource[]): boolean {
-    const merge = (this.merge ??= new OverlapMerge(this.encoders.length));
-    const stats = this.stats;
-    merge.begin(sources.length);
+    const merged = (this.merged ??= new MergedStream(this.encoders.length, this.entryRuns, this.sink!));
     // Collapsing entry runs per source would drop rows another source's rows fall between: collapsed after the merge.
     this.masker = this.plainMasker ??= this.entryRuns === null ? this.ownMasker : new StepMasker(this.stream.filters, this.filterScratch, this.shard.actorFilter?.threshold ?? null, null);
-    const next = new Int32Array(sources.length);
     const scanned = new Uint8Array(sources.length);
-    const read = (p: number, rg: number): void => {
-      signal?.throwIfAborted();
-      const before = stats.rowsScanned;
-      this.reader.reset(sources[p], rg);
-      this.into = merge.part(p);
-      this.rowGroup();
-      this.into = null;
-      if (stats.rowsScanned > before) scanned[p] = 1;
-    };
     try {
-      sources.forEach((s, p) => {
-        if (!isTail(s)) return;
-        for (let rg = 0; rg < s.rowGroups.length; rg++) read(p, rg);
-        merge.sortPart(p);
-        merge.part(p).bound = Infinity;
-      });
-      for (let p = merge.next(); p >= 0; p = merge.next()) {
-        const s = sources[p];
-        const rg = next[p]++;
-        read(p, rg);
-        merge.part(p).bound = rg + 1 === s.rowGroups.length ? Infinity : lastActor(s, rg);
-        if (!this.handOn(merge.safe())) return false;
-      }
-      if (!this.handOn(Infinity)) return false;
+      if (!merged.read(this, signal, sources, scanned)) return false;
     } finally {
       this.masker = this.ownMasker;
       this.into = null;
     }
     for (let p = 0; p < sources.length; p++) {
-      if (scanned[p] === 1) stats.segmentsScanned++;
-      else stats.segmentsSkipped++;
+      if (scanned[p] === 1) this.stats.segmentsScanned++;
+      else this.stats.segmentsSkipped++;
     }
     return true;
   }
 
-  /** Hands the merged rows of the actors below `safe` to the sink (entry runs collapsed now); false when it stopped the pass. */
-  private handOn(safe: number): boolean {
-    const merge = this.merge!;
-    let m = merge.take(safe);
-    if (m === 0) return true;
-    const e = this.entryRuns;
-    if (e !== null) m = collapseEntryRuns(merge.rows, m, merge.masks, merge.actors, e.fromMs > -Infinity || e.toMs < Infinity ? merge.times : null, e.fromMs, e.toMs);
-    const b = (this.mergedBatch ??= {
-      m: 0, rows: merge.rows, actorIds: merge.actors, times: merge.times, bits: merge.masks, whole: false, dense: false, units: null, chains: false, codeIds: () => null,
-      encode: (positions, n, out) => {
-        const rows = this.mergedBatch!.rows;
-        for (let j = 0; j < out.length; j++) for (let i = 0; i < n; i++) out[j][i] = merge.extras[j][rows[positions[i]]];
-      },
-      encodeAll: (out) => {
-        const { rows, m: count } = this.mergedBatch!;
-        for (let j = 0; j < out.length; j++) for (let i = 0; i < count; i++) out[j][i] = merge.extras[j][rows[i]];
-      },
-    });
-    // The merge's arrays may have grown since the last batch.
-    b.m = m;
-    b.rows = merge.rows;
-    b.actorIds = merge.actors;
-    b.times = merge.times;
-    b.bits = merge.masks;
-    // A streamed funnel takes its rows by position (see emit).
-    if (e !== null) (this.packedMerge ??= new PackedRows()).pack(b);
-    return this.sink!(b);
+  /** MergeReader.readInto. */
+  readInto(part: PartRows, source: ScanSource, rg: number): boolean {
+    const before = this.stats.rowsScanned;
+    this.reader.reset(source, rg);
+    this.into = part;
+    try {
+      this.rowGroup();
+    } finally {
+      this.into = null;
+    }
+    return this.stats.rowsScanned > before;
   }
 
   private rowGroup(): void {
@@ -299,7 +306,7 @@ class StreamReader {
   /** Merging overlapping sources: appends rows[0 … m) of the current row group to the source's queue. */
   private queue(q: PartRows, rows: Uint32Array, m: number): void {
     const reader = this.reader;
-    const held = this.merge!.heldRows() + m;
+    const held = this.merged!.heldRows() + m;
     // A held row's bytes in its queue, again in the merged output, and its row number there.
     const rowBytes = 2 * (16 + 4 * this.encoders.length) + 4;
     if (held * rowBytes > this.budgetBytes) throw new ShoalError('QUERY_MEMORY_EXCEEDED', [this.budgetBytes, `${held} events of one shard held to merge sources that overlap in time`]);
@@ -313,9 +320,11 @@ class StreamReader {
 
   /** Streaming mode: hands rows[0 … m) to the sink; `packed`: this.dense already holds them (pickDense). */
   private emit(rows: Uint32Array, m: number, packed: boolean): void {
+    if (this.holding !== null) return this.holdRows(this.holding, rows, m, packed);
     const b = this.batch!;
     const reader = this.reader;
     b.m = m;
+    b.from = 0;
     b.rows = rows;
     b.chains = this.masker.chains;
     if (this.entryRuns !== null) {
@@ -334,6 +343,16 @@ class StreamReader {
       b.times = (reader.column({ kind: 'time' }) as Extract<ColumnVector, { type: 'time' }>).values;
     }
     if (!this.sink!(b)) this.stopped = true;
+  }
+
+  /** A tiled run's emit: the lane keeps rows[0 … m) by position (this.dense is its buffers') until the tiles hand them on. */
+  private holdRows(lane: Lane, rows: Uint32Array, m: number, packed: boolean): void {
+    if (!packed) gatherDense(rows, m, this.bits, this.reader.actorIds(), this.dense);
+    if (rows !== this.picked) this.picked.set(rows.subarray(0, m));
+    if (lane.times.length < m) lane.times = new Float64Array(this.dense.bits.length);
+    lane.times.set(this.reader.timesAt(this.picked, m).subarray(0, m));
+    lane.units = this.dense.units;
+    lane.m = m;
   }
 
   /** RowBatch.encodeAll of the current batch. */
@@ -361,6 +380,8 @@ export interface StreamOptions {
   entryRuns?: EntryRuns | null;
   /** The query's memory budget, for the rows held while merging overlapping sources. */
   budgetBytes?: number;
+  /** With entryRuns: read consecutive day partitions by tiles of this many actors (tiled-stream.ts); 0: partition after partition. */
+  tileActors?: number;
 }
 
 /**
@@ -378,10 +399,10 @@ export interface StreamOptions {
  * rows held to merge overlapping sources outgrow `options.budgetBytes`.
  */
 export function streamActorRows(shard: ShardSnapshot, stream: StreamNode, stats: ScanStats, sink: BatchSink, options: StreamOptions = {}): KeyEncoder[] | null {
-  const { signal, encoders, entryRuns = null, budgetBytes = Infinity } = options;
+  const { signal, encoders, entryRuns = null, budgetBytes = Infinity, tileActors = 0 } = options;
   const units = streamUnits(shard, stream);
   const own: ScanStats = { rowsScanned: 0, segmentsScanned: 0, segmentsSkipped: 0 };
-  const r = new StreamReader(shard, stream, own, budgetBytes, sink, encoders, entryRuns);
+  const r = new StreamReader(shard, stream, own, budgetBytes, sink, encoders, entryRuns, tileActors);
   try {
     if (!r.streamUnits(signal, units)) return null;
   } finally {
@@ -409,19 +430,4 @@ export function collectActorRows(shard: ShardSnapshot, stream: StreamNode, stats
   g.sortParts();
   const merged = mergeByActor(g);
   return { ...merged, actors: g.actors, times: g.times, masks: g.masks, extras: g.extras, encoders: r.encoders };
-}
-
-/**
- * The row numbers of actor k in order, into `out` (grown when needed); returns [out, count].
- * For operators that need random access within an actor's events (paths, `any` funnels).
- */
-export function actorRowList(rows: ActorRows, k: number, out: Int32Array): [Int32Array, number] {
-  let n = 0;
-  for (let j = rows.rangeStart[k]; j < rows.rangeStart[k + 1]; j++) n += rows.ranges[2 * j + 1] - rows.ranges[2 * j];
-  if (out.length < n) out = new Int32Array(Math.max(n, out.length * 2));
-  let at = 0;
-  for (let j = rows.rangeStart[k]; j < rows.rangeStart[k + 1]; j++) {
-    for (let i = rows.ranges[2 * j]; i < rows.ranges[2 * j + 1]; i++) out[at++] = i;
-  }
-  return [out, n];
 }

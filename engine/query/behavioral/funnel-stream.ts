@@ -24,6 +24,7 @@ import type { GroupTable } from './group-table.js';
 import { PendingKeys } from './pending-keys.js';
 import type { FunnelPlan } from './plan.js';
 import { CHAIN_SHIFT, chainSlots, type UnitOrder } from './unit-order.js';
+import { tileActorsFor } from './tiled-stream.js';
 
 /** Whether the plan is one FunnelStream evaluates (ordered, no exclusions). */
 export function canStreamFunnel(plan: FunnelPlan): boolean {
@@ -125,7 +126,7 @@ export class FunnelStream {
     const ef = this.plan.entryFromMs;
     const et = this.plan.entryToMs;
     const A = this.actorCount;
-    for (let j = 0; j < n; j++) {
+    for (let j = b.from; j < n; j++) {
       const a = actorIds[j];
       let t = times[j];
       if (a >= A) return false; // an actor id beyond the snapshot's
@@ -148,7 +149,9 @@ export class FunnelStream {
    * `add` in the order of the batch's units (unit-order.ts): pass by pass, and within a pass
    * each type in a loop of its own, so the processor never guesses what the next unit is. The
    * first `types − 1` lists hold units that start at step 1 with chains of 0, 1, … rows after
-   * the first; the last, OTHER, holds the rest, taken as `add` takes any row.
+   * the first; the last, OTHER, holds the rest, taken as `add` takes any row. A batch of part of
+   * the row group (positions from … m − 1, whole actors) takes each list's units that start
+   * there: a list is in position order, and a unit's rows are one actor's.
    */
   private addUnits(b: RowBatch, u: UnitOrder): boolean {
     const { actorIds, times, bits } = b;
@@ -158,10 +161,14 @@ export class FunnelStream {
     const et = this.plan.entryToMs;
     const A = this.actorCount;
     const other = types - 1;
+    const part = b.from > 0 || b.m < u.k;
     for (let p = 0; p < passes; p++) {
       const at0 = p * types;
       for (let c = 0; c < other; c++) {
-        for (let i = bounds[at0 + c], end = bounds[at0 + c + 1]; i < end; i++) {
+        let i = bounds[at0 + c];
+        let end = bounds[at0 + c + 1];
+        if (part) [i, end] = unitsWithin(order, i, end, b.from, b.m);
+        for (; i < end; i++) {
           const j = order[i];
           const a = actorIds[j];
           let t = times[j];
@@ -175,7 +182,10 @@ export class FunnelStream {
           for (let k = 2; k <= c + 1; k++) this.reach(base, k, times[j + k - 1]);
         }
       }
-      for (let i = bounds[at0 + other], end = bounds[at0 + other + 1]; i < end; i++) {
+      let i = bounds[at0 + other];
+      let end = bounds[at0 + other + 1];
+      if (part) [i, end] = unitsWithin(order, i, end, b.from, b.m);
+      for (; i < end; i++) {
         let j = order[i];
         const a = actorIds[j];
         let t = times[j];
@@ -265,6 +275,21 @@ export class FunnelStream {
   }
 }
 
+/** The units of order[lo … hi) (ascending positions) that start at positions from … to − 1, as [start, end). */
+function unitsWithin(order: Uint16Array, lo: number, hi: number, from: number, to: number): [number, number] {
+  const start = firstAtLeast(order, lo, hi, from);
+  return [start, firstAtLeast(order, start, hi, to)];
+}
+
+function firstAtLeast(order: Uint16Array, lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (order[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Streams the shard through a FunnelStream; null when its per-actor state would not fit
  * the memory budget (or the pass was stopped, see streamActorRows): the caller
@@ -275,6 +300,7 @@ export function streamFunnel(shard: ShardSnapshot, plan: FunnelPlan, stats: Scan
   if (shard.actorCount * actorBytes(plan.query.steps.length, plan.stream.extras.length, plan.bucket !== null) > plan.limits.memoryBudgetBytes) return null;
   const stream = new FunnelStream(plan, shard.actorCount);
   // Rows of a run of first-step-only rows between its first and last inside the entry range change nothing in `add`.
-  const encoders = streamActorRows(shard, plan.stream, stats, stream.sink, { signal, entryRuns: { fromMs: plan.entryFromMs, toMs: plan.entryToMs }, budgetBytes: plan.limits.memoryBudgetBytes });
+  const tileActors = tileActorsFor(8 * recordDoubles(plan.query.steps.length));
+  const encoders = streamActorRows(shard, plan.stream, stats, stream.sink, { signal, entryRuns: { fromMs: plan.entryFromMs, toMs: plan.entryToMs }, budgetBytes: plan.limits.memoryBudgetBytes, tileActors });
   return encoders === null ? null : { stream, encoders };
 }

@@ -2,12 +2,13 @@
  * Steps 2 and 3 of the behavioral stream (see actor-stream.ts): the gathered rows of one
  * shard, column-wise with their part (source) boundaries; sorting the parts that are not
  * sorted; and the merge by actor into per-actor row ranges, copying only the rows of actors
- * whose parts interleave in time. Also the per-thread pool of gathering buffers.
+ * whose parts interleave in time, into ActorRows, which operators walk actor by actor. Also the
+ * per-thread pool of gathering buffers.
  *
  * Threading: one Gathered per shard run; the pool is per thread (module state).
  */
 import { ShoalError } from '../../errors.js';
-import type { ActorRows } from './actor-stream.js';
+import type { KeyEncoder } from '../group-keys.js';
 
 /**
  * Gathering buffers kept between shards on this thread: shards run one after another per
@@ -17,6 +18,23 @@ import type { ActorRows } from './actor-stream.js';
 const pool: { actors: Uint32Array; times: Float64Array; masks: Uint32Array; extras: Int32Array[] } = { actors: new Uint32Array(0), times: new Float64Array(0), masks: new Uint32Array(0), extras: [] };
 
 const POOL_MAX_ROWS = 1 << 21;
+
+/**
+ * A shard's events. Actor k (0 … actorCount−1, ascending ids) owns the row ranges
+ * [ranges[2j], ranges[2j+1]) for j in rangeStart[k] … rangeStart[k+1]−1; its rows, range
+ * after range, are in (time, arrival) order.
+ */
+export interface ActorRows {
+  actorCount: number;
+  rangeStart: Int32Array;
+  ranges: Int32Array;
+  actors: Uint32Array;
+  times: Float64Array;
+  masks: Uint32Array;
+  /** extras[j][i]: value id of extra column j at row i (decode with encoders[j].value). */
+  extras: Int32Array[];
+  encoders: KeyEncoder[];
+}
 
 /** Returns an operator's row buffers to this thread's pool (call when done with `rows`). */
 export function releaseActorRows(rows: ActorRows): void {
@@ -250,3 +268,17 @@ export function mergeByActor(g: Gathered): { actorCount: number; rangeStart: Int
   return { actorCount, rangeStart: rangeStart.toArray(), ranges: ranges.toArray() };
 }
 
+/**
+ * The row numbers of actor k in order, into `out` (grown when needed); returns [out, count].
+ * For operators that need random access within an actor's events (paths, `any` funnels).
+ */
+export function actorRowList(rows: ActorRows, k: number, out: Int32Array): [Int32Array, number] {
+  let n = 0;
+  for (let j = rows.rangeStart[k]; j < rows.rangeStart[k + 1]; j++) n += rows.ranges[2 * j + 1] - rows.ranges[2 * j];
+  if (out.length < n) out = new Int32Array(Math.max(n, out.length * 2));
+  let at = 0;
+  for (let j = rows.rangeStart[k]; j < rows.rangeStart[k + 1]; j++) {
+    for (let i = rows.ranges[2 * j]; i < rows.ranges[2 * j + 1]; i++) out[at++] = i;
+  }
+  return [out, n];
+}

@@ -29,6 +29,11 @@ export interface RowBatch {
   whole: boolean;
   /** actorIds, times and bits hold rows[0 … m)'s by position (a streamed funnel's batches: see dense-rows.ts), not by row. */
   dense: boolean;
+  /**
+   * The first position to take: a dense batch's rows are positions from … m − 1 (a streamed
+   * funnel may get a row group in actor ranges, tiled-stream.ts); 0 for every other batch.
+   */
+  from: number;
   /** A dense batch's units by pass and type (unit-order.ts), when its pick came from a memo; else null. */
   units: UnitOrder | null;
   /**

@@ -9,6 +9,7 @@
 import type { ColumnVector } from '../../types.js';
 import { sourceInRange, type ScanSource, type ShardSnapshot } from '../source.js';
 import type { StreamNode } from './plan.js';
+import { MAX_LANES } from './tiled-stream.js';
 
 /** The sources the behavioral reader reads: a sampled shard's unfiltered ones, whose rows it filters by actor itself. */
 export function readSources(shard: ShardSnapshot): readonly ScanSource[] {
@@ -54,6 +55,13 @@ export function streamUnits(shard: ShardSnapshot, stream: StreamNode): StreamUni
     const sources = g.sort((x, y) => x.i - y.i).map(({ s }) => s);
     return { sources, direct: sources.length === 1 && (!isTail(sources[0]) || actorsInTimeOrder(sources[0], shard.actorCount)) };
   });
+}
+
+/** The units from `u` on that a tiled run reads together: consecutive single segments read as they lie, at most MAX_LANES. */
+export function tileableRun(units: readonly StreamUnit[], u: number): ScanSource[] {
+  const run: ScanSource[] = [];
+  for (let i = u; i < units.length && run.length < MAX_LANES && units[i].direct && !isTail(units[i].sources[0]); i++) run.push(units[i].sources[0]);
+  return run;
 }
 
 /** The largest actor id in row group `rg` of a segment (its last row's: segments are sorted by actor). */

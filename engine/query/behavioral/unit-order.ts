@@ -34,6 +34,8 @@ export interface UnitOrder {
   passes: number;
   /** Types per pass: chain lengths 1 … slots + 1 starting at the first step, then OTHER. */
   types: number;
+  /** Picked rows the units cover: positions 0 … k − 1. */
+  k: number;
 }
 
 /** Rows after a unit's first that a chain of a funnel of `steps` steps may have (chains start at step 1 at most steps − 1 on). */
@@ -87,7 +89,7 @@ export function orderUnits(k: number, bits: Uint32Array, actors: Uint32Array, st
   const next = bounds.slice(0, bounds.length - 1);
   const order = new Uint16Array(units);
   for (let u = 0; u < units; u++) order[next[unitPass[u] * types + unitType[u]]++] = unitStart[u];
-  return { order, bounds, passes, types };
+  return { order, bounds, passes, types, k };
 }
 
 /** Bytes an order's arrays take. */
