@@ -8,7 +8,9 @@
  * Durability: `append` only writes into the page cache; a record is durable once `sync` (fsync)
  * has resolved after it. The table acknowledges an ingest only after that (group commit).
  * Recovery: `readWal` returns every whole record up to the first torn or corrupt one; the caller
- * truncates the file there before appending again, so a torn tail never hides later records.
+ * truncates the file there before appending again, so a torn tail never hides later records. A
+ * record that runs past the end of the file counts as torn only when no whole record follows it
+ * (else its length was damaged, and the caller reports the file).
  */
 import { closeSync, fstatSync, fsync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -77,7 +79,8 @@ export function readWal(path: string): WalReadResult {
     const len = buf.readUInt32LE(pos);
     const crc = buf.readUInt32LE(pos + 4);
     if (len > maxRecordBytes || pos + RECORD_HEADER_BYTES + len > buf.length) {
-      damage = `torn record at byte ${pos}`;
+      const later = laterRecord(buf, pos);
+      damage = later < 0 ? `torn record at byte ${pos}` : `damaged record length at byte ${pos} (a whole record follows at byte ${later})`;
       break;
     }
     const payload = buf.subarray(pos + RECORD_HEADER_BYTES, pos + RECORD_HEADER_BYTES + len);
@@ -90,6 +93,24 @@ export function readWal(path: string): WalReadResult {
     ends.push(pos);
   }
   return { records, ends, validBytes: pos, fileBytes: buf.length, damage };
+}
+
+/**
+ * Where a whole record starts after the record at `from`, or −1. A crash tears only what was
+ * written last, so a record that runs past the end of the file with a whole one after it had its
+ * length damaged: reported, not cut off as a torn tail. Candidates are those whose payload
+ * starts as a version 3–5 part does (wal-record.ts: version byte, then a zero in the fourth),
+ * so the scan checksums few of the bytes it passes.
+ */
+function laterRecord(buf: Buffer, from: number): number {
+  for (let q = from + 1; q + RECORD_HEADER_BYTES + 4 <= buf.length; q++) {
+    const version = buf[q + RECORD_HEADER_BYTES];
+    if (version < 3 || version > 5 || buf[q + RECORD_HEADER_BYTES + 3] !== 0) continue;
+    const len = buf.readUInt32LE(q);
+    if (len < 4 || q + RECORD_HEADER_BYTES + len > buf.length) continue;
+    if (crc32(buf.subarray(q + RECORD_HEADER_BYTES, q + RECORD_HEADER_BYTES + len)) === buf.readUInt32LE(q + 4)) return q;
+  }
+  return -1;
 }
 
 /** An open WAL file positioned at its end, ready for appends. */

@@ -4,7 +4,7 @@
  * GET /v1/tables/:table, keeps answering from what is intact, and a query that needs a damaged
  * part fails with CORRUPT_DATA naming the file — never a silently smaller answer.
  */
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../storage/helpers.js';
@@ -177,7 +177,17 @@ describe('a damaged manifest', () => {
 });
 
 describe('a damaged WAL', () => {
-  it('replays every batch before the damage, drops later ones wholly, and keeps the file in quarantine', async () => {
+  // A flipped payload byte fails the record's checksum; a damaged length (its record then runs
+  // past the end of the file) would read as a crash's torn tail but for the whole records after it.
+  const damages: [string, (wal: string, record: number) => void][] = [
+    ['a flipped byte in a record', (wal, record) => flipByte(wal, record + 8 + 5)],
+    ['a record length pointing past the end', (wal, record) => {
+      const buf = readFileSync(wal);
+      buf.writeUInt32LE(buf.length, record);
+      writeFileSync(wal, buf);
+    }],
+  ];
+  it.each(damages)('(%s) replays every batch before the damage, drops later ones wholly, and keeps the file in quarantine', async (_, damage) => {
     const BATCH = 50;
     let s = await openServer(dir);
     for (let b = 1; b <= 8; b++) {
@@ -188,11 +198,11 @@ describe('a damaged WAL', () => {
     const walDir = join(dir, 'events', 'wal');
     const shard0 = readdirSync(walDir).filter((f) => f.endsWith('-s00.wal')).map((f) => join(walDir, f));
     const wal = shard0.sort((a, b) => statSync(b).size - statSync(a).size)[0];
-    // Walk the records (u32 length, u32 crc, payload) and flip a byte inside the 4th payload.
+    // Walk the records (u32 length, u32 crc, payload) and damage the 4th.
     const buf = readFileSync(wal);
     let pos = 12;
     for (let r = 1; r < 4; r++) pos += 8 + buf.readUInt32LE(pos);
-    flipByte(wal, pos + 8 + 5);
+    damage(wal, pos);
 
     server = await openServer(dir);
     expect(server.logs.join('\n')).toContain(wal);
