@@ -75,9 +75,12 @@ export class ShoalError extends Error {
 /** Raised when a checksum fails or a file is torn; names the file. */
 export class CorruptDataError extends ShoalError {
   readonly file: string;
+  /** What is wrong with the file, without its name (a damage report's reason). */
+  readonly detail: string;
   constructor(file: string, detail: string) {
     super('CORRUPT_DATA', [file, detail]);
     this.name = 'CorruptDataError';
     this.file = file;
+    this.detail = detail;
   }
 }

@@ -183,8 +183,8 @@ export class SegmentReader implements ScanSource {
   /** Remembers the first damage found and tells the listeners; returns the error to throw. */
   private noteDamage(err: unknown): unknown {
     if (err instanceof CorruptDataError && this.damage === null) {
-      this.damage = err.message;
-      for (const listener of SegmentReader.damageListeners) listener(this.path, err.message);
+      this.damage = err.detail;
+      for (const listener of SegmentReader.damageListeners) listener(this.path, err.detail);
     }
     return err;
   }

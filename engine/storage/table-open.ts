@@ -133,7 +133,7 @@ function openSegments(table: Table): void {
     try {
       reader = SegmentReader.open(path);
     } catch (err) {
-      const reason = err instanceof ShoalError ? err.message : String(err);
+      const reason = err instanceof CorruptDataError ? err.detail : err instanceof ShoalError ? err.message : String(err);
       table.damaged.push({ file: path, reason: `${reason}; quarantined: queries that need its ${entry.rowCount} rows fail with CORRUPT_DATA` });
       reader = SegmentReader.quarantined(path, entry, table.schema, reason);
     }

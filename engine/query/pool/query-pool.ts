@@ -336,7 +336,7 @@ export class QueryPool {
       slot.stats.failed++;
       const err = fromWire(reply.error);
       // Damage a worker found is the store's to list and log, as if found on this thread.
-      if (err instanceof CorruptDataError) for (const listener of SegmentReader.damageListeners) listener(err.file, err.message);
+      if (err instanceof CorruptDataError) for (const listener of SegmentReader.damageListeners) listener(err.file, err.detail);
       task.reject(err);
     }
   }

@@ -90,6 +90,8 @@ export interface WireError {
   code?: ErrorCode;
   path?: string;
   file?: string;
+  /** A CorruptDataError's detail. */
+  detail?: string;
 }
 
 export interface TaskTotals {
@@ -111,7 +113,10 @@ export function toWire(err: unknown): WireError {
   if (err instanceof ShoalError) {
     const out: WireError = { name: err.name, message: err.message, code: err.code };
     if (err.path !== undefined) out.path = err.path;
-    if (err instanceof CorruptDataError) out.file = err.file;
+    if (err instanceof CorruptDataError) {
+      out.file = err.file;
+      out.detail = err.detail;
+    }
     return out;
   }
   const e = err as Error | undefined;
@@ -121,7 +126,7 @@ export function toWire(err: unknown): WireError {
 /** Rebuilds a worker's error on the main thread: same code, message, path and file. */
 export function fromWire(w: WireError): ShoalError {
   if (w.code === undefined) return new ShoalError('INTERNAL', [`query worker: ${w.name}: ${w.message}`]);
-  const err = w.code === 'CORRUPT_DATA' && w.file !== undefined ? new CorruptDataError(w.file, '') : new ShoalError(w.code, [], w.path);
+  const err = w.code === 'CORRUPT_DATA' && w.file !== undefined ? new CorruptDataError(w.file, w.detail ?? '') : new ShoalError(w.code, [], w.path);
   err.message = w.message;
   return err;
 }
