@@ -351,4 +351,25 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
     expect(new Set(fillOf.values()).size).toBe(fillOf.size);
     await page.close();
   });
+
+  it('keeps path flow labels clear of the next column, on a wide deep flow and in a narrow window', async () => {
+    const overlaps = (page: import('playwright-core').Page) => page.evaluate(() => {
+      const xs = [...new Set([...document.querySelectorAll('svg.flow rect.node')].map((r) => Number(r.getAttribute('x'))))].sort((a, b) => a - b);
+      return [...document.querySelectorAll<SVGTextElement>('svg.flow text.node-label')].flatMap((t) => {
+        const x = Number(t.getAttribute('x'));
+        const next = xs.find((c) => c > x);
+        return next !== undefined && x + t.getComputedTextLength() > next ? [t.textContent] : [];
+      });
+    });
+    const q = encodeURIComponent(JSON.stringify({ node: 'event', depth: 6 }));
+    const page = await open(`${demo.base}/?view=paths&range=all&q=${q}`);
+    expect(await page.locator('svg.flow text.node-label').count()).toBeGreaterThan(20);
+    expect(await overlaps(page)).toEqual([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await waitForStatus(page);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    expect(await overlaps(page)).toEqual([]);
+    await page.close();
+  });
 });

@@ -19,6 +19,10 @@ const GAP = 10;
 const LABEL_CHARS = 22;
 /** Room right of the last column for its labels. */
 const LABEL_ROOM = 170;
+/** The narrowest gap between columns; a narrower box scrolls sideways rather than overlap labels. */
+const MIN_COLUMN_GAP = 90;
+/** Width of a label character at 12 px (for fitting labels between columns). */
+const CHAR_PX = 6.6;
 
 /**
  * @param {{ edges: { depth: number, from: any, to: any, sessions: number }[], height?: number, direction: string }} opts
@@ -41,10 +45,10 @@ export function flowDiagram(opts) {
 
 /**
  * @param {{ edges: { depth: number, from: any, to: any, sessions: number }[], height?: number, direction: string }} opts
- * @param {number} W
+ * @param {number} width  the box's width (the drawing is wider when columns would crowd)
  * @returns {Node[]}
  */
-function drawFlow(opts, W) {
+function drawFlow(opts, width) {
   const H = opts.height ?? 400;
   const depth = Math.max(0, ...opts.edges.map((e) => e.depth));
   /** @type {Map<string, number>[]} per column: node value → sessions */
@@ -66,6 +70,9 @@ function drawFlow(opts, W) {
   const scale = (H - 20 - (maxCount - 1) * GAP - maxCount * MIN_NODE_H) / maxTotal;
   // Time runs left to right: paths before the start are drawn mirrored, the start on the right.
   const before = opts.direction === 'before';
+  const W = Math.max(width, LABEL_ROOM + NODE_W + 4 + depth * MIN_COLUMN_GAP);
+  // Labels of all but the outermost column must end before the next column's boxes.
+  const labelChars = Math.floor(((W - LABEL_ROOM - NODE_W) / Math.max(1, depth) - NODE_W - 12) / CHAR_PX);
   const colX = (/** @type {number} */ c) => 4 + (depth === 0 ? 0 : ((before ? depth - c : c) * (W - LABEL_ROOM - NODE_W)) / depth);
   /** @type {Map<string, { x: number, y: number, h: number, outY: number, inY: number }>[]} */
   const boxes = kept.map((m, c) => {
@@ -115,7 +122,10 @@ function drawFlow(opts, W) {
       const n = kept[c].get(k) ?? 0;
       const label = groupValueLabel(value);
       const short = label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label;
-      const text = `${short} (${formatNumber(n)})`;
+      const full = `${short} (${formatNumber(n)})`;
+      // The outermost column (right, or left when drawn mirrored) has the label room to itself.
+      const room = (before ? c === 0 : c === depth) ? LABEL_CHARS + 10 : labelChars;
+      const text = full.length <= room ? full : label.length <= room ? label : `${label.slice(0, Math.max(1, room - 1))}…`;
       const ended = c < depth ? Math.max(0, n - (onward[c].get(k) ?? 0)) : 0;
       const tip = `${label}: ${formatNumber(n)} sessions${ended > 0 ? `; ${formatNumber(ended)} ended here` : ''}`;
       nodes.append(svg('rect', { x: b.x, y: b.y, width: NODE_W, height: b.h, rx: 2, class: 'node', fill: colorOf.get(k) ?? '#0d2238' }, svg('title', { text: tip })));
