@@ -7,6 +7,7 @@
  *
  * Threading: runs once, on the coordinating thread.
  */
+import { ShoalError } from '../../errors.js';
 import type { Value } from '../../types.js';
 import { emptyState, mergeGroup, type MeasureState } from '../measure-state.js';
 import type { QueryResult, ResultColumn } from '../result.js';
@@ -36,7 +37,12 @@ export function finalizeFunnel(p: FunnelPartial, plan: FunnelPlan): QueryResult 
   const step1 = set.states[0] as Extract<MeasureState, { kind: 'count' }>;
   const b = plan.bucket?.boundaries ?? null;
   const buckets = b === null ? null : b.subarray(0, Math.max(0, b.length - 1));
-  const layout = layoutRows(set, buckets, q.groupBy.length, (g) => step1.counts[g], q.limit, q.other);
+  const max = plan.limits.maxGroups;
+  const layout = layoutRows(set, buckets, q.groupBy.length, (g) => step1.counts[g], q.limit, q.other, {
+    maxRows: max,
+    tooMany: (series, nb) =>
+      new ShoalError('BAD_BUCKET', [`bucket ${q.bucket} makes ${nb} buckets for each of ${series} series, ${series * nb} rows, more than the ${max} a query may return; use a larger bucket, a narrower range or a smaller limit`], 'bucket'),
+  });
   const rows = layout.map((row) => {
     const folded = set.states.map((s) => emptyState(s.kind, 1));
     for (const g of row.groups) folded.forEach((dst, m) => mergeGroup(dst, 0, set.states[m], g));

@@ -5,7 +5,9 @@
  * keeps the first series, and with `other` the rest fold into one `$other` series. With a
  * bucket, every kept series gets a row for every bucket (an empty list of groups where it has
  * no data), rows ordered by bucket, then series rank, `$other` last. Without groupBy there is
- * exactly one series, so a query always returns its row(s) even over no data.
+ * exactly one series, so a query always returns its row(s) even over no data. Those filled rows
+ * are not bounded by the groups the scan met, so they are refused past the query's group limit
+ * before any is built.
  */
 import type { Value } from '../../types.js';
 import { OTHER } from '../finalize.js';
@@ -27,13 +29,19 @@ interface Series {
   all: number[];
 }
 
+/** Most rows a layout may fill, and the error for more: given the series and buckets it would fill. */
+export interface RowCap {
+  maxRows: number;
+  tooMany(series: number, buckets: number): Error;
+}
+
 /**
  * @param set merged groups; with a bucket, key column 0 is the bucket start
  * @param buckets bucket starts to fill (null: no bucket)
  * @param width number of groupBy columns
  * @param score per group, the ranking contribution
  */
-export function layoutRows(set: GroupSet, buckets: ArrayLike<number> | null, width: number, score: (g: number) => number, limit: number, other: boolean): LayoutRow[] {
+export function layoutRows(set: GroupSet, buckets: ArrayLike<number> | null, width: number, score: (g: number) => number, limit: number, other: boolean, cap: RowCap): LayoutRow[] {
   const off = buckets === null ? 0 : 1;
   const series = new Map<string, Series>();
   if (width === 0) series.set('', { values: [], score: 0, byBucket: new Map(), all: [] });
@@ -61,6 +69,8 @@ export function layoutRows(set: GroupSet, buckets: ArrayLike<number> | null, wid
     if (rest.length > 0) rows.push({ bucket: null, values: otherValues, groups: rest.flatMap((s) => s.all) });
     return rows;
   }
+  const filled = kept.length + (rest.length > 0 ? 1 : 0);
+  if (filled * buckets.length > cap.maxRows) throw cap.tooMany(filled, buckets.length);
   for (let i = 0; i < buckets.length; i++) {
     const b = buckets[i];
     for (const s of kept) rows.push({ bucket: b, values: s.values, groups: s.byBucket.get(b) ?? [] });
