@@ -70,4 +70,11 @@ describe('behavioral query validation', () => {
     expect(validateQuery({ table: 't', kind: 'funnel', steps: STEPS, window: 90_000 }, info)).toMatchObject({ windowMs: 90_000 });
     expect(validateQuery({ table: 't', kind: 'funnel', steps: STEPS, window: '1.5h' }, info)).toMatchObject({ windowMs: 5_400_000 });
   });
+
+  it('reads null as absent in other and measures, as aggregate queries do', () => {
+    expect(validateQuery({ table: 't', kind: 'funnel', steps: STEPS, other: null }, info)).toMatchObject({ other: false });
+    const s = validateQuery({ table: 't', kind: 'sessions', measures: null, other: null }, info) as { measures: { fn: string }[]; other: boolean };
+    expect(s.measures.map((m) => m.fn)).toEqual(['count']);
+    expect(s.other).toBe(false);
+  });
 });

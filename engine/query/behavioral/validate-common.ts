@@ -59,8 +59,8 @@ export function oneOf<T extends string>(v: unknown, allowed: readonly T[], dflt:
   return v as T;
 }
 
-/** `other` is optional and boolean. */
+/** `other` is optional and boolean (null: absent, as for every field). */
 export function otherOf(v: unknown): boolean {
-  if (v !== undefined && typeof v !== 'boolean') throw bad('"other" is true or false', 'other');
+  if (v !== undefined && v !== null && typeof v !== 'boolean') throw bad('"other" is true or false', 'other');
   return v === true;
 }

@@ -91,7 +91,7 @@ function validateSessions(q: Raw, info: SchemaInfo): SessionsQuery {
   checkFields(q, FIELDS.sessions, 'sessions');
   const b = base(q, info);
   let measures: MeasureSpec[] = [{ name: 'count', fn: 'count', column: null, q: null }];
-  if (q.measures !== undefined) {
+  if (q.measures !== undefined && q.measures !== null) {
     if (!Array.isArray(q.measures) || q.measures.length === 0 || q.measures.length > 100) {
       throw new ShoalError('BAD_MEASURE', [String(JSON.stringify(q.measures)), 'measures is a list of 1 to 100 measures'], 'measures');
     }
