@@ -1,8 +1,8 @@
 /**
  * Sessions streamed: instead of gathering every event of a shard and walking them actor by
  * actor (sessions.ts), each row group's rows update per-actor state held in flat arrays
- * indexed by dense actor id — the open session's first and last event time and its event count
- * in one record, and its first event's group keys — in the order streamActorRows delivers them (every
+ * indexed by dense actor id — the open session's first and last event time, its event count
+ * and its first event's group keys — in the order streamActorRows delivers them (every
  * actor's events in (time, arrival) order). A session is emitted when the next event of its
  * actor starts another, and the sessions still open at the end in ascending actor id.
  *
@@ -19,16 +19,10 @@ import type { CodeIds } from '../group-keys.js';
 import { PendingKeys } from './pending-keys.js';
 import { sessionRunsOf, type SessionRuns } from './session-runs.js';
 
-/** Per-actor state bytes: first and last time and count (a record), one key id per extra and a pending index. */
+/** Per-actor state bytes: first and last time, count, one key id per extra and a pending index. */
 export function sessionActorBytes(extras: number): number {
-  return 8 * OPEN + 4 * extras + (extras > 0 ? 4 : 0);
+  return 8 + 8 + 4 + 4 * extras + (extras > 0 ? 4 : 0);
 }
-
-/**
- * Doubles per actor in SessionsStream.open: the open session's first and last event time and its
- * event count, side by side, so a run of an actor reads one cache line of them, not three.
- */
-const OPEN = 3;
 
 /** Whether a sessions plan's measures can take sessions in any order (no per-group distinct actor count). */
 export function canStreamSessions(measures: readonly MeasureNode[], totals: readonly MeasureNode[] | null): boolean {
@@ -97,11 +91,10 @@ export interface SessionSink {
 const FINISH_BATCH = 4096;
 
 export class SessionsStream {
-  /**
-   * open[OPEN·a …]: actor a's open session — its first event's time, the time of the actor's last
-   * event (the open session's end, and the order check) and its event count (0: none open).
-   */
-  private readonly open: Float64Array;
+  private readonly firstT: Float64Array;
+  /** Time of each actor's last event: the open session's end, and the order check. */
+  private readonly lastT: Float64Array;
+  private readonly count: Int32Array;
   /** keys[x][a]: extra x of actor a's open session's first event. */
   private readonly keys: Int32Array[];
   /** First events of this batch's new sessions, keys not yet encoded; pendingOf[a]: the noted index of actor a's open session, or −1. */
@@ -124,8 +117,9 @@ export class SessionsStream {
   };
 
   constructor(private readonly actorCount: number, extras: number, private readonly gapMs: number, private readonly maxDurationMs: number, private readonly out: SessionSink) {
-    this.open = new Float64Array(OPEN * actorCount);
-    for (let i = 1; i < this.open.length; i += OPEN) this.open[i] = -Infinity;
+    this.firstT = new Float64Array(actorCount);
+    this.lastT = new Float64Array(actorCount).fill(-Infinity);
+    this.count = new Int32Array(actorCount);
     this.keys = Array.from({ length: extras }, () => new Int32Array(actorCount));
     this.pending = new PendingKeys(extras);
     this.pendingOf = new Int32Array(extras === 0 ? 0 : actorCount).fill(-1);
@@ -154,7 +148,7 @@ export class SessionsStream {
    */
   private addRows(b: RowBatch): boolean {
     const { m: n, rows, actorIds, times } = b;
-    const { open, pendingOf } = this;
+    const { firstT, lastT, count, pendingOf } = this;
     const keyed = this.keys.length > 0;
     const gap = this.gapMs;
     const maxDur = this.maxDurationMs;
@@ -169,15 +163,15 @@ export class SessionsStream {
       const t = times[r];
       if (a !== cur) {
         if (cur >= 0) {
-          open[OPEN * cur] = first;
-          open[OPEN * cur + 1] = prev;
-          open[OPEN * cur + 2] = c;
+          firstT[cur] = first;
+          lastT[cur] = prev;
+          count[cur] = c;
         }
         if (a >= A) return false; // an actor id beyond the snapshot's
         cur = a;
-        first = open[OPEN * a];
-        prev = open[OPEN * a + 1];
-        c = open[OPEN * a + 2];
+        first = firstT[a];
+        prev = lastT[a];
+        c = count[a];
       }
       if (t < prev) return false; // out of time order (a source not sorted by actor and time)
       // A session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
@@ -193,9 +187,9 @@ export class SessionsStream {
       prev = t;
     }
     if (cur >= 0) {
-      open[OPEN * cur] = first;
-      open[OPEN * cur + 1] = prev;
-      open[OPEN * cur + 2] = c;
+      firstT[cur] = first;
+      lastT[cur] = prev;
+      count[cur] = c;
     }
     return true;
   }
@@ -209,7 +203,7 @@ export class SessionsStream {
   private addRuns(b: RowBatch, runs: SessionRuns): boolean {
     const { m: n, actorIds, times } = b;
     const { starts, count: runCount } = runs;
-    const { open, pendingOf, closed, pending, pick, direct } = this;
+    const { firstT, lastT, count, pendingOf, closed, pending, pick, direct } = this;
     const keyed = this.keys.length > 0;
     const gap = this.gapMs;
     const maxDur = this.maxDurationMs;
@@ -222,9 +216,9 @@ export class SessionsStream {
     if (runCount === 0) return true;
     let cur = actorIds[starts[0]];
     if (cur >= A) return false;
-    let first = open[OPEN * cur];
-    let prev = open[OPEN * cur + 1];
-    let c = open[OPEN * cur + 2];
+    let first = firstT[cur];
+    let prev = lastT[cur];
+    let c = count[cur];
     // Whether a run starts another actor, and whether it ends the open session, follow no
     // pattern a processor learns: both are 0/1 integers here, not branches (Number(…)).
     for (let i = 0; i < runCount; i++) {
@@ -234,12 +228,12 @@ export class SessionsStream {
       const t0 = times[j0];
       if (a >= A) return false; // an actor id beyond the snapshot's
       // The open session of the run's actor, saved and loaded whether or not the actor changed.
-      open[OPEN * cur] = first;
-      open[OPEN * cur + 1] = prev;
-      open[OPEN * cur + 2] = c;
-      first = open[OPEN * a];
-      prev = open[OPEN * a + 1];
-      c = open[OPEN * a + 2];
+      firstT[cur] = first;
+      lastT[cur] = prev;
+      count[cur] = c;
+      first = firstT[a];
+      prev = lastT[a];
+      c = count[a];
       cur = a;
       if (t0 < prev) return false; // out of time order (a source not sorted by actor and time)
       // The open session ends at a gap longer than `gap`, or when it would grow longer than maxDuration.
@@ -286,9 +280,9 @@ export class SessionsStream {
         prev = t;
       }
     }
-    open[OPEN * cur] = first;
-    open[OPEN * cur + 1] = prev;
-    open[OPEN * cur + 2] = c;
+    firstT[cur] = first;
+    lastT[cur] = prev;
+    count[cur] = c;
     return true;
   }
 
@@ -354,11 +348,11 @@ export class SessionsStream {
   /** Emits the sessions still open, in ascending actor id. */
   finish(): void {
     const s = this.closed;
-    const open = this.open;
+    const { firstT, lastT, count } = this;
     for (let a = 0; a < this.actorCount; a++) {
-      const c = open[OPEN * a + 2];
+      const c = count[a];
       if (c === 0) continue;
-      s.push(a, open[OPEN * a], open[OPEN * a + 1] - open[OPEN * a], c, -1);
+      s.push(a, firstT[a], lastT[a] - firstT[a], c, -1);
       if (s.n === FINISH_BATCH) {
         this.fillKeys(this.pending.encoded);
         this.flush();
