@@ -77,12 +77,13 @@ export type FlushReply =
   | { id: number; ok: true; segments: WrittenSegment[]; usedBytes: number }
   | { id: number; ok: false; error: WireError; usedBytes: number };
 
-/** An error from a worker; `file` names the damaged file of a CorruptDataError. */
+/** An error from a worker; `file` names the damaged file of a CorruptDataError, `detail` what is wrong with it. */
 export interface WireError {
   name: string;
   code: string | null;
   message: string;
   file: string | null;
+  detail?: string;
 }
 
 interface Pending {
@@ -247,7 +248,7 @@ async function ask(slot: Slot, msg: Extract<FlushRequest, { id: number }>): Prom
 /** The worker's error as this thread's: catalog errors keep their code and message. */
 function rebuildError(e: WireError): Error {
   if (e.name === 'CorruptDataError' && e.file !== null) {
-    const err = new CorruptDataError(e.file, '');
+    const err = new CorruptDataError(e.file, e.detail ?? '');
     err.message = e.message;
     return err;
   }

@@ -120,6 +120,7 @@ async function writeTask(msg: Extract<FlushRequest, { id: number }>, load: () =>
     }
     const e = err as NodeJS.ErrnoException & { code?: string };
     const file = err instanceof CorruptDataError ? err.file : null;
-    return { id: msg.id, ok: false, error: { name: e?.name ?? 'Error', code: e?.code ?? null, message: e?.message ?? String(err), file }, usedBytes: used() };
+    const detail = err instanceof CorruptDataError ? err.detail : undefined;
+    return { id: msg.id, ok: false, error: { name: e?.name ?? 'Error', code: e?.code ?? null, message: e?.message ?? String(err), file, detail }, usedBytes: used() };
   }
 }
