@@ -1,8 +1,9 @@
 /**
  * Parses measure strings: `count`, `count(col)` (non-null values), `uniq(col)`, `sum(col)`,
  * `avg(col)`, `min(col)`, `max(col)`, `median(col)`, `pNN(col)`, `pNN.N(col)`.
- * Numeric measures take number, boolean (as 0/1) and time columns; `min`/`max` also take
- * strings (lexicographic, by UTF-16 code units); `$actor` takes only `count` and `uniq`.
+ * Numeric measures take number, boolean (as 0/1) and time columns, but percentiles not time:
+ * a sketch's 1% relative error on epoch milliseconds is months; `min`/`max` also take strings
+ * (lexicographic, by UTF-16 code units); `$actor` takes only `count` and `uniq`.
  */
 import { ShoalError } from '../errors.js';
 import type { MeasureFn, MeasureSpec, SchemaInfo } from './query-types.js';
@@ -40,6 +41,9 @@ export function parseMeasure(raw: unknown, info: SchemaInfo, path: string): Meas
   const numeric = fn === 'sum' || fn === 'avg' || fn === 'quantile';
   if (numeric && type === 'string') {
     throw new ShoalError('TYPE_MISMATCH', [`${fnName}(${colName}) needs a number column; "${colName}" is a string column`], path);
+  }
+  if (fn === 'quantile' && type === 'time') {
+    throw new ShoalError('TYPE_MISMATCH', [`${fnName}(${colName}) is not defined on a time column: percentiles are within 1% of the value, months on epoch milliseconds; use min, max or a time bucket`], path);
   }
   return { name: raw, fn, column, q };
 }

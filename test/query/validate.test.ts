@@ -38,6 +38,7 @@ describe('validateQuery errors', () => {
     ['empty measures', { measures: [] }, 'BAD_MEASURE', 'measures'],
     ['sum of a string column', { measures: ['sum(country)'] }, 'TYPE_MISMATCH', 'measures[0]'],
     ['p99 of a string column', { measures: ['p99(country)'] }, 'TYPE_MISMATCH', 'measures[0]'],
+    ['a percentile of the time column', { measures: ['count', 'median($time)'] }, 'TYPE_MISMATCH', 'measures[1]'],
     ['avg of the actor', { measures: ['avg($actor)'] }, 'BAD_MEASURE', 'measures[0]'],
     ['string column vs number', { where: [['latency', '>', 3], ['country', '=', 5]] }, 'TYPE_MISMATCH', 'where[1][2]'],
     ['number column vs string', { where: ['latency', '<', '10'] }, 'TYPE_MISMATCH', 'where[2]'],
