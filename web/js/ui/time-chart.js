@@ -77,7 +77,8 @@ export function legendKeys(plot) {
     row.setAttribute('aria-label', `Show ${label}`);
     const sync = () => row.setAttribute('aria-pressed', String(!row.classList.contains('u-off')));
     sync();
-    row.addEventListener('click', () => setTimeout(sync, 0));
+    // In step with uPlot's own class change (a microtask after it, before anything reads the row).
+    new MutationObserver(sync).observe(row, { attributes: true, attributeFilter: ['class'] });
     row.addEventListener('keydown', (e) => {
       const key = /** @type {KeyboardEvent} */ (e).key;
       if (key !== 'Enter' && key !== ' ') return;
