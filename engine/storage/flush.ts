@@ -12,7 +12,8 @@
  *
  * Runs on the table's maintenance chain, never concurrently with compaction.
  */
-import { mkdirSync, readdirSync, renameSync, unlink } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EncodingChoices } from '../encodings/choice.js';
 import { fsyncDir, getDiskBudget, renamedBeforeFailure } from './file-io.js';
@@ -89,18 +90,40 @@ export function entryOf(file: string, footer: SegmentFooter, bytes: number): Seg
 /** Suffix of retired WAL files waiting to be unlinked (recovery's WAL listing ignores them). */
 const RETIRED_SUFFIX = '.retired';
 
+/** Unlinks of retired WAL files still running, by table directory: a table's close waits for them. */
+const unlinking = new Map<string, Set<Promise<void>>>();
+
+/** Unlinks `path` on the I/O thread pool (a failure is harmless: the next sweep retries). */
+function unlinkInBackground(tableDir: string, path: string): void {
+  let running = unlinking.get(tableDir);
+  if (running === undefined) unlinking.set(tableDir, (running = new Set()));
+  const done: Promise<void> = unlink(path)
+    .catch(() => {})
+    .finally(() => {
+      running.delete(done);
+      if (running.size === 0 && unlinking.get(tableDir) === running) unlinking.delete(tableDir);
+    });
+  running.add(done);
+}
+
+/** Waits for the table's retired WAL files to be unlinked, so a closed table's directory holds still. */
+export async function settleRetiredWals(tableDir: string): Promise<void> {
+  const running = unlinking.get(tableDir);
+  if (running !== undefined) await Promise.all([...running]);
+}
+
 /**
  * Removes a WAL file the manifest no longer needs. Unlinking a large file is slow on some file
  * systems (ext4 with discard), so it is renamed out of recovery's sight at once and unlinked on
  * the I/O thread pool; `sweepRetiredWals` removes what a crash left behind.
  */
-function retireWal(path: string): void {
+function retireWal(tableDir: string, path: string): void {
   try {
     renameSync(path, path + RETIRED_SUFFIX);
   } catch {
     return; // a shard with no writes in that generation may have no file
   }
-  unlink(path + RETIRED_SUFFIX, () => {});
+  unlinkInBackground(tableDir, path + RETIRED_SUFFIX);
 }
 
 /** Unlinks retired WAL files left by a crash (or a still-running unlink, which then fails harmlessly). */
@@ -111,7 +134,7 @@ function sweepRetiredWals(tableDir: string): void {
   } catch {
     return;
   }
-  for (const name of names) if (name.endsWith(RETIRED_SUFFIX)) unlink(join(tableDir, WAL_DIR, name), () => {});
+  for (const name of names) if (name.endsWith(RETIRED_SUFFIX)) unlinkInBackground(tableDir, join(tableDir, WAL_DIR, name));
 }
 
 /**
@@ -226,6 +249,6 @@ function commitFlush(table: Table, frozen: FrozenTails, handles: SegmentHandle[]
     for (const tail of frozen.tails) tail.retire();
     if (unsynced !== null) return table.onBackgroundError(unsynced);
     for (let g = frozen.genMin; g <= frozen.genMax; g++) {
-      for (const s of table.shardIndexes()) retireWal(walPath(table.dir, g, s));
+      for (const s of table.shardIndexes()) retireWal(table.dir, walPath(table.dir, g, s));
     }
 }

@@ -420,6 +420,7 @@ export class Table {
     while (this.inFlight > 0 || this.committing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
     if (flush) await this.flush().catch((err) => this.onBackgroundError(err));
     await this.maintenance;
+    await (await import('./flush.js')).settleRetiredWals(this.dir);
     this.closed = true;
     for (const w of this.wals) w.close();
     this.deadLetters.close();
