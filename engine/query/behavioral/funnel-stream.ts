@@ -24,6 +24,7 @@ import type { GroupTable } from './group-table.js';
 import { PendingKeys } from './pending-keys.js';
 import type { FunnelPlan } from './plan.js';
 import { CHAIN_SHIFT, chainSlots, type UnitOrder } from './unit-order.js';
+import { lowerBound } from './lower-bound.js';
 import { tileActorsFor } from './tiled-stream.js';
 
 /** Whether the plan is one FunnelStream evaluates (ordered, no exclusions). */
@@ -277,17 +278,8 @@ export class FunnelStream {
 
 /** The units of order[lo … hi) (ascending positions) that start at positions from … to − 1, as [start, end). */
 function unitsWithin(order: Uint16Array, lo: number, hi: number, from: number, to: number): [number, number] {
-  const start = firstAtLeast(order, lo, hi, from);
-  return [start, firstAtLeast(order, start, hi, to)];
-}
-
-function firstAtLeast(order: Uint16Array, lo: number, hi: number, x: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (order[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  const start = lowerBound(order, lo, hi, from);
+  return [start, lowerBound(order, start, hi, to)];
 }
 
 /**

@@ -18,6 +18,8 @@
  *
  * Threading: one OverlapMerge per shard reader; owns its buffers.
  */
+import { lowerBound } from './lower-bound.js';
+
 /** One source's picked rows not handed on yet: rows head … n−1, sorted by (actor, time, arrival). */
 export class PartRows {
   n = 0;
@@ -328,14 +330,4 @@ export class OverlapMerge {
     this.masks = new Uint32Array(cap);
     this.extras = this.extras.map(() => new Int32Array(cap));
   }
-}
-
-/** The first i in [lo, hi) with a[i] ≥ v (a sorted there), else hi. */
-function lowerBound(a: Uint32Array, lo: number, hi: number, v: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

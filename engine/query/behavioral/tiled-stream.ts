@@ -20,6 +20,7 @@
  */
 import { RowGroupReader } from '../row-group.js';
 import type { ScanSource, ShardSnapshot } from '../source.js';
+import { lowerBound } from './lower-bound.js';
 import { emptyRowBuffers, type RowBuffers } from './row-batch.js';
 import type { UnitOrder } from './unit-order.js';
 
@@ -103,7 +104,7 @@ export function readTiles(r: LaneReader, lanes: readonly Lane[], tileActors: num
           continue;
         }
         const actors = lane.buffers.dense.actors;
-        const to = actors[lane.m - 1] < hi ? lane.m : firstActorAtLeast(actors, lane.at, lane.m, hi);
+        const to = actors[lane.m - 1] < hi ? lane.m : lowerBound(actors, lane.at, lane.m, hi);
         if (to > lane.at && !r.handOnHeld(lane, to)) return false;
         lane.at = to;
         if (to < lane.m) {
@@ -114,13 +115,4 @@ export function readTiles(r: LaneReader, lanes: readonly Lane[], tileActors: num
     }
   }
   return true;
-}
-
-function firstActorAtLeast(actors: Uint32Array, lo: number, hi: number, x: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (actors[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
