@@ -5,8 +5,8 @@
  * touch nearly all of them: read partition by partition, each row's record comes from memory.
  * Read by tiles — the rows of actors lo … hi − 1 of every partition, in partition order, then
  * the next range — a tile's records (about 2 MB) stay in cache while all partitions' rows of
- * those actors go through them. Measured on the billion-event store's captured batches: ~30%
- * less time in the funnel's loop.
+ * those actors go through them. Measured on a billion-event shard's captured batches: ~30%
+ * less time in the funnel's loop; the hot 3-step funnel over the billion events: 4.5 → 3.7 s.
  *
  * Exact because a segment holds its rows sorted by actor, and partitions that follow one
  * another in time hand every actor's rows over in time order either way: within a tile,
@@ -14,9 +14,11 @@
  * rows in any other tile.
  *
  * Each partition is a lane holding the picked rows of its current row group, which usually
- * spans two tiles. Lanes are this thread's, reused between shard runs.
+ * spans two tiles. A lane owns everything it holds (bits, actor ids, times by position), since
+ * reading another lane's row group reuses the thread's decode buffers.
  *
- * Threading: one shard run at a time per thread; the lanes belong to it until it releases them.
+ * Threading: lanes are this thread's, kept between shard runs; a shard run takes its lanes from
+ * the spares (a query run nested in it at a cancellation poll takes others) and returns them.
  */
 import { RowGroupReader } from '../row-group.js';
 import type { ScanSource, ShardSnapshot } from '../source.js';
