@@ -95,20 +95,32 @@ export function readWal(path: string): WalReadResult {
   return { records, ends, validBytes: pos, fileBytes: buf.length, damage };
 }
 
+/** Payload header bytes a candidate record must have for laterRecord to checksum it. */
+const PART_HEADER_BYTES = 16;
+/** Bytes laterRecord checksums at most: beyond, the record counts as torn (recovery must not stall). */
+const SCAN_CRC_BUDGET_BYTES = 256 << 20;
+
 /**
  * Where a whole record starts after the record at `from`, or −1. A crash tears only what was
  * written last, so a record that runs past the end of the file with a whole one after it had its
- * length damaged: reported, not cut off as a torn tail. Candidates are those whose payload
- * starts as a version 3–5 part does (wal-record.ts: version byte, then a zero in the fourth),
- * so the scan checksums few of the bytes it passes.
+ * length damaged: reported, not cut off as a torn tail. Candidates must begin as a version 3–5
+ * shard part does (wal-record.ts: version, actor code width 1, 2 or 4, text encoding 0 or 1, a
+ * zero byte, batch id, parts 1 … 4096, shard below 4096), so few of the positions a torn tail's
+ * bytes offer are checksummed; and the checksums stop at a budget.
  */
 function laterRecord(buf: Buffer, from: number): number {
-  for (let q = from + 1; q + RECORD_HEADER_BYTES + 4 <= buf.length; q++) {
-    const version = buf[q + RECORD_HEADER_BYTES];
-    if (version < 3 || version > 5 || buf[q + RECORD_HEADER_BYTES + 3] !== 0) continue;
+  let budget = SCAN_CRC_BUDGET_BYTES;
+  for (let q = from + 1; q + RECORD_HEADER_BYTES + PART_HEADER_BYTES <= buf.length; q++) {
+    const p = q + RECORD_HEADER_BYTES;
+    const version = buf[p];
+    const width = buf[p + 1];
+    if (version < 3 || version > 5 || (width !== 1 && width !== 2 && width !== 4) || buf[p + 2] > 1 || buf[p + 3] !== 0) continue;
+    const parts = buf.readUInt32LE(p + 8);
+    if (parts < 1 || parts > 4096 || buf.readUInt32LE(p + 12) >= 4096) continue;
     const len = buf.readUInt32LE(q);
-    if (len < 4 || q + RECORD_HEADER_BYTES + len > buf.length) continue;
-    if (crc32(buf.subarray(q + RECORD_HEADER_BYTES, q + RECORD_HEADER_BYTES + len)) === buf.readUInt32LE(q + 4)) return q;
+    if (len < PART_HEADER_BYTES || p + len > buf.length) continue;
+    if ((budget -= len) < 0) return -1;
+    if (crc32(buf.subarray(p, p + len)) === buf.readUInt32LE(q + 4)) return q;
   }
   return -1;
 }
