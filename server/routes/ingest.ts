@@ -11,13 +11,13 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Transform, type Readable } from 'node:stream';
-import { createBrotliDecompress, createInflate } from 'node:zlib';
 import { assertTableName, ShoalError, type IngestResult, type Store } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import type { WorkerPool } from '../../ingest/worker-pool.js';
 import { defaultActorColumn, FORMATS, isFormat, readEvents, releaseBatch, type Format } from '../../ingest/index.js';
 import { toShoalError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { decoderFor, encodingOf, isGzip } from './content-encoding.js';
 import { errorSchema, ingestResultSchema, tableParams } from './schemas.js';
 
 /**
@@ -135,13 +135,10 @@ export function registerIngestRoute(app: FastifyInstance, deps: IngestDeps): voi
   });
 }
 
-/** The decoder of a Content-Encoding other than gzip and identity; UNSUPPORTED_ENCODING for one it does not know. */
+/** The decoder of a Content-Encoding other than gzip (read from the body's bytes) and identity; UNSUPPORTED_ENCODING for one it does not know. */
 function decoderOf(header: string | string[] | undefined): Transform | null {
-  const encoding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
-  if (encoding === '' || encoding === 'identity' || encoding === 'gzip' || encoding === 'x-gzip') return null;
-  if (encoding === 'deflate') return createInflate();
-  if (encoding === 'br') return createBrotliDecompress();
-  throw new ShoalError('UNSUPPORTED_ENCODING', [encoding.slice(0, 50)]);
+  const encoding = encodingOf(header);
+  return encoding === '' || isGzip(encoding) ? null : decoderFor(encoding);
 }
 
 /** Parses the streamed body and stores it as one transaction. */

@@ -6,11 +6,11 @@
  */
 import type { FastifyBodyParser, FastifyInstance } from 'fastify';
 import type { Readable, Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { ShoalError } from '../../engine/index.js';
 import type { Metrics } from '../metrics.js';
 import type { ExecutorProgress, QueryScheduler } from '../query-scheduler.js';
 import { ARROW_STREAM, MSGPACK, sendResult } from '../respond.js';
+import { decoderFor, encodingOf } from './content-encoding.js';
 import { errorSchema, noQueryString, queryBodySchema, resultSchema } from './schemas.js';
 
 const CANCEL_CODES = new Set(['QUERY_TIMEOUT', 'QUERY_CANCELLED', 'SHUTTING_DOWN']);
@@ -27,11 +27,10 @@ interface SchemaError extends Error {
  * while the body limit applies to the decoded bytes.
  */
 function decodeBody(header: string | string[] | undefined, payload: Readable): Readable {
-  const encoding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
-  if (encoding === '' || encoding === 'identity') return payload;
-  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
-  if (decoder === null) throw new ShoalError('UNSUPPORTED_ENCODING', [encoding.slice(0, 50)]);
-  const decoded = decoder as unknown as Transform & { receivedEncodedLength: number };
+  const encoding = encodingOf(header);
+  if (encoding === '') return payload;
+  const decoder = decoderFor(encoding);
+  const decoded = decoder as Transform & { receivedEncodedLength: number };
   decoded.receivedEncodedLength = 0;
   payload.on('data', (chunk: Buffer) => (decoded.receivedEncodedLength += chunk.length));
   payload.on('error', (err) => decoder.destroy(err));
