@@ -243,10 +243,13 @@ function seriesTotals(main: GroupSet, plan: AggregatePlan): GroupSet {
  * series of 1m buckets over 60 days are 86.4M rows, which ran the heap out).
  */
 function checkFilledRows(plan: AggregatePlan, series: number, buckets: number): void {
-  const max = plan.limits.maxGroups;
-  if (series * buckets <= max) return;
-  throw new ShoalError('BAD_BUCKET', [
-    `bucket ${plan.query.bucket} makes ${buckets} buckets for each of ${series} series, ${series * buckets} rows, more than the ${max} a query may return; ` +
+  if (series * buckets > plan.limits.maxGroups) throw tooManyFilledRows(plan.query.bucket!, series, buckets, plan.limits.maxGroups);
+}
+
+/** BAD_BUCKET for a bucketed result (aggregate or funnel) whose filled rows would pass the group limit `max`. */
+export function tooManyFilledRows(bucket: string, series: number, buckets: number, max: number): ShoalError {
+  return new ShoalError('BAD_BUCKET', [
+    `bucket ${bucket} makes ${buckets} buckets for each of ${series} series, ${series * buckets} rows, more than the ${max} a query may return; ` +
       'use a larger bucket, a narrower range or a smaller limit',
   ], 'bucket');
 }

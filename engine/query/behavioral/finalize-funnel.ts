@@ -7,8 +7,8 @@
  *
  * Threading: runs once, on the coordinating thread.
  */
-import { ShoalError } from '../../errors.js';
 import type { Value } from '../../types.js';
+import { tooManyFilledRows } from '../finalize.js';
 import { emptyState, mergeGroup, type MeasureState } from '../measure-state.js';
 import type { QueryResult, ResultColumn } from '../result.js';
 import { groupColumnType } from '../result.js';
@@ -40,8 +40,7 @@ export function finalizeFunnel(p: FunnelPartial, plan: FunnelPlan): QueryResult 
   const max = plan.limits.maxGroups;
   const layout = layoutRows(set, buckets, q.groupBy.length, (g) => step1.counts[g], q.limit, q.other, {
     maxRows: max,
-    tooMany: (series, nb) =>
-      new ShoalError('BAD_BUCKET', [`bucket ${q.bucket} makes ${nb} buckets for each of ${series} series, ${series * nb} rows, more than the ${max} a query may return; use a larger bucket, a narrower range or a smaller limit`], 'bucket'),
+    tooMany: (series, nb) => tooManyFilledRows(q.bucket!, series, nb, max),
   });
   const rows = layout.map((row) => {
     const folded = set.states.map((s) => emptyState(s.kind, 1));
