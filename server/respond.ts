@@ -6,6 +6,7 @@
  */
 import { Bool, Field, Float64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, TimestampMillisecond, Utf8, tableToIPC, vectorFromArray, type Data } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
 import { Packr } from 'msgpackr';
 
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
@@ -22,40 +23,23 @@ export interface ResultLike {
 
 type ResultFormat = 'json' | 'msgpack' | 'arrow';
 
-/** The media types each result format answers to, the canonical one first. */
-const FORMAT_TYPES: [ResultFormat, string[]][] = [
-  ['json', ['application/json']],
-  ['msgpack', [MSGPACK, 'application/x-msgpack']],
-  ['arrow', [ARROW_STREAM]],
-];
+/** The media types each result format answers to, JSON first (it wins ties). */
+const FORMAT_OF = new Map<string, ResultFormat>([
+  ['application/json', 'json'],
+  [MSGPACK, 'msgpack'],
+  ['application/x-msgpack', 'msgpack'],
+  [ARROW_STREAM, 'arrow'],
+]);
+const MEDIA_TYPES = [...FORMAT_OF.keys()];
 
 /**
- * The result format an Accept header prefers (RFC 9110 §12.5.1): each format takes the quality
- * of the most specific range that matches it (`q=0` refuses it), the highest quality wins, and
- * among equals a format named exactly beats one matched by a wildcard, then JSON comes first.
- * A header that accepts none of them gets JSON, as errors do.
+ * The result format an Accept header prefers (RFC 9110 §12.5.1, by `negotiator`): the highest
+ * quality wins (`q=0` refuses a type), then the most specific range, then JSON. A header that
+ * accepts none of them gets JSON, as errors do.
  */
 export function preferredFormat(accept: string | undefined): ResultFormat {
-  const ranges = (accept ?? '').split(',').map((part) => {
-    const [range, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
-    const q = params.map((p) => /^q=([0-9.]+)$/.exec(p)).find((m) => m !== null);
-    return { range, q: q ? Number(q[1]) : 1 };
-  });
-  let best: { format: ResultFormat; q: number; exact: boolean } = { format: 'json', q: 0, exact: false };
-  for (const [format, types] of FORMAT_TYPES) {
-    for (const type of types) {
-      // Specificity: exact type 2, "application/*" 1, "*/*" 0.
-      let match: { q: number; specificity: number } | null = null;
-      for (const r of ranges) {
-        const specificity = r.range === type ? 2 : r.range === 'application/*' ? 1 : r.range === '*/*' ? 0 : -1;
-        if (specificity >= 0 && (match === null || specificity > match.specificity)) match = { q: r.q, specificity };
-      }
-      if (match === null || !(match.q > 0)) continue;
-      const exact = match.specificity === 2;
-      if (match.q > best.q || (match.q === best.q && exact && !best.exact)) best = { format, q: match.q, exact };
-    }
-  }
-  return best.format;
+  const type = new Negotiator({ headers: { accept: accept ?? '*/*' } }).mediaType(MEDIA_TYPES);
+  return type === undefined ? 'json' : FORMAT_OF.get(type)!;
 }
 
 /**
