@@ -67,6 +67,25 @@ export function columnList(raw: unknown, info: SchemaInfo, field: string): Group
   });
 }
 
+/**
+ * Rejects a group column named like another result column (a measure, or a column the kind
+ * generates): rows read by name, or an `orderBy` on that name, would silently get one of the two.
+ * @param others each other result column's name → what it is, for the message ("the measure")
+ */
+export function checkGroupNames(groupBy: readonly GroupKey[], others: ReadonlyMap<string, string>): void {
+  groupBy.forEach((g, i) => {
+    const what = others.get(g.name);
+    if (what === undefined) return;
+    const hint = what === 'the measure' ? '; spell the measure another way (e.g. "count()" for "count")' : '';
+    throw bad(`column "${g.name}" has the name of ${what} "${g.name}" in the result, whose column names must differ${hint}`, `groupBy[${i}]`);
+  });
+}
+
+/** The measures' result names, for checkGroupNames. */
+export function measureNames(measures: readonly MeasureSpec[]): Map<string, string> {
+  return new Map(measures.map((m) => [m.name, 'the measure']));
+}
+
 export function bucketOf(v: unknown): BucketUnit | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string' || !(BUCKET_UNITS as readonly string[]).includes(v)) {
@@ -109,6 +128,7 @@ function validateAggregate(q: Record<string, unknown>, info: SchemaInfo): Aggreg
   const bucket = bucketOf(q.bucket);
   const tz = tzOf(q.tz);
   const measures = validateMeasures(q.measures, info);
+  checkGroupNames(groupBy, measureNames(measures));
   const names = new Set<string>([...(bucket !== null ? ['$bucket'] : []), ...groupBy.map((g) => g.name), ...measures.map((m) => m.name)]);
   const orderBy = orderByOf(q.orderBy, names, measures, bucket !== null);
   const limit = limitOf(q.limit, DEFAULT_LIMIT, MAX_LIMIT);

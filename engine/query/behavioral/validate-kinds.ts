@@ -5,7 +5,7 @@
  */
 import { ShoalError } from '../../errors.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, type FilterNode, type GroupKey, type MeasureSpec, type SchemaInfo } from '../query-types.js';
-import { bad, bucketOf, checkFields, columnList, limitOf, orderByOf, timeRange, tzOf } from '../validate.js';
+import { bad, bucketOf, checkFields, checkGroupNames, columnList, measureNames, limitOf, orderByOf, timeRange, tzOf } from '../validate.js';
 import { resolveColumn, validateWhere } from '../validate-filter.js';
 import {
   DEFAULT_GAP_MS, DEFAULT_WINDOW_MS, MAX_FUNNEL_EXCLUSIONS, MAX_FUNNEL_STEPS, MAX_PATH_DEPTH, MAX_RETENTION_PERIODS,
@@ -42,6 +42,15 @@ function exclusions(raw: unknown, steps: number, info: SchemaInfo): FunnelExclus
   });
 }
 
+/** The columns a funnel of `steps` steps generates (finalize-funnel.ts), for checkGroupNames. */
+function funnelColumns(steps: number): Map<string, string> {
+  const names = new Map<string, string>();
+  for (let k = 1; k <= steps; k++) {
+    for (const name of [`step${k}`, `step${k}_conversion`, ...(k >= 2 ? [`step${k}_median_ms`, `step${k}_p90_ms`] : [])]) names.set(name, "the funnel's column");
+  }
+  return names;
+}
+
 function validateFunnel(q: Raw, info: SchemaInfo): FunnelQuery {
   checkFields(q, FIELDS.funnel, 'funnel');
   const b = base(q, info);
@@ -52,10 +61,12 @@ function validateFunnel(q: Raw, info: SchemaInfo): FunnelQuery {
   const mode = oneOf(q.mode, ['ordered', 'strict', 'any'] as const, 'ordered', 'mode');
   const exclude = exclusions(q.exclude, steps.length, info);
   if (mode === 'any' && exclude.length > 0) throw bad('"exclude" needs an ordered or strict funnel; in mode "any" steps have no order to exclude between', 'exclude');
+  const groupBy = columnList(q.groupBy, info, 'groupBy');
+  checkGroupNames(groupBy, funnelColumns(steps.length));
   return {
     kind: 'funnel', ...b, steps, mode, exclude,
     windowMs: durationMs(q.window, DEFAULT_WINDOW_MS, 'window'),
-    groupBy: columnList(q.groupBy, info, 'groupBy'),
+    groupBy,
     bucket: bucketOf(q.bucket),
     limit: limitOf(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
     other: otherOf(q.other),
@@ -98,6 +109,7 @@ function validateSessions(q: Raw, info: SchemaInfo): SessionsQuery {
     measures = q.measures.map((m, i) => sessionMeasure(m, info, `measures[${i}]`));
   }
   const groupBy = columnList(q.groupBy, info, 'groupBy');
+  checkGroupNames(groupBy, measureNames(measures));
   const bucket = bucketOf(q.bucket);
   const names = new Set<string>([...(bucket !== null ? ['$bucket'] : []), ...groupBy.map((g) => g.name), ...measures.map((m) => m.name)]);
   return {
@@ -113,7 +125,7 @@ function validateSessions(q: Raw, info: SchemaInfo): SessionsQuery {
 
 function validateRetention(q: Raw, info: SchemaInfo): RetentionQuery {
   checkFields(q, FIELDS.retention, 'retention');
-  return {
+  const query: RetentionQuery = {
     kind: 'retention', ...base(q, info),
     start: filterAt(q.start, info, 'start'),
     return: q.return === undefined || q.return === null ? { kind: 'const', value: true } : filterAt(q.return, info, 'return'),
@@ -122,6 +134,10 @@ function validateRetention(q: Raw, info: SchemaInfo): RetentionQuery {
     groupBy: columnList(q.groupBy, info, 'groupBy'),
     limit: limitOf(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
   };
+  // the columns finalize-retention.ts generates
+  const generated = ['$cohort', 'cohort_size', ...Array.from({ length: query.periods + 1 }, (_, n) => `period${n}`)];
+  checkGroupNames(query.groupBy, new Map(generated.map((name) => [name, "retention's column"])));
+  return query;
 }
 
 /** The `node` column: one name (errors name the path `node`, not a list position). */
