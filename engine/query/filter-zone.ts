@@ -91,9 +91,19 @@ export function matchValue(op: LeafOp, value: Leaf['value'], x: Scalar): boolean
   }
 }
 
+/** A number, or a string that is a number's text ("42", not "042" or "4.20"): its number; else NaN. */
+function asNumber(v: Scalar): number {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string' || v.length === 0) return NaN;
+  const n = Number(v);
+  return String(n) === v ? n : NaN;
+}
+
 /**
  * Actor values may be strings or numbers, and 42 and "42" are one actor (storage keys actors by
- * text), so equality and text operators use the text; ordering needs both sides of one type.
+ * text), so equality and text operators use the text. Ordering compares numbers when both sides
+ * are one in either form (so `>= 1000` works on ids ingested as JSON strings), else texts: every
+ * actor falls on one side of a comparison, as actors are never null.
  */
 export function matchActor(op: LeafOp, value: Leaf['value'], x: Scalar): boolean {
   switch (op) {
@@ -101,8 +111,11 @@ export function matchActor(op: LeafOp, value: Leaf['value'], x: Scalar): boolean
     case '!=': return String(x) !== String(value);
     case 'in': return textSet(value as Scalar[]).has(String(x));
     case '!in': return !textSet(value as Scalar[]).has(String(x));
-    case '<': case '<=': case '>': case '>=':
-      return typeof x === typeof value && compare(op, x, value as Scalar);
+    case '<': case '<=': case '>': case '>=': {
+      const a = asNumber(x);
+      const b = asNumber(value as Scalar);
+      return a === a && b === b ? compare(op, a, b) : compare(op, String(x), String(value));
+    }
     default: return matchValue(op, value, x);
   }
 }

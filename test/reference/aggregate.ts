@@ -46,7 +46,7 @@ function evalFilter(t: NormalizedTable, f: any, r: Row): boolean | null {
     return vs.includes(true) ? true : vs.includes(null) ? null : false;
   }
   const [name, op, raw] = f as [string, string, any];
-  const x = getter(t, name)(r);
+  let x = getter(t, name)(r);
   if (op === 'exists') return x !== null;
   if (op === '!exists') return x === null;
   if (x === null) return null;
@@ -63,8 +63,13 @@ function evalFilter(t: NormalizedTable, f: any, r: Row): boolean | null {
     case '!contains': return !String(x).includes(raw);
     case 'startsWith': return String(x).startsWith(raw);
   }
-  const v = conv(raw);
-  if (typeof x !== typeof v) return false; // actors of the other type
+  let v = conv(raw);
+  if (isActor) {
+    // numbers when both sides are one (42 or "42"), else texts
+    const num = (a: any): number | null => (typeof a === 'number' ? a : a !== '' && String(Number(a)) === a ? Number(a) : null);
+    const [nx, nv] = [num(x), num(v)];
+    [x, v] = nx !== null && nv !== null ? [nx, nv] : [String(x), String(v)];
+  }
   switch (op) {
     case '<': return x < v;
     case '<=': return x <= v;
