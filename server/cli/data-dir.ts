@@ -3,7 +3,8 @@
  * only read (query, tables) need it to exist, so a mistyped path is an error naming it rather
  * than a new empty directory and "no tables"; commands that write create it.
  */
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ShoalError } from '../../engine/index.js';
 
 const HINT = '(give --data DIR or set SHOAL_DATA)';
@@ -15,7 +16,7 @@ export function dataDirOf(data: string | undefined, env: NodeJS.ProcessEnv = pro
 
 /**
  * Throws IO_ERROR naming `dir` when it is not a directory; with `mustExist`, also when it is
- * missing (a command that writes creates it).
+ * missing, else (a command that writes) creates it.
  */
 export function checkDataDir(dir: string, mustExist: boolean): void {
   let isDirectory: boolean;
@@ -26,9 +27,37 @@ export function checkDataDir(dir: string, mustExist: boolean): void {
     if (code === 'ENOTDIR') throw new ShoalError('IO_ERROR', [dir, `a part of the path is a file, not a directory ${HINT}`]);
     if (code !== 'ENOENT') throw new ShoalError('IO_ERROR', [dir, (err as Error).message]);
     if (mustExist) throw new ShoalError('IO_ERROR', [dir, `no data directory there ${HINT}`]);
+    try {
+      createDir(dir);
+    } catch (cause) {
+      throw new ShoalError('IO_ERROR', [dir, `cannot create the data directory: ${(cause as Error).message} ${HINT}`]);
+    }
     return;
   }
   if (!isDirectory) throw new ShoalError('IO_ERROR', [dir, `not a directory ${HINT}`]);
+}
+
+/**
+ * Creates `dir` and its missing parents, one mkdir each. Not `mkdirSync(dir, { recursive: true })`:
+ * where a parent exists but cannot hold the child (a path under /proc answers ENOENT), Node's
+ * recursive mkdir retries forever and the command hangs with the event loop blocked.
+ */
+function createDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true) return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    createDir(parent);
+    // Once: if the parent now exists and this still fails, that is the answer.
+    try {
+      mkdirSync(dir);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    }
+  }
 }
 
 /**

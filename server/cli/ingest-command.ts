@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Store, type IngestResult, type Table } from '../../engine/index.js';
 import { defaultActorColumn, detectFormat, isFormat, readEvents, releaseBatch } from '../../ingest/index.js';
+import { checkDataDir } from './data-dir.js';
 import { formatCount, ProgressBar } from './progress.js';
 
 export interface IngestCommandOptions {
@@ -105,6 +106,7 @@ export async function ingestFile(
 export async function runIngestCommand(opts: IngestCommandOptions): Promise<IngestTotals> {
   const out = opts.out ?? process.stdout;
   for (const f of opts.files) statSync(f); // fail early, naming a missing file
+  checkDataDir(opts.dataDir, false);
   const started = performance.now();
   const store = await Store.open(opts.dataDir);
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [], already: 0 };

@@ -95,11 +95,28 @@ describe('CLI read commands and a --data that points at nothing', () => {
       expect(through.status, args[0]).toBe(1);
       expect(through.stderr).toBe(`shoal: IO_ERROR: I/O error on ${join(file, 'sub')}: a part of the path is a file, not a directory (give --data DIR or set SHOAL_DATA)\n`);
     }
+    const ingested = shoal(['ingest', file, '--table', 't', '--data', file]);
+    expect(ingested.status).toBe(1);
+    expect(ingested.stderr).toBe(`shoal: IO_ERROR: I/O error on ${file}: not a directory (give --data DIR or set SHOAL_DATA)\n`);
     // An empty directory is a store with no tables.
     const empty = shoal(['tables', '--data', join(dir, 'ok')]);
     expect(empty.status, empty.stderr).toBe(0);
     expect(empty.stdout).toBe('no tables\n');
   }, 120_000);
+});
+
+describe('CLI write commands and a --data that cannot be created', () => {
+  it('demo, ingest and serve fail at once with IO_ERROR naming it (a path under /proc made them spin forever)', () => {
+    const file = join(scratch(), 'e.ndjson');
+    writeFileSync(file, '{"user_id":"a","time":1}\n');
+    for (const data of ['/proc/shoal-no-such-dir', '/proc/shoal-no-such-dir/sub']) {
+      for (const args of [['demo', '--events', '10'], ['ingest', file, '--table', 't'], ['serve', '--port', '0']]) {
+        const r = shoal([...args, '--data', data]);
+        expect(r.status, `${args[0]} ${data}: ${r.stderr}`).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`^shoal: IO_ERROR: I/O error on ${data}: cannot create the data directory: ENOENT: [^\\n]*\\(give --data DIR or set SHOAL_DATA\\)\\n$`));
+      }
+    }
+  }, 180_000);
 });
 
 describe('shoal tables output', () => {
