@@ -284,14 +284,21 @@ describe('result shaping', () => {
     expect(p.paths).toEqual([{ nodes: ['search', 'view_item'], sessions: 7 }, { nodes: ['search'], sessions: 2 }]);
     expect(p.edges).toEqual([{ depth: 1, from: 'search', to: 'view_item', sessions: 7 }]);
   });
-  it('averages retention over the cohorts that reached each period', () => {
+  it('averages retention over the cohorts that finished each period, as PostHog and Amplitude do', () => {
     const rows = [
       { cohortMs: 0, size: 10, counts: [10, 5, 2] },
       { cohortMs: DAY, size: 30, counts: [30, 6, 0] },
     ];
     const curve = behavioral.retentionCurve(rows, (c: number, n: number) => c + n * DAY, 2 * DAY);
-    // Period 2 of the second cohort starts at day 3, after the newest event: left out.
-    expect(curve).toEqual([1, 11 / 40, 2 / 10]);
+    // The second cohort's period 1 (day 2 to 3) is still in progress at the newest event (day 2):
+    // left out, else its returns still to come would drag the average down (11/40). Period 2 has
+    // been finished by no cohort: the first cohort's running share, marked partial.
+    expect(curve).toEqual({ values: [1, 5 / 10, 2 / 10], partialFrom: 2 });
+    expect(behavioral.retentionAverage(rows, (c: number, n: number) => c + n * DAY, 2 * DAY)).toEqual([
+      { kept: 40, base: 40, partial: false }, { kept: 5, base: 10, partial: false }, { kept: 2, base: 10, partial: true },
+    ]);
+    // Before any cohort has begun a period: no point at all.
+    expect(behavioral.retentionCurve(rows, (c: number, n: number) => c + n * DAY, DAY - 1)).toEqual({ values: [10 / 10, null, null], partialFrom: 0 });
   });
   it('says an error\'s query path in the builder\'s words, counting only the rows that were sent', () => {
     const s = state.defaultState();

@@ -91,26 +91,47 @@ export function parseRetention(result) {
 }
 
 /**
- * The average retention curve: for each period, retained actors over the sizes of the cohorts
- * that have reached that period (cohorts whose period has not begun by `lastMs` are left out).
+ * The average retention of several cohorts per period, as PostHog and Amplitude average it: only
+ * the cohorts whose period n has ended by `lastMs` count, since a period still in progress has
+ * not had all its returns yet and would drag the average down. Where no cohort has finished the
+ * period, the cohorts in it are averaged and the point is marked partial; null before any cohort
+ * has begun it. Partial points only ever form a tail (a cohort that finished period n finished
+ * every earlier one).
  * @param {{ cohortMs: number, size: number, counts: number[] }[]} rows
  * @param {(cohortMs: number, n: number) => number} periodStartMs
  * @param {number} lastMs  the newest event time
+ * @returns {({ kept: number, base: number, partial: boolean } | null)[]}
+ */
+export function retentionAverage(rows, periodStartMs, lastMs) {
+  const periods = rows[0]?.counts.length ?? 0;
+  return Array.from({ length: periods }, (_, n) => {
+    const sum = (/** @type {typeof rows} */ list) => ({ kept: list.reduce((a, r) => a + r.counts[n], 0), base: list.reduce((a, r) => a + r.size, 0) });
+    const done = sum(rows.filter((r) => periodStartMs(r.cohortMs, n + 1) <= lastMs));
+    if (done.base > 0) return { ...done, partial: false };
+    const begun = sum(rows.filter((r) => periodStartMs(r.cohortMs, n) <= lastMs));
+    return begun.base > 0 ? { ...begun, partial: true } : null;
+  });
+}
+
+/**
+ * The average retention curve (retentionAverage as fractions) and the index of its first partial
+ * point (its length when none is).
+ * @param {{ cohortMs: number, size: number, counts: number[] }[]} rows
+ * @param {(cohortMs: number, n: number) => number} periodStartMs
+ * @param {number} lastMs  the newest event time
+ * @returns {{ values: (number | null)[], partialFrom: number }}
  */
 export function retentionCurve(rows, periodStartMs, lastMs) {
-  const periods = rows[0]?.counts.length ?? 0;
-  const curve = [];
-  for (let n = 0; n < periods; n++) {
-    let retained = 0;
-    let size = 0;
-    for (const r of rows) {
-      if (periodStartMs(r.cohortMs, n) > lastMs) continue;
-      retained += r.counts[n];
-      size += r.size;
-    }
-    curve.push(size > 0 ? retained / size : null);
-  }
-  return curve;
+  return curveOf(retentionAverage(rows, periodStartMs, lastMs));
+}
+
+/**
+ * @param {({ kept: number, base: number, partial: boolean } | null)[]} points
+ * @returns {{ values: (number | null)[], partialFrom: number }}
+ */
+export function curveOf(points) {
+  const first = points.findIndex((p) => p?.partial);
+  return { values: points.map((p) => (p ? p.kept / p.base : null)), partialFrom: first < 0 ? points.length : first };
 }
 
 /**

@@ -2,7 +2,8 @@
 /**
  * A line chart over periods rather than time (uPlot, x = period number 0 … N): the retention
  * curve, one line per breakdown group, y as a percentage. Same look and legend behaviour as the
- * time charts (time-chart.js): values show in the legend while hovering.
+ * time charts (time-chart.js): values show in the legend while hovering. A series' points from
+ * `partialFrom` on are not final yet (periods still in progress) and are reached by a dashed line.
  */
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { h } from '../dom.js';
@@ -13,7 +14,7 @@ import { legendKeys, seriesColor } from './time-chart.js';
  * @param {{
  *   periods: number,
  *   word: string,
- *   series: { label: string, values: (number | null)[] }[],
+ *   series: { label: string, values: (number | null)[], partialFrom?: number }[],
  *   yLabel: string,
  *   height?: number,
  *   testId?: string,
@@ -25,13 +26,20 @@ export function curveChart(opts) {
   const height = opts.height ?? 220;
   const xs = Array.from({ length: opts.periods }, (_, n) => n);
   const step = Math.max(1, Math.ceil(opts.periods / 16));
+  const count = opts.series.length;
+  const tailFrom = opts.series.map((s) => Math.min(s.partialFrom ?? s.values.length, s.values.length));
+  const withTails = tailFrom.some((t, i) => t < opts.series[i].values.length);
   /** @type {uPlot.Options} */
   const options = {
     width: 800,
     height,
     cursor: { points: { size: 6 } },
     legend: { live: true },
-    hooks: { setLegend: [(u) => { el.classList.toggle('hovering', u.cursor.idx != null); }] },
+    hooks: {
+      setLegend: [(u) => { el.classList.toggle('hovering', u.cursor.idx != null); }],
+      // A line hidden from the legend hides its dashed tail too.
+      setSeries: [(u, i, s) => { if (withTails && i !== null && i >= 1 && i <= count && s.show !== undefined) u.setSeries(i + count, { show: s.show }, false); }],
+    },
     scales: { x: { time: false, range: [-0.2, Math.max(1, opts.periods - 1) + 0.2] }, y: { range: [0, 1.05] } },
     axes: [
       {
@@ -53,13 +61,22 @@ export function curveChart(opts) {
         stroke: seriesColor(i),
         width: 2,
         points: { show: true, size: 5 },
-        value: (/** @type {uPlot} */ _u, /** @type {number | null} */ v) => formatPercent(v),
+        // The full value, also for a point this series leaves to its dashed tail.
+        value: (/** @type {uPlot} */ _u, /** @type {number | null} */ _v, /** @type {number} */ _si, /** @type {number | null} */ idx) => formatPercent(idx == null ? null : s.values[idx] ?? null),
       })),
+      ...(withTails ? opts.series.map((s, i) => ({ label: `${s.label} (in progress)`, stroke: seriesColor(i), width: 2, dash: [5, 4], points: { show: true, size: 5 } })) : []),
     ],
   };
-  const data = /** @type {uPlot.AlignedData} */ ([xs, ...opts.series.map((s) => s.values)]);
+  // Solid lines stop before the points still in progress; dashed tails draw the segments to them.
+  const solid = opts.series.map((s, i) => s.values.map((v, n) => (n < tailFrom[i] ? v : null)));
+  const dashed = withTails ? opts.series.map((s, i) => s.values.map((v, n) => (n >= tailFrom[i] - 1 ? v : null))) : [];
+  const data = /** @type {uPlot.AlignedData} */ ([xs, ...solid, ...dashed]);
   const plot = new uPlot(options, data, el);
+  // The tails are drawing aids, not series of their own: out of the legend.
+  if (withTails) for (const row of [...plot.root.querySelectorAll('.u-legend .u-series')].slice(1 + count)) row.remove();
   legendKeys(plot);
+  el.dataset.dashedPoints = String(tailFrom.reduce((a, t, i) => a + opts.series[i].values.slice(t).filter((v) => v !== null).length, 0));
+  if (withTails) el.append(h('div', { class: 'muted small chart-note' }, 'Dashed: periods no cohort has finished yet (still in progress).'));
   const fit = () => {
     const width = Math.max(320, Math.floor(el.clientWidth));
     if (width !== plot.width) plot.setSize({ width, height });

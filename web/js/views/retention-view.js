@@ -4,7 +4,7 @@
  * cohort grid (one row per cohort, one shaded cell per period with the share retained) and the
  * average retention curve; with a breakdown, one row per value (its cohorts combined).
  */
-import { parseRetention, retentionCurve } from '../behavioral.js';
+import { curveOf, parseRetention, retentionAverage } from '../behavioral.js';
 import { h, select } from '../dom.js';
 import { formatBucket, formatNumber, formatPercent } from '../format.js';
 import { retentionRequests } from '../query-build.js';
@@ -47,11 +47,11 @@ export const retentionView = {
     const lastMs = ctx.table?.maxTimeMs ?? Date.now();
     // Calendar periods in the zone, as the API counts them (months are not all 30.4 days).
     const startOf = (/** @type {number} */ cohortMs, /** @type {number} */ n) => periodStartMs(cohortMs, s.period, n, ctx.state.tz);
-    const curve = retentionCurve(rows, startOf, lastMs);
+    const average = retentionAverage(rows, startOf, lastMs);
     const head = h('tr', {}, h('th', {}, grid.groupColumns.length > 0 ? grid.groupColumns.join(', ') : 'Cohort'), h('th', { class: 'num' }, capital(ctx.actorWord)),
       Array.from({ length: grid.periods }, (_, n) => h('th', { class: 'num' }, `${word} ${n}`)));
     const avg = h('tr', { class: 'avg-row' }, h('td', {}, grid.groupColumns.length > 0 ? 'These groups' : 'All cohorts'), h('td', { class: 'num' }, formatNumber(rows.reduce((a, r) => a + r.size, 0))),
-      curve.map((f) => shaded(f, null)));
+      average.map(averageCell));
     const body = grid.groupColumns.length > 0 ? groupRows(rows, startOf, lastMs) : rows.map((r) => h('tr', {},
       h('td', {}, formatBucket(r.cohortMs, ctx.state.tz, s.period === '1mo' ? '1mo' : '1d')),
       h('td', { class: 'num' }, formatNumber(r.size)),
@@ -60,7 +60,7 @@ export const retentionView = {
     const grouped = grid.groupColumns.length > 0;
     const lines = grouped
       ? groupCurves(rows, startOf, lastMs).slice(0, MAX_CURVES)
-      : [{ label: 'All cohorts', values: curve }];
+      : [{ label: 'All cohorts', ...curveOf(average) }];
     return h('div', { class: 'results-body' },
       h('div', { class: 'chart-title' }, `Retention curve: share of ${ctx.actorWord} active ${word.toLowerCase()} N after their first event${grouped ? `, top ${lines.length} by ${grid.groupColumns.join(', ')}` : ''}`),
       curveChart({ periods: grid.periods, word, series: lines, yLabel: `Retained ${ctx.actorWord} (%)`, testId: 'retention-curve' }),
@@ -68,7 +68,7 @@ export const retentionView = {
         ? `Share of ${ctx.actorWord} who came back, by ${grid.groupColumns.join(', ')} and ${word.toLowerCase()} since their first event (${ctx.state.tz}; cohorts combined)`
         : `Share of each cohort that came back, by ${word.toLowerCase()} since their first event (${ctx.state.tz})`),
       h('div', { class: 'table-wrap' }, h('table', { class: 'results retention', 'data-testid': 'retention-grid' }, h('thead', {}, head), h('tbody', {}, avg, body))),
-      h('div', { class: 'muted small grid-note' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. Blank cells have not happened yet; cells marked * are still in progress. Hover a cell for the number of ${ctx.actorWord}.`));
+      h('div', { class: 'muted small grid-note' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. Blank cells have not happened yet; cells marked * are still in progress. ${grouped ? 'Each row' : 'The average'} counts only the cohorts that have finished a ${word.toLowerCase()} (marked * where none has yet; dashed on the chart). Hover a cell for the number of ${ctx.actorWord}.`));
   },
 };
 
@@ -102,8 +102,8 @@ function shaded(fraction, count) {
 }
 
 /**
- * Per breakdown value, largest first: its cohorts combined, and per period the retained actors
- * over the cohorts that have reached it (as the "All cohorts" row); null before any has.
+ * Per breakdown value, largest first: its cohorts combined, per period averaged as the "All
+ * cohorts" row is (retentionAverage: finished cohorts only, else partial; null before any began).
  * @param {{ group: any[], cohortMs: number, size: number, counts: number[] }[]} rows
  * @param {(cohortMs: number, n: number) => number} startOf
  * @param {number} lastMs
@@ -118,12 +118,20 @@ function combineGroups(rows, startOf, lastMs) {
   return [...byGroup.values()].map((list) => ({
     label: list[0].group.map(groupValueLabel).join(' · '),
     size: list.reduce((n, r) => n + r.size, 0),
-    periods: Array.from({ length: list[0].counts.length }, (_, n) => {
-      const reached = list.filter((r) => startOf(r.cohortMs, n) <= lastMs);
-      const base = reached.reduce((a, r) => a + r.size, 0);
-      return base > 0 ? { kept: reached.reduce((a, r) => a + r.counts[n], 0), base } : null;
-    }),
+    periods: retentionAverage(list, startOf, lastMs),
   })).sort((a, b) => b.size - a.size);
+}
+
+/**
+ * An average's cell: blank before any cohort began the period, marked in progress when no cohort
+ * has finished it.
+ * @param {{ kept: number, base: number, partial: boolean } | null} p
+ */
+function averageCell(p) {
+  if (p === null) return h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '');
+  const td = shaded(p.kept / p.base, p.kept);
+  td.title = `${td.title} of ${formatNumber(p.base)}${p.partial ? '' : ' (cohorts that have finished this period)'}`;
+  return inProgress(td, p.partial);
 }
 
 /**
@@ -134,7 +142,7 @@ function combineGroups(rows, startOf, lastMs) {
  */
 function groupRows(rows, startOf, lastMs) {
   return combineGroups(rows, startOf, lastMs).map((g) => h('tr', {}, h('td', {}, g.label), h('td', { class: 'num' }, formatNumber(g.size)),
-    g.periods.map((p) => (p ? shaded(p.kept / p.base, p.kept) : h('td', { class: 'cell-future', title: 'This period has not happened yet' }, '')))));
+    g.periods.map(averageCell)));
 }
 
 /**
@@ -144,7 +152,7 @@ function groupRows(rows, startOf, lastMs) {
  * @param {number} lastMs
  */
 function groupCurves(rows, startOf, lastMs) {
-  return combineGroups(rows, startOf, lastMs).map((g) => ({ label: g.label, values: g.periods.map((p) => (p ? p.kept / p.base : null)) }));
+  return combineGroups(rows, startOf, lastMs).map((g) => ({ label: g.label, ...curveOf(g.periods) }));
 }
 
 /** @param {string} w */
