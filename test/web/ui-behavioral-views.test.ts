@@ -81,3 +81,39 @@ describe('retention averages', () => {
     }
   });
 });
+
+describe('paths flow', () => {
+  it('counts every session in the Start column, also those that ended at their first step', async () => {
+    // Five sessions: page_view alone (u1, u5), page_view → search (u2), login alone (u3),
+    // login → page_view (u4). Only two of them have an edge out of the start.
+    const e = (user: string, minute: number, event: string) => ({ user_id: user, time: `2026-01-05T10:0${minute}:00Z`, event });
+    const served = await serveEvents([
+      e('u1', 0, 'page_view'), e('u2', 0, 'page_view'), e('u2', 1, 'search'), e('u3', 0, 'login'),
+      e('u4', 0, 'login'), e('u4', 1, 'page_view'), e('u5', 0, 'page_view'),
+    ]);
+    try {
+      for (const direction of ['after', 'before']) {
+        // Before: the steps that led to page_view (the start of a session has nothing before it).
+        const q = encodeURIComponent(JSON.stringify({ node: 'event', depth: 2, direction, start: direction === 'before' ? [['event', '=', 'page_view']] : [] }));
+        const page = await openPage(browser, `${served.base}/?view=paths&table=visits&range=all&q=${q}`);
+        const query = await panelQuery(page, 'paths');
+        // What the API says starts where: the first node of every path (all paths fit the limit).
+        const api = await (await fetch(`${served.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...query, limit: 1000 }) })).json();
+        const starts = new Map<string, number>();
+        for (const r of api.rows as unknown[][]) starts.set(r[0] as string, (starts.get(r[0] as string) ?? 0) + (r[r.length - 1] as number));
+        expect(starts).toEqual(direction === 'after' ? new Map([['page_view', 3], ['login', 2]]) : new Map([['page_view', 4]]));
+        // The Start column: the boxes at its x (left when after, right when before).
+        const nodes = await page.locator('svg.flow rect.node').evaluateAll((rects) => rects.map((r) => ({ x: Number(r.getAttribute('x')), tip: r.querySelector('title')?.textContent ?? '' })));
+        const xs = nodes.map((n) => n.x);
+        const startX = direction === 'after' ? Math.min(...xs) : Math.max(...xs);
+        const tips = nodes.filter((n) => n.x === startX).map((n) => n.tip);
+        const shown = new Map(tips.map((t) => /^(\w+): (\d+) sessions/.exec(t)!).map((m) => [m[1], Number(m[2])]));
+        expect(shown).toEqual(starts);
+        if (direction === 'after') expect(tips).toContain('page_view: 3 sessions; 2 ended here');
+        await page.close();
+      }
+    } finally {
+      await served.close();
+    }
+  });
+});

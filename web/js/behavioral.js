@@ -153,3 +153,24 @@ export function parsePaths(result) {
   const edges = rawEdges.map((/** @type {any[]} */ e) => ({ depth: e[0], from: e[1], to: e[2], sessions: e[3] }));
   return { paths, edges };
 }
+
+/**
+ * Sessions per start value, from a one-step paths result (node0, node1, sessions): each row is a
+ * (start, next or end) pair, so a start's pairs add up to all its sessions. `complete` is false
+ * when the pairs filled the request's limit (the smallest may be missing: totals are lower bounds).
+ * @param {Result} result
+ * @param {number} limit  the request's limit
+ * @returns {{ sessions: Map<string, number>, complete: boolean }}  keyed by JSON of the value
+ */
+export function pathStarts(result, limit) {
+  const names = result.columns.map((c) => c.name);
+  const node0 = names.indexOf('node0');
+  const sessionsIdx = names.indexOf('sessions');
+  /** @type {Map<string, number>} */
+  const sessions = new Map();
+  for (const r of result.rows) {
+    const k = JSON.stringify(r[node0] ?? null);
+    sessions.set(k, (sessions.get(k) ?? 0) + (r[sessionsIdx] ?? 0));
+  }
+  return { sessions, complete: result.rows.length < limit };
+}

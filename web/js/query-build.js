@@ -185,7 +185,10 @@ export const RETENTION_TOP_GROUPS = 10;
 export const ALL_EVENTS = { and: [] };
 
 /**
- * Paths view: top paths and their edges.
+ * Paths view: top paths and their edges, and the sessions per start value for the flow's Start
+ * column. The edges cannot give those: a session that ended at its first step has no edge (the
+ * engine's edges join two events), so the second request goes one step deep and lists every
+ * (start, next or end) pair.
  * @param {import('./state.js').ViewState} state
  * @param {Range} range
  * @returns {Request[]}
@@ -196,8 +199,11 @@ export function pathsRequests(state, range) {
   const body = { kind: 'paths', ...base(state.table, range, s.where), node: s.node, direction: s.direction, depth: s.depth, gap: s.gap, limit: s.limit };
   const start = toFilter(s.start);
   if (start !== null) Object.assign(body, { start });
-  return [{ label: 'paths', body }];
+  return [{ label: 'paths', body }, { label: 'path-starts', body: { ...body, depth: 1, limit: PATH_START_PAIRS } }];
 }
+
+/** (start, next) pairs the Start column's request asks for: every pair of a few hundred values. */
+export const PATH_START_PAIRS = 10_000;
 
 /**
  * The requests of the state's current view.

@@ -3,6 +3,8 @@
  * A flow diagram (Sankey-like) of path edges in SVG: one column per step from the start (left to
  * right after it; right to left before it, so time always runs to the right), one
  * box per node value sized by sessions, bands between boxes as wide as the sessions they carry.
+ * The Start column counts every session from its start (`starts`), also those that ended there
+ * and so have no edge; the later columns count the edges into them.
  * Only the largest nodes of each column are drawn (the rest are counted in a note), so labels
  * never crowd; each value keeps one colour across the columns. Drawn at the pixel width of its
  * container (redrawn when that changes), so text is always 12 px. Text goes in as text nodes.
@@ -24,8 +26,10 @@ const MIN_COLUMN_GAP = 90;
 /** Width of a label character at 12 px (for fitting labels between columns). */
 const CHAR_PX = 6.6;
 
+/** @typedef {{ edges: { depth: number, from: any, to: any, sessions: number }[], height?: number, direction: string, starts?: { sessions: Map<string, number>, complete: boolean } }} FlowOptions */
+
 /**
- * @param {{ edges: { depth: number, from: any, to: any, sessions: number }[], height?: number, direction: string }} opts
+ * @param {FlowOptions} opts  starts: sessions per start value (JSON keys), see pathStarts
  */
 export function flowDiagram(opts) {
   const wrap = h('div', { class: 'flow-wrap', 'data-testid': 'flow' });
@@ -44,7 +48,7 @@ export function flowDiagram(opts) {
 }
 
 /**
- * @param {{ edges: { depth: number, from: any, to: any, sessions: number }[], height?: number, direction: string }} opts
+ * @param {FlowOptions} opts
  * @param {number} width  the box's width (the drawing is wider when columns would crowd)
  * @returns {Node[]}
  */
@@ -58,6 +62,11 @@ function drawFlow(opts, width) {
     if (e.depth === 1) add(0, e.from, e.sessions);
     add(e.depth, e.to, e.sessions);
   }
+  // The edges out of the start miss the sessions that ended there; a start's own count covers
+  // them (when its pairs were cut short, the larger of the two is still a lower bound).
+  const starts = opts.starts;
+  if (starts) for (const [k, n] of starts.sessions) columns[0].set(k, Math.max(n, columns[0].get(k) ?? 0));
+  const atLeast = starts !== undefined && !starts.complete;
   const kept = columns.map((m) => new Map([...m].sort((a, b) => b[1] - a[1]).slice(0, MAX_NODES_PER_COLUMN)));
   const hidden = columns.reduce((n, m, c) => n + m.size - kept[c].size, 0);
   // One colour per value across the whole diagram (most sessions first), so a step is easy to follow.
@@ -127,7 +136,7 @@ function drawFlow(opts, width) {
       const room = (before ? c === 0 : c === depth) ? LABEL_CHARS + 10 : labelChars;
       const text = full.length <= room ? full : label.length <= room ? label : `${label.slice(0, Math.max(1, room - 1))}…`;
       const ended = c < depth ? Math.max(0, n - (onward[c].get(k) ?? 0)) : 0;
-      const tip = `${label}: ${formatNumber(n)} sessions${ended > 0 ? `; ${formatNumber(ended)} ended here` : ''}`;
+      const tip = `${label}: ${c === 0 && atLeast ? 'at least ' : ''}${formatNumber(n)} sessions${ended > 0 ? `; ${formatNumber(ended)} ended here` : ''}`;
       nodes.append(svg('rect', { x: b.x, y: b.y, width: NODE_W, height: b.h, rx: 2, class: 'node', fill: colorOf.get(k) ?? '#0d2238' }, svg('title', { text: tip })));
       // Labels sit on a pale plate so bands passing behind them do not cut through the text.
       const tx = b.x + NODE_W + 4;

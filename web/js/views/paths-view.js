@@ -3,10 +3,10 @@
  * The paths view: which values of a column (usually the event name) follow (or precede) a
  * starting event within a session; drawn as a flow and listed as the top paths.
  */
-import { parsePaths, stepName } from '../behavioral.js';
+import { parsePaths, pathStarts, stepName } from '../behavioral.js';
 import { h, select } from '../dom.js';
 import { formatNumber } from '../format.js';
-import { pathsRequests, toFilter } from '../query-build.js';
+import { PATH_START_PAIRS, pathsRequests, toFilter } from '../query-build.js';
 import { groupValueLabel } from '../series.js';
 import { field } from '../ui/controls.js';
 import { filterEditor } from '../ui/filter-editor.js';
@@ -48,7 +48,7 @@ export const pathsView = {
     const rows = paths.map((p) => [(s.direction === 'before' ? [...p.nodes].reverse() : p.nodes).map(groupValueLabel).join(' → '), p.nodes.length, p.sessions]);
     return h('div', { class: 'results-body' },
       h('div', { class: 'chart-title' }, `What sessions did ${s.direction === 'before' ? 'before' : 'after'} ${toFilter(s.start) !== null ? `“${stepName(s.start, 0)}”` : 'their session started'}: ${s.depth} steps of ${s.node}`),
-      edges.length > 0 ? flowDiagram({ edges, direction: s.direction }) : null,
+      edges.length > 0 ? flowDiagram({ edges, direction: s.direction, starts: results[1] ? pathStarts(results[1], PATH_START_PAIRS) : undefined }) : null,
       h('div', { class: 'chart-title table-title' }, `Top ${formatNumber(paths.length)} paths`),
       h('div', { class: 'muted small table-note' }, `Paths of fewer than ${s.depth + 1} events ${s.direction === 'before' ? 'start where the session started' : 'stop where the session ended'}.`),
       resultsTable({
