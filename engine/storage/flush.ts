@@ -17,7 +17,7 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EncodingChoices } from '../encodings/choice.js';
 import { fsyncDir, getDiskBudget, renamedBeforeFailure } from './file-io.js';
-import { writeManifest, type SegmentEntry } from './manifest.js';
+import { countsByName, writeManifest, type SegmentEntry } from './manifest.js';
 import { FLUSH_WORKERS, FlushSession, partitionSpan } from './flush-pool.js';
 import { PARTITION_MS, sortRows } from './row-order.js';
 import type { SegmentFooter } from './segment-format.js';
@@ -81,7 +81,7 @@ export async function writeSortedSegments(
 
 /** The manifest entry of a segment just written. */
 export function entryOf(file: string, footer: SegmentFooter, bytes: number): SegmentEntry {
-  const nulls: Record<string, number> = {};
+  const nulls = countsByName();
   for (const c of footer.columns) nulls[c.name] = c.nullCount;
   const { shard, partition, genMin, genMax, rowCount, minTimeMs, maxTimeMs } = footer;
   return { file, shard, partition, genMin, genMax, rowCount, minTimeMs, maxTimeMs, bytes, nulls };
@@ -221,7 +221,7 @@ export async function flushTable(table: Table): Promise<void> {
 
 /** The flush's commit point: one manifest write, then in-memory state and WAL cleanup. */
 function commitFlush(table: Table, frozen: FrozenTails, handles: SegmentHandle[], actorCounts: number[], actorBytes: number[]): void {
-    const typeErrors = { ...table.manifest.typeErrors };
+    const typeErrors = countsByName(table.manifest.typeErrors);
     for (const tail of frozen.tails) for (const [name, n] of tail.typeErrors) typeErrors[name] = (typeErrors[name] ?? 0) + n;
     const next = {
       ...table.manifest,

@@ -51,6 +51,21 @@ export interface ManifestBody {
   lastIngestMs: number | null;
 }
 
+/**
+ * An empty (or copied) count by column name with no prototype, so a column named "constructor",
+ * "toString" or "__proto__" is an ordinary key (JSON keeps it as one) and not Object.prototype's.
+ */
+export function countsByName(from: Record<string, number> = {}): Record<string, number> {
+  const out = Object.create(null) as Record<string, number>;
+  for (const [name, n] of Object.entries(from)) out[name] = n;
+  return out;
+}
+
+/** The count kept for `name`, or undefined (a record read back from JSON inherits Object.prototype). */
+export function countOf(counts: Record<string, number>, name: string): number | undefined {
+  return Object.hasOwn(counts, name) ? counts[name] : undefined;
+}
+
 export function newManifest(table: string, actorColumn: string, timeColumn: string, shardCount: number): ManifestBody {
   return {
     version: 1,
@@ -64,7 +79,7 @@ export function newManifest(table: string, actorColumn: string, timeColumn: stri
     walGeneration: 1,
     nextSegment: 1,
     segments: [],
-    typeErrors: {},
+    typeErrors: countsByName(),
     lastIngestMs: null,
   };
 }

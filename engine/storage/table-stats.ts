@@ -8,6 +8,7 @@ import type { ColumnType } from '../types.js';
 import type { Damage, Table } from './table.js';
 import type { Tail } from './tail.js';
 import { actorsPath } from './table-files.js';
+import { countOf } from './manifest.js';
 
 export interface ColumnStats {
   name: string;
@@ -59,7 +60,7 @@ export function tableStats(table: Table): TableStats {
     maxTime = Math.max(maxTime, e.maxTimeMs);
     shards[e.shard].segments++;
     shards[e.shard].rows += e.rowCount;
-    for (const name of table.schema.keys()) nulls.set(name, (nulls.get(name) ?? 0) + (e.nulls[name] ?? e.rowCount));
+    for (const name of table.schema.keys()) nulls.set(name, (nulls.get(name) ?? 0) + (countOf(e.nulls, name) ?? e.rowCount));
   }
   for (const t of tails) {
     rowCount += t.rowCount;
