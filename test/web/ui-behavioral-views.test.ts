@@ -116,4 +116,21 @@ describe('paths flow', () => {
       await served.close();
     }
   });
+
+  it('asks for a starting event before looking back, rather than list sessions by their first event', async () => {
+    // With no start, a path starts at the session's first event: nothing lies before it.
+    const served = await serveEvents([
+      { user_id: 'u1', time: '2026-01-05T10:00:00Z', event: 'login' }, { user_id: 'u1', time: '2026-01-05T10:01:00Z', event: 'page_view' },
+    ]);
+    try {
+      const q = encodeURIComponent(JSON.stringify({ node: 'event', direction: 'before' }));
+      const page = await openPage(browser, `${served.base}/?view=paths&table=visits&range=all&q=${q}`, ['ready', 'incomplete']);
+      expect(await page.locator('#results').getAttribute('data-status')).toBe('incomplete');
+      expect(await page.locator('#results').textContent()).toContain('Pick the event to look back from');
+      expect(await page.locator('[data-testid="paths-start"] > button.link-btn').textContent()).toBe('+ The event to look back from');
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
 });

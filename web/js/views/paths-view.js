@@ -22,9 +22,10 @@ export const pathsView = {
     const s = ctx.state.paths;
     const set = ctx.update;
     const strings = ctx.columns.filter((c) => c.type === 'string').map((c) => c.name);
+    const before = s.direction === 'before';
     return h('div', { class: 'builder' },
       field('Steps are values of', select([['', 'column…'], ...strings.map((n) => /** @type {[string, string]} */ ([n, n]))], s.node, (v) => set((d) => { d.node = v; }), { 'aria-label': 'path node column' })),
-      field('Starting from', filterEditor({ conditions: s.start, columns: ctx.columns, suggest: ctx.suggest, testId: 'paths-start', addLabel: s.start.length === 0 ? '+ A specific event (else: session start)' : '+ and…', onChange: (c) => set((d) => { d.start = c; }) })),
+      field('Starting from', filterEditor({ conditions: s.start, columns: ctx.columns, suggest: ctx.suggest, testId: 'paths-start', addLabel: s.start.length > 0 ? '+ and…' : before ? '+ The event to look back from' : '+ A specific event (else: session start)', onChange: (c) => set((d) => { d.start = c; }) })),
       field('Show what happened', select([['after', 'After it'], ['before', 'Before it']], s.direction, (v) => set((d) => { d.direction = v; }), { 'aria-label': 'direction' })),
       field('Steps', select(['1', '2', '3', '4', '5', '6', '8', '10'], String(s.depth), (v) => set((d) => { d.depth = Number(v); }), { 'aria-label': 'depth' })),
       field('Session ends after a gap of', select(['5m', '10m', '15m', '30m', '1h', '2h'], s.gap, (v) => set((d) => { d.gap = v; }), { 'aria-label': 'session gap' })),
@@ -36,7 +37,11 @@ export const pathsView = {
     return pathsRequests(ctx.state, ctx.range);
   },
   incomplete(ctx) {
-    return ctx.state.paths.node ? '' : 'Pick the column whose values name the steps (for example “event”).';
+    const s = ctx.state.paths;
+    if (!s.node) return 'Pick the column whose values name the steps (for example “event”).';
+    // Without a start a path begins at the session's first event, and nothing comes before it.
+    if (s.direction === 'before' && toFilter(s.start) === null) return 'Pick the event to look back from under “Starting from”: before the start of a session there is nothing to show.';
+    return '';
   },
   results(ctx, _requests, results) {
     const s = ctx.state.paths;
