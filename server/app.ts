@@ -98,6 +98,11 @@ function inProcessExecutor(limits: QueryLimitOptions): Executor {
 
 export { toShoalError };
 
+/** "GET /v1/tables/x" (the path without query string, cut at 200 characters): how NOT_FOUND names a request. */
+function routeOf(method: string, url: string): string {
+  return `${method} ${url.split('?')[0].slice(0, 200)}`;
+}
+
 export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   // On close: idle keep-alive sockets are closed, requests in flight finish; requests arriving
   // meanwhile get SHUTTING_DOWN from the onRequest hook (not fastify's own 503 shape).
@@ -174,7 +179,7 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     // A refused Content-Type is named as sent (toShoalError has no request to read it from).
     const se = (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
       ? new ShoalError('UNSUPPORTED_MEDIA_TYPE', [String(req.headers['content-type'] ?? '(none)').slice(0, 100)])
-      : toShoalError(err);
+      : toShoalError(err, routeOf(req.method, req.url));
     if (se.code === 'INTERNAL') req.log.error(err);
     // Damage met by a query (wherever it ran) is listed in table stats and /metrics from now on.
     const file = (err as { file?: unknown }).file;
@@ -184,7 +189,7 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
     return reply.code(se.status).type('application/json; charset=utf-8').send({ error: se.toJSON() });
   });
   app.setNotFoundHandler((req, reply) => {
-    const se = new ShoalError('NOT_FOUND', [`${req.method} ${req.url.split('?')[0].slice(0, 200)}`]);
+    const se = new ShoalError('NOT_FOUND', [routeOf(req.method, req.url)]);
     return reply.code(404).send({ error: se.toJSON() });
   });
 

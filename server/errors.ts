@@ -7,13 +7,17 @@ import { ShoalError } from '../engine/index.js';
 
 /** One schema validation failure, as ajv reports it. */
 interface ValidationIssue {
+  keyword?: string;
   instancePath?: string;
   message?: string;
   params?: { additionalProperty?: unknown };
 }
 
-/** Maps any error to the one JSON error shape and its status. */
-export function toShoalError(err: unknown): ShoalError {
+/**
+ * Maps any error to the one JSON error shape and its status.
+ * @param route "METHOD /path" of the request, named when the file server refuses a path.
+ */
+export function toShoalError(err: unknown, route?: string): ShoalError {
   if (err instanceof ShoalError) return err;
   const e = err as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (e?.validation) {
@@ -22,6 +26,7 @@ export function toShoalError(err: unknown): ShoalError {
     // An unknown parameter is named in the path, not only "must NOT have additional properties".
     const extra = first?.params?.additionalProperty;
     if (typeof extra === 'string') return new ShoalError('BAD_REQUEST', [`${path}.${extra} is not a parameter here`], `${path}.${extra}`);
+    if (path === 'params.table' && first?.keyword === 'minLength') return new ShoalError('BAD_REQUEST', ['the table name is missing from the URL (/v1/tables/:table)'], path);
     return new ShoalError('BAD_REQUEST', [`${path} ${first?.message ?? 'is invalid'}`], path);
   }
   switch (e?.code) {
@@ -37,6 +42,8 @@ export function toShoalError(err: unknown): ShoalError {
   // The client went away mid-body: its request is incomplete (and nothing of it was stored).
   if (e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE') return new ShoalError('BAD_REQUEST', ['the connection closed before the body was complete']);
   // Static files: a path the file server refuses (too long, a dot file, outside its root) is not there.
-  if (e?.statusCode === 403 || e?.statusCode === 404) return new ShoalError('NOT_FOUND', [String(e.message).slice(0, 200)]);
+  // Its message is only the status text ("Forbidden"), so the request is named instead.
+  if (e?.statusCode === 403 || e?.statusCode === 404) return new ShoalError('NOT_FOUND', [route ?? String(e.message).slice(0, 200)]);
   return new ShoalError('INTERNAL', [e?.message ?? String(err)]);
 }
+

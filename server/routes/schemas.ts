@@ -22,7 +22,8 @@ export const noQueryString = { type: 'object', properties: {}, additionalPropert
 
 export const tableParams = {
   type: 'object',
-  properties: { table: { type: 'string', maxLength: 100, description: 'table name, [a-z][a-z0-9_]{0,62}' } },
+  // minLength: "/v1/tables/" names no table (errors.ts says so), rather than asking for a table "".
+  properties: { table: { type: 'string', minLength: 1, maxLength: 100, description: 'table name, [a-z][a-z0-9_]{0,62}' } },
   required: ['table'],
 } as const;
 

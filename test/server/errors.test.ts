@@ -183,6 +183,25 @@ describe('ingest and table errors', () => {
     expectError(await s.app.inject({ method: 'PUT', url: '/v1/query' }), 'NOT_FOUND');
   });
 
+  it('says the table name is missing from /v1/tables/ rather than "unknown table \"\""', async () => {
+    for (const [method, url] of [['GET', '/v1/tables/'], ['DELETE', '/v1/tables/'], ['POST', '/v1/tables//events']] as const) {
+      const res = method === 'POST'
+        ? await s.app.inject({ method, url, headers: { 'content-type': 'application/x-ndjson' }, payload: '{}\n' })
+        : await s.app.inject({ method, url });
+      expectError(res, 'BAD_REQUEST', 'params.table');
+      expect(res.json().error.message, url).toContain('table name is missing');
+    }
+    expect(await rowCount()).toBe(EVENTS.length);
+  });
+
+  it('names the method and path in NOT_FOUND for a URL the file server refuses, not its status text', async () => {
+    for (const url of ['/v1/tables//', `/${'a'.repeat(300)}`]) {
+      const res = await s.app.inject({ url });
+      expectError(res, 'NOT_FOUND');
+      expect(res.json().error.message).toBe(`no route GET ${url.slice(0, 200)}`);
+    }
+  });
+
   it('answers 500 CORRUPT_DATA naming the file when a segment block fails its checksum', async () => {
     await s.store.get('events').flush();
     const segments = readdirSync(join(s.dir, 'events'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.seg'));
