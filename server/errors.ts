@@ -47,3 +47,14 @@ export function toShoalError(err: unknown, route?: string): ShoalError {
   return new ShoalError('INTERNAL', [e?.message ?? String(err)]);
 }
 
+/**
+ * A query's table that is unknown or cannot be opened, named by its query path `table` as every
+ * other bad part of a query is (the store's error knows the name, not where the query gave it).
+ */
+export function withTablePath(err: unknown): unknown {
+  if (!(err instanceof ShoalError) || err.path !== undefined || (err.code !== 'UNKNOWN_TABLE' && err.code !== 'TABLE_UNAVAILABLE')) return err;
+  const named = new ShoalError(err.code, [], 'table');
+  named.message = err.message;
+  named.stack = err.stack;
+  return named;
+}

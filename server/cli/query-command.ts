@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { QueryPool, ShoalError, Store } from '../../engine/index.js';
 import type { QueryResult } from '../../engine/query/index.js';
+import { withTablePath } from '../errors.js';
 import { checkDataDir, readerLog } from './data-dir.js';
 import { textTable } from './text-table.js';
 import { isoInZone } from './zoned-time.js';
@@ -71,7 +72,12 @@ export async function runQueryCommand(opts: { query: string; dataDir: string; fo
   const log = readerLog(5);
   const store = await Store.open(opts.dataDir, { log: log.log });
   try {
-    const snapshot = store.get(table).snapshot();
+    let snapshot;
+    try {
+      snapshot = store.get(table).snapshot();
+    } catch (err) {
+      throw withTablePath(err);
+    }
     // Worker threads start only if the query is big enough to need them.
     const pool = new QueryPool();
     try {

@@ -10,6 +10,7 @@ import { ShoalError } from '../../engine/index.js';
 import type { Metrics } from '../metrics.js';
 import type { ExecutorProgress, QueryScheduler } from '../query-scheduler.js';
 import { ARROW_STREAM, MSGPACK, sendResult } from '../respond.js';
+import { withTablePath } from '../errors.js';
 import { decoderFor, encodingOf } from './content-encoding.js';
 import { errorSchema, noQueryString, queryBodySchema, resultSchema } from './schemas.js';
 
@@ -146,7 +147,7 @@ function routeQuery(app: FastifyInstance, deps: { scheduler: QueryScheduler; met
       } catch (err) {
         status = (err as { code?: string }).code ?? 'error';
         if (CANCEL_CODES.has(status)) deps.metrics.queriesCancelled.inc({ reason: status });
-        throw err;
+        throw withTablePath(err);
       } finally {
         req.raw.socket.off('close', onClose);
         deps.metrics.queryDuration.observe({ kind, status }, (performance.now() - started) / 1000);

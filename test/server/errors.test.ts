@@ -95,6 +95,11 @@ describe('query errors', () => {
     expectError(await postQuery(s, { table: 'nope' }), 'UNKNOWN_TABLE');
   });
 
+  it('names the query path "table" in UNKNOWN_TABLE, as other errors of a query name theirs', async () => {
+    expectError(await postQuery(s, { table: 'nope', measures: ['count'] }), 'UNKNOWN_TABLE', 'table');
+    expectError(await postQuery(s, { table: 'nope', kind: 'funnel', steps: [['event', '=', 'a'], ['event', '=', 'b']] }), 'UNKNOWN_TABLE', 'table');
+  });
+
 });
 
 describe('query limits on the worker pool', () => {

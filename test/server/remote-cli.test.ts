@@ -190,7 +190,7 @@ describe('query and tables --url', () => {
     expect(JSON.parse(ok.stdout).tables[0].name).toBe('events');
     const bad = await run(['query', '{"table":"nope"}', '--url', url]);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe('shoal: UNKNOWN_TABLE: unknown table "nope"\n');
+    expect(bad.stderr).toBe('shoal: UNKNOWN_TABLE: unknown table "nope" (at table)\n');
     const usage = await run(['query', '{"table":"nope"}', '--url', url, '--data', s.dir]);
     expect(usage.status).toBe(2);
   });
