@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { QueryPool, ShoalError, Store } from '../../engine/index.js';
 import type { QueryResult } from '../../engine/query/index.js';
 import { withTablePath } from '../errors.js';
+import { DEFAULT_SCHEDULER_OPTIONS, estimateRows } from '../query-scheduler.js';
 import { checkDataDir, readerLog } from './data-dir.js';
 import { textTable } from './text-table.js';
 import { isoInZone } from './zoned-time.js';
@@ -78,10 +79,14 @@ export async function runQueryCommand(opts: { query: string; dataDir: string; fo
     } catch (err) {
       throw withTablePath(err);
     }
+    // The lane a server with default options would run it in, so `--format json` prints the
+    // HTTP response object, `stats.lane` included, as `--url` does.
+    const lane = estimateRows(snapshot, json) > DEFAULT_SCHEDULER_OPTIONS.heavyRows ? 'heavy' : 'interactive';
     // Worker threads start only if the query is big enough to need them.
     const pool = new QueryPool();
     try {
-      out.write(renderResult(await pool.run(snapshot, json), opts.format, queryTz(json)));
+      const result = await pool.run(snapshot, json);
+      out.write(renderResult({ ...result, stats: { ...result.stats, lane } as QueryResult['stats'] }, opts.format, queryTz(json)));
     } finally {
       snapshot.release();
       await pool.close();

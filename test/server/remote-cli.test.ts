@@ -17,7 +17,10 @@ import { tableStats } from '../../engine/index.js';
 import { parseApiKeys } from '../../server/auth.js';
 import { RemoteError } from '../../server/cli/http-client.js';
 import { runRemoteIngest, runRemoteQuery, runRemoteTables } from '../../server/cli/remote.js';
+import { runIngestCommand } from '../../server/cli/ingest-command.js';
+import { runQueryCommand } from '../../server/cli/query-command.js';
 import { renderTables, renderTablesJson } from '../../server/cli/tables-command.js';
+import { tempDir } from '../storage/helpers.js';
 import { postQuery, testServer, type TestServer } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
@@ -139,6 +142,38 @@ describe('query and tables --url', () => {
     const tablesJson = sink();
     await runRemoteTables({ url, json: true, out: tablesJson.out });
     expect(JSON.parse(tablesJson.text()).tables[0]).toMatchObject({ name: 'events', rowCount: 90, columns: [{ name: 'country', type: 'string' }] });
+  });
+
+  it('prints the same JSON object for query --format json as the local command, stats.lane included', async () => {
+    const url = await serve();
+    const file = join(s.dir, 'e.ndjson');
+    writeFileSync(file, Array.from({ length: 30 }, (_, i) => JSON.stringify({ user_id: `u${i % 5}`, time: T0 + i * 60_000, country: ['fr', 'de'][i % 2] })).join('\n'));
+    await runRemoteIngest({ url, files: [file], table: 'events', out: sink().out });
+    const { dir, cleanup } = tempDir('shoal-local-');
+    try {
+      await runIngestCommand({ files: [file], table: 'events', dataDir: dir, out: sink().out });
+      for (const q of [
+        { table: 'events', groupBy: ['country'], measures: ['count'] },
+        { table: 'events', kind: 'paths', node: 'country', depth: 2 },
+      ]) {
+        const remote = sink();
+        await runRemoteQuery({ url, query: JSON.stringify(q), format: 'json', out: remote.out });
+        const local = sink();
+        await runQueryCommand({ query: JSON.stringify(q), dataDir: dir, format: 'json', out: local.out });
+        const [r, l] = [JSON.parse(remote.text()), JSON.parse(local.text())];
+        expect(Object.keys(l).sort(), q.kind).toEqual(Object.keys(r).sort());
+        expect(Object.keys(l.stats), q.kind).toEqual(Object.keys(r.stats));
+        expect(r.stats.lane).toBe('interactive');
+        expect(l.stats.lane).toBe(r.stats.lane);
+        expect(l.rows).toEqual(r.rows);
+      }
+      // An unknown table is named at the same query path either way.
+      const missing = JSON.stringify({ table: 'nope' });
+      await expect(runQueryCommand({ query: missing, dataDir: dir, format: 'json', out: sink().out })).rejects.toMatchObject({ code: 'UNKNOWN_TABLE', path: 'table' });
+      await expect(runRemoteQuery({ url, query: missing, format: 'json', out: sink().out })).rejects.toMatchObject({ code: 'UNKNOWN_TABLE', path: 'table' });
+    } finally {
+      cleanup();
+    }
   });
 
   it('prints the same JSON fields for tables --json as the local command', async () => {
