@@ -3,8 +3,7 @@
  * Buffers: counts raw bytes for progress, and gunzips when the first two bytes are the gzip
  * magic (1f 8b), whatever the file is called. Multi-member gzip files are read whole.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, statSync, type Stats } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ShoalError } from '../engine/errors.js';
@@ -20,10 +19,33 @@ export interface Input {
 
 const READ_BYTES = 1024 * 1024;
 
+/** Why a path cannot be read as input, in words (the system's error code alone says little). */
+function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return (err as Error)?.message ?? String(err);
+}
+
+/**
+ * The input file's stats; IO_ERROR naming the path when it is missing, unreadable or a
+ * directory (which would otherwise fail at the first read with EISDIR and no name).
+ */
+export function checkInputFile(path: string): Stats {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw new ShoalError('IO_ERROR', [path, fsReason(err)]);
+  }
+  if (st.isDirectory()) throw new ShoalError('IO_ERROR', [path, 'is a directory, not a file']);
+  return st;
+}
+
 /** Opens a path or a stream. */
 export async function openInput(source: string | Readable, onProgress?: (p: ReadProgress) => void): Promise<Input> {
   if (typeof source === 'string') {
-    const { size } = await stat(source);
+    const { size } = checkInputFile(source);
     const raw = createReadStream(source, { highWaterMark: READ_BYTES });
     return { name: source, totalBytes: size, chunks: decompressed(counted(raw, size, onProgress)) };
   }

@@ -3,10 +3,10 @@
  * data directory, with a progress bar and a final summary. Bad lines never stop the run: they
  * go to the table's dead-letter log, and the command still exits 0.
  */
-import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Store, type IngestResult, type Table } from '../../engine/index.js';
 import { defaultActorColumn, detectFormat, isFormat, readEvents, releaseBatch } from '../../ingest/index.js';
+import { checkInputFile } from '../../ingest/input.js';
 import { checkDataDir } from './data-dir.js';
 import { formatCount, ProgressBar } from './progress.js';
 
@@ -105,7 +105,7 @@ export async function ingestFile(
 
 export async function runIngestCommand(opts: IngestCommandOptions): Promise<IngestTotals> {
   const out = opts.out ?? process.stdout;
-  for (const f of opts.files) statSync(f); // fail early, naming a missing file
+  for (const f of opts.files) checkInputFile(f); // fail early, naming a missing file or a directory
   checkDataDir(opts.dataDir, false);
   const started = performance.now();
   const store = await Store.open(opts.dataDir);

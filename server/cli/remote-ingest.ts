@@ -13,6 +13,7 @@ import { basename } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { detectFormat, isFormat, type Format } from '../../ingest/index.js';
+import { checkInputFile } from '../../ingest/input.js';
 import { sendJson, type RemoteOptions } from './http-client.js';
 import { alreadyNote, handled, settleAll, type IngestTotals } from './ingest-command.js';
 import { formatCount, ProgressBar } from './progress.js';
@@ -154,7 +155,7 @@ async function* lineParts(stream: Readable, format: Format, partBytes: number): 
 /** Sends every file; prints a progress bar on a terminal and a summary line like the local ingest. */
 export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<IngestTotals> {
   const out = opts.out ?? process.stdout;
-  for (const f of opts.files) statSync(f); // fail early, naming a missing file
+  for (const f of opts.files) checkInputFile(f); // fail early, naming a missing file or a directory
   const started = performance.now();
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [] };
   const bar = new ProgressBar();

@@ -115,7 +115,7 @@ describe('readEvents', () => {
   });
 
   it('fails clearly on bad input as a whole: unknown format, bad gzip, oversize CSV header, bad options', async () => {
-    await expect(collect(join(dir, 'nope.ndjson'))).rejects.toThrow(/ENOENT/);
+    await expect(collect(join(dir, 'nope.ndjson'))).rejects.toMatchObject({ code: 'IO_ERROR', message: `I/O error on ${join(dir, 'nope.ndjson')}: no such file` });
     writeFileSync(join(dir, 'data.bin'), 'hello world');
     await expect(collect(join(dir, 'data.bin'))).rejects.toMatchObject({ code: 'BAD_FORMAT' });
     const badGzip = Buffer.concat([gzipSync('{"user_id":"a","time":1}\n').subarray(0, 12), Buffer.from('garbage garbage')]);
