@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ShoalError } from '../engine/index.js';
+import { FORMATS, isFormat } from '../ingest/index.js';
 import { loadDemo } from './cli/demo-command.js';
 import { runIngestCommand } from './cli/ingest-command.js';
 import { runQueryCommand, type OutputFormat } from './cli/query-command.js';
@@ -87,6 +88,19 @@ const COMMAND_OPTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
 
 class UsageError extends Error {}
 
+/**
+ * The options of `ingest` that fix something for good, checked before anything is written: the
+ * first ingest creates the table with its actor and time columns, so an empty column name (a
+ * table that rejects every event) or an unknown --format would leave a table behind that a
+ * corrected run could not change.
+ */
+function checkIngestOptions(values: Record<string, unknown>): void {
+  if (values.format !== undefined && !isFormat(values.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+  for (const name of ['actor', 'time'] as const) {
+    if (values[name] === '') throw new UsageError(`--${name} needs a column name`);
+  }
+}
+
 function dataDir(values: Record<string, unknown>): string {
   return dataDirOf(values.data as string | undefined);
 }
@@ -121,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
   for (const name of Object.keys(values)) {
     if (name !== 'help' && !COMMAND_OPTIONS[command].includes(name as keyof typeof OPTIONS)) throw new UsageError(`--${name} is not an option of "${command}"`);
   }
+  if (command === 'ingest') checkIngestOptions(values);
   if (values.url !== undefined) return runRemote(command, values, positionals);
   switch (command) {
     case 'ingest': {

@@ -66,6 +66,28 @@ describe('CLI usage errors', () => {
   }, 120_000);
 });
 
+describe('CLI ingest options that would fix a table for good', () => {
+  it('refuses an unknown --format and an empty --actor or --time before creating the table', () => {
+    const dir = scratch();
+    const file = join(dir, 'e.ndjson');
+    writeFileSync(file, '{"user_id":"a","time":1}\n');
+    const data = join(dir, 'd');
+    for (const [args, said] of [
+      [['--format', 'xml'], '--format must be one of ndjson, json, csv, msgpack, combined'],
+      [['--actor', ''], '--actor needs a column name'],
+      [['--time', ''], '--time needs a column name'],
+    ] as const) {
+      const r = shoal(['ingest', file, '--table', 't', '--data', data, ...args]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toBe(`shoal: ${said}\nRun "shoal --help" for usage.\n`);
+      // A table created by the refused run would keep its actor and time columns for good.
+      expect(existsSync(join(data, 't')), args.join(' ')).toBe(false);
+    }
+    const r = shoal(['ingest', file, '--table', 't', '--data', data, '--actor', 'user_id']);
+    expect(r.status, r.stderr).toBe(0);
+  }, 120_000);
+});
+
 describe('CLI read commands and a --data that points at nothing', () => {
   it('query and tables say the directory does not exist, exit 1, and create nothing', () => {
     const missing = join(scratch(), 'no-such-dir');
