@@ -47,11 +47,11 @@ export async function openInput(source: string | Readable, onProgress?: (p: Read
   if (typeof source === 'string') {
     const { size } = checkInputFile(source);
     const raw = createReadStream(source, { highWaterMark: READ_BYTES });
-    return { name: source, totalBytes: size, chunks: decompressed(counted(raw, size, onProgress)) };
+    return { name: source, totalBytes: size, chunks: decompressed(counted(raw, size, onProgress), source) };
   }
   const path = (source as Readable & { path?: unknown }).path;
   const name = typeof path === 'string' ? path : null;
-  return { name, totalBytes: null, chunks: decompressed(counted(source, null, onProgress)) };
+  return { name, totalBytes: null, chunks: decompressed(counted(source, null, onProgress), name) };
 }
 
 /** Bytes already in memory, as an input. */
@@ -60,7 +60,7 @@ export function bufferInput(buf: Uint8Array, onProgress?: (p: ReadProgress) => v
   async function* single(): AsyncGenerator<Buffer> {
     yield one;
   }
-  return { name: null, totalBytes: one.length, chunks: decompressed(counted(single(), one.length, onProgress)) };
+  return { name: null, totalBytes: one.length, chunks: decompressed(counted(single(), one.length, onProgress), null) };
 }
 
 async function* counted(raw: AsyncIterable<unknown>, total: number | null, onProgress?: (p: ReadProgress) => void): AsyncGenerator<Buffer> {
@@ -80,8 +80,11 @@ function toBuffer(chunk: unknown): Buffer {
   throw new ShoalError('BAD_REQUEST', ['the input stream must yield bytes or strings']);
 }
 
-/** Passes bytes through, or gunzips them when they start with the gzip magic. */
-async function* decompressed(raw: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+/**
+ * Passes bytes through, or gunzips them when they start with the gzip magic. Damaged gzip data
+ * fails with BAD_REQUEST naming the input (`name`, when it has one) and how far it decoded.
+ */
+async function* decompressed(raw: AsyncGenerator<Buffer>, name: string | null): AsyncGenerator<Buffer> {
   const head: Buffer[] = [];
   let headBytes = 0;
   while (headBytes < 2) {
@@ -105,10 +108,17 @@ async function* decompressed(raw: AsyncGenerator<Buffer>): AsyncGenerator<Buffer
   }
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   const out = pipeline(Readable.from(all(), { objectMode: false }), gunzip, () => {});
+  let decoded = 0;
   try {
-    for await (const chunk of out) yield chunk as Buffer;
+    for await (const chunk of out) {
+      decoded += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
   } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('Z_')) throw new ShoalError('BAD_REQUEST', [`invalid gzip data: ${(err as Error).message}`]);
+    if ((err as { code?: string }).code?.startsWith('Z_')) {
+      const where = `${name === null ? '' : `${name}: `}invalid gzip data after ${decoded} decompressed bytes`;
+      throw new ShoalError('BAD_REQUEST', [`${where}: ${(err as Error).message}`]);
+    }
     throw err;
   } finally {
     gunzip.destroy();

@@ -87,9 +87,18 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
   };
   const maxBytes = options.maxBytes ?? Infinity;
   let inputBytes = 0;
+  let inputError: unknown;
   try {
     for (;;) {
-      const r = head.length > 0 ? { done: false as const, value: head.shift()! } : await it.next();
+      let r: IteratorResult<Buffer>;
+      try {
+        r = head.length > 0 ? { done: false, value: head.shift()! } : await it.next();
+      } catch (err) {
+        // The input broke off (a truncated gzip file): its records read so far are yielded
+        // first, as they would have been had it ended there, then the error is thrown.
+        inputError = err;
+        break;
+      }
       if (r.done === true) break;
       let buf: Uint8Array = r.value;
       // Counted as decompressed: a small gzip body may expand far past the body limit.
@@ -107,6 +116,7 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
       const batch = await dispatcher.next();
       if (batch.lineCount > 0) yield batch;
     }
+    if (inputError !== undefined) throw inputError;
   } finally {
     chunker.close();
     await dispatcher.close();

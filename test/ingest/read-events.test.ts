@@ -126,6 +126,31 @@ describe('readEvents', () => {
     await expect(collect(Readable.from([Buffer.from('{}')]), { format: 'ndjson', chunkBytes: 0 })).rejects.toThrow(/chunkBytes/);
   });
 
+  it('a truncated gzip file: yields the records decoded before the break, then fails naming the file', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ user_id: `u${i % 97}`, time: 1_700_000_000_000 + i, i }));
+    const whole = gzipSync(`${lines.join('\n')}\n`);
+    const file = join(dir, 'cut.ndjson.gz');
+    writeFileSync(file, whole.subarray(0, Math.floor(whole.length / 2)));
+    // Small chunks (records cut before the break are yielded as they go) and the default ones
+    // (everything decoded is still in the chunker when the input breaks off).
+    for (const [workers, chunkBytes] of [[0, 8192], [2, 8192], [0, undefined], [2, undefined]]) {
+      const got: EventBatch[] = [];
+      let error: unknown;
+      try {
+        for await (const b of readEvents(file, { workers, chunkBytes })) got.push(b);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, `workers ${workers}, chunk ${chunkBytes}`).toMatchObject({ code: 'BAD_REQUEST' });
+      expect((error as Error).message).toMatch(new RegExp(`^bad request: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid gzip data after \\d+ decompressed bytes: `));
+      // Every whole line before the break, in order; at most the line cut in two is rejected.
+      const accepted = got.flatMap((b) => b.columns.get('i')!);
+      expect(accepted.length).toBeGreaterThan(1000);
+      expect(accepted).toEqual(Array.from({ length: accepted.length }, (_, i) => i));
+      expect(got.flatMap((b) => b.rejects).length).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('yields nothing for an empty input', async () => {
     expect(await collect(Readable.from([Buffer.alloc(0)]), { format: 'ndjson' })).toEqual([]);
     expect(await collect(Readable.from([Buffer.from('user_id,time\n')]), { format: 'csv' })).toEqual([]);
