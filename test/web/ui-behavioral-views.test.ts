@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from './browser.js';
 import { panelQuery } from './page-helpers.js';
-import { openPage, serve, type Served } from './ui-servers.js';
+import { demoData, openPage, serve, type Served } from './ui-servers.js';
 
 let browser: Browser;
 
@@ -128,6 +128,30 @@ describe('paths flow', () => {
       expect(await page.locator('#results').getAttribute('data-status')).toBe('incomplete');
       expect(await page.locator('#results').textContent()).toContain('Pick the event to look back from');
       expect(await page.locator('[data-testid="paths-start"] > button.link-btn').textContent()).toBe('+ The event to look back from');
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+describe('funnel table', () => {
+  it('keeps the "All groups" row on top and "Other" at the bottom whichever column it is sorted by', async () => {
+    const served = await serve(demoData());
+    try {
+      const q = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'search']], [['event', '=', 'view_item']]], groupBy: 'country' }));
+      const page = await openPage(browser, `${served.base}/?view=funnel&range=all&q=${q}`);
+      const firstCells = () => page.locator('[data-testid="funnel-table"] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelector('td')?.textContent ?? ''));
+      const headers = ['country', '1. search', '2. view_item', '2: conv.', '2: median time'];
+      for (const header of headers) {
+        for (const click of [1, 2]) {
+          await page.locator('[data-testid="funnel-table"] th button', { hasText: header }).click();
+          const labels = await firstCells();
+          expect(labels.length, `${header} (${click})`).toBeGreaterThan(3);
+          expect(labels[0], `${header} (${click})`).toBe('All groups');
+          expect(labels[labels.length - 1], `${header} (${click})`).toBe('Other');
+        }
+      }
       await page.close();
     } finally {
       await served.close();

@@ -11,8 +11,9 @@ import { sortRows } from '../series.js';
  */
 
 /**
- * @param {{ columns: TableColumn[], rows: any[][], sort?: { col: number, desc: boolean }, testId?: string, maxRows?: number, last?: (row: any[]) => boolean }} opts
- *   last: rows that stay at the bottom whatever the sort (the "Other" group, a total)
+ * @param {{ columns: TableColumn[], rows: any[][], sort?: { col: number, desc: boolean }, testId?: string, maxRows?: number, first?: (row: any[]) => boolean, last?: (row: any[]) => boolean }} opts
+ *   first: rows that stay at the top whatever the sort (a total over the groups); last: rows that
+ *   stay at the bottom (the "Other" group)
  */
 export function resultsTable(opts) {
   const wrap = h('div', { class: 'table-wrap', 'data-testid': opts.testId ?? 'results-table' });
@@ -20,8 +21,9 @@ export function resultsTable(opts) {
   const maxRows = opts.maxRows ?? 500;
   const render = () => {
     const sorted = sort ? sortRows(opts.rows, sort.col, sort.desc) : opts.rows;
-    const pinned = opts.last;
-    const rows = pinned ? [...sorted.filter((r) => !pinned(r)), ...sorted.filter(pinned)] : sorted;
+    const top = opts.first ?? (() => false);
+    const bottom = opts.last ?? (() => false);
+    const rows = [...sorted.filter(top), ...sorted.filter((r) => !top(r) && !bottom(r)), ...sorted.filter((r) => !top(r) && bottom(r))];
     const thead = h('thead', {}, h('tr', {}, opts.columns.map((c, i) => {
       const active = sort?.col === i;
       return h('th', {

@@ -255,13 +255,17 @@ function funnelTable(rows, names, funnel, overall) {
     ...r.group,
     ...r.steps.flatMap((c, k) => (k === 0 ? [c.actors] : [c.actors, c.conversion, c.medianMs])),
   ]);
+  /** @type {any[] | null} */
+  let total = null;
   if (g > 0 && rows.length > 1) {
     // Each actor is in exactly one group, so step counts add up; times to convert come from the
     // funnel without the breakdown.
     const sums = Array.from({ length: funnel.stepCount }, (_, k) => rows.reduce((n, r) => n + (r.steps[k]?.actors ?? 0), 0));
-    tableRows.push([TOTAL_LABEL, ...Array(g - 1).fill(''), ...sums.flatMap((n, k) => (k === 0 ? [n] : [n, sums[0] > 0 ? n / sums[0] : null, overall?.steps[k]?.medianMs ?? null]))]);
+    total = [TOTAL_LABEL, ...Array(g - 1).fill(''), ...sums.flatMap((n, k) => (k === 0 ? [n] : [n, sums[0] > 0 ? n / sums[0] : null, overall?.steps[k]?.medianMs ?? null]))];
+    tableRows.push(total);
   }
-  return resultsTable({ columns, rows: tableRows, sort: g > 0 ? { col: g, desc: true } : undefined, testId: 'funnel-table' });
+  // The total stays on top and "Other" at the bottom whatever the sort, as in the Events table.
+  return resultsTable({ columns, rows: tableRows, sort: g > 0 ? { col: g, desc: true } : undefined, testId: 'funnel-table', first: (r) => r === total, last: (r) => r !== total && g > 0 && isOther(r.slice(0, g)) });
 }
 
 /**
