@@ -15,6 +15,7 @@ import { decoderFor, encodingOf } from './content-encoding.js';
 import { errorSchema, noQueryString, queryBodySchema, resultSchema } from './schemas.js';
 
 const CANCEL_CODES = new Set(['QUERY_TIMEOUT', 'QUERY_CANCELLED', 'SHUTTING_DOWN']);
+const KINDS: ReadonlySet<unknown> = new Set(queryBodySchema.properties.kind.enum);
 
 interface SchemaError extends Error {
   validationContext?: string;
@@ -128,7 +129,10 @@ function routeQuery(app: FastifyInstance, deps: { scheduler: QueryScheduler; met
       // An unknown field is left to the engine, whose message lists the fields of the query's kind.
       const unknownField = invalid?.validationContext === 'body' && invalid.validation?.[0]?.keyword === 'additionalProperties';
       if (invalid !== undefined && !unknownField) throw invalid.validationContext === 'body' ? badQuery(invalid) : invalid;
-      const kind = String((req.body as { kind?: unknown }).kind ?? 'aggregate');
+      // The metrics label: a kind the engine refuses is "invalid", never the client's text (each
+      // distinct label value is a series the server keeps for good).
+      const given = (req.body as { kind?: unknown }).kind ?? 'aggregate';
+      const kind = KINDS.has(given) ? String(given) : 'invalid';
       const started = performance.now();
       // Abort the scan when the client goes away before the answer is sent.
       const controller = new AbortController();

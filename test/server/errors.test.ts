@@ -140,6 +140,15 @@ describe('query metrics', () => {
     expect(metricValue(text, 'shoal_query_duration_seconds_count{kind="aggregate",status="BAD_BUCKET"}')).toBe(1);
     expect(metricValue(text, 'shoal_query_duration_seconds_count{kind="aggregate",status="ok"}')).toBe(1);
   });
+
+  it('labels a query whose kind is not a kind "invalid", so clients cannot add label values without end', async () => {
+    for (const kind of ['kind-1', 'kind-2', 7]) expectError(await postQuery(s, { table: 'events', kind, extra: 1 }), 'BAD_QUERY', 'kind');
+    expectError(await postQuery(s, { table: 'events', kind: 'kind-3' }), 'BAD_QUERY', 'kind');
+    const text = (await s.app.inject({ url: '/metrics' })).body;
+    expect(text).not.toContain('kind-');
+    expect(text).not.toContain('kind="7"');
+    expect(metricValue(text, 'shoal_query_duration_seconds_count{kind="invalid",status="BAD_QUERY"}')).toBe(3);
+  });
 });
 
 describe('ingest and table errors', () => {
