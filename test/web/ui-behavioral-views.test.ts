@@ -74,6 +74,9 @@ describe('retention averages', () => {
         expect(await chart.getAttribute('data-dashed-points')).toBe('1');
         expect(await chart.textContent()).toContain('still in progress');
         expect(await page.locator('.grid-note').textContent()).toContain('only the cohorts that have finished');
+        // A cohort is the first such event in the range, not a user's first ever: the page says so.
+        expect(await page.locator('.builder').textContent()).toContain('Cohort: first time in the range a user did');
+        expect(await page.locator('.grid-note').textContent()).toContain('users active before the range fall in its first cohorts');
         await page.close();
       }
     } finally {

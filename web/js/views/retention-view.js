@@ -27,7 +27,7 @@ export const retentionView = {
     const s = ctx.state.retention;
     const set = ctx.update;
     return h('div', { class: 'builder' },
-      field('Cohort: first time a user did', filterEditor({ conditions: s.start, columns: ctx.columns, suggest: ctx.suggest, testId: 'retention-start', addLabel: s.start.length === 0 ? '+ Any event (add a condition)' : '+ and…', onChange: (c) => set((d) => { d.start = c; }) })),
+      field('Cohort: first time in the range a user did', filterEditor({ conditions: s.start, columns: ctx.columns, suggest: ctx.suggest, testId: 'retention-start', addLabel: s.start.length === 0 ? '+ Any event (add a condition)' : '+ and…', onChange: (c) => set((d) => { d.start = c; }) })),
       field('Came back and did', filterEditor({ conditions: s.return, columns: ctx.columns, suggest: ctx.suggest, testId: 'retention-return', addLabel: s.return.length === 0 ? '+ Any event (add a condition)' : '+ and…', onChange: (c) => set((d) => { d.return = c; }) })),
       field('Period', select([['1d', 'Daily'], ['1w', 'Weekly (from Monday)'], ['1mo', 'Monthly']], s.period, (v) => set((d) => { d.period = v; }), { 'aria-label': 'period' })),
       field('Periods shown', select(['4', '7', '8', '12', '14', '30'], String(s.periods), (v) => set((d) => { d.periods = Number(v); }), { 'aria-label': 'periods' })),
@@ -68,7 +68,7 @@ export const retentionView = {
         ? `Share of ${ctx.actorWord} who came back, by ${grid.groupColumns.join(', ')} and ${word.toLowerCase()} since their first event (${ctx.state.tz}; cohorts combined)`
         : `Share of each cohort that came back, by ${word.toLowerCase()} since their first event (${ctx.state.tz})`),
       h('div', { class: 'table-wrap' }, h('table', { class: 'results retention', 'data-testid': 'retention-grid' }, h('thead', {}, head), h('tbody', {}, avg, body))),
-      h('div', { class: 'muted small grid-note' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. Blank cells have not happened yet; cells marked * are still in progress. ${grouped ? 'Each row' : 'The average'} counts only the cohorts that have finished a ${word.toLowerCase()} (marked * where none has yet; dashed on the chart). Hover a cell for the number of ${ctx.actorWord}.`));
+      h('div', { class: 'muted small grid-note' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. A cohort is its ${ctx.actorWord}' first such event in the range, so ${ctx.actorWord} active before the range fall in its first cohorts. Blank cells have not happened yet; cells marked * are still in progress. ${grouped ? 'Each row' : 'The average'} counts only the cohorts that have finished a ${word.toLowerCase()} (marked * where none has yet; dashed on the chart). Hover a cell for the number of ${ctx.actorWord}.`));
   },
 };
 
