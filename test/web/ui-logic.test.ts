@@ -332,6 +332,9 @@ describe('result shaping', () => {
     expect(format.unitOf('uniq($actor)')).toBe('count');
     expect(format.unitOf('step2_conversion')).toBe('fraction');
     expect(format.unitOf('avg(props.price)')).toBe('number');
+    // Measures read the same in titles, axes and table headers, p99.9 as p99.
+    expect(format.measureLabel('p99(latency_ms)')).toBe('p99 of latency_ms');
+    expect(format.measureLabel('p99.9(latency_ms)')).toBe('p99.9 of latency_ms');
     const now = Date.UTC(2026, 11, 1, 12);
     expect(format.formatSpan(Date.UTC(2026, 10, 24, 21, 53, 7), Date.UTC(2026, 11, 1, 21, 53, 7), 'UTC', now)).toBe('Nov 24, 21:53 – Dec 1, 21:53');
     expect(format.formatSpan(Date.UTC(2025, 11, 30), Date.UTC(2026, 0, 2), 'Asia/Tokyo', now)).toBe('Dec 30, 2025, 09:00 – Jan 2, 2026, 09:00');

@@ -94,7 +94,7 @@ export function axisLabel(what, unit) {
 export function measureLabel(name, actorWord = 'users', countWord = 'Events') {
   if (name === 'count') return countWord;
   if (name === 'uniq($actor)') return `Unique ${actorWord}`;
-  const m = /^(\w+)\((.*)\)$/.exec(name);
+  const m = /^([a-z]\w*(?:\.\d+)?)\((.*)\)$/.exec(name);
   if (!m) return name;
   const [, fn, col] = m;
   const label = { uniq: 'Unique values of', sum: 'Sum of', avg: 'Average', min: 'Min', max: 'Max', median: 'Median' }[fn];
