@@ -18,6 +18,8 @@ export interface DemoOptions {
   days?: number;
   seed?: number;
   out?: NodeJS.WritableStream;
+  /** Where the progress bar goes (default stderr; drawn only on a terminal). */
+  progress?: NodeJS.WriteStream;
   /** Use an already open store instead of opening dataDir. */
   store?: Store;
 }
@@ -26,7 +28,7 @@ export async function loadDemo(opts: DemoOptions): Promise<number> {
   if (opts.store === undefined) checkDataDir(opts.dataDir, false);
   const store = opts.store ?? (await Store.open(opts.dataDir));
   const name = opts.table ?? 'events';
-  const bar = new ProgressBar();
+  const bar = new ProgressBar(opts.progress);
   let accepted = 0;
   try {
     // A second run would add a second copy of the same generated events (same seed and actors).
@@ -38,7 +40,7 @@ export async function loadDemo(opts: DemoOptions): Promise<number> {
       const parsed = parseBuffer(Buffer.from(lines.join('\n') + '\n'), { format: 'ndjson', actorColumn: 'user_id', timeColumn: 'time' });
       for (const batch of ([] as EventBatch[]).concat(await parsed)) accepted += (await table.ingest(batch, { source: 'demo' })).accepted;
       lines = [];
-      bar.update({ events: accepted, bytes: accepted, totalBytes: opts.events, label: 'demo' });
+      bar.update({ events: accepted, totalEvents: opts.events, label: 'demo' });
     };
     for (const event of generateEvents({ events: opts.events, days: opts.days ?? 30, endMs: Date.now(), seed: opts.seed ?? 42 })) {
       lines.push(JSON.stringify(event));

@@ -37,24 +37,32 @@ export class ProgressBar {
     this.enabled = stream.isTTY === true && process.env.CI !== 'true';
   }
 
-  /** Redraws the bar (throttled). `totalBytes` null means unknown size: no percentage or ETA. */
-  update(p: { events: number; bytes: number; totalBytes: number | null; label: string }): void {
+  /**
+   * Redraws the bar (throttled). Progress is by bytes (`totalBytes` null: unknown size, so no
+   * percentage or ETA), or, for work that reads no input (the demo), by `totalEvents`, with the
+   * rate in events per second.
+   */
+  update(p: { events: number; label: string } & ({ bytes: number; totalBytes: number | null } | { totalEvents: number })): void {
     if (!this.enabled) return;
     const now = Date.now();
     if (now - this.lastDrawMs < 100) return;
     this.lastDrawMs = now;
     const seconds = Math.max((now - this.startMs) / 1000, 1e-3);
-    const rate = p.bytes / seconds;
+    const byEvents = 'totalEvents' in p;
+    const done = byEvents ? p.events : p.bytes;
+    const total = byEvents ? p.totalEvents : p.totalBytes;
+    const rate = done / seconds;
     const width = 24;
     let bar = '';
     let tail = '';
-    if (p.totalBytes !== null && p.totalBytes > 0) {
-      const frac = Math.min(1, p.bytes / p.totalBytes);
+    if (total !== null && total > 0) {
+      const frac = Math.min(1, done / total);
       const fill = Math.round(frac * width);
       bar = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% `;
-      tail = ` ETA ${formatDuration((p.totalBytes - p.bytes) / Math.max(rate, 1))}`;
+      tail = ` ETA ${formatDuration(Math.max(0, total - done) / Math.max(rate, 1))}`;
     }
-    const line = `${p.label} ${bar}${formatCount(p.events)} events  ${formatBytes(rate)}/s${tail}`;
+    const speed = byEvents ? `${formatCount(rate)} events/s` : `${formatBytes(rate)}/s`;
+    const line = `${p.label} ${bar}${formatCount(p.events)} events  ${speed}${tail}`;
     const cols = this.stream.columns ?? 100;
     this.stream.write(`\r${line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length + 2))}`);
     this.drawn = true;
