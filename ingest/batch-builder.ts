@@ -167,7 +167,10 @@ export class BatchBuilder {
 
   setActor(raw: unknown): void {
     if (raw === undefined || raw === null) this.actorKind = A_NONE;
-    else if (typeof raw === 'string') this.setActorCode(this.actorStream.codeOfString(raw));
+    else if (typeof raw === 'string') {
+      if (raw === '') this.setActorEmpty();
+      else this.setActorCode(this.actorStream.codeOfString(raw));
+    }
     else if (typeof raw === 'number') this.setActorNum(raw);
     else {
       this.actorKind = A_RAW;
@@ -175,7 +178,13 @@ export class BatchBuilder {
     }
   }
 
-  /** Sets the actor to the string with code `code` in `actorStream`. */
+  /** Sets the actor to the empty string, which no event may have (the row is then rejected). */
+  setActorEmpty(): void {
+    this.actorKind = A_RAW;
+    this.actorRaw = '';
+  }
+
+  /** Sets the actor to the string with code `code` in `actorStream` (never the empty string: see setActorEmpty). */
   setActorCode(code: number): void {
     this.actorKind = A_STR;
     this.actorCode = code;
@@ -274,6 +283,7 @@ export class BatchBuilder {
   private check(): string | null {
     const kind = this.actorKind;
     if (kind === A_NONE) return `missing actor column "${this.actorColumn}"`;
+    if (kind === A_RAW && this.actorRaw === '') return `actor column "${this.actorColumn}" must be a non-empty string or a finite number (got an empty string)`;
     if (kind === A_RAW || (kind === A_NUM && !Number.isFinite(this.actorNum))) {
       return `actor column "${this.actorColumn}" must be a string or number (got ${kindOf(kind === A_RAW ? this.actorRaw : this.actorNum)})`;
     }

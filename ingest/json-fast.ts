@@ -170,7 +170,8 @@ export class FastJsonScanner {
           b.stageStr(col, st.deferring ? st.defer(buf, i + 1, len, this.hash, this.ascii) : st.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
         } else if (role === 1) {
           const st = b.actorStream;
-          b.setActorCode(st.deferring ? st.defer(buf, i + 1, len, this.hash, this.ascii) : st.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
+          if (len === 0) b.setActorEmpty();
+          else b.setActorCode(st.deferring ? st.defer(buf, i + 1, len, this.hash, this.ascii) : st.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
         } else {
           b.setTime(this.ascii ? latin1Slice(buf, i + 1, i + 1 + len) : utf8Slice(buf, i + 1, i + 1 + len));
         }

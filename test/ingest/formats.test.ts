@@ -79,6 +79,26 @@ describe('NDJSON', () => {
     expect(accounted(batches)).toEqual({ accepted: 1, rejected: 15, lines: 16 });
   });
 
+  it('rejects an empty-string actor in every format (README: a non-empty string or a finite number)', async () => {
+    const reason = 'actor column "user_id" must be a non-empty string or a finite number (got an empty string)';
+    const rows = [{ user_id: 'a', time: T }, { user_id: '', time: T }, { user_id: 'b', time: T }];
+    const inputs: [string, Buffer, 'ndjson' | 'json' | 'msgpack' | 'csv'][] = [
+      ['NDJSON, fast path', nd(...rows.map((r) => JSON.stringify(r))), 'ndjson'],
+      // An escaped character sends the line through JSON.parse.
+      ['NDJSON, JSON.parse path', nd(...rows.map((r) => JSON.stringify({ ...r, note: 'tab\t' }))), 'ndjson'],
+      ['JSON array', Buffer.from(JSON.stringify(rows)), 'json'],
+      ['MessagePack', pack(rows), 'msgpack'],
+      // In CSV an empty field, quoted or not, is null: the actor is missing.
+      ['CSV', Buffer.from(`user_id,time\na,${T}\n"",${T}\nb,${T}\n`), 'csv'],
+    ];
+    for (const [label, body, format] of inputs) {
+      const batches = await parseBuffer(body, { format, workers: 0 });
+      expect(batches.flatMap((b) => b.actors), label).toEqual(['a', 'b']);
+      const rejects = batches.flatMap((b) => b.rejects);
+      expect(rejects.map((r) => [r.line, r.message]), label).toEqual([format === 'csv' ? [3, 'missing actor column "user_id"'] : [2, reason]]);
+    }
+  });
+
   it('honours actorColumn and timeColumn, including nested (dotted) ones', async () => {
     const b = only(
       await parseBuffer(nd(JSON.stringify({ who: { id: 'x' }, at: { ts: '2026-01-01' }, user_id: 'kept', time: 'kept too' })), {

@@ -50,7 +50,8 @@ function refRow(text: string): { actor: Scalar; timeMs: number; fields: Map<stri
     }
   };
   walk(obj as Record<string, unknown>, '');
-  if (!(typeof actor === 'string' || (typeof actor === 'number' && Number.isFinite(actor)))) return null;
+  // README: an actor is a non-empty string or a finite number.
+  if (!((typeof actor === 'string' && actor !== '') || (typeof actor === 'number' && Number.isFinite(actor)))) return null;
   const timeMs = time === undefined || time === null ? null : parseTime(time);
   if (timeMs === null) return null;
   for (const v of fields.values()) if (typeof v === 'number' && !Number.isFinite(v)) return null;
