@@ -29,6 +29,15 @@ const SUB_DAY_MS: Partial<Record<BucketUnit, number>> = {
 };
 
 /**
+ * The instants buckets may cover. `from` and `to` may be anything a Date holds (±8.64e15 ms),
+ * but a bucket reaches up to a month (and zone rules, tz.ts, a whole UTC year) past its range's
+ * ends, where Date arithmetic gives NaN: a month bucket holding the last instant never found its
+ * end, and the coordinating thread looped forever.
+ */
+const BUCKET_MIN_MS = Date.UTC(-271820, 0, 1) + 64 * DAY_MS;
+const BUCKET_MAX_MS = Date.UTC(275760, 0, 1) - 64 * DAY_MS;
+
+/**
  * About the length of one bucket of a unit, for refusing ranges of far too many buckets before
  * computing any: the boundaries are then counted exactly (DST days make some buckets shorter).
  */
@@ -104,13 +113,18 @@ export function bucketStartMs(unit: BucketUnit, tz: string, t: number): number {
 /**
  * Boundaries of every bucket that meets [loMs, hiMs): B[0] is the calendar-aligned start of the
  * bucket containing loMs and B[n] the end of the bucket containing hiMs − 1. Empty when
- * hiMs ≤ loMs. Throws BAD_BUCKET when there would be more than `maxBuckets` buckets.
+ * hiMs ≤ loMs. Throws BAD_BUCKET when there would be more than `maxBuckets` buckets, and
+ * BAD_TIME_RANGE (at `from` or `to`) for a range reaching past BUCKET_MIN_MS … BUCKET_MAX_MS.
  */
 export function bucketBoundaries(unit: BucketUnit, tz: string, loMs: number, hiMs: number, maxBuckets: number): Float64Array {
   if (!(hiMs > loMs)) return new Float64Array(0);
   const tooMany = (): ShoalError =>
     new ShoalError('BAD_BUCKET', [`bucket ${unit} over this time range makes more than ${maxBuckets} buckets; use a larger bucket or a narrower range`], 'bucket');
   if ((hiMs - loMs) / typicalWidthMs(unit) > 2 * maxBuckets + 2) throw tooMany();
+  if (loMs < BUCKET_MIN_MS || hiMs > BUCKET_MAX_MS) {
+    const span = `${new Date(BUCKET_MIN_MS).toISOString()} to ${new Date(BUCKET_MAX_MS).toISOString()}`;
+    throw new ShoalError('BAD_TIME_RANGE', [`time buckets and calendar periods cover ${span} only`], loMs < BUCKET_MIN_MS ? 'from' : 'to');
+  }
   const rules = timeZoneRules(tz);
   const out: number[] = [bucketStartMs(unit, tz, loMs)];
   const w = SUB_DAY_MS[unit];

@@ -82,6 +82,20 @@ function yearStartMs(y: number): number {
   return d.getTime();
 }
 
+/**
+ * The UTC years whose rules are scanned: the whole years a Date holds (±8.64e15 ms ends inside
+ * -271821 and 275760, whose first or last instants it cannot hold). An instant beyond them
+ * takes the rules of the nearest such year, so offsets are finite for every number.
+ */
+const FIRST_YEAR = -271820;
+const LAST_YEAR = 275759;
+
+/** The UTC year of instant t, clamped to the years whose rules are scanned. */
+function ruleYear(t: number): number {
+  const y = new Date(Math.min(8.64e15, Math.max(-8.64e15, t))).getUTCFullYear();
+  return Math.min(LAST_YEAR, Math.max(FIRST_YEAR, y));
+}
+
 const FIXED_ZERO = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu', 'Etc/Greenwich']);
 
 /** Offsets and transitions of one zone, cached per UTC year. */
@@ -134,7 +148,7 @@ export class TimeZoneRules {
 
   /** Offset (local − UTC, ms) in force at instant `t`. */
   offsetAt(t: number): number {
-    const r = this.year(new Date(t).getUTCFullYear());
+    const r = this.year(ruleYear(t));
     let off = r.initialOffsetMs;
     for (let i = 0; i < r.atMs.length && r.atMs[i] <= t; i++) off = r.offsetMs[i];
     return off;
@@ -145,8 +159,8 @@ export class TimeZoneRules {
     const out: OffsetInterval[] = [];
     let cur = loMs;
     let off = this.offsetAt(loMs);
-    const y0 = new Date(loMs).getUTCFullYear();
-    const y1 = new Date(hiMs - 1).getUTCFullYear();
+    const y0 = ruleYear(loMs);
+    const y1 = ruleYear(hiMs - 1);
     for (let y = y0; y <= y1; y++) {
       const r = this.year(y);
       // A change at the very start of the year (Lisbon, 1912) is its initial offset, not in atMs.

@@ -150,9 +150,10 @@ function retentionPlan(q: RetentionQuery, snapshot: TableSnapshot, limits: Query
   const cohorts = Math.max(0, cohortBounds.length - 1);
   let boundaries = cohortBounds;
   if (cohorts > 0) {
+    // the periods after the last cohort: from its end, so no bound moves before `from`
     const end = cohortBounds[cohorts];
-    const all = bucketBoundaries(q.period, q.tz, cohortBounds[0], end + q.periods * LONGEST_PERIOD_MS[q.period], limits.maxBuckets + q.periods + 2);
-    boundaries = all.slice(0, cohorts + q.periods + 1);
+    const later = bucketBoundaries(q.period, q.tz, end, end + q.periods * LONGEST_PERIOD_MS[q.period], 2 * q.periods + 4);
+    boundaries = Float64Array.from([...cohortBounds, ...later.subarray(1, q.periods + 1)]);
   }
   const readFrom = cohorts > 0 ? boundaries[0] : lo;
   const readTo = cohorts > 0 ? boundaries[boundaries.length - 1] : lo;
