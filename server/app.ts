@@ -18,7 +18,7 @@ import { ShoalError, type Store } from '../engine/index.js';
 import { runQuery } from '../engine/query/index.js';
 import { authorize, rateLimitFromEnv, registerRateLimit, type Access, type ApiKey, type RateLimitOptions } from './auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { toShoalError } from './errors.js';
+import { toShoalError, unsupportedMediaType } from './errors.js';
 import { IngestPool } from './ingest-pool.js';
 import { registerPoolMetrics, type PoolStatsView } from './pool-metrics.js';
 import { DEFAULT_SCHEDULER_OPTIONS, QueryScheduler, type Executor, type QueryLimitOptions, type SchedulerOptions } from './query-scheduler.js';
@@ -178,7 +178,7 @@ export async function buildApp(opts: AppOptions): Promise<ShoalApp> {
   app.setErrorHandler((err, req, reply) => {
     // A refused Content-Type is named as sent (toShoalError has no request to read it from).
     const se = (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-      ? new ShoalError('UNSUPPORTED_MEDIA_TYPE', [String(req.headers['content-type'] ?? '(none)').slice(0, 100)])
+      ? unsupportedMediaType(req.headers['content-type'], req.routeOptions.url === '/v1/query')
       : toShoalError(err, routeOf(req.method, req.url));
     if (se.code === 'INTERNAL') req.log.error(err);
     // Damage met by a query (wherever it ran) is listed in table stats and /metrics from now on.

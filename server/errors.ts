@@ -58,3 +58,14 @@ export function withTablePath(err: unknown): unknown {
   named.stack = err.stack;
   return named;
 }
+
+/**
+ * A refused Content-Type, named as sent. The catalog's message lists the ingest route's types;
+ * the query route takes JSON only, so its message says that instead.
+ */
+export function unsupportedMediaType(contentType: string | undefined, queryRoute: boolean): ShoalError {
+  const type = String(contentType ?? '(none)').slice(0, 100);
+  const err = new ShoalError('UNSUPPORTED_MEDIA_TYPE', [type]);
+  if (queryRoute) err.message = `unsupported Content-Type "${type}"; send the query as application/json`;
+  return err;
+}

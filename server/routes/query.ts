@@ -89,6 +89,9 @@ function jsonWithPosition(app: FastifyInstance): FastifyBodyParser<string> {
 
 export function registerQueryRoute(app: FastifyInstance, deps: { scheduler: QueryScheduler; metrics: Metrics }): void {
   app.register(async (scope) => {
+    // A query is JSON: a string body sent as text/plain (fetch's default) is refused by its type
+    // (415) instead of being read as a string and called "not a JSON object".
+    scope.removeContentTypeParser('text/plain');
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonWithPosition(scope));
     routeQuery(scope, deps);

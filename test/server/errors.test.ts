@@ -90,6 +90,15 @@ describe('query errors', () => {
     expect(r.json().error.message).toContain('"application/x-www-form-urlencoded"');
   });
 
+  it('refuses a query sent as text/plain (fetch\'s default for a string body) as 415 saying to send application/json', async () => {
+    for (const type of ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded']) {
+      const r = await s.app.inject({ method: 'POST', url: '/v1/query', headers: { 'content-type': type }, payload: '{"table":"events"}' });
+      expectError(r, 'UNSUPPORTED_MEDIA_TYPE');
+      // Not the ingest route's list of types (NDJSON, CSV, text/plain with ?format=combined).
+      expect(r.json().error.message).toBe(`unsupported Content-Type "${type}"; send the query as application/json`);
+    }
+  });
+
   it('answers 400 for a body that is not JSON, and 404 for an unknown table', async () => {
     expectError(await s.app.inject({ method: 'POST', url: '/v1/query', headers: { 'content-type': 'application/json' }, payload: '{"table": ' }), 'BAD_REQUEST');
     expectError(await postQuery(s, { table: 'nope' }), 'UNKNOWN_TABLE');
