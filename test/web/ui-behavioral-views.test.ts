@@ -18,8 +18,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** A server over one table `visits` holding `events` (user_id, time, event, plan). */
-async function serveEvents(events: { user_id: string; time: string; event: string; plan?: string }[]): Promise<Served> {
+/** A server over one table `visits` holding `events` (user_id, time, event and any other columns). */
+async function serveEvents(events: { user_id: string; time: string; event: string; [column: string]: unknown }[]): Promise<Served> {
   const served = await serve(async () => {});
   const res = await fetch(`${served.base}/v1/tables/visits/events`, {
     method: 'POST',
@@ -155,6 +155,29 @@ describe('funnel table', () => {
           expect(labels[labels.length - 1], `${header} (${click})`).toBe('Other');
         }
       }
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+describe('events chart legend', () => {
+  it('lists the groups in the order of the totals table under it, also for a percentile', async () => {
+    // Group a: one slow request on Jan 1, then 200 fast ones a day; group b: steady at 100 ms.
+    // Over the range b's p99 is higher, but a's daily p99s add up to more (10,000 on Jan 1).
+    const at = (day: number, os: string, latency: number, i: number) => ({ user_id: `${os}${i}`, time: `2026-01-0${day}T${String(10 + (i % 10)).padStart(2, '0')}:00:00Z`, event: 'request', os, latency_ms: latency });
+    const events = [at(1, 'a', 10_000, 0)];
+    for (const day of [2, 3]) for (let i = 0; i < 200; i++) events.push(at(day, 'a', 1, i));
+    for (const day of [1, 2, 3]) for (let i = 0; i < 20; i++) events.push(at(day, 'b', 100, i));
+    const served = await serveEvents(events);
+    try {
+      const q = encodeURIComponent(JSON.stringify({ measures: ['p99(latency_ms)'], groupBy: ['os'], bucket: '1d' }));
+      const page = await openPage(browser, `${served.base}/?view=aggregate&table=visits&range=all&q=${q}`);
+      const tableOrder = await page.locator('[data-testid="results-table"] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelector('td')?.textContent ?? ''));
+      expect(tableOrder).toEqual(['b', 'a']);
+      const legend = await page.locator('.chart .u-legend .u-series .u-label').allTextContents();
+      expect(legend.slice(1)).toEqual(tableOrder);
       await page.close();
     } finally {
       await served.close();

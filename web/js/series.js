@@ -62,6 +62,22 @@ export function toTimeSeries(result, measure, rankBy = measure) {
 }
 
 /**
+ * Orders series as the rows of a totals result: the chart's legend then lists (and colours) the
+ * groups in the order of the table under it. Summed bucket values rank groups well for counts but
+ * not for percentiles or distinct counts (one spike of a small group's p99 would lead). Series
+ * whose group has no row keep their order after the others; "Other" stays last.
+ * @param {Series[]} series
+ * @param {any[][]} rows  in the order wanted, group values first
+ * @param {number} groupCount
+ * @returns {Series[]}
+ */
+export function orderLikeRows(series, rows, groupCount) {
+  const place = new Map(rows.map((r, i) => [JSON.stringify(r.slice(0, groupCount)), i]));
+  const at = (/** @type {Series} */ s) => place.get(s.key) ?? rows.length;
+  return series.map((s, i) => ({ s, i })).sort((a, b) => Number(a.s.isOther) - Number(b.s.isOther) || at(a.s) - at(b.s) || a.i - b.i).map(({ s }) => s);
+}
+
+/**
  * Indexes of the group columns: after `$bucket`, before the first measure.
  * @param {Result} result
  * @param {(name: string) => boolean} [isGroup]  default: columns before the first measure-like one

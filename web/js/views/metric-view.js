@@ -7,7 +7,7 @@
 import { h, select } from '../dom.js';
 import { axisLabel, bucketWords, formatValue, measureLabel, unitOf } from '../format.js';
 import { aggregateRequests, sessionsRequests } from '../query-build.js';
-import { groupValueLabel, isEmptyResult, OTHER, toTimeSeries } from '../series.js';
+import { groupValueLabel, isEmptyResult, orderLikeRows, OTHER, sortRows, toTimeSeries } from '../series.js';
 import { BUCKETS } from '../time-range.js';
 import { field, groupByEditor, measureEditor } from '../ui/controls.js';
 import { filterEditor } from '../ui/filter-editor.js';
@@ -67,7 +67,10 @@ export function metricView(kind) {
       const by = s.groupBy.length > 0 ? ` by ${s.groupBy.join(', ')}` : '';
       const out = h('div', { class: 'results-body' });
       const bucket = requests.length > 1 ? /** @type {string} */ (requests[0].body.bucket) : '';
-      const { xs, series } = bucket ? toTimeSeries(results[0], chartMeasure, measures[0]) : { xs: [], series: [] };
+      const timeSeries = bucket ? toTimeSeries(results[0], chartMeasure, measures[0]) : { xs: [], series: [] };
+      const xs = timeSeries.xs;
+      // Legend in the totals table's first order (by the first measure over the whole range).
+      const series = orderLikeRows(timeSeries.series, sortRows(tableResult.rows, s.groupBy.length, true), s.groupBy.length);
       if (bucket && xs.length < 2) {
         // One point is no trend, and its axis would run in seconds: say what to do instead.
         out.append(h('div', { class: 'muted small', 'data-testid': 'one-bucket' }, `The whole range falls in one ${bucketWords(bucket)}: pick a smaller time bucket to see a trend.`));
