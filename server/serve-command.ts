@@ -45,13 +45,25 @@ export function queryTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): numbe
   return ms;
 }
 
-/** Query limits from SHOAL_QUERY_MAX_GROUPS and SHOAL_QUERY_MEMORY_MB (unset or invalid: the engine's defaults). */
+/**
+ * Query limits from SHOAL_QUERY_MAX_GROUPS and SHOAL_QUERY_MEMORY_MB (unset: the engine's
+ * defaults); a bad value is BAD_REQUEST, as for the timeout, rather than a default the operator
+ * did not ask for.
+ */
 export function queryLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): QueryLimitOptions {
   const limits: QueryLimitOptions = {};
-  const groups = Number(env.SHOAL_QUERY_MAX_GROUPS);
-  if (Number.isInteger(groups) && groups > 0) limits.maxGroups = groups;
-  const mb = Number(env.SHOAL_QUERY_MEMORY_MB);
-  if (Number.isFinite(mb) && mb > 0) limits.memoryBudgetBytes = Math.floor(mb * 2 ** 20);
+  const groups = env.SHOAL_QUERY_MAX_GROUPS;
+  if (groups !== undefined && groups !== '') {
+    const n = Number(groups);
+    if (!/^\s*\d+\s*$/.test(groups) || n < 1 || n > Number.MAX_SAFE_INTEGER) throw new ShoalError('BAD_REQUEST', [`SHOAL_QUERY_MAX_GROUPS must be a positive integer (groups), got "${groups.slice(0, 20)}"`]);
+    limits.maxGroups = n;
+  }
+  const mb = env.SHOAL_QUERY_MEMORY_MB;
+  if (mb !== undefined && mb !== '') {
+    const n = Number(mb);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(mb) || !(n > 0) || !Number.isFinite(n)) throw new ShoalError('BAD_REQUEST', [`SHOAL_QUERY_MEMORY_MB must be a positive number (MiB), got "${mb.slice(0, 20)}"`]);
+    limits.memoryBudgetBytes = Math.floor(n * 2 ** 20);
+  }
   return limits;
 }
 
@@ -98,6 +110,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   const keys = apiKeysFromEnv();
   const rateLimit = rateLimitFromEnv();
   const timeoutMs = queryTimeoutFromEnv();
+  const queryLimits = queryLimitsFromEnv();
   const host = values.host ?? '127.0.0.1';
   if (keys.length === 0 && !LOOPBACK.has(host)) {
     process.stderr.write(`shoal: refusing to listen on ${host} without API keys; set SHOAL_API_KEYS or use --host 127.0.0.1\n`);
@@ -118,7 +131,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     store,
     apiKeys: keys,
     rateLimit,
-    queryLimits: queryLimitsFromEnv(),
+    queryLimits,
     scheduler: { timeoutMs },
     executor: (snapshot, query, signal, progress, limits) => pool.run(snapshot, query, { ...limits, signal, progress }) as never,
     poolStats: () => pool.stats(),

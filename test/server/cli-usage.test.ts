@@ -287,6 +287,22 @@ describe('shoal query times in the query time zone', () => {
   });
 });
 
+describe('the query limits of shoal serve', () => {
+  it('are set by SHOAL_QUERY_MAX_GROUPS and SHOAL_QUERY_MEMORY_MB; a bad value refuses to start instead of silently using the default', async () => {
+    const { queryLimitsFromEnv } = await import('../../server/serve-command.js');
+    expect(queryLimitsFromEnv({})).toEqual({});
+    expect(queryLimitsFromEnv({ SHOAL_QUERY_MAX_GROUPS: '5000', SHOAL_QUERY_MEMORY_MB: '1.5' })).toEqual({ maxGroups: 5000, memoryBudgetBytes: 1.5 * 2 ** 20 });
+    for (const [name, value] of [['SHOAL_QUERY_MEMORY_MB', '2GB'], ['SHOAL_QUERY_MEMORY_MB', '0'], ['SHOAL_QUERY_MAX_GROUPS', 'lots'], ['SHOAL_QUERY_MAX_GROUPS', '1e6'], ['SHOAL_QUERY_MAX_GROUPS', '0']]) {
+      expect(() => queryLimitsFromEnv({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(`^bad request: ${name} must be .*, got "${value}"$`));
+    }
+    const data = join(scratch(), 'd');
+    const r = shoal(['serve', '--data', data, '--port', '0'], { SHOAL_QUERY_MEMORY_MB: '2GB' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^shoal: BAD_REQUEST: bad request: SHOAL_QUERY_MEMORY_MB must be [^\n]*, got "2GB"\n$/);
+    expect(existsSync(data)).toBe(false);
+  }, 120_000);
+});
+
 describe('the query timeout of shoal serve', () => {
   it('defaults to 30 s and is set by SHOAL_QUERY_TIMEOUT_MS; a bad value refuses to start', async () => {
     const { queryTimeoutFromEnv } = await import('../../server/serve-command.js');
