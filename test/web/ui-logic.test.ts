@@ -312,6 +312,12 @@ describe('result shaping', () => {
     expect(errorPath.pathInWords('where.and[1][2]', s)).toBe('“Where”, condition 3 (its value)');
     expect(errorPath.pathInWords('measures[1]', s)).toBe('measure 2');
     expect(errorPath.pathInWords('limit', s)).toBe('');
+    // A column the table lacks (a view kept across tables): the picker that names it.
+    expect(errorPath.pathInWords('groupBy[1]', s)).toBe('“Group by”, column 2');
+    expect(errorPath.pathInWords('groupBy[0]', { ...s, view: 'sessions' })).toBe('“Group sessions by”, column 1');
+    expect(errorPath.pathInWords('groupBy[0]', { ...s, view: 'funnel' })).toBe('“Break down by”');
+    expect(errorPath.pathInWords('groupBy[0]', { ...s, view: 'retention' })).toBe('“Break down by”');
+    expect(errorPath.pathInWords('node', { ...s, view: 'paths' })).toBe('“Steps are values of”');
     expect(errorPath.pathInWords(undefined, s)).toBe('');
   });
 

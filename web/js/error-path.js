@@ -34,6 +34,14 @@ export function pathInWords(path, state) {
   if (state.view === 'retention' && key === 'start') return conditionWords('the cohort’s first event', view.start, rest);
   if (state.view === 'retention' && key === 'return') return conditionWords('“Came back and did”', view.return, rest);
   if (state.view === 'paths' && key === 'start') return conditionWords('“Starting from”', view.start, rest);
+  if (state.view === 'paths' && key === 'node') return '“Steps are values of”';
+  // A group-by column the table lacks (the view was kept when another table was picked).
+  if (key === 'groupBy') {
+    if (state.view === 'funnel' || state.view === 'retention') return '“Break down by”';
+    const n = /^\d+$/.test(rest[0] ?? '') ? `, column ${Number(rest[0]) + 1}` : '';
+    if (state.view === 'aggregate') return `“Group by”${n}`;
+    if (state.view === 'sessions') return `“Group sessions by”${n}`;
+  }
   return '';
 }
 
