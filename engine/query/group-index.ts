@@ -35,8 +35,14 @@ export class GroupIndex {
     this.width = width;
     this.maxGroups = maxGroups;
     this.tuple = new Int32Array(width);
-    this.bits = width >= 2 ? new Int32Array(width).fill(1) : null;
-    if (width >= 2) this.table = new Int32Array(1 << width);
+    // Packed, a column takes at least one bit: past MAX_DIRECT_BITS columns the table would not
+    // fit (and shifts past 32 bits would merge tuples), so those widths hash from the start.
+    this.bits = width >= 2 && width <= MAX_DIRECT_BITS ? new Int32Array(width).fill(1) : null;
+    if (this.bits !== null) this.table = new Int32Array(1 << width);
+    else if (width >= 2) {
+      this.table = new Int32Array(0);
+      this.slots = new Int32Array(1024);
+    }
   }
 
   /** Value id of key j of group g. */
