@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from './browser.js';
-import { panelQuery } from './page-helpers.js';
+import { act, panelQuery } from './page-helpers.js';
 import { demoData, openPage, serve, type Served } from './ui-servers.js';
 
 let browser: Browser;
@@ -178,6 +178,24 @@ describe('events chart legend', () => {
       expect(tableOrder).toEqual(['b', 'a']);
       const legend = await page.locator('.chart .u-legend .u-series .u-label').allTextContents();
       expect(legend.slice(1)).toEqual(tableOrder);
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+describe('custom range', () => {
+  it('starts from the range shown: "Custom" after "All time" keeps every event, not the last 7 days', async () => {
+    const served = await serveEvents(['2026-01-01T10:00:00Z', '2026-01-20T10:00:00Z', '2026-02-10T10:00:00Z'].map((time, i) => ({ user_id: `u${i}`, time, event: 'visit' })));
+    try {
+      const page = await openPage(browser, `${served.base}/?view=aggregate&table=visits&range=all&q=${encodeURIComponent(JSON.stringify({ bucket: 'none' }))}`);
+      const count = async () => Number(await page.locator('[data-testid="results-table"] tbody td').last().getAttribute('title'));
+      expect(await count()).toBe(3);
+      await act(page, () => page.click('[data-testid="range-presets"] button[data-value="custom"]'));
+      const query = await panelQuery(page, 'table');
+      expect([query.from, query.to]).toEqual(['2026-01-01T10:00:00.000Z', '2026-02-10T10:00:00.001Z']);
+      expect(await count()).toBe(3);
       await page.close();
     } finally {
       await served.close();

@@ -37,8 +37,9 @@ export function headerBar(opts) {
     : null;
   const presets = segmented(Object.entries(SHORT_LABELS), state.range, (v) => {
     if (v === 'custom') {
+      // The bounds of the range shown, so the data stays put; "All time" becomes the table's span.
       const to = opts.range.toMs ?? (table?.maxTimeMs != null ? table.maxTimeMs + 1 : Date.now());
-      const from = opts.range.fromMs ?? to - 7 * 86_400_000;
+      const from = opts.range.fromMs ?? (table?.minTimeMs != null && table.minTimeMs < to ? table.minTimeMs : to - 7 * 86_400_000);
       opts.onRange('custom', from, to);
     } else opts.onRange(v);
   }, 'range-presets', { ...PRESET_LABELS, all: 'All events in the table', custom: 'Pick the start and end' });
