@@ -68,7 +68,7 @@ export const retentionView = {
         ? `Share of ${ctx.actorWord} who came back, by ${grid.groupColumns.join(', ')} and ${word.toLowerCase()} since their first event (${ctx.state.tz}; cohorts combined)`
         : `Share of each cohort that came back, by ${word.toLowerCase()} since their first event (${ctx.state.tz})`),
       h('div', { class: 'table-wrap' }, h('table', { class: 'results retention', 'data-testid': 'retention-grid' }, h('thead', {}, head), h('tbody', {}, avg, body))),
-      h('div', { class: 'muted small grid-note' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. A cohort is its ${ctx.actorWord}' first such event in the range, so ${ctx.actorWord} active before the range fall in its first cohorts. Blank cells have not happened yet; cells marked * are still in progress. ${grouped ? 'Each row' : 'The average'} counts only the cohorts that have finished a ${word.toLowerCase()} (marked * where none has yet; dashed on the chart). Hover a cell for the number of ${ctx.actorWord}.`));
+      h('div', { class: 'muted small grid-note' }, `${word} 0 is the cohort's own ${word.toLowerCase()}. ${capital(ctx.actorWord)} join the cohort of their first such event in the range, so ${ctx.actorWord} active before the range fall in its first cohorts. Blank cells have not happened yet; cells marked * are still in progress. ${grouped ? 'Each row' : 'The average'} counts only the cohorts that have finished a ${word.toLowerCase()} (marked * where none has yet; dashed on the chart). Hover a cell for the number of ${ctx.actorWord}.`));
   },
 };
 
