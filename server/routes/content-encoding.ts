@@ -19,10 +19,20 @@ export function isGzip(encoding: string): boolean {
   return encoding === 'gzip' || encoding === 'x-gzip';
 }
 
-/** A decoder for a non-empty encoding; UNSUPPORTED_ENCODING for one it does not know. */
+/**
+ * A decoder for a non-empty encoding; UNSUPPORTED_ENCODING for one it does not know. A body that
+ * does not decode is the client's mistake: the decoder's error is marked 400 (BAD_REQUEST) and
+ * names the encoding, not only zlib's bare "incorrect header check" (a 500 on the ingest route).
+ */
 export function decoderFor(encoding: string): Transform {
-  if (isGzip(encoding)) return createGunzip();
-  if (encoding === 'deflate') return createInflate();
-  if (encoding === 'br') return createBrotliDecompress();
-  throw new ShoalError('UNSUPPORTED_ENCODING', [encoding.slice(0, 50)]);
+  const decoder = isGzip(encoding) ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
+  if (decoder === null) throw new ShoalError('UNSUPPORTED_ENCODING', [encoding.slice(0, 50)]);
+  // The first listener: every later one (the route's stream, fastify) sees the error so marked.
+  decoder.on('error', (err: NodeJS.ErrnoException & { statusCode?: number }) => {
+    // zlib's own failures carry an errno; an error passed along from the body stream is kept.
+    if (typeof err.errno !== 'number' || err.statusCode !== undefined) return;
+    err.statusCode = 400;
+    err.message = `the body does not decode as ${encoding} (its Content-Encoding): ${err.message}`;
+  });
+  return decoder;
 }

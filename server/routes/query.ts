@@ -36,8 +36,6 @@ function decodeBody(header: string | string[] | undefined, payload: Readable): R
   decoded.receivedEncodedLength = 0;
   payload.on('data', (chunk: Buffer) => (decoded.receivedEncodedLength += chunk.length));
   payload.on('error', (err) => decoder.destroy(err));
-  // A body that does not decode is the client's mistake (400), not a server failure.
-  decoder.on('error', (err: Error & { statusCode?: number }) => (err.statusCode = 400));
   return payload.pipe(decoder);
 }
 

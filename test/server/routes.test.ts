@@ -105,6 +105,23 @@ describe('ingest route', () => {
     expect(torn.json().error.code).toBe('BAD_REQUEST');
   });
 
+  it('answers 400 naming the Content-Encoding for a body that does not decode, on the ingest and the query route', async () => {
+    const cases = [
+      ['/v1/tables/t/events', 'application/x-ndjson', 'deflate', Buffer.from('not deflate')],
+      ['/v1/tables/t/events', 'application/x-ndjson', 'br', Buffer.from('not brotli')],
+      ['/v1/query', 'application/json', 'gzip', Buffer.from('not gzip')],
+      ['/v1/query', 'application/json', 'deflate', Buffer.from('not deflate')],
+      ['/v1/query', 'application/json', 'br', Buffer.from('not brotli')],
+    ] as const;
+    for (const [url, type, encoding, payload] of cases) {
+      const r = await s.app.inject({ method: 'POST', url, headers: { 'content-type': type, 'content-encoding': encoding }, payload });
+      expect(r.statusCode, `${url} ${encoding}: ${r.body}`).toBe(400);
+      expect(r.json().error.code).toBe('BAD_REQUEST');
+      expect(r.json().error.message, `${url} ${encoding}`).toMatch(new RegExp(`^bad request: the body does not decode as ${encoding} \\(its Content-Encoding\\): .+`));
+    }
+    expect(s.store.has('t')).toBe(false);
+  });
+
   it('detects the format of an application/octet-stream body from its bytes', async () => {
     const csv = `user_id,time,n\nu1,${T},1\nu2,${T},2\n`;
     const res = await s.app.inject({ method: 'POST', url: '/v1/tables/t/events', headers: { 'content-type': 'application/octet-stream' }, payload: gzipSync(csv) });
