@@ -131,6 +131,8 @@ describe('paths flow', () => {
       expect(await page.locator('#results').getAttribute('data-status')).toBe('incomplete');
       expect(await page.locator('#results').textContent()).toContain('Pick the event to look back from');
       expect(await page.locator('[data-testid="paths-start"] > button.link-btn').textContent()).toBe('+ The event to look back from');
+      // Nothing is sent, and the query panel says so rather than list requests that never ran.
+      expect(await page.locator('[data-testid="query-panel"]').textContent()).toContain('nothing is sent');
       await page.close();
     } finally {
       await served.close();

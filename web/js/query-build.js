@@ -195,7 +195,8 @@ export const ALL_EVENTS = { and: [] };
  */
 export function pathsRequests(state, range) {
   const s = state.paths;
-  if (!s.node) return [];
+  // Looking back needs a start: a session's first event has nothing before it (paths-view.js).
+  if (!s.node || (s.direction === 'before' && toFilter(s.start) === null)) return [];
   const body = { kind: 'paths', ...base(state.table, range, s.where), node: s.node, direction: s.direction, depth: s.depth, gap: s.gap, limit: s.limit };
   const start = toFilter(s.start);
   if (start !== null) Object.assign(body, { start });
