@@ -45,6 +45,16 @@ describe('CLI usage errors', () => {
     expect(existsSync(join(data, 'd'))).toBe(false);
   }, 120_000);
 
+  it('refuses an argument a command does not take (shoal demo 5000 made a million events)', () => {
+    const data = join(scratch(), 'd');
+    for (const args of [['demo', '5000'], ['tables', 'events'], ['tables', '--json', 'events']]) {
+      const r = shoal([...args, '--data', data]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toBe(`shoal: "${args[0]}" takes no arguments, got "${args.at(-1)}"\nRun "shoal --help" for usage.\n`);
+    }
+    expect(existsSync(data)).toBe(false);
+  }, 120_000);
+
   it('refuses a bad --port or --demo-events before opening the data directory', () => {
     const data = join(scratch(), 'd');
     for (const args of [
