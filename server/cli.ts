@@ -135,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
   for (const name of Object.keys(values)) {
     if (name !== 'help' && !COMMAND_OPTIONS[command].includes(name as keyof typeof OPTIONS)) throw new UsageError(`--${name} is not an option of "${command}"`);
   }
+  if (values.data === '') throw new UsageError('--data needs a directory');
   if ((command === 'tables' || command === 'demo') && positionals.length > 0) throw new UsageError(`"${command}" takes no arguments, got "${positionals[0]}"`);
   if (command === 'ingest') checkIngestOptions(values);
   if (values.url !== undefined) return runRemote(command, values, positionals);

@@ -105,6 +105,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   }
   // Every argument is checked before the data directory is touched (a failed demo load would
   // leave an empty table behind, and --demo-if-empty would never load it again).
+  if (values.data === '') throw new ServeUsageError('--data needs a directory');
   const port = values.port !== undefined ? integerArg('--port', values.port, 0, 65535) : process.env.PORT ? integerArg('$PORT', process.env.PORT, 0, 65535) : 8080;
   const demoEvents = values['demo-events'] === undefined ? 300_000 : integerArg('--demo-events', values['demo-events'], 1, Number.MAX_SAFE_INTEGER);
   const keys = apiKeysFromEnv();

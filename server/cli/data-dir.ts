@@ -9,9 +9,9 @@ import { ShoalError } from '../../engine/index.js';
 
 const HINT = '(give --data DIR or set SHOAL_DATA)';
 
-/** The data directory from `--data`, $SHOAL_DATA or the default. */
+/** The data directory from `--data`, $SHOAL_DATA (empty counts as unset, as shells treat it) or the default. */
 export function dataDirOf(data: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return data ?? env.SHOAL_DATA ?? './data';
+  return data ?? (env.SHOAL_DATA || './data');
 }
 
 /**

@@ -55,6 +55,17 @@ describe('CLI usage errors', () => {
     expect(existsSync(data)).toBe(false);
   }, 120_000);
 
+  it('refuses an empty --data, and reads an empty SHOAL_DATA as unset (./data)', async () => {
+    for (const args of [['tables'], ['demo', '--events', '10'], ['query', '{"table":"t"}'], ['serve', '--port', '0']]) {
+      const r = shoal([...args, '--data', '']);
+      expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args[0]).toMatch(/^shoal: --data needs a directory\n/);
+    }
+    const { dataDirOf } = await import('../../server/cli/data-dir.js');
+    expect(dataDirOf(undefined, { SHOAL_DATA: '' })).toBe('./data');
+    expect(dataDirOf(undefined, { SHOAL_DATA: '/srv/shoal' })).toBe('/srv/shoal');
+  }, 120_000);
+
   it('refuses a bad --port or --demo-events before opening the data directory', () => {
     const data = join(scratch(), 'd');
     for (const args of [
