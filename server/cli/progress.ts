@@ -28,13 +28,17 @@ export function formatDuration(seconds: number): string {
 export class ProgressBar {
   private readonly stream: NodeJS.WriteStream;
   private readonly enabled: boolean;
-  private readonly startMs = Date.now();
+  private readonly clock: () => number;
+  private startMs: number;
   private lastDrawMs = 0;
   private drawn = false;
 
-  constructor(stream: NodeJS.WriteStream = process.stderr) {
+  /** @param clock epoch ms now (tests give their own). */
+  constructor(stream: NodeJS.WriteStream = process.stderr, clock: () => number = Date.now) {
     this.stream = stream;
     this.enabled = stream.isTTY === true && process.env.CI !== 'true';
+    this.clock = clock;
+    this.startMs = clock();
   }
 
   /**
@@ -44,7 +48,7 @@ export class ProgressBar {
    */
   update(p: { events: number; label: string } & ({ bytes: number; totalBytes: number | null } | { totalEvents: number })): void {
     if (!this.enabled) return;
-    const now = Date.now();
+    const now = this.clock();
     if (now - this.lastDrawMs < 100) return;
     this.lastDrawMs = now;
     const seconds = Math.max((now - this.startMs) / 1000, 1e-3);
@@ -68,9 +72,14 @@ export class ProgressBar {
     this.drawn = true;
   }
 
-  /** Clears the bar line before the summary is printed. */
+  /**
+   * Clears the bar line (before the summary, or the next file's bar). The next update starts a new
+   * bar: its rate and ETA count from now, as its bytes count from its own file's start.
+   */
   done(): void {
     if (this.drawn) this.stream.write('\r\x1b[2K');
     this.drawn = false;
+    this.startMs = this.clock();
+    this.lastDrawMs = 0;
   }
 }

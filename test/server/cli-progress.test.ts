@@ -45,4 +45,19 @@ describe('progress bar', () => {
     new ProgressBar(tty.stream).update({ events: 10, bytes: 512, totalBytes: 1024, label: 'e.ndjson' });
     expect(tty.text()).toMatch(/^\re\.ndjson \[#{12}\.{12}\]  50% 10 events  [\d.]+ [KMG]?B\/s ETA /);
   });
+
+  it('measures each file\'s rate from its own start, not from the start of the run', () => {
+    delete process.env.CI;
+    const tty = terminal();
+    let nowMs = 1_000;
+    const bar = new ProgressBar(tty.stream, () => nowMs);
+    nowMs = 11_000;
+    bar.update({ events: 1, bytes: 10 * 2 ** 20, totalBytes: 10 * 2 ** 20, label: 'a.ndjson' });
+    expect(tty.text()).toContain(' 1.0 MB/s');
+    bar.done();
+    nowMs = 12_000;
+    bar.update({ events: 1, bytes: 2 ** 20, totalBytes: 2 * 2 ** 20, label: 'b.ndjson' });
+    // 1 MiB in the second since b.ndjson began, not 1 MiB over the 11 s since a.ndjson did.
+    expect(tty.text()).toMatch(/\rb\.ndjson \[#{12}\.{12}\]  50% 1 events  1\.0 MB\/s ETA 1\.0s/);
+  });
 });
