@@ -204,3 +204,22 @@ describe('custom range', () => {
     }
   });
 });
+
+describe('hand-edited links', () => {
+  it('draw the page with the garbled fields at their defaults instead of loading forever', async () => {
+    const served = await serveEvents([{ user_id: 'u1', time: '2026-01-05T10:00:00Z', event: 'a' }]);
+    try {
+      for (const q of [{ steps: ['x', 5] }, { where: [5, 'a', null] }, { steps: [[['event', '=', 'a']], [['event', '=', 'b']]], exclude: [{ after: 'x' }] }]) {
+        const page = await browser.context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${served.base}/?view=funnel&table=visits&range=all&q=${encodeURIComponent(JSON.stringify(q))}`);
+        await page.waitForFunction(() => ['ready', 'empty', 'incomplete', 'error'].includes(document.querySelector('#results')?.getAttribute('data-status') ?? ''), null, { timeout: 10_000 });
+        expect(errors, JSON.stringify(q)).toEqual([]);
+        await page.close();
+      }
+    } finally {
+      await served.close();
+    }
+  });
+});

@@ -56,6 +56,18 @@ describe('view state in the URL', () => {
     expect(wrongTypes.funnel.mode).toBe('strict');
   });
 
+  it('falls back field by field when a link\'s lists hold the wrong things (the views would throw and the page hang)', () => {
+    const link = (view: string, q: unknown) => state.searchToState(`?view=${view}&q=${encodeURIComponent(JSON.stringify(q))}`)[view];
+    const good = [['event', '=', 'a']];
+    const funnel = link('funnel', { steps: ['x', 5], where: [5, 'a', null], exclude: [{ after: 'x' }], window: '2d' });
+    expect(funnel).toEqual({ ...state.defaultFunnel(), window: '2d' });
+    expect(link('funnel', { steps: [good, [['event', '=', 'b']]], exclude: [{ filter: good, after: 1, before: 2 }] }).exclude).toEqual([{ filter: good, after: 1, before: 2 }]);
+    expect(link('aggregate', { measures: [5], groupBy: [null], chart: -1, top: 2.5, where: [['event']] })).toEqual(state.defaultAggregate());
+    expect(link('sessions', { measures: ['count'], groupBy: ['os'] })).toMatchObject({ measures: ['count'], groupBy: ['os'] });
+    expect(link('retention', { start: [[1, 2]], return: 'x', periods: 0 })).toEqual(state.defaultRetention());
+    expect(link('paths', { start: [{}], depth: -3, limit: 20 })).toEqual(state.defaultPaths());
+  });
+
   it('falls back to UTC on a time zone the browser does not know (the page would not draw)', () => {
     expect(state.searchToState('?tz=Foo%2FBar').tz).toBe('UTC');
     expect(state.searchToState('?tz=Europe%2FBerlin').tz).toBe('Europe/Berlin');

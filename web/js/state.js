@@ -107,7 +107,7 @@ export function searchToState(search) {
       const base = /** @type {any} */ (state)[state.view];
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
         for (const key of Object.keys(base)) {
-          if (key in parsed && sameShape(base[key], parsed[key])) base[key] = parsed[key];
+          if (key in parsed && sameShape(base[key], parsed[key]) && (FIELD_CHECKS[key]?.(parsed[key]) ?? true)) base[key] = parsed[key];
         }
       }
     } catch {
@@ -133,6 +133,36 @@ function parseTime(text) {
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : null;
 }
+
+/** A filter leaf as the builders hold it: [column, op] or [column, op, value]. @param {unknown} c */
+const isCondition = (c) => Array.isArray(c) && c.length >= 2 && c.length <= 3 && typeof c[0] === 'string' && typeof c[1] === 'string';
+/** @param {unknown} v */
+const isConditions = (v) => Array.isArray(v) && v.every(isCondition);
+/** @param {unknown} v */
+const isStrings = (v) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+/** @param {number} min @returns {(v: unknown) => boolean} */
+const intFrom = (min) => (v) => Number.isInteger(v) && /** @type {number} */ (v) >= min;
+
+/**
+ * What a builder field's items must be, beyond sameShape's kind: the views read them without
+ * checks, so a hand-edited or cut link with a number among the steps would throw while drawing
+ * and leave the page loading forever. A field that fails keeps its default.
+ * @type {Record<string, (v: unknown) => boolean>}
+ */
+const FIELD_CHECKS = {
+  where: isConditions,
+  start: isConditions,
+  return: isConditions,
+  steps: (v) => Array.isArray(v) && v.every(isConditions),
+  exclude: (v) => Array.isArray(v) && v.every((e) => e !== null && typeof e === 'object' && isConditions(e.filter) && intFrom(1)(e.after) && intFrom(1)(e.before)),
+  measures: isStrings,
+  groupBy: (v) => typeof v === 'string' || isStrings(v),
+  chart: intFrom(0),
+  top: intFrom(1),
+  periods: intFrom(1),
+  depth: intFrom(1),
+  limit: intFrom(1),
+};
 
 /** Whether a decoded value may replace a default: same JSON kind (array, number, string, …). @param {unknown} a @param {unknown} b */
 function sameShape(a, b) {
