@@ -4,7 +4,7 @@
  * go to the table's dead-letter log, and the command still exits 0.
  */
 import { basename, join } from 'node:path';
-import { Store, type IngestResult, type Table } from '../../engine/index.js';
+import { assertTableName, Store, type IngestResult, type Table } from '../../engine/index.js';
 import { defaultActorColumn, detectFormat, isFormat, readEvents, releaseBatch } from '../../ingest/index.js';
 import { checkInputFile } from '../../ingest/input.js';
 import { checkDataDir } from './data-dir.js';
@@ -51,9 +51,12 @@ export async function settleAll(promises: readonly Promise<unknown>[]): Promise<
 /** How many batches may wait for their group commit at once (they share fsyncs). */
 const IN_FLIGHT = 4;
 
+/** What ingestFile needs of a table: its columns, and somewhere to store batches. */
+export type IngestTarget = Pick<Table, 'actorColumn' | 'timeColumn' | 'ingest'>;
+
 /** Streams one file into `table`; returns its totals. */
 export async function ingestFile(
-  table: Table,
+  table: IngestTarget,
   file: string,
   opts: { format?: string; onProgress?: (events: number, bytes: number, total: number | null) => void; partKey?: () => string | undefined },
 ): Promise<Omit<IngestTotals, 'seconds'>> {
@@ -112,10 +115,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [], already: 0 };
   try {
     const firstFormat = isFormat(opts.format) ? opts.format : detectFormat(opts.files[0] ?? null);
-    const table = await store.getOrCreate(opts.table, {
-      actorColumn: opts.actor ?? defaultActorColumn(firstFormat),
-      timeColumn: opts.time,
-    });
+    const table = await tableFor(store, opts.table, { actorColumn: opts.actor ?? defaultActorColumn(firstFormat), timeColumn: opts.time ?? 'time' });
     const bar = new ProgressBar();
     let partNo = 0;
     const key = opts.idempotencyKey;
@@ -134,6 +134,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       all.already = (all.already ?? 0) + (t.already ?? 0);
       all.errors.push(...t.errors.slice(0, 100 - all.errors.length));
     }
+    await table.created(); // every file read: the table exists even if they held no lines
   } finally {
     await store.close();
   }
@@ -146,6 +147,24 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       `(${formatCount(all.accepted / Math.max(all.seconds, 1e-9))} events/s)${alreadyNote(all)}\n`,
   );
   return all;
+}
+
+/**
+ * The table a run stores into. An existing one is opened now (a conflicting --actor or --time
+ * fails before anything is read); a new one is created with the first batch, as the HTTP route
+ * creates it once a body parsed, so a run that fails before storing anything (an unreadable
+ * .gz) leaves no empty table whose actor and time columns a corrected run could not change.
+ */
+async function tableFor(store: Store, name: string, config: { actorColumn: string; timeColumn: string }): Promise<IngestTarget & { created: () => Promise<Table> }> {
+  assertTableName(name);
+  if (store.has(name) || store.unopenable.has(name)) {
+    const table = await store.getOrCreate(name, config);
+    return { actorColumn: table.actorColumn, timeColumn: table.timeColumn, ingest: (b, o) => table.ingest(b, o), created: async () => table };
+  }
+  let creating: Promise<Table> | undefined;
+  const created = (): Promise<Table> => (creating ??= store.getOrCreate(name, config));
+  // Every call waits on the one creation; its callbacks, and so the calls to ingest, keep call order.
+  return { ...config, ingest: (b, o) => created().then((t) => t.ingest(b, o)), created };
 }
 
 /** The summary's note on parts an earlier run with the same idempotency key had stored. */

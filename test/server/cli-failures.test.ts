@@ -86,3 +86,32 @@ describe('CLI ingest failing midway', () => {
     }
   }, 180_000);
 });
+
+describe('CLI ingest whose first run stores nothing', () => {
+  it('leaves no table behind, so a corrected run can still choose the actor and time columns', async () => {
+    const { dir, cleanup } = tempDir('shoal-cli-');
+    try {
+      const data = join(dir, 'data');
+      const bad = join(dir, 'bad.ndjson.gz');
+      writeFileSync(bad, Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.from('garbage garbage garbage')]));
+      await expect(runIngestCommand({ files: [bad], table: 't', dataDir: data, out: quiet() })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      const good = join(dir, 'good.ndjson');
+      writeFileSync(good, `${JSON.stringify({ account: 'a', at: T0 })}\n`);
+      const t = await runIngestCommand({ files: [good], table: 't', dataDir: data, out: quiet(), actor: 'account', time: 'at' });
+      expect(t.accepted).toBe(1);
+      // An empty file still creates the table, as an empty HTTP body does.
+      const empty = join(dir, 'empty.ndjson');
+      writeFileSync(empty, '');
+      await runIngestCommand({ files: [empty], table: 'e', dataDir: data, out: quiet(), actor: 'account' });
+      const store = await Store.open(data, { log: () => {} });
+      try {
+        expect(tableStats(store.get('t'))).toMatchObject({ actorColumn: 'account', timeColumn: 'at', rowCount: 1 });
+        expect(tableStats(store.get('e'))).toMatchObject({ actorColumn: 'account', rowCount: 0 });
+      } finally {
+        await store.close(false);
+      }
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
+});
