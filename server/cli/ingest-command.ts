@@ -6,6 +6,7 @@
 import { basename, join } from 'node:path';
 import { assertTableName, Store, type IngestResult, type Table } from '../../engine/index.js';
 import { defaultActorColumn, detectFormat, isFormat, readEvents, releaseBatch } from '../../ingest/index.js';
+import type { EventBatch } from '../../ingest/batch.js';
 import { checkInputFile } from '../../ingest/input.js';
 import { checkDataDir } from './data-dir.js';
 import { formatCount, ProgressBar } from './progress.js';
@@ -82,21 +83,36 @@ export async function ingestFile(
       total = p.totalBytes;
     },
   });
+  const store = (batch: EventBatch): void => {
+    totals.lines += batch.lineCount;
+    // Once the table holds the batch, its buffers go back to the parse workers (batch-buffers.ts).
+    inFlight.push(
+      handled(
+        table.ingest(batch, { source, idempotencyKey: opts.partKey?.() }).then((r) => {
+          releaseBatch(batch);
+          return r;
+        }),
+      ),
+    );
+  };
+  // With part keys, each batch waits for the next one (or the input's end) before it is stored:
+  // a read that fails (a truncated .gz) first yields what it decoded, a part shorter than the
+  // one a full rerun cuts there, and stored under that part's key it would make the rerun skip
+  // the rest of the part as already stored.
+  let held: EventBatch | null = null;
   try {
     for await (const batch of events) {
-      totals.lines += batch.lineCount;
-      // Once the table holds the batch, its buffers go back to the parse workers (batch-buffers.ts).
-      inFlight.push(
-        handled(
-          table.ingest(batch, { source, idempotencyKey: opts.partKey?.() }).then((r) => {
-            releaseBatch(batch);
-            return r;
-          }),
-        ),
-      );
+      if (opts.partKey === undefined) store(batch);
+      else {
+        if (held !== null) store(held);
+        held = batch;
+      }
       if (inFlight.length >= IN_FLIGHT) take(await inFlight.shift()!);
     }
+    if (held !== null) store(held);
+    held = null;
   } catch (err) {
+    if (held !== null) releaseBatch(held);
     // Every call in flight settles before the error propagates: none rejects unhandled.
     await Promise.allSettled(inFlight);
     throw err;
