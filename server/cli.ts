@@ -43,7 +43,8 @@ ${DATA_HELP}
 Bad lines are skipped, reported, and kept in the table's dead-letter log; the command exits 0.
 A file is committed in parts of about 8 MiB (32 MiB with --url), each durable when stored: a run
 that fails midway (a truncated .gz, a full disk) keeps the parts before the failure. Run it again
-with the same --idempotency-key to store the rest without storing any part twice.
+with the same --idempotency-key to store the rest without storing any part twice. With --url, a
+JSON array or MessagePack file is sent whole, in one request (the server's body limit applies).
 `,
   query: `Usage: shoal query JSON|@FILE [options]
 

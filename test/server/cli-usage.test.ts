@@ -66,6 +66,12 @@ describe('CLI usage errors', () => {
     expect(dataDirOf(undefined, { SHOAL_DATA: '/srv/shoal' })).toBe('/srv/shoal');
   }, 120_000);
 
+  it('ingest --help says that with --url a JSON array or MessagePack file goes in one request', () => {
+    const r = shoal(['ingest', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('With --url, a JSON array or MessagePack file is sent whole, in one request');
+  }, 60_000);
+
   it('refuses a bad --port or --demo-events before opening the data directory', () => {
     const data = join(scratch(), 'd');
     for (const args of [
