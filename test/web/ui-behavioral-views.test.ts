@@ -85,6 +85,40 @@ describe('retention averages', () => {
   });
 });
 
+describe('retention curve', () => {
+  it('scales its axis to the shares drawn, so a fall from 5% to 1% is not a flat line at the bottom', async () => {
+    // 20 users sign up on Jan 1; one buys on day 0, one on day 2: 5%, 0%, 5%.
+    const events = Array.from({ length: 20 }, (_, i) => ({ user_id: `u${i}`, time: '2026-01-01T10:00:00Z', event: 'signup' }));
+    events.push({ user_id: 'u0', time: '2026-01-01T11:00:00Z', event: 'purchase' }, { user_id: 'u1', time: '2026-01-03T11:00:00Z', event: 'purchase' });
+    events.push({ user_id: 'u2', time: '2026-01-09T11:00:00Z', event: 'visit' });
+    const served = await serveEvents(events);
+    try {
+      const q = encodeURIComponent(JSON.stringify({ start: [['event', '=', 'signup']], return: [['event', '=', 'purchase']], period: '1d', periods: 4 }));
+      const page = await openPage(browser, `${served.base}/?view=retention&table=visits&range=all&q=${q}`);
+      const [avg] = await gridRows(page);
+      expect(avg.slice(2).map((c) => c.text)).toEqual(['5.00%', '0.0%', '5.00%', '0.0%', '0.0%']);
+      const ticks = (await page.locator('[data-testid="retention-curve"]').getAttribute('data-y-ticks'))!.split('|');
+      expect(ticks[0]).toBe('0%');
+      // The top tick is just above the largest share drawn, not 100%.
+      expect(ticks.at(-1)).toBe('6%');
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('keeps 0–100% when the curve starts at 100%', async () => {
+    const served = await serveEvents([{ user_id: 'u1', time: '2026-01-01T10:00:00Z', event: 'visit' }, { user_id: 'u1', time: '2026-01-03T10:00:00Z', event: 'visit' }]);
+    try {
+      const page = await openPage(browser, `${served.base}/?view=retention&table=visits&range=all`);
+      expect((await page.locator('[data-testid="retention-curve"]').getAttribute('data-y-ticks'))!.split('|')).toEqual(['0%', '25%', '50%', '75%', '100%']);
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 describe('paths flow', () => {
   it('counts every session in the Start column, also those that ended at their first step', async () => {
     // Five sessions: page_view alone (u1, u5), page_view → search (u2), login alone (u3),

@@ -29,6 +29,7 @@ export function curveChart(opts) {
   const count = opts.series.length;
   const tailFrom = opts.series.map((s) => Math.min(s.partialFrom ?? s.values.length, s.values.length));
   const withTails = tailFrom.some((t, i) => t < opts.series[i].values.length);
+  const y = yAxis(Math.max(0, ...opts.series.flatMap((s) => s.values.filter((v) => v !== null))));
   /** @type {uPlot.Options} */
   const options = {
     width: 800,
@@ -39,8 +40,10 @@ export function curveChart(opts) {
       setLegend: [(u) => { el.classList.toggle('hovering', u.cursor.idx != null); }],
       // A line hidden from the legend hides its dashed tail too.
       setSeries: [(u, i, s) => { if (withTails && i !== null && i >= 1 && i <= count && s.show !== undefined) u.setSeries(i + count, { show: s.show }, false); }],
+      // The y tick labels as drawn, for people's tools and tests.
+      draw: [(u) => { el.dataset.yTicks = (/** @type {any} */ (u.axes[1])._values ?? []).join('|'); }],
     },
-    scales: { x: { time: false, range: [-0.2, Math.max(1, opts.periods - 1) + 0.2] }, y: { range: [0, 1.05] } },
+    scales: { x: { time: false, range: [-0.2, Math.max(1, opts.periods - 1) + 0.2] }, y: { range: [0, y.max] } },
     axes: [
       {
         stroke: '#555', font: '12px system-ui, sans-serif', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' },
@@ -50,8 +53,8 @@ export function curveChart(opts) {
       {
         label: opts.yLabel, labelSize: 22, labelFont: '600 12px system-ui, sans-serif', font: '12px system-ui, sans-serif',
         stroke: '#555', size: 72, grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' },
-        splits: () => [0, 0.25, 0.5, 0.75, 1],
-        values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`),
+        splits: () => y.ticks,
+        values: (_u, ticks) => ticks.map((t) => `${Number((t * 100).toFixed(1))}%`),
       },
     ],
     series: [
@@ -84,4 +87,22 @@ export function curveChart(opts) {
   new ResizeObserver(fit).observe(el);
   requestAnimationFrame(fit);
   return el;
+}
+
+/** Tick steps for a curve that stays low, as fractions (0.5% … 25%). */
+const LOW_STEPS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25];
+
+/**
+ * The y axis: 0–100% for a curve that reaches high (as one from a 100% period 0 does), else up
+ * to a round step above its top, so a fall from 5% to 1% shows as a fall and not as a flat line
+ * along the bottom.
+ * @param {number} top  the largest share drawn
+ * @returns {{ max: number, ticks: number[] }}
+ */
+function yAxis(top) {
+  if (top === 0 || top > 0.7) return { max: 1.05, ticks: [0, 0.25, 0.5, 0.75, 1] };
+  const want = top * 1.1;
+  const step = LOW_STEPS.find((s) => s * 5 >= want) ?? 0.25;
+  const n = Math.max(1, Math.ceil(want / step - 1e-9));
+  return { max: n * step, ticks: Array.from({ length: n + 1 }, (_, i) => i * step) };
 }
