@@ -61,6 +61,30 @@ function two(b: Uint8Array, i: number): number {
   return hi >= 0 && hi <= 9 && lo >= 0 && lo <= 9 ? hi * 10 + lo : -1; // NaN past the end fails too
 }
 
+/**
+ * `parseIsoBytes` for the one shape most inputs use, `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 bytes from
+ * b[p], as `Date.prototype.toISOString` writes it), read at fixed positions; NaN for anything
+ * else, including values of that shape the general reader treats specially (hour 24, second 60),
+ * which the caller then hands to `parseIsoBytes`. Equal to it wherever it is not NaN.
+ */
+export function parseIsoMillisZ(b: Uint8Array, p: number): number {
+  if (b[p + 4] !== 45 || b[p + 7] !== 45 || b[p + 10] !== 84 || b[p + 13] !== 58 || b[p + 16] !== 58 || b[p + 19] !== 46 || b[p + 23] !== 90) return NaN;
+  const y100 = two(b, p);
+  const y1 = two(b, p + 2);
+  const mo = two(b, p + 5);
+  const d = two(b, p + 8);
+  const h = two(b, p + 11);
+  const mi = two(b, p + 14);
+  const sec = two(b, p + 17);
+  const f0 = b[p + 20] - 48;
+  const f12 = two(b, p + 21);
+  const y = y100 * 100 + y1;
+  // two() gives -1 for a non-digit, which every range test below refuses.
+  if (y100 < 0 || y1 < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return NaN;
+  if (f0 < 0 || f0 > 9 || f12 < 0) return NaN;
+  return daysFromCivil(y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1000 + f0 * 100 + f12;
+}
+
 const scratch = new Uint8Array(64);
 
 /** `parseIsoBytes` for a string (ISO-8601 is ASCII, so its char codes are its bytes). */

@@ -1,6 +1,8 @@
 /** parseTime: ISO-8601 forms, epoch numbers by magnitude, numeric strings, and garbage. */
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { parseTime } from '../../ingest/index.js';
+import { parseIsoBytes, parseIsoMillisZ } from '../../ingest/parse-time.js';
 
 describe('parseTime', () => {
   it('reads ISO-8601 with and without offset (none is UTC), and dates alone', () => {
@@ -55,5 +57,42 @@ describe('parseTime', () => {
       expect(parseTime(bad), bad).toBeNull();
     }
     for (const bad of [true, null, undefined, {}, [], Infinity, NaN, 1e300]) expect(parseTime(bad), String(bad)).toBeNull();
+  });
+});
+
+describe('parseIsoMillisZ (the fixed-position reader of YYYY-MM-DDTHH:MM:SS.mmmZ)', () => {
+  const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+  const general = (s: string): number => parseIsoBytes(bytes(s), 0, s.length);
+
+  it('equals the general reader on toISOString output and refuses what it leaves to it', () => {
+    expect(parseIsoMillisZ(bytes('2026-10-01T12:34:56.789Z'), 0)).toBe(Date.UTC(2026, 9, 1, 12, 34, 56, 789));
+    expect(parseIsoMillisZ(bytes('1969-12-31T23:59:59.999Z'), 0)).toBe(-1);
+    // Hour 24 and second 60 (which the general reader accepts), other shapes and bad fields: NaN.
+    for (const s of ['2026-10-01T24:00:00.000Z', '2026-10-01T23:59:60.000Z', '2026-10-01T12:34:56.789+', '2026-02-29T00:00:00.000Z', '2026-1a-01T00:00:00.000Z', '2026-10-01T12:34:56.7 9Z', '2026-10-01 12:34:56.789Z']) {
+      expect(parseIsoMillisZ(bytes(s), 0), s).toBeNaN();
+    }
+    fc.assert(
+      fc.property(fc.date({ min: new Date(Date.UTC(0, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true }), (d) => {
+        const s = d.toISOString();
+        expect(parseIsoMillisZ(bytes(s), 0)).toBe(d.getTime());
+        expect(parseIsoMillisZ(bytes(s), 0)).toBe(general(s));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is NaN or the general reader’s value for any 24 bytes of that alphabet', () => {
+    const chars = fc.constantFrom(...'0123456789-:.TZ t+/'.split(''), '\u00ff');
+    const near = fc.tuple(fc.date({ min: new Date(Date.UTC(1000, 0, 1)), max: new Date(Date.UTC(9999, 0, 1)), noInvalidDate: true }), fc.nat(23), chars).map(([d, i, c]) => {
+      const s = d.toISOString();
+      return s.slice(0, i) + c + s.slice(i + 1);
+    });
+    fc.assert(
+      fc.property(near, (s) => {
+        const fixed = parseIsoMillisZ(bytes(s), 0);
+        if (!Number.isNaN(fixed)) expect(fixed).toBe(general(s));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
