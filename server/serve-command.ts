@@ -5,12 +5,12 @@
  */
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { QueryPool, ShoalError, Store } from '../engine/index.js';
+import { QueryPool, ShoalError } from '../engine/index.js';
 import { lowerFlushThreadPriority } from '../engine/storage/flush-pool.js';
 import { buildApp, type QueryLimitOptions } from './app.js';
 import { DEFAULT_SCHEDULER_OPTIONS } from './query-scheduler.js';
 import { apiKeysFromEnv, rateLimitFromEnv } from './auth.js';
-import { checkDataDir, dataDirOf } from './cli/data-dir.js';
+import { checkDataDir, dataDirOf, openStore } from './cli/data-dir.js';
 import { loadDemo } from './cli/demo-command.js';
 
 export const SERVE_HELP = `Usage: shoal serve [options]
@@ -120,7 +120,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   const dataDir = dataDirOf(values.data);
   checkDataDir(dataDir, false);
   lowerFlushThreadPriority(FLUSH_NICENESS);
-  const store = await Store.open(dataDir);
+  const store = await openStore(dataDir);
   // A table that failed to open still makes the store non-empty: the demo would try to create
   // "events" over a damaged one, and the server would not start at all.
   if (values['demo-if-empty'] && store.tableNames().length === 0 && store.unopenable.size === 0) {

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ShoalError } from '../../engine/index.js';
+import { ShoalError, Store, type StoreOptions } from '../../engine/index.js';
 
 const HINT = '(give --data DIR or set SHOAL_DATA)';
 
@@ -35,6 +35,20 @@ export function checkDataDir(dir: string, mustExist: boolean): void {
     return;
   }
   if (!isDirectory) throw new ShoalError('IO_ERROR', [dir, `not a directory ${HINT}`]);
+}
+
+/**
+ * Opens the store in `dir`. A failure of the file system there (no lock file can be made under
+ * /proc, a directory without write access) is IO_ERROR naming the data directory, like the
+ * checks above, rather than Node's bare "ENOENT: … open '/proc/LOCK'".
+ */
+export async function openStore(dir: string, opts?: StoreOptions): Promise<Store> {
+  try {
+    return await Store.open(dir, opts);
+  } catch (err) {
+    if (err instanceof ShoalError || typeof (err as NodeJS.ErrnoException).errno !== 'number') throw err;
+    throw new ShoalError('IO_ERROR', [dir, `cannot open the data directory: ${(err as Error).message}`]);
+  }
 }
 
 /**

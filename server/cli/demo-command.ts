@@ -2,11 +2,11 @@
  * `shoal demo`: fills a table (default "events") with generated product events ending now, from
  * bench/'s generator, through the normal parse → ingest path.
  */
-import { ShoalError, Store, tableStats } from '../../engine/index.js';
+import { ShoalError, tableStats, type Store } from '../../engine/index.js';
 import { generateEvents } from '../../bench/generator.js';
 import { parseBuffer } from '../../ingest/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
-import { checkDataDir } from './data-dir.js';
+import { checkDataDir, openStore } from './data-dir.js';
 import { formatCount, ProgressBar } from './progress.js';
 
 const CHUNK_EVENTS = 50_000;
@@ -26,7 +26,7 @@ export interface DemoOptions {
 
 export async function loadDemo(opts: DemoOptions): Promise<number> {
   if (opts.store === undefined) checkDataDir(opts.dataDir, false);
-  const store = opts.store ?? (await Store.open(opts.dataDir));
+  const store = opts.store ?? (await openStore(opts.dataDir));
   const name = opts.table ?? 'events';
   const bar = new ProgressBar(opts.progress);
   let accepted = 0;

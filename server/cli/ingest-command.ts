@@ -4,11 +4,11 @@
  * go to the table's dead-letter log, and the command still exits 0.
  */
 import { basename, join } from 'node:path';
-import { assertTableName, Store, type IngestResult, type Table } from '../../engine/index.js';
+import { assertTableName, type IngestResult, type Store, type Table } from '../../engine/index.js';
 import { defaultActorColumn, detectFormat, isFormat, readEvents, releaseBatch } from '../../ingest/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import { checkInputFile } from '../../ingest/input.js';
-import { checkDataDir } from './data-dir.js';
+import { checkDataDir, openStore } from './data-dir.js';
 import { formatCount, ProgressBar } from './progress.js';
 
 export interface IngestCommandOptions {
@@ -127,7 +127,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   for (const f of opts.files) checkInputFile(f); // fail early, naming a missing file or a directory
   checkDataDir(opts.dataDir, false);
   const started = performance.now();
-  const store = await Store.open(opts.dataDir);
+  const store = await openStore(opts.dataDir);
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [], already: 0 };
   try {
     const firstFormat = isFormat(opts.format) ? opts.format : detectFormat(opts.files[0] ?? null);

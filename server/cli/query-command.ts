@@ -3,11 +3,11 @@
  * the HTTP response object (json), a text table, or CSV.
  */
 import { readFileSync } from 'node:fs';
-import { QueryPool, ShoalError, Store } from '../../engine/index.js';
+import { QueryPool, ShoalError } from '../../engine/index.js';
 import type { QueryResult } from '../../engine/query/index.js';
 import { withTablePath } from '../errors.js';
 import { DEFAULT_SCHEDULER_OPTIONS, estimateRows } from '../query-scheduler.js';
-import { checkDataDir, readerLog } from './data-dir.js';
+import { checkDataDir, openStore, readerLog } from './data-dir.js';
 import { textTable } from './text-table.js';
 import { isoInZone } from './zoned-time.js';
 
@@ -71,7 +71,7 @@ export async function runQueryCommand(opts: { query: string; dataDir: string; fo
   if (typeof table !== 'string') throw new ShoalError('BAD_QUERY', ['"table" is required'], 'table');
   checkDataDir(opts.dataDir, true);
   const log = readerLog(5);
-  const store = await Store.open(opts.dataDir, { log: log.log });
+  const store = await openStore(opts.dataDir, { log: log.log });
   try {
     let snapshot;
     try {

@@ -1,7 +1,7 @@
 /** `shoal tables`: every table with rows, bytes, time range, dead letters and its columns. */
-import { Store, tableStats, type TableStats } from '../../engine/index.js';
+import { tableStats, type TableStats } from '../../engine/index.js';
 import { summaryOf } from '../routes/tables.js';
-import { checkDataDir, readerLog } from './data-dir.js';
+import { checkDataDir, openStore, readerLog } from './data-dir.js';
 import { formatBytes } from './progress.js';
 import { textTable } from './text-table.js';
 
@@ -34,7 +34,7 @@ export async function runTablesCommand(opts: { dataDir: string; json: boolean; o
   const out = opts.out ?? process.stdout;
   checkDataDir(opts.dataDir, true);
   // Every damaged file and unopenable table is in the listing itself.
-  const store = await Store.open(opts.dataDir, { log: readerLog(0).log });
+  const store = await openStore(opts.dataDir, { log: readerLog(0).log });
   try {
     const stats = store.tableNames().map((n) => tableStats(store.get(n)));
     if (opts.json) {

@@ -168,6 +168,18 @@ describe('CLI write commands and a --data that cannot be created', () => {
   }, 180_000);
 });
 
+describe('CLI commands and a --data directory the store cannot use', () => {
+  it('fail with IO_ERROR naming the directory, not a bare ENOENT (/proc exists but holds no lock file)', () => {
+    const file = join(scratch(), 'e.ndjson');
+    writeFileSync(file, '{"user_id":"a","time":1}\n');
+    for (const args of [['tables'], ['query', '{"table":"t"}'], ['demo', '--events', '10'], ['ingest', file, '--table', 't'], ['serve', '--port', '0']]) {
+      const r = shoal([...args, '--data', '/proc']);
+      expect(r.status, `${args[0]}: ${r.stderr}`).toBe(1);
+      expect(r.stderr, args[0]).toMatch(/^shoal: IO_ERROR: I\/O error on \/proc: cannot open the data directory: ENOENT: [^\n]*\n$/);
+    }
+  }, 180_000);
+});
+
 describe('shoal tables output', () => {
   it('prints no empty table header when every table failed to open', async () => {
     const { renderTables } = await import('../../server/cli/tables-command.js');
