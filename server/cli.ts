@@ -89,6 +89,8 @@ const COMMAND_OPTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
 
 class UsageError extends Error {}
 
+const MAX_IDEMPOTENCY_KEY = 200;
+
 /**
  * The options of `ingest` that fix something for good, checked before anything is written: the
  * first ingest creates the table with its actor and time columns, so an empty column name (a
@@ -100,6 +102,10 @@ function checkIngestOptions(values: Record<string, unknown>): void {
   for (const name of ['actor', 'time'] as const) {
     if (values[name] === '') throw new UsageError(`--${name} needs a column name`);
   }
+  // Parts go under K, K:1, K:2, …, and the server takes keys of up to 256 characters: a longer K
+  // would fail only at the part whose suffix passes the limit, midway through the file.
+  const key = values['idempotency-key'];
+  if (typeof key === 'string' && (key === '' || key.length > MAX_IDEMPOTENCY_KEY)) throw new UsageError(`--idempotency-key must have 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
 }
 
 function dataDir(values: Record<string, unknown>): string {

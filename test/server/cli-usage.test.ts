@@ -94,7 +94,7 @@ describe('CLI usage errors', () => {
 });
 
 describe('CLI ingest options that would fix a table for good', () => {
-  it('refuses an unknown --format and an empty --actor or --time before creating the table', () => {
+  it('refuses an unknown --format, an empty --actor or --time and an idempotency key the server would refuse midway, before creating the table', () => {
     const dir = scratch();
     const file = join(dir, 'e.ndjson');
     writeFileSync(file, '{"user_id":"a","time":1}\n');
@@ -103,6 +103,8 @@ describe('CLI ingest options that would fix a table for good', () => {
       [['--format', 'xml'], '--format must be one of ndjson, json, csv, msgpack, combined'],
       [['--actor', ''], '--actor needs a column name'],
       [['--time', ''], '--time needs a column name'],
+      [['--idempotency-key', 'k'.repeat(201)], '--idempotency-key must have 1 to 200 characters'],
+      [['--idempotency-key', ''], '--idempotency-key must have 1 to 200 characters'],
     ] as const) {
       const r = shoal(['ingest', file, '--table', 't', '--data', data, ...args]);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
