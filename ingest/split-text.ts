@@ -187,8 +187,15 @@ export class JsonSplitter extends Splitter {
     }
   }
 
+  /**
+   * Set by `finish`: the input ended inside a top-level array after a whole item (its `]` is
+   * missing: a truncated file, most likely). An item cut short is an item that fails to parse.
+   */
+  arrayLeftOpen = false;
+
   finish(end: number): void {
     this.firstEnd = this.lastEnd = -1;
+    this.arrayLeftOpen = this.inArray && this.itemStart < 0;
     if (this.itemStart >= 0) this.endItem(end);
     this.depth = 0;
     this.inString = this.escape = this.scalar = false;

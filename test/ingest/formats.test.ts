@@ -166,6 +166,21 @@ describe('JSON', () => {
     expect(b.count).toBe(1);
     expect(b.rejects[0].line).toBe(2);
     expect(b.rejects[0].message).toMatch(/^invalid JSON: /);
+    expect(b.rejects).toHaveLength(1); // the item cut short says so; the open array adds nothing
+  });
+
+  it('keeps the items of an array whose closing bracket is missing, and says it is missing', async () => {
+    const message = 'the input ends inside a JSON array: its closing "]" is missing (a truncated file?)';
+    for (const body of [`[{"user_id":"a","time":"${T}"},{"user_id":"b","time":"${T}"},`, `[{"user_id":"a","time":"${T}"},{"user_id":"b","time":"${T}"}  \n`]) {
+      const batches = await parseBuffer(Buffer.from(body), { format: 'json', workers: 0 });
+      expect(batches.flatMap((b) => b.actors)).toEqual(['a', 'b']);
+      expect(batches.flatMap((b) => b.rejects)).toEqual([{ line: 3, message, raw: '' }]);
+      expect(accounted(batches)).toEqual({ accepted: 2, rejected: 1, lines: 3 });
+    }
+    // Closed arrays, and objects outside any array, end cleanly.
+    for (const body of [`[{"user_id":"a","time":"${T}"}]`, `{"user_id":"a","time":"${T}"}`, `[]`]) {
+      expect((await parseBuffer(Buffer.from(body), { format: 'json', workers: 0 })).flatMap((b) => b.rejects)).toEqual([]);
+    }
   });
 });
 
