@@ -257,3 +257,22 @@ describe('hand-edited links', () => {
     }
   });
 });
+
+describe('switching views', () => {
+  it('keeps a group-by the user removed removed, instead of filling the default in again on return', async () => {
+    const served = await serveEvents([{ user_id: 'u1', time: '2026-01-05T10:00:00Z', event: 'a' }, { user_id: 'u2', time: '2026-01-05T11:00:00Z', event: 'b' }]);
+    try {
+      const page = await openPage(browser, `${served.base}/?view=aggregate&table=visits&range=all`);
+      expect((await panelQuery(page, 'table')).groupBy).toEqual(['event']);
+      await act(page, () => page.click('[data-testid="group-by"] button[aria-label="remove event"]'));
+      expect((await panelQuery(page, 'table')).groupBy).toBeUndefined();
+      await act(page, () => page.click('button[data-view="funnel"]'), ['ready', 'incomplete', 'empty']);
+      await act(page, () => page.click('button[data-view="aggregate"]'));
+      expect((await panelQuery(page, 'table')).groupBy).toBeUndefined();
+      expect(await page.locator('[data-testid="group-by"] .chip').count()).toBe(0);
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
+});

@@ -311,12 +311,20 @@ function setResults(status, ...nodes) {
   el.results.dataset.status = status;
 }
 
+/**
+ * Views whose builder this page has already shown for the current table: their defaults were
+ * filled once, and what the user then cleared (a group-by removed) stays cleared on return.
+ * @type {Set<string>}
+ */
+const shownViews = new Set();
+
 /** @param {string} view */
 async function switchView(view) {
   el.results.dataset.status = 'loading';
   const next = structuredClone(state);
   next.view = view;
-  await applyDefaults(next, columns, suggest);
+  if (!shownViews.has(view)) await applyDefaults(next, columns, suggest);
+  shownViews.add(view);
   state = next;
   history.pushState(null, '', stateToSearch(state));
   await render();
@@ -331,6 +339,8 @@ async function switchTable(name) {
   state = { ...defaultState(), view, table: name, range, from, to, tz };
   await loadTable();
   await applyDefaults(state, columns, suggest);
+  shownViews.clear();
+  shownViews.add(view);
   history.pushState(null, '', stateToSearch(state));
   await render();
 }
@@ -370,6 +380,7 @@ async function boot() {
   await loadTable();
   const hadQuery = new URLSearchParams(location.search).has('q');
   if (!hadQuery) await applyDefaults(state, columns, suggest);
+  shownViews.add(state.view);
   history.replaceState(null, '', stateToSearch(state));
   await render();
 }
@@ -378,6 +389,8 @@ window.addEventListener('popstate', () => {
   const next = searchToState(location.search);
   const tableChanged = next.table !== state.table;
   state = next;
+  if (tableChanged) shownViews.clear();
+  shownViews.add(state.view);
   void (tableChanged ? loadTable() : Promise.resolve()).then(render);
 });
 
