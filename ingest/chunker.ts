@@ -181,9 +181,7 @@ export class Chunker {
       if (task.items === null || task.items.length > 0) out.push(task);
     }
     // Every item before it was whole, so nothing else would say the input was cut short.
-    if (sp instanceof JsonSplitter && sp.arrayLeftOpen) {
-      out.push({ kind: 'reject', line: this.line, message: 'the input ends inside a JSON array: its closing "]" is missing (a truncated file?)', raw: '' });
-    }
+    if (sp.cutShort !== null) out.push({ kind: 'reject', line: this.line, message: sp.cutShort, raw: '' });
     return out;
   }
 

@@ -19,6 +19,12 @@ export abstract class Splitter {
   lastEnd = -1;
   /** Records completed so far. */
   records = 0;
+  /**
+   * Set by `finish` when the input ended inside a top-level array after a whole item (a truncated
+   * file, most likely): why, for a rejected line of its own. An item cut short says so itself,
+   * by failing to parse.
+   */
+  cutShort: string | null = null;
   protected nextCut: number;
 
   constructor(protected readonly chunkBytes: number) {
@@ -187,15 +193,9 @@ export class JsonSplitter extends Splitter {
     }
   }
 
-  /**
-   * Set by `finish`: the input ended inside a top-level array after a whole item (its `]` is
-   * missing: a truncated file, most likely). An item cut short is an item that fails to parse.
-   */
-  arrayLeftOpen = false;
-
   finish(end: number): void {
     this.firstEnd = this.lastEnd = -1;
-    this.arrayLeftOpen = this.inArray && this.itemStart < 0;
+    if (this.inArray && this.itemStart < 0) this.cutShort = 'the input ends inside a JSON array: its closing "]" is missing (a truncated file?)';
     if (this.itemStart >= 0) this.endItem(end);
     this.depth = 0;
     this.inString = this.escape = this.scalar = false;

@@ -252,6 +252,18 @@ describe('MessagePack', () => {
     expect(b.rejects[0].line).toBe(2);
     expect(b.rejects[0].message).toMatch(/^invalid MessagePack: /);
   });
+
+  it('keeps the items of an array cut short after a whole item, and says how many are missing', async () => {
+    const maps = [{ user_id: 'a', time: T }, { user_id: 'b', time: T }, { user_id: 'c', time: T }];
+    const whole = pack(maps);
+    const lastTwo = pack(maps.slice(1)).length - 1; // the items after the first, without their array header
+    for (const [cut, missing] of [[whole.length - pack(maps[2]).length, '1 more item was'], [whole.length - lastTwo, '2 more items were']] as const) {
+      const batches = await parseBuffer(whole.subarray(0, cut), { format: 'msgpack', workers: 0 });
+      expect(batches.flatMap((b) => b.actors)).toEqual(['a', 'b', 'c'].slice(0, 3 - Number(missing[0])));
+      expect(batches.flatMap((b) => b.rejects)).toEqual([{ line: 4 - Number(missing[0]), message: `the input ends inside a MessagePack array: ${missing} announced (a truncated file?)`, raw: '' }]);
+    }
+    expect((await parseBuffer(whole, { format: 'msgpack', workers: 0 })).flatMap((b) => b.rejects)).toEqual([]);
+  });
 });
 
 describe('combined access logs', () => {
