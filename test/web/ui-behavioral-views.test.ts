@@ -276,3 +276,22 @@ describe('switching views', () => {
     }
   });
 });
+
+describe('filter rows', () => {
+  it('carry the typed value over when the operator changes between one value and a list', async () => {
+    const served = await serveEvents([{ user_id: 'u1', time: '2026-01-05T10:00:00Z', event: 'a', country: 'US' }, { user_id: 'u2', time: '2026-01-05T11:00:00Z', event: 'b', country: 'DE' }]);
+    try {
+      const q = encodeURIComponent(JSON.stringify({ where: [['country', '=', 'US']], groupBy: [], bucket: 'none' }));
+      const page = await openPage(browser, `${served.base}/?view=aggregate&table=visits&range=all&q=${q}`);
+      const op = page.locator('[data-testid="where"] select.f-op');
+      await act(page, () => op.selectOption('in'));
+      expect((await panelQuery(page, 'table')).where).toEqual(['country', 'in', ['US']]);
+      expect(await page.locator('[data-testid="where"] input.f-val').inputValue()).toBe('US');
+      await act(page, () => op.selectOption('!='));
+      expect((await panelQuery(page, 'table')).where).toEqual(['country', '!=', 'US']);
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
+});

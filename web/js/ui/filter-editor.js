@@ -54,7 +54,7 @@ export function filterEditor(opts) {
       (name) => replace(i, [name, (OPS[typeOf(name)] ?? OPS.string)[0][0], '']),
       { class: 'f-col', 'aria-label': 'filter column' },
     );
-    const opSelect = select(ops, op, (nextOp) => replace(i, [column, nextOp, nextOp === 'exists' || nextOp === '!exists' ? undefined : value]), {
+    const opSelect = select(ops, op, (nextOp) => replace(i, [column, nextOp, carryValue(value, nextOp)]), {
       class: 'f-op',
       'aria-label': 'operator',
     });
@@ -104,4 +104,17 @@ export function filterEditor(opts) {
     h('button', { class: 'link-btn', type: 'button', onclick: () => onChange([...current, ['', '=', '']]) }, opts.addLabel ?? '+ Filter'),
   );
   return wrap;
+}
+
+/**
+ * The value a condition keeps when its operator changes: a list for "is one of" / "is none of"
+ * (the API takes nothing else there), one value for the others (the list's first), none for
+ * "is set" / "is not set".
+ * @param {unknown} value
+ * @param {string} op
+ */
+function carryValue(value, op) {
+  if (op === 'exists' || op === '!exists') return undefined;
+  const list = Array.isArray(value) ? value : value === undefined || value === null || value === '' ? [] : [value];
+  return op === 'in' || op === '!in' ? list : list[0] ?? '';
 }
