@@ -24,7 +24,7 @@ export const ERRORS = {
   TOO_MANY_GROUPS: { status: 400, message: 'the query makes more than %s groups; narrow the range, add filters or group by fewer columns' },
   QUERY_MEMORY_EXCEEDED: { status: 400, message: 'the query needs more than its memory budget of %s bytes (%s); narrow the range or add filters' },
   BAD_TABLE_NAME: { status: 400, message: 'invalid table name "%s": use [a-z][a-z0-9_]{0,62}' },
-  BAD_FORMAT: { status: 400, message: 'unsupported format "%s"' },
+  BAD_FORMAT: { status: 400, message: '%s' },
   TABLE_CONFIG_CONFLICT: { status: 400, message: '%s' },
   TOO_MANY_COLUMNS: { status: 400, message: 'table "%s" would exceed %s columns' },
   BODY_TOO_LARGE: { status: 413, message: 'request body exceeds %s bytes' },

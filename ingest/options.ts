@@ -136,15 +136,22 @@ function sniffFormat(head: Uint8Array): Format | undefined {
   return undefined;
 }
 
+/** BAD_FORMAT for a format name that is not one of FORMATS. */
+export function unknownFormat(format: string): ShoalError {
+  return new ShoalError('BAD_FORMAT', [`unsupported format ${JSON.stringify(format)}: use ${FORMATS.slice(0, -1).join(', ')} or ${FORMATS[FORMATS.length - 1]}`]);
+}
+
 /** The format to use: the option, else detection; throws BAD_FORMAT when neither gives one. */
 export function chooseFormat(options: ParseOptions, name: string | null, head?: Uint8Array): Format {
   if (options.format !== undefined) {
-    if (!isFormat(options.format)) throw new ShoalError('BAD_FORMAT', [String(options.format)]);
+    if (!isFormat(options.format)) throw unknownFormat(String(options.format));
     return options.format;
   }
   const found = detectFormat(name, head);
   if (found === undefined) {
-    throw new ShoalError('BAD_FORMAT', [name === null ? 'unknown (could not detect it; pass format)' : `unknown for ${name} (pass format)`]);
+    const what = name === null ? 'the input' : name;
+    const why = head === undefined || head.length === 0 ? 'it is empty' : 'neither its name nor its first bytes tell';
+    throw new ShoalError('BAD_FORMAT', [`cannot tell the format of ${what} (${why}): give one of ${FORMATS.join(', ')}`]);
   }
   return found;
 }

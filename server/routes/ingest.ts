@@ -14,7 +14,7 @@ import { Transform, type Readable } from 'node:stream';
 import { assertTableName, ShoalError, type IngestResult, type Store } from '../../engine/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import type { WorkerPool } from '../../ingest/worker-pool.js';
-import { defaultActorColumn, FORMATS, isFormat, readEvents, releaseBatch, type Format } from '../../ingest/index.js';
+import { defaultActorColumn, FORMATS, isFormat, readEvents, releaseBatch, unknownFormat, type Format } from '../../ingest/index.js';
 import { toShoalError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { decoderFor, encodingOf, isGzip } from './content-encoding.js';
@@ -43,7 +43,7 @@ const FORMAT_BY_TYPE: Record<string, Format> = {
  */
 export function formatOf(contentType: string | undefined, format: string | undefined): Format | undefined {
   if (format !== undefined) {
-    if (!isFormat(format)) throw new ShoalError('BAD_FORMAT', [format]);
+    if (!isFormat(format)) throw unknownFormat(format);
     return format;
   }
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();

@@ -322,7 +322,13 @@ describe('format detection', () => {
     for (const [name, body] of cases) expect(only(await parseBuffer(body, { workers: 0 })).actors, name).toEqual(['a']);
     const log = only(await parseBuffer(Buffer.from('1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1\n'), { workers: 0 }));
     expect(log.actors).toEqual(['1.2.3.4']);
-    await expect(parseBuffer(Buffer.from('hello'), { workers: 0 })).rejects.toMatchObject({ code: 'BAD_FORMAT' });
-    await expect(parseBuffer(Buffer.from('{}'), { format: 'xml' as never, workers: 0 })).rejects.toMatchObject({ code: 'BAD_FORMAT' });
+    await expect(parseBuffer(Buffer.from('hello'), { workers: 0 })).rejects.toMatchObject({
+      code: 'BAD_FORMAT',
+      message: 'cannot tell the format of the input (neither its name nor its first bytes tell): give one of ndjson, json, csv, msgpack, combined',
+    });
+    await expect(parseBuffer(Buffer.from('{}'), { format: 'xml' as never, workers: 0 })).rejects.toMatchObject({
+      code: 'BAD_FORMAT',
+      message: 'unsupported format "xml": use ndjson, json, csv, msgpack or combined',
+    });
   });
 });

@@ -117,7 +117,12 @@ describe('readEvents', () => {
   it('fails clearly on bad input as a whole: unknown format, bad gzip, oversize CSV header, bad options', async () => {
     await expect(collect(join(dir, 'nope.ndjson'))).rejects.toMatchObject({ code: 'IO_ERROR', message: `I/O error on ${join(dir, 'nope.ndjson')}: no such file` });
     writeFileSync(join(dir, 'data.bin'), 'hello world');
-    await expect(collect(join(dir, 'data.bin'))).rejects.toMatchObject({ code: 'BAD_FORMAT' });
+    await expect(collect(join(dir, 'data.bin'))).rejects.toMatchObject({
+      code: 'BAD_FORMAT',
+      message: `cannot tell the format of ${join(dir, 'data.bin')} (neither its name nor its first bytes tell): give one of ndjson, json, csv, msgpack, combined`,
+    });
+    writeFileSync(join(dir, 'empty'), '');
+    await expect(collect(join(dir, 'empty'))).rejects.toMatchObject({ code: 'BAD_FORMAT', message: `cannot tell the format of ${join(dir, 'empty')} (it is empty): give one of ndjson, json, csv, msgpack, combined` });
     const badGzip = Buffer.concat([gzipSync('{"user_id":"a","time":1}\n').subarray(0, 12), Buffer.from('garbage garbage')]);
     await expect(collect(Readable.from([badGzip]), { format: 'ndjson', workers: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     const wide = Buffer.from(`${'c,'.repeat(600_000)}user_id,time\n`);
