@@ -36,10 +36,12 @@ Run "shoal <command> --help" for a command's options.
   --table T         table to load into (created on first ingest)
   --actor C         actor column, fixed when the table is created (default user_id; host for access logs)
   --time C          time column, fixed when the table is created (default time)
-  --format F        ndjson | json | csv | msgpack | combined (default: from the file extension)
+  --format F        ndjson | json | csv | msgpack | combined (default: from the file extension,
+                    else from the first bytes)
   --idempotency-key K   a run again with the same key (within 24 h) stores nothing twice
 ${DATA_HELP}
 
+FILE - reads standard input (without --url), e.g. "zcat *.gz | shoal ingest - --table t".
 Bad lines are skipped, reported, and kept in the table's dead-letter log; the command exits 0.
 A file is committed in parts of about 8 MiB (32 MiB with --url), each durable when stored: a run
 that fails midway (a truncated .gz, a full disk) keeps the parts before the failure. Run it again
@@ -150,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
     case 'ingest': {
       if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
       if (typeof values.table !== 'string') throw new UsageError('ingest needs --table T');
+      if (positionals.filter((f) => f === '-').length > 1) throw new UsageError('standard input ("-") can be read once');
       await runIngestCommand({
         files: positionals,
         table: values.table,
@@ -190,6 +193,7 @@ async function runRemote(command: string, values: Record<string, unknown>, posit
     case 'ingest':
       if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
       if (typeof values.table !== 'string') throw new UsageError('ingest needs --table T');
+      if (positionals.includes('-')) throw new UsageError('with --url, give files: standard input ("-") is read only by a local ingest');
       await runRemoteIngest({
         url,
         files: positionals,

@@ -62,7 +62,7 @@ export async function ingestFile(
   opts: { format?: string; onProgress?: (events: number, bytes: number, total: number | null) => void; partKey?: () => string | undefined },
 ): Promise<Omit<IngestTotals, 'seconds'>> {
   const totals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, already: 0, errors: [] as IngestTotals['errors'] };
-  const source = basename(file);
+  const source = sourceName(file);
   const inFlight: Promise<IngestResult>[] = [];
   let bytes = 0;
   let total: number | null = null;
@@ -74,7 +74,7 @@ export async function ingestFile(
     for (const e of r.errors) if (totals.errors.length < 100) totals.errors.push({ file: source, ...e });
     opts.onProgress?.(totals.accepted + totals.rejected, bytes, total);
   };
-  const events = readEvents(file, {
+  const events = readEvents(file === STDIN ? process.stdin : file, {
     format: opts.format as never,
     actorColumn: table.actorColumn,
     timeColumn: table.timeColumn,
@@ -122,9 +122,17 @@ export async function ingestFile(
   return totals;
 }
 
+/** The FILE argument that reads standard input. */
+const STDIN = '-';
+
+/** How dead letters, errors and the progress bar name an input. */
+function sourceName(file: string): string {
+  return file === STDIN ? 'stdin' : basename(file);
+}
+
 export async function runIngestCommand(opts: IngestCommandOptions): Promise<IngestTotals> {
   const out = opts.out ?? process.stdout;
-  for (const f of opts.files) checkInputFile(f); // fail early, naming a missing file or a directory
+  for (const f of opts.files) if (f !== STDIN) checkInputFile(f); // fail early, naming a missing file or a directory
   checkDataDir(opts.dataDir, false);
   const started = performance.now();
   const store = await openStore(opts.dataDir);
@@ -140,7 +148,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       const t = await ingestFile(table, file, {
         format: opts.format,
         partKey,
-        onProgress: (events, bytes, total) => bar.update({ events, bytes, totalBytes: total, label: basename(file) }),
+        onProgress: (events, bytes, total) => bar.update({ events, bytes, totalBytes: total, label: sourceName(file) }),
       });
       bar.done();
       all.accepted += t.accepted;

@@ -3,8 +3,9 @@
  * "shoal: IO_ERROR: I/O error on PATH: reason" naming the path, exit code 1, nothing stored;
  * locally and with --url alike. A directory used to fail at its first read with a bare EISDIR.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,42 @@ function runCli(args: string[]): Promise<{ status: number; stdout: string; stder
     execFile(process.execPath, ['--import', 'tsx', CLI, ...args], (err, stdout, stderr) => resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
   });
 }
+
+/** The CLI with `input` on its standard input. */
+function runCliWithInput(args: string[], input: Buffer): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (code) => resolve({ status: code ?? 1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('ingest from standard input ("-")', () => {
+  it('reads a gzipped NDJSON stream, names it stdin in dead letters, and is refused with --url or twice', async () => {
+    const { dir, cleanup } = tempDir('shoal-stdin-');
+    try {
+      const lines = ['{"user_id":"a","time":"2026-01-01T00:00:00Z"}', 'not json', '{"user_id":"b","time":"2026-01-01T00:00:01Z"}'];
+      const data = join(dir, 'data');
+      const r = await runCliWithInput(['ingest', '-', '--table', 't', '--data', data], gzipSync(`${lines.join('\n')}\n`));
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^ {2}stdin:2: invalid JSON: [^\n]*\ningested 3 lines into "t": 2 accepted, 1 rejected, 0 type errors in /);
+      const letter = JSON.parse(readFileSync(join(data, 't', 'deadletter.ndjson'), 'utf8')) as { source: string; line: number };
+      expect([letter.source, letter.line]).toEqual(['stdin', 2]);
+      for (const args of [['ingest', '-', '-', '--table', 't', '--data', data], ['ingest', '-', '--table', 't', '--url', 'http://127.0.0.1:9']]) {
+        const refused = await runCliWithInput(args, Buffer.from(lines[0]));
+        expect(refused.status).toBe(2);
+        expect(refused.stderr).toMatch(/^shoal: (standard input \("-"\) can be read once|with --url, give files: standard input \("-"\) is read only by a local ingest)\n/);
+      }
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
+});
 
 describe('ingest of an unreadable input', () => {
   it('names a missing file or a directory in an IO_ERROR and stores nothing', async () => {
