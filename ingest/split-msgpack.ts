@@ -71,7 +71,7 @@ export class MsgpackSplitter extends Splitter {
   finish(end: number): void {
     this.firstEnd = this.lastEnd = -1;
     if (this.arrayLeft > 0 && this.itemStart < 0) {
-      this.cutShort = `the input ends inside a MessagePack array: ${this.arrayLeft} more item${this.arrayLeft === 1 ? ' was' : 's were'} announced (a truncated file?)`;
+      this.cutShort = `the input ends inside a MessagePack array: ${this.arrayLeft} more item${this.arrayLeft === 1 ? ' was' : 's were'} announced (truncated?)`;
     }
     if (this.itemStart >= 0) this.itemDone(end);
     this.stack.length = 0;

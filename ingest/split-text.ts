@@ -195,7 +195,7 @@ export class JsonSplitter extends Splitter {
 
   finish(end: number): void {
     this.firstEnd = this.lastEnd = -1;
-    if (this.inArray && this.itemStart < 0) this.cutShort = 'the input ends inside a JSON array: its closing "]" is missing (a truncated file?)';
+    if (this.inArray && this.itemStart < 0) this.cutShort = 'the input ends inside a JSON array: its closing "]" is missing (truncated?)';
     if (this.itemStart >= 0) this.endItem(end);
     this.depth = 0;
     this.inString = this.escape = this.scalar = false;

@@ -170,7 +170,7 @@ describe('JSON', () => {
   });
 
   it('keeps the items of an array whose closing bracket is missing, and says it is missing', async () => {
-    const message = 'the input ends inside a JSON array: its closing "]" is missing (a truncated file?)';
+    const message = 'the input ends inside a JSON array: its closing "]" is missing (truncated?)';
     for (const body of [`[{"user_id":"a","time":"${T}"},{"user_id":"b","time":"${T}"},`, `[{"user_id":"a","time":"${T}"},{"user_id":"b","time":"${T}"}  \n`]) {
       const batches = await parseBuffer(Buffer.from(body), { format: 'json', workers: 0 });
       expect(batches.flatMap((b) => b.actors)).toEqual(['a', 'b']);
@@ -260,7 +260,7 @@ describe('MessagePack', () => {
     for (const [cut, missing] of [[whole.length - pack(maps[2]).length, '1 more item was'], [whole.length - lastTwo, '2 more items were']] as const) {
       const batches = await parseBuffer(whole.subarray(0, cut), { format: 'msgpack', workers: 0 });
       expect(batches.flatMap((b) => b.actors)).toEqual(['a', 'b', 'c'].slice(0, 3 - Number(missing[0])));
-      expect(batches.flatMap((b) => b.rejects)).toEqual([{ line: 4 - Number(missing[0]), message: `the input ends inside a MessagePack array: ${missing} announced (a truncated file?)`, raw: '' }]);
+      expect(batches.flatMap((b) => b.rejects)).toEqual([{ line: 4 - Number(missing[0]), message: `the input ends inside a MessagePack array: ${missing} announced (truncated?)`, raw: '' }]);
     }
     expect((await parseBuffer(whole, { format: 'msgpack', workers: 0 })).flatMap((b) => b.rejects)).toEqual([]);
   });
