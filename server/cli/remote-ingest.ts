@@ -12,6 +12,7 @@ import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:
 import { basename } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { ShoalError } from '../../engine/index.js';
 import { detectFormat, isFormat, type Format } from '../../ingest/index.js';
 import { checkInputFile } from '../../ingest/input.js';
 import { sendJson, type RemoteOptions } from './http-client.js';
@@ -72,8 +73,11 @@ function counted(source: Readable, onBytes: (n: number) => void): Readable {
   return counter;
 }
 
-/** The file's bytes, gunzipped when it starts with the gzip magic; raw bytes read are reported. */
-function decompressed(file: string, onRawBytes: (n: number) => void = () => {}): Readable {
+/**
+ * The file's bytes, gunzipped when it starts with the gzip magic; raw bytes read and (for gzip)
+ * decompressed bytes passed on are reported.
+ */
+function decompressed(file: string, onRawBytes: (n: number) => void = () => {}, onDecodedBytes: (n: number) => void = () => {}): Readable {
   const head = Buffer.alloc(2);
   const fd = openSync(file, 'r');
   const n = readSync(fd, head, 0, 2, 0);
@@ -82,9 +86,15 @@ function decompressed(file: string, onRawBytes: (n: number) => void = () => {}):
   if (n === 2 && head[0] === 0x1f && head[1] === 0x8b) {
     const gunzip = createGunzip();
     pipeline(raw, gunzip, () => {});
-    return gunzip;
+    return counted(gunzip, onDecodedBytes);
   }
   return raw;
+}
+
+/** A gzip failure as the local ingest reports it (ingest/input.ts): the file, and where it broke. */
+function gzipFailure(err: unknown, file: string, decodedBytes: number): unknown {
+  if (!(err as { code?: string }).code?.startsWith('Z_')) return err;
+  return new ShoalError('BAD_REQUEST', [`${file}: invalid gzip data after ${decodedBytes} decompressed bytes: ${(err as Error).message}`]);
 }
 
 /**
@@ -187,15 +197,17 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
         await post(counted(createReadStream(file), (n) => (rawBytes += n)), 0);
       } else {
         const inFlight: Promise<void>[] = [];
+        let decodedBytes = 0;
         try {
-          for await (const part of lineParts(decompressed(file, (n) => (rawBytes += n)), format, opts.partBytes ?? DEFAULT_PART_BYTES)) {
+          const input = decompressed(file, (n) => (rawBytes += n), (n) => (decodedBytes += n));
+          for await (const part of lineParts(input, format, opts.partBytes ?? DEFAULT_PART_BYTES)) {
             inFlight.push(handled(post(part.body, part.lineOffset)));
             if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
           }
         } catch (err) {
           // Every request in flight settles before the error propagates: none rejects unhandled.
           await Promise.allSettled(inFlight);
-          throw err;
+          throw gzipFailure(err, file, decodedBytes);
         }
         await settleAll(inFlight);
       }

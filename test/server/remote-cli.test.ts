@@ -108,6 +108,17 @@ describe('ingest --url', () => {
     expect([...(await countBy('mixed', '$actor')).values()]).toEqual([20, 20, 20, 20]);
   });
 
+  it('names the file and where it broke when a .gz is cut short, as the local ingest does', async () => {
+    const url = await serve();
+    const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: T0 + i }));
+    const gz = gzipSync(Buffer.from(lines.join('\n')));
+    const file = join(s.dir, 'cut.ndjson.gz');
+    writeFileSync(file, gz.subarray(0, gz.length >> 1));
+    const err = await runRemoteIngest({ url, files: [file], table: 'events', out: sink().out }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BAD_REQUEST' });
+    expect((err as Error).message).toMatch(new RegExp(`^bad request: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid gzip data after \\d+ decompressed bytes: unexpected end of file$`));
+  });
+
   it('makes a rerun with the same --idempotency-key store nothing twice', async () => {
     const url = await serve();
     const file = join(s.dir, 'once.ndjson');
