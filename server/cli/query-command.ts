@@ -67,7 +67,9 @@ export function renderResult(result: QueryResult, format: OutputFormat, tz?: str
 export async function runQueryCommand(opts: { query: string; dataDir: string; format: OutputFormat; out?: NodeJS.WritableStream }): Promise<void> {
   const out = opts.out ?? process.stdout;
   const json = readQueryArg(opts.query);
-  const table = (json as { table?: unknown } | null)?.table;
+  // As the HTTP route's body schema says it (routes/query.ts).
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ShoalError('BAD_QUERY', ['the query must be a JSON object']);
+  const table = (json as { table?: unknown }).table;
   if (typeof table !== 'string') throw new ShoalError('BAD_QUERY', ['"table" is required'], 'table');
   checkDataDir(opts.dataDir, true);
   const log = readerLog(5);

@@ -178,7 +178,13 @@ describe('query and tables --url', () => {
         expect(l.stats.lane).toBe(r.stats.lane);
         expect(l.rows).toEqual(r.rows);
       }
-      // An unknown table is named at the same query path either way.
+      // A query that is not an object, and an unknown table, are reported the same either way.
+      for (const notObject of ['[1]', 'null', '"events"', '5']) {
+        const local = await runQueryCommand({ query: notObject, dataDir: dir, format: 'json', out: sink().out }).catch((e: unknown) => e);
+        const remote = await runRemoteQuery({ url, query: notObject, format: 'json', out: sink().out }).catch((e: unknown) => e);
+        expect(local, notObject).toMatchObject({ code: 'BAD_QUERY', message: 'invalid query: the query must be a JSON object' });
+        expect(remote, notObject).toMatchObject({ code: 'BAD_QUERY', message: 'invalid query: the query must be a JSON object' });
+      }
       const missing = JSON.stringify({ table: 'nope' });
       await expect(runQueryCommand({ query: missing, dataDir: dir, format: 'json', out: sink().out })).rejects.toMatchObject({ code: 'UNKNOWN_TABLE', path: 'table' });
       await expect(runRemoteQuery({ url, query: missing, format: 'json', out: sink().out })).rejects.toMatchObject({ code: 'UNKNOWN_TABLE', path: 'table' });
