@@ -70,7 +70,8 @@ export async function runQueryCommand(opts: { query: string; dataDir: string; fo
   // As the HTTP route's body schema says it (routes/query.ts).
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ShoalError('BAD_QUERY', ['the query must be a JSON object']);
   const table = (json as { table?: unknown }).table;
-  if (typeof table !== 'string') throw new ShoalError('BAD_QUERY', ['"table" is required'], 'table');
+  if (table === undefined) throw new ShoalError('BAD_QUERY', ['"table" is required'], 'table');
+  if (typeof table !== 'string') throw new ShoalError('BAD_QUERY', ['table must be string'], 'table'); // the HTTP body schema's words
   checkDataDir(opts.dataDir, true);
   const log = readerLog(5);
   const store = await openStore(opts.dataDir, { log: log.log });

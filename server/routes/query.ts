@@ -127,9 +127,11 @@ function routeQuery(app: FastifyInstance, deps: { scheduler: QueryScheduler; met
     },
     async (req, reply) => {
       const invalid = req.validationError as SchemaError | undefined;
-      // An unknown field is left to the engine, whose message lists the fields of the query's kind.
-      const unknownField = invalid?.validationContext === 'body' && invalid.validation?.[0]?.keyword === 'additionalProperties';
-      if (invalid !== undefined && !unknownField) throw invalid.validationContext === 'body' ? badQuery(invalid) : invalid;
+      // An unknown field or kind is left to the engine, whose message lists the fields of the
+      // query's kind, or the kinds, as `shoal query` on a data directory says it.
+      const issue = invalid?.validationContext === 'body' ? invalid.validation?.[0] : undefined;
+      const forEngine = issue?.keyword === 'additionalProperties' || issue?.instancePath === '/kind';
+      if (invalid !== undefined && !forEngine) throw invalid.validationContext === 'body' ? badQuery(invalid) : invalid;
       // The metrics label: a kind the engine refuses is "invalid", never the client's text (each
       // distinct label value is a series the server keeps for good).
       const given = (req.body as { kind?: unknown }).kind ?? 'aggregate';

@@ -156,7 +156,7 @@ describe('query metrics', () => {
     const text = (await s.app.inject({ url: '/metrics' })).body;
     expect(text).not.toContain('kind-');
     expect(text).not.toContain('kind="7"');
-    expect(metricValue(text, 'shoal_query_duration_seconds_count{kind="invalid",status="BAD_QUERY"}')).toBe(3);
+    expect(metricValue(text, 'shoal_query_duration_seconds_count{kind="invalid",status="BAD_QUERY"}')).toBe(4);
   });
 });
 

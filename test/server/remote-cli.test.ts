@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tableStats } from '../../engine/index.js';
+import { tableStats, type ShoalError } from '../../engine/index.js';
 import { parseApiKeys } from '../../server/auth.js';
 import { RemoteError } from '../../server/cli/http-client.js';
 import { runRemoteIngest, runRemoteQuery, runRemoteTables } from '../../server/cli/remote.js';
@@ -184,6 +184,13 @@ describe('query and tables --url', () => {
         const remote = await runRemoteQuery({ url, query: notObject, format: 'json', out: sink().out }).catch((e: unknown) => e);
         expect(local, notObject).toMatchObject({ code: 'BAD_QUERY', message: 'invalid query: the query must be a JSON object' });
         expect(remote, notObject).toMatchObject({ code: 'BAD_QUERY', message: 'invalid query: the query must be a JSON object' });
+      }
+      // Fields of the wrong type or value: the same code, path and message either way.
+      const shape = (e: unknown) => ({ code: (e as ShoalError).code, path: (e as ShoalError).path, message: (e as Error).message });
+      for (const bad of [{ table: 5 }, { table: 'events', kind: 'bogus' }, { table: 'events', kind: 5 }]) {
+        const local = await runQueryCommand({ query: JSON.stringify(bad), dataDir: dir, format: 'json', out: sink().out }).catch((e: unknown) => e);
+        const remote = await runRemoteQuery({ url, query: JSON.stringify(bad), format: 'json', out: sink().out }).catch((e: unknown) => e);
+        expect(shape(local), JSON.stringify(bad)).toEqual(shape(remote));
       }
       const missing = JSON.stringify({ table: 'nope' });
       await expect(runQueryCommand({ query: missing, dataDir: dir, format: 'json', out: sink().out })).rejects.toMatchObject({ code: 'UNKNOWN_TABLE', path: 'table' });
