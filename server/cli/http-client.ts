@@ -98,7 +98,9 @@ export async function sendJson<T>(opts: RemoteOptions, method: string, path: str
   }
   if (res.status < 200 || res.status > 299) {
     const e = (parsed as { error?: { code?: string; message?: string; path?: string } }).error;
-    throw new RemoteError(e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`, res.status, e?.path);
+    // The server's 401 says to send a header; the CLI user gives the key in an environment variable.
+    const hint = res.status === 401 ? '; the CLI sends the key in $SHOAL_API_KEY' : '';
+    throw new RemoteError(e?.code ?? `HTTP_${res.status}`, `${e?.message ?? `HTTP ${res.status}`}${hint}`, res.status, e?.path);
   }
   return parsed as T;
 }

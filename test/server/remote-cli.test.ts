@@ -223,6 +223,8 @@ describe('query and tables --url', () => {
     try {
       delete process.env.SHOAL_API_KEY;
       await expect(runRemoteTables({ url, json: true, out: sink().out })).rejects.toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
+      // The CLI user sends no header: the message says where the CLI takes the key from.
+      await expect(runRemoteTables({ url, json: true, out: sink().out })).rejects.toThrow(/; the CLI sends the key in \$SHOAL_API_KEY$/);
       process.env.SHOAL_API_KEY = 'reader-key';
       await runRemoteTables({ url, json: true, out: sink().out });
       const file = join(s.dir, 'x.ndjson');
