@@ -174,6 +174,21 @@ describe('paths flow', () => {
   });
 });
 
+describe('funnel with a step still being built', () => {
+  it('says the step is left out, since the results number the steps as sent', async () => {
+    const served = await serveEvents(['a', 'b', 'c'].map((event, i) => ({ user_id: 'u1', time: `2026-01-05T10:0${i}:00Z`, event })));
+    try {
+      const q = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'a']], [['event', '=', '']], [['event', '=', 'c']]] }));
+      const page = await openPage(browser, `${served.base}/?view=funnel&table=visits&range=all&q=${q}`);
+      expect((await panelQuery(page, 'funnel')).steps).toEqual([['event', '=', 'a'], ['event', '=', 'c']]);
+      expect(await page.locator('[data-testid="skipped-steps"]').textContent()).toBe('Step 2 has no condition yet, so it is left out: the funnel below has 2 steps (1 and 3 on the left).');
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 describe('funnel table', () => {
   it('keeps the "All groups" row on top and "Other" at the bottom whichever column it is sorted by', async () => {
     const served = await serve(demoData());

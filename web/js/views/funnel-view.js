@@ -85,6 +85,14 @@ export const funnelView = {
     }
     const rows = [...funnel.rows].sort((a, b) => Number(isOther(a.group)) - Number(isOther(b.group)) || (b.steps[0]?.actors ?? 0) - (a.steps[0]?.actors ?? 0));
     const out = h('div', { class: 'results-body' });
+    // The results number the steps as sent: say which of the builder's steps were left out.
+    const sent = s.steps.map((c, i) => (toFilter(c) !== null ? i + 1 : 0)).filter((n) => n > 0);
+    const skipped = s.steps.map((_c, i) => i + 1).filter((n) => !sent.includes(n));
+    if (skipped.length > 0) {
+      const one = skipped.length === 1;
+      out.append(h('div', { class: 'notice skipped-steps', 'data-testid': 'skipped-steps' },
+        `${one ? 'Step' : 'Steps'} ${andList(skipped)} ${one ? 'has' : 'have'} no condition yet, so ${one ? 'it is' : 'they are'} left out: the funnel below has ${sent.length} steps (${andList(sent)} on the left).`));
+    }
     const excluded = (requests[0].body.exclude ?? []).map((/** @type {any} */ e) => `${filterWords(e.filter)} between steps ${e.after} and ${e.before}`);
     out.append(h('div', { class: 'chart-title' }, `${capital(ctx.actorWord)} reaching each step within ${s.window}${s.groupBy ? `, by ${s.groupBy}` : ''}${excluded.length > 0 ? `; not if ${excluded.join(', or ')}` : ''}`));
     const overallResult = resultOf('overall');
@@ -169,6 +177,11 @@ function durationMs(text) {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text);
   if (!m) return 0;
   return Number(m[1]) * /** @type {Record<string, number>} */ ({ ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 })[m[2]];
+}
+
+/** "1", "1 and 3", "1, 2 and 4". @param {number[]} ns */
+function andList(ns) {
+  return ns.length <= 1 ? ns.join('') : `${ns.slice(0, -1).join(', ')} and ${ns[ns.length - 1]}`;
 }
 
 /** @param {any[]} group */
