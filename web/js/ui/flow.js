@@ -122,6 +122,7 @@ function drawFlow(opts, width) {
     }, svg('title', { text: `${groupValueLabel(e.from)} → ${groupValueLabel(e.to)}: ${formatNumber(e.sessions)} sessions` })));
   }
   // Sessions that end at a node: its sessions less those going on (none for the last column).
+  // Looking back, a walk that stops early stops where its session started.
   /** @type {Map<string, number>[]} */
   const onward = columns.map(() => new Map());
   for (const e of opts.edges) onward[e.depth - 1]?.set(key(e.from), (onward[e.depth - 1].get(key(e.from)) ?? 0) + e.sessions);
@@ -136,7 +137,7 @@ function drawFlow(opts, width) {
       const room = (before ? c === 0 : c === depth) ? LABEL_CHARS + 10 : labelChars;
       const text = full.length <= room ? full : label.length <= room ? label : `${label.slice(0, Math.max(1, room - 1))}…`;
       const ended = c < depth ? Math.max(0, n - (onward[c].get(k) ?? 0)) : 0;
-      const tip = `${label}: ${c === 0 && atLeast ? 'at least ' : ''}${formatNumber(n)} sessions${ended > 0 ? `; ${formatNumber(ended)} ended here` : ''}`;
+      const tip = `${label}: ${c === 0 && atLeast ? 'at least ' : ''}${formatNumber(n)} sessions${ended > 0 ? `; ${formatNumber(ended)} ${before ? 'started' : 'ended'} here` : ''}`;
       nodes.append(svg('rect', { x: b.x, y: b.y, width: NODE_W, height: b.h, rx: 2, class: 'node', fill: colorOf.get(k) ?? '#0d2238' }, svg('title', { text: tip })));
       // Labels sit on a pale plate so bands passing behind them do not cut through the text.
       const tx = b.x + NODE_W + 4;
