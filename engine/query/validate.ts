@@ -112,6 +112,8 @@ export function orderByOf(raw: unknown, names: Set<string>, measures: MeasureSpe
   return raw.map((entry, i) => {
     const path = `orderBy[${i}]`;
     const [name, dir] = Array.isArray(entry) ? entry : [entry, 'asc'];
+    // a third element (say "nulls first") would be ignored: a typo must not pass unnoticed
+    if (Array.isArray(entry) && entry.length > 2) throw new ShoalError('BAD_ORDER_BY', ['an entry is [name, "asc"|"desc"]; nulls sort last in either direction'], `${path}[2]`);
     if (typeof name !== 'string' || !names.has(name)) {
       throw new ShoalError('BAD_ORDER_BY', [`${JSON.stringify(name)} is not a result column; use one of ${[...names].map((n) => JSON.stringify(n)).join(', ')}`], `${path}[0]`);
     }

@@ -66,6 +66,7 @@ describe('validateQuery errors', () => {
     ['orderBy unknown name', { orderBy: [['latency', 'desc']] }, 'BAD_ORDER_BY', 'orderBy[0][0]'],
     ['orderBy direction', { measures: ['count'], orderBy: [['count', 'down']] }, 'BAD_ORDER_BY', 'orderBy[0][1]'],
     ['orderBy $bucket without bucket', { orderBy: [['$bucket', 'asc']] }, 'BAD_ORDER_BY', 'orderBy[0][0]'],
+    ['orderBy entry with a third element', { measures: ['count'], orderBy: [['count', 'desc', 'nulls first']] }, 'BAD_ORDER_BY', 'orderBy[0][2]'],
     ['other not boolean', { other: 'yes', limit: 3 }, 'BAD_QUERY', 'other'],
   ];
   for (const [name, q, code, path] of cases) {
