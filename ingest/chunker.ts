@@ -185,6 +185,34 @@ export class Chunker {
     return out;
   }
 
+  /**
+   * Ends an input that broke off (a read error): the records completed before the break, and
+   * nothing of the record it cut (which a parser might take for whole: a CSV line cut inside a
+   * number is still a line), with no note on an array left open (the error says more). The
+   * tasks are then the whole records a complete input has up to the break, cut where it cuts.
+   */
+  endBroken(): ChunkTask[] {
+    const sp = this.splitter;
+    const out: ChunkTask[] = [];
+    if (this.skip !== null) return out; // inside an oversize record: nothing whole since the last cut
+    const open = sp.openStart();
+    if (this.holding) this.tryHead(true, open >= 0 ? open : this.pos); // CSV: infer from the whole records there are
+    if (this.holding) return out;
+    this.cutAll(out);
+    const at = open >= 0 ? open : sp.items === null ? this.base : this.lastItemEnd();
+    if (at > this.base) {
+      const task = this.cut(at);
+      if (task.items === null || task.items.length > 0) out.push(task);
+    }
+    return out;
+  }
+
+  /** End of the last whole item the splitter found (JSON and MessagePack), or `base` when none is past it. */
+  private lastItemEnd(): number {
+    const list = this.splitter.items!;
+    return list.length > this.itemsHead ? list[list.length - 1] : this.base;
+  }
+
   private cutAll(out: ChunkTask[]): void {
     for (const at of this.splitter.cuts) if (at > this.base) out.push(this.cut(at));
     this.splitter.cuts.length = 0;

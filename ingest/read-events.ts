@@ -94,8 +94,8 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
       try {
         r = head.length > 0 ? { done: false, value: head.shift()! } : await it.next();
       } catch (err) {
-        // The input broke off (a truncated gzip file): its records read so far are yielded
-        // first, as they would have been had it ended there, then the error is thrown.
+        // The input broke off (a truncated gzip file): its whole records read so far are
+        // yielded first, cut into chunks as a complete input would be, then the error is thrown.
         inputError = err;
         break;
       }
@@ -111,7 +111,7 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
         if (batch.lineCount > 0) yield batch;
       }
     }
-    submitAll(chunker.end());
+    submitAll(inputError === undefined ? chunker.end() : chunker.endBroken());
     while (dispatcher.size > 0) {
       const batch = await dispatcher.next();
       if (batch.lineCount > 0) yield batch;
