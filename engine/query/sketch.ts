@@ -146,8 +146,14 @@ export function mergeSketch(dst: SketchState, src: SketchState): void {
   if (src.max > dst.max) dst.max = src.max;
 }
 
+/**
+ * The representative 2γ^k/(γ+1), scaled before it is formed: 2γ^k overflowed for bins above
+ * ~9e307. The top bin's bound γ^k passes the largest double; its representative is then taken
+ * from the bin's lower bound (γ^(k−1)·2γ/(γ+1)), capped at the largest double, which lies in it.
+ */
 function representative(k: number): number {
-  return (2 * Math.pow(GAMMA, k)) / (GAMMA + 1);
+  const r = (2 / (GAMMA + 1)) * Math.pow(GAMMA, k);
+  return r !== Infinity ? r : Math.min(Number.MAX_VALUE, ((2 * GAMMA) / (GAMMA + 1)) * Math.pow(GAMMA, k - 1));
 }
 
 /** The nearest-rank q-quantile (q in (0,1)) within the sketch's relative accuracy; null when empty. */

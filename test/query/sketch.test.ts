@@ -50,6 +50,26 @@ describe('sketch', () => {
     );
   });
 
+  it('is within 1% up to the largest doubles (a bin representative 2γ^k/(γ+1) overflowed above ~9e307)', () => {
+    const cases = [[1e308, Number.MAX_VALUE], [9.5e307, 1.5e308, 1.6e308], [-1e308, -Number.MAX_VALUE, 1], [Number.MAX_VALUE / 1.01, Number.MAX_VALUE]];
+    for (const values of cases) {
+      const s = createSketch();
+      for (const v of values) sketchAdd(s, v);
+      for (const q of QS) {
+        const want = nearestRank(values, q);
+        expect(Math.abs(sketchQuantile(s, q)! - want), `${values} q=${q}`).toBeLessThanOrEqual(0.01 * Math.abs(want));
+      }
+    }
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 1e306, max: Number.MAX_VALUE, noNaN: true }), { minLength: 1, maxLength: 20 }), (values) => {
+        const s = createSketch();
+        for (const v of values) sketchAdd(s, v);
+        for (const q of QS) expect(Math.abs(sketchQuantile(s, q)! - nearestRank(values, q))).toBeLessThanOrEqual(0.01 * nearestRank(values, q));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('merging sketches equals sketching the union', () => {
     fc.assert(
       fc.property(fc.array(fc.array(fc.double({ min: -1e4, max: 1e4, noNaN: true }), { maxLength: 50 }), { minLength: 1, maxLength: 6 }), (parts) => {
