@@ -36,6 +36,8 @@ export interface ReadOptions extends ParseOptions {
   /** Parse workers (default `os.availableParallelism()`; 0 parses on the calling thread). */
   workers?: number;
   onProgress?: (p: ReadProgress) => void;
+  /** Told the input's format (given or detected) before any batch is yielded. */
+  onFormat?: (format: Format) => void;
   /** Most bytes the input may hold once decompressed: more fails the read with BODY_TOO_LARGE (default: no limit). */
   maxBytes?: number;
 }

@@ -75,6 +75,7 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
   }
   if (head.length > 1 && head[0].length < 3) head.splice(0, head.length, Buffer.concat(head));
   const format = chooseFormat(options, input.name, head.length === 0 ? undefined : Buffer.concat(head));
+  options.onFormat?.(format);
   const chunkOptions = resolveChunkOptions(format, options);
   const ctx: ChunkContext = { format, options: chunkOptions, csv: null, fastPath: options.fastPath };
   const chunker = new Chunker(format, chunkOptions, chunkBytes);

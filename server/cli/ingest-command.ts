@@ -5,7 +5,7 @@
  */
 import { basename, join } from 'node:path';
 import { assertTableName, type IngestResult, type Store, type Table } from '../../engine/index.js';
-import { defaultActorColumn, detectFormat, isFormat, readEvents, releaseBatch } from '../../ingest/index.js';
+import { defaultActorColumn, readEvents, releaseBatch, type Format } from '../../ingest/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import { checkInputFile } from '../../ingest/input.js';
 import { checkDataDir, openStore } from './data-dir.js';
@@ -52,8 +52,11 @@ export async function settleAll(promises: readonly Promise<unknown>[]): Promise<
 /** How many batches may wait for their group commit at once (they share fsyncs). */
 const IN_FLIGHT = 4;
 
-/** What ingestFile needs of a table: its columns, and somewhere to store batches. */
-export type IngestTarget = Pick<Table, 'actorColumn' | 'timeColumn' | 'ingest'>;
+/**
+ * What ingestFile needs of a table: its columns, and somewhere to store batches. A table not
+ * created yet may have no actor column (`formatSeen` then gives it the input format's default).
+ */
+export type IngestTarget = Pick<Table, 'timeColumn' | 'ingest'> & { actorColumn: string | undefined; formatSeen?: (format: Format) => void };
 
 /** Streams one file into `table`; returns its totals. */
 export async function ingestFile(
@@ -78,6 +81,7 @@ export async function ingestFile(
     format: opts.format as never,
     actorColumn: table.actorColumn,
     timeColumn: table.timeColumn,
+    onFormat: table.formatSeen,
     onProgress: (p) => {
       bytes = p.bytesRead;
       total = p.totalBytes;
@@ -138,8 +142,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   const store = await openStore(opts.dataDir);
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [], already: 0 };
   try {
-    const firstFormat = isFormat(opts.format) ? opts.format : detectFormat(opts.files[0] ?? null);
-    const table = await tableFor(store, opts.table, { actorColumn: opts.actor ?? defaultActorColumn(firstFormat), timeColumn: opts.time ?? 'time' });
+    const table = await tableFor(store, opts.table, { actorColumn: opts.actor, timeColumn: opts.time });
     const bar = new ProgressBar();
     let partNo = 0;
     const key = opts.idempotencyKey;
@@ -174,21 +177,32 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
 }
 
 /**
- * The table a run stores into. An existing one is opened now (a conflicting --actor or --time
- * fails before anything is read); a new one is created with the first batch, as the HTTP route
- * creates it once a body parsed, so a run that fails before storing anything (an unreadable
- * .gz) leaves no empty table whose actor and time columns a corrected run could not change.
+ * The table a run stores into, given the --actor and --time asked for (undefined: not asked).
+ * An existing one is opened now, and only what was asked for is checked against it (a
+ * conflicting --actor or --time fails before anything is read). A new one is created with the
+ * first batch, as the HTTP route creates it once a body parsed, so a run that fails before
+ * storing anything (an unreadable .gz) leaves no empty table whose actor and time columns a
+ * corrected run could not change; its actor column is --actor, else the default of the first
+ * input's format as read (`host` for access logs, also when they come on standard input).
  */
-async function tableFor(store: Store, name: string, config: { actorColumn: string; timeColumn: string }): Promise<IngestTarget & { created: () => Promise<Table> }> {
+async function tableFor(store: Store, name: string, asked: { actorColumn?: string; timeColumn?: string }): Promise<IngestTarget & { created: () => Promise<Table> }> {
   assertTableName(name);
   if (store.has(name) || store.unopenable.has(name)) {
-    const table = await store.getOrCreate(name, config);
+    const table = await store.getOrCreate(name, asked);
     return { actorColumn: table.actorColumn, timeColumn: table.timeColumn, ingest: (b, o) => table.ingest(b, o), created: async () => table };
   }
   let creating: Promise<Table> | undefined;
-  const created = (): Promise<Table> => (creating ??= store.getOrCreate(name, config));
-  // Every call waits on the one creation; its callbacks, and so the calls to ingest, keep call order.
-  return { ...config, ingest: (b, o) => created().then((t) => t.ingest(b, o)), created };
+  const target: IngestTarget & { created: () => Promise<Table> } = {
+    actorColumn: asked.actorColumn,
+    timeColumn: asked.timeColumn ?? 'time',
+    formatSeen: (format) => {
+      target.actorColumn ??= defaultActorColumn(format);
+    },
+    // Every call waits on the one creation; its callbacks, and so the calls to ingest, keep call order.
+    ingest: (b, o) => target.created().then((t) => t.ingest(b, o)),
+    created: () => (creating ??= store.getOrCreate(name, { actorColumn: target.actorColumn ?? defaultActorColumn(undefined), timeColumn: target.timeColumn })),
+  };
+  return target;
 }
 
 /** The summary's note on parts an earlier run with the same idempotency key had stored. */

@@ -4,8 +4,8 @@
  * locally and with --url alike. A directory used to fail at its first read with a bare EISDIR.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,52 @@ describe('ingest from standard input ("-")', () => {
         expect(refused.status).toBe(2);
         expect(refused.stderr).toMatch(/^shoal: (standard input \("-"\) can be read once|with --url, give files: standard input \("-"\) is read only by a local ingest)\n/);
       }
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
+});
+
+const count = async (data: string, table: string): Promise<string> => (await runCli(['query', JSON.stringify({ table, measures: ['count'] }), '--data', data, '--format', 'csv'])).stdout;
+
+describe('a new table\'s actor and time columns, and a later run without --actor or --time', () => {
+  it('takes access logs on standard input with actor host; a later run need not repeat --time', async () => {
+    const { dir, cleanup } = tempDir('shoal-cols-');
+    try {
+      const data = join(dir, 'data');
+      const log = '10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1\n10.0.0.2 - - [10/Oct/2000:13:55:37 +0000] "GET /a HTTP/1.1" 404 -\n';
+      const fromStdin = await runCliWithInput(['ingest', '-', '--table', 'logs', '--data', data], Buffer.from(log));
+      expect(fromStdin.stdout).toMatch(/: 2 accepted, 0 rejected/);
+      const tables = JSON.parse((await runCli(['tables', '--json', '--data', data])).stdout) as { tables: { name: string; actorColumn: string }[] };
+      expect(tables.tables.find((t) => t.name === 'logs')?.actorColumn).toBe('host');
+      // A table created with --time at takes a later file without --time (it used to be checked against "time").
+      const file = join(dir, 'a.ndjson');
+      writeFileSync(file, '{"user_id":"a","at":"2026-01-01T00:00:00Z"}\n');
+      for (const extra of [['--time', 'at'], []]) {
+        const r = await runCli(['ingest', file, '--table', 'ev', '--data', data, ...extra]);
+        expect(r.stderr).toBe('');
+        expect(r.stdout).toMatch(/: 1 accepted, 0 rejected/);
+      }
+      expect(await count(data, 'ev')).toBe('count\n2\n');
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
+
+  it('--idempotency-key: a rerun with the whole file after a JSON array .gz broke off between items stores every item once', async () => {
+    const { dir, cleanup } = tempDir('shoal-rerun-');
+    try {
+      const data = join(dir, 'data');
+      const items = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: 1_790_000_000_000 + i }));
+      const died = join(dir, 'died.json.gz');
+      writeFileSync(died, gzipSync(`[${items.slice(0, 1000).join(',')},`, { finishFlush: constants.Z_SYNC_FLUSH }));
+      const whole = join(dir, 'whole.json.gz');
+      writeFileSync(whole, gzipSync(`[${items.join(',')}]`));
+      const first = await runCli(['ingest', died, '--table', 't', '--data', data, '--idempotency-key', 'k1']);
+      expect(first.status).toBe(1);
+      const again = await runCli(['ingest', whole, '--table', 't', '--data', data, '--idempotency-key', 'k1']);
+      expect(again.status).toBe(0);
+      expect(await count(data, 't')).toBe('count\n3000\n');
     } finally {
       cleanup();
     }
