@@ -102,7 +102,7 @@ export class Chunker {
   constructor(
     private readonly format: Format,
     private readonly options: ChunkOptions,
-    chunkBytes: number,
+    private readonly chunkBytes: number,
   ) {
     this.splitter =
       format === 'csv' ? new CsvSplitter(chunkBytes)
@@ -244,7 +244,9 @@ export class Chunker {
       this.start = 0;
     }
     if (this.len + n > this.window.length) {
-      const grown = windowOf(Math.max(this.window.length * 2, this.len + n));
+      // Doubling, but not past a chunk and a read's worth: a window handed over as a chunk stays
+      // about the chunk's size instead of twice it (chunks in flight hold their windows).
+      const grown = windowOf(Math.max(this.len + n, Math.min(this.window.length * 2, this.chunkBytes + 2 * 2 ** 20)));
       this.window.copy(grown, 0, 0, this.len);
       chunkBuffers.release(this.window.buffer as SharedArrayBuffer);
       this.window = grown;
