@@ -165,7 +165,11 @@ async function* lineParts(stream: Readable, format: Format, partBytes: number): 
 /** Sends every file; prints a progress bar on a terminal and a summary line like the local ingest. */
 export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<IngestTotals> {
   const out = opts.out ?? process.stdout;
-  for (const f of opts.files) checkInputFile(f); // fail early, naming a missing file or a directory
+  for (const f of opts.files) {
+    // Fail early, naming a missing file or a directory; and a pipe, which this path opens twice
+    // (to peek at its first bytes, then to send it), so it would wait for a writer, or lose bytes.
+    if (!checkInputFile(f).isFile()) throw new ShoalError('BAD_REQUEST', [`${f} is not a regular file: with --url, give files (a pipe is read only by a local ingest, as with "-")`]);
+  }
   const started = performance.now();
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [] };
   const bar = new ProgressBar();

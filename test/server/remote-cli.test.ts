@@ -4,7 +4,7 @@
  * numbers are the file's, the API key comes from SHOAL_API_KEY, and the output matches the
  * local commands'.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -118,6 +118,20 @@ describe('ingest --url', () => {
     expect(err).toMatchObject({ code: 'BAD_REQUEST' });
     expect((err as Error).message).toMatch(new RegExp(`^bad request: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid gzip data after \\d+ decompressed bytes: unexpected end of file$`));
   });
+
+  it('refuses a pipe (a FIFO, /dev/stdin) at once, saying so: it opened it to peek and waited for a writer forever', async () => {
+    const url = await serve();
+    const fifo = join(s.dir, 'events.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // A separate process (the server answers from this one); killed after a minute if it hangs.
+    const r = await new Promise<{ status: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', CLI, 'ingest', fifo, '--table', 'events', '--url', url], { timeout: 60_000 }, (err, _stdout, stderr) =>
+        resolve({ status: err ? Number(err.code ?? -1) : 0, stderr }));
+    });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toBe(`shoal: BAD_REQUEST: bad request: ${fifo} is not a regular file: with --url, give files (a pipe is read only by a local ingest, as with "-")\n`);
+    expect(s.store.has('events')).toBe(false);
+  }, 90_000);
 
   it('makes a rerun with the same --idempotency-key store nothing twice', async () => {
     const url = await serve();
