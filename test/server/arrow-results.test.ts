@@ -1,7 +1,7 @@
 /**
  * Query results as Arrow IPC (server/respond.ts): the same rows as JSON, column by position,
- * whatever the columns are called (`__proto__`, or a group column and a measure sharing a
- * name), and an "$other" row of a number or boolean group column kept apart from real values.
+ * whatever the columns are called (`__proto__`, or a group column named like a measure once the
+ * measure is spelled apart), and an "$other" row of a number or boolean group column kept apart from real values.
  */
 import { tableFromIPC } from 'apache-arrow';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,12 +50,18 @@ describe('Arrow results', () => {
     expect(json.rows).toEqual([['p0', 25], ['p1', 25]]);
   });
 
-  it('keep both columns when a group column and a measure share a name', async () => {
+  it('refuse a group column named like a measure (BAD_QUERY, README), and keep both when the measure is spelled apart', async () => {
     s = await oddColumnsServer();
-    const { json, arrow } = await both({ table: 'u', measures: ['count'], groupBy: ['count'], orderBy: [['count', 'asc']] });
-    expect(json.columns).toHaveLength(2);
-    expect(arrow.names).toEqual(['count', 'count']);
+    for (const headers of [{}, ARROW]) {
+      const clash = await postQuery(s, { table: 'u', measures: ['count'], groupBy: ['count'] }, headers);
+      expect(clash.statusCode).toBe(400);
+      expect(clash.json()).toMatchObject({ error: { code: 'BAD_QUERY', path: 'groupBy[0]' } });
+    }
+    const { json, arrow } = await both({ table: 'u', measures: ['count()'], groupBy: ['count'], orderBy: [['count', 'asc']] });
+    expect(json.columns.map((c) => c.name)).toEqual(['count', 'count()']);
+    expect(arrow.names).toEqual(['count', 'count()']);
     expect(arrow.rows).toEqual(json.rows);
+    expect(json.rows).toEqual([[0, 17], [1, 17], [2, 16]]);
   });
 
   it('send a number or boolean group column with an "$other" row as text, so that row is no real group value', async () => {
