@@ -9,7 +9,8 @@
  * in a child process) can give the process a byte budget past which writes fail with ENOSPC, as
  * a full disk would, and then lift it to show recovery (test/reliability/disk-full.test.ts).
  */
-import { closeSync, fsyncSync, openSync, renameSync, writev, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writev, writeSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ShoalError } from '../errors.js';
 
 export function isDiskFull(err: unknown): boolean {
@@ -22,6 +23,29 @@ export function ioError(err: unknown, file: string): ShoalError {
   if (err instanceof ShoalError) return err;
   if (isDiskFull(err)) return new ShoalError('DISK_FULL', [file]);
   return new ShoalError('IO_ERROR', [file, (err as Error)?.message ?? String(err)]);
+}
+
+/**
+ * Creates `dir` and its missing parents, one mkdir each. Not `mkdirSync(dir, { recursive: true })`:
+ * where a parent exists but cannot hold the child (a path under /proc answers ENOENT), Node's
+ * recursive mkdir retries forever and the command hangs with the event loop blocked.
+ */
+export function makeDirs(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true) return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    makeDirs(parent);
+    // Once: if the parent now exists and this still fails, that is the answer.
+    try {
+      mkdirSync(dir);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    }
+  }
 }
 
 export function fsyncDir(dir: string): void {

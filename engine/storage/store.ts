@@ -6,11 +6,11 @@
  * files; an admin may drop it); the rest of the store keeps working. Damage found later while
  * reading a segment is added to its table's damage list and logged.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { CorruptDataError, ShoalError } from '../errors.js';
 import { DirLock } from './dir-lock.js';
-import { fsyncDir } from './file-io.js';
+import { fsyncDir, ioError, makeDirs } from './file-io.js';
 import { SegmentReader, type DamageListener } from './segment-reader.js';
 import { listSegmentFiles, listWalFiles } from './table-files.js';
 import { openTable } from './table-open.js';
@@ -90,7 +90,11 @@ export class Store {
 
   /** Opens (creating if needed) the data directory and every table in it. */
   static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
-    mkdirSync(dir, { recursive: true });
+    try {
+      makeDirs(dir);
+    } catch (err) {
+      throw ioError(err, dir);
+    }
     const store = new Store(dir, opts);
     store.lock = DirLock.acquire(dir);
     SegmentReader.damageListeners.add(store.onDamage);

@@ -3,9 +3,9 @@
  * only read (query, tables) need it to exist, so a mistyped path is an error naming it rather
  * than a new empty directory and "no tables"; commands that write create it.
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import { ShoalError, Store, type StoreOptions } from '../../engine/index.js';
+import { makeDirs } from '../../engine/storage/file-io.js';
 
 const HINT = '(give --data DIR or set SHOAL_DATA)';
 
@@ -28,7 +28,7 @@ export function checkDataDir(dir: string, mustExist: boolean): void {
     if (code !== 'ENOENT') throw new ShoalError('IO_ERROR', [dir, (err as Error).message]);
     if (mustExist) throw new ShoalError('IO_ERROR', [dir, `no data directory there ${HINT}`]);
     try {
-      createDir(dir);
+      makeDirs(dir);
     } catch (cause) {
       throw new ShoalError('IO_ERROR', [dir, `cannot create the data directory: ${(cause as Error).message} ${HINT}`]);
     }
@@ -48,29 +48,6 @@ export async function openStore(dir: string, opts?: StoreOptions): Promise<Store
   } catch (err) {
     if (err instanceof ShoalError || typeof (err as NodeJS.ErrnoException).errno !== 'number') throw err;
     throw new ShoalError('IO_ERROR', [dir, `cannot open the data directory: ${(err as Error).message}`]);
-  }
-}
-
-/**
- * Creates `dir` and its missing parents, one mkdir each. Not `mkdirSync(dir, { recursive: true })`:
- * where a parent exists but cannot hold the child (a path under /proc answers ENOENT), Node's
- * recursive mkdir retries forever and the command hangs with the event loop blocked.
- */
-function createDir(dir: string): void {
-  try {
-    mkdirSync(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' && statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true) return;
-    const parent = dirname(dir);
-    if (code !== 'ENOENT' || parent === dir) throw err;
-    createDir(parent);
-    // Once: if the parent now exists and this still fails, that is the answer.
-    try {
-      mkdirSync(dir);
-    } catch (again) {
-      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
-    }
   }
 }
 
