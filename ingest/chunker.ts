@@ -57,20 +57,23 @@ interface Skip {
  */
 export const chunkBuffers = BufferPool.shared(64, 128 * 2 ** 20);
 
+/**
+ * The chunkers' windows. A window lives as long as its input (an HTTP body: hundreds of
+ * milliseconds), long enough to be promoted out of the young generation, so fresh ones died in
+ * the old one: 630 MiB of them per 8M events ingested over HTTP, a full marking for "external
+ * memory pressure" every 64 MiB (about ten of the twenty per 8M events).
+ */
+const windowBuffers = new BufferPool(16, 64 * 2 ** 20);
+
 const WINDOW_MIN_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** New chunk buffers are rounded up to 64 KiB, so a slightly longer chunk still finds one to reuse. */
 const roundChunk = (bytes: number): number => Math.ceil(bytes / 65_536) * 65_536;
 
-/**
- * A window of at least `bytes`: a buffer of `chunkBuffers` (contents unspecified), so that a cut
- * from its start can hand the window itself to a parser as the chunk instead of copying the
- * chunk out of it (`cut`). A window lives as long as its input; pooled, it is not fresh
- * ArrayBuffer memory for V8 to count (see `chunkBuffers`).
- */
+/** A window of at least `bytes` (its own ArrayBuffer, from `windowBuffers`; contents unspecified). */
 function windowOf(bytes: number): Buffer {
-  const ab = chunkBuffers.acquire(bytes, false, (b) => roundChunk(Math.max(WINDOW_MIN_BYTES, b)));
+  const ab = windowBuffers.acquire(bytes, false, (b) => Math.max(WINDOW_MIN_BYTES, b));
   return Buffer.from(ab, 0, ab.byteLength);
 }
 
@@ -82,7 +85,7 @@ function countNewlines(buf: Buffer, start: number, end: number): number {
 
 export class Chunker {
   private readonly splitter: Splitter;
-  /** Bytes not cut yet, in a buffer of `chunkBuffers` (given back by `close`). */
+  /** Bytes not cut yet, in a buffer of `windowBuffers` (given back by `close`). */
   private window = windowOf(WINDOW_MIN_BYTES);
   /** Window index of the first byte not yet cut, and of the end of the data. */
   private start = 0;
@@ -102,7 +105,7 @@ export class Chunker {
   constructor(
     private readonly format: Format,
     private readonly options: ChunkOptions,
-    private readonly chunkBytes: number,
+    chunkBytes: number,
   ) {
     this.splitter =
       format === 'csv' ? new CsvSplitter(chunkBytes)
@@ -159,7 +162,7 @@ export class Chunker {
    * returned stay valid: they hold copies.
    */
   close(): void {
-    chunkBuffers.release(this.window.buffer as SharedArrayBuffer);
+    windowBuffers.release(this.window.buffer as ArrayBuffer);
     this.window = EMPTY;
     this.start = this.len = 0;
   }
@@ -244,25 +247,21 @@ export class Chunker {
       this.start = 0;
     }
     if (this.len + n > this.window.length) {
-      // Doubling, but not past a chunk and a read's worth: a window handed over as a chunk stays
-      // about the chunk's size instead of twice it (chunks in flight hold their windows).
-      const grown = windowOf(Math.max(this.len + n, Math.min(this.window.length * 2, this.chunkBytes + 2 * 2 ** 20)));
+      const grown = windowOf(Math.max(this.window.length * 2, this.len + n));
       this.window.copy(grown, 0, 0, this.len);
-      chunkBuffers.release(this.window.buffer as SharedArrayBuffer);
+      windowBuffers.release(this.window.buffer as ArrayBuffer);
       this.window = grown;
     }
     this.window.set(from === 0 ? buf : buf.subarray(from), this.len);
     this.len += n;
   }
 
-  /**
-   * Cuts window bytes up to absolute `at` into a task, in a buffer of its own (a shared one, handed
-   * back for reuse once parsed). A cut from the window's start hands over the window itself and
-   * moves the bytes after the cut (less than a read, usually) to a new window: the chunk's bytes
-   * are not copied again.
-   */
+  /** Cuts window bytes up to absolute `at` into a task (a copy, so it can be transferred). */
   private cut(at: number): ChunkTask & { kind: 'parse' } {
     const n = at - this.base;
+    // its own ArrayBuffer (from the pool, overwritten at once), so it can be transferred
+    const bytes = new Uint8Array(chunkBuffers.acquire(n, false, roundChunk), 0, n);
+    bytes.set(this.window.subarray(this.start, this.start + n));
     const firstLine = this.line;
     let items: Int32Array | null = null;
     const list = this.splitter.items;
@@ -280,20 +279,9 @@ export class Chunker {
     } else {
       this.line += countNewlines(this.window, this.start, this.start + n); // a cut follows a newline, except at the end
     }
-    let bytes: Uint8Array;
-    if (this.start === 0) {
-      bytes = new Uint8Array(this.window.buffer, 0, n);
-      const next = windowOf(Math.max(this.len - n, this.window.length));
-      this.window.copy(next, 0, n, this.len);
-      this.window = next;
-      this.len -= n;
-    } else {
-      bytes = new Uint8Array(chunkBuffers.acquire(n, false, roundChunk), 0, n);
-      bytes.set(this.window.subarray(this.start, this.start + n));
-      this.start += n;
-    }
     // Lines: newlines, plus a last line without one.
     const records = items !== null ? items.length / 2 : this.line - firstLine + (n > 0 && bytes[n - 1] !== 0x0a ? 1 : 0);
+    this.start += n;
     this.base = at;
     return { kind: 'parse', bytes, items, firstLine, records };
   }
