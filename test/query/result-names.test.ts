@@ -5,9 +5,9 @@
  * BAD_QUERY naming the group column's place.
  */
 import { describe, expect, it } from 'vitest';
-import { ShoalError } from '../../engine/errors.js';
 import { validateQuery } from '../../engine/query/index.js';
 import type { ColumnType } from '../../engine/types.js';
+import { validationErrorOf } from './validate-helpers.js';
 
 const info = {
   actorColumn: 'user_id',
@@ -21,16 +21,7 @@ const info = {
 
 const STEPS = [['event', '=', 'a'], ['event', '=', 'b']];
 
-function errorOf(q: Record<string, unknown>): { code: string; path: string | undefined; message: string } {
-  try {
-    validateQuery({ table: 't', ...q }, info);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ShoalError);
-    const e = err as ShoalError;
-    return { code: e.code, path: e.path, message: e.message };
-  }
-  throw new Error(`no error for ${JSON.stringify(q)}`);
-}
+const errorOf = (q: Record<string, unknown>): ReturnType<typeof validationErrorOf> => validationErrorOf(q, info);
 
 describe('result column names never clash', () => {
   it('aggregate: a group column named like a measure', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ERRORS, ShoalError } from '../../engine/errors.js';
 import { validateQuery } from '../../engine/query/index.js';
 import type { ColumnType } from '../../engine/types.js';
+import { validationErrorOf } from './validate-helpers.js';
 
 const info = {
   actorColumn: 'user_id',
@@ -10,16 +11,7 @@ const info = {
   schema: new Map<string, ColumnType>([['country', 'string'], ['latency', 'number'], ['ok', 'boolean']]),
 };
 
-function errorOf(q: Record<string, unknown>): { code: string; path: string | undefined; message: string } {
-  try {
-    validateQuery({ table: 't', ...q }, info);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ShoalError);
-    const e = err as ShoalError;
-    return { code: e.code, path: e.path, message: e.message };
-  }
-  throw new Error(`no error for ${JSON.stringify(q)}`);
-}
+const errorOf = (q: Record<string, unknown>): ReturnType<typeof validationErrorOf> => validationErrorOf(q, info);
 
 describe('validateQuery errors', () => {
   const cases: [string, Record<string, unknown>, string, string | undefined][] = [

@@ -3,20 +3,18 @@
  * crash trace, even with several requests failing at once), the parts committed before the
  * failure stay, and running again with the same --idempotency-key stores the rest exactly once.
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store, tableStats } from '../../engine/index.js';
 import { runIngestCommand } from '../../server/cli/ingest-command.js';
 import { tempDir } from '../storage/helpers.js';
 import { testServer, type TestServer } from './helpers.js';
+import { runCli } from './run-cli.js';
 
-const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
 const T0 = Date.UTC(2026, 9, 1);
 let s: TestServer | undefined;
 
@@ -25,12 +23,6 @@ afterEach(async () => {
   s = undefined;
 });
 
-function runCli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
-      resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
-  });
-}
 
 const quiet = (): Writable => new Writable({ write: (_chunk, _enc, done) => done() });
 

@@ -1,60 +1,17 @@
 /**
- * `shoal ingest` given an input it cannot read (a missing path, a directory): one line
- * "shoal: IO_ERROR: I/O error on PATH: reason" naming the path, exit code 1, nothing stored;
- * locally and with --url alike. A directory used to fail at its first read with a bare EISDIR.
+ * `shoal ingest` and its inputs: standard input ("-"); a new table's actor and time columns
+ * (from --actor, else the format as read) and later runs without them; a rerun with an
+ * idempotency key after a .gz broke off; and an input it cannot read (a missing path, a
+ * directory): one line "shoal: IO_ERROR: I/O error on PATH: reason" naming the path, exit code 1,
+ * nothing stored, locally and with --url alike.
  */
-import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readEvents } from '../../ingest/index.js';
 import { tempDir } from '../storage/helpers.js';
-
-const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
-
-function runCli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], (err, stdout, stderr) => resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
-  });
-}
-
-/** The CLI with `input` on its standard input. */
-function runCliWithInput(args: string[], input: Buffer): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ status: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-describe('ingest from standard input ("-")', () => {
-  it('reads a gzipped NDJSON stream, names it stdin in dead letters, and is refused with --url or twice', async () => {
-    const { dir, cleanup } = tempDir('shoal-stdin-');
-    try {
-      const lines = ['{"user_id":"a","time":"2026-01-01T00:00:00Z"}', 'not json', '{"user_id":"b","time":"2026-01-01T00:00:01Z"}'];
-      const data = join(dir, 'data');
-      const r = await runCliWithInput(['ingest', '-', '--table', 't', '--data', data], gzipSync(`${lines.join('\n')}\n`));
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      expect(r.stdout).toMatch(/^ {2}stdin:2: invalid JSON: [^\n]*\ningested 3 lines into "t": 2 accepted, 1 rejected, 0 type errors in /);
-      const letter = JSON.parse(readFileSync(join(data, 't', 'deadletter.ndjson'), 'utf8')) as { source: string; line: number };
-      expect([letter.source, letter.line]).toEqual(['stdin', 2]);
-      for (const args of [['ingest', '-', '-', '--table', 't', '--data', data], ['ingest', '-', '--table', 't', '--url', 'http://127.0.0.1:9']]) {
-        const refused = await runCliWithInput(args, Buffer.from(lines[0]));
-        expect(refused.status).toBe(2);
-        expect(refused.stderr).toMatch(/^shoal: (standard input \("-"\) can be read once|with --url, give files: standard input \("-"\) is read only by a local ingest)\n/);
-      }
-    } finally {
-      cleanup();
-    }
-  }, 60_000);
-});
+import { runCli } from './run-cli.js';
 
 const count = async (data: string, table: string): Promise<string> => (await runCli(['query', JSON.stringify({ table, measures: ['count'] }), '--data', data, '--format', 'csv'])).stdout;
 
@@ -64,7 +21,7 @@ describe('a new table\'s actor and time columns, and a later run without --actor
     try {
       const data = join(dir, 'data');
       const log = '10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1\n10.0.0.2 - - [10/Oct/2000:13:55:37 +0000] "GET /a HTTP/1.1" 404 -\n';
-      const fromStdin = await runCliWithInput(['ingest', '-', '--table', 'logs', '--data', data], Buffer.from(log));
+      const fromStdin = await runCli(['ingest', '-', '--table', 'logs', '--data', data], Buffer.from(log));
       expect(fromStdin.stdout).toMatch(/: 2 accepted, 0 rejected/);
       const tables = JSON.parse((await runCli(['tables', '--json', '--data', data])).stdout) as { tables: { name: string; actorColumn: string }[] };
       expect(tables.tables.find((t) => t.name === 'logs')?.actorColumn).toBe('host');
