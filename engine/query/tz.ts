@@ -2,7 +2,8 @@
  * Time-zone offsets and transitions from the platform's IANA database, through
  * Intl.DateTimeFormat (no bundled tzdata). A zone is described, per UTC year, as the list of
  * instants where its UTC offset changes; these are found once by sampling the offset every
- * 24 hours and bisecting between samples that differ, then cached for the process.
+ * 24 hours and bisecting between samples that differ, then cached for the process. Years before
+ * 1800 and from 2800 on are not sampled (see EARLY_YEAR and CYCLE_FROM).
  *
  * Correctness first: every offset comes from Intl. Speed: after the first query touching a
  * year, offsets and constant-offset intervals are array lookups.
@@ -98,6 +99,24 @@ function ruleYear(t: number): number {
 
 const FIXED_ZERO = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu', 'Etc/Greenwich']);
 
+/**
+ * Years before this keep the offset in force at its start (local mean time): the tz database's
+ * first transitions are from 1845 on, and sampling every zone Intl knows (418 here) twice a year
+ * over −2000 … 1799 found no change. A zone whose year EARLY_YEAR has a transition is scanned
+ * year by year as any other.
+ */
+const EARLY_YEAR = 1800;
+/**
+ * From CYCLE_FROM on a zone's rules repeat every 400 years: every zone is on its final rules
+ * (which Intl applies for ever) long before, and the Gregorian calendar repeats exactly every
+ * 400 years (146,097 days, whole weeks), so a year's transitions are those 400 years earlier,
+ * shifted. Together these bound the years a zone ever scans to EARLY_YEAR … CYCLE_FROM: a
+ * bucketed range over millennia scanned every year of it, ~2 ms each on the coordinating thread.
+ */
+const CYCLE_FROM = 2800;
+const CYCLE_YEARS = 400;
+const CYCLE_MS = 146_097 * DAY_MS;
+
 /** Offsets and transitions of one zone, cached per UTC year. */
 export class TimeZoneRules {
   readonly tz: string;
@@ -112,7 +131,15 @@ export class TimeZoneRules {
   private year(y: number): YearRules {
     let r = this.years.get(y);
     if (r !== undefined) return r;
-    r = this.fixedZero ? { initialOffsetMs: 0, atMs: [], offsetMs: [] } : this.scanYear(y);
+    if (this.fixedZero) r = { initialOffsetMs: 0, atMs: [], offsetMs: [] };
+    else if (y < EARLY_YEAR) {
+      const first = this.year(EARLY_YEAR);
+      r = first.atMs.length === 0 ? { initialOffsetMs: first.initialOffsetMs, atMs: [], offsetMs: [] } : this.scanYear(y);
+    } else if (y >= CYCLE_FROM) {
+      const back = Math.floor((y - CYCLE_FROM) / CYCLE_YEARS) + 1;
+      const same = this.year(y - back * CYCLE_YEARS);
+      r = { initialOffsetMs: same.initialOffsetMs, atMs: same.atMs.map((t) => t + back * CYCLE_MS), offsetMs: same.offsetMs };
+    } else r = this.scanYear(y);
     this.years.set(y, r);
     return r;
   }
