@@ -22,9 +22,12 @@ export function textTable(header: string[], rows: (string | number | boolean | n
 
 /**
  * A number for reading: grouped, with three decimals, or three significant digits below 1 so a
- * small value (a rate, seconds) does not read as 0.
+ * small value (a rate, seconds) does not read as 0; in exponent form (six significant digits)
+ * from 1e15 up and below 1e-6, where grouped digits would run to hundreds of characters.
  */
 function numberText(v: number): string {
-  const small = v !== 0 && Math.abs(v) < 1;
+  const a = Math.abs(v);
+  if (v !== 0 && Number.isFinite(v) && (a >= 1e15 || a < 1e-6)) return v.toExponential(5).replace(/\.?0+e/, 'e');
+  const small = v !== 0 && a < 1;
   return v.toLocaleString('en-US', small ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 3 });
 }
