@@ -22,12 +22,14 @@ export function textTable(header: string[], rows: (string | number | boolean | n
 
 /**
  * A number for reading: grouped, with three decimals, or three significant digits below 1 so a
- * small value (a rate, seconds) does not read as 0; in exponent form (six significant digits)
- * from 1e15 up and below 1e-6, where grouped digits would run to hundreds of characters.
+ * small value (a rate, seconds) does not read as 0. Exact integers (ids, sums) are grouped in
+ * full whatever their size; other values from 1e15 up and below 1e-6, where grouped digits would
+ * run to hundreds of characters, are written with an exponent, in as many digits as tell them
+ * apart from every other number.
  */
 function numberText(v: number): string {
   const a = Math.abs(v);
-  if (v !== 0 && Number.isFinite(v) && (a >= 1e15 || a < 1e-6)) return v.toExponential(5).replace(/\.?0+e/, 'e');
+  if (v !== 0 && Number.isFinite(v) && !Number.isSafeInteger(v) && (a >= 1e15 || a < 1e-6)) return v.toExponential();
   const small = v !== 0 && a < 1;
   return v.toLocaleString('en-US', small ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 3 });
 }

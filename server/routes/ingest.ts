@@ -150,7 +150,9 @@ async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Qu
   const format = formatOf(req.headers['content-type'], req.query.format);
   const config = { actorColumn: req.query.actor ?? defaultActorColumn(format), timeColumn: req.query.time };
   // A new table is created only once its first body parsed: a refused request leaves none behind.
-  let table = deps.store.has(name) ? await deps.store.getOrCreate(name, config) : null;
+  // An existing one is checked only against ?actor= and ?time= when given (PRODUCT.md: they are
+  // for the first ingest), not against the format's default actor.
+  let table = deps.store.has(name) ? await deps.store.getOrCreate(name, { actorColumn: req.query.actor, timeColumn: req.query.time }) : null;
   const decode = decoderOf(req.headers['content-encoding']);
   const body = req.body as Readable;
   const limited = body.pipe(limitBytes(deps.maxBodyBytes, (n) => deps.metrics.ingestBytes.inc({ table: name }, n)));

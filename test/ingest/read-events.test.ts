@@ -166,10 +166,13 @@ describe('readEvents', () => {
       ['log', `${Array.from({ length: n }, (_, i) => `10.0.${i >> 8}.${i & 255} - - [10/Oct/2000:13:55:36 +0000] "GET /a HTTP/1.1" 200 ${100_000 + i}\n`).join('')}10.9.9.9 - - [10/Oct/2000:13:55:36 +0000] "GET /a HTTP/1.1" 200 23`],
       ['json', `[${Array.from({ length: n }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: ts, amount: 100_000 + i })).join(',')},{"user_id":"u${n}","time":"${ts}","amount":10`],
       ['json', `[${Array.from({ length: n }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: ts, amount: 100_000 + i })).join(',')},`],
+      ['ndjson', `${Array.from({ length: n }, (_, i) => `${JSON.stringify({ user_id: `u${i}`, time: ts, amount: 100_000 + i })}\n`).join('')}{"user_id":"u${n}","time":"${ts}","amount":10`],
     ];
-    for (const [ext, text] of cases) {
+    // MessagePack: an array of maps whose last map is cut inside its last value.
+    const maps = pack(Array.from({ length: n + 1 }, (_, i) => ({ user_id: `u${i}`, time: ts, amount: 100_000 + i })));
+    for (const [ext, body] of [...cases, ['msgpack', maps.subarray(0, maps.length - 3)] as const]) {
       const file = join(dir, `died.${ext}.gz`);
-      writeFileSync(file, gzipSync(text, { finishFlush: constants.Z_SYNC_FLUSH })); // no last block, no trailer
+      writeFileSync(file, gzipSync(body, { finishFlush: constants.Z_SYNC_FLUSH })); // no last block, no trailer
       for (const [workers, chunkBytes] of [[0, 4096], [2, 4096], [0, undefined]]) {
         const got: EventBatch[] = [];
         await expect((async () => {

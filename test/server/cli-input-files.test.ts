@@ -15,6 +15,29 @@ import { runCli } from './run-cli.js';
 
 const count = async (data: string, table: string): Promise<string> => (await runCli(['query', JSON.stringify({ table, measures: ['count'] }), '--data', data, '--format', 'csv'])).stdout;
 
+describe('ingest from standard input ("-")', () => {
+  it('reads a gzipped NDJSON stream, names it stdin in dead letters, and is refused with --url or twice', async () => {
+    const { dir, cleanup } = tempDir('shoal-stdin-');
+    try {
+      const lines = ['{"user_id":"a","time":"2026-01-01T00:00:00Z"}', 'not json', '{"user_id":"b","time":"2026-01-01T00:00:01Z"}'];
+      const data = join(dir, 'data');
+      const r = await runCli(['ingest', '-', '--table', 't', '--data', data], gzipSync(`${lines.join('\n')}\n`));
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^ {2}stdin:2: invalid JSON: [^\n]*\ningested 3 lines into "t": 2 accepted, 1 rejected, 0 type errors in /);
+      const letter = JSON.parse(readFileSync(join(data, 't', 'deadletter.ndjson'), 'utf8')) as { source: string; line: number };
+      expect([letter.source, letter.line]).toEqual(['stdin', 2]);
+      for (const args of [['ingest', '-', '-', '--table', 't', '--data', data], ['ingest', '-', '--table', 't', '--url', 'http://127.0.0.1:9']]) {
+        const refused = await runCli(args, Buffer.from(lines[0]));
+        expect(refused.status).toBe(2);
+        expect(refused.stderr).toMatch(/^shoal: (standard input \("-"\) can be read once|with --url, give files: standard input \("-"\) is read only by a local ingest)\n/);
+      }
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
+});
+
 describe('a new table\'s actor and time columns, and a later run without --actor or --time', () => {
   it('takes access logs on standard input with actor host; a later run need not repeat --time', async () => {
     const { dir, cleanup } = tempDir('shoal-cols-');

@@ -182,6 +182,16 @@ describe('ingest and table errors', () => {
     expect(await rowCount()).toBe(EVENTS.length);
   });
 
+  it('takes later bodies without ?actor= or ?time= into a table created with other columns', async () => {
+    const post = (url: string, payload: string) => s.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-ndjson' }, payload });
+    const line = JSON.stringify({ account: 'a1', at: '2026-10-01T00:00:00Z', n: 1 });
+    expect((await post('/v1/tables/acct/events?actor=account&time=at', line)).json()).toMatchObject({ accepted: 1 });
+    // Only what a request names is checked against the table (PRODUCT.md: ?actor=&time= on first ingest).
+    expect((await post('/v1/tables/acct/events', line)).json()).toMatchObject({ accepted: 1, rejected: 0 });
+    expectError(await post('/v1/tables/acct/events?actor=user_id', line), 'TABLE_CONFIG_CONFLICT');
+    expect(await rowCount('acct')).toBe(2);
+  });
+
   it('answers 413 for a declared and for a streamed oversized body, storing nothing', async () => {
     const big = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: T0 })).join('\n');
     expectError(await s.app.inject({ method: 'POST', url: '/v1/tables/events/events', headers: { 'content-type': 'application/x-ndjson' }, payload: big }), 'BODY_TOO_LARGE');
