@@ -9,29 +9,8 @@
  */
 import { emptyState, type MeasureState } from '../measure-state.js';
 import type { MeasureNode } from '../plan.js';
-import { createSketch, mergeSketch, sketchAdd, sketchBin, sketchBytes, type SketchState } from '../sketch.js';
+import { createSketch, sketchAdd, sketchBytes, type SketchState } from '../sketch.js';
 import type { SessionField } from './query-types.js';
-
-/**
- * Sketch bins 0 … FLAT_BINS−1 (values in (1/γ, γ^FLAT_BINS], γ^1280 ≈ 10^11: durations of
- * milliseconds up to years, event counts) are counted per group in one flat array, the row of
- * group g at g × FLAT_BINS, instead of in each group's sketch object: a session then costs its
- * bin and one increment, not a walk through the group's sketch and its store (14 ns a value
- * against 5.7 on this machine). Zeros are counted per group too; other values and NaN go to the
- * sketch objects, and `result` adds the rows to them, so the sketches are the same bin for bin.
- */
-const FLAT_BINS = 1280;
-/** Flat rows are kept while they take at most this many entries (8 MiB, 819 groups); beyond, they spill into the objects. */
-const FLAT_MAX_ENTRIES = 1 << 20;
-
-/** One field's flat sketch rows (see FLAT_BINS), with each group's count, zeros, min and max. */
-interface FlatRows {
-  bins: Float64Array;
-  count: Float64Array;
-  zeros: Float64Array;
-  min: Float64Array;
-  max: Float64Array;
-}
 
 function grow(a: Float64Array, n: number, fill: number): Float64Array<ArrayBuffer> {
   const b = new Float64Array(n);
@@ -48,8 +27,6 @@ export class SessionStates {
   private min = [new Float64Array(0), new Float64Array(0)];
   private max = [new Float64Array(0), new Float64Array(0)];
   private sketches: (SketchState | null)[][] = [[], []];
-  /** Per field, flat rows for the sketches while the groups are few enough (null: objects only). */
-  private flat: (FlatRows | null)[];
   private readonly needSketch: boolean[];
   private readonly needDistinct: boolean;
   private readonly needKeys: boolean;
@@ -69,7 +46,6 @@ export class SessionStates {
     this.needDistinct = nodes.some((n) => n.op === 'actorDistinct');
     this.needKeys = nodes.some((n) => n.op === 'actorKeys');
     this.needMoments = nodes.some((n) => n.state === 'sum' || n.state === 'min' || n.state === 'max');
-    this.flat = this.needSketch.map((need) => (need ? { bins: new Float64Array(0), count: new Float64Array(0), zeros: new Float64Array(0), min: new Float64Array(0), max: new Float64Array(0) } : null));
   }
 
   ensure(groups: number): void {
@@ -83,17 +59,6 @@ export class SessionStates {
     const last = new Int32Array(cap).fill(-1);
     last.set(this.lastActor);
     this.lastActor = last;
-    for (let f = 0; f < 2; f++) {
-      const rows = this.flat[f];
-      if (rows === null) continue;
-      if (cap * FLAT_BINS > FLAT_MAX_ENTRIES) {
-        this.spill(f, this.cap);
-        continue;
-      }
-      const bins = new Float64Array(cap * FLAT_BINS);
-      bins.set(rows.bins);
-      this.flat[f] = { bins, count: grow(rows.count, cap, 0), zeros: grow(rows.zeros, cap, 0), min: grow(rows.min, cap, Infinity), max: grow(rows.max, cap, -Infinity) };
-    }
     this.cap = cap;
   }
 
@@ -134,66 +99,14 @@ export class SessionStates {
     }
   }
 
-  /** Field f's values into the groups' sketches: their flat rows while there are any, else the objects. */
+  /** Field f's values into the groups' sketches. */
   private sketch(f: number, g: Int32Array, v: Float64Array, n: number): void {
     const sketches = this.sketches[f];
-    const rows = this.flat[f];
-    if (rows === null) {
-      for (let i = 0; i < n; i++) sketchAdd((sketches[g[i]] ??= createSketch()), v[i]);
-      return;
-    }
-    const { bins, count, zeros, min, max } = rows;
-    for (let i = 0; i < n; i++) {
-      const k = g[i];
-      const x = v[i];
-      if (x > 0) {
-        const b = sketchBin(x);
-        if (b < 0 || b >= FLAT_BINS) {
-          sketchAdd((sketches[k] ??= createSketch()), x);
-          continue;
-        }
-        bins[k * FLAT_BINS + b]++;
-      } else if (x === 0) {
-        zeros[k]++;
-      } else {
-        sketchAdd((sketches[k] ??= createSketch()), x); // negative, or NaN (which it ignores)
-        continue;
-      }
-      count[k]++;
-      if (x < min[k]) min[k] = x;
-      if (x > max[k]) max[k] = x;
-    }
-  }
-
-  /** Adds field f's flat rows of groups 0 … groups−1 to their sketch objects and stops using rows. */
-  private spill(f: number, groups: number): void {
-    const rows = this.flat[f];
-    if (rows === null) return;
-    this.flat[f] = null;
-    const sketches = this.sketches[f];
-    for (let k = 0; k < groups; k++) {
-      if (rows.count[k] === 0) continue;
-      const row = rows.bins.subarray(k * FLAT_BINS, (k + 1) * FLAT_BINS);
-      let lo = 0;
-      let hi = FLAT_BINS - 1;
-      while (lo <= hi && row[lo] === 0) lo++;
-      while (hi >= lo && row[hi] === 0) hi--;
-      const part = createSketch();
-      part.count = rows.count[k];
-      part.zeroCount = rows.zeros[k];
-      part.min = rows.min[k];
-      part.max = rows.max[k];
-      if (lo <= hi) part.pos = { offset: lo, counts: row.slice(lo, hi + 1) };
-      const s = sketches[k];
-      if (s === null || s === undefined) sketches[k] = part;
-      else mergeSketch(s, part);
-    }
+    for (let i = 0; i < n; i++) sketchAdd((sketches[g[i]] ??= createSketch()), v[i]);
   }
 
   /** The measure states of groups 0 … groups−1, one per node. */
   result(groups: number): MeasureState[] {
-    this.spill(0, Math.min(groups, this.cap));
-    this.spill(1, Math.min(groups, this.cap));
     return this.nodes.map((node, m) => {
       const f = this.fields[m] === 'duration' ? 0 : 1;
       const st = emptyState(node.state, groups);
@@ -227,7 +140,6 @@ export class SessionStates {
 
   bytes(): number {
     let n = this.cap * 8 * 9;
-    for (const rows of this.flat) if (rows !== null) n += rows.bins.byteLength + this.cap * 8 * 4;
     for (const list of this.sketches) for (const s of list) if (s) n += sketchBytes(s);
     for (const s of this.keys) if (s) n += 40 * s.size;
     return n;
