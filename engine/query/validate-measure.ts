@@ -1,5 +1,5 @@
 /**
- * Parses measure strings: `count`, `count(col)` (non-null values), `uniq(col)`, `sum(col)`,
+ * Parses measure strings: `count` (also `count()`, `count(*)`), `count(col)` (non-null values), `uniq(col)`, `sum(col)`,
  * `avg(col)`, `min(col)`, `max(col)`, `median(col)`, `pNN(col)`, `pNN.N(col)`.
  * Numeric measures take number, boolean (as 0/1) and time columns, but percentiles not time:
  * a sketch's 1% relative error on epoch milliseconds is months; `min`/`max` also take strings
@@ -13,11 +13,14 @@ const CALL = /^([A-Za-z][A-Za-z0-9.]*)\s*\((.*)\)$/s;
 const PERCENTILE = /^p(\d{1,2}(?:\.\d{1,6})?)$/;
 const PLAIN: Record<string, MeasureFn> = { count: 'count', uniq: 'uniq', sum: 'sum', avg: 'avg', min: 'min', max: 'max' };
 const HINT = 'use count, uniq(col), sum(col), avg(col), min(col), max(col), median(col), pNN(col) or pNN.N(col)';
+/** `count()` and SQL's `count(*)`: the rows. */
+const COUNT_ROWS = /^count\s*\(\s*\*?\s*\)$/;
 
 export function parseMeasure(raw: unknown, info: SchemaInfo, path: string): MeasureSpec {
   if (typeof raw !== 'string') throw new ShoalError('BAD_MEASURE', [String(JSON.stringify(raw)), `a measure is a string; ${HINT}`], path);
   const text = raw.trim();
-  if (text === 'count' || text === 'count()') return { name: raw, fn: 'count', column: null, q: null };
+  // count(*) as SQL writes it: rows, not the values of a column named "*".
+  if (text === 'count' || COUNT_ROWS.test(text)) return { name: raw, fn: 'count', column: null, q: null };
   const m = CALL.exec(text);
   if (m === null) throw new ShoalError('BAD_MEASURE', [raw, HINT], path);
   const fnName = m[1];

@@ -138,6 +138,18 @@ describe('validateQuery accepts', () => {
     expect(q.groupBy[0]).toEqual({ name: 'user_id', column: { kind: 'actor' } });
   });
 
+  it('reads count(*) as SQL does: the rows, named as written', () => {
+    const q = validateQuery({ table: 't', measures: ['count(*)', 'count( * )', 'count()', 'count(latency)'] }, info);
+    if (q.kind !== 'aggregate') throw new Error('kind');
+    expect(q.measures.map((m) => [m.name, m.fn, m.column])).toEqual([
+      ['count(*)', 'count', null],
+      ['count( * )', 'count', null],
+      ['count()', 'count', null],
+      ['count(latency)', 'count', { kind: 'column', name: 'latency', type: 'number' }],
+    ]);
+    expect(errorOf({ measures: ['count(**)'] })).toMatchObject({ code: 'UNKNOWN_COLUMN', path: 'measures[0]' });
+  });
+
   it('canonicalizes time zones', () => {
     const q = validateQuery({ table: 't', bucket: '1d', tz: 'europe/london' }, info);
     expect(q.kind === 'aggregate' && q.tz).toBe('Europe/London');
