@@ -143,6 +143,8 @@ function validateSamples(q: Record<string, unknown>, info: SchemaInfo): SamplesQ
   const { fromMs, toMs } = timeRange(q);
   const where = validateWhere(q.where, info);
   let columns = columnList(q.columns, info, 'columns');
+  // An empty list would answer one empty row per event.
+  if (Array.isArray(q.columns) && q.columns.length === 0) throw bad('"columns" lists at least one column (leave it out for all of them)', 'columns');
   if (q.columns === undefined || q.columns === null) {
     const names = [info.actorColumn, info.timeColumn, ...info.schema.keys()];
     columns = names.map((name) => ({ name, column: resolveColumn(name, info) }));

@@ -52,6 +52,7 @@ describe('validateQuery errors', () => {
     ['string limit', { limit: '10' }, 'LIMIT_OUT_OF_RANGE', 'limit'],
     ['samples limit too large', { kind: 'samples', limit: 10_001 }, 'LIMIT_OUT_OF_RANGE', 'limit'],
     ['samples unknown column', { kind: 'samples', columns: ['country', 'nope'] }, 'UNKNOWN_COLUMN', 'columns[1]'],
+    ['samples with no columns', { kind: 'samples', columns: [] }, 'BAD_QUERY', 'columns'],
     ['bad from', { from: 'last tuesday' }, 'BAD_TIME_RANGE', 'from'],
     ['bad to', { to: '2024-02-30' }, 'BAD_TIME_RANGE', 'to'],
     ['from after to', { from: 2000, to: 1000 }, 'BAD_TIME_RANGE', 'from'],
