@@ -3,30 +3,18 @@
  * Chromium: focus stays where the user is, tabs and pickers answer to their keys and visible
  * names, focus and text are visible (contrast), landmarks and a heading, one column when narrow.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, waitForStatus, type Browser } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { waitForStatus } from './browser.js';
 import { act } from './page-helpers.js';
-import { demoData, openPage, serve, type Served } from './ui-servers.js';
+import { demoSession } from './ui-servers.js';
 
-let browser: Browser;
-let demo: Served;
-
-beforeAll(async () => {
-  const launching = launchChromium().then((b) => { browser = b; });
-  await Promise.all([launching, serve(demoData()).then((s) => { demo = s; })]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
-
-const open = (url: string, statuses = ['ready']) => openPage(browser, url, statuses);
+const ui = demoSession();
+const open = ui.open;
 
 describe('exploration UI: keyboard, screen readers, narrow windows', () => {
   it('keeps keyboard focus on the control just used, and Tab out of a value box goes on to the next control', async () => {
     const q = encodeURIComponent(JSON.stringify({ where: [['event', '=', '']], groupBy: ['os'] }));
-    const page = await open(`${demo.base}/?view=aggregate&range=all&q=${q}`, ['ready']);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=all&q=${q}`, ['ready']);
     const focused = () => page.evaluate(() => {
       const a = document.activeElement;
       return `${a?.tagName} ${a?.getAttribute('aria-label') ?? a?.textContent}`;
@@ -51,9 +39,9 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
   });
 
   it('fits a narrow window: every view in one column, nothing off to the side', async () => {
-    const page = await browser.context.newPage();
+    const page = await ui.browser.context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${demo.base}/?range=all`);
+    await page.goto(`${ui.demo.base}/?range=all`);
     await waitForStatus(page);
     for (const view of ['aggregate', 'funnel', 'sessions', 'retention', 'paths']) {
       await act(page, () => page.click(`button[data-view="${view}"]`));
@@ -69,7 +57,7 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
   });
 
   it('shows keyboard focus on the dark top bar in a light colour', async () => {
-    const page = await open(`${demo.base}/?view=aggregate&range=7d`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=7d`);
     const ring = () => page.evaluate(() => {
       const c = getComputedStyle(document.activeElement!);
       const [r, g, b] = (c.outlineColor.match(/\d+/g) ?? ['0', '0', '0']).map(Number);
@@ -87,7 +75,7 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
   });
 
   it('keeps text readable (WCAG AA contrast) on shaded retention cells and links in step cards', async () => {
-    const page = await open(`${demo.base}/?view=retention&range=all`);
+    const page = await open(`${ui.demo.base}/?view=retention&range=all`);
     // Text colour against the background it sits on (translucent shades blended over their parents).
     const worst = (selector: string) => page.locator(selector).evaluateAll((els) => {
       const rgba = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
@@ -113,7 +101,7 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
   });
 
   it('gives screen readers a page heading and puts every part of the page in a landmark', async () => {
-    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=all`);
     expect(await page.locator('h1').allTextContents()).toEqual(['Shoal']);
     const outside = await page.evaluate(() => {
       const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -128,7 +116,7 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
   });
 
   it('moves between view tabs with the arrow keys, as a tab list does', async () => {
-    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=all`);
     await page.locator('button[data-view="aggregate"]').focus();
     await act(page, () => page.keyboard.press('ArrowRight'), ['ready', 'incomplete']);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-view'))).toBe('funnel');
@@ -140,7 +128,7 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
   });
 
   it('names each builder picker by its visible label, so voice control and screen readers find it', async () => {
-    const page = await open(`${demo.base}/?view=funnel&range=all`);
+    const page = await open(`${ui.demo.base}/?view=funnel&range=all`);
     for (const name of ['Completed within', 'Steps happen', 'Conversion over time, per']) {
       expect(await page.getByRole('combobox', { name, exact: true }).count(), name).toBe(1);
     }
@@ -150,7 +138,7 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
   });
 
   it('announces a short status when results change, not every cell of the new tables', async () => {
-    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=all`);
     await act(page, () => page.locator('select[aria-label="bucket"]').selectOption('1d'));
     const live = await page.evaluate(() => [...document.querySelectorAll('[aria-live], [role="status"], [role="alert"]')]
       .filter((e) => e.getAttribute('aria-live') !== 'off')
@@ -162,7 +150,7 @@ describe('exploration UI: keyboard, screen readers, narrow windows', () => {
   });
 
   it('lets keyboard users hide and show a chart line from the legend', async () => {
-    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=all`);
     const item = page.locator('.chart .u-legend .u-series').nth(1);
     await item.focus();
     expect(await page.evaluate(() => document.activeElement?.classList.contains('u-series'))).toBe(true);

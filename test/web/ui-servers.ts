@@ -3,12 +3,13 @@
  * fresh store (optionally with API keys), the demo events, and opening a page that has settled.
  */
 import type { Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { Store } from '../../engine/index.js';
 import { buildApp, type ShoalApp } from '../../server/app.js';
 import { parseApiKeys } from '../../server/auth.js';
 import { loadDemo } from '../../server/cli/demo-command.js';
 import { tempDir } from '../storage/helpers.js';
-import { waitForStatus, type Browser } from './browser.js';
+import { launchChromium, waitForStatus, type Browser } from './browser.js';
 
 export interface Served {
   base: string;
@@ -45,4 +46,30 @@ export async function openPage(browser: Browser, url: string, statuses = ['ready
   await page.goto(url);
   await waitForStatus(page, statuses);
   return page;
+}
+
+/** A test file's Chromium and demo-data server (started before its tests, closed after them), and opening pages on it. */
+export interface DemoSession {
+  readonly browser: Browser;
+  readonly demo: Served;
+  open(url: string, statuses?: string[]): Promise<Page>;
+}
+
+/** Registers the hooks that start and close a DemoSession; call at a test file's top level. */
+export function demoSession(): DemoSession {
+  let browser: Browser | undefined;
+  let demo: Served | undefined;
+  beforeAll(async () => {
+    const launching = launchChromium().then((b) => { browser = b; });
+    await Promise.all([launching, serve(demoData()).then((s) => { demo = s; })]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+  });
+  return {
+    get browser() { return browser!; },
+    get demo() { return demo!; },
+    open: (url, statuses = ['ready']) => openPage(browser!, url, statuses),
+  };
 }

@@ -4,25 +4,13 @@
  * what the charts and notes claim. Each test starts from what a user would meet and checks what
  * the page does about it (against the API's own answer where there is one).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, waitForStatus, type Browser } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { waitForStatus } from './browser.js';
 import { act, panelQuery } from './page-helpers.js';
-import { demoData, openPage, serve, type Served } from './ui-servers.js';
+import { demoData, demoSession, serve } from './ui-servers.js';
 
-let browser: Browser;
-let demo: Served;
-
-beforeAll(async () => {
-  const launching = launchChromium().then((b) => { browser = b; });
-  await Promise.all([launching, serve(demoData()).then((s) => { demo = s; })]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
-
-const open = (url: string, statuses = ['ready']) => openPage(browser, url, statuses);
+const ui = demoSession();
+const open = ui.open;
 
 describe('exploration UI: keys, links, errors, edge cases', () => {
   it('asks for an API key when the server has keys, then shows the view with it (and remembers it)', async () => {
@@ -56,7 +44,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
   });
 
   it('does not lose a click that comes right after typing a value (the typed value counts too)', async () => {
-    const page = await open(`${demo.base}/?view=funnel&range=all`, ['ready', 'incomplete']);
+    const page = await open(`${ui.demo.base}/?view=funnel&range=all`, ['ready', 'incomplete']);
     const steps = await page.locator('.step-card').count();
     await page.locator('[data-testid="step-2"] input.f-val').first().fill('search');
     await act(page, () => page.click('[data-testid="add-step"]'), ['ready', 'incomplete']);
@@ -108,7 +96,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
 
   it('keeps charting the chosen measure when another measure above it is removed', async () => {
     const q = encodeURIComponent(JSON.stringify({ measures: ['count', 'uniq($actor)', 'p99(latency_ms)'], chart: 1 }));
-    const page = await open(`${demo.base}/?view=aggregate&range=all&q=${q}`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=all&q=${q}`);
     expect(await page.locator('.chart-title').first().textContent()).toMatch(/^Unique users/);
     await act(page, () => page.locator('[data-testid="measures"] button[aria-label="remove measure"]').first().click());
     expect((await panelQuery(page, 'table')).measures).toEqual(['uniq($actor)', 'p99(latency_ms)']);
@@ -120,7 +108,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
   it('shows every step of a long funnel at 1280 px, none hidden past the edge of the chart', async () => {
     const names = ['signup', 'page_view', 'search', 'view_item', 'add_to_cart', 'view_cart', 'checkout', 'apply_coupon', 'purchase', 'share'];
     const q = encodeURIComponent(JSON.stringify({ steps: names.map((v) => [['event', '=', v]]), window: '7d' }));
-    const page = await open(`${demo.base}/?view=funnel&range=all&q=${q}`);
+    const page = await open(`${ui.demo.base}/?view=funnel&range=all&q=${q}`);
     const chart = (await page.locator('[data-testid="funnel-chart"]').boundingBox())!;
     const steps = await page.locator('[data-testid="funnel-chart"] .funnel-step').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
     expect(steps.length).toBe(names.length);
@@ -129,7 +117,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
   });
 
   it('says why a custom range is not applied when its end is not after its start', async () => {
-    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=all`);
     await act(page, () => page.click('[data-testid="range-presets"] button[data-value="custom"]'));
     const before = page.url();
     await page.locator('input[aria-label="from"]').fill('2026-03-10T12:00');
@@ -160,11 +148,11 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
   });
 
   it('tells a user to retry, not to change the query, when the server is busy', async () => {
-    const page = await browser.context.newPage();
+    const page = await ui.browser.context.newPage();
     await page.route('**/v1/query', (route) => route.fulfill({
       status: 429, contentType: 'application/json', body: JSON.stringify({ error: { code: 'OVERLOADED', message: 'too many queries are waiting; retry later' } }),
     }));
-    await page.goto(`${demo.base}/?view=aggregate&range=all`);
+    await page.goto(`${ui.demo.base}/?view=aggregate&range=all`);
     await waitForStatus(page, ['error']);
     const text = await page.locator('[data-testid="error"]').textContent();
     expect(text).toContain('OVERLOADED');
@@ -178,9 +166,9 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
 
   it('says under each funnel step that its median time is counted from step 1', async () => {
     const q = encodeURIComponent(JSON.stringify({ steps: ['page_view', 'search', 'view_item'].map((v) => [['event', '=', v]]) }));
-    const page = await open(`${demo.base}/?view=funnel&range=all&q=${q}`);
+    const page = await open(`${ui.demo.base}/?view=funnel&range=all&q=${q}`);
     const query = await panelQuery(page, 'funnel');
-    const api = await (await fetch(`${demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
+    const api = await (await fetch(`${ui.demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
     expect(api.rows[0][api.columns.findIndex((c: { name: string }) => c.name === 'step3_median_ms')]).not.toBeNull();
     // Beside "x% of step 2", a bare "median" reads as the time from step 2; the API's is from step 1.
     expect(await page.locator('.funnel-step[data-step="3"] .funnel-meta').textContent()).toMatch(/median [\d.,]+ \S+ from step 1/);
@@ -188,11 +176,11 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
   });
 
   it('shows why a table cannot be read (with a retry) instead of loading forever', async () => {
-    const page = await browser.context.newPage();
+    const page = await ui.browser.context.newPage();
     await page.route('**/v1/tables/events', (route) => route.fulfill({
       status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'TABLE_UNAVAILABLE', message: 'table "events" cannot be opened' } }),
     }));
-    await page.goto(`${demo.base}/?view=aggregate&table=events&range=all`);
+    await page.goto(`${ui.demo.base}/?view=aggregate&table=events&range=all`);
     await waitForStatus(page, ['error']);
     expect(await page.locator('[data-testid="error"]').textContent()).toContain('TABLE_UNAVAILABLE');
     expect(await page.locator('[data-testid="table-picker"]').isVisible()).toBe(true);
@@ -204,11 +192,11 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
 
   it('shows a linked value that is not one of a picker\'s choices, as the query uses it', async () => {
     const funnel = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'search']], [['event', '=', 'purchase']]], window: '2d' }));
-    const page = await open(`${demo.base}/?view=funnel&range=all&q=${funnel}`);
+    const page = await open(`${ui.demo.base}/?view=funnel&range=all&q=${funnel}`);
     expect((await panelQuery(page, 'funnel')).window).toBe('2d');
     expect(await page.locator('select[aria-label="window"]').inputValue()).toBe('2d');
     const paths = encodeURIComponent(JSON.stringify({ node: 'event', depth: 7, gap: '45m' }));
-    await page.goto(`${demo.base}/?view=paths&range=all&q=${paths}`);
+    await page.goto(`${ui.demo.base}/?view=paths&range=all&q=${paths}`);
     await waitForStatus(page);
     expect(await page.locator('select[aria-label="depth"]').inputValue()).toBe('7');
     expect(await page.locator('select[aria-label="session gap"]').inputValue()).toBe('45m');
@@ -217,7 +205,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
 
   it('names the step and condition at fault when the API rejects a funnel step, counting as the page does', async () => {
     const q = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'search']], [['status', '=', 'abc']]] }));
-    const page = await open(`${demo.base}/?view=funnel&range=all&q=${q}`, ['error']);
+    const page = await open(`${ui.demo.base}/?view=funnel&range=all&q=${q}`, ['error']);
     const text = await page.locator('[data-testid="error"]').textContent();
     expect(text).toContain('TYPE_MISMATCH');
     // The API's path is steps[1][2] (0-based JSON); the page calls that step 2.
@@ -226,9 +214,9 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
   });
 
   it('does not count the events twice when a view sends two queries over the same range', async () => {
-    const page = await open(`${demo.base}/?view=aggregate&range=all`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=all`);
     const query = await panelQuery(page, 'table');
-    const api = await (await fetch(`${demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
+    const api = await (await fetch(`${ui.demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
     const stats = (await page.locator('[data-testid="stats"]').textContent()) ?? '';
     expect(stats).toContain(`${api.stats.rowsScanned.toLocaleString('en-US')} events scanned`);
     expect(stats).not.toContain((api.stats.rowsScanned * 2).toLocaleString('en-US'));
@@ -236,7 +224,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
   });
 
   it('says so when a link names a table that does not exist, instead of silently showing another', async () => {
-    const page = await open(`${demo.base}/?view=aggregate&table=signups_old&range=all`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&table=signups_old&range=all`);
     expect(await page.locator('[data-testid="table-notice"]').textContent()).toContain('signups_old');
     expect(await page.locator('[data-testid="table-picker"]').inputValue()).toBe('events');
     await page.close();
@@ -244,9 +232,9 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
 
   it('lists the path steps the flow leaves out, with their sessions, rather than pointing at a table that may not have them', async () => {
     const q = encodeURIComponent(JSON.stringify({ node: 'event', depth: 3, limit: 10 }));
-    const page = await open(`${demo.base}/?view=paths&range=all&q=${q}`);
+    const page = await open(`${ui.demo.base}/?view=paths&range=all&q=${q}`);
     const query = await panelQuery(page, 'paths');
-    const api = await (await fetch(`${demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
+    const api = await (await fetch(`${ui.demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) })).json();
     // Step +1's values by sessions, as the flow counts them (the edges into that column).
     const col1 = new Map<string, number>();
     for (const [depth, , to, n] of api.edges as [number, string, string, number][]) if (depth === 1) col1.set(to, (col1.get(to) ?? 0) + n);
@@ -261,11 +249,11 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
 
   it('draws funnel conversion dashed where users have not had the whole window to convert yet', async () => {
     const q = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'view_item']], [['event', '=', 'purchase']]], window: '7d', bucket: '1d' }));
-    const page = await open(`${demo.base}/?view=funnel&range=30d&q=${q}`);
+    const page = await open(`${ui.demo.base}/?view=funnel&range=30d&q=${q}`);
     const chart = page.locator('[data-testid="conversion-chart"]');
     const over = await panelQuery(page, 'over-time');
-    const api = await (await fetch(`${demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(over) })).json();
-    const { tables } = await (await fetch(`${demo.base}/v1/tables`)).json();
+    const api = await (await fetch(`${ui.demo.base}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(over) })).json();
+    const { tables } = await (await fetch(`${ui.demo.base}/v1/tables`)).json();
     const newest = tables.find((t: { name: string }) => t.name === 'events').maxTimeMs;
     // A bucket is final once its last entrant's 7 days have passed by the newest event.
     const unfinished = api.rows.filter((r: number[]) => r[0] + 86_400_000 + 7 * 86_400_000 > newest).length;
@@ -276,19 +264,19 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
   });
 
   it('does not draw a one-point "time series" when the range falls in a single bucket', async () => {
-    const { tables } = await (await fetch(`${demo.base}/v1/tables`)).json();
+    const { tables } = await (await fetch(`${ui.demo.base}/v1/tables`)).json();
     const newest = tables[0].maxTimeMs as number;
     // Up to the newest event from at most an hour before it, within its UTC day: one 1d bucket.
     const from = new Date(Math.max(newest - 3_600_000, Math.floor(newest / 86_400_000) * 86_400_000)).toISOString();
     const to = new Date(newest + 1).toISOString();
     const q = encodeURIComponent(JSON.stringify({ bucket: '1d', groupBy: ['event'] }));
-    const page = await open(`${demo.base}/?view=aggregate&range=custom&from=${from}&to=${to}&q=${q}`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=custom&from=${from}&to=${to}&q=${q}`);
     expect(await page.locator('.chart canvas').count()).toBe(0);
     expect(await page.locator('[data-testid="one-bucket"]').textContent()).toContain('smaller time bucket');
     // The groups still get their bars.
     expect(await page.locator('[data-testid="hbars"] .hbar-row').count()).toBeGreaterThan(0);
     const funnel = encodeURIComponent(JSON.stringify({ steps: [[['event', '=', 'page_view']], [['event', '=', 'search']]], bucket: '1d' }));
-    await page.goto(`${demo.base}/?view=funnel&range=custom&from=${from}&to=${to}&q=${funnel}`);
+    await page.goto(`${ui.demo.base}/?view=funnel&range=custom&from=${from}&to=${to}&q=${funnel}`);
     await waitForStatus(page);
     expect(await page.locator('[data-testid="conversion-chart"]').count()).toBe(0);
     expect(await page.locator('[data-testid="one-bucket"]').textContent()).toContain('smaller bucket');
@@ -297,7 +285,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
 
   it('puts time ticks no finer than the buckets: a daily chart has no 12 pm ticks between its days', async () => {
     const q = encodeURIComponent(JSON.stringify({ bucket: '1d', groupBy: [] }));
-    const page = await open(`${demo.base}/?view=aggregate&range=7d&tz=America%2FNew_York&q=${q}`);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=7d&tz=America%2FNew_York&q=${q}`);
     await page.waitForFunction(() => document.querySelector('.chart')?.getAttribute('data-x-ticks'));
     const ticks = (await page.locator('.chart').first().getAttribute('data-x-ticks'))!.split('|');
     expect(ticks.length).toBeGreaterThanOrEqual(5);
@@ -307,7 +295,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
 
   it('keeps a custom bound exact when Apply is pressed with its box unchanged (the boxes show minutes)', async () => {
     const from = '2026-03-01T10:00:42.500Z';
-    const page = await open(`${demo.base}/?view=aggregate&range=custom&from=${from}&to=2026-03-08T00:00:00.000Z`, ['ready', 'empty']);
+    const page = await open(`${ui.demo.base}/?view=aggregate&range=custom&from=${from}&to=2026-03-08T00:00:00.000Z`, ['ready', 'empty']);
     await page.locator('input[aria-label="to"]').fill('2026-03-09T00:00');
     await act(page, () => page.getByRole('button', { name: 'Apply' }).click(), ['ready', 'empty']);
     expect(await panelQuery(page, 'table')).toMatchObject({ from, to: '2026-03-09T00:00:00.000Z' });
@@ -342,7 +330,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
 
   it('gives each step value in the paths flow its own colour, also past ten values', async () => {
     const q = encodeURIComponent(JSON.stringify({ node: 'event', depth: 6 }));
-    const page = await open(`${demo.base}/?view=paths&range=all&q=${q}`);
+    const page = await open(`${ui.demo.base}/?view=paths&range=all&q=${q}`);
     const nodes = await page.locator('svg.flow rect.node').evaluateAll((rects) => rects.map((r) => ({
       value: (r.querySelector('title')?.textContent ?? '').split(':')[0], fill: r.getAttribute('fill'),
     })));
@@ -362,7 +350,7 @@ describe('exploration UI: keys, links, errors, edge cases', () => {
       });
     });
     const q = encodeURIComponent(JSON.stringify({ node: 'event', depth: 6 }));
-    const page = await open(`${demo.base}/?view=paths&range=all&q=${q}`);
+    const page = await open(`${ui.demo.base}/?view=paths&range=all&q=${q}`);
     expect(await page.locator('svg.flow text.node-label').count()).toBeGreaterThan(20);
     expect(await overlaps(page)).toEqual([]);
     await page.setViewportSize({ width: 390, height: 844 });
