@@ -179,10 +179,7 @@ export class Chunker {
     }
     if (this.holding) this.tryHead(true, this.pos);
     this.cutAll(out);
-    if (this.pos > this.base) {
-      const task = this.cut(this.pos);
-      if (task.items === null || task.items.length > 0) out.push(task);
-    }
+    this.cutLast(this.pos, out);
     // Every item before it was whole, so nothing else would say the input was cut short.
     if (sp.cutShort !== null) out.push({ kind: 'reject', line: this.line, message: sp.cutShort, raw: '' });
     return out;
@@ -202,12 +199,15 @@ export class Chunker {
     if (this.holding) this.tryHead(true, open >= 0 ? open : this.pos); // CSV: infer from the whole records there are
     if (this.holding) return out;
     this.cutAll(out);
-    const at = open >= 0 ? open : sp.items === null ? this.base : this.lastItemEnd();
-    if (at > this.base) {
-      const task = this.cut(at);
-      if (task.items === null || task.items.length > 0) out.push(task);
-    }
+    this.cutLast(open >= 0 ? open : sp.items === null ? this.base : this.lastItemEnd(), out);
     return out;
+  }
+
+  /** The last task, up to absolute `at`, when anything is left before it (for JSON and MessagePack: a whole item). */
+  private cutLast(at: number, out: ChunkTask[]): void {
+    if (at <= this.base) return;
+    const task = this.cut(at);
+    if (task.items === null || task.items.length > 0) out.push(task);
   }
 
   /** End of the last whole item the splitter found (JSON and MessagePack), or `base` when none is past it. */
