@@ -6,11 +6,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../storage/helpers.js';
+import { CLI } from './run-cli.js';
 
-const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
 let cleanups: (() => void)[] = [];
 
 afterEach(() => {

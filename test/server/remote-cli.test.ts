@@ -9,7 +9,6 @@ import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,8 +21,8 @@ import { runQueryCommand } from '../../server/cli/query-command.js';
 import { renderTables, renderTablesJson } from '../../server/cli/tables-command.js';
 import { tempDir } from '../storage/helpers.js';
 import { postQuery, testServer, type TestServer } from './helpers.js';
+import { CLI, runCli } from './run-cli.js';
 
-const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
 const T0 = Date.UTC(2026, 9, 1);
 let s: TestServer;
 
@@ -256,10 +255,7 @@ describe('query and tables --url', () => {
     const url = await serve();
     await s.store.getOrCreate('events');
     // Asynchronously: this process serves the CLI's requests meanwhile.
-    const run = (args: string[]) =>
-      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, ['--import', 'tsx', CLI, ...args], (err, stdout, stderr) => resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
-      });
+    const run = (args: string[]) => runCli(args);
     const ok = await run(['tables', '--url', url, '--json']);
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).tables[0].name).toBe('events');

@@ -4,9 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
-
-const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
+import { CLI } from './run-cli.js';
 
 export interface ServerChild {
   child: ChildProcess;
