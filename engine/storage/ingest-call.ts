@@ -13,7 +13,7 @@ import { ingestBuffers } from './buffer-pool.js';
 import { formatDeadLetter, type DeadLetterEntry } from './dead-letter.js';
 import type { PendingCommit } from './group-commit.js';
 import { splitBatch, type SplitContext } from './split-batch.js';
-import type { IngestResult } from './table-options.js';
+import type { IngestOptions, IngestResult } from './table-options.js';
 import type { StoredType } from './typed-column.js';
 import { maxWalRecordBytes } from './wal.js';
 import { planShardRecord, type RecordPlan, type ShardPart } from './wal-record.js';
@@ -44,8 +44,10 @@ export interface EncodedCall {
   result: IngestResult;
 }
 
-/** Splits and encodes a call's batches (see the header). */
-export async function encodeCall(batches: EventBatch[], ctx: CallContext, source: string, key: string | undefined, pace: (() => Promise<void>) | undefined): Promise<EncodedCall> {
+/** Splits and encodes a call's batches (see the header); an `unlogged` call gets no WAL records. */
+export async function encodeCall(batches: EventBatch[], ctx: CallContext, opts: IngestOptions): Promise<EncodedCall> {
+  const { idempotencyKey: key, pace } = opts;
+  const source = opts.source ?? 'input';
   const splitParts: Omit<ShardPart, 'batchId' | 'parts'>[] = [];
   const partBuffers: ArrayBuffer[] = [];
   const deadLetters: DeadLetterEntry[] = [];
@@ -76,7 +78,7 @@ export async function encodeCall(batches: EventBatch[], ctx: CallContext, source
   const plans: RecordPlan[] = [];
   let recordBytes = 0;
   let encodedRows = 0;
-  for (const p of parts) {
+  for (const p of opts.unlogged === true ? [] : parts) {
     const plan = planShardRecord(p);
     // Replay takes a longer record for garbage: it, and everything after it, would be lost.
     if (plan.bytes > maxWalRecordBytes()) {
@@ -93,7 +95,7 @@ export async function encodeCall(batches: EventBatch[], ctx: CallContext, source
   const recordBuffer = ingestBuffers.acquire(recordBytes);
   const records: PendingCommit['records'] = [];
   let at = 0;
-  for (let k = 0; k < parts.length; k++) {
+  for (let k = 0; k < plans.length; k++) {
     const bytes = new Uint8Array(recordBuffer, at, plans[k].bytes);
     plans[k].write(bytes);
     records.push({ shard: parts[k].shard, bytes });

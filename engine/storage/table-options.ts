@@ -66,4 +66,13 @@ export interface IngestOptions {
    * see the transaction whole or not at all. Calls split one at a time, in call order, paced or not.
    */
   pace?: () => Promise<void>;
+  /**
+   * Bulk load: the call writes no WAL records (its dead letters are still logged and fsynced).
+   * It resolves once its rows are in the tails, visible to queries but not yet durable: they
+   * become durable at the next flush that commits them, so a bulk loader (the CLI's `shoal ingest`)
+   * awaits `Table.flush()` before it reports them stored. A crash loses the rows since the last
+   * flush; calls are still applied whole and in order, so what survives is a prefix of the calls.
+   * Cannot be combined with `idempotencyKey` (a key is only as durable as its WAL record).
+   */
+  unlogged?: boolean;
 }

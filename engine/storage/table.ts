@@ -5,7 +5,8 @@
  *
  * Durability: `ingest` resolves only after every WAL record of the call (one per shard it
  * touches, all carrying one transaction id) and its dead-letter lines are fsynced; concurrent calls share one fsync round
- * (group commit). Flushes and compactions commit through the manifest (see flush.ts,
+ * (group commit). An `unlogged` call (a bulk load) writes no WAL records: its rows become
+ * durable when a flush commits them. Flushes and compactions commit through the manifest (see flush.ts,
  * compaction.ts); recovery is in recovery.ts.
  *
  * Threading: main thread only. Ingest calls are serialized in call order; the commit loop is the
@@ -184,6 +185,7 @@ export class Table {
   async ingest(input: EventBatch | EventBatch[], opts: IngestOptions = {}): Promise<IngestResult> {
     if (this.dropped) throw new ShoalError('UNKNOWN_TABLE', [this.name]);
     if (this.closed || this.closing) throw new ShoalError('STORE_CLOSED');
+    if (opts.unlogged === true && opts.idempotencyKey !== undefined) throw new ShoalError('BAD_REQUEST', ['an idempotency key needs a logged ingest: a key is only as durable as its WAL record']);
     this.inFlight++;
     try {
       return await this.ingestOpen(input, opts);
@@ -205,7 +207,7 @@ export class Table {
       // A call with the same key may have been admitted while this one waited for memory.
       const known = key === undefined ? undefined : this.idempotency.lookup(key);
       if (known !== undefined) return { ...(await known), duplicate: true };
-      const run = this.ingestNow(batches, opts.source ?? 'input', key, opts.pace);
+      const run = this.ingestNow(batches, opts);
       if (key !== undefined) this.idempotency.pending(key, run);
       const result = await run;
       const rows = this.tailRows();
@@ -228,7 +230,7 @@ export class Table {
     return bytes;
   }
 
-  private async ingestNow(batches: EventBatch[], source: string, key: string | undefined, pace: (() => Promise<void>) | undefined): Promise<IngestResult> {
+  private async ingestNow(batches: EventBatch[], opts: IngestOptions): Promise<IngestResult> {
     // One split at a time, in call order (a paced one yields midway): actor ids and column
     // types are then assigned in the order the WAL replays them.
     const previous = this.splitTurn;
@@ -238,7 +240,7 @@ export class Table {
     let result: IngestResult;
     try {
       await previous;
-      [committed, result] = await this.splitAndQueue(batches, source, key, pace);
+      [committed, result] = await this.splitAndQueue(batches, opts);
     } finally {
       endTurn();
     }
@@ -247,7 +249,7 @@ export class Table {
   }
 
   /** Splits and encodes a call's batches and queues its commit; returns the commit's promise. */
-  private async splitAndQueue(batches: EventBatch[], source: string, key: string | undefined, pace: (() => Promise<void>) | undefined): Promise<[Promise<void>, IngestResult]> {
+  private async splitAndQueue(batches: EventBatch[], opts: IngestOptions): Promise<[Promise<void>, IngestResult]> {
     const call: CallContext = {
       schema: { types: this.schema, maxColumns: this.options.maxColumns },
       shardCount: this.shardCount,
@@ -260,7 +262,7 @@ export class Table {
     const before = new Set(this.schema.keys());
     let encoded: Awaited<ReturnType<typeof encodeCall>>;
     try {
-      encoded = await encodeCall(batches, call, source, key, pace);
+      encoded = await encodeCall(batches, call, opts);
     } catch (err) {
       this.pendingColumns.added(seq, this.schema, before);
       this.pendingColumns.failed([seq], this.schema);

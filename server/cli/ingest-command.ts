@@ -92,7 +92,8 @@ export async function ingestFile(
     // Once the table holds the batch, its buffers go back to the parse workers (batch-buffers.ts).
     inFlight.push(
       handled(
-        table.ingest(batch, { source, idempotencyKey: opts.partKey?.() }).then((r) => {
+        // Without part keys the run is a bulk load: committed by flushes (see runIngestCommand).
+        table.ingest(batch, opts.partKey === undefined ? { source, unlogged: true } : { source, idempotencyKey: opts.partKey() }).then((r) => {
           releaseBatch(batch);
           return r;
         }),
@@ -161,7 +162,10 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       all.already = (all.already ?? 0) + (t.already ?? 0);
       all.errors.push(...t.errors.slice(0, 100 - all.errors.length));
     }
-    await table.created(); // every file read: the table exists even if they held no lines
+    // Every file read: the table exists even if they held no lines. A bulk load's rows since the
+    // last flush are only in memory: this flush makes them durable (or fails the run) before the
+    // summary counts them stored.
+    await (await table.created()).flush();
   } finally {
     await store.close();
   }

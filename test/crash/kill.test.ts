@@ -3,6 +3,8 @@
  * SIGKILLed at random moments, 20 times. After each kill the store must open cleanly and hold
  * every acknowledged batch exactly once, and every other batch wholly or not at all, each row
  * with its values (rare fields too, which the WAL and the tails hold as sparse columns).
+ * A bulk load (unlogged calls, made durable by flushes) is killed the same way: every batch a
+ * resolved flush covered survives, and what survives is a prefix of the batches.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +15,9 @@ import { dumpTable, rng, tempDir } from '../storage/helpers.js';
 const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url));
 
 /** Runs the child until it has acknowledged something, kills it after a random delay. */
-function runAndKill(dir: string, firstBatch: number, seed: number, delayMs: number): Promise<number[]> {
+function runAndKill(dir: string, firstBatch: number, seed: number, delayMs: number, mode: Mode): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(firstBatch), String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(firstBatch), String(seed), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     const acks: number[] = [];
     let buffer = '';
     let stderr = '';
@@ -27,7 +29,11 @@ function runAndKill(dir: string, firstBatch: number, seed: number, delayMs: numb
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line === 'READY') setTimeout(() => child.kill('SIGKILL'), delayMs);
-        else if (line.startsWith('ACK ')) acks.push(Number(line.slice(4)));
+        else if (line.startsWith('ACK ')) {
+          const last = Number(line.slice(4));
+          // A bulk child's ACK covers every batch it ingested up to `last`.
+          for (let b = mode === 'bulk' ? (acks.at(-1) ?? firstBatch - 1) + 1 : last; b <= last; b++) acks.push(b);
+        }
       }
     });
     child.on('exit', (code, signal) => {
@@ -37,46 +43,65 @@ function runAndKill(dir: string, firstBatch: number, seed: number, delayMs: numb
   });
 }
 
+type Mode = 'logged' | 'bulk';
+
+/**
+ * `rounds` runs of the child in `mode`, each SIGKILLed after a random delay; after each, the
+ * store opens cleanly with every acknowledged batch exactly once and every other batch whole or
+ * absent (a bulk load also keeps only a prefix of its batches). Returns the batches acknowledged.
+ */
+async function killRounds(mode: Mode, rounds: number, seed: number): Promise<Set<number>> {
+  const { dir, cleanup } = tempDir('shoal-crash-');
+  const r = rng(seed);
+  const acked = new Set<number>();
+  let nextBatch = 1;
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const delayMs = 20 + Math.floor(r() * 400);
+      const acks = await runAndKill(dir, nextBatch, round + 1, delayMs, mode);
+      for (const a of acks) acked.add(a);
+      const store = await Store.open(dir);
+      const table = store.has('crash') ? store.get('crash') : null;
+      const rows = table === null ? [] : dumpTable(table);
+      const byBatch = new Map<number, { size: number; seen: Set<number>; rows: number }>();
+      let maxBatch = nextBatch - 1;
+      for (const row of rows) {
+        const b = row.values.batch as number;
+        const i = row.values.i as number;
+        expect([row.values.note ?? null, row.values.amount ?? null], `round ${round}: batch ${b} row ${i}`).toEqual([i % 16 === 3 ? `n${b}` : null, i % 20 === 7 ? b + i / 2 : null]);
+        const entry = byBatch.get(b) ?? { size: row.values.size as number, seen: new Set<number>(), rows: 0 };
+        entry.seen.add(row.values.i as number);
+        entry.rows++;
+        byBatch.set(b, entry);
+        maxBatch = Math.max(maxBatch, b);
+      }
+      for (const a of acked) expect(byBatch.has(a), `round ${round}: acknowledged batch ${a} missing`).toBe(true);
+      for (const [b, e] of byBatch) {
+        expect(e.rows, `round ${round}: batch ${b} duplicated or partial`).toBe(e.size);
+        expect(e.seen.size, `round ${round}: batch ${b} partial`).toBe(e.size);
+      }
+      if (mode === 'bulk') {
+        const kept = [...byBatch.keys()].filter((b) => b >= nextBatch).sort((a, b) => a - b);
+        expect(kept, `round ${round}: a bulk load kept batches that are not a prefix`).toEqual(kept.map((_, k) => nextBatch + k));
+      }
+      expect(table?.damaged ?? [], `round ${round}: damage after a crash`).toEqual([]);
+      // Batches seen after recovery count as acknowledged from now on.
+      for (const b of byBatch.keys()) acked.add(b);
+      nextBatch = maxBatch + 1000;
+      await store.close(round % 2 === 0);
+    }
+    return acked;
+  } finally {
+    cleanup();
+  }
+}
+
 describe('crash safety', () => {
   it('keeps every acknowledged batch exactly once over 20 SIGKILLs', async () => {
-    const { dir, cleanup } = tempDir('shoal-crash-');
-    const r = rng(2026);
-    const acked = new Set<number>();
-    let nextBatch = 1;
-    try {
-      for (let round = 0; round < 20; round++) {
-        const delayMs = 20 + Math.floor(r() * 400);
-        const acks = await runAndKill(dir, nextBatch, round + 1, delayMs);
-        for (const a of acks) acked.add(a);
-        const store = await Store.open(dir);
-        const table = store.has('crash') ? store.get('crash') : null;
-        const rows = table === null ? [] : dumpTable(table);
-        const byBatch = new Map<number, { size: number; seen: Set<number>; rows: number }>();
-        let maxBatch = nextBatch - 1;
-        for (const row of rows) {
-          const b = row.values.batch as number;
-          const i = row.values.i as number;
-          expect([row.values.note ?? null, row.values.amount ?? null], `round ${round}: batch ${b} row ${i}`).toEqual([i % 16 === 3 ? `n${b}` : null, i % 20 === 7 ? b + i / 2 : null]);
-          const entry = byBatch.get(b) ?? { size: row.values.size as number, seen: new Set<number>(), rows: 0 };
-          entry.seen.add(row.values.i as number);
-          entry.rows++;
-          byBatch.set(b, entry);
-          maxBatch = Math.max(maxBatch, b);
-        }
-        for (const a of acked) expect(byBatch.has(a), `round ${round}: acknowledged batch ${a} missing`).toBe(true);
-        for (const [b, e] of byBatch) {
-          expect(e.rows, `round ${round}: batch ${b} duplicated or partial`).toBe(e.size);
-          expect(e.seen.size, `round ${round}: batch ${b} partial`).toBe(e.size);
-        }
-        expect(table?.damaged ?? [], `round ${round}: damage after a crash`).toEqual([]);
-        // Batches seen after recovery count as acknowledged from now on.
-        for (const b of byBatch.keys()) acked.add(b);
-        nextBatch = maxBatch + 1000;
-        await store.close(round % 2 === 0);
-      }
-      expect(acked.size).toBeGreaterThan(20);
-    } finally {
-      cleanup();
-    }
+    expect((await killRounds('logged', 20, 2026)).size).toBeGreaterThan(20);
+  });
+
+  it('keeps a prefix of a bulk load, every batch a flush made durable included, over 10 SIGKILLs', async () => {
+    expect((await killRounds('bulk', 10, 2027)).size).toBeGreaterThan(20);
   });
 });
