@@ -120,8 +120,8 @@ async function settleInterrupted(state: RunState, plan: RunPlan, dataDir: string
 
 /**
  * Finishes a chunk whose ingest was killed after `committed` of its events were committed. The
- * CLI commits whole batches in input order (recovery keeps only batches whose every shard part
- * is in the WAL), and a chunk has no rejected lines, so those are its first `committed` lines:
+ * CLI's bulk load commits whole batches in input order (each flush commits the calls before a
+ * point), and a chunk has no rejected lines, so those are its first `committed` lines:
  * the chunk is generated again (byte-identical) and the lines after them are ingested. The chunk
  * is recorded untimed, like one recovered whole.
  */
