@@ -3,6 +3,7 @@
  * Usage errors exit 2, failures exit 1 with `shoal: CODE: message`; bad input lines do not fail
  * an ingest (they are counted and dead-lettered).
  */
+import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ShoalError } from '../engine/index.js';
 import { FORMATS, isFormat } from '../ingest/index.js';
@@ -38,15 +39,20 @@ Run "shoal <command> --help" for a command's options.
   --time C          time column, fixed when the table is created (default time)
   --format F        ndjson | json | csv | msgpack | combined (default: from the file extension,
                     else from the first bytes)
-  --idempotency-key K   a run again with the same key (within 24 h) stores nothing twice
+  --idempotency-key K   log every part under the key (slower): a run again with the same key
+                    (within 24 h, also after a crash) stores nothing twice
 ${DATA_HELP}
 
 FILE - reads standard input (without --url), e.g. "zcat *.gz | shoal ingest - --table t".
 Bad lines are skipped, reported, and kept in the table's dead-letter log; the command exits 0.
-A file is committed in parts of about 8 MiB (32 MiB with --url), each durable when stored: a run
-that fails midway (a truncated .gz, a full disk) keeps the parts before the failure. Run it again
-with the same --idempotency-key to store the rest without storing any part twice. With --url, a
-JSON array or MessagePack file is sent whole, in one request (the server's body limit applies).
+A local run is a bulk load: parts of about 8 MiB, stored in order, durable once flushed to
+segments, and all of them before the summary. A run that fails midway (a truncated .gz, a full
+disk) keeps the parts before the failure; a killed one, those flushed (a prefix). Ctrl-C stores
+the parts read, says how many lines that is, and exits 130; Ctrl-C again stops at once. With
+--idempotency-key each part is logged (WAL) as it is stored: run it again with the same key to
+store the rest without storing any part twice. With --url, parts of about 32 MiB are requests,
+each durable when answered; a JSON array or MessagePack file is sent whole, in one request (the
+server's body limit applies).
 `,
   query: `Usage: shoal query JSON|@FILE [options]
 
@@ -153,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
       if (typeof values.table !== 'string') throw new UsageError('ingest needs --table T');
       if (positionals.filter((f) => f === '-').length > 1) throw new UsageError('standard input ("-") can be read once');
-      await runIngestCommand({
+      const totals = await runIngestCommand({
         files: positionals,
         table: values.table,
         dataDir: dataDir(values),
@@ -162,7 +168,8 @@ async function main(argv: string[]): Promise<number> {
         format: values.format as string | undefined,
         idempotencyKey: values['idempotency-key'] as string | undefined,
       });
-      return 0;
+      // Stopped by a signal (what was read is stored): the shell's code for that signal.
+      return totals.interrupted === undefined ? 0 : 128 + osConstants.signals[totals.interrupted.signal];
     }
     case 'query': {
       if (positionals.length !== 1) throw new UsageError('query needs exactly one JSON or @FILE argument');

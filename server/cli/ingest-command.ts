@@ -3,6 +3,7 @@
  * data directory, with a progress bar and a final summary. Bad lines never stop the run: they
  * go to the table's dead-letter log, and the command still exits 0.
  */
+import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import { assertTableName, type IngestResult, type Store, type Table } from '../../engine/index.js';
 import { defaultActorColumn, readEvents, releaseBatch, type Format } from '../../ingest/index.js';
@@ -32,6 +33,8 @@ export interface IngestTotals {
   errors: { file: string; line: number; message: string }[];
   /** Events of parts an earlier run with the same idempotency key had stored (counted in accepted, not stored again). */
   already?: number;
+  /** The signal that stopped the run early, the input it stopped in, and how many of its first lines are stored. */
+  interrupted?: { signal: NodeJS.Signals; file: string; lines: number };
 }
 
 /**
@@ -62,7 +65,13 @@ export type IngestTarget = Pick<Table, 'timeColumn' | 'ingest'> & { actorColumn:
 export async function ingestFile(
   table: IngestTarget,
   file: string,
-  opts: { format?: string; onProgress?: (events: number, bytes: number, total: number | null) => void; partKey?: () => string | undefined },
+  opts: {
+    format?: string;
+    onProgress?: (events: number, bytes: number, total: number | null) => void;
+    partKey?: () => string | undefined;
+    /** Asked after each batch: true stops reading (the batches read so far are stored, a prefix of the file). */
+    stop?: () => boolean;
+  },
 ): Promise<Omit<IngestTotals, 'seconds'>> {
   const totals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, already: 0, errors: [] as IngestTotals['errors'] };
   const source = sourceName(file);
@@ -113,6 +122,7 @@ export async function ingestFile(
         held = batch;
       }
       if (inFlight.length >= IN_FLIGHT) take(await inFlight.shift()!);
+      if (opts.stop?.() === true) break; // leaving the loop ends the read (read-events.ts)
     }
     if (held !== null) store(held);
     held = null;
@@ -142,6 +152,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   const started = performance.now();
   const store = await openStore(opts.dataDir);
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [], already: 0 };
+  const interrupt = new Interrupt();
   try {
     const table = await tableFor(store, opts.table, { actorColumn: opts.actor, timeColumn: opts.time });
     const bar = new ProgressBar();
@@ -153,6 +164,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
         format: opts.format,
         partKey,
         onProgress: (events, bytes, total) => bar.update({ events, bytes, totalBytes: total, label: sourceName(file) }),
+        stop: () => interrupt.signal !== null,
       });
       bar.done();
       all.accepted += t.accepted;
@@ -161,6 +173,10 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       all.lines += t.lines;
       all.already = (all.already ?? 0) + (t.already ?? 0);
       all.errors.push(...t.errors.slice(0, 100 - all.errors.length));
+      if (interrupt.signal !== null) {
+        all.interrupted = { signal: interrupt.signal, file: sourceName(file), lines: t.lines };
+        break;
+      }
     }
     // Every file read: the table exists even if they held no lines. A bulk load's rows since the
     // last flush are only in memory: this flush makes them durable (or fails the run) before the
@@ -168,6 +184,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
     await (await table.created()).flush();
   } finally {
     await store.close();
+    interrupt.remove();
   }
   all.seconds = (performance.now() - started) / 1000;
   for (const e of all.errors.slice(0, 5)) out.write(`  ${e.file}:${e.line}: ${e.message}\n`);
@@ -177,7 +194,36 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       `${formatCount(all.rejected)} rejected, ${formatCount(all.typeErrors)} type errors in ${all.seconds.toFixed(2)} s ` +
       `(${formatCount(all.accepted / Math.max(all.seconds, 1e-9))} events/s)${alreadyNote(all)}\n`,
   );
+  if (all.interrupted !== undefined) {
+    const { signal, file, lines } = all.interrupted;
+    out.write(`stopped by ${signal}: the first ${formatCount(lines)} lines of ${file} are stored (or dead-lettered), none after them\n`);
+  }
   return all;
+}
+
+/**
+ * SIGINT or SIGTERM during a local ingest: the first one stops reading at the next part (or the
+ * input's end, which Ctrl-C on a pipeline brings at once), and the run stores the parts read so
+ * far (a bulk load's flush) before it exits; a second one exits at once, losing what no flush
+ * stored yet.
+ */
+class Interrupt {
+  signal: NodeJS.Signals | null = null;
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    if (this.signal !== null) process.exit(128 + osConstants.signals[signal]);
+    this.signal = signal;
+    process.stderr.write(`\nshoal: ${signal}: storing what was read, then stopping (${signal} again stops at once, losing it)\n`);
+  };
+
+  constructor() {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  remove(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
 }
 
 /**

@@ -1,0 +1,54 @@
+/**
+ * Ctrl-C (SIGINT) during `shoal ingest`: the run stops reading, stores the parts it read (a bulk
+ * load's last flush), says how many lines that is, and exits 130; what is stored is exactly that
+ * many lines from the start of the input.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../storage/helpers.js';
+import { CLI, runCli } from './run-cli.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('shoal ingest, interrupted', () => {
+  it('stores a prefix of the input on SIGINT and names it', async () => {
+    const { dir, cleanup } = tempDir('shoal-interrupt-');
+    try {
+      const data = join(dir, 'data');
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '-', '--format', 'ndjson', '--table', 't', '--data', data]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.stdin.on('error', () => {}); // the run stops reading before the test stops writing
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      // About ten 8 MiB parts (the reader keeps up to six in flight before it hands one over),
+      // standard input left open: the run cannot end on its own.
+      const lines: string[] = [];
+      for (let i = 0; i < 900_000; i++) lines.push(JSON.stringify({ user_id: `u${i % 977}`, time: 1_790_000_000_000 + i, seq: i, pad: 'x'.repeat(40) }));
+      child.stdin.write(`${lines.join('\n')}\n`);
+      // The table is created with the first part stored.
+      for (let waited = 0; !existsSync(join(data, 't', 'manifest.json')); waited += 20) {
+        if (waited > 60_000) throw new Error(`no part stored within 60 s: ${stderr}`);
+        await sleep(20);
+      }
+      child.kill('SIGINT');
+      await sleep(500);
+      child.stdin.end(); // in case every part was read before the signal: the input's end stops it then
+      expect(await exited, stderr).toBe(130);
+      expect(stderr).toContain('SIGINT: storing what was read');
+      const m = /stopped by SIGINT: the first ([\d,]+) lines of stdin are stored/.exec(stdout);
+      expect(m, stdout).not.toBeNull();
+      const stored = Number(m![1].replaceAll(',', ''));
+      expect(stored).toBeGreaterThan(0);
+      const q = await runCli(['query', JSON.stringify({ table: 't', measures: ['count', 'max(seq)', 'sum(seq)'] }), '--data', data, '--format', 'json']);
+      const row = (JSON.parse(q.stdout) as { rows: number[][] }).rows[0];
+      // Distinct seq values 0…stored-1 are the only ones whose count, max and sum all fit.
+      expect(row).toEqual([stored, stored - 1, (stored * (stored - 1)) / 2]);
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
+});
