@@ -50,9 +50,9 @@ segments, and all of them before the summary. A run that fails midway (a truncat
 disk) keeps the parts before the failure; a killed one, those flushed (a prefix). Ctrl-C stores
 the parts read, says how many lines that is, and exits 130; Ctrl-C again stops at once. With
 --idempotency-key each part is logged (WAL) as it is stored: run it again with the same key to
-store the rest without storing any part twice. With --url, parts of about 32 MiB are requests,
-each durable when answered; a JSON array or MessagePack file is sent whole, in one request (the
-server's body limit applies).
+store the rest without storing any part twice. With --url, parts of about 32 MiB go as requests,
+each durable when answered. With --url, a JSON array or MessagePack file is sent whole, in one
+request (the server's body limit applies).
 `,
   query: `Usage: shoal query JSON|@FILE [options]
 
