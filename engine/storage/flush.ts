@@ -194,6 +194,8 @@ async function writeTails(table: Table, session: FlushSession, frozen: FrozenTai
 export async function flushTable(table: Table): Promise<void> {
   await table.rotate();
   sweepRetiredWals(table.dir);
+  // A manifest renamed into place whose directory fsync failed (see commitFlush).
+  let notDurable: unknown = null;
   while (table.frozen.length > 0) {
     const frozen = table.frozen[0];
     const handles: SegmentHandle[] = [];
@@ -204,7 +206,7 @@ export async function flushTable(table: Table): Promise<void> {
       const actorBytes = await Promise.all(table.actors.map((a, s) => a.persist(actorsPath(table.dir, s), actorCounts[s])));
       fsyncDir(join(table.dir, SEGMENTS_DIR));
       table.idempotency.persist(frozen.genMax);
-      commitFlush(table, frozen, handles, actorCounts, actorBytes);
+      notDurable ??= commitFlush(table, frozen, handles, actorCounts, actorBytes);
     } catch (err) {
       // Nothing was committed: drop the new files; the frozen tails stay for the next try.
       for (const h of handles) h.retire();
@@ -213,19 +215,26 @@ export async function flushTable(table: Table): Promise<void> {
       session.end();
     }
   }
+  if (notDurable !== null) throw notDurable;
+  // Maintenance after the commit: a merge that fails (say, for want of the space it needs) leaves
+  // the flush done, and is reported like any background work.
   if (table.options.autoCompact) {
     const { compactTable } = await import('./compaction.js');
-    await compactTable(table, { full: false });
+    await compactTable(table, { full: false }).catch((err) => table.onBackgroundError(err));
   }
 }
 
-/** The flush's commit point: one manifest write, then in-memory state and WAL cleanup. */
-function commitFlush(table: Table, frozen: FrozenTails, handles: SegmentHandle[], actorCounts: number[], actorBytes: number[]): void {
+/**
+ * The flush's commit point: one manifest write, then in-memory state and WAL cleanup. Returns
+ * the error of a manifest renamed into place whose directory fsync failed when the flushed tails
+ * held unlogged rows: no WAL backs them, so the flush must not report them stored.
+ */
+function commitFlush(table: Table, frozen: FrozenTails, handles: SegmentHandle[], actorCounts: number[], actorBytes: number[]): unknown {
     const typeErrors = countsByName(table.manifest.typeErrors);
     for (const tail of frozen.tails) for (const [name, n] of tail.typeErrors) typeErrors[name] = (typeErrors[name] ?? 0) + n;
     const next = {
       ...table.manifest,
-      schema: table.pendingColumns.durable(table.schema),
+      schema: table.pendingColumns.durable(table.schema, frozen.genMax),
       actorCounts,
       walGeneration: frozen.genMax + 1,
       segments: [...table.manifest.segments, ...handles.map((h) => h.entry)],
@@ -242,13 +251,19 @@ function commitFlush(table: Table, frozen: FrozenTails, handles: SegmentHandle[]
       unsynced = err;
     }
     table.manifest = next;
+    table.pendingColumns.flushed(frozen.genMax);
     table.actors.forEach((a, s) => a.committed(actorCounts[s], actorBytes[s]));
     for (const h of handles) table.segments.set(h.entry.file, h);
     table.frozen.shift();
     // The rows are in committed segments: the tails' arrays go back to the pool once no snapshot holds them.
     for (const tail of frozen.tails) tail.retire();
-    if (unsynced !== null) return table.onBackgroundError(unsynced);
+    if (unsynced !== null) {
+      if (frozen.tails.some((t) => t.unlogged)) return unsynced;
+      table.onBackgroundError(unsynced);
+      return null;
+    }
     for (let g = frozen.genMin; g <= frozen.genMax; g++) {
       for (const s of table.shardIndexes()) retireWal(table.dir, walPath(table.dir, g, s));
     }
+    return null;
 }

@@ -23,6 +23,8 @@ export interface PendingCommit {
   partBuffers: ArrayBuffer[];
   deadLetterText: string;
   deadLetterCount: number;
+  /** A bulk load's call: no WAL records; durable once a flush commits its rows. */
+  unlogged: boolean;
   /** The call's `pace`: its tail appends, after the fsync, are sliced too. */
   pace?: () => Promise<void>;
   resolve: () => void;

@@ -115,6 +115,7 @@ export async function encodeCall(batches: EventBatch[], ctx: CallContext, opts: 
       partBuffers,
       deadLetterText: deadLetters.map((e) => formatDeadLetter(e, now)).join(''),
       deadLetterCount: deadLetters.length,
+      unlogged: opts.unlogged === true,
       pace,
     },
     result,

@@ -6,7 +6,9 @@
  *
  * Each pending column keeps the calls that use it: the one that added it and every later one
  * whose batches hold it. It becomes durable when any of them commits, and is removed when all
- * of them have failed.
+ * of them have failed. An unlogged call (a bulk load) is durable only once the flush of the
+ * generation its rows went to commits: until then its columns stay pending, so a flush of an
+ * earlier generation does not record a column whose only rows a crash would lose.
  *
  * Threading: main thread (the table's split and commit loop).
  */
@@ -15,6 +17,8 @@ import type { StoredType } from './typed-column.js';
 
 export class PendingColumns {
   private readonly users = new Map<string, Set<number>>();
+  /** Unlogged calls applied to the tails: the generation whose flush makes each durable. */
+  private readonly unlogged = new Map<number, number>();
   private seq = 0;
 
   /**
@@ -42,6 +46,19 @@ export class PendingColumns {
     for (const [name, users] of this.users) if (seqs.some((s) => users.has(s))) this.users.delete(name);
   }
 
+  /** The unlogged calls `seqs` are in the tails of `generation`: durable once its flush commits. */
+  applied(seqs: readonly number[], generation: number): void {
+    for (const s of seqs) this.unlogged.set(s, generation);
+  }
+
+  /** The flush of the generations up to `generation` committed: their unlogged calls are durable. */
+  flushed(generation: number): void {
+    const done = [...this.unlogged].filter(([, g]) => g <= generation).map(([s]) => s);
+    if (done.length === 0) return;
+    this.committed(done);
+    for (const s of done) this.unlogged.delete(s);
+  }
+
   /** The calls `seqs` failed: columns no other call in flight uses leave `schema`. */
   failed(seqs: readonly number[], schema: Map<string, StoredType>): void {
     for (const [name, users] of this.users) {
@@ -52,8 +69,15 @@ export class PendingColumns {
     }
   }
 
-  /** `schema` without its pending columns: what a manifest may record. */
-  durable(schema: ReadonlyMap<string, StoredType>): [string, StoredType][] {
-    return [...schema].filter(([name]) => !this.users.has(name));
+  /**
+   * `schema` without its pending columns: what a manifest may record; with `flushing`, as if the
+   * flush of the generations up to it had committed (the manifest that commits it).
+   */
+  durable(schema: ReadonlyMap<string, StoredType>, flushing = -1): [string, StoredType][] {
+    const flushed = (s: number): boolean => (this.unlogged.get(s) ?? Infinity) <= flushing;
+    return [...schema].filter(([name]) => {
+      const users = this.users.get(name);
+      return users === undefined || [...users].some(flushed);
+    });
   }
 }

@@ -304,7 +304,10 @@ export class Table {
       }
       return;
     }
-    this.pendingColumns.committed(group.map((item) => item.seq));
+    // A logged call is durable now; an unlogged one once the flush of these tails commits.
+    this.pendingColumns.committed(group.filter((item) => !item.unlogged).map((item) => item.seq));
+    this.pendingColumns.applied(group.filter((item) => item.unlogged).map((item) => item.seq), this.generation);
+    for (const item of group) if (item.unlogged) for (const part of item.parts) this.tails[part.shard].unlogged = true;
     try {
       await applyGroup(
         group,

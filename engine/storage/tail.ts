@@ -78,6 +78,8 @@ export class Tail {
   readonly typeErrors = new Map<string, number>();
   /** Bumped on every append, so snapshots can cache derived state. */
   version = 0;
+  /** Holds rows of unlogged calls (a bulk load): rows no WAL has, durable only once flushed. */
+  unlogged = false;
   /** The generation's string dictionaries, shared with the other shards' tails. */
   readonly dicts: TailDicts;
 

@@ -33,8 +33,8 @@ export interface IngestTotals {
   errors: { file: string; line: number; message: string }[];
   /** Events of parts an earlier run with the same idempotency key had stored (counted in accepted, not stored again). */
   already?: number;
-  /** The signal that stopped the run early, the input it stopped in, and how many of its first lines are stored. */
-  interrupted?: { signal: NodeJS.Signals; file: string; lines: number };
+  /** The signal that stopped the run early, the input it stopped in, and how many of its first records are stored. */
+  interrupted?: { signal: NodeJS.Signals; file: string; records: number };
 }
 
 /**
@@ -69,7 +69,11 @@ export async function ingestFile(
     format?: string;
     onProgress?: (events: number, bytes: number, total: number | null) => void;
     partKey?: () => string | undefined;
-    /** Asked after each batch: true stops reading (the batches read so far are stored, a prefix of the file). */
+    /**
+     * Asked before each batch is stored: true stops reading, the batches before it being stored (a
+     * prefix of the input). A batch that arrives after the stop is dropped: Ctrl-C on a pipeline
+     * also ends its producer, which may cut the input's last record.
+     */
     stop?: () => boolean;
   },
 ): Promise<Omit<IngestTotals, 'seconds'>> {
@@ -116,13 +120,16 @@ export async function ingestFile(
   let held: EventBatch | null = null;
   try {
     for await (const batch of events) {
+      if (opts.stop?.() === true) {
+        releaseBatch(batch);
+        break; // leaving the loop ends the read (read-events.ts)
+      }
       if (opts.partKey === undefined) store(batch);
       else {
         if (held !== null) store(held);
         held = batch;
       }
       if (inFlight.length >= IN_FLIGHT) take(await inFlight.shift()!);
-      if (opts.stop?.() === true) break; // leaving the loop ends the read (read-events.ts)
     }
     if (held !== null) store(held);
     held = null;
@@ -174,7 +181,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       all.already = (all.already ?? 0) + (t.already ?? 0);
       all.errors.push(...t.errors.slice(0, 100 - all.errors.length));
       if (interrupt.signal !== null) {
-        all.interrupted = { signal: interrupt.signal, file: sourceName(file), lines: t.lines };
+        all.interrupted = { signal: interrupt.signal, file: sourceName(file), records: t.lines };
         break;
       }
     }
@@ -183,8 +190,11 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
     // summary counts them stored.
     await (await table.created()).flush();
   } finally {
-    await store.close();
-    interrupt.remove();
+    try {
+      await store.close();
+    } finally {
+      interrupt.remove();
+    }
   }
   all.seconds = (performance.now() - started) / 1000;
   for (const e of all.errors.slice(0, 5)) out.write(`  ${e.file}:${e.line}: ${e.message}\n`);
@@ -195,8 +205,8 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
       `(${formatCount(all.accepted / Math.max(all.seconds, 1e-9))} events/s)${alreadyNote(all)}\n`,
   );
   if (all.interrupted !== undefined) {
-    const { signal, file, lines } = all.interrupted;
-    out.write(`stopped by ${signal}: the first ${formatCount(lines)} lines of ${file} are stored (or dead-lettered), none after them\n`);
+    const { signal, file, records } = all.interrupted;
+    out.write(`stopped by ${signal}: the first ${formatCount(records)} records of ${file} are stored (or dead-lettered), none after them\n`);
   }
   return all;
 }

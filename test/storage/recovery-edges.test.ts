@@ -168,6 +168,21 @@ describe('recovery edges', () => {
     }
   });
 
+  it('a flush of unlogged rows whose manifest directory fsync failed rejects: no WAL backs them', async () => {
+    const store = await open();
+    const t = await store.getOrCreate('t');
+    await t.ingest(batchOf(events(10, 1)), { unlogged: true });
+    const reported: unknown[] = [];
+    t.onBackgroundError = (e) => reported.push(e);
+    fault.failDirSyncAfterManifestRename = true;
+    // A bulk loader must not report these rows stored: a power loss may bring the old manifest back.
+    await expect(t.flush()).rejects.toMatchObject({ code: 'IO_ERROR' });
+    expect(reported).toEqual([]);
+    // Committed in memory all the same (readers see the new manifest): the rows are served once.
+    expect(dumpTable(t)).toHaveLength(10);
+    expect(t.tailRows()).toBe(0);
+  });
+
   it('a compaction whose manifest rename landed but whose directory fsync failed does not delete the segments that manifest names', async () => {
     const store = await open();
     const t = await store.getOrCreate('t');
