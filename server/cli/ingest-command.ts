@@ -135,9 +135,12 @@ export async function ingestFile(
     held = null;
   } catch (err) {
     if (held !== null) releaseBatch(held);
-    // Every call in flight settles before the error propagates: none rejects unhandled.
-    await Promise.allSettled(inFlight);
-    throw err;
+    held = null;
+    if (err !== STOP_READING) {
+      // Every call in flight settles before the error propagates: none rejects unhandled.
+      await Promise.allSettled(inFlight);
+      throw err;
+    }
   }
   await settleAll(inFlight);
   for (const p of inFlight) take(await p);
@@ -146,6 +149,12 @@ export async function ingestFile(
 
 /** The FILE argument that reads standard input. */
 const STDIN = '-';
+
+/**
+ * What a stop destroys standard input with: a read waiting for input that may never come (a
+ * producer the signal did not reach) ends at once, and ingestFile takes it as the stop it is.
+ */
+const STOP_READING = new Error('stopped by a signal');
 
 /** How dead letters, errors and the progress bar name an input. */
 function sourceName(file: string): string {
@@ -159,7 +168,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   const started = performance.now();
   const store = await openStore(opts.dataDir);
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [], already: 0 };
-  const interrupt = new Interrupt();
+  const interrupt = new Interrupt(opts.files.includes(STDIN));
   try {
     const table = await tableFor(store, opts.table, { actorColumn: opts.actor, timeColumn: opts.time });
     const bar = new ProgressBar();
@@ -212,9 +221,9 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
 }
 
 /**
- * SIGINT or SIGTERM during a local ingest: the first one stops reading at the next part (or the
- * input's end, which Ctrl-C on a pipeline brings at once), and the run stores the parts read so
- * far (a bulk load's flush) before it exits; a second one exits at once, losing what no flush
+ * SIGINT or SIGTERM during a local ingest: the first one stops reading (a file at its next part;
+ * standard input at once, destroyed with STOP_READING), and the run stores the parts read before
+ * it (a bulk load's flush) before it exits; a second one exits at once, losing what no flush
  * stored yet.
  */
 class Interrupt {
@@ -223,9 +232,10 @@ class Interrupt {
     if (this.signal !== null) process.exit(128 + osConstants.signals[signal]);
     this.signal = signal;
     process.stderr.write(`\nshoal: ${signal}: storing what was read, then stopping (${signal} again stops at once, losing it)\n`);
+    if (this.readsStdin) process.stdin.destroy(STOP_READING);
   };
 
-  constructor() {
+  constructor(private readonly readsStdin: boolean) {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
   }

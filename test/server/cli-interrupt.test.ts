@@ -53,4 +53,30 @@ describe('shoal ingest, interrupted', () => {
       cleanup();
     }
   }, 120_000);
+
+  it('stops at once on SIGINT while standard input stays open and idle', async () => {
+    const { dir, cleanup } = tempDir('shoal-interrupt-');
+    try {
+      const data = join(dir, 'data');
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '-', '--format', 'ndjson', '--table', 't', '--data', data]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.stdin.on('error', () => {});
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      // Less than one part, then nothing: the run waits for more input. Once the pipe took 1 MiB,
+      // the child is reading it (its signal handlers are set).
+      const lines = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ user_id: `u${i}`, time: 1_790_000_000_000 + i, pad: 'x'.repeat(60) }));
+      await new Promise<void>((resolve) => child.stdin.write(`${lines.join('\n')}\n`, () => resolve()));
+      await sleep(300);
+      child.kill('SIGINT');
+      const status = await Promise.race([exited, sleep(30_000).then(() => 'still running')]);
+      child.stdin.end();
+      expect(status, stderr).toBe(130);
+      expect(stdout).toContain('stopped by SIGINT: the first 0 records of stdin are stored');
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
 });
