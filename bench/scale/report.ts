@@ -210,7 +210,7 @@ export function markdownReport(r: ScaleReport): string {
   out.push(
     `${fmtInt(r.eventsIngested)} events ingested in ${r.chunkCount} chunk(s) of up to ${fmtInt(r.chunkEvents)} ` +
       `(${fmtInt(r.users)} actors, seed ${r.seed}, ${r.shuffled ? 'shuffled within each chunk' : 'in generator order'}), ` +
-      `each through \`shoal ingest\` (durable: WAL + fsync, flush, close) in a child process. ` +
+      `each through \`shoal ingest\` (a bulk load, durable once flushed: segments and manifest fsynced before its summary) in a child process. ` +
       `Started ${r.env.date}; code ${r.env.commit}; ${r.env.cpus} × ${r.env.cpuModel}, ${r.env.memGiB} GiB, Node ${r.env.node}; ` +
       `load average ${r.env.loadAvg1mStart} at the start, ${r.env.loadAvg1mEnd} at the last step, ${r.env.loadAvg1mMax} at most.`,
     '',

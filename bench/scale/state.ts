@@ -25,7 +25,7 @@ export interface ChunkRecord {
   rejected: number;
   generateSeconds: number;
   ndjsonBytes: number;
-  /** The ingest's own time: the CLI's summary (store open, parse, WAL + fsync, flush, close). */
+  /** The ingest's own time: the CLI's summary (store open, parse, flush and fsync, close). */
   ingestSeconds: number;
   /** The CLI child process from spawn to exit (adds Node start-up and module loading). */
   ingestWallSeconds: number;
