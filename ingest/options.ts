@@ -132,7 +132,9 @@ function sniffFormat(head: Uint8Array): Format | undefined {
   if (head[i] === 0x5b) return 'json';
   const nl = head.indexOf(0x0a, i);
   const firstLine = Buffer.from(head.buffer, head.byteOffset + i, (nl < 0 ? head.length : nl) - i).toString('utf8').trimEnd();
-  if (head[i] === 0x7b) return firstLine.endsWith('}') ? 'ndjson' : 'json';
+  // A first line that does not end within the head (longer than the bytes sniffed, or all the
+  // input) is one NDJSON line: only a newline inside the first object makes it multi-line JSON.
+  if (head[i] === 0x7b) return nl < 0 || firstLine.endsWith('}') ? 'ndjson' : 'json';
   if (COMBINED_START.test(firstLine)) return 'combined';
   if (firstLine.includes(',')) return 'csv';
   return undefined;

@@ -4,7 +4,9 @@
  */
 import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { parseBuffer, parseChunk } from '../../ingest/index.js';
+import { Readable } from 'node:stream';
+import type { EventBatch } from '../../ingest/batch.js';
+import { parseBuffer, parseChunk, readEvents } from '../../ingest/index.js';
 import { accounted, col, only } from './helpers.js';
 
 const T = '2026-10-01T00:00:00Z';
@@ -311,6 +313,21 @@ describe('combined access logs', () => {
 });
 
 describe('format detection', () => {
+  it('reads an unnamed stream as NDJSON when its first line is longer than the sniffed bytes', async () => {
+    // The first line does not end within the 64 KiB looked at: it is still one NDJSON line, so a
+    // broken line 2 rejects line 2 alone (read as a JSON stream, it swallowed lines 3 and 5).
+    const first = JSON.stringify({ user_id: 'a', time: T, pad: 'x'.repeat(70_000) });
+    const text = Buffer.from(`${first}\n{"user_id":"b",\n${JSON.stringify({ user_id: 'c', time: T })}\n\n${JSON.stringify({ user_id: 'd', time: T })}\n`);
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < text.length; at += 65_536) pieces.push(text.subarray(at, at + 65_536));
+    const out: EventBatch[] = [];
+    for await (const b of readEvents(Readable.from(pieces), { workers: 0 })) out.push(b);
+    const b = only(out);
+    expect(b.actors).toEqual(['a', 'c', 'd']);
+    expect([...b.lines]).toEqual([1, 3, 5]);
+    expect(b.rejects.map((r) => [r.line, r.message.slice(0, 13)])).toEqual([[2, 'invalid JSON:'], [4, 'empty line']]);
+  });
+
   it('sniffs the format of an unnamed body', async () => {
     const cases: [string, Buffer][] = [
       ['ndjson', nd(JSON.stringify({ user_id: 'a', time: T }))],
