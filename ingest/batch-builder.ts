@@ -284,8 +284,9 @@ export class BatchBuilder {
     const kind = this.actorKind;
     if (kind === A_NONE) return `missing actor column "${this.actorColumn}"`;
     if (kind === A_RAW && this.actorRaw === '') return `actor column "${this.actorColumn}" must be a non-empty string or a finite number (got an empty string)`;
-    if (kind === A_RAW || (kind === A_NUM && !Number.isFinite(this.actorNum))) {
-      return `actor column "${this.actorColumn}" must be a string or number (got ${kindOf(kind === A_RAW ? this.actorRaw : this.actorNum)})`;
+    if (kind === A_RAW) return `actor column "${this.actorColumn}" must be a string or number (got ${kindOf(this.actorRaw)})`;
+    if (kind === A_NUM && !Number.isFinite(this.actorNum)) {
+      return `actor column "${this.actorColumn}" must be a string or a finite number (got ${this.actorNum})`;
     }
     if (this.timeKind === T_NONE) return `missing time column "${this.timeColumn}"`;
     if (this.timeKind === T_RAW) {
@@ -356,6 +357,8 @@ export function kindOf(v: unknown): string {
 
 /** A value as it appears in a message: JSON, cut to 200 characters. */
 export function describe(v: unknown): string {
+  // JSON writes Infinity and NaN (1e400 in JSON, a float in MessagePack) as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   let text: string;
   try {
     text = v instanceof Map ? JSON.stringify(Object.fromEntries(v)) : (JSON.stringify(v) ?? String(v));

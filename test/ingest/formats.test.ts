@@ -81,6 +81,18 @@ describe('NDJSON', () => {
     expect(accounted(batches)).toEqual({ accepted: 1, rejected: 15, lines: 16 });
   });
 
+  it('names a time or actor out of float64 range as Infinity, not as null', async () => {
+    const input = nd('{"user_id":"f","time":1e400}', '{"user_id":"f","time":-1e400}', '{"user_id":1e400,"time":1790000000}');
+    for (const fastPath of [true, false]) {
+      const b = only(await parseBuffer(input, { format: 'ndjson', workers: 0, fastPath } as never));
+      expect(b.rejects.map((r) => [r.line, r.message])).toEqual([
+        [1, 'unparsable time Infinity in field "time"'],
+        [2, 'unparsable time -Infinity in field "time"'],
+        [3, 'actor column "user_id" must be a string or a finite number (got Infinity)'],
+      ]);
+    }
+  });
+
   it('rejects an empty-string actor in every format (README: a non-empty string or a finite number)', async () => {
     const reason = 'actor column "user_id" must be a non-empty string or a finite number (got an empty string)';
     const rows = [{ user_id: 'a', time: T }, { user_id: '', time: T }, { user_id: 'b', time: T }];
