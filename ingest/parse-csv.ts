@@ -2,8 +2,9 @@
  * CSV with a header row (RFC 4180: quoted fields may hold commas, newlines and `""` escapes).
  * Column types are inferred once per input from the first 10,000 data records (stopping early
  * at the first record over the size limit or past the first 16 MiB): number when every
- * non-empty value is a JSON-style number (so `007` or `+1` keep a column a string), boolean when
- * every non-empty value is true/false in any case, else string. The inferred type then holds for
+ * non-empty value is a JSON-style number (so `007` or `+1` keep a column a string, and so do
+ * integers past 2^53, which float64 cannot hold exactly), boolean when every non-empty value is
+ * true/false in any case, else string. The inferred type then holds for
  * the whole input; a value that does not fit stays a string (the table counts the conflict).
  * An empty field, quoted or not, is null. Blank lines are skipped (they still advance line
  * numbers). Record line numbers are physical: the line where the record starts.
@@ -202,7 +203,7 @@ export function inferCsvHead(buf: Buffer, end: number, final: boolean, maxLineBy
       const e = r.ends[k];
       if (s === e) continue;
       seen[k] = 1;
-      if (notNumber[k] === 0 && !Number.isFinite(numberAt(buf, s, e))) notNumber[k] = 1;
+      if (notNumber[k] === 0 && !Number.isFinite(csvNumber(buf, s, e))) notNumber[k] = 1;
       if (notBoolean[k] === 0 && !isBoolean(buf, s, e)) notBoolean[k] = 1;
     }
   }
@@ -248,12 +249,24 @@ export function parseCsv(buf: Buffer, firstLine: number, b: BatchBuilder, option
   return line - firstLine;
 }
 
+/**
+ * The JSON-style number in buf[s, e), or NaN when there is none or it is an integer float64
+ * cannot hold exactly (past 2^53, written without fraction or exponent: an id, which as a
+ * number would silently merge with its neighbours; as text it stays itself).
+ */
+function csvNumber(buf: Buffer, s: number, e: number): number {
+  const v = numberAt(buf, s, e);
+  if (!(Math.abs(v) > Number.MAX_SAFE_INTEGER)) return v; // the common case (NaN too)
+  for (let i = s; i < e; i++) if (buf[i] === 0x2e || (buf[i] | 0x20) === 0x65) return v; // . e E
+  return NaN;
+}
+
 function fieldValue(r: RecordReader, buf: Buffer, k: number, type: CsvType): Value {
   const s = r.starts[k];
   const e = r.ends[k];
   if (s === e) return null;
   if (type === 'number') {
-    const v = numberAt(buf, s, e);
+    const v = csvNumber(buf, s, e);
     if (Number.isFinite(v)) return v;
   } else if (type === 'boolean' && isBoolean(buf, s, e)) {
     return (buf[s] | 0x20) === 0x74;
