@@ -182,6 +182,13 @@ export function inferCsvHead(buf: Buffer, end: number, final: boolean, maxLineBy
   }
   if (!final && r.blank(headStart)) return null;
   if (r.end - headStart > maxLineBytes) throw new ShoalError('BAD_REQUEST', [`the CSV header is longer than ${maxLineBytes} bytes`]);
+  for (let k = 0; k < r.count; k++) {
+    // An unquoted header field cannot hold a CR (a CRLF's is already cut off): the lines end
+    // in CR alone (old Mac files), so the whole input would read as one header and no records.
+    if ((r.flags[k] & 1) === 0 && buf.subarray(r.starts[k], r.ends[k]).includes(0x0d)) {
+      throw new ShoalError('BAD_REQUEST', ['the CSV header holds a carriage return without a newline: lines ending in CR alone are not supported (convert them to LF or CRLF)']);
+    }
+  }
   const names = headerNames(r, buf);
   const dataStart = r.next;
   const headerLines = blankLines + r.newlines + 1;

@@ -249,6 +249,14 @@ describe('CSV', () => {
     expect(col(c, 'n')!.at(-1)).toBe('9007199254740993');
   });
 
+  it('refuses CSV with carriage-return-only line ends with a clear error, rather than reading it as a header and no records', async () => {
+    const csv = 'user_id,time,a\ru1,2026-10-01,1\ru2,2026-10-01,2\r';
+    await expect(parseBuffer(Buffer.from(csv), { format: 'csv', workers: 0 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('carriage return'),
+    });
+  });
+
   it('rejects an unterminated quoted field and names headers that are empty or repeated', async () => {
     const b = only(await parseBuffer(Buffer.from('user_id,time,,time\nu1,2026-10-01,a,b\nu2,2026-10-01,"open'), { format: 'csv', workers: 0 }));
     expect([...b.columns.keys()]).toEqual(['column3', 'time_2']);
