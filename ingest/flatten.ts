@@ -52,7 +52,7 @@ export function walkObject(obj: Record<string, unknown>, prefix: string | null, 
     const v = obj[keys[i]];
     if (sink.capture(key, v)) continue;
     if (v !== null && typeof v === 'object') {
-      if (Array.isArray(v)) sink.put(key, JSON.stringify(v));
+      if (Array.isArray(v)) sink.put(key, arrayValue(v, JSON.stringify(v)));
       else if (v instanceof Map) walkMap(v, key, sink);
       else if (isPlain(v)) walkObject(v as Record<string, unknown>, key, sink);
       else sink.put(key, leafValue(v));
@@ -69,10 +69,28 @@ export function walkMap(map: Map<unknown, unknown>, prefix: string | null, sink:
     const key = prefix === null ? name : `${prefix}.${name}`;
     if (sink.capture(key, v)) continue;
     if (v instanceof Map) walkMap(v, key, sink);
-    else if (Array.isArray(v)) sink.put(key, jsonText(v));
+    else if (Array.isArray(v)) sink.put(key, arrayValue(v, jsonText(v)));
     else if (v !== null && typeof v === 'object' && isPlain(v)) walkObject(v as Record<string, unknown>, key, sink);
     else sink.put(key, leafValue(v));
   }
+}
+
+/**
+ * An array's column value: its JSON text, or Infinity (which rejects the event as "number out
+ * of range", as a scalar 1e400 does) when it holds a number JSON cannot write: JSON.stringify
+ * would write null in its place, storing another array without a word. Only a text with a
+ * null in it is searched, so most arrays cost nothing more.
+ */
+function arrayValue(v: unknown[], text: string): Value {
+  return text.includes('null') && holdsNonFinite(v) ? Infinity : text;
+}
+
+function holdsNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (v === null || typeof v !== 'object') return false;
+  const items = Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : isPlain(v) ? Object.values(v) : [];
+  for (const x of items) if (holdsNonFinite(x)) return true;
+  return false;
 }
 
 function isPlain(v: object): boolean {

@@ -75,3 +75,22 @@ describe('flatten', () => {
     expect([...b.columns.keys()]).toEqual(['n']);
   });
 });
+
+describe('arrays holding numbers out of float64 range', () => {
+  it('reject their event like a scalar 1e400, instead of storing the array with null in its place', async () => {
+    const lines = ['{"user_id":"a","time":1790000000,"tags":[1,1e400]}', '{"user_id":"b","time":1790000000,"tags":[null,{"x":-1e999}]}', '{"user_id":"c","time":1790000000,"tags":[null,1]}'];
+    const b = only(await parseBuffer(Buffer.from(lines.join('\n')), { format: 'ndjson', workers: 0 }));
+    expect(b.actors).toEqual(['c']);
+    expect(col(b, 'tags')).toEqual(['[null,1]']);
+    expect(b.rejects.map((r) => [r.line, r.message])).toEqual([
+      [1, 'number out of range in field "tags"'],
+      [2, 'number out of range in field "tags"'],
+    ]);
+    const m = only(await parseBuffer(pack([{ user_id: 'a', time: T, tags: [1, Infinity] }, { user_id: 'b', time: T, tags: [NaN] }, { user_id: 'c', time: T, tags: [2] }]), { format: 'msgpack', workers: 0 }));
+    expect(m.actors).toEqual(['c']);
+    expect(m.rejects.map((r) => [r.line, r.message])).toEqual([
+      [1, 'number out of range in field "tags"'],
+      [2, 'number out of range in field "tags"'],
+    ]);
+  });
+});
