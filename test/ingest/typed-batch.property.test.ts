@@ -44,7 +44,8 @@ function refRow(text: string): { actor: Scalar; timeMs: number; fields: Map<stri
       const v = o[k];
       if (key === OPTIONS.actorColumn) actor = v;
       else if (key === OPTIONS.timeColumn) time = v;
-      else if (Array.isArray(v)) fields.set(key, JSON.stringify(v));
+      // README: an array holding a number JSON cannot write (1e400) rejects its event, as a scalar does.
+      else if (Array.isArray(v)) fields.set(key, JSON.stringify(v, (_, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? 'bad' : x)) === JSON.stringify(v) ? JSON.stringify(v) : Infinity);
       else if (v !== null && typeof v === 'object') walk(v as Record<string, unknown>, `${key}.`);
       else fields.set(key, v as Value);
     }
