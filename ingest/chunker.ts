@@ -83,6 +83,15 @@ function countNewlines(buf: Buffer, start: number, end: number): number {
   return n;
 }
 
+/** True when buf[start, end) is whole lines each empty or a lone CR: CSV's blank lines. */
+function onlyBlankLines(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start, lineStart = start; i < end; i++) {
+    if (buf[i] === 0x0a) lineStart = i + 1;
+    else if (buf[i] !== 0x0d || i !== lineStart) return false;
+  }
+  return true;
+}
+
 export class Chunker {
   private readonly splitter: Splitter;
   /** Bytes not cut yet, in a buffer of `windowBuffers` (given back by `close`). */
@@ -147,7 +156,10 @@ export class Chunker {
     const open = sp.openStart();
     if (open >= 0 && this.pos - open > this.options.maxLineBytes) {
       if (this.holding) {
-        if (open === 0) throw new ShoalError('BAD_REQUEST', [`the CSV header is longer than ${this.options.maxLineBytes} bytes`]);
+        // Nothing but blank lines before the open record: it is the header (parse-csv.ts skips them).
+        if (onlyBlankLines(this.window, this.start, this.start + (open - this.base))) {
+          throw new ShoalError('BAD_REQUEST', [`the CSV header is longer than ${this.options.maxLineBytes} bytes`]);
+        }
         this.tryHead(true, open);
         this.cutAll(out);
       }

@@ -26,6 +26,18 @@ describe('CSV', () => {
   });
 });
 
+describe('CSV header over the line limit after blank lines', () => {
+  it('fails with the header error however the input arrives in pieces (it was read as a header of one empty name)', async () => {
+    const csv = Buffer.from(`\n\r\nuser_id,time,${'x'.repeat(100)}\nu1,${T},1\n`);
+    for (const pieces of [undefined, [10], [3]]) {
+      await expect(readAll(csv, { format: 'csv', workers: 0, maxLineBytes: 40 }, pieces), String(pieces)).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: expect.stringContaining('the CSV header is longer than 40 bytes'),
+      });
+    }
+  });
+});
+
 describe('MessagePack binary values', () => {
   it('writes a bin value inside an array as base64 in the array JSON text, as it does for a bin value outside one', async () => {
     const bin = Buffer.from([1, 2, 3]);
