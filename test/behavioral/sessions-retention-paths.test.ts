@@ -80,6 +80,20 @@ describe('sessions', () => {
     const r = await run(events, { kind: 'sessions', groupBy: ['page'], measures: ['count', 'uniq($actor)'] });
     expect(r.rows).toEqual([['home', 2, 1], ['cart', 1, 1]]);
   });
+
+  it('answers no rows, with every group column, over a bucketed range that holds no bucket', async () => {
+    // A range after the data (no `to`: buckets end at the data's last event) or an empty one
+    // has no buckets; grouping by $actor used to crash in finalize ("values is not iterable").
+    const t = Date.parse('2024-05-01T10:00:00Z');
+    const events = [ev('a', t, 'x'), ev('b', t + H, 'y')];
+    for (const range of [{ from: t + 10 * DAY }, { from: t, to: t }]) {
+      for (const groupBy of [['$actor'], ['event', '$actor']]) {
+        const r = await run(events, { kind: 'sessions', groupBy, bucket: '1d', measures: ['count', 'sum(duration)'], ...range });
+        expect(r.columns).toEqual(['$bucket', ...groupBy, 'count', 'sum(duration)']);
+        expect(r.rows).toEqual([]);
+      }
+    }
+  });
 });
 
 describe('retention', () => {

@@ -130,7 +130,9 @@ export function sessionsShard(shard: ShardSnapshot, plan: SessionsPlan, signal?:
   let groups = noBuckets ? null : streamSessions(shard, plan, stats, signal, actorBase);
   if (groups === null) {
     const rows = noBuckets ? null : collectActorRows(shard, plan.stream, stats, plan.limits.memoryBudgetBytes, signal);
-    groups = new SessionGroups(plan, rows?.encoders ?? [], actorBase);
+    // Without rows the groups still need a key column per groupBy column: the partial's keys
+    // must be as wide as the plan's (finalize reads each column, to type it).
+    groups = new SessionGroups(plan, rows?.encoders ?? plan.stream.extras.map((ref) => keyEncoder(ref)), actorBase);
     if (rows !== null) {
       sessionsOfRows(rows, plan, groups, signal);
       releaseActorRows(rows);
