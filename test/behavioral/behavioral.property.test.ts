@@ -51,3 +51,26 @@ describe('behavioral queries match the reference on random data and layouts', ()
     });
   }
 });
+
+describe('the reference keys actors as storage does', () => {
+  it('treats 7 and "7" as one actor in every kind', async () => {
+    const t = Date.UTC(2024, 0, 15, 10);
+    const events = [
+      { user_id: 7, time: t, event: 'a', seq: 0 },
+      { user_id: '7', time: t + 60_000, event: 'b', seq: 1 },
+      { user_id: '7', time: t + 120_000, event: 'c', seq: 2 },
+      { user_id: 8, time: t, event: 'a', seq: 3 },
+    ];
+    const snapshot = memorySnapshot(events, { shards: 2 });
+    const queries = [
+      { table: 't', kind: 'funnel', steps: [['event', '=', 'a'], ['event', '=', 'b']] },
+      { table: 't', kind: 'sessions', measures: ['count', 'sum(events)'] },
+      { table: 't', kind: 'retention', start: ['event', '=', 'a'], return: ['event', '=', 'c'], periods: 1 },
+      { table: 't', kind: 'paths', node: 'event' },
+    ];
+    for (const [i, ref] of [refFunnel, refSessions, refRetention, refPaths].entries()) {
+      const diff = diffBehavioral((await runQuery(snapshot, queries[i])) as Comparable, ref(snapshot.normalized, queries[i]) as Comparable);
+      if (diff !== null) throw new Error(`${JSON.stringify(queries[i])}\n${diff}`);
+    }
+  });
+});

@@ -35,7 +35,8 @@ function actorEvents(t: NormalizedTable, where: any, lo: number, hi: number): Ma
   const out = new Map<string, Ev[]>();
   t.rows.forEach((row, seq) => {
     if (row.timeMs < lo || row.timeMs >= hi || !refMatches(t, where, row)) return;
-    const key = `${typeof row.actor}:${row.actor}`;
+    // By text, as storage keys actors (7 and "7", 0 and -0 are one actor: actor-dict.ts).
+    const key = String(row.actor);
     if (!out.has(key)) out.set(key, []);
     out.get(key)!.push({ row, seq });
   });
