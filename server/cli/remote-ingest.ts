@@ -51,6 +51,7 @@ const DEFAULT_PART_BYTES = 32 * 1024 * 1024;
 const IN_FLIGHT = 2;
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
+const CR = 0x0d;
 
 /** The file's format: --format, else its name, else its first bytes (decompressed). */
 async function formatOfFile(file: string, given: string | undefined): Promise<Format> {
@@ -115,6 +116,21 @@ function boundaryAfter(buf: Buffer, start: number, min: number, csv: boolean): n
   return -1;
 }
 
+/**
+ * The header record of a CSV file's first part, ending in a newline: after any blank lines (the
+ * parser skips them), and whole when a quoted name holds a newline.
+ */
+function csvHeader(first: Buffer): Buffer {
+  let start = 0;
+  for (;;) {
+    const end = first[start] === CR && first[start + 1] === NEWLINE ? start + 1 : start;
+    if (first[end] !== NEWLINE) break;
+    start = end + 1;
+  }
+  const cut = boundaryAfter(first, start, start, true);
+  return cut < 0 ? Buffer.concat([first.subarray(start), Buffer.from('\n')]) : Buffer.from(first.subarray(start, cut));
+}
+
 function countNewlines(buf: Buffer): number {
   let n = 0;
   for (let i = buf.indexOf(NEWLINE); i >= 0; i = buf.indexOf(NEWLINE, i + 1)) n++;
@@ -133,13 +149,15 @@ async function* lineParts(stream: Readable, format: Format, partBytes: number): 
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let header: Buffer | null = null;
+  /** Physical lines of `header` (a quoted newline in a name makes it more than one). */
+  let headerLines = 0;
   let linesBefore = 0;
   const emit = (body: Buffer): Part => {
     const withHeader = csv && header !== null && linesBefore > 0 ? Buffer.concat([header, body]) : body;
-    const part = { body: withHeader, lineOffset: csv && linesBefore > 0 ? linesBefore - 1 : linesBefore };
+    const part = { body: withHeader, lineOffset: csv && linesBefore > 0 ? linesBefore - headerLines : linesBefore };
     if (csv && header === null) {
-      const nl = body.indexOf(NEWLINE);
-      header = nl < 0 ? Buffer.concat([body, Buffer.from('\n')]) : Buffer.from(body.subarray(0, nl + 1));
+      header = csvHeader(body);
+      headerLines = countNewlines(header);
     }
     linesBefore += countNewlines(body);
     return part;

@@ -94,6 +94,25 @@ describe('ingest --url', () => {
     for (const [n, note] of rows) expect(note).toBe(notes.get(n));
   });
 
+  it('repeats a CSV header after blank lines and with a quoted newline whole, and numbers bad records by their line', async () => {
+    const url = await serve();
+    // Two blank lines, then a header whose last name holds a newline (3 physical lines in all).
+    let csv = '\n\nuser_id,time,"the\nnote"\n';
+    const bad = new Set([400, 900]);
+    for (let i = 0; i < 1200; i++) csv += bad.has(i) ? `u${i % 30},not a time,x\n` : `u${i % 30},${T0 + i},note ${i}\n`;
+    const file = join(s.dir, 'header.csv');
+    writeFileSync(file, csv);
+    const { out } = sink();
+    const totals = await runRemoteIngest({ url, files: [file], table: 'headed', partBytes: 2 * 1024, out });
+    expect(totals).toMatchObject({ accepted: 1198, rejected: 2 });
+    // Record i is on line i + 5 (two blank lines, the header's two lines, then 1-based).
+    expect(totals.errors.map((e) => e.line)).toEqual([405, 905]);
+    const res = await postQuery(s, { table: 'headed', kind: 'samples', columns: ['the\nnote'], limit: 10_000 });
+    const notes = (res.json().rows as [string][]).map(([n]) => n);
+    expect(notes).toHaveLength(1198);
+    expect(notes.every((n) => /^note \d+$/.test(n))).toBe(true);
+  });
+
   it('streams JSON arrays and MessagePack whole, and sends combined logs with ?format=combined', async () => {
     const url = await serve();
     const events = Array.from({ length: 40 }, (_, i) => ({ user_id: `u${i % 4}`, time: T0 + i }));
