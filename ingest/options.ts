@@ -40,6 +40,13 @@ export interface ReadOptions extends ParseOptions {
   onFormat?: (format: Format) => void;
   /** Most bytes the input may hold once decompressed: more fails the read with BODY_TOO_LARGE (default: no limit). */
   maxBytes?: number;
+  /**
+   * The target table's column types. A CSV column the table already has is read as its type
+   * rather than the one inferred from this input's first records (a value that does not fit is
+   * then a counted type conflict, as in any format): otherwise a later file, or a later request
+   * of one file, whose first values happen to look different would conflict on every row.
+   */
+  columnTypes?: ReadonlyMap<string, string>;
 }
 
 /** Resolved per-chunk options, safe to post to a worker. */

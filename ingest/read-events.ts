@@ -17,6 +17,7 @@ import { bufferInput, openInput, type Input } from './input.js';
 import { chooseFormat, detectFormat, resolveChunkOptions, resolveReadOptions, type ReadOptions } from './options.js';
 import { Dispatcher } from './dispatcher.js';
 import { stripBom, type ChunkContext } from './parse-chunk.js';
+import type { CsvSchema } from './parse-csv.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /** Bytes looked at to detect a format when the name does not tell. */
@@ -52,6 +53,16 @@ export async function parseBuffer(buf: Uint8Array, options: ReadOptions = {}): P
   return out;
 }
 
+/** `schema` with the types of the columns `known` (a table's) has, where they are CSV types. */
+function withTableTypes(schema: CsvSchema, known: ReadonlyMap<string, string> | undefined): CsvSchema {
+  if (known === undefined || known.size === 0) return schema;
+  const types = schema.names.map((name, k) => {
+    const t = known.get(name);
+    return t === 'number' || t === 'string' || t === 'boolean' ? t : schema.types[k];
+  });
+  return { names: schema.names, types };
+}
+
 /** The pipeline shared by readEvents and parseBuffer. */
 async function* readInput(input: Input, options: ReadOptions & ReadInternals, chunkBytes: number, workers: number): AsyncGenerator<EventBatch> {
   const it = input.chunks[Symbol.asyncIterator]();
@@ -83,7 +94,7 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
   const maxInFlight = 2 * workers + 2;
   let first = true;
   const submitAll = (tasks: ChunkTask[]): void => {
-    if (ctx.csv === null && chunker.csvHead !== null) ctx.csv = chunker.csvHead.schema;
+    if (ctx.csv === null && chunker.csvHead !== null) ctx.csv = withTableTypes(chunker.csvHead.schema, options.columnTypes);
     for (const task of tasks) dispatcher.submit(task);
   };
   const maxBytes = options.maxBytes ?? Infinity;

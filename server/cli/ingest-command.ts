@@ -58,8 +58,13 @@ const IN_FLIGHT = 4;
 /**
  * What ingestFile needs of a table: its columns, and somewhere to store batches. A table not
  * created yet may have no actor column (`formatSeen` then gives it the input format's default).
+ * `columnTypes` gives the types its columns have when a file starts (CSV reads them so).
  */
-export type IngestTarget = Pick<Table, 'timeColumn' | 'ingest'> & { actorColumn: string | undefined; formatSeen?: (format: Format) => void };
+export type IngestTarget = Pick<Table, 'timeColumn' | 'ingest'> & {
+  actorColumn: string | undefined;
+  formatSeen?: (format: Format) => void;
+  columnTypes?: () => ReadonlyMap<string, string> | undefined;
+};
 
 /** Streams one file into `table`; returns its totals. */
 export async function ingestFile(
@@ -94,6 +99,7 @@ export async function ingestFile(
     format: opts.format as never,
     actorColumn: table.actorColumn,
     timeColumn: table.timeColumn,
+    columnTypes: table.columnTypes?.(),
     onFormat: table.formatSeen,
     onProgress: (p) => {
       bytes = p.bytesRead;
@@ -259,9 +265,10 @@ async function tableFor(store: Store, name: string, asked: { actorColumn?: strin
   assertTableName(name);
   if (store.has(name) || store.unopenable.has(name)) {
     const table = await store.getOrCreate(name, asked);
-    return { actorColumn: table.actorColumn, timeColumn: table.timeColumn, ingest: (b, o) => table.ingest(b, o), created: async () => table };
+    return { actorColumn: table.actorColumn, timeColumn: table.timeColumn, ingest: (b, o) => table.ingest(b, o), columnTypes: () => table.schema, created: async () => table };
   }
   let creating: Promise<Table> | undefined;
+  let made: Table | undefined;
   const target: IngestTarget & { created: () => Promise<Table> } = {
     actorColumn: asked.actorColumn,
     timeColumn: asked.timeColumn ?? 'time',
@@ -270,7 +277,10 @@ async function tableFor(store: Store, name: string, asked: { actorColumn?: strin
     },
     // Every call waits on the one creation; its callbacks, and so the calls to ingest, keep call order.
     ingest: (b, o) => target.created().then((t) => t.ingest(b, o)),
-    created: () => (creating ??= store.getOrCreate(name, { actorColumn: target.actorColumn ?? defaultActorColumn(undefined), timeColumn: target.timeColumn })),
+    // Created with the first batch: a later file of the run reads CSV by the types the earlier ones gave.
+    columnTypes: () => made?.schema,
+    created: () =>
+      (creating ??= store.getOrCreate(name, { actorColumn: target.actorColumn ?? defaultActorColumn(undefined), timeColumn: target.timeColumn }).then((t) => (made = t))),
   };
   return target;
 }

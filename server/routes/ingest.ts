@@ -166,6 +166,7 @@ async function ingestRequest(req: FastifyRequest<{ Params: { table: string }; Qu
     format,
     actorColumn: table?.actorColumn ?? config.actorColumn,
     timeColumn: table?.timeColumn ?? config.timeColumn,
+    columnTypes: table?.schema,
     pool: deps.parsePool(),
     chunkBytes: BODY_CHUNK_BYTES,
     maxBytes: deps.maxBodyBytes,

@@ -113,6 +113,21 @@ describe('ingest --url', () => {
     expect(notes.every((n) => /^note \d+$/.test(n))).toBe(true);
   });
 
+  it('parses the values of a later CSV part by the column types the table already has', async () => {
+    const url = await serve();
+    // Zip codes: the first part's are numbers; later parts' "02134" are not JSON-style numbers,
+    // so alone they would make the column a string and every one of their rows a conflict.
+    let csv = 'user_id,time,zip\n';
+    for (let i = 0; i < 600; i++) csv += `u${i % 30},${T0 + i},${i < 300 ? 10000 + i : i % 2 === 0 ? '02134' : 20000 + i}\n`;
+    const file = join(s.dir, 'zips.csv');
+    writeFileSync(file, csv);
+    const { out } = sink();
+    const totals = await runRemoteIngest({ url, files: [file], table: 'zips', partBytes: 2 * 1024, out });
+    expect(totals).toMatchObject({ accepted: 600, rejected: 0, typeErrors: 150 });
+    const stats = tableStats(s.store.get('zips'));
+    expect(stats.columns.find((c) => c.name === 'zip')).toMatchObject({ type: 'number', typeErrors: 150 });
+  });
+
   it('streams JSON arrays and MessagePack whole, and sends combined logs with ?format=combined', async () => {
     const url = await serve();
     const events = Array.from({ length: 40 }, (_, i) => ({ user_id: `u${i % 4}`, time: T0 + i }));
