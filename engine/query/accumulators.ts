@@ -8,7 +8,7 @@
  *
  * Threading: one set of accumulators per shard scan; `update` runs once per row group.
  */
-import type { MeasureState } from './measure-state.js';
+import { twoSumError, type MeasureState } from './measure-state.js';
 import type { MeasureNode } from './plan.js';
 import { growF64, isValidRow, type RowGroupReader } from './row-group.js';
 import { ActorDistinctAcc, SetAcc } from './set-accumulators.js';
@@ -114,9 +114,16 @@ export class CountAcc implements Accumulator {
   }
 }
 
+/**
+ * sum and avg: per group the sum, the rounding error its additions lost (Neumaier: each
+ * addition's error, twoSumError, is carried in `comps`) and the count of values. Without the
+ * errors the answer depended on the order rows were added in (arrival order in the tail, actor
+ * order in a segment): 1e16 + 1 − 1e16 summed to 0 or 1.
+ */
 class SumAcc implements Accumulator {
   readonly foldsRuns = true;
   private sums: Float64Array<ArrayBuffer> = new Float64Array(16);
+  private comps: Float64Array<ArrayBuffer> = new Float64Array(16);
   private counts: Float64Array<ArrayBuffer> = new Float64Array(16);
   constructor(private readonly node: MeasureNode) {}
   private groups = 0;
@@ -124,6 +131,7 @@ class SumAcc implements Accumulator {
     this.groups = Math.max(this.groups, g);
     // one slot past the groups: the trash group of null rows (see update)
     this.sums = growF64(this.sums, g + 1, 0);
+    this.comps = growF64(this.comps, g + 1, 0);
     this.counts = growF64(this.counts, g + 1, 0);
   }
   update({ r, rows, n, gids, runs }: Batch): void {
@@ -131,9 +139,10 @@ class SumAcc implements Accumulator {
     if (col === null || col.type === 'string') return;
     const v = col.values;
     const s = this.sums;
+    const e = this.comps;
     const c = this.counts;
     const validity = col.validity;
-    if (runs !== undefined) return sumRuns(v, validity, rows, runs, s, c);
+    if (runs !== undefined) return sumRuns(v, validity, rows, runs, s, e, c);
     if (validity !== null && gids !== null && allFinite(v)) {
       // Null rows go to the trash group without a branch (their bits are random, a branch
       // would mispredict); the trash is emptied after. g = isValid(row) ? gids[i] : trash
@@ -143,23 +152,34 @@ class SumAcc implements Accumulator {
         const bit = (validity[row >> 3] >> (row & 7)) & 1;
         const g0 = gids[i];
         const g = g0 + ((bit - 1) & (trash - g0));
+        e[g] += twoSumError(s[g], v[row]);
         s[g] += v[row];
         c[g]++;
       }
       s[trash] = 0;
+      e[trash] = 0;
       c[trash] = 0;
       return;
     }
     if (validity === null && gids === null) {
       let acc = 0;
-      for (let i = 0; i < n; i++) acc += v[rows[i]];
+      let err = 0;
+      // acc += v[row], its rounding errors in err
+      for (let i = 0; i < n; i++) {
+        const x = v[rows[i]];
+        err += twoSumError(acc, x);
+        acc += x;
+      }
+      e[0] += err + twoSumError(s[0], acc);
       s[0] += acc;
       c[0] += n;
     } else if (validity === null) {
       // sums[g] += v[row]; counts[g]++
       for (let i = 0; i < n; i++) {
         const g = gids![i];
-        s[g] += v[rows[i]];
+        const x = v[rows[i]];
+        e[g] += twoSumError(s[g], x);
+        s[g] += x;
         c[g]++;
       }
     } else {
@@ -167,49 +187,50 @@ class SumAcc implements Accumulator {
         const row = rows[i];
         if (!isValidRow(validity, row)) continue;
         const g = gids === null ? 0 : gids[i];
+        e[g] += twoSumError(s[g], v[row]);
         s[g] += v[row];
         c[g]++;
       }
     }
   }
   bytes(): number {
-    return this.sums.byteLength * 2;
+    return this.sums.byteLength * 3;
   }
   state(g: number): MeasureState {
-    return { kind: 'sum', sums: this.sums.slice(0, g), counts: this.counts.slice(0, g) };
+    return { kind: 'sum', sums: this.sums.slice(0, g), counts: this.counts.slice(0, g), comps: this.comps.slice(0, g) };
   }
 }
 
 /**
- * sums[g] += values, counts[g] += non-null rows, one run of group g at a time: the run adds up
- * in registers, and when the values are all finite a null row adds v · 0 instead of taking a
- * branch. A contiguous batch reads row i directly.
+ * sums[g] += values (errors into comps[g]), counts[g] += non-null rows, one run of group g at a
+ * time: the run adds up in registers, and when the values are all finite a null row adds v · 0
+ * instead of taking a branch. A contiguous batch reads row i directly.
  */
-function sumRuns(v: Float64Array | Uint8Array, validity: Uint8Array | null, rows: Uint32Array, runs: NonNullable<Batch['runs']>, s: Float64Array, c: Float64Array): void {
+function sumRuns(v: Float64Array | Uint8Array, validity: Uint8Array | null, rows: Uint32Array, runs: NonNullable<Batch['runs']>, s: Float64Array, e: Float64Array, c: Float64Array): void {
   const { count, ends, gids, contiguous } = runs;
   const masked = validity !== null && allFinite(v);
   let at = 0;
   for (let k = 0; k < count; k++) {
     const end = ends[k];
     let acc = 0;
+    let err = 0;
     let valid = end - at;
     if (validity === null) {
-      if (contiguous) for (let i = at; i < end; i++) acc += v[i];
-      else for (let i = at; i < end; i++) acc += v[rows[i]];
-    } else if (masked && contiguous) {
-      valid = 0;
-      // acc += isValid(i) ? v[i] : 0
+      // acc += x, its rounding errors in err
       for (let i = at; i < end; i++) {
-        const bit = (validity[i >> 3] >> (i & 7)) & 1;
-        acc += v[i] * bit;
-        valid += bit;
+        const x = contiguous ? v[i] : v[rows[i]];
+        err += twoSumError(acc, x);
+        acc += x;
       }
     } else if (masked) {
       valid = 0;
+      // acc += isValid(row) ? v[row] : 0
       for (let i = at; i < end; i++) {
-        const row = rows[i];
+        const row = contiguous ? i : rows[i];
         const bit = (validity[row >> 3] >> (row & 7)) & 1;
-        acc += v[row] * bit;
+        const x = v[row] * bit;
+        err += twoSumError(acc, x);
+        acc += x;
         valid += bit;
       }
     } else {
@@ -217,12 +238,15 @@ function sumRuns(v: Float64Array | Uint8Array, validity: Uint8Array | null, rows
       for (let i = at; i < end; i++) {
         const row = rows[i];
         if (!isValidRow(validity, row)) continue;
+        err += twoSumError(acc, v[row]);
         acc += v[row];
         valid++;
       }
     }
-    s[gids[k]] += acc;
-    c[gids[k]] += valid;
+    const g = gids[k];
+    e[g] += err + twoSumError(s[g], acc);
+    s[g] += acc;
+    c[g] += valid;
     at = end;
   }
 }

@@ -9,7 +9,7 @@
  * | count, count(col)                | counts                      | add                   |
  * | uniq($actor) (default)           | distinct actors per shard   | add (shards disjoint) |
  * | uniq(col), uniq($actor) foldable | set of values / actor keys  | union                 |
- * | sum, avg                         | sum + count of values       | add both              |
+ * | sum, avg                         | sum, rounding error, count  | add (compensated)     |
  * | min, max                         | value + count of values     | min/max               |
  * | median, pNN                      | sketch                      | add bins              |
  *
@@ -21,7 +21,12 @@ import { createSketch, mergeSketch, sketchBytes, sketchQuantile, type SketchStat
 
 export type MeasureState =
   | { kind: 'count'; counts: Float64Array }
-  | { kind: 'sum'; sums: Float64Array; counts: Float64Array }
+  /**
+   * `comps`: the rounding error the additions into `sums` lost (Neumaier), so sums + comps is
+   * within about one rounding of the exact sum in whatever order rows and partials were added
+   * (1e16 + 1 − 1e16 is 1 in any order); absent means zeros.
+   */
+  | { kind: 'sum'; sums: Float64Array; counts: Float64Array; comps?: Float64Array }
   | { kind: 'min' | 'max'; values: Float64Array; counts: Float64Array }
   | { kind: 'minText' | 'maxText'; values: (string | null)[] }
   | { kind: 'set'; sets: (Set<Scalar> | null)[] }
@@ -33,7 +38,7 @@ export type StateKind = MeasureState['kind'];
 export function emptyState(kind: StateKind, n: number): MeasureState {
   switch (kind) {
     case 'count': return { kind, counts: new Float64Array(n) };
-    case 'sum': return { kind, sums: new Float64Array(n), counts: new Float64Array(n) };
+    case 'sum': return { kind, sums: new Float64Array(n), counts: new Float64Array(n), comps: new Float64Array(n) };
     case 'min': return { kind, values: new Float64Array(n).fill(Infinity), counts: new Float64Array(n) };
     case 'max': return { kind, values: new Float64Array(n).fill(-Infinity), counts: new Float64Array(n) };
     case 'minText':
@@ -51,6 +56,8 @@ export function mergeGroup(dst: MeasureState, d: number, src: MeasureState, s: n
       return;
     case 'sum': {
       const o = src as typeof dst;
+      const comps = (dst.comps ??= new Float64Array(dst.sums.length));
+      comps[d] += twoSumError(dst.sums[d], o.sums[s]) + (o.comps?.[s] ?? 0);
       dst.sums[d] += o.sums[s];
       dst.counts[d] += o.counts[s];
       return;
@@ -96,7 +103,7 @@ export function finalValue(state: MeasureState, g: number, m: MeasureSpec, boole
       return state.counts[g];
     case 'sum':
       if (state.counts[g] === 0) return null;
-      return m.fn === 'avg' ? state.sums[g] / state.counts[g] : state.sums[g];
+      return m.fn === 'avg' ? compensatedSum(state, g) / state.counts[g] : compensatedSum(state, g);
     case 'min':
     case 'max':
       if (state.counts[g] === 0) return null;
@@ -113,11 +120,28 @@ export function finalValue(state: MeasureState, g: number, m: MeasureSpec, boole
   }
 }
 
+/**
+ * What a + b (in float64) loses to rounding: a + b − fl(a + b), exactly (Knuth's TwoSum, no
+ * branch). NaN when the sum overflows (see compensatedSum).
+ */
+export function twoSumError(a: number, b: number): number {
+  const t = a + b;
+  const z = t - a;
+  return (a - (t - z)) + (b - z);
+}
+
+/** sums[g] plus the error its additions lost; an overflowed (infinite or NaN) sum as it is. */
+export function compensatedSum(state: Extract<MeasureState, { kind: 'sum' }>, g: number): number {
+  const s = state.sums[g];
+  if (s - s !== 0) return s; // ±Infinity or NaN: the errors are NaN and mean nothing
+  return s + (state.comps?.[g] ?? 0);
+}
+
 /** Approximate heap bytes of a state (for the query memory budget). */
 export function stateBytes(state: MeasureState): number {
   switch (state.kind) {
     case 'count': return state.counts.byteLength;
-    case 'sum':
+    case 'sum': return 3 * state.counts.byteLength;
     case 'min':
     case 'max': return 2 * state.counts.byteLength;
     case 'minText':
