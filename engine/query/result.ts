@@ -41,9 +41,18 @@ export function compareValues(a: Value, b: Value): number {
   return (a as number | string) < (b as number | string) ? -1 : (a as number | string) > (b as number | string) ? 1 : 0;
 }
 
-/** Orders by one key: nulls last in either direction. */
+/** A value that sorts as null: null, or NaN (an overflowed sum, which JSON shows as null). */
+function absent(v: Value): boolean {
+  return v === null || v !== v;
+}
+
+/**
+ * Orders by one key: nulls (and NaN, which compares equal to nothing) last in either direction.
+ */
 export function compareKey(a: Value, b: Value, desc: boolean): number {
-  if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
+  const na = absent(a);
+  const nb = absent(b);
+  if (na || nb) return na === nb ? 0 : na ? 1 : -1;
   const c = compareValues(a, b);
   return desc ? -c : c;
 }
