@@ -81,6 +81,15 @@ function toBuffer(chunk: unknown): Buffer {
 }
 
 /**
+ * A zlib error (code Z_…) as BAD_REQUEST naming the input (when it has a name) and how far it
+ * decoded; any other error as it is.
+ */
+export function gzipFailure(err: unknown, name: string | null, decodedBytes: number): unknown {
+  if (!(err as { code?: string }).code?.startsWith('Z_')) return err;
+  return new ShoalError('BAD_REQUEST', [`${name === null ? '' : `${name}: `}invalid gzip data after ${decodedBytes} decompressed bytes: ${(err as Error).message}`]);
+}
+
+/**
  * Passes bytes through, or gunzips them when they start with the gzip magic. Damaged gzip data
  * fails with BAD_REQUEST naming the input (`name`, when it has one) and how far it decoded.
  */
@@ -115,11 +124,7 @@ async function* decompressed(raw: AsyncGenerator<Buffer>, name: string | null): 
       yield chunk as Buffer;
     }
   } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('Z_')) {
-      const where = `${name === null ? '' : `${name}: `}invalid gzip data after ${decoded} decompressed bytes`;
-      throw new ShoalError('BAD_REQUEST', [`${where}: ${(err as Error).message}`]);
-    }
-    throw err;
+    throw gzipFailure(err, name, decoded);
   } finally {
     gunzip.destroy();
   }

@@ -46,6 +46,15 @@ export class PendingColumns {
     for (const [name, users] of this.users) if (seqs.some((s) => users.has(s))) this.users.delete(name);
   }
 
+  /**
+   * A group commit wrote `calls`, whose rows go to the tails of `generation`: a logged call is
+   * durable now, an unlogged one once that generation's flush commits.
+   */
+  written(calls: readonly { seq: number; unlogged: boolean }[], generation: number): void {
+    this.committed(calls.filter((c) => !c.unlogged).map((c) => c.seq));
+    this.applied(calls.filter((c) => c.unlogged).map((c) => c.seq), generation);
+  }
+
   /** The unlogged calls `seqs` are in the tails of `generation`: durable once its flush commits. */
   applied(seqs: readonly number[], generation: number): void {
     for (const s of seqs) this.unlogged.set(s, generation);

@@ -4,10 +4,10 @@
  * group-commit.ts → tail) and hands out snapshots.
  *
  * Durability: `ingest` resolves only after every WAL record of the call (one per shard it
- * touches, all carrying one transaction id) and its dead-letter lines are fsynced; concurrent calls share one fsync round
- * (group commit). An `unlogged` call (a bulk load) writes no WAL records: its rows become
- * durable when a flush commits them. Flushes and compactions commit through the manifest (see flush.ts,
- * compaction.ts); recovery is in recovery.ts.
+ * touches, all carrying one transaction id) and its dead-letter lines are fsynced; concurrent
+ * calls share one fsync round (group commit). An `unlogged` call (a bulk load) writes no WAL
+ * records: its rows become durable when a flush commits them. Flushes and compactions commit
+ * through the manifest (see flush.ts, compaction.ts); recovery is in recovery.ts.
  *
  * Threading: main thread only. Ingest calls are serialized in call order; the commit loop is the
  * only writer of WAL files; flush and compaction run one at a time (the maintenance chain).
@@ -304,9 +304,7 @@ export class Table {
       }
       return;
     }
-    // A logged call is durable now; an unlogged one once the flush of these tails commits.
-    this.pendingColumns.committed(group.filter((item) => !item.unlogged).map((item) => item.seq));
-    this.pendingColumns.applied(group.filter((item) => item.unlogged).map((item) => item.seq), this.generation);
+    this.pendingColumns.written(group, this.generation);
     for (const item of group) if (item.unlogged) for (const part of item.parts) this.tails[part.shard].unlogged = true;
     try {
       await applyGroup(

@@ -141,7 +141,6 @@ export async function ingestFile(
     held = null;
   } catch (err) {
     if (held !== null) releaseBatch(held);
-    held = null;
     if (err !== STOP_READING) {
       // Every call in flight settles before the error propagates: none rejects unhandled.
       await Promise.allSettled(inFlight);

@@ -14,7 +14,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ShoalError } from '../../engine/index.js';
 import { detectFormat, isFormat, type Format } from '../../ingest/index.js';
-import { checkInputFile } from '../../ingest/input.js';
+import { checkInputFile, gzipFailure } from '../../ingest/input.js';
 import { sendJson, type RemoteOptions } from './http-client.js';
 import { alreadyNote, handled, settleAll, type IngestTotals } from './ingest-command.js';
 import { formatCount, ProgressBar } from './progress.js';
@@ -90,12 +90,6 @@ function decompressed(file: string, onRawBytes: (n: number) => void = () => {}, 
     return counted(gunzip, onDecodedBytes);
   }
   return raw;
-}
-
-/** A gzip failure as the local ingest reports it (ingest/input.ts): the file, and where it broke. */
-function gzipFailure(err: unknown, file: string, decodedBytes: number): unknown {
-  if (!(err as { code?: string }).code?.startsWith('Z_')) return err;
-  return new ShoalError('BAD_REQUEST', [`${file}: invalid gzip data after ${decodedBytes} decompressed bytes: ${(err as Error).message}`]);
 }
 
 /**
