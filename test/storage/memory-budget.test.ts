@@ -10,6 +10,7 @@ import { Store } from '../../engine/index.js';
 import type { Admission } from '../../engine/storage/admission.js';
 import { chooseMerges, LEVEL_BASE_ROWS } from '../../engine/storage/compaction.js';
 import type { SegmentHandle } from '../../engine/storage/segment-handle.js';
+import { defaultMemoryBudgetBytes } from '../../engine/storage/table-options.js';
 import { batchOf, canonical, dumpTable, rng, tempDir, type PlainEvent } from './helpers.js';
 
 const BASE = Date.UTC(2026, 9, 1);
@@ -86,6 +87,38 @@ describe('memory budget', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+describe('default ingest memory budget', () => {
+  const GiB = 2 ** 30;
+  const MiB = 2 ** 20;
+  const withEnv = <T>(value: string | undefined, fn: () => T): T => {
+    const saved = process.env.SHOAL_INGEST_MEMORY_MB;
+    if (value === undefined) delete process.env.SHOAL_INGEST_MEMORY_MB;
+    else process.env.SHOAL_INGEST_MEMORY_MB = value;
+    try {
+      return fn();
+    } finally {
+      if (saved === undefined) delete process.env.SHOAL_INGEST_MEMORY_MB;
+      else process.env.SHOAL_INGEST_MEMORY_MB = saved;
+    }
+  };
+
+  it('is a sixth of the usable memory, from 256 MiB to 4 GiB', () => {
+    withEnv(undefined, () => {
+      expect(defaultMemoryBudgetBytes(24 * GiB)).toBe(4 * GiB);
+      expect(defaultMemoryBudgetBytes(64 * GiB)).toBe(4 * GiB);
+      expect(defaultMemoryBudgetBytes(12 * GiB)).toBe(2 * GiB);
+      expect(defaultMemoryBudgetBytes(1 * GiB)).toBe(256 * MiB);
+    });
+  });
+
+  it('is SHOAL_INGEST_MEMORY_MB when that is a positive number, and ignores it otherwise', () => {
+    expect(withEnv('512', () => defaultMemoryBudgetBytes(24 * GiB))).toBe(512 * MiB);
+    expect(withEnv('0.25', () => defaultMemoryBudgetBytes(24 * GiB))).toBe(0.25 * MiB);
+    expect(withEnv('0', () => defaultMemoryBudgetBytes(24 * GiB))).toBe(4 * GiB);
+    expect(withEnv('lots', () => defaultMemoryBudgetBytes(12 * GiB))).toBe(2 * GiB);
   });
 });
 
