@@ -1,12 +1,13 @@
 /**
  * Opens an input (a file path, a Readable, or bytes in memory) as a stream of decompressed
  * Buffers: counts raw bytes for progress, and gunzips when the first two bytes are the gzip
- * magic (1f 8b), whatever the file is called. Multi-member gzip files are read whole.
+ * magic (1f 8b), whatever the file is called. Multi-member gzip files are read whole; a damaged
+ * one gives every byte before its damage (gunzip.ts), then fails.
  */
 import { createReadStream, statSync, type Stats } from 'node:fs';
-import { pipeline, Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { ShoalError } from '../engine/errors.js';
+import { gunzipMembers } from './gunzip.js';
 import type { ReadProgress } from './options.js';
 
 export interface Input {
@@ -81,15 +82,6 @@ function toBuffer(chunk: unknown): Buffer {
 }
 
 /**
- * A zlib error (code Z_…) as BAD_REQUEST naming the input (when it has a name) and how far it
- * decoded; any other error as it is.
- */
-export function gzipFailure(err: unknown, name: string | null, decodedBytes: number): unknown {
-  if (!(err as { code?: string }).code?.startsWith('Z_')) return err;
-  return new ShoalError('BAD_REQUEST', [`${name === null ? '' : `${name}: `}invalid gzip data after ${decodedBytes} decompressed bytes: ${(err as Error).message}`]);
-}
-
-/**
  * Passes bytes through, or gunzips them when they start with the gzip magic. Damaged gzip data
  * fails with BAD_REQUEST naming the input (`name`, when it has one) and how far it decoded.
  */
@@ -115,17 +107,5 @@ async function* decompressed(raw: AsyncGenerator<Buffer>, name: string | null): 
     yield* all();
     return;
   }
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-  const out = pipeline(Readable.from(all(), { objectMode: false }), gunzip, () => {});
-  let decoded = 0;
-  try {
-    for await (const chunk of out) {
-      decoded += (chunk as Buffer).length;
-      yield chunk as Buffer;
-    }
-  } catch (err) {
-    throw gzipFailure(err, name, decoded);
-  } finally {
-    gunzip.destroy();
-  }
+  yield* gunzipMembers(all(), name);
 }

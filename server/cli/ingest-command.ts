@@ -37,6 +37,13 @@ export interface IngestTotals {
   interrupted?: { signal: NodeJS.Signals; file: string; records: number };
 }
 
+/** One file's totals; `brokeOff` when its read failed (a damaged .gz), its records before the break being stored. */
+export type FileTotals = Omit<IngestTotals, 'seconds' | 'interrupted'> & { already: number; brokeOff?: boolean };
+
+function newFileTotals(): FileTotals {
+  return { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, already: 0, errors: [] };
+}
+
 /**
  * `p`, marked handled: a call that fails while the loop awaits something else must not count as
  * an unhandled rejection (which ends the process); it is awaited, and thrown, in its turn.
@@ -80,9 +87,11 @@ export async function ingestFile(
      * also ends its producer, which may cut the input's last record.
      */
     stop?: () => boolean;
+    /** Filled as the file is read (its counts stay the caller's when the read fails). */
+    totals?: FileTotals;
   },
-): Promise<Omit<IngestTotals, 'seconds'>> {
-  const totals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, already: 0, errors: [] as IngestTotals['errors'] };
+): Promise<FileTotals> {
+  const totals = opts.totals ?? newFileTotals();
   const source = sourceName(file);
   const inFlight: Promise<IngestResult>[] = [];
   let bytes = 0;
@@ -124,8 +133,14 @@ export async function ingestFile(
   // one a full rerun cuts there, and stored under that part's key it would make the rerun skip
   // the rest of the part as already stored.
   let held: EventBatch | null = null;
+  let reading = false;
   try {
-    for await (const batch of events) {
+    for (;;) {
+      reading = true;
+      const next = await events.next();
+      reading = false;
+      if (next.done === true) break;
+      const batch = next.value;
       if (opts.stop?.() === true) {
         releaseBatch(batch);
         break; // leaving the loop ends the read (read-events.ts)
@@ -143,9 +158,12 @@ export async function ingestFile(
     if (held !== null) releaseBatch(held);
     if (err !== STOP_READING) {
       // Every call in flight settles before the error propagates: none rejects unhandled.
-      await Promise.allSettled(inFlight);
+      const settled = await Promise.allSettled(inFlight);
+      totals.brokeOff = reading && settled.every((r) => r.status === 'fulfilled');
       throw err;
     }
+  } finally {
+    await events.return(undefined); // a stop leaves the read: it closes the input (read-events.ts)
   }
   await settleAll(inFlight);
   for (const p of inFlight) take(await p);
@@ -174,6 +192,8 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   const store = await openStore(opts.dataDir);
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [], already: 0 };
   const interrupt = new Interrupt(opts.files.includes(STDIN));
+  let brokeOff = null as { file: string; records: number } | null;
+  let failure: unknown;
   try {
     const table = await tableFor(store, opts.table, { actorColumn: opts.actor, timeColumn: opts.time });
     const bar = new ProgressBar();
@@ -181,12 +201,20 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
     const key = opts.idempotencyKey;
     const partKey = key === undefined ? undefined : (): string => `${key}${partNo++ === 0 ? '' : `:${partNo - 1}`}`;
     for (const file of opts.files) {
-      const t = await ingestFile(table, file, {
-        format: opts.format,
-        partKey,
-        onProgress: (events, bytes, total) => bar.update({ events, bytes, totalBytes: total, label: sourceName(file) }),
-        stop: () => interrupt.signal !== null,
-      });
+      const t = newFileTotals();
+      try {
+        await ingestFile(table, file, {
+          format: opts.format,
+          partKey,
+          onProgress: (events, bytes, total) => bar.update({ events, bytes, totalBytes: total, label: sourceName(file) }),
+          stop: () => interrupt.signal !== null,
+          totals: t,
+        });
+      } catch (err) {
+        bar.done();
+        if (t.brokeOff === true) brokeOff = { file: sourceName(file), records: t.lines };
+        throw err;
+      }
       bar.done();
       all.accepted += t.accepted;
       all.rejected += t.rejected;
@@ -203,12 +231,19 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
     // last flush are only in memory: this flush makes them durable (or fails the run) before the
     // summary counts them stored.
     await (await table.created()).flush();
+  } catch (err) {
+    failure = err;
   } finally {
     try {
       await store.close();
     } finally {
       interrupt.remove();
     }
+  }
+  if (failure !== undefined) {
+    // The store closed cleanly (its close flushes), so the records read before the break are stored.
+    if (brokeOff !== null) out.write(`the first ${formatCount(brokeOff.records)} records of ${brokeOff.file} are stored (or dead-lettered), none after them\n`);
+    throw failure;
   }
   all.seconds = (performance.now() - started) / 1000;
   for (const e of all.errors.slice(0, 5)) out.write(`  ${e.file}:${e.line}: ${e.message}\n`);

@@ -10,11 +10,11 @@
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { pipeline, Transform, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { ShoalError } from '../../engine/index.js';
 import { detectFormat, isFormat, type Format } from '../../ingest/index.js';
-import { checkInputFile, gzipFailure } from '../../ingest/input.js';
+import { gunzipMembers } from '../../ingest/gunzip.js';
+import { checkInputFile } from '../../ingest/input.js';
 import { sendJson, type RemoteOptions } from './http-client.js';
 import { alreadyNote, handled, settleAll, type IngestTotals } from './ingest-command.js';
 import { formatCount, ProgressBar } from './progress.js';
@@ -75,19 +75,17 @@ function counted(source: Readable, onBytes: (n: number) => void): Readable {
 }
 
 /**
- * The file's bytes, gunzipped when it starts with the gzip magic; raw bytes read and (for gzip)
- * decompressed bytes passed on are reported.
+ * The file's bytes, gunzipped when it starts with the gzip magic (member by member: a damaged
+ * file gives every byte before the damage, then fails naming it); raw bytes read are reported.
  */
-function decompressed(file: string, onRawBytes: (n: number) => void = () => {}, onDecodedBytes: (n: number) => void = () => {}): Readable {
+function decompressed(file: string, onRawBytes: (n: number) => void = () => {}): Readable {
   const head = Buffer.alloc(2);
   const fd = openSync(file, 'r');
   const n = readSync(fd, head, 0, 2, 0);
   closeSync(fd);
   const raw = counted(createReadStream(file, { highWaterMark: 1024 * 1024 }), onRawBytes);
   if (n === 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = createGunzip();
-    pipeline(raw, gunzip, () => {});
-    return counted(gunzip, onDecodedBytes);
+    return Readable.from(gunzipMembers(raw[Symbol.asyncIterator](), file), { objectMode: false });
   }
   return raw;
 }
@@ -213,9 +211,8 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
         await post(counted(createReadStream(file), (n) => (rawBytes += n)), 0);
       } else {
         const inFlight: Promise<void>[] = [];
-        let decodedBytes = 0;
         try {
-          const input = decompressed(file, (n) => (rawBytes += n), (n) => (decodedBytes += n));
+          const input = decompressed(file, (n) => (rawBytes += n));
           for await (const part of lineParts(input, format, opts.partBytes ?? DEFAULT_PART_BYTES)) {
             inFlight.push(handled(post(part.body, part.lineOffset)));
             if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
@@ -223,7 +220,7 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
         } catch (err) {
           // Every request in flight settles before the error propagates: none rejects unhandled.
           await Promise.allSettled(inFlight);
-          throw gzipFailure(err, file, decodedBytes);
+          throw err;
         }
         await settleAll(inFlight);
       }

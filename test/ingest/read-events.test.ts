@@ -156,6 +156,26 @@ describe('readEvents', () => {
     }
   });
 
+  it('a gzip file with trailing garbage: every record of its members, then an error naming the file', async () => {
+    // 6 MiB decoded: Node's own Gunzip dropped the output of the input piece the garbage came in (~1 MiB of records).
+    const lines = Array.from({ length: 60_000 }, (_, i) => JSON.stringify({ user_id: `u${i % 97}`, time: 1_700_000_000_000 + i, i, pad: 'x'.repeat(60) }));
+    const file = join(dir, 'garbage.ndjson.gz');
+    writeFileSync(file, Buffer.concat([gzipSync(`${lines.slice(0, 100).join('\n')}\n`), gzipSync(`${lines.slice(100).join('\n')}\n`), Buffer.from('not gzip')]));
+    for (const workers of [0, 2]) {
+      const got: EventBatch[] = [];
+      let error: unknown;
+      try {
+        for await (const b of readEvents(file, { workers })) got.push(b);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toMatchObject({ code: 'BAD_REQUEST' });
+      expect((error as Error).message).toContain(`${file}: invalid gzip data after `);
+      expect((error as Error).message).toContain('the bytes after gzip member 2 are not gzip data');
+      expect(got.flatMap((b) => b.columns.get('i')!)).toEqual(lines.map((_, i) => i));
+    }
+  });
+
   it('a gzip stream that breaks off mid-record (its writer died): exactly the whole records before it, in every format', async () => {
     // The decoded bytes end inside record 2000 (a CSV amount of 101 for 101429, combined-log bytes 23 for 2326,
     // an unterminated JSON item, a JSON array between items); none of it is stored, nothing says "] missing".

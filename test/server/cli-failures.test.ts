@@ -55,7 +55,9 @@ describe('CLI ingest failing midway', () => {
       let said = '';
       const capture = new Writable({ write: (chunk, _enc, done) => ((said += String(chunk)), done()) });
       const run = (file: string, out: Writable = quiet()) => runIngestCommand({ files: [file], table: 't', dataDir: data, out, idempotencyKey: 'load-1' });
-      await expect(run(cut)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      let told = '';
+      const tell = new Writable({ write: (chunk, _enc, done) => ((told += String(chunk)), done()) });
+      await expect(run(cut, tell)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
       const rows = async (): Promise<number> => {
         const store = await Store.open(data, { log: () => {} });
         try {
@@ -67,6 +69,8 @@ describe('CLI ingest failing midway', () => {
       const kept = await rows();
       expect(kept).toBeGreaterThan(0); // parts before the failure are durable
       expect(kept).toBeLessThan(n);
+      // The run says how many records it stored: exactly those.
+      expect(told).toBe(`the first ${kept.toLocaleString('en-US')} records of cut.ndjson.gz are stored (or dead-lettered), none after them\n`);
       await run(whole);
       expect(await rows()).toBe(n);
       await run(whole, capture); // the same run again: nothing twice, and the summary says so
