@@ -49,9 +49,9 @@ A local run is a bulk load: parts of about 8 MiB, stored in order, durable once 
 segments, and all of them before the summary. A run whose input breaks off (a truncated or
 damaged .gz) stores the parts before the break, says how many records that is, and exits 1; one
 that cannot write (a full disk) or is killed keeps those flushed (a prefix of the input). Ctrl-C
-stores the parts read, says how many records that is, and exits 130; Ctrl-C again stops at once. With --idempotency-key each part is logged (WAL) as
-it is stored: run it again with the same key to store the rest without storing any part twice.
-With --url, parts of about 32 MiB go as requests, each durable when answered. With --url, a
+stores the parts read, says how many records that is, and exits 130; Ctrl-C again stops at once.
+With --idempotency-key each part is logged (WAL) as it is stored: run it again with the same key
+to store the rest without storing any part twice. With --url, parts of about 32 MiB go as requests, each durable when answered. With --url, a
 JSON array or MessagePack file is sent whole, in one request (the server's body limit applies).
 `,
   query: `Usage: shoal query JSON|@FILE [options]
