@@ -46,13 +46,15 @@ ${DATA_HELP}
 FILE - reads standard input (without --url), e.g. "zcat *.gz | shoal ingest - --table t".
 Bad lines are skipped, reported, and kept in the table's dead-letter log; the command exits 0.
 A local run is a bulk load: parts of about 8 MiB, stored in order, durable once flushed to
-segments, and all of them before the summary. A run whose input breaks off (a truncated or
-damaged .gz) stores the parts before the break, says how many records that is, and exits 1; one
-that cannot write (a full disk) or is killed keeps those flushed (a prefix of the input). Ctrl-C
-stores the parts read, says how many records that is, and exits 130; Ctrl-C again stops at once.
-With --idempotency-key each part is logged (WAL) as it is stored: run it again with the same key
-to store the rest without storing any part twice. With --url, parts of about 32 MiB go as requests, each durable when answered. With --url, a
-JSON array or MessagePack file is sent whole, in one request (the server's body limit applies).
+segments, and all of them before the summary. Rows wait in memory until flushed: up to a sixth
+of the machine's memory, at most 4 GiB ($SHOAL_INGEST_MEMORY_MB sets it). A run whose input
+breaks off (a truncated or damaged .gz) stores the parts before the break, says how many records
+that is, and exits 1; one that cannot write (a full disk) or is killed keeps those flushed (a
+prefix of the input). Ctrl-C stores the parts read, says how many records that is, and exits
+130; Ctrl-C again stops at once. With --idempotency-key each part is logged (WAL) as it is
+stored: run it again with the same key to store the rest without storing any part twice. With
+--url, parts of about 32 MiB go as requests, each durable when answered. With --url, a JSON
+array or MessagePack file is sent whole, in one request (the server's body limit applies).
 `,
   query: `Usage: shoal query JSON|@FILE [options]
 

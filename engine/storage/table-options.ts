@@ -8,8 +8,8 @@ export interface TableOptions {
   /** Flush the tails to segments once they hold this many rows in all (default 16,000,000). */
   flushRows: number;
   /**
-   * Memory for in-memory tails (default a sixth of the machine's memory, 256 MiB to 4 GiB; env
-   * SHOAL_INGEST_MEMORY_MB). The active tails are flushed when they reach half of it; ingest
+   * Memory for in-memory tails (default 2 GiB; env SHOAL_INGEST_MEMORY_MB; `shoal ingest` gives
+   * a bulk load more, see `bulkLoadMemoryBudgetBytes`). The active tails are flushed when they reach half of it; ingest
    * waits (back-pressure) while active plus frozen tails exceed all of it, until a flush frees them.
    */
   memoryBudgetBytes: number;
@@ -30,6 +30,21 @@ export interface TableOptions {
   maxColumns: number;
 }
 
+/** SHOAL_INGEST_MEMORY_MB in bytes when set to a positive number, else undefined. */
+function memoryBudgetFromEnv(): number | undefined {
+  const mb = Number(process.env.SHOAL_INGEST_MEMORY_MB);
+  return Number.isFinite(mb) && mb > 0 ? mb * 2 ** 20 : undefined;
+}
+
+/**
+ * The default tail memory budget of a table: SHOAL_INGEST_MEMORY_MB when set to a positive
+ * number, else 2 GiB. It is per table: a server ingesting into several tables holds up to that
+ * much for each.
+ */
+export function defaultMemoryBudgetBytes(): number {
+  return memoryBudgetFromEnv() ?? 2 * 2 ** 30;
+}
+
 /** The machine's memory as this process may use it: a cgroup's limit when one is set below the RAM. */
 export function usableMemoryBytes(): number {
   const ram = totalmem();
@@ -38,16 +53,15 @@ export function usableMemoryBytes(): number {
 }
 
 /**
- * The default tail memory budget: SHOAL_INGEST_MEMORY_MB when set to a positive number, else a
- * sixth of the usable memory, from 256 MiB to 4 GiB (4 GiB on a 24 GiB machine). A bigger
- * budget means bigger generations: fewer, larger flushes and fewer segments to compact. On this
- * machine a 10M-event load into an empty table took ~6% less CPU at 4 GiB (one generation) than
- * at the earlier fixed 2 GiB (two: the second sized, flushed and written concurrently).
+ * The tail memory budget of a bulk load (`shoal ingest`: one table, one process):
+ * SHOAL_INGEST_MEMORY_MB when set, else a sixth of the usable memory, from 256 MiB to 4 GiB
+ * (4 GiB on a 24 GiB machine). A bigger budget means bigger generations: fewer, larger flushes
+ * and fewer segments to compact. On this machine a 10M-event load into an empty table took ~6%
+ * less CPU at 4 GiB (one generation) than at 2 GiB (two, the second sized, flushed and written
+ * concurrently).
  */
-export function defaultMemoryBudgetBytes(usable = usableMemoryBytes()): number {
-  const mb = Number(process.env.SHOAL_INGEST_MEMORY_MB);
-  if (Number.isFinite(mb) && mb > 0) return mb * 2 ** 20;
-  return Math.round(Math.min(4 * 2 ** 30, Math.max(256 * 2 ** 20, usable / 6)));
+export function bulkLoadMemoryBudgetBytes(usable = usableMemoryBytes()): number {
+  return memoryBudgetFromEnv() ?? Math.round(Math.min(4 * 2 ** 30, Math.max(256 * 2 ** 20, usable / 6)));
 }
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {

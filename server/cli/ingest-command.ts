@@ -6,6 +6,7 @@
 import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import { assertTableName, type IngestResult, type Store, type Table } from '../../engine/index.js';
+import { bulkLoadMemoryBudgetBytes } from '../../engine/storage/table-options.js';
 import { defaultActorColumn, readEvents, releaseBatch, type Format } from '../../ingest/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import { checkInputFile } from '../../ingest/input.js';
@@ -189,7 +190,8 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
   for (const f of opts.files) if (f !== STDIN) checkInputFile(f); // fail early, naming a missing file or a directory
   checkDataDir(opts.dataDir, false);
   const started = performance.now();
-  const store = await openStore(opts.dataDir);
+  // One table loaded by one process: its tails may take more memory than a server's tables get.
+  const store = await openStore(opts.dataDir, { table: { memoryBudgetBytes: bulkLoadMemoryBudgetBytes() } });
   const all: IngestTotals = { accepted: 0, rejected: 0, typeErrors: 0, lines: 0, seconds: 0, errors: [], already: 0 };
   const interrupt = new Interrupt(opts.files.includes(STDIN));
   let brokeOff = null as { file: string; records: number } | null;

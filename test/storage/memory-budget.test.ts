@@ -10,7 +10,7 @@ import { Store } from '../../engine/index.js';
 import type { Admission } from '../../engine/storage/admission.js';
 import { chooseMerges, LEVEL_BASE_ROWS } from '../../engine/storage/compaction.js';
 import type { SegmentHandle } from '../../engine/storage/segment-handle.js';
-import { defaultMemoryBudgetBytes } from '../../engine/storage/table-options.js';
+import { bulkLoadMemoryBudgetBytes, defaultMemoryBudgetBytes } from '../../engine/storage/table-options.js';
 import { batchOf, canonical, dumpTable, rng, tempDir, type PlainEvent } from './helpers.js';
 
 const BASE = Date.UTC(2026, 9, 1);
@@ -90,7 +90,7 @@ describe('memory budget', () => {
   });
 });
 
-describe('default ingest memory budget', () => {
+describe('default ingest memory budgets', () => {
   const GiB = 2 ** 30;
   const MiB = 2 ** 20;
   const withEnv = <T>(value: string | undefined, fn: () => T): T => {
@@ -105,20 +105,21 @@ describe('default ingest memory budget', () => {
     }
   };
 
-  it('is a sixth of the usable memory, from 256 MiB to 4 GiB', () => {
+  it("gives a table 2 GiB, and a bulk load a sixth of the usable memory, from 256 MiB to 4 GiB", () => {
     withEnv(undefined, () => {
-      expect(defaultMemoryBudgetBytes(24 * GiB)).toBe(4 * GiB);
-      expect(defaultMemoryBudgetBytes(64 * GiB)).toBe(4 * GiB);
-      expect(defaultMemoryBudgetBytes(12 * GiB)).toBe(2 * GiB);
-      expect(defaultMemoryBudgetBytes(1 * GiB)).toBe(256 * MiB);
+      expect(defaultMemoryBudgetBytes()).toBe(2 * GiB);
+      expect(bulkLoadMemoryBudgetBytes(24 * GiB)).toBe(4 * GiB);
+      expect(bulkLoadMemoryBudgetBytes(64 * GiB)).toBe(4 * GiB);
+      expect(bulkLoadMemoryBudgetBytes(12 * GiB)).toBe(2 * GiB);
+      expect(bulkLoadMemoryBudgetBytes(1 * GiB)).toBe(256 * MiB);
     });
   });
 
-  it('is SHOAL_INGEST_MEMORY_MB when that is a positive number, and ignores it otherwise', () => {
-    expect(withEnv('512', () => defaultMemoryBudgetBytes(24 * GiB))).toBe(512 * MiB);
-    expect(withEnv('0.25', () => defaultMemoryBudgetBytes(24 * GiB))).toBe(0.25 * MiB);
-    expect(withEnv('0', () => defaultMemoryBudgetBytes(24 * GiB))).toBe(4 * GiB);
-    expect(withEnv('lots', () => defaultMemoryBudgetBytes(12 * GiB))).toBe(2 * GiB);
+  it('takes SHOAL_INGEST_MEMORY_MB for both when that is a positive number, and ignores it otherwise', () => {
+    expect(withEnv('512', () => [defaultMemoryBudgetBytes(), bulkLoadMemoryBudgetBytes(24 * GiB)])).toEqual([512 * MiB, 512 * MiB]);
+    expect(withEnv('0.25', () => [defaultMemoryBudgetBytes(), bulkLoadMemoryBudgetBytes(24 * GiB)])).toEqual([0.25 * MiB, 0.25 * MiB]);
+    expect(withEnv('0', () => [defaultMemoryBudgetBytes(), bulkLoadMemoryBudgetBytes(24 * GiB)])).toEqual([2 * GiB, 4 * GiB]);
+    expect(withEnv('lots', () => [defaultMemoryBudgetBytes(), bulkLoadMemoryBudgetBytes(12 * GiB)])).toEqual([2 * GiB, 2 * GiB]);
   });
 });
 
