@@ -214,7 +214,7 @@ export async function runIngestCommand(opts: IngestCommandOptions): Promise<Inge
         });
       } catch (err) {
         bar.done();
-        if (t.brokeOff === true) brokeOff = { file: sourceName(file), records: t.lines };
+        if (t.brokeOff === true && t.lines > 0) brokeOff = { file: sourceName(file), records: t.lines };
         throw err;
       }
       bar.done();
