@@ -133,6 +133,26 @@ describe('gunzipMembers', () => {
     expect((error as Error).message).toMatch(/invalid gzip data after \d+ decompressed bytes: unexpected end of file$/);
   });
 
+  it('many small members (inflated at once after the first): the same bytes, and damage in a later one found', async () => {
+    const datas = Array.from({ length: 60 }, (_, k) => text(100 + k, k + 3));
+    const members = datas.map((d) => member(d));
+    for (const cuts of [[], [members[0].length + 7, 100_000]]) {
+      const { out, error } = await gunzip(Buffer.concat(members), cuts);
+      expect(error).toBeUndefined();
+      expect(out.equals(Buffer.concat(datas))).toBe(true);
+    }
+    // Member 30's CRC: its data is passed on (as a stream would), then the mismatch is named.
+    const badCrc = members.map((m, k) => (k === 29 ? Buffer.concat([m.subarray(0, m.length - 8), Buffer.from([0, 0, 0, 0]), m.subarray(m.length - 4)]) : m));
+    let got = await gunzip(Buffer.concat(badCrc));
+    expect(got.out.equals(Buffer.concat(datas.slice(0, 30)))).toBe(true);
+    expect((got.error as Error).message).toMatch(/CRC-32 mismatch in gzip member 30/);
+    // Member 40 cut short inside its deflate data, member 41 right after: every member before it whole, then an error.
+    const cut = members.map((m, k) => (k === 39 ? m.subarray(0, m.length >> 1) : m));
+    got = await gunzip(Buffer.concat(cut));
+    expect(got.out.subarray(0, Buffer.concat(datas.slice(0, 39)).length).equals(Buffer.concat(datas.slice(0, 39)))).toBe(true);
+    expect(got.error).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
   it('closes its source when the reader stops early, and when it fails', async () => {
     const bytes = gzipSync(text(100_000));
     const source = pieces(bytes, [1000, 5000]);
