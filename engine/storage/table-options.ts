@@ -9,8 +9,9 @@ export interface TableOptions {
   flushRows: number;
   /**
    * Memory for in-memory tails (default 2 GiB; env SHOAL_INGEST_MEMORY_MB; `shoal ingest` gives
-   * a bulk load more, see `bulkLoadMemoryBudgetBytes`). The active tails are flushed when they reach half of it; ingest
-   * waits (back-pressure) while active plus frozen tails exceed all of it, until a flush frees them.
+   * its bulk load more, see `bulkLoadMemoryBudgetBytes`). The active tails are flushed when they
+   * reach half of it; ingest waits (back-pressure) while active plus frozen tails exceed all of
+   * it, until a flush frees them.
    */
   memoryBudgetBytes: number;
   /**
