@@ -165,11 +165,14 @@ async function* members(raw: AsyncIterator<Buffer>, name: string | null): AsyncG
       // Input is fed only while no output waits and the inflater has room: memory stays bounded.
       let fed = 0;
       const fedParts: { end: number; buf: Buffer }[] = [];
-      for (const buf of pending.takeAll()) {
-        inflater.write(buf);
-        fed += buf.length;
-        fedParts.push({ end: fed, buf });
-      }
+      const feed = (): void => {
+        for (const buf of pending.takeAll()) {
+          inflater.write(buf);
+          fed += buf.length;
+          fedParts.push({ end: fed, buf });
+        }
+      };
+      feed();
       for (;;) {
         const chunk = inflater.read() as Buffer | null;
         if (chunk !== null) {
@@ -183,11 +186,7 @@ async function* members(raw: AsyncIterator<Buffer>, name: string | null): AsyncG
         if (failure !== null) throw failure;
         if (!inflater.writableNeedDrain && !inputDone) {
           if (await more()) {
-            for (const buf of pending.takeAll()) {
-              inflater.write(buf);
-              fed += buf.length;
-              fedParts.push({ end: fed, buf });
-            }
+            feed();
             // Buffers the inflater has wholly taken are not needed for what follows the member.
             while (fedParts.length > 1 && fedParts[0].end <= inflater.bytesWritten) fedParts.shift();
           } else {
@@ -225,22 +224,18 @@ async function* members(raw: AsyncIterator<Buffer>, name: string | null): AsyncG
     pending.skip(headerBytes);
     member++;
 
-    let crc = 0;
-    let size = 0;
     const whole = lastMemberBytes > 0 && pending.bytes >= SYNC_RATIO * lastMemberBytes ? inflateWhole(pending.peek(pending.bytes)) : null;
+    let inflated: { crc: number; size: number; used: number };
     if (whole !== null) {
-      crc = crc32(whole.out);
-      size = whole.out.length;
-      decoded += size;
+      inflated = { crc: crc32(whole.out), size: whole.out.length, used: whole.used };
+      decoded += inflated.size;
       pending.skip(whole.used);
-      lastMemberBytes = whole.used;
-      if (size > 0) yield whole.out;
+      if (inflated.size > 0) yield whole.out;
     } else {
-      const streamed = yield* inflateStream();
-      crc = streamed.crc;
-      size = streamed.size;
-      lastMemberBytes = streamed.used;
+      inflated = yield* inflateStream();
     }
+    const { crc, size } = inflated;
+    lastMemberBytes = inflated.used;
 
     if (!(await want(8))) fail('unexpected end of file');
     const trailer = pending.peek(8);
