@@ -32,7 +32,11 @@ beforeAll(async () => {
   await Promise.all([launching, serve()]);
 });
 
-/** A server over the demo events plus three events whose name and property are markup. */
+/**
+ * A server over the demo events plus three events whose name and property are markup, and the
+ * first events of three new users in one country: the newest events, so whatever the time of
+ * day, a retention cohort is in progress (today's) next to that country's finished ones.
+ */
 async function serve(): Promise<void> {
   dir = tempDir('shoal-ui-');
   store = await Store.open(dir.dir, { log: () => {} });
@@ -40,7 +44,8 @@ async function serve(): Promise<void> {
   shoal = await buildApp({ store });
   const now = Date.now();
   const xss = [1, 2, 3].map((i) => JSON.stringify({ user_id: `xss_${i}`, time: new Date(now - i * 60_000).toISOString(), event: PAYLOAD, props: { note: PAYLOAD } }));
-  const res = await shoal.app.inject({ method: 'POST', url: '/v1/tables/events/events', headers: { 'content-type': 'application/x-ndjson' }, payload: `${xss.join('\n')}\n` });
+  const fresh = [1, 2, 3].map((i) => JSON.stringify({ user_id: `fresh_${i}`, time: new Date(now).toISOString(), event: 'page_view', country: 'US' }));
+  const res = await shoal.app.inject({ method: 'POST', url: '/v1/tables/events/events', headers: { 'content-type': 'application/x-ndjson' }, payload: `${[...xss, ...fresh].join('\n')}\n` });
   expect(res.statusCode).toBe(200);
   await shoal.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = shoal.app.server.address();
@@ -75,7 +80,7 @@ describe('exploration UI in Chromium', () => {
     expect(page.url()).toContain('view=aggregate');
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
     expect(await page.locator('[data-testid="results-table"] tbody tr').count()).toBeGreaterThan(1);
-    expect(await page.locator('[data-testid="freshness"]').textContent()).toContain(`${(DEMO_EVENTS + 3).toLocaleString('en-US')} events`);
+    expect(await page.locator('[data-testid="freshness"]').textContent()).toContain(`${(DEMO_EVENTS + 6).toLocaleString('en-US')} events`);
     await screenshot(page, 'first-load');
     await page.close();
   });
