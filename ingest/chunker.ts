@@ -1,12 +1,15 @@
 /**
  * Cuts a byte stream into chunks of whole records for the parse workers. Runs on the reading
- * thread: a Splitter finds record ends, the chunker keeps the bytes since the last cut in one
- * growable window and cuts at the splitter's chosen positions (about `chunkBytes` apart).
+ * thread: a Splitter finds record ends, the chunker keeps the bytes in a window (a shared
+ * buffer) and cuts at the splitter's chosen positions (about `chunkBytes` apart). A chunk is a
+ * view of its window, which the chunker never writes again: when the window is full, the bytes
+ * not cut yet move to a new one. Bytes come in by `push` (a copy), or are read straight into
+ * the window (`space`, then `pushed`: a plain file, read-events.ts).
  *
- * Memory stays bounded by chunkBytes plus the line limit: when the record still open grows past
- * `maxLineBytes`, the complete records before it are cut, and the record itself is skipped
- * (only its first 64 KiB kept, for `raw`) until it ends; it becomes a ready-made reject with the
- * same message and raw text a parser would have given it.
+ * Memory stays bounded by the windows of the chunks in flight plus the line limit: when the
+ * record still open grows past `maxLineBytes`, the complete records before it are cut, and the
+ * record itself is skipped (only its first 64 KiB kept, for `raw`) until it ends; it becomes a
+ * ready-made reject with the same message and raw text a parser would have given it.
  *
  * Tasks carry their global first line: the chunker counts newlines in each cut (memchr speed,
  * well under a millisecond per 4 MiB) or, for JSON and MessagePack, items.
@@ -45,38 +48,55 @@ interface Skip {
   newlines: number;
 }
 
-/** Newlines in buf[start, end). A Buffer, not a plain Uint8Array: its indexOf is memchr, 3× faster. */
 /**
- * The buffers chunks are cut into. A chunk's buffer is shared with a parse worker and handed
- * back with its batch (worker-pool.ts), or parsed here and given back (dispatcher.ts), then
+ * The chunkers' windows, which chunks are views of. A window is shared with the parse workers
+ * its chunks go to, and goes back to the pool once its chunker and every chunk cut from it are
+ * done with it (`releaseChunk`: a worker's reply, or a chunk parsed here, dispatcher.ts), then
  * reused: fresh ones, about the size of the input, were a third of the ArrayBuffer memory the
  * ingest path allocated, and V8 runs a full marking every 64 MiB of it. They are
  * SharedArrayBuffers because V8 does not count those as external memory: a transferred
  * ArrayBuffer left this thread's count when it went and rejoined it when it came back, and the
  * count swinging by the chunks in flight set off full markings too (see batch-buffers.ts).
+ * Cutting without copying spared a 10M-event load ~0.35 s of copies (2 GB).
  */
 export const chunkBuffers = BufferPool.shared(64, 128 * 2 ** 20);
 
-/**
- * The chunkers' windows. A window lives as long as its input (an HTTP body: hundreds of
- * milliseconds), long enough to be promoted out of the young generation, so fresh ones died in
- * the old one: 630 MiB of them per 8M events ingested over HTTP, a full marking for "external
- * memory pressure" every 64 MiB (about ten of the twenty per 8M events).
- */
-const windowBuffers = new BufferPool(16, 64 * 2 ** 20);
+/** Holders of each window in use: its chunker (until it moves on) and its chunks not yet released. */
+const holders = new WeakMap<SharedArrayBuffer, number>();
 
-const WINDOW_MIN_BYTES = 64 * 1024;
-const EMPTY = Buffer.alloc(0);
-
-/** New chunk buffers are rounded up to 64 KiB, so a slightly longer chunk still finds one to reuse. */
-const roundChunk = (bytes: number): number => Math.ceil(bytes / 65_536) * 65_536;
-
-/** A window of at least `bytes` (its own ArrayBuffer, from `windowBuffers`; contents unspecified). */
-function windowOf(bytes: number): Buffer {
-  const ab = windowBuffers.acquire(bytes, false, (b) => Math.max(WINDOW_MIN_BYTES, b));
-  return Buffer.from(ab, 0, ab.byteLength);
+function hold(window: SharedArrayBuffer): void {
+  holders.set(window, (holders.get(window) ?? 0) + 1);
 }
 
+/**
+ * Lets go of a chunk (its view, as the chunker cut it) once nothing reads it any more; the last
+ * holder of a window gives it back to the pool. Bytes the chunker did not cut are ignored.
+ */
+export function releaseChunk(bytes: Uint8Array): void {
+  const window = bytes.buffer;
+  if (!(window instanceof SharedArrayBuffer)) return;
+  const n = holders.get(window);
+  if (n === undefined) return;
+  if (n > 1) holders.set(window, n - 1);
+  else {
+    holders.delete(window);
+    chunkBuffers.release(window);
+  }
+}
+
+const WINDOW_MIN_BYTES = 64 * 1024;
+/** Windows grow by doubling up to this many chunks' bytes (or the bytes at hand, when more). */
+const WINDOW_CHUNKS = 4;
+const EMPTY = Buffer.alloc(0);
+
+/** A window of at least `bytes`, held by its chunker (contents unspecified; new ones from 64 KiB on are rounded up to 64 KiB, so they are reused). */
+function windowOf(bytes: number): Buffer {
+  const sab = chunkBuffers.acquire(bytes, false, (b) => (b < 65_536 ? b : Math.ceil(b / 65_536) * 65_536));
+  hold(sab);
+  return Buffer.from(sab, 0, sab.byteLength);
+}
+
+/** Newlines in buf[start, end). A Buffer, not a plain Uint8Array: its indexOf is memchr, 3× faster. */
 function countNewlines(buf: Buffer, start: number, end: number): number {
   let n = 0;
   for (let i = buf.indexOf(0x0a, start); i >= 0 && i < end; i = buf.indexOf(0x0a, i + 1)) n++;
@@ -94,8 +114,13 @@ function onlyBlankLines(buf: Buffer, start: number, end: number): boolean {
 
 export class Chunker {
   private readonly splitter: Splitter;
-  /** Bytes not cut yet, in a buffer of `windowBuffers` (given back by `close`). */
-  private window = windowOf(WINDOW_MIN_BYTES);
+  /**
+   * Bytes not cut yet, at window[start, len), in a window of `chunkBuffers`. Bytes before
+   * `start` may be chunks in flight: never written again; a window without room is left for a
+   * new one (`moveOn`).
+   */
+  private window: Buffer;
+  private readonly maxWindowBytes: number;
   /** Window index of the first byte not yet cut, and of the end of the data. */
   private start = 0;
   private len = 0;
@@ -122,10 +147,32 @@ export class Chunker {
       : format === 'msgpack' ? new MsgpackSplitter(chunkBytes)
       : new LineSplitter(chunkBytes);
     this.holding = format === 'csv';
+    this.maxWindowBytes = WINDOW_CHUNKS * chunkBytes;
+    this.window = windowOf(Math.min(WINDOW_MIN_BYTES, this.maxWindowBytes));
   }
 
   /** Feeds the next bytes; returns the tasks they complete, in order. */
   push(buf: Uint8Array): ChunkTask[] {
+    return this.take(buf, false);
+  }
+
+  /**
+   * The window's free space, at least `min` bytes, to read the next bytes straight into; `pushed`
+   * then feeds them. Spares `push`'s copy (a file's bytes go from the read to the parser as they
+   * are). Valid until the next call of any method.
+   */
+  space(min: number): Buffer {
+    if (this.len + min > this.window.length) this.moveOn(min);
+    return this.window.subarray(this.len);
+  }
+
+  /** Feeds the first `n` bytes of the last `space` as `push` would; returns the tasks they complete. */
+  pushed(n: number): ChunkTask[] {
+    return this.take(this.window.subarray(this.len, this.len + n), true);
+  }
+
+  /** `push`, or `pushed` (inPlace: `buf` is window[len, len + buf.length) already). */
+  private take(buf: Buffer | Uint8Array, inPlace: boolean): ChunkTask[] {
     const sp = this.splitter;
     const abs = this.pos;
     sp.scan(buf, abs);
@@ -146,11 +193,13 @@ export class Chunker {
       out.push(this.skipped(end, true));
       if (sp.items !== null) this.itemsHead += 2; // the skipped item
       this.base = end;
-      this.start = this.len = 0;
       from = end - abs;
+      // The skipped bytes are not kept (read in place, they are passed over).
+      this.start = this.len = inPlace ? this.len + from : this.len;
       sp.restartAt(end);
     }
-    this.append(buf, from);
+    if (inPlace) this.len += buf.length - from;
+    else this.append(buf, from);
     if (this.holding) this.tryHead(false, sp.openStart() < 0 ? this.pos : sp.openStart());
     if (!this.holding) this.cutAll(out);
     const open = sp.openStart();
@@ -170,11 +219,11 @@ export class Chunker {
   }
 
   /**
-   * Gives the window back to the pool; the chunker must not be used afterwards. Tasks already
-   * returned stay valid: they hold copies.
+   * Lets go of the window; the chunker must not be used afterwards. Tasks already returned stay
+   * valid until released (`releaseChunk`).
    */
   close(): void {
-    windowBuffers.release(this.window.buffer as ArrayBuffer);
+    if (this.window !== EMPTY) releaseChunk(this.window);
     this.window = EMPTY;
     this.start = this.len = 0;
   }
@@ -251,29 +300,36 @@ export class Chunker {
     sp.restartAt(this.base);
   }
 
+  /** Adds buf[from..] after the bytes not cut yet. */
   private append(buf: Uint8Array, from: number): void {
     const n = buf.length - from;
-    if (this.start > 0) {
-      this.window.copyWithin(0, this.start, this.len);
-      this.len -= this.start;
-      this.start = 0;
-    }
-    if (this.len + n > this.window.length) {
-      const grown = windowOf(Math.max(this.window.length * 2, this.len + n));
-      this.window.copy(grown, 0, 0, this.len);
-      windowBuffers.release(this.window.buffer as ArrayBuffer);
-      this.window = grown;
-    }
+    if (this.len + n > this.window.length) this.moveOn(n);
     this.window.set(from === 0 ? buf : buf.subarray(from), this.len);
     this.len += n;
   }
 
-  /** Cuts window bytes up to absolute `at` into a task (a copy, so it can be transferred). */
+  /**
+   * Leaves the window to its chunks for one with room for `more` bytes after those not cut yet,
+   * which move there: twice the size up to `maxWindowBytes` (so they are a small share of what a
+   * window holds), or as large as they need. They keep their offset modulo 8, as V8 copies
+   * between SharedArrayBuffers word by word only then (else byte by byte, six times slower).
+   */
+  private moveOn(more: number): void {
+    const keep = this.len - this.start;
+    const at = this.start & 7;
+    const next = windowOf(Math.max(at + keep + more, Math.min(2 * this.window.length, this.maxWindowBytes)));
+    this.window.copy(next, at, this.start, this.len);
+    releaseChunk(this.window);
+    this.window = next;
+    this.start = at;
+    this.len = at + keep;
+  }
+
+  /** Cuts window bytes up to absolute `at` into a task: a view of the window, held until released (`releaseChunk`). */
   private cut(at: number): ChunkTask & { kind: 'parse' } {
     const n = at - this.base;
-    // its own ArrayBuffer (from the pool, overwritten at once), so it can be transferred
-    const bytes = new Uint8Array(chunkBuffers.acquire(n, false, roundChunk), 0, n);
-    bytes.set(this.window.subarray(this.start, this.start + n));
+    const bytes = new Uint8Array(this.window.buffer, this.window.byteOffset + this.start, n);
+    hold(this.window.buffer as SharedArrayBuffer);
     const firstLine = this.line;
     let items: Int32Array | null = null;
     const list = this.splitter.items;
@@ -306,7 +362,7 @@ export class Chunker {
     prefix.set(this.window.subarray(from, from + keep));
     const newlines = this.format === 'csv' ? countNewlines(this.window, from, this.len) : 0;
     this.skip = { start: open, prefix, prefixLen: keep, newlines };
-    this.start = this.len = 0;
+    this.len = this.start; // the record's bytes are dropped; those before are cut (chunks in flight)
     this.base = this.pos;
   }
 

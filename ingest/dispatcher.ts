@@ -15,7 +15,7 @@
  */
 import type { EventBatch } from './batch.js';
 import { DictStreams } from './string-streams.js';
-import { chunkBuffers, type ChunkTask } from './chunker.js';
+import { releaseChunk, type ChunkTask } from './chunker.js';
 import { parseTask, type ChunkContext } from './parse-chunk.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -127,7 +127,7 @@ export class Dispatcher {
     } catch (err) {
       finish(slot, null, err as Error);
     }
-    chunkBuffers.release(task.bytes.buffer as SharedArrayBuffer); // the batch holds copies, no views
+    releaseChunk(task.bytes); // the batch holds copies, no views
   }
 }
 

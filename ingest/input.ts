@@ -2,9 +2,11 @@
  * Opens an input (a file path, a Readable, or bytes in memory) as a stream of decompressed
  * Buffers: counts raw bytes for progress, and gunzips when the first two bytes are the gzip
  * magic (1f 8b), whatever the file is called. Multi-member gzip files are read whole; a damaged
- * one gives every byte before its damage (gunzip.ts), then fails.
+ * one gives every byte before its damage (gunzip.ts), then fails. A plain file can also be read
+ * straight into the reader's buffers after its first pieces (`Input.direct`), sparing a copy.
  */
 import { createReadStream, statSync, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ShoalError } from '../engine/errors.js';
 import { gunzipMembers } from './gunzip.js';
@@ -16,6 +18,12 @@ export interface Input {
   totalBytes: number | null;
   /** The decompressed bytes. */
   chunks: AsyncIterable<Buffer>;
+  /**
+   * For a file that turned out not to be gzipped, once `chunks` gave its first piece and while it
+   * is not being read: a reader of the bytes after those `chunks` gave, straight into the
+   * caller's buffer (0 at the end; `chunks` must not be read afterwards). Null for any other input.
+   */
+  direct(): ((target: Uint8Array) => Promise<number>) | null;
 }
 
 const READ_BYTES = 1024 * 1024;
@@ -43,16 +51,53 @@ export function checkInputFile(path: string): Stats {
   return st;
 }
 
-/** Opens a path or a stream. */
-export async function openInput(source: string | Readable, onProgress?: (p: ReadProgress) => void): Promise<Input> {
+/** Opens a path or a stream; `readBytes`: the sizes of a file's first reads, in turn (tests). */
+export async function openInput(source: string | Readable, onProgress?: (p: ReadProgress) => void, readBytes?: number[]): Promise<Input> {
   if (typeof source === 'string') {
-    const { size } = checkInputFile(source);
+    const st = checkInputFile(source);
+    if (st.isFile()) return fileInput(source, st.size, onProgress, readBytes);
+    // A pipe or a device (/dev/stdin, a shell's <(...)): read as a stream, which reads no position.
     const raw = createReadStream(source, { highWaterMark: READ_BYTES });
-    return { name: source, totalBytes: size, chunks: decompressed(counted(raw, size, onProgress), source) };
+    return { name: source, totalBytes: null, chunks: decompressed(counted(raw, null, onProgress), source), direct: () => null };
   }
   const path = (source as Readable & { path?: unknown }).path;
   const name = typeof path === 'string' ? path : null;
-  return { name, totalBytes: null, chunks: decompressed(counted(source, null, onProgress), name) };
+  return { name, totalBytes: null, chunks: decompressed(counted(source, null, onProgress), name), direct: () => null };
+}
+
+/**
+ * A file, read at a position of its own: in pieces through `chunks`, then, when it is not
+ * gzipped, straight into the reader's buffers (`direct`) from where the pieces stopped.
+ */
+function fileInput(path: string, size: number, onProgress?: (p: ReadProgress) => void, readBytes?: number[]): Input {
+  let handle: FileHandle | null = null;
+  let position = 0;
+  let plain = false;
+  const read = async (fh: FileHandle, target: Uint8Array): Promise<number> => {
+    const { bytesRead } = await fh.read(target, 0, target.length, position);
+    position += bytesRead;
+    if (bytesRead > 0) onProgress?.({ bytesRead: position, totalBytes: size });
+    return bytesRead;
+  };
+  async function* pieces(): AsyncGenerator<Buffer> {
+    const fh = (handle = await open(path, 'r'));
+    try {
+      for (let k = 0; ; k++) {
+        const buf = Buffer.allocUnsafeSlow(readBytes === undefined || readBytes.length === 0 ? READ_BYTES : Math.max(1, readBytes[k % readBytes.length]));
+        const n = await read(fh, buf);
+        if (n === 0) return;
+        yield buf.subarray(0, n);
+      }
+    } finally {
+      handle = null;
+      await fh.close();
+    }
+  }
+  const direct = (): ((target: Uint8Array) => Promise<number>) | null => {
+    const fh = handle;
+    return plain && fh !== null ? (target) => read(fh, target) : null;
+  };
+  return { name: path, totalBytes: size, chunks: decompressed(pieces(), path, () => (plain = true)), direct };
 }
 
 /** Bytes already in memory, as an input. */
@@ -61,7 +106,7 @@ export function bufferInput(buf: Uint8Array, onProgress?: (p: ReadProgress) => v
   async function* single(): AsyncGenerator<Buffer> {
     yield one;
   }
-  return { name: null, totalBytes: one.length, chunks: decompressed(counted(single(), one.length, onProgress), null) };
+  return { name: null, totalBytes: one.length, chunks: decompressed(counted(single(), one.length, onProgress), null), direct: () => null };
 }
 
 async function* counted(raw: AsyncIterable<unknown>, total: number | null, onProgress?: (p: ReadProgress) => void): AsyncGenerator<Buffer> {
@@ -82,10 +127,11 @@ function toBuffer(chunk: unknown): Buffer {
 }
 
 /**
- * Passes bytes through, or gunzips them when they start with the gzip magic. Damaged gzip data
- * fails with BAD_REQUEST naming the input (`name`, when it has one) and how far it decoded.
+ * Passes bytes through (saying so: `onPlain`), or gunzips them when they start with the gzip
+ * magic. Damaged gzip data fails with BAD_REQUEST naming the input (`name`, when it has one) and
+ * how far it decoded.
  */
-async function* decompressed(raw: AsyncGenerator<Buffer>, name: string | null): AsyncGenerator<Buffer> {
+async function* decompressed(raw: AsyncGenerator<Buffer>, name: string | null, onPlain?: () => void): AsyncGenerator<Buffer> {
   const head: Buffer[] = [];
   let headBytes = 0;
   while (headBytes < 2) {
@@ -104,6 +150,7 @@ async function* decompressed(raw: AsyncGenerator<Buffer>, name: string | null): 
     }
   }
   if (first[0] !== 0x1f || first[1] !== 0x8b) {
+    onPlain?.();
     yield* all();
     return;
   }

@@ -1,8 +1,7 @@
 /**
  * Entry module of a parse worker thread: receives chunks (bytes shared or transferred, not
- * copied), parses them with parseTask, and posts back the batch in wire form, handing a shared
- * chunk buffer back too for reuse (nothing parsed keeps a view of it: strings and values are
- * copied).
+ * copied), parses them with parseTask, and posts back the batch in wire form; nothing parsed
+ * keeps a view of a chunk (strings and values are copied), so the reply releases it.
  * One message at a time; per-thread parser state (fast-path layouts, string dictionaries) lives
  * for the worker's lifetime.
  */
@@ -21,15 +20,13 @@ port.on('message', (msg: WorkerRequest) => {
   // Buffers of batches the reading thread is done with: this thread builds its next batches in them.
   if (msg.spare !== undefined) for (const ab of msg.spare) shelf.release(ab);
   let reply: WorkerReply;
-  // A chunk the chunker cut is shared memory, handed back for reuse; any other was transferred here.
-  const input = msg.bytes.buffer instanceof SharedArrayBuffer ? msg.bytes.buffer : undefined;
   const transfer: ArrayBuffer[] = [];
   try {
     // Built against this worker's stream dictionaries, so encoding adds only their new strings.
     const batch = parseTask(msg.bytes, msg.items, msg.ctx, msg.firstLine, streams, msg.records);
-    reply = { id: msg.id, batch: encodeBatch(batch, transfer, streams), input };
+    reply = { id: msg.id, batch: encodeBatch(batch, transfer, streams) };
   } catch (err) {
-    reply = { id: msg.id, error: (err as Error).stack ?? String(err), input };
+    reply = { id: msg.id, error: (err as Error).stack ?? String(err) };
   }
   port.postMessage(reply, transfer);
 });

@@ -29,6 +29,8 @@ export interface ReadInternals {
   fastPath?: boolean;
   /** A long-lived parse pool shared by many reads (the HTTP server's); this thread then parses nothing. */
   pool?: WorkerPool;
+  /** The sizes of a file's reads, in turn (tests; default: 1 MiB pieces, then 2 MiB read straight into the chunker). */
+  readBytes?: number[];
 }
 
 /**
@@ -38,7 +40,7 @@ export interface ReadInternals {
  */
 export async function* readEvents(source: string | Readable, options: ReadOptions & ReadInternals = {}): AsyncGenerator<EventBatch> {
   const read = resolveReadOptions(options);
-  yield* readInput(await openInput(source, options.onProgress), options, read.chunkBytes, read.workers);
+  yield* readInput(await openInput(source, options.onProgress, options.readBytes), options, read.chunkBytes, read.workers);
 }
 
 /**
@@ -61,6 +63,15 @@ function withTableTypes(schema: CsvSchema, known: ReadonlyMap<string, string> | 
     return t === 'number' || t === 'string' || t === 'boolean' ? t : schema.types[k];
   });
   return { names: schema.names, types };
+}
+
+/** Bytes read straight into the chunker's window at a time (unless ReadInternals.readBytes says). */
+const DIRECT_READ_BYTES = 2 * 1024 * 1024;
+
+/** The next `size` bytes at most of a direct input, read into the chunker's window: their count (then `pushed`), or done. */
+async function readDirect(direct: (target: Uint8Array) => Promise<number>, chunker: Chunker, size: number): Promise<IteratorResult<number>> {
+  const n = await direct(chunker.space(size).subarray(0, size));
+  return n === 0 ? { done: true, value: undefined } : { done: false, value: n };
 }
 
 /** The pipeline shared by readEvents and parseBuffer. */
@@ -100,11 +111,16 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
   const maxBytes = options.maxBytes ?? Infinity;
   let inputBytes = 0;
   let inputError: unknown;
+  // A plain file, once its first pieces went through `push`, is read straight into the chunker.
+  let direct: ((target: Uint8Array) => Promise<number>) | null = null;
+  const sizes = options.readBytes !== undefined && options.readBytes.length > 0 ? options.readBytes : undefined;
+  let reads = 0;
   try {
     for (;;) {
-      let r: IteratorResult<Buffer>;
+      let r: IteratorResult<Buffer | number>;
       try {
-        r = head.length > 0 ? { done: false, value: head.shift()! } : await it.next();
+        if (direct !== null) r = await readDirect(direct, chunker, sizes === undefined ? DIRECT_READ_BYTES : Math.max(1, sizes[reads++ % sizes.length]));
+        else r = head.length > 0 ? { done: false, value: head.shift()! } : await it.next();
       } catch (err) {
         // The input broke off (a truncated gzip file): its whole records read so far are
         // yielded first, cut into chunks as a complete input would be, then the error is thrown.
@@ -112,12 +128,17 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
         break;
       }
       if (r.done === true) break;
-      let buf: Uint8Array = r.value;
       // Counted as decompressed: a small gzip body may expand far past the body limit.
-      if ((inputBytes += buf.length) > maxBytes) throw new ShoalError('BODY_TOO_LARGE', [maxBytes]);
-      if (first && format !== 'msgpack') buf = stripBom(buf);
-      first = false;
-      submitAll(chunker.push(buf));
+      const n = typeof r.value === 'number' ? r.value : r.value.length;
+      if ((inputBytes += n) > maxBytes) throw new ShoalError('BODY_TOO_LARGE', [maxBytes]);
+      if (typeof r.value === 'number') submitAll(chunker.pushed(n));
+      else {
+        let buf: Uint8Array = r.value;
+        if (first && format !== 'msgpack') buf = stripBom(buf);
+        first = false;
+        submitAll(chunker.push(buf));
+        if (head.length === 0) direct = input.direct();
+      }
       while (dispatcher.size >= maxInFlight) {
         const batch = await dispatcher.next();
         if (batch.lineCount > 0) yield batch;

@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { noteBatchBuffers, type BufferReturn } from './batch-buffers.js';
 import { decodeBatch, DictMirrors, type WireBatch } from './batch-wire.js';
 import type { EventBatch } from './batch.js';
-import { chunkBuffers } from './chunker.js';
+import { releaseChunk } from './chunker.js';
 import type { ChunkContext } from './parse-chunk.js';
 import { workerScript } from './worker-url.js';
 
@@ -33,8 +33,7 @@ export interface WorkerRequest {
   spare?: SharedArrayBuffer[];
 }
 
-/** A reply; `input` is the chunk's buffer, sent back for reuse (chunker.ts `chunkBuffers`). */
-export type WorkerReply = ({ id: number; batch: WireBatch } | { id: number; error: string }) & { input?: SharedArrayBuffer };
+export type WorkerReply = { id: number; batch: WireBatch } | { id: number; error: string };
 
 export interface WorkerPoolOptions {
   /** Chunks a worker holds at once before later ones queue in the pool (default: no queue, no limit). */
@@ -53,6 +52,11 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** A chunk a worker holds: once it replies (or dies), the chunk is released (chunker.ts `releaseChunk`). */
+interface InFlight extends Pending {
+  bytes: Uint8Array;
+}
+
 /** A chunk waiting in the pool's queue for a worker with room. */
 interface Queued extends Pending {
   msg: WorkerRequest;
@@ -61,7 +65,7 @@ interface Queued extends Pending {
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, Pending>;
+  pending: Map<number, InFlight>;
   alive: boolean;
   /** Set once the worker runs: one that dies before that is not replaced (it would die again). */
   online: boolean;
@@ -147,6 +151,7 @@ export class WorkerPool implements BufferReturn {
       const q = this.queue[i];
       if (q.owner !== owner) continue;
       this.queue.splice(i, 1);
+      releaseChunk(q.msg.bytes);
       q.reject(new Error('the read was closed'));
     }
   }
@@ -155,7 +160,10 @@ export class WorkerPool implements BufferReturn {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const q of this.queue.splice(0)) q.reject(new Error('the parse worker pool is closed'));
+    for (const q of this.queue.splice(0)) {
+      releaseChunk(q.msg.bytes);
+      q.reject(new Error('the parse worker pool is closed'));
+    }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
@@ -178,7 +186,7 @@ export class WorkerPool implements BufferReturn {
 
   private send(slot: Slot, msg: WorkerRequest, p: Pending): void {
     if (slot.pending.size === 0) slot.worker.ref();
-    slot.pending.set(msg.id, p);
+    slot.pending.set(msg.id, { resolve: p.resolve, reject: p.reject, bytes: msg.bytes });
     // Chunks the chunker cut and the spares are shared memory: they go over as they are.
     const transfer: ArrayBuffer[] = [];
     if (!(msg.bytes.buffer instanceof SharedArrayBuffer)) transfer.push(msg.bytes.buffer as ArrayBuffer);
@@ -201,7 +209,10 @@ export class WorkerPool implements BufferReturn {
     while (this.queue.length > 0 && !this.closed) {
       const slot = this.leastBusy();
       if (slot === null) {
-        for (const q of this.queue.splice(0)) q.reject(new Error('every parse worker has died'));
+        for (const q of this.queue.splice(0)) {
+          releaseChunk(q.msg.bytes);
+          q.reject(new Error('every parse worker has died'));
+        }
         return;
       }
       if (slot.pending.size >= this.maxPerWorker) return;
@@ -211,7 +222,8 @@ export class WorkerPool implements BufferReturn {
   }
 
   private onReply(slot: Slot, reply: WorkerReply): void {
-    if (reply.input !== undefined) chunkBuffers.release(reply.input);
+    const p = slot.pending.get(reply.id);
+    if (p !== undefined) releaseChunk(p.bytes); // the worker reads it no more
     // Decode every batch, even one nobody waits for, so the dictionary mirrors stay in step.
     let batch: EventBatch | null = null;
     let error: Error | null = 'error' in reply ? new Error(`parse worker failed: ${reply.error}`) : null;
@@ -222,7 +234,6 @@ export class WorkerPool implements BufferReturn {
         error = err as Error;
       }
     }
-    const p = slot.pending.get(reply.id);
     if (p === undefined) return;
     slot.pending.delete(reply.id);
     if (slot.pending.size === 0) slot.worker.unref();
@@ -237,7 +248,10 @@ export class WorkerPool implements BufferReturn {
   private failSlot(slot: Slot, err: Error): void {
     if (!slot.alive) return;
     slot.alive = false;
-    for (const p of slot.pending.values()) p.reject(err);
+    for (const p of slot.pending.values()) {
+      releaseChunk(p.bytes); // a dead worker reads nothing
+      p.reject(err);
+    }
     slot.pending.clear();
     if (this.replaceDead && slot.online && !this.closed) {
       // A fresh worker, with fresh dictionary mirrors (its stream dictionaries start empty too).

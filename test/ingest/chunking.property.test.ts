@@ -1,6 +1,7 @@
 /**
  * Chunk boundaries never change what is parsed: for random inputs of every format, reading with
- * 64-byte chunks from a stream delivered in random pieces (sometimes gzipped) gives the same
+ * 64-byte chunks from a stream delivered in random pieces, or from a file read in pieces of
+ * random sizes (sometimes gzipped), gives the same
  * rows, rejects, line numbers and column order as reading the input in one chunk; every line is
  * either accepted or rejected. Small line limits make oversize records cross chunk boundaries.
  */
@@ -10,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Format } from '../../ingest/index.js';
 import { Chunker } from '../../ingest/chunker.js';
-import { flat, readAll, type Flat } from './helpers.js';
+import { flat, readAll, readFileAll, type Flat } from './helpers.js';
 
 const T0 = Date.UTC(2026, 9, 1);
 const nasty = fc.oneof(
@@ -35,12 +36,17 @@ const event = fc.record({
 const pieces = fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 });
 const limit = fc.constantFrom(1 << 20, 400);
 
-/** Reads `input` whole and in 64-byte chunks (optionally gzipped); both must agree. */
+/**
+ * Reads `input` whole and in 64-byte chunks (optionally gzipped), from a stream and from a file
+ * read in pieces of the same sizes (a plain one mostly straight into the chunker's windows,
+ * which then move on every few chunks while earlier chunks wait to be parsed); all must agree.
+ */
 async function sameEitherWay(input: Uint8Array, format: Format, maxLineBytes: number, sizes: number[], gzip: boolean): Promise<Flat> {
   const whole = flat(await readAll(input, { format, workers: 0, chunkBytes: 1 << 30, maxLineBytes }));
   const body = gzip ? gzipSync(input) : input;
   const small = flat(await readAll(body, { format, workers: 0, chunkBytes: 64, maxLineBytes }, sizes));
   expect(small).toEqual(whole);
+  expect(flat(await readFileAll(body, { format, workers: 0, chunkBytes: 64, maxLineBytes, readBytes: sizes }))).toEqual(whole);
   const numbers = [...whole.rows.map((r) => r.line), ...whole.rejects.map((r) => r.line)].sort((x, y) => x - y);
   expect(new Set(numbers).size).toBe(numbers.length); // each line accounted for once
   expect(whole.lineCount).toBe(numbers.length);

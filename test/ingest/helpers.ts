@@ -3,6 +3,9 @@
  * of batches to a chunking-independent form (rows with global line numbers, rejects, column
  * order) so inputs cut differently can be compared exactly.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { EventBatch, Reject } from '../../ingest/batch.js';
 import type { Scalar, Value } from '../../engine/types.js';
@@ -68,6 +71,24 @@ export async function readAll(input: Uint8Array, options: ReadOptions & ReadInte
   const out: EventBatch[] = [];
   for await (const b of readEvents(Readable.from(pieces), options)) out.push(b);
   return out;
+}
+
+/**
+ * Reads `input` from a file (in a fresh temporary directory, removed afterwards): the file's
+ * reads are `readBytes` long in turn, the first ones through the input's pieces and, once it is
+ * known not to be gzipped, straight into the chunker's windows.
+ */
+export async function readFileAll(input: Uint8Array, options: ReadOptions & ReadInternals): Promise<EventBatch[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-read-'));
+  try {
+    const path = join(dir, 'input');
+    writeFileSync(path, input);
+    const out: EventBatch[] = [];
+    for await (const b of readEvents(path, options)) out.push(b);
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Lines accepted plus lines rejected, over batches. */
