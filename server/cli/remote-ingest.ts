@@ -90,6 +90,17 @@ function decompressed(file: string, onRawBytes: (n: number) => void = () => {}):
   return raw;
 }
 
+/** Index just past the last record boundary of `buf` (a newline; CSV: one outside quotes), or 0 when it has none. */
+function lastBoundary(buf: Buffer, csv: boolean): number {
+  if (!csv) return buf.lastIndexOf(NEWLINE) + 1;
+  let last = 0;
+  for (let at = 0; ; ) {
+    const cut = boundaryAfter(buf, at, at, true);
+    if (cut < 0) return last;
+    last = at = cut;
+  }
+}
+
 /**
  * Index just past the first record boundary at or after `min`, scanning records from `start`
  * (a record boundary), or -1 when there is none yet. CSV: a newline outside quotes.
@@ -135,7 +146,11 @@ interface Part {
   lineOffset: number;
 }
 
-/** Cuts a line-format stream into parts of about `partBytes`, at record boundaries. */
+/**
+ * Cuts a line-format stream into parts of about `partBytes`, at record boundaries. A stream that
+ * breaks off (a damaged .gz) ends with a part of the whole records read before the break (not
+ * the record it cut, which might parse as whole, as the local ingest does), then the error.
+ */
 async function* lineParts(stream: Readable, format: Format, partBytes: number): AsyncGenerator<Part> {
   const csv = format === 'csv';
   let pending: Buffer[] = [];
@@ -154,22 +169,36 @@ async function* lineParts(stream: Readable, format: Format, partBytes: number): 
     linesBefore += countNewlines(body);
     return part;
   };
-  for await (const chunk of stream) {
-    pending.push(chunk as Buffer);
-    pendingBytes += (chunk as Buffer).length;
-    if (pendingBytes < partBytes) continue;
-    const all = Buffer.concat(pending);
-    let start = 0;
-    for (;;) {
-      const cut = all.length - start >= partBytes ? boundaryAfter(all, start, start + partBytes, csv) : -1;
-      if (cut < 0) break; // a record longer than a part stays pending (the server enforces the line limit)
-      yield emit(all.subarray(start, cut));
-      start = cut;
+  try {
+    for await (const chunk of stream) {
+      pending.push(chunk as Buffer);
+      pendingBytes += (chunk as Buffer).length;
+      if (pendingBytes < partBytes) continue;
+      const all = Buffer.concat(pending);
+      let start = 0;
+      for (;;) {
+        const cut = all.length - start >= partBytes ? boundaryAfter(all, start, start + partBytes, csv) : -1;
+        if (cut < 0) break; // a record longer than a part stays pending (the server enforces the line limit)
+        yield emit(all.subarray(start, cut));
+        start = cut;
+      }
+      pending = start < all.length ? [all.subarray(start)] : [];
+      pendingBytes = all.length - start;
     }
-    pending = start < all.length ? [all.subarray(start)] : [];
-    pendingBytes = all.length - start;
+  } catch (err) {
+    const all = Buffer.concat(pending);
+    const cut = lastBoundary(all, csv);
+    if (cut > 0) yield emit(all.subarray(0, cut));
+    throw new BrokeOff(err);
   }
   if (pendingBytes > 0) yield emit(Buffer.concat(pending));
+}
+
+/** A file's read broke off after its whole records were handed on (`reason`: why). */
+class BrokeOff extends Error {
+  constructor(readonly reason: unknown) {
+    super('the input broke off');
+  }
 }
 
 /** Sends every file; prints a progress bar on a terminal and a summary line like the local ingest. */
@@ -194,6 +223,7 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
     const totalBytes = statSync(file).size;
     let rawBytes = 0;
     const source = basename(file);
+    const before = all.accepted + all.rejected; // records of earlier files
     const post = async (body: Buffer | Readable, lineOffset: number): Promise<void> => {
       const headers: Record<string, string> = { 'content-type': CONTENT_TYPE[format] };
       if (opts.idempotencyKey !== undefined) headers['idempotency-key'] = `${opts.idempotencyKey}${partNo === 0 ? '' : `:${partNo}`}`;
@@ -219,8 +249,15 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
           }
         } catch (err) {
           // Every request in flight settles before the error propagates: none rejects unhandled.
-          await Promise.allSettled(inFlight);
-          throw err;
+          const settled = await Promise.allSettled(inFlight);
+          if (!(err instanceof BrokeOff)) throw err;
+          // The read broke off: once every record before the break is stored, say how many.
+          const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (failed !== undefined) throw failed.reason;
+          const records = all.accepted + all.rejected - before;
+          bar.done();
+          if (records > 0) out.write(`the first ${formatCount(records)} records of ${source} are stored (or dead-lettered), none after them\n`);
+          throw err.reason;
         }
         await settleAll(inFlight);
       }

@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store, tableStats } from '../../engine/index.js';
 import { runIngestCommand } from '../../server/cli/ingest-command.js';
+import { runRemoteIngest } from '../../server/cli/remote.js';
 import { tempDir } from '../storage/helpers.js';
 import { testServer, type TestServer } from './helpers.js';
 import { runCli } from './run-cli.js';
@@ -81,6 +82,50 @@ describe('CLI ingest failing midway', () => {
       cleanup();
     }
   }, 180_000);
+});
+
+describe('CLI ingest --url of a .gz that breaks off', () => {
+  // CSV records with a newline inside quotes: a part ends only at a newline outside them.
+  const record = (i: number, csv: boolean): string =>
+    csv ? `u${i % 500},${T0 + i},"note ${i}\nsecond line, ${(i * 7919).toString(36)}"` : JSON.stringify({ user_id: `u${i % 500}`, time: T0 + i, n: i, pad: (i * 7919).toString(36).repeat(4) });
+  it.each(['ndjson', 'csv'])('%s: sends every whole record before the damage, as the local ingest stores them, and says how many', async (format) => {
+    s = await testServer();
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+    const csv = format === 'csv';
+    const lines: string[] = csv ? ['user_id,time,note'] : [];
+    for (let i = 0; i < 100_000; i++) lines.push(record(i, csv));
+    const gz = gzipSync(Buffer.from(`${lines.join('\n')}\n`), { level: 1 });
+    const { dir, cleanup } = tempDir('shoal-cli-');
+    try {
+      // Several places of damage, so that some break off inside a record (for CSV, inside quotes).
+      for (const [k, share] of [0.55, 0.7, 0.85].entries()) {
+        const table = `t${k}`;
+        const cut = join(s.dir, `cut${k}.${format}.gz`);
+        writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * share)));
+        let told = '';
+        const tell = new Writable({ write: (chunk, _enc, done) => ((told += String(chunk)), done()) });
+        // Parts of 256 KiB: several go out before the damage, and the records read since the
+        // last one are sent when the read breaks off.
+        await expect(runRemoteIngest({ files: [cut], table, url, partBytes: 256 * 1024, out: tell })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+        const stored = tableStats(s.store.get(table)).rowCount;
+        expect(stored).toBeGreaterThan(0);
+        expect(stored).toBeLessThan(100_000);
+        expect(told).toBe(`the first ${stored.toLocaleString('en-US')} records of cut${k}.${format}.gz are stored (or dead-lettered), none after them\n`);
+        // The local ingest of the same file stores the same records: every whole one before the damage.
+        const data = join(dir, 'data');
+        await expect(runIngestCommand({ files: [cut], table, dataDir: data, out: quiet() })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+        const store = await Store.open(data, { log: () => {} });
+        try {
+          expect(tableStats(store.get(table)).rowCount).toBe(stored);
+        } finally {
+          await store.close(false);
+        }
+      }
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
 });
 
 describe('CLI ingest whose first run stores nothing', () => {
