@@ -1,6 +1,7 @@
 /**
  * A table's back-pressure: ingest calls wait while the tails plus the batches admitted but not
- * yet applied would exceed the table's memory budget, and a flush is queued to free memory.
+ * yet applied would exceed the table's memory budget, or, counted over all the store's tables,
+ * the store's (store-memory.ts), and a flush is queued to free memory.
  *
  * A call books an estimate of the tail bytes its rows will take (the tails' current bytes per
  * row) and gives it back when it is done. A call is always admitted when no rows are held or
@@ -9,12 +10,17 @@
  *
  * Threading: main thread only, one per table.
  */
+import type { MemoryHolder, StoreMemory } from './store-memory.js';
 
 /** What admission needs to know of its table. */
 export interface AdmissionView {
   budgetBytes(): number;
   /** Bytes of the rows held by active and frozen tails. */
   tailBytes(): number;
+  /** Bytes of the rows held by the active tails (what a flush frees). */
+  activeTailBytes(): number;
+  /** The store's budget the table counts against, if any. */
+  store(): StoreMemory | null;
   /** Rows held by active and frozen tails. */
   tailRows(): number;
   /** Frozen generations not yet flushed. */
@@ -32,8 +38,19 @@ export class Admission {
   /** Estimated bytes of calls admitted and not yet done. */
   private booked = 0;
   private waiters: (() => void)[] = [];
+  /** The table as the store's budget sees it. */
+  readonly holder: MemoryHolder;
 
-  constructor(private readonly table: AdmissionView) {}
+  constructor(private readonly table: AdmissionView) {
+    this.holder = {
+      heldBytes: () => table.tailBytes() + this.booked,
+      activeTailBytes: () => table.activeTailBytes(),
+      bookedBytes: () => this.booked,
+      flushing: () => table.flushing(),
+      scheduleFlush: () => table.scheduleFlush(),
+      wake: () => this.wake(),
+    };
+  }
 
   get bookedBytes(): number {
     return this.booked;
@@ -48,15 +65,21 @@ export class Admission {
     const estimate = Math.ceil(rows * (tailRows > 0 ? t.tailBytes() / tailRows : DEFAULT_ROW_BYTES));
     for (;;) {
       const held = t.tailBytes() + this.booked;
+      const store = t.store();
       // "Nothing else holds memory" is judged by rows and bookings, not by bytes, so a budget
       // smaller than a table's fixed overhead can never make a call wait with no one to wake it.
       const idle = this.booked === 0 && t.frozenCount() === 0 && t.tailRows() === 0;
-      if (t.closed() || held + estimate <= t.budgetBytes() || idle) break;
-      // Something will wake us: a call in flight finishing, or a flush (queued here if need be).
-      if (!t.flushing() && this.booked === 0) {
-        // A flush that failed leaves its frozen tails: admit rather than wait forever (the error is reported).
-        if (t.frozenCount() > 0) break;
-        t.scheduleFlush();
+      const fits = held + estimate <= t.budgetBytes();
+      if (t.closed() || (fits && (store === null || store.heldBytes() + estimate <= store.budgetBytes)) || idle) break;
+      if (!fits) {
+        // Something will wake us: a call in flight finishing, or a flush (queued here if need be).
+        if (!t.flushing() && this.booked === 0) {
+          // A flush that failed leaves its frozen tails: admit rather than wait forever (the error is reported).
+          if (t.frozenCount() > 0) break;
+          t.scheduleFlush();
+        }
+      } else if (!store!.canFree()) {
+        break; // over the store's budget, with nothing any table could free
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -64,10 +87,17 @@ export class Admission {
     return estimate;
   }
 
-  /** Gives back a call's booking and lets waiting calls look again. */
+  /** Gives back a call's booking and lets waiting calls look again (every table's, in a store). */
   release(bytes: number): void {
     this.booked -= bytes;
-    this.wake();
+    this.wakeAll();
+  }
+
+  /** Lets waiting calls look again: this table's, or every table's of its store (a flush ended). */
+  wakeAll(): void {
+    const store = this.table.store();
+    if (store !== null) store.wakeAll();
+    else this.wake();
   }
 
   /** Lets waiting calls look again (after a flush, or a call's commit). */

@@ -12,7 +12,9 @@ import { CorruptDataError, ShoalError } from '../errors.js';
 import { DirLock } from './dir-lock.js';
 import { fsyncDir, ioError, makeDirs } from './file-io.js';
 import { SegmentReader, type DamageListener } from './segment-reader.js';
+import { StoreMemory } from './store-memory.js';
 import { listSegmentFiles, listWalFiles } from './table-files.js';
+import { storeMemoryBudgetBytes } from './table-options.js';
 import { openTable } from './table-open.js';
 import { DEFAULT_TABLE_OPTIONS, Table, type Damage, type TableOptions } from './table.js';
 
@@ -21,6 +23,8 @@ export const DEFAULT_SHARDS = 16;
 
 export interface StoreOptions {
   table?: Partial<TableOptions>;
+  /** Tail memory of all tables together (default: `storeMemoryBudgetBytes` of the tables' budget). */
+  memoryBudgetBytes?: number;
   shardCount?: number;
   /** Where background errors and damage reports go (default: stderr). */
   log?: (message: string) => void;
@@ -58,6 +62,8 @@ export class Store {
   private readonly unopenableFiles = new Map<string, string>();
   private readonly onDamage: DamageListener;
   private readonly options: TableOptions;
+  /** The budget every table's tails count against, besides its own. */
+  readonly memory: StoreMemory;
   private readonly shardCount: number;
   readonly log: (message: string) => void;
   private closed = false;
@@ -66,6 +72,7 @@ export class Store {
   private constructor(dir: string, opts: StoreOptions) {
     this.dir = dir;
     this.options = { ...DEFAULT_TABLE_OPTIONS, ...opts.table };
+    this.memory = new StoreMemory(opts.memoryBudgetBytes ?? storeMemoryBudgetBytes(this.options.memoryBudgetBytes));
     this.shardCount = opts.shardCount ?? DEFAULT_SHARDS;
     this.log = opts.log ?? ((m) => process.stderr.write(`shoal: ${m}\n`));
     this.onDamage = (path, reason) => this.reportDamage(path, reason);
@@ -128,6 +135,7 @@ export class Store {
   private adopt(table: Table): void {
     table.onBackgroundError = (err) => this.log(`table "${table.name}": background work failed: ${(err as Error).message}`);
     for (const d of table.damaged) this.log(`table "${table.name}": damaged file ${d.file}: ${d.reason}`);
+    table.joinStore(this.memory);
     this.tables.set(table.name, table);
   }
 

@@ -39,8 +39,9 @@ function memoryBudgetFromEnv(): number | undefined {
 
 /**
  * The default tail memory budget of a table: SHOAL_INGEST_MEMORY_MB when set to a positive
- * number, else 2 GiB. It is per table: a server ingesting into several tables holds up to that
- * much for each.
+ * number, else 2 GiB. All of a store's tables together have a budget too
+ * (`storeMemoryBudgetBytes`), so a server ingesting into several tables does not hold that much
+ * for each.
  */
 export function defaultMemoryBudgetBytes(): number {
   return memoryBudgetFromEnv() ?? 2 * 2 ** 30;
@@ -63,6 +64,15 @@ export function usableMemoryBytes(): number {
  */
 export function bulkLoadMemoryBudgetBytes(usable = usableMemoryBytes()): number {
   return memoryBudgetFromEnv() ?? Math.round(Math.min(4 * 2 ** 30, Math.max(256 * 2 ** 20, usable / 6)));
+}
+
+/**
+ * The tail memory budget of all of a store's tables together: SHOAL_INGEST_MEMORY_MB when set
+ * (a table may then take all of it), else the larger of a table's budget and a sixth of the
+ * usable memory (4 GiB on a 24 GiB machine: two tables at their default 2 GiB each).
+ */
+export function storeMemoryBudgetBytes(tableBudgetBytes: number, usable = usableMemoryBytes()): number {
+  return memoryBudgetFromEnv() ?? Math.max(tableBudgetBytes, Math.round(usable / 6));
 }
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {

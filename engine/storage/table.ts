@@ -26,7 +26,8 @@ import { PendingColumns } from './pending-columns.js';
 import type { ManifestBody } from './manifest.js';
 import { SegmentHandle } from './segment-handle.js';
 import { ActorCache } from './split-batch.js';
-import { Tail } from './tail.js';
+import type { StoreMemory } from './store-memory.js';
+import { Tail, tailSetBytes } from './tail.js';
 import { TailDicts } from './tail-dicts.js';
 import { takeSnapshot } from './table-snapshot.js';
 import type { StoredType } from './typed-column.js';
@@ -36,18 +37,6 @@ import type { ShardPart } from './wal-record.js';
 import type { IngestOptions, IngestResult, TableOptions } from './table-options.js';
 
 export { DEFAULT_TABLE_OPTIONS, type IngestOptions, type IngestResult, type TableOptions } from './table-options.js';
-
-/** Bytes of one generation's tails plus their shared dictionaries. */
-function tailSetBytes(tails: Tail[]): number {
-  let bytes = 0;
-  const dicts = new Set<TailDicts>();
-  for (const t of tails) {
-    bytes += t.sizeBytes();
-    dicts.add(t.dicts);
-  }
-  for (const d of dicts) bytes += d.sizeBytes;
-  return bytes;
-}
 
 export interface Damage {
   file: string;
@@ -86,6 +75,8 @@ export class Table {
   private readonly admission = new Admission({
     budgetBytes: () => this.options.memoryBudgetBytes,
     tailBytes: () => this.tailBytes(),
+    activeTailBytes: () => this.activeTailBytes(),
+    store: () => this.memory,
     tailRows: () => this.tailRows(),
     frozenCount: () => this.frozen.length,
     closed: () => this.closed,
@@ -114,6 +105,8 @@ export class Table {
   private inFlight = 0;
   /** Called when a background flush or compaction fails (logged by the owner). */
   onBackgroundError: (err: unknown) => void = () => {};
+  /** The store's budget for the tails of all its tables (store-memory.ts), once the store adopts the table. */
+  private memory: StoreMemory | null = null;
 
   constructor(init: {
     name: string;
@@ -212,6 +205,7 @@ export class Table {
       const result = await run;
       const rows = this.tailRows();
       if (rows > 0 && (rows >= this.options.flushRows || this.activeTailBytes() >= this.options.memoryBudgetBytes / 2)) this.scheduleFlush();
+      else this.memory?.maybeFlush();
       return result;
     } finally {
       this.admission.release(admitted);
@@ -401,8 +395,14 @@ export class Table {
       await flushTable(this);
     } finally {
       this.flushesRunning--;
-      this.admission.wake();
+      this.admission.wakeAll();
     }
+  }
+
+  /** Counts the table's tails against the store's budget `memory` from now until it closes. */
+  joinStore(memory: StoreMemory): void {
+    this.memory = memory;
+    memory.add(this.admission.holder);
   }
 
   /** Merges segments: every partition with 2+ segments when `full`, else those past `compactAt`. */
@@ -425,6 +425,7 @@ export class Table {
     await this.maintenance;
     await (await import('./flush.js')).settleRetiredWals(this.dir);
     this.closed = true;
+    this.memory?.delete(this.admission.holder);
     for (const w of this.wals) w.close();
     this.deadLetters.close();
     for (const h of this.segments.values()) h.reader.close();

@@ -311,3 +311,15 @@ function appendColumn(col: TailColumn, src: TypedColumn, base: number, n: number
   }
   col.nullCount += nulls;
 }
+
+/** Bytes of one generation's tails plus their shared dictionaries (counted once). */
+export function tailSetBytes(tails: readonly Tail[]): number {
+  let bytes = 0;
+  const dicts = new Set<TailDicts>();
+  for (const t of tails) {
+    bytes += t.sizeBytes();
+    dicts.add(t.dicts);
+  }
+  for (const d of dicts) bytes += d.sizeBytes;
+  return bytes;
+}

@@ -1,8 +1,9 @@
 /**
  * Bounded ingest memory and size-tiered compaction: with a small tail budget the table flushes
- * on its own and ingest waits for flushes, so the tails never hold much more than the budget,
- * and nothing is lost; compaction merges only consecutive segments of about one size, and keeps
- * both a partition's segments and each row's rewrites logarithmic in its rows.
+ * on its own and ingest waits for flushes, so the tails never hold much more than the budget
+ * (the table's, or the store's for all its tables), and nothing is lost; compaction merges only
+ * consecutive segments of about one size, and keeps both a partition's segments and each row's
+ * rewrites logarithmic in its rows.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,8 @@ import { Store } from '../../engine/index.js';
 import type { Admission } from '../../engine/storage/admission.js';
 import { chooseMerges, LEVEL_BASE_ROWS } from '../../engine/storage/compaction.js';
 import type { SegmentHandle } from '../../engine/storage/segment-handle.js';
-import { bulkLoadMemoryBudgetBytes, defaultMemoryBudgetBytes } from '../../engine/storage/table-options.js';
+import { bulkLoadMemoryBudgetBytes, defaultMemoryBudgetBytes, storeMemoryBudgetBytes } from '../../engine/storage/table-options.js';
+import type { Table } from '../../engine/storage/table.js';
 import { batchOf, canonical, dumpTable, rng, tempDir, type PlainEvent } from './helpers.js';
 
 const BASE = Date.UTC(2026, 9, 1);
@@ -90,6 +92,84 @@ describe('memory budget', () => {
   });
 });
 
+describe('store-wide memory budget', () => {
+  const heldByAll = (tables: Table[]): number => tables.reduce((n, t) => n + t.tailBytes(), 0);
+
+  it("keeps all tables' tails together near the store's budget, tables far under their own, and stores every event", async () => {
+    const tmp = tempDir('shoal-budget-');
+    try {
+      const budget = 1 << 20;
+      // Each table alone may hold 64 MiB: only the store's 1 MiB makes them flush.
+      const store = await Store.open(tmp.dir, { memoryBudgetBytes: budget, table: { memoryBudgetBytes: 64 << 20, autoCompact: false }, log: () => {} });
+      const tables = await Promise.all(['a', 'b', 'c'].map((name) => store.getOrCreate(name, { actorColumn: 'user', timeColumn: 'time' })));
+      const all = events(9, 30_000);
+      let maxBytes = 0;
+      const sample = (): void => {
+        maxBytes = Math.max(maxBytes, heldByAll(tables));
+      };
+      // A few batches one by one (so each table knows its bytes per row), then the rest at once.
+      for (let i = 0; i < 3000; i += 1000) for (const t of tables) await t.ingest(batchOf(all.slice(i, i + 1000), i + 1));
+      const rest: Promise<unknown>[] = [];
+      for (let i = 3000; i < all.length; i += 1000) for (const t of tables) rest.push(t.ingest(batchOf(all.slice(i, i + 1000), i + 1)).then(sample));
+      await Promise.all(rest);
+      for (const t of tables) expect(t.segments.size, t.name).toBeGreaterThan(0); // each was flushed for the others too
+      expect(maxBytes).toBeGreaterThan(0);
+      expect(maxBytes).toBeLessThan(2 * budget); // without the store's budget: ~3 × 30k rows of tails
+      for (const t of tables) {
+        await t.flush();
+        expect(canonical(dumpTable(t)).length).toBe(all.length);
+      }
+      await store.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it("flushes an idle table's tails for another table's ingest, and never leaves a call waiting", async () => {
+    const tmp = tempDir('shoal-budget-');
+    try {
+      const budget = 256 * 1024;
+      const store = await Store.open(tmp.dir, { memoryBudgetBytes: budget, table: { memoryBudgetBytes: 64 << 20, autoCompact: false }, log: () => {} });
+      const idle = await store.getOrCreate('idle', { actorColumn: 'user', timeColumn: 'time' });
+      const busy = await store.getOrCreate('busy', { actorColumn: 'user', timeColumn: 'time' });
+      const all = events(4, 20_000);
+      // The idle table takes most of the store's budget, then nothing more comes to it.
+      for (let i = 0; i < 2000; i += 500) await idle.ingest(batchOf(all.slice(i, i + 500), i + 1));
+      expect(idle.segments.size).toBe(0);
+      // Concurrent calls of mixed sizes into the other table all complete.
+      const r = rng(8);
+      for (let next = 2000, round = 0; round < 20; round++) {
+        await Promise.all(Array.from({ length: 3 }, () => {
+          const n = 1 + Math.floor(r() * 400);
+          return busy.ingest(batchOf(all.slice(next, (next += n)), next - n + 1));
+        }));
+        for (const t of [idle, busy]) expect((t as unknown as { admission: Admission }).admission.bookedBytes).toBe(0);
+      }
+      expect(idle.segments.size).toBeGreaterThan(0); // flushed to make room
+      expect(canonical(dumpTable(idle)).length).toBe(2000);
+      await store.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('counts a table no more once it is dropped', async () => {
+    const tmp = tempDir('shoal-budget-');
+    try {
+      const store = await Store.open(tmp.dir, { memoryBudgetBytes: 1 << 20, log: () => {} });
+      const t = await store.getOrCreate('t', { actorColumn: 'user', timeColumn: 'time' });
+      await t.ingest(batchOf(events(1, 1000)));
+      expect(store.memory.heldBytes()).toBe(t.tailBytes());
+      expect(store.memory.heldBytes()).toBeGreaterThan(0);
+      await store.drop('t');
+      expect(store.memory.heldBytes()).toBe(0);
+      await store.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
 describe('default ingest memory budgets', () => {
   const GiB = 2 ** 30;
   const MiB = 2 ** 20;
@@ -113,6 +193,15 @@ describe('default ingest memory budgets', () => {
       expect(bulkLoadMemoryBudgetBytes(12 * GiB)).toBe(2 * GiB);
       expect(bulkLoadMemoryBudgetBytes(1 * GiB)).toBe(256 * MiB);
     });
+  });
+
+  it("gives a store's tables together the larger of a table's budget and a sixth of the usable memory", () => {
+    withEnv(undefined, () => {
+      expect(storeMemoryBudgetBytes(2 * GiB, 24 * GiB)).toBe(4 * GiB);
+      expect(storeMemoryBudgetBytes(2 * GiB, 6 * GiB)).toBe(2 * GiB);
+      expect(storeMemoryBudgetBytes(4 * GiB, 24 * GiB)).toBe(4 * GiB);
+    });
+    expect(withEnv('512', () => storeMemoryBudgetBytes(2 * GiB, 24 * GiB))).toBe(512 * MiB);
   });
 
   it('takes SHOAL_INGEST_MEMORY_MB for both when that is a positive number, and ignores it otherwise', () => {

@@ -1,0 +1,79 @@
+/**
+ * The tail memory of all of a store's tables together, against one budget. Each table keeps its
+ * own budget (TableOptions.memoryBudgetBytes, see admission.ts); a server ingesting into several
+ * tables would otherwise hold up to that much for each. An ingest call waits while either budget
+ * would be exceeded (admission.ts), and once the active tails of all tables reach half of the
+ * store's budget, the table with the most is flushed, as one table's are at half of its own.
+ *
+ * Nothing waits without something to wake it: a waiter needs a flush running or queued in some
+ * table (each wakes every waiter when it ends), or another call in flight (likewise when it is
+ * done); with neither, and nothing a flush could free, the call is admitted.
+ *
+ * Threading: main thread only, one per store.
+ */
+
+/** What the store's budget needs to know of a table. */
+export interface MemoryHolder {
+  /** Bytes of active and frozen tails, plus those booked by calls admitted and not yet done. */
+  heldBytes(): number;
+  /** Bytes of the active tails: what a flush would free. */
+  activeTailBytes(): number;
+  /** Bytes booked by calls admitted and not yet done. */
+  bookedBytes(): number;
+  /** Whether a flush is queued or running. */
+  flushing(): boolean;
+  scheduleFlush(): void;
+  /** Lets the table's waiting calls look again. */
+  wake(): void;
+}
+
+export class StoreMemory {
+  private readonly holders = new Set<MemoryHolder>();
+
+  constructor(readonly budgetBytes: number) {}
+
+  add(holder: MemoryHolder): void {
+    this.holders.add(holder);
+  }
+
+  /** A table closed or dropped: its memory counts no more, and waiters may now fit. */
+  delete(holder: MemoryHolder): void {
+    if (this.holders.delete(holder)) this.wakeAll();
+  }
+
+  heldBytes(): number {
+    let bytes = 0;
+    for (const h of this.holders) bytes += h.heldBytes();
+    return bytes;
+  }
+
+  /** After a call into some table: flushes the table with the most active tail bytes once all of them reach half the budget. */
+  maybeFlush(): void {
+    let active = 0;
+    for (const h of this.holders) active += h.activeTailBytes();
+    if (active >= this.budgetBytes / 2) this.flushLargest();
+  }
+
+  /**
+   * For a call that does not fit the store's budget: true when something will wake it (a flush
+   * running or queued, here if need be, or another call in flight), false when nothing could
+   * free memory (the call is then admitted).
+   */
+  canFree(): boolean {
+    for (const h of this.holders) if (h.flushing() || h.bookedBytes() > 0) return true;
+    return this.flushLargest();
+  }
+
+  /** Queues a flush of the table with the most active tail bytes; false when no table has any. */
+  private flushLargest(): boolean {
+    let largest: MemoryHolder | null = null;
+    for (const h of this.holders) if (!h.flushing() && h.activeTailBytes() > 0 && (largest === null || h.activeTailBytes() > largest.activeTailBytes())) largest = h;
+    largest?.scheduleFlush();
+    return largest !== null;
+  }
+
+  /** Lets every table's waiting calls look again (a flush ended, or a call is done). */
+  wakeAll(): void {
+    for (const h of this.holders) h.wake();
+  }
+}
