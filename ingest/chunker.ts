@@ -269,6 +269,7 @@ export class Chunker {
     if (at <= this.base) return;
     const task = this.cut(at);
     if (task.items === null || task.items.length > 0) out.push(task);
+    else releaseChunk(task.bytes);
   }
 
   /** End of the last whole item the splitter found (JSON and MessagePack), or `base` when none is past it. */

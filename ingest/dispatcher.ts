@@ -94,6 +94,7 @@ export class Dispatcher {
 
   async close(): Promise<void> {
     this.slots.length = 0;
+    for (const slot of this.backlog) if (slot.task !== null) releaseChunk(slot.task.bytes); // never parsed
     this.backlog.length = 0;
     this.shared?.dropQueued(this);
     await this.pool?.close();

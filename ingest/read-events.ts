@@ -14,7 +14,7 @@ import { ShoalError } from '../engine/errors.js';
 import type { EventBatch } from './batch.js';
 import { Chunker, type ChunkTask } from './chunker.js';
 import { bufferInput, openInput, type Input } from './input.js';
-import { chooseFormat, detectFormat, resolveChunkOptions, resolveReadOptions, type ReadOptions } from './options.js';
+import { chooseFormat, detectFormat, resolveChunkOptions, resolveReadOptions, type Format, type ReadOptions } from './options.js';
 import { Dispatcher } from './dispatcher.js';
 import { stripBom, type ChunkContext } from './parse-chunk.js';
 import type { CsvSchema } from './parse-csv.js';
@@ -78,25 +78,31 @@ async function readDirect(direct: (target: Uint8Array) => Promise<number>, chunk
 async function* readInput(input: Input, options: ReadOptions & ReadInternals, chunkBytes: number, workers: number): AsyncGenerator<EventBatch> {
   const it = input.chunks[Symbol.asyncIterator]();
   const head: Buffer[] = [];
-  if (options.format === undefined && detectFormat(input.name) === undefined) {
-    for (let bytes = 0; bytes < SNIFF_BYTES; ) {
+  let format: Format;
+  try {
+    if (options.format === undefined && detectFormat(input.name) === undefined) {
+      for (let bytes = 0; bytes < SNIFF_BYTES; ) {
+        const r = await it.next();
+        if (r.done === true) break;
+        head.push(r.value);
+        bytes += r.value.length;
+      }
+    }
+    // A byte order mark may arrive split over the first pieces (an HTTP body, a pipe): the first
+    // piece the chunker gets holds at least its three bytes, or all the input there is.
+    let headBytes = head.reduce((n, b) => n + b.length, 0);
+    while (headBytes < 3) {
       const r = await it.next();
       if (r.done === true) break;
       head.push(r.value);
-      bytes += r.value.length;
+      headBytes += r.value.length;
     }
+    if (head.length > 1 && head[0].length < 3) head.splice(0, head.length, Buffer.concat(head));
+    format = chooseFormat(options, input.name, head.length === 0 ? undefined : Buffer.concat(head));
+  } catch (err) {
+    await it.return?.(); // a file stays open no longer than the read (e.g. BAD_FORMAT)
+    throw err;
   }
-  // A byte order mark may arrive split over the first pieces (an HTTP body, a pipe): the first
-  // piece the chunker gets holds at least its three bytes, or all the input there is.
-  let headBytes = head.reduce((n, b) => n + b.length, 0);
-  while (headBytes < 3) {
-    const r = await it.next();
-    if (r.done === true) break;
-    head.push(r.value);
-    headBytes += r.value.length;
-  }
-  if (head.length > 1 && head[0].length < 3) head.splice(0, head.length, Buffer.concat(head));
-  const format = chooseFormat(options, input.name, head.length === 0 ? undefined : Buffer.concat(head));
   options.onFormat?.(format);
   const chunkOptions = resolveChunkOptions(format, options);
   const ctx: ChunkContext = { format, options: chunkOptions, csv: null, fastPath: options.fastPath };

@@ -132,7 +132,10 @@ export class WorkerPool implements BufferReturn {
    */
   run(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number, owner?: object, records?: number): Promise<EventBatch> {
     const slot = this.leastBusy();
-    if (this.closed || slot === null) return Promise.reject(new Error(this.closed ? 'the parse worker pool is closed' : 'every parse worker has died'));
+    if (this.closed || slot === null) {
+      releaseChunk(bytes);
+      return Promise.reject(new Error(this.closed ? 'the parse worker pool is closed' : 'every parse worker has died'));
+    }
     const msg: WorkerRequest = { id: this.nextId++, bytes, items, ctx, firstLine, records };
     return new Promise<EventBatch>((resolve, reject) => {
       if (slot.pending.size < this.maxPerWorker) this.send(slot, msg, { resolve, reject });

@@ -17,8 +17,9 @@ export interface AdmissionView {
   budgetBytes(): number;
   /** Bytes of the rows held by active and frozen tails. */
   tailBytes(): number;
-  /** Bytes of the rows held by the active tails (what a flush frees). */
+  /** Bytes and rows held by the active tails (what a flush frees). */
   activeTailBytes(): number;
+  activeRows(): number;
   /** The store's budget the table counts against, if any. */
   store(): StoreMemory | null;
   /** Rows held by active and frozen tails. */
@@ -45,6 +46,7 @@ export class Admission {
     this.holder = {
       heldBytes: () => table.tailBytes() + this.booked,
       activeTailBytes: () => table.activeTailBytes(),
+      activeRows: () => table.activeRows(),
       bookedBytes: () => this.booked,
       flushing: () => table.flushing(),
       scheduleFlush: () => table.scheduleFlush(),

@@ -18,6 +18,8 @@ export interface MemoryHolder {
   heldBytes(): number;
   /** Bytes of the active tails: what a flush would free. */
   activeTailBytes(): number;
+  /** Rows of the active tails: without any, a flush frees nothing (their dictionaries stay). */
+  activeRows(): number;
   /** Bytes booked by calls admitted and not yet done. */
   bookedBytes(): number;
   /** Whether a flush is queued or running. */
@@ -47,10 +49,17 @@ export class StoreMemory {
     return bytes;
   }
 
-  /** After a call into some table: flushes the table with the most active tail bytes once all of them reach half the budget. */
+  /**
+   * After a call into some table: flushes the table with the most active tail bytes once all of
+   * them reach half the budget, unless some table's flush is under way already (whose active
+   * tails count until it starts: every call meanwhile would flush one more, smaller table).
+   */
   maybeFlush(): void {
     let active = 0;
-    for (const h of this.holders) active += h.activeTailBytes();
+    for (const h of this.holders) {
+      if (h.flushing()) return;
+      active += h.activeTailBytes();
+    }
     if (active >= this.budgetBytes / 2) this.flushLargest();
   }
 
@@ -64,10 +73,10 @@ export class StoreMemory {
     return this.flushLargest();
   }
 
-  /** Queues a flush of the table with the most active tail bytes; false when no table has any. */
+  /** Queues a flush of the table with the most active tail bytes; false when no table has active rows. */
   private flushLargest(): boolean {
     let largest: MemoryHolder | null = null;
-    for (const h of this.holders) if (!h.flushing() && h.activeTailBytes() > 0 && (largest === null || h.activeTailBytes() > largest.activeTailBytes())) largest = h;
+    for (const h of this.holders) if (!h.flushing() && h.activeRows() > 0 && (largest === null || h.activeTailBytes() > largest.activeTailBytes())) largest = h;
     largest?.scheduleFlush();
     return largest !== null;
   }

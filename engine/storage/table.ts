@@ -76,6 +76,7 @@ export class Table {
     budgetBytes: () => this.options.memoryBudgetBytes,
     tailBytes: () => this.tailBytes(),
     activeTailBytes: () => this.activeTailBytes(),
+    activeRows: () => this.tails.reduce((n, t) => n + t.rowCount, 0),
     store: () => this.memory,
     tailRows: () => this.tailRows(),
     frozenCount: () => this.frozen.length,

@@ -77,16 +77,16 @@ function counted(source: Readable, onBytes: (n: number) => void): Readable {
 /**
  * The file's bytes, gunzipped when it starts with the gzip magic (member by member: a damaged
  * file gives every byte before the damage, then fails naming it); raw bytes read are reported.
+ * The gunzipped bytes come straight from the generator, not through a stream, which would drop
+ * the pieces it still buffered when the generator fails.
  */
-function decompressed(file: string, onRawBytes: (n: number) => void = () => {}): Readable {
+function decompressed(file: string, onRawBytes: (n: number) => void = () => {}): AsyncIterable<Buffer> {
   const head = Buffer.alloc(2);
   const fd = openSync(file, 'r');
   const n = readSync(fd, head, 0, 2, 0);
   closeSync(fd);
   const raw = counted(createReadStream(file, { highWaterMark: 1024 * 1024 }), onRawBytes);
-  if (n === 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    return Readable.from(gunzipMembers(raw[Symbol.asyncIterator](), file), { objectMode: false });
-  }
+  if (n === 2 && head[0] === 0x1f && head[1] === 0x8b) return gunzipMembers(raw[Symbol.asyncIterator](), file);
   return raw;
 }
 
@@ -148,10 +148,13 @@ interface Part {
 
 /**
  * Cuts a line-format stream into parts of about `partBytes`, at record boundaries. A stream that
- * breaks off (a damaged .gz) ends with a part of the whole records read before the break (not
- * the record it cut, which might parse as whole, as the local ingest does), then the error.
+ * breaks off (a damaged .gz) ends, when `restOnBreak`, with a part of the whole records read
+ * since the last one (not the record the break cut, which might parse as whole, as the local
+ * ingest does), then the error. Without it (parts under idempotency keys) that part is not sent:
+ * it would be shorter than the part a rerun on the repaired file sends under the same key,
+ * which the server would then take for done.
  */
-async function* lineParts(stream: Readable, format: Format, partBytes: number): AsyncGenerator<Part> {
+async function* lineParts(stream: AsyncIterable<Buffer>, format: Format, partBytes: number, restOnBreak: boolean): AsyncGenerator<Part> {
   const csv = format === 'csv';
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -187,7 +190,7 @@ async function* lineParts(stream: Readable, format: Format, partBytes: number): 
     }
   } catch (err) {
     const all = Buffer.concat(pending);
-    const cut = lastBoundary(all, csv);
+    const cut = restOnBreak ? lastBoundary(all, csv) : 0;
     if (cut > 0) yield emit(all.subarray(0, cut));
     throw new BrokeOff(err);
   }
@@ -243,7 +246,7 @@ export async function runRemoteIngest(opts: RemoteIngestOptions): Promise<Ingest
         const inFlight: Promise<void>[] = [];
         try {
           const input = decompressed(file, (n) => (rawBytes += n));
-          for await (const part of lineParts(input, format, opts.partBytes ?? DEFAULT_PART_BYTES)) {
+          for await (const part of lineParts(input, format, opts.partBytes ?? DEFAULT_PART_BYTES, opts.idempotencyKey === undefined)) {
             inFlight.push(handled(post(part.body, part.lineOffset)));
             if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
           }

@@ -3,7 +3,7 @@
  * format from the extension, 2 MiB records rejected the same way inside a chunk and across
  * chunks, progress reports, bounded read-ahead, and clear errors for bad options.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -121,6 +121,13 @@ describe('readEvents', () => {
       code: 'BAD_FORMAT',
       message: `cannot tell the format of ${join(dir, 'data.bin')} (neither its name nor its first bytes tell): give one of ndjson, json, csv, msgpack, combined`,
     });
+    // Longer than what is read to tell the format: the file is closed with the error, not left
+    // open until garbage collection (which Node warns about).
+    writeFileSync(join(dir, 'long.bin'), 'hello world '.repeat(100_000));
+    const openFiles = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    await expect(collect(join(dir, 'long.bin'))).rejects.toMatchObject({ code: 'BAD_FORMAT' });
+    expect(openFiles()).toBe(before);
     writeFileSync(join(dir, 'empty'), '');
     await expect(collect(join(dir, 'empty'))).rejects.toMatchObject({ code: 'BAD_FORMAT', message: `cannot tell the format of ${join(dir, 'empty')} (it is empty): give one of ndjson, json, csv, msgpack, combined` });
     const badGzip = Buffer.concat([gzipSync('{"user_id":"a","time":1}\n').subarray(0, 12), Buffer.from('garbage garbage')]);

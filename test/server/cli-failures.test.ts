@@ -128,6 +128,34 @@ describe('CLI ingest --url of a .gz that breaks off', () => {
   }, 120_000);
 });
 
+describe('CLI ingest --url of a .gz that breaks off, with an idempotency key', () => {
+  it('sends only the whole parts before the break, so a rerun of the repaired file with the key stores the rest once', async () => {
+    s = await testServer();
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+    const n = 100_000;
+    const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ user_id: `u${i % 500}`, time: T0 + i, n: i, pad: (i * 7919).toString(36).repeat(4) }));
+    const gz = gzipSync(Buffer.from(`${lines.join('\n')}\n`), { level: 1 });
+    const cut = join(s.dir, 'cut.ndjson.gz');
+    const whole = join(s.dir, 'whole.ndjson.gz');
+    writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.7)));
+    writeFileSync(whole, gz);
+    const partBytes = 256 * 1024;
+    let told = '';
+    const tell = new Writable({ write: (chunk, _enc, done) => ((told += String(chunk)), done()) });
+    await expect(runRemoteIngest({ files: [cut], table: 't', url, partBytes, out: tell, idempotencyKey: 'k' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const kept = tableStats(s.store.get('t')).rowCount;
+    expect(told).toBe(`the first ${kept.toLocaleString('en-US')} records of cut.ndjson.gz are stored (or dead-lettered), none after them\n`);
+    expect(kept).toBeGreaterThan(0);
+    // The rerun sends the same parts under the same keys: those the first run stored are
+    // recognised as stored, and every one after them is new. A shorter last part stored under
+    // its key by the first run would make the rerun skip the rest of that part.
+    const rerun = await runRemoteIngest({ files: [whole], table: 't', url, partBytes, out: quiet(), idempotencyKey: 'k' });
+    expect(rerun.already).toBe(kept);
+    expect(tableStats(s.store.get('t')).rowCount).toBe(n);
+  }, 120_000);
+});
+
 describe('CLI ingest whose first run stores nothing', () => {
   it('leaves no table behind, so a corrected run can still choose the actor and time columns', async () => {
     const { dir, cleanup } = tempDir('shoal-cli-');

@@ -12,6 +12,7 @@ import type { Admission } from '../../engine/storage/admission.js';
 import { chooseMerges, LEVEL_BASE_ROWS } from '../../engine/storage/compaction.js';
 import type { SegmentHandle } from '../../engine/storage/segment-handle.js';
 import { bulkLoadMemoryBudgetBytes, defaultMemoryBudgetBytes, storeMemoryBudgetBytes } from '../../engine/storage/table-options.js';
+import { StoreMemory, type MemoryHolder } from '../../engine/storage/store-memory.js';
 import type { Table } from '../../engine/storage/table.js';
 import { batchOf, canonical, dumpTable, rng, tempDir, type PlainEvent } from './helpers.js';
 
@@ -151,6 +152,48 @@ describe('store-wide memory budget', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+
+  /** A stand-in table for StoreMemory: what it holds, and the flushes asked of it. */
+  const holder = (active: number, rows: number, flushing = false): MemoryHolder & { asked: number } => {
+    const h = {
+      asked: 0,
+      heldBytes: () => active,
+      activeTailBytes: () => active,
+      activeRows: () => rows,
+      bookedBytes: () => 0,
+      flushing: () => flushing,
+      scheduleFlush: () => void h.asked++,
+      wake: () => {},
+    };
+    return h;
+  };
+
+  it('flushes the table holding the most, never one whose flush would free nothing, and only one at a time', () => {
+    const memory = new StoreMemory(1000);
+    const small = holder(200, 10);
+    const big = holder(400, 20);
+    const dictOnly = holder(900, 0); // dictionary bytes left by a failed commit: no rows to flush
+    for (const h of [small, big, dictOnly]) memory.add(h);
+    memory.maybeFlush();
+    expect([small.asked, big.asked, dictOnly.asked]).toEqual([0, 1, 0]);
+    // Nothing flushing and nothing booked: a waiting call is told a flush will come.
+    expect(memory.canFree()).toBe(true);
+    expect(big.asked).toBe(2);
+    // With only tables whose flush frees nothing, a waiting call is admitted rather than left waiting.
+    const stuck = new StoreMemory(1000);
+    stuck.add(dictOnly);
+    expect(stuck.canFree()).toBe(false);
+    expect(dictOnly.asked).toBe(0);
+    // While one table's flush is under way, further calls flush no other (smaller) table.
+    const busy = new StoreMemory(1000);
+    const flushing = holder(600, 30, true);
+    const other = holder(300, 5);
+    busy.add(flushing);
+    busy.add(other);
+    busy.maybeFlush();
+    expect(other.asked).toBe(0);
+    expect(busy.canFree()).toBe(true); // the flush under way will wake it
   });
 
   it('counts a table no more once it is dropped', async () => {
