@@ -14,7 +14,7 @@ import { ShoalError } from '../engine/errors.js';
 import type { EventBatch } from './batch.js';
 import { Chunker, type ChunkTask } from './chunker.js';
 import { bufferInput, openInput, type Input } from './input.js';
-import { chooseFormat, detectFormat, resolveChunkOptions, resolveReadOptions, type Format, type ReadOptions } from './options.js';
+import { chooseFormat, detectFormat, resolveChunkOptions, resolveReadOptions, type ChunkOptions, type Format, type ReadOptions } from './options.js';
 import { Dispatcher } from './dispatcher.js';
 import { stripBom, type ChunkContext } from './parse-chunk.js';
 import type { CsvSchema } from './parse-csv.js';
@@ -79,6 +79,7 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
   const it = input.chunks[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let format: Format;
+  let chunkOptions: ChunkOptions;
   try {
     if (options.format === undefined && detectFormat(input.name) === undefined) {
       for (let bytes = 0; bytes < SNIFF_BYTES; ) {
@@ -99,12 +100,12 @@ async function* readInput(input: Input, options: ReadOptions & ReadInternals, ch
     }
     if (head.length > 1 && head[0].length < 3) head.splice(0, head.length, Buffer.concat(head));
     format = chooseFormat(options, input.name, head.length === 0 ? undefined : Buffer.concat(head));
+    chunkOptions = resolveChunkOptions(format, options);
   } catch (err) {
-    await it.return?.(); // a file stays open no longer than the read (e.g. BAD_FORMAT)
+    await it.return?.(); // a file stays open no longer than the read (e.g. BAD_FORMAT, bad options)
     throw err;
   }
   options.onFormat?.(format);
-  const chunkOptions = resolveChunkOptions(format, options);
   const ctx: ChunkContext = { format, options: chunkOptions, csv: null, fastPath: options.fastPath };
   const chunker = new Chunker(format, chunkOptions, chunkBytes);
   const dispatcher = new Dispatcher(ctx, workers, options.pool ?? null);
