@@ -167,6 +167,9 @@ export class WorkerPool implements BufferReturn {
       releaseChunk(q.msg.bytes);
       q.reject(new Error('the parse worker pool is closed'));
     }
+    // Referenced until they are gone: an idle worker is unreferenced, and a process with nothing
+    // else to do would exit (with status 0) before its terminate() settles, from under its caller.
+    for (const s of this.slots) s.worker.ref();
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 

@@ -405,6 +405,8 @@ export class QueryPool {
       for (const task of slot.pending.values()) task.reject(err);
       slot.pending.clear();
     }
+    // Referenced until gone: an idle worker is not, and the process could exit before terminate() settles.
+    for (const s of started) s.worker.ref();
     await Promise.all(started.map((s) => s.worker.terminate()));
   }
 }
