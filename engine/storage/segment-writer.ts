@@ -3,7 +3,8 @@
  *
  * `encodeSegments` builds the bytes of all segments of one shard's flush in memory (pure CPU),
  * column by column over every segment so each source column is read while it is in cache
- * (gathers and string dictionaries: segment-gather.ts); `encodeSegment` is the one-segment case.
+ * (gathers and string dictionaries: segment-gather.ts, from columns regrouped by segment first:
+ * segment-regroup.ts); `encodeSegment` is the one-segment case.
  * Encodings come from the full search (`encodeBest`) unless the caller passes `EncodingChoices`
  * (the flush workers do; compaction does not, so it rewrites every block with the full search).
  * `writeSegmentFile` creates,
@@ -31,6 +32,7 @@ import {
 } from './segment-format.js';
 import { remapGathered, segmentDict, type StoredDict } from './segment-dict.js';
 import { gatherRange, gatherSparse, positionsOfValid, rankRows, type Gathered } from './segment-gather.js';
+import { regroupColumn, regroupRows } from './segment-regroup.js';
 import type { RowSet } from './tail.js';
 import type { TypedColumn } from './typed-column.js';
 
@@ -166,17 +168,21 @@ export function encodeSegments(
     for (let s = r.start; s < r.end; s += ROW_GROUP_ROWS) rowGroups.push(Math.min(r.end - s, ROW_GROUP_ROWS));
     return { file, rowGroups, actor: [], time: [], columns: [], minTimeMs: Infinity, maxTimeMs: -Infinity };
   });
-  const actorCol: TypedColumn = { name: '$actor', type: ACTOR_TYPE, values: rows.actorIds, validity: null };
-  const timeCol: TypedColumn = { name: '$time', type: TIME_TYPE, values: rows.times, validity: null };
+  // Dense columns are gathered from a copy regrouped by segment when that pays (segment-regroup.ts).
+  const regroup = regroupRows(order, ranges, rows.rowCount);
+  const source = (col: TypedColumn): TypedColumn => (regroup === null ? col : regroupColumn(col, regroup));
+  const gatherOrder = regroup === null ? order : regroup.order;
+  const actorCol = source({ name: '$actor', type: ACTOR_TYPE, values: rows.actorIds, validity: null });
   ranges.forEach((r, k) => {
     const part = parts[k];
-    for (const g of gatherRange(actorCol, order.subarray(r.start, r.end), ROW_GROUP_ROWS)) {
+    for (const g of gatherRange(actorCol, gatherOrder.subarray(r.start, r.end), ROW_GROUP_ROWS)) {
       part.actor.push(writeBlock(part.file, g.values, 'u32', null, { min: g.min, max: g.max, nc: 0 }, actorCol.name, choices));
     }
   });
+  const timeCol = source({ name: '$time', type: TIME_TYPE, values: rows.times, validity: null });
   ranges.forEach((r, k) => {
     const part = parts[k];
-    for (const g of gatherRange(timeCol, order.subarray(r.start, r.end), ROW_GROUP_ROWS)) {
+    for (const g of gatherRange(timeCol, gatherOrder.subarray(r.start, r.end), ROW_GROUP_ROWS)) {
       if ((g.min as number) < part.minTimeMs) part.minTimeMs = g.min as number;
       if ((g.max as number) > part.maxTimeMs) part.maxTimeMs = g.max as number;
       part.time.push(writeBlock(part.file, g.values, 'f64', null, { min: g.min, max: g.max, nc: 0 }, timeCol.name, choices));
@@ -189,8 +195,9 @@ export function encodeSegments(
   const permutes = order.length === rows.rowCount;
   for (const col of rows.columns) {
     const positions = permutes ? positionsOfValid(col, rows.rowCount, rank) : null;
+    const dense = positions === null ? source(col) : col;
     ranges.forEach((r, k) => {
-      const groups = positions === null ? gatherRange(col, order.subarray(r.start, r.end), ROW_GROUP_ROWS) : gatherSparse(col, order, r.start, r.end, positions, ROW_GROUP_ROWS);
+      const groups = positions === null ? gatherRange(dense, gatherOrder.subarray(r.start, r.end), ROW_GROUP_ROWS) : gatherSparse(col, order, r.start, r.end, positions, ROW_GROUP_ROWS);
       const meta = encodeColumn(parts[k].file, col, groups, r.end - r.start, choices);
       if (meta !== null) parts[k].columns.push(meta);
     });

@@ -6,7 +6,9 @@
  * sticky choices (`EncodingChoices`) whose shape changes mid-column — writes files that read back
  * row for row, with the zone maps, null counts and time bounds of the rows they hold, and are
  * byte for byte what `encodeSegment` writes for each segment alone (which gathers sparse columns
- * row by row, where a shard's several segments gather them from their valid rows).
+ * row by row, where a shard's several segments gather them from their valid rows, and dense
+ * columns straight from the shard's rows, where a big shard's segments gather them from a copy
+ * regrouped by segment).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import { EncodingChoices } from '../../engine/encodings/choice.js';
 import { PARTITION_MS, sortRows } from '../../engine/storage/row-order.js';
 import { ROW_GROUP_ROWS } from '../../engine/storage/segment-format.js';
 import { SegmentReader } from '../../engine/storage/segment-reader.js';
+import { regroupRows } from '../../engine/storage/segment-regroup.js';
 import { encodeSegment, encodeSegments } from '../../engine/storage/segment-writer.js';
 import type { RowSet } from '../../engine/storage/tail.js';
 import type { TypedColumn } from '../../engine/storage/typed-column.js';
@@ -159,10 +162,19 @@ describe('encodeSegments', () => {
       // a chosen integer encoding must give way.
       const choices = new EncodingChoices(3);
       const r = mulberry32(7);
-      const shapes: ['int' | 'fraction', number][] = [['int', 5000], ['int', 3000], ['fraction', 4000], ['int', ROW_GROUP_ROWS + 3001]];
-      shapes.forEach(([shape, n], s) => {
-        const rows = shardRows(r, n, s === 3 ? 1 : 6, shape);
+      // The last shard is big enough to be gathered from columns regrouped by segment
+      // (segment-regroup.ts), which must change no byte; the one before it has one segment.
+      const shapes: ['int' | 'fraction', number, number][] = [
+        ['int', 5000, 6],
+        ['int', 3000, 6],
+        ['fraction', 4000, 6],
+        ['int', ROW_GROUP_ROWS + 3001, 1],
+        ['int', 2 * ROW_GROUP_ROWS + 5003, 2],
+      ];
+      shapes.forEach(([shape, n, days], s) => {
+        const rows = shardRows(r, n, days, shape);
         const { order, ranges } = sortRows(rows.actorIds, rows.times);
+        expect(regroupRows(order, ranges, n) !== null).toBe(s === 4);
         const full = encodeSegments(rows, order, ranges, { shard: s, genMin: 1, genMax: 2 });
         const sticky = encodeSegments(rows, order, ranges, { shard: s, genMin: 1, genMax: 2 }, choices);
         ranges.forEach((range, k) => {

@@ -1,0 +1,91 @@
+/**
+ * Regrouping by segment against gathering straight from the shard's rows: for any permutation
+ * cut into consecutive segments and any column (numbers with -0 and NaN, strings, booleans; with
+ * and without nulls, bits past the last row set), gathering each segment from the regrouped
+ * column in the regrouped order gives every block exactly what the direct gather gives. A
+ * regrouping keeps each segment's rows in arrival order, and is declined where it cannot pay or
+ * does not apply.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../bench/generator/rng.js';
+import { gatherRange, type Gathered } from '../../engine/storage/segment-gather.js';
+import { REGROUP_MIN_ROWS, regroupColumn, regroupRows } from '../../engine/storage/segment-regroup.js';
+import type { StoredType, TypedColumn } from '../../engine/storage/typed-column.js';
+
+type Rand = () => number;
+const below = (r: Rand, n: number): number => Math.floor(r() * n);
+
+function plain(g: Gathered): { values: number[]; validity: number[] | null; nc: number; min: unknown; max: unknown } {
+  return { values: Array.from(g.values), validity: g.validity === null ? null : Array.from(g.validity), nc: g.nc, min: g.min, max: g.max };
+}
+
+function columnOf(r: Rand, type: StoredType, n: number, density: number | null): TypedColumn {
+  let validity: Uint8Array | null = null;
+  if (density !== null) {
+    validity = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) if (r() < density) validity[i >> 3] |= 1 << (i & 7);
+    if ((n & 7) !== 0) validity[n >> 3] |= 0xff << (n & 7);
+  }
+  const specials = [0, -0, NaN, -1.5, 1e300];
+  const values =
+    type === 'number' ? Float64Array.from({ length: n }, () => (r() < 0.2 ? specials[below(r, specials.length)] : below(r, 100)))
+    : type === 'boolean' ? Uint8Array.from({ length: n }, () => below(r, 2))
+    : Uint32Array.from({ length: n }, () => below(r, 30));
+  return { name: 'c', type, values, validity };
+}
+
+function shuffled(r: Rand, n: number): Uint32Array {
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = below(r, i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+describe('regroupRows and regroupColumn', () => {
+  it('give every segment’s gather exactly what the direct gather gives', () => {
+    const cases = fc.record({
+      rows: fc.integer({ min: 0, max: 3000 }),
+      type: fc.constantFrom<StoredType>('number', 'string', 'boolean'),
+      density: fc.constantFrom(null, 0, 0.05, 0.5, 1),
+      cuts: fc.integer({ min: 1, max: 5 }),
+      blockRows: fc.constantFrom(8, 64, 1000, 65_536),
+      seed: fc.integer(),
+    });
+    fc.assert(
+      fc.property(cases, (c) => {
+        const r = mulberry32(c.seed);
+        const order = shuffled(r, c.rows);
+        const bounds = [0, ...Array.from({ length: c.cuts }, () => below(r, c.rows + 1)).sort((a, b) => a - b), c.rows];
+        const ranges = bounds.slice(1).map((end, k) => ({ start: bounds[k], end }));
+        const g = regroupRows(order, ranges, c.rows, 0);
+        expect(g).not.toBeNull();
+        // Each segment's rows, in arrival order, are its stretch of the regrouped positions.
+        for (const { start, end } of ranges) {
+          const mine = Array.from(order.subarray(start, end)).sort((a, b) => a - b);
+          expect(mine.map((row) => g!.at[row])).toEqual(Array.from({ length: end - start }, (_, k) => start + k));
+        }
+        const cols = [columnOf(r, c.type, c.rows, c.density), columnOf(r, c.type, c.rows, c.density)];
+        for (const col of cols) {
+          const regrouped = regroupColumn(col, g!);
+          for (const { start, end } of ranges) {
+            const direct = gatherRange(col, order.subarray(start, end), c.blockRows).map(plain);
+            expect(gatherRange(regrouped, g!.order.subarray(start, end), c.blockRows).map(plain)).toEqual(direct);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is declined for one segment, a small shard, or an order that is not the whole shard', () => {
+    const order = shuffled(mulberry32(3), REGROUP_MIN_ROWS);
+    const half = REGROUP_MIN_ROWS >> 1;
+    expect(regroupRows(order, [{ start: 0, end: REGROUP_MIN_ROWS }], REGROUP_MIN_ROWS)).toBeNull();
+    expect(regroupRows(order.subarray(0, half), [{ start: 0, end: 10 }, { start: 10, end: half }], half)).toBeNull();
+    expect(regroupRows(order.subarray(0, half), [{ start: 0, end: 10 }, { start: 10, end: half }], REGROUP_MIN_ROWS, 0)).toBeNull();
+    expect(regroupRows(order, [{ start: 0, end: 10 }, { start: 10, end: REGROUP_MIN_ROWS }], REGROUP_MIN_ROWS)).not.toBeNull();
+  });
+});
