@@ -6,7 +6,8 @@
  * A call books an estimate of the tail bytes its rows will take (the tails' current bytes per
  * row) and gives it back when it is done. A call is always admitted when no rows are held or
  * booked, so one batch larger than the budget still passes; and a call is admitted rather than
- * left waiting when nothing could wake it (a failed flush left frozen tails, no call in flight).
+ * left waiting when nothing could wake it (a failed flush left frozen tails, or failed so
+ * recently that no flush is queued yet; no call in flight).
  *
  * Threading: main thread only, one per table.
  */
@@ -29,7 +30,8 @@ export interface AdmissionView {
   closed(): boolean;
   /** Whether a flush is queued or running (it wakes waiters when it ends). */
   flushing(): boolean;
-  scheduleFlush(): void;
+  /** Queues a flush; false when none will run (see Table.scheduleFlush). */
+  scheduleFlush(): boolean;
 }
 
 /** Tail bytes per row assumed before the tails hold any row. */
@@ -76,9 +78,9 @@ export class Admission {
       if (!fits) {
         // Something will wake us: a call in flight finishing, or a flush (queued here if need be).
         if (!t.flushing() && this.booked === 0) {
-          // A flush that failed leaves its frozen tails: admit rather than wait forever (the error is reported).
-          if (t.frozenCount() > 0) break;
-          t.scheduleFlush();
+          // A flush that failed leaves its frozen tails, or the next one waits a while: admit
+          // rather than wait forever (the error is reported).
+          if (t.frozenCount() > 0 || !t.scheduleFlush()) break;
         }
       } else if (!store!.canFree()) {
         break; // over the store's budget, with nothing any table could free

@@ -24,7 +24,8 @@ export interface MemoryHolder {
   bookedBytes(): number;
   /** Whether a flush is queued or running. */
   flushing(): boolean;
-  scheduleFlush(): void;
+  /** Queues a flush; false when none will run (closed, or its last flush failed just now). */
+  scheduleFlush(): boolean;
   /** Lets the table's waiting calls look again. */
   wake(): void;
 }
@@ -73,12 +74,14 @@ export class StoreMemory {
     return this.flushLargest();
   }
 
-  /** Queues a flush of the table with the most active tail bytes; false when no table has active rows. */
+  /**
+   * Queues a flush of the table with the most active tail bytes that will take one; false when
+   * none will (no active rows, or a flush that failed just now).
+   */
   private flushLargest(): boolean {
-    let largest: MemoryHolder | null = null;
-    for (const h of this.holders) if (!h.flushing() && h.activeRows() > 0 && (largest === null || h.activeTailBytes() > largest.activeTailBytes())) largest = h;
-    largest?.scheduleFlush();
-    return largest !== null;
+    const candidates = [...this.holders].filter((h) => !h.flushing() && h.activeRows() > 0);
+    candidates.sort((a, b) => b.activeTailBytes() - a.activeTailBytes());
+    return candidates.some((h) => h.scheduleFlush());
   }
 
   /** Lets every table's waiting calls look again (a flush ended, or a call is done). */

@@ -75,6 +75,13 @@ export function storeMemoryBudgetBytes(tableBudgetBytes: number, usable = usable
   return memoryBudgetFromEnv() ?? Math.max(tableBudgetBytes, Math.round(usable / 6));
 }
 
+/**
+ * A flush the table queues itself (Table.scheduleFlush) waits this long after one that failed:
+ * a call waiting for memory would otherwise queue the next one the moment the last one failed
+ * (a full disk fails it at once), a loop of promises the event loop never leaves.
+ */
+export const FLUSH_RETRY_MS = 1000;
+
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   flushRows: 16_000_000,
   memoryBudgetBytes: defaultMemoryBudgetBytes(),

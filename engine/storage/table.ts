@@ -34,7 +34,7 @@ import type { StoredType } from './typed-column.js';
 import { walPath } from './table-files.js';
 import { WalWriter } from './wal.js';
 import type { ShardPart } from './wal-record.js';
-import type { IngestOptions, IngestResult, TableOptions } from './table-options.js';
+import { FLUSH_RETRY_MS, type IngestOptions, type IngestResult, type TableOptions } from './table-options.js';
 
 export { DEFAULT_TABLE_OPTIONS, type IngestOptions, type IngestResult, type TableOptions } from './table-options.js';
 
@@ -367,13 +367,18 @@ export class Table {
 
   /** Queues a flush on the maintenance chain unless one is already queued. */
   private flushQueued = false;
-  scheduleFlush(): void {
-    if (this.flushQueued || this.closed) return;
+  /** When the last flush failed (−∞ once one succeeds); see FLUSH_RETRY_MS. */
+  private flushFailedAt = -Infinity;
+  /** Queues a flush unless one is queued; false when none will run (closed, or retrying too soon). */
+  scheduleFlush(): boolean {
+    if (this.flushQueued) return true;
+    if (this.closed || performance.now() - this.flushFailedAt < FLUSH_RETRY_MS) return false;
     this.flushQueued = true;
     this.runMaintenance(async () => {
       this.flushQueued = false;
       await this.flushNow();
     }).catch((err) => this.onBackgroundError(err));
+    return true;
   }
 
   /** Runs `task` after every earlier flush or compaction. */
@@ -394,6 +399,10 @@ export class Table {
     try {
       const { flushTable } = await import('./flush.js');
       await flushTable(this);
+      this.flushFailedAt = -Infinity;
+    } catch (err) {
+      this.flushFailedAt = performance.now();
+      throw err;
     } finally {
       this.flushesRunning--;
       this.admission.wakeAll();

@@ -155,7 +155,7 @@ describe('store-wide memory budget', () => {
   });
 
   /** A stand-in table for StoreMemory: what it holds, and the flushes asked of it. */
-  const holder = (active: number, rows: number, flushing = false): MemoryHolder & { asked: number } => {
+  const holder = (active: number, rows: number, flushing = false, refuses = false): MemoryHolder & { asked: number } => {
     const h = {
       asked: 0,
       heldBytes: () => active,
@@ -163,7 +163,8 @@ describe('store-wide memory budget', () => {
       activeRows: () => rows,
       bookedBytes: () => 0,
       flushing: () => flushing,
-      scheduleFlush: () => void h.asked++,
+      // A table refuses a flush while its last one failed just now (Table.scheduleFlush).
+      scheduleFlush: () => (h.asked++, !refuses),
       wake: () => {},
     };
     return h;
@@ -194,6 +195,18 @@ describe('store-wide memory budget', () => {
     busy.maybeFlush();
     expect(other.asked).toBe(0);
     expect(busy.canFree()).toBe(true); // the flush under way will wake it
+    // A table whose last flush failed just now refuses: the next largest is flushed instead, and
+    // with every table refusing, a waiting call is admitted rather than left waiting.
+    const failing = new StoreMemory(1000);
+    const refusing = holder(700, 40, false, true);
+    const next = holder(100, 3);
+    failing.add(refusing);
+    failing.add(next);
+    expect(failing.canFree()).toBe(true);
+    expect([refusing.asked, next.asked]).toEqual([1, 1]);
+    const allRefuse = new StoreMemory(1000);
+    allRefuse.add(refusing);
+    expect(allRefuse.canFree()).toBe(false);
   });
 
   it('counts a table no more once it is dropped', async () => {
