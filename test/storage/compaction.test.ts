@@ -186,4 +186,37 @@ describe('compaction on the flush workers', () => {
     expect([...merged.columns.find((c) => c.name === 'v')!.values]).toEqual([1, 2, 3]);
     reader.close();
   });
+
+  it('writes the same merged segment whatever an earlier merge left in the arrays it reuses', () => {
+    // A merge's arrays are kept for the next one (segment-merge.ts MergeArrays), with the last
+    // merge's values in them: where a merged column is null, they must not reach the output.
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const part = Math.floor(START / DAY);
+    const write = (name: string, n: number, column: (i: number) => number | null): SegmentReader => {
+      const validity = new Uint8Array((n + 7) >> 3);
+      const values = Float64Array.from({ length: n }, (_, i) => column(i) ?? 0);
+      for (let i = 0; i < n; i++) if (column(i) !== null) validity[i >> 3] |= 1 << (i & 7);
+      const rows = {
+        rowCount: n,
+        actorIds: Uint32Array.from({ length: n }, (_, i) => i >> 2),
+        times: Float64Array.from({ length: n }, (_, i) => START + (i & 3) * 1000),
+        columns: [{ name: 'v', type: 'number' as const, values, validity }],
+      };
+      writeSegment(`${t.dir}/${name}.seg`, rows, Uint32Array.from({ length: n }, (_, i) => i), { shard: 0, partition: part, genMin: 1, genMax: 1 });
+      return SegmentReader.open(`${t.dir}/${name}.seg`);
+    };
+    const sparse = [write('a', 3000, (i) => (i % 5 === 0 ? i : null)), write('b', 2000, () => null)];
+    const dense = [write('c', 6000, (i) => 1e6 + i * 0.5)];
+    const encode = (readers: SegmentReader[]): Buffer => {
+      const rows = concatSegments(readers, new Map([['v', 'number']]));
+      const order = Uint32Array.from({ length: rows.rowCount }, (_, i) => i);
+      writeSegment(`${t.dir}/out.seg`, rows, order, { shard: 0, partition: part, genMin: 1, genMax: 2 });
+      return readFileSync(`${t.dir}/out.seg`);
+    };
+    const first = encode(sparse);
+    encode(dense); // fills the reused arrays with other values, at every row
+    expect(Buffer.compare(encode(sparse), first)).toBe(0);
+    for (const r of [...sparse, ...dense]) r.close();
+  });
 });
