@@ -32,6 +32,8 @@ export interface AdmissionView {
   flushing(): boolean;
   /** Queues a flush; false when none will run (see Table.scheduleFlush). */
   scheduleFlush(): boolean;
+  /** Its last flush failed just now (see FLUSH_RETRY_MS). */
+  flushBackingOff(): boolean;
 }
 
 /** Tail bytes per row assumed before the tails hold any row. */
@@ -52,6 +54,7 @@ export class Admission {
       bookedBytes: () => this.booked,
       flushing: () => table.flushing(),
       scheduleFlush: () => table.scheduleFlush(),
+      flushBackingOff: () => table.flushBackingOff(),
       wake: () => this.wake(),
     };
   }

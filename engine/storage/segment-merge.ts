@@ -17,11 +17,13 @@ interface MergeColumn {
   remap: Uint32Array | null;
 }
 
-/** Arrays above this many bytes are not kept for the next merge. */
+/** Arrays above this many bytes are not kept for the next merge, nor any past the total. */
 const MAX_REUSED_BYTES = 32 * 2 ** 20;
+const MAX_REUSED_TOTAL_BYTES = 256 * 2 ** 20;
 
 /**
- * The merged row set's arrays, kept from one merge to the next on this thread: fresh ones cost
+ * The merged row set's arrays, kept from one merge to the next on this thread (each up to 32 MiB,
+ * 256 MiB in all, for the thread's lifetime; a merge needs as much while it runs): fresh ones cost
  * a zero fill and a page fault per 4 KiB (a tenth of a merge's time). Each kind's arrays are
  * handed out in order after `reset`; their contents are whatever the last merge left, which the
  * merge overwrites but for null rows' values, which nothing reads.
@@ -29,6 +31,8 @@ const MAX_REUSED_BYTES = 32 * 2 ** 20;
 class MergeArrays {
   private readonly lists = { f64: [] as Float64Array[], u32: [] as Uint32Array[], u8: [] as Uint8Array[] };
   private readonly used = { f64: 0, u32: 0, u8: 0 };
+  /** Bytes of the arrays kept. */
+  private kept = 0;
 
   reset(): void {
     this.used.f64 = this.used.u32 = this.used.u8 = 0;
@@ -52,9 +56,13 @@ class MergeArrays {
     const have = list[at];
     if (have !== undefined && have.length >= n) return have.subarray(0, n) as T;
     // Room for a bit more than asked, as merges grow with the table (not past what is kept).
-    const roomy = make(0).BYTES_PER_ELEMENT * Math.ceil(n * 1.25) <= MAX_REUSED_BYTES;
-    const fresh = make(roomy ? Math.ceil(n * 1.25) : n);
-    if (roomy) list[at] = fresh;
+    const bytes = make(0).BYTES_PER_ELEMENT * Math.ceil(n * 1.25);
+    const keep = bytes <= MAX_REUSED_BYTES && this.kept - (have?.byteLength ?? 0) + bytes <= MAX_REUSED_TOTAL_BYTES;
+    const fresh = make(keep ? Math.ceil(n * 1.25) : n);
+    if (keep) {
+      this.kept += fresh.byteLength - (have?.byteLength ?? 0);
+      list[at] = fresh;
+    }
     return fresh.subarray(0, n) as T;
   }
 }

@@ -26,6 +26,8 @@ export interface MemoryHolder {
   flushing(): boolean;
   /** Queues a flush; false when none will run (closed, or its last flush failed just now). */
   scheduleFlush(): boolean;
+  /** Its last flush failed just now: it queues none for a while (see FLUSH_RETRY_MS). */
+  flushBackingOff(): boolean;
   /** Lets the table's waiting calls look again. */
   wake(): void;
 }
@@ -59,7 +61,9 @@ export class StoreMemory {
     let active = 0;
     for (const h of this.holders) {
       if (h.flushing()) return;
-      active += h.activeTailBytes();
+      // A table whose flush just failed holds its tails for a while: counted, they would flush
+      // every other table, however little it held, on every call.
+      if (!h.flushBackingOff()) active += h.activeTailBytes();
     }
     if (active >= this.budgetBytes / 2) this.flushLargest();
   }
@@ -79,7 +83,7 @@ export class StoreMemory {
    * none will (no active rows, or a flush that failed just now).
    */
   private flushLargest(): boolean {
-    const candidates = [...this.holders].filter((h) => !h.flushing() && h.activeRows() > 0);
+    const candidates = [...this.holders].filter((h) => !h.flushing() && !h.flushBackingOff() && h.activeRows() > 0);
     candidates.sort((a, b) => b.activeTailBytes() - a.activeTailBytes());
     return candidates.some((h) => h.scheduleFlush());
   }

@@ -83,6 +83,7 @@ export class Table {
     closed: () => this.closed,
     flushing: () => this.flushQueued || this.flushesRunning > 0,
     scheduleFlush: () => this.scheduleFlush(),
+    flushBackingOff: () => this.flushBackingOff(),
   });
   /** Shards and actor ids by parse-worker dictionary entry (see split-batch.ts). */
   private readonly actorCache = new ActorCache();
@@ -369,10 +370,14 @@ export class Table {
   private flushQueued = false;
   /** When the last flush failed (−∞ once one succeeds); see FLUSH_RETRY_MS. */
   private flushFailedAt = -Infinity;
+  flushBackingOff(): boolean {
+    return performance.now() - this.flushFailedAt < FLUSH_RETRY_MS;
+  }
+
   /** Queues a flush unless one is queued; false when none will run (closed, or retrying too soon). */
   scheduleFlush(): boolean {
     if (this.flushQueued) return true;
-    if (this.closed || performance.now() - this.flushFailedAt < FLUSH_RETRY_MS) return false;
+    if (this.closed || this.flushBackingOff()) return false;
     this.flushQueued = true;
     this.runMaintenance(async () => {
       this.flushQueued = false;

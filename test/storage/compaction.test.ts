@@ -14,6 +14,7 @@ import { SegmentReader } from '../../engine/storage/segment-reader.js';
 import { writeSegment } from '../../engine/storage/segment-writer.js';
 import type { SegmentHandle } from '../../engine/storage/segment-handle.js';
 import type { Table } from '../../engine/storage/table.js';
+import type { TypedColumn } from '../../engine/storage/typed-column.js';
 import { batchOf, canonical, dumpTable, tempDir, type PlainEvent } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -189,34 +190,48 @@ describe('compaction on the flush workers', () => {
 
   it('writes the same merged segment whatever an earlier merge left in the arrays it reuses', () => {
     // A merge's arrays are kept for the next one (segment-merge.ts MergeArrays), with the last
-    // merge's values in them: where a merged column is null, they must not reach the output.
+    // merge's values in them: where a merged column is null, they must not reach the output,
+    // whether the column is gathered row by row (half its rows valid) or from its valid rows.
     const t = tempDir();
     cleanup = t.cleanup;
     const part = Math.floor(START / DAY);
-    const write = (name: string, n: number, column: (i: number) => number | null): SegmentReader => {
-      const validity = new Uint8Array((n + 7) >> 3);
-      const values = Float64Array.from({ length: n }, (_, i) => column(i) ?? 0);
-      for (let i = 0; i < n; i++) if (column(i) !== null) validity[i >> 3] |= 1 << (i & 7);
+    const dict = ['a', 'b', 'c', 'd'];
+    type Spec = (i: number) => number | null;
+    const write = (name: string, n: number, specs: { v: Spec; w: Spec; s: Spec }): SegmentReader => {
+      const column = (spec: Spec, type: 'number' | 'string'): TypedColumn => {
+        const validity = new Uint8Array((n + 7) >> 3);
+        for (let i = 0; i < n; i++) if (spec(i) !== null) validity[i >> 3] |= 1 << (i & 7);
+        const values = type === 'number' ? Float64Array.from({ length: n }, (_, i) => spec(i) ?? 0) : Uint32Array.from({ length: n }, (_, i) => spec(i) ?? 0);
+        return { name: '', type, values, validity, ...(type === 'string' ? { dict } : {}) };
+      };
       const rows = {
         rowCount: n,
         actorIds: Uint32Array.from({ length: n }, (_, i) => i >> 2),
         times: Float64Array.from({ length: n }, (_, i) => START + (i & 3) * 1000),
-        columns: [{ name: 'v', type: 'number' as const, values, validity }],
+        columns: [
+          { ...column(specs.v, 'number'), name: 'v' },
+          { ...column(specs.w, 'number'), name: 'w' },
+          { ...column(specs.s, 'string'), name: 's' },
+        ],
       };
       writeSegment(`${t.dir}/${name}.seg`, rows, Uint32Array.from({ length: n }, (_, i) => i), { shard: 0, partition: part, genMin: 1, genMax: 1 });
       return SegmentReader.open(`${t.dir}/${name}.seg`);
     };
-    const sparse = [write('a', 3000, (i) => (i % 5 === 0 ? i : null)), write('b', 2000, () => null)];
-    const dense = [write('c', 6000, (i) => 1e6 + i * 0.5)];
+    const holey = { v: (i: number) => (i % 5 === 0 ? i : null), w: (i: number) => (i % 2 === 0 ? i / 4 : null), s: (i: number) => (i % 3 === 0 ? null : i % 4) };
+    // Segment b holds none of them: its rows of each keep what the arrays held before.
+    const empty = { v: () => null, w: () => null, s: () => null };
+    const full = { v: (i: number) => 1e6 + i * 0.5, w: (i: number) => 7e5 - i, s: (i: number) => 3 - (i % 4) };
+    const holes = [write('a', 3000, holey), write('b', 2000, empty)];
+    const dense = [write('c', 6000, full)];
     const encode = (readers: SegmentReader[]): Buffer => {
-      const rows = concatSegments(readers, new Map([['v', 'number']]));
+      const rows = concatSegments(readers, new Map([['v', 'number'], ['w', 'number'], ['s', 'string']]));
       const order = Uint32Array.from({ length: rows.rowCount }, (_, i) => i);
       writeSegment(`${t.dir}/out.seg`, rows, order, { shard: 0, partition: part, genMin: 1, genMax: 2 });
       return readFileSync(`${t.dir}/out.seg`);
     };
-    const first = encode(sparse);
+    const first = encode(holes);
     encode(dense); // fills the reused arrays with other values, at every row
-    expect(Buffer.compare(encode(sparse), first)).toBe(0);
-    for (const r of [...sparse, ...dense]) r.close();
+    expect(Buffer.compare(encode(holes), first)).toBe(0);
+    for (const r of [...holes, ...dense]) r.close();
   });
 });

@@ -4,7 +4,7 @@
  * and without nulls, bits past the last row set), gathering each segment from the regrouped
  * column in the regrouped order gives every block exactly what the direct gather gives. A
  * regrouping keeps each segment's rows in arrival order, and is declined where it cannot pay or
- * does not apply.
+ * does not apply (ranges that are not consecutive from 0 to the order's end included).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -80,12 +80,14 @@ describe('regroupRows and regroupColumn', () => {
     );
   });
 
-  it('is declined for one segment, a small shard, or an order that is not the whole shard', () => {
+  it('is declined for one segment, a small shard, ranges with gaps, or an order that is not the whole shard', () => {
     const order = shuffled(mulberry32(3), REGROUP_MIN_ROWS);
     const half = REGROUP_MIN_ROWS >> 1;
     expect(regroupRows(order, [{ start: 0, end: REGROUP_MIN_ROWS }], REGROUP_MIN_ROWS)).toBeNull();
     expect(regroupRows(order.subarray(0, half), [{ start: 0, end: 10 }, { start: 10, end: half }], half)).toBeNull();
     expect(regroupRows(order.subarray(0, half), [{ start: 0, end: 10 }, { start: 10, end: half }], REGROUP_MIN_ROWS, 0)).toBeNull();
+    expect(regroupRows(order, [{ start: 0, end: 10 }, { start: 12, end: REGROUP_MIN_ROWS }], REGROUP_MIN_ROWS)).toBeNull();
+    expect(regroupRows(order, [{ start: 0, end: 10 }, { start: 10, end: REGROUP_MIN_ROWS - 1 }], REGROUP_MIN_ROWS)).toBeNull();
     expect(regroupRows(order, [{ start: 0, end: 10 }, { start: 10, end: REGROUP_MIN_ROWS }], REGROUP_MIN_ROWS)).not.toBeNull();
   });
 });
