@@ -9,29 +9,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../bench/generator/rng.js';
 import { remapGathered, segmentDict } from '../../engine/storage/segment-dict.js';
-import { gatherRange, gatherSparse, positionsOfValid, rankRows, type Gathered } from '../../engine/storage/segment-gather.js';
-import type { StoredType, TypedColumn } from '../../engine/storage/typed-column.js';
-
-type Rand = () => number;
-const below = (r: Rand, n: number): number => Math.floor(r() * n);
-
-/** A plain copy of a gathered block (the gathers reuse their scratch). */
-function plain(g: Gathered): { values: number[]; validity: number[] | null; nc: number; min: unknown; max: unknown } {
-  return { values: Array.from(g.values), validity: g.validity === null ? null : Array.from(g.validity), nc: g.nc, min: g.min, max: g.max };
-}
-
-function columnOf(r: Rand, type: StoredType, n: number, density: number, dict: string[]): TypedColumn {
-  const validity = new Uint8Array((n + 7) >> 3);
-  for (let i = 0; i < n; i++) if (r() < density) validity[i >> 3] |= 1 << (i & 7);
-  // Bits past the last row are set too: they are not rows and must be ignored.
-  if ((n & 7) !== 0) validity[n >> 3] |= 0xff << (n & 7);
-  const specials = [0, -0, NaN, -1.5, 1e300];
-  const values =
-    type === 'number' ? Float64Array.from({ length: n }, () => (r() < 0.2 ? specials[below(r, specials.length)] : below(r, 100)))
-    : type === 'boolean' ? Uint8Array.from({ length: n }, () => below(r, 2))
-    : Uint32Array.from({ length: n }, () => below(r, dict.length));
-  return { name: 'c', type, values, validity, ...(type === 'string' ? { dict } : {}) };
-}
+import { gatherRange, gatherSparse, positionsOfValid, rankRows } from '../../engine/storage/segment-gather.js';
+import type { StoredType } from '../../engine/storage/typed-column.js';
+import { below, plain, randomColumn, shuffled } from './gather-helpers.js';
 
 describe('gatherSparse', () => {
   it('gives every block what gatherRange gives, and the same segment dictionaries', () => {
@@ -48,12 +28,8 @@ describe('gatherSparse', () => {
         const r = mulberry32(c.seed);
         // Code order is not string order, as in a tail's dictionary.
         const dict = Array.from({ length: 30 }, (_, k) => `v${(k * 11) % 30}`);
-        const col = columnOf(r, c.type, c.rows, c.density, dict);
-        const order = Uint32Array.from({ length: c.rows }, (_, i) => i);
-        for (let i = c.rows - 1; i > 0; i--) {
-          const j = below(r, i + 1);
-          [order[i], order[j]] = [order[j], order[i]];
-        }
+        const col = randomColumn(r, c.type, c.rows, c.density, dict);
+        const order = shuffled(r, c.rows);
         let valid = 0;
         for (let i = 0; i < c.rows; i++) if ((col.validity![i >> 3] >> (i & 7)) & 1) valid++;
         let ranked = 0;

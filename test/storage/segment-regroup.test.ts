@@ -9,40 +9,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../bench/generator/rng.js';
-import { gatherRange, type Gathered } from '../../engine/storage/segment-gather.js';
+import { gatherRange } from '../../engine/storage/segment-gather.js';
 import { REGROUP_MIN_ROWS, regroupColumn, regroupRows } from '../../engine/storage/segment-regroup.js';
-import type { StoredType, TypedColumn } from '../../engine/storage/typed-column.js';
-
-type Rand = () => number;
-const below = (r: Rand, n: number): number => Math.floor(r() * n);
-
-function plain(g: Gathered): { values: number[]; validity: number[] | null; nc: number; min: unknown; max: unknown } {
-  return { values: Array.from(g.values), validity: g.validity === null ? null : Array.from(g.validity), nc: g.nc, min: g.min, max: g.max };
-}
-
-function columnOf(r: Rand, type: StoredType, n: number, density: number | null): TypedColumn {
-  let validity: Uint8Array | null = null;
-  if (density !== null) {
-    validity = new Uint8Array((n + 7) >> 3);
-    for (let i = 0; i < n; i++) if (r() < density) validity[i >> 3] |= 1 << (i & 7);
-    if ((n & 7) !== 0) validity[n >> 3] |= 0xff << (n & 7);
-  }
-  const specials = [0, -0, NaN, -1.5, 1e300];
-  const values =
-    type === 'number' ? Float64Array.from({ length: n }, () => (r() < 0.2 ? specials[below(r, specials.length)] : below(r, 100)))
-    : type === 'boolean' ? Uint8Array.from({ length: n }, () => below(r, 2))
-    : Uint32Array.from({ length: n }, () => below(r, 30));
-  return { name: 'c', type, values, validity };
-}
-
-function shuffled(r: Rand, n: number): Uint32Array {
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = below(r, i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
+import type { StoredType } from '../../engine/storage/typed-column.js';
+import { below, plain, randomColumn, shuffled } from './gather-helpers.js';
 
 describe('regroupRows and regroupColumn', () => {
   it('give every segment’s gather exactly what the direct gather gives', () => {
@@ -67,7 +37,8 @@ describe('regroupRows and regroupColumn', () => {
           const mine = Array.from(order.subarray(start, end)).sort((a, b) => a - b);
           expect(mine.map((row) => g!.at[row])).toEqual(Array.from({ length: end - start }, (_, k) => start + k));
         }
-        const cols = [columnOf(r, c.type, c.rows, c.density), columnOf(r, c.type, c.rows, c.density)];
+        const dict = Array.from({ length: 30 }, (_, k) => `v${k}`);
+        const cols = [randomColumn(r, c.type, c.rows, c.density, dict), randomColumn(r, c.type, c.rows, c.density, dict)];
         for (const col of cols) {
           const regrouped = regroupColumn(col, g!);
           for (const { start, end } of ranges) {
