@@ -370,6 +370,7 @@ export class Table {
   private flushQueued = false;
   /** When the last flush failed (−∞ once one succeeds); see FLUSH_RETRY_MS. */
   private flushFailedAt = -Infinity;
+  /** The last flush failed less than FLUSH_RETRY_MS ago: no flush is queued but explicit ones. */
   flushBackingOff(): boolean {
     return performance.now() - this.flushFailedAt < FLUSH_RETRY_MS;
   }
