@@ -40,26 +40,26 @@ class MergeArrays {
   }
 
   f64(n: number): Float64Array {
-    return this.take('f64', n, (k) => new Float64Array(k));
+    return this.take('f64', n, Float64Array);
   }
 
   u32(n: number): Uint32Array {
-    return this.take('u32', n, (k) => new Uint32Array(k));
+    return this.take('u32', n, Uint32Array);
   }
 
   u8(n: number): Uint8Array {
-    return this.take('u8', n, (k) => new Uint8Array(k));
+    return this.take('u8', n, Uint8Array);
   }
 
-  private take<T extends Float64Array | Uint32Array | Uint8Array>(kind: 'f64' | 'u32' | 'u8', n: number, make: (n: number) => T): T {
+  private take<T extends Float64Array | Uint32Array | Uint8Array>(kind: 'f64' | 'u32' | 'u8', n: number, ctor: { new (n: number): T; BYTES_PER_ELEMENT: number }): T {
     const list = this.lists[kind] as T[];
     const at = this.used[kind]++;
     const have = list[at];
     if (have !== undefined && have.length >= n) return have.subarray(0, n) as T;
     // Room for a bit more than asked, as merges grow with the table (not past what is kept).
-    const bytes = make(0).BYTES_PER_ELEMENT * Math.ceil(n * 1.25);
+    const bytes = ctor.BYTES_PER_ELEMENT * Math.ceil(n * 1.25);
     const keep = bytes <= MAX_REUSED_BYTES && this.kept - (have?.byteLength ?? 0) + bytes <= MAX_REUSED_TOTAL_BYTES;
-    const fresh = make(keep ? Math.ceil(n * 1.25) : n);
+    const fresh = new ctor(keep ? Math.ceil(n * 1.25) : n);
     if (keep) {
       this.kept += fresh.byteLength - (have?.byteLength ?? 0);
       list[at] = fresh;

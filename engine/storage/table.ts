@@ -18,6 +18,7 @@ import type { TableSnapshot } from '../query/source.js';
 import type { ActorDict } from './actor-dict.js';
 import { Admission } from './admission.js';
 import { ingestBuffers } from './buffer-pool.js';
+import { Maintenance } from './maintenance.js';
 import { DeadLetterLog } from './dead-letter.js';
 import { applyGroup, writeGroup, type PendingCommit } from './group-commit.js';
 import type { IdempotencyIndex } from './idempotency.js';
@@ -34,7 +35,7 @@ import type { StoredType } from './typed-column.js';
 import { walPath } from './table-files.js';
 import { WalWriter } from './wal.js';
 import type { ShardPart } from './wal-record.js';
-import { FLUSH_RETRY_MS, type IngestOptions, type IngestResult, type TableOptions } from './table-options.js';
+import type { IngestOptions, IngestResult, TableOptions } from './table-options.js';
 
 export { DEFAULT_TABLE_OPTIONS, type IngestOptions, type IngestResult, type TableOptions } from './table-options.js';
 
@@ -69,8 +70,12 @@ export class Table {
   nextBatchId: number;
   lastIngestMs: number | null;
   private readonly queue: PendingCommit[] = [];
-  /** Flushes started and not finished (scheduled or explicit). */
-  private flushesRunning = 0;
+  /** Flushes and compactions, one after another. */
+  private readonly maintenance = new Maintenance(
+    async () => (await import('./flush.js')).flushTable(this),
+    () => this.admission.wakeAll(),
+    (err) => this.onBackgroundError(err),
+  );
   /** Back-pressure against the memory budget. */
   private readonly admission = new Admission({
     budgetBytes: () => this.options.memoryBudgetBytes,
@@ -81,9 +86,9 @@ export class Table {
     tailRows: () => this.tailRows(),
     frozenCount: () => this.frozen.length,
     closed: () => this.closed,
-    flushing: () => this.flushQueued || this.flushesRunning > 0,
+    flushing: () => this.maintenance.flushing(),
     scheduleFlush: () => this.scheduleFlush(),
-    flushBackingOff: () => this.flushBackingOff(),
+    flushBackingOff: () => this.maintenance.backingOff(),
   });
   /** Shards and actor ids by parse-worker dictionary entry (see split-batch.ts). */
   private readonly actorCache = new ActorCache();
@@ -96,8 +101,6 @@ export class Table {
    */
   private readonly visibleRows = new Map<Tail, number>();
   private rotateWaiters: ((err?: unknown) => void)[] = [];
-  /** Flushes and compactions run one after another on this chain. */
-  maintenance: Promise<void> = Promise.resolve();
   closed = false;
   /** close() has begun: ingest calls are refused. */
   private closing = false;
@@ -366,53 +369,19 @@ export class Table {
     for (const w of waiters) w();
   }
 
-  /** Queues a flush on the maintenance chain unless one is already queued. */
-  private flushQueued = false;
-  /** When the last flush failed (−∞ once one succeeds); see FLUSH_RETRY_MS. */
-  private flushFailedAt = -Infinity;
-  /** The last flush failed less than FLUSH_RETRY_MS ago: no flush is queued but explicit ones. */
-  flushBackingOff(): boolean {
-    return performance.now() - this.flushFailedAt < FLUSH_RETRY_MS;
-  }
-
-  /** Queues a flush unless one is queued; false when none will run (closed, or retrying too soon). */
+  /** Queues a flush unless one is queued; false when none will run (closed, or retrying too soon: maintenance.ts). */
   scheduleFlush(): boolean {
-    if (this.flushQueued) return true;
-    if (this.closed || this.flushBackingOff()) return false;
-    this.flushQueued = true;
-    this.runMaintenance(async () => {
-      this.flushQueued = false;
-      await this.flushNow();
-    }).catch((err) => this.onBackgroundError(err));
-    return true;
+    return !this.closed && this.maintenance.queueFlush();
   }
 
   /** Runs `task` after every earlier flush or compaction. */
   runMaintenance(task: () => Promise<void>): Promise<void> {
-    const run = this.maintenance.then(task);
-    this.maintenance = run.catch(() => {});
-    return run;
+    return this.maintenance.run(task);
   }
 
   /** Flushes every acknowledged row into segments (waiting for earlier maintenance). */
   flush(): Promise<void> {
-    return this.runMaintenance(() => this.flushNow());
-  }
-
-  /** Runs a flush on the maintenance chain; wakes admissions waiting for memory when it ends. */
-  private async flushNow(): Promise<void> {
-    this.flushesRunning++;
-    try {
-      const { flushTable } = await import('./flush.js');
-      await flushTable(this);
-      this.flushFailedAt = -Infinity;
-    } catch (err) {
-      this.flushFailedAt = performance.now();
-      throw err;
-    } finally {
-      this.flushesRunning--;
-      this.admission.wakeAll();
-    }
+    return this.maintenance.flush();
   }
 
   /** Counts the table's tails against the store's budget `memory` from now until it closes. */
@@ -438,7 +407,7 @@ export class Table {
     this.closing = true;
     while (this.inFlight > 0 || this.committing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
     if (flush) await this.flush().catch((err) => this.onBackgroundError(err));
-    await this.maintenance;
+    await this.maintenance.idle();
     await (await import('./flush.js')).settleRetiredWals(this.dir);
     this.closed = true;
     this.memory?.delete(this.admission.holder);
