@@ -10,6 +10,13 @@
  * queues it when its workers are busy, and this thread never parses: it serves queries. `close`
  * then withdraws this reader's queued chunks and leaves the pool running.
  *
+ * Line numbers are settled here. While the chunker has counted every chunk so far (`lead` and
+ * `span`: CSV, JSON, MessagePack), a chunk's first line is known when it is submitted and the
+ * parser numbers from it (CSV messages name lines). Once a chunk goes uncounted (NDJSON and
+ * combined logs, whose parsers count their lines as they go), later parsers number from 1 and
+ * `next`, taking batches in input order, adds the lines before each: the earlier ones' `lead`
+ * and `span`, or their batches' `lineCount` (one record per line).
+ *
  * Threading: used by one reader on its own thread; not re-entrant. Owns its own pool (started at
  * the second chunk) and closes it in `close`.
  */
@@ -28,8 +35,13 @@ interface Slot {
   /** Settles when the slot does (never rejects). */
   settled: Promise<void>;
   settle: () => void;
-  /** The chunk while it waits in the backlog. */
-  task: (ChunkTask & { kind: 'parse' }) | null;
+  /** The chunk while it waits in the backlog, with the line its parser numbers from. */
+  task: (ChunkTask & { kind: 'parse'; firstLine: number }) | null;
+  /** The task's `lead` and `span` (see ChunkTask). */
+  lead: number;
+  span: number | null;
+  /** Its lines were numbered from their place in the input (else from 1). */
+  numbered: boolean;
 }
 
 export class Dispatcher {
@@ -39,6 +51,10 @@ export class Dispatcher {
   private pool: WorkerPool | null = null;
   private parseTasks = 0;
   private readonly streams = new DictStreams();
+  /** Lines before the oldest chunk not yet taken. */
+  private lines = 0;
+  /** Lines before the next chunk submitted; NaN once some chunk's are not known at submission. */
+  private submitted = 0;
 
   /**
    * @param workers the size of the pool this dispatcher starts (0: parse everything here)
@@ -56,30 +72,34 @@ export class Dispatcher {
   }
 
   submit(task: ChunkTask): void {
-    const slot = newSlot();
+    const before = this.submitted + task.lead;
+    this.submitted = before + (task.span ?? NaN);
+    const numbered = !Number.isNaN(before);
+    const firstLine = numbered ? before + 1 : 1;
+    const slot = newSlot(task.lead, task.span, numbered);
     this.slots.push(slot);
     if (task.kind === 'reject') {
       const batch: EventBatch = {
         count: 0, lines: new Int32Array(0), timeMs: new Float64Array(0), actors: [], columns: new Map(),
-        rejects: [{ line: task.line, message: task.message, raw: task.raw }], lineCount: 1,
+        rejects: [{ line: firstLine, message: task.message, raw: task.raw }], lineCount: 1,
       };
       finish(slot, batch, null);
       return;
     }
     if (this.shared !== null) {
-      this.shared.run(task.bytes, task.items, this.ctx, task.firstLine, this, task.records).then(
+      this.shared.run(task.bytes, task.items, this.ctx, firstLine, this, task.records ?? undefined).then(
         (batch) => finish(slot, batch, null),
         (err: Error) => finish(slot, null, err),
       );
       return;
     }
-    slot.task = task;
+    slot.task = { ...task, firstLine };
     this.backlog.push(slot);
     if (++this.parseTasks >= 2 && this.workers > 0) this.pool ??= new WorkerPool(this.workers);
     this.pump();
   }
 
-  /** The oldest batch, once parsed (here, if this thread would otherwise only wait). */
+  /** The oldest batch, once parsed (here, if this thread would otherwise only wait), its lines numbered in the input. */
   async next(): Promise<EventBatch> {
     const head = this.slots[0];
     while (!head.done) {
@@ -89,7 +109,11 @@ export class Dispatcher {
     }
     this.slots.shift();
     if (head.error !== null) throw head.error;
-    return head.batch!;
+    const batch = head.batch!;
+    const before = this.lines + head.lead;
+    if (!head.numbered && before > 0) numberFrom(batch, before);
+    this.lines = before + (head.span ?? batch.lineCount);
+    return batch;
   }
 
   async close(): Promise<void> {
@@ -108,7 +132,7 @@ export class Dispatcher {
       const slot = this.backlog.shift()!;
       const task = slot.task!;
       slot.task = null;
-      pool.run(task.bytes, task.items, this.ctx, task.firstLine, undefined, task.records).then(
+      pool.run(task.bytes, task.items, this.ctx, task.firstLine, undefined, task.records ?? undefined).then(
         (batch) => {
           finish(slot, batch, null);
           this.pump();
@@ -124,7 +148,7 @@ export class Dispatcher {
     try {
       // Coded against this thread's own stream dictionaries, like a worker's batches, so storage
       // takes the same cheap path for it (its caches are keyed by those dictionaries).
-      finish(slot, parseTask(task.bytes, task.items, this.ctx, task.firstLine, this.streams, task.records), null);
+      finish(slot, parseTask(task.bytes, task.items, this.ctx, task.firstLine, this.streams, task.records ?? undefined), null);
     } catch (err) {
       finish(slot, null, err as Error);
     }
@@ -132,10 +156,17 @@ export class Dispatcher {
   }
 }
 
-function newSlot(): Slot {
+function newSlot(lead: number, span: number | null, numbered: boolean): Slot {
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
-  return { done: false, batch: null, error: null, settled, settle, task: null };
+  return { done: false, batch: null, error: null, settled, settle, task: null, lead, span, numbered };
+}
+
+/** Renumbers a batch whose lines were numbered from 1 as lines `before` + 1 on. */
+function numberFrom(batch: EventBatch, before: number): void {
+  const lines = batch.lines;
+  for (let i = 0; i < lines.length; i++) lines[i] += before;
+  for (const reject of batch.rejects) reject.line += before;
 }
 
 function finish(slot: Slot, batch: EventBatch | null, error: Error | null): void {

@@ -64,6 +64,12 @@ function ownBytes(bytes: Uint8Array): Uint8Array {
 }
 
 /**
+ * Bytes per line of the last chunk of lines this thread parsed without a count (0: none yet),
+ * from which the next such chunk's columns are sized.
+ */
+let bytesPerLine = 0;
+
+/**
  * Parses a chunk cut at record boundaries; line numbers start at `firstLine`. String columns
  * are coded against `streams` (the thread's stream dictionaries) when given, else against
  * dictionaries of this batch. `records`, when the chunker counted them, is at least the records
@@ -72,8 +78,12 @@ function ownBytes(bytes: Uint8Array): Uint8Array {
 export function parseTask(bytes: Uint8Array, items: Int32Array | null, ctx: ChunkContext, firstLine: number, streams?: DictStreams, records?: number): EventBatch {
   const own = ownBytes(bytes);
   const buf = Buffer.from(own.buffer, own.byteOffset, own.byteLength);
-  // Columns sized for every record accepted, so they need neither growing nor trimming.
-  const b = new BatchBuilder(ctx.options, streams, records ?? (items !== null ? items.length / 2 : countRecords(buf)));
+  // Columns sized for every record, so they need no growing: from the count when there is one;
+  // for a chunk of lines, from the last one's bytes per line and an eighth more (they grow if
+  // that falls short), or the first time by counting.
+  const uncounted = records === undefined && items === null;
+  const rows = !uncounted ? (records ?? items!.length / 2) : bytesPerLine === 0 ? countRecords(buf) : Math.ceil((buf.length / bytesPerLine) * 1.125) + 16;
+  const b = new BatchBuilder(ctx.options, streams, rows);
   switch (ctx.format) {
     case 'ndjson':
       parseNdjson(buf, firstLine, b, recordParser(ctx.options, ctx.fastPath !== false));
@@ -94,7 +104,9 @@ export function parseTask(bytes: Uint8Array, items: Int32Array | null, ctx: Chun
       parseMsgpackItems(buf, items ?? new Int32Array(0), firstLine, b, ctx.options);
       break;
   }
-  return b.finish();
+  const batch = b.finish();
+  if (uncounted && batch.lineCount > 0) bytesPerLine = buf.length / batch.lineCount;
+  return batch;
 }
 
 /** Lines in a chunk of a line format (at most the records in it): newlines, plus a last line without one. */

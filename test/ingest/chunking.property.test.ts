@@ -144,24 +144,51 @@ describe('chunk boundaries do not change the result', () => {
     );
   });
 
-  it("hands each parse task its record count, so parsers need not count lines again", () => {
+  it('leaves NDJSON and combined chunks uncounted (their parsers count), and counts CSV ones', () => {
     const line = fc.oneof(fc.string({ maxLength: 40 }).map((t) => t.replace(/\n/g, ' ')), long);
     fc.assert(
-      fc.property(fc.array(line, { maxLength: 60 }), fc.boolean(), fc.integer({ min: 16, max: 300 }), fc.constantFrom<Format>('ndjson', 'combined'), (lines, lastNewline, chunkBytes, format) => {
-        const text = lines.join('\n') + (lastNewline && lines.length > 0 ? '\n' : '');
+      fc.property(fc.array(line, { maxLength: 60 }), fc.boolean(), fc.integer({ min: 16, max: 300 }), fc.constantFrom<Format>('ndjson', 'combined', 'csv'), (lines, lastNewline, chunkBytes, format) => {
+        const body = lines.join('\n') + (lastNewline && lines.length > 0 ? '\n' : '');
+        const text = format === 'csv' ? `user_id,time\n${body}` : body;
         const chunker = new Chunker(format, { actorColumn: 'user_id', timeColumn: 'time', maxLineBytes: 1 << 20 }, chunkBytes);
         const bytes = Buffer.from(text);
         const tasks = [...chunker.push(bytes.subarray(0, bytes.length >> 1)), ...chunker.push(bytes.subarray(bytes.length >> 1)), ...chunker.end()];
         chunker.close();
+        let leads = 0;
         for (const task of tasks) {
+          leads += task.lead;
           if (task.kind !== 'parse') continue;
+          if (format !== 'csv') {
+            expect([task.span, task.records]).toEqual([null, null]);
+            continue;
+          }
           const b = Buffer.from(task.bytes);
           let newlines = 0;
           for (const c of b) if (c === 0x0a) newlines++;
+          expect(task.span).toBe(newlines);
           expect(task.records).toBe(newlines + (b.length > 0 && b[b.length - 1] !== 0x0a ? 1 : 0));
         }
+        expect(leads).toBe(format === 'csv' && tasks.length > 0 ? 1 : 0); // the CSV header's line
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('numbers NDJSON lines in the input when parse workers count them, oversize lines included', async () => {
+    const lines: string[] = [];
+    for (let k = 1; k <= 3000; k++) {
+      if (k % 97 === 0) lines.push(`{"user_id":"u${k}","pad":"${'x'.repeat(600)}","time":"2026-10-01T00:00:00.000Z"}`); // over the limit
+      else if (k % 7 === 0) lines.push(k % 2 === 0 ? '' : 'garbage');
+      else lines.push(JSON.stringify({ user_id: `u${k % 13}`, time: new Date(T0 + k).toISOString(), k }));
+    }
+    const batches = await readAll(Buffer.from(lines.join('\n') + '\n'), { format: 'ndjson', workers: 2, chunkBytes: 1024, maxLineBytes: 500 });
+    const got = flat(batches);
+    expect(batches.length).toBeGreaterThan(50);
+    // Each accepted row's line holds its own k; each reject is a line that should be one.
+    for (const row of got.rows) expect(row.values).toContainEqual(['k', row.line]);
+    const rejected = got.rejects.map((r) => r.line).sort((x, y) => x - y);
+    expect(rejected).toEqual(lines.map((_, i) => i + 1).filter((k) => k % 97 === 0 || k % 7 === 0));
+    expect(got.rows.length + rejected.length).toBe(3000);
+    expect(got.rejects.find((r) => r.line === 97)?.message).toMatch(/^line too long: 660 bytes/);
   });
 });
