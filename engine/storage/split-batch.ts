@@ -261,7 +261,7 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   // layout (shard, order, rank and validity bit of each row: 14 bytes, and 4 paddings).
   const arenaBytes =
     (rowBytes + 14) * batch.count + Math.ceil((batch.count * plans.length) / 8) + shardCount * (plans.length + 8 * (3 + 2 * plans.length)) + 32;
-  const arena = new PartArena(ctx?.pool !== undefined ? ctx.pool.acquire(arenaBytes) : new ArrayBuffer(arenaBytes), arenaBytes);
+  const arena = new PartArena(ctx?.pool !== undefined ? ctx.pool.acquire(arenaBytes, false) : new ArrayBuffer(arenaBytes), arenaBytes);
   const layout = layoutRows(shardsOf(typed.actors, batch.count, shardCount, actorCache, arena), shardCount, arena);
   const { order, starts, bitmapStarts } = layout;
   // Whole columns in shard order where the fast path applies (split-scatter.ts); parts view them.

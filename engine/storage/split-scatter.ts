@@ -163,7 +163,10 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
     const nulls = col.nulls!;
     const bits = bitsOf(layout);
     for (let i = 0; i < count; i++) {
-      if (nulls[i] === 1) continue;
+      if (nulls[i] === 1) {
+        out[rank[i]] = 0; // a null row's slot: zero, as in a fresh buffer (the arena is not zeroed)
+        continue;
+      }
       out[rank[i]] = values[i];
       const b = bits[i];
       validity[b >> 3] |= 1 << (b & 7);
@@ -191,7 +194,10 @@ export function scatterColumn(plan: ColumnPlan, layout: RowLayout, arena: PartAr
   const bits = bitsOf(layout);
   for (let i = 0; i < count; i++) {
     const c = codes[i];
-    if (c < 0) continue;
+    if (c < 0) {
+      out[rank[i]] = 0; // as for numbers
+      continue;
+    }
     const g = gen[c];
     if (g >= 0) out[rank[i]] = g;
     else enqueue(out, rank[i], gen, c);

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { BatchColumn, EventBatch } from '../../ingest/batch.js';
 import { ActorDict } from '../../engine/storage/actor-dict.js';
+import { BufferPool } from '../../engine/storage/buffer-pool.js';
 import { actorKey, shardOf } from '../../engine/storage/hash.js';
 import { ActorCache, splitBatch, typedColumnOf, type SplitContext } from '../../engine/storage/split-batch.js';
 import { TailDicts } from '../../engine/storage/tail-dicts.js';
@@ -109,12 +110,21 @@ function valueAt(c: TypedColumn, j: number): Value {
   return c.values[j];
 }
 
+/** A pool whose buffers hold garbage, as a pooled one holds an earlier batch's parts. */
+const dirtyPool = new BufferPool(256, 2 ** 26, 10_000, (bytes) => {
+  const buffer = new ArrayBuffer(bytes);
+  new Uint8Array(buffer).fill(0xa5);
+  return buffer;
+});
+
 describe('splitBatch', () => {
   it('puts every row in its shard with its values, on both paths', () => {
     let sparseParts = 0;
     fc.assert(
       fc.property(inputArb, fc.boolean(), (input, withContext) => {
-        const ctx: SplitContext | null = withContext ? { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache() } : null;
+        const ctx: SplitContext | null = withContext
+          ? { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache(), pool: dirtyPool }
+          : null;
         // A string the rows never use comes first in each generation dictionary, so generation
         // codes differ from the batch's own codes.
         for (const [name] of input.columns) ctx?.dicts.codeOf(ctx.dicts.get(name), '\u0000unused');
@@ -137,6 +147,11 @@ describe('splitBatch', () => {
             rows.push([p.times[j], p.actorValues[p.actorCodes[j]], values]);
           }
           got.set(p.shard, rows);
+          // A dense column's null rows hold 0, as in a fresh buffer, whatever the parts' buffer held.
+          for (const c of p.columns) {
+            if ('rows' in c || c.validity === null) continue;
+            for (let j = 0; j < p.rowCount; j++) if (((c.validity[j >> 3] >> (j & 7)) & 1) === 0) expect(c.values[j]).toBe(0);
+          }
           // Actor values are distinct, in first-seen order; ids are dense per shard, in that order.
           expect(p.actorValues).toEqual([...new Set(rows.map((r) => r[1]))]);
           if (p.actorIds !== undefined) expect(Array.from(p.actorIds, (id) => ctx!.actors[p.shard].values[id])).toEqual(p.actorValues);
