@@ -97,6 +97,11 @@ export class WorkerPool implements BufferReturn {
     for (let i = 0; i < size; i++) this.slots.push(this.startSlot());
   }
 
+  /** Some worker is alive and the pool open. */
+  get alive(): boolean {
+    return !this.closed && this.slots.some((s) => s.alive);
+  }
+
   /** Workers started (alive or not). */
   get size(): number {
     return this.slots.length;

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventBatch } from '../../ingest/batch.js';
 import { readEvents, workerScript, type Format } from '../../ingest/index.js';
 import { chunkBuffers } from '../../ingest/chunker.js';
+import { codedWith } from '../../ingest/string-streams.js';
 import { WorkerPool } from '../../ingest/worker-pool.js';
 import { accounted } from './helpers.js';
 
@@ -64,6 +65,17 @@ describe('worker parsing', () => {
       expect(a.accepted + a.rejected, format).toBe(a.lines);
       expect(a.lines, format).toBe(20_000);
     }
+  });
+
+  it('leaves every chunk to the workers while they live, and parses them all here without', async () => {
+    const [, body] = inputs(20_000)[0];
+    // A batch built on this thread is noted with the dictionaries it was coded against; one
+    // decoded from a worker's message is not.
+    const threaded = await collect(body, 'ndjson', 2);
+    expect(threaded.length).toBeGreaterThan(3);
+    expect(threaded.filter((b) => codedWith.has(b))).toEqual([]);
+    const inline = await collect(body, 'ndjson', 0);
+    expect(inline.every((b) => codedWith.has(b))).toBe(true);
   });
 
   it('parses an input smaller than one chunk without starting workers, with the same result', async () => {
