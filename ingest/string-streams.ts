@@ -320,7 +320,9 @@ export class StringStream {
       if (old[at + 1] === 0) continue;
       let i = mix(old[at]) & mask;
       while (slots[(i << SLOT_SHIFT) + 1] !== 0) i = (i + 1) & mask;
-      slots.set(old.subarray(at, at + SLOT), i << SLOT_SHIFT);
+      // A slot's eight ints one by one: `set` of a subarray made a view per slot, and cost more.
+      const to = i << SLOT_SHIFT;
+      for (let k = 0; k < SLOT; k++) slots[to + k] = old[at + k];
     }
     this.slots = slots;
     this.slotBytes = new Uint8Array(slots.buffer);
