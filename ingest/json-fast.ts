@@ -224,31 +224,54 @@ export class FastJsonScanner {
     let hash = 0;
     let high = 0;
     let c = 0;
-    // Four bytes at a time while none is a quote, a backslash or a control character (a word is
-    // such a run only when all four bytes are the string's, so the hash depends on the string's
-    // bytes alone, wherever it sits); then byte by byte.
+    // Four bytes at a time: a word of the string's bytes only is hashed whole; in the word that
+    // holds the first quote, backslash or control character, the bytes before it are hashed as a
+    // partial word (low bytes first), as the byte loop below hashes them near the end of the
+    // input. So the hash depends on the string's bytes alone, wherever it sits.
     const view = this.view;
     for (const last = end - 4; k <= last; k += 4) {
       const w = view.getInt32(k, true);
       const q = w ^ 0x22222222;
       const bs = w ^ 0x5c5c5c5c;
-      // some byte of q or bs is zero, or some byte of w is below 0x20
-      if ((((q - 0x01010101) & ~q) | ((bs - 0x01010101) & ~bs) | ((w - 0x20202020) & ~w)) & 0x80808080) break;
-      hash = Math.imul(hash ^ w, 0x9e3779b1);
-      high |= w;
+      // some byte of q or bs is zero, or some byte of w is below 0x20; the lowest flagged byte is
+      // the first such (a borrow only ever flags bytes above a real one)
+      const special = (((q - 0x01010101) & ~q) | ((bs - 0x01010101) & ~bs) | ((w - 0x20202020) & ~w)) & 0x80808080;
+      if (special === 0) {
+        hash = Math.imul(hash ^ w, 0x9e3779b1);
+        high |= w;
+        continue;
+      }
+      const p = (31 - Math.clz32(special & -special)) >> 3;
+      if (((w >>> (8 * p)) & 0xff) !== 0x22) return false; // a backslash or a control character first
+      if (p > 0) {
+        const part = w & ((1 << (8 * p)) - 1);
+        hash = Math.imul(hash ^ part, 0x9e3779b1);
+        high |= part;
+      }
+      return this.ended(k + p, hash, high);
     }
-    high = (high | (high >>> 8) | (high >>> 16) | (high >>> 24)) & 0xff;
-    // Equivalent to: find the closing quote, refusing backslashes and control characters.
+    // Equivalent to the partial word above, byte by byte (fewer than four bytes are left).
+    let part = 0;
+    let p = 0;
     while (k < end && (c = buf[k]) !== 0x22) {
       if (c === 0x5c || c < 0x20) return false;
-      hash = (Math.imul(hash, 31) + c) | 0;
-      high |= c;
+      part |= c << (8 * p);
+      p++;
       k++;
     }
     if (k >= end) return false;
-    this.pos = k + 1;
+    if (p > 0) {
+      hash = Math.imul(hash ^ part, 0x9e3779b1);
+      high |= part;
+    }
+    return this.ended(k, hash, high);
+  }
+
+  /** Records a string whose closing quote is at `quote`. */
+  private ended(quote: number, hash: number, high: number): boolean {
+    this.pos = quote + 1;
     this.hash = hash;
-    this.ascii = high < 0x80;
+    this.ascii = ((high | (high >>> 8) | (high >>> 16) | (high >>> 24)) & 0x80) === 0;
     return true;
   }
 

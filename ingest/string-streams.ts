@@ -67,6 +67,7 @@ export class StringStream {
    */
   private slots = new Int32Array(SLOT * 64);
   private slotBytes = new Uint8Array(this.slots.buffer);
+  private slotView = new DataView(this.slots.buffer);
   private used = 0;
   private arena = new Uint8Array(1024);
   private arenaLen = 0;
@@ -251,10 +252,15 @@ export class StringStream {
           const view = buf === this.viewOf ? this.view : this.viewFor(buf);
           const words = at + 4;
           while (j + 4 <= len && view.getInt32(start + j, LITTLE_ENDIAN) === slots[words + (j >> 2)]) j += 4;
-          if (j + 4 > len) {
-            const kept = this.slotBytes;
+          if (j < len && j + 4 > len) {
             const from = words << 2;
-            while (j < len && kept[from + j] === buf[start + j]) j++;
+            if (len >= 4) {
+              // The last four bytes, overlapping those compared: they decide the rest at once.
+              if (view.getInt32(start + len - 4, LITTLE_ENDIAN) === this.slotView.getInt32(from + len - 4, LITTLE_ENDIAN)) j = len;
+            } else {
+              const kept = this.slotBytes;
+              while (j < len && kept[from + j] === buf[start + j]) j++;
+            }
           }
         } else {
           const arena = this.arena;
@@ -326,6 +332,7 @@ export class StringStream {
     }
     this.slots = slots;
     this.slotBytes = new Uint8Array(slots.buffer);
+    this.slotView = new DataView(slots.buffer);
   }
 }
 

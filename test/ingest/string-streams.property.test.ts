@@ -19,6 +19,8 @@ const word = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.string({ minLength: 14, maxLength: 80 }),
   fc.constantFrom('', 'a', 'é', 'exactly16bytes!!', 'seventeen bytes!!', 'x'.repeat(64), 'x'.repeat(65)),
+  // the same length and first bytes, apart in the last ones (the last partial word of a slot's bytes)
+  fc.constantFrom('abcde', 'abcdf', 'abcdefg', 'abcdefh', 'abcdxfg', 'abcdefghi', 'abcdefghj', 'abcdefgxi', 'abcdefghijklmno', 'abcdefghijklmnp', 'abcdefghijklmxo'),
 );
 
 describe('stream dictionary coded from bytes', () => {
