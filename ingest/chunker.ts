@@ -31,8 +31,9 @@ import { MsgpackSplitter } from './split-msgpack.js';
 import { CsvSplitter, JsonSplitter, LineSplitter, type Splitter } from './split-text.js';
 
 /**
- * Chunk work for a parser, whose lines it numbers from 1. `records`, when the chunker counted
- * them, is at least the records in it, so the parser can size its columns without counting.
+ * Chunk work for a parser (dispatcher.ts says which line it numbers from). `records`, when the
+ * chunker counted them, is at least the records in it, so the parser can size its columns
+ * without counting.
  */
 export interface ParseTask {
   bytes: Uint8Array;
@@ -41,7 +42,7 @@ export interface ParseTask {
   lead: number;
   /** Lines (or items) the chunk spans, when counted here; null: as many as its batch's `lineCount`. */
   span: number | null;
-  records: number | null;
+  records: number | undefined;
 }
 
 /**
@@ -355,7 +356,7 @@ export class Chunker {
       }
     }
     let span: number | null = null;
-    let records: number | null = null;
+    let records: number | undefined;
     if (items !== null) span = records = items.length / 2;
     else if (this.format === 'csv') {
       span = countNewlines(this.window, this.start, this.start + n); // a cut follows a newline, except at the end

@@ -89,7 +89,7 @@ export class Dispatcher {
       return;
     }
     if (this.shared !== null) {
-      this.shared.run(task.bytes, task.items, this.ctx, firstLine, this, task.records ?? undefined).then(
+      this.shared.run(task.bytes, task.items, this.ctx, firstLine, this, task.records).then(
         (batch) => finish(slot, batch, null),
         (err: Error) => finish(slot, null, err),
       );
@@ -101,7 +101,7 @@ export class Dispatcher {
     this.pump();
   }
 
-  /** The oldest batch, once parsed (here, if this thread would otherwise only wait), its lines numbered in the input. */
+  /** The oldest batch, once parsed (here when there is no live worker), its lines numbered in the input. */
   async next(): Promise<EventBatch> {
     const head = this.slots[0];
     while (!head.done) {
@@ -134,7 +134,7 @@ export class Dispatcher {
       const slot = this.backlog.shift()!;
       const task = slot.task!;
       slot.task = null;
-      pool.run(task.bytes, task.items, this.ctx, task.firstLine, undefined, task.records ?? undefined).then(
+      pool.run(task.bytes, task.items, this.ctx, task.firstLine, undefined, task.records).then(
         (batch) => {
           finish(slot, batch, null);
           this.pump();
@@ -153,7 +153,7 @@ export class Dispatcher {
     try {
       // Coded against this thread's own stream dictionaries, like a worker's batches, so storage
       // takes the same cheap path for it (its caches are keyed by those dictionaries).
-      finish(slot, parseTask(task.bytes, task.items, this.ctx, task.firstLine, this.streams, task.records ?? undefined), null);
+      finish(slot, parseTask(task.bytes, task.items, this.ctx, task.firstLine, this.streams, task.records), null);
     } catch (err) {
       finish(slot, null, err as Error);
     }
