@@ -283,7 +283,7 @@ export class FastJsonScanner {
   private isoTime(buf: Buffer, s: number, end: number, b: BatchBuilder): boolean {
     // Most times are `YYYY-MM-DDTHH:MM:SS.mmmZ` (toISOString's shape): read at fixed positions.
     if (s + 24 < end && buf[s + 24] === 0x22) {
-      const fixed = parseIsoMillisZ(buf, s);
+      const fixed = parseIsoMillisZ(buf, s, this.view);
       if (fixed === fixed) {
         b.setTimeMs(fixed);
         this.pos = s + 25;

@@ -71,6 +71,13 @@ describe('parseIsoMillisZ (the fixed-position reader of YYYY-MM-DDTHH:MM:SS.mmmZ
     for (const s of ['2026-10-01T24:00:00.000Z', '2026-10-01T23:59:60.000Z', '2026-10-01T12:34:56.789+', '2026-02-29T00:00:00.000Z', '2026-1a-01T00:00:00.000Z', '2026-10-01T12:34:56.7 9Z', '2026-10-01 12:34:56.789Z']) {
       expect(parseIsoMillisZ(bytes(s), 0), s).toBeNaN();
     }
+    // Inside a larger buffer, at an odd offset of a view that does not start at its buffer's
+    // start, with a DataView of that view passed in (as the NDJSON scanner does); cut short: NaN.
+    const line = bytes('xx{"time":"2024-02-29T23:59:59.999Z"}').subarray(1);
+    const view = new DataView(line.buffer, line.byteOffset, line.byteLength);
+    expect(parseIsoMillisZ(line, 10, view)).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseIsoMillisZ(line, 10)).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseIsoMillisZ(line.subarray(0, 33), 10)).toBeNaN();
     fc.assert(
       fc.property(fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }), (d) => {
         const s = d.toISOString();
