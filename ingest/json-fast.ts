@@ -67,6 +67,8 @@ export class FastJsonScanner {
   private entries = 0;
   /** End position of the last scanned token (an out-parameter, to avoid allocating). */
   private pos = 0;
+  /** After a successful `scan`: where the whitespace after the object ends (with `toNewline`, its line's newline or the chunk's end). */
+  lineEnd = 0;
   private num = 0;
   /** Of the last scanned string: the hash of its bytes, and whether they are all ASCII. */
   private hash = 0;
@@ -84,9 +86,18 @@ export class FastJsonScanner {
    * Scans the object in buf[start, end) into the builder's open row. Returns false, having
    * possibly emitted some fields, when the line needs JSON.parse (the caller restarts the row).
    * Long on purpose: one loop with a small state machine, no per-token calls in the common case.
+   *
+   * With `toNewline`, `end` is the end of the chunk rather than of the line: the object's line
+   * is found by scanning it. A newline is then no whitespace (in NDJSON it ends the record), and
+   * only spaces, tabs and carriage returns may follow the object before the newline or `end`;
+   * `lineEnd` is where they stop. The scan reads the line's bytes as it would read them given
+   * the line alone, so it accepts the same lines with the same fields, and the reader of an
+   * NDJSON chunk need not look for each line's newline first.
    */
-  scan(buf: Buffer, start: number, end: number, b: BatchBuilder): boolean {
-    let i = skipWs(buf, start, end);
+  scan(buf: Buffer, start: number, end: number, b: BatchBuilder, toNewline = false): boolean {
+    // A byte skipWs takes for whitespace besides space, tab and carriage return (-1: none).
+    const nl = toNewline ? -1 : 0x0a;
+    let i = skipWs(buf, start, end, nl);
     if (i >= end || buf[i] !== 0x7b) return false;
     i++;
     if (this.viewOf !== buf) {
@@ -102,14 +113,14 @@ export class FastJsonScanner {
     let parent: LayoutEntry | null = null;
     let state = KEY_OR_CLOSE;
     for (;;) {
-      if (buf[i] <= 0x20) i = skipWs(buf, i, end);
+      if (buf[i] <= 0x20) i = skipWs(buf, i, end, nl);
       if (i >= end) return false;
       let c = buf[i];
       if (state === AFTER_VALUE || (state === KEY_OR_CLOSE && c === 0x7d)) {
         if (c === 0x2c && state === AFTER_VALUE) {
           // A comma: a key must follow, read in this same round.
           i++;
-          if (buf[i] <= 0x20) i = skipWs(buf, i, end);
+          if (buf[i] <= 0x20) i = skipWs(buf, i, end, nl);
           if (i >= end) return false;
           c = buf[i];
         } else {
@@ -129,7 +140,7 @@ export class FastJsonScanner {
         // The key seen last after this one, written compactly: `key":` matched at once.
         node = entry;
         i = ks + entry.lit.length;
-        if (buf[i] <= 0x20) i = skipWs(buf, i, end);
+        if (buf[i] <= 0x20) i = skipWs(buf, i, end, nl);
       } else {
       entry = findChild(node, parent, buf, ks, end);
       if (entry !== null) {
@@ -147,9 +158,9 @@ export class FastJsonScanner {
         entry = this.newEntry(buf, ks, k, parent, node);
       }
       node = entry;
-      i = skipWs(buf, k + 1, end);
+      i = skipWs(buf, k + 1, end, nl);
       if (buf[i] !== 0x3a) return false;
-      i = skipWs(buf, i + 1, end);
+      i = skipWs(buf, i + 1, end, nl);
       }
       if (i >= end) return false;
       c = buf[i];
@@ -210,7 +221,9 @@ export class FastJsonScanner {
       else b.setTime(value);
       state = AFTER_VALUE;
     }
-    if (skipWs(buf, i, end) !== end) return false;
+    const rest = skipWs(buf, i, end, nl);
+    if (rest !== end && (nl !== -1 || buf[rest] !== 0x0a)) return false;
+    this.lineEnd = rest;
     return node.ok; // a repeated key: JSON.parse decides
   }
 
@@ -355,9 +368,10 @@ function findChild(node: LayoutEntry, parent: LayoutEntry | null, buf: Buffer, k
   return null;
 }
 
-function skipWs(buf: Buffer, i: number, end: number): number {
+/** The first index from `i` that is not whitespace: space, tab, carriage return, or `nl` (0x0a, a newline; -1: none). */
+function skipWs(buf: Buffer, i: number, end: number, nl: number): number {
   let c: number;
-  while (i < end && ((c = buf[i]) === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a)) i++;
+  while (i < end && ((c = buf[i]) === 0x20 || c === 0x09 || c === 0x0d || c === nl)) i++;
   return i;
 }
 

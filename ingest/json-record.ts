@@ -30,15 +30,16 @@ export class JsonRecordParser {
 
   /**
    * Parses buf[start, end) as one record numbered `line`. `unit` names it in messages ("line",
-   * "item"); `sizeBytes` is what the limit applies to (for NDJSON, the line before its newline).
+   * "item"); `sizeBytes` is what the limit applies to (for NDJSON, the line before its newline);
+   * `tryFast` false skips the fast path (which `parseLine` tried already).
    */
-  parse(buf: Buffer, start: number, end: number, line: number, b: BatchBuilder, unit: string, sizeBytes = end - start): void {
+  parse(buf: Buffer, start: number, end: number, line: number, b: BatchBuilder, unit: string, sizeBytes = end - start, tryFast = this.useFastPath): void {
     if (sizeBytes > this.options.maxLineBytes) {
       b.reject(line, tooLong(unit, sizeBytes, this.options.maxLineBytes), rawText(buf, start, end));
       return;
     }
     b.beginRow();
-    if (this.useFastPath && this.fast.scan(buf, start, end, b)) {
+    if (tryFast && this.fast.scan(buf, start, end, b)) {
       this.fastHits++;
       const reason = b.endRow(line);
       if (reason !== null) b.reject(line, reason, rawText(buf, start, end));
@@ -46,6 +47,31 @@ export class JsonRecordParser {
     }
     const reason = this.parseSlow(utf8Slice(buf, start, end), line, b);
     if (reason !== null) b.reject(line, reason, rawText(buf, start, end));
+  }
+
+  /**
+   * Parses the NDJSON line starting at `start` (numbered `line`) in a chunk ending at `end`;
+   * returns where the line ends (its newline, or `end`). Equivalent to finding the newline,
+   * then `parse` of the line without it (and without a carriage return before it); the fast
+   * path finds the newline itself as it scans (FastJsonScanner.scan's `toNewline`).
+   */
+  parseLine(buf: Buffer, start: number, end: number, line: number, b: BatchBuilder): number {
+    if (this.useFastPath) {
+      b.beginRow();
+      const fast = this.fast;
+      if (fast.scan(buf, start, end, b, true) && fast.lineEnd - start <= this.options.maxLineBytes) {
+        this.fastHits++;
+        const reason = b.endRow(line);
+        if (reason !== null) b.reject(line, reason, rawText(buf, start, withoutCr(buf, start, fast.lineEnd)));
+        return fast.lineEnd;
+      }
+    }
+    const nl = buf.indexOf(0x0a, start);
+    const lineEnd = nl < 0 || nl > end ? end : nl;
+    const e = withoutCr(buf, start, lineEnd);
+    if (isBlank(buf, start, e) && lineEnd - start <= this.options.maxLineBytes) b.reject(line, 'empty line', rawText(buf, start, e));
+    else this.parse(buf, start, e, line, b, 'line', lineEnd - start, false);
+    return lineEnd;
   }
 
   /** The JSON.parse path for one record's text: null when the row was written, else the reason. */
@@ -82,4 +108,9 @@ export function isBlank(buf: Buffer, start: number, end: number): boolean {
     if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0b && c !== 0x0c) return false;
   }
   return true;
+}
+
+/** The end of a line's text: `lineEnd`, or one byte before it when that is a carriage return (CRLF). */
+function withoutCr(buf: Buffer, start: number, lineEnd: number): number {
+  return lineEnd > start && buf[lineEnd - 1] === 0x0d ? lineEnd - 1 : lineEnd;
 }

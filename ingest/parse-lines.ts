@@ -18,13 +18,8 @@ export function parseNdjson(buf: Buffer, firstLine: number, b: BatchBuilder, rec
   let s = 0;
   const n = buf.length;
   while (s < n) {
-    const nl = buf.indexOf(0x0a, s);
-    const lineEnd = nl < 0 ? n : nl;
-    const e = lineEnd > s && buf[lineEnd - 1] === 0x0d ? lineEnd - 1 : lineEnd;
-    if (isBlank(buf, s, e) && lineEnd - s <= records.maxLineBytes) b.reject(line, 'empty line', rawText(buf, s, e));
-    else records.parse(buf, s, e, line, b, 'line', lineEnd - s);
+    s = records.parseLine(buf, s, n, line, b) + 1;
     line++;
-    s = lineEnd + 1;
   }
   return line - firstLine;
 }

@@ -55,6 +55,42 @@ describe('NDJSON fast path', () => {
     expect(fastLines / allLines).toBeGreaterThan(0.3);
   });
 
+  it('finds the same lines as the JSON.parse path: CRLF, blank lines, objects cut by a newline, a last line without one, over-long lines', () => {
+    // The fast path finds each line's end as it scans (to the chunk's end, a newline being no
+    // whitespace there); the JSON.parse path looks for the newline first.
+    const sep = fc.constantFrom('\n', '\r\n', ' \n', '\t\r\n', '\n\n', '\n \n', '\r\r\n', ' ');
+    // One line in five is cut in two by a newline somewhere inside.
+    const cut = fc.oneof({ arbitrary: fc.constant(undefined), weight: 4 }, { arbitrary: fc.nat(), weight: 1 });
+    const piece = fc.tuple(fc.oneof(eventLine, typicalLine, typicalLine), cut, sep);
+    let hits = 0;
+    let lines = 0;
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 25 }), fc.boolean(), (pieces, newlineAtEnd) => {
+        // Some lines get a newline at some position inside, cutting the object in two lines.
+        const text = pieces.map(([line, cut, s]) => (cut === undefined ? line : `${line.slice(0, cut % line.length)}\n${line.slice(cut % line.length)}`) + s).join('');
+        const input = newlineAtEnd ? text : text.trimEnd();
+        // A limit that some lines of the typical shape (80 to 108 bytes) exceed.
+        const parse = (fast: boolean): EventBatch => {
+          const parser = new JsonRecordParser({ ...OPTIONS, maxLineBytes: 100 });
+          parser.useFastPath = fast;
+          const b = new BatchBuilder(OPTIONS);
+          parseNdjson(Buffer.from(input), 1, b, parser);
+          hits += parser.fastHits;
+          return b.finish();
+        };
+        const fast = parse(true);
+        const slow = parse(false);
+        expectSame(fast, slow);
+        expect(fast.lineCount).toBe(input === '' ? 0 : input.split('\n').length - (input.endsWith('\n') ? 1 : 0));
+        lines += fast.lineCount;
+      }),
+      { numRuns: 300 },
+    );
+    // Blank lines, halves of cut lines and over-long lines are most lines here: the fast path
+    // must still have taken a good share of them.
+    expect(hits / lines).toBeGreaterThan(0.1);
+  });
+
   it('gives exactly the JSON.parse result on JSON array items (whitespace may hold newlines)', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(eventLine, plainLine, layoutLine, typicalLine), { maxLength: 20 }), fc.constantFrom(',', ',\n', ' ,\r\n  '), (items, sep) => {
