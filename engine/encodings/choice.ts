@@ -17,7 +17,7 @@
  */
 import type { PhysicalKind } from './encoding.js';
 import { encodeBest, encodingById, ENCODING_IDS } from './index.js';
-import { encodeSparseWith } from './sparse.js';
+import { encodeSparseValid, encodeSparseWith } from './sparse.js';
 
 type Values = Float64Array | Uint32Array | Uint8Array;
 
@@ -54,12 +54,16 @@ export class EncodingChoices {
   /** @param searchEvery a full search every this many blocks of a column (1 = always). */
   constructor(readonly searchEvery = 64) {}
 
-  /** Encodes one block of column `column` (see the module comment). */
-  encode(column: string, values: Values, kind: PhysicalKind, validity: Uint8Array | null): ChosenBlock {
+  /**
+   * Encodes one block of column `column` (see the module comment). `valid`, when given, lists
+   * the block's valid rows (ascending), its null rows holding the writer's filler: a sparse
+   * choice then reads those rows alone (`encodeSparseValid`).
+   */
+  encode(column: string, values: Values, kind: PhysicalKind, validity: Uint8Array | null, valid?: Uint32Array): ChosenBlock {
     const key = `${kind}:${column}`;
     const choice = this.byColumn.get(key);
     if (choice !== undefined && ++choice.blocksSinceSearch < this.searchEvery) {
-      const bytes = encodeWithChoice(choice, values, kind, validity);
+      const bytes = encodeWithChoice(choice, values, kind, validity, valid);
       if (bytes !== null && bytes.length <= choice.bytesPerRow * values.length * GROWTH_LIMIT + SLACK_BYTES) {
         return { encodingId: choice.encodingId, bytes, tryLz4: choice.lz4, searched: false };
       }
@@ -84,11 +88,12 @@ export class EncodingChoices {
 }
 
 /** The block in the chosen encoding, or null when that encoding cannot hold it. */
-function encodeWithChoice(choice: Choice, values: Values, kind: PhysicalKind, validity: Uint8Array | null): Uint8Array | null {
+function encodeWithChoice(choice: Choice, values: Values, kind: PhysicalKind, validity: Uint8Array | null, valid: Uint32Array | undefined): Uint8Array | null {
   const sparse = choice.encodingId === ENCODING_IDS.sparse;
   // encodeBest stores every block with null rows sparse: a change of shape needs the search.
   if (sparse !== (validity !== null)) return null;
   try {
+    if (sparse && valid !== undefined) return encodeSparseValid(encodingById(choice.innerId), values, kind, valid);
     if (sparse) return encodeSparseWith(encodingById(choice.innerId), values, kind, validity);
     return encodingById(choice.encodingId).encode(values, kind, validity);
   } catch {

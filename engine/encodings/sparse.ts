@@ -208,6 +208,31 @@ export function encodeSparseWith(encoding: Encoding, values: Values, kind: Physi
   return withHeader(encoding, vals, kind);
 }
 
+/**
+ * `encodeSparseWith` for a block whose valid rows are known: `valid` (ascending, block-relative)
+ * lists them, and the caller vouches that every null row holds the writer's filler (the segment
+ * writer's sparse gather fills them so). The valid values are then read at those rows alone,
+ * rather than found and the filler checked over every row, most of them null.
+ */
+export function encodeSparseValid(encoding: Encoding, values: Values, kind: PhysicalKind, valid: Uint32Array): Uint8Array {
+  const k = valid.length;
+  if (k === 0 || k === values.length) throw new Error(`${NAME}: block has no null rows or no valid row`);
+  const vals = scratchOf(kind, SLOT_OUTER, k);
+  if (kind === 'f64') {
+    // By bit pattern, as compact copies them (a NaN's payload included).
+    const src = bitWords(values, kind) as Uint32Array;
+    const out = bitWords(vals, kind) as Uint32Array;
+    for (let j = 0; j < k; j++) {
+      const i = valid[j];
+      out[2 * j] = src[2 * i];
+      out[2 * j + 1] = src[2 * i + 1];
+    }
+  } else {
+    for (let j = 0; j < k; j++) vals[j] = values[valid[j]];
+  }
+  return withHeader(encoding, vals.subarray(0, k), kind);
+}
+
 /** The sparse encoding over the dense encodings `inner` (the registry passes its own list). */
 export function sparseOver(inner: readonly Encoding[]): Encoding {
   const byId = new Map(inner.map((e) => [e.id, e]));

@@ -76,7 +76,8 @@ function kindOf(col: TypedColumn): PhysicalKind {
 
 /**
  * Writes an encoded block of `values` (already gathered) with an optional validity bitmap: the
- * best encoding by full search, or with `choices` the column's sticky choice (choice.ts).
+ * best encoding by full search, or with `choices` the column's sticky choice (choice.ts), which
+ * a sparse gather's `valid` rows spare a pass over the null ones.
  */
 function writeBlock(
   file: FileBuffer,
@@ -86,12 +87,13 @@ function writeBlock(
   zone: { min: number | string | null; max: number | string | null; nc: number },
   column: string,
   choices: EncodingChoices | undefined,
+  valid?: Uint32Array,
 ): BlockRef {
   if (choices === undefined) {
     const { encodingId, payload } = encodeBlockPayload(values, kind, validity);
     return { ...file.blob(payload), e: encodingId, vl: validity === null ? 0 : validity.length, ...zone };
   }
-  const chosen = choices.encode(column, values, kind, validity);
+  const chosen = choices.encode(column, values, kind, validity, valid);
   const blob = file.blob(withValidity(validity, chosen.bytes), chosen.tryLz4);
   if (chosen.searched) choices.lz4Paid(column, kind, blob.z === 1);
   return { ...blob, e: chosen.encodingId, vl: validity === null ? 0 : validity.length, ...zone };
@@ -219,7 +221,7 @@ function encodeColumn(file: FileBuffer, col: TypedColumn, groups: Gathered[], ro
     meta.blocks.push(
       gathered.nc === gathered.values.length
         ? null
-        : writeBlock(file, gathered.values, kindOf(col), gathered.validity, { min: gathered.min, max: gathered.max, nc: gathered.nc }, col.name, choices),
+        : writeBlock(file, gathered.values, kindOf(col), gathered.validity, { min: gathered.min, max: gathered.max, nc: gathered.nc }, col.name, choices, gathered.valid),
     );
   }
   if (meta.nullCount === rowCount) return null;

@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBlock, encodeBest, ENCODINGS, ENCODING_IDS, type PhysicalKind } from '../../engine/encodings/index.js';
+import { encodeSparseValid, encodeSparseWith } from '../../engine/encodings/sparse.js';
 import { mulberry32 } from '../../bench/generator/rng.js';
 
 type Values = Float64Array | Uint32Array | Uint8Array;
@@ -267,6 +268,32 @@ describe('every encoding round-trips what it accepts', () => {
       for (const encoding of ENCODINGS.values()) {
         if (encoding.kinds.includes(kind)) expect(accepted.get(encoding.name) ?? 0, encoding.name).toBeGreaterThan(0);
       }
+    });
+
+    it(`${kind}: a sparse block encoded from its valid rows' list is the block encoded by finding them (encodeSparseValid)`, () => {
+      const sparse = ENCODINGS.get(ENCODING_IDS.sparse)!;
+      let compared = 0;
+      fc.assert(
+        fc.property(blockArb(kind), ({ values, validity }) => {
+          // Blocks the sparse encoding takes: null rows holding the writer's filler, some of each.
+          if (sparse.analyze(values, kind, validity) === null) return;
+          const valid = Uint32Array.from({ length: values.length }, (_, i) => i).filter((i) => ((validity![i >> 3] >> (i & 7)) & 1) === 1);
+          for (const inner of ENCODINGS.values()) {
+            if (!inner.kinds.includes(kind) || inner.id === sparse.id) continue;
+            let expected: Uint8Array;
+            try {
+              expected = encodeSparseWith(inner, values, kind, validity);
+            } catch {
+              expect(() => encodeSparseValid(inner, values, kind, valid)).toThrow(); // the inner encoding cannot hold the values
+              continue;
+            }
+            expect(Buffer.compare(encodeSparseValid(inner, values, kind, valid), expected)).toBe(0);
+            compared++;
+          }
+        }),
+        { numRuns: RUNS },
+      );
+      expect(compared).toBeGreaterThan(0);
     });
 
     it(`${kind}: encodeBest takes sparse where it applies, else the smallest written estimate, never above plain, and round-trips`, () => {
