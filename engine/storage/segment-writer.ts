@@ -76,8 +76,8 @@ function kindOf(col: TypedColumn): PhysicalKind {
 
 /**
  * Writes an encoded block of `values` (already gathered) with an optional validity bitmap: the
- * best encoding by full search, or with `choices` the column's sticky choice (choice.ts), which
- * a sparse gather's `valid` rows spare a pass over the null ones.
+ * best encoding by full search, or with `choices` the column's sticky choice (choice.ts), read
+ * at a sparse gather's `valid` rows alone when that choice is sparse.
  */
 function writeBlock(
   file: FileBuffer,
