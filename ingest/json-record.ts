@@ -111,6 +111,6 @@ export function isBlank(buf: Buffer, start: number, end: number): boolean {
 }
 
 /** The end of a line's text: `lineEnd`, or one byte before it when that is a carriage return (CRLF). */
-function withoutCr(buf: Buffer, start: number, lineEnd: number): number {
+export function withoutCr(buf: Buffer, start: number, lineEnd: number): number {
   return lineEnd > start && buf[lineEnd - 1] === 0x0d ? lineEnd - 1 : lineEnd;
 }

@@ -8,7 +8,7 @@
  * trailing carriage return (CRLF files).
  */
 import { BatchBuilder, rawText, tooLong } from './batch-builder.js';
-import { isBlank, type JsonRecordParser } from './json-record.js';
+import { isBlank, withoutCr, type JsonRecordParser } from './json-record.js';
 import type { ChunkOptions } from './options.js';
 import { parseCombinedLine } from './parse-combined.js';
 
@@ -32,7 +32,7 @@ export function parseCombined(buf: Buffer, firstLine: number, b: BatchBuilder, o
   while (s < n) {
     const nl = buf.indexOf(0x0a, s);
     const lineEnd = nl < 0 ? n : nl;
-    const e = lineEnd > s && buf[lineEnd - 1] === 0x0d ? lineEnd - 1 : lineEnd;
+    const e = withoutCr(buf, s, lineEnd);
     if (lineEnd - s > options.maxLineBytes) {
       b.reject(line, tooLong('line', lineEnd - s, options.maxLineBytes), rawText(buf, s, e));
     } else if (isBlank(buf, s, e)) {

@@ -69,7 +69,7 @@ function two(b: Uint8Array, i: number): number {
  *
  * Reads the 24 bytes as six little-endian words through `view` (a DataView of b's bytes, which
  * a caller reading many values passes in): each word's separators are compared at once, its
- * digit bytes checked together (`DIGIT_WORD`) and taken apart with shifts.
+ * digit bytes checked together (`digitCheck`) and taken apart with shifts.
  */
 export function parseIsoMillisZ(b: Uint8Array, p: number, view: DataView<ArrayBufferLike> = viewOf(b)): number {
   if (p < 0 || p + 24 > b.length) return NaN;
@@ -102,10 +102,9 @@ export function parseIsoMillisZ(b: Uint8Array, p: number, view: DataView<ArrayBu
   const sec = ((v4 >>> 8) & 0xff) * 10 + ((v4 >>> 16) & 0xff);
   const frac = (v5 & 0xff) * 100 + ((v5 >>> 8) & 0xff) * 10 + ((v5 >>> 16) & 0xff);
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) return NaN;
+  if (d > daysInMonth(y, mo)) return NaN;
   if (y !== cachedYear) cacheYear(y);
-  const leapDay = cachedLeap && mo > 2 ? 1 : 0;
-  const monthStart = MONTH_START[mo - 1] + leapDay;
-  if (d > MONTH_START[mo] + (cachedLeap && mo > 1 ? 1 : 0) - monthStart) return NaN; // past the month's last day
+  const monthStart = MONTH_START[mo - 1] + (cachedLeap && mo > 2 ? 1 : 0);
   return (cachedYearDays + monthStart + d - 1) * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1000 + frac;
 }
 
@@ -117,8 +116,8 @@ function digitCheck(w: number): number {
   return ((w & 0xf0f0f0f0) | (((w + 0x06060606) & 0xf0f0f0f0) >>> 4)) ^ 0x33333333;
 }
 
-/** Days before each month of a common year (index 12: the year's length). */
-const MONTH_START = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365];
+/** Days before each month of a common year. */
+const MONTH_START = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 /** The year last read, its first day (days since 1970-01-01) and whether it is a leap year: most values share it. */
 let cachedYear = NaN;
 let cachedYearDays = 0;
