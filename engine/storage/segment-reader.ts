@@ -217,8 +217,8 @@ export class SegmentReader implements ScanSource {
       const raw = decompress(stored, ref.r);
       if (raw.length !== ref.r) throw new Error('length');
       return raw;
-    } catch {
-      throw new CorruptDataError(this.path, `${what}: undecompressable block`);
+    } catch (err) {
+      throw new CorruptDataError(this.path, `${what}: undecompressable block (${(err as Error).message})`);
     }
   }
 
