@@ -23,6 +23,7 @@ import type { ColumnBuilder } from './column-builder.js';
 import { numberEnd, numberPrefix } from './json-number.js';
 import { parseIsoBytes, parseIsoMillisZ } from './parse-time.js';
 import { latin1Slice, utf8Slice } from './string-intern.js';
+import { SHORT_MAX, type StringStream } from './string-streams.js';
 
 interface LayoutEntry {
   /** The key's raw bytes. */
@@ -73,6 +74,10 @@ export class FastJsonScanner {
   /** Of the last scanned string: the hash of its bytes, and whether they are all ASCII. */
   private hash = 0;
   private ascii = true;
+  /** Its key as a short string (its words, the last first: short-strings.ts), when at most SHORT_MAX bytes. */
+  private w0 = 0;
+  private w1 = 0;
+  private w2 = 0;
   /** A view of the buffer being scanned, for reading 4 bytes at a time. */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private viewOf: Buffer | null = null;
@@ -177,12 +182,10 @@ export class FastJsonScanner {
         // Strings become codes of their column's dictionary, straight from the bytes.
         if (role === 0) {
           const col = entry.colOf === b.id ? entry.col! : columnOf(entry, b);
-          const st = col.stream;
-          b.stageStr(col, st.deferring ? st.defer(buf, i + 1, len, this.hash, this.ascii) : st.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
+          b.stageStr(col, this.code(col.stream, buf, i + 1, len));
         } else if (role === 1) {
-          const st = b.actorStream;
           if (len === 0) b.setActorEmpty();
-          else b.setActorCode(st.deferring ? st.defer(buf, i + 1, len, this.hash, this.ascii) : st.codeOfBytes(buf, i + 1, len, this.hash, this.ascii));
+          else b.setActorCode(this.code(b.actorStream, buf, i + 1, len));
         } else {
           b.setTime(this.ascii ? latin1Slice(buf, i + 1, i + 1 + len) : utf8Slice(buf, i + 1, i + 1 + len));
         }
@@ -237,6 +240,10 @@ export class FastJsonScanner {
     let hash = 0;
     let high = 0;
     let c = 0;
+    // The last three words, the last in r0 (the short-string key, short-strings.ts).
+    let r0 = 0;
+    let r1 = 0;
+    let r2 = 0;
     // Four bytes at a time: a word of the string's bytes only is hashed whole; in the word that
     // holds the first quote, backslash or control character, the bytes before it are hashed as a
     // partial word (low bytes first), as the byte loop below hashes them near the end of the
@@ -252,6 +259,9 @@ export class FastJsonScanner {
       if (special === 0) {
         hash = Math.imul(hash ^ w, 0x9e3779b1);
         high |= w;
+        r2 = r1;
+        r1 = r0;
+        r0 = w;
         continue;
       }
       const p = (31 - Math.clz32(special & -special)) >> 3;
@@ -260,8 +270,11 @@ export class FastJsonScanner {
         const part = w & ((1 << (8 * p)) - 1);
         hash = Math.imul(hash ^ part, 0x9e3779b1);
         high |= part;
+        r2 = r1;
+        r1 = r0;
+        r0 = part;
       }
-      return this.ended(k + p, hash, high);
+      return this.ended(k + p, hash, high, r0, r1, r2);
     }
     // Equivalent to the partial word above, byte by byte (fewer than four bytes are left).
     let part = 0;
@@ -276,14 +289,28 @@ export class FastJsonScanner {
     if (p > 0) {
       hash = Math.imul(hash ^ part, 0x9e3779b1);
       high |= part;
+      r2 = r1;
+      r1 = r0;
+      r0 = part;
     }
-    return this.ended(k, hash, high);
+    return this.ended(k, hash, high, r0, r1, r2);
+  }
+
+  /** The code in `st` of the string just scanned, buf[start, start + len) (or its placeholder: see StringStream.defer). */
+  private code(st: StringStream, buf: Buffer, start: number, len: number): number {
+    if (this.ascii && len <= SHORT_MAX) {
+      return st.deferring ? st.deferShort(buf, start, len, this.w0, this.w1, this.w2) : st.codeOfShort(buf, start, len, this.w0, this.w1, this.w2);
+    }
+    return st.deferring ? st.defer(buf, start, len, this.hash, this.ascii) : st.codeOfBytes(buf, start, len, this.hash, this.ascii);
   }
 
   /** Records a string whose closing quote is at `quote`. */
-  private ended(quote: number, hash: number, high: number): boolean {
+  private ended(quote: number, hash: number, high: number, r0: number, r1: number, r2: number): boolean {
     this.pos = quote + 1;
     this.hash = hash;
+    this.w0 = r0;
+    this.w1 = r1;
+    this.w2 = r2;
     this.ascii = ((high | (high >>> 8) | (high >>> 16) | (high >>> 24)) & 0x80) === 0;
     return true;
   }

@@ -2,9 +2,12 @@
  * Per-column string dictionaries that live as long as a parse thread ("stream dictionaries"):
  * a string gets its code once, and every later occurrence is coded without making a JS string
  * or hashing one. Parsers reach a code two ways:
- *  - from bytes (`codeOfBytes`, the NDJSON fast path): an open-addressing table keyed by a hash
- *    the scanner computes while it looks for the closing quote, confirmed by comparing the bytes
- *    with a copy kept in its table slot (short strings) or an arena; only a miss decodes the bytes;
+ *  - from bytes (`codeOfBytes`, the NDJSON fast path): an ASCII string of at most SHORT_MAX
+ *    bytes (most values) by its key of three words in a table of its own (short-strings.ts), which
+ *    the scanner reads as it looks for the closing quote (`codeOfShort`); any other by an
+ *    open-addressing table keyed by a hash the scanner computes meanwhile, confirmed by comparing
+ *    the bytes with a copy kept in its table slot (short strings) or an arena; only a miss
+ *    decodes the bytes;
  *  - from a string (`codeOfString`, every other parser): a Map lookup.
  * Both land in the same `strings` array, so a value has one code whichever way it came. A table
  * too large for the cache is looked up from bytes later (`defer`): the scanner gets a
@@ -20,6 +23,11 @@
  * Threading: one DictStreams per parse thread; not thread-safe, not re-entrant.
  */
 
+import { SHORT_MAX, ShortTable, shortKey } from './short-strings.js';
+import { latin1Slice, utf8Slice } from './string-intern.js';
+
+export { SHORT_MAX };
+
 /** A stream dictionary is started over past this many strings. */
 export const MAX_STREAM_DICT_ENTRIES = 1 << 20;
 /**
@@ -33,6 +41,8 @@ const RESOLVE_BLOCK = 64;
 const NO_VIEW: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 /** Typed arrays use the platform's byte order; DataView reads must match it to compare words. */
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+/** `pendAscii` of a pending short string. */
+const SHORT = 2;
 /** Longer values are coded through their string only (their bytes are not kept). */
 const BYTES_MAX = 64;
 /** Ints per byte-table slot (a power of two), and the bytes a slot holds itself after its 4 header ints. */
@@ -69,6 +79,10 @@ export class StringStream {
   private slotBytes = new Uint8Array(this.slots.buffer);
   private slotView = new DataView(this.slots.buffer);
   private used = 0;
+  /** Short ASCII strings have their own table, keyed by their words (short-strings.ts). */
+  private readonly short = new ShortTable();
+  /** A short string's key, when the caller has none. */
+  private readonly key = new Int32Array(3);
   private arena = new Uint8Array(1024);
   private arenaLen = 0;
   /**
@@ -81,7 +95,10 @@ export class StringStream {
   private pendStart = new Int32Array(0);
   private pendLen = new Int32Array(0);
   private pendHash = new Int32Array(0);
+  /** 1: ASCII, 0: not; SHORT: a short ASCII string, whose key is in pendKey (see short-strings.ts). */
   private pendAscii = new Uint8Array(0);
+  /** The keys of pending short strings, three words each. */
+  private pendKey = new Int32Array(0);
   private pendCode = new Int32Array(0);
   private pending = 0;
   private resolved = 0;
@@ -108,7 +125,8 @@ export class StringStream {
   /** Called before a batch first uses this dictionary: starts it over when it is full. */
   begin(): void {
     if (this.strings.length < this.maxEntries) {
-      this.deferring = this.used > this.deferPast;
+      // The short table's slots are half the byte table's.
+      this.deferring = this.used > this.deferPast || this.short.used > 2 * this.deferPast;
       return;
     }
     this.deferring = false; // the emptied table fits the cache again
@@ -122,6 +140,7 @@ export class StringStream {
     this.slots.fill(0);
     this.used = 0;
     this.arenaLen = 0;
+    this.short.clear();
   }
 
   /** The code of `s`, adding it when new. */
@@ -146,8 +165,22 @@ export class StringStream {
    * is any hash of the bytes alone (the scanner's, json-fast.ts); `ascii` says every byte is below 0x80.
    */
   codeOfBytes(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
+    if (ascii && len <= SHORT_MAX) {
+      const key = this.key;
+      shortKey(buf, start, len, key, 0);
+      return this.codeOfShort(buf, start, len, key[0], key[1], key[2]);
+    }
     if (this.resolved < this.pending) this.resolvePending();
     return this.lookup(buf, start, len, hash, ascii);
+  }
+
+  /**
+   * `codeOfBytes` for an ASCII string of at most SHORT_MAX bytes whose key (short-strings.ts)
+   * the caller has: (w0, w1, w2).
+   */
+  codeOfShort(buf: Uint8Array, start: number, len: number, w0: number, w1: number, w2: number): number {
+    if (this.resolved < this.pending) this.resolvePending();
+    return this.lookupShort(buf, start, len, w0, w1, w2);
   }
 
   /**
@@ -159,6 +192,30 @@ export class StringStream {
    * inside the scanner's loop.
    */
   defer(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
+    if (ascii && len <= SHORT_MAX) {
+      const key = this.key;
+      shortKey(buf, start, len, key, 0);
+      return this.deferShort(buf, start, len, key[0], key[1], key[2]);
+    }
+    const p = this.pend(buf, start, len);
+    this.pendHash[p] = hash;
+    this.pendAscii[p] = ascii ? 1 : 0;
+    return -2 - p;
+  }
+
+  /** `defer` for a short ASCII string with its key, as `codeOfShort` takes them. */
+  deferShort(buf: Uint8Array, start: number, len: number, w0: number, w1: number, w2: number): number {
+    const p = this.pend(buf, start, len);
+    this.pendAscii[p] = SHORT;
+    const key = this.pendKey;
+    key[3 * p] = w0;
+    key[3 * p + 1] = w1;
+    key[3 * p + 2] = w2;
+    return -2 - p;
+  }
+
+  /** A new pending lookup of buf[start, start + len): its number. */
+  private pend(buf: Uint8Array, start: number, len: number): number {
     if (buf !== this.pendBuf) {
       if (this.resolved < this.pending) this.resolvePending();
       this.pendBuf = buf;
@@ -167,9 +224,7 @@ export class StringStream {
     if (p >= this.pendStart.length) this.growPending();
     this.pendStart[p] = start;
     this.pendLen[p] = len;
-    this.pendHash[p] = hash;
-    this.pendAscii[p] = ascii ? 1 : 0;
-    return -2 - p;
+    return p;
   }
 
   /** The code a column value stands for: itself, or the code of the pending string it is the placeholder of. */
@@ -204,15 +259,21 @@ export class StringStream {
 
   private resolvePending(): void {
     const buf = this.pendBuf!;
-    const { pendStart, pendLen, pendHash, pendAscii, pendCode } = this;
+    const { pendStart, pendLen, pendHash, pendAscii, pendKey, pendCode, short } = this;
     for (let from = this.resolved; from < this.pending; from += RESOLVE_BLOCK) {
       const to = Math.min(this.pending, from + RESOLVE_BLOCK);
       const slots = this.slots;
       const mask = (slots.length >> SLOT_SHIFT) - 1;
       let t = 0;
-      for (let p = from; p < to; p++) t |= slots[(mix(pendHash[p]) & mask) << SLOT_SHIFT];
+      for (let p = from; p < to; p++) {
+        if (pendAscii[p] === SHORT) t |= short.touch(pendKey[3 * p], pendKey[3 * p + 1], pendKey[3 * p + 2]);
+        else t |= slots[(mix(pendHash[p]) & mask) << SLOT_SHIFT];
+      }
       this.touched |= t;
-      for (let p = from; p < to; p++) pendCode[p] = this.lookup(buf, pendStart[p], pendLen[p], pendHash[p], pendAscii[p] === 1);
+      for (let p = from; p < to; p++) {
+        if (pendAscii[p] === SHORT) pendCode[p] = this.lookupShort(buf, pendStart[p], pendLen[p], pendKey[3 * p], pendKey[3 * p + 1], pendKey[3 * p + 2]);
+        else pendCode[p] = this.lookup(buf, pendStart[p], pendLen[p], pendHash[p], pendAscii[p] === 1);
+      }
       this.resolved = to;
     }
   }
@@ -232,7 +293,19 @@ export class StringStream {
     this.pendLen = grow(this.pendLen, new Int32Array(size));
     this.pendHash = grow(this.pendHash, new Int32Array(size));
     this.pendAscii = grow(this.pendAscii, new Uint8Array(size));
+    this.pendKey = grow(this.pendKey, new Int32Array(3 * size));
     this.pendCode = grow(this.pendCode, new Int32Array(size));
+  }
+
+  /** `codeOfShort` without resolving pending lookups first. */
+  private lookupShort(buf: Uint8Array, start: number, len: number, w0: number, w1: number, w2: number): number {
+    const found = this.short.find(w0, w1, w2);
+    if (found >= 0) return found;
+    const s = decode(buf, start, len, true);
+    // A string coded from a string earlier (`codeOfString`) is in the index, not in this table.
+    const code = this.index !== null ? this.codeOfStringNow(s) : this.strings.push(s) - 1;
+    this.short.add(w0, w1, w2, code);
+    return code;
   }
 
   private lookup(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
@@ -378,13 +451,7 @@ function mix(h: number): number {
   return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ (h >>> 13);
 }
 
-interface NativeSlices {
-  latin1Slice(start: number, end: number): string;
-  utf8Slice(start: number, end: number): string;
-}
-
-/** The bytes as a string (UTF-8; Latin-1 when known to be ASCII, which is the same and faster). */
+/** The bytes (of a Buffer) as a string (UTF-8; Latin-1 when known to be ASCII, which is the same and faster). */
 function decode(buf: Uint8Array, start: number, len: number, ascii: boolean): string {
-  const b = buf as unknown as NativeSlices;
-  return ascii ? b.latin1Slice(start, start + len) : b.utf8Slice(start, start + len);
+  return ascii ? latin1Slice(buf as Buffer, start, start + len) : utf8Slice(buf as Buffer, start, start + len);
 }

@@ -10,7 +10,7 @@ import type { BatchColumn, EventBatch } from '../../ingest/batch.js';
 import { JsonRecordParser } from '../../ingest/json-record.js';
 import { parseNdjson } from '../../ingest/parse-lines.js';
 import { findItems, parseTask } from '../../ingest/parse-chunk.js';
-import { DictStreams } from '../../ingest/string-streams.js';
+import { DictStreams, SHORT_MAX } from '../../ingest/string-streams.js';
 import { eventLine, layoutLine, plainLine, typicalLine } from './json-lines.js';
 
 const OPTIONS = { actorColumn: 'user_id', timeColumn: 'time', maxLineBytes: 1 << 20 };
@@ -124,7 +124,7 @@ describe('NDJSON fast path', () => {
     expect(get('f')).toBe(123456.789);
   });
 
-  it('codes a string value once, wherever it sits in the line (its hash depends on its bytes alone)', () => {
+  it('codes a string value once, wherever it sits in the line (its hash and short key depend on its bytes alone)', () => {
     // ASCII values: the fast path declines nothing here (non-ASCII ones are decoded and looked up by string, whatever their hash)
     const value = fc.string({ maxLength: 40 }).filter((v) => !/["\\\u0000-\u001f]/.test(v));
     fc.assert(
@@ -141,9 +141,18 @@ describe('NDJSON fast path', () => {
         parseNdjson(Buffer.from(lines.join('\n')), 1, b, parser);
         expect(b.finish().count).toBe(lines.length);
         expect(parser.fastHits, 'every line through the fast path').toBe(lines.length);
-        const dict = streams.stream('k').strings;
+        const stream = streams.stream('k');
+        const dict = stream.strings;
         expect(dict.length).toBe(new Set(values).size);
         expect(new Set(dict)).toEqual(new Set(values));
+        // The scanner's keys of short strings are those codeOfBytes makes from the bytes
+        // (short-strings.ts): looked up that way, each finds its code and none is added.
+        for (const v of values) {
+          if (v.length > SHORT_MAX) continue;
+          const bytes = Buffer.from(v, 'latin1');
+          expect(dict[stream.codeOfBytes(bytes, 0, bytes.length, 0, true)]).toBe(v);
+        }
+        expect(dict.length).toBe(new Set(values).size);
       }),
       { numRuns: 200 },
     );
