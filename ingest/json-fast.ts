@@ -299,7 +299,7 @@ export class FastJsonScanner {
   /** The code in `st` of the string just scanned, buf[start, start + len) (or its placeholder: see StringStream.defer). */
   private code(st: StringStream, buf: Buffer, start: number, len: number): number {
     if (this.ascii && len <= SHORT_MAX) {
-      return st.deferring ? st.deferShort(buf, start, len, this.w0, this.w1, this.w2) : st.codeOfShort(buf, start, len, this.w0, this.w1, this.w2);
+      return st.deferring ? st.deferShort(len, this.w0, this.w1, this.w2) : st.codeOfShort(len, this.w0, this.w1, this.w2);
     }
     return st.deferring ? st.defer(buf, start, len, this.hash, this.ascii) : st.codeOfBytes(buf, start, len, this.hash, this.ascii);
   }

@@ -13,6 +13,7 @@
  *
  * Threading: one per stream dictionary; not thread-safe.
  */
+import { latin1Slice } from './string-intern.js';
 
 /** Longest string the table keys (three words). */
 export const SHORT_MAX = 12;
@@ -95,6 +96,20 @@ export function shortKey(buf: Uint8Array, start: number, len: number, out: Int32
   out[at] = r0;
   out[at + 1] = r1;
   out[at + 2] = r2;
+}
+
+/** Scratch for `keyText`: a key's bytes in order. */
+const textBytes = Buffer.alloc(4 * 3);
+const textView = new DataView(textBytes.buffer, textBytes.byteOffset, textBytes.byteLength);
+
+/** The string of `len` ASCII bytes whose key is (w0, w1, w2). */
+export function keyText(len: number, w0: number, w1: number, w2: number): string {
+  const words = (len + 3) >> 2;
+  // The key holds the last word first.
+  if (words > 0) textView.setInt32(4 * (words - 1), w0, true);
+  if (words > 1) textView.setInt32(4 * (words - 2), w1, true);
+  if (words > 2) textView.setInt32(0, w2, true);
+  return latin1Slice(textBytes, 0, len);
 }
 
 function mixWords(w0: number, w1: number, w2: number): number {

@@ -23,7 +23,7 @@
  * Threading: one DictStreams per parse thread; not thread-safe, not re-entrant.
  */
 
-import { SHORT_MAX, ShortTable, shortKey } from './short-strings.js';
+import { keyText, SHORT_MAX, ShortTable, shortKey } from './short-strings.js';
 import { latin1Slice, utf8Slice } from './string-intern.js';
 
 export { SHORT_MAX };
@@ -168,19 +168,20 @@ export class StringStream {
     if (ascii && len <= SHORT_MAX) {
       const key = this.key;
       shortKey(buf, start, len, key, 0);
-      return this.codeOfShort(buf, start, len, key[0], key[1], key[2]);
+      return this.codeOfShort(len, key[0], key[1], key[2]);
     }
     if (this.resolved < this.pending) this.resolvePending();
     return this.lookup(buf, start, len, hash, ascii);
   }
 
   /**
-   * `codeOfBytes` for an ASCII string of at most SHORT_MAX bytes whose key (short-strings.ts)
-   * the caller has: (w0, w1, w2).
+   * `codeOfBytes` for an ASCII string of `len` bytes, at most SHORT_MAX, whose key
+   * (short-strings.ts) the caller has: (w0, w1, w2). The key holds the bytes, so they are not
+   * read again (a new string is decoded from its key).
    */
-  codeOfShort(buf: Uint8Array, start: number, len: number, w0: number, w1: number, w2: number): number {
+  codeOfShort(len: number, w0: number, w1: number, w2: number): number {
     if (this.resolved < this.pending) this.resolvePending();
-    return this.lookupShort(buf, start, len, w0, w1, w2);
+    return this.lookupShort(len, w0, w1, w2);
   }
 
   /**
@@ -195,7 +196,7 @@ export class StringStream {
     if (ascii && len <= SHORT_MAX) {
       const key = this.key;
       shortKey(buf, start, len, key, 0);
-      return this.deferShort(buf, start, len, key[0], key[1], key[2]);
+      return this.deferShort(len, key[0], key[1], key[2]);
     }
     const p = this.pend(buf, start, len);
     this.pendHash[p] = hash;
@@ -203,9 +204,11 @@ export class StringStream {
     return -2 - p;
   }
 
-  /** `defer` for a short ASCII string with its key, as `codeOfShort` takes them. */
-  deferShort(buf: Uint8Array, start: number, len: number, w0: number, w1: number, w2: number): number {
-    const p = this.pend(buf, start, len);
+  /** `defer` for a short ASCII string by its key, as `codeOfShort` takes it (its input may change meanwhile). */
+  deferShort(len: number, w0: number, w1: number, w2: number): number {
+    const p = this.pending++;
+    if (p >= this.pendStart.length) this.growPending();
+    this.pendLen[p] = len;
     this.pendAscii[p] = SHORT;
     const key = this.pendKey;
     key[3 * p] = w0;
@@ -271,7 +274,7 @@ export class StringStream {
       }
       this.touched |= t;
       for (let p = from; p < to; p++) {
-        if (pendAscii[p] === SHORT) pendCode[p] = this.lookupShort(buf, pendStart[p], pendLen[p], pendKey[3 * p], pendKey[3 * p + 1], pendKey[3 * p + 2]);
+        if (pendAscii[p] === SHORT) pendCode[p] = this.lookupShort(pendLen[p], pendKey[3 * p], pendKey[3 * p + 1], pendKey[3 * p + 2]);
         else pendCode[p] = this.lookup(buf, pendStart[p], pendLen[p], pendHash[p], pendAscii[p] === 1);
       }
       this.resolved = to;
@@ -298,10 +301,12 @@ export class StringStream {
   }
 
   /** `codeOfShort` without resolving pending lookups first. */
-  private lookupShort(buf: Uint8Array, start: number, len: number, w0: number, w1: number, w2: number): number {
+  private lookupShort(len: number, w0: number, w1: number, w2: number): number {
     const found = this.short.find(w0, w1, w2);
     if (found >= 0) return found;
-    const s = decode(buf, start, len, true);
+    // From the key rather than the input, whose bytes are out of the cache by the time deferred
+    // lookups are resolved.
+    const s = keyText(len, w0, w1, w2);
     // A string coded from a string earlier (`codeOfString`) is in the index, not in this table.
     const code = this.index !== null ? this.codeOfStringNow(s) : this.strings.push(s) - 1;
     this.short.add(w0, w1, w2, code);

@@ -1,18 +1,19 @@
 /**
  * The short-string table of the stream dictionaries (short-strings.ts) against a Map: every
  * string of at most SHORT_MAX bytes without NUL has a key of its own (so a lookup that compares
- * keys finds exactly the string's code), across the table's growth and its clearing.
+ * keys finds exactly the string's code) from which the string is read back, across the table's
+ * growth and its clearing.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SHORT_MAX, ShortTable, shortKey } from '../../ingest/short-strings.js';
+import { keyText, SHORT_MAX, ShortTable, shortKey } from '../../ingest/short-strings.js';
 
 /** Bytes 1–255, up to SHORT_MAX of them; few distinct ones, so strings repeat and share prefixes. */
 const shortBytes = fc.array(fc.constantFrom(1, 0x20, 0x41, 0x42, 0x7f, 0x80, 0xff), { maxLength: SHORT_MAX }).map((b) => Uint8Array.from(b));
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 
 describe('short-string keys', () => {
-  it('differ for different strings (so no two strings share a code)', () => {
+  it('differ for different strings (so no two strings share a code) and give the string back', () => {
     fc.assert(
       fc.property(fc.array(shortBytes, { minLength: 1, maxLength: 4 }), (seeds) => {
         // Each string with all its prefixes and suffixes: strings sharing words, shifted by a word or a byte.
@@ -23,6 +24,8 @@ describe('short-string keys', () => {
           buf.set(b, 3);
           const key = new Int32Array(3);
           shortKey(buf, 3, b.length, key, 0);
+          // and the key gives the string back (new strings are decoded from it)
+          expect(keyText(b.length, key[0], key[1], key[2])).toBe(text(b));
           return Array.from(key).join();
         });
         for (let i = 0; i < strings.length; i++) {
