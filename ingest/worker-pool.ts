@@ -247,7 +247,10 @@ export class WorkerPool implements BufferReturn {
     }
     if (p === undefined) return;
     slot.pending.delete(reply.id);
-    if (slot.pending.size === 0) slot.worker.unref();
+    // Not once the pool is closing: close() holds a reference until the worker has exited, and
+    // a reply that lands meanwhile must not drop it (the process, having nothing else to wait
+    // on, would exit with status 0 before the termination settles, from under close()'s caller).
+    if (slot.pending.size === 0 && !this.closed) slot.worker.unref();
     if (error !== null) p.reject(error);
     else {
       noteBatchBuffers(batch!, this, wireBuffers((reply as { batch: WireBatch }).batch));

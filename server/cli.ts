@@ -234,7 +234,17 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
 });
 
-main(process.argv.slice(2)).then(
+// Node exits, with status 0, once nothing is left to wait on, even while a promise of the
+// command is still pending. That would be a bug (a wait on something that holds no reference,
+// such as an idle worker), and a run cut short must not look like a success: say so and fail.
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  process.stderr.write('shoal: internal error: the command stopped before it finished (nothing left to wait on); please report this\n');
+  process.exitCode = 70; // EX_SOFTWARE
+});
+
+main(process.argv.slice(2)).finally(() => (finished = true)).then(
   (code) => {
     process.exitCode = code;
   },

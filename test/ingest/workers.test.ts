@@ -2,8 +2,10 @@
  * Parsing on worker threads gives exactly what parsing on the calling thread gives, batch by
  * batch, for every format; and workerScript starts TypeScript entries from sources.
  */
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -113,6 +115,17 @@ describe('worker pool', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('closing a parse pool', () => {
+  it('keeps the process alive until the workers are gone, even when a reply lands meanwhile', () => {
+    // A reply arriving after close() began used to drop the reference close() holds, and the
+    // process, with nothing else to wait on, exited with status 0 before close() settled.
+    const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./close-race.ts', import.meta.url))], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('closed\n');
+    expect(run.status).toBe(0);
   });
 });
 
