@@ -4,10 +4,9 @@
  * or hashing one. Parsers reach a code two ways:
  *  - from bytes (`codeOfBytes`, the NDJSON fast path): an ASCII string of at most SHORT_MAX
  *    bytes (most values) by its key of three words in a table of its own (short-strings.ts), which
- *    the scanner reads as it looks for the closing quote (`codeOfShort`); any other by an
- *    open-addressing table keyed by a hash the scanner computes meanwhile, confirmed by comparing
- *    the bytes with a copy kept in its table slot (short strings) or an arena; only a miss
- *    decodes the bytes;
+ *    the scanner reads as it looks for the closing quote (`codeOfShort`); any other by a table
+ *    keyed by a hash the scanner computes meanwhile, confirmed against a kept copy of the bytes
+ *    (byte-strings.ts); only a miss decodes the bytes;
  *  - from a string (`codeOfString`, every other parser): a Map lookup.
  * Both land in the same `strings` array, so a value has one code whichever way it came. A table
  * too large for the cache is looked up from bytes later (`defer`): the scanner gets a
@@ -23,6 +22,7 @@
  * Threading: one DictStreams per parse thread; not thread-safe, not re-entrant.
  */
 
+import { BYTES_MAX, ByteTable } from './byte-strings.js';
 import { keyText, SHORT_MAX, ShortTable, shortKey } from './short-strings.js';
 import { latin1Slice, utf8Slice } from './string-intern.js';
 
@@ -31,24 +31,15 @@ export { SHORT_MAX };
 /** A stream dictionary is started over past this many strings. */
 export const MAX_STREAM_DICT_ENTRIES = 1 << 20;
 /**
- * A dictionary whose byte table holds more strings than this at a batch's start defers its
- * lookups from bytes (`defer`): the table (32 bytes a slot, at most half full) has outgrown a
- * core's L2 cache.
+ * A dictionary whose byte table holds more strings than this at a batch's start (its short
+ * table, twice as many) defers its lookups from bytes (`defer`): the table (32 bytes a slot, 16
+ * in the short table, at most half full) has outgrown a core's L2 cache.
  */
 export const DEFER_PAST = 1 << 15;
 /** Deferred lookups are resolved this many at a time: their slots are read first, together. */
 const RESOLVE_BLOCK = 64;
-const NO_VIEW: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-/** Typed arrays use the platform's byte order; DataView reads must match it to compare words. */
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 /** `pendAscii` of a pending short string. */
 const SHORT = 2;
-/** Longer values are coded through their string only (their bytes are not kept). */
-const BYTES_MAX = 64;
-/** Ints per byte-table slot (a power of two), and the bytes a slot holds itself after its 4 header ints. */
-const SLOT_SHIFT = 3;
-const SLOT = 1 << SLOT_SHIFT;
-const INLINE_BYTES = 4 * (SLOT - 4);
 
 export interface Added {
   dict: string[];
@@ -68,23 +59,11 @@ export class StringStream {
   /** Codes below this were sent to the mirror. */
   private sent = 0;
   private resetPending = false;
-  /**
-   * Byte table, open addressing, SLOT ints (32 bytes) per slot: hash, code + 1 (0: empty),
-   * start of the bytes in the arena (−1: kept in the slot), their length, then the bytes
-   * themselves when at most INLINE_BYTES (in `slotBytes`, a view of the same memory). A hit on a
-   * short string (most values: ids, names, codes) reads one slot and nothing else, one cache
-   * line in a table that outgrows the caches for columns like a user or session id.
-   */
-  private slots = new Int32Array(SLOT * 64);
-  private slotBytes = new Uint8Array(this.slots.buffer);
-  private slotView = new DataView(this.slots.buffer);
-  private used = 0;
-  /** Short ASCII strings have their own table, keyed by their words (short-strings.ts). */
+  /** Short ASCII strings, keyed by their words (short-strings.ts); the others by their bytes (byte-strings.ts). */
   private readonly short = new ShortTable();
+  private readonly bytes = new ByteTable();
   /** A short string's key, when the caller has none. */
   private readonly key = new Int32Array(3);
-  private arena = new Uint8Array(1024);
-  private arenaLen = 0;
   /**
    * Deferred lookups of this batch (see `defer`): the bytes of pending string p are
    * pendBuf[pendStart[p], + pendLen[p]), with the scanner's hash and ASCII flag; its code, once
@@ -104,9 +83,6 @@ export class StringStream {
   private resolved = 0;
   /** Reading a slot of each pending string before resolving any, kept so the reads stay. */
   private touched = 0;
-  /** A view of the buffer last looked up in, for comparing four bytes at a time. */
-  private view: DataView<ArrayBufferLike> = NO_VIEW;
-  private viewOf: Uint8Array | null = null;
   /** Lookups from bytes may be deferred in this batch (set by `begin`). */
   deferring = false;
 
@@ -126,7 +102,7 @@ export class StringStream {
   begin(): void {
     if (this.strings.length < this.maxEntries) {
       // The short table's slots are half the byte table's.
-      this.deferring = this.used > this.deferPast || this.short.used > 2 * this.deferPast;
+      this.deferring = this.bytes.used > this.deferPast || this.short.used > 2 * this.deferPast;
       return;
     }
     this.deferring = false; // the emptied table fits the cache again
@@ -137,9 +113,7 @@ export class StringStream {
     // The table keeps its size: it grows back to it within a few batches anyway, and fresh
     // memory for the growth costs a page fault per 4 KiB (its first read maps the zero page,
     // whose replacement on the first write flushes every thread's TLB).
-    this.slots.fill(0);
-    this.used = 0;
-    this.arenaLen = 0;
+    this.bytes.clear();
     this.short.clear();
   }
 
@@ -244,8 +218,7 @@ export class StringStream {
   endInput(): void {
     if (this.resolved < this.pending) this.resolvePending();
     this.pendBuf = null;
-    this.viewOf = null;
-    this.view = NO_VIEW;
+    this.bytes.forgetInput();
   }
 
   /** Replaces the placeholders in codes[0, count) by their codes; the batch's pending strings are then done. */
@@ -262,15 +235,13 @@ export class StringStream {
 
   private resolvePending(): void {
     const buf = this.pendBuf!;
-    const { pendStart, pendLen, pendHash, pendAscii, pendKey, pendCode, short } = this;
+    const { pendStart, pendLen, pendHash, pendAscii, pendKey, pendCode, short, bytes } = this;
     for (let from = this.resolved; from < this.pending; from += RESOLVE_BLOCK) {
       const to = Math.min(this.pending, from + RESOLVE_BLOCK);
-      const slots = this.slots;
-      const mask = (slots.length >> SLOT_SHIFT) - 1;
       let t = 0;
       for (let p = from; p < to; p++) {
         if (pendAscii[p] === SHORT) t |= short.touch(pendKey[3 * p], pendKey[3 * p + 1], pendKey[3 * p + 2]);
-        else t |= slots[(mix(pendHash[p]) & mask) << SLOT_SHIFT];
+        else t |= bytes.touch(pendHash[p]);
       }
       this.touched |= t;
       for (let p = from; p < to; p++) {
@@ -279,11 +250,6 @@ export class StringStream {
       }
       this.resolved = to;
     }
-  }
-
-  private viewFor(buf: Uint8Array): DataView<ArrayBufferLike> {
-    this.viewOf = buf;
-    return (this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength));
   }
 
   private growPending(): void {
@@ -315,46 +281,14 @@ export class StringStream {
 
   private lookup(buf: Uint8Array, start: number, len: number, hash: number, ascii: boolean): number {
     if (len > BYTES_MAX) return this.codeOfStringNow(decode(buf, start, len, ascii));
-    const slots = this.slots;
-    const mask = (slots.length >> SLOT_SHIFT) - 1;
-    let i = mix(hash) & mask;
-    for (;;) {
-      const at = i << SLOT_SHIFT;
-      const code1 = slots[at + 1];
-      if (code1 === 0) break;
-      if (slots[at] === hash && slots[at + 3] === len) {
-        // Equivalent to: the kept bytes (in the slot, or in the arena at slots[at + 2]) equal buf[start, start + len)
-        let j = 0;
-        if (len <= INLINE_BYTES) {
-          // Four bytes at a time, then the last few one by one.
-          const view = buf === this.viewOf ? this.view : this.viewFor(buf);
-          const words = at + 4;
-          while (j + 4 <= len && view.getInt32(start + j, LITTLE_ENDIAN) === slots[words + (j >> 2)]) j += 4;
-          if (j < len && j + 4 > len) {
-            const from = words << 2;
-            if (len >= 4) {
-              // The last four bytes, overlapping those compared: they decide the rest at once.
-              if (view.getInt32(start + len - 4, LITTLE_ENDIAN) === this.slotView.getInt32(from + len - 4, LITTLE_ENDIAN)) j = len;
-            } else {
-              const kept = this.slotBytes;
-              while (j < len && kept[from + j] === buf[start + j]) j++;
-            }
-          }
-        } else {
-          const arena = this.arena;
-          const from = slots[at + 2];
-          while (j < len && arena[from + j] === buf[start + j]) j++;
-        }
-        if (j === len) return code1 - 1;
-      }
-      i = (i + 1) & mask;
-    }
+    const found = this.bytes.find(buf, start, len, hash);
+    if (found >= 0) return found;
     const s = decode(buf, start, len, ascii);
     let code: number;
     // Invalid UTF-8 decodes to U+FFFD, so other bytes may give a string already coded.
     if (this.index !== null || !ascii) code = this.codeOfStringNow(s);
     else code = this.strings.push(s) - 1;
-    this.keepBytes(i, hash, code, buf, start, len);
+    this.bytes.add(buf, start, len, hash, code);
     return code;
   }
 
@@ -365,52 +299,6 @@ export class StringStream {
     this.sent = size;
     this.resetPending = false;
     return added;
-  }
-
-  /** Puts the bytes of `code` in table slot `slot` (found empty by the caller). */
-  private keepBytes(slot: number, hash: number, code: number, buf: Uint8Array, start: number, len: number): void {
-    const at = slot << SLOT_SHIFT;
-    let from = -1;
-    if (len <= INLINE_BYTES) {
-      const kept = this.slotBytes;
-      const to = (at + 4) << 2;
-      for (let j = 0; j < len; j++) kept[to + j] = buf[start + j];
-    } else {
-      if (this.arenaLen + len > this.arena.length) {
-        const arena = new Uint8Array(Math.max(this.arena.length * 2, this.arenaLen + len));
-        arena.set(this.arena.subarray(0, this.arenaLen));
-        this.arena = arena;
-      }
-      from = this.arenaLen;
-      for (let j = 0; j < len; j++) this.arena[from + j] = buf[start + j];
-      this.arenaLen += len;
-    }
-    this.slots[at] = hash;
-    this.slots[at + 1] = code + 1;
-    this.slots[at + 2] = from;
-    this.slots[at + 3] = len;
-    if (++this.used * 2 > this.slots.length >> SLOT_SHIFT) this.rehash();
-  }
-
-  private rehash(): void {
-    const old = this.slots;
-    const slots = new Int32Array(old.length * 2);
-    // Written before the probes below read it: a fresh page's first read maps the shared zero
-    // page, and replacing that on the first write flushes the TLB of every thread of the process
-    // (an inter-processor interrupt each time; ~9% of a parse thread's time on growing tables).
-    slots.fill(0);
-    const mask = (slots.length >> SLOT_SHIFT) - 1;
-    for (let at = 0; at < old.length; at += SLOT) {
-      if (old[at + 1] === 0) continue;
-      let i = mix(old[at]) & mask;
-      while (slots[(i << SLOT_SHIFT) + 1] !== 0) i = (i + 1) & mask;
-      // A slot's eight ints one by one: `set` of a subarray made a view per slot, and cost more.
-      const to = i << SLOT_SHIFT;
-      for (let k = 0; k < SLOT; k++) slots[to + k] = old[at + k];
-    }
-    this.slots = slots;
-    this.slotBytes = new Uint8Array(slots.buffer);
-    this.slotView = new DataView(slots.buffer);
   }
 }
 
@@ -451,10 +339,6 @@ export class DictStreams {
  * (batch-wire.ts sends such a batch without re-coding it when it goes out with the same ones).
  */
 export const codedWith = new WeakMap<object, DictStreams>();
-
-function mix(h: number): number {
-  return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ (h >>> 13);
-}
 
 /** The bytes (of a Buffer) as a string (UTF-8; Latin-1 when known to be ASCII, which is the same and faster). */
 function decode(buf: Uint8Array, start: number, len: number, ascii: boolean): string {
