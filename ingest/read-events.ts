@@ -70,8 +70,8 @@ function withTableTypes(schema: CsvSchema, known: ReadonlyMap<string, string> | 
  * a chunk's worth, and at least this many. The reading thread waits for each read and, beside
  * cutting chunks, stores the batches parsed from them, so a read per chunk rather than one per
  * 2 MiB leaves the parse workers without a next chunk less often: a 10M-event load kept both
- * cores busier (193% against 186% while parsing) and took 13.6 s against 14.8 s and 25.0 CPU s
- * against 26.7 (alternating runs, 8 MiB chunks).
+ * cores busier (193% against 186% while parsing) and took 13.9 s against 14.6 s, 25.6 CPU s
+ * against 26.3 (means of four alternating pairs, 8 MiB chunks).
  */
 const DIRECT_READ_MIN_BYTES = 2 * 1024 * 1024;
 
