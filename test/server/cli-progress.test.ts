@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDemo } from '../../server/cli/demo-command.js';
-import { ProgressBar } from '../../server/cli/progress.js';
+import { formatCount, ProgressBar } from '../../server/cli/progress.js';
 import { tempDir } from '../storage/helpers.js';
 
 const ci = process.env.CI;
@@ -59,5 +59,11 @@ describe('progress bar', () => {
     bar.update({ events: 1, bytes: 2 ** 20, totalBytes: 2 * 2 ** 20, label: 'b.ndjson' });
     // 1 MiB in the second since b.ndjson began, not 1 MiB over the 11 s since a.ndjson did.
     expect(tty.text()).toMatch(/\rb\.ndjson \[#{12}\.{12}\]  50% 1 events  1\.0 MB\/s ETA 1\.0s/);
+  });
+
+  it('writes counts rounded, with thousands separated by commas, as en-US does', () => {
+    for (const n of [0, 7, 999, 1000, 12_345, 867_866.4, 999.5, 1_000_000_000, -1_234_567, -0.4, 2 ** 53]) {
+      expect(formatCount(n)).toBe(Math.round(n) === 0 ? '0' : Math.round(n).toLocaleString('en-US'));
+    }
   });
 });
