@@ -22,6 +22,7 @@ import { sortRows } from './row-order.js';
 import { concatSegments } from './segment-merge.js';
 import { SegmentReader } from './segment-reader.js';
 import { encodeSegments, writeSegmentFile } from './segment-writer.js';
+import { isPacked, type PackedStrings } from './packed-strings.js';
 import type { RowSet } from './tail.js';
 import { segmentName } from './table-files.js';
 import type { TypedColumn } from './typed-column.js';
@@ -33,11 +34,11 @@ const port = parentPort;
 if (port === null) throw new Error('flush-worker.ts must run in a worker thread');
 /** Sticky encoding choices, kept across shards, flushes and tiered merges (see choice.ts; a full compaction searches in full). */
 const choices = new EncodingChoices();
-const dictsByFlush = new Map<number, Map<number, string[]>>();
+const dictsByFlush = new Map<number, Map<number, string[] | PackedStrings>>();
 
 port.on('message', (msg: FlushRequest) => {
   if (msg.kind === 'dicts') {
-    const known = dictsByFlush.get(msg.flushId) ?? new Map<number, string[]>();
+    const known = dictsByFlush.get(msg.flushId) ?? new Map<number, string[] | PackedStrings>();
     for (const [id, dict] of msg.dicts) known.set(id, dict);
     dictsByFlush.set(msg.flushId, known);
     return;
@@ -50,10 +51,15 @@ port.on('message', (msg: FlushRequest) => {
 });
 
 async function runShard(msg: Extract<FlushRequest, { kind: 'shard' }>): Promise<FlushReply> {
-  const dicts = dictsByFlush.get(msg.flushId) ?? new Map<number, string[]>();
+  const dicts = dictsByFlush.get(msg.flushId) ?? new Map<number, string[] | PackedStrings>();
   const columns: TypedColumn[] = msg.rows.columns.map(({ name, type, values, validity, dictId }) => {
     const col: TypedColumn = { name, type, values, validity };
-    if (dictId !== null) col.dict = dicts.get(dictId) ?? [];
+    const dict = dictId === null ? undefined : dicts.get(dictId) ?? [];
+    if (dict === undefined) return col;
+    if (isPacked(dict)) {
+      col.dict = [];
+      col.packedDict = dict;
+    } else col.dict = dict;
     return col;
   });
   const rows: RowSet = { rowCount: msg.rows.rowCount, actorIds: msg.rows.actorIds, times: msg.rows.times, columns };

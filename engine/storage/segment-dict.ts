@@ -3,6 +3,7 @@
  * use (segment-gather.ts), sorted, with the map from the source dictionary's codes to the
  * segment's. Pure CPU; one thread per module instance (the flush workers each load their own).
  */
+import { isPacked, packedAt, type PackedStrings } from './packed-strings.js';
 import { fillNulls, type Gathered } from './segment-gather.js';
 import { sortCodesByString } from './string-order.js';
 
@@ -34,23 +35,24 @@ export interface StoredDict {
   rawLength: number;
   crc: number;
 }
-const dictScratch = new WeakMap<string[], DictScratch>();
+const dictScratch = new WeakMap<string[] | PackedStrings, DictScratch>();
 /** Dictionaries longer than this are not ranked as a whole. */
 const RANKED_MAX = 4096;
 
-function scratchFor(source: string[]): DictScratch {
+function scratchFor(source: string[] | PackedStrings): DictScratch {
+  const length = isPacked(source) ? source.ends.length : source.length;
   const s = dictScratch.get(source);
-  if (s !== undefined && s.stamp.length === source.length) return s;
+  if (s !== undefined && s.stamp.length === length) return s;
   const fresh: DictScratch = {
-    stamp: new Int32Array(source.length),
-    remap: new Uint32Array(source.length),
+    stamp: new Int32Array(length),
+    remap: new Uint32Array(length),
     epoch: 0,
     rank: null,
     codeAt: null,
     lastCodes: null,
     lastStored: null,
   };
-  if (source.length <= RANKED_MAX) {
+  if (!isPacked(source) && source.length <= RANKED_MAX) {
     // The default sort orders strings by UTF-16 code units, as `<` does, natively and much faster
     // than a comparator over indices; the entries are distinct, so a map gives each its rank.
     const sorted = source.slice().sort();
@@ -84,7 +86,7 @@ export interface SegmentDict {
  * use the same strings of a small dictionary (event names, countries), so the previous
  * segment's stored dictionary is offered for reuse when the codes are the same.
  */
-export function segmentDict(source: string[], groups: Gathered[]): SegmentDict {
+export function segmentDict(source: string[] | PackedStrings, groups: Gathered[]): SegmentDict {
   const scratch = scratchFor(source);
   const epoch = ++scratch.epoch;
   const { stamp, remap, rank, codeAt } = scratch;
@@ -114,21 +116,36 @@ export function segmentDict(source: string[], groups: Gathered[]): SegmentDict {
     }
   }
   let codes: ArrayLike<number>;
-  if (rank !== null && codeAt !== null) {
-    const ranks = new Uint32Array(used.length);
-    for (let k = 0; k < used.length; k++) ranks[k] = rank[used[k]];
-    ranks.sort();
-    for (let k = 0; k < ranks.length; k++) ranks[k] = codeAt[ranks[k]];
-    codes = ranks;
+  let dict: string[];
+  if (isPacked(source)) {
+    // Only the strings this segment uses are made, in the order met, and sorted as such.
+    const strings = used.map((c) => packedAt(source, c));
+    const order = sortCodesByString(
+      used.map((_, k) => k),
+      strings,
+    );
+    const sorted = new Uint32Array(order.length);
+    dict = new Array<string>(order.length);
+    for (let k = 0; k < order.length; k++) {
+      sorted[k] = used[order[k]];
+      dict[k] = strings[order[k]];
+    }
+    codes = sorted;
   } else {
-    // By UTF-16 code units, as the default sort and `<` order strings.
-    codes = sortCodesByString(used, source);
+    if (rank !== null && codeAt !== null) {
+      const ranks = new Uint32Array(used.length);
+      for (let k = 0; k < used.length; k++) ranks[k] = rank[used[k]];
+      ranks.sort();
+      for (let k = 0; k < ranks.length; k++) ranks[k] = codeAt[ranks[k]];
+      codes = ranks;
+    } else {
+      // By UTF-16 code units, as the default sort and `<` order strings.
+      codes = sortCodesByString(used, source);
+    }
+    dict = new Array<string>(codes.length);
+    for (let k = 0; k < codes.length; k++) dict[k] = source[codes[k]];
   }
-  const dict: string[] = new Array(codes.length);
-  for (let k = 0; k < codes.length; k++) {
-    dict[k] = source[codes[k]];
-    remap[codes[k]] = k;
-  }
+  for (let k = 0; k < codes.length; k++) remap[codes[k]] = k;
   const last = scratch.lastCodes;
   let same = last !== null && last.length === codes.length;
   for (let k = 0; same && k < codes.length; k++) same = last![k] === codes[k];

@@ -212,7 +212,7 @@ export function encodeSegments(
  * reads), strings then coded from the gathered copies; null when the segment holds no value of it.
  */
 function encodeColumn(file: FileBuffer, col: TypedColumn, groups: Gathered[], rowCount: number, choices: EncodingChoices | undefined): ColumnMeta | null {
-  const sd = col.type === 'string' ? segmentDict(col.dict!, groups) : null;
+  const sd = col.type === 'string' ? segmentDict(col.packedDict ?? col.dict!, groups) : null;
   if (sd !== null && sd.dict.length === 0) return null; // no value of this column in these rows
   if (sd !== null) for (const gathered of groups) remapGathered(gathered, sd.remap, sd.dict);
   const meta: ColumnMeta = { name: col.name, type: col.type, blocks: [], nullCount: 0 };

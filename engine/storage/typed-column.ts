@@ -9,6 +9,7 @@
  */
 import type { ColumnType } from '../types.js';
 import { BufferPool } from './buffer-pool.js';
+import type { PackedStrings } from './packed-strings.js';
 
 export type StoredType = Exclude<ColumnType, 'time'>;
 export type TypedValues = Float64Array | Uint8Array | Uint32Array;
@@ -19,6 +20,11 @@ export interface TypedColumn {
   values: TypedValues;
   /** String columns only: the dictionary the codes point into. */
   dict?: string[];
+  /**
+   * A flush worker's string column only, in place of `dict`: the generation's dictionary when it
+   * is large and came packed (flush-pool.ts); `dict` is then empty.
+   */
+  packedDict?: PackedStrings;
   /** Validity bitmap, or null when every row holds a value. */
   validity: Uint8Array | null;
 }

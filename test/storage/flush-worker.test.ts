@@ -52,4 +52,30 @@ describe('flush worker', () => {
       }
     });
   }
+
+  it('writes a column whose dictionary goes to the workers packed (over 4096 strings) as it was ingested', async () => {
+    const { dir, cleanup } = tempDir('shoal-flushw-');
+    try {
+      const rows: PlainEvent[] = Array.from({ length: 12_000 }, (_, i) => ({
+        user: `u${i % 211}`,
+        timeMs: BASE + (i % 4) * 86_400_000 + i,
+        // ~9,000 distinct strings, some beyond Latin-1 and the BMP, some rows without one.
+        session: i % 4 === 3 ? null : `s${(i * 7919) % 9001}${i % 5 === 0 ? 'é' : i % 7 === 0 ? '\u{1F600}' : ''}`,
+      }));
+      let store = await Store.open(dir, { table: { autoCompact: false, flushWorkerMinRows: 0 } });
+      let table = await store.getOrCreate('t');
+      await table.ingest(batchOf(rows));
+      const expected = canonical(dumpTable(table));
+      await table.flush();
+      expect(table.tailRows()).toBe(0);
+      expect(canonical(dumpTable(table))).toEqual(expected);
+      await store.close(false);
+      store = await Store.open(dir, { table: { autoCompact: false, flushWorkerMinRows: 0 } });
+      table = store.get('t');
+      expect(canonical(dumpTable(table))).toEqual(expected);
+      await store.close();
+    } finally {
+      cleanup();
+    }
+  });
 });
