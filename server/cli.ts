@@ -5,12 +5,9 @@
  */
 import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ShoalError } from '../engine/index.js';
-import { FORMATS, isFormat } from '../ingest/index.js';
-import { loadDemo } from './cli/demo-command.js';
-import { runIngestCommand } from './cli/ingest-command.js';
-import { runQueryCommand, type OutputFormat } from './cli/query-command.js';
-import { runTablesCommand } from './cli/tables-command.js';
+import { ShoalError } from '../engine/errors.js';
+import { FORMATS, isFormat } from '../ingest/options.js';
+import type { OutputFormat } from './cli/query-command.js';
 import { RemoteError } from './cli/http-client.js';
 import { dataDirOf } from './cli/data-dir.js';
 
@@ -161,6 +158,8 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
       if (typeof values.table !== 'string') throw new UsageError('ingest needs --table T');
       if (positionals.filter((f) => f === '-').length > 1) throw new UsageError('standard input ("-") can be read once');
+      // Each command's modules load when it runs: an ingest does not load the query engine.
+      const { runIngestCommand } = await import('./cli/ingest-command.js');
       const totals = await runIngestCommand({
         files: positionals,
         table: values.table,
@@ -177,15 +176,19 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) throw new UsageError('query needs exactly one JSON or @FILE argument');
       const format = (values.format ?? 'table') as OutputFormat;
       if (!['table', 'json', 'csv'].includes(format)) throw new UsageError(`--format must be table, json or csv`);
+      const { runQueryCommand } = await import('./cli/query-command.js');
       await runQueryCommand({ query: positionals[0], dataDir: dataDir(values), format });
       return 0;
     }
-    case 'tables':
+    case 'tables': {
+      const { runTablesCommand } = await import('./cli/tables-command.js');
       await runTablesCommand({ dataDir: dataDir(values), json: values.json === true });
       return 0;
+    }
     case 'demo': {
       const events = values.events === undefined ? 1_000_000 : Number(values.events);
       if (!Number.isFinite(events) || events < 1) throw new UsageError('--events must be a positive number');
+      const { loadDemo } = await import('./cli/demo-command.js');
       await loadDemo({ dataDir: dataDir(values), events: Math.round(events), table: values.table as string | undefined });
       return 0;
     }

@@ -4,7 +4,8 @@
  * than a new empty directory and "no tables"; commands that write create it.
  */
 import { statSync } from 'node:fs';
-import { ShoalError, Store, type StoreOptions } from '../../engine/index.js';
+import { ShoalError } from '../../engine/errors.js';
+import { Store, type StoreOptions } from '../../engine/storage/store.js';
 import { makeDirs } from '../../engine/storage/file-io.js';
 
 const HINT = '(give --data DIR or set SHOAL_DATA)';

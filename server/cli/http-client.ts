@@ -7,7 +7,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { ShoalError } from '../../engine/index.js';
+import { ShoalError } from '../../engine/errors.js';
 
 /** Failures of the connection itself (reported as IO_ERROR naming the URL). */
 const NETWORK_ERRORS = new Set(['ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
