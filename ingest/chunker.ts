@@ -147,16 +147,18 @@ export class Chunker {
   /** CSV: the header and inferred schema, once the head phase is over. */
   csvHead: CsvHead | null = null;
 
+  /** @param firstChunkBytes fewer bytes for the first chunk, the next ones growing up to `chunkBytes` (split-text.ts `Splitter`) */
   constructor(
     private readonly format: Format,
     private readonly options: ChunkOptions,
     chunkBytes: number,
+    firstChunkBytes = chunkBytes,
   ) {
     this.splitter =
-      format === 'csv' ? new CsvSplitter(chunkBytes)
-      : format === 'json' ? new JsonSplitter(chunkBytes)
-      : format === 'msgpack' ? new MsgpackSplitter(chunkBytes)
-      : new LineSplitter(chunkBytes);
+      format === 'csv' ? new CsvSplitter(chunkBytes, firstChunkBytes)
+      : format === 'json' ? new JsonSplitter(chunkBytes, firstChunkBytes)
+      : format === 'msgpack' ? new MsgpackSplitter(chunkBytes, firstChunkBytes)
+      : new LineSplitter(chunkBytes, firstChunkBytes);
     this.holding = format === 'csv';
     this.maxWindowBytes = WINDOW_CHUNKS * chunkBytes;
     this.window = windowOf(Math.min(WINDOW_MIN_BYTES, this.maxWindowBytes));

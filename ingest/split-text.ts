@@ -6,8 +6,12 @@
  * buffers, so a record may span any number of reads.
  *
  * Each scanner also picks chunk cuts: the first record end at least `chunkBytes` after the
- * previous cut. Positions are absolute stream offsets.
+ * previous cut, or, when told to ramp up, fewer bytes for the first chunks (see `Splitter`).
+ * Positions are absolute stream offsets.
  */
+
+/** While ramping up, each chunk is this many times the one before, up to `chunkBytes`. */
+const RAMP_FACTOR = 4;
 
 export abstract class Splitter {
   /** Chosen cut positions (record ends), oldest first; the chunker drains it. */
@@ -26,9 +30,27 @@ export abstract class Splitter {
    */
   cutShort: string | null = null;
   protected nextCut: number;
+  /** Bytes of the chunk being filled: `chunkBytes`, or fewer while ramping up. */
+  private step: number;
 
-  constructor(protected readonly chunkBytes: number) {
-    this.nextCut = chunkBytes;
+  /**
+   * @param firstChunkBytes bytes of the first chunk when fewer than `chunkBytes`: the next ones
+   *   grow RAMP_FACTOR-fold up to it. A new process's parse and storage code then meets every
+   *   path on small chunks before V8 optimizes it, rather than being optimized during the
+   *   first big chunk and optimized again after each path it had not seen.
+   */
+  constructor(
+    protected readonly chunkBytes: number,
+    firstChunkBytes = chunkBytes,
+  ) {
+    this.step = Math.max(1, Math.min(chunkBytes, firstChunkBytes));
+    this.nextCut = this.step;
+  }
+
+  /** Bytes from a cut to the next one: the current step, which then grows while ramping up. */
+  protected stepAfterCut(): number {
+    this.step = Math.min(this.chunkBytes, this.step * RAMP_FACTOR);
+    return this.step;
   }
 
   /** Scans the next bytes of the stream; buf[0] is at absolute offset `abs`. */
@@ -43,7 +65,7 @@ export abstract class Splitter {
     let k = 0;
     while (k < this.cuts.length && this.cuts[k] <= at) k++;
     this.cuts.splice(0, k);
-    if (this.cuts.length === 0) this.nextCut = at + this.chunkBytes;
+    if (this.cuts.length === 0) this.nextCut = at + this.step;
   }
 
   protected recordEnd(end: number): void {
@@ -52,7 +74,7 @@ export abstract class Splitter {
     this.records++;
     if (end >= this.nextCut) {
       this.cuts.push(end);
-      this.nextCut = end + this.chunkBytes;
+      this.nextCut = end + this.stepAfterCut();
     }
   }
 }
@@ -75,7 +97,7 @@ export class LineSplitter extends Splitter {
       const nl = buf.indexOf(0x0a, from);
       if (nl < 0) break;
       this.cuts.push(abs + nl + 1);
-      this.nextCut = abs + nl + 1 + this.chunkBytes;
+      this.nextCut = abs + nl + 1 + this.stepAfterCut();
       from = Math.max(nl + 1, this.nextCut - 1 - abs);
     }
   }

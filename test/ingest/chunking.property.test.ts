@@ -191,4 +191,41 @@ describe('chunk boundaries do not change the result', () => {
     expect(got.rows.length + rejected.length).toBe(3000);
     expect(got.rejects.find((r) => r.line === 97)?.message).toMatch(/^line too long: 660 bytes/);
   });
+
+  it('ramps NDJSON chunks up from a small first one: each the shortest run of lines reaching its size, which grows 4-fold up to chunkBytes', () => {
+    const line = fc.oneof(fc.string({ maxLength: 30 }).map((t) => t.replace(/\n/g, ' ')), long);
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 80 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 64, max: 2000 }),
+        fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 6 }),
+        (lines, first, chunkBytes, sizes) => {
+          const bytes = Buffer.from(lines.map((l) => l + '\n').join(''));
+          const chunker = new Chunker('ndjson', { actorColumn: 'user_id', timeColumn: 'time', maxLineBytes: 1 << 20 }, chunkBytes, first);
+          const tasks: ReturnType<Chunker['push']> = [];
+          for (let at = 0, k = 0; at < bytes.length; k++) {
+            const n = Math.min(sizes[k % sizes.length], bytes.length - at);
+            tasks.push(...chunker.push(bytes.subarray(at, at + n)));
+            at += n;
+          }
+          tasks.push(...chunker.end());
+          const parts = tasks.map((t) => (t.kind === 'parse' ? Buffer.from(t.bytes) : Buffer.alloc(0)));
+          chunker.close();
+          expect(Buffer.concat(parts).equals(bytes)).toBe(true);
+          let step = Math.min(first, chunkBytes);
+          for (let k = 0; k + 1 < parts.length; k++) {
+            const part = parts[k];
+            // Long enough, and the line before its last one was not.
+            expect(part.length).toBeGreaterThanOrEqual(step);
+            expect(part[part.length - 1]).toBe(0x0a);
+            // (Buffer#lastIndexOf counts a negative offset from the end: a one-byte part has no line before.)
+            expect(part.length < 2 ? 0 : part.lastIndexOf(0x0a, part.length - 2) + 1).toBeLessThan(step);
+            step = Math.min(chunkBytes, step * 4);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
