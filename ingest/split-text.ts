@@ -47,7 +47,7 @@ export abstract class Splitter {
     this.nextCut = this.step;
   }
 
-  /** Bytes from a cut to the next one: the current step, which then grows while ramping up. */
+  /** Bytes from a cut just made to the next one: the step, grown first while ramping up. */
   protected stepAfterCut(): number {
     this.step = Math.min(this.chunkBytes, this.step * RAMP_FACTOR);
     return this.step;

@@ -173,7 +173,6 @@ export function partitionSpan(times: Float64Array, partitionMs: number): number 
   return Math.floor(max / partitionMs) - Math.floor(min / partitionMs) + 1;
 }
 
-/** One flush's session with the workers: each dictionary is sent once per worker, and dropped by `end`. */
 /**
  * Dictionaries with more strings than this go to the workers packed (packed-strings.ts): one
  * string to clone rather than each of them, which a worker then holds and its collections walk
@@ -182,6 +181,7 @@ export function partitionSpan(times: Float64Array, partitionMs: number): number 
  */
 const PACK_MIN_STRINGS = 4096;
 
+/** One flush's session with the workers: each dictionary is sent once per worker, and dropped by `end`. */
 export class FlushSession {
   readonly flushId = nextFlushId++;
   private readonly sent = new Map<Worker, Map<string[], number>>();
