@@ -228,4 +228,24 @@ describe('chunk boundaries do not change the result', () => {
       { numRuns: 300 },
     );
   });
+
+  it('reads every format the same with the first chunks ramped up (64 KiB, then 4x a chunk) as in one chunk', async () => {
+    const events = Array.from({ length: 12_000 }, (_, k) => ({ user_id: `u${k % 37}`, time: new Date(T0 + k * 1000).toISOString(), page: `/p/${k % 101}`, ms: k % 9 === 0 ? null : k / 8 }));
+    const csv = 'user_id,time,page,ms\n' + events.map((e) => `${e.user_id},${e.time},${e.page},${e.ms ?? ''}`).join('\n') + '\n';
+    const inputs: [Format, Uint8Array][] = [
+      ['ndjson', Buffer.from(events.map((e) => JSON.stringify(e)).join('\n') + '\n')],
+      ['json', Buffer.from(JSON.stringify(events))],
+      ['csv', Buffer.from(csv)],
+      ['msgpack', Buffer.concat(events.map((e) => pack(e)))],
+    ];
+    for (const [format, body] of inputs) {
+      expect(body.length).toBeGreaterThan(5 * 64 * 1024); // ramped: 64 KiB, 256 KiB, then the rest
+      const whole = await readFileAll(body, { format, workers: 0 });
+      const ramped = await readFileAll(body, { format, workers: 2, rampUp: true });
+      expect(whole.length).toBe(1);
+      expect(ramped.length).toBeGreaterThanOrEqual(3);
+      expect(flat(ramped)).toEqual(flat(whole));
+      expect(flat(whole).rows.length).toBe(events.length);
+    }
+  });
 });
