@@ -6,9 +6,8 @@
 import { constants as osConstants } from 'node:os';
 import { basename, join } from 'node:path';
 import { assertTableName, type Store } from '../../engine/storage/store.js';
-import type { IngestResult } from '../../engine/storage/table-options.js';
+import { bulkLoadMemoryBudgetBytes, type IngestResult } from '../../engine/storage/table-options.js';
 import type { Table } from '../../engine/storage/table.js';
-import { bulkLoadMemoryBudgetBytes } from '../../engine/storage/table-options.js';
 import { defaultActorColumn, readEvents, releaseBatch, type Format } from '../../ingest/index.js';
 import type { EventBatch } from '../../ingest/batch.js';
 import { checkInputFile } from '../../ingest/input.js';
