@@ -9,7 +9,7 @@
  *
  * Threading: pure; runs on the flush workers.
  */
-import { partitionOf, sortRows, type PartitionRange } from './row-order.js';
+import { PARTITION_MS, partitionOf, sortRows, type PartitionRange } from './row-order.js';
 
 /** Inputs merged by comparing heads; more (a full compaction's) take the counting sort. */
 const MAX_MERGE_RUNS = 16;
@@ -24,11 +24,121 @@ const MAX_MERGE_RUNS = 16;
 export function mergeOrder(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[]): { order: Uint32Array; ranges: PartitionRange[] } {
   const n = times.length;
   const k = runStarts.length;
-  if (n === 0 || k > MAX_MERGE_RUNS || !presorted(actorIds, times, runStarts)) return sortRows(actorIds, times);
+  if (n === 0 || k > MAX_MERGE_RUNS) return sortRows(actorIds, times);
+  const partition = partitionOf(times[0]);
+  const keys = packedKeys(actorIds, times, runStarts, partition * PARTITION_MS);
+  if (keys === UNSORTED || (keys === UNPACKED && !presorted(actorIds, times, runStarts))) return sortRows(actorIds, times);
+  const order = new Uint32Array(n);
+  if (keys instanceof Float64Array) mergeByKey(keys, runStarts, order);
+  else mergeByRow(actorIds, times, runStarts, order);
+  return { order, ranges: [{ partition, start: 0, end: n }] };
+}
+
+/** Actor ids below this fit a packed key beside the time within the day (2^26 × 2^27 = 2^53). */
+const PACKED_ACTORS_MAX = 2 ** 26;
+const DAY_SLOTS = 2 ** 27;
+/** packedKeys' answers when there are no keys: some row does not pack; the runs are not presorted. */
+const UNPACKED = 0;
+const UNSORTED = 1;
+let keysScratch = new Float64Array(0);
+
+/**
+ * Each row's (actor, time) as one float64, actor × 2^27 + (time − day start), ordered as the
+ * pair is, checking on the way what `presorted` checks; UNPACKED when an actor id or a
+ * fractional time does not fit (`mergeByRow` then compares the pairs), UNSORTED when a run is
+ * out of order or a row lies outside the day. One sequential pass, after which the merge
+ * compares one number a row.
+ */
+function packedKeys(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[], dayStartMs: number): Float64Array | typeof UNPACKED | typeof UNSORTED {
+  const n = times.length;
+  if (keysScratch.length < n) keysScratch = new Float64Array(Math.max(n, Math.ceil(keysScratch.length * 1.5)));
+  const keys = keysScratch;
+  for (let r = 0; r < runStarts.length; r++) {
+    const start = runStarts[r];
+    const end = r + 1 < runStarts.length ? runStarts[r + 1] : n;
+    if (start > end || end > n) return UNSORTED;
+    let prev = -1;
+    for (let i = start; i < end; i++) {
+      const a = actorIds[i];
+      const dt = times[i] - dayStartMs;
+      if (!(dt >= 0 && dt < PARTITION_MS)) return UNSORTED;
+      if (a >= PACKED_ACTORS_MAX || dt !== Math.floor(dt)) return UNPACKED;
+      const key = a * DAY_SLOTS + dt;
+      if (key < prev) return UNSORTED;
+      keys[i] = prev = key;
+    }
+  }
+  return keys;
+}
+
+/**
+ * The k-way merge over packed keys: runs with rows left sit in a binary min-heap by (head key,
+ * run), the head keys cached beside it, so a comparison reads two numbers of a small array.
+ * The best run's rows are taken while they come before the next run's head (or tie with it from
+ * an earlier run): long stretches of one input go in one loop, and inputs that interleave row by
+ * row cost O(log k) comparisons a row.
+ */
+function mergeByKey(keys: Float64Array, runStarts: readonly number[], order: Uint32Array): void {
+  const n = order.length;
+  const k = runStarts.length;
+  const heads = new Int32Array(k);
+  const ends = new Int32Array(k);
+  const headKey = new Float64Array(k);
+  const heap = new Int32Array(k);
+  let size = 0;
+  for (let r = 0; r < k; r++) {
+    heads[r] = runStarts[r];
+    ends[r] = r + 1 < k ? runStarts[r + 1] : n;
+    if (heads[r] < ends[r]) {
+      headKey[r] = keys[heads[r]];
+      heap[size++] = r;
+    }
+  }
+  const less = (a: number, b: number): boolean => headKey[a] < headKey[b] || (headKey[a] === headKey[b] && a < b);
+  const siftDown = (at: number): void => {
+    const r = heap[at];
+    for (;;) {
+      let child = 2 * at + 1;
+      if (child >= size) break;
+      if (child + 1 < size && less(heap[child + 1], heap[child])) child++;
+      if (!less(heap[child], r)) break;
+      heap[at] = heap[child];
+      at = child;
+    }
+    heap[at] = r;
+  };
+  for (let at = (size >> 1) - 1; at >= 0; at--) siftDown(at);
+  let out = 0;
+  while (size > 0) {
+    const best = heap[0];
+    const end = ends[best];
+    let at = heads[best];
+    if (size === 1) {
+      while (at < end) order[out++] = at++;
+      break;
+    }
+    const second = size === 2 || less(heap[1], heap[2]) ? heap[1] : heap[2];
+    const limit = headKey[second];
+    if (best < second) {
+      do order[out++] = at++;
+      while (at < end && keys[at] <= limit);
+    } else {
+      do order[out++] = at++;
+      while (at < end && keys[at] < limit);
+    }
+    heads[best] = at;
+    if (at >= end) heap[0] = heap[--size];
+    else headKey[best] = keys[at];
+    siftDown(0);
+  }
+}
+
+/** mergeByKey comparing (actor, time) pairs, for rows whose keys do not pack. */
+function mergeByRow(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[], order: Uint32Array): void {
+  const n = order.length;
+  const k = runStarts.length;
   const ends = new Int32Array(k);
   const heads = new Int32Array(k);
-  // The runs with rows left, as a binary min-heap by head (`less`): the best run is the root,
-  // and the run whose head comes next is one of the root's children.
   const heap = new Int32Array(k);
   let size = 0;
   for (let r = 0; r < k; r++) {
@@ -56,13 +166,10 @@ export function mergeOrder(actorIds: Uint32Array, times: Float64Array, runStarts
     heap[at] = r;
   };
   for (let at = (size >> 1) - 1; at >= 0; at--) siftDown(at);
-  const order = new Uint32Array(n);
   let out = 0;
   while (size > 0) {
     const best = heap[0];
     const second = size === 1 ? -1 : size === 2 || less(heap[1], heap[2]) ? heap[1] : heap[2];
-    // Take the best run's rows while they come before the next head (or tie with it from an
-    // earlier run): long stretches of one input go in one loop.
     const end = ends[best];
     let at = heads[best];
     if (second < 0) {
@@ -80,8 +187,6 @@ export function mergeOrder(actorIds: Uint32Array, times: Float64Array, runStarts
     if (at >= end) heap[0] = heap[--size];
     if (size > 0) siftDown(0);
   }
-  const partition = partitionOf(times[0]);
-  return { order, ranges: [{ partition, start: 0, end: n }] };
 }
 
 /** Whether every run is sorted by (actor, time) and every row lies in the first row's partition. */

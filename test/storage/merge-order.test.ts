@@ -1,7 +1,9 @@
 /**
  * A merge's row order from its inputs' sorted runs: always exactly the order `sortRows` gives
  * the concatenation (stable by actor, then time, earlier inputs first on ties), including when
- * it must fall back to that sort (inputs out of order, several partitions, many inputs).
+ * it must fall back to that sort (inputs out of order, several partitions, many inputs), and
+ * whether rows pack into one number a row (integer times, actor ids below 2^26) or are
+ * compared as (actor, time) pairs.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -30,11 +32,13 @@ function concat(runs: [number, number][][], timeOf: (ms: number) => number): { a
 describe('mergeOrder', () => {
   it('equals sortRows on sorted runs of one partition, with ties across runs', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 8 }), fc.array(run(40, 8), { minLength: 1, maxLength: 20 }), (actors, spread, runs) => {
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 8 }), fc.array(run(40, 8), { minLength: 1, maxLength: 20 }), fc.constantFrom('packed', 'fractional', 'wide'), (actors, spread, runs, keys) => {
         // Few actors and times: many (actor, time) ties between runs, which earlier runs win.
+        // Fractional times and actor ids from 2^26 up do not pack into one number a row.
+        const actorBase = keys === 'wide' ? 2 ** 26 - 20 : 0;
         const input = concat(
-          runs.map((r) => r.map(([a, t]) => [a % actors, t % spread] as [number, number])).map((r) => r.sort((x, y) => x[0] - y[0] || x[1] - y[1])),
-          (ms) => DAY + ms,
+          runs.map((r) => r.map(([a, t]) => [actorBase + (a % actors), t % spread] as [number, number])).map((r) => r.sort((x, y) => x[0] - y[0] || x[1] - y[1])),
+          (ms) => DAY + (keys === 'fractional' ? ms / 4 : ms),
         );
         const merged = mergeOrder(input.actorIds, input.times, input.runStarts);
         const sorted = sortRows(input.actorIds, input.times);
