@@ -52,4 +52,10 @@ export interface Encoding {
     out?: Float64Array | Uint32Array | Uint8Array,
     validity?: Uint8Array | null,
   ): Float64Array | Uint32Array | Uint8Array;
+  /**
+   * Only encodings that store the valid rows alone (sparse): the valid rows' values, in row
+   * order, without the null rows' filler (a scratch view, valid until the next decode); the
+   * caller places them by the block's bitmap and checks it marks as many rows.
+   */
+  decodeValid?(bytes: Uint8Array, kind: PhysicalKind, rowCount: number, validity: Uint8Array): Float64Array | Uint32Array | Uint8Array;
 }

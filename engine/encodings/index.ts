@@ -117,3 +117,21 @@ export function decodeBlock(
   if (!encoding.kinds.includes(kind)) throw new Error(`encoding ${encoding.name} (id ${encodingId}) cannot hold ${kind}`);
   return encoding.decode(bytes, kind, rowCount, out, validity);
 }
+
+/**
+ * For a block of an encoding that stores its valid rows alone (sparse), their values in row
+ * order (see Encoding.decodeValid); null for every other encoding, whose blocks `decodeBlock`
+ * reads.
+ */
+export function decodeValidValues(
+  encodingId: number,
+  bytes: Uint8Array,
+  kind: PhysicalKind,
+  rowCount: number,
+  validity: Uint8Array,
+): Float64Array | Uint32Array | Uint8Array | null {
+  const encoding = encodingById(encodingId);
+  if (encoding.decodeValid === undefined) return null;
+  if (!encoding.kinds.includes(kind)) throw new Error(`encoding ${encoding.name} (id ${encodingId}) cannot hold ${kind}`);
+  return encoding.decodeValid(bytes, kind, rowCount, validity);
+}

@@ -236,6 +236,16 @@ export function encodeSparseValid(encoding: Encoding, values: Values, kind: Phys
 /** The sparse encoding over the dense encodings `inner` (the registry passes its own list). */
 export function sparseOver(inner: readonly Encoding[]): Encoding {
   const byId = new Map(inner.map((e) => [e.id, e]));
+  // The valid rows' values alone, in row order (Encoding.decodeValid).
+  const decodeValid = (bytes: Uint8Array, kind: PhysicalKind, rowCount: number, validity: Uint8Array): Values => {
+    if (validity.length < (rowCount + 7) >> 3) throw new Error(`${NAME}: validity bitmap too short for ${rowCount} rows`);
+    const header = headerOf(bytes, HEADER_BYTES, NAME);
+    const encoding = byId.get(header.getUint8(0));
+    const k = header.getUint32(4, true);
+    if (encoding === undefined || !encoding.kinds.includes(kind) || k === 0 || k > rowCount) throw new Error(`${NAME}: bad header`);
+    // Inner decoders use the lower scratch slots; the compacted values live in SLOT_OUTER.
+    return encoding.decode(bytes.subarray(HEADER_BYTES), kind, k, scratchOf(kind, SLOT_OUTER, k), null).subarray(0, k);
+  };
   return {
     id: SPARSE_ID,
     name: NAME,
@@ -255,17 +265,13 @@ export function sparseOver(inner: readonly Encoding[]): Encoding {
 
     decode(bytes: Uint8Array, kind: PhysicalKind, rowCount: number, out?: Values, validity?: Uint8Array | null): Values {
       if (validity === null || validity === undefined) throw new Error(`${NAME}: decoding needs the block's validity bitmap`);
-      if (validity.length < (rowCount + 7) >> 3) throw new Error(`${NAME}: validity bitmap too short for ${rowCount} rows`);
-      const header = headerOf(bytes, HEADER_BYTES, NAME);
-      const encoding = byId.get(header.getUint8(0));
-      const k = header.getUint32(4, true);
-      if (encoding === undefined || !encoding.kinds.includes(kind) || k === 0 || k > rowCount) throw new Error(`${NAME}: bad header`);
+      const vals = decodeValid(bytes, kind, rowCount, validity);
       const target = outputFor(kind, rowCount, out);
-      // Inner decoders use the lower scratch slots; the compacted values live in SLOT_OUTER.
-      const vals = encoding.decode(bytes.subarray(HEADER_BYTES), kind, k, scratchOf(kind, SLOT_OUTER, k), null);
       const seen = EXPANDERS[kind](vals, validity, rowCount, target);
-      if (seen !== k) throw new Error(`${NAME}: validity marks ${seen} valid rows, block holds ${k}`);
+      if (seen !== vals.length) throw new Error(`${NAME}: validity marks ${seen} valid rows, block holds ${vals.length}`);
       return target;
     },
+
+    decodeValid,
   };
 }

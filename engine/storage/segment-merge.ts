@@ -129,6 +129,16 @@ function place(out: Float64Array | Uint32Array | Uint8Array, values: Float64Arra
 
 function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, base: number, n: number): void {
   const out = m.col;
+  // A sparse block's valid values go straight to their rows; its null rows are not written.
+  const sparse = out.type === 'boolean' ? null : r.readSparse(name, g);
+  if (sparse !== null) {
+    if (sparse.type !== out.type) throw new Error(`merge: column "${name}" is ${sparse.type} in a segment, ${out.type} in the table`);
+    if (out.type === 'string') placeCodes(out.values as Uint32Array, sparse.values as Uint32Array, remapFor(m, sparse.dict!), sparse.validity, base, n);
+    else placeF64(out.values as Float64Array, sparse.values as Float64Array, sparse.validity, base, n);
+    copyValidity(out.validity!, sparse.validity, base, n);
+    m.hasNull = true;
+    return;
+  }
   // Numbers and booleans are decoded straight into the merged column; string codes are re-coded.
   const vec = r.readColumn(name, g, out.type === 'string' ? undefined : slot(out.values, base, n));
   if (vec === null) {
@@ -149,6 +159,44 @@ function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, ba
     place(out.values, vec.values, base, n);
   }
   if (!copyValidity(out.validity!, vec.validity, base, n)) m.hasNull = true;
+}
+
+/**
+ * Writes `vals`, the valid rows' values of a block in row order, to those rows of [base, base +
+ * n) of `out` by the block's bitmap (which marks exactly vals.length rows: the reader checked);
+ * null rows keep what they hold. A bitmap byte at a time: none valid, all valid, or bit by bit.
+ */
+function placeF64(out: Float64Array, vals: Float64Array, validity: Uint8Array, base: number, n: number): void {
+  let j = 0;
+  const whole = n >> 3;
+  for (let b = 0; b < whole; b++) {
+    let v = validity[b];
+    if (v === 0) continue;
+    const row = base + (b << 3);
+    if (v === 0xff) {
+      for (let i = row; i < row + 8; i++) out[i] = vals[j++];
+      continue;
+    }
+    for (; v !== 0; v &= v - 1) out[row + 31 - Math.clz32(v & -v)] = vals[j++];
+  }
+  for (let i = whole << 3; i < n; i++) if (((validity[i >> 3] >> (i & 7)) & 1) !== 0) out[base + i] = vals[j++];
+}
+
+/** `placeF64` for string codes, each written as its merged code `remap[code]`. */
+function placeCodes(out: Uint32Array, vals: Uint32Array, remap: Uint32Array, validity: Uint8Array, base: number, n: number): void {
+  let j = 0;
+  const whole = n >> 3;
+  for (let b = 0; b < whole; b++) {
+    let v = validity[b];
+    if (v === 0) continue;
+    const row = base + (b << 3);
+    if (v === 0xff) {
+      for (let i = row; i < row + 8; i++) out[i] = remap[vals[j++]];
+      continue;
+    }
+    for (; v !== 0; v &= v - 1) out[row + 31 - Math.clz32(v & -v)] = remap[vals[j++]];
+  }
+  for (let i = whole << 3; i < n; i++) if (((validity[i >> 3] >> (i & 7)) & 1) !== 0) out[base + i] = remap[vals[j++]];
 }
 
 /** Sets the validity bits of rows [base, base + n) from a block's bitmap (null: all valid); returns whether every row is valid. */

@@ -19,7 +19,7 @@ import { Packr } from 'msgpackr';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { decodeBlock, decodeDict, decompress, type PhysicalKind } from '../encodings/index.js';
+import { countNulls, decodeBlock, decodeDict, decodeValidValues, decompress, ENCODING_IDS, type PhysicalKind } from '../encodings/index.js';
 import { CorruptDataError } from '../errors.js';
 import type { RowGroupInfo, ScanSource } from '../query/source.js';
 import type { ColumnType, ColumnVector, ZoneMap } from '../types.js';
@@ -52,6 +52,15 @@ function zoneOf(b: BlockRef | null, rowCount: number): ZoneMap {
  * faults and collection); the vector is then valid until that buffer is reused.
  */
 export type DecodeTarget = (kind: PhysicalKind, rowCount: number) => Float64Array | Uint32Array | Uint8Array;
+
+/** A sparse block's valid rows' values in row order, with its bitmap (SegmentReader.readSparse). */
+export interface SparseVector {
+  type: StoredType;
+  values: Float64Array | Uint32Array | Uint8Array;
+  validity: Uint8Array;
+  /** The column's dictionary, for strings (values are its codes). */
+  dict: readonly string[] | null;
+}
 
 /** Told once per reader when a segment turns out to be damaged (path, reason). */
 export type DamageListener = (path: string, reason: string) => void;
@@ -280,6 +289,37 @@ export class SegmentReader implements ScanSource {
     }
     const { values, validity } = this.readBlock(block, 'f64', rowCount, what, into);
     return { type: 'number', values: values as Float64Array, validity };
+  }
+
+  /**
+   * For merges: a column's block when it is stored sparse, as its valid rows' values alone, in
+   * row order (a scratch view, valid until the next read), with its bitmap; null for any other
+   * block (readColumn reads those) or an absent column. Spares writing the filler of every null
+   * row, which a merge overwrites or never reads.
+   */
+  readSparse(column: string, rowGroup: number): SparseVector | null {
+    const meta = this.byName.get(column);
+    const block = meta?.blocks[rowGroup] ?? null;
+    if (meta === undefined || block === null || block.e !== ENCODING_IDS.sparse || block.vl === 0) return null;
+    const rowCount = this.footer.rowGroups[rowGroup];
+    const what = `column "${column}" block ${rowGroup}`;
+    const kind: PhysicalKind = meta.type === 'string' ? 'u32' : meta.type === 'boolean' ? 'u8' : 'f64';
+    try {
+      const payload = this.readBlob(block, what);
+      const validity = payload.subarray(0, block.vl);
+      let values: Float64Array | Uint32Array | Uint8Array | null;
+      try {
+        values = decodeValidValues(block.e, payload.subarray(block.vl), kind, rowCount, validity);
+      } catch (err) {
+        throw new CorruptDataError(this.path, `${what}: ${(err as Error).message}`);
+      }
+      if (values === null) return null;
+      const valid = rowCount - countNulls(validity, rowCount);
+      if (valid !== values.length) throw new CorruptDataError(this.path, `${what}: validity marks ${valid} valid rows, block holds ${values.length}`);
+      return { type: meta.type, values, validity, dict: meta.type === 'string' ? this.dictOf(meta) : null };
+    } catch (err) {
+      throw this.noteDamage(err);
+    }
   }
 
   /** ScanSource.readActorIds; `into` as for readColumn. */

@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBlock, encodeBest, ENCODINGS, ENCODING_IDS, type PhysicalKind } from '../../engine/encodings/index.js';
+import { decodeBlock, decodeValidValues, encodeBest, ENCODINGS, ENCODING_IDS, type PhysicalKind } from '../../engine/encodings/index.js';
 import { encodeSparseValid, encodeSparseWith } from '../../engine/encodings/sparse.js';
 import { mulberry32 } from '../../bench/generator/rng.js';
 
@@ -294,6 +294,26 @@ describe('every encoding round-trips what it accepts', () => {
         { numRuns: RUNS },
       );
       expect(compared).toBeGreaterThan(0);
+    });
+
+    it(`${kind}: decodeValidValues gives a sparse block's valid values in row order, and null for every other encoding`, () => {
+      const sparse = ENCODINGS.get(ENCODING_IDS.sparse)!;
+      let sparseBlocks = 0;
+      fc.assert(
+        fc.property(blockArb(kind), ({ values, validity }) => {
+          const { encodingId, bytes } = encodeBest(values, kind, validity);
+          const got = decodeValidValues(encodingId, bytes, kind, values.length, validity ?? new Uint8Array((values.length + 7) >> 3).fill(0xff));
+          if (encodingId !== sparse.id) {
+            expect(got).toBeNull();
+            return;
+          }
+          sparseBlocks++;
+          const want = Array.from(values).filter((_, i) => ((validity![i >> 3] >> (i & 7)) & 1) === 1);
+          expect(Array.from(got!)).toEqual(want);
+        }),
+        { numRuns: RUNS },
+      );
+      expect(sparseBlocks).toBeGreaterThan(0);
     });
 
     it(`${kind}: encodeBest takes sparse where it applies, else the smallest written estimate, never above plain, and round-trips`, () => {
