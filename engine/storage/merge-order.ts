@@ -40,7 +40,16 @@ const DAY_SLOTS = 2 ** 27;
 /** packedKeys' answers when there are no keys: some row does not pack; the runs are not presorted. */
 const UNPACKED = 0;
 const UNSORTED = 1;
+/** Rows of packed keys kept from one merge to the next on a thread (32 MiB); a larger merge's are its own. */
+const KEPT_KEY_ROWS = 4 * 2 ** 20;
 let keysScratch = new Float64Array(0);
+
+/** An array for `n` packed keys: the kept one, grown up to KEPT_KEY_ROWS, or a fresh one past it. */
+function keysArray(n: number): Float64Array {
+  if (n > KEPT_KEY_ROWS) return new Float64Array(n);
+  if (keysScratch.length < n) keysScratch = new Float64Array(Math.min(KEPT_KEY_ROWS, Math.max(n, Math.ceil(keysScratch.length * 1.5))));
+  return keysScratch;
+}
 
 /**
  * Each row's (actor, time) as one float64, actor × 2^27 + (time − day start), ordered as the
@@ -51,8 +60,7 @@ let keysScratch = new Float64Array(0);
  */
 function packedKeys(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[], dayStartMs: number): Float64Array | typeof UNPACKED | typeof UNSORTED {
   const n = times.length;
-  if (keysScratch.length < n) keysScratch = new Float64Array(Math.max(n, Math.ceil(keysScratch.length * 1.5)));
-  const keys = keysScratch;
+  const keys = keysArray(n);
   for (let r = 0; r < runStarts.length; r++) {
     const start = runStarts[r];
     const end = r + 1 < runStarts.length ? runStarts[r + 1] : n;
