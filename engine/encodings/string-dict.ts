@@ -201,15 +201,6 @@ function suffixUnits(mode: number, bytes: Uint8Array, alphabet: Uint16Array, tot
   return units;
 }
 
-/** The string of UTF-16 code units `units`. */
-function fromUnits(units: Uint16Array): string {
-  // Short strings in one call (the common case); long ones in chunks, within the engine's argument limits.
-  if (units.length <= 8192) return String.fromCharCode.apply(null, units as unknown as number[]);
-  let text = '';
-  for (let i = 0; i < units.length; i += 8192) text += String.fromCharCode.apply(null, units.subarray(i, Math.min(units.length, i + 8192)) as unknown as number[]);
-  return text;
-}
-
 /** A dictionary from its stored form, compact or msgpack; throws when the bytes are malformed. */
 export function decodeDict(bytes: Uint8Array): string[] {
   if (bytes.length === 0 || bytes[0] !== TAG) {
@@ -242,22 +233,33 @@ export function decodeDict(bytes: Uint8Array): string[] {
   }
   if (reader.at + suffixLength !== bytes.length) throw new Error('dictionary length mismatch');
   const units = suffixUnits(mode, bytes.subarray(reader.at), alphabet, totalUnits);
-  // `entry` holds the current entry's code units: the common prefix, the part shared with the
-  // previous entry, then its suffix; each string is made once from it (flat, no concatenation).
-  let longest = 0;
+  let totalEntryUnits = 0;
   for (let i = 0, previous = 0; i < n; i++) {
     if (prefixes[i] > previous) throw new Error('dictionary prefix longer than the previous entry');
     previous = prefixes[i] + lengths[i];
-    longest = Math.max(longest, previous);
+    totalEntryUnits += c + previous;
   }
-  const entry = new Uint16Array(c + longest);
-  for (let k = 0; k < c; k++) entry[k] = view.getUint16(HEADER_BYTES + 2 * k, true);
+  const common = new Uint16Array(c);
+  let wide = false;
+  for (let k = 0; k < c; k++) wide ||= (common[k] = view.getUint16(HEADER_BYTES + 2 * k, true)) > 0xff;
+  for (let k = 0; k < units.length && !wide; k++) wide = units[k] > 0xff;
+  // Every entry's code units back to back (the common prefix, the part shared with the previous
+  // entry, its suffix), made into one string whose slices are the entries: one native decode
+  // instead of a String.fromCharCode call per entry. Latin-1 text becomes a one-byte string.
+  const all = wide ? new Uint16Array(totalEntryUnits) : new Uint8Array(totalEntryUnits);
+  const starts = new Uint32Array(n + 1);
+  for (let i = 0, at = 0, from = 0, previousStart = 0; i < n; i++) {
+    const start = at;
+    starts[i] = start;
+    for (let k = 0; k < c; k++) all[at++] = common[k];
+    // The shared part is the previous entry's, after its common prefix.
+    for (let k = 0; k < prefixes[i]; k++) all[at++] = all[previousStart + c + k];
+    for (let k = 0; k < lengths[i]; k++) all[at++] = units[from++];
+    previousStart = start;
+  }
+  starts[n] = totalEntryUnits;
+  const text = Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString(wide ? 'ucs2' : 'latin1');
   const dict: string[] = new Array(n);
-  for (let i = 0, at = 0; i < n; i++) {
-    const end = c + prefixes[i] + lengths[i];
-    entry.set(units.subarray(at, at + lengths[i]), c + prefixes[i]);
-    at += lengths[i];
-    dict[i] = fromUnits(entry.subarray(0, end));
-  }
+  for (let i = 0; i < n; i++) dict[i] = text.slice(starts[i], starts[i + 1]);
   return dict;
 }
