@@ -121,6 +121,14 @@ function slot(out: Float64Array | Uint32Array | Uint8Array, base: number, n: num
   return (k, rowCount) => (k === kind ? out.subarray(base, base + n) : outputFor(k, rowCount, undefined));
 }
 
+/** A string block's codes, decoded to be re-coded at once (copyGroup): one array reused for every block. */
+let codesScratch = new Uint32Array(0);
+const codesTarget: DecodeTarget = (kind, rowCount) => {
+  if (kind !== 'u32') return outputFor(kind, rowCount, undefined);
+  if (codesScratch.length < rowCount) codesScratch = new Uint32Array(rowCount);
+  return codesScratch.subarray(0, rowCount);
+};
+
 /** Copies decoded `values` to rows [base, base + n) of `out`, unless they were decoded there. */
 function place(out: Float64Array | Uint32Array | Uint8Array, values: Float64Array | Uint32Array | Uint8Array, base: number, n: number): void {
   if (values.buffer === out.buffer && values.byteOffset === out.byteOffset + base * out.BYTES_PER_ELEMENT) return;
@@ -139,8 +147,9 @@ function copyGroup(m: MergeColumn, r: SegmentReader, name: string, g: number, ba
     m.hasNull = true;
     return;
   }
-  // Numbers and booleans are decoded straight into the merged column; string codes are re-coded.
-  const vec = r.readColumn(name, g, out.type === 'string' ? undefined : slot(out.values, base, n));
+  // Numbers and booleans are decoded straight into the merged column; string codes, re-coded
+  // below, into scratch.
+  const vec = r.readColumn(name, g, out.type === 'string' ? codesTarget : slot(out.values, base, n));
   if (vec === null) {
     m.hasNull = true;
     return;
