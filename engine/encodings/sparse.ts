@@ -84,23 +84,39 @@ function compactSingles(src: Uint32Array | Uint8Array, out: Uint32Array | Uint8A
   return k;
 }
 
-/** compactSingles for float64 values as pairs of 32-bit words (equality by bit pattern). */
+/**
+ * compactSingles for float64 values as pairs of 32-bit words (equality by bit pattern), a bitmap
+ * byte at a time in the same way.
+ */
 function compactPairs(src: Uint32Array, out: Uint32Array, validity: Uint8Array, n: number, first: number): number {
   let k = 0;
   let lo = src[2 * first];
   let hi = src[2 * first + 1];
-  for (let i = 0; i < n; i++) {
-    const v = validity[i >> 3];
-    if (v === 0xff && (i & 7) === 0 && i + 8 <= n) {
-      // A byte of valid rows: copy its eight values.
-      for (let w = 0; w < 16; w++) out[2 * k + w] = src[2 * i + w];
+  const whole = n >> 3;
+  for (let b = 0; b < whole; b++) {
+    const v = validity[b];
+    const base = b << 3;
+    if (v === 0xff) {
+      for (let w = 0; w < 16; w++) out[2 * k + w] = src[2 * base + w];
       k += 8;
-      lo = src[2 * i + 14];
-      hi = src[2 * i + 15];
-      i += 7;
-      continue;
+      lo = src[2 * base + 14];
+      hi = src[2 * base + 15];
+    } else if (v === 0) {
+      for (let i = base; i < base + 8; i++) if (src[2 * i] !== lo || src[2 * i + 1] !== hi) return -1;
+    } else {
+      for (let i = base; i < base + 8; i++) {
+        if (((v >> (i & 7)) & 1) !== 0) {
+          lo = out[2 * k] = src[2 * i];
+          hi = out[2 * k + 1] = src[2 * i + 1];
+          k++;
+        } else if (src[2 * i] !== lo || src[2 * i + 1] !== hi) {
+          return -1;
+        }
+      }
     }
-    if (((v >> (i & 7)) & 1) !== 0) {
+  }
+  for (let i = whole << 3; i < n; i++) {
+    if (((validity[i >> 3] >> (i & 7)) & 1) !== 0) {
       lo = out[2 * k] = src[2 * i];
       hi = out[2 * k + 1] = src[2 * i + 1];
       k++;

@@ -296,6 +296,38 @@ describe('every encoding round-trips what it accepts', () => {
       expect(compared).toBeGreaterThan(0);
     });
 
+    it(`${kind}: sparse takes exactly the blocks with null and valid rows whose null rows hold the writer's filler`, () => {
+      const sparse = ENCODINGS.get(ENCODING_IDS.sparse)!;
+      const seen = { taken: 0, refused: 0 };
+      fc.assert(
+        fc.property(blockArb(kind), ({ values, validity }) => {
+          if (validity === null) return;
+          // The reference: bit patterns compared byte by byte against the latest valid row's (the first valid row's before it).
+          const n = values.length;
+          const size = values.BYTES_PER_ELEMENT;
+          const bytes = new Uint8Array(values.buffer, values.byteOffset, n * size);
+          const isValid = (i: number): boolean => ((validity[i >> 3] >> (i & 7)) & 1) === 1;
+          let from = -1;
+          for (let i = 0; i < n && from < 0; i++) if (isValid(i)) from = i;
+          let nulls = 0;
+          let filled = true;
+          for (let i = 0; i < n && from >= 0; i++) {
+            if (isValid(i)) from = i;
+            else {
+              nulls++;
+              for (let b = 0; b < size; b++) if (bytes[i * size + b] !== bytes[from * size + b]) filled = false;
+            }
+          }
+          const takes = from >= 0 && nulls > 0 && filled;
+          expect(sparse.analyze(values, kind, validity) !== null).toBe(takes);
+          seen[takes ? 'taken' : 'refused']++;
+        }),
+        { numRuns: RUNS },
+      );
+      expect(seen.taken).toBeGreaterThan(0);
+      expect(seen.refused).toBeGreaterThan(0);
+    });
+
     it(`${kind}: decodeValidValues gives a sparse block's valid values in row order, and null for every other encoding`, () => {
       const sparse = ENCODINGS.get(ENCODING_IDS.sparse)!;
       let sparseBlocks = 0;
