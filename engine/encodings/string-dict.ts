@@ -241,7 +241,11 @@ export function decodeDict(bytes: Uint8Array): string[] {
   }
   const common = new Uint16Array(c);
   let wide = false;
-  for (let k = 0; k < c; k++) wide ||= (common[k] = view.getUint16(HEADER_BYTES + 2 * k, true)) > 0xff;
+  for (let k = 0; k < c; k++) {
+    const unit = view.getUint16(HEADER_BYTES + 2 * k, true);
+    common[k] = unit;
+    if (unit > 0xff) wide = true;
+  }
   for (let k = 0; k < units.length && !wide; k++) wide = units[k] > 0xff;
   // Every entry's code units back to back (the common prefix, the part shared with the previous
   // entry, its suffix), made into one string whose slices are the entries: one native decode

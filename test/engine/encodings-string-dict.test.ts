@@ -36,6 +36,17 @@ describe('string dictionaries', () => {
     );
   });
 
+  it('round-trip behind a common prefix of any characters (wide, surrogates, latin-1)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('€é', '\ud83d\ude00a', 'Āé', 'éé', '\ud83d', 'ab'), fc.array(str, { minLength: 1, maxLength: 60 }), fc.boolean(), (prefix, list, sorted) => {
+        const withPrefix = list.map((s) => prefix + s);
+        const dict = sorted ? [...new Set(withPrefix)].sort() : withPrefix;
+        expect(decodeDict(encodeDict(dict))).toEqual(dict);
+      }),
+      { numRuns: RUNS * 2 },
+    );
+  });
+
   it('read the msgpack form older segments hold', () => {
     const dict = ['', 'a', 'héllo', '\ud83d\ude00', 's0000beef'];
     expect(decodeDict(pack(dict))).toEqual(dict);
