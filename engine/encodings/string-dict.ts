@@ -201,6 +201,12 @@ function suffixUnits(mode: number, bytes: Uint8Array, alphabet: Uint16Array, tot
   return units;
 }
 
+/** Buffer's native decoders of a byte range (not in its typings). */
+interface NativeSlices {
+  latin1Slice(start: number, end: number): string;
+  ucs2Slice(start: number, end: number): string;
+}
+
 /** A dictionary from its stored form, compact or msgpack; throws when the bytes are malformed. */
 export function decodeDict(bytes: Uint8Array): string[] {
   if (bytes.length === 0 || bytes[0] !== TAG) {
@@ -248,8 +254,7 @@ export function decodeDict(bytes: Uint8Array): string[] {
   }
   for (let k = 0; k < units.length && !wide; k++) wide = units[k] > 0xff;
   // Every entry's code units back to back (the common prefix, the part shared with the previous
-  // entry, its suffix), made into one string whose slices are the entries: one native decode
-  // instead of a String.fromCharCode call per entry. Latin-1 text becomes a one-byte string.
+  // entry, its suffix).
   const all = wide ? new Uint16Array(totalEntryUnits) : new Uint8Array(totalEntryUnits);
   const starts = new Uint32Array(n + 1);
   for (let i = 0, at = 0, from = 0, previousStart = 0; i < n; i++) {
@@ -262,8 +267,39 @@ export function decodeDict(bytes: Uint8Array): string[] {
     previousStart = start;
   }
   starts[n] = totalEntryUnits;
-  const text = Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString(wide ? 'ucs2' : 'latin1');
+  return entriesOf(all, starts, wide);
+}
+
+/** Code units decoded as one string at a time, at most (far below the engine's longest string). */
+const WINDOW_UNITS = 2 ** 20;
+/**
+ * Entries shorter than this are sliced from a window's string, which copies them (V8 shares
+ * the characters of a slice only from 13 code units on, SlicedString::kMinLength); longer ones
+ * are decoded on their own, so that no entry keeps a window's whole string alive.
+ */
+const SLICED_MIN = 13;
+
+/**
+ * The strings of entries [starts[i], starts[i + 1]) of `all` (Latin-1 bytes, or UTF-16 code
+ * units when `wide`): a window of entries is decoded natively in one call and short entries
+ * sliced from it, a cost per entry well below a String.fromCharCode call each.
+ */
+function entriesOf(all: Uint8Array | Uint16Array, starts: Uint32Array, wide: boolean): string[] {
+  const n = starts.length - 1;
+  const buf = Buffer.from(all.buffer, all.byteOffset, all.byteLength) as unknown as NativeSlices;
+  const decode = (from: number, to: number): string => (wide ? buf.ucs2Slice(2 * from, 2 * to) : buf.latin1Slice(from, to));
   const dict: string[] = new Array(n);
-  for (let i = 0; i < n; i++) dict[i] = text.slice(starts[i], starts[i + 1]);
+  for (let i = 0; i < n; ) {
+    // A window: entries from i while their units fit WINDOW_UNITS (at least one entry).
+    const base = starts[i];
+    let end = i + 1;
+    while (end < n && starts[end + 1] - base <= WINDOW_UNITS) end++;
+    let text: string | null = null; // decoded once a short entry needs it
+    for (; i < end; i++) {
+      const from = starts[i];
+      const to = starts[i + 1];
+      dict[i] = to - from >= SLICED_MIN ? decode(from, to) : (text ??= decode(base, starts[end])).slice(from - base, to - base);
+    }
+  }
   return dict;
 }

@@ -61,6 +61,23 @@ describe('string dictionaries', () => {
     expect(bytes.length).toBeLessThan(0.6 * pack(ids).length);
   });
 
+  it('a dictionary past one decode window (2^20 code units) round-trips, entries short and long, narrow and wide', () => {
+    const r = mulberry32(7);
+    for (const wide of [false, true]) {
+      const ids = new Set<string>();
+      // ~90k entries of 4–40 units: entries below and above the 13 units from which V8 shares a slice's characters.
+      while (ids.size < 90_000) {
+        const length = 4 + Math.floor(r() * 37);
+        let s = wide ? '€' : '';
+        while (s.length < length) s += Math.floor(r() * 36).toString(36);
+        ids.add(s);
+      }
+      const dict = [...ids].sort();
+      expect(dict.reduce((n, s) => n + s.length, 0)).toBeGreaterThan(2 ** 20);
+      expect(decodeDict(encodeDict(dict))).toEqual(dict);
+    }
+  });
+
   it('damaged bytes throw rather than decode to other strings', () => {
     fc.assert(
       fc.property(fc.array(str, { minLength: 1, maxLength: 50 }), fc.nat(), (list, cutSeed) => {
