@@ -316,7 +316,12 @@ export class SegmentReader implements ScanSource {
       if (values === null) return null;
       const valid = rowCount - countNulls(validity, rowCount);
       if (valid !== values.length) throw new CorruptDataError(this.path, `${what}: validity marks ${valid} valid rows, block holds ${values.length}`);
-      return { type: meta.type, values, validity, dict: meta.type === 'string' ? this.dictOf(meta) : null };
+      if (meta.type !== 'string') return { type: meta.type, values, validity, dict: null };
+      const dict = this.dictOf(meta);
+      let top = 0;
+      for (let j = 0; j < values.length; j++) if (values[j] > top) top = values[j];
+      if (top >= dict.length) throw new CorruptDataError(this.path, `${what}: code ${top} past its dictionary of ${dict.length}`);
+      return { type: meta.type, values, validity, dict };
     } catch (err) {
       throw this.noteDamage(err);
     }
