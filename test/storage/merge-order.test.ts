@@ -32,10 +32,11 @@ function concat(runs: [number, number][][], timeOf: (ms: number) => number): { a
 describe('mergeOrder', () => {
   it('equals sortRows on sorted runs of one partition, with ties across runs', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 8 }), fc.array(run(40, 8), { minLength: 1, maxLength: 20 }), fc.constantFrom('packed', 'fractional', 'wide'), (actors, spread, runs, keys) => {
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 8 }), fc.array(run(40, 8), { minLength: 1, maxLength: 20 }), fc.constantFrom('packed', 'fractional', 'wide', 'edge'), (actors, spread, runs, keys) => {
         // Few actors and times: many (actor, time) ties between runs, which earlier runs win.
-        // Fractional times and actor ids from 2^26 up do not pack into one number a row.
-        const actorBase = keys === 'wide' ? 2 ** 26 - 20 : 0;
+        // Fractional times and actor ids from 2^26 up do not pack into one number a row; at
+        // the edge, ids on both sides of 2^26.
+        const actorBase = keys === 'wide' ? 2 ** 26 : keys === 'edge' ? 2 ** 26 - 2 : 0;
         const input = concat(
           runs.map((r) => r.map(([a, t]) => [actorBase + (a % actors), t % spread] as [number, number])).map((r) => r.sort((x, y) => x[0] - y[0] || x[1] - y[1])),
           (ms) => DAY + (keys === 'fractional' ? ms / 4 : ms),
