@@ -17,29 +17,26 @@ const MAX_MERGE_RUNS = 16;
 /**
  * The order of rows [0, n) sorted by (partition, actor, time, row) — exactly `sortRows`'s —
  * where run r is rows [runStarts[r], runStarts[r + 1]) (the last ending at n), each already
- * sorted. Falls back to `sortRows` for many runs, several partitions or a run out of order.
+ * sorted. Falls back to `sortRows` for many runs, several partitions, a run out of order, or a
+ * row whose (actor, time) does not pack into one number (an actor id from 2^26, i.e. a shard of
+ * 67M actors, or a fractional time, which ingest's rounding to whole milliseconds never stores).
  * Each stretch of rows from one run costs O(log k) comparisons of heads, so inputs that
  * interleave row by row (the same actors in every input) cost little more than a few.
  */
 export function mergeOrder(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[]): { order: Uint32Array; ranges: PartitionRange[] } {
   const n = times.length;
-  const k = runStarts.length;
-  if (n === 0 || k > MAX_MERGE_RUNS) return sortRows(actorIds, times);
+  if (n === 0 || runStarts.length > MAX_MERGE_RUNS) return sortRows(actorIds, times);
   const partition = partitionOf(times[0]);
   const keys = packedKeys(actorIds, times, runStarts, partition * PARTITION_MS);
-  if (keys === UNSORTED || (keys === UNPACKED && !presorted(actorIds, times, runStarts))) return sortRows(actorIds, times);
+  if (keys === null) return sortRows(actorIds, times);
   const order = new Uint32Array(n);
-  if (keys instanceof Float64Array) mergeByKey(keys, runStarts, order);
-  else mergeByRow(actorIds, times, runStarts, order);
+  mergeByKey(keys, runStarts, order);
   return { order, ranges: [{ partition, start: 0, end: n }] };
 }
 
 /** Actor ids below this fit a packed key beside the time within the day (2^26 × 2^27 = 2^53). */
 const PACKED_ACTORS_MAX = 2 ** 26;
 const DAY_SLOTS = 2 ** 27;
-/** packedKeys' answers when there are no keys: some row does not pack; the runs are not presorted. */
-const UNPACKED = 0;
-const UNSORTED = 1;
 /** Rows of packed keys kept from one merge to the next on a thread (32 MiB); a larger merge's are its own. */
 const KEPT_KEY_ROWS = 4 * 2 ** 20;
 let keysScratch = new Float64Array(0);
@@ -53,26 +50,24 @@ function keysArray(n: number): Float64Array {
 
 /**
  * Each row's (actor, time) as one float64, actor × 2^27 + (time − day start), ordered as the
- * pair is, checking on the way what `presorted` checks; UNPACKED when an actor id or a
- * fractional time does not fit (`mergeByRow` then compares the pairs), UNSORTED when a run is
- * out of order or a row lies outside the day. One sequential pass, after which the merge
- * compares one number a row.
+ * pair is; null when a run is out of order, a row lies outside the day or does not pack (an
+ * actor id from 2^26, a fractional time). One sequential pass, after which the merge compares
+ * one number a row.
  */
-function packedKeys(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[], dayStartMs: number): Float64Array | typeof UNPACKED | typeof UNSORTED {
+function packedKeys(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[], dayStartMs: number): Float64Array | null {
   const n = times.length;
   const keys = keysArray(n);
   for (let r = 0; r < runStarts.length; r++) {
     const start = runStarts[r];
     const end = r + 1 < runStarts.length ? runStarts[r + 1] : n;
-    if (start > end || end > n) return UNSORTED;
+    if (start > end || end > n) return null;
     let prev = -1;
     for (let i = start; i < end; i++) {
       const a = actorIds[i];
       const dt = times[i] - dayStartMs;
-      if (!(dt >= 0 && dt < PARTITION_MS)) return UNSORTED;
-      if (a >= PACKED_ACTORS_MAX || dt !== Math.floor(dt)) return UNPACKED;
+      if (!(dt >= 0 && dt < PARTITION_MS) || a >= PACKED_ACTORS_MAX || dt !== Math.floor(dt)) return null;
       const key = a * DAY_SLOTS + dt;
-      if (key < prev) return UNSORTED;
+      if (key < prev) return null;
       keys[i] = prev = key;
     }
   }
@@ -139,76 +134,4 @@ function mergeByKey(keys: Float64Array, runStarts: readonly number[], order: Uin
     else headKey[best] = keys[at];
     siftDown(0);
   }
-}
-
-/** mergeByKey comparing (actor, time) pairs, for rows whose keys do not pack. */
-function mergeByRow(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[], order: Uint32Array): void {
-  const n = order.length;
-  const k = runStarts.length;
-  const ends = new Int32Array(k);
-  const heads = new Int32Array(k);
-  const heap = new Int32Array(k);
-  let size = 0;
-  for (let r = 0; r < k; r++) {
-    heads[r] = runStarts[r];
-    ends[r] = r + 1 < k ? runStarts[r + 1] : n;
-    if (heads[r] < ends[r]) heap[size++] = r;
-  }
-  // Run a's head before run b's by (actor, time), the earlier run on ties.
-  const less = (a: number, b: number): boolean => {
-    const i = heads[a];
-    const j = heads[b];
-    if (actorIds[i] !== actorIds[j]) return actorIds[i] < actorIds[j];
-    return times[i] < times[j] || (times[i] === times[j] && a < b);
-  };
-  const siftDown = (at: number): void => {
-    const r = heap[at];
-    for (;;) {
-      let child = 2 * at + 1;
-      if (child >= size) break;
-      if (child + 1 < size && less(heap[child + 1], heap[child])) child++;
-      if (!less(heap[child], r)) break;
-      heap[at] = heap[child];
-      at = child;
-    }
-    heap[at] = r;
-  };
-  for (let at = (size >> 1) - 1; at >= 0; at--) siftDown(at);
-  let out = 0;
-  while (size > 0) {
-    const best = heap[0];
-    const second = size === 1 ? -1 : size === 2 || less(heap[1], heap[2]) ? heap[1] : heap[2];
-    const end = ends[best];
-    let at = heads[best];
-    if (second < 0) {
-      while (at < end) order[out++] = at++;
-    } else {
-      const other = heads[second];
-      const a = actorIds[other];
-      const t = times[other];
-      const tieOk = best < second;
-      do {
-        order[out++] = at++;
-      } while (at < end && (actorIds[at] < a || (actorIds[at] === a && (times[at] < t || (times[at] === t && tieOk)))));
-    }
-    heads[best] = at;
-    if (at >= end) heap[0] = heap[--size];
-    if (size > 0) siftDown(0);
-  }
-}
-
-/** Whether every run is sorted by (actor, time) and every row lies in the first row's partition. */
-function presorted(actorIds: Uint32Array, times: Float64Array, runStarts: readonly number[]): boolean {
-  const n = times.length;
-  const partition = partitionOf(times[0]);
-  for (let r = 0; r < runStarts.length; r++) {
-    const start = runStarts[r];
-    const end = r + 1 < runStarts.length ? runStarts[r + 1] : n;
-    if (start > end || end > n) return false;
-    for (let i = start; i < end; i++) {
-      if (partitionOf(times[i]) !== partition) return false;
-      if (i > start && (actorIds[i] < actorIds[i - 1] || (actorIds[i] === actorIds[i - 1] && times[i] < times[i - 1]))) return false;
-    }
-  }
-  return true;
 }

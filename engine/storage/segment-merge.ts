@@ -191,7 +191,10 @@ function placeF64(out: Float64Array, vals: Float64Array, validity: Uint8Array, b
   for (let i = whole << 3; i < n; i++) if (((validity[i >> 3] >> (i & 7)) & 1) !== 0) out[base + i] = vals[j++];
 }
 
-/** `placeF64` for string codes, each written as its merged code `remap[code]`. */
+/**
+ * `placeF64` for string codes, each written as its merged code `remap[code]`. A copy rather than
+ * one function for both: fed both array types, its element accesses would turn polymorphic.
+ */
 function placeCodes(out: Uint32Array, vals: Uint32Array, remap: Uint32Array, validity: Uint8Array, base: number, n: number): void {
   let j = 0;
   const whole = n >> 3;

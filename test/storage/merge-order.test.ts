@@ -1,9 +1,8 @@
 /**
  * A merge's row order from its inputs' sorted runs: always exactly the order `sortRows` gives
  * the concatenation (stable by actor, then time, earlier inputs first on ties), including when
- * it must fall back to that sort (inputs out of order, several partitions, many inputs), and
- * whether rows pack into one number a row (integer times, actor ids below 2^26) or are
- * compared as (actor, time) pairs.
+ * it must fall back to that sort (inputs out of order, several partitions, many inputs, rows
+ * whose (actor, time) does not pack into one number: fractional times, actor ids from 2^26).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
