@@ -2,8 +2,10 @@
  * Sort order for flushes and compactions: rows grouped by time partition, then sorted by
  * (actor id, time, arrival). Arrival order is the input row order, so the sorts are stable.
  *
- * Cost: one counting pass over the combined key (actor ids are dense, partitions few) and a
- * time sort inside each (partition, actor) run — runs are short, so that is nearly linear.
+ * Cost: one counting pass over the combined key (actor ids are dense, partitions few), and
+ * before it a radix sort of the rows by their time's offset in its day, so that the counting
+ * pass leaves every (partition, actor) run in time order (`sortByOneKey`); or else a time sort
+ * inside each run — runs are short, so that is nearly linear too.
  */
 
 export const PARTITION_MS = 86_400_000;
@@ -116,7 +118,11 @@ export function sortRows(actorIds: Uint32Array, times: Float64Array): { order: U
   return sortInTwoPasses(actorIds, times, minActor, actors);
 }
 
-/** sortRows by one counting sort over (partition - minPart) × actors + (actor - minActor). */
+/**
+ * sortRows by one counting sort over (partition - minPart) × actors + (actor - minActor), the
+ * runs of equal key then sorted by time: by a radix sort beforehand when every time is a whole
+ * millisecond (`radixOrder`), else run by run afterwards.
+ */
 function sortByOneKey(
   actorIds: Uint32Array,
   times: Float64Array,
@@ -127,29 +133,115 @@ function sortByOneKey(
 ): { order: Uint32Array; ranges: PartitionRange[] } {
   const n = times.length;
   const buckets = partCount * actors;
-  const keys = new Uint32Array(n);
   const starts = new Uint32Array(buckets + 1);
-  for (let i = 0; i < n; i++) {
-    const key = (Math.floor(times[i] / PARTITION_MS) - minPart) * actors + actorIds[i] - minActor;
-    keys[i] = key;
-    starts[key + 1]++;
-  }
-  for (let b = 0; b < buckets; b++) starts[b + 1] += starts[b];
   const order = new Uint32Array(n);
-  const next = starts.slice(0, buckets);
-  for (let i = 0; i < n; i++) order[next[keys[i]]++] = i;
+  const timed = radixOrder(actorIds, times, minActor, actors, minPart, starts, order);
+  if (!timed) {
+    starts.fill(0);
+    const keys = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const key = (Math.floor(times[i] / PARTITION_MS) - minPart) * actors + actorIds[i] - minActor;
+      keys[i] = key;
+      starts[key + 1]++;
+    }
+    for (let b = 0; b < buckets; b++) starts[b + 1] += starts[b];
+    const next = starts.slice(0, buckets);
+    for (let i = 0; i < n; i++) order[next[keys[i]]++] = i;
+  }
   const ranges: PartitionRange[] = [];
   for (let p = 0; p < partCount; p++) {
     const from = starts[p * actors];
     const to = starts[(p + 1) * actors];
     if (from === to) continue;
     const partStartMs = (minPart + p) * PARTITION_MS;
-    for (let b = p * actors; b < (p + 1) * actors; b++) {
+    for (let b = p * actors; !timed && b < (p + 1) * actors; b++) {
       if (starts[b + 1] - starts[b] > 1) sortRunByTime(order, times, starts[b], starts[b + 1], partStartMs);
     }
     ranges.push({ partition: minPart + p, start: from, end: to });
   }
   return { order, ranges };
+}
+
+/** The radix sort's digits: the low and the high bits of a time's offset in its day (< 2^27 ms). */
+const LOW_BITS = 14;
+const LOW_MASK = (1 << LOW_BITS) - 1;
+const HIGH_DIGITS = 1 << (27 - LOW_BITS);
+/**
+ * The radix sort's arrays, five entries a row (see radixOrder), kept for the thread's lifetime
+ * up to RADIX_SCRATCH_MAX entries (a flush's shard of up to ~1.6M rows); a larger sort (a merge's
+ * fallback) allocates its own.
+ */
+let radixScratch = new Uint32Array(0);
+const RADIX_SCRATCH_MAX = 2 ** 23;
+
+function radixArrays(n: number): Uint32Array {
+  if (5 * n > RADIX_SCRATCH_MAX) return new Uint32Array(5 * n);
+  if (radixScratch.length < 5 * n) radixScratch = new Uint32Array(Math.min(RADIX_SCRATCH_MAX, Math.max(5 * n, 2 * radixScratch.length)));
+  return radixScratch;
+}
+
+/**
+ * sortByOneKey's order when every time is a whole millisecond: an LSD radix sort of the rows by
+ * their time's offset in its day (two stable passes, low bits then high, each carrying the rows'
+ * keys along so it reads sequentially), then a stable counting sort by (partition, actor) key,
+ * which leaves each run ordered by (time, row). Fills `starts` with the key's bucket starts
+ * (counts from 0) and `order`; returns false, having filled neither in full, when a time is not
+ * a whole millisecond. Branch-free where sorting runs one by one is not: a run's comparisons
+ * mispredict, and on a 10M-event load the run sorts were ~70% of sortRows.
+ */
+function radixOrder(actorIds: Uint32Array, times: Float64Array, minActor: number, actors: number, minPart: number, starts: Uint32Array, order: Uint32Array): boolean {
+  const n = times.length;
+  const scratch = radixArrays(n);
+  const offsets = scratch.subarray(0, n);
+  const keys = scratch.subarray(n, 2 * n);
+  const lowOffsets = scratch.subarray(2 * n, 3 * n);
+  const lowRows = scratch.subarray(3 * n, 4 * n);
+  const lowKeys = scratch.subarray(4 * n, 5 * n);
+  // Both digits are counted in the first pass; the last pass writes over the first's arrays.
+  const lowAt = new Int32Array(LOW_MASK + 1);
+  const highAt = new Int32Array(HIGH_DIGITS);
+  for (let i = 0; i < n; i++) {
+    const t = times[i];
+    const p = Math.floor(t / PARTITION_MS);
+    const offset = t - p * PARTITION_MS;
+    if (offset !== Math.floor(offset)) return false; // fractional
+    const key = (p - minPart) * actors + actorIds[i] - minActor;
+    offsets[i] = offset;
+    keys[i] = key;
+    starts[key + 1]++;
+    lowAt[offset & LOW_MASK]++;
+    highAt[offset >>> LOW_BITS]++;
+  }
+  exclusiveSums(lowAt);
+  exclusiveSums(highAt);
+  for (let i = 0; i < n; i++) {
+    const offset = offsets[i];
+    const to = lowAt[offset & LOW_MASK]++;
+    lowOffsets[to] = offset;
+    lowRows[to] = i;
+    lowKeys[to] = keys[i];
+  }
+  const rows = offsets;
+  for (let j = 0; j < n; j++) {
+    const to = highAt[lowOffsets[j] >>> LOW_BITS]++;
+    rows[to] = lowRows[j];
+    keys[to] = lowKeys[j];
+  }
+  const buckets = starts.length - 1;
+  for (let b = 0; b < buckets; b++) starts[b + 1] += starts[b];
+  const next = starts.slice(0, buckets);
+  for (let j = 0; j < n; j++) order[next[keys[j]]++] = rows[j];
+  return true;
+}
+
+/** Replaces counts by the sums of the counts before them. */
+function exclusiveSums(counts: Int32Array): void {
+  let at = 0;
+  for (let d = 0; d < counts.length; d++) {
+    const c = counts[d];
+    counts[d] = at;
+    at += c;
+  }
 }
 
 /** sortRows for many partitions × actors: by actor, then stably by partition, then runs by time. */

@@ -44,13 +44,17 @@ interface Shape {
   days: number;
   fractional: boolean;
   seed: number;
+  /** The first day's start (DAY0 unless given). */
+  from?: number;
+  /** Times spread over the whole day rather than its first 50 seconds. */
+  spread?: boolean;
 }
 
 function rowsOf(s: Shape): { actorIds: Uint32Array; times: Float64Array } {
   const r = mulberry32(s.seed);
   const actorIds = Uint32Array.from({ length: s.rows }, () => (s.firstActor ?? 0) + below(r, s.actors));
   // Few distinct times per actor-day as well, so ties between rows are common.
-  const times = Float64Array.from({ length: s.rows }, () => DAY0 + below(r, s.days) * PARTITION_MS + below(r, 50) * 1000 + (s.fractional ? below(r, 4) / 4 : 0));
+  const times = Float64Array.from({ length: s.rows }, () => (s.from ?? DAY0) + below(r, s.days) * PARTITION_MS + below(r, 50) * (s.spread === true ? 1_700_000 : 1000) + (s.fractional ? below(r, 4) / 4 : 0));
   return { actorIds, times };
 }
 
@@ -64,6 +68,9 @@ describe('sortRows', () => {
       days: fc.constantFrom(1, 3, 40),
       fractional: fc.boolean(),
       seed: fc.integer(),
+      // Times before 1970 too: a day's offsets count from its start all the same.
+      from: fc.constantFrom(DAY0, -3 * PARTITION_MS),
+      spread: fc.boolean(),
     });
     fc.assert(
       fc.property(shapes, (shape) => {
