@@ -159,7 +159,8 @@ async function flushInWorker(table: Table, session: FlushSession, tail: Tail, fr
  */
 async function writeTails(table: Table, session: FlushSession, frozen: FrozenTails): Promise<SegmentHandle[]> {
   const tails = frozen.tails.filter((t) => t.rowCount > 0);
-  const big = tails.filter((t) => t.rowCount >= table.options.flushWorkerMinRows);
+  // Largest first, so the last shards to finish are small ones and the workers end together.
+  const big = tails.filter((t) => t.rowCount >= table.options.flushWorkerMinRows).sort((a, b) => b.rowCount - a.rowCount);
   const perShard: Promise<SegmentHandle[]>[] = [];
   // An injected disk budget is handed to one worker request at a time, so it stays exact.
   const parallel = getDiskBudget() === Infinity ? FLUSH_WORKERS : 1;
