@@ -53,7 +53,7 @@ export async function encodeCall(batches: EventBatch[], ctx: CallContext, opts: 
   const deadLetters: DeadLetterEntry[] = [];
   const result: IngestResult = { accepted: 0, rejected: 0, typeErrors: 0, errors: [] };
   for (const batch of batches) {
-    const split = splitBatch(batch, ctx.schema, ctx.shardCount, ctx.split);
+    const split = splitBatch(batch, ctx.schema, ctx.shardCount, ctx.split, opts.unlogged === true);
     splitParts.push(...split.parts);
     partBuffers.push(split.buffer);
     for (const r of batch.rejects) deadLetters.push({ source, line: r.line, kind: 'rejected', reason: r.message, raw: r.raw });

@@ -28,7 +28,7 @@ import {
   type ActorCacheEntry,
   type ColumnPlan,
 } from './split-columns.js';
-import { layoutRows, scatterActors, scatterColumn, scatters, scatterSparse, scatterTimes, type Scattered, type SparseScattered } from './split-scatter.js';
+import { layoutRows, scatterActorIds, scatterActors, scatterColumn, scatters, scatterSparse, scatterTimes, type Scattered, type SparseScattered } from './split-scatter.js';
 import type { TailDicts } from './tail-dicts.js';
 import type { PartColumn, SparseColumn, StoredType, TypedColumn } from './typed-column.js';
 import type { ShardPart } from './wal-record.js';
@@ -51,6 +51,9 @@ export interface Conflict {
  * against the generation's dictionaries, actors with their dense ids (assigned here, in row
  * order per shard, which is the order replaying the WAL assigns them in).
  */
+/** The actor codes of a part that carries its rows' ids instead (`ShardPart.actorRowIds`). */
+const NO_CODES = new Uint32Array(0);
+
 export interface SplitContext {
   dicts: TailDicts;
   actors: ActorDict[];
@@ -227,8 +230,13 @@ function shardsOf(actors: BatchColumn, count: number, shardCount: number, cache:
   return shardOfRow;
 }
 
-/** Splits a batch into shard parts (without batch ids), updating `schema` with new columns. */
-export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: number, ctx: SplitContext | null = null): SplitResult {
+/**
+ * Splits a batch into shard parts (without batch ids), updating `schema` with new columns. With
+ * `rowIds` (an unlogged call's parts, which no WAL record holds), parts of a dictionary-coded
+ * actor column with a context carry each row's dense actor id (`actorRowIds`) instead of their
+ * actor values and codes.
+ */
+export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: number, ctx: SplitContext | null = null, rowIds = false): SplitResult {
   const typed = batch.typed ?? {
     actors: typedColumnOf(batch.actors),
     columns: [...batch.columns].map(([name, values]): [string, BatchColumn] => [name, typedColumnOf(values)]),
@@ -266,8 +274,10 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
   const { order, starts, bitmapStarts } = layout;
   // Whole columns in shard order where the fast path applies (split-scatter.ts); parts view them.
   const times = scatterTimes(batch.timeMs, layout, arena);
+  const actorRowIds =
+    rowIds && actorEntry !== null && typed.actors.t === 's' ? scatterActorIds(typed.actors.dict, typed.actors.codes, layout, actorEntry, ctx!.actors, arena) : null;
   const scatteredActors =
-    actorEntry !== null && typed.actors.t === 's' ? scatterActors(typed.actors.dict, typed.actors.codes, layout, actorEntry, ctx!.actors, arena, shardCount) : null;
+    actorRowIds === null && actorEntry !== null && typed.actors.t === 's' ? scatterActors(typed.actors.dict, typed.actors.codes, layout, actorEntry, ctx!.actors, arena, shardCount) : null;
   const scattered: (Scattered | SparseScattered | null)[] = plans.map((plan) => {
     if (!scatters(plan)) return null;
     const dicts = ctx?.dicts ?? null;
@@ -315,12 +325,17 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
       if (sc.dict !== undefined) col.dict = sc.dict;
       columns.push(col);
     }
-    const actors =
-      scatteredActors !== null
-        ? { values: scatteredActors.values[s], codes: scatteredActors.codes.subarray(start, end), ids: scatteredActors.ids.subarray(start, start + scatteredActors.values[s].length) }
-        : shardActors(typed.actors, actorRecoder, order, start, end, arena);
-    const part: SplitResult['parts'][number] = { shard: s, rowCount: n, times: times.subarray(start, end), actorValues: actors.values, actorCodes: actors.codes, columns, typeErrors: [...typeErrors] };
-    if (actors.ids !== undefined) part.actorIds = actors.ids;
+    const part: SplitResult['parts'][number] = { shard: s, rowCount: n, times: times.subarray(start, end), actorValues: [], actorCodes: NO_CODES, columns, typeErrors: [...typeErrors] };
+    if (actorRowIds !== null) part.actorRowIds = actorRowIds.subarray(start, end);
+    else {
+      const actors =
+        scatteredActors !== null
+          ? { values: scatteredActors.values[s], codes: scatteredActors.codes.subarray(start, end), ids: scatteredActors.ids.subarray(start, start + scatteredActors.values[s].length) }
+          : shardActors(typed.actors, actorRecoder, order, start, end, arena);
+      part.actorValues = actors.values;
+      part.actorCodes = actors.codes;
+      if (actors.ids !== undefined) part.actorIds = actors.ids;
+    }
     parts.push(part);
   }
   // By line: rows need not be in line order (nothing here assumes they are).

@@ -374,3 +374,22 @@ export function scatterActors(
   }
   return { codes, values, ids };
 }
+
+/**
+ * `scatterActors` for parts that need no actor values (an unlogged call's, which no WAL record
+ * holds): each row's dense id, in shard order. Ids are assigned in row order, as
+ * `scatterActors` assigns them.
+ */
+export function scatterActorIds(source: string[], batchCodes: Int32Array, layout: RowLayout, cache: ActorCacheEntry, dicts: ActorDict[], arena: PartArena): Uint32Array {
+  const { count, rank, shardOfRow } = layout;
+  const ids = arena.u32(count);
+  // slots[2c + 1]: the id of source code c (-1: none yet).
+  const slots = cache.slots;
+  for (let i = 0; i < count; i++) {
+    const c = batchCodes[i];
+    let id = slots[2 * c + 1];
+    if (id < 0) id = slots[2 * c + 1] = dicts[shardOfRow[i]].idOf(source[c]);
+    ids[rank[i]] = id;
+  }
+  return ids;
+}

@@ -327,7 +327,7 @@ export class Table {
   }
 
   applyPart(tail: Tail, part: ShardPart): void {
-    tail.append(part, part.actorIds ?? this.actors[part.shard].idsFor(part.actorValues));
+    tail.append(part, part.actorRowIds !== undefined ? null : (part.actorIds ?? this.actors[part.shard].idsFor(part.actorValues)));
     if (part.idempotency !== undefined) {
       this.idempotency.committed(part.idempotency, tail.generation);
     }

@@ -161,13 +161,17 @@ export class Tail {
     return col;
   }
 
-  /** Appends a shard part whose actors already have dense ids (`actorIds[code]`). */
-  append(part: ShardPart, actorIdsByCode: Uint32Array): void {
+  /**
+   * Appends a shard part whose actors already have dense ids: each row's (`part.actorRowIds`),
+   * or by part-local code (`actorIdsByCode[code]`).
+   */
+  append(part: ShardPart, actorIdsByCode: Uint32Array | null): void {
     const base = this.rowCount;
     const n = part.rowCount;
     this.ensureCapacity(base + n);
     this.times.set(part.times, base);
-    for (let j = 0; j < n; j++) this.actorIds[base + j] = actorIdsByCode[part.actorCodes[j]];
+    if (part.actorRowIds !== undefined) this.actorIds.set(part.actorRowIds, base);
+    else for (let j = 0; j < n; j++) this.actorIds[base + j] = actorIdsByCode![part.actorCodes[j]];
     const seen = new Set<string>();
     for (const src of part.columns) {
       seen.add(src.name);

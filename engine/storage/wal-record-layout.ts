@@ -32,6 +32,11 @@ export interface ShardPart {
    * ingest path assigned them already; otherwise they are assigned when the part is applied.
    */
   actorIds?: Uint32Array;
+  /**
+   * In memory only, on the parts of an unlogged call (which no WAL record holds): each row's
+   * dense actor id, assigned by the ingest path; `actorValues` and `actorCodes` are then empty.
+   */
+  actorRowIds?: Uint32Array;
 }
 
 export interface IdempotencyEntry {

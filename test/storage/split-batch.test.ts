@@ -121,7 +121,7 @@ describe('splitBatch', () => {
   it('puts every row in its shard with its values, on both paths', () => {
     let sparseParts = 0;
     fc.assert(
-      fc.property(inputArb, fc.boolean(), (input, withContext) => {
+      fc.property(inputArb, fc.boolean(), fc.boolean(), (input, withContext, rowIds) => {
         const ctx: SplitContext | null = withContext
           ? { dicts: new TailDicts(), actors: Array.from({ length: SHARDS }, () => ActorDict.empty()), actorCache: new ActorCache(), pool: dirtyPool }
           : null;
@@ -130,7 +130,8 @@ describe('splitBatch', () => {
         for (const [name] of input.columns) ctx?.dicts.codeOf(ctx.dicts.get(name), '\u0000unused');
         const schema = { types: new Map<string, StoredType>(), maxColumns: 100 };
         const batch = batchOf(input, withContext);
-        const { parts, conflicts } = splitBatch(batch, schema, SHARDS, ctx);
+        // An unlogged call's parts carry each row's actor id instead of actor values and codes.
+        const { parts, conflicts } = splitBatch(batch, schema, SHARDS, ctx, rowIds);
         const types = typesOf(input);
         expect(schema.types).toEqual(types);
         const want = reference(input, types);
@@ -144,7 +145,8 @@ describe('splitBatch', () => {
               const v = valueAt(densePart(c, p.rowCount), j);
               if (v !== null) values[c.name] = v;
             }
-            rows.push([p.times[j], p.actorValues[p.actorCodes[j]], values]);
+            const actor = p.actorRowIds !== undefined ? ctx!.actors[p.shard].values[p.actorRowIds[j]] : p.actorValues[p.actorCodes[j]];
+            rows.push([p.times[j], actor, values]);
           }
           got.set(p.shard, rows);
           // A dense column's null rows hold 0, as in a fresh buffer, whatever the parts' buffer held.
@@ -152,17 +154,27 @@ describe('splitBatch', () => {
             if ('rows' in c || c.validity === null) continue;
             for (let j = 0; j < p.rowCount; j++) if (((c.validity[j >> 3] >> (j & 7)) & 1) === 0) expect(c.values[j]).toBe(0);
           }
-          // Actor values are distinct, in first-seen order; ids are dense per shard, in that order.
-          expect(p.actorValues).toEqual([...new Set(rows.map((r) => r[1]))]);
-          if (p.actorIds !== undefined) expect(Array.from(p.actorIds, (id) => ctx!.actors[p.shard].values[id])).toEqual(p.actorValues);
+          // Actor values are distinct, in first-seen order; ids are dense per shard, in that order,
+          // whether the part carries them by value or by row.
+          if (p.actorRowIds !== undefined) {
+            expect(rowIds && withContext).toBe(true);
+            expect(p.actorValues).toEqual([]);
+            expect([...new Set(p.actorRowIds)]).toEqual(Array.from({ length: ctx!.actors[p.shard].size }, (_, id) => id));
+          } else {
+            expect(p.actorValues).toEqual([...new Set(rows.map((r) => r[1]))]);
+            if (p.actorIds !== undefined) {
+              expect(Array.from(p.actorIds, (id) => ctx!.actors[p.shard].values[id])).toEqual(p.actorValues);
+              expect(Array.from(p.actorIds)).toEqual(Array.from({ length: p.actorIds.length }, (_, id) => id));
+            }
+          }
         }
         expect(got).toEqual(want.shards);
         expect(conflicts.map((c) => c.line)).toEqual(want.conflictLines);
         // The same source dictionaries again (as a parse worker's next batch uses them): its
         // scratch left clean, the cached ids reused.
         const plain = (ps: typeof parts): unknown[] =>
-          ps.map((p) => [p.shard, p.actorValues, Array.from(p.actorCodes), p.actorIds && Array.from(p.actorIds), p.columns.map((c) => Array.from({ length: p.rowCount }, (_, j) => valueAt(densePart(c, p.rowCount), j)))]);
-        expect(plain(splitBatch(batch, schema, SHARDS, ctx).parts)).toEqual(plain(parts));
+          ps.map((p) => [p.shard, p.actorValues, Array.from(p.actorCodes), p.actorIds && Array.from(p.actorIds), p.actorRowIds && Array.from(p.actorRowIds), p.columns.map((c) => Array.from({ length: p.rowCount }, (_, j) => valueAt(densePart(c, p.rowCount), j)))]);
+        expect(plain(splitBatch(batch, schema, SHARDS, ctx, rowIds).parts)).toEqual(plain(parts));
         const typeErrors = parts.reduce((n, p) => n + p.typeErrors.reduce((m, [, k]) => m + k, 0), 0);
         const expectedErrors = input.columns.reduce((n, [name, col]) => n + col.filter((v) => v !== null && typeof v !== types.get(name)).length, 0);
         expect(typeErrors).toBe(expectedErrors);
