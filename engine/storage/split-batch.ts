@@ -46,14 +46,14 @@ export interface Conflict {
   row: number;
 }
 
+/** The actor codes of a part that carries its rows' ids instead (`ShardPart.actorRowIds`). */
+const NO_CODES = new Uint32Array(0);
+
 /**
  * What the table lends the split so parts come out ready for its tails: string columns coded
  * against the generation's dictionaries, actors with their dense ids (assigned here, in row
  * order per shard, which is the order replaying the WAL assigns them in).
  */
-/** The actor codes of a part that carries its rows' ids instead (`ShardPart.actorRowIds`). */
-const NO_CODES = new Uint32Array(0);
-
 export interface SplitContext {
   dicts: TailDicts;
   actors: ActorDict[];
