@@ -5,7 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Store } from '../../engine/index.js';
+import { Store, type Table } from '../../engine/index.js';
 import { setDiskBudget } from '../../engine/storage/file-io.js';
 import { PendingColumns } from '../../engine/storage/pending-columns.js';
 import type { StoredType } from '../../engine/storage/typed-column.js';
@@ -29,7 +29,35 @@ const bulkEvents: PlainEvent[] = [
   { user: 'd', timeMs: BASE + 4 },
 ];
 
+/** A table's rows as (time, actor), by time. */
+function actorsByTime(table: Table): [number, string | number][] {
+  return dumpTable(table)
+    .map((r): [number, string | number] => [r.timeMs, r.actor])
+    .sort((x, y) => x[0] - y[0]);
+}
+
 describe('bulk load (unlogged ingest)', () => {
+  it('stores each row with its actor, in its tail and its segments, as a logged call does', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = await Store.open(dir);
+      // 45 actors over 16 shards: most shards hold several, so a row's dense id matters.
+      const events: PlainEvent[] = Array.from({ length: 300 }, (_, k) => ({ user: `u${(k * 7) % 45}`, timeMs: BASE + k, n: k }));
+      const expected = events.map((e): [number, string | number] => [e.timeMs, e.user as string]);
+      const bulk = await store.getOrCreate('bulk');
+      const logged = await store.getOrCreate('logged');
+      await bulk.ingest(batchOf(events), { unlogged: true });
+      await logged.ingest(batchOf(events));
+      expect(actorsByTime(bulk)).toEqual(expected);
+      expect(canonical(dumpTable(bulk))).toEqual(canonical(dumpTable(logged)));
+      await bulk.flush();
+      expect(actorsByTime(bulk)).toEqual(expected);
+      await store.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('writes no WAL record, is visible at once, and survives a restart only once a flush committed it', async () => {
     const { dir, cleanup } = tempDir();
     try {
