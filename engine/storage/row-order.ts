@@ -154,8 +154,10 @@ function sortByOneKey(
     const to = starts[(p + 1) * actors];
     if (from === to) continue;
     const partStartMs = (minPart + p) * PARTITION_MS;
-    for (let b = p * actors; !timed && b < (p + 1) * actors; b++) {
-      if (starts[b + 1] - starts[b] > 1) sortRunByTime(order, times, starts[b], starts[b + 1], partStartMs);
+    if (!timed) {
+      for (let b = p * actors; b < (p + 1) * actors; b++) {
+        if (starts[b + 1] - starts[b] > 1) sortRunByTime(order, times, starts[b], starts[b + 1], partStartMs);
+      }
     }
     ranges.push({ partition: minPart + p, start: from, end: to });
   }

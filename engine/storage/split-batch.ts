@@ -325,17 +325,16 @@ export function splitBatch(batch: EventBatch, schema: SchemaView, shardCount: nu
       if (sc.dict !== undefined) col.dict = sc.dict;
       columns.push(col);
     }
-    const part: SplitResult['parts'][number] = { shard: s, rowCount: n, times: times.subarray(start, end), actorValues: [], actorCodes: NO_CODES, columns, typeErrors: [...typeErrors] };
-    if (actorRowIds !== null) part.actorRowIds = actorRowIds.subarray(start, end);
-    else {
-      const actors =
-        scatteredActors !== null
+    // Parts carrying their rows' actor ids have no actor values or codes.
+    const actors =
+      actorRowIds !== null
+        ? { values: [], codes: NO_CODES, ids: undefined }
+        : scatteredActors !== null
           ? { values: scatteredActors.values[s], codes: scatteredActors.codes.subarray(start, end), ids: scatteredActors.ids.subarray(start, start + scatteredActors.values[s].length) }
           : shardActors(typed.actors, actorRecoder, order, start, end, arena);
-      part.actorValues = actors.values;
-      part.actorCodes = actors.codes;
-      if (actors.ids !== undefined) part.actorIds = actors.ids;
-    }
+    const part: SplitResult['parts'][number] = { shard: s, rowCount: n, times: times.subarray(start, end), actorValues: actors.values, actorCodes: actors.codes, columns, typeErrors: [...typeErrors] };
+    if (actors.ids !== undefined) part.actorIds = actors.ids;
+    if (actorRowIds !== null) part.actorRowIds = actorRowIds.subarray(start, end);
     parts.push(part);
   }
   // By line: rows need not be in line order (nothing here assumes they are).
