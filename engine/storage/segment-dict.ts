@@ -24,7 +24,7 @@ interface DictScratch {
   rank: Uint32Array | null;
   codeAt: Uint32Array | null;
   /** The previous segment's sorted used codes and its stored dictionary blob (see `StoredDict`). */
-  lastCodes: ArrayLike<number> | null;
+  lastCodes: Uint32Array | null;
   lastStored: StoredDict | null;
 }
 
@@ -88,67 +88,20 @@ export interface SegmentDict {
  */
 export function segmentDict(source: string[] | PackedStrings, groups: Gathered[]): SegmentDict {
   const scratch = scratchFor(source);
-  const epoch = ++scratch.epoch;
-  const { stamp, remap, rank, codeAt } = scratch;
-  const used: number[] = [];
-  for (const g of groups) {
-    if (g.min === null) continue; // every row null
-    const values = g.values as Uint32Array;
-    const valid = g.valid;
-    if (valid !== undefined) {
-      // Sparse: the valid rows' codes are all the block's.
-      for (let j = 0; j < valid.length; j++) {
-        const c = values[valid[j]];
-        if (stamp[c] !== epoch) {
-          stamp[c] = epoch;
-          used.push(c);
-        }
-      }
-      continue;
-    }
-    // Null rows hold a neighbour's code (see gatherRange), which is used, so no bitmap test.
-    for (let i = 0; i < values.length; i++) {
-      const c = values[i];
-      if (stamp[c] !== epoch) {
-        stamp[c] = epoch;
-        used.push(c);
-      }
-    }
-  }
-  let codes: ArrayLike<number>;
+  const used = usedCodes(groups, scratch.stamp, ++scratch.epoch);
+  let codes: Uint32Array;
   let dict: string[];
   if (isPacked(source)) {
-    // Only the strings this segment uses are made, in the order met, and sorted as such.
-    const strings = used.map((c) => packedAt(source, c));
-    const order = sortCodesByString(
-      used.map((_, k) => k),
-      strings,
-    );
-    const sorted = new Uint32Array(order.length);
-    dict = new Array<string>(order.length);
-    for (let k = 0; k < order.length; k++) {
-      sorted[k] = used[order[k]];
-      dict[k] = strings[order[k]];
-    }
-    codes = sorted;
+    dict = new Array<string>(used.length);
+    codes = sortedPackedCodes(source, used, dict);
   } else {
-    if (rank !== null && codeAt !== null) {
-      const ranks = new Uint32Array(used.length);
-      for (let k = 0; k < used.length; k++) ranks[k] = rank[used[k]];
-      ranks.sort();
-      for (let k = 0; k < ranks.length; k++) ranks[k] = codeAt[ranks[k]];
-      codes = ranks;
-    } else {
-      // By UTF-16 code units, as the default sort and `<` order strings.
-      codes = sortCodesByString(used, source);
-    }
-    dict = new Array<string>(codes.length);
-    for (let k = 0; k < codes.length; k++) dict[k] = source[codes[k]];
+    codes = sortedCodes(source, used, scratch);
+    dict = stringsAt(source, codes);
   }
+  const remap = scratch.remap;
   for (let k = 0; k < codes.length; k++) remap[codes[k]] = k;
   const last = scratch.lastCodes;
-  let same = last !== null && last.length === codes.length;
-  for (let k = 0; same && k < codes.length; k++) same = last![k] === codes[k];
+  const same = last !== null && sameCodes(last, codes);
   if (!same) {
     scratch.lastCodes = codes;
     scratch.lastStored = null;
@@ -157,6 +110,94 @@ export function segmentDict(source: string[] | PackedStrings, groups: Gathered[]
     if (scratch.lastCodes === codes || same) scratch.lastStored = stored;
   };
   return { dict, remap, stored: same ? scratch.lastStored : null, remember };
+}
+
+/*
+ * segmentDict's steps are small functions of one shape each: a flush calls them once per string
+ * column and segment, and V8 (Node 20) compiles a long loop of a function called that rarely
+ * on the stack (OSR) and then deoptimizes, at every call, in code after the loop that had not
+ * run yet; one function holding all of them was compiled ~7 times per flush worker (~30 ms each).
+ */
+
+/** The distinct codes the blocks use, in the order met (`stamp[code] === epoch` marks them). */
+function usedCodes(groups: Gathered[], stamp: Int32Array, epoch: number): number[] {
+  const used: number[] = [];
+  for (const g of groups) {
+    if (g.min === null) continue; // every row null
+    const values = g.values as Uint32Array;
+    const valid = g.valid;
+    // Sparse: the valid rows' codes are all the block's. Otherwise null rows hold a neighbour's
+    // code (see gatherRange), which is used, so no bitmap test.
+    if (valid !== undefined) stampRows(values, valid, stamp, epoch, used);
+    else stampAll(values, stamp, epoch, used);
+  }
+  return used;
+}
+
+function stampRows(values: Uint32Array, rows: Uint32Array, stamp: Int32Array, epoch: number, used: number[]): void {
+  for (let j = 0; j < rows.length; j++) {
+    const c = values[rows[j]];
+    if (stamp[c] !== epoch) {
+      stamp[c] = epoch;
+      used.push(c);
+    }
+  }
+}
+
+function stampAll(values: Uint32Array, stamp: Int32Array, epoch: number, used: number[]): void {
+  for (let i = 0; i < values.length; i++) {
+    const c = values[i];
+    if (stamp[c] !== epoch) {
+      stamp[c] = epoch;
+      used.push(c);
+    }
+  }
+}
+
+/**
+ * `used` sorted by string, for a packed dictionary, and their strings in that order in `dict`
+ * (as long as `used`): only the strings used are made, once.
+ */
+function sortedPackedCodes(source: PackedStrings, used: number[], dict: string[]): Uint32Array {
+  const strings = new Array<string>(used.length);
+  const at = new Array<number>(used.length);
+  for (let k = 0; k < used.length; k++) {
+    strings[k] = packedAt(source, used[k]);
+    at[k] = k;
+  }
+  const order = sortCodesByString(at, strings);
+  const codes = new Uint32Array(order.length);
+  for (let k = 0; k < order.length; k++) {
+    codes[k] = used[order[k]];
+    dict[k] = strings[order[k]];
+  }
+  return codes;
+}
+
+/** `used` sorted by string: by rank when the dictionary is small, else by UTF-16 code units, as the default sort and `<` order strings. */
+function sortedCodes(source: string[], used: number[], scratch: DictScratch): Uint32Array {
+  const { rank, codeAt } = scratch;
+  if (rank === null || codeAt === null) {
+    const sorted = sortCodesByString(used, source);
+    return sorted instanceof Uint32Array ? sorted : Uint32Array.from(sorted);
+  }
+  const ranks = new Uint32Array(used.length);
+  for (let k = 0; k < used.length; k++) ranks[k] = rank[used[k]];
+  ranks.sort();
+  for (let k = 0; k < ranks.length; k++) ranks[k] = codeAt[ranks[k]];
+  return ranks;
+}
+
+function stringsAt(source: string[], codes: Uint32Array): string[] {
+  const dict = new Array<string>(codes.length);
+  for (let k = 0; k < codes.length; k++) dict[k] = source[codes[k]];
+  return dict;
+}
+
+function sameCodes(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** Rewrites a gathered block's codes through `remap`; its zone map becomes the first and last strings. */
