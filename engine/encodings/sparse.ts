@@ -227,8 +227,8 @@ export function encodeSparseWith(encoding: Encoding, values: Values, kind: Physi
 /**
  * `encodeSparseWith` for a block whose valid rows are known: `valid` (ascending, block-relative)
  * lists them, and the caller vouches that every null row holds the writer's filler (the segment
- * writer's sparse gather fills them so). The valid values are then read at those rows alone,
- * rather than found and the filler checked over every row, most of them null.
+ * writer's gathers fill them so, and list the valid rows as they go). The valid values are then
+ * read at those rows alone, rather than found and the filler checked over every row.
  */
 export function encodeSparseValid(encoding: Encoding, values: Values, kind: PhysicalKind, valid: Uint32Array): Uint8Array {
   const k = valid.length;

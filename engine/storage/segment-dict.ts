@@ -4,7 +4,7 @@
  * segment's. Pure CPU; one thread per module instance (the flush workers each load their own).
  */
 import { isPacked, packedAt, type PackedStrings } from './packed-strings.js';
-import { fillNulls, type Gathered } from './segment-gather.js';
+import { fewValid, fillNulls, type Gathered } from './segment-gather.js';
 import { sortCodesByString } from './string-order.js';
 
 /**
@@ -125,10 +125,9 @@ function usedCodes(groups: Gathered[], stamp: Int32Array, epoch: number): number
   for (const g of groups) {
     if (g.min === null) continue; // every row null
     const values = g.values as Uint32Array;
-    const valid = g.valid;
-    // Sparse: the valid rows' codes are all the block's. Otherwise null rows hold a neighbour's
+    // Few valid rows: their codes are all the block's. Otherwise null rows hold a neighbour's
     // code (see gatherRange), which is used, so no bitmap test.
-    if (valid !== undefined) stampRows(values, valid, stamp, epoch, used);
+    if (fewValid(g)) stampRows(values, g.valid, stamp, epoch, used);
     else stampAll(values, stamp, epoch, used);
   }
   return used;
@@ -206,9 +205,9 @@ export function remapGathered(g: Gathered, remap: Uint32Array, dict: string[]): 
   const values = g.values as Uint32Array;
   let min = Infinity;
   let max = -Infinity;
-  const valid = g.valid;
-  if (valid !== undefined) {
-    // Sparse: map the valid rows, then refill the null rows from them, as the gather did.
+  if (fewValid(g)) {
+    // Few valid rows: map them, then refill the null rows from them, as the gather did.
+    const valid = g.valid;
     for (let j = 0; j < valid.length; j++) {
       const v = remap[values[valid[j]]];
       values[valid[j]] = v;

@@ -20,8 +20,10 @@ export interface Gathered {
   min: number | string | null;
   max: number | string | null;
   /**
-   * From `gatherSparse` only: the block's valid rows, ascending. Every other row holds a copy of
-   * the latest valid row's value before it (the first one's before the first).
+   * When the block has both null and valid rows: its valid rows, ascending. Every other row
+   * holds a copy of the latest valid row's value before it (the first one's before the first),
+   * so a sparse encoding reads the valid values at these rows alone (`encodeSparseValid`)
+   * rather than finding them and checking the filler over every row.
    */
   valid?: Uint32Array;
 }
@@ -30,6 +32,8 @@ let f64Scratch = new Float64Array(0);
 let u32Scratch = new Uint32Array(0);
 let u8Scratch = new Uint8Array(0);
 let validityScratch = new Uint8Array(0);
+/** Valid rows of the blocks being gathered (block-relative, each block's from its first row). */
+let validRowsScratch = new Uint32Array(0);
 
 /** Room for `n` rows in the scratch arrays of `type` (grown by doubling, never shrunk). */
 function reserve(type: TypedColumn['type'], n: number): void {
@@ -39,6 +43,7 @@ function reserve(type: TypedColumn['type'], n: number): void {
   if (type === 'boolean' && u8Scratch.length < n) u8Scratch = new Uint8Array(grow(u8Scratch.length));
   const bytes = (n >> 3) + 1;
   if (validityScratch.length < bytes) validityScratch = new Uint8Array(Math.max(bytes, validityScratch.length * 2, 128));
+  if (validRowsScratch.length < n) validRowsScratch = new Uint32Array(grow(validRowsScratch.length));
 }
 
 /**
@@ -57,11 +62,14 @@ export function gatherRange(col: TypedColumn, order: Uint32Array, blockRows: num
     const rows = order.subarray(start, end);
     const validity = validityScratch.subarray(start >> 3, (end + 7) >> 3);
     validity.fill(0);
+    const validRows = validRowsScratch.subarray(start, end);
     let g: RawGather;
-    if (col.type === 'number') g = gatherF64(f64Scratch.subarray(start, end), col.values as Float64Array, col.validity, rows, validity);
-    else if (col.type === 'boolean') g = gatherU8(u8Scratch.subarray(start, end), col.values as Uint8Array, col.validity, rows, validity);
-    else g = gatherU32(u32Scratch.subarray(start, end), col.values as Uint32Array, col.validity, rows, validity);
-    out.push(finishGather(g, validity));
+    if (col.type === 'number') g = gatherF64(f64Scratch.subarray(start, end), col.values as Float64Array, col.validity, rows, validity, validRows);
+    else if (col.type === 'boolean') g = gatherU8(u8Scratch.subarray(start, end), col.values as Uint8Array, col.validity, rows, validity, validRows);
+    else g = gatherU32(u32Scratch.subarray(start, end), col.values as Uint32Array, col.validity, rows, validity, validRows);
+    const gathered = finishGather(g, validity);
+    if (gathered.validity !== null && gathered.min !== null) gathered.valid = validRows.subarray(0, g.values.length - g.nc);
+    out.push(gathered);
   }
   return out;
 }
@@ -81,11 +89,12 @@ function finishGather(g: RawGather, validity: Uint8Array): Gathered {
 
 /**
  * out[i] = src[rows[i]] with validity, null count, min and max; a null row takes the previous
- * valid row's value, leading nulls the first valid one. One copy per array type: a single
+ * valid row's value, leading nulls the first valid one. With a source bitmap, the valid rows'
+ * indices go to validRows[0, n - nc). One copy per array type: a single
  * function over all three sees polymorphic element accesses and runs several times slower. The
  * loop without a source bitmap has no null handling at all.
  */
-function gatherF64(out: Float64Array, src: Float64Array, srcValidity: Uint8Array | null, rows: Uint32Array, validity: Uint8Array): RawGather {
+function gatherF64(out: Float64Array, src: Float64Array, srcValidity: Uint8Array | null, rows: Uint32Array, validity: Uint8Array, validRows: Uint32Array): RawGather {
   const n = rows.length;
   let min = Infinity;
   let max = -Infinity;
@@ -117,6 +126,7 @@ function gatherF64(out: Float64Array, src: Float64Array, srcValidity: Uint8Array
     last = (r & ~keep) | (last & keep);
     const v = src[last];
     out[i] = v;
+    validRows[i - nc] = i; // kept when valid: the next row overwrites it otherwise
     nc += 1 - valid;
     validity[i >> 3] |= valid << (i & 7);
     // Every value taken is a valid row's, so min and max need no validity test.
@@ -127,7 +137,7 @@ function gatherF64(out: Float64Array, src: Float64Array, srcValidity: Uint8Array
 }
 
 /** gatherF64 for u32 codes, typed apart so each stays monomorphic. */
-function gatherU32(out: Uint32Array, src: Uint32Array, srcValidity: Uint8Array | null, rows: Uint32Array, validity: Uint8Array): RawGather {
+function gatherU32(out: Uint32Array, src: Uint32Array, srcValidity: Uint8Array | null, rows: Uint32Array, validity: Uint8Array, validRows: Uint32Array): RawGather {
   const n = rows.length;
   let min = Infinity;
   let max = -Infinity;
@@ -159,6 +169,7 @@ function gatherU32(out: Uint32Array, src: Uint32Array, srcValidity: Uint8Array |
     last = (r & ~keep) | (last & keep);
     const v = src[last];
     out[i] = v;
+    validRows[i - nc] = i; // kept when valid: the next row overwrites it otherwise
     nc += 1 - valid;
     validity[i >> 3] |= valid << (i & 7);
     // Every value taken is a valid row's, so min and max need no validity test.
@@ -169,7 +180,7 @@ function gatherU32(out: Uint32Array, src: Uint32Array, srcValidity: Uint8Array |
 }
 
 /** gatherF64 for u8 booleans, typed apart so each stays monomorphic. */
-function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | null, rows: Uint32Array, validity: Uint8Array): RawGather {
+function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | null, rows: Uint32Array, validity: Uint8Array, validRows: Uint32Array): RawGather {
   const n = rows.length;
   let min = Infinity;
   let max = -Infinity;
@@ -201,6 +212,7 @@ function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | nu
     last = (r & ~keep) | (last & keep);
     const v = src[last];
     out[i] = v;
+    validRows[i - nc] = i; // kept when valid: the next row overwrites it otherwise
     nc += 1 - valid;
     validity[i >> 3] |= valid << (i & 7);
     // Every value taken is a valid row's, so min and max need no validity test.
@@ -215,6 +227,15 @@ function gatherU8(out: Uint8Array, src: Uint8Array, srcValidity: Uint8Array | nu
  * then follows the valid rows, instead of reading the validity of every row at random.
  */
 const SPARSE_RATIO = 8;
+
+/**
+ * Whether a gathered block's valid rows are few (at most one in SPARSE_RATIO), so that a pass
+ * over them (`valid`) beats one over every row. Either is right for any block with `valid`:
+ * its null rows hold valid rows' values.
+ */
+export function fewValid(g: Gathered): g is Gathered & { valid: Uint32Array } {
+  return g.valid !== undefined && g.valid.length * SPARSE_RATIO <= g.values.length;
+}
 
 let rankScratch = new Int32Array(0);
 

@@ -3,11 +3,14 @@
  * `gatherSparse` from `positionsOfValid` gives every block exactly what `gatherRange` gives
  * (values with the filler rule, bitmap, null count, min and max, -0 and NaN included), and the
  * segment dictionary and remapped codes built from its valid rows are those built from every row.
- * `positionsOfValid` declines a column with more than one valid row in eight.
+ * `positionsOfValid` declines a column with more than one valid row in eight. The row-by-row
+ * gather lists the valid rows of a block with nulls, from which a sparse block is encoded.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../bench/generator/rng.js';
+import { ENCODING_IDS, encodingById } from '../../engine/encodings/index.js';
+import { encodeSparseValid, encodeSparseWith } from '../../engine/encodings/sparse.js';
 import { remapGathered, segmentDict } from '../../engine/storage/segment-dict.js';
 import { gatherRange, gatherSparse, positionsOfValid, rankRows } from '../../engine/storage/segment-gather.js';
 import type { StoredType } from '../../engine/storage/typed-column.js';
@@ -60,6 +63,39 @@ describe('gatherSparse', () => {
         }
       }),
       { numRuns: 400 },
+    );
+  });
+});
+
+describe('gatherRange valid rows', () => {
+  it('lists the valid rows of each block with nulls, and a sparse block encoded from them is the one found from its bitmap', () => {
+    const cases = fc.record({
+      rows: fc.integer({ min: 0, max: 2500 }),
+      type: fc.constantFrom<StoredType>('number', 'string', 'boolean'),
+      density: fc.constantFrom(null, 0, 0.03, 0.2, 0.6, 0.97, 1),
+      blockRows: fc.constantFrom(8, 64, 1000, 65_536),
+      seed: fc.integer(),
+    });
+    fc.assert(
+      fc.property(cases, (c) => {
+        const r = mulberry32(c.seed);
+        const dict = Array.from({ length: 30 }, (_, k) => `v${k}`);
+        const col = randomColumn(r, c.type, c.rows, c.density, dict);
+        const kind = c.type === 'number' ? 'f64' : c.type === 'boolean' ? 'u8' : 'u32';
+        for (const g of gatherRange(col, shuffled(r, c.rows), c.blockRows)) {
+          const n = g.values.length;
+          const setBits: number[] = [];
+          if (g.validity !== null) for (let i = 0; i < n; i++) if ((g.validity[i >> 3] >> (i & 7)) & 1) setBits.push(i);
+          if (g.nc === 0 || g.nc === n) {
+            expect(g.valid).toBeUndefined();
+            continue;
+          }
+          expect(Array.from(g.valid!)).toEqual(setBits);
+          const inner = encodingById(ENCODING_IDS.plain);
+          expect(encodeSparseValid(inner, g.values, kind, g.valid!)).toEqual(encodeSparseWith(inner, g.values, kind, g.validity));
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
