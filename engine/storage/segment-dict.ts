@@ -176,10 +176,7 @@ function sortedPackedCodes(source: PackedStrings, used: number[], dict: string[]
 /** `used` sorted by string: by rank when the dictionary is small, else by UTF-16 code units, as the default sort and `<` order strings. */
 function sortedCodes(source: string[], used: number[], scratch: DictScratch): Uint32Array {
   const { rank, codeAt } = scratch;
-  if (rank === null || codeAt === null) {
-    const sorted = sortCodesByString(used, source);
-    return sorted instanceof Uint32Array ? sorted : Uint32Array.from(sorted);
-  }
+  if (rank === null || codeAt === null) return sortCodesByString(used, source);
   const ranks = new Uint32Array(used.length);
   for (let k = 0; k < used.length; k++) ranks[k] = rank[used[k]];
   ranks.sort();

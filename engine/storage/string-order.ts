@@ -32,9 +32,9 @@ const byString =
  * `codes` ordered by `source[code]` (by UTF-16 code units, as `<` and the default sort order
  * strings); `codes` may be reordered. Equal strings keep no particular order.
  */
-export function sortCodesByString(codes: number[], source: readonly string[]): ArrayLike<number> {
+export function sortCodesByString(codes: number[], source: readonly string[]): Uint32Array {
   const m = codes.length;
-  if (m < KEYED_MIN) return codes.sort(byString(source));
+  if (m < KEYED_MIN) return Uint32Array.from(codes.sort(byString(source)));
   const indexBits = 32 - Math.clz32(m - 1);
   // At least three units: an array holds fewer than 2^32 codes.
   const units = Math.floor((EXACT_BITS - indexBits) / UNIT_BITS);
